@@ -34,6 +34,9 @@ LOAD = _section(
     ("yaml-alias-limit", "too many aliases, or aliases that expand too far", "write the values out, or use fewer anchors"),
     ("yaml-depth", "the document is nested too deeply", "flatten the structure; stories never need this depth"),
     ("yaml-multi-document", "the file holds more than one YAML document", "keep one document per file (remove the extra ---)"),
+    ("file-too-large", "the file is larger than 32 MiB, which no story file needs", "split the chapter into several files"),
+    ("yaml-character", "the file holds a character YAML does not allow (a control character)", "delete the character, or write it as an escape inside double quotes"),
+    ("yaml-key", "a mapping key is itself a list or a mapping", "use plain text as keys"),
 )
 
 # ---- schema: JSON Schema validation (engine/schema.py) -------------------------
@@ -45,6 +48,29 @@ SCHEMA = _section(
 # ---- compile: names, expressions, types (engine/compiler.py, engine/expr.py) --
 COMPILE = _section(
     "compile",
+    ("duplicate-id", "a chapter, fact or flag is declared twice", "rename or remove one of them"),
+    ("chapter-id-mismatch", "a chapter's `id` differs from its file name", "make `id:` match the file name"),
+    ("chapter-not-listed", "a chapter file is not in story/story.yaml's chapter list", "add it to `chapters:` or delete the file"),
+    ("flag-shadows", "a chapter flag has the name of a story-wide flag", "rename the chapter flag"),
+    ("flag-default", "a flag's default does not fit its type, bounds or values", "change the default, or the bounds"),
+    ("bad-date", "a date is not YYYY, YYYY-MM, YYYY-MM-DD (or A/B for a fact)", "write the date in one of those forms"),
+    ("quote-not-in-source", "a fact quotes words that are not in the cited paragraph of the source", "copy the quote exactly, or fix the paragraph"),
+    ("unknown-fact", "a fact id that story/history.yaml does not declare", "fix the id, or add the fact to the history"),
+    ("unknown-node", "a goto, start or seen() names a node that does not exist", "fix the node id, or add the node"),
+    ("unknown-flag", "an expression names a flag nobody declared", "declare the flag under `flags:`"),
+    ("expr-syntax", "an expression cannot be parsed, or uses something outside the language", "use flags, literals, and/or/not, comparisons, + - *, seen()"),
+    ("expr-type", "an expression mixes types, e.g. `nerve + true`", "compare numbers with numbers, true/false with true/false"),
+    ("date-outside-period", "a node's date lies outside the chapter's period", "fix the date or widen `period`"),
+    ("canon-ambiguous", "a node marks more than one choice as canon", "mark the one history took"),
+    ("diverges-not-covered", "an ending diverges from a fact its chapter does not cover", "add the fact to `covers`, or drop it from `diverges`"),
+    ("ending-kind", "a canon/personal ending lists `diverges`, or a divergent one lists nothing", "make the kind and the list agree"),
+    ("ending-with-choices", "an ending node also offers choices", "remove `choices` or `ending`"),
+    ("no-choices", "a node has no choices and is not an ending", "add choices, or make it an ending"),
+    ("record-date", "a node records a fact dated outside the node's own date", "fix the node's date, or move the record"),
+    ("record-outside-period", "a chapter records a fact dated outside its period", "record it in the right chapter, or widen `period`"),
+    ("unreachable-node", "no choice leads to a node", "add a choice that goes there, or delete it"),
+    ("no-ending", "a chapter has no ending at all", "make some node an ending"),
+    ("no-way-on", "no path leads from a node to any ending", "give the loop a way out"),
 )
 
 # ---- explore / canon: what `chronicle check` proves (engine/check/) ------------
