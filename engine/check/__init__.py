@@ -1,0 +1,219 @@
+"""`chronicle check`: what the checker proves about a compiled story.
+
+`check_story` explores every chapter in play order, each from every story-wide
+state the previous chapter's endings can hand on, then checks the canonical
+path and history. It returns a Report; rendering lives in report.py.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..diagnostics import Diagnostic, Pos, error, warning
+from ..model import Chapter, Story
+from .canon import check_canon
+from .explore import DEFAULT_MAX_STATES, Exploration, explore, trapped_states
+
+
+@dataclass
+class Report:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    chapters: int = 0
+    nodes: int = 0
+    states: int = 0
+    seconds: float = 0.0
+    complete: bool = True
+    explorations: dict = field(default_factory=dict)  # chapter id -> Exploration
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.is_error)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for d in self.diagnostics if not d.is_error)
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+
+class Replayer:
+    """Turns a shortest path into a command a person can paste."""
+
+    def __init__(self, story: Story, story_arg: str | None):
+        self.story, self.story_arg = story, story_arg
+
+    def command(self, ex: Exploration, sid: int, then: int | None = None) -> str:
+        start, numbers, _ = ex.path(sid)
+        if then is not None:
+            numbers = numbers + [then]
+        return self.command_for(ex.chapter, ex.starts[start], numbers)
+
+    def command_for(self, ch: Chapter, start_values: tuple, numbers: list[int]) -> str:
+        parts = ["chronicle play"]
+        if self.story_arg:
+            parts.append(f"--story {_quote(self.story_arg)}")
+        parts.append(f"--chapter {ch.id}")
+        for f in self.story.flags:
+            v = start_values[f.slot]
+            if v != f.default:
+                parts.append(f"--set {f.name}={_show(v)}")
+        parts.append(f"--replay {','.join(map(str, numbers))}" if numbers else '--replay ""')
+        return " ".join(parts)
+
+
+def _show(v) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+
+def _quote(s: str) -> str:
+    import shlex
+    return shlex.quote(s)
+
+
+def check_story(story: Story, *, max_states: int = DEFAULT_MAX_STATES, story_arg: str | None = None,
+                progress: Callable[[str, int], None] | None = None) -> Report:
+    t0 = time.perf_counter()
+    report = Report(list(story.warnings), chapters=len(story.chapters),
+                    nodes=sum(len(c.nodes) for c in story.chapters))
+    replayer = Replayer(story, story_arg)
+    starts = [story.story_defaults]
+    earlier_facts: set[str] = set()
+    budget = max_states
+    for ch in story.chapters:
+        tracked = _tracked_facts(ch, earlier_facts)
+        cb = (lambda n, cid=ch.id: progress(cid, n)) if progress else None
+        ex = explore(story, ch, starts, max_states=max(budget, 1), tracked_facts=tracked, progress=cb)
+        report.explorations[ch.id] = ex
+        report.states += len(ex.keys)
+        budget -= len(ex.keys)
+        report.diagnostics += exploration_findings(story, ex, replayer, earlier_facts)
+        if not ex.complete:
+            report.complete = False
+        n_story = len(story.flags)
+        starts = sorted({ex.keys[s][1][:n_story] for s in ex.ending_states}, key=repr)
+        for n in ch.nodes.values():
+            earlier_facts.update(n.records)
+        if not starts:
+            break  # nothing leads on; the findings above say why
+    report.diagnostics += check_canon(story, report.explorations, replayer)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _tracked_facts(ch: Chapter, earlier: set[str]) -> list[str]:
+    recorded_here = {f for n in ch.nodes.values() for f in n.records}
+    wanted = []
+    for n in ch.nodes.values():
+        for f in n.refs:
+            if f in recorded_here and f not in earlier and f not in wanted:
+                wanted.append(f)
+    return wanted
+
+
+def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: set[str]) -> list[Diagnostic]:
+    g, ch = ex.graph, ex.chapter
+    out: list[Diagnostic] = []
+    if not ex.complete:
+        out.append(error("explore-incomplete",
+                         f"exploration of '{ch.id}' stopped at the bound of states after {len(ex.keys):,} states; "
+                         "nothing below about this chapter is proven", ch.pos,
+                         "raise --max-states, or merge flags that multiply states (e.g. ints with wide ranges)"))
+    for ni, sid in sorted(ex.softlocks.items()):
+        node = ch.nodes[g.ids[ni]]
+        vals = ", ".join(f"{k}={_show(v)}" for k, v in ex.values_of(sid).items() if any(
+            k in (c.condition_src or "") for c in node.choices))
+        out.append(error("soft-lock", f"in node '{node.id}' no choice is available" + (f" when {vals}" if vals else ""),
+                         node.pos, "add a choice with no condition, or make the conditions cover every case",
+                         replay=rp.command(ex, sid)))
+    if ex.complete:
+        seen_trap_nodes = set()
+        for sid in trapped_states(ex):
+            ni = ex.keys[sid][0]
+            if ni in seen_trap_nodes or ni in ex.softlocks:
+                continue
+            seen_trap_nodes.add(ni)
+            node = ch.nodes[g.ids[ni]]
+            out.append(error("trap", f"from node '{node.id}' in this state no ending can be reached: play loops forever",
+                             node.pos, "give the loop a way out that is always available",
+                             replay=rp.command(ex, sid)))
+    for eid, ov in ex.overflows.items():
+        eff = ov.effect
+        f = ch.layout[eff.slot]
+        bound = f"min {f.min}" if (f.min is not None and ov.value < f.min) else f"max {f.max}"
+        out.append(error("int-bounds", f"`{eff.src}` takes {f.name} to {ov.value}, past its {bound}",
+                         eff.pos, "guard the choice with a condition, or widen the flag's bounds",
+                         replay=rp.command(ex, ov.state, ov.number)))
+    for ni, nid in enumerate(g.ids):
+        node = ch.nodes[nid]
+        if ni not in ex.first_at_node:
+            if not ex.complete:
+                continue
+            if node.ending:
+                out.append(error("ending-unreached", f"ending '{nid}' ({node.ending.title}) is never reached in play",
+                                 node.ending.pos, "look at the conditions of the choices that lead here"))
+            else:
+                out.append(error("node-unreached", f"node '{nid}' is reached by no real playthrough "
+                                 "(the choices leading here are never available)", node.pos,
+                                 "look at the conditions of the choices that lead here"))
+            continue
+        if node.ending or not ex.complete:
+            continue
+        for c in node.choices:
+            if (ni, c.index) not in ex.offered:
+                out.append(error("choice-never-available",
+                                 f"choice {c.index + 1} of node '{nid}' ('{c.text}') is never available: "
+                                 f"`{c.condition_src}` is false in every state that reaches this node",
+                                 c.pos, "fix the condition, or set the flags it needs on the way here",
+                                 replay=rp.command(ex, ex.first_at_node[ni])))
+    # dates never run backwards along a real transition
+    reported = set()
+    for a, b in sorted(ex.edges):
+        na, nb = ch.nodes[g.ids[a]], ch.nodes[g.ids[b]]
+        if na.shown_date and nb.date and nb.date.before(na.shown_date) and b not in reported:
+            reported.add(b)
+            sid = _state_with_edge(ex, a, b)
+            out.append(error("date-backwards", f"node '{nb.id}' ({nb.date}) comes after '{na.id}' ({na.shown_date}) "
+                             "but is dated earlier", nb.pos, "in-world dates never run backwards: fix one of the dates",
+                             replay=rp.command(ex, sid) if sid is not None else None))
+    out += _ref_findings(story, ex, rp, earlier_facts)
+    return out
+
+
+def _state_with_edge(ex: Exploration, a: int, b: int) -> int | None:
+    best = None
+    for sid, key in enumerate(ex.keys):
+        if key[0] == b and ex.parent[sid] >= 0 and ex.keys[ex.parent[sid]][0] == a:
+            best = sid
+            break
+    return best
+
+
+def _ref_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: set[str]) -> list[Diagnostic]:
+    g, ch = ex.graph, ex.chapter
+    out = []
+    period_start = ch.period[0] if ch.period else None
+    for ni, nid in enumerate(g.ids):
+        node = ch.nodes[nid]
+        if not node.refs or ni not in ex.first_at_node:
+            continue
+        when = node.shown_date or period_start
+        for fid in node.refs:
+            fact = story.facts[fid]
+            if fid in earlier_facts or (when is not None and fact.date.on_or_before(when)):
+                continue
+            bit = g.tracked_facts.get(fid)
+            bad = None
+            for sid, key in enumerate(ex.keys):
+                if key[0] == ni and (bit is None or not key[3] & bit):
+                    bad = sid
+                    break
+            if bad is not None:
+                how = "it is not recorded earlier on this path" if bit else "no node of this chapter records it"
+                out.append(error("ref-not-past", f"node '{nid}' speaks of '{fid}' ({fact.date}), but {how} and it is not "
+                                 f"dated before the node ({when})", node.pos,
+                                 "record the fact on every way here first, or stop referring to it",
+                                 replay=rp.command(ex, bad)))
+    return out

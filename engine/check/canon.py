@@ -1,0 +1,133 @@
+"""Canon and divergence: the canonical path against the documented history.
+
+  * following `canon: true` from the story's start is possible at every step and
+    reaches a `canon` ending in every chapter;
+  * it records every fact the chapter covers, in date order, and each fact's
+    `holds` stays true from its record to the end of the story;
+  * at every reachable ending, every covered fact whose `holds` is false is
+    listed in the ending's `diverges` (no branch contradicts history silently),
+    and a listed fact that holds in every state reaching the ending is flagged.
+"""
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic, error, warning
+from ..model import Story
+from .. import runtime as rt
+
+
+def check_canon(story: Story, explorations: dict, rp) -> list:
+    out: list[Diagnostic] = []
+    out += _canonical_path(story)
+    for ch in story.chapters:
+        recorded_anywhere = {f for n in ch.nodes.values() for f in n.records}
+        for i, fid in enumerate(ch.covers):
+            if fid not in recorded_anywhere:
+                out.append(error("covered-not-recorded", f"chapter '{ch.id}' covers '{fid}' but no node records it",
+                                 ch.pos, f"add `records: [{fid}]` to the node where it happens"))
+        if not any(n.ending and n.ending.kind == "canon" for n in ch.nodes.values()):
+            out.append(error("canon-ending", f"chapter '{ch.id}' has no canon ending", ch.pos,
+                             "mark the ending history took `kind: canon`"))
+        ex = explorations.get(ch.id)
+        if ex is not None:
+            out += _divergence(story, ex, rp)
+    return out
+
+
+def _canonical_path(story: Story) -> list:
+    out = []
+    try:
+        state = rt.start(story)
+    except rt.PlayError:
+        return out
+    recorded: list[tuple[str, str]] = []  # (fact id, chapter)
+    while True:
+        ch = story.chapter(state.chapter)
+        cmd = f"chronicle play --canon --chapter {ch.id}"
+        steps = 0
+        chapter_records = []
+        broken = False
+        while not rt.is_ending(story, state):
+            node = rt.node_of(story, state)
+            for fid in node.records:
+                chapter_records.append(fid)
+            canon = [c for c in rt.available(story, state) if c.canon]
+            steps += 1
+            if not canon or steps > len(ch.nodes):
+                if steps > len(ch.nodes):
+                    msg, hint = (f"the canonical path of '{ch.id}' loops without reaching an ending",
+                                 "mark a canonical choice that leads out of the loop")
+                elif any(c.canon for c in node.choices):
+                    c = next(c for c in node.choices if c.canon)
+                    msg, hint = (f"the canonical choice of node '{node.id}' ('{c.text}') is not available on the "
+                                 f"canonical path", f"its condition `{c.condition_src}` is false here")
+                else:
+                    msg, hint = (f"node '{node.id}' is on the canonical path but no choice is marked `canon: true`",
+                                 "mark the choice history took")
+                out.append(error("canon-broken", msg, node.pos, hint, replay=cmd))
+                broken = True
+                break
+            state = rt.choose(story, state, canon[0])
+        if broken:
+            return out
+        node = rt.node_of(story, state)
+        chapter_records.extend(node.records)
+        if node.ending.kind != "canon":
+            out.append(error("canon-ending", f"the canonical path of '{ch.id}' ends at '{node.id}', a "
+                             f"{node.ending.kind} ending", node.ending.pos, "the canonical path must end at `kind: canon`",
+                             replay=cmd))
+        for fid in ch.covers:
+            if fid not in chapter_records and fid in story.facts:
+                out.append(error("canon-missing-fact", f"the canonical path of '{ch.id}' never records '{fid}', which "
+                                 "the chapter covers", ch.pos, "record it on a node of the canonical path",
+                                 replay=cmd))
+        for a, b in zip(chapter_records, chapter_records[1:]):
+            fa, fb = story.facts[a], story.facts[b]
+            if fb.date.before(fa.date):
+                out.append(error("canon-order", f"the canonical path of '{ch.id}' records '{b}' ({fb.date}) after "
+                                 f"'{a}' ({fa.date})", ch.pos, "record facts in the order they happened", replay=cmd))
+        recorded += [(f, ch.id) for f in chapter_records]
+        # every recorded fact's `holds` stays true to the end of the chapter and beyond
+        for fid, where in recorded:
+            fact = story.facts[fid]
+            if fact.holds_fn is not None and not fact.holds_fn(state.values, 0):
+                out.append(error("canon-holds", f"'{fid}' is recorded on the canonical path of '{where}', but its "
+                                 f"`holds` ({fact.holds_src}) is false at the end of '{ch.id}'", fact.pos,
+                                 "the canonical path must not undo documented history", replay=cmd))
+        if rt.is_final(story, state):
+            return out
+        state = rt.advance(story, state)
+
+
+def _divergence(story: Story, ex, rp) -> list:
+    out = []
+    ch = ex.chapter
+    covered = [story.facts[f] for f in ch.covers if f in story.facts and story.facts[f].holds_fn is not None]
+    undeclared_reported = set()
+    holds_somewhere: dict[tuple, bool] = {}
+    for sid in ex.ending_states:
+        ni, vals, _seen, _rec = ex.keys[sid]
+        node = ch.nodes[ex.graph.ids[ni]]
+        for fact in covered:
+            holds = bool(fact.holds_fn(vals, 0))
+            key = (node.id, fact.id)
+            holds_somewhere[key] = holds_somewhere.get(key, False) or not holds
+            if not holds and fact.id not in node.ending.diverges and key not in undeclared_reported:
+                undeclared_reported.add(key)
+                out.append(error("divergence-undeclared",
+                                 f"ending '{node.id}' is reached with '{fact.id}' broken ({fact.holds_src} is false), "
+                                 "but the ending does not list it in `diverges`", node.ending.pos,
+                                 f"add {fact.id} to `diverges` (and make the ending divergent), or keep history on the way here",
+                                 replay=rp.command(ex, sid)))
+    for ni, nid in enumerate(ex.graph.ids):
+        node = ch.nodes[nid]
+        if not node.ending or ni not in ex.first_at_node:
+            continue
+        for fid in node.ending.diverges:
+            fact = story.facts.get(fid)
+            if fact is None or fact.holds_fn is None:
+                continue
+            if not holds_somewhere.get((nid, fid), False):
+                out.append(warning("divergence-unused", f"ending '{nid}' lists '{fid}' in `diverges`, but "
+                                   f"'{fid}' holds in every state that reaches it", node.ending.pos,
+                                   f"set the flag that breaks it on the way here, or drop it from `diverges`"))
+    return out

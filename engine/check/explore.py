@@ -1,0 +1,284 @@
+"""Exploration of the real state space of each chapter.
+
+Breadth-first from every state a chapter can start in (the story-wide flag
+values any ending of the previous chapter hands on), applying conditions and
+effects exactly as play does. Breadth-first order means the first time a state
+is met, its parent chain is a shortest path to it: every finding carries that
+path as a replay command.
+
+States are small tuples (node index, flag values, seen bits, recorded-fact
+bits), deduplicated by hashing. Two things keep the space small without losing
+exactness:
+  * live flags: a flag that no condition or effect can read again from a node
+    on (and that is not story-wide, which endings hand on) is reset to its
+    default on arrival there, so states that differ only in dead flags merge;
+  * only facts some node `refs` are tracked as recorded-bits, and only nodes
+    some `seen()` names are tracked as seen-bits.
+"""
+from __future__ import annotations
+
+import time
+from array import array
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from ..expr import names_in
+from ..model import Chapter, Story
+
+DEFAULT_MAX_STATES = 2_000_000
+
+
+@dataclass
+class Transition:
+    choice: object  # model.Choice
+    test: Callable | None
+    effects: tuple  # (slot, fn, lo, hi, effect)
+    target: int
+
+
+@dataclass
+class ChapterGraph:
+    """A chapter prepared for fast exploration: nodes by index, live flags per node."""
+
+    chapter: Chapter
+    ids: list[str]
+    index: dict[str, int]
+    transitions: list[list[Transition]]
+    is_ending: list[bool]
+    dead: list[tuple]  # per node: slots reset to default on arrival
+    defaults: tuple
+    seen_bit: list[int]
+    record_bits: list[int]  # per node: bits of tracked facts it records
+    tracked_facts: dict[str, int]  # fact id -> bit
+
+
+def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = ()) -> ChapterGraph:
+    ids = list(ch.nodes)
+    index = {n: i for i, n in enumerate(ids)}
+    slots = {f.name: f.slot for f in ch.layout}
+    transitions, reads_at, kills = [], [], []
+    for nid in ids:
+        node = ch.nodes[nid]
+        ts, reads = [], set()
+        for c in node.choices:
+            effs = tuple((e.slot, e.fn, e.min, e.max, e) for e in c.effects)
+            ts.append(Transition(c, c.test, effs, index[c.target]))
+            if c.condition is not None:
+                reads |= {slots[n] for n in names_in(c.condition)}
+        transitions.append(ts)
+        reads_at.append(reads)
+    n_story = len(story.flags)
+    every = set(range(len(ch.layout)))
+    story_slots = set(range(n_story))
+    # Backward dataflow: live_in(n) = reads(n) | U over choices (reads(effects) | (live_in(target) - killed))
+    live = [set() for _ in ids]
+    for i, nid in enumerate(ids):
+        if ch.nodes[nid].is_ending:
+            live[i] = set(story_slots)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(ids)):
+            new = set(reads_at[i]) | (story_slots if ch.nodes[ids[i]].is_ending else set())
+            for t in transitions[i]:
+                after = set(live[t.target])
+                # walk effects backwards: an `x = e` kills x, then adds what e reads
+                for slot, _fn, lo, hi, eff in reversed(t.effects):
+                    if eff.expr.op == "=":
+                        after.discard(slot)
+                    else:
+                        after.add(slot)
+                    after |= {slots[n] for n in names_in(eff.expr.value)}
+                new |= after
+            if new != live[i]:
+                live[i] = new
+                changed = True
+    dead = [tuple(sorted(every - live[i])) for i in range(len(ids))]
+    tracked = {fid: 1 << k for k, fid in enumerate(dict.fromkeys(tracked_facts))}
+    record_bits = []
+    for nid in ids:
+        bits = 0
+        for fid in ch.nodes[nid].records:
+            bits |= tracked.get(fid, 0)
+        record_bits.append(bits)
+    defaults = tuple(f.default for f in ch.layout)
+    return ChapterGraph(ch, ids, index, transitions, [ch.nodes[n].is_ending for n in ids], dead, defaults,
+                        [ch.seen_bits.get(n, 0) for n in ids], record_bits, tracked)
+
+
+@dataclass
+class Overflow:
+    state: int  # the state the choice was taken from
+    number: int  # the choice's number as offered there
+    effect: object  # model.Effect
+    value: int
+
+
+@dataclass
+class Exploration:
+    """Every reachable state of one chapter, with parent links for shortest paths."""
+
+    graph: ChapterGraph
+    starts: list[tuple]  # the full flag tuple of each start state, by start index
+    keys: list[tuple] = field(default_factory=list)  # state id -> (node, values, seen, recorded)
+    parent: array = field(default_factory=lambda: array("l"))  # state id -> parent id, or -1 - start index
+    via: array = field(default_factory=lambda: array("l"))  # state id -> choice number taken from the parent
+    via_choice: array = field(default_factory=lambda: array("l"))  # state id -> index of that choice in the node
+    succ_start: array = field(default_factory=lambda: array("l"))  # CSR of successor edges
+    succ: array = field(default_factory=lambda: array("l"))
+    complete: bool = True
+    first_at_node: dict = field(default_factory=dict)  # node index -> first (shortest) state id
+    offered: dict = field(default_factory=dict)  # (node index, choice index) -> first state id where offered
+    softlocks: dict = field(default_factory=dict)  # node index -> first state id with nothing offered
+    overflows: dict = field(default_factory=dict)  # id(effect) -> Overflow (first)
+    endings: dict = field(default_factory=dict)  # node index -> number of ending states
+    ending_states: list = field(default_factory=list)
+    edges: set = field(default_factory=set)  # (node index, node index) actually taken
+    seconds: float = 0.0
+
+    @property
+    def chapter(self) -> Chapter:
+        return self.graph.chapter
+
+    def path(self, sid: int) -> tuple[int, list[int], list[int]]:
+        """(start index, choice numbers, choice indices) of the shortest path to state sid."""
+        numbers, indices = [], []
+        while self.parent[sid] >= 0:
+            numbers.append(self.via[sid])
+            indices.append(self.via_choice[sid])
+            sid = self.parent[sid]
+        return -1 - self.parent[sid], numbers[::-1], indices[::-1]
+
+    def node_of(self, sid: int) -> str:
+        return self.graph.ids[self.keys[sid][0]]
+
+    def values_of(self, sid: int) -> dict:
+        vals = self.keys[sid][1]
+        return {f.name: vals[f.slot] for f in self.chapter.layout}
+
+
+def explore(story: Story, ch: Chapter, starts: Iterable[tuple], *, max_states: int = DEFAULT_MAX_STATES,
+            tracked_facts: Iterable[str] = (), progress: Callable[[int], None] | None = None) -> Exploration:
+    """Explore every state of chapter `ch` reachable from the given story-wide start values."""
+    t0 = time.perf_counter()
+    g = prepare(story, ch, tracked_facts)
+    n_story = len(story.flags)
+    local_defaults = g.defaults[n_story:]
+    start_values = [tuple(s) + local_defaults for s in dict.fromkeys(tuple(s) for s in starts)]
+    ex = Exploration(g, start_values)
+    keys, parent, via, via_choice = ex.keys, ex.parent, ex.via, ex.via_choice
+    ids: dict[tuple, int] = {}
+    succ_lists: list = []
+    defaults = g.defaults
+    dead, trans, is_ending, seen_bit, record_bits = g.dead, g.transitions, g.is_ending, g.seen_bit, g.record_bits
+    first_at_node, offered, softlocks, overflows, endings = (ex.first_at_node, ex.offered, ex.softlocks,
+                                                             ex.overflows, ex.endings)
+    edges = ex.edges
+
+    def masked(ni, vals):
+        d = dead[ni]
+        if not d:
+            return vals
+        lst = list(vals)
+        for s in d:
+            lst[s] = defaults[s]
+        return tuple(lst)
+
+    start_node = g.index[ch.start]
+    queue = deque()
+    for k, vals in enumerate(start_values):
+        key = (start_node, masked(start_node, vals), seen_bit[start_node], record_bits[start_node])
+        if key in ids:
+            continue
+        ids[key] = len(keys)
+        keys.append(key)
+        parent.append(-1 - k)
+        via.append(0)
+        via_choice.append(-1)
+        queue.append(ids[key])
+
+    next_report = 50_000
+    while queue:
+        sid = queue.popleft()
+        ni, vals, seen, rec = keys[sid]
+        if ni not in first_at_node:
+            first_at_node[ni] = sid
+        out = []
+        succ_lists.append((sid, out))
+        if is_ending[ni]:
+            endings[ni] = endings.get(ni, 0) + 1
+            ex.ending_states.append(sid)
+            continue
+        number = 0
+        for t in trans[ni]:
+            if t.test is not None and not t.test(vals, seen):
+                continue
+            number += 1
+            ck = (ni, t.choice.index)
+            if ck not in offered:
+                offered[ck] = sid
+            new = vals
+            if t.effects:
+                lst = list(vals)
+                for slot, fn, lo, hi, eff in t.effects:
+                    x = fn(lst, seen)
+                    if (lo is not None and x < lo) or (hi is not None and x > hi):
+                        if id(eff) not in overflows:
+                            overflows[id(eff)] = Overflow(sid, number, eff, x)
+                        x = lo if (lo is not None and x < lo) else hi
+                    lst[slot] = x
+                new = tuple(lst)
+            tj = t.target
+            key = (tj, masked(tj, new), seen | seen_bit[tj], rec | record_bits[tj])
+            nid = ids.get(key)
+            if nid is None:
+                if len(keys) >= max_states:
+                    ex.complete = False
+                    continue
+                nid = len(keys)
+                ids[key] = nid
+                keys.append(key)
+                parent.append(sid)
+                via.append(number)
+                via_choice.append(t.choice.index)
+                queue.append(nid)
+            out.append(nid)
+            edges.add((ni, tj))
+        if number == 0 and ni not in softlocks:
+            softlocks[ni] = sid
+        if progress is not None and len(keys) >= next_report:
+            progress(len(keys))
+            next_report += 50_000
+    # successor lists in state-id order (CSR), for the backward search for traps
+    by_id = [None] * len(keys)
+    for sid, out in succ_lists:
+        by_id[sid] = out
+    ex.succ_start.append(0)
+    for out in by_id:
+        if out:
+            ex.succ.extend(out)
+        ex.succ_start.append(len(ex.succ))
+    ex.seconds = time.perf_counter() - t0
+    return ex
+
+
+def trapped_states(ex: Exploration) -> list[int]:
+    """States from which no ending can be reached (in a loop with no way out), shortest first."""
+    n = len(ex.keys)
+    preds: list[list[int]] = [[] for _ in range(n)]
+    for sid in range(n):
+        for k in range(ex.succ_start[sid], ex.succ_start[sid + 1]):
+            preds[ex.succ[k]].append(sid)
+    good = bytearray(n)
+    queue = deque(ex.ending_states)
+    for s in ex.ending_states:
+        good[s] = 1
+    while queue:
+        for p in preds[queue.popleft()]:
+            if not good[p]:
+                good[p] = 1
+                queue.append(p)
+    # (When exploration stopped at its bound, some successors were never recorded:
+    # callers report traps only for complete explorations.)
+    return [s for s in range(n) if not good[s]]

@@ -1,0 +1,45 @@
+"""Rendering a check report: compiler-style text, or a stable JSON shape.
+
+Text: diagnostics grouped by file, each `path:line:col: severity[code]: message`
+with `hint:` and `replay:` lines under it, then one summary line.
+
+JSON (`--format json`), version 1:
+    {"version": 1, "ok": bool,
+     "summary": {"chapters", "nodes", "states", "errors", "warnings", "seconds", "complete"},
+     "diagnostics": [{"severity", "code", "message", "file", "line", "col", "hint", "replay"}, ...]}
+"""
+from __future__ import annotations
+
+import json
+from itertools import groupby
+
+from ..diagnostics import Diagnostic, sort_key
+
+JSON_VERSION = 1
+
+
+def render_text(diagnostics: list[Diagnostic], summary: dict) -> str:
+    lines = []
+    ordered = sorted(diagnostics, key=sort_key)
+    for file, group in groupby(ordered, key=lambda d: d.pos.file if d.pos else ""):
+        if file:
+            lines.append(f"-- {file}")
+        for d in group:
+            lines.append(d.render())
+        lines.append("")
+    lines.append(summary_line(summary))
+    return "\n".join(lines)
+
+
+def summary_line(s: dict) -> str:
+    verdict = "ok" if s["errors"] == 0 else "FAILED"
+    parts = [f"{s['chapters']} chapter{'s' if s['chapters'] != 1 else ''}", f"{s['nodes']:,} nodes"]
+    if s.get("states") is not None:
+        parts.append(f"{s['states']:,} states explored" + ("" if s.get("complete", True) else " (incomplete)"))
+    return (f"check {verdict}: " + ", ".join(parts) + f"; {s['errors']} error{'s' if s['errors'] != 1 else ''}, "
+            f"{s['warnings']} warning{'s' if s['warnings'] != 1 else ''} in {s['seconds']:.2f} s")
+
+
+def render_json(diagnostics: list[Diagnostic], summary: dict) -> str:
+    return json.dumps({"version": JSON_VERSION, "ok": summary["errors"] == 0, "summary": summary,
+                       "diagnostics": [d.to_json() for d in sorted(diagnostics, key=sort_key)]}, indent=2)

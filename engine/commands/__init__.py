@@ -1,0 +1,1 @@
+"""One module per `chronicle` subcommand; see engine/cli.py."""

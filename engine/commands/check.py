@@ -1,0 +1,80 @@
+"""`chronicle check`: load, compile and prove the story; exit 0 clean, 1 problems."""
+from __future__ import annotations
+
+import sys
+import time
+
+from ..check import check_story
+from ..check.explore import DEFAULT_MAX_STATES
+from ..check.report import render_json, render_text
+from ..compiler import compile_story
+from ..diagnostics import has_errors
+from .common import add_story_arg, story_root
+
+# Options other modules add to `check` (e.g. --random sampling) register here:
+# each is (add_arguments(parser), handles(args) -> bool, run(story, args) -> int).
+EXTRA_MODES: list = []
+
+
+def register(sub) -> None:
+    p = sub.add_parser("check", help="prove the story consistent: every branch ends, canon matches history",
+                       description="Check the story: schemas, names and types, then every reachable state of every "
+                                   "chapter, the canonical path and history.")
+    add_story_arg(p)
+    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.add_argument("--max-states", type=_positive, default=DEFAULT_MAX_STATES, metavar="N",
+                   help=f"stop exploring after N states (default {DEFAULT_MAX_STATES:,}); stopping is an error")
+    p.add_argument("--static", action="store_true", help="only the static checks (no exploration)")
+    for add, _handles, _run in EXTRA_MODES:
+        add(p)
+    p.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    import argparse
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def run(args) -> int:
+    t0 = time.perf_counter()
+    root = story_root(args)
+    story, diags = compile_story(root)
+    summary = {"chapters": 0, "nodes": 0, "states": None, "errors": 0, "warnings": 0, "seconds": 0.0,
+               "complete": True}
+    if story is not None and not has_errors(diags):
+        for _add, handles, run_mode in EXTRA_MODES:
+            if handles(args):
+                return run_mode(story, args)
+        summary.update(chapters=len(story.chapters), nodes=sum(len(c.nodes) for c in story.chapters))
+        if not args.static:
+            progress = _progress_bar() if args.format == "text" else None
+            try:
+                report = check_story(story, max_states=args.max_states,
+                                     story_arg=str(args.story) if args.story else None,
+                                     progress=progress.update if progress else None)
+            finally:
+                if progress:
+                    progress.close()
+            diags = report.diagnostics
+            summary.update(states=report.states, complete=report.complete)
+    summary["errors"] = sum(1 for d in diags if d.is_error)
+    summary["warnings"] = sum(1 for d in diags if not d.is_error)
+    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    if args.format == "json":
+        print(render_json(diags, summary))
+    else:
+        print(render_text(diags, summary))
+    return 1 if summary["errors"] else 0
+
+
+def _progress_bar():
+    if not sys.stderr.isatty():
+        return None
+    from ..check.progress import LazyProgress
+    return LazyProgress()

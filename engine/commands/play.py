@@ -1,0 +1,139 @@
+"""`chronicle play`: the game, or a scripted / canonical / replayed transcript."""
+from __future__ import annotations
+
+import sys
+
+from .. import runtime as rt
+from ..transcript import TextPlayer
+from .common import add_story_arg, fail, open_story, parse_sets, usage_error
+
+# Options other modules add to `play` (the terminal player, authoring's --watch)
+# register themselves here: each is a function taking the `play` parser.
+EXTRA_OPTIONS: list = []
+
+
+def register(sub) -> None:
+    p = sub.add_parser("play", help="play the story (the default command)",
+                       description="Play the story. With --script, --canon or --replay, print a plain transcript instead.")
+    add_story_arg(p)
+    p.add_argument("--chapter", metavar="ID", help="start at this chapter")
+    p.add_argument("--at", metavar="NODE", help="start at this node of the chapter (with --chapter)")
+    p.add_argument("--set", metavar="FLAG=VALUE", action="append", help="start with this flag value (repeatable)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--script", metavar="FILE", help="play the choice numbers in FILE, one per line ('-' for stdin)")
+    mode.add_argument("--canon", action="store_true", help="print the canonical playthrough (history as documented)")
+    mode.add_argument("--replay", metavar="N,N,...", help="replay these choice numbers and print the transcript")
+    for add in EXTRA_OPTIONS:
+        add(p)
+    p.set_defaults(func=run)
+
+
+def first_state(story, args) -> rt.State:
+    if args.at and not args.chapter:
+        usage_error("--at needs --chapter")
+    try:
+        return rt.start(story, args.chapter, args.at, parse_sets(args.set))
+    except rt.PlayError as exc:
+        usage_error(str(exc))
+
+
+def run(args) -> int:
+    story = open_story(args)
+    if args.canon:
+        return play_canon(story, args)
+    first = first_state(story, args)
+    if args.replay is not None:
+        try:
+            numbers = [int(x) for x in args.replay.replace(" ", "").split(",") if x]
+        except ValueError:
+            usage_error(f"--replay takes choice numbers separated by commas, like 2,1,3 (not '{args.replay}')")
+        return play_numbers(story, first, numbers)
+    if args.script is not None:
+        return play_script(story, first, args.script)
+    return play_interactive(story, first, args)
+
+
+def play_numbers(story, first, numbers: list[int]) -> int:
+    queue = list(numbers)
+    player = TextPlayer(story, sys.stdout)
+    _, code = player.run(first, lambda s: queue.pop(0) if queue else None, lambda: bool(queue))
+    return code
+
+
+def play_script(story, first, name: str) -> int:
+    try:
+        text = sys.stdin.read() if name == "-" else open(name, encoding="utf-8").read()
+    except (OSError, UnicodeDecodeError) as exc:
+        return fail(f"cannot read script {name}: {getattr(exc, 'strerror', None) or exc}")
+    numbers = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if not line.isdigit():
+            return fail(f"{name}:{lineno}:1: a script holds one choice number per line, not '{line}'")
+        numbers.append(int(line))
+    return play_numbers(story, first, numbers)
+
+
+def canon_states(story, chapter: str | None = None) -> tuple[list[rt.State], str | None]:
+    """Follow `canon: true` from the story's start. Returns the states and, if the
+    canonical path breaks, why."""
+    state = rt.start(story)
+    states = [state]
+    limit = sum(len(c.nodes) for c in story.chapters) + len(story.chapters) + 1
+    while len(states) <= limit:
+        if rt.is_ending(story, state):
+            if rt.is_final(story, state) or (chapter and state.chapter == chapter):
+                break
+            state = rt.advance(story, state)
+        else:
+            canon = [c for c in rt.available(story, state) if c.canon]
+            if not canon:
+                return states, f"{state.chapter}:{state.node} offers no canonical choice in the canonical state"
+            state = rt.choose(story, state, canon[0])
+        states.append(state)
+    else:
+        return states, "the canonical path loops without reaching an ending"
+    return states, None
+
+
+def play_canon(story, args) -> int:
+    if args.chapter and not story.has_chapter(args.chapter):
+        usage_error(f"there is no chapter '{args.chapter}'")
+    states, problem = canon_states(story, args.chapter)
+    if args.chapter:
+        states = [s for s in states if s.chapter == args.chapter]
+    if not states:
+        return fail("the canonical path never reaches that chapter")
+    first, rest = states[0], states[1:]
+    numbers = [rt.number_of(story, a, rt.node_of(story, a).choices[b.path[-1]])
+               for a, b in zip(states, rest) if b.path[-1] != rt.CONTINUE]
+    code = play_numbers(story, first, numbers)
+    if problem:
+        return fail(f"the canonical path breaks: {problem}")
+    return code
+
+
+def play_interactive(story, first, args) -> int:
+    try:
+        from ..player.app import play as play_terminal
+    except ImportError:
+        play_terminal = None
+    if play_terminal is not None:
+        return play_terminal(story, first, args)
+    # Plain line mode: one choice number per line from stdin.
+    def next_number(state):
+        while True:
+            sys.stdout.write("> ")
+            sys.stdout.flush()
+            line = sys.stdin.readline()
+            if not line:
+                return None
+            line = line.strip()
+            if line.isdigit():
+                return int(line)
+            if line in ("q", "quit"):
+                return None
+            print("Type the number of a choice.")
+    return TextPlayer(story, sys.stdout).run(first, next_number)[1]

@@ -1,0 +1,15 @@
+"""`chronicle schema chapter|story|history`: print a shipped JSON Schema."""
+from __future__ import annotations
+
+from ..schema import schema_text
+
+
+def register(sub) -> None:
+    p = sub.add_parser("schema", help="print the JSON Schema of a chapter, the story manifest or the history")
+    p.add_argument("kind", choices=["chapter", "story", "history"])
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    print(schema_text(args.kind))
+    return 0

@@ -1,0 +1,491 @@
+"""Documents -> Story: resolve names, compile expressions, collect diagnostics.
+
+A chain of small passes over the loaded, schema-checked documents:
+  1. load       every file (YAML with positions) and check it against its schema
+  2. declare    story-wide flags, facts, chapter flags and node ids
+  3. compile    expressions: parse, type-check against the declarations, close over slots
+  4. structure  names that must resolve (goto, records, refs, covers, diverges),
+                endings, and the static graph: unreachable nodes, nodes with no way on
+Every problem becomes a Diagnostic; nothing stops at the first one. A file whose
+schema check fails is not compiled further, so one mistake is reported once.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import deque
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from . import expr as ex
+from .dates import DateError, DateSpan, parse_date
+from .diagnostics import ChronicleError, Diagnostic, Pos, error, has_errors, sort_key, warning
+from .model import (Chapter, Choice, Effect, Ending, Fact, Flag, Node, Source, Story, TextPart,
+                    frozen_map)
+from .schema import validate
+from .source import Document, load_file
+
+STORY_FILE = Path("story") / "story.yaml"
+HISTORY_FILE = Path("story") / "history.yaml"
+CHAPTER_DIR = Path("chapters")
+
+
+def display_path(path: Path) -> str:
+    """A path as a person would want to read it: relative to here when inside."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+def story_files(root: Path, chapter_ids: list[str]) -> list[Path]:
+    return [root / STORY_FILE, root / HISTORY_FILE] + [root / CHAPTER_DIR / f"{c}.yaml" for c in chapter_ids]
+
+
+def compile_story(root: str | os.PathLike) -> tuple[Story | None, list[Diagnostic]]:
+    """Compile the story in `root`. Returns (story or None, every diagnostic)."""
+    return _Compiler(Path(root)).run()
+
+
+def load_story(root: str | os.PathLike) -> Story:
+    """Compile the story in `root`, or raise ChronicleError with every error found."""
+    story, diags = compile_story(root)
+    if story is None or has_errors(diags):
+        raise ChronicleError(sorted((d for d in diags if d.is_error), key=sort_key))
+    return story
+
+
+class _Compiler:
+    def __init__(self, root: Path):
+        self.root = root
+        self.diags: list[Diagnostic] = []
+        self.hasher = hashlib.sha256()
+
+    # ---- helpers -------------------------------------------------------------
+    def err(self, code, message, pos=None, hint=None):
+        self.diags.append(error(code, message, pos, hint))
+
+    def warn(self, code, message, pos=None, hint=None):
+        self.diags.append(warning(code, message, pos, hint))
+
+    def load(self, path: Path, kind: str) -> Document | None:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            raw = None
+        self.hasher.update(str(path.relative_to(self.root) if path.is_relative_to(self.root) else path).encode())
+        self.hasher.update(b"\0" + (raw if raw is not None else b"<missing>") + b"\0")
+        try:
+            doc = load_file(path, display_path(path))
+        except ChronicleError as exc:
+            self.diags.extend(exc.diagnostics)
+            return None
+        problems = validate(doc, kind)
+        if problems:
+            self.diags.extend(problems)
+            return None
+        return doc
+
+    def expr_diag(self, exc: ex.ExprError, doc: Document, path: tuple, what: str):
+        pos = doc.pos(path)
+        self.err(exc.code, f"{what}: {exc.message}", pos, exc.hint)
+
+    # ---- the passes ------------------------------------------------------------
+    def run(self) -> tuple[Story | None, list[Diagnostic]]:
+        if not (self.root / STORY_FILE).exists():
+            self.err("file-missing", f"no story manifest at {display_path(self.root / STORY_FILE)}",
+                     Pos(display_path(self.root / STORY_FILE)),
+                     "point --story at a folder holding story/story.yaml, or create one with `chronicle new story`")
+            return None, self.diags
+        manifest = self.load(self.root / STORY_FILE, "story")
+        if manifest is None:
+            return None, self.diags
+        history = self.load(self.root / HISTORY_FILE, "history")
+        story_flags = self.declare_flags(manifest, ("flags",), manifest.data.get("flags") or {}, "story", 0)
+        facts = self.declare_facts(history, story_flags) if history else None
+
+        chapters = []
+        chapter_ids = list(manifest.data["chapters"])
+        seen_ids = set()
+        for i, cid in enumerate(chapter_ids):
+            if cid in seen_ids:
+                self.err("duplicate-id", f"chapter '{cid}' is listed twice", manifest.pos(("chapters", i)))
+                continue
+            seen_ids.add(cid)
+            path = self.root / CHAPTER_DIR / f"{cid}.yaml"
+            if not path.exists():
+                self.err("file-missing", f"chapter '{cid}' is listed in the manifest but {display_path(path)} does not exist",
+                         manifest.pos(("chapters", i)), f"create it with `chronicle new chapter {cid}`, or remove it from the list")
+                continue
+            doc = self.load(path, "chapter")
+            if doc is None:
+                continue
+            if doc.data["id"] != cid:
+                self.err("chapter-id-mismatch", f"this file is {path.name} but its id is '{doc.data['id']}'",
+                         doc.pos(("id",)), f"write `id: {cid}`, or rename the file")
+                continue
+            chapter = self.compile_chapter(doc, story_flags, facts)
+            if chapter is not None:
+                chapters.append(chapter)
+
+        if (self.root / CHAPTER_DIR).is_dir():
+            for extra in sorted((self.root / CHAPTER_DIR).glob("*.yaml")):
+                if extra.stem not in seen_ids:
+                    self.warn("chapter-not-listed", f"{extra.name} is not in story/story.yaml's chapter list, so nobody can play it",
+                              Pos(display_path(extra)), f"add '{extra.stem}' to `chapters:` in story/story.yaml")
+
+        if has_errors(self.diags) or facts is None:
+            return None, self.diags
+        data = manifest.data
+        story = Story(title=data["title"], root=str(self.root), chapters=tuple(chapters), flags=tuple(story_flags),
+                      facts=frozen_map(facts), content_hash=self.hasher.hexdigest()[:16],
+                      byline=data.get("byline"), intro=data.get("intro"), epilogue=data.get("epilogue"),
+                      warnings=tuple(d for d in self.diags if not d.is_error))
+        return story, self.diags
+
+    # ---- declarations -------------------------------------------------------------
+    def declare_flags(self, doc: Document, base: tuple, decls: dict, scope: str, first_slot: int,
+                      taken: dict | None = None) -> list[Flag]:
+        flags = []
+        for name, d in decls.items():
+            path = base + (name,)
+            if taken and name in taken:
+                self.err("flag-shadows", f"chapter flag '{name}' has the name of a story-wide flag",
+                         doc.key_pos(path), "rename the chapter flag; story-wide flags are visible in every chapter")
+                continue
+            lo, hi, values = d.get("min"), d.get("max"), tuple(d.get("values") or ())
+            flag = Flag(name=name, type=d["type"], default=d["default"], doc=d["doc"], scope=scope,
+                        slot=first_slot + len(flags), min=lo, max=hi, values=values, pos=doc.key_pos(path))
+            if lo is not None and hi is not None and lo > hi:
+                self.err("flag-default", f"flag '{name}' has min {lo} above max {hi}", doc.pos(path + ("min",)))
+            elif not flag.accepts(flag.default):
+                want = {"int": f"a whole number from {lo} to {hi}", "enum": f"one of {', '.join(values)}",
+                        "bool": "true or false"}[flag.type]
+                self.err("flag-default", f"flag '{name}' defaults to {flag.default!r}, which is not {want}",
+                         doc.pos(path + ("default",)))
+            flags.append(flag)
+        return flags
+
+    def declare_facts(self, doc: Document, story_flags: list[Flag]) -> dict[str, Fact]:
+        data = doc.data
+        paragraphs = None
+        if data.get("source"):
+            src_path = (self.root / "story" / data["source"])
+            try:
+                text = src_path.read_text(encoding="utf-8")
+                self.hasher.update(text.encode())
+                paragraphs = [p for p in text.split("\n") if p.strip()]
+            except (OSError, UnicodeDecodeError):
+                self.err("file-missing", f"the history's source {display_path(src_path)} cannot be read",
+                         doc.pos(("source",)), "copy the source text there, or fix `source:`")
+        types = {f.name: f.flag_type for f in story_flags}
+        slots = {f.name: f.slot for f in story_flags}
+        facts: dict[str, Fact] = {}
+        for i, f in enumerate(data["facts"]):
+            path = ("facts", i)
+            if f["id"] in facts:
+                self.err("duplicate-id", f"fact '{f['id']}' is declared twice (first at {facts[f['id']].pos})",
+                         doc.pos(path + ("id",)))
+                continue
+            try:
+                date = parse_date(f["date"])
+            except DateError as exc:
+                self.err("bad-date", str(exc), doc.pos(path + ("date",)))
+                continue
+            src = f["source"]
+            if paragraphs is not None:
+                n = src["paragraph"]
+                if n > len(paragraphs):
+                    self.err("quote-not-in-source", f"the source has {len(paragraphs)} paragraphs, not {n}",
+                             doc.pos(path + ("source", "paragraph")))
+                elif src["quote"] not in paragraphs[n - 1]:
+                    self.err("quote-not-in-source", f"fact '{f['id']}' quotes words that are not in paragraph {n} of the source",
+                             doc.pos(path + ("source", "quote")), "copy the quote exactly, or fix the paragraph number")
+            holds = holds_fn = None
+            if f.get("holds") is not None:
+                try:
+                    holds = ex.parse_condition(f["holds"])
+                    t = ex.typecheck(holds, types)
+                    if t != ex.BOOL:
+                        raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type")
+                    holds_fn = ex.compile_expr(holds, slots, {})
+                except ex.ExprError as exc:
+                    if exc.code == "unknown-flag":
+                        exc.hint = "a fact's `holds` may read only story-wide flags (story/story.yaml)"
+                    self.expr_diag(exc, doc, path + ("holds",), f"in the `holds` of fact '{f['id']}'")
+                    holds = None
+            facts[f["id"]] = Fact(id=f["id"], date=date, statement=f["statement"],
+                                  source=Source(src["paragraph"], src["quote"]), holds=holds,
+                                  holds_src=f.get("holds"), holds_fn=holds_fn, note=f.get("note"),
+                                  readings=tuple(f.get("readings") or ()), pos=doc.pos(path))
+        return facts
+
+    # ---- chapters -------------------------------------------------------------------
+    def compile_chapter(self, doc: Document, story_flags: list[Flag], facts: dict | None) -> Chapter | None:
+        data = doc.data
+        cid = data["id"]
+        before = len([d for d in self.diags if d.is_error])
+        taken = {f.name: f for f in story_flags}
+        local = self.declare_flags(doc, ("flags",), data.get("flags") or {}, "chapter", len(story_flags), taken)
+        layout = tuple(story_flags) + tuple(local)
+        types = {f.name: f.flag_type for f in layout}
+        slots = {f.name: f.slot for f in layout}
+        flag_by_name = {f.name: f for f in layout}
+        raw_nodes: dict = data["nodes"]
+        node_ids = set(raw_nodes)
+
+        try:
+            period = (parse_date(data["period"]["from"], allow_span=False), parse_date(data["period"]["to"], allow_span=False))
+            if period[1].last < period[0].first:
+                self.err("bad-date", "the chapter's period ends before it begins", doc.pos(("period",)))
+        except DateError as exc:
+            self.err("bad-date", f"period: {exc}", doc.pos(("period",)))
+            period = None
+
+        def fact_ref(fid, path, why):
+            if facts is not None and fid not in facts:
+                self.err("unknown-fact", f"{why} '{fid}', which is not a fact in story/history.yaml", doc.pos(path),
+                         _suggest(fid, facts))
+                return False
+            return True
+
+        covers = tuple(data.get("covers") or ())
+        for i, fid in enumerate(covers):
+            fact_ref(fid, ("covers", i), "the chapter covers")
+
+        # First parse every expression, so seen() targets are known before bits are given out.
+        parsed: dict[tuple, Any] = {}
+        seen_names: list[str] = []
+
+        def parse(src, path, what, effect=False):
+            try:
+                tree = ex.parse_effect(src) if effect else ex.parse_condition(src)
+            except ex.ExprError as exc:
+                self.expr_diag(exc, doc, path, what)
+                return None
+            for n in sorted(ex.seen_in(tree)):
+                if n not in seen_names and n in node_ids:
+                    seen_names.append(n)
+            try:
+                if effect:
+                    ex.typecheck_effect(tree, types, seen_ok=node_ids.__contains__)
+                else:
+                    t = ex.typecheck(tree, types, seen_ok=node_ids.__contains__)
+                    if t != ex.BOOL:
+                        raise ex.ExprError(f"a condition must be true or false, but `{src}` is {t}", code="expr-type")
+            except ex.ExprError as exc:
+                if exc.code == "unknown-flag":
+                    exc.hint = _suggest(str(exc.message).split("'")[1], flag_by_name) or exc.hint
+                self.expr_diag(exc, doc, path, what)
+                return None
+            parsed[path] = tree
+            return tree
+
+        for nid, n in raw_nodes.items():
+            base = ("nodes", nid)
+            for j, part in enumerate(_text_parts(n.get("text"))):
+                if isinstance(part, dict):
+                    parse(part["if"], base + ("text", j, "if"), f"in a text condition of node '{nid}'")
+            for k, c in enumerate(n.get("choices") or ()):
+                cpath = base + ("choices", k)
+                if c.get("if") is not None:
+                    parse(c["if"], cpath + ("if",), f"in the condition of choice {k + 1} of node '{nid}'")
+                for m, eff in enumerate(_effects(c.get("do"))):
+                    epath = cpath + ("do",) if isinstance(c.get("do"), str) else cpath + ("do", m)
+                    parse(eff, epath, f"in an effect of choice {k + 1} of node '{nid}'", effect=True)
+        seen_bits = {n: 1 << i for i, n in enumerate(seen_names)}
+
+        nodes: dict[str, Node] = {}
+        for nid, n in raw_nodes.items():
+            node = self.compile_node(doc, cid, nid, n, parsed, slots, seen_bits, flag_by_name, node_ids, fact_ref, facts,
+                                     covers, period)
+            nodes[nid] = node
+
+        start = data["start"]
+        if start not in nodes:
+            self.err("unknown-node", f"the chapter starts at '{start}', which is not a node here", doc.pos(("start",)),
+                     _suggest(start, nodes))
+        if len([d for d in self.diags if d.is_error]) > before:
+            return None
+
+        nodes = _with_scene(nodes, start)
+        chapter = Chapter(id=cid, title=data["title"], period=period, covers=covers, flags=tuple(local), layout=layout,
+                          start=start, nodes=frozen_map(nodes), seen_bits=frozen_map(seen_bits), file=doc.file,
+                          pos=doc.pos(()))
+        self.check_graph(chapter)
+        return chapter
+
+    def compile_node(self, doc, cid, nid, n, parsed, slots, seen_bits, flags, node_ids, fact_ref, facts, covers, period):
+        base = ("nodes", nid)
+        pos = doc.key_pos(base)
+        date = None
+        if n.get("date") is not None:
+            try:
+                date = parse_date(n["date"], allow_span=False)
+            except DateError as exc:
+                self.err("bad-date", f"node '{nid}': {exc}", doc.pos(base + ("date",)))
+            if date and period and not date.overlaps(DateSpan(period[0].first, period[1].last, "")):
+                self.err("date-outside-period", f"node '{nid}' is dated {date}, outside the chapter's period "
+                         f"{period[0]} to {period[1]}", doc.pos(base + ("date",)), "fix the date, or widen `period`")
+
+        parts = []
+        for j, part in enumerate(_text_parts(n.get("text"))):
+            if isinstance(part, str):
+                parts.append(TextPart(text=part))
+                continue
+            tree = parsed.get(base + ("text", j, "if"))
+            parts.append(TextPart(text=part["text"], condition=tree, condition_src=part["if"],
+                                  test=ex.compile_expr(tree, slots, seen_bits) if tree else None,
+                                  else_text=part.get("else"), pos=doc.pos(base + ("text", j))))
+
+        choices = []
+        canon_seen = None
+        for k, c in enumerate(n.get("choices") or ()):
+            cpath = base + ("choices", k)
+            if c["goto"] not in node_ids:
+                self.err("unknown-node", f"choice {k + 1} of node '{nid}' goes to '{c['goto']}', which is not a node here",
+                         doc.pos(cpath + ("goto",)), _suggest(c["goto"], node_ids))
+            cond = parsed.get(cpath + ("if",))
+            effects = []
+            for m, src in enumerate(_effects(c.get("do"))):
+                epath = cpath + ("do",) if isinstance(c.get("do"), str) else cpath + ("do", m)
+                tree = parsed.get(epath)
+                if tree is None:
+                    continue
+                flag = flags[tree.target]
+                effects.append(Effect(expr=tree, src=src, slot=flag.slot,
+                                      fn=ex.compile_effect_value(tree, slots, seen_bits),
+                                      min=flag.min, max=flag.max, pos=doc.pos(epath)))
+            if c.get("canon"):
+                if canon_seen is not None:
+                    self.err("canon-ambiguous", f"node '{nid}' marks both choice {canon_seen + 1} and choice {k + 1} as canon",
+                             doc.pos(cpath + ("canon",)), "history took one road: mark one choice `canon: true`")
+                canon_seen = k
+            choices.append(Choice(index=k, text=c["text"], target=c["goto"], condition=cond, condition_src=c.get("if"),
+                                  test=ex.compile_expr(cond, slots, seen_bits) if cond else None, effects=tuple(effects),
+                                  canon=bool(c.get("canon")), pos=doc.pos(cpath)))
+
+        ending = None
+        if n.get("ending") is not None:
+            e = n["ending"]
+            epath = base + ("ending",)
+            diverges = tuple(e.get("diverges") or ())
+            for i, fid in enumerate(diverges):
+                if fact_ref(fid, epath + ("diverges", i), f"ending '{nid}' diverges from") and fid not in covers:
+                    self.err("diverges-not-covered", f"ending '{nid}' diverges from '{fid}', which this chapter does not cover",
+                             doc.pos(epath + ("diverges", i)), f"add '{fid}' to the chapter's `covers`, or drop it here")
+            if e["kind"] in ("canon", "personal") and diverges:
+                self.err("ending-kind", f"a {e['kind']} ending keeps history, so it cannot list `diverges`",
+                         doc.pos(epath + ("kind",)), "make it `kind: divergent`, or remove `diverges`")
+            if e["kind"] == "divergent" and not diverges:
+                self.err("ending-kind", f"divergent ending '{nid}' does not say which facts it changes",
+                         doc.pos(epath + ("kind",)), "list the covered facts this branch breaks under `diverges:`")
+            if n.get("choices"):
+                self.err("ending-with-choices", f"node '{nid}' is an ending but also offers choices",
+                         doc.key_pos(base + ("choices",)), "an ending ends the chapter: remove `choices` or `ending`")
+            ending = Ending(kind=e["kind"], title=e["title"], diverges=diverges, pos=doc.pos(epath))
+        elif not n.get("choices"):
+            self.err("no-choices", f"node '{nid}' has no choices and is not an ending, so play would stop here",
+                     pos, "add `choices:`, or make it an ending with `ending: {kind: personal, title: ...}`")
+
+        records = tuple(n.get("records") or ())
+        for i, fid in enumerate(records):
+            if fact_ref(fid, base + ("records", i), f"node '{nid}' records") and facts is not None:
+                fact = facts[fid]
+                if date and not fact.date.overlaps(date):
+                    self.err("record-date", f"node '{nid}' (dated {date}) records '{fid}', which is dated {fact.date}",
+                             doc.pos(base + ("records", i)), "a fact is recorded where it happens: fix the node's date or move the record")
+                if period and not fact.date.overlaps(DateSpan(period[0].first, period[1].last, "")):
+                    self.err("record-outside-period", f"node '{nid}' records '{fid}' ({fact.date}), outside the chapter's period",
+                             doc.pos(base + ("records", i)), "record it in the chapter whose period holds it, or widen `period`")
+        refs = tuple(n.get("refs") or ())
+        for i, fid in enumerate(refs):
+            fact_ref(fid, base + ("refs", i), f"node '{nid}' refers to")
+        return Node(id=nid, chapter=cid, text=tuple(parts), choices=tuple(choices), ending=ending, date=date,
+                    place=n.get("place"), records=records, refs=refs, pos=pos)
+
+    def check_graph(self, ch: Chapter) -> None:
+        """Static graph checks: nodes no path reaches, and nodes no ending can be reached from."""
+        reach = {ch.start}
+        queue = deque([ch.start])
+        while queue:
+            for c in ch.nodes[queue.popleft()].choices:
+                if c.target not in reach:
+                    reach.add(c.target)
+                    queue.append(c.target)
+        for nid, node in ch.nodes.items():
+            if nid not in reach:
+                self.err("unreachable-node", f"no choice leads to node '{nid}'", node.pos,
+                         f"add a choice with `goto: {nid}` somewhere, or delete the node")
+        preds: dict[str, list[str]] = {n: [] for n in ch.nodes}
+        for nid, node in ch.nodes.items():
+            for c in node.choices:
+                preds[c.target].append(nid)
+        alive = {n for n, node in ch.nodes.items() if node.is_ending}
+        if not alive:
+            self.err("no-ending", f"chapter '{ch.id}' has no ending", ch.pos, "give some node `ending: {kind: canon, title: ...}`")
+            return
+        queue = deque(alive)
+        while queue:
+            for p in preds[queue.popleft()]:
+                if p not in alive:
+                    alive.add(p)
+                    queue.append(p)
+        for nid in sorted(reach - alive, key=lambda n: (ch.nodes[n].pos.line if ch.nodes[n].pos else 0)):
+            self.err("no-way-on", f"from node '{nid}' no path leads to any ending", ch.nodes[nid].pos,
+                     "give one of the nodes in this loop a choice that leads out")
+
+
+def _text_parts(text) -> list:
+    if text is None:
+        return []
+    if isinstance(text, str):
+        return [text]
+    return list(text)
+
+
+def _effects(do) -> list[str]:
+    if do is None:
+        return []
+    if isinstance(do, str):
+        return [do]
+    return list(do)
+
+
+def _with_scene(nodes: dict[str, Node], start: str) -> dict[str, Node]:
+    """Work out each node's shown date and place: its own, else what every way in agrees on."""
+    preds: dict[str, list[str]] = {n: [] for n in nodes}
+    order = []
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        nid = queue.popleft()
+        order.append(nid)
+        for c in nodes[nid].choices:
+            if c.target in preds:
+                preds[c.target].append(nid)
+                if c.target not in seen:
+                    seen.add(c.target)
+                    queue.append(c.target)
+    shown: dict[str, tuple] = {}
+    for nid in order:
+        node = nodes[nid]
+        known = [shown[p] for p in preds[nid] if p in shown]
+        date = node.date or _agreed([k[0] for k in known])
+        place = node.place or _agreed([k[1] for k in known])
+        shown[nid] = (date, place)
+    return {nid: replace(n, shown_date=shown.get(nid, (n.date, None))[0] or n.date,
+                         shown_place=shown.get(nid, (None, n.place))[1] or n.place) for nid, n in nodes.items()}
+
+
+def _agreed(values: list):
+    vals = set(values)
+    return vals.pop() if len(vals) == 1 else None
+
+
+def _suggest(name: str, known) -> str | None:
+    import difflib
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean '{close[0]}'?" if close else None

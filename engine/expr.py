@@ -1,0 +1,508 @@
+"""The expression language of conditions and effects.
+
+Expressions are parsed with Python's own `ast` module and then rebuilt, node by
+node, into the small tree below; anything outside a strict whitelist is
+refused. Nothing is ever passed to `eval`. The tree is plain data (so a
+compiled story can one day be written out for another runtime); `compile_*`
+turns it into closures once, at load, so play and exploration run fast.
+
+Grammar (by example):
+    not asked_americans and nerve >= 2
+    mood == "angry" or seen("embassy")
+    nerve = nerve + 1      nerve += 1      mood = "calm"
+"""
+from __future__ import annotations
+
+import ast
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Union
+
+MAX_SOURCE_CHARS = 500
+MAX_DEPTH = 32
+
+BOOL, INT, STR = "bool", "int", "str"
+
+
+class ExprError(Exception):
+    """A problem in one expression; `offset` is the 0-based column inside it."""
+
+    def __init__(self, message: str, offset: int = 0, hint: str | None = None, code: str = "expr-syntax"):
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.hint = hint
+        self.code = code  # expr-syntax | expr-type | unknown-flag | unknown-node
+
+
+# ---- the tree -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Lit:
+    value: Union[bool, int, str]
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: "Expr"
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: "Expr"
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # "and" | "or"
+    operands: tuple
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str  # == != < <= > >=
+    left: "Expr"
+    right: "Expr"
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Arith:
+    op: str  # + - *
+    left: "Expr"
+    right: "Expr"
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Seen:
+    node: str
+    offset: int = 0
+
+
+Expr = Union[Lit, Var, Not, Neg, BoolOp, Compare, Arith, Seen]
+
+
+@dataclass(frozen=True)
+class Effect:
+    target: str
+    op: str  # "=" | "+=" | "-="
+    value: Expr
+
+
+# ---- parsing --------------------------------------------------------------------
+
+_CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
+_LITERAL_NAMES = {"true": True, "false": False}
+_FORBIDDEN_HINT = "expressions may use flags, literals, and/or/not, comparisons, + - *, and seen(\"node\")"
+
+
+def _parse_python(source: str, mode: str) -> ast.AST:
+    if not isinstance(source, str):
+        raise ExprError("an expression must be text")
+    if len(source) > MAX_SOURCE_CHARS:
+        raise ExprError(f"expression is {len(source)} characters long; the limit is {MAX_SOURCE_CHARS}",
+                        hint="split the condition, or move part of it into a flag")
+    if not source.strip():
+        raise ExprError("the expression is empty")
+    if "\n" in source.strip() or "\r" in source:
+        raise ExprError("an expression must be on one line")
+    try:
+        return ast.parse(source.strip(), mode=mode)
+    except SyntaxError as exc:
+        offset = max((exc.offset or 1) - 1, 0)
+        raise ExprError(f"cannot parse expression: {exc.msg}", offset, _FORBIDDEN_HINT) from None
+    except (ValueError, RecursionError, MemoryError, OverflowError):
+        raise ExprError("cannot parse expression", 0, _FORBIDDEN_HINT) from None
+
+
+def parse_condition(source: str) -> Expr:
+    """Parse a condition (`if`, `holds`, a text part's `if`)."""
+    tree = _parse_python(source, "eval")
+    return _convert(tree.body, 0)
+
+
+def parse_effect(source: str) -> Effect:
+    """Parse one effect: `flag = expr`, `flag += expr` or `flag -= expr`."""
+    tree = _parse_python(source, "exec")
+    if len(tree.body) != 1:
+        raise ExprError("write one effect per list item", 0)
+    stmt = tree.body[0]
+    if isinstance(stmt, ast.Assign):
+        if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
+            raise ExprError("an effect assigns to one flag: `flag = value`", stmt.col_offset)
+        return Effect(_flag_name(stmt.targets[0]), "=", _convert(stmt.value, 0))
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        ops = {ast.Add: "+=", ast.Sub: "-="}
+        op = ops.get(type(stmt.op))
+        if op is None:
+            raise ExprError("only `=`, `+=` and `-=` can change a flag", stmt.col_offset)
+        return Effect(_flag_name(stmt.target), op, _convert(stmt.value, 0))
+    if isinstance(stmt, ast.Expr):
+        raise ExprError("an effect must change a flag, e.g. `nerve += 1` or `asked = true`", 0)
+    raise ExprError("an effect must be `flag = value`, `flag += value` or `flag -= value`", getattr(stmt, "col_offset", 0))
+
+
+def _flag_name(node: ast.Name) -> str:
+    if node.id in _LITERAL_NAMES or node.id in ("True", "False"):
+        raise ExprError(f"cannot assign to the literal {node.id}", node.col_offset)
+    return node.id
+
+
+def _convert(node: ast.AST, depth: int) -> Expr:
+    if depth > MAX_DEPTH:
+        raise ExprError(f"expression is nested more than {MAX_DEPTH} levels deep", getattr(node, "col_offset", 0))
+    d = depth + 1
+    off = getattr(node, "col_offset", 0)
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, bool) or isinstance(v, int) or isinstance(v, str):
+            return Lit(v)
+        raise ExprError(f"{type(v).__name__} literals are not part of the language", off, _FORBIDDEN_HINT)
+    if isinstance(node, ast.Name):
+        if node.id in _LITERAL_NAMES:
+            return Lit(_LITERAL_NAMES[node.id])
+        if node.id in ("True", "False"):
+            return Lit(node.id == "True")
+        return Var(node.id, off)
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.Not):
+            return Not(_convert(node.operand, d))
+        if isinstance(node.op, ast.USub):
+            inner = _convert(node.operand, d)
+            if isinstance(inner, Lit) and type(inner.value) is int:
+                return Lit(-inner.value)
+            return Neg(inner)
+        if isinstance(node.op, ast.UAdd):
+            return _convert(node.operand, d)
+        raise ExprError("`~` is not part of the language", off, _FORBIDDEN_HINT)
+    if isinstance(node, ast.BoolOp):
+        op = "and" if isinstance(node.op, ast.And) else "or"
+        return BoolOp(op, tuple(_convert(v, d) for v in node.values))
+    if isinstance(node, ast.Compare):
+        parts = []
+        left = _convert(node.left, d)
+        for op_node, right_node in zip(node.ops, node.comparators):
+            op = _CMP.get(type(op_node))
+            if op is None:
+                raise ExprError(f"`{type(op_node).__name__}` comparisons are not part of the language; use == != < <= > >=",
+                                off, _FORBIDDEN_HINT)
+            right = _convert(right_node, d)
+            parts.append(Compare(op, left, right, off))
+            left = right
+        return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts))
+    if isinstance(node, ast.BinOp):
+        op = _ARITH.get(type(node.op))
+        if op is None:
+            raise ExprError("only + - * are allowed in arithmetic", off, _FORBIDDEN_HINT)
+        return Arith(op, _convert(node.left, d), _convert(node.right, d), off)
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name) and node.func.id == "seen":
+            if node.keywords or len(node.args) != 1 or not (
+                    isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                raise ExprError('seen takes one quoted node id: seen("embassy")', off)
+            return Seen(node.args[0].value, off)
+        raise ExprError("the only function is seen(\"node\"); other calls are not allowed", off, _FORBIDDEN_HINT)
+    if isinstance(node, ast.Attribute):
+        raise ExprError("attribute access (`.`) is not allowed in expressions", off, _FORBIDDEN_HINT)
+    if isinstance(node, ast.Subscript):
+        raise ExprError("indexing (`[...]`) is not allowed in expressions", off, _FORBIDDEN_HINT)
+    raise ExprError(f"`{type(node).__name__}` is not part of the expression language", off, _FORBIDDEN_HINT)
+
+
+# ---- printing -------------------------------------------------------------------
+
+_PREC = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "neg": 7, "atom": 8}
+
+
+def unparse(e: Expr | Effect) -> str:
+    """Write a tree back as source; parse(unparse(e)) == e."""
+    if isinstance(e, Effect):
+        return f"{e.target} {e.op} {unparse(e.value)}"
+    return _unparse(e)[0]
+
+
+def _wrap(e: Expr, min_prec: int) -> str:
+    text, prec = _unparse(e)
+    return f"({text})" if prec < min_prec else text
+
+
+def _unparse(e: Expr) -> tuple[str, int]:
+    if isinstance(e, Lit):
+        v = e.value
+        if isinstance(v, bool):
+            return ("true" if v else "false"), _PREC["atom"]
+        if isinstance(v, int):
+            return str(v), (_PREC["atom"] if v >= 0 else _PREC["neg"])
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"', _PREC["atom"]
+    if isinstance(e, Var):
+        return e.name, _PREC["atom"]
+    if isinstance(e, Seen):
+        return f'seen("{e.node}")', _PREC["atom"]
+    if isinstance(e, Not):
+        return "not " + _wrap(e.operand, _PREC["not"]), _PREC["not"]
+    if isinstance(e, Neg):
+        return "-" + _wrap(e.operand, _PREC["neg"] + 1), _PREC["neg"]
+    if isinstance(e, BoolOp):
+        p = _PREC[e.op]
+        return f" {e.op} ".join(_wrap(x, p + 1) for x in e.operands), p
+    if isinstance(e, Compare):
+        p = _PREC["cmp"]
+        return f"{_wrap(e.left, p + 1)} {e.op} {_wrap(e.right, p + 1)}", p
+    if isinstance(e, Arith):
+        p = _PREC[e.op]
+        return f"{_wrap(e.left, p)} {e.op} {_wrap(e.right, p + 1)}", p
+    raise TypeError(e)
+
+
+# ---- names and types ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FlagType:
+    """What the type checker needs to know about a flag."""
+
+    type: str  # "bool" | "int" | "enum"
+    values: tuple = ()  # for enums
+
+    @property
+    def value_type(self) -> str:
+        return STR if self.type == "enum" else self.type
+
+
+def names_in(e: Expr | Effect) -> set[str]:
+    """Flag names an expression reads (an effect's `+=`/`-=` also reads its target)."""
+    out: set[str] = set()
+    if isinstance(e, Effect):
+        if e.op != "=":
+            out.add(e.target)
+        return out | names_in(e.value)
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Var):
+            out.add(x.name)
+        elif isinstance(x, (Not, Neg)):
+            stack.append(x.operand)
+        elif isinstance(x, BoolOp):
+            stack.extend(x.operands)
+        elif isinstance(x, (Compare, Arith)):
+            stack.extend((x.left, x.right))
+    return out
+
+
+def seen_in(e: Expr | Effect) -> set[str]:
+    """Node ids named by seen(...) in an expression."""
+    if isinstance(e, Effect):
+        return seen_in(e.value)
+    out: set[str] = set()
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Seen):
+            out.add(x.node)
+        elif isinstance(x, (Not, Neg)):
+            stack.append(x.operand)
+        elif isinstance(x, BoolOp):
+            stack.extend(x.operands)
+        elif isinstance(x, (Compare, Arith)):
+            stack.extend((x.left, x.right))
+    return out
+
+
+def typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str], bool] | None = None) -> str:
+    """Return the type of `e` (bool, int or str), or raise ExprError."""
+    try:
+        return _typecheck(e, flags, seen_ok=seen_ok)
+    except ExprError as exc:
+        if exc.code == "expr-syntax":
+            exc.code = "expr-type"
+        raise
+
+
+def _typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str], bool] | None = None) -> str:
+    if isinstance(e, Lit):
+        return BOOL if isinstance(e.value, bool) else INT if isinstance(e.value, int) else STR
+    if isinstance(e, Var):
+        ft = flags.get(e.name)
+        if ft is None:
+            raise ExprError(f"unknown flag '{e.name}'", e.offset, "declare it under `flags:` in the chapter or in story/story.yaml",
+                            "unknown-flag")
+        return ft.value_type
+    if isinstance(e, Seen):
+        if seen_ok is not None and not seen_ok(e.node):
+            raise ExprError(f"seen(\"{e.node}\") names a node that does not exist in this chapter", e.offset,
+                          code="unknown-node")
+        return BOOL
+    if isinstance(e, Not):
+        _expect(e.operand, BOOL, flags, seen_ok, "`not` needs a true/false value")
+        return BOOL
+    if isinstance(e, Neg):
+        _expect(e.operand, INT, flags, seen_ok, "`-` needs a number")
+        return INT
+    if isinstance(e, BoolOp):
+        for x in e.operands:
+            _expect(x, BOOL, flags, seen_ok, f"`{e.op}` joins true/false values")
+        return BOOL
+    if isinstance(e, Arith):
+        _expect(e.left, INT, flags, seen_ok, f"`{e.op}` works on numbers", e.offset)
+        _expect(e.right, INT, flags, seen_ok, f"`{e.op}` works on numbers", e.offset)
+        return INT
+    if isinstance(e, Compare):
+        lt = _typecheck(e.left, flags, seen_ok=seen_ok)
+        rt = _typecheck(e.right, flags, seen_ok=seen_ok)
+        if lt != rt:
+            raise ExprError(f"cannot compare {_describe(lt)} with {_describe(rt)} in `{unparse(e)}`", e.offset)
+        if e.op in ("<", "<=", ">", ">=") and lt != INT:
+            raise ExprError(f"`{e.op}` orders numbers; {_describe(lt)} can only be compared with == or !=", e.offset)
+        if lt == STR:
+            _check_enum_literal(e.left, e.right, flags)
+            _check_enum_literal(e.right, e.left, flags)
+        return BOOL
+    raise ExprError("unknown expression")
+
+
+def _describe(t: str) -> str:
+    return {BOOL: "a true/false value", INT: "a number", STR: "text"}[t]
+
+
+def _expect(e, want, flags, seen_ok, why, offset=None):
+    got = _typecheck(e, flags, seen_ok=seen_ok)
+    if got != want:
+        raise ExprError(f"{why}, but `{unparse(e)}` is {_describe(got)}",
+                        offset if offset is not None else getattr(e, "offset", 0))
+
+
+def _check_enum_literal(side, other, flags):
+    if isinstance(side, Var) and isinstance(other, Lit):
+        ft = flags.get(side.name)
+        if ft is not None and ft.type == "enum" and other.value not in ft.values:
+            raise ExprError(f"'{other.value}' is not a value of {side.name} (its values: {', '.join(ft.values)})",
+                            side.offset)
+
+
+def typecheck_effect(eff: Effect, flags: Mapping[str, FlagType], *, seen_ok=None) -> None:
+    try:
+        _typecheck_effect(eff, flags, seen_ok=seen_ok)
+    except ExprError as exc:
+        if exc.code == "expr-syntax":
+            exc.code = "expr-type"
+        raise
+
+
+def _typecheck_effect(eff: Effect, flags: Mapping[str, FlagType], *, seen_ok=None) -> None:
+    ft = flags.get(eff.target)
+    if ft is None:
+        raise ExprError(f"unknown flag '{eff.target}'", 0, "declare it under `flags:` in the chapter or in story/story.yaml",
+                        "unknown-flag")
+    got = _typecheck(eff.value, flags, seen_ok=seen_ok)
+    if eff.op != "=" and ft.type != "int":
+        raise ExprError(f"`{eff.op}` works on number flags; {eff.target} is {ft.type}", 0)
+    if got != ft.value_type:
+        raise ExprError(f"{eff.target} holds {_describe(ft.value_type)}, but `{unparse(eff.value)}` is {_describe(got)}", 0)
+    if ft.type == "enum" and isinstance(eff.value, Lit) and eff.value.value not in ft.values:
+        raise ExprError(f"'{eff.value.value}' is not a value of {eff.target} (its values: {', '.join(ft.values)})", 0)
+
+
+# ---- evaluation -----------------------------------------------------------------
+#
+# `evaluate` is a plain tree-walking interpreter (the reference); `compile_expr`
+# builds closures over a state's value tuple for speed. Tests hold them equal.
+
+_CMP_FN = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+           ">": operator.gt, ">=": operator.ge}
+_ARITH_FN = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+def evaluate(e: Expr, lookup: Callable[[str], Any], seen: Callable[[str], bool] = lambda n: False) -> Any:
+    if isinstance(e, Lit):
+        return e.value
+    if isinstance(e, Var):
+        return lookup(e.name)
+    if isinstance(e, Seen):
+        return seen(e.node)
+    if isinstance(e, Not):
+        return not evaluate(e.operand, lookup, seen)
+    if isinstance(e, Neg):
+        return -evaluate(e.operand, lookup, seen)
+    if isinstance(e, BoolOp):
+        if e.op == "and":
+            return all(evaluate(x, lookup, seen) for x in e.operands)
+        return any(evaluate(x, lookup, seen) for x in e.operands)
+    if isinstance(e, Compare):
+        return _CMP_FN[e.op](evaluate(e.left, lookup, seen), evaluate(e.right, lookup, seen))
+    if isinstance(e, Arith):
+        return _ARITH_FN[e.op](evaluate(e.left, lookup, seen), evaluate(e.right, lookup, seen))
+    raise TypeError(e)
+
+
+Closure = Callable[[Any, int], Any]  # (values, seen_bits) -> value
+
+
+def compile_expr(e: Expr, slot: Mapping[str, int], seen_bit: Mapping[str, int]) -> Closure:
+    """Compile a type-checked expression to a closure over (values, seen_bits)."""
+    if isinstance(e, Lit):
+        v = e.value
+        return lambda vals, seen: v
+    if isinstance(e, Var):
+        i = slot[e.name]
+        return lambda vals, seen: vals[i]
+    if isinstance(e, Seen):
+        bit = seen_bit[e.node]
+        return lambda vals, seen: (seen & bit) != 0
+    if isinstance(e, Not):
+        if isinstance(e.operand, Var):
+            i = slot[e.operand.name]
+            return lambda vals, seen: not vals[i]
+        f = compile_expr(e.operand, slot, seen_bit)
+        return lambda vals, seen: not f(vals, seen)
+    if isinstance(e, Neg):
+        f = compile_expr(e.operand, slot, seen_bit)
+        return lambda vals, seen: -f(vals, seen)
+    if isinstance(e, BoolOp):
+        fs = [compile_expr(x, slot, seen_bit) for x in e.operands]
+        if len(fs) == 2:
+            a, b = fs
+            if e.op == "and":
+                return lambda vals, seen: a(vals, seen) and b(vals, seen)
+            return lambda vals, seen: a(vals, seen) or b(vals, seen)
+        if e.op == "and":
+            return lambda vals, seen: all(f(vals, seen) for f in fs)
+        return lambda vals, seen: any(f(vals, seen) for f in fs)
+    if isinstance(e, Compare):
+        op = _CMP_FN[e.op]
+        if isinstance(e.left, Var) and isinstance(e.right, Lit):
+            i, c = slot[e.left.name], e.right.value
+            return lambda vals, seen: op(vals[i], c)
+        lf = compile_expr(e.left, slot, seen_bit)
+        rf = compile_expr(e.right, slot, seen_bit)
+        return lambda vals, seen: op(lf(vals, seen), rf(vals, seen))
+    if isinstance(e, Arith):
+        op = _ARITH_FN[e.op]
+        if isinstance(e.left, Var) and isinstance(e.right, Lit):
+            i, c = slot[e.left.name], e.right.value
+            return lambda vals, seen: op(vals[i], c)
+        lf = compile_expr(e.left, slot, seen_bit)
+        rf = compile_expr(e.right, slot, seen_bit)
+        return lambda vals, seen: op(lf(vals, seen), rf(vals, seen))
+    raise TypeError(e)
+
+
+def compile_effect_value(eff: Effect, slot: Mapping[str, int], seen_bit: Mapping[str, int]) -> Closure:
+    """A closure computing the flag's new (unclamped) value from the current values."""
+    if eff.op == "=":
+        return compile_expr(eff.value, slot, seen_bit)
+    i = slot[eff.target]
+    if isinstance(eff.value, Lit):
+        c = eff.value.value if eff.op == "+=" else -eff.value.value
+        return lambda vals, seen: vals[i] + c
+    f = compile_expr(eff.value, slot, seen_bit)
+    if eff.op == "+=":
+        return lambda vals, seen: vals[i] + f(vals, seen)
+    return lambda vals, seen: vals[i] - f(vals, seen)

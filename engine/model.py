@@ -1,0 +1,226 @@
+"""The compiled story: frozen, names resolved, expressions parsed and compiled.
+
+One `Story` serves the player, the checker and the exporters. Every piece keeps
+the plain expression tree (`engine.expr`) beside its compiled closure, so the
+story stays plain data that could be written out for another runtime.
+
+Flag values live in a tuple laid out by slot: the story-wide flags first (the
+same slots in every chapter), then the chapter's own. `seen` is a bit mask over
+the nodes some `seen("...")` names (only those can matter).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Optional
+
+from .dates import DateSpan
+from .diagnostics import Pos
+from .expr import Effect as EffectExpr, Expr, FlagType
+
+ENDING_KINDS = ("canon", "personal", "divergent")
+
+
+@dataclass(frozen=True)
+class Flag:
+    name: str
+    type: str  # bool | int | enum
+    default: Any
+    doc: str
+    scope: str  # "story" | "chapter"
+    slot: int
+    min: Optional[int] = None
+    max: Optional[int] = None
+    values: tuple = ()
+    pos: Pos | None = None
+
+    @property
+    def flag_type(self) -> FlagType:
+        return FlagType(self.type, self.values)
+
+    def accepts(self, value: Any) -> bool:
+        if self.type == "bool":
+            return isinstance(value, bool)
+        if self.type == "int":
+            return (isinstance(value, int) and not isinstance(value, bool)
+                    and (self.min is None or value >= self.min) and (self.max is None or value <= self.max))
+        return isinstance(value, str) and value in self.values
+
+    def parse_value(self, text: str) -> Any:
+        """A value typed on a command line (`--set nerve=3`); ValueError if it does not fit."""
+        t = text.strip()
+        if self.type == "bool":
+            if t.lower() in ("true", "1", "yes"):
+                return True
+            if t.lower() in ("false", "0", "no"):
+                return False
+            raise ValueError(f"{self.name} is true or false, not '{text}'")
+        if self.type == "int":
+            try:
+                v = int(t)
+            except ValueError:
+                raise ValueError(f"{self.name} is a whole number, not '{text}'") from None
+            if not self.accepts(v):
+                raise ValueError(f"{self.name} must lie between {self.min} and {self.max}, not {v}")
+            return v
+        if t not in self.values:
+            raise ValueError(f"{self.name} is one of {', '.join(self.values)}, not '{text}'")
+        return t
+
+    def describe(self) -> str:
+        if self.type == "int":
+            lo = "" if self.min is None else str(self.min)
+            hi = "" if self.max is None else str(self.max)
+            return f"int {lo}..{hi}" if (lo or hi) else "int"
+        if self.type == "enum":
+            return "enum " + "|".join(self.values)
+        return "bool"
+
+
+@dataclass(frozen=True)
+class Source:
+    paragraph: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    date: DateSpan
+    statement: str
+    source: Source
+    holds: Optional[Expr] = None
+    holds_src: str | None = None
+    holds_fn: Optional[Callable] = field(default=None, compare=False, repr=False)
+    note: str | None = None
+    readings: tuple = ()
+    pos: Pos | None = None
+
+
+@dataclass(frozen=True)
+class Effect:
+    expr: EffectExpr
+    src: str
+    slot: int
+    fn: Callable = field(compare=False, repr=False)
+    min: Optional[int] = None
+    max: Optional[int] = None
+    pos: Pos | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    index: int  # position in the node's list of choices
+    text: str
+    target: str
+    condition: Optional[Expr] = None
+    condition_src: str | None = None
+    test: Optional[Callable] = field(default=None, compare=False, repr=False)
+    effects: tuple = ()
+    canon: bool = False
+    pos: Pos | None = None
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+    condition: Optional[Expr] = None
+    condition_src: str | None = None
+    test: Optional[Callable] = field(default=None, compare=False, repr=False)
+    else_text: str | None = None
+    pos: Pos | None = None
+
+
+@dataclass(frozen=True)
+class Ending:
+    kind: str  # canon | personal | divergent
+    title: str
+    diverges: tuple = ()
+    pos: Pos | None = None
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    chapter: str
+    text: tuple  # of TextPart
+    choices: tuple = ()  # of Choice
+    ending: Optional[Ending] = None
+    date: Optional[DateSpan] = None
+    place: str | None = None
+    records: tuple = ()
+    refs: tuple = ()
+    pos: Pos | None = None
+    # The date and place shown for this node: its own, or the one every way in agrees on.
+    shown_date: Optional[DateSpan] = None
+    shown_place: str | None = None
+
+    @property
+    def is_ending(self) -> bool:
+        return self.ending is not None
+
+
+@dataclass(frozen=True)
+class Chapter:
+    id: str
+    title: str
+    period: tuple  # (DateSpan from, DateSpan to)
+    covers: tuple
+    flags: tuple  # this chapter's own Flag declarations
+    layout: tuple  # every Flag by slot: story-wide first, then this chapter's
+    start: str
+    nodes: Mapping[str, Node]
+    seen_bits: Mapping[str, int]  # node id -> bit, for nodes some seen() names
+    file: str
+    pos: Pos | None = None
+
+    @property
+    def period_span(self) -> DateSpan:
+        a, b = self.period
+        return DateSpan(a.first, b.last, f"{a.text}/{b.text}")
+
+    def flag(self, name: str) -> Flag | None:
+        for f in self.layout:
+            if f.name == name:
+                return f
+        return None
+
+    @property
+    def slots(self) -> Mapping[str, int]:
+        return {f.name: f.slot for f in self.layout}
+
+
+@dataclass(frozen=True)
+class Story:
+    title: str
+    root: str  # the story folder
+    chapters: tuple  # of Chapter, in play order
+    flags: tuple  # story-wide Flag declarations (slots 0..n-1)
+    facts: Mapping[str, Fact]
+    content_hash: str
+    byline: str | None = None
+    intro: str | None = None
+    epilogue: str | None = None
+    warnings: tuple = ()  # non-fatal diagnostics found while compiling
+
+    def chapter(self, chapter_id: str) -> Chapter:
+        for c in self.chapters:
+            if c.id == chapter_id:
+                return c
+        raise KeyError(chapter_id)
+
+    def has_chapter(self, chapter_id: str) -> bool:
+        return any(c.id == chapter_id for c in self.chapters)
+
+    def next_chapter(self, chapter_id: str) -> Chapter | None:
+        ids = [c.id for c in self.chapters]
+        i = ids.index(chapter_id)
+        return self.chapters[i + 1] if i + 1 < len(ids) else None
+
+    @property
+    def story_defaults(self) -> tuple:
+        return tuple(f.default for f in self.flags)
+
+
+def frozen_map(d: dict) -> Mapping:
+    return MappingProxyType(dict(d))

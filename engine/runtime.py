@@ -1,0 +1,248 @@
+"""Playing a compiled story: states, available choices, choosing, chapter changes.
+
+`State` is a small immutable value: where you are, the flag values (a tuple in
+the chapter's slot layout), which `seen()`-named nodes you have visited (a bit
+mask), and the path of choices taken since the start. It hashes, saves and
+undoes without touching the story.
+
+A path is a tuple of ints: a choice's index in its node's list of choices, or
+CONTINUE (-1) for "go on from this ending into the next chapter".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from .model import Chapter, Choice, Fact, Node, Story
+
+CONTINUE = -1
+
+
+class PlayError(Exception):
+    """A move the story does not allow (an unavailable choice, a bad start)."""
+
+
+@dataclass(frozen=True)
+class State:
+    chapter: str
+    node: str
+    values: tuple
+    seen: int = 0
+    path: tuple = field(default=(), compare=True)
+
+    def at(self) -> tuple[str, str]:
+        return self.chapter, self.node
+
+
+# ---- starting ----------------------------------------------------------------------
+
+def chapter_values(story: Story, chapter: Chapter, carried: Iterable[Any] | None = None) -> tuple:
+    """Flag values at a chapter's start: story-wide ones carried over, local ones at default."""
+    story_part = tuple(carried) if carried is not None else story.story_defaults
+    return story_part + tuple(f.default for f in chapter.flags)
+
+
+def start(story: Story, chapter: str | None = None, at: str | None = None,
+          flags: Mapping[str, Any] | None = None) -> State:
+    """The state at a chapter's start (or at any node, for trying a scene)."""
+    if not story.chapters:
+        raise PlayError("the story has no chapters")
+    ch = story.chapters[0] if chapter is None else _chapter(story, chapter)
+    node = ch.start if at is None else at
+    if node not in ch.nodes:
+        raise PlayError(f"chapter '{ch.id}' has no node '{node}'" + _did_you_mean(node, ch.nodes))
+    values = list(chapter_values(story, ch))
+    for name, value in (flags or {}).items():
+        f = ch.flag(name)
+        if f is None:
+            raise PlayError(f"there is no flag '{name}' in chapter '{ch.id}'" + _did_you_mean(name, [x.name for x in ch.layout]))
+        if isinstance(value, str) and f.type != "enum":
+            try:
+                value = f.parse_value(value)
+            except ValueError as exc:
+                raise PlayError(str(exc)) from None
+        if not f.accepts(value):
+            raise PlayError(f"{value!r} is not a valid value for {name} ({f.describe()})")
+        values[f.slot] = value
+    return State(ch.id, node, tuple(values), _seen_bit(ch, node, 0), ())
+
+
+def _chapter(story: Story, chapter_id: str) -> Chapter:
+    try:
+        return story.chapter(chapter_id)
+    except KeyError:
+        raise PlayError(f"there is no chapter '{chapter_id}' (chapters: {', '.join(c.id for c in story.chapters)})") from None
+
+
+def _did_you_mean(name, known) -> str:
+    import difflib
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _seen_bit(ch: Chapter, node: str, seen: int) -> int:
+    return seen | ch.seen_bits.get(node, 0)
+
+
+# ---- moving ------------------------------------------------------------------------------
+
+def node_of(story: Story, state: State) -> Node:
+    return story.chapter(state.chapter).nodes[state.node]
+
+
+def available(story: Story, state: State) -> list[Choice]:
+    """The choices offered in this state, in the order the author wrote them."""
+    node = node_of(story, state)
+    v, s = state.values, state.seen
+    return [c for c in node.choices if c.test is None or c.test(v, s)]
+
+
+def apply_effects(choice: Choice, values: tuple, seen: int) -> tuple:
+    """Apply a choice's effects in order; ints are kept inside their bounds."""
+    if not choice.effects:
+        return values
+    vals = list(values)
+    for eff in choice.effects:
+        x = eff.fn(vals, seen)
+        if eff.min is not None and x < eff.min:
+            x = eff.min
+        elif eff.max is not None and x > eff.max:
+            x = eff.max
+        vals[eff.slot] = x
+    return tuple(vals)
+
+
+def choose(story: Story, state: State, choice: Choice | int) -> State:
+    """Take a choice (a Choice, or its index in the node's list)."""
+    node = node_of(story, state)
+    if isinstance(choice, int):
+        if not 0 <= choice < len(node.choices):
+            raise PlayError(f"node '{node.id}' has no choice {choice + 1}")
+        choice = node.choices[choice]
+    if choice.test is not None and not choice.test(state.values, state.seen):
+        raise PlayError(f"'{choice.text}' is not available here (it needs {choice.condition_src})")
+    ch = story.chapter(state.chapter)
+    values = apply_effects(choice, state.values, state.seen)
+    return State(state.chapter, choice.target, values, _seen_bit(ch, choice.target, state.seen),
+                 state.path + (choice.index,))
+
+
+def is_ending(story: Story, state: State) -> bool:
+    return node_of(story, state).ending is not None
+
+
+def is_final(story: Story, state: State) -> bool:
+    """At an ending of the last chapter: the story is over."""
+    return is_ending(story, state) and story.next_chapter(state.chapter) is None
+
+
+def advance(story: Story, state: State) -> State:
+    """From an ending into the next chapter, story-wide flags carried over."""
+    if not is_ending(story, state):
+        raise PlayError("only an ending leads into the next chapter")
+    nxt = story.next_chapter(state.chapter)
+    if nxt is None:
+        raise PlayError("this is the last chapter's ending; the story is over")
+    carried = state.values[:len(story.flags)]
+    return State(nxt.id, nxt.start, chapter_values(story, nxt, carried), _seen_bit(nxt, nxt.start, 0),
+                 state.path + (CONTINUE,))
+
+
+def step(story: Story, state: State, move: int) -> State:
+    """One path element: a choice index, or CONTINUE."""
+    if move == CONTINUE:
+        return advance(story, state)
+    return choose(story, state, move)
+
+
+def replay(story: Story, first: State, path: Iterable[int]) -> list[State]:
+    """All states from `first` along `path`; PlayError names the step that fails."""
+    states = [first]
+    for i, move in enumerate(path, 1):
+        try:
+            states.append(step(story, states[-1], move))
+        except PlayError as exc:
+            raise PlayError(f"step {i}: {exc}") from None
+    return states
+
+
+def replay_numbers(story: Story, first: State, numbers: Iterable[int]) -> list[State]:
+    """Replay choices given as the numbers a player sees (1 = first available).
+
+    At an ending, the next number continues into the next chapter first.
+    """
+    states = [first]
+    for i, number in enumerate(numbers, 1):
+        state = states[-1]
+        if is_ending(story, state) and not is_final(story, state):
+            state = advance(story, state)
+            states.append(state)
+        offered = available(story, state)
+        if not 1 <= number <= len(offered):
+            where = f"{state.chapter}:{state.node}"
+            raise PlayError(f"step {i}: at {where} there are {len(offered)} choices available, not {number}")
+        states.append(choose(story, state, offered[number - 1]))
+    return states
+
+
+def number_of(story: Story, state: State, choice: Choice) -> int:
+    """The number (1-based) a player sees for `choice` in `state`."""
+    return [c.index for c in available(story, state)].index(choice.index) + 1
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+_BLANK_LINE = re.compile(r"\n\s*\n")
+_SPACE = re.compile(r"\s+")
+
+
+def paragraphs(text: str) -> list[str]:
+    """Split prose into paragraphs at blank lines; join the lines inside each."""
+    return [p for p in (_SPACE.sub(" ", chunk).strip() for chunk in _BLANK_LINE.split(text)) if p]
+
+
+def node_text(story: Story, state: State) -> list[str]:
+    """The node's prose as paragraphs, with conditional parts resolved for this state."""
+    out: list[str] = []
+    for part in node_of(story, state).text:
+        if part.test is None:
+            out.extend(paragraphs(part.text))
+        elif part.test(state.values, state.seen):
+            out.extend(paragraphs(part.text))
+        elif part.else_text:
+            out.extend(paragraphs(part.else_text))
+    return out
+
+
+def flag_values(story: Story, state: State) -> dict[str, Any]:
+    ch = story.chapter(state.chapter)
+    return {f.name: state.values[f.slot] for f in ch.layout}
+
+
+def seen_nodes(story: Story, state: State) -> list[str]:
+    ch = story.chapter(state.chapter)
+    return [n for n, bit in ch.seen_bits.items() if state.seen & bit]
+
+
+def records(story: Story, states: Iterable[State]) -> list[tuple[Fact, State]]:
+    """The documented events recorded along a run of states, each with where it happened."""
+    out = []
+    for s in states:
+        for fid in node_of(story, s).records:
+            out.append((story.facts[fid], s))
+    return out
+
+
+def scene(story: Story, states: list[State]) -> tuple[str | None, str | None]:
+    """(date, place) to show for the last state: the nearest known, walking back."""
+    date = place = None
+    for s in reversed(states):
+        node = node_of(story, s)
+        date = date or (node.shown_date.human() if node.shown_date else None)
+        place = place or node.shown_place
+        if date and place:
+            break
+        if s.node == story.chapter(s.chapter).start and s.path and s.path[-1] == CONTINUE:
+            break  # do not carry a scene over from the previous chapter
+    return date, place

@@ -1,0 +1,106 @@
+"""Plain-text play: the transcript printed by `--script`, `--canon`, `--replay`
+and by the player when its input is not a terminal. No terminal control at all.
+"""
+from __future__ import annotations
+
+import textwrap
+from typing import Callable, Iterable, TextIO
+
+from . import runtime as rt
+from .model import Story
+from .runtime import State
+from .textsafe import clean
+
+WIDTH = 78
+
+
+def wrap(paragraph: str, width: int = WIDTH, indent: str = "") -> str:
+    return textwrap.fill(clean(paragraph), width=width, initial_indent=indent, subsequent_indent=indent,
+                         break_on_hyphens=False)
+
+
+def chapter_card(story: Story, state: State) -> list[str]:
+    ch = story.chapter(state.chapter)
+    number = [c.id for c in story.chapters].index(ch.id) + 1
+    node = rt.node_of(story, state)
+    where = ", ".join(x for x in (node.shown_place, node.shown_date.human() if node.shown_date else None) if x)
+    lines = [f"== Chapter {number}: {clean(ch.title)} =="]
+    if where:
+        lines.append(clean(where))
+    return lines
+
+
+def scene_lines(story: Story, state: State, width: int = WIDTH) -> list[str]:
+    """The node's prose, then its ending or its numbered choices."""
+    out = []
+    for p in rt.node_text(story, state):
+        out.append(wrap(p, width))
+        out.append("")
+    node = rt.node_of(story, state)
+    if node.ending:
+        e = node.ending
+        out.append(f"*** {clean(e.title)} ({ending_kind_words(e.kind)}) ***")
+        if e.diverges:
+            out.append("History changed here: " + "; ".join(clean(story.facts[f].statement) for f in e.diverges))
+        out.append("")
+    else:
+        offered = rt.available(story, state)
+        for i, c in enumerate(offered, 1):
+            out.append(wrap(f"{i}. {c.text}", width, "  "))
+        if not offered:
+            out.append("(No choice is available here: the story is stuck. `chronicle check` reports this as a soft-lock.)")
+        out.append("")
+    return out
+
+
+def ending_kind_words(kind: str) -> str:
+    return {"canon": "the documented history", "personal": "a personal fate; history holds",
+            "divergent": "history diverges"}[kind]
+
+
+class TextPlayer:
+    """Drives play from a source of moves, writing a plain transcript."""
+
+    def __init__(self, story: Story, out: TextIO, width: int = WIDTH):
+        self.story, self.out, self.width = story, out, width
+
+    def emit(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.out.write(line + "\n")
+
+    def show(self, state: State, new_chapter: bool) -> None:
+        if new_chapter:
+            self.emit(chapter_card(self.story, state) + [""])
+        self.emit(scene_lines(self.story, state, self.width))
+
+    def run(self, first: State, next_number: Callable[[State], int | None],
+            more: Callable[[], bool] = lambda: True) -> tuple[State, int]:
+        """Play from `first`, asking `next_number` for each choice (None stops).
+
+        At an ending, play goes on into the next chapter when `more()` says
+        there are moves left. Returns the last state and an exit code (0, or 1
+        after a move that is not on offer).
+        """
+        state, new_chapter = first, True
+        while True:
+            self.show(state, new_chapter)
+            new_chapter = False
+            if rt.is_ending(self.story, state):
+                if rt.is_final(self.story, state):
+                    if self.story.epilogue:
+                        self.emit(["== Epilogue =="] + [wrap(p, self.width) + "\n" for p in rt.paragraphs(self.story.epilogue)])
+                    self.emit(["THE END"])
+                    return state, 0
+                if not more():
+                    return state, 0
+                state, new_chapter = rt.advance(self.story, state), True
+                continue
+            number = next_number(state)
+            if number is None:
+                return state, 0
+            offered = rt.available(self.story, state)
+            if not 1 <= number <= len(offered):
+                self.emit([f"There is no choice {number} here (choose 1 to {len(offered)})."])
+                return state, 1
+            self.emit([f"> {number}. {clean(offered[number - 1].text)}", ""])
+            state = rt.choose(self.story, state, offered[number - 1])
