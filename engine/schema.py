@@ -1,0 +1,604 @@
+"""JSON Schema validation of loaded documents, with errors written for a writer.
+
+The schemas (draft 2020-12) ship in ``engine/schemas/``; editors use them too
+(each story file names its schema in a ``yaml-language-server`` comment), so
+every key carries a ``description`` and ``examples``, and the messages that a
+generic validator would word badly are given in the schemas themselves, with
+the ``errorMessage`` / ``patternErrorMessage`` keywords that VS Code and
+yaml-language-server understand. Here they become diagnostics such as::
+
+    chapters/riyadh-1980.yaml:12:5: error[schema]: unknown key 'colour' in this node (allowed: date, place, ...)
+
+Validation is strict where jsonschema is lenient: an integer is an ``int`` (not
+``2.0``, not ``true``), and ``$`` in a pattern means the end of the text (ECMA
+262), not "before a final newline" (Python).
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from engine.diagnostics import Diagnostic, error
+from engine.source import Document
+
+__all__ = ["KINDS", "schema_for", "schema_text", "schema_path", "validate"]
+
+KINDS = ("chapter", "story", "history")
+_DIR = Path(__file__).resolve().parent / "schemas"
+
+
+def schema_path(kind: str) -> Path:
+    """The shipped schema file for ``kind`` (chapter, story or history)."""
+    if kind not in KINDS:
+        raise ValueError(f"no schema for {kind!r}; the kinds are {', '.join(KINDS)}")
+    return _DIR / f"{kind}.schema.json"
+
+
+@functools.cache
+def schema_for(kind: str) -> dict:
+    """The schema for ``kind`` as a dict (cached; do not modify it)."""
+    return json.loads(schema_path(kind).read_text(encoding="utf-8"))
+
+
+def schema_text(kind: str) -> str:
+    """The schema as pretty JSON, for ``chronicle schema KIND``."""
+    return schema_path(kind).read_text(encoding="utf-8")
+
+
+# ---- a strict validator -----------------------------------------------------
+
+
+def _is_int(checker, instance) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+def _is_number(checker, instance) -> bool:
+    return isinstance(instance, (int, float)) and not isinstance(instance, bool)
+
+
+@functools.lru_cache(maxsize=None)
+def _regex(pattern: str) -> re.Pattern:
+    # ECMA 262 '$' (without the m flag) matches only at the very end; Python's also
+    # matches before a final newline, which would let "majlis\n" pass as an id.
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _pattern(validator, pattern, instance, schema):
+    if isinstance(instance, str) and not _regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# jsonschema walks every value of a large chapter through several layers of
+# Python per keyword, which takes seconds for 10,000 nodes. So each schema is also
+# compiled (below) into plain closures that only answer "valid or not"; a valid
+# document is accepted on that answer alone. For an invalid one, jsonschema runs
+# as usual, to word the errors, except that it does not descend into a value the
+# compiled check accepts (it would find nothing there). tests/test_schema.py
+# checks that both agree, on the real files and on random mutations of them.
+_FAST: dict[int, Any] = {}  # id(subschema) -> compiled check; the schemas are cached forever
+
+
+def _skip(sub, value) -> bool:
+    check = _FAST.get(id(sub))
+    return check is not None and check(value)
+
+
+def _properties(validator, properties, instance, schema):
+    if not isinstance(instance, dict):
+        return
+    for prop, sub in properties.items():
+        if prop in instance and not _skip(sub, instance[prop]):
+            yield from validator.descend(instance[prop], sub, path=prop, schema_path=prop)
+
+
+def _additional(validator, aP, instance, schema):
+    if isinstance(aP, dict) and isinstance(instance, dict):
+        props = schema.get("properties", {})
+        pats = [_regex(p) for p in schema.get("patternProperties", {})]
+        for k, value in instance.items():
+            if k in props or any(p.search(k) for p in pats) or _skip(aP, value):
+                continue
+            yield from validator.descend(value, aP, path=k)
+    else:
+        yield from _BASE_KEYWORDS["additionalProperties"](validator, aP, instance, schema)
+
+
+def _items(validator, items, instance, schema):
+    if isinstance(items, dict) and isinstance(instance, list) and "prefixItems" not in schema:
+        for i, value in enumerate(instance):
+            if not _skip(items, value):
+                yield from validator.descend(value, items, path=i)
+    else:
+        yield from _BASE_KEYWORDS["items"](validator, items, instance, schema)
+
+
+_BASE_KEYWORDS = dict(Draft202012Validator.VALIDATORS)
+_STRICT_TYPES = Draft202012Validator.TYPE_CHECKER.redefine_many({"integer": _is_int, "number": _is_number})
+
+# The reference validator: standard draft 2020-12, made strict on integers and '$'.
+_Strict = jsonschema.validators.extend(Draft202012Validator, validators={"pattern": _pattern}, type_checker=_STRICT_TYPES)
+# The same, skipping values the compiled check accepts.
+_Pruned = jsonschema.validators.extend(
+    _Strict, validators={"properties": _properties, "additionalProperties": _additional, "items": _items}
+)
+
+
+@functools.cache
+def _validator(kind: str):
+    schema = schema_for(kind)  # tests/test_schema.py checks it against the metaschema
+    _compile_all(schema)
+    return _Pruned(schema)
+
+
+def _reference_validator(kind: str):
+    """Plain (strict) jsonschema, without the compiled shortcut; for tests."""
+    return _Strict(schema_for(kind))
+
+
+# ---- the compiled check ----------------------------------------------------------
+
+_ANNOTATIONS = frozenset(
+    ("title", "description", "examples", "default", "$comment", "$schema", "$id", "$defs",
+     "errorMessage", "patternErrorMessage", "deprecated", "readOnly", "writeOnly")
+)
+_TYPES = {
+    "object": lambda x: isinstance(x, dict),
+    "array": lambda x: isinstance(x, list),
+    "string": lambda x: isinstance(x, str),
+    "integer": lambda x: isinstance(x, int) and not isinstance(x, bool),
+    "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
+    "boolean": lambda x: isinstance(x, bool),
+    "null": lambda x: x is None,
+}
+
+
+def _unbool(x, _t=object(), _f=object()):
+    return _t if x is True else _f if x is False else x
+
+
+def _equal(a, b) -> bool:
+    """JSON equality as jsonschema sees it: true is not 1, 1 is 1.0."""
+    if a is b:
+        return True
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
+        return False
+    return _unbool(a) == _unbool(b)
+
+
+def _unique(items: list) -> bool:
+    if all(type(x) is str for x in items):
+        return len(set(items)) == len(items)
+    return not any(_equal(items[i], items[j]) for i in range(len(items)) for j in range(i))
+
+
+def _compile_all(root: dict) -> None:
+    """Compile ``root`` and every subschema in it, registering each in _FAST."""
+    if id(root) in _FAST:
+        return
+    defs = root.get("$defs", {})
+    compiled: dict[int, Any] = {}
+
+    def ref_target(ref: str):
+        prefix = "#/$defs/"
+        if not ref.startswith(prefix) or ref[len(prefix):] not in defs:
+            raise ValueError(f"schema: unsupported $ref {ref!r} (only #/$defs/NAME)")
+        return defs[ref[len(prefix):]]
+
+    def comp(schema) -> Any:
+        if schema is True:
+            return lambda x: True
+        if schema is False:
+            return lambda x: False
+        key = id(schema)
+        if key in compiled:
+            return compiled[key]
+        # Late binding allows recursive $refs.
+        cell: list = []
+        compiled[key] = lambda x: cell[0](x)
+        fn = build(schema)
+        cell.append(fn)
+        compiled[key] = fn
+        _FAST[key] = fn
+        return fn
+
+    def build(s: dict):
+        checks: list = []
+        unknown = set(s) - _ANNOTATIONS - _KEYWORDS
+        if unknown:
+            raise ValueError(f"schema: the compiled check does not support {sorted(unknown)}")
+        if "$ref" in s:
+            checks.append(comp(ref_target(s["$ref"])))
+        if "type" in s:
+            t = s["type"]
+            preds = [_TYPES[x] for x in ([t] if isinstance(t, str) else t)]
+            if len(preds) == 1:
+                checks.append(preds[0])
+            else:
+                checks.append(lambda x, preds=tuple(preds): any(p(x) for p in preds))
+        if "enum" in s:
+            values = s["enum"]
+            checks.append(lambda x, values=values: any(_equal(x, v) for v in values))
+        if "const" in s:
+            c = s["const"]
+            checks.append(lambda x, c=c: _equal(x, c))
+        # objects
+        props = {k: comp(v) for k, v in s.get("properties", {}).items()}
+        required = list(s.get("required", ()))
+        aP = s.get("additionalProperties", True)
+        pats = [_regex(p) for p in s.get("patternProperties", {})]
+        if pats:
+            raise ValueError("schema: patternProperties is not supported by the compiled check")
+        extra = comp(aP)
+        names = comp(s["propertyNames"]) if "propertyNames" in s else None
+        min_props = s.get("minProperties")
+        if props or required or aP is not True or names or min_props is not None:
+            def obj(x, props=props, required=required, extra=extra, names=names, min_props=min_props,
+                    any_extra=aP is not True):
+                if not isinstance(x, dict):
+                    return True
+                for r in required:
+                    if r not in x:
+                        return False
+                if min_props is not None and len(x) < min_props:
+                    return False
+                for k, v in x.items():
+                    f = props.get(k)
+                    if f is not None:
+                        if not f(v):
+                            return False
+                    elif any_extra and not extra(v):
+                        return False
+                    if names is not None and not names(k):
+                        return False
+                return True
+            checks.append(obj)
+        # arrays
+        if "items" in s or "minItems" in s or s.get("uniqueItems"):
+            item = comp(s.get("items", True))
+            min_items = s.get("minItems", 0)
+            unique = bool(s.get("uniqueItems"))
+            def arr(x, item=item, min_items=min_items, unique=unique):
+                if not isinstance(x, list):
+                    return True
+                if len(x) < min_items:
+                    return False
+                for v in x:
+                    if not item(v):
+                        return False
+                return not unique or _unique(x)
+            checks.append(arr)
+        # strings
+        if "minLength" in s:
+            n = s["minLength"]
+            checks.append(lambda x, n=n: not isinstance(x, str) or len(x) >= n)
+        if "pattern" in s:
+            rx = _regex(s["pattern"])
+            checks.append(lambda x, rx=rx: not isinstance(x, str) or rx.search(x) is not None)
+        # numbers
+        if "minimum" in s:
+            m = s["minimum"]
+            checks.append(lambda x, m=m: not _TYPES["number"](x) or x >= m)
+        if "maximum" in s:
+            m = s["maximum"]
+            checks.append(lambda x, m=m: not _TYPES["number"](x) or x <= m)
+        # combinators
+        for sub in s.get("allOf", ()):
+            checks.append(comp(sub))
+        if "anyOf" in s:
+            subs = [comp(x) for x in s["anyOf"]]
+            checks.append(lambda x, subs=subs: any(f(x) for f in subs))
+        if "oneOf" in s:
+            subs = [comp(x) for x in s["oneOf"]]
+            checks.append(lambda x, subs=subs: sum(1 for f in subs if f(x)) == 1)
+        if "not" in s:
+            neg = comp(s["not"])
+            checks.append(lambda x, neg=neg: not neg(x))
+        if "if" in s:
+            cond = comp(s["if"])
+            then = comp(s.get("then", True))
+            other = comp(s.get("else", True))
+            checks.append(lambda x, cond=cond, then=then, other=other: then(x) if cond(x) else other(x))
+        elif "then" in s or "else" in s:
+            comp(s.get("then", True)), comp(s.get("else", True))  # registered; no effect without "if"
+
+        if not checks:
+            return lambda x: True
+        if len(checks) == 1:
+            return checks[0]
+
+        def every(x, checks=tuple(checks)):
+            for c in checks:
+                if not c(x):
+                    return False
+            return True
+
+        return every
+
+    for d in defs.values():
+        comp(d)
+    comp(root)
+
+
+_KEYWORDS = frozenset(
+    ("$ref", "type", "enum", "const", "properties", "required", "additionalProperties", "patternProperties",
+     "propertyNames", "minProperties", "items", "minItems", "uniqueItems", "minLength", "pattern",
+     "minimum", "maximum", "allOf", "anyOf", "oneOf", "not", "if", "then", "else")
+)
+
+
+# ---- validation ---------------------------------------------------------------
+
+
+def validate(doc: Document, kind: str) -> list[Diagnostic]:
+    """Every way ``doc`` breaks the ``kind`` schema, as diagnostics ([] when valid)."""
+    validator = _validator(kind)
+    if _FAST[id(validator.schema)](doc.data):
+        return []
+    out: list[Diagnostic] = []
+    seen: set = set()
+    for err in validator.iter_errors(doc.data):
+        for d in _explain(err, doc):
+            k = (d.pos, d.message)
+            if k not in seen:
+                seen.add(k)
+                out.append(d)
+    out.sort(key=lambda d: (d.pos.line, d.pos.col, d.message) if d.pos else (0, 0, d.message))
+    return out
+
+
+def _explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    path = tuple(err.absolute_path)
+    v = err.validator
+    inst = err.instance
+    custom = schema.get("errorMessage")
+
+    if custom and v not in ("required", "additionalProperties"):
+        yield _custom(custom, inst, doc, path, v)
+        return
+
+    if err.context:
+        best = best_match(err.context)
+        if best is not None:
+            yield from _explain(best, doc)
+            return
+
+    if v == "additionalProperties" and isinstance(inst, dict):
+        allowed = list(schema.get("properties", {}))
+        pats = [re.compile(p) for p in schema.get("patternProperties", {})]
+        what = _noun(schema, path)
+        for k in inst:
+            if k in schema.get("properties", {}) or any(p.search(k) for p in pats):
+                continue
+            close = difflib.get_close_matches(k, allowed, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "remove it, or check its indentation"
+            yield error(
+                "schema",
+                f"unknown key '{k}' in this {what} (allowed: {', '.join(allowed)})",
+                doc.key_pos(path + (k,)),
+                hint,
+            )
+        return
+
+    if v == "required" and isinstance(inst, dict):
+        for name in err.validator_value:
+            if name in inst:
+                continue
+            what = _noun(schema, path)
+            desc = _describe_key(err, name)
+            yield error(
+                "schema",
+                f"{_a(what)} needs '{name}'",
+                doc.key_pos(path),
+                f"{name}: {desc}" if desc else None,
+            )
+        return
+
+    if v == "pattern":
+        msg = schema.get("patternErrorMessage") or f"not in the expected form (the pattern {err.validator_value})"
+        if "propertyNames" in err.absolute_schema_path and isinstance(inst, str):
+            # A key of a mapping (a node id, a flag name): point at the key.
+            yield error("schema", f"{_show(inst)} is {msg}", doc.key_pos(path + (inst,)), _hint_for(msg))
+        else:
+            yield error("schema", f"{_show(inst)} is {msg}", doc.pos(path), _hint_for(msg))
+        return
+
+    if v == "type":
+        yield _type_error(err, schema, doc, path)
+        return
+
+    if v == "enum":
+        values = err.validator_value
+        close = difflib.get_close_matches(str(inst), [str(x) for x in values], n=1) if isinstance(inst, str) else []
+        yield error(
+            "schema",
+            f"{_show(inst)} is not one of: {', '.join(_show_bare(x) for x in values)}",
+            doc.pos(path),
+            f"did you mean '{close[0]}'?" if close else None,
+        )
+        return
+
+    if v == "const":
+        yield error("schema", f"expected {_show(err.validator_value)} here, found {_show(inst)}", doc.pos(path))
+        return
+
+    name = _name(path)
+    if v == "minItems":
+        n = err.validator_value
+        yield error(
+            "schema",
+            f"{name} needs at least {n} item{'s' if n != 1 else ''}, found {len(inst) if isinstance(inst, list) else 0}",
+            doc.pos(path),
+            "add an item, or remove the key",
+        )
+        return
+    if v == "uniqueItems" and isinstance(inst, list):
+        seen: dict = {}
+        for i, x in enumerate(inst):
+            k = json.dumps(x, sort_keys=True, default=str)
+            if k in seen:
+                yield error(
+                    "schema",
+                    f"{_show(x)} appears twice in {name} (items {seen[k] + 1} and {i + 1})",
+                    doc.pos(path + (i,)),
+                    "remove the repeat",
+                )
+            else:
+                seen[k] = i
+        return
+    if v == "minLength":
+        yield error("schema", f"{name} is empty", doc.pos(path), "write something, or remove the key")
+        return
+    if v == "minProperties":
+        yield error("schema", f"{name} is empty; it needs at least {err.validator_value} entry", doc.pos(path))
+        return
+    if v in ("minimum", "exclusiveMinimum"):
+        yield error("schema", f"{name} must be at least {err.validator_value}, found {_show(inst)}", doc.pos(path))
+        return
+    if v in ("maximum", "exclusiveMaximum"):
+        yield error("schema", f"{name} must be at most {err.validator_value}, found {_show(inst)}", doc.pos(path))
+        return
+    if v == "not":
+        yield error("schema", f"{name} is not allowed here", doc.key_pos(path))
+        return
+    yield error("schema", f"{err.message} (at {name})", doc.pos(path))
+
+
+def _custom(msg: str, inst: Any, doc: Document, path: tuple, validator) -> Diagnostic:
+    if msg.startswith("not "):
+        return error("schema", f"{_show(inst)} is {msg}", doc.pos(path), _hint_for(msg, inst))
+    # A sentence of its own, about a key that should not be there.
+    return error("schema", msg, doc.key_pos(path), "remove it" if validator == "not" else None)
+
+
+def _type_error(err: ValidationError, schema: dict, doc: Document, path: tuple) -> Diagnostic:
+    expected = err.validator_value
+    types = [expected] if isinstance(expected, str) else list(expected)
+    words = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+    title = schema.get("title")
+    if title and len(types) == 1 and title not in ("flags",):
+        want = f"{_a(title)} ({_TYPE_WORDS.get(types[0], types[0]).removeprefix('a ')})"
+    else:
+        want = words
+    inst = err.instance
+    hint = None
+    if "string" in types and isinstance(inst, (bool, int, float)):
+        kind = "true or false" if isinstance(inst, bool) else "a number"
+        hint = f"YAML reads {_show(inst)} as {kind}; put it in quotes if it is meant as text: '{_yaml_text(inst)}'"
+    elif inst is None:
+        hint = "the value is empty: write it after the ':'"
+    elif "array" in types and isinstance(inst, (str, int, float, bool)):
+        hint = "write a list as [a, b] or as lines starting with '- '"
+    elif "boolean" in types and isinstance(inst, str) and inst.lower() in ("yes", "no", "on", "off", "y", "n"):
+        hint = "write true or false (yes/no are read as text)"
+    return error("schema", f"expected {want} here, found {_found(inst)}", doc.pos(path), hint)
+
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+def _found(inst: Any) -> str:
+    if inst is None:
+        return "nothing"
+    if isinstance(inst, bool):
+        return "true" if inst else "false"
+    if isinstance(inst, int):
+        return f"the number {inst}"
+    if isinstance(inst, float):
+        return f"the number {inst!r}"
+    if isinstance(inst, str):
+        if inst and len(inst) <= 30 and "\n" not in inst:
+            return f"the text '{inst}'"
+        return "text"
+    if isinstance(inst, dict):
+        return "a mapping"
+    if isinstance(inst, list):
+        return "a list"
+    return type(inst).__name__
+
+
+def _yaml_text(inst: Any) -> str:
+    if isinstance(inst, bool):
+        return "true" if inst else "false"
+    return str(inst)
+
+
+def _show(inst: Any) -> str:
+    if isinstance(inst, str):
+        s = inst if len(inst) <= 60 else inst[:57] + "..."
+        return "'" + s.replace("\n", "\\n") + "'"
+    if isinstance(inst, bool):
+        return "true" if inst else "false"
+    if inst is None:
+        return "an empty value"
+    if isinstance(inst, (int, float)):
+        return repr(inst)
+    return _found(inst)
+
+
+def _show_bare(x: Any) -> str:
+    return x if isinstance(x, str) else _show(x)
+
+
+def _name(path: tuple) -> str:
+    """How to name the value at ``path`` in a message: its key, or its place in a list."""
+    for i in range(len(path) - 1, -1, -1):
+        p = path[i]
+        if isinstance(p, str):
+            tail = path[i + 1 :]
+            if not tail:
+                return f"'{p}'"
+            return f"item {tail[0] + 1} of '{p}'" if len(tail) == 1 else f"'{p}'"
+    return "the document"
+
+
+def _noun(schema: dict, path: tuple) -> str:
+    title = schema.get("title")
+    if title:
+        return title
+    if path and isinstance(path[-1], str):
+        return f"'{path[-1]}' mapping"
+    return "mapping"
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+def _describe_key(err: ValidationError, name: str) -> str | None:
+    """The description of property ``name`` in the object schema the error came from."""
+    props = (err.schema or {}).get("properties", {})
+    sub = props.get(name)
+    if isinstance(sub, dict) and sub.get("description"):
+        return sub["description"]
+    return None
+
+
+def _hint_for(msg: str, inst: Any = None) -> str | None:
+    if "date" in msg and isinstance(inst, float):
+        return "YAML read this as a number; write the date in quotes, like '1980-08'"
+    return None
