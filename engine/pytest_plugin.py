@@ -1,0 +1,1 @@
+"""Chronicle's pytest plugin: chapters as pytest items (being built)."""
