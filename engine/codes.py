@@ -76,6 +76,26 @@ COMPILE = _section(
 # ---- explore / canon: what `chronicle check` proves (engine/check/) ------------
 CHECK = _section(
     "explore",
+    ("soft-lock", "a state in which a non-ending node offers no choice", "add an unconditional choice, or make the conditions cover every case"),
+    ("trap", "a state from which no ending can ever be reached (a loop with no way out)", "give the loop a way out that is always available"),
+    ("int-bounds", "an effect takes an int flag past its min or max", "guard the choice, or widen the bounds"),
+    ("node-unreached", "a node no real playthrough reaches (the choices into it are never available)", "fix the conditions on the way in"),
+    ("choice-never-available", "a choice whose condition is false in every state that reaches its node", "fix the condition, or set its flags on the way"),
+    ("ending-unreached", "an ending no real playthrough reaches", "fix the conditions on the way in"),
+    ("date-backwards", "a node dated earlier than the node play comes from", "fix one of the dates"),
+    ("ref-not-past", "a node speaks of a fact that may not have happened yet on some path there", "record the fact earlier on every path, or drop the ref"),
+    ("explore-incomplete", "exploration stopped at --max-states, so not everything is proven", "raise --max-states"),
+    ("unproven", "what the dataflow fallback could not prove after an incomplete exploration", "raise --max-states"),
+) | _section(
+    "canon",
+    ("canon-broken", "the canonical path cannot be followed: no canonical choice, or it is not available", "mark, or unguard, the choice history took"),
+    ("canon-ending", "a chapter's canonical path ends at a non-canon ending, or it has no canon ending", "end the canonical path at `kind: canon`"),
+    ("canon-missing-fact", "the canonical path never records a fact the chapter covers", "record it on a node of the canonical path"),
+    ("canon-order", "the canonical path records facts out of date order", "record facts in the order they happened"),
+    ("canon-holds", "a recorded fact's `holds` turns false later on the canonical path", "the canonical path must not undo history"),
+    ("covered-not-recorded", "a chapter covers a fact that no node records", "add `records:` where it happens, or drop it from `covers`"),
+    ("divergence-undeclared", "an ending is reached with a covered fact broken that its `diverges` does not list", "list the fact under `diverges`"),
+    ("divergence-unused", "an ending lists a fact in `diverges` that holds in every state reaching it", "break it on the way, or drop it"),
 )
 
 CODES: dict[str, Code] = {**LOAD, **SCHEMA, **COMPILE, **CHECK}

@@ -13,6 +13,7 @@ from typing import Callable
 from ..diagnostics import Diagnostic, Pos, error, warning
 from ..model import Chapter, Story
 from .canon import check_canon
+from .dataflow import analyse, start_env
 from .explore import DEFAULT_MAX_STATES, Exploration, explore, trapped_states
 
 
@@ -80,6 +81,8 @@ def check_story(story: Story, *, max_states: int = DEFAULT_MAX_STATES, story_arg
                     nodes=sum(len(c.nodes) for c in story.chapters))
     replayer = Replayer(story, story_arg)
     starts = [story.story_defaults]
+    starts_complete = True  # do `starts` hold every story-wide state play can bring here?
+    carried = None  # dataflow value sets handed on when an earlier exploration was incomplete
     earlier_facts: set[str] = set()
     budget = max_states
     for ch in story.chapters:
@@ -89,14 +92,19 @@ def check_story(story: Story, *, max_states: int = DEFAULT_MAX_STATES, story_arg
         report.explorations[ch.id] = ex
         report.states += len(ex.keys)
         budget -= len(ex.keys)
-        report.diagnostics += exploration_findings(story, ex, replayer, earlier_facts)
-        if not ex.complete:
+        exact = ex.complete and starts_complete
+        report.diagnostics += exploration_findings(story, ex, replayer, earlier_facts, exact)
+        if not exact:
             report.complete = False
+            df = analyse(story, ch, start_env(story, ch, starts, carried))
+            report.diagnostics += dataflow_findings(story, ex, df)
+            carried = df.end_env
+        starts_complete = exact
         n_story = len(story.flags)
         starts = sorted({ex.keys[s][1][:n_story] for s in ex.ending_states}, key=repr)
         for n in ch.nodes.values():
             earlier_facts.update(n.records)
-        if not starts:
+        if not starts and exact:
             break  # nothing leads on; the findings above say why
     report.diagnostics += check_canon(story, report.explorations, replayer)
     report.seconds = time.perf_counter() - t0
@@ -113,13 +121,21 @@ def _tracked_facts(ch: Chapter, earlier: set[str]) -> list[str]:
     return wanted
 
 
-def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: set[str]) -> list[Diagnostic]:
+def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: set[str],
+                         exact: bool = True) -> list[Diagnostic]:
+    """Findings from the explored states. Findings of absence (never reached, never
+    available, traps) are proofs only when `exact`: every reachable state was explored."""
     g, ch = ex.graph, ex.chapter
     out: list[Diagnostic] = []
+    if ex.complete and not exact:
+        out.append(error("explore-incomplete",
+                         f"'{ch.id}' was explored from only the start states found before an earlier chapter's "
+                         "exploration stopped at its bound; what is proven is listed below", ch.pos,
+                         "raise --max-states so the earlier chapter is explored whole"))
     if not ex.complete:
         out.append(error("explore-incomplete",
-                         f"exploration of '{ch.id}' stopped at the bound of states after {len(ex.keys):,} states; "
-                         "nothing below about this chapter is proven", ch.pos,
+                         f"exploration of '{ch.id}' stopped at the bound after {len(ex.keys):,} states; "
+                         "findings below marked 'proved by dataflow' hold, and what stays unproven is listed", ch.pos,
                          "raise --max-states, or merge flags that multiply states (e.g. ints with wide ranges)"))
     for ni, sid in sorted(ex.softlocks.items()):
         node = ch.nodes[g.ids[ni]]
@@ -128,7 +144,7 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
         out.append(error("soft-lock", f"in node '{node.id}' no choice is available" + (f" when {vals}" if vals else ""),
                          node.pos, "add a choice with no condition, or make the conditions cover every case",
                          replay=rp.command(ex, sid)))
-    if ex.complete:
+    if exact:
         seen_trap_nodes = set()
         for sid in trapped_states(ex):
             ni = ex.keys[sid][0]
@@ -149,7 +165,7 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
     for ni, nid in enumerate(g.ids):
         node = ch.nodes[nid]
         if ni not in ex.first_at_node:
-            if not ex.complete:
+            if not exact:
                 continue
             if node.ending:
                 out.append(error("ending-unreached", f"ending '{nid}' ({node.ending.title}) is never reached in play",
@@ -159,7 +175,7 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
                                  "(the choices leading here are never available)", node.pos,
                                  "look at the conditions of the choices that lead here"))
             continue
-        if node.ending or not ex.complete:
+        if node.ending or not exact:
             continue
         for c in node.choices:
             if (ni, c.index) not in ex.offered:
@@ -216,4 +232,36 @@ def _ref_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: se
                                  f"dated before the node ({when})", node.pos,
                                  "record the fact on every way here first, or stop referring to it",
                                  replay=rp.command(ex, bad)))
+    return out
+
+
+def dataflow_findings(story: Story, ex: Exploration, df) -> list[Diagnostic]:
+    """What the dataflow fallback proves, and exactly what stays unproven."""
+    ch = ex.chapter
+    out: list[Diagnostic] = []
+    for nid in df.unreached:
+        node = ch.nodes[nid]
+        code, what = (("ending-unreached", f"ending '{nid}' ({node.ending.title})") if node.ending
+                      else ("node-unreached", f"node '{nid}'"))
+        out.append(error(code, f"{what} is never reached in play (proved by dataflow)", node.pos,
+                         "look at the conditions of the choices that lead here"))
+    for nid, c in df.never_available:
+        out.append(error("choice-never-available", f"choice {c.index + 1} of node '{nid}' ('{c.text}') is never "
+                         f"available: `{c.condition_src}` is false for every value its flags can have here "
+                         "(proved by dataflow)", c.pos, "fix the condition, or set the flags it needs on the way here"))
+    for nid, fact in df.divergence_errors:
+        node = ch.nodes[nid]
+        out.append(error("divergence-undeclared", f"ending '{nid}' is always reached with '{fact.id}' broken "
+                         f"({fact.holds_src} is false), but does not list it in `diverges` (proved by dataflow)",
+                         node.ending.pos, f"add {fact.id} to `diverges`"))
+    unproven = []
+    unproven += [f"no soft-lock at '{n}'" for n in df.unproven_softlock]
+    unproven += [f"`{e.src}` in '{n}' stays within bounds" for n, c, e in df.unproven_bounds]
+    unproven += [f"no loop without a way out through '{n}'" for n in df.unproven_traps]
+    unproven += [f"'{f.id}' holds at ending '{n}'" for n, f in df.unproven_divergence]
+    if unproven:
+        shown = "; ".join(unproven[:20]) + (f"; and {len(unproven) - 20} more" if len(unproven) > 20 else "")
+        out.append(warning("unproven", f"not proven for '{ch.id}' (exploration incomplete, dataflow too coarse): {shown}",
+                           ch.pos, "raise --max-states to explore the chapter whole",
+                           extra={"unproven": unproven}))
     return out

@@ -1,0 +1,258 @@
+"""A sound per-flag dataflow analysis: the fallback when exploration hits its bound.
+
+For every node it computes, per flag, a set of values the flag may hold there
+(an over-approximation: flags are treated as independent, and `seen()` as
+unknown). Because the sets only ever over-approximate, some things are proved
+outright:
+  * a node the analysis never reaches is unreachable in play;
+  * a choice whose condition is false for every combination of its flags' possible
+    values is never available;
+  * a node where some combination always leaves a choice open is no soft-lock;
+  * an int effect whose every possible result lies in bounds never overflows;
+  * a node from which an ending is reached through choices that are always open
+    can never be part of a trap;
+  * at an ending, a covered fact whose `holds` is true for every combination holds.
+Everything it cannot prove is listed by name as unproven.
+"""
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..expr import evaluate, names_in, seen_in
+from ..model import Chapter, Story
+
+MAX_SET = 256  # an int flag with more possible values than this becomes "any value"
+MAX_COMBOS = 4096  # combinations of flag values tried per expression
+ANY = None  # the "any value of its type" marker
+
+
+@dataclass
+class Dataflow:
+    chapter: Chapter
+    env: dict  # node id -> tuple of per-slot value sets (frozenset or ANY)
+    never_available: list = field(default_factory=list)  # (node id, Choice)
+    unreached: list = field(default_factory=list)  # node ids
+    softlock_free: set = field(default_factory=set)
+    unproven_softlock: list = field(default_factory=list)
+    unproven_bounds: list = field(default_factory=list)  # (node id, Choice, Effect)
+    unproven_traps: list = field(default_factory=list)  # node ids
+    divergence_errors: list = field(default_factory=list)  # (ending node id, Fact)
+    unproven_divergence: list = field(default_factory=list)  # (ending node id, Fact)
+    end_env: tuple | None = None  # joined story-wide value sets at the endings
+
+
+def _possible(expr, env: tuple, slots: dict, flags) -> set | None:
+    """Every value `expr` can take when each flag ranges over its set; None if too many to try."""
+    names = sorted(names_in(expr))
+    seen_nodes = sorted(seen_in(expr))
+    domains = []
+    for n in names:
+        vals = env[slots[n]]
+        if vals is ANY:
+            f = flags[slots[n]]
+            if f.type == "int":
+                if f.min is None or f.max is None or f.max - f.min + 1 > MAX_SET:
+                    return None
+                vals = range(f.min, f.max + 1)
+            else:
+                vals = (True, False) if f.type == "bool" else f.values
+        domains.append(tuple(vals))
+    domains += [(True, False)] * len(seen_nodes)
+    total = 1
+    for d in domains:
+        total *= max(len(d), 1)
+        if total > MAX_COMBOS:
+            return None
+    out = set()
+    for combo in itertools.product(*domains):
+        values = dict(zip(names, combo))
+        seen = dict(zip(seen_nodes, combo[len(names):]))
+        out.add(evaluate(expr, values.__getitem__, lambda n: seen.get(n, False)))
+    return out
+
+
+def _refine(env: tuple, cond, slots: dict, flags) -> tuple:
+    """Narrow the value sets by what a condition's simple conjuncts say (`x`, `not x`, `x >= 2`)."""
+    from ..expr import BoolOp, Compare, Lit, Not, Var, _CMP_FN
+    conjuncts = list(cond.operands) if isinstance(cond, BoolOp) and cond.op == "and" else [cond]
+    out = list(env)
+    for c in conjuncts:
+        if isinstance(c, Var):
+            slot, keep = slots[c.name], (lambda v: v is True)
+        elif isinstance(c, Not) and isinstance(c.operand, Var):
+            slot, keep = slots[c.operand.name], (lambda v: v is False)
+        elif isinstance(c, Compare) and isinstance(c.left, Var) and isinstance(c.right, Lit):
+            op, lit = _CMP_FN[c.op], c.right.value
+            slot, keep = slots[c.left.name], (lambda v, op=op, lit=lit: op(v, lit))
+        else:
+            continue
+        vals = out[slot]
+        if vals is ANY:
+            f = flags[slot]
+            if f.type == "bool":
+                vals = frozenset((True, False))
+            elif f.type == "enum":
+                vals = frozenset(f.values)
+            elif f.min is not None and f.max is not None and f.max - f.min < MAX_SET:
+                vals = frozenset(range(f.min, f.max + 1))
+            else:
+                continue
+        out[slot] = frozenset(v for v in vals if keep(v))
+    return tuple(out)
+
+
+def _join(a: tuple, b: tuple) -> tuple:
+    out = []
+    for x, y in zip(a, b):
+        if x is ANY or y is ANY:
+            out.append(ANY)
+        else:
+            u = x | y
+            out.append(u if len(u) <= MAX_SET else ANY)
+    return tuple(out)
+
+
+def analyse(story: Story, ch: Chapter, start_env: tuple) -> Dataflow:
+    """Run the analysis from `start_env` (one value set per slot of the chapter's layout)."""
+    flags = ch.layout
+    slots = {f.name: f.slot for f in flags}
+    env: dict[str, tuple] = {ch.start: start_env}
+    work = deque([ch.start])
+    while work:
+        nid = work.popleft()
+        here = env[nid]
+        for c in ch.nodes[nid].choices:
+            if c.condition is not None:
+                p = _possible(c.condition, here, slots, flags)
+                if p is not None and True not in p:
+                    continue
+            after = list(_refine(here, c.condition, slots, flags)) if c.condition is not None else list(here)
+            for eff in c.effects:
+                p = _possible(eff.expr.value, tuple(after), slots, flags)
+                f = flags[eff.slot]
+                if p is None:
+                    after[eff.slot] = ANY
+                    continue
+                if eff.expr.op != "=":
+                    cur = after[eff.slot]
+                    if cur is ANY:
+                        after[eff.slot] = ANY
+                        continue
+                    sign = 1 if eff.expr.op == "+=" else -1
+                    p = {a + sign * b for a in cur for b in p}
+                if f.type == "int":
+                    p = {min(max(v, f.min if f.min is not None else v), f.max if f.max is not None else v) for v in p}
+                after[eff.slot] = frozenset(p) if len(p) <= MAX_SET else ANY
+            new = tuple(after)
+            old = env.get(c.target)
+            merged = new if old is None else _join(old, new)
+            if merged != old:
+                env[c.target] = merged
+                work.append(c.target)
+    return _conclusions(story, ch, env, slots)
+
+
+def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
+    from ..expr import BoolOp
+    flags = ch.layout
+    df = Dataflow(ch, env)
+    always_open: dict[str, list] = {}
+    for nid, node in ch.nodes.items():
+        if nid not in env:
+            df.unreached.append(nid)
+            continue
+        here = env[nid]
+        if node.ending:
+            continue
+        opened = []
+        for c in node.choices:
+            p = _possible(c.condition, here, slots, flags) if c.condition is not None else {True}
+            if p is not None and True not in p:
+                df.never_available.append((nid, c))
+            if p == {True}:
+                opened.append(c)
+            if p is None or True in p:
+                after = list(_refine(here, c.condition, slots, flags)) if c.condition is not None else list(here)
+                for eff in c.effects:
+                    f = flags[eff.slot]
+                    raw = _possible(eff.expr.value, tuple(after), slots, flags)
+                    if f.type == "int" and (f.min is not None or f.max is not None):
+                        if raw is None or after[eff.slot] is ANY and eff.expr.op != "=":
+                            df.unproven_bounds.append((nid, c, eff))
+                        else:
+                            cur = after[eff.slot] if eff.expr.op != "=" else {0}
+                            sign = {"=": 0, "+=": 1, "-=": -1}[eff.expr.op]
+                            results = raw if sign == 0 else {a + sign * b for a in cur for b in raw}
+                            if any((f.min is not None and v < f.min) or (f.max is not None and v > f.max) for v in results):
+                                df.unproven_bounds.append((nid, c, eff))
+                    after[eff.slot] = ANY  # later effects: stay sound without re-deriving
+        always_open[nid] = opened
+        if opened:
+            df.softlock_free.add(nid)
+        else:
+            # try the disjunction of all conditions as one expression: exact for independent flags
+            conds = [c.condition for c in node.choices if c.condition is not None]
+            if len(conds) == len(node.choices) and conds:
+                p = _possible(BoolOp("or", tuple(conds)) if len(conds) > 1 else conds[0], here, slots, flags)
+                if p == {True}:
+                    df.softlock_free.add(nid)
+                    continue
+            df.unproven_softlock.append(nid)
+    # traps: nodes from which an ending is reached through always-open choices are safe
+    from ..expr import BoolOp
+    safe = {nid for nid, n in ch.nodes.items() if n.ending and nid in env}
+    changed = True
+    while changed:
+        changed = False
+        for nid in always_open:
+            if nid in safe:
+                continue
+            into_safe = [c for c in ch.nodes[nid].choices if c.target in safe]
+            if not into_safe:
+                continue
+            if any(c.condition is None for c in into_safe):
+                ok = True
+            else:
+                conds = tuple(c.condition for c in into_safe)
+                ok = _possible(conds[0] if len(conds) == 1 else BoolOp("or", conds), env[nid], slots, flags) == {True}
+            if ok:
+                safe.add(nid)
+                changed = True
+    df.unproven_traps = [nid for nid in env if nid not in safe]
+    # divergence at endings
+    n_story = len(story.flags)
+    covered = [story.facts[f] for f in ch.covers if f in story.facts and story.facts[f].holds is not None]
+    end_env = None
+    for nid, node in ch.nodes.items():
+        if not node.ending or nid not in env:
+            continue
+        story_part = env[nid][:n_story]
+        end_env = story_part if end_env is None else _join(end_env, story_part)
+        for fact in covered:
+            if fact.id in node.ending.diverges:
+                continue
+            p = _possible(fact.holds, env[nid], slots, flags)
+            if p == {False}:
+                df.divergence_errors.append((nid, fact))
+            elif p is None or False in p:
+                df.unproven_divergence.append((nid, fact))
+    df.end_env = end_env
+    return df
+
+
+def start_env(story: Story, ch: Chapter, starts: list[tuple] | None, carried: tuple | None = None) -> tuple:
+    """Value sets at a chapter's start: the union of concrete starts, joined with carried sets."""
+    n_story = len(story.flags)
+    env = []
+    for f in ch.layout:
+        if f.slot < n_story:
+            vals = frozenset(s[f.slot] for s in (starts or ())) or frozenset([f.default])
+            if carried is not None:
+                c = carried[f.slot]
+                vals = ANY if c is ANY else vals | c
+        else:
+            vals = frozenset([f.default])
+        env.append(vals)
+    return tuple(env)
