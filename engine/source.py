@@ -488,7 +488,7 @@ class _Builder:
             problems.append(stop.diagnostic)
             raise ChronicleError(_sorted(problems)) from None
         except yaml.MarkedYAMLError as e:
-            problems.append(self._syntax(e))
+            problems.append(self._syntax(e, text))
             raise ChronicleError(_sorted(problems)) from None
         except yaml.YAMLError as e:  # e.g. a ReaderError, which has no mark
             problems.append(error("yaml-syntax", f"the YAML cannot be read: {e}", Pos(file)))
@@ -584,16 +584,35 @@ class _Builder:
             "remove the extra '---' line (and what follows it, or move it to its own file)",
         )
 
-    def _syntax(self, e: yaml.MarkedYAMLError) -> Diagnostic:
+    def _syntax(self, e: yaml.MarkedYAMLError, text: str) -> Diagnostic:
         mark = e.problem_mark or e.context_mark
         pos = self._pos(mark) if mark is not None else Pos(self.file)
-        message = _plain_problem(e.problem or "the YAML cannot be parsed")
+        problem = e.problem or "the YAML cannot be parsed"
+        if "cannot start any token" in problem and mark is not None:
+            # libyaml does not say which character; name it.
+            ch = _char_at(text, mark.line, mark.column)
+            if ch == "\t":
+                problem = "found a tab character that violates indentation"
+            elif ch:
+                problem = f"found character {ch!r} that cannot start any token"
+        message = _plain_problem(problem)
         cm = e.context_mark
         if e.context and cm is not None and mark is not None and (cm.line, cm.column) != (mark.line, mark.column):
             what = _CONTEXTS.get(e.context.replace("while ", "").strip())
             if what:
                 message += f"; the {what} began at line {cm.line + 1}, column {cm.column + 1}"
-        return error("yaml-syntax", message, pos, _syntax_hint(e.problem or ""))
+        return error("yaml-syntax", message, pos, _syntax_hint(problem))
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at a 0-based line and column, or ''."""
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    i = start + column
+    return text[i] if i < len(text) and text[i] != "\n" else ""
 
 
 # PyYAML's and libyaml's wording, and what a writer would call it.
@@ -606,7 +625,6 @@ _PROBLEMS = [
     ("a tab character that violates indentation", "a tab character is used to indent"),
     ("found character '\\t' that cannot start any token", "a tab character is used to indent"),
     ("found character that cannot start any token", "a value cannot start with this character"),
-    ("that cannot start any token", "a value cannot start with this character"),
     ("found unexpected end of stream", "the file ends before this is closed"),
     ("did not find expected ',' or ']'", "a ']' (or a ',' before the next item) is missing"),
     ("expected ',' or ']'", "a ']' (or a ',' before the next item) is missing"),
@@ -652,10 +670,16 @@ _TOKENS = [
 ]
 
 
+_CANNOT_START = re.compile(r"found character (.+) that cannot start any token")
+
+
 def _plain_problem(problem: str) -> str:
     for needle, words in _PROBLEMS:
         if needle in problem:
             return words
+    m = _CANNOT_START.search(problem)
+    if m:
+        return f"a value cannot start with {m.group(1)} here"
     for a, b in _TOKENS:
         problem = problem.replace(f"'{a}'", b).replace(a, b)
     return problem.strip()
