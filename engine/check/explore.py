@@ -17,6 +17,7 @@ exactness:
 """
 from __future__ import annotations
 
+import gc
 import time
 from array import array
 from collections import deque
@@ -123,7 +124,6 @@ class Exploration:
     starts: list[tuple]  # the full flag tuple of each start state, by start index
     keys: list[tuple] = field(default_factory=list)  # state id -> (node, values, seen, recorded)
     parent: array = field(default_factory=lambda: array("l"))  # state id -> parent id, or -1 - start index
-    via: array = field(default_factory=lambda: array("l"))  # state id -> choice number taken from the parent
     via_choice: array = field(default_factory=lambda: array("l"))  # state id -> index of that choice in the node
     succ_start: array = field(default_factory=lambda: array("l"))  # CSR of successor edges
     succ: array = field(default_factory=lambda: array("l"))
@@ -145,10 +145,23 @@ class Exploration:
         """(start index, choice numbers, choice indices) of the shortest path to state sid."""
         numbers, indices = [], []
         while self.parent[sid] >= 0:
-            numbers.append(self.via[sid])
             indices.append(self.via_choice[sid])
+            numbers.append(self.number_of(self.parent[sid], self.via_choice[sid]))
             sid = self.parent[sid]
         return -1 - self.parent[sid], numbers[::-1], indices[::-1]
+
+    def number_of(self, sid: int, choice_index: int) -> int:
+        """The number a player sees for choice `choice_index` in state sid.
+
+        Conditions read only live flags, so the masked values give the same answer."""
+        ni, vals, seen, _rec = self.keys[sid]
+        number = 0
+        for t in self.graph.transitions[ni]:
+            if t.test is None or t.test(vals, seen):
+                number += 1
+                if t.choice.index == choice_index:
+                    return number
+        raise ValueError("choice not available in that state")
 
     def node_of(self, sid: int) -> str:
         return self.graph.ids[self.keys[sid][0]]
@@ -161,106 +174,141 @@ class Exploration:
 def explore(story: Story, ch: Chapter, starts: Iterable[tuple], *, max_states: int = DEFAULT_MAX_STATES,
             tracked_facts: Iterable[str] = (), progress: Callable[[int], None] | None = None) -> Exploration:
     """Explore every state of chapter `ch` reachable from the given story-wide start values."""
+    # Millions of small tuples and no reference cycles: the cyclic collector would only
+    # rescan them again and again, so it is paused while exploring.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _explore(story, ch, starts, max_states, tracked_facts, progress)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _explore(story, ch, starts, max_states, tracked_facts, progress) -> Exploration:
     t0 = time.perf_counter()
     g = prepare(story, ch, tracked_facts)
     n_story = len(story.flags)
     local_defaults = g.defaults[n_story:]
     start_values = [tuple(s) + local_defaults for s in dict.fromkeys(tuple(s) for s in starts)]
     ex = Exploration(g, start_values)
-    keys, parent, via, via_choice = ex.keys, ex.parent, ex.via, ex.via_choice
+    keys, parent, via_choice = ex.keys, ex.parent, ex.via_choice
     ids: dict[tuple, int] = {}
-    succ_lists: list = []
+    succ_all: list = []  # successor ids of each state, in state-id order
     defaults = g.defaults
-    dead, trans, is_ending, seen_bit, record_bits = g.dead, g.transitions, g.is_ending, g.seen_bit, g.record_bits
-    first_at_node, offered, softlocks, overflows, endings = (ex.first_at_node, ex.offered, ex.softlocks,
-                                                             ex.overflows, ex.endings)
-    edges = ex.edges
-
-    def masked(ni, vals):
-        d = dead[ni]
-        if not d:
-            return vals
-        lst = list(vals)
-        for s in d:
-            lst[s] = defaults[s]
-        return tuple(lst)
+    is_ending, seen_bit, record_bits = g.is_ending, g.seen_bit, g.record_bits
+    # Hot-loop layout: per node, (test, effects, target, global choice id, choice index) tuples;
+    # per node, None or the dead slots to reset on arrival.
+    gids: list[tuple[int, int]] = []  # global choice id -> (node, choice index)
+    trans = []
+    for ni, ts in enumerate(g.transitions):
+        row = []
+        for t in ts:
+            row.append((t.test, t.effects, t.target, len(gids), t.choice.index))
+            gids.append((ni, t.choice.index))
+        trans.append(row)
+    dead = [d or None for d in g.dead]
+    offered_first = [-1] * len(gids)
+    first_at = [-1] * len(g.ids)
+    softlocks, overflows, endings = ex.softlocks, ex.overflows, ex.endings
 
     start_node = g.index[ch.start]
-    queue = deque()
     for k, vals in enumerate(start_values):
-        key = (start_node, masked(start_node, vals), seen_bit[start_node], record_bits[start_node])
+        d = dead[start_node]
+        if d:
+            lst = list(vals)
+            for slot in d:
+                lst[slot] = defaults[slot]
+            vals = tuple(lst)
+        key = (start_node, vals, seen_bit[start_node], record_bits[start_node])
         if key in ids:
             continue
         ids[key] = len(keys)
         keys.append(key)
         parent.append(-1 - k)
-        via.append(0)
         via_choice.append(-1)
-        queue.append(ids[key])
 
+    count = len(keys)
     next_report = 50_000
-    while queue:
-        sid = queue.popleft()
+    sid = 0
+    # The list of keys is the breadth-first queue: ids are given out in the order states are met.
+    while sid < count:
         ni, vals, seen, rec = keys[sid]
-        if ni not in first_at_node:
-            first_at_node[ni] = sid
+        if first_at[ni] < 0:
+            first_at[ni] = sid
         out = []
-        succ_lists.append((sid, out))
+        succ_all.append(out)
         if is_ending[ni]:
             endings[ni] = endings.get(ni, 0) + 1
             ex.ending_states.append(sid)
+            sid += 1
             continue
         number = 0
-        for t in trans[ni]:
-            if t.test is not None and not t.test(vals, seen):
+        for test, effects, tj, gid, cindex in trans[ni]:
+            if test is not None and not test(vals, seen):
                 continue
             number += 1
-            ck = (ni, t.choice.index)
-            if ck not in offered:
-                offered[ck] = sid
+            if offered_first[gid] < 0:
+                offered_first[gid] = sid
             new = vals
-            if t.effects:
+            if effects:
                 lst = list(vals)
-                for slot, fn, lo, hi, eff in t.effects:
+                for slot, fn, lo, hi, eff in effects:
                     x = fn(lst, seen)
                     if (lo is not None and x < lo) or (hi is not None and x > hi):
                         if id(eff) not in overflows:
                             overflows[id(eff)] = Overflow(sid, number, eff, x)
                         x = lo if (lo is not None and x < lo) else hi
                     lst[slot] = x
+                d = dead[tj]
+                if d:
+                    for slot in d:
+                        lst[slot] = defaults[slot]
                 new = tuple(lst)
-            tj = t.target
-            key = (tj, masked(tj, new), seen | seen_bit[tj], rec | record_bits[tj])
+            elif dead[tj]:
+                lst = list(vals)
+                for slot in dead[tj]:
+                    lst[slot] = defaults[slot]
+                new = tuple(lst)
+            key = (tj, new, seen | seen_bit[tj], rec | record_bits[tj])
             nid = ids.get(key)
             if nid is None:
-                if len(keys) >= max_states:
+                if count >= max_states:
                     ex.complete = False
                     continue
-                nid = len(keys)
+                nid = count
+                count += 1
                 ids[key] = nid
                 keys.append(key)
                 parent.append(sid)
-                via.append(number)
-                via_choice.append(t.choice.index)
-                queue.append(nid)
+                via_choice.append(cindex)
             out.append(nid)
-            edges.add((ni, tj))
         if number == 0 and ni not in softlocks:
             softlocks[ni] = sid
-        if progress is not None and len(keys) >= next_report:
-            progress(len(keys))
+        sid += 1
+        if progress is not None and count >= next_report:
+            progress(count)
             next_report += 50_000
-    # successor lists in state-id order (CSR), for the backward search for traps
-    by_id = [None] * len(keys)
-    for sid, out in succ_lists:
-        by_id[sid] = out
+    ex.first_at_node = {ni: s for ni, s in enumerate(first_at) if s >= 0}
+    ex.offered = {gids[gid]: s for gid, s in enumerate(offered_first) if s >= 0}
+    ex.edges = {(gids[gid][0], g.transitions[gids[gid][0]][_pos(g, gids[gid])].target)
+                for gid, s in enumerate(offered_first) if s >= 0}
+    # successor lists in CSR form, for the backward search for traps
     ex.succ_start.append(0)
-    for out in by_id:
+    for out in succ_all:
         if out:
             ex.succ.extend(out)
         ex.succ_start.append(len(ex.succ))
     ex.seconds = time.perf_counter() - t0
     return ex
+
+
+def _pos(g: ChapterGraph, gid: tuple[int, int]) -> int:
+    ni, cindex = gid
+    for k, t in enumerate(g.transitions[ni]):
+        if t.choice.index == cindex:
+            return k
+    raise KeyError(gid)
 
 
 def trapped_states(ex: Exploration) -> list[int]:
