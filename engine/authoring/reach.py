@@ -1,0 +1,43 @@
+"""Exploring chapters in play order, as `check` does, for the authoring tools.
+
+Chapter N is explored from every story-wide state an ending of chapter N-1 can
+hand on (the first chapter from the story's defaults). A chapter that nothing
+leads into (the one before it has no reachable ending) is not explored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..check.explore import DEFAULT_MAX_STATES, Exploration, explore
+from ..model import Story
+
+
+@dataclass
+class Reach:
+    explorations: dict = field(default_factory=dict)  # chapter id -> Exploration, in play order
+    cut_off: str | None = None  # the first chapter nothing leads into, if any
+    complete: bool = True
+
+    def exploration(self, chapter_id: str) -> Exploration | None:
+        return self.explorations.get(chapter_id)
+
+
+def explore_story(story: Story, until: str | None = None, *, max_states: int = DEFAULT_MAX_STATES) -> Reach:
+    """Explore chapters in play order, stopping after `until` (a chapter id) when given."""
+    reach = Reach()
+    starts = [story.story_defaults]
+    n_story = len(story.flags)
+    budget = max_states
+    for ch in story.chapters:
+        if not starts:
+            reach.cut_off = ch.id
+            break
+        ex = explore(story, ch, starts, max_states=max(budget, 1))
+        budget -= len(ex.keys)
+        reach.explorations[ch.id] = ex
+        if not ex.complete:
+            reach.complete = False
+        if ch.id == until:
+            break
+        starts = sorted({ex.keys[s][1][:n_story] for s in ex.ending_states}, key=repr)
+    return reach
