@@ -387,7 +387,13 @@ def _explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
             if k in schema.get("properties", {}) or any(p.search(k) for p in pats):
                 continue
             close = difflib.get_close_matches(k, allowed, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'?" if close else "remove it, or check its indentation"
+            if close:
+                hint = f"did you mean '{close[0]}'?"
+            elif inst[k] is None and " " in k.strip():
+                # {doc: one, two} reads as {doc: one, 'two': null}
+                hint = "is this the end of a text with a ',' in it? inside {...} a ',' ends the value: put the whole text in quotes"
+            else:
+                hint = "remove it, or check its indentation"
             yield error(
                 "schema",
                 f"unknown key '{k}' in this {what} (allowed: {', '.join(allowed)})",
@@ -492,14 +498,20 @@ def _type_error(err: ValidationError, schema: dict, doc: Document, path: tuple) 
     types = [expected] if isinstance(expected, str) else list(expected)
     words = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
     title = schema.get("title")
-    if title and len(types) == 1 and title not in ("flags",):
-        want = f"{_a(title)} ({_TYPE_WORDS.get(types[0], types[0]).removeprefix('a ')})"
+    if title and len(types) == 1:
+        plain = _TYPE_WORDS.get(types[0], types[0]).removeprefix("a ")
+        if types[0] == "array" and "list" in title:
+            want = _a(title)  # "a list of ids"
+        elif title.endswith("s"):
+            want = f"{title} ({plain})"  # "flags (mapping)"
+        else:
+            want = f"{_a(title)} ({plain})"  # "an id (text)", "a node (mapping)"
     else:
         want = words
     inst = err.instance
     hint = None
     if "string" in types and isinstance(inst, (bool, int, float)):
-        kind = "true or false" if isinstance(inst, bool) else "a number"
+        kind = "a true/false value" if isinstance(inst, bool) else "a number"
         hint = f"YAML reads {_show(inst)} as {kind}; put it in quotes if it is meant as text: '{_yaml_text(inst)}'"
     elif inst is None:
         hint = "the value is empty: write it after the ':'"
