@@ -15,6 +15,10 @@ from .common import add_story_arg, story_root
 # each is (add_arguments(parser), handles(args) -> bool, run(story, args) -> int).
 EXTRA_MODES: list = []
 
+from ..check.sample import MODE as _RANDOM_PLAY  # noqa: E402  (--random N --seed S)
+
+EXTRA_MODES.append(_RANDOM_PLAY)
+
 
 def register(sub) -> None:
     p = sub.add_parser("check", help="prove the story consistent: every branch ends, canon matches history",

@@ -1,0 +1,505 @@
+"""Random playthroughs: coverage for stories too large to explore whole.
+
+`chronicle check --random N --seed S` plays N seeded random playthroughs of the
+whole story, chapter to chapter with the story-wide flags carried, the way
+ChoiceScript's randomtest does, and reports how often each node, choice and
+ending was reached. On the way it reports what it meets that is certainly
+wrong, each with a command that replays it:
+
+  * soft-lock:          a non-ending node where no choice is available;
+  * int-bounds:         an effect that takes an int flag past its min or max;
+  * random-step-bound:  a playthrough that ran more than the step bound in one
+                        chapter without reaching an ending (a likely loop);
+                        the finding says whether an ending can still be
+                        reached from where it stopped.
+
+Sampling proves nothing about what it does not meet: a node it never reaches
+may still be reachable (exploration, `chronicle check`, proves that).
+
+Speed: the story is flattened once into tuples of the compiled closures
+(`choice.test(values, seen)` and each effect's `fn`), and a playthrough keeps
+its flag values in one mutable list, so a step is a few closure calls and no
+objects are built (no `State` per step).
+"""
+from __future__ import annotations
+
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..diagnostics import Diagnostic, error
+from ..model import Chapter, Story
+
+JSON_VERSION = 1
+BOUND_CHECK_STATES = 100_000  # states searched to tell a trap from a long walk
+
+
+def default_max_steps(ch: Chapter) -> int:
+    """Choices one playthrough may take in a chapter before it counts as looping."""
+    return 1_000 + 10 * len(ch.nodes)
+
+
+@dataclass
+class _Flat:
+    """One chapter, flattened for fast play."""
+
+    chapter: Chapter
+    ids: list  # node index -> node id
+    trans: list  # node index -> tuple of (test or None, effects or None, target index, choice number)
+    guarded: list  # node index -> some choice there has a condition
+    is_end: list  # node index -> bool
+    seen_bit: list  # node index -> seen bit
+    start: int
+    local_defaults: tuple
+    first_choice: int  # global number of this chapter's first choice
+    choices: list  # chapter-local choice number -> (node index, model.Choice)
+    max_steps: int
+
+
+def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
+    out = []
+    gid = 0
+    for ch in story.chapters:
+        ids = list(ch.nodes)
+        index = {n: i for i, n in enumerate(ids)}
+        trans, guarded, choices = [], [], []
+        for ni, nid in enumerate(ids):
+            node = ch.nodes[nid]
+            ts = []
+            for c in node.choices:
+                effs = []
+                for e in c.effects:
+                    if e.min is not None or e.max is not None:
+                        lo = e.min if e.min is not None else float("-inf")
+                        hi = e.max if e.max is not None else float("inf")
+                        effs.append((e.slot, e.fn, lo, hi, e))
+                    else:
+                        effs.append((e.slot, e.fn, None, None, e))
+                ts.append((c.test, tuple(effs) or None, index[c.target], gid + len(choices)))
+                choices.append((ni, c))
+            trans.append(tuple(ts))
+            guarded.append(any(c.test is not None for c in node.choices))
+        out.append(_Flat(ch, ids, trans, guarded, [ch.nodes[n].is_ending for n in ids],
+                         [ch.seen_bits.get(n, 0) for n in ids], index[ch.start],
+                         tuple(f.default for f in ch.flags), gid, choices,
+                         max_steps if max_steps is not None else default_max_steps(ch)))
+        gid += len(choices)
+    return out
+
+
+@dataclass
+class Finding:
+    """Something certainly wrong that a playthrough met (the first time), and how often."""
+
+    code: str  # soft-lock | int-bounds | random-step-bound
+    chapter: int  # index into story.chapters
+    node: int  # node index in the chapter
+    start_values: tuple  # the chapter's starting flag values in that playthrough
+    path: list  # choice numbers (1-based, among those offered) from the chapter's start
+    playthrough: int  # 1-based
+    count: int = 1
+    effect: Any = None  # model.Effect, for int-bounds
+    value: Any = None  # the out-of-bounds value, for int-bounds
+    visits: int = 0  # for random-step-bound: visits to the most visited node
+    trapped: bool | None = None  # for random-step-bound: no ending reachable (None: not known)
+
+
+@dataclass
+class ChapterCoverage:
+    id: str
+    file: str
+    starts: int  # playthroughs that began this chapter
+    node_hits: dict  # node id -> times reached
+    choice_hits: dict  # (node id, choice index) -> times taken
+    ending_hits: dict  # ending node id -> times reached
+
+    @property
+    def nodes_reached(self) -> int:
+        return sum(1 for v in self.node_hits.values() if v)
+
+    @property
+    def choices_taken(self) -> int:
+        return sum(1 for v in self.choice_hits.values() if v)
+
+    @property
+    def endings_reached(self) -> int:
+        return sum(1 for v in self.ending_hits.values() if v)
+
+
+@dataclass
+class SampleReport:
+    story: Story
+    runs: int
+    seed: int
+    choices: int = 0  # choices taken, all playthroughs together
+    seconds: float = 0.0
+    finished: int = 0  # playthroughs that reached the story's last ending
+    stuck: int = 0  # stopped at a soft-lock
+    stopped: int = 0  # stopped at the step bound
+    coverage: list = field(default_factory=list)  # ChapterCoverage, in play order
+    findings: list = field(default_factory=list)  # Finding
+    diagnostics: list = field(default_factory=list)  # Diagnostic, one per finding
+
+    @property
+    def choices_per_second(self) -> float:
+        return self.choices / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.is_error)
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+
+def sample(story: Story, runs: int, seed: int = 0, *, max_steps: int | None = None,
+           story_arg: str | None = None) -> SampleReport:
+    """Play `runs` seeded random playthroughs of the whole story; return coverage and findings."""
+    flats = _flatten(story, max_steps)
+    report = SampleReport(story, runs, seed, diagnostics=list(story.warnings))
+    if not flats:
+        return report
+    n_story = len(story.flags)
+    story_defaults = story.story_defaults
+    total_choices = flats[-1].first_choice + len(flats[-1].choices)
+    hits = [0] * total_choices
+    starts = [0] * len(flats)
+    findings: dict[tuple, Finding] = {}
+    rnd = random.Random(seed).random
+    last = len(flats) - 1
+    taken = 0
+    t0 = time.perf_counter()
+    for run in range(1, runs + 1):
+        carried = story_defaults
+        for ci, fl in enumerate(flats):
+            start_values = carried + fl.local_defaults
+            vals = list(start_values)
+            trans, guarded, is_end, seen_bit = fl.trans, fl.guarded, fl.is_end, fl.seen_bit
+            ni = fl.start
+            seen = seen_bit[ni]
+            bound = fl.max_steps
+            path: list[int] = []
+            append = path.append
+            starts[ci] += 1
+            stop = None
+            while not is_end[ni]:
+                ts = trans[ni]
+                if guarded[ni]:
+                    ts = [t for t in ts if t[0] is None or t[0](vals, seen)]
+                    n = len(ts)
+                    if not n:
+                        stop = "soft-lock"
+                        break
+                else:
+                    n = len(ts)
+                k = int(rnd() * n)
+                t = ts[k]
+                append(k)
+                hits[t[3]] += 1
+                effs = t[1]
+                if effs is not None:
+                    for slot, fn, lo, hi, eff in effs:
+                        x = fn(vals, seen)
+                        if lo is not None and (x < lo or x > hi):
+                            key = ("int-bounds", id(eff))
+                            f = findings.get(key)
+                            if f is None:
+                                findings[key] = Finding("int-bounds", ci, ni, start_values, [p + 1 for p in path], run,
+                                                        effect=eff, value=x)
+                            else:
+                                f.count += 1
+                            x = lo if x < lo else hi
+                        vals[slot] = x
+                ni = t[2]
+                seen |= seen_bit[ni]
+                if len(path) >= bound:
+                    stop = "random-step-bound"
+                    break
+            taken += len(path)
+            if stop is not None:
+                key = (stop, ci) if stop == "random-step-bound" else (stop, ci, ni)
+                f = findings.get(key)
+                if f is None:
+                    findings[key] = Finding(stop, ci, ni, start_values, [p + 1 for p in path], run)
+                else:
+                    f.count += 1
+                if stop == "soft-lock":
+                    report.stuck += 1
+                else:
+                    report.stopped += 1
+                break
+            if ci == last:
+                report.finished += 1
+            else:
+                carried = tuple(vals[:n_story])
+    report.seconds = time.perf_counter() - t0
+    report.choices = taken
+    report.coverage = _coverage(flats, hits, starts)
+    report.findings = sorted(findings.values(), key=lambda f: (f.chapter, f.node, f.code))
+    from . import Replayer
+    rp = Replayer(story, story_arg)
+    for f in report.findings:
+        report.diagnostics.append(_diagnostic(story, flats[f.chapter], f, rp, runs))
+    return report
+
+
+def _coverage(flats: list[_Flat], hits: list[int], starts: list[int]) -> list[ChapterCoverage]:
+    out = []
+    for ci, fl in enumerate(flats):
+        node_hits = [0] * len(fl.ids)
+        node_hits[fl.start] += starts[ci]
+        choice_hits = {}
+        for k, (ni, c) in enumerate(fl.choices):
+            h = hits[fl.first_choice + k]
+            choice_hits[(fl.ids[ni], c.index)] = h
+            node_hits[fl.trans[ni][c.index][2]] += h
+        by_id = dict(zip(fl.ids, node_hits))
+        endings = {nid: by_id[nid] for nid, e in zip(fl.ids, fl.is_end) if e}
+        out.append(ChapterCoverage(fl.chapter.id, fl.chapter.file, starts[ci], by_id, choice_hits, endings))
+    return out
+
+
+# ---- findings ------------------------------------------------------------------------
+
+def _states_along(fl: _Flat, start_values: tuple, path: list[int]) -> list[tuple]:
+    """(node, values, seen) after each step of a path of choice numbers."""
+    vals = list(start_values)
+    ni = fl.start
+    seen = fl.seen_bit[ni]
+    out = [(ni, tuple(vals), seen)]
+    for number in path:
+        offered = [t for t in fl.trans[ni] if t[0] is None or t[0](vals, seen)]
+        t = offered[number - 1]
+        for slot, fn, lo, hi, _eff in t[1] or ():
+            x = fn(vals, seen)
+            if lo is not None:
+                x = lo if x < lo else hi if x > hi else x
+            vals[slot] = x
+        ni = t[2]
+        seen |= fl.seen_bit[ni]
+        out.append((ni, tuple(vals), seen))
+    return out
+
+
+def _without_cycles(fl: _Flat, start_values: tuple, path: list[int]) -> tuple[list[int], tuple]:
+    """The path with every return to an earlier state cut out, and the state it ends in."""
+    states = _states_along(fl, start_values, path)
+    kept_states: list[tuple] = [states[0]]
+    kept_path: list[int] = []
+    where = {states[0]: 0}
+    for number, s in zip(path, states[1:]):
+        i = where.get(s)
+        if i is not None:
+            for dropped in kept_states[i + 1:]:
+                del where[dropped]
+            del kept_states[i + 1:]
+            del kept_path[i:]
+            continue
+        kept_path.append(number)
+        kept_states.append(s)
+        where[s] = len(kept_states) - 1
+    return kept_path, kept_states[-1]
+
+
+def _ending_reachable(fl: _Flat, state: tuple) -> bool | None:
+    """Can some ending be reached from this state? None when the search hits its bound."""
+    todo = deque([state])
+    met = {state}
+    while todo:
+        ni, vals, seen = todo.popleft()
+        if fl.is_end[ni]:
+            return True
+        for test, effs, target, _g in fl.trans[ni]:
+            if test is not None and not test(vals, seen):
+                continue
+            new = vals
+            if effs:
+                lst = list(vals)
+                for slot, fn, lo, hi, _eff in effs:
+                    x = fn(lst, seen)
+                    if lo is not None:
+                        x = lo if x < lo else hi if x > hi else x
+                    lst[slot] = x
+                new = tuple(lst)
+            s = (target, new, seen | fl.seen_bit[target])
+            if s not in met:
+                if len(met) >= BOUND_CHECK_STATES:
+                    return None
+                met.add(s)
+                todo.append(s)
+    return False
+
+
+def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> Diagnostic:
+    ch = fl.chapter
+    node = ch.nodes[fl.ids[f.node]]
+    times = f"in {f.count:,} of {runs:,} playthroughs" if f.count > 1 else f"in playthrough {f.playthrough}"
+    if f.code == "soft-lock":
+        short, _ = _without_cycles(fl, f.start_values, f.path)
+        return error("soft-lock", f"in node '{node.id}' no choice is available ({times})", node.pos,
+                     "add a choice with no condition, or make the conditions cover every case",
+                     replay=rp.command_for(ch, f.start_values, short))
+    if f.code == "int-bounds":
+        eff = f.effect
+        flag = ch.layout[eff.slot]
+        bound = f"min {flag.min}" if (flag.min is not None and f.value < flag.min) else f"max {flag.max}"
+        short, _ = _without_cycles(fl, f.start_values, f.path[:-1])
+        return error("int-bounds", f"`{eff.src}` takes {flag.name} to {f.value}, past its {bound} ({times})",
+                     eff.pos, "guard the choice with a condition, or widen the flag's bounds",
+                     replay=rp.command_for(ch, f.start_values, short + f.path[-1:]))
+    # random-step-bound: show the loop, cut every detour out of the replay
+    counts: dict[int, int] = {}
+    states = _states_along(fl, f.start_values, f.path)
+    for s in states[len(states) // 2:]:
+        counts[s[0]] = counts.get(s[0], 0) + 1
+    busiest = max(counts, key=lambda k: (counts[k], -k))
+    looping = ch.nodes[fl.ids[busiest]]
+    short, state = _without_cycles(fl, f.start_values, f.path)
+    reach = _ending_reachable(fl, state)
+    f.trapped = None if reach is None else not reach
+    f.visits = counts[busiest]
+    at = ch.nodes[fl.ids[state[0]]]
+    msg = (f"a random playthrough took {len(f.path):,} choices in chapter '{ch.id}' without reaching an ending "
+           f"({times}); in its second half it passed node '{looping.id}' {counts[busiest]:,} times")
+    if reach is False:
+        msg += f", and from where it stopped (node '{at.id}') no ending can be reached: play loops forever"
+        hint = "give the loop a way out that is always available"
+    elif reach is True:
+        msg += f"; an ending can still be reached from where it stopped (node '{at.id}'), so the way out is rare"
+        hint = "make the way out of the loop likelier, or raise --max-steps if such long play is meant"
+    else:
+        msg += f"; whether an ending can be reached from node '{at.id}' is not known (too many states)"
+        hint = "check that the loop has a way out; `chronicle check` explores it exactly"
+    return error("random-step-bound", msg, looping.pos, hint, replay=rp.command_for(ch, f.start_values, short))
+
+
+# ---- rendering ---------------------------------------------------------------------------
+
+def render_text(report: SampleReport, *, counts: bool = False, limit: int = 20) -> str:
+    """Compiler-style findings, then coverage: what was reached, how often, and what never was."""
+    from .report import render_text as render_diags
+    lines = []
+    if report.diagnostics:
+        body = render_diags(report.diagnostics, {"chapters": 0, "nodes": 0, "errors": 0, "warnings": 0, "seconds": 0})
+        lines += body.splitlines()[:-1]  # the findings without check's summary line
+    lines.append(f"coverage of {report.runs:,} random playthrough{'s' if report.runs != 1 else ''} "
+                 f"(seed {report.seed}):")
+    for cov in report.coverage:
+        ch = report.story.chapter(cov.id)
+        lines.append(f"  {cov.id} ({cov.file}): played {cov.starts:,} times; "
+                     f"nodes {cov.nodes_reached:,}/{len(cov.node_hits):,}, "
+                     f"choices {cov.choices_taken:,}/{len(cov.choice_hits):,}, "
+                     f"endings {cov.endings_reached:,}/{len(cov.ending_hits):,}")
+        if cov.ending_hits and len(cov.ending_hits) <= limit or counts:
+            ends = ", ".join(f"{nid} {h:,}" for nid, h in sorted(cov.ending_hits.items(), key=lambda kv: (-kv[1], kv[0])))
+            lines.append(f"    endings reached: {ends}")
+        if counts:
+            for nid, h in cov.node_hits.items():
+                node = ch.nodes[nid]
+                lines.append(f"    {node.pos}: node {nid}: {h:,}")
+                for c in node.choices:
+                    lines.append(f"    {c.pos}:   choice {c.index + 1} -> {c.target}: {cov.choice_hits[(nid, c.index)]:,}")
+            continue
+        missed = [(ch.nodes[n].pos, f"{'ending' if ch.nodes[n].is_ending else 'node'} '{n}'")
+                  for n, h in cov.node_hits.items() if not h]
+        missed += [(c.pos, f"choice {i + 1} of '{n}' ('{c.text}')")
+                   for (n, i), h in cov.choice_hits.items() if not h
+                   for c in (ch.nodes[n].choices[i],) if cov.node_hits[n]]
+        if missed and cov.starts:
+            lines.append(f"    never reached by random play ({len(missed):,}):")
+            for pos, what in missed[:limit]:
+                lines.append(f"      {pos}: {what}")
+            if len(missed) > limit:
+                lines.append(f"      ... and {len(missed) - limit:,} more (--coverage lists every count; "
+                             "--format json too)")
+    lines.append("")
+    lines.append(summary_line(report))
+    return "\n".join(lines)
+
+
+def summary_line(report: SampleReport) -> str:
+    verdict = "ok" if report.ok else "FAILED"
+    ends = []
+    if report.stuck:
+        ends.append(f"{report.stuck:,} stuck at a soft-lock")
+    if report.stopped:
+        ends.append(f"{report.stopped:,} stopped at the step bound")
+    how = f"{report.finished:,} finished" + (", " + ", ".join(ends) if ends else "")
+    e = report.errors
+    return (f"random play {verdict}: {report.runs:,} playthroughs ({how}); {report.choices:,} choices in "
+            f"{report.seconds:.2f} s ({report.choices_per_second:,.0f}/s); {e} error{'s' if e != 1 else ''}")
+
+
+def to_json(report: SampleReport) -> dict:
+    """The stable JSON shape of `chronicle check --random --format json` (version 1)."""
+    chapters = []
+    for cov in report.coverage:
+        ch = report.story.chapter(cov.id)
+        nodes = []
+        for nid, h in cov.node_hits.items():
+            node = ch.nodes[nid]
+            nodes.append({"id": nid, "line": node.pos.line if node.pos else None,
+                          "col": node.pos.col if node.pos else None, "hits": h,
+                          "ending": node.ending.kind if node.ending else None})
+        choices = [{"node": nid, "choice": i + 1, "goto": ch.nodes[nid].choices[i].target,
+                    "line": ch.nodes[nid].choices[i].pos.line if ch.nodes[nid].choices[i].pos else None,
+                    "col": ch.nodes[nid].choices[i].pos.col if ch.nodes[nid].choices[i].pos else None, "hits": h}
+                   for (nid, i), h in cov.choice_hits.items()]
+        chapters.append({"id": cov.id, "file": cov.file, "played": cov.starts,
+                         "nodes_reached": cov.nodes_reached, "nodes": len(cov.node_hits),
+                         "choices_taken": cov.choices_taken, "choices_total": len(cov.choice_hits),
+                         "endings_reached": cov.endings_reached, "endings_total": len(cov.ending_hits),
+                         "node_hits": nodes, "choice_hits": choices})
+    return {"version": JSON_VERSION, "mode": "random", "ok": report.ok,
+            "summary": {"runs": report.runs, "seed": report.seed, "finished": report.finished,
+                        "stuck": report.stuck, "stopped": report.stopped, "choices": report.choices,
+                        "seconds": round(report.seconds, 3),
+                        "choices_per_second": round(report.choices_per_second),
+                        "errors": report.errors, "warnings": len(report.diagnostics) - report.errors},
+            "coverage": chapters,
+            "diagnostics": [d.to_json() for d in report.diagnostics]}
+
+
+# ---- the `check --random` mode -----------------------------------------------------------
+
+def add_arguments(p) -> None:
+    g = p.add_argument_group("random play (instead of exploring every state)")
+    g.add_argument("--random", type=_count, default=None, metavar="N",
+                   help="play N seeded random playthroughs of the whole story and report coverage")
+    g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0); same seed, same playthroughs")
+    g.add_argument("--max-steps", type=_count, default=None, metavar="N",
+                   help="choices one playthrough may take in a chapter before it counts as a loop "
+                        "(default 1,000 + 10 per node of the chapter)")
+    g.add_argument("--coverage", action="store_true", help="list every node and choice with how often it was reached")
+
+
+def handles(args) -> bool:
+    return getattr(args, "random", None) is not None
+
+
+def run(story: Story, args) -> int:
+    import json
+    rep = sample(story, args.random, args.seed, max_steps=args.max_steps,
+                 story_arg=str(args.story) if getattr(args, "story", None) else None)
+    if getattr(args, "format", "text") == "json":
+        print(json.dumps(to_json(rep), indent=2))
+    else:
+        print(render_text(rep, counts=args.coverage))
+    return 0 if rep.ok else 1
+
+
+def _count(text: str) -> int:
+    import argparse
+    try:
+        n = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+MODE = (add_arguments, handles, run)
