@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import ast
 import operator
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Union
 
 MAX_SOURCE_CHARS = 500
@@ -45,7 +46,7 @@ class Lit:
 @dataclass(frozen=True)
 class Var:
     name: str
-    offset: int = 0
+    offset: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Compare:
     op: str  # == != < <= > >=
     left: "Expr"
     right: "Expr"
-    offset: int = 0
+    offset: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,13 @@ class Arith:
     op: str  # + - *
     left: "Expr"
     right: "Expr"
-    offset: int = 0
+    offset: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
 class Seen:
     node: str
-    offset: int = 0
+    offset: int = field(default=0, compare=False)
 
 
 Expr = Union[Lit, Var, Not, Neg, BoolOp, Compare, Arith, Seen]
@@ -115,7 +116,10 @@ def _parse_python(source: str, mode: str) -> ast.AST:
     if "\n" in source.strip() or "\r" in source:
         raise ExprError("an expression must be on one line")
     try:
-        return ast.parse(source.strip(), mode=mode)
+        with warnings.catch_warnings():
+            # Python's own warnings (`1and`, "\d") are about Python source, not ours: keep them off the terminal.
+            warnings.simplefilter("ignore")
+            return ast.parse(source.strip(), mode=mode)
     except SyntaxError as exc:
         offset = max((exc.offset or 1) - 1, 0)
         raise ExprError(f"cannot parse expression: {exc.msg}", offset, _FORBIDDEN_HINT) from None
@@ -165,7 +169,10 @@ def _convert(node: ast.AST, depth: int) -> Expr:
         v = node.value
         if isinstance(v, bool) or isinstance(v, int) or isinstance(v, str):
             return Lit(v)
-        raise ExprError(f"{type(v).__name__} literals are not part of the language", off, _FORBIDDEN_HINT)
+        what = {type(None): "None", float: "decimal numbers (like 1.5)", complex: "complex numbers",
+                bytes: "bytes literals", type(...): "`...`"}.get(type(v), f"{type(v).__name__} literals")
+        raise ExprError(f"{what} cannot be used in an expression; use true, false, whole numbers or quoted text",
+                        off, _FORBIDDEN_HINT)
     if isinstance(node, ast.Name):
         if node.id in _LITERAL_NAMES:
             return Lit(_LITERAL_NAMES[node.id])
@@ -214,7 +221,19 @@ def _convert(node: ast.AST, depth: int) -> Expr:
         raise ExprError("attribute access (`.`) is not allowed in expressions", off, _FORBIDDEN_HINT)
     if isinstance(node, ast.Subscript):
         raise ExprError("indexing (`[...]`) is not allowed in expressions", off, _FORBIDDEN_HINT)
-    raise ExprError(f"`{type(node).__name__}` is not part of the expression language", off, _FORBIDDEN_HINT)
+    what = _CONSTRUCTS.get(type(node).__name__, f"`{type(node).__name__}`")
+    raise ExprError(f"{what} cannot be used in an expression", off, _FORBIDDEN_HINT)
+
+
+# What a writer would call the Python constructs the language refuses.
+_CONSTRUCTS = {
+    "Lambda": "lambda functions", "JoinedStr": "f-strings", "FormattedValue": "f-strings",
+    "NamedExpr": "`:=` (an assignment inside a condition)", "IfExp": "`x if c else y` expressions",
+    "List": "lists", "Tuple": "tuples (a `,` outside seen(...))", "Dict": "dictionaries", "Set": "sets",
+    "ListComp": "comprehensions", "SetComp": "comprehensions", "DictComp": "comprehensions",
+    "GeneratorExp": "comprehensions", "Await": "`await`", "Yield": "`yield`", "YieldFrom": "`yield`",
+    "Starred": "`*` unpacking", "Slice": "slices",
+}
 
 
 # ---- printing -------------------------------------------------------------------
@@ -234,6 +253,13 @@ def _wrap(e: Expr, min_prec: int) -> str:
     return f"({text})" if prec < min_prec else text
 
 
+def _quote(text: str) -> str:
+    """A string literal that parses back to `text` (control characters escaped, on one line)."""
+    if text.isprintable():
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(text)
+
+
 def _unparse(e: Expr) -> tuple[str, int]:
     if isinstance(e, Lit):
         v = e.value
@@ -241,11 +267,11 @@ def _unparse(e: Expr) -> tuple[str, int]:
             return ("true" if v else "false"), _PREC["atom"]
         if isinstance(v, int):
             return str(v), (_PREC["atom"] if v >= 0 else _PREC["neg"])
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"', _PREC["atom"]
+        return _quote(v), _PREC["atom"]
     if isinstance(e, Var):
         return e.name, _PREC["atom"]
     if isinstance(e, Seen):
-        return f'seen("{e.node}")', _PREC["atom"]
+        return f"seen({_quote(e.node)})", _PREC["atom"]
     if isinstance(e, Not):
         return "not " + _wrap(e.operand, _PREC["not"]), _PREC["not"]
     if isinstance(e, Neg):
@@ -364,6 +390,7 @@ def _typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str
         if lt == STR:
             _check_enum_literal(e.left, e.right, flags)
             _check_enum_literal(e.right, e.left, flags)
+            _check_enum_pair(e.left, e.right, flags, e.offset)
         return BOOL
     raise ExprError("unknown expression")
 
@@ -387,6 +414,15 @@ def _check_enum_literal(side, other, flags):
                             side.offset)
 
 
+def _check_enum_pair(left, right, flags, offset):
+    """Two enum flags compared: they must share a value, or the comparison is decided before play."""
+    if isinstance(left, Var) and isinstance(right, Var):
+        a, b = flags.get(left.name), flags.get(right.name)
+        if a and b and a.type == b.type == "enum" and not set(a.values) & set(b.values):
+            raise ExprError(f"{left.name} and {right.name} never hold the same value ({', '.join(a.values)} against "
+                            f"{', '.join(b.values)}), so comparing them decides nothing", offset)
+
+
 def typecheck_effect(eff: Effect, flags: Mapping[str, FlagType], *, seen_ok=None) -> None:
     try:
         _typecheck_effect(eff, flags, seen_ok=seen_ok)
@@ -408,6 +444,12 @@ def _typecheck_effect(eff: Effect, flags: Mapping[str, FlagType], *, seen_ok=Non
         raise ExprError(f"{eff.target} holds {_describe(ft.value_type)}, but `{unparse(eff.value)}` is {_describe(got)}", 0)
     if ft.type == "enum" and isinstance(eff.value, Lit) and eff.value.value not in ft.values:
         raise ExprError(f"'{eff.value.value}' is not a value of {eff.target} (its values: {', '.join(ft.values)})", 0)
+    if ft.type == "enum" and isinstance(eff.value, Var):
+        other = flags[eff.value.name]
+        extra = [v for v in other.values if v not in ft.values]
+        if extra:
+            raise ExprError(f"{eff.value.name} can be {', '.join(repr(v) for v in extra)}, which {eff.target} cannot "
+                            f"hold (its values: {', '.join(ft.values)})", 0)
 
 
 # ---- evaluation -----------------------------------------------------------------
