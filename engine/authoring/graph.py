@@ -1,0 +1,334 @@
+"""`chronicle graph`: each chapter's map as Mermaid, Graphviz DOT or SVG.
+
+The map is built once (`build_maps`) and written by the renderers:
+
+  * nodes are labelled with their id and in-world date; the start node has a
+    heavier border and a ▶; endings are shaped by kind (canon: a rounded double
+    box / Mermaid stadium, personal: a hexagon, divergent: an arrow-flag shape)
+    and coloured (green, blue, red);
+  * every choice is an edge labelled with its number in the node's list, its
+    condition (`if ...`) and its effects (`do ...`); the canonical path (the
+    `canon: true` choices followed from the start) is drawn heavier;
+  * nodes that `chronicle check` finds something wrong with are outlined in
+    red, dashed, with the diagnostic codes in the label (`⚠ soft-lock`);
+  * with every chapter, each ending has a dotted edge into the next chapter's
+    start.
+
+Mermaid labels are quoted and escaped with Mermaid's entity codes, so a map can
+sit in a Markdown file (`-o map.md` writes one fenced block per chapter).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+from ..diagnostics import Diagnostic
+from ..model import Chapter, Node, Story
+from . import AuthoringError
+
+KIND_MARK = {"canon": "canon", "personal": "personal", "divergent": "divergent"}
+COLOURS = {  # fill, stroke
+    "canon": ("#d4edda", "#2e7d32"),
+    "personal": ("#dbe9f7", "#1f5fa8"),
+    "divergent": ("#f8d7da", "#b3261e"),
+}
+FLAG_STROKE = "#d32f2f"
+
+
+@dataclass
+class MapNode:
+    key: str  # "chapter/node"
+    node: Node
+    label: list  # lines
+    kind: str  # node | canon | personal | divergent
+    start: bool = False
+    findings: list = field(default_factory=list)  # Diagnostics about this node
+
+
+@dataclass
+class MapEdge:
+    src: str
+    dst: str
+    label: str
+    canon_path: bool = False
+    chapter_link: bool = False
+
+
+@dataclass
+class ChapterMap:
+    chapter: Chapter
+    number: int  # 1-based position in play order
+    nodes: list
+    edges: list
+    findings: list = field(default_factory=list)  # Diagnostics about the chapter as a whole
+
+
+# ---- building the map ----------------------------------------------------------------------
+
+def canonical_edges(ch: Chapter) -> set[tuple[str, int]]:
+    """(node id, choice index) of the canonical path: canon choices followed from the start."""
+    out, nid, seen = set(), ch.start, set()
+    while nid not in seen and nid in ch.nodes:
+        seen.add(nid)
+        node = ch.nodes[nid]
+        canon = next((c for c in node.choices if c.canon), None)
+        if canon is None:
+            break
+        out.add((nid, canon.index))
+        nid = canon.target
+    return out
+
+
+def choice_label(c, with_text: bool = False, width: int = 40) -> str:
+    parts = [str(c.index + 1)]
+    if with_text:
+        t = " ".join(c.text.split())
+        parts[0] += ". " + (t if len(t) <= width else t[:width - 1] + "…")
+    if c.condition_src:
+        parts.append("if " + " ".join(c.condition_src.split()))
+    if c.effects:
+        parts.append("do " + "; ".join(e.src for e in c.effects))
+    return " · ".join(parts)
+
+
+def findings_by_node(story: Story, diagnostics: list[Diagnostic]) -> tuple[dict, dict]:
+    """Map diagnostics to (chapter id, node id) by position, else by the node ids their message names.
+
+    Returns ({(chapter, node): [Diagnostic]}, {chapter: [Diagnostic]}) - the second for
+    findings about a chapter as a whole."""
+    by_node: dict = {}
+    by_chapter: dict = {}
+    files = {}
+    for ch in story.chapters:
+        starts = sorted((n.pos.line, nid) for nid, n in ch.nodes.items() if n.pos and n.pos.line)
+        files[ch.file] = (ch, starts)
+    for d in diagnostics:
+        hit = None
+        if d.pos and d.pos.file in files:
+            ch, starts = files[d.pos.file]
+            line = d.pos.line
+            before = [nid for ln, nid in starts if ln <= line]
+            if line and before:
+                hit = (ch.id, before[-1])
+            else:
+                named = [t for t in re.findall(r"'([a-z0-9-]+)'", d.message) if t in ch.nodes]
+                hit = (ch.id, named[0]) if named else None
+                if hit is None:
+                    by_chapter.setdefault(ch.id, []).append(d)
+                    continue
+        else:
+            for ch in story.chapters:
+                if f"'{ch.id}'" in d.message:
+                    named = [t for t in re.findall(r"'([a-z0-9-]+)'", d.message) if t in ch.nodes and t != ch.id]
+                    if named:
+                        hit = (ch.id, named[0])
+                    else:
+                        by_chapter.setdefault(ch.id, []).append(d)
+                    break
+        if hit:
+            by_node.setdefault(hit, []).append(d)
+    return by_node, by_chapter
+
+
+def build_maps(story: Story, chapter: str | None = None, diagnostics: list[Diagnostic] | None = None,
+               with_text: bool = False) -> list[ChapterMap]:
+    if chapter is not None and not story.has_chapter(chapter):
+        raise AuthoringError(f"there is no chapter '{chapter}' (chapters: {', '.join(c.id for c in story.chapters)})", 2)
+    by_node, by_chapter = findings_by_node(story, diagnostics or [])
+    maps = []
+    for number, ch in enumerate(story.chapters, 1):
+        if chapter is not None and ch.id != chapter:
+            continue
+        canon = canonical_edges(ch)
+        nodes, edges = [], []
+        for nid, node in ch.nodes.items():
+            date = node.date or node.shown_date
+            label = [("▶ " if nid == ch.start else "") + nid]
+            if date:
+                label.append(str(date))
+            kind = "node"
+            if node.ending:
+                kind = node.ending.kind
+                label.append(f"{node.ending.title} ({node.ending.kind})")
+            found = by_node.get((ch.id, nid), [])
+            if found:
+                label.append("⚠ " + ", ".join(dict.fromkeys(d.code for d in found)))
+            nodes.append(MapNode(f"{ch.id}/{nid}", node, label, kind, nid == ch.start, found))
+            for c in node.choices:
+                edges.append(MapEdge(f"{ch.id}/{nid}", f"{ch.id}/{c.target}", choice_label(c, with_text),
+                                     canon_path=(nid, c.index) in canon))
+        maps.append(ChapterMap(ch, number, nodes, edges, by_chapter.get(ch.id, [])))
+    if chapter is None:
+        for a, b in zip(maps, maps[1:]):
+            for n in a.nodes:
+                if n.node.ending:
+                    a.edges.append(MapEdge(n.key, f"{b.chapter.id}/{b.chapter.start}", "", chapter_link=True))
+    return maps
+
+
+def chapter_title(m: ChapterMap) -> str:
+    t = f"{m.number}. {m.chapter.title} ({m.chapter.id})"
+    if m.findings:
+        t += " ⚠ " + ", ".join(dict.fromkeys(d.code for d in m.findings))
+    return t
+
+
+# ---- Mermaid ---------------------------------------------------------------------------------
+
+_MM_ENTITIES = {"#": "#35;", '"': "#quot;", "&": "#amp;", "<": "#lt;", ">": "#gt;", "|": "#124;",
+                "`": "#96;", "[": "#91;", "]": "#93;", "{": "#123;", "}": "#125;"}
+
+
+def mermaid_escape(text: str) -> str:
+    """Text safe inside a quoted Mermaid label: entity codes for anything Mermaid might read."""
+    text = " ".join(text.split())
+    return "".join(_MM_ENTITIES.get(ch, ch) for ch in text)
+
+
+def mermaid_id(key: str) -> str:
+    # ids are [a-z0-9-]; '-' becomes '_', '/' becomes '__', and the 'n_' prefix keeps Mermaid
+    # from reading a leading 'o' or 'x' as an arrow head, or a bare 'end' as a keyword.
+    return "n_" + key.replace("-", "_").replace("/", "__")
+
+
+def _mm_label(lines: list[str]) -> str:
+    return '"' + "<br/>".join(mermaid_escape(x) for x in lines) + '"'
+
+
+_MM_SHAPES = {"node": ("[", "]"), "canon": ("([", "])"), "personal": ("{{", "}}"), "divergent": (">", "]")}
+
+
+def render_mermaid(maps: list[ChapterMap], title: str | None = None) -> str:
+    out = ["flowchart TD"]
+    if title:
+        out.append(f"  %% {' '.join(title.split())}")
+    classes: dict[str, list[str]] = {"start": [], "canon": [], "personal": [], "divergent": [], "flagged": []}
+    keys = {n.key for m in maps for n in m.nodes}
+    links = []
+    for m in maps:
+        sub = "ch_" + m.chapter.id.replace("-", "_")
+        if len(maps) > 1:
+            out.append(f"  subgraph {sub}[{_mm_label([chapter_title(m)])}]")
+            out.append("    direction TB")
+            ind = "    "
+        else:
+            out.append(f"  %% {mermaid_escape(chapter_title(m))}")
+            ind = "  "
+        for n in m.nodes:
+            a, b = _MM_SHAPES[n.kind]
+            out.append(f"{ind}{mermaid_id(n.key)}{a}{_mm_label(n.label)}{b}")
+            if n.start:
+                classes["start"].append(mermaid_id(n.key))
+            if n.kind in COLOURS:
+                classes[n.kind].append(mermaid_id(n.key))
+            if n.findings:
+                classes["flagged"].append(mermaid_id(n.key))
+        if len(maps) > 1:
+            out.append("  end")
+        links += m.edges
+    for e in links:
+        if e.src not in keys or e.dst not in keys:
+            continue
+        a, b = mermaid_id(e.src), mermaid_id(e.dst)
+        arrow = "-.->" if e.chapter_link else "==>" if e.canon_path else "-->"
+        label = f'|"{mermaid_escape(e.label)}"|' if e.label else ""
+        out.append(f"  {a} {arrow}{label} {b}")
+    out.append("  classDef start stroke-width:3px")
+    for kind, (fill, stroke) in COLOURS.items():
+        out.append(f"  classDef {kind} fill:{fill},stroke:{stroke},stroke-width:2px")
+    out.append(f"  classDef flagged stroke:{FLAG_STROKE},stroke-width:3px,stroke-dasharray:5 3")
+    for cls, ids in classes.items():
+        if ids:
+            out.append(f"  class {','.join(ids)} {cls}")
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(maps: list[ChapterMap]) -> str:
+    """One heading and one fenced Mermaid block per chapter."""
+    out = []
+    for m in maps:
+        out.append(f"## {m.number}. {m.chapter.title} (`{m.chapter.id}`)\n")
+        if m.findings:
+            out.append("`chronicle check` findings about the chapter: " +
+                       ", ".join(f"`{c}`" for c in dict.fromkeys(d.code for d in m.findings)) + "\n")
+        single = ChapterMap(m.chapter, m.number, m.nodes, [e for e in m.edges if not e.chapter_link], m.findings)
+        out.append("```mermaid\n" + render_mermaid([single]) + "```\n")
+    return "\n".join(out)
+
+
+# ---- DOT ---------------------------------------------------------------------------------------
+
+def dot_quote(text: str) -> str:
+    """A DOT double-quoted string; newlines become centred line breaks."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + text.replace("\r\n", "\n").replace("\n", "\\n") + '"'
+
+
+_DOT_SHAPES = {
+    "node": {"shape": "box", "style": "rounded"},
+    "canon": {"shape": "box", "style": "rounded,filled", "peripheries": "2"},
+    "personal": {"shape": "hexagon", "style": "filled"},
+    "divergent": {"shape": "cds", "style": "filled"},
+}
+
+
+def _dot_attrs(attrs: dict) -> str:
+    return ", ".join(f"{k}={v if re.fullmatch(r'[0-9.]+', v) else dot_quote(v)}" for k, v in attrs.items())
+
+
+def render_dot(maps: list[ChapterMap], title: str | None = None) -> str:
+    out = ["digraph chronicle {"]
+    out.append(f"  graph [rankdir=TB, fontname=\"Helvetica\", labelloc=t, label={dot_quote(title or '')}];")
+    out.append('  node [fontname="Helvetica", fontsize=10, shape=box, style="rounded"];')
+    out.append('  edge [fontname="Helvetica", fontsize=9];')
+    keys = {n.key for m in maps for n in m.nodes}
+    links = []
+    for m in maps:
+        out.append(f"  subgraph {dot_quote('cluster_' + m.chapter.id)} {{")
+        out.append(f"    label={dot_quote(chapter_title(m))};")
+        if m.findings:
+            out.append(f"    fontcolor={dot_quote(FLAG_STROKE)};")
+        for n in m.nodes:
+            attrs = {"label": "\n".join(n.label), **_DOT_SHAPES[n.kind]}
+            if n.kind in COLOURS:
+                attrs["fillcolor"], attrs["color"] = COLOURS[n.kind]
+            if n.start:
+                attrs["penwidth"] = "2.5"
+            if n.findings:
+                attrs["color"] = FLAG_STROKE
+                attrs["penwidth"] = "2.5"
+                attrs["style"] += ",dashed"
+                attrs["tooltip"] = "\n".join(f"{d.code}: {d.message}" for d in n.findings)
+            out.append(f"    {dot_quote(n.key)} [{_dot_attrs(attrs)}];")
+        out.append("  }")
+        links += m.edges
+    for e in links:
+        if e.src not in keys or e.dst not in keys:
+            continue
+        attrs = []
+        if e.label:
+            attrs.append(f"label={dot_quote(e.label)}")
+        if e.canon_path:
+            attrs.append('penwidth=3, color="#2e7d32"')
+        if e.chapter_link:
+            attrs.append('style=dotted, color="#888888", arrowhead=empty')
+        out.append(f"  {dot_quote(e.src)} -> {dot_quote(e.dst)}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def render_svg(dot_text: str) -> bytes:
+    dot = shutil.which("dot")
+    if dot is None:
+        raise AuthoringError("SVG needs Graphviz's `dot` program, which is not installed. On Debian or Ubuntu: "
+                             "`sudo apt-get install graphviz` (the package is graphviz). Or write DOT with "
+                             "`--format dot` and render it elsewhere, or use `--format mermaid`.")
+    try:
+        done = subprocess.run([dot, "-Tsvg"], input=dot_text.encode("utf-8"), capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise AuthoringError(f"running Graphviz's dot failed: {exc}") from None
+    if done.returncode != 0:
+        raise AuthoringError("Graphviz's dot refused the graph: " + done.stderr.decode("utf-8", "replace").strip())
+    return done.stdout

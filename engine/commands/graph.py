@@ -1,0 +1,62 @@
+"""`chronicle graph [CHAPTER]`: a chapter's map (or every chapter's) as Mermaid, DOT or SVG."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..authoring import AuthoringError
+from ..authoring.graph import build_maps, render_dot, render_markdown, render_mermaid, render_svg
+from .common import add_story_arg, open_story
+
+
+def register(sub) -> None:
+    p = sub.add_parser("graph", help="draw a chapter's map (Mermaid, Graphviz DOT or SVG)",
+                       description="Draw the map of a chapter, or of every chapter: nodes with id and date, endings "
+                                   "shaped by kind, the canonical path heavier, conditions and effects on the edges, "
+                                   "and the nodes `chronicle check` finds problems in outlined in red.")
+    p.add_argument("chapter", nargs="?", metavar="CHAPTER", help="the chapter to draw (default: all of them)")
+    add_story_arg(p)
+    p.add_argument("--format", choices=["mermaid", "dot", "svg"], default="mermaid",
+                   help="mermaid (default; with -o FILE.md, one fenced block per chapter), dot, or svg (needs "
+                        "Graphviz's dot)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--text", action="store_true", help="put each choice's text on its edge too")
+    p.add_argument("--no-check", action="store_true", help="do not run the checker (no problem markers; faster)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    story = open_story(args)
+    diagnostics = []
+    if not args.no_check:
+        from ..check import check_story
+        diagnostics = check_story(story).diagnostics
+    try:
+        maps = build_maps(story, args.chapter, diagnostics, with_text=args.text)
+        title = story.title if args.chapter is None else f"{story.title}: {story.chapter(args.chapter).title}"
+        if args.format == "mermaid":
+            if args.output and args.output.lower().endswith((".md", ".markdown")):
+                data = f"# {story.title}\n\n" + render_markdown(maps)
+            else:
+                data = render_mermaid(maps, title)
+        else:
+            data = render_dot(maps, title)
+            if args.format == "svg":
+                data = render_svg(data)
+    except AuthoringError as exc:
+        print(f"chronicle graph: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    if args.output:
+        path = Path(args.output)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+        flagged = sum(1 for m in maps for n in m.nodes if n.findings)
+        print(f"wrote {path}" + (f" ({flagged} node{'s' if flagged != 1 else ''} flagged by check)" if flagged else ""),
+              file=sys.stderr)
+    elif isinstance(data, bytes):
+        sys.stdout.buffer.write(data)
+    else:
+        sys.stdout.write(data)
+    return 0
