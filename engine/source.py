@@ -498,7 +498,7 @@ class _Builder:
 
         if documents == 0 or root_empty:
             problems.append(
-                error("yaml-empty", "the file holds no YAML document (it is empty, or only comments)", Pos(file))
+                error("yaml-empty", "the file holds no YAML document (it is empty, or only comments)", Pos(file, 1, 1))
             )
         if problems:
             raise ChronicleError(_sorted(problems))
