@@ -49,8 +49,8 @@ def schema_for(kind: str) -> dict:
 
 
 def schema_text(kind: str) -> str:
-    """The schema as pretty JSON, for ``chronicle schema KIND``."""
-    return schema_path(kind).read_text(encoding="utf-8")
+    """The shipped schema as pretty JSON (without a final newline), for ``chronicle schema KIND``."""
+    return schema_path(kind).read_text(encoding="utf-8").rstrip("\n")
 
 
 # ---- a strict validator -----------------------------------------------------

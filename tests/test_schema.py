@@ -452,7 +452,7 @@ _BASES = {
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_compiled_check_agrees_with_jsonschema(kind, data):
     doc = data.draw(_mutated(_BASES[kind]))

@@ -453,7 +453,7 @@ _data = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_data, st.booleans())
 def test_safe_dump_round_trips(value, flow):
     text = yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True)
@@ -477,3 +477,33 @@ def test_the_yaml_1_1_dumper_differences_are_real():
     for s in ("09", "1e3", "1.5e3"):
         assert yaml.safe_dump(s).startswith(s)
         assert type(load_text(yaml.safe_dump(s), "f").data) is not str
+
+
+# ---- without libyaml --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\r\nb: [x, y]\r\n",
+        "a: 1\nb: 2\na: 3\nc: !x 1\n",
+        "---\n",
+        "a: 1\n---\nb: 2\n",
+        "[" * 65 + "]" * 65,
+        "a: b: c\n",
+        "? [a]\n: 1\n",
+        "a: &x [1]\nb: *x\n",
+        "x: ! 12\ny: 'q'\nz: |\n  t\nw: 1.5\nv: yes\n",
+    ],
+)
+def test_the_pure_python_parser_gives_the_same_answers(text, monkeypatch):
+    def outcome():
+        try:
+            d = load_text(text, "f")
+            return (d.data, d.marks, d.key_marks)
+        except ChronicleError as e:
+            return [(x.code, x.pos) for x in e.diagnostics]
+
+    with_libyaml = outcome()
+    monkeypatch.setattr(source, "Loader", yaml.SafeLoader)
+    assert outcome() == with_libyaml
