@@ -1,0 +1,265 @@
+"""`chronicle stats`: per chapter, how big it is, how long it reads, how long play lasts,
+and where each flag is read and written.
+
+  * words: the node text only (every part, conditional ones and their `else`
+    included); a word is a run of letters or digits, joined by ' or - (so
+    "don't" and "al-Karim" are one word each);
+  * reading time: words / 230 words per minute;
+  * shortest and longest path to an ending, in choices, over the explored states
+    (real play: conditions and effects applied, from every state the chapter can
+    start in). Longest counts playthroughs that never repeat a state; when play
+    can loop (a cycle of states), `loops` is set and longest is the longest
+    playthrough that takes no loop. When exploration is incomplete, both are
+    measured on the graph of nodes instead (conditions ignored), and `basis` says so;
+  * flags: where each is read (conditions, conditional text, effect values) and
+    written (effects), by node id; story-wide flags a fact's `holds` reads are
+    also read by "history".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .. import expr as ex
+from ..model import Chapter, Story
+from .reach import explore_story
+
+WORDS_PER_MINUTE = 230
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+
+
+def count_words(text: str | None) -> int:
+    return len(_WORD.findall(text or ""))
+
+
+@dataclass
+class FlagUse:
+    name: str
+    scope: str  # story | chapter
+    type: str  # as declared, e.g. "int 0..3"
+    read: list = field(default_factory=list)  # node ids (and "history")
+    written: list = field(default_factory=list)  # node ids
+
+
+@dataclass
+class ChapterStats:
+    id: str
+    title: str
+    nodes: int
+    choices: int
+    endings: dict  # kind -> count
+    words: int
+    shortest: int | None  # choices to the nearest ending; None when no ending is reached
+    longest: int | None
+    loops: bool
+    basis: str  # "states" | "graph"
+    flags: list  # FlagUse
+
+    @property
+    def reading_minutes(self) -> float:
+        return self.words / WORDS_PER_MINUTE
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "title": self.title, "nodes": self.nodes, "choices": self.choices,
+                "endings": self.endings, "words": self.words, "reading_minutes": round(self.reading_minutes, 2),
+                "shortest": self.shortest, "longest": self.longest, "loops": self.loops, "basis": self.basis,
+                "flags": {f.name: {"scope": f.scope, "type": f.type, "read": f.read, "written": f.written}
+                          for f in self.flags}}
+
+
+def chapter_words(ch: Chapter) -> int:
+    return sum(count_words(p.text) + count_words(p.else_text) for n in ch.nodes.values() for p in n.text)
+
+
+def flag_uses(story: Story, ch: Chapter) -> list[FlagUse]:
+    uses = {f.name: FlagUse(f.name, f.scope, f.describe()) for f in ch.layout}
+    for nid, node in ch.nodes.items():
+        read, written = set(), set()
+        for part in node.text:
+            if part.condition is not None:
+                read |= ex.names_in(part.condition)
+        for c in node.choices:
+            if c.condition is not None:
+                read |= ex.names_in(c.condition)
+            for e in c.effects:
+                read |= ex.names_in(e.expr)
+                written.add(e.expr.target)
+        for n in read:
+            uses[n].read.append(nid)
+        for n in written:
+            uses[n].written.append(nid)
+    history_reads = set()
+    for fact in story.facts.values():
+        if fact.holds is not None:
+            history_reads |= ex.names_in(fact.holds)
+    for f in story.flags:
+        if f.name in history_reads:
+            uses[f.name].read.append("history")
+    # story-wide flags this chapter never touches are left out; its own flags always shown
+    return [u for u in uses.values() if u.scope == "chapter" or (u.written or set(u.read) - {"history"})]
+
+
+# ---- path lengths -------------------------------------------------------------------------
+
+def _lengths(n: int, succ, starts: list[int], is_end) -> tuple[int | None, int | None, bool]:
+    """(shortest, longest, loops) of paths from any start to an ending in a graph of n vertices.
+
+    Longest ignores the back edges of a depth-first search (the edges that close a
+    loop), so it is the longest path that takes no loop."""
+    from collections import deque
+    dist = [-1] * n
+    q = deque()
+    for s in starts:
+        if dist[s] < 0:
+            dist[s] = 0
+            q.append(s)
+    shortest = None
+    while q:
+        v = q.popleft()
+        if is_end(v):
+            shortest = dist[v] if shortest is None else min(shortest, dist[v])
+            continue
+        for w in succ(v):
+            if dist[w] < 0:
+                dist[w] = dist[v] + 1
+                q.append(w)
+    # iterative DFS: post-order, and which edges are back edges
+    state = [0] * n  # 0 new, 1 on the stack, 2 done
+    order: list[int] = []
+    loops = False
+    kept: dict[int, list[int]] = {}
+    for s in starts:
+        if state[s]:
+            continue
+        stack = [(s, iter(succ(s)))]
+        state[s] = 1
+        kept[s] = []
+        while stack:
+            v, it = stack[-1]
+            for w in it:
+                if state[w] == 1:
+                    loops = True  # a back edge: it closes a loop; leave it out
+                    continue
+                kept[v].append(w)
+                if state[w] == 0:
+                    state[w] = 1
+                    kept[w] = []
+                    stack.append((w, iter(() if is_end(w) else succ(w))))
+                    break
+            else:
+                stack.pop()
+                state[v] = 2
+                order.append(v)
+    longest_from: dict[int, int] = {}
+    for v in order:  # post-order: successors first
+        if is_end(v):
+            longest_from[v] = 0
+            continue
+        best = None
+        for w in kept.get(v, ()):
+            if w in longest_from:
+                best = longest_from[w] + 1 if best is None else max(best, longest_from[w] + 1)
+        if best is not None:
+            longest_from[v] = best
+    ls = [longest_from[s] for s in starts if s in longest_from]
+    return shortest, (max(ls) if ls else None), loops
+
+
+def chapter_stats(story: Story, ch: Chapter, exp=None) -> ChapterStats:
+    endings = {"canon": 0, "personal": 0, "divergent": 0}
+    for n in ch.nodes.values():
+        if n.ending:
+            endings[n.ending.kind] += 1
+    if exp is not None and exp.complete:
+        start_states = [s for s in range(len(exp.keys)) if exp.parent[s] < 0]
+        ends = set(exp.ending_states)
+        succ_start, succ = exp.succ_start, exp.succ
+        shortest, longest, loops = _lengths(len(exp.keys), lambda v: succ[succ_start[v]:succ_start[v + 1]],
+                                            start_states, ends.__contains__)
+        basis = "states"
+    else:
+        ids = list(ch.nodes)
+        index = {n: i for i, n in enumerate(ids)}
+        adj = [[index[c.target] for c in ch.nodes[n].choices] for n in ids]
+        shortest, longest, loops = _lengths(len(ids), adj.__getitem__, [index[ch.start]],
+                                            lambda v: ch.nodes[ids[v]].is_ending)
+        basis = "graph"
+    return ChapterStats(ch.id, ch.title, len(ch.nodes), sum(len(n.choices) for n in ch.nodes.values()), endings,
+                        chapter_words(ch), shortest, longest, loops, basis, flag_uses(story, ch))
+
+
+def story_stats(story: Story, chapter: str | None = None, *, explore: bool = True) -> list[ChapterStats]:
+    reach = explore_story(story, until=chapter) if explore else None
+    out = []
+    for ch in story.chapters:
+        if chapter is not None and ch.id != chapter:
+            continue
+        out.append(chapter_stats(story, ch, reach.exploration(ch.id) if reach else None))
+    return out
+
+
+# ---- rendering -------------------------------------------------------------------------------
+
+def _minutes(m: float) -> str:
+    return f"{m:.1f} min"
+
+
+def _path(n: int | None) -> str:
+    return "-" if n is None else str(n)
+
+
+def render_text(story: Story, stats: list[ChapterStats]) -> str:
+    head = ["chapter", "nodes", "choices", "endings c/p/d", "words", "reading", "shortest", "longest", "basis"]
+    rows = []
+    for s in stats:
+        e = s.endings
+        rows.append([s.id, str(s.nodes), str(s.choices), f"{e['canon']}/{e['personal']}/{e['divergent']}",
+                     f"{s.words:,}", _minutes(s.reading_minutes), _path(s.shortest),
+                     _path(s.longest) + (" +loops" if s.loops else ""), s.basis])
+    if len(stats) > 1:
+        tot = {k: sum(s.endings[k] for s in stats) for k in ("canon", "personal", "divergent")}
+        words = sum(s.words for s in stats)
+        rows.append(["total", str(sum(s.nodes for s in stats)), str(sum(s.choices for s in stats)),
+                     f"{tot['canon']}/{tot['personal']}/{tot['divergent']}", f"{words:,}",
+                     _minutes(words / WORDS_PER_MINUTE), "", "", ""])
+    out = [f"{story.title}: {len(stats)} chapter{'s' if len(stats) != 1 else ''}", ""]
+    out += _table(head, rows, right={1, 2, 4, 5, 6, 7})
+    out.append("")
+    out.append(f"endings c/p/d: canon/personal/divergent; reading at {WORDS_PER_MINUTE} words a minute; "
+               "shortest/longest: choices from the chapter's start to an ending, over the explored states "
+               "(basis states) or the node graph (basis graph); +loops: play can also go round a loop, "
+               "which longest does not count")
+    for s in stats:
+        out.append("")
+        out.append(f"{s.id}: flags")
+        if not s.flags:
+            out.append("  (none used)")
+            continue
+        frows = []
+        for f in s.flags:
+            note = ""
+            if not f.read:
+                note = "never read"
+            elif not f.written and f.scope == "chapter":
+                note = "never written"
+            frows.append([f.name, f.scope, f.type, ", ".join(f.read) or "-", ", ".join(f.written) or "-", note])
+        out += ["  " + line for line in _table(["flag", "scope", "type", "read at", "written at", ""], frows)]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _table(head: list[str], rows: list[list[str]], right: set = frozenset()) -> list[str]:
+    widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+
+    def fmt(r):
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        return "  ".join(cells).rstrip()
+    return [fmt(head)] + [fmt(r) for r in rows]
+
+
+def render_json(story: Story, stats: list[ChapterStats]) -> dict:
+    words = sum(s.words for s in stats)
+    return {"version": 1, "story": story.title, "words_per_minute": WORDS_PER_MINUTE,
+            "chapters": [s.to_json() for s in stats],
+            "total": {"nodes": sum(s.nodes for s in stats), "choices": sum(s.choices for s in stats),
+                      "endings": {k: sum(s.endings[k] for s in stats) for k in ("canon", "personal", "divergent")},
+                      "words": words, "reading_minutes": round(words / WORDS_PER_MINUTE, 2)}}

@@ -1,0 +1,32 @@
+"""`chronicle stats [CHAPTER]`: sizes, reading time, path lengths and flag use, per chapter."""
+from __future__ import annotations
+
+import json
+import sys
+
+from ..authoring.stats import render_json, render_text, story_stats
+from .common import add_story_arg, open_story, usage_error
+
+
+def register(sub) -> None:
+    p = sub.add_parser("stats", help="per chapter: nodes, choices, endings, words, reading time, path lengths, flags",
+                       description="Per chapter: nodes, choices, endings by kind, words of node text, reading time "
+                                   "(230 words a minute), the shortest and longest path to an ending in choices "
+                                   "(over the explored states), and where each flag is read and written.")
+    p.add_argument("chapter", nargs="?", metavar="CHAPTER", help="only this chapter")
+    add_story_arg(p)
+    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.add_argument("--static", action="store_true", help="measure paths on the node graph, without exploring states")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    story = open_story(args)
+    if args.chapter and not story.has_chapter(args.chapter):
+        usage_error(f"there is no chapter '{args.chapter}' (chapters: {', '.join(c.id for c in story.chapters)})")
+    stats = story_stats(story, args.chapter, explore=not args.static)
+    if args.format == "json":
+        print(json.dumps(render_json(story, stats), indent=2))
+    else:
+        sys.stdout.write(render_text(story, stats))
+    return 0
