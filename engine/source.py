@@ -102,6 +102,8 @@ def load_file(path: str | os.PathLike, display: str | None = None) -> Document:
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_BYTES + 1)
+            if len(raw) > MAX_BYTES:
+                raise ChronicleError(_too_large(name, os.fstat(f.fileno()).st_size))
     except FileNotFoundError:
         raise ChronicleError(error("file-missing", f"there is no file {name}", Pos(name))) from None
     except IsADirectoryError:
@@ -135,7 +137,7 @@ def load_text(text: str | bytes, file: str) -> Document:
                 "yaml-character",
                 f"the file holds a character YAML does not allow: U+{ord(ch):04X}",
                 Pos(file, line, col),
-                "delete it, or write it as an escape (\"\\u0007\") inside double quotes",
+                f'delete it, or write it as an escape ("\\u{ord(ch):04x}") inside double quotes',
             )
         )
     # Building ~200,000 small containers triggers the cyclic collector again and
@@ -153,7 +155,7 @@ def _too_large(file: str, size: int) -> Diagnostic:
     mib = MAX_BYTES // (1024 * 1024)
     return error(
         "file-too-large",
-        f"the file is {size / (1024 * 1024):.1f} MiB; story files may be at most {mib} MiB",
+        f"the file is {size:,} bytes, over the {mib} MiB a story file may hold",
         Pos(file),
         "split it into several chapters",
     )
