@@ -455,18 +455,15 @@ def _explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
         )
         return
     if v == "uniqueItems" and isinstance(inst, list):
-        seen: dict = {}
         for i, x in enumerate(inst):
-            k = json.dumps(x, sort_keys=True, default=str)
-            if k in seen:
+            first = next((j for j in range(i) if _equal(inst[j], x)), None)
+            if first is not None:
                 yield error(
                     "schema",
-                    f"{_show(x)} appears twice in {name} (items {seen[k] + 1} and {i + 1})",
+                    f"{_show(x)} appears twice in {name} (items {first + 1} and {i + 1})",
                     doc.pos(path + (i,)),
                     "remove the repeat",
                 )
-            else:
-                seen[k] = i
         return
     if v == "minLength":
         yield error("schema", f"{name} is empty", doc.pos(path), "write something, or remove the key")
