@@ -11,6 +11,10 @@ from .common import add_story_arg, fail, open_story, parse_sets, usage_error
 # register themselves here: each is a function taking the `play` parser.
 EXTRA_OPTIONS: list = []
 
+from ..player.options import add_options as _player_options  # noqa: E402  (argparse only; light)
+
+EXTRA_OPTIONS.append(_player_options)
+
 
 def register(sub) -> None:
     p = sub.add_parser("play", help="play the story (the default command)",
@@ -116,24 +120,6 @@ def play_canon(story, args) -> int:
 
 
 def play_interactive(story, first, args) -> int:
-    try:
-        from ..player.app import play as play_terminal
-    except ImportError:
-        play_terminal = None
-    if play_terminal is not None:
-        return play_terminal(story, first, args)
-    # Plain line mode: one choice number per line from stdin.
-    def next_number(state):
-        while True:
-            sys.stdout.write("> ")
-            sys.stdout.flush()
-            line = sys.stdin.readline()
-            if not line:
-                return None
-            line = line.strip()
-            if line.isdigit():
-                return int(line)
-            if line in ("q", "quit"):
-                return None
-            print("Type the number of a choice.")
-    return TextPlayer(story, sys.stdout).run(first, next_number)[1]
+    """The game: the terminal player, or plain line mode when input is not a terminal."""
+    from ..player.app import play
+    return play(story, first, args)

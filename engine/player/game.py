@@ -1,0 +1,391 @@
+"""The game loop: title screen, scenes, choices, commands, endings.
+
+`Game` drives a `Session` (the state) through a `Frontend` (the UI), so the
+terminal and plain line mode play exactly the same game. It never touches the
+terminal itself.
+"""
+from __future__ import annotations
+
+import shlex
+from typing import Callable
+
+from .. import runtime as rt
+from ..model import Story
+from ..runtime import PlayError, State
+from . import render as r
+from .commands import Command, Pick, Unclear, completions, parse
+from .frontend import WATCHED, Ask, Frontend
+from .options import Options
+from .session import Resumable, Session, SessionError, chapter_label
+
+AT_ENDING = {"save", "load", "undo", "journal", "restart", "help", "quit", "flags", "goto"}
+TITLE_WORDS = {"new": "new", "n": "new", "start": "new", "begin": "new", "continue": "continue", "c": "continue",
+               "resume": "continue", "load": "load", "l": "load", "restore": "load", "quit": "quit", "q": "quit",
+               "exit": "quit"}
+
+
+class Leave(Exception):
+    """The player asked to quit."""
+
+
+class Game:
+    def __init__(self, session: Session, fe: Frontend, opts: Options, *,
+                 restart: Callable[[Story], State],
+                 reload: Callable[[], tuple] | None = None,
+                 watch: Callable[[], bool] | None = None):
+        self.s = session
+        self.fe = fe
+        self.opts = opts
+        self.restart_state = restart
+        self.reload = reload
+        self.watch = watch
+        self.pending: str | None = None  # line mode: a line typed at an ending, for the next chapter
+
+    @property
+    def story(self) -> Story:
+        return self.s.story
+
+    # ---- output helpers -----------------------------------------------------------------------
+    def say(self, text: str, style: str = "notice") -> None:
+        self.fe.show(lambda w, text=text, style=style: r.note(text, w, style) + [r.blank()])
+
+    def notes(self, notes: list[str]) -> None:
+        for n in notes:
+            self.say(n, "warning" if ("could not" in n.lower() or "cannot" in n.lower()) else "notice")
+
+    def ask(self, q: Ask):
+        return self.fe.ask(q)
+
+    # ---- the whole game -------------------------------------------------------------------------
+    def run(self, first: State) -> int:
+        try:
+            if not self.begin(first):
+                return self.leave(quitting=True)
+            self.play()
+            return self.leave(quitting=True)
+        except Leave:
+            return self.leave(quitting=True)
+        except (KeyboardInterrupt, EOFError):
+            return self.leave(quitting=False)
+
+    def begin(self, first: State) -> bool:
+        """Start, continue or load, as the options or the title screen say. False: quit."""
+        o = self.opts
+        if o.load:
+            try:
+                self.resume(self.s.open_save(o.load))
+                return True
+            except SessionError as exc:
+                self.say(str(exc), "warning")
+                if not self.fe.interactive:
+                    raise Leave from None
+        elif o.resume:
+            latest, notes = self.s.latest_autosave()
+            self.notes(notes)
+            if latest:
+                self.resume(latest)
+                return True
+            self.say("There is no autosave to continue from, so a new game begins.")
+            self.s.new_game(first)
+            return True
+        elif o.trial:
+            self.s.new_game(first)
+            return True
+        if not self.fe.interactive:
+            self.fe.show(lambda w: r.title_screen(self.story, w))
+            self.s.new_game(first)
+            return True
+        return self.title(first)
+
+    def resume(self, res: Resumable) -> None:
+        self.notes(self.s.resume(res))
+        self.notes(self.s.autosave())  # Continue now means this game
+
+    # ---- the title screen -----------------------------------------------------------------------
+    def title(self, first: State) -> bool:
+        notes: list[str] = []
+        while True:
+            latest, more = self.s.latest_autosave()
+            notes += more
+            self.fe.new_page(clear=True)
+            self.fe.show(lambda w: r.title_screen(self.story, w))
+            self.notes(notes)
+            notes = []
+            items = [("new", "New game", None)]
+            if latest:
+                items.append(("continue", "Continue", r.describe(latest.summary(self.story))))
+            if self.s.slots():
+                items.append(("load", "Load a saved game", None))
+            items.append(("quit", "Quit", None))
+            self.fe.show(lambda w, items=items: r.menu([(str(i), label, d) for i, (_, label, d) in
+                                                        enumerate(items, 1)], w) + [r.blank()])
+            default = "continue" if latest else "new"
+            self.say(f"Press Enter to {'continue your game' if latest else 'begin'}, or type a number.", "dim")
+            keys = [k for k, _, _ in items]
+            while True:
+                answer = self.ask(Ask("> ", complete=lambda t, keys=keys: [(k, k) for k in keys if k.startswith(t.strip().lower()) and t.strip()],
+                                      history=False))
+                a = answer.strip().lower() if isinstance(answer, str) else ""
+                if not a:
+                    action = default
+                elif a.isdigit() and 1 <= int(a) <= len(items):
+                    action = keys[int(a) - 1]
+                else:
+                    action = TITLE_WORDS.get(a)
+                    if action not in keys:
+                        action = None
+                if action:
+                    break
+                self.say(f"Type a number from 1 to {len(items)}, or just press Enter.", "hint")
+            if action == "quit":
+                return False
+            if action == "new":
+                self.s.new_game(first)
+                return True
+            if action == "continue":
+                self.resume(latest)
+                return True
+            if self.load_menu():
+                return True
+
+    def load_menu(self) -> bool:
+        """List the saves and load one. True when a game was loaded."""
+        slots = self.s.slots()
+        self.fe.show(lambda w: r.saves_list(slots, w))
+        if not slots:
+            return False
+        answer = self.ask(Ask("Load which? (number or name; Enter to go back) > ",
+                              complete=lambda t: [(s.name, s.name) for s in slots if t.strip() and s.name.startswith(t.strip().lower())],
+                              history=False))
+        a = answer.strip() if isinstance(answer, str) else ""
+        if not a:
+            return False
+        name = slots[int(a) - 1].name if a.isdigit() and 1 <= int(a) <= len(slots) else a
+        try:
+            res = self.s.open_save(name)
+        except SessionError as exc:
+            self.say(str(exc), "warning")
+            return False
+        self.resume(res)
+        return True
+
+    # ---- playing ------------------------------------------------------------------------------
+    def play(self) -> None:
+        self.show_scene(card=True)
+        while True:
+            s = self.s
+            if s.at_ending():
+                self.at_ending()
+                continue
+            offered = s.offered()
+            answer = self.pending if self.pending is not None else self.ask(self.choice_prompt(offered))
+            self.pending = None
+            if answer is WATCHED:
+                self.reload_story()
+                continue
+            got = parse(answer, offered, debug=self.opts.debug)
+            if isinstance(got, Pick):
+                self.take(got)
+            elif isinstance(got, Command):
+                self.command(got)
+            elif isinstance(got, Unclear):
+                self.say(got.message, "hint")
+            else:
+                n = len(offered)
+                self.say("Type the number of a choice" + (f" (1 to {n})" if n > 1 else "") +
+                         ", or help.", "hint")
+
+    def choice_prompt(self, offered) -> Ask:
+        story, states, debug = self.story, self.s.states, self.opts.debug
+        state, scene = states[-1], self.s.scene()
+        nodes = list(story.chapter(state.chapter).nodes) if debug else []
+        return Ask("> ", complete=lambda t: completions(t, offered, debug=debug, nodes=nodes),
+                   toolbar=lambda cols: r.toolbar(story, state, scene, cols, "help \u00b7 undo \u00b7 save"),
+                   watch=self.watch)
+
+    def take(self, pick: Pick) -> None:
+        self.fe.new_page()
+        self.fe.show(lambda w, c=pick.choice, n=pick.number: r.chosen(c, n, w))
+        try:
+            notes = self.s.choose(pick.choice)
+        except SessionError as exc:
+            self.say(str(exc), "warning")
+            return
+        self.show_scene(card=False, fresh_page=False, new_ending=self.s.last_ending_new)
+        self.notes(notes)
+
+    def at_ending(self) -> None:
+        s = self.s
+        final = s.at_final_ending()
+        story, state, scene = self.story, s.state, s.scene()
+        q = Ask("> ", complete=lambda t: completions(t, [], debug=self.opts.debug, allowed=AT_ENDING),
+                toolbar=lambda cols: r.toolbar(story, state, scene, cols,
+                                               "the end" if final else "Enter: go on"),
+                watch=self.watch)
+        answer = self.pending if self.pending is not None else self.ask(q)
+        self.pending = None
+        if answer is WATCHED:
+            self.reload_story()
+            return
+        got = parse(answer, [], debug=self.opts.debug, allowed=AT_ENDING)
+        if isinstance(got, Command):
+            self.command(got)
+            return
+        if final:
+            self.say("The story is over. Type restart to play again, undo to go back, journal, or quit.", "hint")
+            return
+        if answer.strip() and not self.fe.interactive:
+            self.pending = answer  # line mode: this line is meant for the next chapter
+        self.notes(s.advance())
+        self.show_scene(card=True)
+
+    def show_scene(self, card: bool, fresh_page: bool = True, new_ending: bool = False) -> None:
+        if fresh_page or card:
+            self.fe.new_page(clear=card)
+        story, s = self.story, self.s
+        state, scene, plain = s.state, s.scene(), self.fe.plain
+        if card:
+            self.fe.show(lambda w: r.chapter_card(story, state, scene, w, plain))
+        paragraphs = rt.node_text(story, state)
+        self.fe.show(lambda w: r.prose(paragraphs, w))
+        node = rt.node_of(story, state)
+        if node.ending:
+            self.fe.show(lambda w: r.ending(story, node, w, new_ending, plain))
+            if rt.is_final(story, state):
+                found, notes = s.endings_found()
+                self.fe.show(lambda w: r.epilogue(story, found, w, plain))
+                self.notes(notes)
+                self.say("The story is over. Type restart to play again, undo to go back, journal, or quit.", "dim")
+            else:
+                nxt = story.next_chapter(state.chapter)
+                self.say(f"Press Enter to go on to {chapter_label(story, nxt.id)}.", "dim")
+        else:
+            offered = s.offered()
+            self.fe.show(lambda w: r.choices(offered, w))
+
+    # ---- commands ---------------------------------------------------------------------------
+    def command(self, cmd: Command) -> None:
+        getattr(self, f"cmd_{cmd.name}")(cmd.arg)
+
+    def cmd_help(self, _arg) -> None:
+        at_end, tab = self.s.at_ending(), self.fe.interactive
+        self.fe.show(lambda w: r.help_text(w, self.opts.debug, None, at_end, tab))
+
+    def cmd_quit(self, _arg) -> None:
+        raise Leave
+
+    def cmd_save(self, arg) -> None:
+        try:
+            slot, notes = self.s.save(arg)
+        except SessionError as exc:
+            self.say(str(exc), "warning")
+            return
+        self.notes(notes)
+        where = r.describe(self.s.save_data()["summary"])
+        self.say(f"Saved as '{slot}' ({where}). To come back here, type: load {slot}")
+
+    def cmd_load(self, arg) -> None:
+        if not arg:
+            before = self.s.states
+            if self.load_menu() and self.s.states is not before:
+                self.show_scene(card=True)
+            return
+        try:
+            res = self.s.open_save(arg)
+        except SessionError as exc:
+            self.say(str(exc), "warning")
+            return
+        self.resume(res)
+        self.say(f"Loaded '{res.slot}'.")
+        self.show_scene(card=True)
+
+    def cmd_undo(self, arg) -> None:
+        before = self.s.state.chapter
+        try:
+            taken, notes = self.s.undo(int(arg) if arg else 1)
+        except SessionError as exc:
+            self.say(str(exc), "hint")
+            return
+        self.fe.new_page()
+        self.say(f"Took back {taken} choice{'s' if taken != 1 else ''}.", "dim")
+        self.show_scene(card=self.s.state.chapter != before or self.s.entered_chapter(), fresh_page=False)
+        self.notes(notes)
+
+    def cmd_journal(self, _arg) -> None:
+        j = self.s.journal()
+        self.fe.show(lambda w: r.journal(j, w))
+
+    def cmd_restart(self, _arg) -> None:
+        answer = self.ask(Ask("Start again from the beginning? Your game so far stays saved. (y/n) > ",
+                              history=False))
+        if not isinstance(answer, str) or answer.strip().lower() not in ("y", "yes"):
+            self.say("Carrying on.", "dim")
+            return
+        try:
+            first = self.restart_state(self.story)
+        except PlayError as exc:
+            self.say(f"Cannot start again: {exc}", "warning")
+            return
+        self.s.new_game(first)
+        self.show_scene(card=True)
+
+    def cmd_flags(self, _arg) -> None:
+        rows = self.s.flags()
+        self.fe.show(lambda w: r.flags(rows, w))
+
+    def cmd_goto(self, arg) -> None:
+        if not arg:
+            self.say("Type it as: goto NODE (or goto CHAPTER:NODE)", "hint")
+            return
+        try:
+            self.s.goto(arg)
+        except SessionError as exc:
+            self.say(str(exc), "warning")
+            return
+        self.show_scene(card=True)
+
+    # ---- --watch ----------------------------------------------------------------------------
+    def reload_story(self) -> None:
+        while True:
+            story, errors = self.reload()
+            if story is not None:
+                break
+            self.fe.new_page()
+            self.say("The story does not compile; fix it and save, and the game reloads by itself.", "warning")
+            self.fe.show(lambda w, errors=errors: r.diagnostics(errors, w))
+            while True:
+                answer = self.ask(Ask("(waiting for a fix; quit to leave) > ", watch=self.watch, history=False))
+                if answer is WATCHED:
+                    break
+                if answer.strip().lower() in ("q", "quit", "exit"):
+                    raise Leave
+        try:
+            note = self.s.rebase(story, self.restart_state)
+        except SessionError as exc:
+            self.say(str(exc), "warning")
+            return
+        self.show_scene(card=True)
+        self.say(note, "dim")
+
+    # ---- leaving ------------------------------------------------------------------------------
+    def leave(self, quitting: bool) -> int:
+        s = self.s
+        if s.started and s.autosaved:
+            where = r.describe(s.save_data()["summary"])
+            command = self.continue_command()
+            self.fe.show(lambda w: r.note(f"Your game is saved ({where}). To carry on, run:", w)
+                         + [[("class:choice.number", "  " + command)], r.blank()])
+        elif s.started and s.store is not None and s.choices_made():
+            self.say("Your game could not be saved (see above).", "warning")
+        elif not quitting:
+            self.say("Goodbye.", "dim")
+        return 0
+
+    def continue_command(self) -> str:
+        parts = ["chronicle", "play"]
+        if self.opts.story:
+            parts += ["--story", str(self.opts.story)]
+        if self.opts.save_dir:
+            parts += ["--save-dir", str(self.opts.save_dir)]
+        parts.append("--continue")
+        return " ".join(shlex.quote(p) for p in parts)

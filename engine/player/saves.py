@@ -1,0 +1,348 @@
+"""The save store: autosaves, named slots and the record of endings found.
+
+Every file is JSON, one per slot, in one folder per story:
+
+    $XDG_DATA_HOME/chronicle/saves/<story-slug>/     (or --save-dir DIR/<story-slug>/)
+        autosave.json                the game being played, written after every choice
+        autosave-1.json ..-3.json    the latest positions of the three games before it
+        <slot>.json                  named saves (`save NAME`)
+        endings.json                 which endings this player has found
+        NAME.corrupt-<time>.json     a save that could not be used, moved aside
+
+Saves never get lost:
+
+- Every write goes to a temporary file in the same folder, is flushed and
+  fsynced, then renamed over the old file, and the folder is fsynced. A crash
+  or a kill at any moment leaves either the old file or the new one, whole.
+  Ctrl-C during a write is held back until the write is done.
+- A file that cannot be used (truncated, corrupted, edited, from another
+  story) is never overwritten: the caller moves it aside with `quarantine()`
+  and tells the player where it went.
+- A new game does not overwrite the last one's autosave: `rotate_autosave()`
+  shifts it to autosave-1 (and so on, three kept).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+AUTOSAVE = "autosave"
+OLD_AUTOSAVES = 3
+ENDINGS = "endings"
+ENDINGS_FORMAT = "chronicle-endings"
+MAX_SAVE_BYTES = 16 * 1024 * 1024
+# Tests set this to a number of seconds to sleep between writing a save and
+# renaming it into place, so they can kill the process mid-write.
+DELAY_ENV = "CHRONICLE_TEST_SAVE_DELAY"
+
+_SLOT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_AUTO = re.compile(r"^autosave(?:-[0-9]+)?$")
+_TMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp$")
+
+
+class SaveFileError(Exception):
+    """A save file that cannot be read as JSON; the message is for a player."""
+
+
+class SlotNameError(ValueError):
+    """A slot name a player typed that cannot be used; the message says why."""
+
+
+def default_base() -> Path:
+    """$XDG_DATA_HOME/chronicle/saves, or ~/.local/share/chronicle/saves."""
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".local" / "share"
+    return base / "chronicle" / "saves"
+
+
+def slug(title: str) -> str:
+    """The folder name for a story's saves: 'Hammer and Crescent' -> 'hammer-and-crescent'."""
+    s = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return s[:60] or "story"
+
+
+def slot_name(text: str, *, for_writing: bool = True) -> str:
+    """A slot name typed by a player, normalised; SlotNameError says what is wrong."""
+    name = text.strip().lower()
+    if name.endswith(".json"):
+        name = name[:-5]
+    if not _SLOT.match(name):
+        raise SlotNameError(f"'{text.strip()[:40]}' cannot be a save name: use up to 40 letters, digits, - or _")
+    if name == ENDINGS:
+        raise SlotNameError(f"'{ENDINGS}' is kept for the record of endings found; choose another name")
+    if for_writing and _AUTO.match(name):
+        raise SlotNameError("names starting with 'autosave' are kept for automatic saves; choose another name")
+    return name
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    """A save file as the load menu shows it."""
+
+    name: str
+    path: Path
+    mtime: float
+    data: dict | None  # the parsed JSON, or None when it could not be read
+    problem: str | None = None  # why it could not be read
+
+    @property
+    def is_auto(self) -> bool:
+        return bool(_AUTO.match(self.name))
+
+    @property
+    def summary(self) -> dict:
+        s = self.data.get("summary") if isinstance(self.data, dict) else None
+        return s if isinstance(s, dict) else {}
+
+
+class SaveStore:
+    """One story's folder of saves."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._cleaned = False
+
+    @classmethod
+    def for_story(cls, title: str, base: Path | None = None) -> "SaveStore":
+        return cls((base if base is not None else default_base()) / slug(title))
+
+    # ---- paths ---------------------------------------------------------------------------
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.json"
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).is_file()
+
+    # ---- reading -------------------------------------------------------------------------
+    def read(self, name: str) -> dict:
+        """The JSON object in a slot. FileNotFoundError if there is none;
+        SaveFileError if the file is unreadable, truncated or not a JSON object."""
+        return read_json(self.path(name))
+
+    def slots(self) -> list[SlotInfo]:
+        """Every save in the folder, newest first (damaged ones included, with their problem)."""
+        out = []
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            return []
+        for e in entries:
+            if not e.name.endswith(".json") or e.name.startswith("."):
+                continue
+            name = e.name[:-5]
+            if name == ENDINGS or ".corrupt-" in name or not (_SLOT.match(name) or _AUTO.match(name)):
+                continue
+            try:
+                mtime = e.stat().st_mtime
+            except OSError:
+                continue
+            try:
+                out.append(SlotInfo(name, Path(e.path), mtime, read_json(Path(e.path))))
+            except (SaveFileError, OSError) as exc:
+                out.append(SlotInfo(name, Path(e.path), mtime, None, str(exc)))
+        out.sort(key=lambda s: (-s.mtime, s.name))
+        return out
+
+    def autosaves(self) -> list[SlotInfo]:
+        """The autosaves, newest first."""
+        return [s for s in self.slots() if s.is_auto]
+
+    # ---- writing -------------------------------------------------------------------------
+    def write(self, name: str, data: dict) -> Path:
+        """Write a slot atomically (see the module docstring)."""
+        self._clean_stale_temporaries()
+        text = json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+        path = self.path(name)
+        atomic_write(path, text)
+        return path
+
+    def quarantine(self, name: str) -> Path | None:
+        """Move a slot that cannot be used aside, to NAME.corrupt-<time>.json; returns where."""
+        src = self.path(name)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        dst = self.folder / f"{name}.corrupt-{stamp}.json"
+        n = 1
+        while dst.exists():
+            n += 1
+            dst = self.folder / f"{name}.corrupt-{stamp}-{n}.json"
+        try:
+            with _sigint_held():
+                os.replace(src, dst)
+                fsync_dir(self.folder)
+        except FileNotFoundError:
+            return None
+        return dst
+
+    def rotate_autosave(self) -> str | None:
+        """Keep the current autosave as autosave-1 (shifting older ones; three kept).
+
+        Returns the name it was kept under, or None when there was no autosave."""
+        if not self.exists(AUTOSAVE):
+            return None
+        with _sigint_held():
+            for i in range(OLD_AUTOSAVES, 0, -1):
+                older = self.path(f"{AUTOSAVE}-{i - 1}" if i > 1 else AUTOSAVE)
+                if older.exists():
+                    os.replace(older, self.path(f"{AUTOSAVE}-{i}"))
+            fsync_dir(self.folder)
+        return f"{AUTOSAVE}-1"
+
+    # ---- endings found -------------------------------------------------------------------
+    def read_endings(self) -> tuple[dict, str | None]:
+        """{'chapter/node': {...}} of endings found, and a note if the record was damaged
+        (it is then moved aside and the record starts afresh)."""
+        try:
+            data = self.read(ENDINGS)
+        except FileNotFoundError:
+            return {}, None
+        except (SaveFileError, OSError) as exc:
+            return {}, self._damaged_endings(str(exc))
+        found = data.get("found") if data.get("format") == ENDINGS_FORMAT else None
+        if not isinstance(found, dict) or not all(isinstance(v, dict) for v in found.values()):
+            return {}, self._damaged_endings("it is not a record of endings")
+        return found, None
+
+    def _damaged_endings(self, why: str) -> str:
+        where = self.quarantine(ENDINGS)
+        return (f"The record of endings you have found could not be read ({why}); "
+                f"it was moved aside to {where.name if where else '?'} and a new record begun.")
+
+    def add_ending(self, key: str, entry: dict) -> tuple[bool, str | None]:
+        """Record an ending as found. Returns (first time found, note about a damaged record)."""
+        found, note = self.read_endings()
+        if key in found:
+            return False, note
+        found[key] = entry
+        self.write(ENDINGS, {"format": ENDINGS_FORMAT, "version": 1, "found": found})
+        return True, note
+
+    # ---- housekeeping --------------------------------------------------------------------
+    def _clean_stale_temporaries(self) -> None:
+        """Remove temporary files left by a process that was killed mid-write."""
+        if self._cleaned:
+            return
+        self._cleaned = True
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            return
+        for e in entries:
+            m = _TMP.match(e.name)
+            if m and not _alive(int(m["pid"])):
+                with contextlib.suppress(OSError):
+                    os.unlink(e.path)
+
+
+# ---- the primitives ----------------------------------------------------------------------
+
+def read_json(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_SAVE_BYTES + 1)
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise SaveFileError("it is a folder, not a file") from None
+    except OSError as exc:
+        raise SaveFileError(f"it cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > MAX_SAVE_BYTES:
+        raise SaveFileError("it is far too large to be a save")
+    if not raw.strip():
+        raise SaveFileError("the file is empty")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SaveFileError("the file is not text (it is damaged)") from None
+    except (ValueError, RecursionError) as exc:
+        where = f" at line {exc.lineno}" if getattr(exc, "lineno", None) else ""
+        raise SaveFileError(f"the file is cut short or damaged (not valid JSON{where})") from None
+    if not isinstance(data, dict):
+        raise SaveFileError("the file does not hold a save")
+    return data
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a crash at any moment leaves the old file or the new, whole."""
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    with _sigint_held():
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            _test_delay()
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        fsync_dir(folder)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (where the platform allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _test_delay() -> None:
+    delay = os.environ.get(DELAY_ENV)
+    if delay:
+        try:
+            time.sleep(float(delay))
+        except ValueError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold back Ctrl-C (SIGINT) until the block is done, then deliver it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[Any] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda *a: got.append(a))
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if got:
+            if callable(previous):
+                previous(*got[0])
+            elif previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)

@@ -1,0 +1,401 @@
+"""A game in progress, free of any UI: the history of States, undo, saves, the journal.
+
+Both the terminal UI and line mode drive a `Session`. It keeps every State
+from where play began (so `undo` can go back any number of choices, across
+chapter boundaries), autosaves after every move, saves and loads named slots
+through the `SaveStore`, and keeps the record of endings found.
+
+Anything a player should be told comes back as text: `SessionError` for a
+move that did not happen, and a list of notes for things that happened on the
+side (a damaged save moved aside, an earlier game kept under another name).
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .. import runtime as rt
+from ..model import Choice, Story
+from ..runtime import CONTINUE, PlayError, State
+from ..state import Loaded, SaveError, from_json, to_json
+from .saves import AUTOSAVE, SaveFileError, SaveStore, SlotInfo, SlotNameError, slot_name
+
+QUICKSAVE = "quicksave"
+
+
+class SessionError(Exception):
+    """Something the player asked for that could not be done; the message says why."""
+
+
+@dataclass
+class Journal:
+    events: list = field(default_factory=list)  # (date text, statement, chapter label)
+    chapters: list = field(default_factory=list)  # [chapter label, [(date text, choice text)], (ending title, kind) or None]
+
+
+@dataclass
+class Resumable:
+    """A save that loads cleanly into this story, ready to continue from."""
+
+    slot: str
+    loaded: Loaded
+    data: dict
+    info: SlotInfo | None = None
+
+    def summary(self, story: Story) -> dict:
+        return summarise(story, self.loaded.states)
+
+
+def chapter_number(story: Story, chapter_id: str) -> int:
+    return [c.id for c in story.chapters].index(chapter_id) + 1
+
+
+def chapter_label(story: Story, chapter_id: str) -> str:
+    return f"Chapter {chapter_number(story, chapter_id)}: {story.chapter(chapter_id).title}"
+
+
+def summarise(story: Story, states: list[State]) -> dict:
+    """What a save menu shows about a position: chapter, place, in-world date."""
+    s = states[-1]
+    date, place = rt.scene(story, states)
+    node = rt.node_of(story, s)
+    return {"chapter": chapter_number(story, s.chapter), "chapter_id": s.chapter,
+            "chapter_title": story.chapter(s.chapter).title, "date": date, "place": place,
+            "ending": node.ending.title if node.ending else None}
+
+
+class Session:
+    def __init__(self, story: Story, store: SaveStore | None, *, record_endings: bool = True):
+        self.story = story
+        self.store = store
+        self.record_endings = record_endings
+        self.states: list[State] = []
+        self.segments: list[int] = [0]  # where each stretch of replayable play begins (a debug goto starts one)
+        self.game_id = ""
+        self._owns_autosave = False
+        self._autosave_failed = False
+        self.last_ending_new = False  # the last ending reached was found for the first time
+        self.autosaved = False  # the autosave holds this game
+
+    # ---- where we are -----------------------------------------------------------------------
+    @property
+    def state(self) -> State:
+        return self.states[-1]
+
+    @property
+    def started(self) -> bool:
+        return bool(self.states)
+
+    def offered(self) -> list[Choice]:
+        return rt.available(self.story, self.state)
+
+    def at_ending(self) -> bool:
+        return rt.is_ending(self.story, self.state)
+
+    def at_final_ending(self) -> bool:
+        return rt.is_final(self.story, self.state)
+
+    def entered_chapter(self) -> bool:
+        """True when the current state is the first of its chapter in this play."""
+        s = self.state
+        if len(self.states) == 1 or len(self.states) - 1 in self.segments:
+            return True
+        return bool(s.path) and s.path[-1] == CONTINUE
+
+    def scene(self) -> tuple[str | None, str | None]:
+        return rt.scene(self.story, self.states[self.segments[-1]:])
+
+    def choices_made(self) -> int:
+        return sum(1 for s in self.states[1:] if s.path and s.path[-1] != CONTINUE)
+
+    # ---- starting ---------------------------------------------------------------------------
+    def new_game(self, first: State) -> None:
+        self.states = [first]
+        self.segments = [0]
+        self.game_id = uuid.uuid4().hex
+        self._owns_autosave = False
+        self.autosaved = False
+
+    def resume(self, r: Resumable) -> list[str]:
+        """Continue from a loaded save; returns notes for the player."""
+        self.states = list(r.loaded.states)
+        self.segments = [0]
+        game = r.data.get("game")
+        self.game_id = game if isinstance(game, str) and game else uuid.uuid4().hex
+        self._owns_autosave = False
+        self.autosaved = False
+        return [r.loaded.note] if r.loaded.note else []
+
+    # ---- moving -----------------------------------------------------------------------------
+    def choose(self, choice: Choice) -> list[str]:
+        """Take a choice; autosave; record an ending reached. Returns notes for the player."""
+        try:
+            new = rt.choose(self.story, self.state, choice)
+        except PlayError as exc:
+            raise SessionError(str(exc)) from None
+        self.states.append(new)
+        notes = self._record_ending()
+        return notes + self.autosave()
+
+    def advance(self) -> list[str]:
+        """From an ending into the next chapter."""
+        try:
+            new = rt.advance(self.story, self.state)
+        except PlayError as exc:
+            raise SessionError(str(exc)) from None
+        self.states.append(new)
+        return self.autosave()
+
+    def undo(self, n: int = 1) -> tuple[int, list[str]]:
+        """Take back the last n choices (moving on from an ending is not a choice; a
+        debug goto is). Returns how many were taken back, and notes."""
+        if n < 1:
+            raise SessionError("undo takes a number of choices to take back, 1 or more")
+        if len(self.states) <= 1:
+            raise SessionError("There is nothing to undo: this is where the game began.")
+        taken = 0
+        while taken < n and len(self.states) > 1:
+            i = len(self.states) - 1
+            gone = self.states.pop()
+            if self.segments[-1] == i and i > 0:
+                self.segments.pop()
+                taken += 1
+            elif not (gone.path and gone.path[-1] == CONTINUE):
+                taken += 1
+        return taken, self.autosave()
+
+    def goto(self, target: str) -> None:
+        """Debug: jump to NODE (in this chapter) or CHAPTER:NODE, keeping the flags that carry."""
+        chapter, _, node = target.strip().rpartition(":")
+        cur = self.state
+        chapter = chapter or cur.chapter
+        if chapter == cur.chapter:
+            flags = rt.flag_values(self.story, cur)
+        else:
+            flags = {f.name: cur.values[f.slot] for f in self.story.flags}
+        try:
+            new = rt.start(self.story, chapter, node, flags)
+        except PlayError as exc:
+            raise SessionError(str(exc)) from None
+        self.segments.append(len(self.states))
+        self.states.append(new)
+
+    def flags(self) -> list[tuple[str, Any, str]]:
+        ch = self.story.chapter(self.state.chapter)
+        return [(f.name, self.state.values[f.slot], f.doc) for f in ch.layout]
+
+    # ---- saving -----------------------------------------------------------------------------
+    def save_data(self) -> dict:
+        seg = self.states[self.segments[-1]:]
+        return to_json(self.story, seg, game=self.game_id,
+                       saved_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                       summary=summarise(self.story, seg))
+
+    def save(self, name: str | None) -> tuple[str, list[str]]:
+        """Save to a named slot (quicksave when none). Returns (slot, notes)."""
+        if self.store is None:
+            raise SessionError("Saving is switched off in this session.")
+        try:
+            slot = slot_name(name) if name else QUICKSAVE
+        except SlotNameError as exc:
+            raise SessionError(str(exc)) from None
+        notes = []
+        if self.store.exists(slot):
+            # Never overwrite a save we cannot read without saying so: move it aside first.
+            try:
+                self.store.read(slot)
+            except FileNotFoundError:
+                pass
+            except (SaveFileError, OSError) as exc:
+                moved = self.store.quarantine(slot)
+                if moved:
+                    notes.append(f"The old save '{slot}' could not be read ({exc}); "
+                                 f"it was moved aside to {moved.name} rather than overwritten.")
+        try:
+            self.store.write(slot, self.save_data())
+        except OSError as exc:
+            raise SessionError(f"Could not save to {self.store.path(slot)}: {exc.strerror or exc}") from None
+        return slot, notes
+
+    def autosave(self) -> list[str]:
+        """Write the autosave (after every move). Returns notes; never raises for a disk problem."""
+        if self.store is None or not self.states:
+            return []
+        notes = []
+        try:
+            if not self._owns_autosave:
+                notes += self._claim_autosave()
+            self.store.write(AUTOSAVE, self.save_data())
+            self._autosave_failed = False
+            self.autosaved = True
+        except OSError as exc:
+            if not self._autosave_failed:
+                notes.append(f"Could not autosave to {self.store.folder}: {exc.strerror or exc}. "
+                             "Your game goes on, but is not being saved.")
+            self._autosave_failed = True
+            self.autosaved = False
+        return notes
+
+    def _claim_autosave(self) -> list[str]:
+        """Before this game first writes the autosave, keep whatever another game left there."""
+        notes = []
+        try:
+            existing = self.store.read(AUTOSAVE)
+        except FileNotFoundError:
+            existing = None
+        except SaveFileError as exc:
+            moved = self.store.quarantine(AUTOSAVE)
+            if moved:
+                notes.append(f"The old autosave could not be read ({exc}); it was moved aside to {moved.name}.")
+            existing = None
+        if existing is not None and existing.get("game") != self.game_id:
+            kept = self.store.rotate_autosave()
+            if kept:
+                notes.append(f"Your earlier game is kept as '{kept}' (type: load {kept}).")
+        self._owns_autosave = True
+        return notes
+
+    # ---- loading ----------------------------------------------------------------------------
+    def open_save(self, name: str) -> Resumable:
+        """Read and check a save; a file that cannot be used is moved aside and SessionError says so."""
+        if self.store is None:
+            raise SessionError("Saving is switched off in this session.")
+        try:
+            slot = slot_name(name, for_writing=False)
+        except SlotNameError as exc:
+            raise SessionError(str(exc)) from None
+        try:
+            data = self.store.read(slot)
+        except FileNotFoundError:
+            names = [s.name for s in self.store.slots()]
+            known = f" Saves: {', '.join(names)}." if names else " There are no saves yet."
+            raise SessionError(f"There is no save called '{slot}'.{known}") from None
+        except (SaveFileError, OSError) as exc:
+            raise SessionError(self._unusable(slot, str(exc))) from None
+        try:
+            loaded = check_save(self.story, data)
+        except SaveError as exc:
+            raise SessionError(self._unusable(slot, str(exc))) from None
+        return Resumable(slot, loaded, data)
+
+    def load(self, name: str) -> list[str]:
+        return self.resume(self.open_save(name))
+
+    def _unusable(self, slot: str, why: str) -> str:
+        moved = self.store.quarantine(slot) if self.store else None
+        where = f" It was moved aside to {moved.name}, so nothing will overwrite it." if moved else ""
+        return f"The save '{slot}' cannot be used: {why}.{where}"
+
+    def latest_autosave(self) -> tuple[Resumable | None, list[str]]:
+        """The newest autosave that loads cleanly, for Continue; damaged ones are moved aside."""
+        notes: list[str] = []
+        if self.store is None:
+            return None, notes
+        for info in self.store.autosaves():
+            if info.data is None:
+                notes.append(self._unusable(info.name, info.problem or "it cannot be read"))
+                continue
+            try:
+                loaded = check_save(self.story, info.data)
+            except SaveError as exc:
+                notes.append(self._unusable(info.name, str(exc)))
+                continue
+            return Resumable(info.name, loaded, info.data, info), notes
+        return None, notes
+
+    def slots(self) -> list[SlotInfo]:
+        return self.store.slots() if self.store else []
+
+    # ---- the journal and endings --------------------------------------------------------
+    def journal(self) -> Journal:
+        """The documented events recorded so far, and the choices that led here, by chapter."""
+        story, states = self.story, self.states
+        j = Journal()
+        for fact, s in rt.records(story, states):
+            j.events.append((fact.date.human(), fact.statement, chapter_label(story, s.chapter)))
+        for i, s in enumerate(states):
+            label = chapter_label(story, s.chapter)
+            if not j.chapters or j.chapters[-1][0] != label or i in self.segments[1:]:
+                j.chapters.append([label, [], None])
+            entry = j.chapters[-1]
+            node = rt.node_of(story, s)
+            if node.ending:
+                entry[2] = (node.ending.title, node.ending.kind)
+            if i + 1 < len(states) and (i + 1) not in self.segments:
+                nxt = states[i + 1]
+                move = nxt.path[-1] if nxt.path else CONTINUE
+                if move != CONTINUE:
+                    date, _ = rt.scene(story, states[:i + 1])
+                    entry[1].append((date, node.choices[move].text))
+        return j
+
+    def _record_ending(self) -> list[str]:
+        self.last_ending_new = False
+        node = rt.node_of(self.story, self.state)
+        if node.ending is None or not self.record_endings or self.store is None:
+            return []
+        entry = {"chapter": self.state.chapter, "node": node.id, "title": node.ending.title,
+                 "kind": node.ending.kind, "found": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        try:
+            first, note = self.store.add_ending(f"{self.state.chapter}/{node.id}", entry)
+        except OSError:
+            return []
+        self.last_ending_new = first
+        return [note] if note else []
+
+    def endings_found(self) -> tuple[list[tuple[str, list[tuple[str, str]], int]], list[str]]:
+        """Per chapter: (label, [(title, kind) found], how many endings it has); and notes."""
+        found, note = self.store.read_endings() if self.store else ({}, None)
+        out = []
+        for ch in self.story.chapters:
+            endings = [n for n in ch.nodes.values() if n.ending]
+            got = [(n.ending.title, n.ending.kind) for n in endings if f"{ch.id}/{n.id}" in found]
+            out.append((chapter_label(self.story, ch.id), got, len(endings)))
+        return out, [note] if note else []
+
+    # ---- watching: the story changed under us -------------------------------------------
+    def rebase(self, new_story: Story, fallback: Callable[[Story], State]) -> str:
+        """Carry play over to a recompiled story: replay the path taken if it still fits,
+        else show the current node from scratch, else the starting point. Returns a note."""
+        old, cur = self.story, self.state
+        data = to_json(old, self.states[self.segments[-1]:], game=self.game_id)
+        self.story = new_story
+        try:
+            loaded = from_json(new_story, data)
+        except SaveError as exc:
+            why = str(exc)
+        else:
+            self.states, self.segments = list(loaded.states), [0]
+            return "Reloaded; the choices you made were replayed."
+        flags = {}
+        if new_story.has_chapter(cur.chapter):
+            ch = new_story.chapter(cur.chapter)
+            old_values = rt.flag_values(old, cur)
+            flags = {f.name: old_values[f.name] for f in ch.layout
+                     if f.name in old_values and f.accepts(old_values[f.name])}
+        try:
+            state = rt.start(new_story, cur.chapter, cur.node, flags)
+            note = f"Reloaded; the path so far no longer fits ({why}), so this scene starts afresh."
+        except PlayError:
+            try:
+                state = fallback(new_story)
+            except PlayError as exc:
+                raise SessionError(f"Reloaded, but cannot find a place to start: {exc}") from None
+            note = f"Reloaded; {cur.chapter}:{cur.node} is gone, so play starts again from the beginning."
+        self.states, self.segments = [state], [0]
+        return note
+
+
+def check_save(story: Story, data: dict) -> Loaded:
+    """from_json, plus: a save of another story is refused, and no surprise escapes as a crash."""
+    title = data.get("story")
+    if isinstance(title, str) and title != story.title:
+        raise SaveError(f"it is a save of another story, '{title[:60]}'")
+    try:
+        return from_json(story, data)
+    except SaveError:
+        raise
+    except Exception as exc:  # a hand-edited file can hold anything; it must not crash the game
+        raise SaveError(f"the save is damaged ({type(exc).__name__})") from None
