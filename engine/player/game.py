@@ -16,6 +16,7 @@ from . import render as r
 from .commands import Command, Pick, Unclear, completions, parse
 from .frontend import WATCHED, Ask, Frontend
 from .options import Options
+from .saves import AUTOSAVE
 from .session import Resumable, Session, SessionError, chapter_label
 
 AT_ENDING = {"save", "load", "undo", "journal", "restart", "help", "quit", "flags", "goto"}
@@ -99,7 +100,8 @@ class Game:
 
     def resume(self, res: Resumable) -> None:
         self.notes(self.s.resume(res))
-        self.notes(self.s.autosave())  # Continue now means this game
+        if res.slot != AUTOSAVE:
+            self.notes(self.s.autosave())  # Continue now means this game
 
     # ---- the title screen -----------------------------------------------------------------------
     def title(self, first: State) -> bool:

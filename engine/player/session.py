@@ -124,8 +124,7 @@ class Session:
         self.segments = [0]
         game = r.data.get("game")
         self.game_id = game if isinstance(game, str) and game else uuid.uuid4().hex
-        self._owns_autosave = False
-        self.autosaved = False
+        self._owns_autosave = self.autosaved = r.slot == AUTOSAVE  # continuing the autosave itself
         return [r.loaded.note] if r.loaded.note else []
 
     # ---- moving -----------------------------------------------------------------------------
@@ -146,6 +145,7 @@ class Session:
         except PlayError as exc:
             raise SessionError(str(exc)) from None
         self.states.append(new)
+        self.last_ending_new = False
         return self.autosave()
 
     def undo(self, n: int = 1) -> tuple[int, list[str]]:
@@ -155,7 +155,7 @@ class Session:
             raise SessionError("undo takes a number of choices to take back, 1 or more")
         if len(self.states) <= 1:
             raise SessionError("There is nothing to undo: this is where the game began.")
-        taken = 0
+        taken, self.last_ending_new = 0, False
         while taken < n and len(self.states) > 1:
             i = len(self.states) - 1
             gone = self.states.pop()

@@ -1,0 +1,127 @@
+"""What a person types at the prompt, and what the player shows back: choices by number or
+first words, commands, hints; and story text that is shown as text, never as markup or escapes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine import runtime as rt
+from engine.compiler import load_story
+from engine.model import Choice
+from engine.player import render as r
+from engine.player.commands import Command, Pick, Unclear, completions, parse
+
+TOUR = Path(__file__).resolve().parent / "stories" / "tour"
+
+
+def choices(*texts: str) -> list[Choice]:
+    return [Choice(i, t, "x") for i, t in enumerate(texts)]
+
+
+OFFERED = choices("Trim the wick.", "Ring the village for help.", "Ring the bell twice.", "Save the child.")
+
+
+@pytest.mark.parametrize("typed, number", [
+    ("1", 1), (" 2 ", 2), ("4.", 4),
+    ("trim", 1), ("TRIM THE", 1), ("Trim the wick.", 1), ("ring the v", 2), ("ring the b", 3),
+    ("save the child", 4),  # 'save' with more than one word is not the command
+])
+def test_a_choice_by_number_or_first_words(typed, number):
+    got = parse(typed, OFFERED)
+    assert isinstance(got, Pick) and got.number == number and got.choice is OFFERED[number - 1]
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("5", "no choice 5 here; choose 1 to 4"),
+    ("ring", "could be 2. Ring the village for help. or 3. Ring the bell twice."),
+    ("xyzzy", "Type a number from 1 to 4 or the first words of a choice"),
+    ("the wick", "Type a number"),
+    ("undo lots", "undo takes a number of choices"),
+    ("save a b", "Type it as: save [name]"),
+])
+def test_anything_else_gets_a_short_hint(typed, message):
+    got = parse(typed, OFFERED)
+    assert isinstance(got, Unclear) and message in got.message
+
+
+@pytest.mark.parametrize("typed, cmd", [
+    ("save", Command("save")), ("save mine", Command("save", "mine")), ("load", Command("load")),
+    ("undo", Command("undo")), ("undo 3", Command("undo", "3")), ("journal", Command("journal")),
+    ("HELP", Command("help")), ("?", Command("help")), ("q", Command("quit")), ("quit", Command("quit")),
+])
+def test_commands(typed, cmd):
+    assert parse(typed, OFFERED) == cmd
+
+
+def test_debug_commands_only_with_debug():
+    assert parse("flags", OFFERED, debug=True) == Command("flags")
+    assert parse("goto dawn", OFFERED, debug=True) == Command("goto", "dawn")
+    assert isinstance(parse("flags", OFFERED), Unclear)
+
+
+def test_empty_input_is_nothing():
+    assert parse("   ", OFFERED) is None
+
+
+def test_completion_offers_matching_choices_and_commands():
+    assert completions("ri", OFFERED) == [("Ring the village for help.", "2. Ring the village for help."),
+                                          ("Ring the bell twice.", "3. Ring the bell twice.")]
+    assert ("save", "save [name]") in completions("sa", OFFERED)
+    assert ("Save the child.", "4. Save the child.") in completions("sa", OFFERED)
+    assert completions("1", OFFERED) == [] and completions("", OFFERED) == []
+    assert completions("goto d", [], debug=True, nodes=["dawn", "dark", "tower"]) == [
+        ("goto dawn", "dawn"), ("goto dark", "dark")]
+
+
+HOSTILE = "Before\x1b[2J\x1b]0;pwned\x07After <b>bold</b> <style fg='red'>x</style> &lt; \x9b31m\u202eevil"
+
+
+def texts(lines) -> str:
+    return "\n".join("".join(t for _, t in line) for line in lines)
+
+
+def test_story_text_is_cleaned_and_never_markup():
+    lines = r.prose([HOSTILE], 200) + r.choices(choices(HOSTILE), 200) + r.note(HOSTILE, 200)
+    out = texts(lines)
+    assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out and "\u202e" not in out
+    assert "BeforeAfter <b>bold</b> <style fg='red'>x</style> &lt;" in out
+    for line in lines:
+        for style, _ in line:
+            assert style == "" or style.startswith("class:")  # styles come from us, never from the story
+
+
+def test_prose_wraps_to_the_width_and_keeps_paragraphs():
+    para = "word " * 40
+    lines = r.prose([para, "Second."], 30)
+    body = texts(lines).split("\n")
+    assert max(len(x) for x in body) <= 30
+    assert body.index("Second.") == body.index("") + 1
+
+
+def test_the_measure_is_capped_for_reading_and_floored_for_tiny_terminals():
+    assert r.text_width(200) == r.MAX_WIDTH and r.text_width(50) == 48 and r.text_width(5) == r.MIN_WIDTH
+
+
+def test_a_long_choice_wraps_under_its_text_not_its_number():
+    lines = r.choices(choices("a " * 30), 30)
+    first, second = texts(lines).split("\n")[:2]
+    assert first.startswith("  1. a") and second.startswith("     a")
+
+
+def test_a_divergent_ending_names_the_history_it_changed():
+    story = load_story(TOUR)
+    node = story.chapter("storm").nodes["dark"]
+    out = texts(r.ending(story, node, 78))
+    assert "Darkness" in out and "divergent" in out
+    assert "The lamp burns through the night of the storm. (October 1901)" in out
+
+
+def test_the_status_line_fits_any_width():
+    story = load_story(TOUR)
+    state = rt.start(story)
+    for cols in (20, 40, 100):
+        bar = r.toolbar(story, state, ("12 October 1901", "The lighthouse"), cols)
+        assert len("".join(t for _, t in bar)) <= cols
+    wide = "".join(t for _, t in r.toolbar(story, state, ("12 October 1901", "The lighthouse"), 100))
+    assert "Chapter 1: The Storm" in wide and "The lighthouse" in wide and "12 October 1901" in wide
