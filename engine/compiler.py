@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from . import cache
 from . import expr as ex
 from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, error, has_errors, sort_key, warning
@@ -86,6 +87,9 @@ class _Compiler:
             raw = None
         self.hasher.update(str(path.relative_to(self.root) if path.is_relative_to(self.root) else path).encode())
         self.hasher.update(b"\0" + (raw if raw is not None else b"<missing>") + b"\0")
+        doc = cache.load_document(self.root, path, raw, kind, display_path(path))
+        if doc is not None:
+            return doc  # these exact bytes loaded and passed the schema before
         try:
             doc = load_file(path, display_path(path))
         except ChronicleError as exc:
@@ -95,6 +99,7 @@ class _Compiler:
         if problems:
             self.diags.extend(problems)
             return None
+        cache.store_document(self.root, path, raw, kind, doc)
         return doc
 
     def expr_diag(self, exc: ex.ExprError, doc: Document, path: tuple, what: str):

@@ -23,6 +23,7 @@ objects are built (no `State` per step).
 """
 from __future__ import annotations
 
+import gc
 import random
 import time
 from collections import deque
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..diagnostics import Diagnostic, error
+from ..expr import Lit, names_in, seen_in
 from ..model import Chapter, Story
 
 JSON_VERSION = 1
@@ -41,15 +43,17 @@ def default_max_steps(ch: Chapter) -> int:
     return 1_000 + 10 * len(ch.nodes)
 
 
+MEMO_LIMIT = 512  # offered-choice lists remembered per node
+
+
 @dataclass
 class _Flat:
     """One chapter, flattened for fast play."""
 
     chapter: Chapter
     ids: list  # node index -> node id
-    trans: list  # node index -> tuple of (test or None, effects or None, target index, choice number)
-    guarded: list  # node index -> some choice there has a condition
-    is_end: list  # node index -> bool
+    trans: list  # node index -> tuple of (test or None, effects or None, target index, global choice number)
+    nodes: list  # node index -> (trans or None at an ending, offered-key getter or None or False, memo)
     seen_bit: list  # node index -> seen bit
     start: int
     local_defaults: tuple
@@ -59,34 +63,72 @@ class _Flat:
 
 
 def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
+    """Each chapter as tuples of closures.
+
+    Per node, `getter` says how the offered choices are found: None when no
+    choice has a condition (all are offered); an itemgetter over the slots the
+    conditions read when they read only flags, so the offered list can be
+    remembered per combination of those values (`memo`); False when some
+    condition reads seen(), so the conditions are evaluated every time.
+    An effect is (slot, fn, constant, lo, hi, effect): `constant` is set (and
+    fn not called) for `flag = literal`; lo/hi are set for bounded ints.
+    """
+    import operator
     out = []
     gid = 0
     for ch in story.chapters:
         ids = list(ch.nodes)
         index = {n: i for i, n in enumerate(ids)}
-        trans, guarded, choices = [], [], []
+        slots = {f.name: f.slot for f in ch.layout}
+        trans, nodes, choices = [], [], []
         for ni, nid in enumerate(ids):
             node = ch.nodes[nid]
             ts = []
             for c in node.choices:
                 effs = []
                 for e in c.effects:
+                    const = e.expr.value.value if (e.expr.op == "=" and isinstance(e.expr.value, Lit)) else None
                     if e.min is not None or e.max is not None:
                         lo = e.min if e.min is not None else float("-inf")
                         hi = e.max if e.max is not None else float("inf")
-                        effs.append((e.slot, e.fn, lo, hi, e))
+                        if const is not None and lo <= const <= hi:
+                            lo = hi = None
+                        effs.append((e.slot, e.fn, const, lo, hi, e))
                     else:
-                        effs.append((e.slot, e.fn, None, None, e))
+                        effs.append((e.slot, e.fn, const, None, None, e))
                 ts.append((c.test, tuple(effs) or None, index[c.target], gid + len(choices)))
                 choices.append((ni, c))
-            trans.append(tuple(ts))
-            guarded.append(any(c.test is not None for c in node.choices))
-        out.append(_Flat(ch, ids, trans, guarded, [ch.nodes[n].is_ending for n in ids],
-                         [ch.seen_bits.get(n, 0) for n in ids], index[ch.start],
+            ts = tuple(ts)
+            trans.append(ts)
+            conds = [c.condition for c in node.choices if c.condition is not None]
+            if node.is_ending:
+                nodes.append((None, None, None))
+            elif not conds:
+                nodes.append((ts, None, None))
+            else:
+                read = sorted({slots[n] for c in conds for n in names_in(c)})
+                if not read or any(seen_in(c) for c in conds):
+                    nodes.append((ts, False, None))
+                else:
+                    nodes.append((ts, operator.itemgetter(*read), {}))
+        out.append(_Flat(ch, ids, trans, nodes, [ch.seen_bits.get(n, 0) for n in ids], index[ch.start],
                          tuple(f.default for f in ch.flags), gid, choices,
                          max_steps if max_steps is not None else default_max_steps(ch)))
         gid += len(choices)
     return out
+
+
+def _offered(ts: tuple, vals, seen) -> list:
+    return [t for t in ts if t[0] is None or t[0](vals, seen)]
+
+
+def _apply(effs, vals: list, seen: int) -> None:
+    """Apply effects to a value list, ints clamped to their bounds (as play does)."""
+    for slot, fn, const, lo, hi, _eff in effs:
+        x = const if const is not None else fn(vals, seen)
+        if lo is not None:
+            x = lo if x < lo else hi if x > hi else x
+        vals[slot] = x
 
 
 @dataclass
@@ -158,6 +200,18 @@ class SampleReport:
 def sample(story: Story, runs: int, seed: int = 0, *, max_steps: int | None = None,
            story_arg: str | None = None) -> SampleReport:
     """Play `runs` seeded random playthroughs of the whole story; return coverage and findings."""
+    # Nothing here makes reference cycles, and the cyclic collector, run again and
+    # again over a large compiled story, costs more than the play itself.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _sample(story, runs, seed, max_steps, story_arg)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg: str | None) -> SampleReport:
     flats = _flatten(story, max_steps)
     report = SampleReport(story, runs, seed, diagnostics=list(story.warnings))
     if not flats:
@@ -177,7 +231,7 @@ def sample(story: Story, runs: int, seed: int = 0, *, max_steps: int | None = No
         for ci, fl in enumerate(flats):
             start_values = carried + fl.local_defaults
             vals = list(start_values)
-            trans, guarded, is_end, seen_bit = fl.trans, fl.guarded, fl.is_end, fl.seen_bit
+            nodes, seen_bit = fl.nodes, fl.seen_bit
             ni = fl.start
             seen = seen_bit[ni]
             bound = fl.max_steps
@@ -185,10 +239,21 @@ def sample(story: Story, runs: int, seed: int = 0, *, max_steps: int | None = No
             append = path.append
             starts[ci] += 1
             stop = None
-            while not is_end[ni]:
-                ts = trans[ni]
-                if guarded[ni]:
-                    ts = [t for t in ts if t[0] is None or t[0](vals, seen)]
+            while True:
+                ts, getter, memo = nodes[ni]
+                if ts is None:
+                    break  # an ending
+                if getter is not None:
+                    if getter is False:
+                        ts = [t for t in ts if t[0] is None or t[0](vals, seen)]
+                    else:
+                        key = getter(vals)
+                        offered = memo.get(key)
+                        if offered is None:
+                            offered = [t for t in ts if t[0] is None or t[0](vals, seen)]
+                            if len(memo) < MEMO_LIMIT:
+                                memo[key] = offered
+                        ts = offered
                     n = len(ts)
                     if not n:
                         stop = "soft-lock"
@@ -201,8 +266,8 @@ def sample(story: Story, runs: int, seed: int = 0, *, max_steps: int | None = No
                 hits[t[3]] += 1
                 effs = t[1]
                 if effs is not None:
-                    for slot, fn, lo, hi, eff in effs:
-                        x = fn(vals, seen)
+                    for slot, fn, const, lo, hi, eff in effs:
+                        x = const if const is not None else fn(vals, seen)
                         if lo is not None and (x < lo or x > hi):
                             key = ("int-bounds", id(eff))
                             f = findings.get(key)
@@ -257,7 +322,7 @@ def _coverage(flats: list[_Flat], hits: list[int], starts: list[int]) -> list[Ch
             choice_hits[(fl.ids[ni], c.index)] = h
             node_hits[fl.trans[ni][c.index][2]] += h
         by_id = dict(zip(fl.ids, node_hits))
-        endings = {nid: by_id[nid] for nid, e in zip(fl.ids, fl.is_end) if e}
+        endings = {nid: by_id[nid] for nid, nd in zip(fl.ids, fl.nodes) if nd[0] is None}
         out.append(ChapterCoverage(fl.chapter.id, fl.chapter.file, starts[ci], by_id, choice_hits, endings))
     return out
 
@@ -271,13 +336,8 @@ def _states_along(fl: _Flat, start_values: tuple, path: list[int]) -> list[tuple
     seen = fl.seen_bit[ni]
     out = [(ni, tuple(vals), seen)]
     for number in path:
-        offered = [t for t in fl.trans[ni] if t[0] is None or t[0](vals, seen)]
-        t = offered[number - 1]
-        for slot, fn, lo, hi, _eff in t[1] or ():
-            x = fn(vals, seen)
-            if lo is not None:
-                x = lo if x < lo else hi if x > hi else x
-            vals[slot] = x
+        t = _offered(fl.trans[ni], vals, seen)[number - 1]
+        _apply(t[1] or (), vals, seen)
         ni = t[2]
         seen |= fl.seen_bit[ni]
         out.append((ni, tuple(vals), seen))
@@ -310,19 +370,13 @@ def _ending_reachable(fl: _Flat, state: tuple) -> bool | None:
     met = {state}
     while todo:
         ni, vals, seen = todo.popleft()
-        if fl.is_end[ni]:
+        if fl.nodes[ni][0] is None:
             return True
-        for test, effs, target, _g in fl.trans[ni]:
-            if test is not None and not test(vals, seen):
-                continue
+        for _test, effs, target, _g in _offered(fl.trans[ni], vals, seen):
             new = vals
             if effs:
                 lst = list(vals)
-                for slot, fn, lo, hi, _eff in effs:
-                    x = fn(lst, seen)
-                    if lo is not None:
-                        x = lo if x < lo else hi if x > hi else x
-                    lst[slot] = x
+                _apply(effs, lst, seen)
                 new = tuple(lst)
             s = (target, new, seen | fl.seen_bit[target])
             if s not in met:
