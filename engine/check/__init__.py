@@ -148,7 +148,7 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
         seen_trap_nodes = set()
         for sid in trapped_states(ex):
             ni = ex.keys[sid][0]
-            if ni in seen_trap_nodes or ni in ex.softlocks:
+            if ni in seen_trap_nodes:
                 continue
             seen_trap_nodes.add(ni)
             node = ch.nodes[g.ids[ni]]

@@ -312,15 +312,19 @@ def _pos(g: ChapterGraph, gid: tuple[int, int]) -> int:
 
 
 def trapped_states(ex: Exploration) -> list[int]:
-    """States from which no ending can be reached (in a loop with no way out), shortest first."""
+    """States in a loop with no way out, shortest first: play from them can neither reach an
+    ending nor stop at a soft-lock (soft-locks, and the states that can only run into one,
+    are reported as soft-locks, not as loops)."""
     n = len(ex.keys)
     preds: list[list[int]] = [[] for _ in range(n)]
     for sid in range(n):
         for k in range(ex.succ_start[sid], ex.succ_start[sid + 1]):
             preds[ex.succ[k]].append(sid)
     good = bytearray(n)
-    queue = deque(ex.ending_states)
-    for s in ex.ending_states:
+    # States with no way on: endings and soft-locks.
+    stops = [s for s in range(n) if ex.succ_start[s] == ex.succ_start[s + 1]]
+    queue = deque(stops)
+    for s in stops:
         good[s] = 1
     while queue:
         for p in preds[queue.popleft()]:
