@@ -14,6 +14,7 @@ Grammar (by example):
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 import warnings
 from dataclasses import dataclass, field
@@ -129,12 +130,32 @@ def _parse_python(source: str, mode: str) -> ast.AST:
 
 def parse_condition(source: str) -> Expr:
     """Parse a condition (`if`, `holds`, a text part's `if`)."""
-    tree = _parse_python(source, "eval")
+    if type(source) is str:
+        return _parse_condition_once(source)
+    tree = _parse_python(source, "eval")  # refuses it
     return _convert(tree.body, 0)
 
 
 def parse_effect(source: str) -> Effect:
     """Parse one effect: `flag = expr`, `flag += expr` or `flag -= expr`."""
+    if type(source) is str:
+        return _parse_effect_once(source)
+    return _parse_effect(source)  # refuses it
+
+
+# A story repeats its conditions and effects; trees are immutable, so each text is
+# parsed once per process (errors are not remembered: they are raised afresh).
+@functools.lru_cache(maxsize=16384)
+def _parse_condition_once(source: str) -> Expr:
+    return _convert(_parse_python(source, "eval").body, 0)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_effect_once(source: str) -> Effect:
+    return _parse_effect(source)
+
+
+def _parse_effect(source: str) -> Effect:
     tree = _parse_python(source, "exec")
     if len(tree.body) != 1:
         raise ExprError("write one effect per list item", 0)

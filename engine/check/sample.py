@@ -8,10 +8,12 @@ wrong, each with a command that replays it:
 
   * soft-lock:          a non-ending node where no choice is available;
   * int-bounds:         an effect that takes an int flag past its min or max;
-  * random-step-bound:  a playthrough that ran more than the step bound in one
-                        chapter without reaching an ending (a likely loop);
-                        the finding says whether an ending can still be
-                        reached from where it stopped.
+  * trap:               a playthrough that ran past the step bound in one
+                        chapter (a likely loop) and stopped in a state from
+                        which no ending can be reached. Where an ending can
+                        still be reached (or the search for one is too big),
+                        the long playthrough is listed as a note instead: it
+                        is suspicious, not proven wrong.
 
 Sampling proves nothing about what it does not meet: a node it never reaches
 may still be reachable (exploration, `chronicle check`, proves that).
@@ -30,7 +32,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic, error, sort_key
 from ..expr import Lit, names_in, seen_in
 from ..model import Chapter, Story
 
@@ -135,7 +137,7 @@ def _apply(effs, vals: list, seen: int) -> None:
 class Finding:
     """Something certainly wrong that a playthrough met (the first time), and how often."""
 
-    code: str  # soft-lock | int-bounds | random-step-bound
+    code: str  # soft-lock | int-bounds | step-bound
     chapter: int  # index into story.chapters
     node: int  # node index in the chapter
     start_values: tuple  # the chapter's starting flag values in that playthrough
@@ -144,8 +146,8 @@ class Finding:
     count: int = 1
     effect: Any = None  # model.Effect, for int-bounds
     value: Any = None  # the out-of-bounds value, for int-bounds
-    visits: int = 0  # for random-step-bound: visits to the most visited node
-    trapped: bool | None = None  # for random-step-bound: no ending reachable (None: not known)
+    visits: int = 0  # for step-bound: visits to the most visited node
+    trapped: bool | None = None  # for step-bound: no ending reachable (None: not known)
 
 
 @dataclass
@@ -182,7 +184,8 @@ class SampleReport:
     stopped: int = 0  # stopped at the step bound
     coverage: list = field(default_factory=list)  # ChapterCoverage, in play order
     findings: list = field(default_factory=list)  # Finding
-    diagnostics: list = field(default_factory=list)  # Diagnostic, one per finding
+    diagnostics: list = field(default_factory=list)  # Diagnostic: the story's warnings, then one per finding
+    long_runs: list = field(default_factory=list)  # LongRun: step bound met, no trap shown
 
     @property
     def choices_per_second(self) -> float:
@@ -281,11 +284,11 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
                 ni = t[2]
                 seen |= seen_bit[ni]
                 if len(path) >= bound:
-                    stop = "random-step-bound"
+                    stop = "step-bound"
                     break
             taken += len(path)
             if stop is not None:
-                key = (stop, ci) if stop == "random-step-bound" else (stop, ci, ni)
+                key = (stop, ci) if stop == "step-bound" else (stop, ci, ni)
                 f = findings.get(key)
                 if f is None:
                     findings[key] = Finding(stop, ci, ni, start_values, [p + 1 for p in path], run)
@@ -307,7 +310,8 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
     from . import Replayer
     rp = Replayer(story, story_arg)
     for f in report.findings:
-        report.diagnostics.append(_diagnostic(story, flats[f.chapter], f, rp, runs))
+        found = _diagnostic(story, flats[f.chapter], f, rp, runs)
+        (report.long_runs if isinstance(found, LongRun) else report.diagnostics).append(found)
     return report
 
 
@@ -387,7 +391,7 @@ def _ending_reachable(fl: _Flat, state: tuple) -> bool | None:
     return False
 
 
-def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> Diagnostic:
+def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> "Diagnostic | LongRun":
     ch = fl.chapter
     node = ch.nodes[fl.ids[f.node]]
     times = f"in {f.count:,} of {runs:,} playthroughs" if f.count > 1 else f"in playthrough {f.playthrough}"
@@ -404,7 +408,7 @@ def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> Diagnosti
         return error("int-bounds", f"`{eff.src}` takes {flag.name} to {f.value}, past its {bound} ({times})",
                      eff.pos, "guard the choice with a condition, or widen the flag's bounds",
                      replay=rp.command_for(ch, f.start_values, short + f.path[-1:]))
-    # random-step-bound: show the loop, cut every detour out of the replay
+    # the step bound: show the loop, and cut every detour out of the replay
     counts: dict[int, int] = {}
     states = _states_along(fl, f.start_values, f.path)
     for s in states[len(states) // 2:]:
@@ -416,18 +420,44 @@ def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> Diagnosti
     f.trapped = None if reach is None else not reach
     f.visits = counts[busiest]
     at = ch.nodes[fl.ids[state[0]]]
-    msg = (f"a random playthrough took {len(f.path):,} choices in chapter '{ch.id}' without reaching an ending "
-           f"({times}); in its second half it passed node '{looping.id}' {counts[busiest]:,} times")
+    replay = rp.command_for(ch, f.start_values, short)
+    what = (f"a random playthrough took {len(f.path):,} choices in chapter '{ch.id}' without reaching an ending "
+            f"({times}); in its second half it passed node '{looping.id}' {counts[busiest]:,} times")
     if reach is False:
-        msg += f", and from where it stopped (node '{at.id}') no ending can be reached: play loops forever"
-        hint = "give the loop a way out that is always available"
-    elif reach is True:
-        msg += f"; an ending can still be reached from where it stopped (node '{at.id}'), so the way out is rare"
-        hint = "make the way out of the loop likelier, or raise --max-steps if such long play is meant"
+        return error("trap", f"{what}, and from where it stopped (node '{at.id}') no ending can be reached: "
+                     "play loops forever", looping.pos, "give the loop a way out that is always available",
+                     replay=replay)
+    if reach is True:
+        note = (f"an ending can still be reached from where it stopped (node '{at.id}'): the way out is rare; "
+                "make it likelier, or raise --max-steps if such long play is meant")
     else:
-        msg += f"; whether an ending can be reached from node '{at.id}' is not known (too many states)"
-        hint = "check that the loop has a way out; `chronicle check` explores it exactly"
-    return error("random-step-bound", msg, looping.pos, hint, replay=rp.command_for(ch, f.start_values, short))
+        note = (f"whether an ending can be reached from where it stopped (node '{at.id}') is not known "
+                "(too many states); `chronicle check` explores it exactly")
+    return LongRun(ch.id, looping.id, looping.pos, len(f.path), f.count, what, note, replay, reach)
+
+
+@dataclass
+class LongRun:
+    """Playthroughs that hit the step bound where an ending was still reachable (or could not be shown not to be)."""
+
+    chapter: str
+    node: str  # the node it kept returning to
+    pos: Any
+    steps: int
+    count: int
+    message: str
+    note: str
+    replay: str
+    reachable: bool | None
+
+    def render(self) -> str:
+        return f"{self.pos}: note: {self.message}\n  {self.note}\n  replay: {self.replay}"
+
+    def to_json(self) -> dict:
+        return {"chapter": self.chapter, "node": self.node, "file": self.pos.file if self.pos else None,
+                "line": self.pos.line if self.pos else None, "col": self.pos.col if self.pos else None,
+                "steps": self.steps, "playthroughs": self.count, "message": self.message, "note": self.note,
+                "replay": self.replay, "ending_reachable": self.reachable}
 
 
 # ---- rendering ---------------------------------------------------------------------------
@@ -439,6 +469,10 @@ def render_text(report: SampleReport, *, counts: bool = False, limit: int = 20) 
     if report.diagnostics:
         body = render_diags(report.diagnostics, {"chapters": 0, "nodes": 0, "errors": 0, "warnings": 0, "seconds": 0})
         lines += body.splitlines()[:-1]  # the findings without check's summary line
+    if report.long_runs:
+        lines.append("long playthroughs (a likely loop, but an ending is not shown unreachable):")
+        lines += [r.render() for r in report.long_runs]
+        lines.append("")
     lines.append(f"coverage of {report.runs:,} random playthrough{'s' if report.runs != 1 else ''} "
                  f"(seed {report.seed}):")
     for cov in report.coverage:
@@ -472,6 +506,10 @@ def render_text(report: SampleReport, *, counts: bool = False, limit: int = 20) 
     lines.append("")
     lines.append(summary_line(report))
     return "\n".join(lines)
+
+
+def sort_diagnostics(diags: list) -> list:
+    return sorted(diags, key=sort_key)
 
 
 def summary_line(report: SampleReport) -> str:
@@ -514,7 +552,8 @@ def to_json(report: SampleReport) -> dict:
                         "choices_per_second": round(report.choices_per_second),
                         "errors": report.errors, "warnings": len(report.diagnostics) - report.errors},
             "coverage": chapters,
-            "diagnostics": [d.to_json() for d in report.diagnostics]}
+            "diagnostics": [d.to_json() for d in sort_diagnostics(report.diagnostics)],
+            "long_runs": [r.to_json() for r in report.long_runs]}
 
 
 # ---- the `check --random` mode -----------------------------------------------------------
