@@ -281,7 +281,7 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers(-5, 10**20) |
                            max_leaves=12)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(key=st.sampled_from(["format", "version", "story", "start", "path", "state", "chapter", "node", "flags", "seen"]),
        value=json_values)
 def test_a_mangled_save_only_ever_gives_a_clear_message(story, tmp_path_factory, key, value):

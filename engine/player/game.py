@@ -26,7 +26,11 @@ TITLE_WORDS = {"new": "new", "n": "new", "start": "new", "begin": "new", "contin
 
 
 class Leave(Exception):
-    """The player asked to quit."""
+    """The player asked to quit (or, in line mode, could not start: code 1)."""
+
+    def __init__(self, code: int = 0):
+        super().__init__(code)
+        self.code = code
 
 
 class Game:
@@ -41,6 +45,7 @@ class Game:
         self.reload = reload
         self.watch = watch
         self.pending: str | None = None  # line mode: a line typed at an ending, for the next chapter
+        self.later: list[str] = []  # notes to show under the next scene (a chapter card clears the screen)
 
     @property
     def story(self) -> Story:
@@ -64,8 +69,8 @@ class Game:
                 return self.leave(quitting=True)
             self.play()
             return self.leave(quitting=True)
-        except Leave:
-            return self.leave(quitting=True)
+        except Leave as exc:
+            return self.leave(quitting=True) or exc.code
         except (KeyboardInterrupt, EOFError):
             return self.leave(quitting=False)
 
@@ -79,7 +84,7 @@ class Game:
             except SessionError as exc:
                 self.say(str(exc), "warning")
                 if not self.fe.interactive:
-                    raise Leave from None
+                    raise Leave(1) from None
         elif o.resume:
             latest, notes = self.s.latest_autosave()
             self.notes(notes)
@@ -99,9 +104,9 @@ class Game:
         return self.title(first)
 
     def resume(self, res: Resumable) -> None:
-        self.notes(self.s.resume(res))
+        self.later += self.s.resume(res)
         if res.slot != AUTOSAVE:
-            self.notes(self.s.autosave())  # Continue now means this game
+            self.later += self.s.autosave()  # Continue now means this game
 
     # ---- the title screen -----------------------------------------------------------------------
     def title(self, first: State) -> bool:
@@ -169,6 +174,7 @@ class Game:
             self.say(str(exc), "warning")
             return False
         self.resume(res)
+        self.later.insert(0, f"Loaded '{res.slot}'.")
         return True
 
     # ---- playing ------------------------------------------------------------------------------
@@ -264,6 +270,8 @@ class Game:
         else:
             offered = s.offered()
             self.fe.show(lambda w: r.choices(offered, w))
+        later, self.later = self.later, []
+        self.notes(later)
 
     # ---- commands ---------------------------------------------------------------------------
     def command(self, cmd: Command) -> None:
@@ -298,7 +306,7 @@ class Game:
             self.say(str(exc), "warning")
             return
         self.resume(res)
-        self.say(f"Loaded '{res.slot}'.")
+        self.later.insert(0, f"Loaded '{res.slot}'.")
         self.show_scene(card=True)
 
     def cmd_undo(self, arg) -> None:
@@ -308,10 +316,14 @@ class Game:
         except SessionError as exc:
             self.say(str(exc), "hint")
             return
+        card = self.s.state.chapter != before or self.s.entered_chapter()
         self.fe.new_page()
-        self.say(f"Took back {taken} choice{'s' if taken != 1 else ''}.", "dim")
-        self.show_scene(card=self.s.state.chapter != before or self.s.entered_chapter(), fresh_page=False)
-        self.notes(notes)
+        if card:
+            self.later += [f"Took back {taken} choice{'s' if taken != 1 else ''}."] + notes
+        else:
+            self.say(f"Took back {taken} choice{'s' if taken != 1 else ''}.", "dim")
+            self.later += notes
+        self.show_scene(card=card, fresh_page=False)
 
     def cmd_journal(self, _arg) -> None:
         j = self.s.journal()
@@ -366,8 +378,8 @@ class Game:
         except SessionError as exc:
             self.say(str(exc), "warning")
             return
+        self.later.append(note)
         self.show_scene(card=True)
-        self.say(note, "dim")
 
     # ---- leaving ------------------------------------------------------------------------------
     def leave(self, quitting: bool) -> int:
