@@ -224,8 +224,8 @@ def _condition_report(story: Story, exp: Exploration, nid: str, c: Choice) -> li
             observed[n].add(vals[ch.flag(n).slot])
         for n in seen_names:
             seen_obs[n].add(bool(seen & ch.seen_bits.get(n, 0)))
-    first = f"needs `{c.condition_src}`, which is false in all {len(states):,} state{'s' if len(states) != 1 else ''} " \
-            f"that reach '{nid}':"
+    first = (f"needs `{c.condition_src}`, which is false in all {len(states):,} states that reach '{nid}':"
+             if len(states) != 1 else f"needs `{c.condition_src}`, which is false in the one state that reaches '{nid}':")
     lines = [first]
     for n in names:
         lines.append(f"  {n} is {_describe_values(ch.flag(n), observed[n])} there")
@@ -252,7 +252,7 @@ def _describe_values(flag, values: set) -> str:
     return "only ever " + _int_ranges(vals)
 
 
-def _int_ranges(vals: list[int]) -> str:
+def _int_ranges(vals: list[int], joiner: str = ", ") -> str:
     out, run = [], [vals[0]]
     for v in vals[1:]:
         if v == run[-1] + 1:
@@ -261,7 +261,7 @@ def _int_ranges(vals: list[int]) -> str:
             out.append(run)
             run = [v]
     out.append(run)
-    return ", ".join(f"{r[0]}..{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in out)
+    return joiner.join(f"{r[0]}..{r[-1]}" if len(r) > 2 else joiner.join(map(str, r)) for r in out)
 
 
 def _int_literals(e) -> set[int]:
@@ -317,7 +317,7 @@ def _what_would_do(ch: Chapter, c: Choice, names: list, seen_names: list, observ
         flag = ch.flag(names[0]) if names else None
         vals = [g[0] for g in good]
         if flag is not None and flag.type == "int":
-            shown = _int_ranges(sorted(vals))
+            shown = _int_ranges(sorted(vals), " or ")
         else:
             shown = " or ".join(_show(v) for v in vals)
         return f"it would need {keys[0]} to be {shown}"
@@ -364,9 +364,9 @@ def render_text(ans: Answer) -> str:
                 out.append(f"  flags at '{ans.node}': " + _flags(ans.arrival))
             out.append(f"  at {s.node:<{width}}  {s.number}. {s.text}{tail}")
         if ans.choice:
-            out.append(f"  flags after it: " + _flags(ans.after or {}))
+            out.append("  flags after it: " + _flags(ans.after or {}))
         else:
-            out.append(f"  flags on arrival: " + _flags(ans.arrival))
+            out.append("  flags on arrival: " + _flags(ans.arrival))
         out.append(f"replay: {ans.replay}")
     else:
         out.append(f"{what} is never " + ("offered" if ans.choice else "reached") + " in play:")
