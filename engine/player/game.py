@@ -120,7 +120,7 @@ class Game:
             notes = []
             items = [("new", "New game", None)]
             if latest:
-                items.append(("continue", "Continue", r.describe(latest.summary(self.story))))
+                items.append(("continue", "Continue", r.describe(latest.summary(self.story), place=False)))
             if self.s.slots():
                 items.append(("load", "Load a saved game", None))
             items.append(("quit", "Quit", None))

@@ -240,24 +240,31 @@ def note(text: str, width: int, style: str = "notice") -> list[Line]:
 
 
 def saves_list(slots, width: int, now: float | None = None) -> list[Line]:
+    """The saves, one line each: name, where in the story, when saved (cut to fit, never wrapped)."""
     if not slots:
         return note("There are no saved games yet.", width) + [blank()]
-    items = []
+    col = min(max(len(s.name) for s in slots), 20) + 2
+    out = [[("class:heading", "Saved games")]]
     for i, s in enumerate(slots, 1):
+        head = f"  {i}. "
         if s.data is None:
             detail = f"damaged: {s.problem}"
         else:
-            detail = describe(s.summary) + f", saved {when(s.mtime, now)}"
-        items.append((str(i), s.name, detail))
-    return [[("class:heading", "Saved games")]] + menu(items, width) + [blank()]
+            detail = f"{when(s.mtime, now)} \u2014 " + describe(s.summary, place=False)
+        room = width - len(head) - col
+        detail = clean(detail)
+        if len(detail) > room:
+            detail = detail[:max(room - 1, 0)] + "\u2026"
+        out.append([("class:choice.number", head), ("class:choice", s.name.ljust(col)), ("class:menu.detail", detail)])
+    return out + [blank()]
 
 
-def describe(summary: dict) -> str:
+def describe(summary: dict, place: bool = True) -> str:
     """'Chapter 2: The Morning After, The quay, 13 October 1901' from a save's summary (untrusted)."""
     parts = []
     if isinstance(summary.get("chapter"), int) and isinstance(summary.get("chapter_title"), str):
         parts.append(f"Chapter {summary['chapter']}: {summary['chapter_title'][:60]}")
-    for key in ("place", "date"):
+    for key in ("place", "date") if place else ("date",):
         if isinstance(summary.get(key), str):
             parts.append(summary[key][:40])
     if isinstance(summary.get("ending"), str):
