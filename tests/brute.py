@@ -1,0 +1,586 @@
+"""An independent reference for what `chronicle check` should find in a story.
+
+It works from the plain story *spec* (the dicts the tests dump as YAML), not from
+the compiled story: expressions are parsed with `engine.expr.parse_condition` /
+`parse_effect` and evaluated with the tree-walking `engine.expr.evaluate`, never
+with the compiler's closures, and states are the whole truth (every flag value,
+every node visited so far), with none of the explorer's live-flag masking or
+seen-bit economy.
+
+Exploration is a depth-bounded breadth-first enumeration of choice sequences from
+every start state of a chapter, merging two sequences only when they reach exactly
+the same full state (their futures are then identical, so nothing is lost). The
+depth bound is a guard: `ChapterRun.complete` says whether it was ever hit.
+
+`expected_findings(spec)` returns the set of (code, subject) pairs a correct
+checker reports for the story, using plain definitions:
+
+  soft-lock               a reachable non-ending state offers no choice
+  trap                    a reachable state from which play can neither end nor
+                          get stuck: every way on loops forever
+  int-bounds              an effect computes a value outside its flag's bounds
+  node-unreached          a non-ending node no playthrough reaches
+  ending-unreached        an ending no playthrough reaches
+  choice-never-available  a choice of a reached node offered in no state there
+  divergence-undeclared   an ending reached with a covered fact's `holds` false,
+                          and the fact is not in its `diverges`
+  divergence-unused       (warning) an ending lists a fact that holds in every
+                          state reaching it
+  canon-broken            following `canon: true` from the start finds no canonical
+                          choice on offer, or comes back to a node (and so would
+                          go round forever)
+  canon-ending            the canonical path ends at an ending that is not canon
+  canon-missing-fact      the canonical path does not record a covered fact
+  canon-holds             a fact recorded on the canonical path is broken at the
+                          end of a chapter
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from engine.expr import evaluate, parse_condition, parse_effect
+
+MAX_DEPTH = 400
+
+
+@lru_cache(maxsize=None)
+def cond(src: str):
+    return parse_condition(src)
+
+
+@lru_cache(maxsize=None)
+def eff(src: str):
+    return parse_effect(src)
+
+
+def _effects(do) -> list[str]:
+    if do is None:
+        return []
+    return [do] if isinstance(do, str) else list(do)
+
+
+@dataclass(frozen=True)
+class BState:
+    node: str
+    values: tuple  # sorted (name, value) pairs of every flag in scope
+    visited: frozenset  # every node visited in this chapter, the current one included
+
+    def lookup(self, name):
+        return dict(self.values)[name]
+
+
+@dataclass
+class ChapterRun:
+    cid: str
+    depth: dict = field(default_factory=dict)  # BState -> depth of its shortest sequence
+    moves: dict = field(default_factory=dict)  # BState -> [(choice index, number, BState)] taken from it
+    softlock_states: set = field(default_factory=set)
+    offered: set = field(default_factory=set)  # (node, choice index)
+    overflows: dict = field(default_factory=dict)  # (node, choice index, effect index) -> min depth of the state
+    starts: list = field(default_factory=list)  # story-wide values this chapter started from
+    complete: bool = True
+
+    @property
+    def reached(self) -> dict:
+        out: dict = {}
+        for s, d in self.depth.items():
+            out[s.node] = min(d, out.get(s.node, d))
+        return out
+
+
+class Brute:
+    def __init__(self, spec: dict):
+        self.spec = spec
+        self.story_flags = spec.get("flags") or {}
+        self.facts = {f["id"]: f for f in spec["facts"]}
+        self.order = list(spec["chapters"])
+
+    # ---- one chapter ----------------------------------------------------------------
+    def decls(self, cid: str) -> dict:
+        return {**self.story_flags, **(self.spec["chapters"][cid].get("flags") or {})}
+
+    def start_state(self, cid: str, story_values: dict | None = None) -> BState:
+        ch = self.spec["chapters"][cid]
+        values = {n: d["default"] for n, d in self.decls(cid).items()}
+        if story_values:
+            values.update(story_values)
+        return BState(ch["start"], tuple(sorted(values.items())), frozenset([ch["start"]]))
+
+    def offered(self, cid: str, s: BState) -> list[int]:
+        node = self.spec["chapters"][cid]["nodes"][s.node]
+        vals = dict(s.values)
+        out = []
+        for k, c in enumerate(node.get("choices") or ()):
+            if c.get("if") is None or evaluate(cond(c["if"]), vals.__getitem__, s.visited.__contains__):
+                out.append(k)
+        return out
+
+    def take(self, cid: str, s: BState, k: int) -> tuple[BState, list[int]]:
+        """The state after choice k, and the indices of the effects that left their bounds."""
+        c = self.spec["chapters"][cid]["nodes"][s.node]["choices"][k]
+        decls = self.decls(cid)
+        vals = dict(s.values)
+        over = []
+        for m, src in enumerate(_effects(c.get("do"))):
+            e = eff(src)
+            rhs = evaluate(e.value, vals.__getitem__, s.visited.__contains__)
+            x = rhs if e.op == "=" else vals[e.target] + rhs if e.op == "+=" else vals[e.target] - rhs
+            d = decls[e.target]
+            lo, hi = d.get("min"), d.get("max")
+            if lo is not None and x < lo:
+                over.append(m)
+                x = lo
+            elif hi is not None and x > hi:
+                over.append(m)
+                x = hi
+            vals[e.target] = x
+        target = c["goto"]
+        return BState(target, tuple(sorted(vals.items())), s.visited | {target}), over
+
+    def is_ending(self, cid: str, node: str) -> bool:
+        return "ending" in self.spec["chapters"][cid]["nodes"][node]
+
+    def explore(self, cid: str, starts: list[dict]) -> ChapterRun:
+        run = ChapterRun(cid, starts=starts)
+        queue = deque()
+        for sv in starts:
+            s = self.start_state(cid, sv)
+            if s not in run.depth:
+                run.depth[s] = 0
+                queue.append(s)
+        while queue:
+            s = queue.popleft()
+            d = run.depth[s]
+            run.moves[s] = []
+            if self.is_ending(cid, s.node):
+                continue
+            ks = self.offered(cid, s)
+            if not ks:
+                run.softlock_states.add(s)
+            for number, k in enumerate(ks, 1):
+                run.offered.add((s.node, k))
+                t, over = self.take(cid, s, k)
+                for m in over:
+                    key = (s.node, k, m)
+                    run.overflows[key] = min(d, run.overflows.get(key, d))
+                run.moves[s].append((k, number, t))
+                if t not in run.depth:
+                    if d + 1 > MAX_DEPTH:
+                        run.complete = False
+                        continue
+                    run.depth[t] = d + 1
+                    queue.append(t)
+        return run
+
+    def trapped(self, run: ChapterRun) -> set:
+        """States that can reach neither an ending nor a soft-lock: every way on loops forever."""
+        preds: dict = {s: [] for s in run.depth}
+        for s, moves in run.moves.items():
+            for _k, _n, t in moves:
+                preds[t].append(s)
+        good = {s for s in run.depth if self.is_ending(run.cid, s.node)} | set(run.softlock_states)
+        queue = deque(good)
+        while queue:
+            for p in preds[queue.popleft()]:
+                if p not in good:
+                    good.add(p)
+                    queue.append(p)
+        return set(run.depth) - good
+
+    def holds(self, fid: str, s: BState) -> bool:
+        src = self.facts[fid].get("holds")
+        return True if src is None else bool(evaluate(cond(src), s.lookup))
+
+    def story_part(self, s: BState) -> dict:
+        return {n: v for n, v in s.values if n in self.story_flags}
+
+    # ---- the whole story -------------------------------------------------------------
+    def run_all(self) -> dict[str, ChapterRun]:
+        runs = {}
+        starts = [{n: d["default"] for n, d in self.story_flags.items()}]
+        for cid in self.order:
+            run = self.explore(cid, starts)
+            runs[cid] = run
+            nxt = {tuple(sorted(self.story_part(s).items())) for s in run.depth if self.is_ending(cid, s.node)}
+            starts = [dict(t) for t in sorted(nxt, key=repr)]
+            if not starts:
+                break
+        return runs
+
+    def canonical(self) -> set:
+        found = set()
+        recorded: list = []
+        story_values = None
+        for cid in self.order:
+            ch = self.spec["chapters"][cid]
+            s = self.start_state(cid, story_values)
+            records: list = []
+            nodes_seen = set()
+            while not self.is_ending(cid, s.node):
+                node = ch["nodes"][s.node]
+                records += node.get("records") or []
+                if s.node in nodes_seen:
+                    found.add(("canon-broken", cid))
+                    return found
+                nodes_seen.add(s.node)
+                canon = [k for k in self.offered(cid, s) if node["choices"][k].get("canon")]
+                if not canon:
+                    found.add(("canon-broken", cid))
+                    return found
+                s, _ = self.take(cid, s, canon[0])
+            end = ch["nodes"][s.node]
+            records += end.get("records") or []
+            if end["ending"]["kind"] != "canon":
+                found.add(("canon-ending", cid))
+            for fid in ch.get("covers") or ():
+                if fid not in records:
+                    found.add(("canon-missing-fact", cid))
+            recorded += [(f, cid) for f in records]
+            for fid, where in recorded:
+                if not self.holds(fid, s):
+                    found.add(("canon-holds", (where, fid, cid)))
+            story_values = self.story_part(s)
+        return found
+
+    def expected(self) -> set:
+        found = set()
+        runs = self.run_all()
+        for cid, run in runs.items():
+            assert run.complete, "the brute force hit its depth bound; make the test story smaller"
+            ch = self.spec["chapters"][cid]
+            reached = run.reached
+            for s in run.softlock_states:
+                found.add(("soft-lock", (cid, s.node)))
+            for s in self.trapped(run) - run.softlock_states:
+                found.add(("trap", (cid, s.node)))
+            for (n, k, m) in run.overflows:
+                found.add(("int-bounds", (cid, n, k, m)))
+            for nid, node in ch["nodes"].items():
+                if nid not in reached:
+                    found.add(("ending-unreached" if "ending" in node else "node-unreached", (cid, nid)))
+                    continue
+                for k, _c in enumerate(node.get("choices") or ()):
+                    if (nid, k) not in run.offered:
+                        found.add(("choice-never-available", (cid, nid, k)))
+            covered = [f for f in ch.get("covers") or () if self.facts[f].get("holds")]
+            broken_somewhere: dict = {}
+            for s in run.depth:
+                if not self.is_ending(cid, s.node):
+                    continue
+                end = ch["nodes"][s.node]["ending"]
+                for fid in covered:
+                    ok = self.holds(fid, s)
+                    broken_somewhere[(s.node, fid)] = broken_somewhere.get((s.node, fid), False) or not ok
+                    if not ok and fid not in (end.get("diverges") or ()):
+                        found.add(("divergence-undeclared", (cid, s.node, fid)))
+            for nid, node in ch["nodes"].items():
+                if "ending" in node and nid in reached:
+                    for fid in node["ending"].get("diverges") or ():
+                        if self.facts[fid].get("holds") and not broken_somewhere.get((nid, fid), False):
+                            found.add(("divergence-unused", (cid, nid, fid)))
+        for cid in self.order:
+            ch = self.spec["chapters"][cid]
+            if not any(n.get("ending", {}).get("kind") == "canon" for n in ch["nodes"].values()):
+                found.add(("canon-ending", cid))
+            recorded_anywhere = {f for n in ch["nodes"].values() for f in n.get("records") or ()}
+            for fid in ch.get("covers") or ():
+                if fid not in recorded_anywhere:
+                    found.add(("covered-not-recorded", (cid, fid)))
+        return found | self.canonical()
+
+    # ---- following a replay -----------------------------------------------------------
+    def replay_numbers(self, cid: str, story_values: dict, numbers: list[int]) -> list[BState]:
+        """The states along a replay given as the numbers a player types, within one chapter."""
+        states = [self.start_state(cid, story_values)]
+        for n in numbers:
+            ks = self.offered(cid, states[-1])
+            assert 1 <= n <= len(ks), f"replay asks for choice {n} of {len(ks)}"
+            states.append(self.take(cid, states[-1], ks[n - 1])[0])
+        return states
+
+
+def expected_findings(spec: dict) -> set:
+    return Brute(spec).expected()
+
+
+def value_text(v: Any) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+
+# ---- generating small test stories -------------------------------------------------------
+#
+# A story spec: {"flags": story-wide flag decls, "facts": [...], "chapters": {id: chapter dict}}.
+# Every generated chapter compiles: a spine n0 -> n1 -> ... -> e0 of canonical choices makes
+# every node statically reachable and gives every node a static way to an ending; the
+# conditions and effects decide what really happens in play.
+
+from hypothesis import strategies as st  # noqa: E402
+
+STORY_FLAGS = {
+    "s0": {"type": "bool", "default": False, "doc": "History broke"},
+    "sn": {"type": "int", "default": 0, "min": 0, "max": 2, "doc": "A story-wide counter"},
+    "mood": {"type": "enum", "values": ["calm", "angry", "afraid"], "default": "calm", "doc": "The crowd's mood"},
+}
+EVENT = {"id": "event", "date": "1900", "statement": "The event happens.",
+         "source": {"paragraph": 1, "quote": "the event"}, "holds": "not s0"}
+
+
+def guard_pool(nodes: list[str]) -> list[str]:
+    pool = ["b0", "not b0", "b0 and i0 > 0", "i0 >= 1", "i0 < 2", "i0 == 0", "i0 + sn > 2", "s0", "not s0",
+            "sn >= 1", "b0 or sn == 2", 'mood == "angry"', 'mood != "calm" and not b0']
+    for n in nodes:
+        pool += [f'seen("{n}")', f'not seen("{n}")']
+    return pool
+
+
+def effect_pool(nodes: list[str]) -> list[str]:
+    pool = ["b0 = true", "b0 = not b0", "i0 += 1", "i0 -= 1", "i0 = 0", "i0 += i0", "s0 = true", "sn += 1",
+            "i0 = sn", "b0 = i0 > 1", 'mood = "angry"', 'mood = "calm"']
+    for n in nodes:
+        pool.append(f'b0 = seen("{n}")')
+    return pool
+
+
+@st.composite
+def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5):
+    k = draw(st.integers(1, max_nodes))
+    m = draw(st.integers(1, 3))
+    inner = [f"n{i}" for i in range(k)]
+    ends = [f"e{j}" for j in range(m)]
+    allnodes = inner + ends
+    guards, effects = guard_pool(allnodes), effect_pool(allnodes)
+    covers = draw(st.booleans())
+
+    def choice(target, canon=False):
+        c = {"text": f"To {target}."}
+        if draw(st.floats(0, 1)) < guard_p:
+            c["if"] = draw(st.sampled_from(guards))
+        do = draw(st.lists(st.sampled_from(effects), max_size=2))
+        if do:
+            c["do"] = do
+        c["goto"] = target
+        if canon:
+            c["canon"] = True
+        return c
+
+    choices = {n: [] for n in inner}
+    for i, n in enumerate(inner):
+        choices[n].append(choice(inner[i + 1] if i + 1 < k else "e0", canon=True))
+    for e in ends[1:]:
+        choices[draw(st.sampled_from(inner))].append(choice(e))
+    for n in inner:
+        for _ in range(draw(st.integers(0, 2))):
+            choices[n].append(choice(draw(st.sampled_from(allnodes))))
+    nodes = {}
+    recorder = draw(st.sampled_from(inner)) if covers else None
+    for n in inner:
+        order = draw(st.permutations(choices[n]))
+        node = {"text": f"Scene {cid} {n}.", "choices": list(order)}
+        if n == recorder:
+            node["records"] = ["event"]
+        nodes[n] = node
+    for j, e in enumerate(ends):
+        kind = "canon" if j == 0 else draw(st.sampled_from(["personal", "divergent"] if covers else ["personal"]))
+        ending = {"kind": kind, "title": f"End {e}"}
+        if kind == "divergent":
+            ending["diverges"] = ["event"]
+        nodes[e] = {"text": f"Scene {cid} {e}.", "ending": ending}
+    doc = {"id": cid, "title": f"Chapter {cid}", "period": {"from": "1900", "to": "1900"}}
+    if covers:
+        doc["covers"] = ["event"]
+    doc["flags"] = {"b0": {"type": "bool", "default": draw(st.booleans()), "doc": "A local switch"},
+                    "i0": {"type": "int", "default": draw(st.integers(0, 2)), "min": 0,
+                           "max": draw(st.integers(2, 3)), "doc": "A local counter"}}
+    doc["start"] = "n0"
+    doc["nodes"] = nodes
+    return doc
+
+
+@st.composite
+def story_specs(draw, max_chapters: int = 2, max_nodes: int = 4, guard_p: float = 0.5):
+    n = draw(st.integers(1, max_chapters))
+    chapters = {f"c{i}": draw(chapter_specs(f"c{i}", max_nodes, guard_p)) for i in range(n)}
+    return {"flags": dict(STORY_FLAGS), "facts": [dict(EVENT)], "chapters": chapters}
+
+
+def clean_spec(spec: dict) -> dict:
+    """Repair a generated spec until the brute force finds nothing wrong with it.
+
+    Choices that are never available (or whose effects leave their bounds, or that
+    lead to a state that cannot end) are dropped, endings left without a way in are
+    dropped, and each ending's kind is set from what reaches it. Canonical spine
+    choices lose their conditions and effects, so the canonical path always works.
+    """
+    import copy
+    spec = copy.deepcopy(spec)
+    for ch in spec["chapters"].values():
+        for node in ch["nodes"].values():
+            for c in node.get("choices") or ():
+                if c.get("canon"):
+                    c.pop("if", None)
+                    c.pop("do", None)
+    for _ in range(50):
+        brute = Brute(spec)
+        found = brute.expected()
+        if not found:
+            return spec
+        changed = False
+        for code, subject in sorted(found, key=repr):
+            if code in ("choice-never-available", "int-bounds"):
+                cid, nid, k = subject[:3]
+                c = spec["chapters"][cid]["nodes"][nid]["choices"][k]
+                if not c.get("canon") and not c.get("_drop"):
+                    c["_drop"] = True
+                    changed = True
+        if not changed:
+            # soft-locks, traps and divergence: drop the non-spine choices of the nodes involved
+            for code, subject in sorted(found, key=repr):
+                if code in ("soft-lock", "trap"):
+                    cid, nid = subject
+                    for c in spec["chapters"][cid]["nodes"][nid]["choices"]:
+                        if not c.get("canon"):
+                            c["_drop"] = changed = True
+                elif code == "divergence-unused":
+                    cid, nid, _fid = subject
+                    end = spec["chapters"][cid]["nodes"][nid]["ending"]
+                    end.update(kind="personal")
+                    end.pop("diverges", None)
+                    changed = True
+                elif code == "divergence-undeclared":
+                    cid, nid, fid = subject
+                    end = spec["chapters"][cid]["nodes"][nid]["ending"]
+                    if end["kind"] != "canon":
+                        end.update(kind="divergent", diverges=[fid])
+                        changed = True
+                        continue
+                    # nothing broken may reach a canon ending: stop setting s0 anywhere (an earlier
+                    # chapter may hand it on)
+                    for other in spec["chapters"].values():
+                        for node in other["nodes"].values():
+                            for c in node.get("choices") or ():
+                                if "s0 = true" in (c.get("do") or ()):
+                                    c["do"] = [d for d in c["do"] if d != "s0 = true"]
+                                    if not c["do"]:
+                                        del c["do"]
+                                    changed = True
+        if not changed:
+            raise AssertionError(f"cannot repair {found}")
+        for ch in spec["chapters"].values():
+            for node in ch["nodes"].values():
+                if "choices" in node:
+                    node["choices"] = [c for c in node["choices"] if not c.get("_drop")]
+            _drop_orphans(ch)
+    raise AssertionError("repair did not converge")
+
+
+def _drop_orphans(ch: dict) -> None:
+    """Remove endings no choice leads to any more (they would not compile), and what names them in seen()."""
+    while True:
+        targets = {c["goto"] for n in ch["nodes"].values() for c in n.get("choices") or ()} | {ch["start"]}
+        orphans = [n for n in ch["nodes"] if n not in targets]
+        if not orphans:
+            return
+        for n in orphans:
+            del ch["nodes"][n]
+            token = f'seen("{n}")'
+            for node in ch["nodes"].values():
+                if "choices" not in node:
+                    continue
+                node["choices"] = [c for c in node["choices"] if token not in (c.get("if") or "") or c.get("canon")]
+                for c in node["choices"]:
+                    if c.get("do"):
+                        c["do"] = [d for d in c["do"] if token not in d]
+                        if not c["do"]:
+                            del c["do"]
+
+
+# ---- reading the checker's report in the same terms -------------------------------------------
+
+import re  # noqa: E402
+import shlex  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+_SUBJECT = {
+    "soft-lock": r"in node '([^']+)'",
+    "trap": r"from node '([^']+)'",
+    "ending-unreached": r"ending '([^']+)'",
+    "node-unreached": r"node '([^']+)'",
+    "choice-never-available": r"choice (\d+) of node '([^']+)'",
+    "divergence-undeclared": r"ending '([^']+)' is reached with '([^']+)' broken",
+    "divergence-unused": r"ending '([^']+)' lists '([^']+)'",
+    "covered-not-recorded": r"chapter '([^']+)' covers '([^']+)'",
+    "canon-holds": r"'([^']+)' is recorded on the canonical path of '([^']+)', but .* false at the end of '([^']+)'",
+}
+
+
+def subject_of(story, d):
+    """A diagnostic as (code, subject) in the brute force's terms."""
+    code = d.code
+    cid = Path(d.pos.file).stem if d.pos and d.pos.file.endswith(".yaml") else None
+    if code in ("canon-broken", "canon-ending", "canon-missing-fact") and d.replay:
+        return code, replay_args(d.replay)["chapter"]
+    if code == "canon-ending":
+        return code, re.search(r"chapter '([^']+)'", d.message).group(1)
+    if code == "int-bounds":
+        ch = story.chapter(cid)
+        for nid, node in ch.nodes.items():
+            for c in node.choices:
+                for m, e in enumerate(c.effects):
+                    if e.pos == d.pos:
+                        return code, (cid, nid, c.index, m)
+        raise AssertionError(f"no effect at {d.pos}")
+    pattern = _SUBJECT.get(code)
+    if pattern is None:
+        return code, d.message
+    g = re.search(pattern, d.message).groups()
+    if code == "choice-never-available":
+        return code, (cid, g[1], int(g[0]) - 1)
+    if code == "canon-holds":
+        return code, (g[1], g[0], g[2])
+    if code == "covered-not-recorded":
+        return code, g
+    return code, (cid, *g)
+
+
+def checker_findings(story, report) -> set:
+    return {subject_of(story, d) for d in report.diagnostics}
+
+
+def replay_args(command: str) -> dict:
+    """The parts of a `chronicle play ...` replay command."""
+    words = shlex.split(command)
+    assert words[:2] == ["chronicle", "play"], command
+    out = {"chapter": None, "sets": {}, "numbers": None, "canon": False, "story": None}
+    i = 2
+    while i < len(words):
+        w = words[i]
+        if w == "--chapter":
+            out["chapter"] = words[i + 1]
+            i += 2
+        elif w == "--set":
+            name, _, value = words[i + 1].partition("=")
+            out["sets"][name] = value
+            i += 2
+        elif w == "--replay":
+            out["numbers"] = [int(x) for x in words[i + 1].split(",") if x]
+            i += 2
+        elif w == "--story":
+            out["story"] = words[i + 1]
+            i += 2
+        elif w == "--canon":
+            out["canon"] = True
+            i += 1
+        else:
+            raise AssertionError(f"unexpected word {w!r} in {command!r}")
+    return out
+
+
+def typed(decls: dict, sets: dict) -> dict:
+    out = {}
+    for name, text in sets.items():
+        t = decls[name]["type"]
+        out[name] = (text == "true") if t == "bool" else int(text) if t == "int" else text
+    return out

@@ -1,0 +1,126 @@
+"""Shared helpers: write a tiny story folder, run the real `chronicle` command.
+
+`write_story` builds a story folder from plain dicts (dumped as YAML) or raw
+text/bytes (written as they are, for bad-input tests). `run_cli` runs
+`python -m engine ...` in a subprocess with a timeout, so a hang or a crash is
+a failing test, never a stuck run.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TOUR = ROOT / "tests" / "stories" / "tour"
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+CLI_TIMEOUT = 20  # seconds; a guard against hangs, not a timing assertion
+
+DEFAULT_FACT = {"id": "thing-happens", "date": "1900", "statement": "A thing happens.",
+                "source": {"paragraph": 1, "quote": "a thing"}}
+
+
+def _dump(value) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True).encode("utf-8")
+
+
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+@contextlib.contextmanager
+def no_cache():
+    """Compile without the on-disk document cache (throwaway stories gain nothing from it)."""
+    old = os.environ.get("CHRONICLE_CACHE")
+    os.environ["CHRONICLE_CACHE"] = "0"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("CHRONICLE_CACHE", None)
+        else:
+            os.environ["CHRONICLE_CACHE"] = old
+
+
+def chapter(cid: str, nodes: dict, *, start: str | None = None, flags: dict | None = None,
+            covers: list | None = None, period=("1900", "1900"), title: str | None = None) -> dict:
+    """A chapter document as a dict (start defaults to the first node)."""
+    doc = {"id": cid, "title": title or f"Chapter {cid}", "period": {"from": period[0], "to": period[1]}}
+    if covers:
+        doc["covers"] = list(covers)
+    if flags:
+        doc["flags"] = flags
+    doc["start"] = start or next(iter(nodes))
+    doc["nodes"] = nodes
+    return doc
+
+
+def write_story(root: Path, chapters: dict, *, flags: dict | None = None, facts: list | None = None,
+                title: str = "A Test Story", order: list | None = None, manifest=None, history=None) -> Path:
+    """Write a story folder under `root` and return it.
+
+    `chapters` maps chapter id -> dict (dumped as YAML) or str/bytes (written raw).
+    `manifest` / `history` replace the generated story.yaml / history.yaml (dict, str or bytes).
+    """
+    root = Path(root)
+    (root / "story").mkdir(parents=True, exist_ok=True)
+    (root / "chapters").mkdir(exist_ok=True)
+    if manifest is None:
+        manifest = {"title": title, "chapters": list(order if order is not None else chapters)}
+        if flags:
+            manifest["flags"] = flags
+    if history is None:
+        history = {"facts": facts if facts is not None else [DEFAULT_FACT]}
+    (root / "story" / "story.yaml").write_bytes(_dump(manifest))
+    (root / "story" / "history.yaml").write_bytes(_dump(history))
+    for cid, doc in chapters.items():
+        (root / "chapters" / f"{cid}.yaml").write_bytes(_dump(doc))
+    return root
+
+
+def run_cli(*args, input: str | bytes | None = None, cwd: Path | None = None,
+            timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
+    """Run `python -m engine ARGS` and return the finished process (text output)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("CHRONICLE_STORY", None)
+    env["COLUMNS"] = "100"
+    if isinstance(input, bytes):
+        input = input.decode("utf-8")
+    return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], input=input if input is not None else "",
+                          capture_output=True, text=True, cwd=str(cwd or ROOT), env=env, timeout=timeout)
+
+
+def no_traceback(proc: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stdout, proc.stdout
+
+
+@pytest.fixture
+def story_dir(tmp_path):
+    """`story_dir(chapters, **kw)` writes a story into a fresh folder and returns its path."""
+    counter = iter(range(1_000_000))
+
+    def make(chapters: dict, **kw) -> Path:
+        return write_story(tmp_path / f"story{next(counter)}", chapters, **kw)
+
+    return make
+
+
+def two_node_chapter(cid: str = "one", **kw) -> dict:
+    """The smallest chapter that checks clean: a canon choice to a canon ending."""
+    return chapter(cid, {
+        "start": {"text": "It begins.", "choices": [{"text": "Go on.", "goto": "end", "canon": True}]},
+        "end": {"text": "It ends.", "ending": {"kind": "canon", "title": "The End"}},
+    }, **kw)

@@ -1,0 +1,185 @@
+"""The `chronicle` command end to end: scripted, canonical and replayed play, schema, check, exit codes.
+
+Exit codes (engine/cli.py): 0 fine, 1 problems found (a broken story, a move not on
+offer, an unreadable script), 2 bad usage (unknown options, impossible --at/--set).
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from conftest import TOUR, chapter, no_traceback, run_cli, write_story
+
+STORY = ["--story", str(TOUR)]
+
+
+def play(*args, input=None):
+    proc = run_cli("play", *STORY, *args, input=input)
+    no_traceback(proc)
+    return proc
+
+
+def moves(out: str) -> list[str]:
+    return re.findall(r"^> \d+\. (.*)$", out, re.M)
+
+
+def test_script_file_plays_the_whole_story(tmp_path):
+    script = tmp_path / "moves.txt"
+    script.write_text("1\n# climb and pour\n\n1\n1   # keep watch\n1\n")
+    proc = play("--script", script)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert out.startswith("== Chapter 1: The Storm ==\nThe lighthouse, 12 October 1901\n")
+    assert moves(out) == ["Trim the wick.", "Pour in a can of oil.", "Keep watch till dawn.", "Wave her in."]
+    assert "== Chapter 2: The Morning After ==" in out
+    assert "*** The Lamp Burns (the documented history) ***" in out
+    assert "*** Safe Harbour (the documented history) ***" in out
+    assert out.rstrip().endswith("== Epilogue ==\nThe lamp still turns.\n\nTHE END")
+
+
+def test_script_from_stdin():
+    proc = play("--script", "-", input="2\n1\n2\n")
+    assert proc.returncode == 0
+    assert moves(proc.stdout) == ["Ring the village for help.", "Trim the wick.", "Let the lamp die."]
+    assert "The village bell answers faintly." in proc.stdout
+    assert "*** Darkness (history diverges) ***" in proc.stdout
+    assert "History changed here: The lamp burns through the night of the storm." in proc.stdout
+    assert "== Chapter 2" not in proc.stdout  # the script ran out at the ending
+
+
+def test_script_that_stops_early_ends_quietly():
+    proc = play("--script", "-", input="1\n")
+    assert proc.returncode == 0
+    assert proc.stdout.rstrip().endswith("3. Go back down to check the door.")
+
+
+@pytest.mark.parametrize("script, code, words", [
+    ("1\n9\n", 1, "There is no choice 9 here (choose 1 to 3)."),
+    ("1\nclimb\n", 1, "-:2:1: a script holds one choice number per line, not 'climb'"),
+])
+def test_bad_scripts(script, code, words):
+    proc = play("--script", "-", input=script)
+    assert proc.returncode == code
+    assert words in proc.stdout + proc.stderr
+
+
+def test_unreadable_script(tmp_path):
+    proc = play("--script", tmp_path / "missing.txt")
+    assert proc.returncode == 1
+    assert "cannot read script" in proc.stderr and "missing.txt" in proc.stderr
+
+
+def test_canon_plays_history_as_documented():
+    proc = play("--canon")
+    assert proc.returncode == 0
+    assert moves(proc.stdout) == ["Trim the wick.", "Pour in a can of oil.", "Keep watch till dawn.", "Wave her in."]
+    assert "THE END" in proc.stdout
+
+
+def test_canon_of_one_chapter_starts_in_the_state_history_hands_it():
+    proc = play("--canon", "--chapter", "morning")
+    assert proc.returncode == 0
+    out = proc.stdout
+    assert out.startswith("== Chapter 2: The Morning After ==")
+    assert "The Storm" not in out
+    assert "2. Go home." in out  # courage 2: the canonical storm poured the oil
+    assert moves(out) == ["Wave her in."]
+
+
+def test_replay_crosses_into_the_next_chapter():
+    proc = play("--replay", "1,2,1")
+    assert proc.returncode == 0
+    assert moves(proc.stdout) == ["Trim the wick.", "Let the lamp die.", "Search the rocks."]
+    assert "There is no sign of the Mary." in proc.stdout
+    assert "*** Wreck (history diverges) ***" in proc.stdout
+
+
+def test_replay_of_a_choice_not_on_offer_exits_1():
+    proc = play("--replay", "2,2")
+    assert proc.returncode == 1
+    assert "There is no choice 2 here (choose 1 to 1)." in proc.stdout
+
+
+def test_at_and_set_start_anywhere():
+    proc = play("--chapter", "storm", "--at", "stair", "--set", "oil=0", "--set", "courage=3", "--replay", "")
+    assert proc.returncode == 0
+    out = proc.stdout
+    assert "You climb the stair." in out and "The tower creaks." not in out  # tower not seen yet
+    assert re.findall(r"^  \d+\. (.*)$", out, re.M) == ["Let the lamp die."]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--at", "stair", "--replay", ""], "--at needs --chapter"),
+    (["--chapter", "noon", "--replay", ""], "there is no chapter 'noon'"),
+    (["--chapter", "storm", "--at", "attic", "--replay", ""], "has no node 'attic'"),
+    (["--set", "nerve=1", "--replay", ""], "there is no flag 'nerve'"),
+    (["--set", "courage=9", "--replay", ""], "courage must lie between 0 and 3, not 9"),
+    (["--set", "courage", "--replay", ""], "--set takes flag=value"),
+    (["--replay", "one,two"], "--replay takes choice numbers"),
+    (["--canon", "--chapter", "noon"], "there is no chapter 'noon'"),
+    (["--canon", "--replay", "1"], "not allowed with argument"),
+    (["--bogus"], "unrecognized arguments"),
+])
+def test_bad_play_usage_exits_2(args, words):
+    proc = play(*args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert words in proc.stderr
+
+
+def test_play_of_a_broken_story_exits_1_with_the_diagnostics(tmp_path):
+    root = write_story(tmp_path / "s", {"one": chapter("one", {
+        "a": {"text": "A.", "choices": [{"text": "Go.", "goto": "nowhere", "canon": True}]},
+        "b": {"text": "B.", "ending": {"kind": "canon", "title": "B"}}})})
+    proc = run_cli("play", "--story", root, "--replay", "1")
+    no_traceback(proc)
+    assert proc.returncode == 1
+    assert re.search(r"one\.yaml:\d+:\d+: error\[unknown-node\]", proc.stderr), proc.stderr
+
+
+def test_story_text_cannot_drive_the_terminal(tmp_path):
+    root = write_story(tmp_path / "s", {"one": chapter("one", {
+        "a": {"text": "Red \x1b[31malert\x1b[0m.\x1b]0;pwned\x07 Done.",
+              "choices": [{"text": "Go \x1b[2J on.", "goto": "b", "canon": True}]},
+        "b": {"text": "B.", "ending": {"kind": "canon", "title": "The \u202eEnd"}}})})
+    proc = run_cli("play", "--story", root, "--replay", "1")
+    no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert "\x1b" not in proc.stdout and "\u202e" not in proc.stdout and "\x07" not in proc.stdout
+    assert "Red alert. Done." in proc.stdout and "> 1. Go  on." in proc.stdout and "*** The End" in proc.stdout
+
+
+@pytest.mark.parametrize("kind", ["chapter", "story", "history"])
+def test_schema_prints_json_that_parses(kind):
+    proc = run_cli("schema", kind)
+    no_traceback(proc)
+    assert proc.returncode == 0
+    schema = json.loads(proc.stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert {"chapter": "nodes", "story": "chapters", "history": "facts"}[kind] in schema["properties"]
+
+
+def test_check_on_the_tour_story_is_clean():
+    proc = run_cli("check", *STORY)
+    no_traceback(proc)
+    assert proc.returncode == 0, proc.stdout
+    assert re.search(r"^check ok: 2 chapters, 11 nodes, \d+ states explored; 0 errors, 0 warnings", proc.stdout, re.M)
+
+
+def test_check_of_a_story_with_a_soft_lock_exits_1_with_a_replay(tmp_path):
+    root = write_story(tmp_path / "s", {"one": chapter("one", {
+        "a": {"text": "A.", "choices": [{"text": "Go.", "goto": "b", "canon": True},
+                                        {"text": "Arm.", "do": ["armed = true"], "goto": "b"}]},
+        "b": {"text": "B.", "choices": [{"text": "On.", "if": "armed", "goto": "c", "canon": True}]},
+        "c": {"text": "C.", "ending": {"kind": "canon", "title": "C"}}},
+        flags={"armed": {"type": "bool", "default": False, "doc": "Armed"}})})
+    proc = run_cli("check", "--story", root)
+    no_traceback(proc)
+    assert proc.returncode == 1
+    out = proc.stdout
+    assert re.search(r"one\.yaml:\d+:\d+: error\[soft-lock\]: in node 'b' no choice is available when armed=false",
+                     out), out
+    assert f"replay: chronicle play --story {root} --chapter one --replay 1" in out
+    assert "error[canon-broken]" in out
+    assert "check FAILED" in out

@@ -1,0 +1,140 @@
+"""The explorer against an independent brute force (tests/brute.py), on random small stories.
+
+Random story graphs (a few nodes per chapter, bool and int flags both local and
+story-wide, guarded choices, effects, seen(), loops, one or two chapters) are
+written as real story folders, compiled, explored and checked; the brute force
+enumerates every choice sequence on its own terms. They must agree on the nodes
+and endings reached, the choices ever offered, the soft-locks, the length of the
+shortest path to every node, the states each chapter starts from, and on every
+finding `chronicle check` reports; and every replay the checker prints must
+replay, through the runtime, to the state it talks about.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+
+from brute import Brute, replay_args, story_specs, subject_of, typed
+from conftest import no_cache, write_story
+from engine import runtime as rt
+from engine.check import check_story
+from engine.compiler import load_story
+
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                             HealthCheck.data_too_large])
+
+
+def compile_spec(spec: dict, where: str):
+    root = write_story(Path(where) / "story", spec["chapters"], flags=spec["flags"], facts=spec["facts"])
+    with no_cache():
+        return load_story(root), root
+
+
+def story_values(story, full: tuple) -> dict:
+    return {f.name: full[f.slot] for f in story.flags}
+
+
+def norm(dicts) -> list:
+    return sorted(tuple(sorted(d.items())) for d in dicts)
+
+
+def check_replays(story, brute: Brute, runs: dict, report) -> None:
+    """Every numeric replay in the report reaches what its finding names, by the shortest way."""
+    trapped = {cid: brute.trapped(run) for cid, run in runs.items()}
+    for d in report.diagnostics:
+        if not d.replay:
+            continue
+        args = replay_args(d.replay)
+        if args["canon"]:
+            continue
+        code, subject = subject_of(story, d)
+        cid, numbers = args["chapter"], args["numbers"]
+        sets = typed(brute.decls(cid), args["sets"])
+        states = rt.replay_numbers(story, rt.start(story, cid, None, sets), numbers)
+        bstates = brute.replay_numbers(cid, sets, numbers)
+        last, blast = states[-1], bstates[-1]
+        assert last.chapter == cid and last.node == blast.node
+        run = runs[cid]
+        if code == "int-bounds":
+            _cid, nid, k, m = subject
+            before = states[-2]
+            assert before.node == nid
+            assert rt.available(story, before)[numbers[-1] - 1].index == k
+            assert m in brute.take(cid, bstates[-2], k)[1], "the replayed move does not leave the bounds"
+            assert len(numbers) - 1 == run.overflows[(nid, k, m)]
+            continue
+        node = subject[1]
+        assert last.node == node, f"{d.replay} ends at {last.node}, not at {node}"
+        if code == "soft-lock":
+            assert rt.available(story, last) == [] and blast in run.softlock_states
+            assert len(numbers) == min(run.depth[s] for s in run.softlock_states if s.node == node)
+        elif code == "trap":
+            assert blast in trapped[cid]
+            assert len(numbers) == min(run.depth[s] for s in trapped[cid] if s.node == node)
+        elif code == "divergence-undeclared":
+            fid = subject[2]
+            assert not brute.holds(fid, blast)
+            assert len(numbers) == min(run.depth[s] for s in run.depth if s.node == node and not brute.holds(fid, s))
+        elif code == "choice-never-available":
+            assert len(numbers) == run.reached[node]
+
+
+def agree(spec: dict) -> None:
+    brute = Brute(spec)
+    runs = brute.run_all()
+    with tempfile.TemporaryDirectory() as tmp:
+        story, root = compile_spec(spec, tmp)
+        report = check_story(story, story_arg=str(root))
+    assert report.complete
+    assert list(report.explorations) == list(runs)
+    for cid, run in runs.items():
+        ex = report.explorations[cid]
+        ids = ex.graph.ids
+        assert {ids[ni] for ni in ex.first_at_node} == set(run.reached), cid
+        assert {ids[ni] for ni in ex.endings} == {n for n in run.reached if brute.is_ending(cid, n)}
+        assert {(ids[ni], k) for ni, k in ex.offered} == run.offered
+        assert {ids[ni] for ni in ex.softlocks} == {s.node for s in run.softlock_states}
+        assert norm(story_values(story, s) for s in ex.starts) == norm(run.starts), f"starts of {cid}"
+        for ni, sid in ex.first_at_node.items():
+            start, numbers, _indices = ex.path(sid)
+            node = ids[ni]
+            assert len(numbers) == run.reached[node], f"shortest path to {cid}:{node}"
+            first = rt.start(story, cid, None, story_values(story, ex.starts[start]))
+            assert rt.replay_numbers(story, first, numbers)[-1].node == node
+    assert {subject_of(story, d) for d in report.diagnostics} == brute.expected()
+    check_replays(story, brute, runs, report)
+
+
+@SETTINGS
+@given(story_specs())
+def test_explorer_and_checker_agree_with_brute_force(spec):
+    agree(spec)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(story_specs(max_chapters=1, max_nodes=6, guard_p=0.8))
+def test_agreement_on_larger_heavily_guarded_chapters(spec):
+    agree(spec)
+
+
+def test_the_tour_story_agrees_with_brute_force(tmp_path):
+    """The hand-written tour story, through the same comparison (its spec read back from YAML)."""
+    import yaml
+    from conftest import TOUR
+    manifest = yaml.safe_load((TOUR / "story" / "story.yaml").read_text())
+    history = yaml.safe_load((TOUR / "story" / "history.yaml").read_text())
+    spec = {"flags": manifest["flags"], "facts": history["facts"],
+            "chapters": {c: yaml.safe_load((TOUR / "chapters" / f"{c}.yaml").read_text())
+                         for c in manifest["chapters"]}}
+    brute = Brute(spec)
+    runs = brute.run_all()
+    story = load_story(TOUR)
+    report = check_story(story)
+    assert brute.expected() == set() and report.ok
+    for cid, run in runs.items():
+        ex = report.explorations[cid]
+        assert {ex.graph.ids[ni] for ni in ex.first_at_node} == set(run.reached)
+        for ni, sid in ex.first_at_node.items():
+            assert len(ex.path(sid)[1]) == run.reached[ex.graph.ids[ni]]

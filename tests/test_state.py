@@ -1,0 +1,152 @@
+"""Saves' JSON form: round trips, damaged and hand-edited saves, saves from a changed story."""
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+
+import pytest
+
+from conftest import TOUR
+from engine import runtime as rt
+from engine.compiler import load_story
+from engine.state import FORMAT, VERSION, SaveError, from_json, to_json
+
+
+@pytest.fixture(scope="module")
+def tour():
+    return load_story(TOUR)
+
+
+def play(story, numbers):
+    return rt.replay_numbers(story, rt.start(story), numbers)
+
+
+def through_text(data):
+    """What a save file goes through: written as JSON text and read back."""
+    return json.loads(json.dumps(data))
+
+
+@pytest.mark.parametrize("numbers", [[], [2], [2, 1], [1, 3, 1, 1], [1, 1, 1], [1, 1, 1, 1], [1, 2, 1], [1, 1, 2, 2]])
+def test_round_trip(tour, numbers):
+    states = play(tour, numbers)
+    data = through_text(to_json(tour, states))
+    assert data["format"] == FORMAT and data["version"] == VERSION
+    loaded = from_json(tour, data)
+    assert loaded.note is None
+    assert loaded.states == states
+    assert loaded.states[-1].at() == states[-1].at()
+    assert rt.flag_values(tour, loaded.states[-1]) == rt.flag_values(tour, states[-1])
+
+
+def test_round_trip_from_a_chosen_start(tour):
+    first = rt.start(tour, "morning", None, {"lamp_lit": False, "courage": 3})
+    states = rt.replay_numbers(tour, first, [2])
+    loaded = from_json(tour, through_text(to_json(tour, states)))
+    assert loaded.start == first and loaded.states[-1] == states[-1]
+    assert loaded.states[-1].at() == ("morning", "home")
+
+
+def test_extra_fields_are_kept_in_the_save(tour):
+    data = to_json(tour, play(tour, [1]), saved_at="2024-01-01", name="slot 1")
+    assert data["saved_at"] == "2024-01-01" and data["name"] == "slot 1"
+    assert from_json(tour, through_text(data)).states[-1].at() == ("storm", "stair")
+
+
+def damaged(data, change):
+    d = copy.deepcopy(data)
+    change(d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def save(tour):
+    return through_text(to_json(tour, play(tour, [1, 1, 1, 1])))
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda d: d.clear(), "not a Chronicle save file"),
+    (lambda d: d.update(format="something-else"), "not a Chronicle save file"),
+    (lambda d: d.update(version=VERSION + 1), "newer Chronicle"),
+    (lambda d: d.update(version="1"), "newer Chronicle"),
+    (lambda d: d.pop("path"), "incomplete"),
+    (lambda d: d.pop("state"), "incomplete"),
+    (lambda d: d.update(start=None), "incomplete"),
+    (lambda d: d.update(path="1,1,1"), "incomplete"),
+    (lambda d: d.update(path=[0, True]), "path of choices is damaged"),
+    (lambda d: d.update(path=[0, 0.5]), "path of choices is damaged"),
+    (lambda d: d.update(path=[0, -7]), "path of choices is damaged"),
+    (lambda d: d["start"].pop("flags"), "starting flags are damaged"),
+    (lambda d: d["start"].update(chapter="noon"), "starts where this story cannot: there is no chapter 'noon'"),
+    (lambda d: d["start"].update(node="attic"), "starts where this story cannot"),
+    (lambda d: d["start"].update(node=["tower"]), "starts where this story cannot"),
+    (lambda d: d["start"]["flags"].update(courage=99), "starts where this story cannot"),
+    (lambda d: d["start"]["flags"].update(courage=[1]), "starts where this story cannot"),
+    (lambda d: d["start"]["flags"].update(nerve=1), "starts where this story cannot: there is no flag 'nerve'"),
+    (lambda d: d.update(path=d["path"][:-2]), "does not follow from the saved choices; the file was altered"),
+    (lambda d: d.update(path=d["path"] + [5]), "choices are impossible in this story (step 6"),
+    (lambda d: d["state"].update(node="dark"), "does not follow from the saved choices"),
+    (lambda d: d["state"]["flags"].update(courage=3), "does not follow from the saved choices"),
+])
+def test_damaged_or_hand_edited_save_is_refused_with_a_reason(tour, save, change, words):
+    with pytest.raises(SaveError) as err:
+        from_json(tour, damaged(save, change))
+    assert words in str(err.value)
+
+
+@pytest.mark.parametrize("junk", [None, [], "save", 3, {"format": FORMAT}, {"format": FORMAT, "version": 1}])
+def test_garbage_is_refused(tour, junk):
+    with pytest.raises(SaveError):
+        from_json(tour, junk)
+
+
+def test_truncated_save_text_is_refused(tour, save):
+    text = json.dumps(save)
+    for cut in range(1, len(text), max(1, len(text) // 40)):
+        try:
+            data = json.loads(text[:cut])
+        except json.JSONDecodeError:
+            continue  # the player's file layer reports this; nothing reaches from_json
+        with pytest.raises(SaveError):
+            from_json(tour, data)
+
+
+# ---- saves from a story that has changed since ---------------------------------------
+
+
+def changed_tour(tmp_path, old: str, new: str, chapter="storm"):
+    root = tmp_path / "tour"
+    shutil.copytree(TOUR, root)
+    f = root / "chapters" / f"{chapter}.yaml"
+    text = f.read_text()
+    assert old in text
+    f.write_text(text.replace(old, new))
+    return load_story(root)
+
+
+def test_changed_story_whose_choices_still_fit(tour, save, tmp_path):
+    story = changed_tour(tmp_path, "Wind hammers the glass.", "Wind batters the glass.")
+    assert story.content_hash != tour.content_hash
+    loaded = from_json(story, save)
+    assert loaded.states[-1].at() == ("morning", "harbour")
+    assert "changed since this save" in loaded.note and "still fit" in loaded.note
+
+
+def test_changed_story_that_leads_elsewhere_replays_and_says_where(save, tmp_path):
+    story = changed_tour(tmp_path, "goto: harbour\n        canon: true\n      - text: Search the rocks.\n"
+                         "        if: not lamp_lit\n        do: [weather = \"calm\"]\n        goto: rocks",
+                         "goto: rocks\n        canon: true\n      - text: Search the rocks.\n"
+                         "        if: not lamp_lit\n        do: [weather = \"calm\"]\n        goto: harbour",
+                         chapter="morning")
+    loaded = from_json(story, save)
+    assert loaded.states[-1].at() == ("morning", "rocks")
+    assert "your 5 moves were replayed and you are at morning:rocks" in loaded.note
+
+
+def test_changed_story_whose_choices_no_longer_fit_names_the_failing_step(save, tmp_path):
+    story = changed_tour(tmp_path, "      - text: Pour in a can of oil.\n        if: oil > 0",
+                         "      - text: Pour in a can of oil.\n        if: oil > 5")
+    with pytest.raises(SaveError) as err:
+        from_json(story, save)
+    assert "the story has changed since this save" in str(err.value)
+    assert "step 2: 'Pour in a can of oil.' is not available here (it needs oil > 5)" in str(err.value)
