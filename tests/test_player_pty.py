@@ -220,12 +220,19 @@ def test_the_journal_shows_the_documented_events_and_the_choices_made(term):
     assert "12 October 1901 \u2014 Pour in a can of oil." in t.text
 
 
-def test_help_lists_the_commands(term):
-    t = new_game(term)
+def test_help_lists_the_commands_and_a_transcript_keeps_the_session(term, tmp_path):
+    t = new_game(term, "--transcript", "session.txt")
     t.enter("help").wait("undo [n]")
     for usage in ("save [name]", "load [name]", "journal", "quit"):
         assert usage in t.text
     assert "flags" not in t.text
+    t.enter("1").wait("You climb the stair.")
+    t.enter("quit")
+    assert t.finish() == 0
+    text = (tmp_path / "session.txt").read_text()
+    assert "== Chapter 1: The Storm ==" in text and "> help\n" in text and "  undo [n]" in text
+    assert "> 1\n  \u2192 Trim the wick.\n\nYou climb the stair." in text
+    assert "\x1b" not in text and text.rstrip().endswith("--continue")
 
 
 def test_the_last_ending_shows_the_epilogue_and_the_endings_found(term):
@@ -396,6 +403,7 @@ def test_a_new_game_keeps_the_earlier_one(term):
 
 def test_debug_shows_flags_and_jumps_to_a_node(term):
     t = term("--debug", "--chapter", "storm", "--set", "oil=3").wait("Trim the wick.")
+    assert "storm:tower" in t.lines[-1]
     t.enter("flags").wait("asked_for_help")
     assert re.search(r"oil\s+3", t.text) and re.search(r"lamp_lit\s+true", t.text)
     t.enter("goto dawn").wait("Grey light.")

@@ -52,11 +52,13 @@ class Frontend:
     def width(self) -> int:
         return text_width(self.columns())
 
-    def show(self, render: Renderer) -> None:
-        self.page.append(render)
-        self.write(render(self.width()))
+    def show(self, render: Renderer, plain_render: Renderer | None = None) -> None:
+        """Show lines; `plain_render`, when given, is the plain-text form (line mode, transcripts)."""
+        shown = plain_render if (self.plain and plain_render) else render
+        self.page.append(shown)
+        self.write(shown(self.width()))
         if self.transcript:
-            self.transcript.lines(render(PLAIN_WIDTH))
+            self.transcript.lines((plain_render or render)(PLAIN_WIDTH))
 
     def new_page(self, clear: bool = False) -> None:
         """A new scene begins (and with clear=True, a new screen: a title or a chapter card)."""

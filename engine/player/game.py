@@ -207,9 +207,9 @@ class Game:
         story, states, debug = self.story, self.s.states, self.opts.debug
         state, scene = states[-1], self.s.scene()
         nodes = list(story.chapter(state.chapter).nodes) if debug else []
+        keys = f"{state.chapter}:{state.node}" if debug else "help \u00b7 undo \u00b7 save"
         return Ask("> ", complete=lambda t: completions(t, offered, debug=debug, nodes=nodes),
-                   toolbar=lambda cols: r.toolbar(story, state, scene, cols, "help \u00b7 undo \u00b7 save"),
-                   watch=self.watch)
+                   toolbar=lambda cols: r.toolbar(story, state, scene, cols, keys), watch=self.watch)
 
     def take(self, pick: Pick) -> None:
         self.fe.new_page()
@@ -251,17 +251,20 @@ class Game:
         if fresh_page or card:
             self.fe.new_page(clear=card)
         story, s = self.story, self.s
-        state, scene, plain = s.state, s.scene(), self.fe.plain
+        state, scene = s.state, s.scene()
         if card:
-            self.fe.show(lambda w: r.chapter_card(story, state, scene, w, plain))
+            self.fe.show(lambda w: r.chapter_card(story, state, scene, w),
+                         lambda w: r.chapter_card(story, state, scene, w, plain_mode=True))
         paragraphs = rt.node_text(story, state)
         self.fe.show(lambda w: r.prose(paragraphs, w))
         node = rt.node_of(story, state)
         if node.ending:
-            self.fe.show(lambda w: r.ending(story, node, w, new_ending, plain))
+            self.fe.show(lambda w: r.ending(story, node, w, new_ending),
+                         lambda w: r.ending(story, node, w, new_ending, plain_mode=True))
             if rt.is_final(story, state):
                 found, notes = s.endings_found()
-                self.fe.show(lambda w: r.epilogue(story, found, w, plain))
+                self.fe.show(lambda w: r.epilogue(story, found, w),
+                             lambda w: r.epilogue(story, found, w, plain_mode=True))
                 self.notes(notes)
                 self.say("The story is over. Type restart to play again, undo to go back, journal, or quit.", "dim")
             else:
