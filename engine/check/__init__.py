@@ -60,7 +60,7 @@ class Replayer:
         for f in self.story.flags:
             v = start_values[f.slot]
             if v != f.default:
-                parts.append(f"--set {f.name}={_show(v)}")
+                parts.append("--set " + _quote(f"{f.name}={_show(v)}"))
         parts.append(f"--replay {','.join(map(str, numbers))}" if numbers else '--replay ""')
         return " ".join(parts)
 
