@@ -322,7 +322,7 @@ from hypothesis import strategies as st  # noqa: E402
 STORY_FLAGS = {
     "s0": {"type": "bool", "default": False, "doc": "History broke"},
     "sn": {"type": "int", "default": 0, "min": 0, "max": 2, "doc": "A story-wide counter"},
-    "mood": {"type": "enum", "values": ["calm", "angry", "afraid"], "default": "calm", "doc": "The crowd's mood"},
+    "mood": {"type": "enum", "values": ["calm", "angry", "in a rage"], "default": "calm", "doc": "The crowd's mood"},
 }
 EVENT = {"id": "event", "date": "1900", "statement": "The event happens.",
          "source": {"paragraph": 1, "quote": "the event"}, "holds": "not s0"}
@@ -330,7 +330,7 @@ EVENT = {"id": "event", "date": "1900", "statement": "The event happens.",
 
 def guard_pool(nodes: list[str]) -> list[str]:
     pool = ["b0", "not b0", "b0 and i0 > 0", "i0 >= 1", "i0 < 2", "i0 == 0", "i0 + sn > 2", "s0", "not s0",
-            "sn >= 1", "b0 or sn == 2", 'mood == "angry"', 'mood != "calm" and not b0']
+            "sn >= 1", "b0 or sn == 2", 'mood == "angry"', 'mood != "calm" and not b0', 'mood == "in a rage"']
     for n in nodes:
         pool += [f'seen("{n}")', f'not seen("{n}")']
     return pool
@@ -338,7 +338,7 @@ def guard_pool(nodes: list[str]) -> list[str]:
 
 def effect_pool(nodes: list[str]) -> list[str]:
     pool = ["b0 = true", "b0 = not b0", "i0 += 1", "i0 -= 1", "i0 = 0", "i0 += i0", "s0 = true", "sn += 1",
-            "i0 = sn", "b0 = i0 > 1", 'mood = "angry"', 'mood = "calm"']
+            "i0 = sn", "b0 = i0 > 1", 'mood = "angry"', 'mood = "calm"', 'mood = "in a rage"']
     for n in nodes:
         pool.append(f'b0 = seen("{n}")')
     return pool

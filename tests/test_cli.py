@@ -183,3 +183,30 @@ def test_check_of_a_story_with_a_soft_lock_exits_1_with_a_replay(tmp_path):
     assert f"replay: chronicle play --story {root} --chapter one --replay 1" in out
     assert "error[canon-broken]" in out
     assert "check FAILED" in out
+
+
+def test_replay_of_a_later_chapter_sets_the_story_flags_it_needs_and_pastes_as_is(tmp_path):
+    """A finding in chapter two reached only from a non-default story state: --set, quoted for the shell."""
+    import shlex
+    mood = {"mood": {"type": "enum", "values": ["calm", "in a rage"], "default": "calm", "doc": "The crowd's mood"}}
+    end = {"text": "End.", "ending": {"kind": "canon", "title": "End"}}
+    root = write_story(tmp_path / "s", {
+        "one": chapter("one", {
+            "a": {"text": "A.", "choices": [{"text": "Keep calm.", "goto": "z", "canon": True},
+                                            {"text": "Rage.", "do": ['mood = "in a rage"'], "goto": "z"}]},
+            "z": end}),
+        "two": chapter("two", {
+            "b": {"text": "Scene two b.", "choices": [{"text": "Wait.", "goto": "c", "canon": True}]},
+            "c": {"text": "Scene two c.", "choices": [{"text": "Go.", "if": 'mood == "calm"', "goto": "z",
+                                                       "canon": True}]},
+            "z": end})}, flags=mood)
+    proc = run_cli("check", "--story", root, "--format", "json")
+    no_traceback(proc)
+    assert proc.returncode == 1
+    [d] = [d for d in json.loads(proc.stdout)["diagnostics"] if d["code"] == "soft-lock"]
+    assert "--set 'mood=in a rage'" in d["replay"]
+    replay = run_cli(*shlex.split(d["replay"])[1:])
+    no_traceback(replay)
+    assert replay.returncode == 0, replay.stderr
+    assert re.findall(r"^Scene two (\w+)\.$", replay.stdout, re.M)[-1] == "c"
+    assert "(No choice is available here" in replay.stdout
