@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: play test bench check clean
+.PHONY: play test bench check bless clean
 
 play: $(STAMP)
 	@$(BIN)/chronicle play
@@ -16,6 +16,10 @@ test: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/chronicle check
+
+bless: $(STAMP)
+	CHRONICLE_BLESS=1 $(BIN)/python -m pytest -q tests/test_transcripts.py
+	@git status --short tests/transcripts/
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
