@@ -7,10 +7,13 @@ and where each flag is read and written.
   * reading time: words / 230 words per minute;
   * shortest and longest path to an ending, in choices, over the explored states
     (real play: conditions and effects applied, from every state the chapter can
-    start in). Longest counts playthroughs that never repeat a state; when play
-    can loop (a cycle of states), `loops` is set and longest is the longest
-    playthrough that takes no loop. When exploration is incomplete, both are
-    measured on the graph of nodes instead (conditions ignored), and `basis` says so;
+    start in). Longest is the longest playthrough found that never repeats a
+    state: exact when no state can come round again, and then `loops` is false.
+    When play can return to a state it was in (a loop), `loops` is set: a
+    playthrough can then go on as long as the player likes, and longest is the
+    longest one that closes no loop (found by dropping the edges a depth-first
+    search sees close one). When exploration is incomplete, both are measured
+    on the graph of nodes instead (conditions ignored), and `basis` says so;
   * flags: where each is read (conditions, conditional text, effect values) and
     written (effects), by node id; story-wide flags a fact's `holds` reads are
     also read by "history".
@@ -101,11 +104,12 @@ def flag_uses(story: Story, ch: Chapter) -> list[FlagUse]:
 
 # ---- path lengths -------------------------------------------------------------------------
 
-def _lengths(n: int, succ, starts: list[int], is_end) -> tuple[int | None, int | None, bool]:
-    """(shortest, longest, loops) of paths from any start to an ending in a graph of n vertices.
+def _lengths(n: int, succ_start, succ, starts: list[int], is_end) -> tuple[int | None, int | None, bool]:
+    """(shortest, longest, loops) of paths from any start to an ending, in a graph of n
+    vertices given as CSR arrays (the successors of v are succ[succ_start[v]:succ_start[v + 1]]).
 
-    Longest ignores the back edges of a depth-first search (the edges that close a
-    loop), so it is the longest path that takes no loop."""
+    Longest leaves out the back edges of a depth-first search (the edges that close a
+    loop), so it is the longest path that closes no loop."""
     from collections import deque
     dist = [-1] * n
     q = deque()
@@ -119,50 +123,60 @@ def _lengths(n: int, succ, starts: list[int], is_end) -> tuple[int | None, int |
         if is_end(v):
             shortest = dist[v] if shortest is None else min(shortest, dist[v])
             continue
-        for w in succ(v):
+        for k in range(succ_start[v], succ_start[v + 1]):
+            w = succ[k]
             if dist[w] < 0:
                 dist[w] = dist[v] + 1
                 q.append(w)
-    # iterative DFS: post-order, and which edges are back edges
-    state = [0] * n  # 0 new, 1 on the stack, 2 done
-    order: list[int] = []
+    # Iterative depth-first search. When v finishes, its successors that are finished too
+    # are exactly those not on the stack: the edges to the others close a loop.
+    state = bytearray(n)  # 0 new, 1 on the stack, 2 finished
+    longest = [-1] * n  # choices from v to an ending, -1 when none is reached
     loops = False
-    kept: dict[int, list[int]] = {}
     for s in starts:
         if state[s]:
             continue
-        stack = [(s, iter(succ(s)))]
         state[s] = 1
-        kept[s] = []
+        stack = [[s, succ_start[s]]]
         while stack:
-            v, it = stack[-1]
-            for w in it:
-                if state[w] == 1:
-                    loops = True  # a back edge: it closes a loop; leave it out
-                    continue
-                kept[v].append(w)
+            top = stack[-1]
+            v, k = top
+            end = succ_start[v + 1] if not is_end(v) else k
+            pushed = False
+            while k < end:
+                w = succ[k]
+                k += 1
                 if state[w] == 0:
                     state[w] = 1
-                    kept[w] = []
-                    stack.append((w, iter(() if is_end(w) else succ(w))))
+                    top[1] = k
+                    stack.append([w, succ_start[w]])
+                    pushed = True
                     break
-            else:
-                stack.pop()
-                state[v] = 2
-                order.append(v)
-    longest_from: dict[int, int] = {}
-    for v in order:  # post-order: successors first
-        if is_end(v):
-            longest_from[v] = 0
-            continue
-        best = None
-        for w in kept.get(v, ()):
-            if w in longest_from:
-                best = longest_from[w] + 1 if best is None else max(best, longest_from[w] + 1)
-        if best is not None:
-            longest_from[v] = best
-    ls = [longest_from[s] for s in starts if s in longest_from]
+                if state[w] == 1:
+                    loops = True
+            if pushed:
+                continue
+            stack.pop()
+            state[v] = 2
+            if is_end(v):
+                longest[v] = 0
+                continue
+            best = -1
+            for j in range(succ_start[v], succ_start[v + 1]):
+                w = succ[j]
+                if state[w] == 2 and longest[w] >= 0 and longest[w] + 1 > best:
+                    best = longest[w] + 1
+            longest[v] = best
+    ls = [longest[s] for s in starts if longest[s] >= 0]
     return shortest, (max(ls) if ls else None), loops
+
+
+def _csr(adj: list[list[int]]) -> tuple[list[int], list[int]]:
+    start, flat = [0], []
+    for out in adj:
+        flat.extend(out)
+        start.append(len(flat))
+    return start, flat
 
 
 def chapter_stats(story: Story, ch: Chapter, exp=None) -> ChapterStats:
@@ -173,15 +187,14 @@ def chapter_stats(story: Story, ch: Chapter, exp=None) -> ChapterStats:
     if exp is not None and exp.complete:
         start_states = [s for s in range(len(exp.keys)) if exp.parent[s] < 0]
         ends = set(exp.ending_states)
-        succ_start, succ = exp.succ_start, exp.succ
-        shortest, longest, loops = _lengths(len(exp.keys), lambda v: succ[succ_start[v]:succ_start[v + 1]],
-                                            start_states, ends.__contains__)
+        shortest, longest, loops = _lengths(len(exp.keys), exp.succ_start, exp.succ, start_states, ends.__contains__)
         basis = "states"
     else:
         ids = list(ch.nodes)
         index = {n: i for i, n in enumerate(ids)}
         adj = [[index[c.target] for c in ch.nodes[n].choices] for n in ids]
-        shortest, longest, loops = _lengths(len(ids), adj.__getitem__, [index[ch.start]],
+        starts_, flat = _csr(adj)
+        shortest, longest, loops = _lengths(len(ids), starts_, flat, [index[ch.start]],
                                             lambda v: ch.nodes[ids[v]].is_ending)
         basis = "graph"
     return ChapterStats(ch.id, ch.title, len(ch.nodes), sum(len(n.choices) for n in ch.nodes.values()), endings,
@@ -227,8 +240,8 @@ def render_text(story: Story, stats: list[ChapterStats]) -> str:
     out.append("")
     out.append(f"endings c/p/d: canon/personal/divergent; reading at {WORDS_PER_MINUTE} words a minute; "
                "shortest/longest: choices from the chapter's start to an ending, over the explored states "
-               "(basis states) or the node graph (basis graph); +loops: play can also go round a loop, "
-               "which longest does not count")
+               "(basis states) or the node graph (basis graph); longest repeats no state; +loops: play can "
+               "also come back to a state it was in, and so go on as long as the player likes")
     for s in stats:
         out.append("")
         out.append(f"{s.id}: flags")
