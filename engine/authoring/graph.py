@@ -209,7 +209,8 @@ def render_mermaid(maps: list[ChapterMap], title: str | None = None) -> str:
     links = []
     for m in maps:
         sub = "ch_" + m.chapter.id.replace("-", "_")
-        if len(maps) > 1:
+        boxed = len(maps) > 1 or bool(m.findings)  # a lone chapter is boxed only to show its findings
+        if boxed:
             out.append(f"  subgraph {sub}[{_mm_label([chapter_title(m)])}]")
             out.append("    direction TB")
             ind = "    "
@@ -225,7 +226,7 @@ def render_mermaid(maps: list[ChapterMap], title: str | None = None) -> str:
                 classes[n.kind].append(mermaid_id(n.key))
             if n.findings:
                 classes["flagged"].append(mermaid_id(n.key))
-        if len(maps) > 1:
+        if boxed:
             out.append("  end")
         links += m.edges
     for e in links:
