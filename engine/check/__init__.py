@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..diagnostics import Diagnostic, Pos, error, warning
+from ..expr import names_in
 from ..model import Chapter, Story
 from .canon import check_canon
 from .dataflow import analyse, start_env
@@ -140,7 +141,7 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
     for ni, sid in sorted(ex.softlocks.items()):
         node = ch.nodes[g.ids[ni]]
         vals = ", ".join(f"{k}={_show(v)}" for k, v in ex.values_of(sid).items() if any(
-            k in (c.condition_src or "") for c in node.choices))
+            c.condition is not None and k in names_in(c.condition) for c in node.choices))
         out.append(error("soft-lock", f"in node '{node.id}' no choice is available" + (f" when {vals}" if vals else ""),
                          node.pos, "add a choice with no condition, or make the conditions cover every case",
                          replay=rp.command(ex, sid)))
