@@ -138,3 +138,19 @@ def test_the_tour_story_agrees_with_brute_force(tmp_path):
         assert {ex.graph.ids[ni] for ni in ex.first_at_node} == set(run.reached)
         for ni, sid in ex.first_at_node.items():
             assert len(ex.path(sid)[1]) == run.reached[ex.graph.ids[ni]]
+
+
+def test_soft_lock_message_names_only_the_flags_its_conditions_read(tmp_path):
+    """`arm` is set on the way but read by no condition (so the explorer forgets it); the message
+    must not claim a value for it just because its name is inside `armed`."""
+    from conftest import chapter
+    root = write_story(tmp_path / "s", {"one": chapter("one", {
+        "a": {"text": "A.", "choices": [{"text": "Arm.", "do": ["arm = true"], "goto": "b", "canon": True}]},
+        "b": {"text": "B.", "choices": [{"text": "On.", "if": "armed", "goto": "c", "canon": True}]},
+        "c": {"text": "C.", "ending": {"kind": "canon", "title": "C"}}},
+        flags={"arm": {"type": "bool", "default": False, "doc": "Armed by hand"},
+               "armed": {"type": "bool", "default": False, "doc": "Armed by the story"}})})
+    with no_cache():
+        report = check_story(load_story(root))
+    [d] = [d for d in report.diagnostics if d.code == "soft-lock"]
+    assert d.message == "in node 'b' no choice is available when armed=false"
