@@ -120,3 +120,10 @@ def test_one_chapter_and_a_bad_one():
     assert code == 0 and [c["id"] for c in json.loads(out)["chapters"]] == ["morning"]
     code, _, err = cli("stats", "nowhere", "--story", TOUR)
     assert code == 2 and "no chapter 'nowhere'" in err
+
+
+def test_an_incomplete_exploration_falls_back_on_the_graph():
+    code, out, _ = cli("stats", "--story", TOUR, "--format", "json", "--max-states", "5")
+    assert code == 0
+    assert [(c["basis"], c["shortest"], c["longest"]) for c in json.loads(out)["chapters"]] == [
+        ("graph", 2, 3), ("graph", 1, 1)]

@@ -114,3 +114,21 @@ def test_bad_targets_are_usage_errors():
     # a node id unique in the story may stand alone
     code, out, _ = cli("why", "harbour", "--story", TOUR)
     assert code == 0 and out.startswith("morning:harbour is reached")
+
+
+def test_an_incomplete_exploration_does_not_claim_too_much():
+    code, out, _ = cli("why", "morning:home", "--story", TOUR, "--max-states", "5")
+    assert code == 1
+    assert out.startswith("morning:home is not reached in the states explored (exploration stopped at its bound, "
+                          "so it may still be reached in play):")
+
+
+def test_nothing_leads_into_a_chapter_after_one_with_no_reachable_ending(tmp_path):
+    root = docs.materialise(docs.load_case("chapter-not-listed"), tmp_path / "story", fixed=True)
+    one = root / "chapters" / "one.yaml"
+    one.write_text(one.read_text(encoding="utf-8").replace("      - text: Sign.\n",
+                                                            "      - text: Sign.\n        if: treaty_torn\n"),
+                   encoding="utf-8")
+    code, out, _ = cli("why", "two:evening", "--story", root)
+    assert code == 1
+    assert "nothing leads into chapter 'two': play never reaches an ending of chapter 'one'" in out

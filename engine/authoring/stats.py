@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from .. import expr as ex
 from ..model import Chapter, Story
+from ..check.explore import DEFAULT_MAX_STATES
 from .reach import explore_story
 
 WORDS_PER_MINUTE = 230
@@ -201,13 +202,18 @@ def chapter_stats(story: Story, ch: Chapter, exp=None) -> ChapterStats:
                         chapter_words(ch), shortest, longest, loops, basis, flag_uses(story, ch))
 
 
-def story_stats(story: Story, chapter: str | None = None, *, explore: bool = True) -> list[ChapterStats]:
-    reach = explore_story(story, until=chapter) if explore else None
+def story_stats(story: Story, chapter: str | None = None, *, explore: bool = True,
+                max_states: int = DEFAULT_MAX_STATES) -> list[ChapterStats]:
+    reach = explore_story(story, until=chapter, max_states=max_states) if explore else None
     out = []
+    exact = True  # every chapter so far explored whole, so this one started from every state it can
     for ch in story.chapters:
+        exp = reach.exploration(ch.id) if reach else None
+        usable = exp is not None and exact and exp.complete
+        exact = usable
         if chapter is not None and ch.id != chapter:
             continue
-        out.append(chapter_stats(story, ch, reach.exploration(ch.id) if reach else None))
+        out.append(chapter_stats(story, ch, exp if usable else None))
     return out
 
 

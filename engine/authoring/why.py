@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .. import expr as ex
 from .. import runtime as rt
 from ..check import Replayer
-from ..check.explore import Exploration
+from ..check.explore import DEFAULT_MAX_STATES, Exploration
 from ..model import Chapter, Choice, Story
 from . import AuthoringError
 from .reach import explore_story
@@ -98,16 +98,16 @@ def _example(story: Story) -> str:
     return "chapter:node"
 
 
-def why(story: Story, target: str, story_arg: str | None = None) -> Answer:
+def why(story: Story, target: str, story_arg: str | None = None, max_states: int = DEFAULT_MAX_STATES) -> Answer:
     ch, nid, choice = parse_target(story, target)
     ans = Answer(f"{ch.id}:{nid}" + (f":{choice}" if choice else ""), ch.id, nid, choice, False)
-    reach = explore_story(story, until=ch.id)
+    reach = explore_story(story, until=ch.id, max_states=max_states)
     ans.complete = reach.complete
     exp = reach.exploration(ch.id)
     if exp is None:
         prev = story.chapters[[c.id for c in story.chapters].index(reach.cut_off) - 1]
-        ans.reasons.append(f"nothing leads into chapter '{ch.id}': chapter '{prev.id}' before it has no ending "
-                           "that play can reach (`chronicle check` says why)")
+        ans.reasons.append(f"nothing leads into chapter '{ch.id}': play never reaches an ending of chapter "
+                           f"'{prev.id}', so no chapter after it is played (`chronicle check` says why)")
         return ans
     ni = exp.graph.index[nid]
     sid = exp.first_at_node.get(ni) if choice is None else exp.offered.get((ni, choice - 1))
@@ -115,9 +115,6 @@ def why(story: Story, target: str, story_arg: str | None = None) -> Answer:
         _explain_reached(story, exp, sid, choice, ans, reach, story_arg)
     else:
         ans.reasons = _explain_blocked(story, exp, nid, choice, depth=0, visited=set())
-        if not exp.complete:
-            ans.reasons.append(f"(exploration of '{ch.id}' stopped at its bound after {len(exp.keys):,} states, so "
-                               "this is only what the explored states show)")
     return ans
 
 
@@ -369,7 +366,12 @@ def render_text(ans: Answer) -> str:
             out.append("  flags on arrival: " + _flags(ans.arrival))
         out.append(f"replay: {ans.replay}")
     else:
-        out.append(f"{what} is never " + ("offered" if ans.choice else "reached") + " in play:")
+        verb = "offered" if ans.choice else "reached"
+        if ans.complete:
+            out.append(f"{what} is never {verb} in play:")
+        else:
+            out.append(f"{what} is not {verb} in the states explored (exploration stopped at its bound, so it may "
+                       f"still be {verb} in play):")
         out += ["  " + r for r in ans.reasons]
     return "\n".join(out) + "\n"
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from ..authoring import AuthoringError
 from ..authoring.graph import build_maps, render_dot, render_markdown, render_mermaid, render_svg
+from ..check.explore import DEFAULT_MAX_STATES
+from .check import _positive
 from .common import add_story_arg, open_story
 
 
@@ -22,6 +24,8 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.add_argument("--text", action="store_true", help="put each choice's text on its edge too")
     p.add_argument("--no-check", action="store_true", help="do not run the checker (no problem markers; faster)")
+    p.add_argument("--max-states", type=_positive, default=DEFAULT_MAX_STATES, metavar="N",
+                   help=f"stop exploring after N states (default {DEFAULT_MAX_STATES:,}), as `check` does")
     p.set_defaults(func=run)
 
 
@@ -30,7 +34,7 @@ def run(args) -> int:
     diagnostics = []
     if not args.no_check:
         from ..check import check_story
-        diagnostics = check_story(story).diagnostics
+        diagnostics = check_story(story, max_states=args.max_states).diagnostics
     try:
         maps = build_maps(story, args.chapter, diagnostics, with_text=args.text)
         title = story.title if args.chapter is None else f"{story.title}: {story.chapter(args.chapter).title}"

@@ -5,6 +5,8 @@ import json
 import sys
 
 from ..authoring.stats import render_json, render_text, story_stats
+from ..check.explore import DEFAULT_MAX_STATES
+from .check import _positive
 from .common import add_story_arg, open_story, usage_error
 
 
@@ -17,6 +19,8 @@ def register(sub) -> None:
     add_story_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
     p.add_argument("--static", action="store_true", help="measure paths on the node graph, without exploring states")
+    p.add_argument("--max-states", type=_positive, default=DEFAULT_MAX_STATES, metavar="N",
+                   help=f"stop exploring after N states (default {DEFAULT_MAX_STATES:,}), as `check` does")
     p.set_defaults(func=run)
 
 
@@ -24,7 +28,7 @@ def run(args) -> int:
     story = open_story(args)
     if args.chapter and not story.has_chapter(args.chapter):
         usage_error(f"there is no chapter '{args.chapter}' (chapters: {', '.join(c.id for c in story.chapters)})")
-    stats = story_stats(story, args.chapter, explore=not args.static)
+    stats = story_stats(story, args.chapter, explore=not args.static, max_states=args.max_states)
     if args.format == "json":
         print(json.dumps(render_json(story, stats), indent=2))
     else:

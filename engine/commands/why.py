@@ -6,6 +6,8 @@ import sys
 
 from ..authoring import AuthoringError
 from ..authoring.why import render_text, why
+from ..check.explore import DEFAULT_MAX_STATES
+from .check import _positive
 from .common import add_story_arg, open_story
 
 
@@ -18,13 +20,15 @@ def register(sub) -> None:
     p.add_argument("target", metavar="CHAPTER:NODE[:CHOICE]", help="for example storm:lamp or storm:lamp:2")
     add_story_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.add_argument("--max-states", type=_positive, default=DEFAULT_MAX_STATES, metavar="N",
+                   help=f"stop exploring after N states (default {DEFAULT_MAX_STATES:,}), as `check` does")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     story = open_story(args)
     try:
-        ans = why(story, args.target, story_arg=str(args.story) if args.story else None)
+        ans = why(story, args.target, story_arg=str(args.story) if args.story else None, max_states=args.max_states)
     except AuthoringError as exc:
         print(f"chronicle why: {exc.message}", file=sys.stderr)
         return exc.exit_code
