@@ -590,6 +590,10 @@ class _Builder:
         mark = e.problem_mark or e.context_mark
         pos = self._pos(mark) if mark is not None else Pos(self.file)
         problem = e.problem or "the YAML cannot be parsed"
+        if "maximum nesting depth" in problem:
+            # newer libyaml stops runaway nesting itself, before our own depth limit sees it
+            return error("yaml-depth", f"the document is nested more than {MAX_DEPTH} levels deep", pos,
+                         "flatten the structure; stories never need this depth")
         if "cannot start any token" in problem and mark is not None:
             # libyaml does not say which character; name it.
             ch = _char_at(text, mark.line, mark.column)
