@@ -1,4 +1,5 @@
-"""Generated documentation: AUTHORING.md's catalogue of diagnostic codes.
+"""Generated documentation: AUTHORING.md's catalogue of diagnostic codes, and the
+output its walkthrough shows.
 
     python -m engine.docs            rewrite the generated part of AUTHORING.md
     python -m engine.docs --check    exit 1 if AUTHORING.md is out of date
@@ -8,7 +9,8 @@ fixtures under tests/fixtures/codes/ give each a minimal failing story and,
 where there is one, its fix. Both go into the document, with what `chronicle
 check` really says about the example, so the guide cannot drift from the
 engine: tests/test_codes.py checks every fixture and that the document is
-up to date.
+up to date. The walkthrough's output blocks are refreshed the same way, by
+replaying it (see WALKTHROUGH below).
 
 A fixture is a folder tests/fixtures/codes/<code>/ holding only the files that
 differ from the example story in tests/fixtures/codes/_base/ (an overlay), plus
@@ -267,14 +269,107 @@ def _render_case(code: str, c) -> list[str]:
     return out
 
 
+# ---- the walkthrough ---------------------------------------------------------------------------
+#
+# The guide's walkthrough shows real output. Each block it shows is marked
+#     <!-- output: NAME -->            the block's first line is `$ chronicle ...`
+#     <!-- output: NAME | COMMAND -->  the block holds only the output (e.g. a Mermaid map)
+#     <!-- example: NAME -->           a file the walkthrough writes
+# and the steps below replay the walkthrough on a copy of the tour story, in order,
+# refreshing every output block.
+
+TOUR = REPO / "tests" / "stories" / "tour"
+MARKED = re.compile(r"<!-- (output|example): ([a-z0-9-]+)(?: \| (.+?))? -->\n(```[a-z]*\n)(.*?)```", re.S)
+WALKTHROUGH = [  # (what, name or (old, new)): run an output block, write an example, or edit the chapter
+    ("run", "new-chapter"), ("run", "check-new"), ("write", "night-v1"), ("run", "check-v1"),
+    ("run", "why-blocked"), ("edit", ("if: courage >= 4", "if: courage >= 3")), ("run", "why-reached"),
+    ("run", "graph-night"), ("run", "stats-night"),
+]
+WALK_CHAPTER = "lighthouse/chapters/night.yaml"
+
+
+def marked_blocks(document: str) -> dict:
+    """name -> (kind, command or None, body) of the marked blocks."""
+    return {m.group(2): (m.group(1), m.group(3), m.group(5)) for m in MARKED.finditer(document)}
+
+
+def _command_of(name: str, command: str | None, body: str) -> tuple[str, bool]:
+    if command:
+        return command, False
+    first = body.split("\n", 1)[0]
+    if not first.startswith("$ chronicle "):
+        raise ValueError(f"the guide's block '{name}' must start with `$ chronicle ...` or name its command")
+    return first[2:], True
+
+
+def cli_output(argv: list[str]) -> tuple[int, str]:
+    """Run the chronicle command in this process; (exit code, stdout then stderr)."""
+    import io
+    from .cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    return code, out.getvalue() + err.getvalue()
+
+
+def _steady(text: str) -> str:
+    """Output as the guide shows it: the check's timing fixed, Mermaid comments left out."""
+    text = re.sub(r" in \d+\.\d+ s$", " in 0.01 s", text, flags=re.M)
+    return "".join(line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("%%"))
+
+
+def run_walkthrough(document: str, workdir: Path) -> dict[str, str]:
+    """Replay the walkthrough in workdir; name -> the block's new body."""
+    import shlex
+    blocks = marked_blocks(document)
+    shutil.copytree(TOUR, workdir / "lighthouse")
+    bodies = {}
+    with _cwd(workdir):
+        for what, arg in WALKTHROUGH:
+            if what == "write":
+                Path(WALK_CHAPTER).write_text(blocks[arg][2], encoding="utf-8")
+            elif what == "edit":
+                path = Path(WALK_CHAPTER)
+                text = path.read_text(encoding="utf-8")
+                if arg[0] not in text:
+                    raise ValueError(f"the walkthrough's edit finds no `{arg[0]}` in the chapter")
+                path.write_text(text.replace(arg[0], arg[1]), encoding="utf-8")
+            else:
+                _kind, command, body = blocks[arg]
+                command, shown = _command_of(arg, command, body)
+                _code, out = cli_output(shlex.split(command)[1:])
+                bodies[arg] = (f"$ {command}\n" if shown else "") + _steady(out)
+    return bodies
+
+
+def refresh_walkthrough(document: str) -> str:
+    if not marked_blocks(document):
+        return document
+    with tempfile.TemporaryDirectory(prefix="chronicle-walkthrough-") as tmp:
+        bodies = run_walkthrough(document, Path(tmp))
+
+    def put(m):
+        name = m.group(2)
+        if m.group(1) != "output" or name not in bodies:
+            return m.group(0)
+        return m.group(0)[:m.start(5) - m.start(0)] + bodies[name] + "```"
+    return MARKED.sub(put, document)
+
+
 def updated(document: str) -> str:
-    """The document with its generated part replaced (appended under a heading when missing)."""
+    """The document with its generated parts replaced: the codes (appended under a heading
+    when missing), and the walkthrough's output blocks."""
     body = f"{BEGIN}\n\n{render_codes()}\n{END}"
     if BEGIN in document and END in document:
         head, rest = document.split(BEGIN, 1)
         _, tail = rest.split(END, 1)
-        return head + body + tail
-    return document.rstrip() + "\n\n## Diagnostic codes\n\n" + body + "\n"
+        document = head + body + tail
+    else:
+        document = document.rstrip() + "\n\n## Diagnostic codes\n\n" + body + "\n"
+    return refresh_walkthrough(document)
 
 
 def main(argv: list[str] | None = None) -> int:

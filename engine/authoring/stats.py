@@ -21,6 +21,7 @@ and where each flag is read and written.
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 from .. import expr as ex
@@ -244,10 +245,11 @@ def render_text(story: Story, stats: list[ChapterStats]) -> str:
     out = [f"{story.title}: {len(stats)} chapter{'s' if len(stats) != 1 else ''}", ""]
     out += _table(head, rows, right={1, 2, 4, 5, 6, 7})
     out.append("")
-    out.append(f"endings c/p/d: canon/personal/divergent; reading at {WORDS_PER_MINUTE} words a minute; "
-               "shortest/longest: choices from the chapter's start to an ending, over the explored states "
-               "(basis states) or the node graph (basis graph); longest repeats no state; +loops: play can "
-               "also come back to a state it was in, and so go on as long as the player likes")
+    out += textwrap.wrap(
+        f"endings c/p/d: canon/personal/divergent. reading: at {WORDS_PER_MINUTE} words a minute. "
+        "shortest/longest: choices from the chapter's start to an ending, over the explored states (basis "
+        "states) or the node graph (basis graph); longest repeats no state. +loops: play can also come back "
+        "to a state it was in, and so go on as long as the player likes.", 88)
     for s in stats:
         out.append("")
         out.append(f"{s.id}: flags")
