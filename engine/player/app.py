@@ -25,6 +25,7 @@ from prompt_toolkit.application import get_app
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.styles import Style
 
 from .. import runtime as rt
@@ -40,6 +41,9 @@ from .session import Session
 from .watch import Watcher, recompile
 
 POLL = 0.1  # seconds between checks for a resize (and, every third time, for --watch)
+# Lines kept free below a screenful of text before pausing for "more": the more line itself,
+# and at the next prompt the prompt line, the room kept for the completion menu and the status line.
+PAGE_MARGIN = 7
 
 
 class _Resized:
@@ -66,6 +70,8 @@ class TerminalFrontend(Frontend):
                                     reserve_space_for_menu=4)
         self.output = self.prompt.output
         self._quiet: PromptSession | None = None  # for yes/no questions, kept out of the history
+        self._more: PromptSession | None = None  # the "more" pause when a page is taller than the screen
+        self.printed = 0  # lines printed since the player last typed (or the screen was cleared)
 
     def columns(self) -> int:
         try:
@@ -74,11 +80,53 @@ class TerminalFrontend(Frontend):
             return 80
 
     def write(self, lines) -> None:
+        """Print lines; when more than a screenful has come since the player last typed,
+        pause with "more" so nothing scrolls away unread."""
+        try:
+            rows = self.output.get_size().rows
+        except Exception:
+            rows = 24
+        limit = max(rows - PAGE_MARGIN, 5)
+        chunk: list = []
+        for line in lines:
+            if self.printed >= limit:
+                self._print(chunk)
+                chunk = []
+                self.more()
+                self.printed = 0
+            chunk.append(line)
+            self.printed += 1
+        self._print(chunk)
+
+    def _print(self, lines) -> None:
+        if not lines:
+            return
         ft: list = []
         for line in lines:
             ft.extend((style, clean(text)) for style, text in line)
             ft.append(("", "\n"))
         print_formatted_text(FormattedText(ft), style=self.style, output=self.output, end="")
+
+    def more(self) -> None:
+        """Wait for any key (the line disappears once pressed)."""
+        if self._more is None:
+            kb = KeyBindings()
+
+            @kb.add("c-c")
+            def _interrupt(event):
+                event.app.exit(exception=KeyboardInterrupt)
+
+            @kb.add("c-d")
+            def _eof(event):
+                event.app.exit(exception=EOFError)
+
+            @kb.add("<any>")
+            def _any(event):
+                event.app.exit(result="")
+
+            self._more = PromptSession(style=self.style, key_bindings=kb, erase_when_done=True,
+                                       reserve_space_for_menu=0)
+        self._more.prompt([("class:dim", "  \u2014 more (press a key) \u2014")])
 
     def new_page(self, clear: bool = False) -> None:
         super().new_page(clear)
@@ -86,6 +134,7 @@ class TerminalFrontend(Frontend):
             self.clear()
 
     def clear(self) -> None:
+        self.printed = 0
         self.output.erase_screen()
         self.output.cursor_goto(0, 0)
         self.output.flush()
@@ -104,6 +153,7 @@ class TerminalFrontend(Frontend):
         session.bottom_toolbar = (lambda: FormattedText(toolbar(self.columns()))) if toolbar else None
         default = q.default
         while True:
+            self.printed = 0
             result = session.prompt([("class:prompt", q.message)], default=default,
                                     pre_run=lambda: self._start_polling(q))
             if isinstance(result, _Resized):

@@ -306,13 +306,34 @@ def diagnostics(rendered: list[str], width: int) -> list[Line]:
 
 def toolbar(story: Story, state: State, scene: tuple[str | None, str | None], columns: int,
             keys: str = "help") -> list[tuple[str, str]]:
-    """The status line: chapter, place, in-world date; a reminder of `help` on the right."""
+    """The status line: chapter, place, in-world date, and a reminder of keys on the right.
+
+    When it does not fit, it gives way in this order: the chapter's title (the number
+    stays), the reminder (down to its first word), then the end of the place name."""
     date, place = scene
-    parts = [chapter_label(story, state.chapter)] + [x for x in (place, date) if x]
-    left = " " + "  \u2502  ".join(clean(p) for p in parts) + " "
-    right = f" {keys} "
-    room = columns - len(right)
-    if len(left) > room:
-        left = left[:max(0, room - 2)] + "\u2026 "
-    pad = max(0, columns - len(left) - len(right))
-    return [("class:bottom-toolbar", left + " " * pad), ("class:bottom-toolbar.key", right)]
+    number = f"Chapter {[c.id for c in story.chapters].index(state.chapter) + 1}"
+    title = clean(story.chapter(state.chapter).title)
+    place = clean(place) if place else None
+    date = clean(date) if date else None
+    sep = "  \u2502  "
+
+    def left(head: str, where: str | None) -> str:
+        return " " + sep.join(x for x in (head, where, date) if x) + " "
+
+    tries = [(f"{number}: {title}", place, keys), (number, place, keys),
+             (number, place, keys.split()[0] if keys else keys)]
+    for head, where, k in tries:
+        text, right = left(head, where), f" {k} " if k else ""
+        if len(text) + len(right) <= columns:
+            break
+    else:
+        head, right = number, ""
+        room = columns - len(left(head, "")) - len(sep)
+        if place and room >= 4:
+            text = left(head, place[:room - 1] + "\u2026") if len(place) > room else left(head, place)
+        else:
+            text = left(head, None)
+        if len(text) > columns:
+            text = text[:max(columns - 1, 0)] + "\u2026"
+    pad = max(0, columns - len(text) - len(right))
+    return [("class:bottom-toolbar", text + " " * pad), ("class:bottom-toolbar.key", right)]
