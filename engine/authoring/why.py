@@ -358,12 +358,12 @@ def render_text(ans: Answer) -> str:
                 extra.append("do " + "; ".join(s.effects))
             tail = f"  [{'; '.join(extra)}]" if extra else ""
             if last:
-                out.append(f"  flags at '{ans.node}': " + _flags(ans.arrival))
+                out += _wrapped(f"  flags at '{ans.node}': ", _flags(ans.arrival))
             out.append(f"  at {s.node:<{width}}  {s.number}. {s.text}{tail}")
         if ans.choice:
-            out.append("  flags after it: " + _flags(ans.after or {}))
+            out += _wrapped("  flags after it: ", _flags(ans.after or {}))
         else:
-            out.append("  flags on arrival: " + _flags(ans.arrival))
+            out += _wrapped("  flags on arrival: ", _flags(ans.arrival))
         out.append(f"replay: {ans.replay}")
     else:
         verb = "offered" if ans.choice else "reached"
@@ -374,6 +374,12 @@ def render_text(ans: Answer) -> str:
                        f"still be {verb} in play):")
         out += ["  " + r for r in ans.reasons]
     return "\n".join(out) + "\n"
+
+
+def _wrapped(head: str, text: str, width: int = 100) -> list[str]:
+    import textwrap
+    return textwrap.wrap(text, width, initial_indent=head, subsequent_indent="    ", break_on_hyphens=False,
+                         break_long_words=False)
 
 
 def _flags(values: dict) -> str:
