@@ -28,7 +28,7 @@ from __future__ import annotations
 import gc
 import random
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,7 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
     import operator
     out = []
     gid = 0
+    getters: dict = {}  # one itemgetter per set of slots, shared by the nodes that read them
     for ch in story.chapters:
         ids = list(ch.nodes)
         index = {n: i for i, n in enumerate(ids)}
@@ -112,7 +113,11 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
                 if not read or any(seen_in(c) for c in conds):
                     nodes.append((ts, False, None))
                 else:
-                    nodes.append((ts, operator.itemgetter(*read), {}))
+                    key = tuple(read)
+                    getter = getters.get(key)
+                    if getter is None:
+                        getter = getters[key] = operator.itemgetter(*read)
+                    nodes.append((ts, getter, {}))
         out.append(_Flat(ch, ids, trans, nodes, [ch.seen_bits.get(n, 0) for n in ids], index[ch.start],
                          tuple(f.default for f in ch.flags), gid, choices,
                          max_steps if max_steps is not None else default_max_steps(ch)))
@@ -141,7 +146,7 @@ class Finding:
     chapter: int  # index into story.chapters
     node: int  # node index in the chapter
     start_values: tuple  # the chapter's starting flag values in that playthrough
-    path: list  # choice numbers (1-based, among those offered) from the chapter's start
+    path: list  # global choice numbers taken from the chapter's start (see _walk)
     playthrough: int  # 1-based
     count: int = 1
     effect: Any = None  # model.Effect, for int-bounds
@@ -222,7 +227,8 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
     n_story = len(story.flags)
     story_defaults = story.story_defaults
     total_choices = flats[-1].first_choice + len(flats[-1].choices)
-    hits = [0] * total_choices
+    counted: Counter = Counter()  # global choice number -> times taken
+    count = counted.update
     starts = [0] * len(flats)
     findings: dict[tuple, Finding] = {}
     rnd = random.Random(seed).random
@@ -265,8 +271,7 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
                     n = len(ts)
                 k = int(rnd() * n)
                 t = ts[k]
-                append(k)
-                hits[t[3]] += 1
+                append(t[3])  # the choice's global number: counted per chapter, and replayable
                 effs = t[1]
                 if effs is not None:
                     for slot, fn, const, lo, hi, eff in effs:
@@ -275,7 +280,7 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
                             key = ("int-bounds", id(eff))
                             f = findings.get(key)
                             if f is None:
-                                findings[key] = Finding("int-bounds", ci, ni, start_values, [p + 1 for p in path], run,
+                                findings[key] = Finding("int-bounds", ci, ni, start_values, path[:], run,
                                                         effect=eff, value=x)
                             else:
                                 f.count += 1
@@ -287,11 +292,12 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
                     stop = "step-bound"
                     break
             taken += len(path)
+            count(path)
             if stop is not None:
                 key = (stop, ci) if stop == "step-bound" else (stop, ci, ni)
                 f = findings.get(key)
                 if f is None:
-                    findings[key] = Finding(stop, ci, ni, start_values, [p + 1 for p in path], run)
+                    findings[key] = Finding(stop, ci, ni, start_values, path[:], run)
                 else:
                     f.count += 1
                 if stop == "soft-lock":
@@ -305,6 +311,9 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
                 carried = tuple(vals[:n_story])
     report.seconds = time.perf_counter() - t0
     report.choices = taken
+    hits = [0] * total_choices
+    for g, h in counted.items():
+        hits[g] = h
     report.coverage = _coverage(flats, hits, starts)
     report.findings = sorted(findings.values(), key=lambda f: (f.chapter, f.node, f.code))
     from . import Replayer
@@ -333,39 +342,43 @@ def _coverage(flats: list[_Flat], hits: list[int], starts: list[int]) -> list[Ch
 
 # ---- findings ------------------------------------------------------------------------
 
-def _states_along(fl: _Flat, start_values: tuple, path: list[int]) -> list[tuple]:
-    """(node, values, seen) after each step of a path of choice numbers."""
+def _walk(fl: _Flat, start_values: tuple, path: list[int]) -> tuple[list[tuple], list[int]]:
+    """Replay a path of global choice numbers: the (node, values, seen) after each step, and the
+    choice numbers a player sees (1 = the first offered) that take it."""
     vals = list(start_values)
     ni = fl.start
     seen = fl.seen_bit[ni]
-    out = [(ni, tuple(vals), seen)]
-    for number in path:
-        t = _offered(fl.trans[ni], vals, seen)[number - 1]
+    states = [(ni, tuple(vals), seen)]
+    numbers = []
+    for g in path:
+        offered = _offered(fl.trans[ni], vals, seen)
+        k = next(i for i, t in enumerate(offered) if t[3] == g)
+        numbers.append(k + 1)
+        t = offered[k]
         _apply(t[1] or (), vals, seen)
         ni = t[2]
         seen |= fl.seen_bit[ni]
-        out.append((ni, tuple(vals), seen))
-    return out
+        states.append((ni, tuple(vals), seen))
+    return states, numbers
 
 
-def _without_cycles(fl: _Flat, start_values: tuple, path: list[int]) -> tuple[list[int], tuple]:
-    """The path with every return to an earlier state cut out, and the state it ends in."""
-    states = _states_along(fl, start_values, path)
+def _without_cycles(states: list[tuple], numbers: list[int]) -> tuple[list[int], tuple]:
+    """The choice numbers with every return to an earlier state cut out, and the state they end in."""
     kept_states: list[tuple] = [states[0]]
-    kept_path: list[int] = []
+    kept: list[int] = []
     where = {states[0]: 0}
-    for number, s in zip(path, states[1:]):
+    for number, s in zip(numbers, states[1:]):
         i = where.get(s)
         if i is not None:
             for dropped in kept_states[i + 1:]:
                 del where[dropped]
             del kept_states[i + 1:]
-            del kept_path[i:]
+            del kept[i:]
             continue
-        kept_path.append(number)
+        kept.append(number)
         kept_states.append(s)
         where[s] = len(kept_states) - 1
-    return kept_path, kept_states[-1]
+    return kept, kept_states[-1]
 
 
 def _ending_reachable(fl: _Flat, state: tuple) -> bool | None:
@@ -395,27 +408,27 @@ def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> "Diagnost
     ch = fl.chapter
     node = ch.nodes[fl.ids[f.node]]
     times = f"in {f.count:,} of {runs:,} playthroughs" if f.count > 1 else f"in playthrough {f.playthrough}"
+    states, numbers = _walk(fl, f.start_values, f.path)
     if f.code == "soft-lock":
-        short, _ = _without_cycles(fl, f.start_values, f.path)
+        short, _ = _without_cycles(states, numbers)
         return error("soft-lock", f"in node '{node.id}' no choice is available ({times})", node.pos,
                      "add a choice with no condition, or make the conditions cover every case",
                      replay=rp.command_for(ch, f.start_values, short))
     if f.code == "int-bounds":
         eff = f.effect
         flag = ch.layout[eff.slot]
-        bound = f"min {flag.min}" if (flag.min is not None and f.value < flag.min) else f"max {flag.max}"
-        short, _ = _without_cycles(fl, f.start_values, f.path[:-1])
+        bound = f"min {eff.min}" if f.value < eff.min else f"max {eff.max}"  # an unbounded int's are implicit
+        short, _ = _without_cycles(states[:-1], numbers[:-1])
         return error("int-bounds", f"`{eff.src}` takes {flag.name} to {f.value}, past its {bound} ({times})",
                      eff.pos, "guard the choice with a condition, or widen the flag's bounds",
-                     replay=rp.command_for(ch, f.start_values, short + f.path[-1:]))
+                     replay=rp.command_for(ch, f.start_values, short + numbers[-1:]))
     # the step bound: show the loop, and cut every detour out of the replay
     counts: dict[int, int] = {}
-    states = _states_along(fl, f.start_values, f.path)
     for s in states[len(states) // 2:]:
         counts[s[0]] = counts.get(s[0], 0) + 1
     busiest = max(counts, key=lambda k: (counts[k], -k))
     looping = ch.nodes[fl.ids[busiest]]
-    short, state = _without_cycles(fl, f.start_values, f.path)
+    short, state = _without_cycles(states, numbers)
     reach = _ending_reachable(fl, state)
     f.trapped = None if reach is None else not reach
     f.visits = counts[busiest]
