@@ -71,6 +71,7 @@ COMPILE = _section(
     ("unreachable-node", "no choice leads to a node", "add a choice that goes there, or delete it"),
     ("no-ending", "a chapter has no ending at all", "make some node an ending"),
     ("no-way-on", "no path leads from a node to any ending", "give the loop a way out"),
+    ("flag-unread", "a flag that nothing ever reads, so setting it changes nothing a player can notice", "read it in a condition or text, or remove it"),
 )
 
 # ---- explore / canon: what `chronicle check` proves (engine/check/) ------------

@@ -31,6 +31,7 @@ from .source import Document, load_file
 STORY_FILE = Path("story") / "story.yaml"
 HISTORY_FILE = Path("story") / "history.yaml"
 CHAPTER_DIR = Path("chapters")
+INT_LIMIT = 2**31 - 1  # the largest value an int flag can hold when it declares no `max` (and -INT_LIMIT-1 for `min`)
 
 
 def display_path(path: Path) -> str:
@@ -152,6 +153,7 @@ class _Compiler:
 
         if has_errors(self.diags) or facts is None:
             return None, self.diags
+        self.check_flag_use(story_flags, chapters, facts)
         data = manifest.data
         story = Story(title=data["title"], root=str(self.root), chapters=tuple(chapters), flags=tuple(story_flags),
                       facts=frozen_map(facts), content_hash=self.hasher.hexdigest()[:16],
@@ -369,9 +371,13 @@ class _Compiler:
                 if tree is None:
                     continue
                 flag = flags[tree.target]
+                lo, hi = flag.min, flag.max
+                if flag.type == "int":  # without bounds, still a 32-bit whole number: `x = x * x` cannot run away
+                    lo = -INT_LIMIT - 1 if lo is None else lo
+                    hi = INT_LIMIT if hi is None else hi
                 effects.append(Effect(expr=tree, src=src, slot=flag.slot,
                                       fn=ex.compile_effect_value(tree, slots, seen_bits),
-                                      min=flag.min, max=flag.max, pos=doc.pos(epath)))
+                                      min=lo, max=hi, pos=doc.pos(epath)))
             if c.get("canon"):
                 if canon_seen is not None:
                     self.err("canon-ambiguous", f"node '{nid}' marks both choice {canon_seen + 1} and choice {k + 1} as canon",
@@ -419,6 +425,36 @@ class _Compiler:
             fact_ref(fid, base + ("refs", i), f"node '{nid}' refers to")
         return Node(id=nid, chapter=cid, text=tuple(parts), choices=tuple(choices), ending=ending, date=date,
                     place=n.get("place"), records=records, refs=refs, pos=pos)
+
+    def check_flag_use(self, story_flags: list[Flag], chapters: list[Chapter], facts: dict) -> None:
+        """A flag nothing reads changes nothing a player can notice: say so."""
+        read: set[tuple[str | None, str]] = set()  # (chapter id or None for story-wide, flag name)
+        local_names = {ch.id: {f.name for f in ch.flags} for ch in chapters}
+
+        def note(ch_id, exprs):
+            for e in exprs:
+                for name in ex.names_in(e):
+                    read.add((ch_id if ch_id and name in local_names[ch_id] else None, name))
+
+        for fact in facts.values():
+            if fact.holds is not None:
+                note(None, [fact.holds])
+        for ch in chapters:
+            for node in ch.nodes.values():
+                note(ch.id, [p.condition for p in node.text if p.condition is not None])
+                for c in node.choices:
+                    note(ch.id, ([c.condition] if c.condition is not None else []) + [e.expr for e in c.effects])
+        for f in story_flags:
+            if (None, f.name) not in read:
+                self.warn("flag-unread", f"story-wide flag '{f.name}' is never read: no condition, text or `holds` "
+                          "looks at it, so setting it changes nothing a player can notice", f.pos,
+                          "read it in a later chapter (a condition or conditional text), or remove it")
+        for ch in chapters:
+            for f in ch.flags:
+                if (ch.id, f.name) not in read:
+                    self.warn("flag-unread", f"flag '{f.name}' of chapter '{ch.id}' is never read, so setting it "
+                              "changes nothing a player can notice", f.pos,
+                              "read it in a condition or conditional text, or remove it")
 
     def check_graph(self, ch: Chapter) -> None:
         """Static graph checks: nodes no path reaches, and nodes no ending can be reached from."""
