@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TOUR = ROOT / "tests" / "stories" / "tour"
+TOUR = ROOT / "tests" / "fixtures" / "lighthouse"  # a frozen copy of tests/stories/tour (see its README)
 FIXTURES = ROOT / "tests" / "fixtures" / "codes"
 
 

@@ -16,7 +16,8 @@ and where each flag is read and written.
     on the graph of nodes instead (conditions ignored), and `basis` says so;
   * flags: where each is read (conditions, conditional text, effect values) and
     written (effects), by node id; story-wide flags a fact's `holds` reads are
-    also read by "history".
+    also read by "history", and `read_later` names the later chapters that read
+    a story-wide flag (a flag written and read nowhere after is noted "never read").
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ class FlagUse:
     type: str  # as declared, e.g. "int 0..3"
     read: list = field(default_factory=list)  # node ids (and "history")
     written: list = field(default_factory=list)  # node ids
+    read_later: list = field(default_factory=list)  # story-wide flags: the later chapters that read it
 
 
 @dataclass
@@ -69,6 +71,7 @@ class ChapterStats:
                 "endings": self.endings, "words": self.words, "reading_minutes": round(self.reading_minutes, 2),
                 "shortest": self.shortest, "longest": self.longest, "loops": self.loops, "basis": self.basis,
                 "flags": {f.name: {"scope": f.scope, "type": f.type, "read": f.read, "written": f.written}
+                          | ({"read_later": f.read_later} if f.scope == "story" else {})
                           for f in self.flags}}
 
 
@@ -215,6 +218,17 @@ def story_stats(story: Story, chapter: str | None = None, *, explore: bool = Tru
         if chapter is not None and ch.id != chapter:
             continue
         out.append(chapter_stats(story, ch, exp if usable else None))
+    story_names = {f.name for f in story.flags}
+    readers: dict[str, list[str]] = {n: [] for n in story_names}
+    for ch in story.chapters:
+        for u in flag_uses(story, ch):
+            if u.scope == "story" and set(u.read) - {"history"}:
+                readers[u.name].append(ch.id)
+    order = [c.id for c in story.chapters]
+    for st in out:
+        for u in st.flags:
+            if u.scope == "story":
+                u.read_later = [c for c in readers[u.name] if order.index(c) > order.index(st.id)]
     return out
 
 
@@ -259,22 +273,34 @@ def render_text(story: Story, stats: list[ChapterStats]) -> str:
         frows = []
         for f in s.flags:
             note = ""
-            if not f.read:
+            if f.read_later:
+                note = "read later in " + ", ".join(f.read_later)
+            elif not f.read:
                 note = "never read"
             elif not f.written and f.scope == "chapter":
                 note = "never written"
             frows.append([f.name, f.scope, f.type, ", ".join(f.read) or "-", ", ".join(f.written) or "-", note])
-        out += ["  " + line for line in _table(["flag", "scope", "type", "read at", "written at", ""], frows)]
+        out += ["  " + line for line in _table(["flag", "scope", "type", "read at", "written at", ""], frows,
+                                               wrap={3: 34, 4: 34, 5: 30})]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _table(head: list[str], rows: list[list[str]], right: set = frozenset()) -> list[str]:
-    widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+def _table(head: list[str], rows: list[list[str]], right: set = frozenset(), wrap: dict | None = None) -> list[str]:
+    """Columns padded to their widest cell; a column in `wrap` (index -> width) is wrapped
+    at that width, so a row may take several lines."""
+    wrap = wrap or {}
+    split = [[textwrap.wrap(c, wrap[i], break_long_words=False, break_on_hyphens=False) or [""] if i in wrap
+              else [c] for i, c in enumerate(r)] for r in rows]
+    widths = [max([len(head[i])] + [len(x) for cells in split for x in cells[i]]) for i in range(len(head))]
 
     def fmt(r):
         cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
         return "  ".join(cells).rstrip()
-    return [fmt(head)] + [fmt(r) for r in rows]
+    lines = [fmt(head)]
+    for cells in split:
+        for k in range(max(len(c) for c in cells)):
+            lines.append(fmt([c[k] if k < len(c) else "" for c in cells]))
+    return lines
 
 
 def render_json(story: Story, stats: list[ChapterStats]) -> dict:
