@@ -105,6 +105,8 @@ class Term:
         if not self.child.isalive():
             return True
         line = self.screen.display[self.screen.cursor.y]
+        if "more (press a key)" in line:
+            return True
         return ">" in line[:self.screen.cursor.x + 1] and bool(self.screen.display[-1].strip() or "> " in line)
 
     def prompt_line(self) -> str:
@@ -243,7 +245,7 @@ def test_help_lists_the_commands_and_a_transcript_keeps_the_session(term, tmp_pa
 
 
 def test_the_last_ending_shows_the_epilogue_and_the_endings_found(term):
-    t = new_game(term)
+    t = new_game(term, rows=40)
     for key, seen in (("1", "stair"), ("2", "The tower goes dark."), ("", "There is no sign of the Mary."),
                       ("1", "You find wreckage.")):
         t.enter(key).wait(seen)
@@ -303,6 +305,22 @@ def test_prose_is_wrapped_again_when_the_terminal_is_resized(term, tmp_path):
     assert t.lines[first:first + len(narrow)] == narrow  # the whole paragraph, wrapped to fit
     assert "1. Go <i>on</i>." in t.text and "Chapter 1" in t.lines[-1]
     t.enter().wait("Done.")  # what was typed before the resize is still on the line
+
+
+def test_a_page_taller_than_the_screen_waits_for_a_key(term, tmp_path):
+    paragraphs = "\n\n".join(f"Paragraph {i}." for i in range(1, 21))
+    story = write_story(tmp_path / "tall", {"one": chapter("one", {
+        "start": {"date": "1900-01-02", "place": "Here", "text": paragraphs,
+                  "choices": [{"text": "Go on.", "goto": "end", "canon": True}]},
+        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}}})})
+    t = term("--chapter", "one", story=story, rows=24).wait("more (press a key)")
+    assert "Chapter 1: Chapter one" in t.lines[1] and "Paragraph 1." in t.text  # nothing scrolled away unread
+    assert "Paragraph 20." not in t.text
+    t.type(" ").wait("Paragraph 16.")
+    assert "more (press a key)" in t.lines[-1] and "Paragraph 17." not in t.text
+    t.type("x").wait("1. Go on.")
+    assert "Paragraph 20." in t.text and "more" not in t.text
+    t.enter("1").wait("Done.")
 
 
 # ---- story text is content, not code ---------------------------------------------------------

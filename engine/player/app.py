@@ -41,9 +41,9 @@ from .session import Session
 from .watch import Watcher, recompile
 
 POLL = 0.1  # seconds between checks for a resize (and, every third time, for --watch)
-# Lines kept free below a screenful of text before pausing for "more": the more line itself,
-# and at the next prompt the prompt line, the room kept for the completion menu and the status line.
-PAGE_MARGIN = 7
+# Lines kept free below a screenful of text before pausing for "more": at the next prompt,
+# the prompt line, the room kept for the completion menu and the status line.
+PAGE_MARGIN = 6
 
 
 class _Resized:
