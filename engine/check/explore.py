@@ -315,6 +315,17 @@ def trapped_states(ex: Exploration) -> list[int]:
     """States in a loop with no way out, shortest first: play from them can neither reach an
     ending nor stop at a soft-lock (soft-locks, and the states that can only run into one,
     are reported as soft-locks, not as loops)."""
+    # One list per state and no cycles: as in explore(), the cyclic collector is paused.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _trapped_states(ex)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _trapped_states(ex: Exploration) -> list[int]:
     n = len(ex.keys)
     preds: list[list[int]] = [[] for _ in range(n)]
     for sid in range(n):
