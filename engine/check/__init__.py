@@ -159,7 +159,10 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
     for eid, ov in ex.overflows.items():
         eff = ov.effect
         f = ch.layout[eff.slot]
-        bound = f"min {f.min}" if (f.min is not None and ov.value < f.min) else f"max {f.max}"
+        if ov.value < eff.min:
+            bound = f"min {f.min}" if f.min is not None else f"lowest value an int flag can hold ({eff.min})"
+        else:
+            bound = f"max {f.max}" if f.max is not None else f"largest value an int flag can hold ({eff.max})"
         out.append(error("int-bounds", f"`{eff.src}` takes {f.name} to {ov.value}, past its {bound}",
                          eff.pos, "guard the choice with a condition, or widen the flag's bounds",
                          replay=rp.command(ex, ov.state, ov.number)))
