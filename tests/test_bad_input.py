@@ -215,3 +215,18 @@ def test_json_output_of_a_clean_story():
     data = json.loads(proc.stdout)
     assert data["ok"] is True and data["diagnostics"] == []
     assert data["summary"]["chapters"] == 2 and data["summary"]["states"] > 0 and data["summary"]["complete"] is True
+
+
+def test_an_unbounded_int_squared_in_a_loop_is_caught_not_a_hang(tmp_path):
+    """`x = x * x` on an int with no bounds would double its digits at every turn of the loop."""
+    text = edit("nerve: {type: int, default: 1, min: 0, max: 3,", "nerve: {type: int, default: 2,").replace(
+        "        if: nerve >= 0\n", "        if: nerve >= 0\n      - text: Square.\n        do: [nerve = nerve * nerve]\n"
+        "        goto: first\n")
+    proc = check(story_with(tmp_path, text))
+    assert proc.returncode == 1
+    assert re.search(r"^chapters/one\.yaml:\d+:\d+: error\[int-bounds\]: `nerve = nerve \* nerve` takes nerve to "
+                     r"4294967296, past its largest value an int flag can hold \(2147483647\)", proc.stdout, re.M), \
+        proc.stdout
+    sample = run_cli("check", "--story", ".", "--random", "200", "--seed", "1", cwd=story_with(tmp_path / "r", text))
+    no_traceback(sample)
+    assert "error[int-bounds]" in sample.stdout and "None" not in sample.stdout

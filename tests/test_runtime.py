@@ -168,3 +168,17 @@ def test_local_flags_start_fresh_in_each_chapter_and_seen_is_per_chapter(small):
     assert flags(small, yard) == {"nerve": 0, "grudge": True, "marked": False}
     assert rt.node_text(small, yard) == ["A grudge."]
     assert yard.seen == 0
+
+
+def test_an_int_without_bounds_stays_a_32_bit_whole_number(tmp_path):
+    root = write_story(tmp_path / "s", {"one": chapter("one", {
+        "a": {"text": "A.", "choices": [{"text": "Square.", "do": ["x = x * x"], "goto": "a"},
+                                        {"text": "Sink.", "do": ["x = 0 - x * x"], "goto": "a"},
+                                        {"text": "End.", "goto": "z", "canon": True}]},
+        "z": {"text": "Z.", "ending": {"kind": "canon", "title": "Z"}}},
+        flags={"x": {"type": "int", "default": 2, "doc": "Unbounded"}})})
+    story = load_story(root)
+    s = rt.replay_numbers(story, rt.start(story), [1] * 40)[-1]
+    assert flags(story, s)["x"] == 2**31 - 1
+    s = rt.choose(story, s, 1)
+    assert flags(story, s)["x"] == -2**31
