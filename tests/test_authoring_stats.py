@@ -111,7 +111,7 @@ def test_the_tour_in_text():
     assert table["storm"] == ["storm", "7", "8", "1/1/1", "51", "0.2", "min", "2", "4", "+loops", "states"]
     # morning: 5 + 7 words at quay (both sides of its conditional part), 4 harbour, 3 + 10 rocks, 2 home
     assert table["morning"] == ["morning", "4", "3", "1/1/1", "31", "0.1", "min", "1", "1", "states"]
-    assert table["total"] == ["total", "11", "11", "2/2/2", "82", "0.3", "min"]
+    assert table["total"] == ["total", "11", "11", "2/2/2", "82", "0.4", "min"]
     assert "  oil             chapter  int 0..3  stair               stair" in lines
     assert "  lamp_lit        story    bool      history             stair         read later in morning" in lines
     assert "  weather   story  enum calm|gale  rocks          quay" in lines
