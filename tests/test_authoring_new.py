@@ -63,8 +63,11 @@ def test_refusals(tmp_path):
         assert code == 2 and "is not a chapter id" in err, (bad, err)
     code, _, err = cli("new", "chapter", "x", "--story", root, "--after", "nowhere")
     assert code == 2 and "no chapter 'nowhere'" in err
-    code, _, err = cli("new", "chapter", "x", "--story", root, "--period", "June 1901")
-    assert code == 2 and "--period takes FROM/TO" in err
+    for period in ("June 1901", "1901-13", "1901-02-30"):
+        code, _, err = cli("new", "chapter", "x", "--story", root, "--period", period)
+        assert code == 2 and "--period takes FROM/TO" in err, period
+    code, _, err = cli("new", "chapter", "x", "--story", root, "--period", "1902/1901")
+    assert code == 2 and "ends before it begins" in err
     (root / "chapters" / "stray.yaml").write_text("id: stray\n", encoding="utf-8")
     code, _, err = cli("new", "chapter", "stray", "--story", root)
     assert code == 1 and "already exists but is not in the chapter list" in err

@@ -55,12 +55,18 @@ def yaml_str(s: str) -> str:
 
 def parse_period(text: str) -> tuple[str, str]:
     """'1980-06/1980-12' or '1980' -> (from, to)."""
+    from ..dates import DateError, parse_date
     a, _, b = text.partition("/")
     a, b = a.strip(), (b.strip() or a.strip())
-    for d in (a, b):
-        if not _DATE_RE.match(d):
-            raise AuthoringError(f"--period takes FROM/TO dates (YYYY, YYYY-MM or YYYY-MM-DD), like 1980-06/1980-12, "
-                                 f"not '{text}'", 2)
+    try:
+        if not (_DATE_RE.match(a) and _DATE_RE.match(b)):
+            raise DateError(text)
+        first, last = parse_date(a, allow_span=False), parse_date(b, allow_span=False)
+    except DateError:
+        raise AuthoringError(f"--period takes FROM/TO dates (YYYY, YYYY-MM or YYYY-MM-DD), like 1980-06/1980-12, "
+                             f"not '{text}'", 2) from None
+    if last.last < first.first:
+        raise AuthoringError(f"--period {text} ends before it begins", 2)
     return a, b
 
 
