@@ -399,10 +399,30 @@ class Game:
         return 0
 
     def continue_command(self) -> str:
-        parts = ["chronicle", "play"]
+        parts = [program_name(), "play"]
         if self.opts.story:
             parts += ["--story", str(self.opts.story)]
         if self.opts.save_dir:
             parts += ["--save-dir", str(self.opts.save_dir)]
         parts.append("--continue")
-        return " ".join(shlex.quote(p) for p in parts)
+        return " ".join(p if i == 0 else shlex.quote(p) for i, p in enumerate(parts))
+
+
+def program_name() -> str:
+    """How to run chronicle again from here: `chronicle` when that is on PATH, else the path used."""
+    import os
+    import shutil
+    import sys
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    found = shutil.which("chronicle")
+    if os.path.basename(argv0) == "chronicle":
+        if found and os.path.realpath(found) == os.path.realpath(argv0):
+            return "chronicle"
+        return argv0
+    if found:
+        return "chronicle"
+    python = os.path.basename(sys.executable)
+    on_path = shutil.which(python) if python else None
+    if not (on_path and os.path.realpath(on_path) == os.path.realpath(sys.executable)):
+        python = shlex.quote(sys.executable or "python3")
+    return f"{python} -m engine"
