@@ -152,11 +152,13 @@ class Game:
             if action == "continue":
                 self.resume(latest)
                 return True
-            if self.load_menu():
+            if self.load_menu(defer=True):
                 return True
+            notes, self.later = notes + self.later, []
 
-    def load_menu(self) -> bool:
-        """List the saves and load one. True when a game was loaded."""
+    def load_menu(self, defer: bool = False) -> bool:
+        """List the saves and load one. True when a game was loaded. With defer, a
+        message about a save that could not be loaded waits for the next screen."""
         slots = self.s.slots()
         self.fe.show(lambda w: r.saves_list(slots, w))
         if not slots:
@@ -171,7 +173,10 @@ class Game:
         try:
             res = self.s.open_save(name)
         except SessionError as exc:
-            self.say(str(exc), "warning")
+            if defer:
+                self.later.append(str(exc))
+            else:
+                self.say(str(exc), "warning")
             return False
         self.resume(res)
         self.later.insert(0, f"Loaded '{res.slot}'.")
