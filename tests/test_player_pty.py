@@ -453,3 +453,16 @@ def test_watch_reloads_the_scene_and_shows_compile_errors_until_fixed(term, tmp_
     storm.write_text(original)
     t.wait("The flame steadies.")
     t.enter("1").wait("Grey light.")
+
+
+def test_being_terminated_gives_the_terminal_back_as_it_was(term):
+    import termios
+    t = new_game(term)
+    fd = t.child.child_fd
+    assert not termios.tcgetattr(fd)[3] & termios.ECHO  # raw mode while the prompt waits
+    t.enter("1").wait("You climb the stair.")
+    t.child.kill(signal.SIGTERM)
+    t.wait(lambda t: not t.child.isalive())
+    assert termios.tcgetattr(fd)[3] & termios.ECHO  # echo is back on: the shell is usable
+    assert t.finish() == 128 + signal.SIGTERM
+    assert t.saved()["state"]["node"] == "stair"

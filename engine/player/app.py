@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
 import traceback
@@ -44,6 +45,19 @@ POLL = 0.1  # seconds between checks for a resize (and, every third time, for --
 # Lines kept free below a screenful of text before pausing for "more": at the next prompt,
 # the prompt line, the room kept for the completion menu and the status line.
 PAGE_MARGIN = 6
+
+
+class Hangup(BaseException):
+    """SIGTERM or SIGHUP: leave at once, but through the normal exits, so the terminal is
+    given back in the state it was lent (prompt_toolkit restores it on the way out)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _hang_up(signum, _frame):
+    raise Hangup(signum)
 
 
 class _Resized:
@@ -239,8 +253,21 @@ def play(story: Story, first_state: State, args) -> int:
 
     game = Game(session, fe, opts, restart=restart, reload=lambda: recompile(root),
                 watch=watcher.changed if watcher else None)
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[sig] = signal.signal(sig, _hang_up)
+        except (ValueError, OSError, AttributeError):
+            pass
     try:
         return game.run(first_state)
+    except Hangup as exc:
+        if exc.signum == signal.SIGTERM and session.autosaved:
+            try:
+                print("\nchronicle: stopped; your game is saved.", file=sys.stderr)
+            except OSError:
+                pass
+        return 128 + exc.signum
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:  # Ctrl-C outside a prompt (the game handles it at one)
@@ -249,6 +276,8 @@ def play(story: Story, first_state: State, args) -> int:
     except Exception as exc:
         return _crash(exc, opts, session)
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         fe.close()
 
 
