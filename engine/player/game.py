@@ -82,16 +82,17 @@ class Game:
                 self.resume(self.s.open_save(o.load))
                 return True
             except SessionError as exc:
-                self.say(str(exc), "warning")
                 if not self.fe.interactive:
+                    self.say(str(exc), "warning")
                     raise Leave(1) from None
+                self.later.append(str(exc))  # shown on the title screen
         elif o.resume:
             latest, notes = self.s.latest_autosave()
-            self.notes(notes)
+            self.later += notes
             if latest:
                 self.resume(latest)
                 return True
-            self.say("There is no autosave to continue from, so a new game begins.")
+            self.later.append("There is no autosave to continue from, so a new game begins.")
             self.s.new_game(first)
             return True
         elif o.trial:
@@ -110,7 +111,7 @@ class Game:
 
     # ---- the title screen -----------------------------------------------------------------------
     def title(self, first: State) -> bool:
-        notes: list[str] = []
+        notes, self.later = self.later, []
         while True:
             latest, more = self.s.latest_autosave()
             notes += more
