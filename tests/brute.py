@@ -33,6 +33,7 @@ checker reports for the story, using plain definitions:
   canon-missing-fact      the canonical path does not record a covered fact
   canon-holds             a fact recorded on the canonical path is broken at the
                           end of a chapter
+  flag-unread             (warning) a declared flag that nothing reads
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from engine.expr import evaluate, parse_condition, parse_effect
+from engine.expr import evaluate, names_in, parse_condition, parse_effect
 
 MAX_DEPTH = 400
 
@@ -281,6 +282,7 @@ class Brute:
                     for fid in node["ending"].get("diverges") or ():
                         if self.facts[fid].get("holds") and not broken_somewhere.get((nid, fid), False):
                             found.add(("divergence-unused", (cid, nid, fid)))
+        found |= self.unread_flags()
         for cid in self.order:
             ch = self.spec["chapters"][cid]
             if not any(n.get("ending", {}).get("kind") == "canon" for n in ch["nodes"].values()):
@@ -290,6 +292,32 @@ class Brute:
                 if fid not in recorded_anywhere:
                     found.add(("covered-not-recorded", (cid, fid)))
         return found | self.canonical()
+
+    def unread_flags(self) -> set:
+        """(warning) flag-unread: a declared flag no condition, conditional text, effect or `holds` reads."""
+        read = set()
+        for f in self.facts.values():
+            if f.get("holds"):
+                read |= {(None, n) for n in names_in(cond(f["holds"]))}
+        for cid in self.order:
+            ch = self.spec["chapters"][cid]
+            local = set(ch.get("flags") or {})
+            exprs = []
+            for node in ch["nodes"].values():
+                text = node.get("text")
+                for part in text if isinstance(text, list) else []:
+                    if isinstance(part, dict):
+                        exprs.append(cond(part["if"]))
+                for c in node.get("choices") or ():
+                    if c.get("if"):
+                        exprs.append(cond(c["if"]))
+                    exprs += [eff(d) for d in _effects(c.get("do"))]
+            for e in exprs:
+                read |= {(cid if n in local else None, n) for n in names_in(e)}
+        out = {("flag-unread", (None, n)) for n in self.story_flags if (None, n) not in read}
+        for cid in self.order:
+            out |= {("flag-unread", (cid, n)) for n in self.spec["chapters"][cid].get("flags") or {} if (cid, n) not in read}
+        return out
 
     # ---- following a replay -----------------------------------------------------------
     def replay_numbers(self, cid: str, story_values: dict, numbers: list[int]) -> list[BState]:
@@ -429,7 +457,10 @@ def clean_spec(spec: dict) -> dict:
             return spec
         changed = False
         for code, subject in sorted(found, key=repr):
-            if code in ("choice-never-available", "int-bounds"):
+            if code == "flag-unread":
+                _undeclare(spec, *subject)
+                changed = True
+            elif code in ("choice-never-available", "int-bounds"):
                 cid, nid, k = subject[:3]
                 c = spec["chapters"][cid]["nodes"][nid]["choices"][k]
                 if not c.get("canon") and not c.get("_drop"):
@@ -474,6 +505,23 @@ def clean_spec(spec: dict) -> dict:
                     node["choices"] = [c for c in node["choices"] if not c.get("_drop")]
             _drop_orphans(ch)
     raise AssertionError("repair did not converge")
+
+
+def _undeclare(spec: dict, cid, name: str) -> None:
+    """Remove a flag nothing reads, and the effects that set it."""
+    if cid is None:
+        del spec["flags"][name]
+    else:
+        del spec["chapters"][cid]["flags"][name]
+    for c_id, ch in spec["chapters"].items():
+        if cid is not None and c_id != cid:
+            continue
+        for node in ch["nodes"].values():
+            for c in node.get("choices") or ():
+                if c.get("do"):
+                    c["do"] = [d for d in c["do"] if eff(d).target != name]
+                    if not c["do"]:
+                        del c["do"]
 
 
 def _drop_orphans(ch: dict) -> None:
@@ -532,6 +580,9 @@ def subject_of(story, d):
                     if e.pos == d.pos:
                         return code, (cid, nid, c.index, m)
         raise AssertionError(f"no effect at {d.pos}")
+    if code == "flag-unread":
+        m = re.search(r"flag '([^']+)' of chapter '([^']+)'", d.message)
+        return code, (m.group(2), m.group(1)) if m else (None, re.search(r"flag '([^']+)'", d.message).group(1))
     pattern = _SUBJECT.get(code)
     if pattern is None:
         return code, d.message
