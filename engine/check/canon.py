@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+import shlex
+
 from ..diagnostics import Diagnostic, error, warning
 from ..model import Story
 from .. import runtime as rt
@@ -17,7 +19,7 @@ from .. import runtime as rt
 
 def check_canon(story: Story, explorations: dict, rp) -> list:
     out: list[Diagnostic] = []
-    out += _canonical_path(story)
+    out += _canonical_path(story, getattr(rp, "story_arg", None))
     for ch in story.chapters:
         recorded_anywhere = {f for n in ch.nodes.values() for f in n.records}
         for i, fid in enumerate(ch.covers):
@@ -33,7 +35,7 @@ def check_canon(story: Story, explorations: dict, rp) -> list:
     return out
 
 
-def _canonical_path(story: Story) -> list:
+def _canonical_path(story: Story, story_arg: str | None = None) -> list:
     out = []
     try:
         state = rt.start(story)
@@ -42,7 +44,8 @@ def _canonical_path(story: Story) -> list:
     recorded: list[tuple[str, str]] = []  # (fact id, chapter)
     while True:
         ch = story.chapter(state.chapter)
-        cmd = f"chronicle play --canon --chapter {ch.id}"
+        cmd = "chronicle play" + (f" --story {shlex.quote(story_arg)}" if story_arg else "") + \
+            f" --canon --chapter {ch.id}"
         steps = 0
         chapter_records = []
         broken = False
