@@ -210,3 +210,21 @@ def test_replay_of_a_later_chapter_sets_the_story_flags_it_needs_and_pastes_as_i
     assert replay.returncode == 0, replay.stderr
     assert re.findall(r"^Scene two (\w+)\.$", replay.stdout, re.M)[-1] == "c"
     assert "(No choice is available here" in replay.stdout
+
+
+def test_canon_replay_of_a_broken_canonical_path_plays_the_checked_story(tmp_path):
+    import shlex
+    root = write_story(tmp_path / "s", {"one": chapter("one", {
+        "a": {"text": "Scene a.", "choices": [{"text": "Go.", "goto": "b", "canon": True}]},
+        "b": {"text": "Scene b.", "choices": [{"text": "On.", "if": "armed", "goto": "c", "canon": True},
+                                              {"text": "Off.", "goto": "c"}]},
+        "c": {"text": "Scene c.", "ending": {"kind": "canon", "title": "C"}}},
+        flags={"armed": {"type": "bool", "default": False, "doc": "Armed"}})})
+    proc = run_cli("check", "--story", root, "--format", "json")
+    no_traceback(proc)
+    [d] = [d for d in json.loads(proc.stdout)["diagnostics"] if d["code"] == "canon-broken"]
+    assert "--story" in d["replay"]
+    replay = run_cli(*shlex.split(d["replay"])[1:])
+    no_traceback(replay)
+    assert "Scene b." in replay.stdout  # the checked story, up to where its canonical path breaks
+    assert replay.returncode == 1 and "the canonical path breaks" in replay.stderr
