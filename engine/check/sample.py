@@ -55,7 +55,7 @@ class _Flat:
     chapter: Chapter
     ids: list  # node index -> node id
     trans: list  # node index -> tuple of (test or None, effects or None, target index, global choice number)
-    nodes: list  # node index -> (trans or None at an ending, offered-key getter or None or False, memo)
+    nodes: list  # node index -> _node_plan(): (trans or None at an ending, kind, x, y, z)
     seen_bit: list  # node index -> seen bit
     start: int
     local_defaults: tuple
@@ -67,15 +67,10 @@ class _Flat:
 def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
     """Each chapter as tuples of closures.
 
-    Per node, `getter` says how the offered choices are found: None when no
-    choice has a condition (all are offered); an itemgetter over the slots the
-    conditions read when they read only flags, so the offered list can be
-    remembered per combination of those values (`memo`); False when some
-    condition reads seen(), so the conditions are evaluated every time.
+    Per node, a plan for finding the offered choices fast (see _node_plan).
     An effect is (slot, fn, constant, lo, hi, effect): `constant` is set (and
     fn not called) for `flag = literal`; lo/hi are set for bounded ints.
     """
-    import operator
     out = []
     gid = 0
     getters: dict = {}  # one itemgetter per set of slots, shared by the nodes that read them
@@ -103,26 +98,46 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
                 choices.append((ni, c))
             ts = tuple(ts)
             trans.append(ts)
-            conds = [c.condition for c in node.choices if c.condition is not None]
-            if node.is_ending:
-                nodes.append((None, None, None))
-            elif not conds:
-                nodes.append((ts, None, None))
-            else:
-                read = sorted({slots[n] for c in conds for n in names_in(c)})
-                if not read or any(seen_in(c) for c in conds):
-                    nodes.append((ts, False, None))
-                else:
-                    key = tuple(read)
-                    getter = getters.get(key)
-                    if getter is None:
-                        getter = getters[key] = operator.itemgetter(*read)
-                    nodes.append((ts, getter, {}))
+            nodes.append(_node_plan(node, ts, ch, slots, getters))
         out.append(_Flat(ch, ids, trans, nodes, [ch.seen_bits.get(n, 0) for n in ids], index[ch.start],
                          tuple(f.default for f in ch.flags), gid, choices,
                          max_steps if max_steps is not None else default_max_steps(ch)))
         gid += len(choices)
     return out
+
+
+def _node_plan(node, ts: tuple, ch: Chapter, slots: dict, getters: dict) -> tuple:
+    """How play finds a node's offered choices: (choices or None at an ending, kind, x, y, z).
+
+    kind 0: no conditions, every choice is offered;
+    kind 1: the conditions read one bool flag (slot x): z[value] is the offered list;
+    kind 2: they read two bool flags (x, y): z[value of x + 2 * value of y];
+    kind 3: they read other flags only: x is an itemgetter of those values, z a memo of the
+            offered list per combination of them;
+    kind 4: some condition reads seen(): evaluated every time.
+    """
+    import operator
+    if node.is_ending:
+        return (None, 0, None, None, None)
+    conds = [c.condition for c in node.choices if c.condition is not None]
+    if not conds:
+        return (ts, 0, None, None, None)
+    read = sorted({slots[n] for c in conds for n in names_in(c)})
+    if not read or any(seen_in(c) for c in conds):
+        return (ts, 4, None, None, None)
+    if len(read) <= 2 and all(ch.layout[s].type == "bool" for s in read):
+        probe = [f.default for f in ch.layout]
+        table = []
+        for combo in range(1 << len(read)):
+            for bit, s in enumerate(read):
+                probe[s] = bool(combo >> bit & 1)
+            table.append(_offered(ts, probe, 0))
+        return (ts, len(read), read[0], read[-1], tuple(table))
+    key = tuple(read)
+    getter = getters.get(key)
+    if getter is None:
+        getter = getters[key] = operator.itemgetter(*read)
+    return (ts, 3, getter, None, {})
 
 
 def _offered(ts: tuple, vals, seen) -> list:
@@ -249,20 +264,24 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
             starts[ci] += 1
             stop = None
             while True:
-                ts, getter, memo = nodes[ni]
+                ts, kind, x, y, z = nodes[ni]
                 if ts is None:
                     break  # an ending
-                if getter is not None:
-                    if getter is False:
-                        ts = [t for t in ts if t[0] is None or t[0](vals, seen)]
-                    else:
-                        key = getter(vals)
-                        offered = memo.get(key)
+                if kind:
+                    if kind == 1:
+                        ts = z[vals[x]]
+                    elif kind == 2:
+                        ts = z[vals[x] + 2 * vals[y]]
+                    elif kind == 3:
+                        key = x(vals)
+                        offered = z.get(key)
                         if offered is None:
                             offered = [t for t in ts if t[0] is None or t[0](vals, seen)]
-                            if len(memo) < MEMO_LIMIT:
-                                memo[key] = offered
+                            if len(z) < MEMO_LIMIT:
+                                z[key] = offered
                         ts = offered
+                    else:
+                        ts = [t for t in ts if t[0] is None or t[0](vals, seen)]
                     n = len(ts)
                     if not n:
                         stop = "soft-lock"
