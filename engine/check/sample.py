@@ -513,9 +513,11 @@ def render_text(report: SampleReport, *, counts: bool = False, limit: int = 20) 
                      f"nodes {cov.nodes_reached:,}/{len(cov.node_hits):,}, "
                      f"choices {cov.choices_taken:,}/{len(cov.choice_hits):,}, "
                      f"endings {cov.endings_reached:,}/{len(cov.ending_hits):,}")
-        if cov.ending_hits and len(cov.ending_hits) <= limit or counts:
-            ends = ", ".join(f"{nid} {h:,}" for nid, h in sorted(cov.ending_hits.items(), key=lambda kv: (-kv[1], kv[0])))
-            lines.append(f"    endings reached: {ends}")
+        reached = sorted(((nid, h) for nid, h in cov.ending_hits.items() if h), key=lambda kv: (-kv[1], kv[0]))
+        if reached:
+            shown = reached if counts else reached[:limit]
+            more = f", ... and {len(reached) - len(shown):,} more" if len(shown) < len(reached) else ""
+            lines.append(f"    endings reached: {', '.join(f'{nid} {h:,}' for nid, h in shown)}{more}")
         if counts:
             for nid, h in cov.node_hits.items():
                 node = ch.nodes[nid]
@@ -528,6 +530,7 @@ def render_text(report: SampleReport, *, counts: bool = False, limit: int = 20) 
         missed += [(c.pos, f"choice {i + 1} of '{n}' ('{c.text}')")
                    for (n, i), h in cov.choice_hits.items() if not h
                    for c in (ch.nodes[n].choices[i],) if cov.node_hits[n]]
+        missed.sort(key=lambda m: (m[0].line, m[0].col) if m[0] else (0, 0))
         if missed and cov.starts:
             lines.append(f"    never reached by random play ({len(missed):,}):")
             for pos, what in missed[:limit]:
