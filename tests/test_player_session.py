@@ -198,11 +198,19 @@ def test_endings_found_are_remembered_across_games(story, store):
     assert found[1][1:] == ([("Safe Harbour", "canon")], 3)
 
 
-def test_trial_runs_do_not_count_endings(story, store):
-    s = Session(story, store, record_endings=False)
+def test_trial_runs_keep_their_own_autosave_and_do_not_count_endings(story, store):
+    game = new(story, store)
+    pick(game, "Ring")
+    s = Session(story, store, trial=True)
     s.new_game(rt.start(story, "storm", "lamp"))
-    pick(s, "Keep watch")
-    assert s.endings_found()[0][0][1] == []
+    notes = pick(s, "Keep watch")
+    assert notes == [] and s.endings_found()[0][0][1] == []
+    assert store.read("autosave-trial")["state"]["node"] == "dawn"
+    assert store.read(AUTOSAVE)["state"]["node"] == "tower" and not store.exists("autosave-1")
+    res, _ = Session(story, store).latest_autosave()
+    assert res.slot == AUTOSAVE
+    res, _ = Session(story, store, trial=True).latest_autosave()
+    assert res.slot == "autosave-trial"
 
 
 def test_debug_goto_keeps_flags_and_can_be_saved_and_undone(story, store):

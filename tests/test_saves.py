@@ -139,7 +139,7 @@ def test_slot_names_are_normalised(typed, name):
     assert slot_name(typed) == name
 
 
-@pytest.mark.parametrize("typed", ["", "../etc/passwd", "a b", "x" * 41, "endings", "autosave", "autosave-2", ".hidden"])
+@pytest.mark.parametrize("typed", ["", "../etc/passwd", "a b", "x" * 41, "endings", "autosave", "autosave-2", "autosave-trial", ".hidden"])
 def test_unusable_slot_names_are_refused_with_a_reason(typed):
     with pytest.raises(SlotNameError):
         slot_name(typed)

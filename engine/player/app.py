@@ -242,7 +242,7 @@ def play(story: Story, first_state: State, args) -> int:
     else:
         fe = TerminalFrontend(transcript)
     store = SaveStore.for_story(story.title, opts.save_dir)
-    session = Session(story, store, record_endings=not opts.trial)
+    session = Session(story, store, trial=opts.trial)
     root = Path(opts.story) if opts.story else Path(story.root)
     watcher = Watcher(root) if opts.watch else None
 

@@ -106,7 +106,7 @@ class Game:
 
     def resume(self, res: Resumable) -> None:
         self.later += self.s.resume(res)
-        if res.slot != AUTOSAVE:
+        if res.slot != self.s.autosave_slot:
             self.later += self.s.autosave()  # Continue now means this game
 
     # ---- the title screen -----------------------------------------------------------------------
@@ -410,7 +410,10 @@ class Game:
             parts += ["--story", str(self.opts.story)]
         if self.opts.save_dir:
             parts += ["--save-dir", str(self.opts.save_dir)]
-        parts.append("--continue")
+        if self.s.autosave_slot == AUTOSAVE:
+            parts.append("--continue")
+        else:
+            parts += ["--load", self.s.autosave_slot]
         return " ".join(p if i == 0 else shlex.quote(p) for i, p in enumerate(parts))
 
 

@@ -4,6 +4,8 @@ Every file is JSON, one per slot, in one folder per story:
 
     $XDG_DATA_HOME/chronicle/saves/<story-slug>/     (or --save-dir DIR/<story-slug>/)
         autosave.json                the game being played, written after every choice
+        autosave-trial.json          the same for play started with --chapter/--at/--set, so
+                                     trying a scene never disturbs the game Continue resumes
         autosave-1.json ..-3.json    the latest positions of the three games before it
         <slot>.json                  named saves (`save NAME`)
         endings.json                 which endings this player has found
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 AUTOSAVE = "autosave"
+TRIAL_AUTOSAVE = "autosave-trial"  # play started at a chosen chapter/node/flags (an author trying a scene)
 OLD_AUTOSAVES = 3
 ENDINGS = "endings"
 ENDINGS_FORMAT = "chronicle-endings"
@@ -78,7 +81,7 @@ def slot_name(text: str, *, for_writing: bool = True) -> str:
         raise SlotNameError(f"'{text.strip()[:40]}' cannot be a save name: use up to 40 letters, digits, - or _")
     if name == ENDINGS:
         raise SlotNameError(f"'{ENDINGS}' is kept for the record of endings found; choose another name")
-    if for_writing and _AUTO.match(name):
+    if for_writing and name.startswith(AUTOSAVE):
         raise SlotNameError("names starting with 'autosave' are kept for automatic saves; choose another name")
     return name
 

@@ -20,7 +20,7 @@ from .. import runtime as rt
 from ..model import Choice, Story
 from ..runtime import CONTINUE, PlayError, State
 from ..state import Loaded, SaveError, from_json, to_json
-from .saves import AUTOSAVE, SaveFileError, SaveStore, SlotInfo, SlotNameError, slot_name
+from .saves import AUTOSAVE, TRIAL_AUTOSAVE, SaveFileError, SaveStore, SlotInfo, SlotNameError, slot_name
 
 QUICKSAVE = "quicksave"
 
@@ -67,10 +67,14 @@ def summarise(story: Story, states: list[State]) -> dict:
 
 
 class Session:
-    def __init__(self, story: Story, store: SaveStore | None, *, record_endings: bool = True):
+    def __init__(self, story: Story, store: SaveStore | None, *, record_endings: bool = True,
+                 trial: bool = False):
+        """`trial`: play started at a chosen chapter, node or flag values. It autosaves to its
+        own slot (so the game Continue resumes is left alone) and does not count endings."""
         self.story = story
         self.store = store
-        self.record_endings = record_endings
+        self.record_endings = record_endings and not trial
+        self.autosave_slot = TRIAL_AUTOSAVE if trial else AUTOSAVE
         self.states: list[State] = []
         self.segments: list[int] = [0]  # where each stretch of replayable play begins (a debug goto starts one)
         self.game_id = ""
@@ -124,7 +128,7 @@ class Session:
         self.segments = [0]
         game = r.data.get("game")
         self.game_id = game if isinstance(game, str) and game else uuid.uuid4().hex
-        self._owns_autosave = self.autosaved = r.slot == AUTOSAVE  # continuing the autosave itself
+        self._owns_autosave = self.autosaved = r.slot == self.autosave_slot  # continuing the autosave itself
         return [r.loaded.note] if r.loaded.note else []
 
     # ---- moving -----------------------------------------------------------------------------
@@ -227,7 +231,7 @@ class Session:
         try:
             if not self._owns_autosave:
                 notes += self._claim_autosave()
-            self.store.write(AUTOSAVE, self.save_data())
+            self.store.write(self.autosave_slot, self.save_data())
             self._autosave_failed = False
             self.autosaved = True
         except OSError as exc:
@@ -241,6 +245,9 @@ class Session:
     def _claim_autosave(self) -> list[str]:
         """Before this game first writes the autosave, keep whatever another game left there."""
         notes = []
+        if self.autosave_slot != AUTOSAVE:  # a trial's autosave is scratch: just overwrite it
+            self._owns_autosave = True
+            return notes
         try:
             existing = self.store.read(AUTOSAVE)
         except FileNotFoundError:
@@ -293,7 +300,11 @@ class Session:
         notes: list[str] = []
         if self.store is None:
             return None, notes
-        for info in self.store.autosaves():
+        if self.autosave_slot != AUTOSAVE:
+            candidates = [s for s in self.store.slots() if s.name == self.autosave_slot]
+        else:
+            candidates = self.store.autosaves()
+        for info in candidates:
             if info.data is None:
                 notes.append(self._unusable(info.name, info.problem or "it cannot be read"))
                 continue
