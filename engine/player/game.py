@@ -108,6 +108,8 @@ class Game:
         self.later += self.s.resume(res)
         if res.slot != self.s.autosave_slot:
             self.later += self.s.autosave()  # Continue now means this game
+        if self.s.choices_made():
+            self.later.append("Welcome back. Type journal to see how you came here, or undo to step back.")
 
     # ---- the title screen -----------------------------------------------------------------------
     def title(self, first: State) -> bool:
