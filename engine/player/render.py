@@ -298,7 +298,7 @@ def diagnostics(rendered: list[str], width: int) -> list[Line]:
     out = []
     for text in rendered:
         first, *rest = clean(text).split("\n")
-        out += styled("error", wrap(first, width, "    "))
+        out += styled("error", wrap(first, width, "    ", first=""))
         for r in rest:
             out += styled("dim", wrap(r.strip(), width, "    ", first="  "))
     return out + [blank()]

@@ -379,7 +379,9 @@ class Session:
             why = str(exc)
         else:
             self.states, self.segments = list(loaded.states), [0]
-            return "Reloaded; the choices you made were replayed."
+            moves = sum(1 for m in data["path"] if m != CONTINUE)
+            return (f"Reloaded; your {moves} choice{'s were' if moves != 1 else ' was'} replayed."
+                    if moves else "Reloaded.")
         flags = {}
         if new_story.has_chapter(cur.chapter):
             ch = new_story.chapter(cur.chapter)
