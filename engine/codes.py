@@ -52,6 +52,7 @@ COMPILE = _section(
     ("chapter-id-mismatch", "a chapter's `id` differs from its file name", "make `id:` match the file name"),
     ("chapter-not-listed", "a chapter file is not in story/story.yaml's chapter list", "add it to `chapters:` or delete the file"),
     ("flag-shadows", "a chapter flag has the name of a story-wide flag", "rename the chapter flag"),
+    ("flag-name", "a flag is named with a word the expression language reserves (true, false, seen, and, not, if, ...)", "rename the flag"),
     ("flag-default", "a flag's default does not fit its type, bounds or values", "change the default, or the bounds"),
     ("bad-date", "a date is not YYYY, YYYY-MM, YYYY-MM-DD (or A/B for a fact)", "write the date in one of those forms"),
     ("quote-not-in-source", "a fact quotes words that are not in the cited paragraph of the source", "copy the quote exactly, or fix the paragraph"),

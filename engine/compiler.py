@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import keyword
 import os
 from collections import deque
 from dataclasses import replace
@@ -167,6 +168,10 @@ class _Compiler:
         flags = []
         for name, d in decls.items():
             path = base + (name,)
+            if name in _RESERVED:
+                self.err("flag-name", f"'{name}' cannot be a flag name: the expression language uses that word itself",
+                         doc.key_pos(path), f"rename it, e.g. '{name}_flag' or a word that says what it records")
+                continue
             if taken and name in taken:
                 self.err("flag-shadows", f"chapter flag '{name}' has the name of a story-wide flag",
                          doc.key_pos(path), "rename the chapter flag; story-wide flags are visible in every chapter")
@@ -486,6 +491,11 @@ class _Compiler:
         for nid in sorted(reach - alive, key=lambda n: (ch.nodes[n].pos.line if ch.nodes[n].pos else 0)):
             self.err("no-way-on", f"from node '{nid}' no path leads to any ending", ch.nodes[nid].pos,
                      "give one of the nodes in this loop a choice that leads out")
+
+
+# Words an expression reads as something other than a flag: Python keywords (the
+# parser takes them as syntax), the literals and the one function.
+_RESERVED = frozenset(keyword.kwlist) | {"true", "false", "seen"}
 
 
 def _text_parts(text) -> list:

@@ -188,27 +188,61 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
                                  f"`{c.condition_src}` is false in every state that reaches this node",
                                  c.pos, "fix the condition, or set the flags it needs on the way here",
                                  replay=rp.command(ex, ex.first_at_node[ni])))
-    # dates never run backwards along a real transition
-    reported = set()
-    for a, b in sorted(ex.edges):
-        na, nb = ch.nodes[g.ids[a]], ch.nodes[g.ids[b]]
-        if na.shown_date and nb.date and nb.date.before(na.shown_date) and b not in reported:
-            reported.add(b)
-            sid = _state_with_edge(ex, a, b)
-            out.append(error("date-backwards", f"node '{nb.id}' ({nb.date}) comes after '{na.id}' ({na.shown_date}) "
-                             "but is dated earlier", nb.pos, "in-world dates never run backwards: fix one of the dates",
-                             replay=rp.command(ex, sid) if sid is not None else None))
+    out += _date_findings(ex, rp)
     out += _ref_findings(story, ex, rp, earlier_facts)
     return out
 
 
-def _state_with_edge(ex: Exploration, a: int, b: int) -> int | None:
-    best = None
+def _date_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
+    """Dates never run backwards along real transitions, however many undated nodes lie between.
+
+    For each node, the latest date play can have shown before arriving there (and the
+    dated node that showed it) is found over the transitions exploration really took;
+    a dated node earlier than that runs backwards."""
+    g, ch = ex.graph, ex.chapter
+    succ: dict[int, set[int]] = {}
+    for a, b in ex.edges:
+        succ.setdefault(a, set()).add(b)
+    shown: dict[int, tuple] = {}  # node -> (first day of the latest date shown on leaving it, dated node)
+    for ni in range(len(g.ids)):
+        d = ch.nodes[g.ids[ni]].date
+        if d is not None:
+            shown[ni] = (d.first, ni)
+    arriving: dict[int, tuple] = {}  # node -> the latest (date, dated node) any way in has shown
+    work = list(shown)
+    while work:
+        a = work.pop()
+        for b in succ.get(a, ()):
+            if a not in shown:
+                continue
+            if b not in arriving or shown[a][0] > arriving[b][0]:
+                arriving[b] = shown[a]
+                if ch.nodes[g.ids[b]].date is None and (b not in shown or shown[a][0] > shown[b][0]):
+                    shown[b] = shown[a]
+                    work.append(b)
+    out = []
+    for b, (first, source) in sorted(arriving.items()):
+        nb, ns = ch.nodes[g.ids[b]], ch.nodes[g.ids[source]]
+        if nb.date is not None and nb.date.last < first:
+            replay = _replay_into(ex, rp, b, source, shown)
+            out.append(error("date-backwards", f"node '{nb.id}' ({nb.date}) can come after '{ns.id}' ({ns.date}) "
+                             "but is dated earlier", nb.pos, "in-world dates never run backwards: fix one of the dates",
+                             replay=replay))
+    return out
+
+
+def _replay_into(ex: Exploration, rp: Replayer, b: int, source: int, shown: dict) -> str | None:
+    """A replay that enters node b from a node carrying `source`'s date (shortest such state first)."""
+    carriers = {n for n, (_d, src) in shown.items() if src == source}
     for sid, key in enumerate(ex.keys):
-        if key[0] == b and ex.parent[sid] >= 0 and ex.keys[ex.parent[sid]][0] == a:
-            best = sid
-            break
-    return best
+        if key[0] not in carriers:
+            continue
+        for k in range(ex.succ_start[sid], ex.succ_start[sid + 1]):
+            if ex.keys[ex.succ[k]][0] == b:
+                for t in ex.graph.transitions[key[0]]:
+                    if t.target == b and (t.test is None or t.test(key[1], key[2])):
+                        return rp.command(ex, sid, ex.number_of(sid, t.choice.index))
+    return None
 
 
 def _ref_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: set[str]) -> list[Diagnostic]:
