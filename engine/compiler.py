@@ -26,7 +26,6 @@ from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, error, has_errors, sort_key, warning
 from .model import (Chapter, Choice, Effect, Ending, Fact, Flag, Node, Source, Story, TextPart,
                     frozen_map)
-from .schema import validate
 from .source import Document, load_file
 
 STORY_FILE = Path("story") / "story.yaml"
@@ -97,6 +96,7 @@ class _Compiler:
         except ChronicleError as exc:
             self.diags.extend(exc.diagnostics)
             return None
+        from .schema import validate  # jsonschema costs ~45 ms to import; a cached story never needs it
         problems = validate(doc, kind)
         if problems:
             self.diags.extend(problems)

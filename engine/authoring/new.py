@@ -19,7 +19,6 @@ from pathlib import Path
 import yaml
 
 from ..compiler import CHAPTER_DIR, HISTORY_FILE, STORY_FILE, display_path
-from ..schema import schema_path
 from . import AuthoringError
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -34,6 +33,7 @@ def check_id(chapter_id: str, what: str = "a chapter id") -> None:
 
 def schema_ref(kind: str, from_dir: Path) -> str:
     """The `$schema=` value for a file in `from_dir`: a relative path to the shipped schema."""
+    from ..schema import schema_path  # here, not at the top: jsonschema is slow to import and play never needs it
     target = schema_path(kind)
     try:
         return Path(os.path.relpath(target, from_dir.resolve())).as_posix()

@@ -1,8 +1,6 @@
 """`chronicle schema chapter|story|history`: print a shipped JSON Schema."""
 from __future__ import annotations
 
-from ..schema import schema_text
-
 
 def register(sub) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of a chapter, the story manifest or the history")
@@ -11,5 +9,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..schema import schema_text  # imported here: jsonschema is slow to import and play never needs it
     print(schema_text(args.kind))
     return 0
