@@ -17,6 +17,7 @@ from .runtime import CONTINUE, PlayError, State, replay, start
 
 FORMAT = "chronicle-save"
 VERSION = 1
+MAX_PATH = 100_000  # moves; far beyond any real playthrough, and a bound on what a load replays
 
 
 class SaveError(Exception):
@@ -57,13 +58,21 @@ def from_json(story: Story, data: Any) -> Loaded:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise SaveError("this is not a Chronicle save file")
     version = data.get("version")
-    if not isinstance(version, int) or version > VERSION:
+    if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
         raise SaveError(f"this save was written by a newer Chronicle (format {version}); update Chronicle to load it")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise SaveError(f"the save's format version ({version!r}) is damaged")
+    if data.get("story") != story.title:
+        raise SaveError(f"this save belongs to another story ({data.get('story')!r}), not {story.title!r}")
     st, path, saved = data.get("start"), data.get("path"), data.get("state")
     if not (isinstance(st, dict) and isinstance(path, list) and isinstance(saved, dict)):
         raise SaveError("the save is incomplete (start, path or state is missing)")
+    if len(path) > MAX_PATH:
+        raise SaveError(f"the save's path of choices is {len(path):,} moves long; no playthrough is that long")
     if not all(isinstance(m, int) and not isinstance(m, bool) and m >= CONTINUE for m in path):
         raise SaveError("the save's path of choices is damaged")
+    if not isinstance(st.get("chapter"), str) or not isinstance(st.get("node"), str):
+        raise SaveError("the save does not say where play started")
     if not isinstance(st.get("flags"), dict):
         raise SaveError("the save's starting flags are damaged")
     changed = data.get("story_hash") != story.content_hash

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -21,6 +22,8 @@ TOUR = ROOT / "tests" / "stories" / "tour"
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+_TEST_DATA_HOME = tempfile.mkdtemp(prefix="chronicle-test-data-")
 
 CLI_TIMEOUT = 20  # seconds; a guard against hangs, not a timing assertion
 
@@ -96,6 +99,7 @@ def run_cli(*args, input: str | bytes | None = None, cwd: Path | None = None,
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("CHRONICLE_STORY", None)
     env["COLUMNS"] = "100"
+    env["XDG_DATA_HOME"] = _TEST_DATA_HOME  # saves from piped play never land in the real home folder
     if isinstance(input, bytes):
         input = input.decode("utf-8")
     return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], input=input if input is not None else "",
