@@ -1,17 +1,24 @@
-"""A progress bar for long explorations: appears only after half a second, only on a terminal."""
+"""A progress bar for long explorations: appears only after half a second, only on a terminal.
+
+The bar runs toward the state bound (--max-states), so it also shows how close
+exploration is to stopping incomplete.
+"""
 from __future__ import annotations
 
+import sys
 import time
 
 
 class LazyProgress:
     DELAY = 0.5
 
-    def __init__(self):
+    def __init__(self, max_states: int):
         self.t0 = time.perf_counter()
+        self.max_states = max_states
         self.bar = None
         self.counter = None
-        self.last = 0
+        self.chapter = None
+        self.done_before = 0  # states explored in earlier chapters (the bound is shared)
 
     def update(self, chapter: str, states: int) -> None:
         if self.bar is None:
@@ -19,16 +26,19 @@ class LazyProgress:
                 return
             from prompt_toolkit.output import create_output
             from prompt_toolkit.shortcuts import ProgressBar
-            import sys
-            self.bar = ProgressBar(title="Exploring states", output=create_output(stdout=sys.stderr))
+            from prompt_toolkit.shortcuts.progress_bar import formatters as f
+            shown = [f.Label(suffix="  "), f.Bar(sym_a="=", sym_b=">", sym_c=" "), f.Text("  "), f.Progress(),
+                     f.Text(" states  "), f.TimeElapsed()]
+            self.bar = ProgressBar(title=f"Exploring (bound {self.max_states:,} states)", formatters=shown,
+                                   output=create_output(stdout=sys.stderr))
             self.bar.__enter__()
-            self.counter = self.bar(label=chapter, total=None)
-        if self.counter.label != chapter:
-            self.counter.done = True
-            self.counter = self.bar(label=chapter, total=None)
-            self.last = 0
-        self.counter.items_completed += states - self.last
-        self.last = states
+        if chapter != self.chapter:
+            if self.counter is not None:
+                self.done_before += self.counter.items_completed
+                self.counter.done = True
+            self.chapter = chapter
+            self.counter = self.bar(label=chapter, total=max(self.max_states - self.done_before, 1))
+        self.counter.items_completed = states
         self.bar.invalidate()
 
     def close(self) -> None:

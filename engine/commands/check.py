@@ -57,7 +57,7 @@ def run(args) -> int:
                 return run_mode(story, args)
         summary.update(chapters=len(story.chapters), nodes=sum(len(c.nodes) for c in story.chapters))
         if not args.static:
-            progress = _progress_bar() if args.format == "text" else None
+            progress = _progress_bar(args.max_states) if args.format == "text" else None
             try:
                 report = check_story(story, max_states=args.max_states,
                                      story_arg=str(args.story) if args.story else None,
@@ -77,8 +77,8 @@ def run(args) -> int:
     return 1 if summary["errors"] else 0
 
 
-def _progress_bar():
+def _progress_bar(max_states: int):
     if not sys.stderr.isatty():
         return None
     from ..check.progress import LazyProgress
-    return LazyProgress()
+    return LazyProgress(max_states)
