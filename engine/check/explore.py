@@ -58,44 +58,64 @@ def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = ()) -> Cha
     ids = list(ch.nodes)
     index = {n: i for i, n in enumerate(ids)}
     slots = {f.name: f.slot for f in ch.layout}
-    transitions, reads_at, kills = [], [], []
+
+    def mask(names) -> int:
+        m = 0
+        for n in names:
+            m |= 1 << slots[n]
+        return m
+
+    transitions = []
+    reads_at: list[int] = []  # per node: flags its conditions read (bit masks over slots)
+    flow: list[list[tuple[int, int, int]]] = []  # per node: (target, kill, gen) per choice
     for nid in ids:
         node = ch.nodes[nid]
-        ts, reads = [], set()
+        ts, reads, moves = [], 0, []
         for c in node.choices:
             effs = tuple((e.slot, e.fn, e.min, e.max, e) for e in c.effects)
             ts.append(Transition(c, c.test, effs, index[c.target]))
             if c.condition is not None:
-                reads |= {slots[n] for n in names_in(c.condition)}
+                reads |= mask(names_in(c.condition))
+            # live before the effects = (live at the target - kill) | gen, walking the effects backwards:
+            # `x = e` kills x, `x += e` reads x, and every effect reads what its value reads
+            kill = gen = 0
+            for eff in reversed(c.effects):
+                bit = 1 << eff.slot
+                if eff.expr.op == "=":
+                    kill |= bit
+                    gen &= ~bit
+                else:
+                    gen |= bit
+                gen |= mask(names_in(eff.expr.value))
+            moves.append((index[c.target], kill, gen))
         transitions.append(ts)
         reads_at.append(reads)
+        flow.append(moves)
     n_story = len(story.flags)
-    every = set(range(len(ch.layout)))
-    story_slots = set(range(n_story))
-    # Backward dataflow: live_in(n) = reads(n) | U over choices (reads(effects) | (live_in(target) - killed))
-    live = [set() for _ in ids]
-    for i, nid in enumerate(ids):
-        if ch.nodes[nid].is_ending:
-            live[i] = set(story_slots)
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(ids)):
-            new = set(reads_at[i]) | (story_slots if ch.nodes[ids[i]].is_ending else set())
-            for t in transitions[i]:
-                after = set(live[t.target])
-                # walk effects backwards: an `x = e` kills x, then adds what e reads
-                for slot, _fn, lo, hi, eff in reversed(t.effects):
-                    if eff.expr.op == "=":
-                        after.discard(slot)
-                    else:
-                        after.add(slot)
-                    after |= {slots[n] for n in names_in(eff.expr.value)}
-                new |= after
-            if new != live[i]:
-                live[i] = new
-                changed = True
-    dead = [tuple(sorted(every - live[i])) for i in range(len(ids))]
+    story_mask = (1 << n_story) - 1
+    # Backward dataflow to a fixpoint, with a worklist over predecessors.
+    base = [reads_at[i] | (story_mask if ch.nodes[nid].is_ending else 0) for i, nid in enumerate(ids)]
+    live = list(base)
+    preds: list[list[int]] = [[] for _ in ids]
+    for i, moves in enumerate(flow):
+        for target, _k, _g in moves:
+            preds[target].append(i)
+    work = list(range(len(ids) - 1, -1, -1))
+    queued = [True] * len(ids)
+    while work:
+        i = work.pop()
+        queued[i] = False
+        new = base[i]
+        for target, kill, gen in flow[i]:
+            new |= (live[target] & ~kill) | gen
+        if new != live[i]:
+            live[i] = new
+            for p in preds[i]:
+                if not queued[p]:
+                    queued[p] = True
+                    work.append(p)
+    every = range(len(ch.layout))
+    dead = [tuple(s for s in every if not live[i] >> s & 1) for i in range(len(ids))]
     tracked = {fid: 1 << k for k, fid in enumerate(dict.fromkeys(tracked_facts))}
     record_bits = []
     for nid in ids:
@@ -327,18 +347,31 @@ def trapped_states(ex: Exploration) -> list[int]:
 
 def _trapped_states(ex: Exploration) -> list[int]:
     n = len(ex.keys)
-    preds: list[list[int]] = [[] for _ in range(n)]
+    succ, start = ex.succ, ex.succ_start
+    # Predecessors in counted arrays (CSR), not a list per state.
+    counts = array("l", [0]) * (n + 1)
+    for t in succ:
+        counts[t + 1] += 1
+    for i in range(n):
+        counts[i + 1] += counts[i]
+    pred_start = array("l", counts)
+    preds = array("l", [0]) * len(succ)
+    fill = array("l", counts)
     for sid in range(n):
-        for k in range(ex.succ_start[sid], ex.succ_start[sid + 1]):
-            preds[ex.succ[k]].append(sid)
+        for k in range(start[sid], start[sid + 1]):
+            t = succ[k]
+            preds[fill[t]] = sid
+            fill[t] += 1
     good = bytearray(n)
     # States with no way on: endings and soft-locks.
-    stops = [s for s in range(n) if ex.succ_start[s] == ex.succ_start[s + 1]]
+    stops = [s for s in range(n) if start[s] == start[s + 1]]
     queue = deque(stops)
     for s in stops:
         good[s] = 1
     while queue:
-        for p in preds[queue.popleft()]:
+        t = queue.popleft()
+        for k in range(pred_start[t], pred_start[t + 1]):
+            p = preds[k]
             if not good[p]:
                 good[p] = 1
                 queue.append(p)
