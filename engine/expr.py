@@ -323,44 +323,32 @@ class FlagType:
         return STR if self.type == "enum" else self.type
 
 
-def names_in(e: Expr | Effect) -> set[str]:
-    """Flag names an expression reads (an effect's `+=`/`-=` also reads its target)."""
-    out: set[str] = set()
-    if isinstance(e, Effect):
-        if e.op != "=":
-            out.add(e.target)
-        return out | names_in(e.value)
+def _nodes(e: Expr):
+    """Every node of an expression tree (iteratively: trees may be deep)."""
     stack = [e]
     while stack:
         x = stack.pop()
-        if isinstance(x, Var):
-            out.add(x.name)
-        elif isinstance(x, (Not, Neg)):
+        yield x
+        if isinstance(x, (Not, Neg)):
             stack.append(x.operand)
         elif isinstance(x, BoolOp):
             stack.extend(x.operands)
         elif isinstance(x, (Compare, Arith)):
             stack.extend((x.left, x.right))
-    return out
+
+
+def names_in(e: Expr | Effect) -> set[str]:
+    """Flag names an expression reads (an effect's `+=`/`-=` also reads its target)."""
+    if isinstance(e, Effect):
+        return ({e.target} if e.op != "=" else set()) | names_in(e.value)
+    return {x.name for x in _nodes(e) if isinstance(x, Var)}
 
 
 def seen_in(e: Expr | Effect) -> set[str]:
     """Node ids named by seen(...) in an expression."""
     if isinstance(e, Effect):
         return seen_in(e.value)
-    out: set[str] = set()
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, Seen):
-            out.add(x.node)
-        elif isinstance(x, (Not, Neg)):
-            stack.append(x.operand)
-        elif isinstance(x, BoolOp):
-            stack.extend(x.operands)
-        elif isinstance(x, (Compare, Arith)):
-            stack.extend((x.left, x.right))
-    return out
+    return {x.node for x in _nodes(e) if isinstance(x, Seen)}
 
 
 def typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str], bool] | None = None) -> str:

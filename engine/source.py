@@ -275,6 +275,8 @@ class _Builder:
         self.problems: list[Diagnostic] = []
 
     def _pos(self, mark) -> Pos:
+        if mark is None:
+            return Pos(self.file)
         return Pos(self.file, mark.line + 1, mark.column + 1)
 
     def build(self, text: str) -> Document:
@@ -592,8 +594,7 @@ class _Builder:
         problem = e.problem or "the YAML cannot be parsed"
         if "maximum nesting depth" in problem:
             # newer libyaml stops runaway nesting itself, before our own depth limit sees it
-            return error("yaml-depth", f"the document is nested more than {MAX_DEPTH} levels deep", pos,
-                         "flatten the structure; stories never need this depth")
+            return self._too_deep(mark)
         if "cannot start any token" in problem and mark is not None:
             # libyaml does not say which character; name it.
             ch = _char_at(text, mark.line, mark.column)
