@@ -526,16 +526,8 @@ def compile_expr(e: Expr, slot: Mapping[str, int], seen_bit: Mapping[str, int]) 
         if e.op == "and":
             return lambda vals, seen: all(f(vals, seen) for f in fs)
         return lambda vals, seen: any(f(vals, seen) for f in fs)
-    if isinstance(e, Compare):
-        op = _CMP_FN[e.op]
-        if isinstance(e.left, Var) and isinstance(e.right, Lit):
-            i, c = slot[e.left.name], e.right.value
-            return lambda vals, seen: op(vals[i], c)
-        lf = compile_expr(e.left, slot, seen_bit)
-        rf = compile_expr(e.right, slot, seen_bit)
-        return lambda vals, seen: op(lf(vals, seen), rf(vals, seen))
-    if isinstance(e, Arith):
-        op = _ARITH_FN[e.op]
+    if isinstance(e, (Compare, Arith)):
+        op = _CMP_FN[e.op] if isinstance(e, Compare) else _ARITH_FN[e.op]
         if isinstance(e.left, Var) and isinstance(e.right, Lit):
             i, c = slot[e.left.name], e.right.value
             return lambda vals, seen: op(vals[i], c)

@@ -5,11 +5,10 @@ import sys
 import time
 
 from ..check import check_story
-from ..check.explore import DEFAULT_MAX_STATES
 from ..check.report import render_json, render_text
 from ..compiler import compile_story
 from ..diagnostics import has_errors
-from .common import add_story_arg, story_root
+from .common import add_max_states_arg, add_story_arg, story_root
 
 # Options other modules add to `check` (e.g. --random sampling) register here:
 # each is (add_arguments(parser), handles(args) -> bool, run(story, args) -> int).
@@ -26,23 +25,11 @@ def register(sub) -> None:
                                    "chapter, the canonical path and history.")
     add_story_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
-    p.add_argument("--max-states", type=_positive, default=DEFAULT_MAX_STATES, metavar="N",
-                   help=f"stop exploring after N states (default {DEFAULT_MAX_STATES:,}); stopping is an error")
+    add_max_states_arg(p, "stopping there is an error")
     p.add_argument("--static", action="store_true", help="only the static checks (no exploration)")
     for add, _handles, _run in EXTRA_MODES:
         add(p)
     p.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    import argparse
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return n
 
 
 def run(args) -> int:

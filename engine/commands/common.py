@@ -15,6 +15,24 @@ def add_story_arg(p: argparse.ArgumentParser) -> None:
                    help="the story folder (holding story/story.yaml); default: the built-in story")
 
 
+def add_max_states_arg(p: argparse.ArgumentParser, why: str = "as `check` does") -> None:
+    """--max-states N: the bound on exploration every exploring command shares."""
+    from ..check.explore import DEFAULT_MAX_STATES
+    p.add_argument("--max-states", type=positive_int, default=DEFAULT_MAX_STATES, metavar="N",
+                   help=f"stop exploring after N states (default {DEFAULT_MAX_STATES:,}); {why}")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
 def story_root(args) -> Path:
     return args.story if getattr(args, "story", None) else default_story_root()
 

@@ -6,9 +6,7 @@ from pathlib import Path
 
 from ..authoring import AuthoringError
 from ..authoring.graph import build_maps, render_dot, render_markdown, render_mermaid, render_svg
-from ..check.explore import DEFAULT_MAX_STATES
-from .check import _positive
-from .common import add_story_arg, open_story
+from .common import add_max_states_arg, add_story_arg, open_story
 
 
 def register(sub) -> None:
@@ -24,8 +22,7 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.add_argument("--text", action="store_true", help="put each choice's text on its edge too")
     p.add_argument("--no-check", action="store_true", help="do not run the checker (no problem markers; faster)")
-    p.add_argument("--max-states", type=_positive, default=DEFAULT_MAX_STATES, metavar="N",
-                   help=f"stop exploring after N states (default {DEFAULT_MAX_STATES:,}), as `check` does")
+    add_max_states_arg(p)
     p.set_defaults(func=run)
 
 

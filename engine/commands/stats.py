@@ -5,9 +5,7 @@ import json
 import sys
 
 from ..authoring.stats import render_json, render_text, story_stats
-from ..check.explore import DEFAULT_MAX_STATES
-from .check import _positive
-from .common import add_story_arg, open_story, usage_error
+from .common import add_max_states_arg, add_story_arg, open_story, usage_error
 
 
 def register(sub) -> None:
@@ -19,8 +17,7 @@ def register(sub) -> None:
     add_story_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
     p.add_argument("--static", action="store_true", help="measure paths on the node graph, without exploring states")
-    p.add_argument("--max-states", type=_positive, default=DEFAULT_MAX_STATES, metavar="N",
-                   help=f"stop exploring after N states (default {DEFAULT_MAX_STATES:,}), as `check` does")
+    add_max_states_arg(p)
     p.set_defaults(func=run)
 
 

@@ -6,9 +6,7 @@ import sys
 
 from ..authoring import AuthoringError
 from ..authoring.why import render_text, why
-from ..check.explore import DEFAULT_MAX_STATES
-from .check import _positive
-from .common import add_story_arg, open_story
+from .common import add_max_states_arg, add_story_arg, open_story
 
 
 def register(sub) -> None:
@@ -20,8 +18,7 @@ def register(sub) -> None:
     p.add_argument("target", metavar="CHAPTER:NODE[:CHOICE]", help="for example storm:lamp or storm:lamp:2")
     add_story_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
-    p.add_argument("--max-states", type=_positive, default=DEFAULT_MAX_STATES, metavar="N",
-                   help=f"stop exploring after N states (default {DEFAULT_MAX_STATES:,}), as `check` does")
+    add_max_states_arg(p)
     p.set_defaults(func=run)
 
 
