@@ -85,6 +85,7 @@ CHECK = _section(
     ("choice-never-available", "a choice whose condition is false in every state that reaches its node", "fix the condition, or set its flags on the way"),
     ("ending-unreached", "an ending no real playthrough reaches", "fix the conditions on the way in"),
     ("date-backwards", "a node dated earlier than the node play comes from", "fix one of the dates"),
+    ("choice-indistinct", "two choices offered together lead to the same node with the same effects", "make them differ, or merge them"),
     ("ref-not-past", "a node speaks of a fact that may not have happened yet on some path there", "record the fact earlier on every path, or drop the ref"),
     ("explore-incomplete", "exploration stopped at --max-states, so not everything is proven", "raise --max-states"),
     ("unproven", "what the dataflow fallback could not prove after an incomplete exploration", "raise --max-states"),

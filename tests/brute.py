@@ -266,6 +266,7 @@ class Brute:
                 for k, _c in enumerate(node.get("choices") or ()):
                     if (nid, k) not in run.offered:
                         found.add(("choice-never-available", (cid, nid, k)))
+            found |= self.indistinct(cid, run)
             covered = [f for f in ch.get("covers") or () if self.facts[f].get("holds")]
             broken_somewhere: dict = {}
             for s in run.depth:
@@ -292,6 +293,24 @@ class Brute:
                 if fid not in recorded_anywhere:
                     found.add(("covered-not-recorded", (cid, fid)))
         return found | self.canonical()
+
+    def indistinct(self, cid: str, run: ChapterRun) -> set:
+        """(warning) choice-indistinct: two choices offered in one state that go to the same node
+        with the same effects (the later one is named)."""
+        out = set()
+        nodes = self.spec["chapters"][cid]["nodes"]
+        for s in run.depth:
+            if self.is_ending(cid, s.node):
+                continue
+            choices = nodes[s.node]["choices"]
+            seen: dict = {}
+            for k in self.offered(cid, s):
+                c = choices[k]
+                key = (c["goto"], tuple(_effects(c.get("do"))))
+                if key in seen:
+                    out.add(("choice-indistinct", (cid, s.node, k)))
+                seen[key] = k
+        return out
 
     def unread_flags(self) -> set:
         """(warning) flag-unread: a declared flag no condition, conditional text, effect or `holds` reads."""
@@ -460,6 +479,15 @@ def clean_spec(spec: dict) -> dict:
             if code == "flag-unread":
                 _undeclare(spec, *subject)
                 changed = True
+            elif code == "choice-indistinct":
+                cid, nid, k = subject
+                choices = spec["chapters"][cid]["nodes"][nid]["choices"]
+                same = [c for c in choices
+                        if (c["goto"], tuple(_effects(c.get("do")))) == (choices[k]["goto"], tuple(_effects(choices[k].get("do"))))]
+                keep = next((c for c in same if c.get("canon")), same[0])
+                for c in same:
+                    if c is not keep and not c.get("_drop"):
+                        c["_drop"] = changed = True
             elif code in ("choice-never-available", "int-bounds"):
                 cid, nid, k = subject[:3]
                 c = spec["chapters"][cid]["nodes"][nid]["choices"][k]
@@ -557,6 +585,7 @@ _SUBJECT = {
     "ending-unreached": r"ending '([^']+)'",
     "node-unreached": r"node '([^']+)'",
     "choice-never-available": r"choice (\d+) of node '([^']+)'",
+    "choice-indistinct": r"choices (\d+) and (\d+) of node '([^']+)'",
     "divergence-undeclared": r"ending '([^']+)' is reached with '([^']+)' broken",
     "divergence-unused": r"ending '([^']+)' lists '([^']+)'",
     "covered-not-recorded": r"chapter '([^']+)' covers '([^']+)'",
@@ -589,6 +618,8 @@ def subject_of(story, d):
     g = re.search(pattern, d.message).groups()
     if code == "choice-never-available":
         return code, (cid, g[1], int(g[0]) - 1)
+    if code == "choice-indistinct":
+        return code, (cid, g[2], int(g[1]) - 1)
     if code == "canon-holds":
         return code, (g[1], g[0], g[2])
     if code == "covered-not-recorded":

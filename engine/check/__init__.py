@@ -201,7 +201,42 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
                                  c.pos, "fix the condition, or set the flags it needs on the way here",
                                  replay=rp.command(ex, ex.first_at_node[ni])))
     out += _date_findings(ex, rp)
+    out += _indistinct_findings(ex, rp)
     out += _ref_findings(story, ex, rp, earlier_facts)
+    return out
+
+
+def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
+    """Two choices offered together that lead to the same node with the same effects:
+    whichever the player picks, nothing afterwards can differ. The later one is named."""
+    g, ch = ex.graph, ex.chapter
+    suspects = set()
+    for ni in range(len(g.ids)):
+        keys = [(t.target, tuple(e.src for e in t.choice.effects)) for t in g.transitions[ni]]
+        if len(set(keys)) < len(keys):
+            suspects.add(ni)
+    if not suspects:
+        return []
+    out, reported = [], set()
+    for sid, key in enumerate(ex.keys):  # breadth-first order: the first state found is the nearest
+        ni = key[0]
+        if ni not in suspects:
+            continue
+        seen_key: dict = {}
+        for t in g.transitions[ni]:
+            if t.test is not None and not t.test(key[1], key[2]):
+                continue
+            k = (t.target, tuple(e.src for e in t.choice.effects))
+            if k in seen_key and (ni, t.choice.index) not in reported:
+                reported.add((ni, t.choice.index))
+                a = seen_key[k]
+                out.append(warning(
+                    "choice-indistinct",
+                    f"choices {a + 1} and {t.choice.index + 1} of node '{g.ids[ni]}' are offered together and both "
+                    f"go to '{g.ids[t.target]}' with the same effects, so which one the player takes changes nothing",
+                    t.choice.pos, "give one of them an effect or a different destination, or merge them",
+                    replay=rp.command(ex, sid)))
+            seen_key[k] = t.choice.index
     return out
 
 
