@@ -110,7 +110,7 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress)
         if not exact:
             report.complete = False
             df = analyse(story, ch, start_env(story, ch, starts, carried))
-            report.diagnostics += dataflow_findings(story, ex, df)
+            report.diagnostics += dataflow_findings(story, ex, df, earlier_facts)
             carried = df.end_env
         starts_complete = exact
         n_story = len(story.flags)
@@ -320,7 +320,7 @@ def _ref_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: se
     return out
 
 
-def dataflow_findings(story: Story, ex: Exploration, df) -> list[Diagnostic]:
+def dataflow_findings(story: Story, ex: Exploration, df, earlier_facts: set[str] = frozenset()) -> list[Diagnostic]:
     """What the dataflow fallback proves, and exactly what stays unproven."""
     ch = ex.chapter
     out: list[Diagnostic] = []
@@ -344,6 +344,18 @@ def dataflow_findings(story: Story, ex: Exploration, df) -> list[Diagnostic]:
     unproven += [f"`{e.src}` in '{n}' stays within bounds" for n, c, e in df.unproven_bounds]
     unproven += [f"no loop without a way out through '{n}'" for n in df.unproven_traps]
     unproven += [f"'{f.id}' holds at ending '{n}'" for n, f in df.unproven_divergence]
+    # refs and dates are checked along explored states only: what those could not cover stays open
+    period_start = ch.period[0] if ch.period else None
+    for nid, node in ch.nodes.items():
+        if nid not in df.env:
+            continue
+        when = node.shown_date or period_start
+        for fid in node.refs:
+            fact = story.facts[fid]
+            if fid not in earlier_facts and not (when is not None and fact.date.on_or_before(when)):
+                unproven.append(f"'{fid}' is in the past wherever '{nid}' speaks of it")
+    if any(n.date is not None for n in ch.nodes.values()):
+        unproven.append("dates never run backwards (checked only along the transitions explored)")
     if unproven:
         shown = "; ".join(unproven[:20]) + (f"; and {len(unproven) - 20} more" if len(unproven) > 20 else "")
         out.append(warning("unproven", f"not proven for '{ch.id}' (exploration incomplete, dataflow too coarse): {shown}",
