@@ -86,6 +86,7 @@ class TerminalFrontend(Frontend):
         self._quiet: PromptSession | None = None  # for yes/no questions, kept out of the history
         self._more: PromptSession | None = None  # the "more" pause when a page is taller than the screen
         self.printed = 0  # lines printed since the player last typed (or the screen was cleared)
+        self.typed_ahead = ""  # keys pressed at a "more" pause, handed to the next prompt
 
     def columns(self) -> int:
         try:
@@ -136,6 +137,10 @@ class TerminalFrontend(Frontend):
 
             @kb.add("<any>")
             def _any(event):
+                # A key typed ahead of the pause is the start of the player's answer, not
+                # just "go on": keep it for the prompt (space and Enter only turn the page).
+                if len(event.data) == 1 and event.data.isprintable() and event.data != " ":
+                    self.typed_ahead += event.data
                 event.app.exit(result="")
 
             self._more = PromptSession(style=self.style, key_bindings=kb, erase_when_done=True,
@@ -165,7 +170,8 @@ class TerminalFrontend(Frontend):
         session.completer = _Completer(q.complete) if q.complete else None
         toolbar = q.toolbar
         session.bottom_toolbar = (lambda: FormattedText(toolbar(self.columns()))) if toolbar else None
-        default = q.default
+        default = q.default or self.typed_ahead
+        self.typed_ahead = ""
         while True:
             self.printed = 0
             result = session.prompt([("class:prompt", q.message)], default=default,
