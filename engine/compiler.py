@@ -23,7 +23,7 @@ from typing import Any
 from . import cache
 from . import expr as ex
 from .dates import DateError, DateSpan, parse_date
-from .diagnostics import ChronicleError, Diagnostic, Pos, error, has_errors, sort_key, warning
+from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
 from .model import (Chapter, Choice, Effect, Ending, Fact, Flag, Node, Source, Story, TextPart,
                     frozen_map)
 from .source import Document, load_file
@@ -268,7 +268,7 @@ class _Compiler:
         def fact_ref(fid, path, why):
             if facts is not None and fid not in facts:
                 self.err("unknown-fact", f"{why} '{fid}', which is not a fact in story/history.yaml", doc.pos(path),
-                         _suggest(fid, facts))
+                         did_you_mean(fid, facts))
                 return False
             return True
 
@@ -298,7 +298,7 @@ class _Compiler:
                         raise ex.ExprError(f"a condition must be true or false, but `{src}` is {t}", code="expr-type")
             except ex.ExprError as exc:
                 if exc.code == "unknown-flag":
-                    exc.hint = _suggest(str(exc.message).split("'")[1], flag_by_name) or exc.hint
+                    exc.hint = did_you_mean(str(exc.message).split("'")[1], flag_by_name) or exc.hint
                 self.expr_diag(exc, doc, path, what)
                 return None
             parsed[path] = tree
@@ -327,7 +327,7 @@ class _Compiler:
         start = data["start"]
         if start not in nodes:
             self.err("unknown-node", f"the chapter starts at '{start}', which is not a node here", doc.pos(("start",)),
-                     _suggest(start, nodes))
+                     did_you_mean(start, nodes))
         if len([d for d in self.diags if d.is_error]) > before:
             return None
 
@@ -367,7 +367,7 @@ class _Compiler:
             cpath = base + ("choices", k)
             if c["goto"] not in node_ids:
                 self.err("unknown-node", f"choice {k + 1} of node '{nid}' goes to '{c['goto']}', which is not a node here",
-                         doc.pos(cpath + ("goto",)), _suggest(c["goto"], node_ids))
+                         doc.pos(cpath + ("goto",)), did_you_mean(c["goto"], node_ids))
             cond = parsed.get(cpath + ("if",))
             effects = []
             for m, src in enumerate(_effects(c.get("do"))):
@@ -543,9 +543,3 @@ def _with_scene(nodes: dict[str, Node], start: str) -> dict[str, Node]:
 def _agreed(values: list):
     vals = set(values)
     return vals.pop() if len(vals) == 1 else None
-
-
-def _suggest(name: str, known) -> str | None:
-    import difflib
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"did you mean '{close[0]}'?" if close else None

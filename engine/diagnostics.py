@@ -87,6 +87,13 @@ class ChronicleError(Exception):
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
 
+def did_you_mean(name: str, known) -> str | None:
+    """'did you mean 'x'?' for the closest known name, or None: the hint for a misspelt id."""
+    import difflib
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 

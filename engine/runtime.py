@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from .diagnostics import did_you_mean
 from .model import Chapter, Choice, Fact, Node, Story
 
 CONTINUE = -1
@@ -76,9 +77,8 @@ def _chapter(story: Story, chapter_id: str) -> Chapter:
 
 
 def _did_you_mean(name, known) -> str:
-    import difflib
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    hint = did_you_mean(name, known)
+    return f"; {hint}" if hint else ""
 
 
 def _seen_bit(ch: Chapter, node: str, seen: int) -> int:

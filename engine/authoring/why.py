@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from ..diagnostics import did_you_mean
 from .. import expr as ex
 from .. import runtime as rt
 from ..check import Replayer
@@ -77,9 +78,8 @@ def parse_target(story: Story, target: str) -> tuple[Chapter, str, int | None]:
         raise AuthoringError(f"there is no chapter '{cid}' (chapters: {', '.join(c.id for c in story.chapters)})", 2)
     ch = story.chapter(cid)
     if nid not in ch.nodes:
-        import difflib
-        close = difflib.get_close_matches(nid, list(ch.nodes), n=1)
-        raise AuthoringError(f"chapter '{cid}' has no node '{nid}'" + (f"; did you mean '{close[0]}'?" if close else ""), 2)
+        hint = did_you_mean(nid, ch.nodes)
+        raise AuthoringError(f"chapter '{cid}' has no node '{nid}'" + (f"; {hint}" if hint else ""), 2)
     choice = None
     if len(parts) == 3:
         node = ch.nodes[nid]
