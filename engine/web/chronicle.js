@@ -478,7 +478,7 @@
       $("load").hidden = !this.slots().length;
       $("title-screen").hidden = false;
       $("play").hidden = true;
-      $("bar-actions").hidden = true;
+      $("bar").hidden = true;  // the title screen names the story itself
       $("new-game").focus();
     },
 
@@ -486,7 +486,7 @@
       this.states = states;
       $("title-screen").hidden = true;
       $("play").hidden = false;
-      $("bar-actions").hidden = false;
+      $("bar").hidden = false;
       this.renderAll();
       if (note) this.notice(note);
     },
