@@ -11,7 +11,6 @@ import pytest
 
 from engine import load_story
 from engine import model
-from engine.diagnostics import ChronicleError
 from engine.export import compiled
 from engine.export.web import FILES, export_web
 from engine.schema import schema_for
@@ -105,9 +104,9 @@ def test_a_file_that_cannot_be_played_is_refused_plainly(exported, tmp_path, cha
     change(data)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(ChronicleError) as err:
+    with pytest.raises(compiled.CompiledFormatError) as err:
         compiled.load(path)
-    assert words in str(err.value.diagnostics[0].message)
+    assert words in str(err.value) and str(err.value).startswith(f"{path}:1:1: ")
     proc = run_cli("play", "--story", path, "--canon")
     assert proc.returncode == 1 and words in proc.stderr and str(path) in proc.stderr
     no_traceback(proc)

@@ -43,8 +43,11 @@ def open_story(args) -> Story:
     ChronicleError propagates to cli.main (exit 1)."""
     root = story_root(args)
     if root.suffix == ".json" and not root.is_dir():
-        from ..export.compiled import load
-        return load(root)
+        from ..export.compiled import CompiledFormatError, load
+        try:
+            return load(root)
+        except CompiledFormatError as exc:
+            raise SystemExit(fail(str(exc)))
     return load_story(root)
 
 

@@ -32,7 +32,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from .. import dates, diagnostics, expr, model
-from ..diagnostics import ChronicleError, Pos, error
+from ..diagnostics import Pos
 from ..model import Story, frozen_map
 
 FORMAT = "chronicle-compiled"
@@ -221,21 +221,21 @@ def from_json(data: Any, root: str = "") -> Story:
 
 
 def load(path: str | os.PathLike) -> Story:
-    """Load a compiled story file; ChronicleError (file:line:col) when it cannot be used."""
+    """Load a compiled story file; CompiledFormatError ("file:line:col: what is wrong") when it cannot be used."""
     shown = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ChronicleError([error("file-missing", f"cannot read the compiled story: {getattr(exc, 'strerror', None) or exc}",
-                                    Pos(shown))]) from None
+        raise CompiledFormatError(f"{shown}: cannot read the compiled story: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ChronicleError([error("compiled-format", f"not valid JSON: {exc.msg}", Pos(shown, exc.lineno, exc.colno))]) from None
+        raise CompiledFormatError(f"{shown}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     except RecursionError:
-        raise ChronicleError([error("compiled-format", "nested too deeply to be a compiled story", Pos(shown))]) from None
+        raise CompiledFormatError(f"{shown}:1:1: nested too deeply to be a compiled story") from None
     try:
         return from_json(data, root=str(Path(path).resolve().parent))
-    except (CompiledFormatError, RecursionError) as exc:
-        raise ChronicleError([error("compiled-format", str(exc) if isinstance(exc, CompiledFormatError)
-                                    else "nested too deeply to be a compiled story", Pos(shown, 1, 1))]) from None
+    except CompiledFormatError as exc:
+        raise CompiledFormatError(f"{shown}:1:1: {exc}") from None
+    except RecursionError:
+        raise CompiledFormatError(f"{shown}:1:1: nested too deeply to be a compiled story") from None
