@@ -7,7 +7,7 @@ from pathlib import Path
 
 from authoring_helpers import ROOT, chronicle
 from engine import load_story
-from engine.authoring.choices import analyse_choices
+from engine.check.choices import analyse_choices
 
 COUNTED = ROOT / "tests" / "stories" / "choices"
 # Counted by hand (tests/stories/choices/chapters/harbour.yaml):
@@ -74,3 +74,17 @@ def test_flavour_needs_a_twin_and_no_reader(tmp_path: Path):
     walk, hum = _choice(data, "steps", 1), _choice(data, "steps", 2)
     assert not walk["flavour"] and not hum["flavour"]
     assert hum["echoes"] == 1 and hum["places"] == ["harbour:three text part 2"]
+
+
+def test_graph_dashes_flavour_and_shades_corridors():
+    from authoring_helpers import parse_mermaid
+    r = chronicle("graph", "--story", COUNTED)
+    assert r.returncode == 0, r.stderr
+    mm = parse_mermaid(r.stdout)
+    arrows = {(src, label.split(" ")[0] if label else None): arrow for src, arrow, label, _dst in mm.edges}
+    assert arrows[("n_harbour__steps", "2")] == "-.->"  # flavour, not canon: dashed
+    assert arrows[("n_harbour__steps", "3")] == "-->"
+    assert sorted(mm.classes["corridor"]) == sorted(f"n_harbour__{n}" for n in ("one", "two", "three", "four"))
+    dot = chronicle("graph", "--story", COUNTED, "--format", "dot").stdout
+    hum = next(line for line in dot.splitlines() if '"harbour/steps" -> "harbour/one"' in line and "hummed" in line)
+    assert "style=dashed" in hum

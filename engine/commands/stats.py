@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 import sys
 
-from ..authoring.choices import analyse_choices
-from ..authoring.choices import render_json as choices_json
-from ..authoring.choices import render_text as choices_text
+from ..check.choices import analyse_choices
+from ..check.choices import render_json as choices_json
+from ..check.choices import render_text as choices_text
 from ..authoring.stats import render_json, render_text, story_stats
 from .common import add_max_states_arg, add_story_arg, open_story, usage_error
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..check.explore import DEFAULT_MAX_STATES, Exploration, explore
+from .explore import DEFAULT_MAX_STATES, Exploration, explore
 from typing import Callable
 
 from ..model import Chapter, Story

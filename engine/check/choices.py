@@ -29,16 +29,24 @@ conditions. The report says which basis each chapter has.
 from __future__ import annotations
 
 import heapq
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..diagnostics import Diagnostic, warning
 from ..expr import names_in
 from ..model import Chapter, Story
-from ..check.explore import DEFAULT_MAX_STATES, Exploration
+from .explore import DEFAULT_MAX_STATES, Exploration
 from .reach import explore_story
-from .stats import count_words
 
 CHOICES_FORMAT_VERSION = 1
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+
+
+def count_words(text: str | None) -> int:
+    """Words as `stats` counts them: runs of letters or digits, joined by ' or - ("don't" and
+    "al-Karim" are one word each)."""
+    return len(_WORD.findall(text or ""))
 
 
 @dataclass
@@ -494,6 +502,34 @@ def _most(n, succ_start, succ, starts, w) -> list:
             if best[t] is None or cand > best[t]:
                 best[t] = cand
     return best
+
+
+# ---- budgets (story.yaml `style:`) ------------------------------------------------------------
+
+def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES) -> list[Diagnostic]:
+    """`corridor` and `flavour-heavy` warnings where a chapter exceeds the story's budgets."""
+    max_corridor = story.style.get("max_corridor")
+    max_share = story.style.get("max_flavour_share")
+    if max_corridor is None and max_share is None:
+        return []
+    out: list[Diagnostic] = []
+    for cc in analyse_choices(story, max_states=max_states):
+        ch = story.chapter(cc.id)
+        basis = "" if cc.basis == "states" else " (measured on the node graph: exploration was incomplete)"
+        if max_corridor is not None:
+            for cor in cc.corridors:
+                if len(cor.nodes) > max_corridor:
+                    out.append(warning(
+                        "corridor", f"{len(cor.nodes)} single-choice nodes in a row, {cor.start} to {cor.end} "
+                        f"({' -> '.join(cor.nodes)}), past the budget of {max_corridor}{basis}",
+                        ch.nodes[cor.start].pos, "offer a real choice inside the run, or merge its nodes"))
+        if max_share is not None and cc.flavour_share > max_share:
+            names = [f"{c.node} {c.index}" for c in cc.choices if c.flavour and c.node in cc.decision_points]
+            out.append(warning(
+                "flavour-heavy", f"{cc.flavour_share:.0%} of the choices at '{cc.id}''s decision points are flavour "
+                f"(budget {max_share:.0%}): {', '.join(names)}{basis}", ch.pos,
+                "give some of them consequences a reader can notice later, or make them a short beat"))
+    return out
 
 
 # ---- rendering --------------------------------------------------------------------------------
