@@ -8,7 +8,8 @@ field added to `engine.model` or a node added to the expression tree
 - fields left at their default are omitted, and so are fields declared
   `compare=False` (compiled closures, source offsets inside expressions):
   they are derived, never part of what a story means;
-- tuples become arrays, mappings become objects, positions become "file:line:col".
+- tuples become arrays, mappings become objects, positions (fields named `pos` or
+  `*_pos`) become "file:line:col".
 
 Loading reverses the walk (arrays back to tuples, objects to read-only maps,
 tagged objects to their dataclass) and then compiles the closures again from
@@ -143,7 +144,8 @@ def decode(data: Any, where: str = "story") -> Any:
         for f in _fields(cls):
             if f.name in data:
                 v = data[f.name]
-                kwargs[f.name] = _pos(v) if f.name == "pos" and isinstance(v, str) else decode(v, f"{where}.{f.name}")
+                is_pos = f.name == "pos" or f.name.endswith("_pos")  # positions travel as "file:line:col"
+                kwargs[f.name] = _pos(v) if is_pos and isinstance(v, str) else decode(v, f"{where}.{f.name}")
             elif _default_of(f) is dataclasses.MISSING:
                 raise CompiledFormatError(f"{where}: a {tag} without its '{f.name}'")
         for f in dataclasses.fields(cls):  # derived fields (closures) are rebuilt after decoding
