@@ -91,6 +91,8 @@ CHECK = _section(
     ("ref-not-past", "a node speaks of a fact that may not have happened yet on some path there", "record the fact earlier on every path, or drop the ref"),
     ("explore-incomplete", "exploration stopped at --max-states, so not everything is proven", "raise --max-states"),
     ("unproven", "what the dataflow fallback could not prove after an incomplete exploration", "raise --max-states"),
+    ("corridor", "more single-choice nodes in a row than story.yaml's `style: max_corridor` allows", "offer a real choice inside the run, or merge its nodes"),
+    ("flavour-heavy", "more flavour choices at a chapter's decision points than `style: max_flavour_share` allows", "give some of them consequences a reader can notice later"),
 ) | _section(
     "canon",
     ("canon-broken", "the canonical path cannot be followed: no canonical choice, or it is not available", "mark, or unguard, the choice history took"),

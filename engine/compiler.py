@@ -160,7 +160,8 @@ class _Compiler:
         story = Story(title=data["title"], root=str(self.root), chapters=tuple(chapters), flags=tuple(story_flags),
                       facts=frozen_map(facts), content_hash=self.hasher.hexdigest()[:16],
                       byline=data.get("byline"), intro=data.get("intro"), epilogue=data.get("epilogue"),
-                      warnings=tuple(d for d in self.diags if not d.is_error))
+                      warnings=tuple(d for d in self.diags if not d.is_error),
+                      style=frozen_map(data.get("style") or {}), style_pos=manifest.pos(("style",)))
         return story, self.diags
 
     # ---- declarations -------------------------------------------------------------

@@ -222,6 +222,8 @@ class Story:
     intro: str | None = None
     epilogue: str | None = None
     warnings: tuple = ()  # non-fatal diagnostics found while compiling
+    style: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # budgets: max_corridor, max_flavour_share
+    style_pos: Pos | None = None
 
     def chapter(self, chapter_id: str) -> Chapter:
         for c in self.chapters:
