@@ -287,6 +287,9 @@ def _compile_all(root: dict) -> None:
         if "minLength" in s:
             n = s["minLength"]
             checks.append(lambda x, n=n: not isinstance(x, str) or len(x) >= n)
+        if "maxLength" in s:
+            n = s["maxLength"]
+            checks.append(lambda x, n=n: not isinstance(x, str) or len(x) <= n)
         if "pattern" in s:
             rx = _regex(s["pattern"])
             checks.append(lambda x, rx=rx: not isinstance(x, str) or rx.search(x) is not None)
@@ -337,7 +340,7 @@ def _compile_all(root: dict) -> None:
 
 _KEYWORDS = frozenset(
     ("$ref", "type", "enum", "const", "properties", "required", "additionalProperties", "patternProperties",
-     "propertyNames", "minProperties", "items", "minItems", "uniqueItems", "minLength", "pattern",
+     "propertyNames", "minProperties", "items", "minItems", "uniqueItems", "minLength", "maxLength", "pattern",
      "minimum", "maximum", "allOf", "anyOf", "oneOf", "not", "if", "then", "else")
 )
 
@@ -423,6 +426,13 @@ def _explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
             yield error("schema", f"{_show(inst)} is {msg}", doc.key_pos(path + (inst,)), _hint_for(msg))
         else:
             yield error("schema", f"{_show(inst)} is {msg}", doc.pos(path), _hint_for(msg))
+        return
+
+    if v == "maxLength" and isinstance(inst, str):
+        # ids become file names: a very long one would fail deep inside the file system instead
+        what = f"{_show(inst[:40])}... ({len(inst):,} characters) is longer than the {err.validator_value} characters allowed"
+        where = doc.key_pos(path + (inst,)) if "propertyNames" in err.absolute_schema_path else doc.pos(path)
+        yield error("schema", what, where, "use a shorter name")
         return
 
     if v == "type":
