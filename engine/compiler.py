@@ -24,13 +24,14 @@ from . import cache
 from . import expr as ex
 from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
-from .model import (Chapter, Choice, Effect, Ending, Fact, Flag, Node, Source, Story, TextPart,
+from .model import (Chapter, Choice, Effect, Ending, Fact, Flag, Node, Show, Source, Story, TextPart,
                     frozen_map)
 from .source import MAX_BYTES, Document, load_file, read_regular
 
 STORY_FILE = Path("story") / "story.yaml"
 HISTORY_FILE = Path("story") / "history.yaml"
 CHAPTER_DIR = Path("chapters")
+MAX_HINT = 120  # characters: an ending's hint is one line in the list of endings
 INT_LIMIT = 2**31 - 1  # the largest value an int flag can hold when it declares no `max` (and -INT_LIMIT-1 for `min`)
 
 
@@ -181,7 +182,8 @@ class _Compiler:
         story = Story(title=data["title"], root=str(self.root), chapters=tuple(chapters), flags=tuple(story_flags),
                       facts=frozen_map(facts), content_hash=self.hasher.hexdigest()[:16],
                       byline=data.get("byline"), intro=data.get("intro"), epilogue=data.get("epilogue"),
-                      warnings=tuple(d for d in self.diags if not d.is_error))
+                      warnings=tuple(d for d in self.diags if not d.is_error),
+                      style=frozen_map(data.get("style") or {}), style_pos=manifest.pos(("style",)))
         return story, self.diags
 
     # ---- declarations -------------------------------------------------------------
@@ -207,7 +209,8 @@ class _Compiler:
                 d = {**d, **{k: (0 if k == "default" else None) for k in out_of_range}}
                 lo, hi = d.get("min"), d.get("max")
             flag = Flag(name=name, type=d["type"], default=d["default"], doc=d["doc"], scope=scope,
-                        slot=first_slot + len(flags), min=lo, max=hi, values=values, pos=doc.key_pos(path))
+                        slot=first_slot + len(flags), min=lo, max=hi, values=values, pos=doc.key_pos(path),
+                        show=self.declare_show(doc, path, name, d))
             if lo is not None and hi is not None and lo > hi:
                 self.err("flag-default", f"flag '{name}' has min {lo} above max {hi}", doc.pos(path + ("min",)))
             elif not flag.accepts(flag.default):
@@ -217,6 +220,41 @@ class _Compiler:
                          doc.pos(path + ("default",)))
             flags.append(flag)
         return flags
+
+    def declare_show(self, doc: Document, path: tuple, name: str, d: dict) -> Show | None:
+        """`show: {label, as, words?}` on a flag: what the reader's dossier can present."""
+        show = d.get("show")
+        if show is None:
+            return None
+        spath = path + ("show",)
+        kind, words = show["as"], dict(show.get("words") or {})
+        if kind == "bar":
+            if d["type"] != "int" or d.get("min") is None or d.get("max") is None:
+                what = "an int flag without both min and max" if d["type"] == "int" else f"a {d['type']} flag"
+                self.err("flag-show", f"flag '{name}' is shown as a bar, but a bar needs bounds and '{name}' is {what}",
+                         doc.pos(spath + ("as",)),
+                         "give the flag `min:` and `max:`, or show it `as: word`")
+            if words:
+                self.err("flag-show", f"flag '{name}' is shown as a bar, so its `words` would never be shown",
+                         doc.key_pos(spath + ("words",)), "remove `words`, or show it `as: word`")
+        if d["type"] == "bool":
+            allowed = ["true", "false"]
+        elif d["type"] == "enum":
+            allowed = list(d.get("values") or ())
+        else:
+            allowed = None
+        lo, hi = d.get("min"), d.get("max")
+        for key in words if kind == "word" else ():
+            if allowed is None:  # an int: whole numbers within its bounds
+                number = int(key) if key.isascii() and key.lstrip("-").isdigit() and len(key) < 20 else None
+                if number is None or (lo is not None and number < lo) or (hi is not None and number > hi):
+                    self.err("flag-show", f"flag '{name}' never has the value '{key}', so its word is never shown",
+                             doc.key_pos(spath + ("words", key)), "key the words by whole numbers the flag can hold")
+            elif key not in allowed:
+                self.err("flag-show", f"flag '{name}' never has the value '{key}', so its word is never shown",
+                         doc.key_pos(spath + ("words", key)),
+                         did_you_mean(key, allowed) or f"use one of: {', '.join(allowed[:12])}")
+        return Show(label=show["label"], as_=kind, words=frozen_map(words))
 
     def declare_facts(self, doc: Document, story_flags: list[Flag]) -> dict[str, Fact]:
         data = doc.data
@@ -444,7 +482,13 @@ class _Compiler:
             if n.get("choices"):
                 self.err("ending-with-choices", f"node '{nid}' is an ending but also offers choices",
                          doc.key_pos(base + ("choices",)), "an ending ends the chapter: remove `choices` or `ending`")
-            ending = Ending(kind=e["kind"], title=e["title"], diverges=diverges, pos=doc.pos(epath))
+            hint = e.get("hint")
+            if hint is not None and ("\n" in hint.strip() or len(hint) > MAX_HINT):
+                self.err("ending-hint", f"the hint for ending '{nid}' must be one line of at most {MAX_HINT} characters, "
+                         f"since it is shown in the list of endings", doc.pos(epath + ("hint",)),
+                         "shorten it to a single line that nudges without giving the ending away")
+            ending = Ending(kind=e["kind"], title=e["title"], diverges=diverges, pos=doc.pos(epath),
+                            hint=hint.strip() if hint else None)
         elif not n.get("choices"):
             self.err("no-choices", f"node '{nid}' has no choices and is not an ending, so play would stop here",
                      pos, "add `choices:`, or make it an ending with `ending: {kind: personal, title: ...}`")

@@ -33,6 +33,7 @@ class Flag:
     max: Optional[int] = None
     values: tuple = ()
     pos: Pos | None = None
+    show: "Show | None" = None  # shown to the reader (the dossier); None: never shown
 
     @property
     def flag_type(self) -> FlagType:
@@ -67,6 +68,15 @@ class Flag:
             raise ValueError(f"{self.name} is one of {', '.join(self.values)}, not '{text}'")
         return t
 
+    def shown(self, value: Any) -> str:
+        """The value as the reader sees it: the author's word for it, else a plain one."""
+        key = "true" if value is True else "false" if value is False else str(value)
+        if self.show is not None and key in self.show.words:
+            return self.show.words[key]
+        if self.type == "bool":
+            return "yes" if value else "no"
+        return key.replace("_", " ")
+
     def describe(self) -> str:
         if self.type == "int":
             lo = "" if self.min is None else str(self.min)
@@ -75,6 +85,15 @@ class Flag:
         if self.type == "enum":
             return "enum " + "|".join(self.values)
         return "bool"
+
+
+@dataclass(frozen=True)
+class Show:
+    """`show:` on a flag: how the reader's dossier presents it."""
+
+    label: str
+    as_: str  # "bar" (int flags with min and max) | "word"
+    words: Mapping[str, str] = field(default_factory=dict)  # value as text ("true", "calm", "3") -> word
 
 
 @dataclass(frozen=True)
@@ -137,6 +156,7 @@ class Ending:
     title: str
     diverges: tuple = ()
     pos: Pos | None = None
+    hint: str | None = None  # shown in the list of endings while this one is not found
 
 
 @dataclass(frozen=True)
@@ -202,6 +222,8 @@ class Story:
     intro: str | None = None
     epilogue: str | None = None
     warnings: tuple = ()  # non-fatal diagnostics found while compiling
+    style: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # budgets: max_corridor, max_flavour_share
+    style_pos: Pos | None = None
 
     def chapter(self, chapter_id: str) -> Chapter:
         for c in self.chapters:

@@ -26,6 +26,10 @@ def tour(tmp_path) -> Path:
     return root
 
 
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
+
+
 def check(root: Path, *extra: str, timeout: float = 30):
     proc = run_cli("check", "--story", ".", *extra, cwd=root, timeout=timeout)
     no_traceback(proc)
@@ -86,7 +90,7 @@ def test_a_history_source_outside_the_story_folder_is_refused(tour, source):
     history.write_text(history.read_text().replace("source: source.txt", f"source: {source}", 1))
     proc = check(tour)
     assert proc.returncode == 1
-    assert "story/history.yaml:1:9: error[source-outside]" in proc.stdout
+    assert f"story/history.yaml:{line_of(history, 'source:')}:9: error[source-outside]" in proc.stdout
     assert "`source:`" in proc.stdout and "outside the story folder" in proc.stdout
     assert "quote-not-in-source" not in proc.stdout  # nothing was read from it
 
@@ -111,7 +115,7 @@ def test_a_huge_hex_default_is_refused_with_its_position(tour):
         proc = run_cli(*cmd, "--story", ".", cwd=tour)
         no_traceback(proc)
         assert proc.returncode != 0
-        assert "story/story.yaml:11:" in proc.stdout + proc.stderr
+        assert f"story/story.yaml:{line_of(manifest, 'courage:')}:" in proc.stdout + proc.stderr
         assert "far too large" in proc.stdout + proc.stderr
 
 
@@ -119,12 +123,13 @@ def test_a_huge_hex_default_is_refused_with_its_position(tour):
 def test_flag_numbers_beyond_an_int_flag_are_refused(tour, field, value):
     manifest = tour / "story" / "story.yaml"
     old = "courage: {type: int, default: 1, min: 0, max: 3,"
+    assert old in manifest.read_text()
     new = old.replace(f"{field}: " + {"default": "1", "min": "0", "max": "3"}[field], f"{field}: {value}")
     manifest.write_text(manifest.read_text().replace(old, new))
     proc = check(tour)
     assert proc.returncode == 1
     assert "error[number-range]" in proc.stdout and f"has {field} " in proc.stdout
-    assert "story/story.yaml:11:" in proc.stdout
+    assert f"story/story.yaml:{line_of(manifest, 'courage:')}:" in proc.stdout
 
 
 def test_an_expression_literal_beyond_an_int_flag_is_refused(tour):
@@ -144,7 +149,7 @@ def test_a_300_character_chapter_id_gets_a_diagnostic(tour):
     proc = check(tour)
     assert proc.returncode == 1
     assert "error[schema]" in proc.stdout and "longer than the 64 characters allowed" in proc.stdout
-    assert "story/story.yaml:6:" in proc.stdout
+    assert f"story/story.yaml:{line_of(manifest, 'chapters:')}:" in proc.stdout
 
 
 def test_a_300_character_node_id_gets_a_diagnostic(tour):

@@ -15,6 +15,7 @@ from ..diagnostics import Diagnostic, Pos, error, warning
 from ..expr import names_in
 from ..model import Chapter, Story
 from .canon import check_canon
+from .choices import style_findings
 from .dataflow import analyse, start_env
 from .explore import (BOUND_WORDS, DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES, Exploration,
                       explore, trapped_states)
@@ -133,6 +134,8 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress,
         if not starts and exact:
             break  # nothing leads on; the findings above say why
     report.diagnostics += check_canon(story, report.explorations, replayer)
+    if story.style:
+        report.diagnostics += style_findings(story, max_states=max_states)
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -83,7 +83,11 @@ class ChapterGraph:
     tracked_facts: dict[str, int]  # fact id -> bit
 
 
-def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = ()) -> ChapterGraph:
+def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = (), *, text_reads: bool = False,
+            story_live: int | None = None) -> ChapterGraph:
+    """`text_reads`: conditional text counts as a read, so flags only text reads keep their real
+    values (the choice analysis needs them; check does not). `story_live`: the story-wide slots
+    live at an ending (default all: endings hand them on)."""
     ids = list(ch.nodes)
     index = {n: i for i, n in enumerate(ids)}
     slots = {f.name: f.slot for f in ch.layout}
@@ -100,6 +104,10 @@ def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = ()) -> Cha
     for nid in ids:
         node = ch.nodes[nid]
         ts, reads, moves = [], 0, []
+        if text_reads:
+            for part in node.text:
+                if part.condition is not None:
+                    reads |= mask(names_in(part.condition))
         for c in node.choices:
             effs = tuple((e.slot, e.fn, e.min, e.max, e) for e in c.effects)
             ts.append(Transition(c, c.test, effs, index[c.target]))
@@ -121,7 +129,7 @@ def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = ()) -> Cha
         reads_at.append(reads)
         flow.append(moves)
     n_story = len(story.flags)
-    story_mask = (1 << n_story) - 1
+    story_mask = (1 << n_story) - 1 if story_live is None else story_live
     # Backward dataflow to a fixpoint, with a worklist over predecessors.
     base = [reads_at[i] | (story_mask if ch.nodes[nid].is_ending else 0) for i, nid in enumerate(ids)]
     live = list(base)
@@ -223,6 +231,7 @@ class Exploration:
 
 def explore(story: Story, ch: Chapter, starts: Iterable[tuple], *, max_states: int = DEFAULT_MAX_STATES,
             tracked_facts: Iterable[str] = (), progress: Callable[[int], None] | None = None,
+            text_reads: bool = False, story_live: int | None = None,
             max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB, deadline: float | None = None) -> Exploration:
     """Explore every state of chapter `ch` reachable from the given story-wide start values.
 
@@ -236,15 +245,15 @@ def explore(story: Story, ch: Chapter, starts: Iterable[tuple], *, max_states: i
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _explore(story, ch, starts, max_states, tracked_facts, progress, limits)
+        g = prepare(story, ch, tracked_facts, text_reads=text_reads, story_live=story_live)
+        return _explore(story, ch, g, starts, max_states, progress, limits)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _explore(story, ch, starts, max_states, tracked_facts, progress, limits) -> Exploration:
+def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     t0 = time.perf_counter()
-    g = prepare(story, ch, tracked_facts)
     n_story = len(story.flags)
     local_defaults = g.defaults[n_story:]
     start_values = [tuple(s) + local_defaults for s in dict.fromkeys(tuple(s) for s in starts)]
