@@ -46,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
     try:
-        return args.func(args)
+        code = args.func(args)
+        if sys.stdout is not None:  # (None when the command was started with stdout closed)
+            sys.stdout.flush()  # here, so that a full disk is reported, not met at exit
+        return code
     except ChronicleError as exc:
         for d in exc.diagnostics:
             print(d.render(), file=sys.stderr)
@@ -55,7 +58,35 @@ def main(argv: list[str] | None = None) -> int:
         print(file=sys.stderr)
         return 130
     except BrokenPipeError:
+        _drop_stdout()
         return 0
+    except OSError as exc:
+        if not _is_stdout_error(exc):
+            raise
+        _drop_stdout()
+        try:
+            print(f"chronicle: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        except OSError:
+            pass
+        return 1
+
+
+def _is_stdout_error(exc: OSError) -> bool:
+    """Is this the kind of error writing the output meets (a full disk, /dev/full, a closed or
+    broken descriptor)? Commands that write files catch their own errors and say which file."""
+    import errno
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF, errno.EPIPE)
+
+
+def _drop_stdout() -> None:
+    """Output that cannot be written is dropped, so Python's flush at exit does not fail again."""
+    import os
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

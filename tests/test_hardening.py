@@ -173,3 +173,19 @@ def test_a_fullwidth_letter_in_a_flag_name_is_refused(tour):
     proc = check(tour)
     assert proc.returncode == 1
     assert "error[expr-syntax]" in proc.stdout and "U+FF43" in proc.stdout
+
+
+# ---- 10: output that cannot be written ---------------------------------------------------------
+
+@pytest.mark.parametrize("cmd", [["check"], ["check", "--format", "json"], ["stats"], ["graph"], ["schema", "chapter"],
+                                 ["why", "storm:lamp"]])
+def test_output_to_a_full_disk_ends_with_a_message(cmd):
+    import subprocess
+    import sys
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "engine", *cmd, "--story", str(TOUR)], stdout=full,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 1
+    assert "chronicle: cannot write the output: No space left on device" in proc.stderr
