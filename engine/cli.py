@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from .diagnostics import ChronicleError
+from .textsafe import CleanStream
 
 # Subcommand modules, in the order `chronicle --help` lists them.
 COMMANDS = ["play", "check", "graph", "new", "why", "stats", "schema"]
@@ -45,6 +46,19 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.print_help()
             return 2
+    # Authoring commands quote the story (choice text, ids, titles, file names) in what they
+    # print: every byte they write goes through the same sanitiser as the player's text.
+    saved = sys.stdout, sys.stderr
+    if args.command != "play":
+        sys.stdout = CleanStream(sys.stdout) if sys.stdout is not None else None
+        sys.stderr = CleanStream(sys.stderr) if sys.stderr is not None else None
+    try:
+        return _run(args)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _run(args) -> int:
     try:
         code = args.func(args)
         if sys.stdout is not None:  # (None when the command was started with stdout closed)
