@@ -14,7 +14,7 @@ from .diagnostics import ChronicleError
 from .textsafe import CleanStream
 
 # Subcommand modules, in the order `chronicle --help` lists them.
-COMMANDS = ["play", "check", "graph", "new", "why", "stats", "schema"]
+COMMANDS = ["play", "check", "graph", "new", "why", "stats", "schema", "export"]
 
 
 class _Parser(argparse.ArgumentParser):
