@@ -498,6 +498,7 @@
   var KIND_WORDS = { canon: "the documented history", personal: "a personal fate; history holds",
                      divergent: "history diverges", good: "a good ending", bad: "a bad ending", neutral: "an ending" };
   var SAVE_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+  var ENDINGS = "endings";  // the record of endings found, as the terminal keeps it (endings.json)
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -533,7 +534,7 @@
       if (!ls) return out;
       for (var i = 0; i < ls.length; i++) {
         var k = ls.key(i);
-        if (k.indexOf(this.prefix) === 0) out.push(k.slice(this.prefix.length));
+        if (k.indexOf(this.prefix) === 0 && k !== this.prefix + ENDINGS) out.push(k.slice(this.prefix.length));
       }
       var self = this;
       return out.map(function (n) { return { name: n, data: self.readSlot(n) }; })
@@ -547,7 +548,59 @@
       return this.writeSlot(name, saveData(this.story, this.states,
         { summary: this.summary(), saved: new Date().toISOString() }));
     },
-    autosave: function () { if (this.states.length) this.save("autosave"); },
+    autosave: function () {
+      if (!this.states.length) return;
+      this.save("autosave");
+      this.recordEnding();
+    },
+
+    // ---- endings found, across playthroughs -------------------------------------------------------
+    endingsFound: function () {
+      var d = this.readSlot(ENDINGS);
+      return (d && d.format === "chronicle-endings" && d.found && typeof d.found === "object") ? d.found : {};
+    },
+    recordEnding: function () {
+      var st = this.current(), node = nodeOf(this.story, st);
+      if (!node.ending) return;
+      var found = this.endingsFound(), key = st.chapter + "/" + node.id;
+      if (found[key]) return;
+      found[key] = { chapter: st.chapter, node: node.id, title: node.ending.title, kind: node.ending.kind || null,
+                     found: new Date().toISOString() };
+      this.writeSlot(ENDINGS, { format: "chronicle-endings", version: 1, found: found });
+      this.notice("You found this ending for the first time.");
+    },
+    showEndings: function () {
+      var story = this.story, found = this.endingsFound(), body = $("endings-body");
+      body.textContent = "";
+      var got = 0, total = 0;
+      story.chapters.forEach(function (ch) {
+        body.appendChild(el("h3", {}, "Chapter " + ch.number + ": " + ch.title));
+        var ul = el("ul", { "class": "register" });
+        Object.keys(ch.nodes).forEach(function (id) {
+          var e = ch.nodes[id].ending;
+          if (!e) return;
+          total++;
+          var li = el("li");
+          if (found[ch.id + "/" + id]) {
+            got++;
+            li.appendChild(el("strong", {}, e.title));
+            if (KIND_WORDS[e.kind]) li.appendChild(document.createTextNode(" \u2014 " + KIND_WORDS[e.kind]));
+            (e.diverges || []).forEach(function (fid) {
+              var f = story.facts[fid];
+              if (f) li.appendChild(el("span", { "class": "broke" }, "Broke: " + f.statement));
+            });
+          } else {
+            li.className = "unfound";
+            li.appendChild(el("span", {}, "Not found yet"));
+            if (e.hint) li.appendChild(el("span", { "class": "hint" }, e.hint));
+          }
+          ul.appendChild(li);
+        });
+        body.appendChild(ul);
+      });
+      $("endings-count").textContent = "You have found " + got + " of " + total + " endings.";
+      openDialog($("endings"));
+    },
 
     // ---- the title screen -------------------------------------------------------------------------
     showTitle: function () {
@@ -560,6 +613,7 @@
       if (s.intro) paragraphs(s.intro).forEach(function (p) { intro.appendChild(el("p", {}, p)); });
       $("continue").hidden = !this.readSlot("autosave");
       $("load").hidden = !this.slots().length;
+      $("endings-button").hidden = !Object.keys(this.endingsFound()).length;
       $("title-screen").hidden = false;
       $("play").hidden = true;
       $("bar").hidden = true;  // the title screen names the story itself
@@ -739,6 +793,23 @@
     showJournal: function () {
       var story = this.story, states = this.states, body = $("journal-body");
       body.textContent = "";
+      var shown = dossier(story, this.current());
+      if (shown.length) {
+        body.appendChild(el("h3", {}, "Dossier"));
+        var dl = el("dl", { "class": "dossier" });
+        shown.forEach(function (row) {
+          dl.appendChild(el("dt", {}, row.label));
+          var dd = el("dd");
+          if (row.bar) {
+            var m = el("meter", { min: String(row.bar[0]), max: String(row.bar[1]), value: String(row.value),
+                                  "aria-label": row.label });
+            dd.appendChild(m);
+            dd.appendChild(el("span", { "class": "dim" }, " " + row.value + " of " + row.bar[1]));
+          } else dd.textContent = row.text;
+          dl.appendChild(dd);
+        });
+        body.appendChild(dl);
+      }
       body.appendChild(el("h3", {}, "Documented events you have lived through"));
       var events = el("ul", { "class": "events" }), anyEvent = false;
       states.forEach(function (s) {
@@ -815,6 +886,23 @@
     }
   };
 
+  /* The flags an author marked `show:`, as the reader sees them (model.Flag.shown). */
+  function shownValue(f, v) {
+    var key = v === true ? "true" : v === false ? "false" : String(v), words = (f.show && f.show.words) || {};
+    if (Object.prototype.hasOwnProperty.call(words, key)) return words[key];
+    if (f.type === "bool") return v ? "yes" : "no";
+    return key.replace(/_/g, " ");
+  }
+  function dossier(story, state) {
+    var out = [];
+    story.byId[state.chapter].layout.forEach(function (f) {
+      if (!f.show) return;
+      var v = state.values[f.slot], bar = f.show.as_ === "bar" && f.type === "int" && f.min != null && f.max != null;
+      out.push({ label: f.show.label, value: v, text: shownValue(f, v), bar: bar ? [f.min, f.max] : null });
+    });
+    return out;
+  }
+
   function epilogueText(story, state) {
     var e = story.epilogue;
     if (!e) return [];
@@ -845,6 +933,7 @@
     $("new-game").addEventListener("click", function () { reader.newGame(); });
     $("continue").addEventListener("click", function () { reader.resume("autosave"); });
     $("load").addEventListener("click", function () { reader.showSaves("load"); });
+    $("endings-button").addEventListener("click", function () { reader.showEndings(); });
     $("undo").addEventListener("click", function () { reader.undo(); });
     $("journal-button").addEventListener("click", function () { reader.showJournal(); });
     $("save-button").addEventListener("click", function () { reader.showSaves("save"); });
