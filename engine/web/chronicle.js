@@ -855,7 +855,7 @@
       $("save-form").hidden = mode !== "save";
       $("save-error").textContent = "";
       box.textContent = "";
-      var slots = this.slots();
+      var slots = this.slots().filter(function (x) { return mode !== "save" || x.name.indexOf("autosave") !== 0; });
       if (!slots.length) box.appendChild(el("p", { "class": "dim" }, "No saved games yet."));
       var ul = el("ul", { "class": "slots" });
       slots.forEach(function (slot) {
@@ -912,6 +912,11 @@
 
   function openDialog(d) {
     if (typeof d.showModal === "function") { if (!d.open) d.showModal(); } else d.setAttribute("open", "");
+    // Start reading at the top: showModal focuses the first button, which may sit at the bottom.
+    var h = d.querySelector("h2");
+    h.setAttribute("tabindex", "-1");
+    h.focus();
+    d.scrollTop = 0;
   }
   function closeDialog(d) { if (typeof d.close === "function") d.close(); else d.removeAttribute("open"); }
 
