@@ -204,11 +204,21 @@ def paragraphs(text: str) -> list[str]:
 
 def node_text(story: Story, state: State) -> list[str]:
     """The node's prose as paragraphs, with conditional parts resolved for this state."""
+    return _resolve(node_of(story, state).text, state.values, state.seen)
+
+
+def epilogue_text(story: Story, state: State) -> list[str]:
+    """The epilogue as paragraphs, its conditional parts resolved with the story-wide flags of
+    `state` (the last chapter's ending). [] when the story has no epilogue."""
+    return _resolve(story.epilogue_parts, state.values[:len(story.flags)], 0)
+
+
+def _resolve(parts, values: tuple, seen: int) -> list[str]:
     out: list[str] = []
-    for part in node_of(story, state).text:
+    for part in parts:
         if part.test is None:
             out.extend(paragraphs(part.text))
-        elif part.test(state.values, state.seen):
+        elif part.test(values, seen):
             out.extend(paragraphs(part.text))
         elif part.else_text:
             out.extend(paragraphs(part.else_text))

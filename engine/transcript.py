@@ -87,8 +87,9 @@ class TextPlayer:
             new_chapter = False
             if rt.is_ending(self.story, state):
                 if rt.is_final(self.story, state):
-                    if self.story.epilogue:
-                        self.emit(["== Epilogue =="] + [wrap(p, self.width) + "\n" for p in rt.paragraphs(self.story.epilogue)])
+                    words = rt.epilogue_text(self.story, state)
+                    if words:
+                        self.emit(["== Epilogue =="] + [wrap(p, self.width) + "\n" for p in words])
                     self.emit(["THE END"])
                     return state, 0
                 if not more():

@@ -175,11 +175,13 @@ def ending(story: Story, node: Node, width: int, new: bool = False, plain_mode: 
 
 
 def epilogue(story: Story, found: list[tuple[str, list[tuple[str, str]], int]], width: int,
-             plain_mode: bool = False) -> list[Line]:
+             plain_mode: bool = False, state=None) -> list[Line]:
+    """The epilogue (its parts resolved for `state`, the final ending), then the endings found."""
     out: list[Line] = []
-    if story.epilogue:
+    words = rt.epilogue_text(story, state) if state is not None else rt.paragraphs(story.epilogue or "")
+    if words:
         out += [[("class:card", "== Epilogue ==" if plain_mode else "Epilogue")], blank()]
-        out += prose(rt.paragraphs(story.epilogue), width)
+        out += prose(words, width)
     out += [[("class:title", "THE END")], blank()]
     got = sum(len(g) for _, g, _ in found)
     total = sum(t for _, _, t in found)
