@@ -245,3 +245,19 @@ def test_epilogue_conditions_read_only_story_wide_flags(tmp_path):
         _s, diags = compile_story(epilogue_story(tmp_path, bad))
     assert [d.code for d in diags] == ["unknown-flag", "unknown-node"], [d.render() for d in diags]
     assert "story-wide" in diags[0].hint and "seen()" in diags[1].hint
+
+
+def test_stats_lists_the_covered_history_no_ending_can_break(tmp_path):
+    from engine.authoring.stats import render_text, story_stats
+    one = copy.deepcopy(ONE)
+    one["covers"] = ["pact-signed", "harbour-built"]
+    one["nodes"]["signed"]["records"] = ["pact-signed", "harbour-built"]
+    facts = FACTS + [{"id": "harbour-built", "date": "1900", "statement": "The harbour is built.",
+                      "source": {"paragraph": 1, "quote": "a thing"}}]
+    root = write_story(tmp_path / "s", {"one": one, "two": TWO_OK}, flags=FLAGS,
+                       history={"facts": facts, "story_facts": STORY_FACTS})
+    s, report = check(root)
+    assert report.diagnostics == []
+    stats = story_stats(s)
+    assert [st.fixed for st in stats] == [["harbour-built"], []]
+    assert "  one: harbour-built\n" in render_text(s, stats)
