@@ -244,6 +244,27 @@ def records(story: Story, states: Iterable[State]) -> list[tuple[Fact, State]]:
     return out
 
 
+def told_broken(fact: Fact) -> str:
+    """A fact a branch broke, as a reader is told it: what happened in its place (`instead`),
+    or plainly that it did not happen - never its statement alone, which reads as if it had."""
+    return fact.instead or f"In your history, this did not happen: {fact.statement}"
+
+
+def history_changed(story: Story, states: Iterable[State]) -> list[tuple[Fact, State]]:
+    """The facts the endings reached along a run of states broke (their `diverges`), in the
+    order they were broken, each once, with the ending state that broke it."""
+    out, seen = [], set()
+    for s in states:
+        ending = node_of(story, s).ending
+        if ending is None:
+            continue
+        for fid in ending.diverges:
+            if fid not in seen:
+                seen.add(fid)
+                out.append((story.facts[fid], s))
+    return out
+
+
 def scene(story: Story, states: list[State]) -> tuple[str | None, str | None]:
     """(date, place) to show for the last state: the nearest known, walking back."""
     date = place = None

@@ -261,3 +261,57 @@ def test_stats_lists_the_covered_history_no_ending_can_break(tmp_path):
     stats = story_stats(s)
     assert [st.fixed for st in stats] == [["harbour-built"], []]
     assert "  one: harbour-built\n" in render_text(s, stats)
+
+
+# ---- telling broken history the right way round (banners, journal) ---------------------------
+
+def test_the_ending_banner_and_journal_say_what_happened_instead(tmp_path):
+    from engine.player import render as r
+    from engine.player.session import Session
+    one = copy.deepcopy(ONE)
+    one["covers"] = ["pact-signed", "envoy-stays"]
+    one["nodes"]["signed"]["records"] = ["pact-signed"]
+    one["nodes"]["signed"]["text"] = "The ink dries."
+    one["nodes"]["hall"]["choices"][0]["goto"] = "dinner"
+    one["nodes"]["dinner"] = {"records": ["envoy-stays"], "text": "Marek stays for dinner.",
+                              "choices": [{"text": "Sleep.", "goto": "signed", "canon": True}]}
+    one["nodes"]["torn"]["ending"]["diverges"] = ["pact-signed", "envoy-stays"]
+    stories = {"one": one, "two": TWO_OK}
+    history = {"facts": FACTS, "story_facts": [dict(STORY_FACTS[0], date="1900-06")]}
+    with no_cache():
+        s = load_story(write_story(tmp_path / "s", stories, flags=FLAGS, history=history))
+    torn = rt.replay_numbers(s, rt.start(s), [2])[-1]
+    banner = r.plain(r.ending(s, rt.node_of(s, torn), 200))
+    # no `instead`: said plainly to have not happened; with one: the `instead` line, not the statement
+    assert "History you changed:\n  \u2022 In your history, this did not happen: The pact is signed in June 1900." in banner
+    assert "Events of this story you changed:\n  \u2022 Marek is sent home in disgrace." in banner
+    assert "stays on in the capital" not in banner
+    assert banner.index("History you changed") < banner.index("Events of this story you changed")
+
+    session = Session(s, None)
+    session.new_game(rt.start(s))
+    session.choose(session.offered()[1])
+    j = session.journal()
+    assert j.events == [] and j.story_events == []
+    assert [(told, own) for _d, told, _l, own in j.changed] == [
+        ("In your history, this did not happen: The pact is signed in June 1900.", False),
+        ("Marek is sent home in disgrace.", True)]
+    text = r.plain(r.journal(j, 200))
+    assert "History you changed" in text and "Marek is sent home in disgrace. (an event of this story" in text
+
+    canon = Session(s, None)
+    canon.new_game(rt.start(s))
+    canon.choose(canon.offered()[0])
+    canon.choose(canon.offered()[0])
+    j = canon.journal()
+    assert [t for _d, t, _l in j.events] == ["The pact is signed in June 1900."]
+    assert [t for _d, t, _l in j.story_events] == ["The envoy Marek stays on in the capital."]
+    assert j.changed == []
+    text = r.plain(r.journal(j, 200))
+    assert text.index("Documented events") < text.index("The pact is signed") < text.index("Events of this story")
+    assert "History you changed" not in text
+
+    played = run_cli("play", "--story", tmp_path / "s", "--script", "-", input="2\n")
+    assert "History you changed:\n  - In your history, this did not happen: The pact is signed in June 1900.\n" \
+        "    (June 1900)" in played.stdout
+    assert "Events of this story you changed:\n  - Marek is sent home in disgrace. (June 1900)" in played.stdout
