@@ -476,7 +476,7 @@ class _Compiler:
                 if fact_ref(fid, epath + ("diverges", i), f"ending '{nid}' diverges from") and fid not in covers:
                     self.err("diverges-not-covered", f"ending '{nid}' diverges from '{fid}', which this chapter does not cover",
                              doc.pos(epath + ("diverges", i)), f"add '{fid}' to the chapter's `covers`, or drop it here")
-                elif facts is not None and fid in facts and facts[fid].holds_src is None:
+                elif e["kind"] == "divergent" and facts is not None and fid in facts and facts[fid].holds_src is None:
                     self.err("diverges-unbreakable", f"ending '{nid}' diverges from '{fid}', but that fact has no `holds`, "
                              "so no branch can break it", doc.pos(epath + ("diverges", i)),
                              f"give '{fid}' a `holds` over the story-wide flag this branch sets, or drop it here")
