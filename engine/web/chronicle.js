@@ -244,6 +244,10 @@
       story.byId[ch.id] = ch;
     });
     for (var i = 0; i + 1 < story.chapters.length; i++) story.chapters[i].next = story.chapters[i + 1];
+    // The epilogue's parts read the story-wide flags as the last ending left them (runtime.epilogue_text).
+    var storyScope = { id: "(epilogue)", slots: {}, seenBit: {}, hasBit: function () { return false; } };
+    story.flags.forEach(function (f) { storyScope.slots[f.name] = f.slot; });
+    story.epilogueParts = (s.epilogue_parts || []).map(function (p) { return textPart(p, storyScope, undefined); });
     story.storyDefaults = story.flags.map(function (f) { return f.default; });
     return story;
   }
@@ -376,8 +380,9 @@
     if (main) return p.render !== null ? p.render(values, seen) : p.text;
     return p.elseRender !== null ? p.elseRender(values, seen) : p.elseText;
   }
-  function textOf(node, values, seen) {
-    var out = [], parts = node.text;
+  function textOf(node, values, seen) { return resolve(node.text, values, seen); }
+  function resolve(parts, values, seen) {
+    var out = [];
     for (var i = 0; i < parts.length; i++) {
       var p = parts[i], text;
       if (p.test === null || p.test(values, seen)) text = render(p, values, seen, true);
@@ -391,6 +396,14 @@
   function nodeText(story, state) {
     return state.lead.concat(textOf(nodeOf(story, state), state.values, state.seen));
   }
+
+  /* The epilogue as paragraphs for the final state; [] when the story has none. */
+  function epilogueText(story, state) {
+    if (!story.epilogueParts.length && story.epilogue) return paragraphs(story.epilogue);  // an older export
+    return resolve(story.epilogueParts, state.values.slice(0, story.nStory), 0);
+  }
+  /* A fact a branch broke, as the reader is told it (runtime.told_broken). */
+  function toldBroken(fact) { return fact.instead || "In your history, this did not happen: " + fact.statement; }
 
   function flagValues(story, state) {
     var out = {};
@@ -486,6 +499,7 @@
     FORMAT: FORMAT, VERSION: VERSION, CONTINUE: CONTINUE, PlayError: PlayError,
     load: load, start: start, available: available, choose: choose, advance: advance, step: step, replay: replay,
     isEnding: isEnding, isFinal: isFinal, nodeOf: nodeOf, nodeText: nodeText, paragraphs: paragraphs,
+    epilogueText: epilogueText, toldBroken: toldBroken,
     flagValues: flagValues, seenNodes: seenNodes, snapshot: snapshot, scene: scene, pathArray: pathArray,
     saveData: saveData, fromSave: fromSave
   };
@@ -587,7 +601,7 @@
             if (KIND_WORDS[e.kind]) li.appendChild(document.createTextNode(" \u2014 " + KIND_WORDS[e.kind]));
             (e.diverges || []).forEach(function (fid) {
               var f = story.facts[fid];
-              if (f) li.appendChild(el("span", { "class": "broke" }, "Broke: " + f.statement));
+              if (f) li.appendChild(el("span", { "class": "broke" }, toldBroken(f) + " (" + f.date.human + ")"));
             });
           } else {
             li.className = "unfound";
@@ -732,22 +746,24 @@
       var story = this.story, box = el("aside", { "class": "ending ending-" + ending.kind, "aria-label": "Ending" });
       box.appendChild(el("h3", { "class": "ending-title" }, ending.title));
       if (ending.kind && KIND_WORDS[ending.kind]) box.appendChild(el("p", { "class": "ending-kind" }, KIND_WORDS[ending.kind]));
-      if (ending.diverges && ending.diverges.length) {
-        box.appendChild(el("p", { "class": "diverged-lead" }, "History changed here:"));
+      var broken = (ending.diverges || []).map(function (fid) { return story.facts[fid]; }).filter(Boolean);
+      // Documented history and the story's own events are told apart, each the right way round.
+      [["History you changed:", false], ["Events of this story you changed:", true]].forEach(function (group) {
+        var facts = broken.filter(function (f) { return !!f.story === group[1]; });
+        if (!facts.length) return;
+        box.appendChild(el("p", { "class": "diverged-lead" }, group[0]));
         var ul = el("ul", { "class": "diverged" });
-        ending.diverges.forEach(function (fid) {
-          var f = story.facts[fid];
-          ul.appendChild(el("li", {}, f ? f.statement : fid));
-        });
+        facts.forEach(function (f) { ul.appendChild(el("li", {}, toldBroken(f) + " (" + f.date.human + ")")); });
         box.appendChild(ul);
-      }
+      });
       return box;
     },
     epilogueBlock: function () {
       var box = el("section", { "class": "epilogue", "aria-label": "Epilogue" });
-      if (this.story.epilogue) {
+      var words = epilogueText(this.story, this.current());
+      if (words.length) {
         box.appendChild(el("h2", { "class": "epilogue-title" }, "Epilogue"));
-        epilogueText(this.story, this.current()).forEach(function (p) { box.appendChild(el("p", { "class": "para" }, p)); });
+        words.forEach(function (p) { box.appendChild(el("p", { "class": "para" }, p)); });
       }
       box.appendChild(el("p", { "class": "the-end" }, "The End"));
       return box;
@@ -810,20 +826,32 @@
         });
         body.appendChild(dl);
       }
-      body.appendChild(el("h3", {}, "Documented events you have lived through"));
-      var events = el("ul", { "class": "events" }), anyEvent = false;
+      function eventItem(date, words) {
+        var li = el("li");
+        li.appendChild(el("span", { "class": "date" }, date));
+        li.appendChild(document.createTextNode(" \u2014 " + words));
+        return li;
+      }
+      var documented = el("ul", { "class": "events" }), own = el("ul", { "class": "events" });
+      var changed = el("ul", { "class": "events" }), brokeSeen = {};
       states.forEach(function (s) {
-        nodeOf(story, s).records.forEach(function (fid) {
+        var node = nodeOf(story, s);
+        node.records.forEach(function (fid) {
           var f = story.facts[fid];
-          if (!f) return;
-          anyEvent = true;
-          var li = el("li");
-          li.appendChild(el("span", { "class": "date" }, f.date.human));
-          li.appendChild(document.createTextNode(" \u2014 " + f.statement));
-          events.appendChild(li);
+          if (f) (f.story ? own : documented).appendChild(eventItem(f.date.human, f.statement));
+        });
+        ((node.ending && node.ending.diverges) || []).forEach(function (fid) {
+          var f = story.facts[fid];
+          if (!f || brokeSeen[fid]) return;
+          brokeSeen[fid] = true;
+          changed.appendChild(eventItem(f.date.human, toldBroken(f) +
+            (f.story ? " (an event of this story, not documented history)" : "")));
         });
       });
-      body.appendChild(anyEvent ? events : el("p", { "class": "dim" }, "None yet."));
+      body.appendChild(el("h3", {}, "Documented events you have lived through"));
+      body.appendChild(documented.children.length ? documented : el("p", { "class": "dim" }, "None yet."));
+      if (own.children.length) { body.appendChild(el("h3", {}, "Events of this story")); body.appendChild(own); }
+      if (changed.children.length) { body.appendChild(el("h3", {}, "History you changed")); body.appendChild(changed); }
       body.appendChild(el("h3", {}, "The choices that led here"));
       var cur = null, any = false;
       for (var i = 0; i < states.length; i++) {
@@ -903,12 +931,6 @@
     return out;
   }
 
-  function epilogueText(story, state) {
-    var e = story.epilogue;
-    if (!e) return [];
-    if (typeof e === "string") return paragraphs(e);
-    return [];
-  }
 
   function openDialog(d) {
     if (typeof d.showModal === "function") { if (!d.open) d.showModal(); } else d.setAttribute("open", "");
