@@ -26,7 +26,7 @@ from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
 from .model import (Chapter, Choice, Effect, Ending, Fact, Flag, Node, Show, Source, Story, TextPart,
                     frozen_map)
-from .source import Document, load_file
+from .source import MAX_BYTES, Document, load_file, read_regular
 
 STORY_FILE = Path("story") / "story.yaml"
 HISTORY_FILE = Path("story") / "history.yaml"
@@ -42,6 +42,25 @@ def display_path(path: Path) -> str:
     except ValueError:
         return str(path)
     return rel if not rel.startswith("..") else str(path)
+
+
+def _beyond_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and not -INT_LIMIT - 1 <= v <= INT_LIMIT
+
+
+def _short_int(v: int) -> str:
+    """A number for a message: a very long one is shortened (Python refuses to print over 4,300 digits)."""
+    if v.bit_length() > 200:
+        return f"a number of about {int(v.bit_length() * 0.30103):,} digits"
+    return f"{v:,}"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Does `path` (symlinks followed) lie inside the folder `root`?"""
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
+    except (OSError, ValueError):
+        return False
 
 
 def story_files(root: Path, chapter_ids: list[str]) -> list[Path]:
@@ -84,16 +103,19 @@ class _Compiler:
 
     def load(self, path: Path, kind: str) -> Document | None:
         try:
-            raw = path.read_bytes()
+            # read once, at most the size limit, and never a FIFO or a device (see read_regular)
+            raw = read_regular(path, MAX_BYTES)
         except OSError:
             raw = None
+        if raw is not None and len(raw) > MAX_BYTES:
+            raw = None  # load_file below says how large it is
         self.hasher.update(str(path.relative_to(self.root) if path.is_relative_to(self.root) else path).encode())
         self.hasher.update(b"\0" + (raw if raw is not None else b"<missing>") + b"\0")
         doc = cache.load_document(self.root, path, raw, kind, display_path(path))
         if doc is not None:
             return doc  # these exact bytes loaded and passed the schema before
         try:
-            doc = load_file(path, display_path(path))
+            doc = load_file(path, display_path(path), raw)
         except ChronicleError as exc:
             self.diags.extend(exc.diagnostics)
             return None
@@ -160,7 +182,8 @@ class _Compiler:
         story = Story(title=data["title"], root=str(self.root), chapters=tuple(chapters), flags=tuple(story_flags),
                       facts=frozen_map(facts), content_hash=self.hasher.hexdigest()[:16],
                       byline=data.get("byline"), intro=data.get("intro"), epilogue=data.get("epilogue"),
-                      warnings=tuple(d for d in self.diags if not d.is_error))
+                      warnings=tuple(d for d in self.diags if not d.is_error),
+                      style=frozen_map(data.get("style") or {}), style_pos=manifest.pos(("style",)))
         return story, self.diags
 
     # ---- declarations -------------------------------------------------------------
@@ -178,6 +201,13 @@ class _Compiler:
                          doc.key_pos(path), "rename the chapter flag; story-wide flags are visible in every chapter")
                 continue
             lo, hi, values = d.get("min"), d.get("max"), tuple(d.get("values") or ())
+            out_of_range = [k for k in ("default", "min", "max") if d["type"] == "int" and _beyond_int(d.get(k))]
+            for k in out_of_range:
+                self.err("number-range", f"flag '{name}' has {k} {_short_int(d[k])}, beyond what an int flag can "
+                         f"hold ({-INT_LIMIT - 1:,} to {INT_LIMIT:,})", doc.pos(path + (k,)), "use a smaller number")
+            if out_of_range:  # the flag is still declared (no 'unknown flag' echoes), without the bad numbers
+                d = {**d, **{k: (0 if k == "default" else None) for k in out_of_range}}
+                lo, hi = d.get("min"), d.get("max")
             flag = Flag(name=name, type=d["type"], default=d["default"], doc=d["doc"], scope=scope,
                         slot=first_slot + len(flags), min=lo, max=hi, values=values, pos=doc.key_pos(path),
                         show=self.declare_show(doc, path, name, d))
@@ -231,28 +261,57 @@ class _Compiler:
         paragraphs = None
         if data.get("source"):
             src_path = (self.root / "story" / data["source"])
-            try:
-                text = src_path.read_text(encoding="utf-8")
-                self.hasher.update(text.encode())
-                paragraphs = [p for p in text.split("\n") if p.strip()]
-            except (OSError, UnicodeDecodeError):
-                self.err("file-missing", f"the history's source {display_path(src_path)} cannot be read",
-                         doc.pos(("source",)), "copy the source text there, or fix `source:`")
+            if not _inside(src_path, self.root):
+                # a source elsewhere would let a story ask yes-or-no questions about any file on the machine
+                self.err("source-outside", f"the history's `source:` ({data['source']}) lies outside the story folder",
+                         doc.pos(("source",)), "copy the source text into the story folder and name it from story/")
+            else:
+                try:
+                    text = read_regular(src_path).decode("utf-8")
+                    self.hasher.update(text.encode())
+                    paragraphs = [p for p in text.split("\n") if p.strip()]
+                except (OSError, UnicodeDecodeError):
+                    self.err("file-missing", f"the history's source {display_path(src_path)} cannot be read",
+                             doc.pos(("source",)), "copy the source text there, or fix `source:`")
         types = {f.name: f.flag_type for f in story_flags}
         slots = {f.name: f.slot for f in story_flags}
         facts: dict[str, Fact] = {}
-        for i, f in enumerate(data["facts"]):
-            path = ("facts", i)
-            if f["id"] in facts:
-                self.err("duplicate-id", f"fact '{f['id']}' is declared twice (first at {facts[f['id']].pos})",
+        for section in ("facts", "story_facts"):
+            for i, f in enumerate(data.get(section) or ()):
+                fact = self.declare_fact(doc, (section, i), f, section == "story_facts", facts, paragraphs, types, slots)
+                if fact is not None:
+                    facts[fact.id] = fact
+        return facts
+
+    def declare_fact(self, doc: Document, path: tuple, f: dict, story: bool, facts: dict, paragraphs,
+                     types: dict, slots: dict) -> Fact | None:
+        if f["id"] in facts:
+            first = facts[f["id"]]
+            if story and not first.story:
+                self.err("story-fact-id", f"story fact '{f['id']}' has the id of a documented fact (at {first.pos})",
+                         doc.pos(path + ("id",)), "rename the story fact: an id names one fact, documented or not")
+            else:
+                self.err("duplicate-id", f"fact '{f['id']}' is declared twice (first at {first.pos})",
                          doc.pos(path + ("id",)))
-                continue
-            try:
-                date = parse_date(f["date"])
-            except DateError as exc:
-                self.err("bad-date", str(exc), doc.pos(path + ("date",)))
-                continue
-            src = f["source"]
+            return None
+        try:
+            date = parse_date(f["date"])
+        except DateError as exc:
+            self.err("bad-date", str(exc), doc.pos(path + ("date",)))
+            return None
+        src = f.get("source")
+        source = None
+        if story:
+            if src is not None:
+                self.err("story-fact-source", f"story fact '{f['id']}' cites the source, but story facts are the "
+                         "fiction's own", doc.key_pos(path + ("source",)),
+                         "remove `source:`; if the source really documents it, move it under `facts:`")
+        elif src is None:
+            self.err("fact-source-missing", f"documented fact '{f['id']}' does not say where in the source it comes from",
+                     doc.pos(path), "add `source: {paragraph: N, quote: \"...\"}`; if no source documents it, "
+                     "move it under `story_facts:`")
+        elif isinstance(src, dict):
+            source = Source(src["paragraph"], src["quote"])
             if paragraphs is not None:
                 n = src["paragraph"]
                 if n > len(paragraphs):
@@ -261,24 +320,22 @@ class _Compiler:
                 elif src["quote"] not in paragraphs[n - 1]:
                     self.err("quote-not-in-source", f"fact '{f['id']}' quotes words that are not in paragraph {n} of the source",
                              doc.pos(path + ("source", "quote")), "copy the quote exactly, or fix the paragraph number")
-            holds = holds_fn = None
-            if f.get("holds") is not None:
-                try:
-                    holds = ex.parse_condition(f["holds"])
-                    t = ex.typecheck(holds, types)
-                    if t != ex.BOOL:
-                        raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type")
-                    holds_fn = ex.compile_expr(holds, slots, {})
-                except ex.ExprError as exc:
-                    if exc.code == "unknown-flag":
-                        exc.hint = "a fact's `holds` may read only story-wide flags (story/story.yaml)"
-                    self.expr_diag(exc, doc, path + ("holds",), f"in the `holds` of fact '{f['id']}'")
-                    holds = None
-            facts[f["id"]] = Fact(id=f["id"], date=date, statement=f["statement"],
-                                  source=Source(src["paragraph"], src["quote"]), holds=holds,
-                                  holds_src=f.get("holds"), holds_fn=holds_fn, note=f.get("note"),
-                                  readings=tuple(f.get("readings") or ()), pos=doc.pos(path))
-        return facts
+        holds = holds_fn = None
+        if f.get("holds") is not None:
+            try:
+                holds = ex.parse_condition(f["holds"])
+                t = ex.typecheck(holds, types)
+                if t != ex.BOOL:
+                    raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type")
+                holds_fn = ex.compile_expr(holds, slots, {})
+            except ex.ExprError as exc:
+                if exc.code == "unknown-flag":
+                    exc.hint = "a fact's `holds` may read only story-wide flags (story/story.yaml)"
+                self.expr_diag(exc, doc, path + ("holds",), f"in the `holds` of fact '{f['id']}'")
+                holds = None
+        return Fact(id=f["id"], date=date, statement=f["statement"], source=source, holds=holds,
+                    holds_src=f.get("holds"), holds_fn=holds_fn, note=f.get("note"),
+                    readings=tuple(f.get("readings") or ()), pos=doc.pos(path), instead=f.get("instead"), story=story)
 
     # ---- chapters -------------------------------------------------------------------
     def compile_chapter(self, doc: Document, story_flags: list[Flag], facts: dict | None) -> Chapter | None:
@@ -304,8 +361,8 @@ class _Compiler:
 
         def fact_ref(fid, path, why):
             if facts is not None and fid not in facts:
-                self.err("unknown-fact", f"{why} '{fid}', which is not a fact in story/history.yaml", doc.pos(path),
-                         did_you_mean(fid, facts))
+                self.err("unknown-fact", f"{why} '{fid}', which is not a fact in story/history.yaml "
+                         "(neither under `facts` nor under `story_facts`)", doc.pos(path), did_you_mean(fid, facts))
                 return False
             return True
 
@@ -344,7 +401,7 @@ class _Compiler:
         for nid, n in raw_nodes.items():
             base = ("nodes", nid)
             for j, part in enumerate(_text_parts(n.get("text"))):
-                if isinstance(part, dict):
+                if isinstance(part, dict) and part.get("if") is not None:
                     parse(part["if"], base + ("text", j, "if"), f"in a text condition of node '{nid}'")
             for k, c in enumerate(n.get("choices") or ()):
                 cpath = base + ("choices", k)
@@ -394,9 +451,19 @@ class _Compiler:
                 parts.append(TextPart(text=part))
                 continue
             tree = parsed.get(base + ("text", j, "if"))
-            parts.append(TextPart(text=part["text"], condition=tree, condition_src=part["if"],
+            ppath = base + ("text", j)
+            asserts, denies = self.assertions(doc, ppath, part, fact_ref, f"text part {j + 1} of node '{nid}'")
+            other = part.get("else")
+            else_asserts = else_denies = ()
+            if isinstance(other, dict):
+                else_asserts, else_denies = self.assertions(doc, ppath + ("else",), other, fact_ref,
+                                                            f"the `else` of text part {j + 1} of node '{nid}'")
+                other = other["text"]
+            parts.append(TextPart(text=part["text"], condition=tree, condition_src=part.get("if"),
                                   test=ex.compile_expr(tree, slots, seen_bits) if tree else None,
-                                  else_text=part.get("else"), pos=doc.pos(base + ("text", j))))
+                                  else_text=other, pos=doc.pos(ppath), asserts=asserts, denies=denies,
+                                  else_asserts=else_asserts, else_denies=else_denies,
+                                  else_pos=doc.pos(ppath + ("else",)) if other is not None else None))
 
         choices = []
         canon_seen = None
@@ -406,6 +473,7 @@ class _Compiler:
                 self.err("unknown-node", f"choice {k + 1} of node '{nid}' goes to '{c['goto']}', which is not a node here",
                          doc.pos(cpath + ("goto",)), did_you_mean(c["goto"], node_ids))
             cond = parsed.get(cpath + ("if",))
+            c_asserts, c_denies = self.assertions(doc, cpath, c, fact_ref, f"choice {k + 1} of node '{nid}'")
             effects = []
             for m, src in enumerate(_effects(c.get("do"))):
                 epath = cpath + ("do",) if isinstance(c.get("do"), str) else cpath + ("do", m)
@@ -427,7 +495,8 @@ class _Compiler:
                 canon_seen = k
             choices.append(Choice(index=k, text=c["text"], target=c["goto"], condition=cond, condition_src=c.get("if"),
                                   test=ex.compile_expr(cond, slots, seen_bits) if cond else None, effects=tuple(effects),
-                                  canon=bool(c.get("canon")), pos=doc.pos(cpath)))
+                                  canon=bool(c.get("canon")), pos=doc.pos(cpath),
+                                  asserts=c_asserts, denies=c_denies))
 
         ending = None
         if n.get("ending") is not None:
@@ -473,6 +542,23 @@ class _Compiler:
             fact_ref(fid, base + ("refs", i), f"node '{nid}' refers to")
         return Node(id=nid, chapter=cid, text=tuple(parts), choices=tuple(choices), ending=ending, date=date,
                     place=n.get("place"), records=records, refs=refs, pos=pos)
+
+    def assertions(self, doc: Document, path: tuple, part: dict, fact_ref, what: str) -> tuple[tuple, tuple]:
+        """The `asserts` and `denies` of a text part, an `else` or a choice: names resolved, and
+        no fact both asserted and denied by the same words."""
+        out = []
+        for key, verb in (("asserts", "asserts"), ("denies", "denies")):
+            ids = tuple(part.get(key) or ())
+            for i, fid in enumerate(ids):
+                fact_ref(fid, path + (key, i), f"{what} {verb}")
+            out.append(ids)
+        asserts, denies = out
+        for i, fid in enumerate(denies):
+            if fid in asserts:
+                self.err("asserts-conflict", f"{what} both asserts and denies '{fid}'", doc.pos(path + ("denies", i)),
+                         "words are shown either where the fact holds or where it is broken: keep one, and put "
+                         "the other wording in a conditional part (`if:` ... `else:`)")
+        return asserts, denies
 
     def check_flag_use(self, story_flags: list[Flag], chapters: list[Chapter], facts: dict) -> None:
         """A flag nothing reads changes nothing a player can notice: say so."""

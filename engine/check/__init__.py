@@ -14,9 +14,12 @@ from typing import Callable
 from ..diagnostics import Diagnostic, Pos, error, warning
 from ..expr import names_in
 from ..model import Chapter, Story
+from . import continuity
 from .canon import check_canon
+from .choices import style_findings
 from .dataflow import analyse, start_env
-from .explore import DEFAULT_MAX_STATES, Exploration, explore, trapped_states
+from .explore import (BOUND_WORDS, DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES, Exploration,
+                      explore, trapped_states)
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Report:
     states: int = 0
     seconds: float = 0.0
     complete: bool = True
+    stopped_by: str | None = None  # the first bound an exploration hit: "states" | "memory" | "time"
     explorations: dict = field(default_factory=dict)  # chapter id -> Exploration
 
     @property
@@ -77,18 +81,24 @@ def _quote(s: str) -> str:
 
 
 def check_story(story: Story, *, max_states: int = DEFAULT_MAX_STATES, story_arg: str | None = None,
-                progress: Callable[[str, int], None] | None = None) -> Report:
+                progress: Callable[[str, int], None] | None = None,
+                max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB, max_seconds: float = DEFAULT_MAX_SECONDS,
+                stopped: Callable[[str, str], None] | None = None) -> Report:
+    """Explore and check every chapter; exploration as a whole stops at whichever of the bounds
+    comes first (`stopped(chapter, bound)` is told which), and the dataflow analysis takes over."""
     # Checking builds millions of small tuples and no garbage cycles: pause the cyclic collector.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _check_story(story, max_states, story_arg, progress)
+        limits = (max_memory_mib, time.perf_counter() + max_seconds, stopped)
+        return _check_story(story, max_states, story_arg, progress, limits)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _check_story(story: Story, max_states: int, story_arg: str | None, progress) -> Report:
+def _check_story(story: Story, max_states: int, story_arg: str | None, progress, limits) -> Report:
+    max_memory_mib, deadline, stopped = limits
     t0 = time.perf_counter()
     report = Report(list(story.warnings), chapters=len(story.chapters),
                     nodes=sum(len(c.nodes) for c in story.chapters))
@@ -101,16 +111,23 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress)
     for ch in story.chapters:
         tracked = _tracked_facts(ch, earlier_facts)
         cb = (lambda n, cid=ch.id: progress(cid, n)) if progress else None
-        ex = explore(story, ch, starts, max_states=max(budget, 1), tracked_facts=tracked, progress=cb)
+        ex = explore(story, ch, starts, max_states=max(budget, 1), tracked_facts=tracked, progress=cb,
+                     max_memory_mib=max_memory_mib, deadline=deadline)
+        if ex.stopped_by:
+            report.stopped_by = report.stopped_by or ex.stopped_by
+            if stopped:
+                stopped(ch.id, ex.stopped_by)
         report.explorations[ch.id] = ex
         report.states += len(ex.keys)
         budget -= len(ex.keys)
         exact = ex.complete and starts_complete
         report.diagnostics += exploration_findings(story, ex, replayer, earlier_facts, exact)
+        broken_words: set = set()
+        report.diagnostics += continuity.explored_findings(story, ex, replayer, broken_words)
         if not exact:
             report.complete = False
             df = analyse(story, ch, start_env(story, ch, starts, carried))
-            report.diagnostics += dataflow_findings(story, ex, df, earlier_facts)
+            report.diagnostics += dataflow_findings(story, ex, df, earlier_facts, broken_words)
             carried = df.end_env
         starts_complete = exact
         n_story = len(story.flags)
@@ -120,6 +137,8 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress)
         if not starts and exact:
             break  # nothing leads on; the findings above say why
     report.diagnostics += check_canon(story, report.explorations, replayer)
+    if story.style:
+        report.diagnostics += style_findings(story, max_states=max_states)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -146,10 +165,12 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
                          "exploration stopped at its bound; what is proven is listed below", ch.pos,
                          "raise --max-states so the earlier chapter is explored whole"))
     if not ex.complete:
+        bound = BOUND_WORDS.get(ex.stopped_by or "states", "bound")
+        option = {"memory": "--max-memory", "time": "--max-seconds"}.get(ex.stopped_by, "--max-states")
         out.append(error("explore-incomplete",
-                         f"exploration of '{ch.id}' stopped at the bound after {len(ex.keys):,} states; "
+                         f"exploration of '{ch.id}' stopped at the {bound} after {len(ex.keys):,} states; "
                          "findings below marked 'proved by dataflow' hold, and what stays unproven is listed", ch.pos,
-                         "raise --max-states, or merge flags that multiply states (e.g. ints with wide ranges)"))
+                         f"raise {option}, or merge flags that multiply states (e.g. ints with wide ranges)"))
     for ni, sid in sorted(ex.softlocks.items()):
         node = ch.nodes[g.ids[ni]]
         vals = ", ".join(f"{k}={_show(v)}" for k, v in ex.values_of(sid).items() if any(
@@ -320,7 +341,8 @@ def _ref_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: se
     return out
 
 
-def dataflow_findings(story: Story, ex: Exploration, df, earlier_facts: set[str] = frozenset()) -> list[Diagnostic]:
+def dataflow_findings(story: Story, ex: Exploration, df, earlier_facts: set[str] = frozenset(),
+                      broken_words: set = frozenset()) -> list[Diagnostic]:
     """What the dataflow fallback proves, and exactly what stays unproven."""
     ch = ex.chapter
     out: list[Diagnostic] = []
@@ -354,6 +376,7 @@ def dataflow_findings(story: Story, ex: Exploration, df, earlier_facts: set[str]
             fact = story.facts[fid]
             if fid not in earlier_facts and not (when is not None and fact.date.on_or_before(when)):
                 unproven.append(f"'{fid}' is in the past wherever '{nid}' speaks of it")
+    unproven += continuity.unproven(story, ch, df, broken_words)
     if any(n.date is not None for n in ch.nodes.values()):
         unproven.append("dates never run backwards (checked only along the transitions explored)")
     if unproven:

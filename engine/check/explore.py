@@ -26,8 +26,38 @@ from typing import Callable, Iterable
 
 from ..expr import names_in
 from ..model import Chapter, Story
+from .continuity import reads as continuity_reads
 
 DEFAULT_MAX_STATES = 2_000_000
+# Besides the state bound, exploration stops when the process holds this much memory, or
+# after this long: states of a chapter with many flags are large, and a wide chapter can
+# spend minutes on a bound of states. Both keep a default `check` under 1 GiB and about a
+# minute on a small machine; --max-memory and --max-seconds change them.
+DEFAULT_MAX_MEMORY_MIB = 768
+DEFAULT_MAX_SECONDS = 60.0
+_CHECK_EVERY_STATES = 4096  # new states between looks at memory and the clock
+_CHECK_EVERY_EXPANDED = 1024  # expanded states between looks
+
+BOUND_WORDS = {"states": "state bound", "memory": "memory bound", "time": "time bound"}
+
+
+def _resident_bytes() -> int:
+    """This process's resident memory now (Linux), else its peak so far."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        import resource
+        import sys
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+
+try:
+    import os as _os
+    _PAGE = _os.sysconf("SC_PAGE_SIZE")
+except (ValueError, OSError, AttributeError):
+    _PAGE = 4096
 
 
 @dataclass
@@ -54,7 +84,11 @@ class ChapterGraph:
     tracked_facts: dict[str, int]  # fact id -> bit
 
 
-def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = ()) -> ChapterGraph:
+def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = (), *, text_reads: bool = False,
+            story_live: int | None = None) -> ChapterGraph:
+    """`text_reads`: conditional text counts as a read, so flags only text reads keep their real
+    values (the choice analysis needs them; check does not). `story_live`: the story-wide slots
+    live at an ending (default all: endings hand them on)."""
     ids = list(ch.nodes)
     index = {n: i for i, n in enumerate(ids)}
     slots = {f.name: f.slot for f in ch.layout}
@@ -71,6 +105,10 @@ def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = ()) -> Cha
     for nid in ids:
         node = ch.nodes[nid]
         ts, reads, moves = [], 0, []
+        if text_reads:
+            for part in node.text:
+                if part.condition is not None:
+                    reads |= mask(names_in(part.condition))
         for c in node.choices:
             effs = tuple((e.slot, e.fn, e.min, e.max, e) for e in c.effects)
             ts.append(Transition(c, c.test, effs, index[c.target]))
@@ -88,11 +126,13 @@ def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = ()) -> Cha
                     gen |= bit
                 gen |= mask(names_in(eff.expr.value))
             moves.append((index[c.target], kill, gen))
+        # words that assert or deny facts are checked in every state here: keep what they read alive
+        reads |= mask(continuity_reads(story, node) & slots.keys())
         transitions.append(ts)
         reads_at.append(reads)
         flow.append(moves)
     n_story = len(story.flags)
-    story_mask = (1 << n_story) - 1
+    story_mask = (1 << n_story) - 1 if story_live is None else story_live
     # Backward dataflow to a fixpoint, with a worklist over predecessors.
     base = [reads_at[i] | (story_mask if ch.nodes[nid].is_ending else 0) for i, nid in enumerate(ids)]
     live = list(base)
@@ -148,6 +188,7 @@ class Exploration:
     succ_start: array = field(default_factory=lambda: array("l"))  # CSR of successor edges
     succ: array = field(default_factory=lambda: array("l"))
     complete: bool = True
+    stopped_by: str | None = None  # "states" | "memory" | "time": the bound that stopped it
     first_at_node: dict = field(default_factory=dict)  # node index -> first (shortest) state id
     offered: dict = field(default_factory=dict)  # (node index, choice index) -> first state id where offered
     softlocks: dict = field(default_factory=dict)  # node index -> first state id with nothing offered
@@ -192,22 +233,30 @@ class Exploration:
 
 
 def explore(story: Story, ch: Chapter, starts: Iterable[tuple], *, max_states: int = DEFAULT_MAX_STATES,
-            tracked_facts: Iterable[str] = (), progress: Callable[[int], None] | None = None) -> Exploration:
-    """Explore every state of chapter `ch` reachable from the given story-wide start values."""
+            tracked_facts: Iterable[str] = (), progress: Callable[[int], None] | None = None,
+            text_reads: bool = False, story_live: int | None = None,
+            max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB, deadline: float | None = None) -> Exploration:
+    """Explore every state of chapter `ch` reachable from the given story-wide start values.
+
+    Stops at whichever bound comes first: `max_states`, the process holding `max_memory_mib`,
+    or time.perf_counter() passing `deadline` (default: DEFAULT_MAX_SECONDS from now)."""
+    if deadline is None:
+        deadline = time.perf_counter() + DEFAULT_MAX_SECONDS
+    limits = (int(max_memory_mib * 1024 * 1024), deadline)
     # Millions of small tuples and no reference cycles: the cyclic collector would only
     # rescan them again and again, so it is paused while exploring.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _explore(story, ch, starts, max_states, tracked_facts, progress)
+        g = prepare(story, ch, tracked_facts, text_reads=text_reads, story_live=story_live)
+        return _explore(story, ch, g, starts, max_states, progress, limits)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _explore(story, ch, starts, max_states, tracked_facts, progress) -> Exploration:
+def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     t0 = time.perf_counter()
-    g = prepare(story, ch, tracked_facts)
     n_story = len(story.flags)
     local_defaults = g.defaults[n_story:]
     start_values = [tuple(s) + local_defaults for s in dict.fromkeys(tuple(s) for s in starts)]
@@ -250,9 +299,21 @@ def _explore(story, ch, starts, max_states, tracked_facts, progress) -> Explorat
 
     count = len(keys)
     next_report = 50_000
+    max_bytes, deadline = limits
+    look_at_sid = look_at_count = 0
     sid = 0
     # The list of keys is the breadth-first queue: ids are given out in the order states are met.
     while sid < count:
+        if sid >= look_at_sid or count >= look_at_count:
+            look_at_sid, look_at_count = sid + _CHECK_EVERY_EXPANDED, count + _CHECK_EVERY_STATES
+            hit = "time" if time.perf_counter() > deadline else "memory" if _resident_bytes() > max_bytes else None
+            if hit:
+                # (after the state bound, the states already queued are still expanded, for their
+                # findings; time and memory stop that too, and the first bound hit is the one named)
+                ex.stopped_by = ex.stopped_by or hit
+                ex.complete = False
+                succ_all.extend([] for _ in range(count - sid))  # states never expanded: no edges known
+                break
         ni, vals, seen, rec = keys[sid]
         if first_at[ni] < 0:
             first_at[ni] = sid
@@ -295,6 +356,7 @@ def _explore(story, ch, starts, max_states, tracked_facts, progress) -> Explorat
             if nid is None:
                 if count >= max_states:
                     ex.complete = False
+                    ex.stopped_by = ex.stopped_by or "states"
                     continue
                 nid = count
                 count += 1
