@@ -268,7 +268,8 @@ class _Compiler:
                     holds = ex.parse_condition(f["holds"])
                     t = ex.typecheck(holds, types)
                     if t != ex.BOOL:
-                        raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type")
+                        raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type",
+                                           hint="compare it, e.g. `not saudi_iraq_war` or `gulf_tension < 4`")
                     holds_fn = ex.compile_expr(holds, slots, {})
                 except ex.ExprError as exc:
                     if exc.code == "unknown-flag":
@@ -333,10 +334,11 @@ class _Compiler:
                 else:
                     t = ex.typecheck(tree, types, seen_ok=node_ids.__contains__)
                     if t != ex.BOOL:
-                        raise ex.ExprError(f"a condition must be true or false, but `{src}` is {t}", code="expr-type")
+                        raise ex.ExprError(f"a condition must be true or false, but `{src}` is {t}", code="expr-type",
+                                           hint="compare it, e.g. `nerve >= 2` or `fate == \"dead\"`")
             except ex.ExprError as exc:
-                if exc.code == "unknown-flag":
-                    exc.hint = did_you_mean(str(exc.message).split("'")[1], flag_by_name) or exc.hint
+                if exc.code == "unknown-flag" and exc.hint == ex.DECLARE_HINT:
+                    exc.hint = declare_hint(exc.name, flag_by_name)
                 self.expr_diag(exc, doc, path, what)
                 return None
             parsed[path] = tree
@@ -540,6 +542,13 @@ class _Compiler:
 # Words an expression reads as something other than a flag: Python keywords (the
 # parser takes them as syntax), the literals and the one function.
 _RESERVED = frozenset(keyword.kwlist) | {"true", "false", "seen"}
+
+
+def declare_hint(name: str | None, known) -> str:
+    """The hint for an undeclared flag: declare it, and only then, for a near miss, the close name."""
+    import difflib
+    close = difflib.get_close_matches(name or "", list(known), n=1, cutoff=0.8)
+    return ex.DECLARE_HINT + (f"; or, if you meant the flag '{close[0]}', fix the spelling" if close else "")
 
 
 def _text_parts(text) -> list:

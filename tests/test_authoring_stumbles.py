@@ -1,0 +1,88 @@
+"""What a new author stumbled on (issue 11), each tried the way they met it: the message
+says what to do, and never what would make things worse."""
+from __future__ import annotations
+
+from conftest import no_traceback, run_cli, write_story
+
+CHAPTER = """\
+id: one
+title: One
+period: {from: "1900", to: "1900"}
+flags:
+  fate: {type: enum, values: [vindicated, ruined], default: ruined, doc: How it ended for him}
+  nerve: {type: int, default: 1, min: 0, max: 3, doc: How steady the keeper is}
+start: first
+nodes:
+  first:
+    text: It begins.
+    choices:
+      - text: Go on.
+        goto: last
+        canon: true
+        if: CONDITION
+  last:
+    text: It ends.
+    ending: {kind: canon, title: The End}
+"""
+
+
+def check(tmp_path, chapter: str, **story):
+    root = write_story(tmp_path / "s", {"one": chapter}, **story)
+    proc = run_cli("check", "--story", ".", cwd=root)
+    no_traceback(proc)
+    return proc
+
+
+def test_an_undeclared_flag_is_told_to_declare_it_not_to_use_some_other_flag(tmp_path):
+    proc = check(tmp_path, CHAPTER.replace("CONDITION", "hope > 1"),
+                 flags={"tehran_holds": {"type": "bool", "default": False, "doc": "Tehran held"}})
+    assert proc.returncode == 1
+    assert "unknown flag 'hope'" in proc.stdout
+    hint = next(line for line in proc.stdout.splitlines() if line.strip().startswith("hint:"))
+    assert "declare it under `flags:`" in hint
+    assert "tehran_holds" not in proc.stdout, "a far-off name is no hint"
+
+
+def test_a_near_miss_still_names_the_flag_after_the_advice_to_declare(tmp_path):
+    proc = check(tmp_path, CHAPTER.replace("CONDITION", "nerv > 1"))
+    hint = next(line for line in proc.stdout.splitlines() if line.strip().startswith("hint:"))
+    assert hint.index("declare it") < hint.index("'nerve'")
+
+
+def test_an_unquoted_enum_value_is_told_to_take_quotes(tmp_path):
+    proc = check(tmp_path, CHAPTER.replace("CONDITION", "fate == vindicated"))
+    assert proc.returncode == 1
+    assert "'vindicated' is not a flag but a value of fate: a value is written in quotes" in proc.stdout
+    assert 'fate == "vindicated"' in proc.stdout
+    assert "unknown flag" not in proc.stdout
+
+
+def test_an_unquoted_enum_value_in_an_effect_too(tmp_path):
+    proc = check(tmp_path, CHAPTER.replace("        if: CONDITION\n", "        do: [fate = vindicated]\n"))
+    assert "'vindicated' is not a flag but a value of fate" in proc.stdout
+
+
+def test_every_type_error_has_a_hint(tmp_path):
+    for cond in ("nerve", "nerve and true", "fate > 1", "nerve == true", "fate == \"lucky\"", "not nerve"):
+        proc = check(tmp_path, CHAPTER.replace("CONDITION", cond))
+        assert "error[expr-type]" in proc.stdout, (cond, proc.stdout)
+        lines = proc.stdout.splitlines()
+        at = next(i for i, line in enumerate(lines) if "error[expr-type]" in line)
+        assert lines[at + 1].strip().startswith("hint:"), (cond, proc.stdout)
+    for effect in ("nerve = true", "fate += 1", "fate = \"lucky\""):
+        proc = check(tmp_path, CHAPTER.replace("        if: CONDITION\n", f"        do: [{effect}]\n"))
+        lines = proc.stdout.splitlines()
+        at = next(i for i, line in enumerate(lines) if "error[expr-type]" in line)
+        assert lines[at + 1].strip().startswith("hint:"), (effect, proc.stdout)
+
+
+def test_a_node_key_indented_too_far_is_one_error_that_deletes_nothing(tmp_path):
+    chapter = CHAPTER.replace("        if: CONDITION\n", "").replace(
+        "  last:\n    text: It ends.", "    last:\n    text: It ends.")
+    proc = check(tmp_path, chapter)
+    assert proc.returncode == 1
+    dups = [line for line in proc.stdout.splitlines() if "yaml-duplicate-key" in line]
+    assert len(dups) == 1, proc.stdout
+    assert "'last' on line 15 has no value" in dups[0]
+    assert "keep one of the two" not in proc.stdout
+    assert "indent it like its siblings" in proc.stdout
