@@ -86,3 +86,31 @@ def test_a_node_key_indented_too_far_is_one_error_that_deletes_nothing(tmp_path)
     assert "'last' on line 15 has no value" in dups[0]
     assert "keep one of the two" not in proc.stdout
     assert "indent it like its siblings" in proc.stdout
+
+
+GOOD = CHAPTER.replace("CONDITION", "nerve >= 0")
+SOFT_LOCK = GOOD.replace("id: one", "id: two").replace("nerve >= 0", "nerve > 5")
+
+
+def test_a_broken_chapter_hides_nothing_in_the_others(tmp_path):
+    """A YAML error in chapter three, and a soft-lock in chapter two: both are reported, and the
+    summary counts what was really checked."""
+    root = write_story(tmp_path / "s", {"one": GOOD, "two": SOFT_LOCK, "three": "id: three\ntitle: [unclosed\n"})
+    proc = run_cli("check", "--story", ".", cwd=root)
+    no_traceback(proc)
+    assert proc.returncode == 1
+    assert "chapters/three.yaml" in proc.stdout and "error[yaml-syntax]" in proc.stdout
+    assert "error[soft-lock]" in proc.stdout and "in node 'first' no choice is available" in proc.stdout
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert "2 of 3 chapters compiled (three did not)" in summary
+    assert "0 chapters, 0 nodes" not in summary
+
+
+def test_chapters_after_a_broken_one_are_compiled_but_not_explored(tmp_path):
+    root = write_story(tmp_path / "s", {"one": GOOD.replace("goto: last", "goto: lost"), "two": SOFT_LOCK})
+    proc = run_cli("check", "--story", ".", "--format", "json", cwd=root)
+    no_traceback(proc)
+    import json
+    data = json.loads(proc.stdout)
+    assert data["summary"]["unchecked"] == ["one"] and data["summary"]["unexplored"] == ["two"]
+    assert {d["code"] for d in data["diagnostics"]} == {"unknown-node"}, "nothing is claimed about unknown states"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from ..diagnostics import Diagnostic, Pos, error, warning
@@ -29,6 +29,7 @@ class Report:
     seconds: float = 0.0
     complete: bool = True
     explorations: dict = field(default_factory=dict)  # chapter id -> Exploration
+    unexplored: list = field(default_factory=list)  # chapters left unexplored: one before them did not compile
 
     @property
     def errors(self) -> int:
@@ -78,18 +79,21 @@ def _quote(s: str) -> str:
 
 
 def check_story(story: Story, *, max_states: int = DEFAULT_MAX_STATES, story_arg: str | None = None,
-                progress: Callable[[str, int], None] | None = None) -> Report:
+                progress: Callable[[str, int], None] | None = None, after_gap: frozenset = frozenset()) -> Report:
+    """`after_gap`: chapters that come after one that did not compile (a partial story, see
+    `compiler.compile_story_partial`). Nothing is known of the states they start in, so they
+    are not explored (`Report.unexplored`), and the canonical path is checked only up to the gap."""
     # Checking builds millions of small tuples and no garbage cycles: pause the cyclic collector.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _check_story(story, max_states, story_arg, progress)
+        return _check_story(story, max_states, story_arg, progress, after_gap)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _check_story(story: Story, max_states: int, story_arg: str | None, progress) -> Report:
+def _check_story(story: Story, max_states: int, story_arg: str | None, progress, after_gap=frozenset()) -> Report:
     t0 = time.perf_counter()
     report = Report(list(story.warnings), chapters=len(story.chapters),
                     nodes=sum(len(c.nodes) for c in story.chapters))
@@ -100,6 +104,11 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress)
     earlier_facts: set[str] = set()
     budget = max_states
     for ch in story.chapters:
+        if ch.id in after_gap:
+            # a chapter before this one did not compile, so the states it starts in are unknown:
+            # nothing can be proven by exploring it (its static checks have run)
+            report.unexplored.append(ch.id)
+            continue
         tracked = _tracked_facts(ch, earlier_facts)
         cb = (lambda n, cid=ch.id: progress(cid, n)) if progress else None
         ex = explore(story, ch, starts, max_states=max(budget, 1), tracked_facts=tracked, progress=cb)
@@ -120,7 +129,13 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress)
             earlier_facts.update(n.records)
         if not starts and exact:
             break  # nothing leads on; the findings above say why
-    report.diagnostics += check_canon(story, report.explorations, replayer)
+    if after_gap:
+        before = tuple(c for c in story.chapters if c.id not in after_gap)
+        story_before = replace(story, chapters=before)
+        report.diagnostics += check_canon(story_before, {c.id: report.explorations[c.id] for c in before
+                                                         if c.id in report.explorations}, replayer)
+    else:
+        report.diagnostics += check_canon(story, report.explorations, replayer)
     if story.style:
         report.diagnostics += style_findings(story, max_states=max_states)
     report.seconds = time.perf_counter() - t0
