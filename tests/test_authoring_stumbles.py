@@ -114,3 +114,27 @@ def test_chapters_after_a_broken_one_are_compiled_but_not_explored(tmp_path):
     data = json.loads(proc.stdout)
     assert data["summary"]["unchecked"] == ["one"] and data["summary"]["unexplored"] == ["two"]
     assert {d["code"] for d in data["diagnostics"]} == {"unknown-node"}, "nothing is claimed about unknown states"
+
+
+def test_a_replay_line_sets_only_the_flags_its_finding_depends_on(tmp_path):
+    """Chapter one always sets `mood` and may set `key`; chapter two soft-locks when `key` is
+    set. The replay needs --set key=true, and mood (read nowhere on the way) is left out."""
+    from conftest import chapter
+    one = chapter("one", {
+        "a": {"text": "A.", "choices": [
+            {"text": "Take the key.", "do": ["mood = true", "key = true"], "goto": "end"},
+            {"text": "Leave it.", "do": ["mood = true"], "goto": "end", "canon": True}]},
+        "end": {"text": "End.", "ending": {"kind": "canon", "title": "End"}}})
+    two = chapter("two", {
+        "door": {"text": "A door.", "choices": [
+            {"text": "Wait.", "if": "not key", "goto": "end", "canon": True},
+            {"text": "Open it.", "if": "not key", "goto": "end"}]},
+        "end": {"text": ["End.", {"if": "mood", "text": "You smile."}], "ending": {"kind": "canon", "title": "End"}}})
+    flags = {"mood": {"type": "bool", "default": False, "doc": "A mood"},
+             "key": {"type": "bool", "default": False, "doc": "The key was taken"}}
+    root = write_story(tmp_path / "s", {"one": one, "two": two}, flags=flags)
+    proc = run_cli("check", "--story", ".", cwd=root)
+    no_traceback(proc)
+    replay = next(line for line in proc.stdout.splitlines() if "replay:" in line and "--chapter two" in line)
+    assert "--set key=true" in replay
+    assert "mood" not in replay
