@@ -163,3 +163,23 @@ def test_a_new_chapter_asks_for_its_golden_transcript_by_name(tmp_path):
     assert "test_every_chapter_has_a_canonical_and_a_divergent_transcript" not in done.stdout
     assert "no golden transcript tests/transcripts/interlude-1982--canon.txt for chapter 'interlude-1982'" in done.stdout
     assert "make bless" in done.stdout
+
+
+def test_a_new_story_carries_its_schemas_so_it_can_move(tmp_path):
+    """`new story` outside the repo: its `$schema` lines point inside the story folder, and
+    still resolve after the folder is copied elsewhere."""
+    import shutil
+    root = tmp_path / "elsewhere" / "my-story"
+    assert chronicle("new", "story", root).returncode == 0
+    assert chronicle("new", "chapter", "second", "--story", root).returncode == 0
+    moved = tmp_path / "moved"
+    shutil.copytree(root, moved)
+    prefix = "# yaml-language-server: $schema="
+    files = sorted(moved.rglob("*.yaml"))
+    assert len(files) == 4
+    for path in files:
+        ref = path.read_text(encoding="utf-8").splitlines()[0][len(prefix):]
+        assert ref.startswith("../schemas/"), (path, ref)
+        assert (path.parent / ref).is_file(), (path, ref)
+    again = chronicle("schema", "--install", "--story", moved)
+    assert again.returncode == 0 and "wrote" in again.stdout
