@@ -13,7 +13,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Code:
     code: str
-    area: str  # load | schema | compile | explore | canon | play
+    area: str  # load | schema | compile | explore | canon | continuity | play
     summary: str  # what the problem is, in one line
     fix: str  # what to do about it, in one line
 
@@ -57,7 +57,11 @@ COMPILE = _section(
     ("flag-show", "a flag's `show:` cannot be drawn: a bar without min and max, or a word for a value the flag never has", "bound the flag, show it as a word, or fix the value"),
     ("bad-date", "a date is not YYYY, YYYY-MM, YYYY-MM-DD (or A/B for a fact)", "write the date in one of those forms"),
     ("quote-not-in-source", "a fact quotes words that are not in the cited paragraph of the source", "copy the quote exactly, or fix the paragraph"),
-    ("unknown-fact", "a fact id that story/history.yaml does not declare", "fix the id, or add the fact to the history"),
+    ("unknown-fact", "a fact id that story/history.yaml does not declare (under `facts` or `story_facts`)", "fix the id, or add the fact to the history"),
+    ("asserts-conflict", "one text part, `else` or choice both asserts and denies the same fact", "keep one; put the other wording in a conditional part"),
+    ("fact-source-missing", "a documented fact (under `facts`) has no source quote", "quote its paragraph of the source, or move it under `story_facts`"),
+    ("story-fact-source", "a story fact (under `story_facts`) cites the source", "drop `source`, or move the fact under `facts` if the source documents it"),
+    ("story-fact-id", "a story fact has the id of a documented fact", "rename the story fact"),
     ("unknown-node", "a goto, start or seen() names a node that does not exist", "fix the node id, or add the node"),
     ("unknown-flag", "an expression names a flag nobody declared", "declare the flag under `flags:`"),
     ("expr-syntax", "an expression cannot be parsed, or uses something outside the language", "use flags, literals, and/or/not, comparisons, + - *, seen()"),
@@ -105,4 +109,10 @@ CHECK = _section(
     ("divergence-unused", "an ending lists a fact in `diverges` that holds in every state reaching it", "break it on the way, or drop it"),
 )
 
-CODES: dict[str, Code] = {**LOAD, **SCHEMA, **COMPILE, **CHECK}
+# ---- continuity: words against the history of each path (engine/check/continuity.py) --
+CONTINUITY = _section(
+    "continuity",
+    ("continuity", "a text part or choice is shown where a fact it asserts is broken, or a fact it denies holds", "make the words conditional on the flags that break the fact"),
+)
+
+CODES: dict[str, Code] = {**LOAD, **SCHEMA, **COMPILE, **CHECK, **CONTINUITY}

@@ -281,18 +281,42 @@ class _Compiler:
         types = {f.name: f.flag_type for f in story_flags}
         slots = {f.name: f.slot for f in story_flags}
         facts: dict[str, Fact] = {}
-        for i, f in enumerate(data["facts"]):
-            path = ("facts", i)
-            if f["id"] in facts:
-                self.err("duplicate-id", f"fact '{f['id']}' is declared twice (first at {facts[f['id']].pos})",
+        for section in ("facts", "story_facts"):
+            for i, f in enumerate(data.get(section) or ()):
+                fact = self.declare_fact(doc, (section, i), f, section == "story_facts", facts, paragraphs, types, slots)
+                if fact is not None:
+                    facts[fact.id] = fact
+        return facts
+
+    def declare_fact(self, doc: Document, path: tuple, f: dict, story: bool, facts: dict, paragraphs,
+                     types: dict, slots: dict) -> Fact | None:
+        if f["id"] in facts:
+            first = facts[f["id"]]
+            if story and not first.story:
+                self.err("story-fact-id", f"story fact '{f['id']}' has the id of a documented fact (at {first.pos})",
+                         doc.pos(path + ("id",)), "rename the story fact: an id names one fact, documented or not")
+            else:
+                self.err("duplicate-id", f"fact '{f['id']}' is declared twice (first at {first.pos})",
                          doc.pos(path + ("id",)))
-                continue
-            try:
-                date = parse_date(f["date"])
-            except DateError as exc:
-                self.err("bad-date", str(exc), doc.pos(path + ("date",)))
-                continue
-            src = f["source"]
+            return None
+        try:
+            date = parse_date(f["date"])
+        except DateError as exc:
+            self.err("bad-date", str(exc), doc.pos(path + ("date",)))
+            return None
+        src = f.get("source")
+        source = None
+        if story:
+            if src is not None:
+                self.err("story-fact-source", f"story fact '{f['id']}' cites the source, but story facts are the "
+                         "fiction's own", doc.key_pos(path + ("source",)),
+                         "remove `source:`; if the source really documents it, move it under `facts:`")
+        elif src is None:
+            self.err("fact-source-missing", f"documented fact '{f['id']}' does not say where in the source it comes from",
+                     doc.pos(path), "add `source: {paragraph: N, quote: \"...\"}`; if no source documents it, "
+                     "move it under `story_facts:`")
+        elif isinstance(src, dict):
+            source = Source(src["paragraph"], src["quote"])
             if paragraphs is not None:
                 n = src["paragraph"]
                 if n > len(paragraphs):
@@ -301,25 +325,23 @@ class _Compiler:
                 elif src["quote"] not in paragraphs[n - 1]:
                     self.err("quote-not-in-source", f"fact '{f['id']}' quotes words that are not in paragraph {n} of the source",
                              doc.pos(path + ("source", "quote")), "copy the quote exactly, or fix the paragraph number")
-            holds = holds_fn = None
-            if f.get("holds") is not None:
-                try:
-                    holds = ex.parse_condition(f["holds"])
-                    t = ex.typecheck(holds, types)
-                    if t != ex.BOOL:
-                        raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type",
-                                           hint="compare it, e.g. `not saudi_iraq_war` or `gulf_tension < 4`")
-                    holds_fn = ex.compile_expr(holds, slots, {})
-                except ex.ExprError as exc:
-                    if exc.code == "unknown-flag":
-                        exc.hint = "a fact's `holds` may read only story-wide flags (story/story.yaml)"
-                    self.expr_diag(exc, doc, path + ("holds",), f"in the `holds` of fact '{f['id']}'")
-                    holds = None
-            facts[f["id"]] = Fact(id=f["id"], date=date, statement=f["statement"],
-                                  source=Source(src["paragraph"], src["quote"]), holds=holds,
-                                  holds_src=f.get("holds"), holds_fn=holds_fn, note=f.get("note"),
-                                  readings=tuple(f.get("readings") or ()), pos=doc.pos(path))
-        return facts
+        holds = holds_fn = None
+        if f.get("holds") is not None:
+            try:
+                holds = ex.parse_condition(f["holds"])
+                t = ex.typecheck(holds, types)
+                if t != ex.BOOL:
+                    raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type",
+                                       hint="compare it, e.g. `not saudi_iraq_war` or `gulf_tension < 4`")
+                holds_fn = ex.compile_expr(holds, slots, {})
+            except ex.ExprError as exc:
+                if exc.code == "unknown-flag":
+                    exc.hint = "a fact's `holds` may read only story-wide flags (story/story.yaml)"
+                self.expr_diag(exc, doc, path + ("holds",), f"in the `holds` of fact '{f['id']}'")
+                holds = None
+        return Fact(id=f["id"], date=date, statement=f["statement"], source=source, holds=holds,
+                    holds_src=f.get("holds"), holds_fn=holds_fn, note=f.get("note"),
+                    readings=tuple(f.get("readings") or ()), pos=doc.pos(path), instead=f.get("instead"), story=story)
 
     # ---- chapters -------------------------------------------------------------------
     def compile_chapter(self, doc: Document, story_flags: list[Flag], facts: dict | None) -> Chapter | None:
@@ -345,8 +367,8 @@ class _Compiler:
 
         def fact_ref(fid, path, why):
             if facts is not None and fid not in facts:
-                self.err("unknown-fact", f"{why} '{fid}', which is not a fact in story/history.yaml", doc.pos(path),
-                         did_you_mean(fid, facts))
+                self.err("unknown-fact", f"{why} '{fid}', which is not a fact in story/history.yaml "
+                         "(neither under `facts` nor under `story_facts`)", doc.pos(path), did_you_mean(fid, facts))
                 return False
             return True
 
@@ -386,7 +408,7 @@ class _Compiler:
         for nid, n in raw_nodes.items():
             base = ("nodes", nid)
             for j, part in enumerate(_text_parts(n.get("text"))):
-                if isinstance(part, dict):
+                if isinstance(part, dict) and part.get("if") is not None:
                     parse(part["if"], base + ("text", j, "if"), f"in a text condition of node '{nid}'")
             for k, c in enumerate(n.get("choices") or ()):
                 cpath = base + ("choices", k)
@@ -436,9 +458,19 @@ class _Compiler:
                 parts.append(TextPart(text=part))
                 continue
             tree = parsed.get(base + ("text", j, "if"))
-            parts.append(TextPart(text=part["text"], condition=tree, condition_src=part["if"],
+            ppath = base + ("text", j)
+            asserts, denies = self.assertions(doc, ppath, part, fact_ref, f"text part {j + 1} of node '{nid}'")
+            other = part.get("else")
+            else_asserts = else_denies = ()
+            if isinstance(other, dict):
+                else_asserts, else_denies = self.assertions(doc, ppath + ("else",), other, fact_ref,
+                                                            f"the `else` of text part {j + 1} of node '{nid}'")
+                other = other["text"]
+            parts.append(TextPart(text=part["text"], condition=tree, condition_src=part.get("if"),
                                   test=ex.compile_expr(tree, slots, seen_bits) if tree else None,
-                                  else_text=part.get("else"), pos=doc.pos(base + ("text", j))))
+                                  else_text=other, pos=doc.pos(ppath), asserts=asserts, denies=denies,
+                                  else_asserts=else_asserts, else_denies=else_denies,
+                                  else_pos=doc.pos(ppath + ("else",)) if other is not None else None))
 
         choices = []
         canon_seen = None
@@ -448,6 +480,7 @@ class _Compiler:
                 self.err("unknown-node", f"choice {k + 1} of node '{nid}' goes to '{c['goto']}', which is not a node here",
                          doc.pos(cpath + ("goto",)), did_you_mean(c["goto"], node_ids))
             cond = parsed.get(cpath + ("if",))
+            c_asserts, c_denies = self.assertions(doc, cpath, c, fact_ref, f"choice {k + 1} of node '{nid}'")
             effects = []
             for m, src in enumerate(_effects(c.get("do"))):
                 epath = cpath + ("do",) if isinstance(c.get("do"), str) else cpath + ("do", m)
@@ -469,7 +502,8 @@ class _Compiler:
                 canon_seen = k
             choices.append(Choice(index=k, text=c["text"], target=c["goto"], condition=cond, condition_src=c.get("if"),
                                   test=ex.compile_expr(cond, slots, seen_bits) if cond else None, effects=tuple(effects),
-                                  canon=bool(c.get("canon")), pos=doc.pos(cpath)))
+                                  canon=bool(c.get("canon")), pos=doc.pos(cpath),
+                                  asserts=c_asserts, denies=c_denies))
 
         ending = None
         if n.get("ending") is not None:
@@ -515,6 +549,23 @@ class _Compiler:
             fact_ref(fid, base + ("refs", i), f"node '{nid}' refers to")
         return Node(id=nid, chapter=cid, text=tuple(parts), choices=tuple(choices), ending=ending, date=date,
                     place=n.get("place"), records=records, refs=refs, pos=pos)
+
+    def assertions(self, doc: Document, path: tuple, part: dict, fact_ref, what: str) -> tuple[tuple, tuple]:
+        """The `asserts` and `denies` of a text part, an `else` or a choice: names resolved, and
+        no fact both asserted and denied by the same words."""
+        out = []
+        for key, verb in (("asserts", "asserts"), ("denies", "denies")):
+            ids = tuple(part.get(key) or ())
+            for i, fid in enumerate(ids):
+                fact_ref(fid, path + (key, i), f"{what} {verb}")
+            out.append(ids)
+        asserts, denies = out
+        for i, fid in enumerate(denies):
+            if fid in asserts:
+                self.err("asserts-conflict", f"{what} both asserts and denies '{fid}'", doc.pos(path + ("denies", i)),
+                         "words are shown either where the fact holds or where it is broken: keep one, and put "
+                         "the other wording in a conditional part (`if:` ... `else:`)")
+        return asserts, denies
 
     def check_flag_use(self, story_flags: list[Flag], chapters: list[Chapter], facts: dict) -> None:
         """A flag nothing reads changes nothing a player can notice: say so."""

@@ -104,16 +104,24 @@ class Source:
 
 @dataclass(frozen=True)
 class Fact:
+    """A documented fact (history.yaml `facts`, with a source quote), or a story fact
+    (`story_facts`: continuity the fiction itself establishes; `source` is None)."""
     id: str
     date: DateSpan
     statement: str
-    source: Source
+    source: Source | None
     holds: Optional[Expr] = None
     holds_src: str | None = None
     holds_fn: Optional[Callable] = field(default=None, compare=False, repr=False)
     note: str | None = None
     readings: tuple = ()
     pos: Pos | None = None
+    instead: str | None = None  # what happens in its place where it is broken
+    story: bool = False  # a story fact, shown apart from documented history
+
+    def holds_in(self, values: tuple) -> bool:
+        """True where the fact is so (a fact with no `holds` can never be broken)."""
+        return self.holds_fn is None or bool(self.holds_fn(values, 0))
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,8 @@ class Choice:
     effects: tuple = ()
     canon: bool = False
     pos: Pos | None = None
+    asserts: tuple = ()  # fact ids the choice's text states as true
+    denies: tuple = ()  # fact ids it states as broken on this branch
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,13 @@ class TextPart:
     test: Optional[Callable] = field(default=None, compare=False, repr=False)
     else_text: str | None = None
     pos: Pos | None = None
+    # Facts `text` states as true / as broken on this branch, and the same for `else_text`
+    # (written `else: {text, asserts, denies}`); `check` proves them against every state shown.
+    asserts: tuple = ()
+    denies: tuple = ()
+    else_asserts: tuple = ()
+    else_denies: tuple = ()
+    else_pos: Pos | None = None
 
 
 @dataclass(frozen=True)

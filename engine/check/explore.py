@@ -26,6 +26,7 @@ from typing import Callable, Iterable
 
 from ..expr import names_in
 from ..model import Chapter, Story
+from .continuity import reads as continuity_reads
 
 DEFAULT_MAX_STATES = 2_000_000
 
@@ -96,6 +97,8 @@ def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = (), *, tex
                     gen |= bit
                 gen |= mask(names_in(eff.expr.value))
             moves.append((index[c.target], kill, gen))
+        # words that assert or deny facts are checked in every state here: keep what they read alive
+        reads |= mask(continuity_reads(story, node) & slots.keys())
         transitions.append(ts)
         reads_at.append(reads)
         flow.append(moves)
