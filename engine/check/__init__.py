@@ -51,11 +51,13 @@ class Replayer:
     def __init__(self, story: Story, story_arg: str | None):
         self.story, self.story_arg = story, story_arg
 
-    def command(self, ex: Exploration, sid: int, then: int | None = None) -> str:
+    def command(self, ex: Exploration, sid: int, then: int | None = None, every_flag: bool = False) -> str:
+        """`every_flag`: keep every start value (for a finding about what play can still do from
+        the state, like a trap, which flags read later on decide)."""
         start, numbers, indices = ex.path(sid)
         if then is not None:
             numbers = numbers + [then]
-        keep = _names_along(self.story, ex.chapter, indices, then, sid, ex)
+        keep = None if every_flag else _names_along(self.story, ex.chapter, indices, then, sid, ex)
         return self.command_for(ex.chapter, ex.starts[start], numbers, keep)
 
     def command_for(self, ch: Chapter, start_values: tuple, numbers: list[int], keep: set | None = None) -> str:
@@ -238,7 +240,7 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
             node = ch.nodes[g.ids[ni]]
             out.append(error("trap", f"from node '{node.id}' in this state no ending can be reached: play loops forever",
                              node.pos, "give the loop a way out that is always available",
-                             replay=rp.command(ex, sid)))
+                             replay=rp.command(ex, sid, every_flag=True)))
     for eid, ov in ex.overflows.items():
         eff = ov.effect
         f = ch.layout[eff.slot]
