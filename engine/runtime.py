@@ -24,13 +24,92 @@ class PlayError(Exception):
     """A move the story does not allow (an unavailable choice, a bad start)."""
 
 
+class Moves:
+    """A path of moves that shares its beginning with the path it grew from.
+
+    Taking a move makes a new Moves that points back at the old one, so the
+    states of a long replay hold their paths in memory linear in its length
+    (a tuple per state, each a copy of the one before plus a move, is
+    quadratic: a 100,000-move save needed gigabytes). It behaves as the tuple
+    of its moves: equal to it, hashed like it, indexed, sliced and iterated
+    like it."""
+
+    __slots__ = ("_prev", "_last", "_len", "_hash")
+
+    def __init__(self, prev: "Moves | None" = None, last: int = 0):
+        self._prev, self._last = prev, last
+        self._len = 0 if prev is None else prev._len + 1
+        self._hash = None
+
+    @classmethod
+    def of(cls, moves: Iterable[int]) -> "Moves":
+        if isinstance(moves, Moves):
+            return moves
+        out = _NO_MOVES
+        for m in moves:
+            out = Moves(out, m)
+        return out
+
+    def add(self, move: int) -> "Moves":
+        return Moves(self, move)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __bool__(self) -> bool:
+        return self._len > 0
+
+    def __iter__(self):
+        out, node = [], self
+        while node._len:
+            out.append(node._last)
+            node = node._prev
+        return reversed(out)
+
+    def __getitem__(self, i):
+        if i == -1 and type(i) is int and self._len:
+            return self._last
+        return tuple(self)[i]
+
+    def __add__(self, more) -> "Moves":
+        out = self
+        for m in more:
+            out = Moves(out, m)
+        return out
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Moves):
+            a, b = self, other
+            if a._len != b._len:
+                return False
+            while a is not b:  # paths grown from one replay share their beginnings: stop there
+                if a._last != b._last:
+                    return False
+                a, b = a._prev, b._prev
+            return True
+        if isinstance(other, tuple):
+            return len(other) == self._len and tuple(self) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(tuple(self))  # the tuple's hash, so a Moves and its tuple are one dict key
+        return self._hash
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+_NO_MOVES = Moves()
+
+
 @dataclass(frozen=True)
 class State:
     chapter: str
     node: str
     values: tuple
     seen: int = 0
-    path: tuple = field(default=(), compare=True)
+    path: Moves = field(default=_NO_MOVES, compare=True)  # equal to the tuple of its moves
 
     def at(self) -> tuple[str, str]:
         return self.chapter, self.node
@@ -66,7 +145,7 @@ def start(story: Story, chapter: str | None = None, at: str | None = None,
         if not f.accepts(value):
             raise PlayError(f"{value!r} is not a valid value for {name} ({f.describe()})")
         values[f.slot] = value
-    return State(ch.id, node, tuple(values), _seen_bit(ch, node, 0), ())
+    return State(ch.id, node, tuple(values), _seen_bit(ch, node, 0), _NO_MOVES)
 
 
 def _chapter(story: Story, chapter_id: str) -> Chapter:
@@ -125,7 +204,7 @@ def choose(story: Story, state: State, choice: Choice | int) -> State:
     ch = story.chapter(state.chapter)
     values = apply_effects(choice, state.values, state.seen)
     return State(state.chapter, choice.target, values, _seen_bit(ch, choice.target, state.seen),
-                 state.path + (choice.index,))
+                 Moves.of(state.path).add(choice.index))
 
 
 def is_ending(story: Story, state: State) -> bool:
@@ -146,7 +225,7 @@ def advance(story: Story, state: State) -> State:
         raise PlayError("this is the last chapter's ending; the story is over")
     carried = state.values[:len(story.flags)]
     return State(nxt.id, nxt.start, chapter_values(story, nxt, carried), _seen_bit(nxt, nxt.start, 0),
-                 state.path + (CONTINUE,))
+                 Moves.of(state.path).add(CONTINUE))
 
 
 def step(story: Story, state: State, move: int) -> State:

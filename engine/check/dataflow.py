@@ -120,8 +120,10 @@ def analyse(story: Story, ch: Chapter, start_env: tuple) -> Dataflow:
     slots = {f.name: f.slot for f in flags}
     env: dict[str, tuple] = {ch.start: start_env}
     work = deque([ch.start])
-    while work:
+    queued = {ch.start}  # a node waits in the queue once: a hub of 400 choices that each widen it once
+    while work:          # otherwise queued itself 400 times per pass (minutes, where this takes a second)
         nid = work.popleft()
+        queued.discard(nid)
         here = env[nid]
         for c in ch.nodes[nid].choices:
             if c.condition is not None:
@@ -150,7 +152,9 @@ def analyse(story: Story, ch: Chapter, start_env: tuple) -> Dataflow:
             merged = new if old is None else _join(old, new)
             if merged != old:
                 env[c.target] = merged
-                work.append(c.target)
+                if c.target not in queued:
+                    queued.add(c.target)
+                    work.append(c.target)
     return _conclusions(story, ch, env, slots)
 
 

@@ -5,7 +5,8 @@ with `hint:` and `replay:` lines under it, then one summary line.
 
 JSON (`--format json`), version 1:
     {"version": 1, "ok": bool,
-     "summary": {"chapters", "nodes", "states", "errors", "warnings", "seconds", "complete"},
+     "summary": {"chapters", "nodes", "states", "errors", "warnings", "seconds", "complete",
+                 "stopped_by" (null, or the bound that stopped exploration: "states", "memory", "time")},
      "diagnostics": [{"severity", "code", "message", "file", "line", "col", "hint", "replay"}, ...]}
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 from itertools import groupby
 
 from ..diagnostics import Diagnostic, sort_key
+from .explore import BOUND_WORDS
 
 JSON_VERSION = 1
 
@@ -38,7 +40,9 @@ def summary_line(s: dict) -> str:
         n, total = s["chapters"], s["chapters"] + len(s["unchecked"])
         parts[0] = f"{n} of {total} chapters compiled ({', '.join(s['unchecked'])} did not)"
     if s.get("states") is not None:
-        parts.append(f"{s['states']:,} states explored" + ("" if s.get("complete", True) else " (incomplete)"))
+        bound = s.get("stopped_by")
+        why = f" (incomplete: stopped at the {BOUND_WORDS.get(bound, bound)})" if bound else " (incomplete)"
+        parts.append(f"{s['states']:,} states explored" + ("" if s.get("complete", True) else why))
     if s.get("unexplored"):
         parts.append(f"{', '.join(s['unexplored'])} not explored (it follows a chapter that did not compile, "
                      "so its start states are unknown)")
