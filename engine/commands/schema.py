@@ -1,4 +1,4 @@
-"""`chronicle schema KIND`: print a shipped JSON Schema; `chronicle schema --install`: copy
+"""`chronicle schema chapter|story|history|compiled`: print a shipped JSON Schema; `chronicle schema --install`: copy
 them into the story folder, where a story's `$schema` lines can point and survive a copy."""
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from .common import add_story_arg, fail, story_root
 
 
 def register(sub) -> None:
-    p = sub.add_parser("schema", help="print the JSON Schema of a chapter, the story manifest or the history",
+    p = sub.add_parser("schema", help="print the JSON Schema of a chapter, the story manifest, the history or the "
+                                      "compiled story",
                        description="Print a shipped JSON Schema, or with --install copy them all into the story "
                                    "folder (schemas/), so editors find them from files that say "
                                    "`# yaml-language-server: $schema=../schemas/chapter.schema.json`.")
-    p.add_argument("kind", nargs="?", choices=["chapter", "story", "history"])
+    p.add_argument("kind", nargs="?", choices=["chapter", "story", "history", "compiled"])
     p.add_argument("--install", action="store_true",
                    help="write the schemas into the story folder's schemas/ (again, to bring them up to date)")
     add_story_arg(p)  # the schemas are the engine's, the same for every story; --install writes into it
@@ -33,6 +34,6 @@ def run(args) -> int:
               "  # yaml-language-server: $schema=../schemas/chapter.schema.json")
         return 0
     if args.kind is None:
-        return fail("name a schema (chapter, story or history), or use --install", 2)
+        return fail("name a schema (chapter, story, history or compiled), or use --install", 2)
     print(schema_text(args.kind))
     return 0
