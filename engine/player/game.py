@@ -353,8 +353,8 @@ class Game:
                 self.fe.show(lambda w: r.dossier_changes(changes, w))
             if rt.is_final(story, state):
                 found, notes = s.endings_found()
-                self.fe.show(lambda w: r.epilogue(story, found, w),
-                             lambda w: r.epilogue(story, found, w, plain_mode=True))
+                self.fe.show(lambda w: r.epilogue(story, found, w, state=state),
+                             lambda w: r.epilogue(story, found, w, plain_mode=True, state=state))
                 self.notes(notes)
                 self.say("The story is over. Type restart to play again, undo to go back, journal, or quit.", "dim")
             else:
