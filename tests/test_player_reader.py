@@ -187,7 +187,7 @@ def test_the_endings_screen_keeps_what_was_found_with_the_broken_history_and_hin
     again.enter("endings").wait("Endings found: 1 of 6")
     text = again.flat
     assert "Darkness (divergent)" in text
-    assert "In that history, this did not happen: The lamp burns through the night of the storm. (October 1901)" in text
+    assert "In your history, this did not happen: The lamp burns through the night of the storm. (October 1901)" in text
     assert "Chapter 1: The Storm \u2022 Darkness" in text and "2 still to find Hint: A keeper is only human." in text
     assert "Hint: Only the brave may leave the quay." in text and "Asleep at the Post" not in text
     again.enter().wait("1. New game")
@@ -324,3 +324,15 @@ def test_a_huge_paste_without_bracketed_paste_does_not_freeze_the_prompt(term):
         t.pump(0)
     t.enter().wait("Type a number from 1 to 2", timeout=30)  # a guard against the freeze, not a timing test
     t.enter("1").wait("You climb the stair.")
+
+
+def test_q_at_a_scenes_more_pause_shows_the_rest_at_once_never_hiding_the_choices(term, tmp_path):
+    paragraphs = "\n\n".join(f"Paragraph {i}." for i in range(1, 31))
+    story = write_story(tmp_path / "tall", {"one": chapter("one", {
+        "start": {"date": "1900-01-02", "place": "Here", "text": paragraphs,
+                  "choices": [{"text": "Go on.", "goto": "end", "canon": True}]},
+        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}}})})
+    t = term("--chapter", "one", "--save-dir", str(tmp_path / "s"), story=story, rows=20).wait("\u2014 more:")
+    t.type("q").wait("1. Go on.")
+    assert "more:" not in t.text and t.prompt_line() == ">" and "Paragraph 30." in t.text
+    t.enter("1").wait("Done.")

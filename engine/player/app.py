@@ -226,7 +226,7 @@ class TerminalFrontend(Frontend):
                 if answer == "close":
                     if closable:
                         return
-                    pausing = False
+                    pausing = self.paging = False  # the rest of this scene at once, until the next prompt
             chunk.append(line)
             self.printed += 1
         self._print(chunk)
@@ -295,6 +295,7 @@ class TerminalFrontend(Frontend):
         toolbar = q.toolbar
         session.bottom_toolbar = (lambda: FormattedText(toolbar(self.columns()))) if toolbar else None
         default = q.default
+        self.paging = True
         while True:
             self.printed = 0
             result = session.prompt([("", " " * self.margin()), ("class:prompt", q.message)], default=default,

@@ -135,7 +135,9 @@ class Game:
                 items.append(("load", "Load a saved game", None))
             if arrivals:
                 items.append(("chapters", "Start from a chapter", "any chapter you have reached"))
-            items.append(("endings", "Endings", self.endings_count()))
+            count, more = self.endings_count()
+            self.notes(more)
+            items.append(("endings", "Endings", count))
             items.append(("quit", "Quit", None))
             self.fe.show(lambda w, items=items: r.menu([(str(i), label, d) for i, (_, label, d) in
                                                         enumerate(items, 1)], w) + [r.blank()])
@@ -180,11 +182,11 @@ class Game:
                 return True
             notes, self.later = notes + self.later, []
 
-    def endings_count(self) -> str:
-        chapters, _ = self.s.endings_register()
+    def endings_count(self) -> tuple[str, list[str]]:
+        chapters, notes = self.s.endings_register()
         got = sum(e.found for _, es in chapters for e in es)
         total = sum(len(es) for _, es in chapters)
-        return f"{got} of {total} found"
+        return f"{got} of {total} found", notes
 
     def keep_earlier(self, latest: Resumable) -> None:
         """A new game over a game in progress: keep the old one, and say where (fault 9)."""

@@ -329,8 +329,8 @@ def endings_register(chapters: list, width: int, plain_mode: bool = False) -> li
                 continue
             out += [[("class:choice.number", "    \u2022 "), ("class:choice", clean(e.title)),
                      ("class:menu.detail", f" ({e.kind})")]]
-            for statement, date in e.broke:
-                out += styled("prose", wrap(f"In that history, this did not happen: {statement}" + (f" ({date})" if date else ""),
+            for told, date in e.broke:
+                out += styled("prose", wrap(clean(told) + (f" ({date})" if date else ""),
                                             width, "        ", first="      "))
         left = [e for e in entries if not e.found]
         if left:

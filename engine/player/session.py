@@ -57,7 +57,7 @@ class EndingEntry:
     title: str
     kind: str
     found: bool
-    broke: list  # [(statement, date text)] of the facts a found divergent ending broke
+    broke: list  # [(what the reader is told, date text)] of the facts a found divergent ending broke
     hint: str | None = None
 
 
@@ -463,7 +463,8 @@ class Session:
                 broke = []
                 for fid in n.ending.diverges if got else ():
                     fact = self.story.facts.get(fid)
-                    broke.append((fact.statement if fact else fid, fact.date.human() if fact else ""))
+                    if fact is not None:  # said as the ending banner says it, never the statement alone
+                        broke.append((rt.told_broken(fact), fact.date.human()))
                 entries.append(EndingEntry(n.ending.title, n.ending.kind, got, broke, n.ending.hint))
             out.append((chapter_label(self.story, ch.id), entries))
         return out, [note] if note else []
