@@ -144,6 +144,7 @@ class _Compiler:
         history = self.load(self.root / HISTORY_FILE, "history")
         story_flags = self.declare_flags(manifest, ("flags",), manifest.data.get("flags") or {}, "story", 0)
         facts = self.declare_facts(history, story_flags) if history else None
+        epilogue_parts = self.compile_epilogue(manifest, story_flags, facts)
 
         chapters = []
         chapter_ids = list(manifest.data["chapters"])
@@ -177,11 +178,13 @@ class _Compiler:
 
         if has_errors(self.diags) or facts is None:
             return None, self.diags
-        self.check_flag_use(story_flags, chapters, facts)
+        self.check_flag_use(story_flags, chapters, facts, epilogue_parts)
         data = manifest.data
         story = Story(title=data["title"], root=str(self.root), chapters=tuple(chapters), flags=tuple(story_flags),
                       facts=frozen_map(facts), content_hash=self.hasher.hexdigest()[:16],
-                      byline=data.get("byline"), intro=data.get("intro"), epilogue=data.get("epilogue"),
+                      byline=data.get("byline"), intro=data.get("intro"),
+                      epilogue=data["epilogue"] if isinstance(data.get("epilogue"), str) else None,
+                      epilogue_parts=epilogue_parts,
                       warnings=tuple(d for d in self.diags if not d.is_error),
                       style=frozen_map(data.get("style") or {}), style_pos=manifest.pos(("style",)))
         return story, self.diags
@@ -507,6 +510,10 @@ class _Compiler:
                 if fact_ref(fid, epath + ("diverges", i), f"ending '{nid}' diverges from") and fid not in covers:
                     self.err("diverges-not-covered", f"ending '{nid}' diverges from '{fid}', which this chapter does not cover",
                              doc.pos(epath + ("diverges", i)), f"add '{fid}' to the chapter's `covers`, or drop it here")
+                elif e["kind"] == "divergent" and facts is not None and fid in facts and facts[fid].holds_src is None:
+                    self.err("diverges-unbreakable", f"ending '{nid}' diverges from '{fid}', but that fact has no `holds`, "
+                             "so no branch can break it", doc.pos(epath + ("diverges", i)),
+                             f"give '{fid}' a `holds` over the story-wide flag this branch sets, or drop it here")
             if e["kind"] in ("canon", "personal") and diverges:
                 self.err("ending-kind", f"a {e['kind']} ending keeps history, so it cannot list `diverges`",
                          doc.pos(epath + ("kind",)), "make it `kind: divergent`, or remove `diverges`")
@@ -560,7 +567,59 @@ class _Compiler:
                          "the other wording in a conditional part (`if:` ... `else:`)")
         return asserts, denies
 
-    def check_flag_use(self, story_flags: list[Flag], chapters: list[Chapter], facts: dict) -> None:
+    def compile_epilogue(self, doc: Document, story_flags: list[Flag], facts: dict | None) -> tuple:
+        """The epilogue as text parts, their conditions over the story-wide flags as the story ended."""
+        raw = doc.data.get("epilogue")
+        if raw is None:
+            return ()
+        types = {f.name: f.flag_type for f in story_flags}
+        slots = {f.name: f.slot for f in story_flags}
+
+        def fact_ref(fid, path, why):
+            if facts is not None and fid not in facts:
+                self.err("unknown-fact", f"{why} '{fid}', which is not a fact in story/history.yaml "
+                         "(neither under `facts` nor under `story_facts`)", doc.pos(path), did_you_mean(fid, facts))
+                return False
+            return True
+
+        parts = []
+        for j, part in enumerate(_text_parts(raw)):
+            ppath = ("epilogue",) if isinstance(raw, str) else ("epilogue", j)
+            if isinstance(part, str):
+                parts.append(TextPart(text=part, pos=doc.pos(ppath)))
+                continue
+            tree = test = None
+            if part.get("if") is not None:
+                try:
+                    tree = ex.parse_condition(part["if"])
+                    t = ex.typecheck(tree, types, seen_ok=lambda n: False)
+                    if t != ex.BOOL:
+                        raise ex.ExprError(f"a condition must be true or false, but `{part['if']}` is {t}",
+                                           code="expr-type")
+                    test = ex.compile_expr(tree, slots, {})
+                except ex.ExprError as exc:
+                    if exc.code == "unknown-flag":
+                        exc.hint = ("the epilogue reads only story-wide flags (story/story.yaml `flags:`); "
+                                    + (did_you_mean(str(exc.message).split("'")[1], slots) or ""))
+                    elif exc.code == "unknown-node":
+                        exc.hint = "the epilogue belongs to no chapter, so it cannot ask seen(): set a story-wide flag"
+                    self.expr_diag(exc, doc, ppath + ("if",), f"in a condition of the epilogue (part {j + 1})")
+                    tree = test = None
+            asserts, denies = self.assertions(doc, ppath, part, fact_ref, f"epilogue part {j + 1}")
+            other = part.get("else")
+            else_asserts = else_denies = ()
+            if isinstance(other, dict):
+                else_asserts, else_denies = self.assertions(doc, ppath + ("else",), other, fact_ref,
+                                                            f"the `else` of epilogue part {j + 1}")
+                other = other["text"]
+            parts.append(TextPart(text=part["text"], condition=tree, condition_src=part.get("if"), test=test,
+                                  else_text=other, pos=doc.pos(ppath), asserts=asserts, denies=denies,
+                                  else_asserts=else_asserts, else_denies=else_denies,
+                                  else_pos=doc.pos(ppath + ("else",)) if other is not None else None))
+        return tuple(parts)
+
+    def check_flag_use(self, story_flags: list[Flag], chapters: list[Chapter], facts: dict,
+                       epilogue_parts: tuple = ()) -> None:
         """A flag nothing reads changes nothing a player can notice: say so."""
         read: set[tuple[str | None, str]] = set()  # (chapter id or None for story-wide, flag name)
         local_names = {ch.id: {f.name for f in ch.flags} for ch in chapters}
@@ -573,6 +632,7 @@ class _Compiler:
         for fact in facts.values():
             if fact.holds is not None:
                 note(None, [fact.holds])
+        note(None, [p.condition for p in epilogue_parts if p.condition is not None])
         for ch in chapters:
             for node in ch.nodes.values():
                 note(ch.id, [p.condition for p in node.text if p.condition is not None])

@@ -40,8 +40,14 @@ def scene_lines(story: Story, state: State, width: int = WIDTH) -> list[str]:
     if node.ending:
         e = node.ending
         out.append(f"*** {clean(e.title)} ({ending_kind_words(e.kind)}) ***")
-        if e.diverges:
-            out.append("History changed here: " + "; ".join(clean(story.facts[f].statement) for f in e.diverges))
+        broken = [story.facts[f] for f in e.diverges]
+        for heading, facts in (("History you changed", [f for f in broken if not f.story]),
+                               ("Events of this story you changed", [f for f in broken if f.story])):
+            if facts:
+                out.append(f"{heading}:")
+                out += [textwrap.fill("- " + clean(rt.told_broken(f)) + f" ({f.date.human()})", width=width,
+                                      initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
+                        for f in facts]
         out.append("")
     else:
         offered = rt.available(story, state)
@@ -87,8 +93,9 @@ class TextPlayer:
             new_chapter = False
             if rt.is_ending(self.story, state):
                 if rt.is_final(self.story, state):
-                    if self.story.epilogue:
-                        self.emit(["== Epilogue =="] + [wrap(p, self.width) + "\n" for p in rt.paragraphs(self.story.epilogue)])
+                    words = rt.epilogue_text(self.story, state)
+                    if words:
+                        self.emit(["== Epilogue =="] + [wrap(p, self.width) + "\n" for p in words])
                     self.emit(["THE END"])
                     return state, 0
                 if not more():

@@ -45,7 +45,7 @@ def test_script_from_stdin():
     assert moves(proc.stdout) == ["Ring the village for help.", "Trim the wick.", "Let the lamp die."]
     assert "The village bell answers faintly." in proc.stdout
     assert "*** Darkness (history diverges) ***" in proc.stdout
-    assert "History changed here: The lamp burns through the night of the storm." in proc.stdout
+    assert "History you changed:\n  - In your history, this did not happen: The lamp burns through the night" in proc.stdout
     assert "== Chapter 2" not in proc.stdout  # the script ran out at the ending
 
 

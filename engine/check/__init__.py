@@ -136,6 +136,17 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress,
             earlier_facts.update(n.records)
         if not starts and exact:
             break  # nothing leads on; the findings above say why
+    last = story.chapters[-1].id if story.chapters else None
+    if last in report.explorations:
+        words: set = set()
+        report.diagnostics += continuity.epilogue_findings(story, report.explorations[last], replayer, words)
+        if not starts_complete:  # the last chapter's endings were not all found: the fallback's sets
+            left = continuity.epilogue_unproven(story, carried, words)
+            if left:
+                report.diagnostics.append(warning(
+                    "unproven", "not proven for the epilogue (exploration incomplete, dataflow too coarse): "
+                    + "; ".join(left), story.epilogue_parts[0].pos, "raise --max-states to explore the story whole",
+                    extra={"unproven": left}))
     report.diagnostics += check_canon(story, report.explorations, replayer)
     if story.style:
         report.diagnostics += style_findings(story, max_states=max_states)
