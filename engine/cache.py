@@ -29,6 +29,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from .schemacheck import conforms
+from .version import __version__
 from .source import Document, read_regular
 
 FORMAT = "chronicle-cache"
@@ -46,8 +47,8 @@ def enabled() -> bool:
 @functools.cache
 def engine_fingerprint() -> bytes:
     """What a cached document depends on besides its own bytes."""
-    from . import __version__
     import yaml
+
     h = hashlib.sha256(f"{FORMAT}/{VERSION}/{__version__}/yaml {yaml.__version__}".encode())
     paths = [_ENGINE / name for name in _FINGERPRINT_FILES] + sorted((_ENGINE / "schemas").glob("*.json"))
     for p in paths:

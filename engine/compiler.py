@@ -11,7 +11,6 @@ schema check fails is not compiled further, so one mistake is reported once.
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 import keyword
 import os
@@ -20,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .gcpause import paused_gc
 from . import cache
 from . import expr as ex
 from .dates import DateError, DateSpan, parse_date
@@ -79,15 +79,10 @@ def compile_story_partial(root: str | os.PathLike) -> tuple[Story | None, list[D
     check can still prove what it can about them."""
     # Compiling builds many small objects and no garbage cycles worth collecting;
     # pausing the cyclic collector saves it rescanning them (a third of the time).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         c = _Compiler(Path(root))
         story, diags = c.run()
         return story, diags, c.partial
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ The builder never recurses, so a file nested 10,000 levels deep is refused with
 """
 from __future__ import annotations
 
-import gc
 import os
 import re
 import stat
@@ -38,6 +37,7 @@ from yaml.events import (
 )
 
 from engine.diagnostics import ChronicleError, Diagnostic, Pos, error
+from engine.gcpause import paused_gc
 
 __all__ = [
     "Document",
@@ -188,13 +188,8 @@ def load_text(text: str | bytes, file: str) -> Document:
         )
     # Building ~200,000 small containers triggers the cyclic collector again and
     # again for nothing (nothing here makes cycles); pausing it saves a fifth.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _Builder(file).build(text)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _too_large(file: str, size: int) -> Diagnostic:

@@ -25,13 +25,13 @@ objects are built (no `State` per step).
 """
 from __future__ import annotations
 
-import gc
 import random
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..gcpause import paused_gc
 from ..diagnostics import Diagnostic, error, sort_key
 from ..expr import Lit, names_in, seen_in
 from ..model import Chapter, Story
@@ -225,13 +225,8 @@ def sample(story: Story, runs: int, seed: int = 0, *, max_steps: int | None = No
     """Play `runs` seeded random playthroughs of the whole story; return coverage and findings."""
     # Nothing here makes reference cycles, and the cyclic collector, run again and
     # again over a large compiled story, costs more than the play itself.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _sample(story, runs, seed, max_steps, story_arg)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg: str | None) -> SampleReport:
