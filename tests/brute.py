@@ -653,6 +653,10 @@ def _drop_orphans(ch: dict) -> None:
             del ch["nodes"][n]
             token = f'seen("{n}")'
             for node in ch["nodes"].values():
+                for part in node["text"] if isinstance(node.get("text"), list) else ():
+                    if isinstance(part, dict) and token in (part.get("if") or ""):
+                        part.pop("if")  # the part is shown always now (and loses its `else`)
+                        part.pop("else", None)
                 if "choices" not in node:
                     continue
                 node["choices"] = [c for c in node["choices"] if token not in (c.get("if") or "") or c.get("canon")]
