@@ -16,7 +16,7 @@ import hashlib
 import keyword
 import os
 from collections import deque
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,15 +69,34 @@ def story_files(root: Path, chapter_ids: list[str]) -> list[Path]:
 
 def compile_story(root: str | os.PathLike) -> tuple[Story | None, list[Diagnostic]]:
     """Compile the story in `root`. Returns (story or None, every diagnostic)."""
+    story, diags, _partial = compile_story_partial(root)
+    return story, diags
+
+
+def compile_story_partial(root: str | os.PathLike) -> tuple[Story | None, list[Diagnostic], Partial | None]:
+    """As `compile_story`, and when only some chapters fail to load or compile (the manifest
+    and the history are sound), also the story made of the chapters that did compile, so a
+    check can still prove what it can about them."""
     # Compiling builds many small objects and no garbage cycles worth collecting;
     # pausing the cyclic collector saves it rescanning them (a third of the time).
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Compiler(Path(root)).run()
+        c = _Compiler(Path(root))
+        story, diags = c.run()
+        return story, diags, c.partial
     finally:
         if was_enabled:
             gc.enable()
+
+
+@dataclass(frozen=True)
+class Partial:
+    """The chapters that compiled, when others did not."""
+
+    story: Story  # holding only the chapters that compiled, in play order
+    broken: tuple  # ids of the chapters that did not, in play order
+    after_gap: frozenset  # ids of compiled chapters that come after a broken one (their start states are unknown)
 
 
 def load_story(root: str | os.PathLike) -> Story:
@@ -93,6 +112,7 @@ class _Compiler:
         self.root = root
         self.diags: list[Diagnostic] = []
         self.hasher = hashlib.sha256()
+        self.partial: Partial | None = None
 
     # ---- helpers -------------------------------------------------------------
     def err(self, code, message, pos=None, hint=None):
@@ -177,17 +197,40 @@ class _Compiler:
                               Pos(display_path(extra)), f"add '{extra.stem}' to `chapters:` in story/story.yaml")
 
         if has_errors(self.diags) or facts is None:
+            self.partial = self.partial_story(manifest, history, chapters, story_flags, facts, chapter_ids,
+                                              epilogue_parts)
             return None, self.diags
         self.check_flag_use(story_flags, chapters, facts, epilogue_parts)
+        return self.story(manifest, chapters, story_flags, facts, epilogue_parts), self.diags
+
+    def story(self, manifest: Document, chapters: list, story_flags: list, facts: dict,
+              epilogue_parts: tuple = ()) -> Story:
         data = manifest.data
-        story = Story(title=data["title"], root=str(self.root), chapters=tuple(chapters), flags=tuple(story_flags),
-                      facts=frozen_map(facts), content_hash=self.hasher.hexdigest()[:16],
-                      byline=data.get("byline"), intro=data.get("intro"),
-                      epilogue=data["epilogue"] if isinstance(data.get("epilogue"), str) else None,
-                      epilogue_parts=epilogue_parts,
-                      warnings=tuple(d for d in self.diags if not d.is_error),
-                      style=frozen_map(data.get("style") or {}), style_pos=manifest.pos(("style",)))
-        return story, self.diags
+        return Story(title=data["title"], root=str(self.root), chapters=tuple(chapters), flags=tuple(story_flags),
+                     facts=frozen_map(facts), content_hash=self.hasher.hexdigest()[:16],
+                     byline=data.get("byline"), intro=data.get("intro"),
+                     epilogue=data["epilogue"] if isinstance(data.get("epilogue"), str) else None,
+                     epilogue_parts=epilogue_parts,
+                     warnings=tuple(d for d in self.diags if not d.is_error),
+                     style=frozen_map(data.get("style") or {}), style_pos=manifest.pos(("style",)))
+
+    def partial_story(self, manifest, history, chapters, story_flags, facts, chapter_ids,
+                      epilogue_parts=()) -> Partial | None:
+        """The story of the chapters that compiled, when every error lies in some chapter file."""
+        if facts is None or not chapters:
+            return None
+        chapter_files = {display_path(self.root / CHAPTER_DIR / f"{cid}.yaml") for cid in chapter_ids}
+        if any(d.is_error and (d.pos is None or d.pos.file not in chapter_files) for d in self.diags):
+            return None
+        good = {c.id for c in chapters}
+        broken = tuple(dict.fromkeys(cid for cid in chapter_ids if cid not in good))
+        after, gap = set(), False
+        for cid in dict.fromkeys(chapter_ids):
+            gap = gap or cid not in good
+            if gap and cid in good:
+                after.add(cid)
+        return Partial(self.story(manifest, chapters, story_flags, facts, epilogue_parts or ()), broken,
+                       frozenset(after))
 
     # ---- declarations -------------------------------------------------------------
     def declare_flags(self, doc: Document, base: tuple, decls: dict, scope: str, first_slot: int,
@@ -329,7 +372,8 @@ class _Compiler:
                 holds = ex.parse_condition(f["holds"])
                 t = ex.typecheck(holds, types)
                 if t != ex.BOOL:
-                    raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type")
+                    raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type",
+                                       hint="compare it, e.g. `not saudi_iraq_war` or `gulf_tension < 4`")
                 holds_fn = ex.compile_expr(holds, slots, {})
             except ex.ExprError as exc:
                 if exc.code == "unknown-flag":
@@ -392,10 +436,11 @@ class _Compiler:
                 else:
                     t = ex.typecheck(tree, types, seen_ok=node_ids.__contains__)
                     if t != ex.BOOL:
-                        raise ex.ExprError(f"a condition must be true or false, but `{src}` is {t}", code="expr-type")
+                        raise ex.ExprError(f"a condition must be true or false, but `{src}` is {t}", code="expr-type",
+                                           hint="compare it, e.g. `nerve >= 2` or `fate == \"dead\"`")
             except ex.ExprError as exc:
-                if exc.code == "unknown-flag":
-                    exc.hint = did_you_mean(str(exc.message).split("'")[1], flag_by_name) or exc.hint
+                if exc.code == "unknown-flag" and exc.hint == ex.DECLARE_HINT:
+                    exc.hint = declare_hint(exc.name, flag_by_name)
                 self.expr_diag(exc, doc, path, what)
                 return None
             parsed[path] = tree
@@ -685,6 +730,13 @@ class _Compiler:
 # Words an expression reads as something other than a flag: Python keywords (the
 # parser takes them as syntax), the literals and the one function.
 _RESERVED = frozenset(keyword.kwlist) | {"true", "false", "seen"}
+
+
+def declare_hint(name: str | None, known) -> str:
+    """The hint for an undeclared flag: declare it, and only then, for a near miss, the close name."""
+    import difflib
+    close = difflib.get_close_matches(name or "", list(known), n=1, cutoff=0.8)
+    return ex.DECLARE_HINT + (f"; or, if you meant the flag '{close[0]}', fix the spelling" if close else "")
 
 
 def _text_parts(text) -> list:
