@@ -331,3 +331,15 @@ def test_why_and_graph_know_what_the_words_say(tmp_path):
     mermaid = render_mermaid(build_maps(s))
     assert "asserts pact-signed, envoy-stays<br/>denies pact-signed, envoy-stays" in mermaid
     assert "diverges pact-signed" in mermaid
+
+
+def test_transcripts_tell_story_facts_apart_from_documented_history(tmp_path):
+    one = copy.deepcopy(ONE)
+    one["nodes"]["hall"]["choices"][0]["goto"] = "dinner"
+    one["nodes"]["dinner"] = {"records": ["envoy-stays"], "text": "Marek stays for dinner.",
+                              "choices": [{"text": "Sleep.", "goto": "signed", "canon": True}]}
+    history = {"facts": FACTS, "story_facts": [dict(STORY_FACTS[0], date="1900-06")]}
+    root = write_story(tmp_path / "s", {"one": one, "two": TWO_OK}, flags=FLAGS, history=history)
+    out = run_cli("play", "--story", root, "--script", "-", input="1\n1\n").stdout
+    assert "[In this story: The envoy Marek stays on in the capital. (June 1900)]" in out
+    assert "[History: The pact is signed in June 1900. (June 1900)]" in out
