@@ -245,6 +245,10 @@
     });
     for (var i = 0; i + 1 < story.chapters.length; i++) story.chapters[i].next = story.chapters[i + 1];
     story.storyDefaults = story.flags.map(function (f) { return f.default; });
+    // The epilogue's conditions read only the story-wide flags (slots 0..nStory-1).
+    var epi = { id: "(epilogue)", slots: {}, seenBit: {}, hasBit: function () { return false; } };
+    story.flags.forEach(function (f) { epi.slots[f.name] = f.slot; });
+    story.epilogueParts = (s.epilogue_parts || []).map(function (p) { return textPart(p, epi, undefined); });
     return story;
   }
 
@@ -487,7 +491,7 @@
     load: load, start: start, available: available, choose: choose, advance: advance, step: step, replay: replay,
     isEnding: isEnding, isFinal: isFinal, nodeOf: nodeOf, nodeText: nodeText, paragraphs: paragraphs,
     flagValues: flagValues, seenNodes: seenNodes, snapshot: snapshot, scene: scene, pathArray: pathArray,
-    saveData: saveData, fromSave: fromSave
+    saveData: saveData, fromSave: fromSave, epilogueText: epilogueText
   };
   root.Chronicle = Runtime;
   if (typeof module === "object" && module.exports) module.exports = Runtime;
@@ -691,7 +695,7 @@
     },
     epilogueBlock: function () {
       var box = el("section", { "class": "epilogue", "aria-label": "Epilogue" });
-      if (this.story.epilogue) {
+      if (this.story.epilogue || this.story.epilogueParts.length) {
         box.appendChild(el("h2", { "class": "epilogue-title" }, "Epilogue"));
         epilogueText(this.story, this.current()).forEach(function (p) { box.appendChild(el("p", { "class": "para" }, p)); });
       }
@@ -815,11 +819,21 @@
     }
   };
 
+  /* The epilogue as paragraphs: its parts resolved with the story-wide flags as the last
+     ending left them (runtime.epilogue_text), or the one fixed string of an older export. */
   function epilogueText(story, state) {
-    var e = story.epilogue;
-    if (!e) return [];
-    if (typeof e === "string") return paragraphs(e);
-    return [];
+    if (story.epilogueParts.length) {
+      var vals = state.values.slice(0, story.nStory), out = [];
+      story.epilogueParts.forEach(function (p) {
+        var text;
+        if (p.test === null || p.test(vals, 0)) text = render(p, vals, 0, true);
+        else if (p.elseText) text = render(p, vals, 0, false);
+        else return;
+        Array.prototype.push.apply(out, paragraphs(text));
+      });
+      return out;
+    }
+    return story.epilogue ? paragraphs(story.epilogue) : [];
   }
 
   function openDialog(d) {
