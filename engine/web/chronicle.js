@@ -739,11 +739,11 @@
         if (here && here !== before) sec.appendChild(el("p", { "class": "scene" }, here));
       }
       nodeText(story, st).forEach(function (p) { sec.appendChild(el("p", { "class": "para" }, p)); });
-      node.records.forEach(function (fid) {  // a documented fact happening here says so
+      node.records.forEach(function (fid) {  // a fact happening here says so (documented, or the story's own)
         var f = story.facts[fid];
         if (!f) return;
         var rec = el("p", { "class": "record" });
-        rec.appendChild(el("span", { "class": "record-label" }, "History: "));
+        rec.appendChild(el("span", { "class": "record-label" }, f.story ? "In this story: " : "History: "));
         rec.appendChild(document.createTextNode(f.statement + " (" + f.date.human + ")"));
         sec.appendChild(rec);
       });
