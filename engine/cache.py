@@ -30,13 +30,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from .schemacheck import conforms
 from .version import __version__
-from .source import Document, read_regular
+from .yamlload import Document, read_regular
 
 FORMAT = "chronicle-cache"
 VERSION = 2
 CACHE_DIR = Path(".cache") / "chronicle"
 _ENGINE = Path(__file__).resolve().parent
-_FINGERPRINT_FILES = ("source.py", "schema.py", "schemacheck.py", "cache.py")
+_FINGERPRINT_FILES = ("yamlload.py", "schema.py", "schemacheck.py", "cache.py")
 MAX_ENTRY_BYTES = 256 * 1024 * 1024  # a cache file is larger than its (32 MiB at most) YAML, never this large
 
 

@@ -26,7 +26,7 @@ from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
 from .model import (Chapter, Choice, Effect, Ending, Fact, Flag, Node, Show, Source, Story, TextPart,
                     frozen_map)
-from .source import MAX_BYTES, Document, load_file, read_regular
+from .yamlload import MAX_BYTES, Document, load_file, read_regular
 
 STORY_FILE = Path("story") / "story.yaml"
 HISTORY_FILE = Path("story") / "history.yaml"

@@ -90,7 +90,7 @@ def _max_states(config) -> int:
 
 def _manifest_chapters(root: Path) -> list[str]:
     """The chapter ids the manifest lists (cheap: no compiling); [] when it cannot be read."""
-    from .source import load_file
+    from .yamlload import load_file
     try:
         data = load_file(root / "story" / "story.yaml").data
     except Exception:

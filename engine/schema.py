@@ -29,7 +29,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from engine.diagnostics import Diagnostic, error
 from engine.schemacheck import (KINDS, _ANNOTATIONS, _FAST, _KEYWORDS, _TYPES, _compile_all, _equal,  # noqa: F401
                                 _regex, _unique, schema_for, schema_path)
-from engine.source import Document
+from engine.yamlload import Document
 
 __all__ = ["KINDS", "schema_for", "schema_text", "schema_path", "validate"]
 

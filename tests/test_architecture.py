@@ -30,7 +30,6 @@ LAYERS: dict[str, str] = {
     "inline": "base",
     "gcpause": "base",
     # reading files: YAML with positions, schemas, the document cache
-    "source": "load",
     "yamlload": "load",
     "schema": "load",
     "cache": "load",
@@ -41,7 +40,6 @@ LAYERS: dict[str, str] = {
     "chapterctx": "compile",
     # playing a Story: the pure runtime, its save format, the plain-text transcript
     "runtime": "runtime",
-    "state": "runtime",
     "savefile": "runtime",
     "transcript": "runtime",
     # consumers of a compiled Story, each a subpackage

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from engine import schema as sch
 from engine.diagnostics import Pos
 from engine.schema import KINDS, schema_for, schema_path, schema_text, validate
-from engine.source import Document, load_file, load_text
+from engine.yamlload import Document, load_file, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

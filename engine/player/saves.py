@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..source import NotRegularFile, read_regular
+from ..yamlload import NotRegularFile, read_regular
 
 AUTOSAVE = "autosave"
 TRIAL_AUTOSAVE = "autosave-trial"  # play started at a chosen chapter/node/flags (an author trying a scene)

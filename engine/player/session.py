@@ -19,7 +19,7 @@ from typing import Any, Callable
 from .. import runtime as rt
 from ..model import Choice, Story
 from ..runtime import CONTINUE, PlayError, State
-from ..state import Loaded, SaveError, from_json, to_json
+from ..savefile import Loaded, SaveError, from_json, to_json
 from .saves import AUTOSAVE, TRIAL_AUTOSAVE, SaveFileError, SaveStore, SlotInfo, SlotNameError, slot_name
 
 QUICKSAVE = "quicksave"

@@ -434,7 +434,7 @@
     return { date: date, place: place };
   }
 
-  // ---- saved games: the same JSON as the terminal's (engine/state.py) ---------------------------
+  // ---- saved games: the same JSON as the terminal's (engine/savefile.py) ---------------------------
 
   var SAVE_FORMAT = "chronicle-save", SAVE_VERSION = 1, MAX_PATH = 100000;
 
