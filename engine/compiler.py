@@ -640,7 +640,7 @@ class _Compiler:
                 except ex.ExprError as exc:
                     if exc.code == "unknown-flag":
                         exc.hint = ("the epilogue reads only story-wide flags (story/story.yaml `flags:`); "
-                                    + (did_you_mean(str(exc.message).split("'")[1], slots) or ""))
+                                    + ((did_you_mean(exc.name, slots) if exc.name else None) or ""))
                     elif exc.code == "unknown-node":
                         exc.hint = "the epilogue belongs to no chapter, so it cannot ask seen(): set a story-wide flag"
                     self.expr_diag(exc, doc, ppath + ("if",), f"in a condition of the epilogue (part {j + 1})")

@@ -117,15 +117,12 @@ def _cwd(path: Path):
 
 def diagnose(root: Path, max_states: int | None = None) -> list:
     """What `chronicle check` reports for the story in root, with paths relative to it."""
-    from .check import check_story
     from .check.explore import DEFAULT_MAX_STATES
-    from .compiler import compile_story
-    from .diagnostics import has_errors, sort_key
+    from .checkrun import check_folder
+    from .diagnostics import sort_key
     with _cwd(root):
-        story, diags = compile_story(Path("."))
-        if story is not None and not has_errors(diags):
-            diags = check_story(story, max_states=max_states or DEFAULT_MAX_STATES).diagnostics
-    return sorted(diags, key=sort_key)
+        run = check_folder(Path("."), max_states=max_states or DEFAULT_MAX_STATES, partial=False)
+    return sorted(run.diagnostics, key=sort_key)
 
 
 _RUNS: dict = {}  # (code, fixed, fingerprint of the fixture and the base) -> diagnostics

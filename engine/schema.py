@@ -15,7 +15,6 @@ Validation is strict where jsonschema is lenient: an integer is an ``int`` (not
 """
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -26,7 +25,7 @@ import jsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from engine.diagnostics import Diagnostic, error
+from engine.diagnostics import Diagnostic, did_you_mean, error
 from engine.schemacheck import (KINDS, _ANNOTATIONS, _FAST, _KEYWORDS, _TYPES, _compile_all, _equal,  # noqa: F401
                                 _regex, _unique, schema_for, schema_path)
 from engine.yamlload import Document
@@ -160,13 +159,11 @@ def _explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
         for k in inst:
             if k in schema.get("properties", {}) or any(p.search(k) for p in pats):
                 continue
-            close = difflib.get_close_matches(k, allowed, n=1, cutoff=0.6)
-            if close:
-                hint = f"did you mean '{close[0]}'?"
-            elif inst[k] is None and " " in k.strip():
+            hint = did_you_mean(k, allowed)
+            if hint is None and inst[k] is None and " " in k.strip():
                 # {doc: one, two} reads as {doc: one, 'two': null}
                 hint = "is this the end of a text with a ',' in it? inside {...} a ',' ends the value: put the whole text in quotes"
-            else:
+            elif hint is None:
                 hint = "remove it, or check its indentation"
             yield error(
                 "schema",
@@ -212,12 +209,11 @@ def _explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
 
     if v == "enum":
         values = err.validator_value
-        close = difflib.get_close_matches(str(inst), [str(x) for x in values], n=1) if isinstance(inst, str) else []
         yield error(
             "schema",
             f"{_show(inst)} is not one of: {', '.join(_show_bare(x) for x in values)}",
             doc.pos(path),
-            f"did you mean '{close[0]}'?" if close else None,
+            did_you_mean(inst, [str(x) for x in values]) if isinstance(inst, str) else None,
         )
         return
 

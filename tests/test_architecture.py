@@ -41,6 +41,7 @@ LAYERS: dict[str, str] = {
     # playing a Story: the pure runtime, its save format, the plain-text transcript
     "runtime": "runtime",
     "savefile": "runtime",
+    "canonpath": "runtime",
     "transcript": "runtime",
     # consumers of a compiled Story, each a subpackage
     "check": "check",
@@ -49,6 +50,7 @@ LAYERS: dict[str, str] = {
     "player": "player",
     # the public API of `import engine`
     "": "api",
+    "checkrun": "api",
     # front ends: the command line, the pytest plugin, the documentation generator
     "commands": "front",
     "cli": "front",
@@ -74,9 +76,7 @@ ALLOWED: dict[str, set[str]] = {
 
 # Imports that break the layering today, each one written down as debt in ARCHITECTURE.md.
 # The last test below fails once an entry is fixed, so the list only shrinks.
-KNOWN_DEBT: set[tuple[str, str]] = {
-    ("player.app", "commands.common"),  # parse_sets: the command should hand the player a dict
-}
+KNOWN_DEBT: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:

@@ -189,8 +189,7 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress,
             report.diagnostics += dataflow_findings(story, ex, df, earlier_facts, broken_words)
             carried = df.end_env
         starts_complete = exact
-        n_story = len(story.flags)
-        starts = sorted({ex.keys[s][1][:n_story] for s in ex.ending_states}, key=repr)
+        starts = ex.handed_on(len(story.flags))
         for n in ch.nodes.values():
             earlier_facts.update(n.records)
         if not starts and exact:

@@ -202,6 +202,12 @@ class Exploration:
     def chapter(self) -> Chapter:
         return self.graph.chapter
 
+    def handed_on(self, n_story: int) -> list[tuple]:
+        """The story-wide flag values (the first `n_story` slots) the explored endings hand on:
+        the states the next chapter starts in. Chaining chapters, in `check` and in the
+        authoring tools alike, is exploring the next chapter from these."""
+        return sorted({self.keys[s][1][:n_story] for s in self.ending_states}, key=repr)
+
     def path(self, sid: int) -> tuple[int, list[int], list[int]]:
         """(start index, choice numbers, choice indices) of the shortest path to state sid."""
         numbers, indices = [], []

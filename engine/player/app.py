@@ -357,8 +357,11 @@ def _is_terminal() -> bool:
     return os.environ.get("TERM", "") not in ("dumb", "unknown")
 
 
-def play(story: Story, first_state: State, args) -> int:
-    """Play `story` from the title screen (or from `first_state` with --chapter/--at/--set)."""
+def play(story: Story, first_state: State, args, start_values: dict[str, str] | None = None) -> int:
+    """Play `story` from the title screen (or from `first_state` with --chapter/--at/--set).
+
+    `start_values`: the flag values --set asked for (parsed by the command), so that a restart
+    after --watch recompiles starts the scene again with them."""
     opts = Options.from_args(args)
     transcript = None
     if opts.transcript:
@@ -384,9 +387,7 @@ def play(story: Story, first_state: State, args) -> int:
     watcher = Watcher(root) if opts.watch else None
 
     def restart(st: Story) -> State:
-        from ..commands.common import parse_sets
-        return rt.start(st, getattr(args, "chapter", None), getattr(args, "at", None),
-                        parse_sets(getattr(args, "set", None)))
+        return rt.start(st, getattr(args, "chapter", None), getattr(args, "at", None), start_values or {})
 
     game = Game(session, fe, opts, restart=restart, reload=lambda: recompile(root),
                 watch=watcher.changed if watcher else None)
