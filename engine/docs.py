@@ -83,7 +83,7 @@ def load_case(code: str) -> Case:
     folder = FIXTURES / code
     if not folder.is_dir():
         raise FileNotFoundError(f"no fixture for '{code}': create {folder.relative_to(REPO)}/")
-    meta = {}
+    meta: dict = {}
     if (folder / "case.yaml").is_file():
         meta = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8")) or {}
     return Case(code, folder, meta.get("note"), list(meta.get("also") or ()), meta.get("max_states"),
@@ -253,7 +253,7 @@ def _render_case(code: str, c) -> list[str]:
                 continue
             if a is None:  # a file of the example story that only the fix changes
                 a = (BASE / rel).read_bytes() if (BASE / rel).is_file() else b""
-            diff += _diff(a, b, rel, context=1)
+            diff += _diff(a, b if b is not None else b"", rel, context=1)
         how = "The fix"
         if case.fix_max_states is not None:
             how += f" (checked with `chronicle check --max-states {case.fix_max_states}`)"
@@ -341,7 +341,7 @@ def run_walkthrough(document: str, workdir: Path) -> dict[str, str]:
     import shlex
     blocks = marked_blocks(document)
     shutil.copytree(TOUR, workdir / "lighthouse")
-    bodies = {}
+    bodies: dict[str, str] = {}
     with _cwd(workdir):
         for what, arg in WALKTHROUGH:
             if what == "write":
@@ -354,6 +354,7 @@ def run_walkthrough(document: str, workdir: Path) -> dict[str, str]:
                     raise ValueError(f"the walkthrough's edit finds no `{arg[0]}` in {path}")
                 path.write_text(text.replace(arg[0], arg[1], 1), encoding="utf-8")
             else:
+                assert isinstance(arg, str), "a `run` step names its block"
                 _kind, command, body = blocks[arg]
                 command, shown = _command_of(arg, command, body)
                 _code, out = cli_output(shlex.split(command)[1:])

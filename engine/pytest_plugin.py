@@ -228,7 +228,9 @@ class _Results:
 def _results(config) -> _Results:
     if _RESULTS in config.stash:
         return config.stash[_RESULTS]
-    results = _check(story_root(config), _max_states(config))
+    root = story_root(config)
+    assert root is not None, "only asked for when the session has a story"
+    results = _check(root, _max_states(config))
     config.stash[_RESULTS] = results
     return results
 
