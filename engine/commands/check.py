@@ -11,7 +11,9 @@ import sys
 import time
 
 from ..check.report import render_json, render_text
-from ..check.sample import render_text as render_sample, sample, to_json as sample_json
+from ..check.sample import sample
+from ..check.sample_report import render_text as render_sample
+from ..check.sample_report import to_json as sample_json
 from ..checkrun import check_folder, empty_summary
 from ..compiler import compile_story_partial
 from ..diagnostics import has_errors
