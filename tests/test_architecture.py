@@ -32,6 +32,7 @@ LAYERS: dict[str, str] = {
     # reading files: YAML with positions, schemas, the document cache
     "yamlload": "load",
     "schema": "load",
+    "schemawords": "load",
     "cache": "load",
     # the immutable compiled story
     "model": "model",
