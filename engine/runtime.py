@@ -283,11 +283,21 @@ def paragraphs(text: str) -> list[str]:
 
 def node_text(story: Story, state: State) -> list[str]:
     """The node's prose as paragraphs, with conditional parts resolved for this state."""
+    return _resolve(node_of(story, state).text, state.values, state.seen)
+
+
+def epilogue_text(story: Story, state: State) -> list[str]:
+    """The epilogue as paragraphs, its conditional parts resolved with the story-wide flags of
+    `state` (the last chapter's ending). [] when the story has no epilogue."""
+    return _resolve(story.epilogue_parts, state.values[:len(story.flags)], 0)
+
+
+def _resolve(parts, values: tuple, seen: int) -> list[str]:
     out: list[str] = []
-    for part in node_of(story, state).text:
+    for part in parts:
         if part.test is None:
             out.extend(paragraphs(part.text))
-        elif part.test(state.values, state.seen):
+        elif part.test(values, seen):
             out.extend(paragraphs(part.text))
         elif part.else_text:
             out.extend(paragraphs(part.else_text))
@@ -310,6 +320,27 @@ def records(story: Story, states: Iterable[State]) -> list[tuple[Fact, State]]:
     for s in states:
         for fid in node_of(story, s).records:
             out.append((story.facts[fid], s))
+    return out
+
+
+def told_broken(fact: Fact) -> str:
+    """A fact a branch broke, as a reader is told it: what happened in its place (`instead`),
+    or plainly that it did not happen - never its statement alone, which reads as if it had."""
+    return fact.instead or f"In your history, this did not happen: {fact.statement}"
+
+
+def history_changed(story: Story, states: Iterable[State]) -> list[tuple[Fact, State]]:
+    """The facts the endings reached along a run of states broke (their `diverges`), in the
+    order they were broken, each once, with the ending state that broke it."""
+    out, seen = [], set()
+    for s in states:
+        ending = node_of(story, s).ending
+        if ending is None:
+            continue
+        for fid in ending.diverges:
+            if fid not in seen:
+                seen.add(fid)
+                out.append((story.facts[fid], s))
     return out
 
 

@@ -114,7 +114,10 @@ def test_a_divergent_ending_names_the_history_it_changed():
     node = story.chapter("storm").nodes["dark"]
     out = texts(r.ending(story, node, 78))
     assert "Darkness" in out and "divergent" in out
-    assert "The lamp burns through the night of the storm. (October 1901)" in out
+    said = " ".join(out.split())
+    # never the broken fact's statement alone, which would read as though it happened
+    assert "History you changed: \u2022 In your history, this did not happen: The lamp burns through the night " \
+        "of the storm. (October 1901)" in said
 
 
 def test_the_status_line_fits_any_width():

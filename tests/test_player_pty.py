@@ -251,7 +251,10 @@ def test_the_last_ending_shows_the_epilogue_and_the_endings_found(term):
         t.enter(key).wait(seen)
     t.wait("THE END")
     assert "A divergent ending: history breaks here." in t.text
-    assert "The Mary reaches harbour safely the morning after." in t.text  # what this branch changed
+    # what this branch changed, said the right way round
+    assert "History you changed:" in t.text
+    assert "In your history, this did not happen: The Mary reaches harbour safely the morning after." \
+        in " ".join(t.text.replace("\u2022", " ").split())
     assert "The lamp still turns." in t.text
     assert "Endings you have found: 2 of 6" in t.text
     assert "Chapter 2: The Morning After: Wreck (divergent); 2 still to find" in t.text

@@ -91,7 +91,7 @@ def _lines(view: dict) -> list[str]:
         out += [wrap(p), ""]
     if view["ending"]:
         e = view["ending"]
-        out.append(f"*** {e['title']} ({e['kind']}) ***")
+        out.append(f"*** {e['title']} ({e['kind']}) ***" if e["kind"] else f"*** {e['title']} ***")
         if e["diverged"]:
             out.append("History changed here: " + "; ".join(e["diverged"]))
         out.append("")

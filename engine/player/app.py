@@ -247,7 +247,9 @@ def play(story: Story, first_state: State, args) -> int:
         fe: Frontend = LineFrontend(transcript=transcript)
     else:
         fe = TerminalFrontend(transcript)
-    store = SaveStore.for_story(story.title, opts.save_dir)
+    # Trying a scene (--chapter/--at/--set) never touches the reader's real saves: without an
+    # explicit --save-dir it keeps no saves at all.
+    store = None if opts.trial and opts.save_dir is None else SaveStore.for_story(story.title, opts.save_dir)
     session = Session(story, store, trial=opts.trial)
     root = Path(opts.story) if opts.story else Path(story.root)
     watcher = Watcher(root) if opts.watch else None

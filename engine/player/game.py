@@ -271,8 +271,8 @@ class Game:
                          lambda w: r.ending(story, node, w, new_ending, plain_mode=True))
             if rt.is_final(story, state):
                 found, notes = s.endings_found()
-                self.fe.show(lambda w: r.epilogue(story, found, w),
-                             lambda w: r.epilogue(story, found, w, plain_mode=True))
+                self.fe.show(lambda w: r.epilogue(story, found, w, state=state),
+                             lambda w: r.epilogue(story, found, w, plain_mode=True, state=state))
                 self.notes(notes)
                 self.say("The story is over. Type restart to play again, undo to go back, journal, or quit.", "dim")
             else:

@@ -162,24 +162,28 @@ def ending(story: Story, node: Node, width: int, new: bool = False, plain_mode: 
     title = clean(e.title)
     out: list[Line] = [[("class:ending", f"*** {title} ***" if plain_mode else f"\u2500\u2500 {title} \u2500\u2500")]]
     out += styled("ending.kind", wrap(KIND_WORDS.get(e.kind, e.kind), width))
-    if e.diverges:
-        out += styled("ending.kind", wrap("This branch changed what history records:", width))
-        for fid in e.diverges:
-            fact = story.facts.get(fid)
-            statement = fact.statement if fact else fid
-            date = f" ({fact.date.human()})" if fact else ""
-            out += styled("prose", wrap(statement + date, width, "    ", first="  \u2022 "))
+    broken = [story.facts[f] for f in e.diverges if f in story.facts]
+    # Documented history and the story's own events are told apart, each the right way round.
+    for heading, facts in (("History you changed:", [f for f in broken if not f.story]),
+                           ("Events of this story you changed:", [f for f in broken if f.story])):
+        if facts:
+            out += styled("ending.kind", wrap(heading, width))
+            for fact in facts:
+                out += styled("prose", wrap(f"{clean(rt.told_broken(fact))} ({fact.date.human()})", width, "    ",
+                                            first="  \u2022 "))
     if new:
         out += styled("notice", wrap("You found this ending for the first time.", width))
     return out + [blank()]
 
 
 def epilogue(story: Story, found: list[tuple[str, list[tuple[str, str]], int]], width: int,
-             plain_mode: bool = False) -> list[Line]:
+             plain_mode: bool = False, state=None) -> list[Line]:
+    """The epilogue (its parts resolved for `state`, the final ending), then the endings found."""
     out: list[Line] = []
-    if story.epilogue:
+    words = rt.epilogue_text(story, state) if state is not None else rt.paragraphs(story.epilogue or "")
+    if words:
         out += [[("class:card", "== Epilogue ==" if plain_mode else "Epilogue")], blank()]
-        out += prose(rt.paragraphs(story.epilogue), width)
+        out += prose(words, width)
     out += [[("class:title", "THE END")], blank()]
     got = sum(len(g) for _, g, _ in found)
     total = sum(t for _, _, t in found)
@@ -199,6 +203,15 @@ def journal(j: Journal, width: int) -> list[Line]:
         out += styled("dim", wrap("None yet.", width, "  ", first="  "))
     for date, statement, _label in j.events:
         out += styled("prose", wrap(f"{date} \u2014 {statement}", width, "    ", first="  "))
+    if j.story_events:  # the story's own events, apart from the documented ones
+        out += [blank(), [("class:heading", "Events of this story")]]
+        for date, statement, _label in j.story_events:
+            out += styled("prose", wrap(f"{date} \u2014 {statement}", width, "    ", first="  "))
+    if j.changed:
+        out += [blank(), [("class:heading", "History you changed")]]
+        for date, told, _label, own in j.changed:
+            mark = " (an event of this story, not documented history)" if own else ""
+            out += styled("prose", wrap(f"{date} \u2014 {told}{mark}", width, "    ", first="  "))
     out += [blank(), [("class:heading", "The choices that led here")]]
     any_choice = False
     for label, made, end in j.chapters:

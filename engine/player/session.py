@@ -31,7 +31,9 @@ class SessionError(Exception):
 
 @dataclass
 class Journal:
-    events: list = field(default_factory=list)  # (date text, statement, chapter label)
+    events: list = field(default_factory=list)  # (date text, statement, chapter label): documented facts
+    story_events: list = field(default_factory=list)  # the same for the story's own facts
+    changed: list = field(default_factory=list)  # (date text, what happened instead, chapter label, story fact?)
     chapters: list = field(default_factory=list)  # [chapter label, [(date text, choice text)], (ending title, kind) or None]
 
 
@@ -347,7 +349,10 @@ class Session:
         story, states = self.story, self.states
         j = Journal()
         for fact, s in rt.records(story, states):
-            j.events.append((fact.date.human(), fact.statement, chapter_label(story, s.chapter)))
+            (j.story_events if fact.story else j.events).append(
+                (fact.date.human(), fact.statement, chapter_label(story, s.chapter)))
+        for fact, s in rt.history_changed(story, states):
+            j.changed.append((fact.date.human(), rt.told_broken(fact), chapter_label(story, s.chapter), fact.story))
         for i, s in enumerate(states):
             label = chapter_label(story, s.chapter)
             if not j.chapters or j.chapters[-1][0] != label or i in self.segments[1:]:

@@ -29,13 +29,27 @@
   function norm(x) {  // a BigInt back to a Number when it fits exactly
     return (isBig(x) && x >= -9007199254740991n && x <= 9007199254740991n) ? Number(x) : x;
   }
+  var SMALL = 2147483648;  // below this, a float quotient floors exactly
   function arith(op, a, b) {
     if (!isBig(a) && !isBig(b)) {
-      var r = op === "+" ? a + b : op === "-" ? a - b : a * b;
-      if (Number.isSafeInteger(r)) return r;
+      if (op === "+" || op === "-" || op === "*") {
+        var r = op === "+" ? a + b : op === "-" ? a - b : a * b;
+        if (Number.isSafeInteger(r)) return r;
+      } else if (Math.abs(a) <= SMALL && Math.abs(b) <= SMALL) {
+        if (b === 0) return 0;  // as engine.expr: `check` reports a divisor that can be 0; play gives 0
+        if (op === "//") return Math.floor(a / b) + 0;
+        var m = a % b;  // Python's % takes the divisor's sign
+        return (m !== 0 && (m < 0) !== (b < 0) ? m + b : m) + 0;
+      }
     }
     var x = BigInt(a), y = BigInt(b);
-    return norm(op === "+" ? x + y : op === "-" ? x - y : x * y);
+    if (op === "+") return norm(x + y);
+    if (op === "-") return norm(x - y);
+    if (op === "*") return norm(x * y);
+    if (y === 0n) return 0;
+    var q = x / y, rem = x % y;
+    if (rem !== 0n && (rem < 0n) !== (y < 0n)) { q -= 1n; rem += y; }
+    return norm(op === "//" ? q : rem);
   }
   function eq(a, b) { return (isBig(a) || isBig(b)) ? a == b : a === b; }  // eslint-disable-line eqeqeq
 
@@ -52,7 +66,8 @@
   function compileExpr(e, ch) {
     switch (e.$) {
       case "Lit": { var v = e.value; return function () { return v; }; }
-      case "Var": {
+      case "Var":
+      case "Visits": {  // visits("node") reads its count like an int flag of that name
         var i = ch.slots[e.name];
         if (i === undefined) throw new PlayError("unknown flag '" + e.name + "' in chapter '" + ch.id + "'");
         return function (vals) { return vals[i]; };
@@ -97,6 +112,50 @@
         throw new PlayError("this story uses an expression this player does not know ('" + e.$ +
                             "'); export it again with the matching Chronicle");
     }
+  }
+
+  // Inline text (engine/inline.py): segments are strings and Show / Branch / Seq parts.
+  function showValue(v) { return typeof v === "boolean" ? (v ? "true" : "false") : String(v); }
+  function compileInline(segs, ch, countSlot) {
+    var parts = segs.map(function (x) { return compileSegment(x, ch, countSlot); });
+    if (parts.length === 1) return parts[0];
+    return function (vals, seen) {
+      var out = "";
+      for (var i = 0; i < parts.length; i++) out += parts[i](vals, seen);
+      return out;
+    };
+  }
+  function compileSegment(x, ch, k) {
+    if (typeof x === "string") return function () { return x; };
+    switch (x.$) {
+      case "inline.Show": {
+        var f = compileExpr(x.expr, ch);
+        return function (vals, seen) { return showValue(f(vals, seen)); };
+      }
+      case "Branch": {
+        var test = compileExpr(x.cond, ch), then = compileInline(x.then || [], ch, k), other = compileInline(x.other || [], ch, k);
+        return function (vals, seen) { return test(vals, seen) ? then(vals, seen) : other(vals, seen); };
+      }
+      case "Seq": {
+        var options = x.options.map(function (o) { return compileInline(o, ch, k); }), n = options.length;
+        if (x.kind === "&") return function (vals, seen) { return options[(Math.max(vals[k], 1) - 1) % n](vals, seen); };
+        return function (vals, seen) { var v = vals[k]; return v >= 1 && v <= n ? options[v - 1](vals, seen) : ""; };
+      }
+      default:
+        throw new PlayError("this story uses inline text this player does not know ('" + x.$ + "')");
+    }
+  }
+  function textPart(p, ch, countSlot) {
+    return {
+      text: p.text, elseText: p.else_text || null,
+      render: p.inline ? compileInline(p.inline, ch, countSlot) : null,
+      elseRender: p.else_inline ? compileInline(p.else_inline, ch, countSlot) : null,
+      test: p.condition ? compileExpr(p.condition, ch) : null
+    };
+  }
+  function effectOf(eff, ch) {
+    return { slot: eff.slot, fn: compileEffect(eff, ch),
+             min: eff.min === undefined ? null : eff.min, max: eff.max === undefined ? null : eff.max };
   }
 
   function compileEffect(eff, ch) {  // -> function(vals, seen) giving the new, unclamped value
@@ -157,31 +216,26 @@
         ch.hasBit = function (seen, bit) { return (seen & bit) !== 0n; };
         ch.setBit = function (seen, bit) { return seen | bit; };
       }
-      ch.defaults = c.flags ? c.flags.map(function (f) { return f.default; }) : [];
+      // Defaults of everything after the story-wide flags: the chapter's own, then visit counts.
+      ch.defaults = c.layout.slice((s.flags || []).length).map(function (f) { return f.default; });
       Object.keys(c.nodes).forEach(function (id) {
         var raw = c.nodes[id];
+        var countSlot = ch.slots['visits("' + id + '")'];
         var node = {
           id: id, raw: raw, ending: raw.ending || null, records: raw.records || [],
           date: raw.shown_date ? raw.shown_date.human : null, place: raw.shown_place || null,
-          bit: ch.seenBit[id], text: [], choices: []
+          bit: ch.seenBit[id], next: raw.next || null, text: [], choices: [],
+          enter: (raw.enter || []).map(function (eff) { return effectOf(eff, ch); })
         };
-        (raw.text || []).forEach(function (p) {
-          node.text.push({
-            text: p.text, elseText: p.else_text || null,
-            test: p.condition ? compileExpr(p.condition, ch) : null
-          });
-        });
+        (raw.text || []).forEach(function (p) { node.text.push(textPart(p, ch, countSlot)); });
         (raw.choices || []).forEach(function (c2) {
+          var effects = (c2.effects || []).map(function (eff) { return effectOf(eff, ch); });
+          if (c2.count) effects.push(effectOf(c2.count, ch));  // a choice's visit count, after its effects
           node.choices.push({
             index: c2.index, text: c2.text, target: c2.target, canon: !!c2.canon,
             conditionSrc: c2.condition_src || null,
             test: c2.condition ? compileExpr(c2.condition, ch) : null,
-            effects: (c2.effects || []).map(function (eff) {
-              return {
-                slot: eff.slot, fn: compileEffect(eff, ch),
-                min: eff.min === undefined ? null : eff.min, max: eff.max === undefined ? null : eff.max
-              };
-            })
+            effects: effects, say: c2.say ? textPart(c2.say, ch, countSlot) : null
           });
         });
         ch.nodes[id] = node;
@@ -196,9 +250,12 @@
 
   // ---- playing -----------------------------------------------------------------------------
 
-  function State(chapter, node, values, seen, path) {
+  // lead: paragraphs shown before the node's own text (a choice's `say:`, `next:` nodes passed through).
+  function State(chapter, node, values, seen, path, lead) {
     this.chapter = chapter; this.node = node; this.values = values; this.seen = seen; this.path = path;
+    this.lead = lead;
   }
+  var NO_LEAD = [];
   // A path: null, or {move, prev, length}.
   function push(path, move) { return { move: move, prev: path, length: path ? path.length + 1 : 1 }; }
   function pathArray(path) {
@@ -214,6 +271,22 @@
   }
   function nodeOf(story, state) { return story.byId[state.chapter].nodes[state.node]; }
   function seenAt(ch, node, seen) { return node.bit === undefined ? seen : ch.setBit(seen, node.bit); }
+
+  /* Enter a node (its count and `do:` applied, its seen bit set) and go on through `next:`
+   * nodes, whose text joins the lead: play stops only where the reader has something to do. */
+  function arrive(ch, id, values, seen, path, lead) {
+    var node = ch.nodes[id];
+    values = applyAll(node.enter, values, seen);
+    seen = seenAt(ch, node, seen);
+    while (node.next !== null) {
+      if (lead === NO_LEAD) lead = [];
+      Array.prototype.push.apply(lead, textOf(node, values, seen));
+      node = ch.nodes[node.next];
+      values = applyAll(node.enter, values, seen);
+      seen = seenAt(ch, node, seen);
+    }
+    return new State(ch.id, node.id, values, seen, path, lead);
+  }
 
   function chapterValues(story, ch, carried) {
     return (carried ? carried.slice(0, story.nStory) : story.storyDefaults.slice()).concat(ch.defaults);
@@ -241,7 +314,7 @@
       if (!accepts(f, flags[name])) throw new PlayError(JSON.stringify(flags[name]) + " is not a valid value for " + name);
       values[f.slot] = flags[name];
     });
-    return new State(ch.id, id, values, seenAt(ch, ch.nodes[id], ch.noSeen), null);
+    return arrive(ch, id, values, ch.noSeen, null, NO_LEAD);
   }
 
   function available(story, state) {
@@ -250,8 +323,7 @@
     return out;
   }
 
-  function applyEffects(choice, values, seen) {
-    var effs = choice.effects;
+  function applyAll(effs, values, seen) {
     if (!effs.length) return values;
     var vals = values.slice();
     for (var i = 0; i < effs.length; i++) {
@@ -272,9 +344,9 @@
     if (choice.test !== null && !choice.test(state.values, state.seen)) {
       throw new PlayError("'" + choice.text + "' is not available here (it needs " + choice.conditionSrc + ")");
     }
-    var target = ch.nodes[choice.target];
-    return new State(ch.id, choice.target, applyEffects(choice, state.values, state.seen),
-                     seenAt(ch, target, state.seen), push(state.path, choice.index));
+    var values = applyAll(choice.effects, state.values, state.seen), lead = NO_LEAD;
+    if (choice.say !== null) lead = paragraphs(render(choice.say, values, state.seen, true));
+    return arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead);
   }
 
   function isEnding(story, state) { return nodeOf(story, state).ending !== null; }
@@ -284,8 +356,7 @@
     if (!isEnding(story, state)) throw new PlayError("only an ending leads into the next chapter");
     var nxt = story.byId[state.chapter].next;
     if (!nxt) throw new PlayError("this is the last chapter's ending; the story is over");
-    return new State(nxt.id, nxt.start, chapterValues(story, nxt, state.values),
-                     seenAt(nxt, nxt.nodes[nxt.start], nxt.noSeen), push(state.path, CONTINUE));
+    return arrive(nxt, nxt.start, chapterValues(story, nxt, state.values), nxt.noSeen, push(state.path, CONTINUE), NO_LEAD);
   }
 
   function step(story, state, move) { return move === CONTINUE ? advance(story, state) : choose(story, state, move); }
@@ -301,18 +372,31 @@
     return states;
   }
 
-  function nodeText(story, state) {
-    var out = [], parts = nodeOf(story, state).text;
+  function render(p, values, seen, main) {
+    if (main) return p.render !== null ? p.render(values, seen) : p.text;
+    return p.elseRender !== null ? p.elseRender(values, seen) : p.elseText;
+  }
+  function textOf(node, values, seen) {
+    var out = [], parts = node.text;
     for (var i = 0; i < parts.length; i++) {
-      var p = parts[i], text = (p.test === null || p.test(state.values, state.seen)) ? p.text : p.elseText;
-      if (text) Array.prototype.push.apply(out, paragraphs(text));
+      var p = parts[i], text;
+      if (p.test === null || p.test(values, seen)) text = render(p, values, seen, true);
+      else if (p.elseText) text = render(p, values, seen, false);
+      else continue;
+      Array.prototype.push.apply(out, paragraphs(text));
     }
     return out;
+  }
+  /* What arriving here shows, as paragraphs: the lead, then the node's prose resolved for this state. */
+  function nodeText(story, state) {
+    return state.lead.concat(textOf(nodeOf(story, state), state.values, state.seen));
   }
 
   function flagValues(story, state) {
     var out = {};
-    story.byId[state.chapter].layout.forEach(function (f) { out[f.name] = state.values[f.slot]; });
+    story.byId[state.chapter].layout.forEach(function (f) {
+      if (f.scope !== "visits") out[f.name] = state.values[f.slot];  // counts follow from the path
+    });
     return out;
   }
   function seenNodes(story, state) {
@@ -412,7 +496,7 @@
   // ==== the reader's page ===========================================================================
 
   var KIND_WORDS = { canon: "the documented history", personal: "a personal fate; history holds",
-                     divergent: "history diverges" };
+                     divergent: "history diverges", good: "a good ending", bad: "a bad ending", neutral: "an ending" };
   var SAVE_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
   function el(tag, attrs, text) {
@@ -593,7 +677,7 @@
     endingBlock: function (ending) {
       var story = this.story, box = el("aside", { "class": "ending ending-" + ending.kind, "aria-label": "Ending" });
       box.appendChild(el("h3", { "class": "ending-title" }, ending.title));
-      box.appendChild(el("p", { "class": "ending-kind" }, KIND_WORDS[ending.kind] || ending.kind));
+      if (ending.kind && KIND_WORDS[ending.kind]) box.appendChild(el("p", { "class": "ending-kind" }, KIND_WORDS[ending.kind]));
       if (ending.diverges && ending.diverges.length) {
         box.appendChild(el("p", { "class": "diverged-lead" }, "History changed here:"));
         var ul = el("ul", { "class": "diverged" });
@@ -680,7 +764,8 @@
         }
         if (node.ending) {
           any = true;
-          cur.appendChild(el("li", { "class": "made-ending" }, "Ending: " + node.ending.title + " (" + node.ending.kind + ")"));
+          cur.appendChild(el("li", { "class": "made-ending" }, "Ending: " + node.ending.title +
+                                                (node.ending.kind ? " (" + node.ending.kind + ")" : "")));
         }
         if (i + 1 < states.length && states[i + 1].path.move !== CONTINUE) {
           any = true;
