@@ -249,3 +249,13 @@ def test_trying_a_scene_never_touches_the_readers_saves(tmp_path):
                           input="1\n", capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert any(kept.rglob("*.json")), "with --save-dir, trying a scene keeps its scratch autosave there"
+
+
+def test_transcripts_show_place_and_date_wherever_they_change_and_the_history_recorded():
+    proc = play("--canon")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert out.startswith("== Chapter 1: The Storm ==\nThe lighthouse, 12 October 1901\n")
+    # the night passes: the date changes inside the chapter, and the transcript says so there
+    assert "> 1. Keep watch till dawn.\n\n-- The lighthouse, 13 October 1901 --\n\nGrey light." in out
+    assert "The lamp gutters.\n\n[History: A great storm hits the island in October 1901. (October 1901)]" in out

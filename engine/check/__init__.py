@@ -17,6 +17,7 @@ from ..model import Chapter, Story
 from . import continuity
 from .canon import check_canon
 from .choices import style_findings
+from .reach import Reach
 from .dataflow import analyse, start_env
 from .explore import (BOUND_WORDS, DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES, Exploration,
                       explore, trapped_states)
@@ -218,7 +219,8 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress,
     else:
         report.diagnostics += check_canon(story, report.explorations, replayer)
     if story.style:
-        report.diagnostics += style_findings(story, max_states=max_states)
+        reach = Reach(dict(report.explorations), complete=report.complete)
+        report.diagnostics += style_findings(story, max_states=max_states, reach=reach)
     report.seconds = time.perf_counter() - t0
     return report
 
