@@ -29,6 +29,15 @@ def spawn(saves: Path, *extra: str) -> pexpect.spawn:
     return child
 
 
+def new_game(saves: Path) -> pexpect.spawn:
+    """A session at the title screen that starts a new game."""
+    child = spawn(saves)
+    number = re.search(r"(\d+)\. New game", child.before)
+    assert number, child.before
+    move(child, number.group(1))
+    return child
+
+
 def move(child: pexpect.spawn, typed: str) -> str:
     child.sendline(typed)
     child.expect("\n> ")
@@ -49,7 +58,7 @@ def saves_in(saves: Path) -> dict:
 
 def test_two_new_games_at_once_each_keep_their_moves(tmp_path):
     saves = tmp_path / "saves"
-    a, b = spawn(saves), spawn(saves)
+    a, b = new_game(saves), new_game(saves)
     move(a, "1")                   # A: trim the wick
     said = move(b, "2")            # B: ring the village for help
     assert "Another Chronicle session is playing" in said
@@ -73,7 +82,7 @@ def test_two_new_games_at_once_each_keep_their_moves(tmp_path):
 
 def test_continuing_a_game_open_in_another_session_forks_it_instead_of_overwriting(tmp_path):
     saves = tmp_path / "saves"
-    first = spawn(saves)
+    first = new_game(saves)
     move(first, "1")
     leave(first)
     a = spawn(saves, "--continue")
@@ -93,10 +102,10 @@ def test_continuing_a_game_open_in_another_session_forks_it_instead_of_overwriti
 
 def test_one_session_after_another_shares_the_autosave_as_before(tmp_path):
     saves = tmp_path / "saves"
-    a = spawn(saves)
+    a = new_game(saves)
     move(a, "1")
     leave(a)
-    b = spawn(saves)  # a new game once A has left: A's game is kept as autosave-1
+    b = new_game(saves)  # a new game once A has left: A's game is kept as autosave-1
     said = move(b, "2")
     assert "Another Chronicle session" not in said
     leave(b)
