@@ -141,3 +141,84 @@ def test_flags_added_removed_or_retyped_since_the_save(tmp_path, tour):
     assert loaded.states[-1].node == "stair"
     assert rt.flag_values(story, loaded.states[0])["oil"] == 2
     assert "The flag oil is now int 0..2, so it starts at 2 and play decides it." in loaded.note
+
+
+# ---- never a silent change of path: random edits to random stories -------------------------------
+
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from brute import story_specs  # noqa: E402
+from conftest import no_cache, write_story  # noqa: E402
+
+
+def _edit(draw, spec: dict) -> dict:
+    """One edit of a kind authors make: insert a choice, reorder a node's choices, reword one,
+    retarget one, or guard one behind a new condition."""
+    import copy
+    spec = copy.deepcopy(spec)
+    cid = draw(st.sampled_from(sorted(spec["chapters"])))
+    nodes = spec["chapters"][cid]["nodes"]
+    with_choices = sorted(n for n, v in nodes.items() if v.get("choices"))
+    nid = draw(st.sampled_from(with_choices))
+    choices = nodes[nid]["choices"]
+    kind = draw(st.sampled_from(["insert", "reorder", "reword", "retarget", "guard"]))
+    k = draw(st.integers(0, len(choices) - 1))
+    if kind == "insert":
+        choices.insert(k, {"text": "A new way.", "goto": draw(st.sampled_from(sorted(nodes)))})
+    elif kind == "reorder":
+        nodes[nid]["choices"] = draw(st.permutations(choices))
+    elif kind == "reword":
+        choices[k]["text"] = "Said otherwise."
+    elif kind == "retarget":
+        choices[k]["goto"] = draw(st.sampled_from(sorted(nodes)))
+    else:
+        choices[k]["if"] = "b0" if "if" not in choices[k] else f"({choices[k]['if']}) and b0"
+    return spec
+
+
+@st.composite
+def edited_pairs(draw):
+    spec = draw(story_specs())
+    return spec, _edit(draw, spec), draw(st.lists(st.integers(0, 7), max_size=12))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(edited_pairs())
+def test_an_edited_story_never_silently_changes_a_saves_path(tmp_path_factory, case):
+    old_spec, new_spec, picks = case
+    where = tmp_path_factory.mktemp("edit")
+    with no_cache():
+        old = load_story(write_story(where / "old", old_spec["chapters"], flags=old_spec["flags"],
+                                     facts=old_spec["facts"]))
+        try:
+            new = load_story(write_story(where / "new", new_spec["chapters"], flags=new_spec["flags"],
+                                         facts=new_spec["facts"]))
+        except Exception:  # an edit may make the story not compile (e.g. a node left without a way in)
+            event("the edited story does not compile")
+            return
+    states = [rt.start(old)]
+    for p in picks:  # a random playthrough: the p-th choice on offer (mod), on into the next chapter
+        s = states[-1]
+        if rt.is_ending(old, s):
+            if rt.is_final(old, s):
+                break
+            states.append(rt.advance(old, s))
+            continue
+        offered = rt.available(old, s)
+        if not offered:
+            break
+        states.append(rt.choose(old, s, offered[p % len(offered)]))
+    data = json.loads(json.dumps(to_json(old, states)))
+    loaded = from_json(new, data)
+    last, saved = loaded.states[-1], states[-1]
+    # the steps replayed are exactly the saved ones, as far as they go
+    assert steps_of(new, loaded.states) == data["path"][:len(loaded.states) - 1]
+    event("cut short" if loaded.cut else "resumed whole")
+    if loaded.cut:
+        assert loaded.note and "resumes after step" in loaded.note
+    else:
+        assert len(loaded.states) == len(states)
+    same = last.at() == saved.at() and rt.flag_values(new, last) == {
+        k: v for k, v in rt.flag_values(old, saved).items() if k in rt.flag_values(new, last)}
+    assert same or loaded.note, "the game resumed somewhere else without a word"
