@@ -281,12 +281,29 @@ def _render_case(code: str, c) -> list[str]:
 
 TOUR = REPO / "tests" / "stories" / "tour"
 MARKED = re.compile(r"<!-- (output|example): ([a-z0-9-]+)(?: \| (.+?))? -->\n(```[a-z]*\n)(.*?)```", re.S)
-WALKTHROUGH = [  # (what, name or (old, new)): run an output block, write an example, or edit the chapter
+WALK_CHAPTER = "lighthouse/chapters/night.yaml"
+MORNING = "lighthouse/chapters/morning.yaml"
+HISTORY = "lighthouse/story/history.yaml"
+_PART = "      - text: All night the lamp burned over the water.\n        asserts: [lamp-kept]\n"
+WALKTHROUGH = [  # (what, arg): run an output block; write an example (name, or (name, file));
+    # edit (old, new) in the walkthrough's chapter, or (old, new, file)
     ("run", "new-chapter"), ("run", "check-new"), ("write", "night-v1"), ("run", "check-v1"),
     ("run", "why-blocked"), ("edit", ("if: courage >= 4", "if: courage >= 3")), ("run", "why-reached"),
     ("run", "graph-night"), ("run", "stats-night"),
+    # the recipe for a breakable fact (section "Canon and divergence")
+    ("write", ("recipe-morning", MORNING)), ("run", "recipe-check-broken"),
+    ("edit", (_PART, "      - if: lamp_lit\n        text: All night the lamp burned over the water.\n"
+                     "        asserts: [lamp-kept]\n        else:\n"
+                     "          text: The tower stood dark all night, and you know what that means.\n"
+                     "          denies: [lamp-kept]\n", MORNING)),
+    ("run", "recipe-check-fixed"),
+    ("edit", ("asserts: [lamp-kept]", "asserts: [lamp-kpet]", MORNING)), ("run", "recipe-check-typo"),
+    ("edit", ("asserts: [lamp-kpet]", "asserts: [lamp-kept]", MORNING)),
+    ("edit", ("    holds: lamp_lit\n  - id: mary-safe",
+              "    holds: lamp_lit\n    instead: The lamp dies in the storm, and the coast lies dark all night.\n"
+              "  - id: mary-safe", HISTORY)),
+    ("run", "recipe-play-dark"),
 ]
-WALK_CHAPTER = "lighthouse/chapters/night.yaml"
 
 
 def marked_blocks(document: str) -> dict:
@@ -331,13 +348,14 @@ def run_walkthrough(document: str, workdir: Path) -> dict[str, str]:
     with _cwd(workdir):
         for what, arg in WALKTHROUGH:
             if what == "write":
-                Path(WALK_CHAPTER).write_text(blocks[arg][2], encoding="utf-8")
+                name, target = (arg, WALK_CHAPTER) if isinstance(arg, str) else arg
+                Path(target).write_text(blocks[name][2], encoding="utf-8")
             elif what == "edit":
-                path = Path(WALK_CHAPTER)
+                path = Path(arg[2] if len(arg) > 2 else WALK_CHAPTER)
                 text = path.read_text(encoding="utf-8")
                 if arg[0] not in text:
-                    raise ValueError(f"the walkthrough's edit finds no `{arg[0]}` in the chapter")
-                path.write_text(text.replace(arg[0], arg[1]), encoding="utf-8")
+                    raise ValueError(f"the walkthrough's edit finds no `{arg[0]}` in {path}")
+                path.write_text(text.replace(arg[0], arg[1], 1), encoding="utf-8")
             else:
                 _kind, command, body = blocks[arg]
                 command, shown = _command_of(arg, command, body)

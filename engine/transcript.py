@@ -3,7 +3,7 @@ and by the player when its input is not a terminal. No terminal control at all.
 
 Place and date are shown on the chapter card and again wherever they change
 (`-- place, date --`); a node that records a documented fact says so after its
-prose (`[History: statement (date)]`).
+prose (`[History: statement (date)]`, or `[In this story: ...]` for a story fact).
 """
 from __future__ import annotations
 
@@ -48,7 +48,9 @@ def scene_lines(story: Story, state: State, width: int = WIDTH) -> list[str]:
     node = rt.node_of(story, state)
     for fid in node.records:
         fact = story.facts[fid]
-        out.append(wrap(f"[History: {fact.statement} ({fact.date.human()})]", width))
+        # the story's own facts are told apart from documented history
+        out.append(wrap(f"[{'In this story' if fact.story else 'History'}: {fact.statement} ({fact.date.human()})]",
+                        width))
         out.append("")
     if node.ending:
         e = node.ending

@@ -34,6 +34,11 @@ checker reports for the story, using plain definitions:
   canon-holds             a fact recorded on the canonical path is broken at the
                           end of a chapter
   flag-unread             (warning) a declared flag that nothing reads
+  continuity              in a reachable state, a text part (its `text` where its
+                          `if` is true or absent, its `else` where the `if` is false)
+                          or an offered choice asserts a fact whose `holds` is
+                          false, or denies one whose `holds` is true (a fact with
+                          no `holds` always holds)
 """
 from __future__ import annotations
 
@@ -96,7 +101,7 @@ class Brute:
     def __init__(self, spec: dict):
         self.spec = spec
         self.story_flags = spec.get("flags") or {}
-        self.facts = {f["id"]: f for f in spec["facts"]}
+        self.facts = {f["id"]: f for f in list(spec["facts"]) + list(spec.get("story_facts") or ())}
         self.order = list(spec["chapters"])
 
     # ---- one chapter ----------------------------------------------------------------
@@ -283,6 +288,7 @@ class Brute:
                     for fid in node["ending"].get("diverges") or ():
                         if self.facts[fid].get("holds") and not broken_somewhere.get((nid, fid), False):
                             found.add(("divergence-unused", (cid, nid, fid)))
+            found |= set(self.continuity(cid, run))
         found |= self.unread_flags()
         for cid in self.order:
             ch = self.spec["chapters"][cid]
@@ -293,6 +299,37 @@ class Brute:
                 if fid not in recorded_anywhere:
                     found.add(("covered-not-recorded", (cid, fid)))
         return found | self.canonical()
+
+    def continuity(self, cid: str, run: ChapterRun) -> dict:
+        """(code, (cid, node, site, fact)) -> depth of the shortest state whose shown words disagree
+        with the fact: site is "text part J", "the `else` of text part J" or "choice K" (1-based)."""
+        out: dict = {}
+        nodes = self.spec["chapters"][cid]["nodes"]
+        for s, d in run.depth.items():
+            node = nodes[s.node]
+            vals = dict(s.values)
+            shown = []  # (site, words' mapping)
+            text = node.get("text")
+            for j, part in enumerate(text if isinstance(text, list) else []):
+                if not isinstance(part, dict):
+                    continue
+                if part.get("if") is None or evaluate(cond(part["if"]), vals.__getitem__, s.visited.__contains__):
+                    shown.append((f"text part {j + 1}", part))
+                elif isinstance(part.get("else"), dict):
+                    shown.append((f"the `else` of text part {j + 1}", part["else"]))
+            if not self.is_ending(cid, s.node):
+                for k in self.offered(cid, s):
+                    shown.append((f"choice {k + 1}", node["choices"][k]))
+            for site, words in shown:
+                for fid in words.get("asserts") or ():
+                    if not self.holds(fid, s):
+                        key = ("continuity", (cid, s.node, site, fid))
+                        out[key] = min(d, out.get(key, d))
+                for fid in words.get("denies") or ():
+                    if self.holds(fid, s):
+                        key = ("continuity", (cid, s.node, site, fid))
+                        out[key] = min(d, out.get(key, d))
+        return out
 
     def indistinct(self, cid: str, run: ChapterRun) -> set:
         """(warning) choice-indistinct: two choices offered in one state that go to the same node
@@ -325,7 +362,7 @@ class Brute:
             for node in ch["nodes"].values():
                 text = node.get("text")
                 for part in text if isinstance(text, list) else []:
-                    if isinstance(part, dict):
+                    if isinstance(part, dict) and part.get("if"):
                         exprs.append(cond(part["if"]))
                 for c in node.get("choices") or ():
                     if c.get("if"):
@@ -373,6 +410,10 @@ STORY_FLAGS = {
 }
 EVENT = {"id": "event", "date": "1900", "statement": "The event happens.",
          "source": {"paragraph": 1, "quote": "the event"}, "holds": "not s0"}
+# Story facts for stories with assertions: one broken by a story-wide counter, one never broken.
+STORY_FACTS = [{"id": "rumour", "date": "1900", "statement": "A rumour spreads.", "holds": "sn < 2"},
+               {"id": "lore", "date": "1900", "statement": "The old lore is true."}]
+ASSERTABLE = ["event", "rumour", "lore"]
 
 
 def guard_pool(nodes: list[str]) -> list[str]:
@@ -392,7 +433,17 @@ def effect_pool(nodes: list[str]) -> list[str]:
 
 
 @st.composite
-def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5):
+def _words(draw, text: str) -> dict:
+    """{text, asserts?, denies?}: a fact is asserted or denied, never both."""
+    out = {"text": text}
+    facts = draw(st.lists(st.sampled_from(ASSERTABLE), max_size=2, unique=True))
+    for fid in facts:
+        out.setdefault(draw(st.sampled_from(["asserts", "denies"])), []).append(fid)
+    return out
+
+
+@st.composite
+def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5, assertions: bool = False):
     k = draw(st.integers(1, max_nodes))
     m = draw(st.integers(1, 3))
     inner = [f"n{i}" for i in range(k)]
@@ -411,7 +462,21 @@ def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5):
         c["goto"] = target
         if canon:
             c["canon"] = True
+        if assertions and draw(st.floats(0, 1)) < 0.3:
+            c.update({k: v for k, v in draw(_words("x")).items() if k != "text"})
         return c
+
+    def text(n):
+        plain = f"Scene {cid} {n}."
+        if not assertions or draw(st.booleans()):
+            return plain
+        part = draw(_words(f"Said in {n}."))
+        if draw(st.floats(0, 1)) < guard_p:
+            part["if"] = draw(st.sampled_from(guards))
+            if draw(st.booleans()):
+                other = draw(_words(f"Otherwise in {n}."))
+                part["else"] = other if len(other) > 1 else other["text"]
+        return [plain, part]
 
     choices = {n: [] for n in inner}
     for i, n in enumerate(inner):
@@ -425,7 +490,7 @@ def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5):
     recorder = draw(st.sampled_from(inner)) if covers else None
     for n in inner:
         order = draw(st.permutations(choices[n]))
-        node = {"text": f"Scene {cid} {n}.", "choices": list(order)}
+        node = {"text": text(n), "choices": list(order)}
         if n == recorder:
             node["records"] = ["event"]
         nodes[n] = node
@@ -434,7 +499,7 @@ def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5):
         ending = {"kind": kind, "title": f"End {e}"}
         if kind == "divergent":
             ending["diverges"] = ["event"]
-        nodes[e] = {"text": f"Scene {cid} {e}.", "ending": ending}
+        nodes[e] = {"text": text(e), "ending": ending}
     doc = {"id": cid, "title": f"Chapter {cid}", "period": {"from": "1900", "to": "1900"}}
     if covers:
         doc["covers"] = ["event"]
@@ -447,10 +512,15 @@ def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5):
 
 
 @st.composite
-def story_specs(draw, max_chapters: int = 2, max_nodes: int = 4, guard_p: float = 0.5):
+def story_specs(draw, max_chapters: int = 2, max_nodes: int = 4, guard_p: float = 0.5, assertions: bool = False):
+    """`assertions`: text parts (with or without `if`, some with an `else` mapping) and choices
+    assert and deny the documented fact and two story facts."""
     n = draw(st.integers(1, max_chapters))
-    chapters = {f"c{i}": draw(chapter_specs(f"c{i}", max_nodes, guard_p)) for i in range(n)}
-    return {"flags": dict(STORY_FLAGS), "facts": [dict(EVENT)], "chapters": chapters}
+    chapters = {f"c{i}": draw(chapter_specs(f"c{i}", max_nodes, guard_p, assertions)) for i in range(n)}
+    spec = {"flags": dict(STORY_FLAGS), "facts": [dict(EVENT)], "chapters": chapters}
+    if assertions:
+        spec["story_facts"] = [dict(f) for f in STORY_FACTS]
+    return spec
 
 
 def clean_spec(spec: dict) -> dict:
@@ -488,6 +558,10 @@ def clean_spec(spec: dict) -> dict:
                 for c in same:
                     if c is not keep and not c.get("_drop"):
                         c["_drop"] = changed = True
+            elif code == "continuity":
+                cid, nid, site, fid = subject
+                _unsay(spec["chapters"][cid]["nodes"][nid], site, fid)
+                changed = True
             elif code in ("choice-never-available", "int-bounds"):
                 cid, nid, k = subject[:3]
                 c = spec["chapters"][cid]["nodes"][nid]["choices"][k]
@@ -535,6 +609,22 @@ def clean_spec(spec: dict) -> dict:
     raise AssertionError("repair did not converge")
 
 
+def _unsay(node: dict, site: str, fid: str) -> None:
+    """Drop `fid` from the asserts/denies of one site ("text part J", "the `else` of text part J", "choice K")."""
+    k = int(site.rsplit(" ", 1)[1]) - 1
+    if site.startswith("choice"):
+        words = node["choices"][k]
+    else:
+        words = node["text"][k]
+        if site.startswith("the `else`"):
+            words = words["else"]
+    for key in ("asserts", "denies"):
+        if fid in (words.get(key) or ()):
+            words[key] = [f for f in words[key] if f != fid]
+            if not words[key]:
+                del words[key]
+
+
 def _undeclare(spec: dict, cid, name: str) -> None:
     """Remove a flag nothing reads, and the effects that set it."""
     if cid is None:
@@ -563,6 +653,10 @@ def _drop_orphans(ch: dict) -> None:
             del ch["nodes"][n]
             token = f'seen("{n}")'
             for node in ch["nodes"].values():
+                for part in node["text"] if isinstance(node.get("text"), list) else ():
+                    if isinstance(part, dict) and token in (part.get("if") or ""):
+                        part.pop("if")  # the part is shown always now (and loses its `else`)
+                        part.pop("else", None)
                 if "choices" not in node:
                     continue
                 node["choices"] = [c for c in node["choices"] if token not in (c.get("if") or "") or c.get("canon")]
@@ -590,6 +684,7 @@ _SUBJECT = {
     "divergence-unused": r"ending '([^']+)' lists '([^']+)'",
     "covered-not-recorded": r"chapter '([^']+)' covers '([^']+)'",
     "canon-holds": r"'([^']+)' is recorded on the canonical path of '([^']+)', but .* false at the end of '([^']+)'",
+    "continuity": r"^(.*?) of node '([^']+)' (?:asserts|denies) (?:story )?fact '([^']+)'",
 }
 
 
@@ -624,6 +719,8 @@ def subject_of(story, d):
         return code, (g[1], g[0], g[2])
     if code == "covered-not-recorded":
         return code, g
+    if code == "continuity":
+        return code, (cid, g[1], g[0], g[2])
     return code, (cid, *g)
 
 

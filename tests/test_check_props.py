@@ -50,6 +50,17 @@ def test_clean_random_stories_check_clean(spec):
     assert report.ok and report.complete
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(story_specs(max_chapters=2, max_nodes=5, guard_p=0.6, assertions=True))
+def test_clean_random_stories_with_assertions_check_clean(spec):
+    """Repaired so every assertion agrees with every path's history (the words that did not
+    agree lose that fact), the story checks clean, and the assertions that remain are real."""
+    spec = clean_spec(spec)
+    found, report, brute = checked(spec)
+    assert brute.expected() == set()
+    assert report.diagnostics == [], [d.render() for d in report.diagnostics]
+
+
 # ---- one injected defect at a time --------------------------------------------------------
 
 PERSONAL = {"kind": "personal", "title": "Elsewhere"}

@@ -315,3 +315,31 @@ def test_the_ending_banner_and_journal_say_what_happened_instead(tmp_path):
     assert "History you changed:\n  - In your history, this did not happen: The pact is signed in June 1900.\n" \
         "    (June 1900)" in played.stdout
     assert "Events of this story you changed:\n  - Marek is sent home in disgrace. (June 1900)" in played.stdout
+
+
+def test_why_and_graph_know_what_the_words_say(tmp_path):
+    from engine.authoring.graph import build_maps, render_mermaid
+    from engine.authoring.why import render_text, why
+    root = story(tmp_path, TWO_OK)
+    with no_cache():
+        s = load_story(root)
+    answer = why(s, "two:square")
+    text = render_text(answer)
+    assert "text part 2 of node 'square' asserts 'pact-signed', which holds on this path" in text
+    assert answer.to_json()["history"][0] == {"fact": "pact-signed", "holds": True, "said": "asserts",
+                                             "by": "text part 2 of node 'square'"}
+    mermaid = render_mermaid(build_maps(s))
+    assert "asserts pact-signed, envoy-stays<br/>denies pact-signed, envoy-stays" in mermaid
+    assert "diverges pact-signed" in mermaid
+
+
+def test_transcripts_tell_story_facts_apart_from_documented_history(tmp_path):
+    one = copy.deepcopy(ONE)
+    one["nodes"]["hall"]["choices"][0]["goto"] = "dinner"
+    one["nodes"]["dinner"] = {"records": ["envoy-stays"], "text": "Marek stays for dinner.",
+                              "choices": [{"text": "Sleep.", "goto": "signed", "canon": True}]}
+    history = {"facts": FACTS, "story_facts": [dict(STORY_FACTS[0], date="1900-06")]}
+    root = write_story(tmp_path / "s", {"one": one, "two": TWO_OK}, flags=FLAGS, history=history)
+    out = run_cli("play", "--story", root, "--script", "-", input="1\n1\n").stdout
+    assert "[In this story: The envoy Marek stays on in the capital. (June 1900)]" in out
+    assert "[History: The pact is signed in June 1900. (June 1900)]" in out

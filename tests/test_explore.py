@@ -27,7 +27,10 @@ SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[Healt
 
 
 def compile_spec(spec: dict, where: str):
-    root = write_story(Path(where) / "story", spec["chapters"], flags=spec["flags"], facts=spec["facts"])
+    history = {"facts": spec["facts"]}
+    if spec.get("story_facts"):
+        history["story_facts"] = spec["story_facts"]
+    root = write_story(Path(where) / "story", spec["chapters"], flags=spec["flags"], history=history)
     with no_cache():
         return load_story(root), root
 
@@ -87,6 +90,16 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
             assert len(numbers) == min(run.depth[s] for s in run.depth if s.node == node and not brute.holds(fid, s))
         elif code == "choice-never-available":
             assert len(numbers) == run.reached[node]
+        elif code == "continuity":
+            depth = brute.continuity(cid, run)[(code, subject)]
+            assert (code, subject) in brute.continuity(cid, RunOf(brute, cid, blast)), "the replayed state is fine"
+            assert len(numbers) == depth, f"{d.replay} is not a shortest way to {subject}"
+
+
+def RunOf(brute: Brute, cid: str, state):
+    """A one-state run, to ask the brute force about that state alone."""
+    from brute import ChapterRun
+    return ChapterRun(cid, depth={state: 0})
 
 
 def agree(spec: dict) -> None:
@@ -118,6 +131,13 @@ def agree(spec: dict) -> None:
 @SETTINGS
 @given(story_specs())
 def test_explorer_and_checker_agree_with_brute_force(spec):
+    agree(spec)
+
+
+@SETTINGS
+@given(story_specs(assertions=True))
+def test_continuity_agrees_with_brute_force_on_stories_with_assertions(spec):
+    """Text parts and choices asserting and denying facts, across chapters with carried flags."""
     agree(spec)
 
 

@@ -116,8 +116,8 @@ def _names_along(story: Story, ch: Chapter, indices: list[int], then: int | None
         judged.update(ch.covers)
         judged.update(last.ending.diverges)
     for part in (*last.text, *last.choices):
-        judged.update(getattr(part, "asserts", ()) or ())
-        judged.update(getattr(part, "denies", ()) or ())
+        for key in ("asserts", "denies", "else_asserts", "else_denies"):
+            judged.update(getattr(part, key, ()) or ())
     for fid in judged:
         fact = story.facts.get(fid)
         if fact is not None and fact.holds is not None:

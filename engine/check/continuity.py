@@ -125,7 +125,7 @@ def _rows(story: Story, site_list: list[Site]) -> list[tuple]:
         [(site, story.facts[fid], False) for site in site_list for fid in site.denies]
 
 
-def _check_state(story, ch, rows, vals, seen, ex, sid, rp, reported, out) -> None:
+def _check_state(story, ch, rows, vals, seen, ex, sid, rp, reported, out, every_flag: bool = False) -> None:
     for site, fact, want in rows:
         if fact.holds_in(vals) == want or not site.shown(vals, seen):
             continue
@@ -133,7 +133,8 @@ def _check_state(story, ch, rows, vals, seen, ex, sid, rp, reported, out) -> Non
         if k in reported:
             continue
         reported.add(k)
-        out.append(_finding(story, ch, site, fact, want, vals, rp.command(ex, sid)))
+        # the epilogue reads flags the ending's own replay would not keep: keep every start value
+        out.append(_finding(story, ch, site, fact, want, vals, rp.command(ex, sid, every_flag=every_flag)))
 
 
 def epilogue_findings(story: Story, ex, rp, reported: set | None = None) -> list[Diagnostic]:
@@ -144,7 +145,7 @@ def epilogue_findings(story: Story, ex, rp, reported: set | None = None) -> list
     out: list[Diagnostic] = []
     reported = set() if reported is None else reported
     for sid in ex.ending_states:
-        _check_state(story, ex.chapter, rows, ex.keys[sid][1], 0, ex, sid, rp, reported, out)
+        _check_state(story, ex.chapter, rows, ex.keys[sid][1], 0, ex, sid, rp, reported, out, every_flag=True)
     return out
 
 

@@ -244,6 +244,10 @@
       story.byId[ch.id] = ch;
     });
     for (var i = 0; i + 1 < story.chapters.length; i++) story.chapters[i].next = story.chapters[i + 1];
+    // The epilogue's parts read the story-wide flags as the last ending left them (runtime.epilogue_text).
+    var storyScope = { id: "(epilogue)", slots: {}, seenBit: {}, hasBit: function () { return false; } };
+    story.flags.forEach(function (f) { storyScope.slots[f.name] = f.slot; });
+    story.epilogueParts = (s.epilogue_parts || []).map(function (p) { return textPart(p, storyScope, undefined); });
     story.storyDefaults = story.flags.map(function (f) { return f.default; });
     return story;
   }
@@ -376,8 +380,9 @@
     if (main) return p.render !== null ? p.render(values, seen) : p.text;
     return p.elseRender !== null ? p.elseRender(values, seen) : p.elseText;
   }
-  function textOf(node, values, seen) {
-    var out = [], parts = node.text;
+  function textOf(node, values, seen) { return resolve(node.text, values, seen); }
+  function resolve(parts, values, seen) {
+    var out = [];
     for (var i = 0; i < parts.length; i++) {
       var p = parts[i], text;
       if (p.test === null || p.test(values, seen)) text = render(p, values, seen, true);
@@ -391,6 +396,14 @@
   function nodeText(story, state) {
     return state.lead.concat(textOf(nodeOf(story, state), state.values, state.seen));
   }
+
+  /* The epilogue as paragraphs for the final state; [] when the story has none. */
+  function epilogueText(story, state) {
+    if (!story.epilogueParts.length && story.epilogue) return paragraphs(story.epilogue);  // an older export
+    return resolve(story.epilogueParts, state.values.slice(0, story.nStory), 0);
+  }
+  /* A fact a branch broke, as the reader is told it (runtime.told_broken). */
+  function toldBroken(fact) { return fact.instead || "In your history, this did not happen: " + fact.statement; }
 
   function flagValues(story, state) {
     var out = {};
@@ -486,6 +499,7 @@
     FORMAT: FORMAT, VERSION: VERSION, CONTINUE: CONTINUE, PlayError: PlayError,
     load: load, start: start, available: available, choose: choose, advance: advance, step: step, replay: replay,
     isEnding: isEnding, isFinal: isFinal, nodeOf: nodeOf, nodeText: nodeText, paragraphs: paragraphs,
+    epilogueText: epilogueText, toldBroken: toldBroken,
     flagValues: flagValues, seenNodes: seenNodes, snapshot: snapshot, scene: scene, pathArray: pathArray,
     saveData: saveData, fromSave: fromSave
   };
@@ -498,6 +512,7 @@
   var KIND_WORDS = { canon: "the documented history", personal: "a personal fate; history holds",
                      divergent: "history diverges", good: "a good ending", bad: "a bad ending", neutral: "an ending" };
   var SAVE_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+  var ENDINGS = "endings";  // the record of endings found, as the terminal keeps it (endings.json)
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -533,7 +548,7 @@
       if (!ls) return out;
       for (var i = 0; i < ls.length; i++) {
         var k = ls.key(i);
-        if (k.indexOf(this.prefix) === 0) out.push(k.slice(this.prefix.length));
+        if (k.indexOf(this.prefix) === 0 && k !== this.prefix + ENDINGS) out.push(k.slice(this.prefix.length));
       }
       var self = this;
       return out.map(function (n) { return { name: n, data: self.readSlot(n) }; })
@@ -547,7 +562,59 @@
       return this.writeSlot(name, saveData(this.story, this.states,
         { summary: this.summary(), saved: new Date().toISOString() }));
     },
-    autosave: function () { if (this.states.length) this.save("autosave"); },
+    autosave: function () {
+      if (!this.states.length) return;
+      this.save("autosave");
+      this.recordEnding();
+    },
+
+    // ---- endings found, across playthroughs -------------------------------------------------------
+    endingsFound: function () {
+      var d = this.readSlot(ENDINGS);
+      return (d && d.format === "chronicle-endings" && d.found && typeof d.found === "object") ? d.found : {};
+    },
+    recordEnding: function () {
+      var st = this.current(), node = nodeOf(this.story, st);
+      if (!node.ending) return;
+      var found = this.endingsFound(), key = st.chapter + "/" + node.id;
+      if (found[key]) return;
+      found[key] = { chapter: st.chapter, node: node.id, title: node.ending.title, kind: node.ending.kind || null,
+                     found: new Date().toISOString() };
+      this.writeSlot(ENDINGS, { format: "chronicle-endings", version: 1, found: found });
+      this.notice("You found this ending for the first time.");
+    },
+    showEndings: function () {
+      var story = this.story, found = this.endingsFound(), body = $("endings-body");
+      body.textContent = "";
+      var got = 0, total = 0;
+      story.chapters.forEach(function (ch) {
+        body.appendChild(el("h3", {}, "Chapter " + ch.number + ": " + ch.title));
+        var ul = el("ul", { "class": "register" });
+        Object.keys(ch.nodes).forEach(function (id) {
+          var e = ch.nodes[id].ending;
+          if (!e) return;
+          total++;
+          var li = el("li");
+          if (found[ch.id + "/" + id]) {
+            got++;
+            li.appendChild(el("strong", {}, e.title));
+            if (KIND_WORDS[e.kind]) li.appendChild(document.createTextNode(" \u2014 " + KIND_WORDS[e.kind]));
+            (e.diverges || []).forEach(function (fid) {
+              var f = story.facts[fid];
+              if (f) li.appendChild(el("span", { "class": "broke" }, toldBroken(f) + " (" + f.date.human + ")"));
+            });
+          } else {
+            li.className = "unfound";
+            li.appendChild(el("span", {}, "Not found yet"));
+            if (e.hint) li.appendChild(el("span", { "class": "hint" }, e.hint));
+          }
+          ul.appendChild(li);
+        });
+        body.appendChild(ul);
+      });
+      $("endings-count").textContent = "You have found " + got + " of " + total + " endings.";
+      openDialog($("endings"));
+    },
 
     // ---- the title screen -------------------------------------------------------------------------
     showTitle: function () {
@@ -560,6 +627,7 @@
       if (s.intro) paragraphs(s.intro).forEach(function (p) { intro.appendChild(el("p", {}, p)); });
       $("continue").hidden = !this.readSlot("autosave");
       $("load").hidden = !this.slots().length;
+      $("endings-button").hidden = !Object.keys(this.endingsFound()).length;
       $("title-screen").hidden = false;
       $("play").hidden = true;
       $("bar").hidden = true;  // the title screen names the story itself
@@ -678,22 +746,24 @@
       var story = this.story, box = el("aside", { "class": "ending ending-" + ending.kind, "aria-label": "Ending" });
       box.appendChild(el("h3", { "class": "ending-title" }, ending.title));
       if (ending.kind && KIND_WORDS[ending.kind]) box.appendChild(el("p", { "class": "ending-kind" }, KIND_WORDS[ending.kind]));
-      if (ending.diverges && ending.diverges.length) {
-        box.appendChild(el("p", { "class": "diverged-lead" }, "History changed here:"));
+      var broken = (ending.diverges || []).map(function (fid) { return story.facts[fid]; }).filter(Boolean);
+      // Documented history and the story's own events are told apart, each the right way round.
+      [["History you changed:", false], ["Events of this story you changed:", true]].forEach(function (group) {
+        var facts = broken.filter(function (f) { return !!f.story === group[1]; });
+        if (!facts.length) return;
+        box.appendChild(el("p", { "class": "diverged-lead" }, group[0]));
         var ul = el("ul", { "class": "diverged" });
-        ending.diverges.forEach(function (fid) {
-          var f = story.facts[fid];
-          ul.appendChild(el("li", {}, f ? f.statement : fid));
-        });
+        facts.forEach(function (f) { ul.appendChild(el("li", {}, toldBroken(f) + " (" + f.date.human + ")")); });
         box.appendChild(ul);
-      }
+      });
       return box;
     },
     epilogueBlock: function () {
       var box = el("section", { "class": "epilogue", "aria-label": "Epilogue" });
-      if (this.story.epilogue) {
+      var words = epilogueText(this.story, this.current());
+      if (words.length) {
         box.appendChild(el("h2", { "class": "epilogue-title" }, "Epilogue"));
-        epilogueText(this.story, this.current()).forEach(function (p) { box.appendChild(el("p", { "class": "para" }, p)); });
+        words.forEach(function (p) { box.appendChild(el("p", { "class": "para" }, p)); });
       }
       box.appendChild(el("p", { "class": "the-end" }, "The End"));
       return box;
@@ -739,20 +809,49 @@
     showJournal: function () {
       var story = this.story, states = this.states, body = $("journal-body");
       body.textContent = "";
-      body.appendChild(el("h3", {}, "Documented events you have lived through"));
-      var events = el("ul", { "class": "events" }), anyEvent = false;
+      var shown = dossier(story, this.current());
+      if (shown.length) {
+        body.appendChild(el("h3", {}, "Dossier"));
+        var dl = el("dl", { "class": "dossier" });
+        shown.forEach(function (row) {
+          dl.appendChild(el("dt", {}, row.label));
+          var dd = el("dd");
+          if (row.bar) {
+            var m = el("meter", { min: String(row.bar[0]), max: String(row.bar[1]), value: String(row.value),
+                                  "aria-label": row.label });
+            dd.appendChild(m);
+            dd.appendChild(el("span", { "class": "dim" }, " " + row.value + " of " + row.bar[1]));
+          } else dd.textContent = row.text;
+          dl.appendChild(dd);
+        });
+        body.appendChild(dl);
+      }
+      function eventItem(date, words) {
+        var li = el("li");
+        li.appendChild(el("span", { "class": "date" }, date));
+        li.appendChild(document.createTextNode(" \u2014 " + words));
+        return li;
+      }
+      var documented = el("ul", { "class": "events" }), own = el("ul", { "class": "events" });
+      var changed = el("ul", { "class": "events" }), brokeSeen = {};
       states.forEach(function (s) {
-        nodeOf(story, s).records.forEach(function (fid) {
+        var node = nodeOf(story, s);
+        node.records.forEach(function (fid) {
           var f = story.facts[fid];
-          if (!f) return;
-          anyEvent = true;
-          var li = el("li");
-          li.appendChild(el("span", { "class": "date" }, f.date.human));
-          li.appendChild(document.createTextNode(" \u2014 " + f.statement));
-          events.appendChild(li);
+          if (f) (f.story ? own : documented).appendChild(eventItem(f.date.human, f.statement));
+        });
+        ((node.ending && node.ending.diverges) || []).forEach(function (fid) {
+          var f = story.facts[fid];
+          if (!f || brokeSeen[fid]) return;
+          brokeSeen[fid] = true;
+          changed.appendChild(eventItem(f.date.human, toldBroken(f) +
+            (f.story ? " (an event of this story, not documented history)" : "")));
         });
       });
-      body.appendChild(anyEvent ? events : el("p", { "class": "dim" }, "None yet."));
+      body.appendChild(el("h3", {}, "Documented events you have lived through"));
+      body.appendChild(documented.children.length ? documented : el("p", { "class": "dim" }, "None yet."));
+      if (own.children.length) { body.appendChild(el("h3", {}, "Events of this story")); body.appendChild(own); }
+      if (changed.children.length) { body.appendChild(el("h3", {}, "History you changed")); body.appendChild(changed); }
       body.appendChild(el("h3", {}, "The choices that led here"));
       var cur = null, any = false;
       for (var i = 0; i < states.length; i++) {
@@ -784,7 +883,7 @@
       $("save-form").hidden = mode !== "save";
       $("save-error").textContent = "";
       box.textContent = "";
-      var slots = this.slots();
+      var slots = this.slots().filter(function (x) { return mode !== "save" || x.name.indexOf("autosave") !== 0; });
       if (!slots.length) box.appendChild(el("p", { "class": "dim" }, "No saved games yet."));
       var ul = el("ul", { "class": "slots" });
       slots.forEach(function (slot) {
@@ -815,15 +914,31 @@
     }
   };
 
-  function epilogueText(story, state) {
-    var e = story.epilogue;
-    if (!e) return [];
-    if (typeof e === "string") return paragraphs(e);
-    return [];
+  /* The flags an author marked `show:`, as the reader sees them (model.Flag.shown). */
+  function shownValue(f, v) {
+    var key = v === true ? "true" : v === false ? "false" : String(v), words = (f.show && f.show.words) || {};
+    if (Object.prototype.hasOwnProperty.call(words, key)) return words[key];
+    if (f.type === "bool") return v ? "yes" : "no";
+    return key.replace(/_/g, " ");
   }
+  function dossier(story, state) {
+    var out = [];
+    story.byId[state.chapter].layout.forEach(function (f) {
+      if (!f.show) return;
+      var v = state.values[f.slot], bar = f.show.as_ === "bar" && f.type === "int" && f.min != null && f.max != null;
+      out.push({ label: f.show.label, value: v, text: shownValue(f, v), bar: bar ? [f.min, f.max] : null });
+    });
+    return out;
+  }
+
 
   function openDialog(d) {
     if (typeof d.showModal === "function") { if (!d.open) d.showModal(); } else d.setAttribute("open", "");
+    // Start reading at the top: showModal focuses the first button, which may sit at the bottom.
+    var h = d.querySelector("h2");
+    h.setAttribute("tabindex", "-1");
+    h.focus();
+    d.scrollTop = 0;
   }
   function closeDialog(d) { if (typeof d.close === "function") d.close(); else d.removeAttribute("open"); }
 
@@ -845,6 +960,7 @@
     $("new-game").addEventListener("click", function () { reader.newGame(); });
     $("continue").addEventListener("click", function () { reader.resume("autosave"); });
     $("load").addEventListener("click", function () { reader.showSaves("load"); });
+    $("endings-button").addEventListener("click", function () { reader.showEndings(); });
     $("undo").addEventListener("click", function () { reader.undo(); });
     $("journal-button").addEventListener("click", function () { reader.showJournal(); });
     $("save-button").addEventListener("click", function () { reader.showSaves("save"); });
