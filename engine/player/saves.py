@@ -7,6 +7,9 @@ Every file is JSON, one per slot, in one folder per story:
         autosave-trial.json          the same for play started with --chapter/--at/--set, so
                                      trying a scene never disturbs the game Continue resumes
         autosave-1.json ..-3.json    the latest positions of the three games before it
+        parallel-<id>.json           the autosave of a game played while another session holds
+                                     autosave.json (each session holds its slot with a lock file,
+                                     .autosave.lock), so two sessions never overwrite each other
         <slot>.json                  named saves (`save NAME`)
         endings.json                 which endings this player has found, and the chapters
                                      reached (with the story-wide flags of each arrival)
@@ -30,6 +33,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: no locks, as before
+    fcntl = None
 import os
 import re
 import signal
@@ -119,6 +126,44 @@ class SaveStore:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self._cleaned = False
+        self._held: dict[str, int] = {}  # slot -> descriptor of its lock file, while this session holds it
+
+    # ---- holding a slot ------------------------------------------------------------------
+    def hold(self, name: str) -> bool:
+        """Hold slot `name` for this session (an exclusive lock on .NAME.lock, kept until the
+        process ends or release()): False when another session holds it. Two sessions on one
+        folder then never write the same autosave. Where locks are not supported, True."""
+        if name in self._held:
+            return True
+        if fcntl is None:
+            return True
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.folder / f".{name}.lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except OSError:
+            return True  # the folder cannot be written: writing the save will say so
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except OSError:  # a file system without locks: carry on as before
+            os.close(fd)
+            return True
+        self._held[name] = fd
+        return True
+
+    def release(self, name: str | None = None) -> None:
+        """Let go of one slot held by hold(), or of all of them."""
+        for slot in ([name] if name is not None else list(self._held)):
+            fd = self._held.pop(slot, None)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)  # closing the descriptor drops the lock
+
+    def __del__(self):
+        with contextlib.suppress(Exception):
+            self.release()
 
     @classmethod
     def for_story(cls, title: str, base: Path | None = None) -> "SaveStore":

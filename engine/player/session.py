@@ -173,6 +173,13 @@ class Session:
             kept = self.store.keep_earlier(r.slot)
             if kept:
                 notes.append(f"The save as it was is kept as {kept.name}.")
+        if self._owns_autosave and self.store is not None and not self.store.hold(self.autosave_slot):
+            # Another session is playing this very game: from here on it is a game of its own,
+            # and its moves go to a slot of its own (see autosave()).
+            self.game_id = uuid.uuid4().hex
+            self._owns_autosave = self.autosaved = False
+            notes.append("This game is open in another Chronicle session too. Moves made here go to a save "
+                         "of their own, so neither session overwrites the other.")
         return notes
 
     # ---- moving -----------------------------------------------------------------------------
@@ -275,6 +282,7 @@ class Session:
         notes = []
         try:
             if not self._owns_autosave:
+                notes += self._hold_autosave()
                 notes += self._claim_autosave()
             self.store.write(self.autosave_slot, self.save_data())
             self._autosave_failed = False
@@ -287,8 +295,21 @@ class Session:
             self.autosaved = False
         return notes
 
+    def _hold_autosave(self) -> list[str]:
+        """Hold the autosave slot for this session; when another session holds it, this game
+        autosaves to a slot of its own instead, and the player is told where."""
+        if self.store.hold(self.autosave_slot):
+            return []
+        busy = self.autosave_slot
+        self.autosave_slot = f"parallel-{self.game_id[:8]}"
+        self.store.hold(self.autosave_slot)
+        return [f"Another Chronicle session is playing in {self.store.folder} and holds its {busy} "
+                f"(a game of its own), so this game is autosaved as '{self.autosave_slot}' instead: "
+                f"neither overwrites the other. To come back to this one: load {self.autosave_slot}."]
+
     def _claim_autosave(self) -> list[str]:
-        """Before this game first writes the autosave, keep whatever another game left there."""
+        """Before this game first writes the autosave, keep whatever another game left there.
+        (Called holding the slot, so no other session writes it between the check and the write.)"""
         notes = []
         if self.autosave_slot != AUTOSAVE:  # a trial's autosave is scratch: just overwrite it
             self._owns_autosave = True

@@ -573,6 +573,7 @@
     return e;
   }
   function $(id) { return document.getElementById(id); }
+  function whereOf(node) { return [node.place, node.date].filter(Boolean).join(", "); }
 
   function slug(title) { return (title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60)) || "story"; }
 
@@ -781,14 +782,23 @@
         var card = el("header", { "class": "card" });
         card.appendChild(el("p", { "class": "card-number" }, "Chapter " + ch.number));
         card.appendChild(el("h2", { "class": "card-title", tabindex: "-1" }, ch.title));
-        var where = [node.place, node.date].filter(Boolean).join(", ");
+        var where = whereOf(node);
         if (where) card.appendChild(el("p", { "class": "card-where" }, where));
         sec.appendChild(card);
-      } else if (node.raw.date || node.raw.place) {  // a scene line only where the node itself moves time or place
-        sec.appendChild(el("p", { "class": "scene" },
-          [node.raw.place, node.raw.date && node.raw.date.human].filter(Boolean).join(", ")));
+      } else {  // place and date again wherever they change, as the terminal shows them
+        var here = whereOf(node), before = "";
+        for (var j = i - 1; j >= 0 && !before; j--) before = whereOf(nodeOf(story, this.states[j]));
+        if (here && here !== before) sec.appendChild(el("p", { "class": "scene" }, here));
       }
       nodeText(story, st).forEach(function (p) { sec.appendChild(el("p", { "class": "para" }, p)); });
+      node.records.forEach(function (fid) {  // a fact happening here says so (documented, or the story's own)
+        var f = story.facts[fid];
+        if (!f) return;
+        var rec = el("p", { "class": "record" });
+        rec.appendChild(el("span", { "class": "record-label" }, f.story ? "In this story: " : "History: "));
+        rec.appendChild(document.createTextNode(f.statement + " (" + f.date.human + ")"));
+        sec.appendChild(rec);
+      });
       if (node.ending) sec.appendChild(this.endingBlock(node.ending));
       if (isFinal(story, st)) sec.appendChild(this.epilogueBlock());
       $("log").appendChild(sec);
