@@ -14,6 +14,8 @@ Every file is JSON, one per slot, in one folder per story:
         endings.json                 which endings this player has found, and the chapters
                                      reached (with the story-wide flags of each arrival)
         NAME.corrupt-<time>.json     a save that could not be used, moved aside
+        NAME.earlier-story-<time>.json  a save of an earlier version of the story, kept as it was
+                                     when the game resumed short of where it had been
 
 Saves never get lost:
 
@@ -50,6 +52,7 @@ AUTOSAVE = "autosave"
 TRIAL_AUTOSAVE = "autosave-trial"  # play started at a chosen chapter/node/flags (an author trying a scene)
 OLD_AUTOSAVES = 3
 ENDINGS = "endings"
+EARLIER = ".earlier-story-"  # in the name of a save kept from an earlier version of the story
 ENDINGS_FORMAT = "chronicle-endings"
 MAX_ARRIVALS = 9  # per chapter, kept in the record for the title screen's Chapters
 MAX_SAVE_BYTES = 16 * 1024 * 1024
@@ -190,7 +193,7 @@ class SaveStore:
             if not e.name.endswith(".json") or e.name.startswith("."):
                 continue
             name = e.name[:-5]
-            if name == ENDINGS or ".corrupt-" in name or not (_SLOT.match(name) or _AUTO.match(name)):
+            if name == ENDINGS or ".corrupt-" in name or EARLIER in name or not (_SLOT.match(name) or _AUTO.match(name)):
                 continue
             try:
                 mtime = e.stat().st_mtime
@@ -231,6 +234,23 @@ class SaveStore:
                 fsync_dir(self.folder)
         except FileNotFoundError:
             return None
+        return dst
+
+    def keep_earlier(self, name: str) -> Path | None:
+        """Copy a save of an earlier version of the story, as it is, to NAME.earlier-story-<time>.json
+        (the slot itself goes on with the resumed game). Returns where, or None when there is none."""
+        src = self.path(name)
+        try:
+            data = read_regular(src, MAX_SAVE_BYTES)
+        except (OSError, NotRegularFile):
+            return None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        dst = self.folder / f"{name}{EARLIER}{stamp}.json"
+        n = 1
+        while dst.exists():
+            n += 1
+            dst = self.folder / f"{name}{EARLIER}{stamp}-{n}.json"
+        atomic_write(dst, data.decode("utf-8", "replace"))
         return dst
 
     def rotate_autosave(self) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from .. import runtime as rt
 from ..model import Choice, Story
 from ..runtime import CONTINUE, PlayError, State
-from ..state import Loaded, SaveError, from_json, to_json
+from ..state import NEXT_CHAPTER, Loaded, SaveError, from_json, to_json
 from .saves import AUTOSAVE, TRIAL_AUTOSAVE, SaveFileError, SaveStore, SlotInfo, SlotNameError, slot_name
 
 QUICKSAVE = "quicksave"
@@ -167,6 +167,12 @@ class Session:
         self.game_id = game if isinstance(game, str) and game else uuid.uuid4().hex
         self._owns_autosave = self.autosaved = r.slot == self.autosave_slot  # continuing the autosave itself
         notes = [r.loaded.note] if r.loaded.note else []
+        if r.loaded.cut and self.store is not None:
+            # the game goes on short of where the save was: keep the file as it was, under a name
+            # that says what it is, before the next save writes over the slot
+            kept = self.store.keep_earlier(r.slot)
+            if kept:
+                notes.append(f"The save as it was is kept as {kept.name}.")
         if self._owns_autosave and self.store is not None and not self.store.hold(self.autosave_slot):
             # Another session is playing this very game: from here on it is a game of its own,
             # and its moves go to a slot of its own (see autosave()).
@@ -530,11 +536,13 @@ class Session:
         self.story = new_story
         try:
             loaded = from_json(new_story, data)
+            if loaded.cut:  # an author trying a scene wants the scene they were in, not an earlier one
+                raise SaveError(loaded.note or "the path no longer fits")
         except SaveError as exc:
             why = str(exc)
         else:
             self.states, self.segments = list(loaded.states), [0]
-            moves = sum(1 for m in data["path"] if m != CONTINUE)
+            moves = sum(1 for m in data["path"] if m != NEXT_CHAPTER)
             return (f"Reloaded; your {moves} choice{'s were' if moves != 1 else ' was'} replayed."
                     if moves else "Reloaded.")
         flags = {}
