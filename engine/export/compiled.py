@@ -252,7 +252,9 @@ def from_json(data: Any, root: str = "") -> Story:
     story_where = _Where({f.name: f.slot for f in story.flags}, {})
     facts = frozen_map({k: _compile(v, story_where) for k, v in story.facts.items()})
     chapters = tuple(_compile(ch, _Where({f.name: f.slot for f in ch.layout}, ch.seen_bits)) for ch in story.chapters)
-    return dataclasses.replace(story, chapters=chapters, facts=facts, root=root)
+    # The epilogue's conditions read the story-wide flags, as the facts' `holds` do.
+    epilogue_parts = _compile(story.epilogue_parts, story_where)
+    return dataclasses.replace(story, chapters=chapters, facts=facts, epilogue_parts=epilogue_parts, root=root)
 
 
 def load(path: str | os.PathLike) -> Story:

@@ -25,6 +25,7 @@ from .session import Arrival, EndingEntry, Journal, Page, chapter_label
 Line = list  # of (style, text)
 MAX_WIDTH = 78  # a comfortable measure for prose, even on a wide terminal
 MIN_WIDTH = 20
+MAX_PAGES_LISTED = 200  # the journal lists the latest pages; a 100,000-move save would list them all
 
 # prompt_toolkit style rules for the classes used here; restrained: bold, dim, italic, one accent.
 STYLE_RULES = {
@@ -248,7 +249,10 @@ def journal_pages(pages: list[Page], width: int) -> list[Line]:
     out: list[Line] = [[("class:heading", "Pages")]]
     out += styled("dim", wrap("Type back and a page's number to reread it (back alone, or PageUp, "
                               "for the page before this one).", width, "  ", first="  "))
-    for p in pages:
+    if len(pages) > MAX_PAGES_LISTED:
+        out += styled("dim", wrap(f"({len(pages) - MAX_PAGES_LISTED:,} earlier pages are not listed here; "
+                                  "back and a number shows any of them.)", width, "  ", first="  "))
+    for p in pages[-MAX_PAGES_LISTED:]:
         where = ", ".join(clean(x) for x in (p.place, p.date) if x)
         first = clean(p.paragraphs[0]) if p.paragraphs else ""
         head = f"  {p.number}. ".ljust(len(str(len(pages))) + 5)

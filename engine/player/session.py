@@ -384,13 +384,19 @@ class Session:
         return j
 
     def pages(self) -> list[Page]:
-        """Every page of this playthrough (since the last debug jump), the current one last."""
+        """Every page of this playthrough (since the last debug jump), the current one last.
+        Date and place are carried forward as `rt.scene` finds them walking back, in one pass
+        (a long save has tens of thousands of pages)."""
         story, start = self.story, self.segments[-1]
         states = self.states[start:]
         out = []
+        date = place = None
         for i, s in enumerate(states):
             node = rt.node_of(story, s)
-            date, place = rt.scene(story, states[:i + 1])
+            if i == 0 or (s.node == story.chapter(s.chapter).start and s.path and s.path[-1] == CONTINUE):
+                date = place = None  # a scene is never carried over from the chapter before
+            date = (node.shown_date.human() if node.shown_date else None) or date
+            place = node.shown_place or place
             taken = None
             if i + 1 < len(states) and states[i + 1].path and states[i + 1].path[-1] != CONTINUE:
                 taken = node.choices[states[i + 1].path[-1]].text
