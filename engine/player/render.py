@@ -255,7 +255,7 @@ def journal_pages(pages: list[Page], width: int) -> list[Line]:
     for p in pages[-MAX_PAGES_LISTED:]:
         where = ", ".join(clean(x) for x in (p.place, p.date) if x)
         first = clean(p.paragraphs[0]) if p.paragraphs else ""
-        head = f"  {p.number}. ".ljust(len(str(len(pages))) + 5)
+        head = f"  {p.number}. ".rjust(len(str(len(pages))) + 4)  # numbers right-aligned, text in one column
         text = " \u2014 ".join(x for x in (where, first) if x)
         out.append([("class:choice.number", head), ("class:prose", cut(text, width - len(head)))])
     return out + [blank()]
