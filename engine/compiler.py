@@ -475,6 +475,24 @@ class _Compiler:
         self.check_graph(chapter)
         return chapter
 
+    def choice_keys(self, doc, base, nid, choices: list) -> list:
+        """Give each choice its key (see model.Choice): its id, else `@target` (`#2`, `#3`... for
+        later siblings going the same way). Two choices of a node with one id is an error."""
+        out, ids, same_way = [], {}, {}
+        for c in choices:
+            if c.id is not None:
+                if c.id in ids:
+                    self.err("duplicate-id", f"node '{nid}' has two choices with id '{c.id}' (choices {ids[c.id] + 1} "
+                             f"and {c.index + 1})", doc.pos(base + ("choices", c.index, "id")),
+                             "give each choice of a node its own id: saves name the steps they took by it")
+                ids[c.id] = c.index
+                key = c.id
+            else:
+                n = same_way[c.target] = same_way.get(c.target, 0) + 1
+                key = f"@{c.target}" + (f"#{n}" if n > 1 else "")
+            out.append(replace(c, key=key))
+        return out
+
     def compile_node(self, doc, cid, nid, n, parsed, slots, seen_bits, flags, node_ids, fact_ref, facts, covers, period):
         base = ("nodes", nid)
         pos = doc.key_pos(base)
@@ -539,7 +557,8 @@ class _Compiler:
             choices.append(Choice(index=k, text=c["text"], target=c["goto"], condition=cond, condition_src=c.get("if"),
                                   test=ex.compile_expr(cond, slots, seen_bits) if cond else None, effects=tuple(effects),
                                   canon=bool(c.get("canon")), pos=doc.pos(cpath),
-                                  asserts=c_asserts, denies=c_denies))
+                                  asserts=c_asserts, denies=c_denies, id=c.get("id")))
+        choices = self.choice_keys(doc, base, nid, choices)
 
         ending = None
         if n.get("ending") is not None:

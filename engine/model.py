@@ -137,6 +137,11 @@ class Effect:
 
 @dataclass(frozen=True)
 class Choice:
+    """A choice. `key` names it in saves: its `id:` when the author gave one, else its
+    destination (`@target`), with `#2`, `#3`... for the second and later siblings that go to
+    the same node. A key survives inserting other choices, reordering siblings and
+    rewording the text."""
+
     index: int  # position in the node's list of choices
     text: str
     target: str
@@ -148,6 +153,8 @@ class Choice:
     pos: Pos | None = None
     asserts: tuple = ()  # fact ids the choice's text states as true
     denies: tuple = ()  # fact ids it states as broken on this branch
+    id: str | None = None  # the author's name for it
+    key: str = ""  # its name in saves (see the class note)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import json
 import sys
 import time
 
+from ..check import since
 from ..check.report import render_json, render_text
 from ..check.sample import sample
 from ..check.sample_report import render_text as render_sample
@@ -30,12 +31,16 @@ def register(sub) -> None:
     add_budget_args(p)
     p.add_argument("--static", action="store_true", help="only the static checks (no exploration)")
     _add_random_arguments(p)
+    since._add(p)  # --since REV|DIR
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    if args.random is not None:
-        return _run_random(args)
+    if args.random is not None or args.since is not None:
+        story = _whole_story(args)
+        if story is None:
+            return 1
+        return _run_random(story, args) if args.random is not None else since._run(story, args)
     progress = _progress_bar(args) if args.format == "text" and not args.static else None
     try:
         result = check_folder(story_root(args), max_states=args.max_states, max_memory_mib=args.max_memory,
@@ -72,17 +77,22 @@ def _add_random_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--coverage", action="store_true", help="list every node and choice with how often it was reached")
 
 
-def _run_random(args) -> int:
+def _whole_story(args):
+    """The story, compiled whole, for the modes that play it (--random, --since); None, with
+    check's report of why printed, when it does not compile."""
     t0 = time.perf_counter()
     story, diags, _partial = compile_story_partial(story_root(args))
-    if story is None or has_errors(diags):
-        # Random play needs the whole story: report why it did not compile, as `check` does.
-        summary = empty_summary()
-        summary["errors"] = sum(1 for d in diags if d.is_error)
-        summary["warnings"] = sum(1 for d in diags if not d.is_error)
-        summary["seconds"] = round(time.perf_counter() - t0, 3)
-        print(render_json(diags, summary) if args.format == "json" else render_text(diags, summary))
-        return 1
+    if story is not None and not has_errors(diags):
+        return story
+    summary = empty_summary()
+    summary["errors"] = sum(1 for d in diags if d.is_error)
+    summary["warnings"] = sum(1 for d in diags if not d.is_error)
+    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    print(render_json(diags, summary) if args.format == "json" else render_text(diags, summary))
+    return None
+
+
+def _run_random(story, args) -> int:
     rep = sample(story, args.random, args.seed, max_steps=args.max_steps,
                  story_arg=str(args.story) if args.story else None)
     if args.format == "json":

@@ -128,7 +128,7 @@
   function compileSegment(x, ch, k) {
     if (typeof x === "string") return function () { return x; };
     switch (x.$) {
-      case "inline.Show": {
+      case "Value": case "inline.Show": {
         var f = compileExpr(x.expr, ch);
         return function (vals, seen) { return showValue(f(vals, seen)); };
       }
@@ -138,8 +138,10 @@
       }
       case "Seq": {
         var options = x.options.map(function (o) { return compileInline(o, ch, k); }), n = options.length;
-        if (x.kind === "&") return function (vals, seen) { return options[(Math.max(vals[k], 1) - 1) % n](vals, seen); };
-        return function (vals, seen) { var v = vals[k]; return v >= 1 && v <= n ? options[v - 1](vals, seen) : ""; };
+        // The visit count a sequence follows: its own expression, or the enclosing node's count.
+        var count = x.count ? compileExpr(x.count, ch) : function (vals) { return vals[k]; };
+        if (x.kind === "&") return function (vals, seen) { return options[(Math.max(count(vals, seen), 1) - 1) % n](vals, seen); };
+        return function (vals, seen) { var v = count(vals, seen); return v >= 1 && v <= n ? options[v - 1](vals, seen) : ""; };
       }
       default:
         throw new PlayError("this story uses inline text this player does not know ('" + x.$ + "')");
@@ -232,7 +234,7 @@
           var effects = (c2.effects || []).map(function (eff) { return effectOf(eff, ch); });
           if (c2.count) effects.push(effectOf(c2.count, ch));  // a choice's visit count, after its effects
           node.choices.push({
-            index: c2.index, text: c2.text, target: c2.target, canon: !!c2.canon,
+            index: c2.index, text: c2.text, target: c2.target, canon: !!c2.canon, key: c2.key || ("@" + c2.target),
             conditionSrc: c2.condition_src || null,
             test: c2.condition ? compileExpr(c2.condition, ch) : null,
             effects: effects, say: c2.say ? textPart(c2.say, ch, countSlot) : null
@@ -436,11 +438,49 @@
 
   // ---- saved games: the same JSON as the terminal's (engine/savefile.py) ---------------------------
 
-  var SAVE_FORMAT = "chronicle-save", SAVE_VERSION = 1, MAX_PATH = 100000;
+  // Format 2 names each step by node and choice key ("tower:@stair"; ">" goes on into the next
+  // chapter), so a save survives an edited story; format 1 (choice indices) still loads.
+  var SAVE_FORMAT = "chronicle-save", SAVE_VERSION = 2, MAX_PATH = 100000, NEXT_CHAPTER = ">";
+
+  function stepsOf(story, states) {
+    var out = [];
+    for (var i = 1; i < states.length; i++) {
+      var before = states[i - 1], move = states[i].path.move;
+      if (move === CONTINUE) { out.push(NEXT_CHAPTER); continue; }
+      out.push(before.node + ":" + nodeOf(story, before).choices[move].key);
+    }
+    return out;
+  }
+
+  /* Replay format-2 steps by node and key: {states, stop} (stop: why a step no longer fits, or null). */
+  function replaySteps(story, first, steps) {
+    var states = [first];
+    for (var i = 0; i < steps.length; i++) {
+      var state = states[states.length - 1], stepText = steps[i], n = i + 1;
+      if (stepText === NEXT_CHAPTER) {
+        try { states.push(advance(story, state)); } catch (e) {
+          return { states: states, stop: "step " + n + " went on into the next chapter from " + state.node +
+                   ", which is no longer an ending" };
+        }
+        continue;
+      }
+      var cut = stepText.indexOf(":"), nid = stepText.slice(0, cut), key = stepText.slice(cut + 1);
+      if (nid !== state.node) {
+        return { states: states, stop: "step " + n + " was taken at '" + nid + "', but play now reaches '" + state.node + "' there" };
+      }
+      var choice = nodeOf(story, state).choices.filter(function (c) { return c.key === key; })[0];
+      if (!choice) return { states: states, stop: "the choice your step " + n + " took at '" + nid + "' is no longer there" };
+      if (choice.test !== null && !choice.test(state.values, state.seen)) {
+        return { states: states, stop: "'" + choice.text + "' (your step " + n + ") is no longer on offer there" };
+      }
+      states.push(choose(story, state, choice));
+    }
+    return { states: states, stop: null };
+  }
 
   function saveData(story, states, extra) {
     var first = states[0], last = states[states.length - 1];
-    var path = pathArray(last.path).slice(first.path ? first.path.length : 0);
+    var path = stepsOf(story, states);
     var out = {
       format: SAVE_FORMAT, version: SAVE_VERSION, story: story.title, story_hash: story.hash,
       start: { chapter: first.chapter, node: first.node, flags: flagValues(story, first) },
@@ -473,7 +513,9 @@
       refuse("the save is incomplete (start, path or state is missing)");
     }
     if (path.length > MAX_PATH) refuse("the save's path of choices is too long");
-    if (!path.every(function (m) { return Number.isInteger(m) && m >= CONTINUE; })) refuse("the save's path of choices is damaged");
+    var stepOk = v === 1 ? function (m) { return Number.isInteger(m) && m >= CONTINUE; }
+                         : function (m) { return typeof m === "string" && (m === NEXT_CHAPTER || m.indexOf(":") > 0) && m.length <= 400; };
+    if (!path.every(stepOk)) refuse("the save's path of choices is damaged");
     if (typeof st.chapter !== "string" || typeof st.node !== "string" || !st.flags || typeof st.flags !== "object") {
       refuse("the save does not say where play started");
     }
@@ -481,9 +523,21 @@
     try { first = start(story, st.chapter, st.node, st.flags); } catch (e) {
       refuse("the save starts where this story cannot: " + e.message);
     }
-    try { states = replay(story, first, path); } catch (e) {
-      if (changed) refuse("the story has changed since this save and its choices no longer fit (" + e.message + ")");
-      refuse("the save's choices are impossible in this story (" + e.message + "); it was altered");
+    if (v === 1) {
+      try { states = replay(story, first, path); } catch (e) {
+        if (changed) refuse("the story has changed since this save and its choices no longer fit (" + e.message + ")");
+        refuse("the save's choices are impossible in this story (" + e.message + "); it was altered");
+      }
+    } else {
+      var r = replaySteps(story, first, path);
+      states = r.states;
+      if (r.stop !== null) {
+        if (!changed) refuse("the save's choices are impossible in this story (" + r.stop + "); it was altered");
+        var at = states[states.length - 1];
+        return { states: states, cut: true, note: "The story has changed since this save: " + r.stop +
+                 ", so your game resumes after step " + (states.length - 1) + " of " + path.length + ", at '" +
+                 at.node + "' in " + story.byId[at.chapter].title + "." };
+      }
     }
     var last = states[states.length - 1];
     var matches = saved.chapter === last.chapter && saved.node === last.node && sameFlags(saved.flags, flagValues(story, last));
@@ -501,7 +555,7 @@
     isEnding: isEnding, isFinal: isFinal, nodeOf: nodeOf, nodeText: nodeText, paragraphs: paragraphs,
     epilogueText: epilogueText, toldBroken: toldBroken,
     flagValues: flagValues, seenNodes: seenNodes, snapshot: snapshot, scene: scene, pathArray: pathArray,
-    saveData: saveData, fromSave: fromSave
+    saveData: saveData, fromSave: fromSave, stepsOf: stepsOf
   };
   root.Chronicle = Runtime;
   if (typeof module === "object" && module.exports) module.exports = Runtime;
