@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_STAMP := $(VENV)/.installed-lint
 
-.PHONY: play test test-fast lint format bench check bless clean
+.PHONY: play test test-fast lint format docs bench check bless clean
 
 play: $(STAMP)
 	@$(BIN)/chronicle play
@@ -21,14 +21,18 @@ test-fast: $(STAMP)
 
 # The same three checks as .pre-commit-config.yaml and .ci/run.
 lint: $(LINT_STAMP)
-	$(BIN)/ruff check engine tests benchmarks
-	$(BIN)/ruff format --check engine tests benchmarks
+	$(BIN)/ruff check engine tests benchmarks tools
+	$(BIN)/ruff format --check engine tests benchmarks tools
 	$(BIN)/mypy
 
 # Rewrite what ruff can fix by itself (imports, formatting); mypy's findings stay for a person.
 format: $(LINT_STAMP)
-	$(BIN)/ruff check --fix engine tests benchmarks
-	$(BIN)/ruff format engine tests benchmarks
+	$(BIN)/ruff check --fix engine tests benchmarks tools
+	$(BIN)/ruff format engine tests benchmarks tools
+
+# Regenerate docs/diagnostics.md and AUTHORING.md's output blocks (tools/docs.py).
+docs: $(STAMP)
+	$(BIN)/python -m tools.docs
 
 check: $(STAMP)
 	$(BIN)/chronicle check

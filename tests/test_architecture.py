@@ -52,12 +52,11 @@ LAYERS: dict[str, str] = {
     # the public API of `import engine`
     "": "api",
     "checkrun": "api",
-    # front ends: the command line, the pytest plugin, the documentation generator
+    # front ends: the command line and the pytest plugin
     "commands": "front",
     "cli": "front",
     "__main__": "front",
     "pytest_plugin": "front",
-    "docs": "front",
 }
 
 # Which layers each layer may import (besides its own). Nothing imports "front" but "front".

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from authoring_helpers import LIGHTHOUSE, chronicle, cli, no_dot_env, parse_dot, parse_mermaid
-from engine import docs
+from tools import docs
 from engine.authoring.graph import build_maps, mermaid_escape, render_dot, render_mermaid
 from engine.compiler import load_story
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from authoring_helpers import LIGHTHOUSE, chronicle, cli
-from engine import docs
+from tools import docs
 
 COUNTED = """\
 id: one

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from authoring_helpers import LIGHTHOUSE, chronicle, cli, copy_tour, run_command_line
-from engine import docs
+from tools import docs
 
 
 def replay_line(out: str) -> str:
