@@ -58,7 +58,7 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
         return
 
     if v == "required" and isinstance(inst, dict):
-        for name in err.validator_value:
+        for name in _value(err):
             if name in inst:
                 continue
             what = _noun(schema, path)
@@ -92,7 +92,7 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
         return
 
     if v == "enum":
-        values = err.validator_value
+        values = _value(err)
         yield error(
             "schema",
             f"{_show(inst)} is not one of: {', '.join(_show_bare(x) for x in values)}",
@@ -151,8 +151,14 @@ def _custom(msg: str, inst: Any, doc: Document, path: tuple, validator) -> Diagn
     return error("schema", msg, doc.key_pos(path), "remove it" if validator == "not" else None)
 
 
+def _value(err: ValidationError) -> Any:
+    """The failed keyword's value in the schema (jsonschema types it as possibly unset; an error
+    from a keyword always has one)."""
+    return err.validator_value
+
+
 def _type_error(err: ValidationError, schema: dict, doc: Document, path: tuple) -> Diagnostic:
-    expected = err.validator_value
+    expected = _value(err)
     types = [expected] if isinstance(expected, str) else list(expected)
     words = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
     title = schema.get("title")
@@ -261,7 +267,7 @@ def _a(noun: str) -> str:
 
 def _describe_key(err: ValidationError, name: str) -> str | None:
     """The description of property ``name`` in the object schema the error came from."""
-    props = (err.schema or {}).get("properties", {})
+    props = (err.schema if isinstance(err.schema, dict) else {}).get("properties", {})
     sub = props.get(name)
     if isinstance(sub, dict) and sub.get("description"):
         return sub["description"]

@@ -71,9 +71,11 @@ def _leg_findings(story: Story, leg: canonpath.Leg, recorded: list[tuple[str, st
         out.append(error("canon-broken", msg, node.pos, hint, replay=cmd))
         return out
     chapter_records = [fid for s in leg.states for fid in rt.node_of(story, s).records]
-    if node.ending.kind != "canon":
+    ending = node.ending
+    assert ending is not None, "an unbroken leg ends at an ending"
+    if ending.kind != "canon":
         out.append(error("canon-ending", f"the canonical path of '{ch.id}' ends at '{node.id}', a "
-                         f"{node.ending.kind} ending", node.ending.pos, "the canonical path must end at `kind: canon`",
+                         f"{ending.kind} ending", ending.pos, "the canonical path must end at `kind: canon`",
                          replay=cmd))
     for fid in ch.covers:
         if fid not in chapter_records and fid in story.facts:
@@ -99,14 +101,18 @@ def _leg_findings(story: Story, leg: canonpath.Leg, recorded: list[tuple[str, st
 def _divergence(story: Story, ex, rp) -> list:
     out = []
     ch = ex.chapter
-    covered = [story.facts[f] for f in ch.covers if f in story.facts and story.facts[f].holds_fn is not None]
+    covered = []  # (fact, its holds test) for each covered fact history can break
+    for fid in ch.covers:
+        fact = story.facts.get(fid)
+        if fact is not None and fact.holds_fn is not None:
+            covered.append((fact, fact.holds_fn))
     undeclared_reported = set()
     holds_somewhere: dict[tuple, bool] = {}
     for sid in ex.ending_states:
         ni, vals, _seen, _rec = ex.keys[sid]
         node = ch.nodes[ex.graph.ids[ni]]
-        for fact in covered:
-            holds = bool(fact.holds_fn(vals, 0))
+        for fact, holds_fn in covered:
+            holds = bool(holds_fn(vals, 0))
             key = (node.id, fact.id)
             holds_somewhere[key] = holds_somewhere.get(key, False) or not holds
             if not holds and fact.id not in node.ending.diverges and key not in undeclared_reported:
@@ -124,8 +130,8 @@ def _divergence(story: Story, ex, rp) -> list:
         if not node.ending or ni not in ex.first_at_node or not exact:
             continue
         for fid in node.ending.diverges:
-            fact = story.facts.get(fid)
-            if fact is None or fact.holds_fn is None:
+            listed = story.facts.get(fid)
+            if listed is None or listed.holds_fn is None:
                 continue
             if not holds_somewhere.get((nid, fid), False):
                 out.append(warning("divergence-unused", f"ending '{nid}' lists '{fid}' in `diverges`, but "
