@@ -19,9 +19,11 @@ import signal
 import sys
 import time
 import traceback
+from typing import cast
 from pathlib import Path
 
 from prompt_toolkit import PromptSession, print_formatted_text
+from prompt_toolkit.input import Input
 from prompt_toolkit.application import get_app
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.formatted_text import FormattedText
@@ -115,6 +117,11 @@ def _prompt_keys(pages: bool) -> KeyBindings:
     return kb
 
 
+def _paste_input() -> Input:
+    """The terminal's input wrapped in _PasteInput, which forwards everything else to it."""
+    return cast(Input, _PasteInput(create_input()))
+
+
 class _PasteInput:
     """The terminal's input, with a long run of plain characters read at once (a paste in a
     terminal without bracketed paste) handed on as one paste instead of one key press per
@@ -169,9 +176,9 @@ class TerminalFrontend(Frontend):
         self.history = InMemoryHistory()
         # The line typed is erased once answered: a choice is echoed as "→ text", anything
         # else by echo(), so a Tab-completed choice never shows twice.
-        self.prompt = PromptSession(style=self.style, history=self.history, complete_while_typing=True,
+        self.prompt: PromptSession[str] = PromptSession(style=self.style, history=self.history, complete_while_typing=True,
                                     reserve_space_for_menu=4, erase_when_done=True,
-                                    key_bindings=_prompt_keys(pages=True), input=_PasteInput(create_input()))
+                                    key_bindings=_prompt_keys(pages=True), input=_paste_input())
         self.output = self.prompt.output
         self.paging = True  # pause with "more" when a screenful has come (off once the game is leaving)
         self._quiet: PromptSession | None = None  # for yes/no questions, kept out of the history
@@ -316,7 +323,7 @@ class TerminalFrontend(Frontend):
     def _quiet_session(self) -> PromptSession:
         if self._quiet is None:
             self._quiet = PromptSession(style=self.style, reserve_space_for_menu=0,
-                                        key_bindings=_prompt_keys(pages=True), input=_PasteInput(create_input()))
+                                        key_bindings=_prompt_keys(pages=True), input=_paste_input())
         return self._quiet
 
     def _start_polling(self, q: Ask) -> None:
@@ -372,9 +379,11 @@ def play(story: Story, first_state: State, args, start_values: dict[str, str] | 
             return 2
     if opts.plain or not _is_terminal():
         for stream in (sys.stdout, sys.stdin):  # odd bytes in or out are shown as '?', never a crash
+            reconfigure = getattr(stream, "reconfigure", None)  # a TextIOWrapper has it; a test's stream may not
             try:
-                stream.reconfigure(errors="replace")
-            except (AttributeError, ValueError):
+                if reconfigure is not None:
+                    reconfigure(errors="replace")
+            except ValueError:
                 pass
         fe: Frontend = LineFrontend(transcript=transcript)
     else:

@@ -298,6 +298,7 @@ class Session:
     def _hold_autosave(self) -> list[str]:
         """Hold the autosave slot for this session; when another session holds it, this game
         autosaves to a slot of its own instead, and the player is told where."""
+        assert self.store is not None, "only a session that keeps saves holds a slot"
         if self.store.hold(self.autosave_slot):
             return []
         busy = self.autosave_slot
@@ -310,7 +311,8 @@ class Session:
     def _claim_autosave(self) -> list[str]:
         """Before this game first writes the autosave, keep whatever another game left there.
         (Called holding the slot, so no other session writes it between the check and the write.)"""
-        notes = []
+        assert self.store is not None, "only a session that keeps saves claims the autosave"
+        notes: list[str] = []
         if self.autosave_slot != AUTOSAVE:  # a trial's autosave is scratch: just overwrite it
             self._owns_autosave = True
             return notes
