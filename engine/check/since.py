@@ -183,8 +183,9 @@ def compare(old: Story, new: Story, *, max_pairs: int = DEFAULT_MAX_PAIRS) -> Si
     old_seen: set = set()
     queue: deque[int] = deque()
 
-    def push(o: rt.State, n: rt.State | None, p: int) -> None:
-        o, n = settle(o, "old"), settle(n, "new")
+    def push(old_state: rt.State, new_state: rt.State | None, p: int) -> None:
+        o, n = settle(old_state, "old"), settle(new_state, "new")
+        assert o is not None, "settling a state keeps it a state"
         k = (key_of(o), key_of(n) if n is not None else None)
         if k in seen_pairs or len(pairs) >= max_pairs:
             return
