@@ -27,6 +27,7 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
+from typing import Any
 from pathlib import Path
 from .schemacheck import conforms
 from .version import __version__
@@ -152,7 +153,7 @@ class TreeMarks(Mapping):
         self.tree, self.which = tree, which
 
     def get(self, path, default=None):
-        node = self.tree
+        node: Any = self.tree
         for k in path:
             node = node.get(k if type(k) is str else f"{_INDEX}{k}") if type(node) is dict else None
             if node is None:
@@ -169,7 +170,7 @@ class TreeMarks(Mapping):
         return v
 
     def __iter__(self):
-        stack = [((), self.tree)]
+        stack: list[tuple[tuple, dict]] = [((), self.tree)]
         while stack:
             path, node = stack.pop()
             if self.which in node:

@@ -22,6 +22,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Iterable
 
 import yaml
@@ -72,8 +73,9 @@ class Document:
 
     file: str
     data: Any
-    marks: dict[tuple, tuple[int, int]] = field(default_factory=dict, repr=False)
-    key_marks: dict[tuple, tuple[int, int]] = field(default_factory=dict, repr=False)
+    # dicts when read from YAML; the cache's TreeMarks (a read-only Mapping) when read from the cache
+    marks: Mapping[tuple, tuple[int, int]] = field(default_factory=dict, repr=False)
+    key_marks: Mapping[tuple, tuple[int, int]] = field(default_factory=dict, repr=False)
 
     def pos(self, path: Iterable = ()) -> Pos:
         """Position of the value at ``path``, else of its nearest ancestor that has one."""
