@@ -22,9 +22,10 @@ from typing import Any
 
 from . import cache
 from . import expr as ex
+from . import inline as il
 from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
-from .model import (Chapter, Choice, Effect, Ending, Fact, Flag, Node, Source, Story, TextPart,
+from .model import (ENDING_KINDS, Chapter, Choice, Effect, Ending, Fact, Flag, Node, Source, Story, TextPart,
                     frozen_map)
 from .source import Document, load_file
 
@@ -73,6 +74,7 @@ class _Compiler:
         self.root = root
         self.diags: list[Diagnostic] = []
         self.hasher = hashlib.sha256()
+        self.texts: dict[str, str] = {}  # file as shown -> its text, for positions inside strings
 
     # ---- helpers -------------------------------------------------------------
     def err(self, code, message, pos=None, hint=None):
@@ -88,6 +90,8 @@ class _Compiler:
             raw = None
         self.hasher.update(str(path.relative_to(self.root) if path.is_relative_to(self.root) else path).encode())
         self.hasher.update(b"\0" + (raw if raw is not None else b"<missing>") + b"\0")
+        if raw is not None:
+            self.texts[display_path(path)] = raw.decode("utf-8", "replace")
         doc = cache.load_document(self.root, path, raw, kind, display_path(path))
         if doc is not None:
             return doc  # these exact bytes loaded and passed the schema before
@@ -107,6 +111,33 @@ class _Compiler:
     def expr_diag(self, exc: ex.ExprError, doc: Document, path: tuple, what: str):
         pos = doc.pos(path)
         self.err(exc.code, f"{what}: {exc.message}", pos, exc.hint)
+
+    def inline_pos(self, doc: Document, path: tuple, value: str, at: int) -> Pos:
+        """The line and column of the `{` at index `at` of the string at `path`.
+
+        YAML leaves braces as they are in every style of scalar (plain, quoted, block), so the
+        brace is the same-numbered `{` in the file, counting from where the scalar starts."""
+        base = doc.pos(path)
+        text = self.texts.get(doc.file)
+        if text is None or base.line is None:
+            return base
+        lines = text.split("\n")
+        if base.line > len(lines):
+            return base
+        k = value.count("{", 0, at)
+        line, col = base.line - 1, (base.col or 1) - 1
+        while line < len(lines):
+            row = lines[line]
+            while True:
+                col = row.find("{", col)
+                if col < 0:
+                    break
+                if k == 0:
+                    return Pos(doc.file, line + 1, col + 1)
+                k -= 1
+                col += 1
+            line, col = line + 1, 0
+        return base
 
     # ---- the passes ------------------------------------------------------------
     def run(self) -> tuple[Story | None, list[Diagnostic]]:
@@ -276,24 +307,43 @@ class _Compiler:
         for i, fid in enumerate(covers):
             fact_ref(fid, ("covers", i), "the chapter covers")
 
+        # Choice ids: slugs unique in their node; visits("node.choice-id") counts the choice.
+        countable = set(node_ids)
+        for nid, n in raw_nodes.items():
+            ids_here: dict[str, int] = {}
+            for k, c in enumerate(n.get("choices") or ()):
+                if c.get("id") is None:
+                    continue
+                if c["id"] in ids_here:
+                    self.err("duplicate-id", f"node '{nid}' has two choices with id '{c['id']}' "
+                             f"(choices {ids_here[c['id']] + 1} and {k + 1})", doc.pos(("nodes", nid, "choices", k, "id")),
+                             "a choice id names one choice of its node: rename one")
+                    continue
+                ids_here[c["id"]] = k
+                countable.add(f"{nid}.{c['id']}")
+
         # First parse every expression, so seen() targets are known before bits are given out.
         parsed: dict[tuple, Any] = {}
         seen_names: list[str] = []
+        visit_caps: dict[str, int] = {}  # visits("...") target -> one more than the largest number it is compared with
 
-        def parse(src, path, what, effect=False):
+        def note_names(tree):
+            for n in sorted(ex.seen_in(tree)):
+                if n not in seen_names and n in node_ids:
+                    seen_names.append(n)
+
+        def parse(src, path, what, effect=False, pos=None):
             try:
                 tree = ex.parse_effect(src) if effect else ex.parse_condition(src)
             except ex.ExprError as exc:
                 self.expr_diag(exc, doc, path, what)
                 return None
-            for n in sorted(ex.seen_in(tree)):
-                if n not in seen_names and n in node_ids:
-                    seen_names.append(n)
+            note_names(tree)
             try:
                 if effect:
-                    ex.typecheck_effect(tree, types, seen_ok=node_ids.__contains__)
+                    ex.typecheck_effect(tree, types, seen_ok=countable.__contains__)
                 else:
-                    t = ex.typecheck(tree, types, seen_ok=node_ids.__contains__)
+                    t = ex.typecheck(tree, types, seen_ok=countable.__contains__)
                     if t != ex.BOOL:
                         raise ex.ExprError(f"a condition must be true or false, but `{src}` is {t}", code="expr-type")
             except ex.ExprError as exc:
@@ -301,14 +351,59 @@ class _Compiler:
                     exc.hint = did_you_mean(str(exc.message).split("'")[1], flag_by_name) or exc.hint
                 self.expr_diag(exc, doc, path, what)
                 return None
+            for bad in _visits_caps(tree.value if effect else tree, visit_caps):
+                self.err("visits-use", f"{what}: `{bad.name}` is used other than compared with a whole number",
+                         doc.pos(path), "compare the count with a number, as in `visits(\"hall\") >= 3`: "
+                         "that keeps the states `check` explores finite")
+                return None
             parsed[path] = tree
             return tree
+
+        def parse_inline(text, path, what):
+            """Parse and type-check the inline parts of one text; their trees go in `parsed`."""
+            if not isinstance(text, str) or not il.has_inline(text):
+                return
+            try:
+                segs = il.parse(text)
+            except il.InlineError as exc:
+                self.err("inline-syntax" if exc.code == "expr-syntax" else exc.code, f"{what}: {exc.message}",
+                         self.inline_pos(doc, path, text, exc.at), exc.hint)
+                return
+            ok = True
+            for part in il.walk(segs):
+                tree = part.cond if isinstance(part, il.Branch) else part.expr if isinstance(part, il.Show) else None
+                if tree is None:
+                    continue
+                note_names(tree)
+                try:
+                    t = ex.typecheck(tree, types, seen_ok=countable.__contains__)
+                    if isinstance(part, il.Branch) and t != ex.BOOL:
+                        raise ex.ExprError(f"the condition `{part.src}` must be true or false, but it is {t}",
+                                           code="expr-type")
+                except ex.ExprError as exc:
+                    if exc.code == "unknown-flag":
+                        exc.hint = did_you_mean(str(exc.message).split("'")[1], flag_by_name) or exc.hint
+                    self.err(exc.code, f"{what}: {exc.message}", self.inline_pos(doc, path, text, part.at), exc.hint)
+                    ok = False
+                    continue
+                for v in _visits_in(tree):
+                    visit_caps.setdefault(v.node, 0)
+            if ok:
+                parsed[("inline",) + path] = segs
 
         for nid, n in raw_nodes.items():
             base = ("nodes", nid)
             for j, part in enumerate(_text_parts(n.get("text"))):
                 if isinstance(part, dict):
                     parse(part["if"], base + ("text", j, "if"), f"in a text condition of node '{nid}'")
+                    parse_inline(part["text"], base + ("text", j, "text"), f"in the text of node '{nid}'")
+                    parse_inline(part.get("else"), base + ("text", j, "else"), f"in the text of node '{nid}'")
+                else:
+                    tpath = base + ("text", j) if isinstance(n.get("text"), list) else base + ("text",)
+                    parse_inline(part, tpath, f"in the text of node '{nid}'")
+            for m, eff in enumerate(_effects(n.get("do"))):
+                epath = base + ("do",) if isinstance(n.get("do"), str) else base + ("do", m)
+                parse(eff, epath, f"in an effect of node '{nid}'", effect=True)
             for k, c in enumerate(n.get("choices") or ()):
                 cpath = base + ("choices", k)
                 if c.get("if") is not None:
@@ -316,12 +411,29 @@ class _Compiler:
                 for m, eff in enumerate(_effects(c.get("do"))):
                     epath = cpath + ("do",) if isinstance(c.get("do"), str) else cpath + ("do", m)
                     parse(eff, epath, f"in an effect of choice {k + 1} of node '{nid}'", effect=True)
+                parse_inline(c.get("say"), cpath + ("say",), f"in what choice {k + 1} of node '{nid}' says")
         seen_bits = {n: 1 << i for i, n in enumerate(seen_names)}
+        # Visit counts: one hidden int slot per counted node or choice, after the declared flags.
+        # A node whose text has a sequence ({&a|b}) is counted too (its cap stays 0 unless compared).
+        for nid, n in raw_nodes.items():
+            if any(isinstance(p, il.Seq) for key, segs in parsed.items() if key[:3] == ("inline", "nodes", nid)
+                   for p in il.walk(segs)):
+                visit_caps.setdefault(nid, 0)
+        counters: dict[int, int] = {}
+        counter_slot: dict[str, int] = {}
+        for target in sorted(visit_caps):
+            flag = Flag(name=ex.visits_name(target), type="int", default=0,
+                        doc=f"times play has {'taken choice' if '.' in target else 'entered node'} {target}",
+                        scope="visits", slot=len(layout))
+            layout += (flag,)
+            counters[flag.slot] = visit_caps[target]
+            counter_slot[target] = flag.slot
+        slots = {f.name: f.slot for f in layout}
 
         nodes: dict[str, Node] = {}
         for nid, n in raw_nodes.items():
             node = self.compile_node(doc, cid, nid, n, parsed, slots, seen_bits, flag_by_name, node_ids, fact_ref, facts,
-                                     covers, period)
+                                     covers, period, counter_slot)
             nodes[nid] = node
 
         start = data["start"]
@@ -334,12 +446,38 @@ class _Compiler:
         nodes = _with_scene(nodes, start)
         chapter = Chapter(id=cid, title=data["title"], period=period, covers=covers, flags=tuple(local), layout=layout,
                           start=start, nodes=frozen_map(nodes), seen_bits=frozen_map(seen_bits), file=doc.file,
-                          pos=doc.pos(()))
+                          pos=doc.pos(()), counters=frozen_map(counters))
         self.check_graph(chapter)
         return chapter
 
-    def compile_node(self, doc, cid, nid, n, parsed, slots, seen_bits, flags, node_ids, fact_ref, facts, covers, period):
+    def compile_node(self, doc, cid, nid, n, parsed, slots, seen_bits, flags, node_ids, fact_ref, facts, covers, period,
+                     counter_slot):
         base = ("nodes", nid)
+        count_slot = counter_slot.get(nid)
+
+        def closure(tree):
+            return ex.compile_expr(tree, slots, seen_bits)
+
+        def inline(path):
+            segs = parsed.get(("inline",) + path)
+            return (segs, il.compile(segs, closure, count_slot)) if segs is not None else (None, None)
+
+        def effect(src, epath, tree):
+            flag = flags[tree.target]
+            lo, hi = flag.min, flag.max
+            if flag.type == "int":  # without bounds, still a 32-bit whole number: `x = x * x` cannot run away
+                lo = -INT_LIMIT - 1 if lo is None else lo
+                hi = INT_LIMIT if hi is None else hi
+            return Effect(expr=tree, src=src, slot=flag.slot, fn=ex.compile_effect_value(tree, slots, seen_bits),
+                          min=lo, max=hi, pos=doc.pos(epath))
+
+        enter = []
+        if count_slot is not None:
+            enter.append(_count_effect(nid, count_slot))
+        for m, src in enumerate(_effects(n.get("do"))):
+            epath = base + ("do",) if isinstance(n.get("do"), str) else base + ("do", m)
+            if parsed.get(epath) is not None:
+                enter.append(effect(src, epath, parsed[epath]))
         pos = doc.key_pos(base)
         date = None
         if n.get("date") is not None:
@@ -354,12 +492,16 @@ class _Compiler:
         parts = []
         for j, part in enumerate(_text_parts(n.get("text"))):
             if isinstance(part, str):
-                parts.append(TextPart(text=part))
+                segs, fn = inline(base + ("text", j) if isinstance(n.get("text"), list) else base + ("text",))
+                parts.append(TextPart(text=part, inline=segs, render=fn))
                 continue
             tree = parsed.get(base + ("text", j, "if"))
+            segs, fn = inline(base + ("text", j, "text"))
+            esegs, efn = inline(base + ("text", j, "else"))
             parts.append(TextPart(text=part["text"], condition=tree, condition_src=part["if"],
                                   test=ex.compile_expr(tree, slots, seen_bits) if tree else None,
-                                  else_text=part.get("else"), pos=doc.pos(base + ("text", j))))
+                                  else_text=part.get("else"), pos=doc.pos(base + ("text", j)),
+                                  inline=segs, render=fn, else_inline=esegs, else_render=efn))
 
         choices = []
         canon_seen = None
@@ -375,14 +517,13 @@ class _Compiler:
                 tree = parsed.get(epath)
                 if tree is None:
                     continue
-                flag = flags[tree.target]
-                lo, hi = flag.min, flag.max
-                if flag.type == "int":  # without bounds, still a 32-bit whole number: `x = x * x` cannot run away
-                    lo = -INT_LIMIT - 1 if lo is None else lo
-                    hi = INT_LIMIT if hi is None else hi
-                effects.append(Effect(expr=tree, src=src, slot=flag.slot,
-                                      fn=ex.compile_effect_value(tree, slots, seen_bits),
-                                      min=lo, max=hi, pos=doc.pos(epath)))
+                effects.append(effect(src, epath, tree))
+            say = None
+            if c.get("say") is not None:
+                segs, fn = inline(cpath + ("say",))
+                say = TextPart(text=c["say"], inline=segs, render=fn, pos=doc.pos(cpath + ("say",)))
+            key = f"{nid}.{c['id']}" if c.get("id") is not None else None
+            count = _count_effect(key, counter_slot[key]) if key in counter_slot else None
             if c.get("canon"):
                 if canon_seen is not None:
                     self.err("canon-ambiguous", f"node '{nid}' marks both choice {canon_seen + 1} and choice {k + 1} as canon",
@@ -390,7 +531,8 @@ class _Compiler:
                 canon_seen = k
             choices.append(Choice(index=k, text=c["text"], target=c["goto"], condition=cond, condition_src=c.get("if"),
                                   test=ex.compile_expr(cond, slots, seen_bits) if cond else None, effects=tuple(effects),
-                                  canon=bool(c.get("canon")), pos=doc.pos(cpath)))
+                                  canon=bool(c.get("canon")), pos=doc.pos(cpath), id=c.get("id"), say=say, count=count,
+                                  allow=tuple(c.get("allow") or ())))
 
         ending = None
         if n.get("ending") is not None:
@@ -401,16 +543,36 @@ class _Compiler:
                 if fact_ref(fid, epath + ("diverges", i), f"ending '{nid}' diverges from") and fid not in covers:
                     self.err("diverges-not-covered", f"ending '{nid}' diverges from '{fid}', which this chapter does not cover",
                              doc.pos(epath + ("diverges", i)), f"add '{fid}' to the chapter's `covers`, or drop it here")
-            if e["kind"] in ("canon", "personal") and diverges:
+            kind = e.get("kind")
+            if facts and kind not in ENDING_KINDS:
+                self.err("ending-kind", f"ending '{nid}' needs a kind: canon, personal or divergent"
+                         if kind is None else f"ending '{nid}' is `{kind}`, a kind for stories without history",
+                         doc.pos(epath + (("kind",) if kind else ())),
+                         "a story with documented history says how each ending stands to it: canon, personal or divergent")
+            if not facts and kind in ENDING_KINDS:
+                self.err("ending-kind", f"ending '{nid}' is `{kind}`, but this story has no documented history",
+                         doc.pos(epath + ("kind",)), "use good, bad or neutral, or leave the kind out")
+            if kind in ("canon", "personal") and diverges:
                 self.err("ending-kind", f"a {e['kind']} ending keeps history, so it cannot list `diverges`",
                          doc.pos(epath + ("kind",)), "make it `kind: divergent`, or remove `diverges`")
-            if e["kind"] == "divergent" and not diverges:
+            if kind == "divergent" and not diverges:
                 self.err("ending-kind", f"divergent ending '{nid}' does not say which facts it changes",
                          doc.pos(epath + ("kind",)), "list the covered facts this branch breaks under `diverges:`")
             if n.get("choices"):
                 self.err("ending-with-choices", f"node '{nid}' is an ending but also offers choices",
                          doc.key_pos(base + ("choices",)), "an ending ends the chapter: remove `choices` or `ending`")
-            ending = Ending(kind=e["kind"], title=e["title"], diverges=diverges, pos=doc.pos(epath))
+            if n.get("next") is not None:
+                self.err("next-with-choices", f"node '{nid}' is an ending but also goes on with `next:`",
+                         doc.key_pos(base + ("next",)), "an ending ends the chapter: remove `next` or `ending`")
+            ending = Ending(kind=kind, title=e["title"], diverges=diverges, pos=doc.pos(epath))
+        elif n.get("next") is not None:
+            if n.get("choices"):
+                self.err("next-with-choices", f"node '{nid}' has both choices and `next:`",
+                         doc.key_pos(base + ("next",)), "`next:` continues without a click, so the node offers no choices: "
+                         "remove one of them")
+            if n["next"] not in node_ids:
+                self.err("unknown-node", f"node '{nid}' goes on to '{n['next']}', which is not a node here",
+                         doc.pos(base + ("next",)), did_you_mean(n["next"], node_ids))
         elif not n.get("choices"):
             self.err("no-choices", f"node '{nid}' has no choices and is not an ending, so play would stop here",
                      pos, "add `choices:`, or make it an ending with `ending: {kind: personal, title: ...}`")
@@ -429,7 +591,8 @@ class _Compiler:
         for i, fid in enumerate(refs):
             fact_ref(fid, base + ("refs", i), f"node '{nid}' refers to")
         return Node(id=nid, chapter=cid, text=tuple(parts), choices=tuple(choices), ending=ending, date=date,
-                    place=n.get("place"), records=records, refs=refs, pos=pos)
+                    place=n.get("place"), records=records, refs=refs, pos=pos, enter=tuple(enter), next=n.get("next"),
+                    allow=tuple(n.get("allow") or ()))
 
     def check_flag_use(self, story_flags: list[Flag], chapters: list[Chapter], facts: dict) -> None:
         """A flag nothing reads changes nothing a player can notice: say so."""
@@ -447,7 +610,11 @@ class _Compiler:
         for ch in chapters:
             for node in ch.nodes.values():
                 note(ch.id, [p.condition for p in node.text if p.condition is not None])
+                note(ch.id, [e.expr for e in node.enter])
+                note(ch.id, [t for p in node.text for t in _inline_exprs(p)])
                 for c in node.choices:
+                    if c.say is not None:
+                        note(ch.id, _inline_exprs(c.say))
                     note(ch.id, ([c.condition] if c.condition is not None else []) + [e.expr for e in c.effects])
         for f in story_flags:
             if (None, f.name) not in read:
@@ -466,18 +633,28 @@ class _Compiler:
         reach = {ch.start}
         queue = deque([ch.start])
         while queue:
-            for c in ch.nodes[queue.popleft()].choices:
-                if c.target not in reach:
-                    reach.add(c.target)
-                    queue.append(c.target)
+            for t in successors(ch.nodes[queue.popleft()]):
+                if t not in reach:
+                    reach.add(t)
+                    queue.append(t)
         for nid, node in ch.nodes.items():
             if nid not in reach:
                 self.err("unreachable-node", f"no choice leads to node '{nid}'", node.pos,
                          f"add a choice with `goto: {nid}` somewhere, or delete the node")
         preds: dict[str, list[str]] = {n: [] for n in ch.nodes}
         for nid, node in ch.nodes.items():
-            for c in node.choices:
-                preds[c.target].append(nid)
+            for t in successors(node):
+                preds[t].append(nid)
+        # A ring of `next:` nodes would play forever without a click.
+        for nid, node in ch.nodes.items():
+            walked = [nid]
+            while ch.nodes[walked[-1]].next is not None and len(walked) <= len(ch.nodes):
+                walked.append(ch.nodes[walked[-1]].next)
+                if walked[-1] == nid:
+                    if nid == min(walked[:-1]):
+                        self.err("next-loop", f"nodes {' -> '.join(walked)} go on to each other with `next:` for ever",
+                                 node.pos, "give one of them choices, so the player can leave the ring")
+                    break
         alive = {n for n, node in ch.nodes.items() if node.is_ending}
         if not alive:
             self.err("no-ending", f"chapter '{ch.id}' has no ending", ch.pos, "give some node `ending: {kind: canon, title: ...}`")
@@ -495,7 +672,7 @@ class _Compiler:
 
 # Words an expression reads as something other than a flag: Python keywords (the
 # parser takes them as syntax), the literals and the one function.
-_RESERVED = frozenset(keyword.kwlist) | {"true", "false", "seen"}
+_RESERVED = frozenset(keyword.kwlist) | {"true", "false", "seen", "visits"}
 
 
 def _text_parts(text) -> list:
@@ -504,6 +681,48 @@ def _text_parts(text) -> list:
     if isinstance(text, str):
         return [text]
     return list(text)
+
+
+def successors(node: Node) -> list[str]:
+    """The nodes play can go to from `node`: its choices' targets, or its `next:`."""
+    if node.next is not None:
+        return [node.next]
+    return [c.target for c in node.choices]
+
+
+def _count_effect(target: str, slot: int) -> Effect:
+    """`visits("target") += 1`, applied on entering the node (or taking the choice)."""
+    name = ex.visits_name(target)
+    return Effect(expr=ex.Effect(name, "+=", ex.Lit(1)), src=f"{name} += 1", slot=slot,
+                  fn=lambda vals, seen: vals[slot] + 1, min=0, max=INT_LIMIT)
+
+
+def _visits_in(tree) -> list:
+    return [x for x in ex._nodes(tree) if isinstance(x, ex.Visits)]
+
+
+def _visits_caps(tree, caps: dict) -> list:
+    """Note, per visits() target, one more than the largest number it is compared with; return
+    the visits() that are used any other way (then saturating the count would not be exact)."""
+    fine = set()
+    for x in ex._nodes(tree):
+        if isinstance(x, ex.Compare):
+            for a, b in ((x.left, x.right), (x.right, x.left)):
+                if isinstance(a, ex.Visits) and isinstance(b, ex.Lit) and type(b.value) is int:
+                    caps[a.node] = max(caps.get(a.node, 0), b.value + 1, 0)
+                    fine.add(id(a))
+    return [v for v in _visits_in(tree) if id(v) not in fine]
+
+
+def _inline_exprs(part: TextPart) -> list:
+    out = []
+    for segs in (part.inline, part.else_inline):
+        for p in il.walk(segs or ()):
+            if isinstance(p, il.Branch):
+                out.append(p.cond)
+            elif isinstance(p, il.Show):
+                out.append(p.expr)
+    return out
 
 
 def _effects(do) -> list[str]:
@@ -523,12 +742,12 @@ def _with_scene(nodes: dict[str, Node], start: str) -> dict[str, Node]:
     while queue:
         nid = queue.popleft()
         order.append(nid)
-        for c in nodes[nid].choices:
-            if c.target in preds:
-                preds[c.target].append(nid)
-                if c.target not in seen:
-                    seen.add(c.target)
-                    queue.append(c.target)
+        for target in successors(nodes[nid]):
+            if target in preds:
+                preds[target].append(nid)
+                if target not in seen:
+                    seen.add(target)
+                    queue.append(target)
     shown: dict[str, tuple] = {}
     for nid in order:
         node = nodes[nid]

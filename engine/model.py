@@ -19,6 +19,9 @@ from .diagnostics import Pos
 from .expr import Effect as EffectExpr, Expr, FlagType
 
 ENDING_KINDS = ("canon", "personal", "divergent")
+# Kinds an ending may take in a story without history (no history.yaml, or no facts).
+PLAIN_ENDING_KINDS = ("good", "bad", "neutral")
+AUTO = -2  # the index of the implicit move of a `next:` node (the explorer steps through it; play never stops there)
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,16 @@ class Choice:
     effects: tuple = ()
     canon: bool = False
     pos: Pos | None = None
+    # A slug, unique in its node: `visits("node.id")` counts the choice, and saves use it as a key.
+    id: str | None = None
+    say: Optional["TextPart"] = None  # printed after the choice is taken, before the destination's text
+    count: Optional[Effect] = None  # `visits("node.id") += 1`, when something reads that count
+    allow: tuple = ()  # warning codes silenced here
+
+    @property
+    def all_effects(self) -> tuple:
+        """What taking the choice does to the values: its effects, then its count."""
+        return self.effects + (self.count,) if self.count is not None else self.effects
 
 
 @dataclass(frozen=True)
@@ -129,11 +142,17 @@ class TextPart:
     test: Optional[Callable] = field(default=None, compare=False, repr=False)
     else_text: str | None = None
     pos: Pos | None = None
+    # Inline parts ({cond: a | b}, {expr}, {&a|b}): the parsed segments (engine.inline) and their
+    # compiled closures (values, seen) -> str; None for plain text, which is shown as written.
+    inline: tuple | None = None
+    render: Optional[Callable] = field(default=None, compare=False, repr=False)
+    else_inline: tuple | None = None
+    else_render: Optional[Callable] = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Ending:
-    kind: str  # canon | personal | divergent
+    kind: str | None  # canon | personal | divergent; or, in a story without history, None | good | bad | neutral
     title: str
     diverges: tuple = ()
     pos: Pos | None = None
@@ -154,6 +173,9 @@ class Node:
     # The date and place shown for this node: its own, or the one every way in agrees on.
     shown_date: Optional[DateSpan] = None
     shown_place: str | None = None
+    enter: tuple = ()  # Effects applied on entering: the visit count (when read), then `do:`
+    next: str | None = None  # play continues into this node without a click
+    allow: tuple = ()  # warning codes silenced here
 
     @property
     def is_ending(self) -> bool:
@@ -173,6 +195,15 @@ class Chapter:
     seen_bits: Mapping[str, int]  # node id -> bit, for nodes some seen() names
     file: str
     pos: Pos | None = None
+    # Visit counts kept in play: slot -> the bound `check` saturates the count at (one more than the
+    # largest number it is compared with; 0 when only text reads it). Their Flags (scope "visits",
+    # named visits("node") or visits("node.choice-id")) close the layout.
+    counters: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def declared(self) -> tuple:
+        """The flags an author declared (story-wide and this chapter's), without visit counts."""
+        return tuple(f for f in self.layout if f.scope != "visits")
 
     @property
     def period_span(self) -> DateSpan:

@@ -50,7 +50,7 @@ def to_json(story: Story, states: list[State], **extra: Any) -> dict:
 
 def _flags(story: Story, s: State) -> dict:
     ch = story.chapter(s.chapter)
-    return {f.name: s.values[f.slot] for f in ch.layout}
+    return {f.name: s.values[f.slot] for f in ch.declared}
 
 
 def from_json(story: Story, data: Any) -> Loaded:

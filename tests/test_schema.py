@@ -194,14 +194,14 @@ def test_unknown_key_points_at_the_key_and_lists_the_allowed_ones():
     text = CHAPTER.replace("    place: Riyadh\n", "    place: Riyadh\n    colour: red\n")
     d = one(text)
     assert at(d) == loc(text, "colour")
-    assert d.message == "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs)"
+    assert d.message == "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, allow)"
 
 
 def test_misspelt_key_gets_a_suggestion():
     ds = errors(CHAPTER.replace("        goto: embassy", "        go_to: embassy"))
     assert [d.message for d in ds] == [
         "a choice needs 'goto'",
-        "unknown key 'go_to' in this choice (allowed: text, if, do, goto, canon)",
+        "unknown key 'go_to' in this choice (allowed: text, if, do, goto, canon, id, say, allow)",
     ]
     assert ds[1].hint == "did you mean 'goto'?"
 
@@ -220,7 +220,7 @@ def test_every_error_is_reported_not_just_the_first():
     assert got == [
         ((2, 8), "expected text here, found a list"),
         (loc(text, "text: Ask"), "a choice needs 'goto'"),
-        (loc(text, "cannon"), "'cannon' is not one of: canon, personal, divergent"),
+        (loc(text, "cannon"), "'cannon' is not one of: canon, personal, divergent, good, bad, neutral"),
     ]
 
 
@@ -489,4 +489,4 @@ def test_a_large_chapter_validates_quickly():
     doc.data["nodes"]["n700"]["choices"][1]["goto"] = 7
     got = [d.message for d in validate(doc, "chapter")]
     assert got == ["expected an id (text) here, found the number 7",
-                   "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs)"]
+                   "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, allow)"]

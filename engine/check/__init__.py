@@ -13,7 +13,7 @@ from typing import Callable
 
 from ..diagnostics import Diagnostic, Pos, error, warning
 from ..expr import names_in
-from ..model import Chapter, Story
+from ..model import AUTO, Chapter, Story
 from .canon import check_canon
 from .dataflow import analyse, start_env
 from .explore import DEFAULT_MAX_STATES, Exploration, explore, trapped_states
@@ -212,7 +212,7 @@ def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
     g, ch = ex.graph, ex.chapter
     suspects = set()
     for ni in range(len(g.ids)):
-        keys = [(t.target, tuple(e.src for e in t.choice.effects)) for t in g.transitions[ni]]
+        keys = [(t.target, tuple(e.src for e in t.choice.all_effects)) for t in g.transitions[ni]]
         if len(set(keys)) < len(keys):
             suspects.add(ni)
     if not suspects:
@@ -226,7 +226,7 @@ def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
         for t in g.transitions[ni]:
             if t.test is not None and not t.test(key[1], key[2]):
                 continue
-            k = (t.target, tuple(e.src for e in t.choice.effects))
+            k = (t.target, tuple(e.src for e in t.choice.all_effects))
             if k in seen_key and (ni, t.choice.index) not in reported:
                 reported.add((ni, t.choice.index))
                 a = seen_key[k]
@@ -288,6 +288,8 @@ def _replay_into(ex: Exploration, rp: Replayer, b: int, source: int, shown: dict
             if ex.keys[ex.succ[k]][0] == b:
                 for t in ex.graph.transitions[key[0]]:
                     if t.target == b and (t.test is None or t.test(key[1], key[2])):
+                        if t.choice.index == AUTO:  # a `next:` node: play goes on by itself
+                            return rp.command(ex, sid)
                         return rp.command(ex, sid, ex.number_of(sid, t.choice.index))
     return None
 

@@ -19,6 +19,8 @@ from .. import runtime as rt
 
 def check_canon(story: Story, explorations: dict, rp) -> list:
     out: list[Diagnostic] = []
+    if not story.facts:
+        return out  # a story without documented history has no canon to follow
     out += _canonical_path(story, getattr(rp, "story_arg", None))
     for ch in story.chapters:
         recorded_anywhere = {f for n in ch.nodes.values() for f in n.records}
@@ -47,7 +49,7 @@ def _canonical_path(story: Story, story_arg: str | None = None) -> list:
         cmd = "chronicle play" + (f" --story {shlex.quote(story_arg)}" if story_arg else "") + \
             f" --canon --chapter {ch.id}"
         steps = 0
-        chapter_records = []
+        chapter_records = [f for nid in rt.chain(ch, ch.start)[:-1] for f in ch.nodes[nid].records]
         broken = False
         while not rt.is_ending(story, state):
             node = rt.node_of(story, state)
@@ -70,6 +72,8 @@ def _canonical_path(story: Story, story_arg: str | None = None) -> list:
                 broken = True
                 break
             state = rt.choose(story, state, canon[0])
+            for nid in rt.chain(ch, canon[0].target)[:-1]:  # the `next:` nodes play went through
+                chapter_records.extend(ch.nodes[nid].records)
         if broken:
             return out
         node = rt.node_of(story, state)
