@@ -366,7 +366,7 @@ class _Compiler:
             try:
                 segs = il.parse(text)
             except il.InlineError as exc:
-                self.err("inline-syntax" if exc.code == "expr-syntax" else exc.code, f"{what}: {exc.message}",
+                self.err(exc.code, f"{what}: {exc.message}",
                          self.inline_pos(doc, path, text, exc.at), exc.hint)
                 return
             ok = True

@@ -200,3 +200,18 @@ def test_replay_commands_from_the_cli_replay_through_the_cli(tmp_path):
             assert "(No choice is available here" in play.stdout
         if d["code"] == "choice-never-available":
             assert "Never." not in play.stdout
+
+
+# ---- the ink-like constructs ------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(story_specs(max_chapters=2, max_nodes=5, guard_p=0.6, ink=True))
+def test_random_ink_stories_agree_with_the_brute_force(spec):
+    """Counts (saturated), choice ids, `next:`, node `do:`, `say:`, `//` and `%`: the checker
+    finds exactly what the brute force finds, before and after repair, and its replays hold."""
+    found, report, brute = checked(spec)
+    assert found == brute.expected(), [d.render() for d in report.diagnostics]
+    spec = clean_spec(spec)
+    found, report, brute = checked(spec)
+    assert brute.expected() == set()
+    assert report.diagnostics == [], [d.render() for d in report.diagnostics]

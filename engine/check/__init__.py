@@ -16,6 +16,8 @@ from ..expr import names_in
 from ..model import AUTO, Chapter, Story
 from .canon import check_canon
 from .dataflow import analyse, start_env
+from .allow import apply_allows
+from .division import division_findings, risky
 from .explore import DEFAULT_MAX_STATES, Exploration, explore, trapped_states
 
 
@@ -120,6 +122,7 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress)
         if not starts and exact:
             break  # nothing leads on; the findings above say why
     report.diagnostics += check_canon(story, report.explorations, replayer)
+    report.diagnostics = apply_allows(story, report.diagnostics, report.complete)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -201,6 +204,7 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
                                  c.pos, "fix the condition, or set the flags it needs on the way here",
                                  replay=rp.command(ex, ex.first_at_node[ni])))
     out += _date_findings(ex, rp)
+    out += division_findings(ex, rp)
     out += _indistinct_findings(ex, rp)
     out += _ref_findings(story, ex, rp, earlier_facts)
     return out
@@ -358,6 +362,9 @@ def dataflow_findings(story: Story, ex: Exploration, df, earlier_facts: set[str]
                 unproven.append(f"'{fid}' is in the past wherever '{nid}' speaks of it")
     if any(n.date is not None for n in ch.nodes.values()):
         unproven.append("dates never run backwards (checked only along the transitions explored)")
+    if any(risky(e.expr.value) for n in ch.nodes.values() for e in n.enter) or any(
+            risky(c.condition) or any(risky(e.expr.value) for e in c.effects) for n in ch.nodes.values() for c in n.choices):
+        unproven.append("no division by zero (checked only in the states explored)")
     if unproven:
         shown = "; ".join(unproven[:20]) + (f"; and {len(unproven) - 20} more" if len(unproven) > 20 else "")
         out.append(warning("unproven", f"not proven for '{ch.id}' (exploration incomplete, dataflow too coarse): {shown}",
