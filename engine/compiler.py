@@ -149,9 +149,12 @@ class _Compiler:
         manifest = self.load(self.root / STORY_FILE, "story")
         if manifest is None:
             return None, self.diags
-        history = self.load(self.root / HISTORY_FILE, "history")
+        # History is optional: fiction without a documented past has no history.yaml (or no facts),
+        # and then needs no period, covers or canon marks.
+        has_history = (self.root / HISTORY_FILE).exists()
+        history = self.load(self.root / HISTORY_FILE, "history") if has_history else None
         story_flags = self.declare_flags(manifest, ("flags",), manifest.data.get("flags") or {}, "story", 0)
-        facts = self.declare_facts(history, story_flags) if history else None
+        facts = self.declare_facts(history, story_flags) if history else ({} if not has_history else None)
 
         chapters = []
         chapter_ids = list(manifest.data["chapters"])
@@ -288,13 +291,20 @@ class _Compiler:
         raw_nodes: dict = data["nodes"]
         node_ids = set(raw_nodes)
 
-        try:
-            period = (parse_date(data["period"]["from"], allow_span=False), parse_date(data["period"]["to"], allow_span=False))
-            if period[1].last < period[0].first:
-                self.err("bad-date", "the chapter's period ends before it begins", doc.pos(("period",)))
-        except DateError as exc:
-            self.err("bad-date", f"period: {exc}", doc.pos(("period",)))
-            period = None
+        period = None
+        if data.get("period") is None:
+            if facts:
+                self.err("bad-date", "the chapter has no `period:`, which a story with documented history needs",
+                         doc.pos(("id",)), "say which span of time the chapter covers: `period: {from: 1980-06, to: 1980-12}`")
+        else:
+            try:
+                period = (parse_date(data["period"]["from"], allow_span=False),
+                          parse_date(data["period"]["to"], allow_span=False))
+                if period[1].last < period[0].first:
+                    self.err("bad-date", "the chapter's period ends before it begins", doc.pos(("period",)))
+            except DateError as exc:
+                self.err("bad-date", f"period: {exc}", doc.pos(("period",)))
+                period = None
 
         def fact_ref(fid, path, why):
             if facts is not None and fid not in facts:

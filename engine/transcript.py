@@ -39,7 +39,8 @@ def scene_lines(story: Story, state: State, width: int = WIDTH) -> list[str]:
     node = rt.node_of(story, state)
     if node.ending:
         e = node.ending
-        out.append(f"*** {clean(e.title)} ({ending_kind_words(e.kind)}) ***")
+        words = ending_kind_words(e.kind)
+        out.append(f"*** {clean(e.title)} ({words}) ***" if words else f"*** {clean(e.title)} ***")
         if e.diverges:
             out.append("History changed here: " + "; ".join(clean(story.facts[f].statement) for f in e.diverges))
         out.append("")
@@ -53,9 +54,12 @@ def scene_lines(story: Story, state: State, width: int = WIDTH) -> list[str]:
     return out
 
 
-def ending_kind_words(kind: str) -> str:
+def ending_kind_words(kind: str | None) -> str | None:
+    """How an ending stands to history; a story without history has no such words (None),
+    or the author's own good/bad/neutral."""
     return {"canon": "the documented history", "personal": "a personal fate; history holds",
-            "divergent": "history diverges"}[kind]
+            "divergent": "history diverges", "good": "a good ending", "bad": "a bad ending",
+            "neutral": "an ending"}.get(kind)
 
 
 class TextPlayer:

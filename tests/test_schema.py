@@ -233,7 +233,7 @@ def test_choice_needs_goto_with_a_hint_from_the_schema():
 
 def test_missing_top_level_keys():
     ds = errors("id: x\ntitle: T\n")
-    assert {d.message for d in ds} == {"a chapter needs 'period'", "a chapter needs 'start'", "a chapter needs 'nodes'"}
+    assert {d.message for d in ds} == {"a chapter needs 'start'", "a chapter needs 'nodes'"}  # period: only with history
     assert all(at(d) == (1, 1) for d in ds)
 
 
@@ -363,8 +363,7 @@ def test_history():
     assert d.message == "a source reference needs 'paragraph'"
     d = one("facts:\n" + fact.replace("paragraph: 1", "paragraph: 0").replace("EXTRA", ""), "history")
     assert d.message == "'paragraph' must be at least 1, found 0"
-    d = one("facts: []\n", "history")
-    assert "needs at least 1 item" in d.message
+    assert errors("facts: []\n", "history") == []  # a story may have no documented history
 
 
 def test_not_a_mapping_at_all():

@@ -188,7 +188,8 @@ def chapter_stats(story: Story, ch: Chapter, exp=None) -> ChapterStats:
     endings = {"canon": 0, "personal": 0, "divergent": 0}
     for n in ch.nodes.values():
         if n.ending:
-            endings[n.ending.kind] += 1
+            k = n.ending.kind or "unmarked"  # stories without history: none, or good/bad/neutral
+            endings[k] = endings.get(k, 0) + 1
     if exp is not None and exp.complete:
         start_states = [s for s in range(len(exp.keys)) if exp.parent[s] < 0]
         ends = set(exp.ending_states)

@@ -164,8 +164,8 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
         seen_trap_nodes = set()
         for sid in trapped_states(ex):
             ni = ex.keys[sid][0]
-            if ni in seen_trap_nodes:
-                continue
+            if ni in seen_trap_nodes or ch.nodes[g.ids[ni]].next is not None:
+                continue  # (play never stops at a `next:` node: the trap is named where it does)
             seen_trap_nodes.add(ni)
             node = ch.nodes[g.ids[ni]]
             out.append(error("trap", f"from node '{node.id}' in this state no ending can be reached: play loops forever",

@@ -154,6 +154,10 @@ KIND_WORDS = {
     "canon": "A canon ending: history as it is documented.",
     "personal": "A personal ending: history holds, but your own fate is not the documented one.",
     "divergent": "A divergent ending: history breaks here.",
+    # stories without history: the author's own word, or none
+    "good": "A good ending.",
+    "bad": "A bad ending.",
+    "neutral": "An ending.",
 }
 
 
@@ -161,7 +165,8 @@ def ending(story: Story, node: Node, width: int, new: bool = False, plain_mode: 
     e = node.ending
     title = clean(e.title)
     out: list[Line] = [[("class:ending", f"*** {title} ***" if plain_mode else f"\u2500\u2500 {title} \u2500\u2500")]]
-    out += styled("ending.kind", wrap(KIND_WORDS.get(e.kind, e.kind), width))
+    if e.kind is not None:
+        out += styled("ending.kind", wrap(KIND_WORDS.get(e.kind, e.kind), width))
     if e.diverges:
         out += styled("ending.kind", wrap("This branch changed what history records:", width))
         for fid in e.diverges:
@@ -210,7 +215,8 @@ def journal(j: Journal, width: int) -> list[Line]:
             lead = f"{date} \u2014 " if date else ""
             out += styled("prose", wrap(f"{lead}{text}", width, "      ", first="    "))
         if end:
-            out += styled("ending.kind", wrap(f"Ending: {end[0]} ({end[1]})", width, "      ", first="    "))
+            kind = f" ({end[1]})" if end[1] else ""
+            out += styled("ending.kind", wrap(f"Ending: {end[0]}{kind}", width, "      ", first="    "))
     if not any_choice:
         out += styled("dim", wrap("None yet.", width, "  ", first="  "))
     return out + [blank()]
