@@ -13,7 +13,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Code:
     code: str
-    area: str  # load | schema | compile | explore | canon | play
+    area: str  # load | schema | compile | explore | canon | continuity | play
     summary: str  # what the problem is, in one line
     fix: str  # what to do about it, in one line
 
@@ -54,9 +54,14 @@ COMPILE = _section(
     ("flag-shadows", "a chapter flag has the name of a story-wide flag", "rename the chapter flag"),
     ("flag-name", "a flag is named with a word the expression language reserves (true, false, seen, and, not, if, ...)", "rename the flag"),
     ("flag-default", "a flag's default does not fit its type, bounds or values", "change the default, or the bounds"),
+    ("flag-show", "a flag's `show:` cannot be drawn: a bar without min and max, or a word for a value the flag never has", "bound the flag, show it as a word, or fix the value"),
     ("bad-date", "a date is not YYYY, YYYY-MM, YYYY-MM-DD (or A/B for a fact)", "write the date in one of those forms"),
     ("quote-not-in-source", "a fact quotes words that are not in the cited paragraph of the source", "copy the quote exactly, or fix the paragraph"),
-    ("unknown-fact", "a fact id that story/history.yaml does not declare", "fix the id, or add the fact to the history"),
+    ("unknown-fact", "a fact id that story/history.yaml does not declare (under `facts` or `story_facts`)", "fix the id, or add the fact to the history"),
+    ("asserts-conflict", "one text part, `else` or choice both asserts and denies the same fact", "keep one; put the other wording in a conditional part"),
+    ("fact-source-missing", "a documented fact (under `facts`) has no source quote", "quote its paragraph of the source, or move it under `story_facts`"),
+    ("story-fact-source", "a story fact (under `story_facts`) cites the source", "drop `source`, or move the fact under `facts` if the source documents it"),
+    ("story-fact-id", "a story fact has the id of a documented fact", "rename the story fact"),
     ("unknown-node", "a goto, start or seen() names a node that does not exist", "fix the node id, or add the node"),
     ("unknown-flag", "an expression names a flag nobody declared", "declare the flag under `flags:`"),
     ("expr-syntax", "an expression cannot be parsed, or uses something outside the language", "use flags, literals, and/or/not, comparisons, + - *, seen()"),
@@ -65,6 +70,7 @@ COMPILE = _section(
     ("canon-ambiguous", "a node marks more than one choice as canon", "mark the one history took"),
     ("diverges-not-covered", "an ending diverges from a fact its chapter does not cover", "add the fact to `covers`, or drop it from `diverges`"),
     ("ending-kind", "a canon/personal ending lists `diverges`, or a divergent one lists nothing", "make the kind and the list agree"),
+    ("ending-hint", "an ending's `hint:` is more than one short line (it is shown in the list of endings)", "shorten it to one line of at most 120 characters"),
     ("ending-with-choices", "an ending node also offers choices", "remove `choices` or `ending`"),
     ("no-choices", "a node has no choices and is not an ending", "add choices, or make it an ending"),
     ("record-date", "a node records a fact dated outside the node's own date", "fix the node's date, or move the record"),
@@ -95,6 +101,8 @@ CHECK = _section(
     ("explore-incomplete", "exploration stopped at --max-states, so not everything is proven", "raise --max-states"),
     ("unproven", "what the dataflow fallback could not prove after an incomplete exploration", "raise --max-states"),
     ("allow-unused", "an `allow:` names a code that is not a warning found there (or an error, which is never silenced)", "remove it from `allow`"),
+    ("corridor", "more single-choice nodes in a row than story.yaml's `style: max_corridor` allows", "offer a real choice inside the run, or merge its nodes"),
+    ("flavour-heavy", "more flavour choices at a chapter's decision points than `style: max_flavour_share` allows", "give some of them consequences a reader can notice later"),
 ) | _section(
     "canon",
     ("canon-broken", "the canonical path cannot be followed: no canonical choice, or it is not available", "mark, or unguard, the choice history took"),
@@ -107,4 +115,10 @@ CHECK = _section(
     ("divergence-unused", "an ending lists a fact in `diverges` that holds in every state reaching it", "break it on the way, or drop it"),
 )
 
-CODES: dict[str, Code] = {**LOAD, **SCHEMA, **COMPILE, **CHECK}
+# ---- continuity: words against the history of each path (engine/check/continuity.py) --
+CONTINUITY = _section(
+    "continuity",
+    ("continuity", "a text part or choice is shown where a fact it asserts is broken, or a fact it denies holds", "make the words conditional on the flags that break the fact"),
+)
+
+CODES: dict[str, Code] = {**LOAD, **SCHEMA, **COMPILE, **CHECK, **CONTINUITY}

@@ -25,13 +25,14 @@ from . import expr as ex
 from . import inline as il
 from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
-from .model import (ENDING_KINDS, Chapter, Choice, Effect, Ending, Fact, Flag, Node, Source, Story, TextPart,
+from .model import (ENDING_KINDS, Chapter, Choice, Effect, Ending, Fact, Flag, Node, Show, Source, Story, TextPart,
                     frozen_map)
 from .source import Document, load_file
 
 STORY_FILE = Path("story") / "story.yaml"
 HISTORY_FILE = Path("story") / "history.yaml"
 CHAPTER_DIR = Path("chapters")
+MAX_HINT = 120  # characters: an ending's hint is one line in the list of endings
 INT_LIMIT = 2**31 - 1  # the largest value an int flag can hold when it declares no `max` (and -INT_LIMIT-1 for `min`)
 
 
@@ -193,7 +194,8 @@ class _Compiler:
         story = Story(title=data["title"], root=str(self.root), chapters=tuple(chapters), flags=tuple(story_flags),
                       facts=frozen_map(facts), content_hash=self.hasher.hexdigest()[:16],
                       byline=data.get("byline"), intro=data.get("intro"), epilogue=data.get("epilogue"),
-                      warnings=tuple(d for d in self.diags if not d.is_error))
+                      warnings=tuple(d for d in self.diags if not d.is_error),
+                      style=frozen_map(data.get("style") or {}), style_pos=manifest.pos(("style",)))
         return story, self.diags
 
     # ---- declarations -------------------------------------------------------------
@@ -212,7 +214,8 @@ class _Compiler:
                 continue
             lo, hi, values = d.get("min"), d.get("max"), tuple(d.get("values") or ())
             flag = Flag(name=name, type=d["type"], default=d["default"], doc=d["doc"], scope=scope,
-                        slot=first_slot + len(flags), min=lo, max=hi, values=values, pos=doc.key_pos(path))
+                        slot=first_slot + len(flags), min=lo, max=hi, values=values, pos=doc.key_pos(path),
+                        show=self.declare_show(doc, path, name, d))
             if lo is not None and hi is not None and lo > hi:
                 self.err("flag-default", f"flag '{name}' has min {lo} above max {hi}", doc.pos(path + ("min",)))
             elif not flag.accepts(flag.default):
@@ -222,6 +225,41 @@ class _Compiler:
                          doc.pos(path + ("default",)))
             flags.append(flag)
         return flags
+
+    def declare_show(self, doc: Document, path: tuple, name: str, d: dict) -> Show | None:
+        """`show: {label, as, words?}` on a flag: what the reader's dossier can present."""
+        show = d.get("show")
+        if show is None:
+            return None
+        spath = path + ("show",)
+        kind, words = show["as"], dict(show.get("words") or {})
+        if kind == "bar":
+            if d["type"] != "int" or d.get("min") is None or d.get("max") is None:
+                what = "an int flag without both min and max" if d["type"] == "int" else f"a {d['type']} flag"
+                self.err("flag-show", f"flag '{name}' is shown as a bar, but a bar needs bounds and '{name}' is {what}",
+                         doc.pos(spath + ("as",)),
+                         "give the flag `min:` and `max:`, or show it `as: word`")
+            if words:
+                self.err("flag-show", f"flag '{name}' is shown as a bar, so its `words` would never be shown",
+                         doc.key_pos(spath + ("words",)), "remove `words`, or show it `as: word`")
+        if d["type"] == "bool":
+            allowed = ["true", "false"]
+        elif d["type"] == "enum":
+            allowed = list(d.get("values") or ())
+        else:
+            allowed = None
+        lo, hi = d.get("min"), d.get("max")
+        for key in words if kind == "word" else ():
+            if allowed is None:  # an int: whole numbers within its bounds
+                number = int(key) if key.isascii() and key.lstrip("-").isdigit() and len(key) < 20 else None
+                if number is None or (lo is not None and number < lo) or (hi is not None and number > hi):
+                    self.err("flag-show", f"flag '{name}' never has the value '{key}', so its word is never shown",
+                             doc.key_pos(spath + ("words", key)), "key the words by whole numbers the flag can hold")
+            elif key not in allowed:
+                self.err("flag-show", f"flag '{name}' never has the value '{key}', so its word is never shown",
+                         doc.key_pos(spath + ("words", key)),
+                         did_you_mean(key, allowed) or f"use one of: {', '.join(allowed[:12])}")
+        return Show(label=show["label"], as_=kind, words=frozen_map(words))
 
     def declare_facts(self, doc: Document, story_flags: list[Flag]) -> dict[str, Fact]:
         data = doc.data
@@ -238,18 +276,42 @@ class _Compiler:
         types = {f.name: f.flag_type for f in story_flags}
         slots = {f.name: f.slot for f in story_flags}
         facts: dict[str, Fact] = {}
-        for i, f in enumerate(data["facts"]):
-            path = ("facts", i)
-            if f["id"] in facts:
-                self.err("duplicate-id", f"fact '{f['id']}' is declared twice (first at {facts[f['id']].pos})",
+        for section in ("facts", "story_facts"):
+            for i, f in enumerate(data.get(section) or ()):
+                fact = self.declare_fact(doc, (section, i), f, section == "story_facts", facts, paragraphs, types, slots)
+                if fact is not None:
+                    facts[fact.id] = fact
+        return facts
+
+    def declare_fact(self, doc: Document, path: tuple, f: dict, story: bool, facts: dict, paragraphs,
+                     types: dict, slots: dict) -> Fact | None:
+        if f["id"] in facts:
+            first = facts[f["id"]]
+            if story and not first.story:
+                self.err("story-fact-id", f"story fact '{f['id']}' has the id of a documented fact (at {first.pos})",
+                         doc.pos(path + ("id",)), "rename the story fact: an id names one fact, documented or not")
+            else:
+                self.err("duplicate-id", f"fact '{f['id']}' is declared twice (first at {first.pos})",
                          doc.pos(path + ("id",)))
-                continue
-            try:
-                date = parse_date(f["date"])
-            except DateError as exc:
-                self.err("bad-date", str(exc), doc.pos(path + ("date",)))
-                continue
-            src = f["source"]
+            return None
+        try:
+            date = parse_date(f["date"])
+        except DateError as exc:
+            self.err("bad-date", str(exc), doc.pos(path + ("date",)))
+            return None
+        src = f.get("source")
+        source = None
+        if story:
+            if src is not None:
+                self.err("story-fact-source", f"story fact '{f['id']}' cites the source, but story facts are the "
+                         "fiction's own", doc.key_pos(path + ("source",)),
+                         "remove `source:`; if the source really documents it, move it under `facts:`")
+        elif src is None:
+            self.err("fact-source-missing", f"documented fact '{f['id']}' does not say where in the source it comes from",
+                     doc.pos(path), "add `source: {paragraph: N, quote: \"...\"}`; if no source documents it, "
+                     "move it under `story_facts:`")
+        elif isinstance(src, dict):
+            source = Source(src["paragraph"], src["quote"])
             if paragraphs is not None:
                 n = src["paragraph"]
                 if n > len(paragraphs):
@@ -258,24 +320,22 @@ class _Compiler:
                 elif src["quote"] not in paragraphs[n - 1]:
                     self.err("quote-not-in-source", f"fact '{f['id']}' quotes words that are not in paragraph {n} of the source",
                              doc.pos(path + ("source", "quote")), "copy the quote exactly, or fix the paragraph number")
-            holds = holds_fn = None
-            if f.get("holds") is not None:
-                try:
-                    holds = ex.parse_condition(f["holds"])
-                    t = ex.typecheck(holds, types)
-                    if t != ex.BOOL:
-                        raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type")
-                    holds_fn = ex.compile_expr(holds, slots, {})
-                except ex.ExprError as exc:
-                    if exc.code == "unknown-flag":
-                        exc.hint = "a fact's `holds` may read only story-wide flags (story/story.yaml)"
-                    self.expr_diag(exc, doc, path + ("holds",), f"in the `holds` of fact '{f['id']}'")
-                    holds = None
-            facts[f["id"]] = Fact(id=f["id"], date=date, statement=f["statement"],
-                                  source=Source(src["paragraph"], src["quote"]), holds=holds,
-                                  holds_src=f.get("holds"), holds_fn=holds_fn, note=f.get("note"),
-                                  readings=tuple(f.get("readings") or ()), pos=doc.pos(path))
-        return facts
+        holds = holds_fn = None
+        if f.get("holds") is not None:
+            try:
+                holds = ex.parse_condition(f["holds"])
+                t = ex.typecheck(holds, types)
+                if t != ex.BOOL:
+                    raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type")
+                holds_fn = ex.compile_expr(holds, slots, {})
+            except ex.ExprError as exc:
+                if exc.code == "unknown-flag":
+                    exc.hint = "a fact's `holds` may read only story-wide flags (story/story.yaml)"
+                self.expr_diag(exc, doc, path + ("holds",), f"in the `holds` of fact '{f['id']}'")
+                holds = None
+        return Fact(id=f["id"], date=date, statement=f["statement"], source=source, holds=holds,
+                    holds_src=f.get("holds"), holds_fn=holds_fn, note=f.get("note"),
+                    readings=tuple(f.get("readings") or ()), pos=doc.pos(path), instead=f.get("instead"), story=story)
 
     # ---- chapters -------------------------------------------------------------------
     def compile_chapter(self, doc: Document, story_flags: list[Flag], facts: dict | None) -> Chapter | None:
@@ -293,7 +353,7 @@ class _Compiler:
 
         period = None
         if data.get("period") is None:
-            if facts:
+            if _documented(facts):
                 self.err("bad-date", "the chapter has no `period:`, which a story with documented history needs",
                          doc.pos(("id",)), "say which span of time the chapter covers: `period: {from: 1980-06, to: 1980-12}`")
         else:
@@ -308,8 +368,8 @@ class _Compiler:
 
         def fact_ref(fid, path, why):
             if facts is not None and fid not in facts:
-                self.err("unknown-fact", f"{why} '{fid}', which is not a fact in story/history.yaml", doc.pos(path),
-                         did_you_mean(fid, facts))
+                self.err("unknown-fact", f"{why} '{fid}', which is not a fact in story/history.yaml "
+                         "(neither under `facts` nor under `story_facts`)", doc.pos(path), did_you_mean(fid, facts))
                 return False
             return True
 
@@ -405,9 +465,14 @@ class _Compiler:
             base = ("nodes", nid)
             for j, part in enumerate(_text_parts(n.get("text"))):
                 if isinstance(part, dict):
-                    parse(part["if"], base + ("text", j, "if"), f"in a text condition of node '{nid}'")
+                    if part.get("if") is not None:
+                        parse(part["if"], base + ("text", j, "if"), f"in a text condition of node '{nid}'")
                     parse_inline(part["text"], base + ("text", j, "text"), f"in the text of node '{nid}'")
-                    parse_inline(part.get("else"), base + ("text", j, "else"), f"in the text of node '{nid}'")
+                    other = part.get("else")
+                    if isinstance(other, dict):  # else: {text, asserts, denies}
+                        parse_inline(other["text"], base + ("text", j, "else", "text"), f"in the text of node '{nid}'")
+                    else:
+                        parse_inline(other, base + ("text", j, "else"), f"in the text of node '{nid}'")
                 else:
                     tpath = base + ("text", j) if isinstance(n.get("text"), list) else base + ("text",)
                     parse_inline(part, tpath, f"in the text of node '{nid}'")
@@ -506,11 +571,22 @@ class _Compiler:
                 parts.append(TextPart(text=part, inline=segs, render=fn))
                 continue
             tree = parsed.get(base + ("text", j, "if"))
-            segs, fn = inline(base + ("text", j, "text"))
-            esegs, efn = inline(base + ("text", j, "else"))
-            parts.append(TextPart(text=part["text"], condition=tree, condition_src=part["if"],
+            ppath = base + ("text", j)
+            asserts, denies = self.assertions(doc, ppath, part, fact_ref, f"text part {j + 1} of node '{nid}'")
+            other = part.get("else")
+            else_asserts = else_denies = ()
+            segs, fn = inline(ppath + ("text",))
+            esegs, efn = inline(ppath + ("else",))
+            if isinstance(other, dict):
+                else_asserts, else_denies = self.assertions(doc, ppath + ("else",), other, fact_ref,
+                                                            f"the `else` of text part {j + 1} of node '{nid}'")
+                other = other["text"]
+                esegs, efn = inline(ppath + ("else", "text"))
+            parts.append(TextPart(text=part["text"], condition=tree, condition_src=part.get("if"),
                                   test=ex.compile_expr(tree, slots, seen_bits) if tree else None,
-                                  else_text=part.get("else"), pos=doc.pos(base + ("text", j)),
+                                  else_text=other, pos=doc.pos(ppath), asserts=asserts, denies=denies,
+                                  else_asserts=else_asserts, else_denies=else_denies,
+                                  else_pos=doc.pos(ppath + ("else",)) if other is not None else None,
                                   inline=segs, render=fn, else_inline=esegs, else_render=efn))
 
         choices = []
@@ -521,6 +597,7 @@ class _Compiler:
                 self.err("unknown-node", f"choice {k + 1} of node '{nid}' goes to '{c['goto']}', which is not a node here",
                          doc.pos(cpath + ("goto",)), did_you_mean(c["goto"], node_ids))
             cond = parsed.get(cpath + ("if",))
+            c_asserts, c_denies = self.assertions(doc, cpath, c, fact_ref, f"choice {k + 1} of node '{nid}'")
             effects = []
             for m, src in enumerate(_effects(c.get("do"))):
                 epath = cpath + ("do",) if isinstance(c.get("do"), str) else cpath + ("do", m)
@@ -541,7 +618,8 @@ class _Compiler:
                 canon_seen = k
             choices.append(Choice(index=k, text=c["text"], target=c["goto"], condition=cond, condition_src=c.get("if"),
                                   test=ex.compile_expr(cond, slots, seen_bits) if cond else None, effects=tuple(effects),
-                                  canon=bool(c.get("canon")), pos=doc.pos(cpath), id=c.get("id"), say=say, count=count,
+                                  canon=bool(c.get("canon")), pos=doc.pos(cpath),
+                                  asserts=c_asserts, denies=c_denies, id=c.get("id"), say=say, count=count,
                                   allow=tuple(c.get("allow") or ())))
 
         ending = None
@@ -554,12 +632,13 @@ class _Compiler:
                     self.err("diverges-not-covered", f"ending '{nid}' diverges from '{fid}', which this chapter does not cover",
                              doc.pos(epath + ("diverges", i)), f"add '{fid}' to the chapter's `covers`, or drop it here")
             kind = e.get("kind")
-            if facts and kind not in ENDING_KINDS:
+            documented = _documented(facts)
+            if documented and kind not in ENDING_KINDS:
                 self.err("ending-kind", f"ending '{nid}' needs a kind: canon, personal or divergent"
                          if kind is None else f"ending '{nid}' is `{kind}`, a kind for stories without history",
                          doc.pos(epath + (("kind",) if kind else ())),
                          "a story with documented history says how each ending stands to it: canon, personal or divergent")
-            if not facts and kind in ENDING_KINDS:
+            if not documented and kind in ENDING_KINDS:
                 self.err("ending-kind", f"ending '{nid}' is `{kind}`, but this story has no documented history",
                          doc.pos(epath + ("kind",)), "use good, bad or neutral, or leave the kind out")
             if kind in ("canon", "personal") and diverges:
@@ -574,7 +653,13 @@ class _Compiler:
             if n.get("next") is not None:
                 self.err("next-with-choices", f"node '{nid}' is an ending but also goes on with `next:`",
                          doc.key_pos(base + ("next",)), "an ending ends the chapter: remove `next` or `ending`")
-            ending = Ending(kind=kind, title=e["title"], diverges=diverges, pos=doc.pos(epath))
+            hint = e.get("hint")
+            if hint is not None and ("\n" in hint.strip() or len(hint) > MAX_HINT):
+                self.err("ending-hint", f"the hint for ending '{nid}' must be one line of at most {MAX_HINT} characters, "
+                         f"since it is shown in the list of endings", doc.pos(epath + ("hint",)),
+                         "shorten it to a single line that nudges without giving the ending away")
+            ending = Ending(kind=kind, title=e["title"], diverges=diverges, pos=doc.pos(epath),
+                            hint=hint.strip() if hint else None)
         elif n.get("next") is not None:
             if n.get("choices"):
                 self.err("next-with-choices", f"node '{nid}' has both choices and `next:`",
@@ -604,6 +689,23 @@ class _Compiler:
                     place=n.get("place"), records=records, refs=refs, pos=pos, enter=tuple(enter), next=n.get("next"),
                     allow=tuple(n.get("allow") or ()))
 
+    def assertions(self, doc: Document, path: tuple, part: dict, fact_ref, what: str) -> tuple[tuple, tuple]:
+        """The `asserts` and `denies` of a text part, an `else` or a choice: names resolved, and
+        no fact both asserted and denied by the same words."""
+        out = []
+        for key, verb in (("asserts", "asserts"), ("denies", "denies")):
+            ids = tuple(part.get(key) or ())
+            for i, fid in enumerate(ids):
+                fact_ref(fid, path + (key, i), f"{what} {verb}")
+            out.append(ids)
+        asserts, denies = out
+        for i, fid in enumerate(denies):
+            if fid in asserts:
+                self.err("asserts-conflict", f"{what} both asserts and denies '{fid}'", doc.pos(path + ("denies", i)),
+                         "words are shown either where the fact holds or where it is broken: keep one, and put "
+                         "the other wording in a conditional part (`if:` ... `else:`)")
+        return asserts, denies
+
     def check_flag_use(self, story_flags: list[Flag], chapters: list[Chapter], facts: dict) -> None:
         """A flag nothing reads changes nothing a player can notice: say so."""
         read: set[tuple[str | None, str]] = set()  # (chapter id or None for story-wide, flag name)
@@ -621,10 +723,10 @@ class _Compiler:
             for node in ch.nodes.values():
                 note(ch.id, [p.condition for p in node.text if p.condition is not None])
                 note(ch.id, [e.expr for e in node.enter])
-                note(ch.id, [t for p in node.text for t in _inline_exprs(p)])
+                note(ch.id, [t for p in node.text for t in il.text_exprs(p)])
                 for c in node.choices:
                     if c.say is not None:
-                        note(ch.id, _inline_exprs(c.say))
+                        note(ch.id, il.text_exprs(c.say))
                     note(ch.id, ([c.condition] if c.condition is not None else []) + [e.expr for e in c.effects])
         for f in story_flags:
             if (None, f.name) not in read:
@@ -693,6 +795,11 @@ def _text_parts(text) -> list:
     return list(text)
 
 
+def _documented(facts: dict | None) -> bool:
+    """Does the story have documented history (facts from a source, not only the fiction's own)?"""
+    return any(not f.story for f in (facts or {}).values())
+
+
 def successors(node: Node) -> list[str]:
     """The nodes play can go to from `node`: its choices' targets, or its `next:`."""
     if node.next is not None:
@@ -722,17 +829,6 @@ def _visits_caps(tree, caps: dict) -> list:
                     caps[a.node] = max(caps.get(a.node, 0), b.value + 1, 0)
                     fine.add(id(a))
     return [v for v in _visits_in(tree) if id(v) not in fine]
-
-
-def _inline_exprs(part: TextPart) -> list:
-    out = []
-    for segs in (part.inline, part.else_inline):
-        for p in il.walk(segs or ()):
-            if isinstance(p, il.Branch):
-                out.append(p.cond)
-            elif isinstance(p, il.Show):
-                out.append(p.expr)
-    return out
 
 
 def _effects(do) -> list[str]:

@@ -209,3 +209,15 @@ def _compile_one(x, closure, count_slot):
     if x.kind == "&":
         return lambda vals, seen: options[(max(vals[k], 1) - 1) % n](vals, seen)
     return lambda vals, seen: options[vals[k] - 1](vals, seen) if 1 <= vals[k] <= n else ""
+
+
+def text_exprs(part) -> list:
+    """The expression trees the inline parts of a TextPart (its text and else) read."""
+    out = []
+    for segs in (part.inline, part.else_inline):
+        for p in walk(segs or ()):
+            if isinstance(p, Branch):
+                out.append(p.cond)
+            elif isinstance(p, Show):
+                out.append(p.expr)
+    return out

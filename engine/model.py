@@ -36,6 +36,7 @@ class Flag:
     max: Optional[int] = None
     values: tuple = ()
     pos: Pos | None = None
+    show: "Show | None" = None  # shown to the reader (the dossier); None: never shown
 
     @property
     def flag_type(self) -> FlagType:
@@ -70,6 +71,15 @@ class Flag:
             raise ValueError(f"{self.name} is one of {', '.join(self.values)}, not '{text}'")
         return t
 
+    def shown(self, value: Any) -> str:
+        """The value as the reader sees it: the author's word for it, else a plain one."""
+        key = "true" if value is True else "false" if value is False else str(value)
+        if self.show is not None and key in self.show.words:
+            return self.show.words[key]
+        if self.type == "bool":
+            return "yes" if value else "no"
+        return key.replace("_", " ")
+
     def describe(self) -> str:
         if self.type == "int":
             lo = "" if self.min is None else str(self.min)
@@ -81,6 +91,15 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class Show:
+    """`show:` on a flag: how the reader's dossier presents it."""
+
+    label: str
+    as_: str  # "bar" (int flags with min and max) | "word"
+    words: Mapping[str, str] = field(default_factory=dict)  # value as text ("true", "calm", "3") -> word
+
+
+@dataclass(frozen=True)
 class Source:
     paragraph: int
     quote: str
@@ -88,16 +107,24 @@ class Source:
 
 @dataclass(frozen=True)
 class Fact:
+    """A documented fact (history.yaml `facts`, with a source quote), or a story fact
+    (`story_facts`: continuity the fiction itself establishes; `source` is None)."""
     id: str
     date: DateSpan
     statement: str
-    source: Source
+    source: Source | None
     holds: Optional[Expr] = None
     holds_src: str | None = None
     holds_fn: Optional[Callable] = field(default=None, compare=False, repr=False)
     note: str | None = None
     readings: tuple = ()
     pos: Pos | None = None
+    instead: str | None = None  # what happens in its place where it is broken
+    story: bool = False  # a story fact, shown apart from documented history
+
+    def holds_in(self, values: tuple) -> bool:
+        """True where the fact is so (a fact with no `holds` can never be broken)."""
+        return self.holds_fn is None or bool(self.holds_fn(values, 0))
 
 
 @dataclass(frozen=True)
@@ -132,6 +159,8 @@ class Choice:
     def all_effects(self) -> tuple:
         """What taking the choice does to the values: its effects, then its count."""
         return self.effects + (self.count,) if self.count is not None else self.effects
+    asserts: tuple = ()  # fact ids the choice's text states as true
+    denies: tuple = ()  # fact ids it states as broken on this branch
 
 
 @dataclass(frozen=True)
@@ -148,6 +177,13 @@ class TextPart:
     render: Optional[Callable] = field(default=None, compare=False, repr=False)
     else_inline: tuple | None = None
     else_render: Optional[Callable] = field(default=None, compare=False, repr=False)
+    # Facts `text` states as true / as broken on this branch, and the same for `else_text`
+    # (written `else: {text, asserts, denies}`); `check` proves them against every state shown.
+    asserts: tuple = ()
+    denies: tuple = ()
+    else_asserts: tuple = ()
+    else_denies: tuple = ()
+    else_pos: Pos | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +192,7 @@ class Ending:
     title: str
     diverges: tuple = ()
     pos: Pos | None = None
+    hint: str | None = None  # shown in the list of endings while this one is not found
 
 
 @dataclass(frozen=True)
@@ -233,6 +270,8 @@ class Story:
     intro: str | None = None
     epilogue: str | None = None
     warnings: tuple = ()  # non-fatal diagnostics found while compiling
+    style: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # budgets: max_corridor, max_flavour_share
+    style_pos: Pos | None = None
 
     def chapter(self, chapter_id: str) -> Chapter:
         for c in self.chapters:

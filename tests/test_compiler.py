@@ -231,3 +231,48 @@ def test_many_problems_are_collected_not_just_the_first(tmp_path):
     nodes = {"a": node(choices=[go("zz", canon=True, **{"if": "nerv > 1"}), go("z", do=["alarm += 1"])]), "z": END}
     _, diags = diags_of(tmp_path, {"one": chapter("one", nodes), "two": dict(two_node_chapter("two"), colour="red")})
     assert sorted(d.code for d in diags) == ["expr-type", "schema", "unknown-flag", "unknown-node"]
+
+
+# ---- what the reader is shown: `show:` on flags, `hint:` on endings ---------------------------
+
+def test_shown_flags_and_ending_hints_compile_into_the_story(tmp_path):
+    flags = {"nerve": {**STORY_FLAGS["nerve"], "show": {"label": "Nerve", "as": "bar"}},
+             "mood": {"type": "enum", "values": ["calm", "angry"], "default": "calm", "doc": "Mood",
+                      "show": {"label": "The crowd", "as": "word", "words": {"angry": "restless"}}},
+             "alarm": {**STORY_FLAGS["alarm"], "show": {"label": "Alarm", "as": "word", "words": {"true": "raised"}}}}
+    doc = two_node_chapter()
+    doc["nodes"]["end"]["ending"]["hint"] = "Just sign."
+    story, diags = diags_of(tmp_path, {"one": doc}, flags=flags)
+    assert errors(diags) == []
+    by = {f.name: f for f in story.flags}
+    assert by["nerve"].show.label == "Nerve" and by["nerve"].show.as_ == "bar"
+    assert [by["mood"].shown(v) for v in ("calm", "angry")] == ["calm", "restless"]
+    assert [by["alarm"].shown(v) for v in (True, False)] == ["raised", "no"]
+    assert story.chapter("one").nodes["end"].ending.hint == "Just sign."
+    assert all(f.show is None for f in load_story(TOUR).chapter("storm").layout if f.name == "oil")
+
+
+@pytest.mark.parametrize("show, words", [
+    ({"label": "Alarm", "as": "bar"}, "a bar needs bounds and 'alarm' is a bool flag"),
+    ({"label": "Alarm", "as": "word", "words": {"yes": "raised"}}, "never has the value 'yes'"),
+])
+def test_a_shown_flag_must_be_drawable(tmp_path, show, words):
+    flags = {**STORY_FLAGS, "alarm": {**STORY_FLAGS["alarm"], "show": show}}
+    _, diags = diags_of(tmp_path, {"one": two_node_chapter()}, flags=flags)
+    d = one_error(diags, "flag-show", words)
+    assert d.pos.file.endswith("story.yaml")
+
+
+def test_an_enum_word_for_a_value_it_lacks_names_the_close_one(tmp_path):
+    decl = {"type": "enum", "values": ["calm", "angry"], "default": "calm", "doc": "d",
+            "show": {"label": "Mood", "as": "word", "words": {"angy": "restless"}}}
+    _, diags = diags_of(tmp_path, {"one": two_node_chapter(flags={"mood": decl})})
+    d = one_error(diags, "flag-show", "never has the value 'angy'")
+    assert "did you mean 'angry'?" in d.render()
+
+
+def test_an_ending_hint_is_one_short_line(tmp_path):
+    doc = two_node_chapter()
+    doc["nodes"]["end"]["ending"]["hint"] = "word " * 40
+    _, diags = diags_of(tmp_path, {"one": doc})
+    one_error(diags, "ending-hint", "at most 120 characters")

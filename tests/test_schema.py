@@ -201,7 +201,7 @@ def test_misspelt_key_gets_a_suggestion():
     ds = errors(CHAPTER.replace("        goto: embassy", "        go_to: embassy"))
     assert [d.message for d in ds] == [
         "a choice needs 'goto'",
-        "unknown key 'go_to' in this choice (allowed: text, if, do, goto, canon, id, say, allow)",
+        "unknown key 'go_to' in this choice (allowed: text, if, do, goto, canon, asserts, denies, id, say, allow)",
     ]
     assert ds[1].hint == "did you mean 'goto'?"
 
@@ -324,7 +324,7 @@ def test_choices_and_text_parts():
     d = one(CHAPTER.replace("      - {text: Go home., goto: border-holds, canon: true}", "      []").replace("    choices:\n      []", "    choices: []"))
     assert d.message == "'choices' needs at least 1 item, found 0"
     d = one(CHAPTER.replace("        else: Nobody", "        otherwise: Nobody"))
-    assert d.message.startswith("unknown key 'otherwise' in this text part (allowed: if, text, else)")
+    assert d.message.startswith("unknown key 'otherwise' in this text part (allowed: if, text, else, asserts, denies)")
     d = one(CHAPTER.replace("      - The majlis is quiet.", "      - 12"))
     assert d.message == "expected text or a mapping here, found the number 12"
     d = one(CHAPTER.replace("do: nerve -= 1", "do: 3"))

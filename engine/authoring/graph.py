@@ -12,7 +12,9 @@ The map is built once (`build_maps`) and written by the renderers:
   * nodes that `chronicle check` finds something wrong with are outlined in
     red, dashed, with the diagnostic codes in the label (`⚠ soft-lock`);
   * with every chapter, each ending has a dotted edge into the next chapter's
-    start.
+    start;
+  * with the choice analysis (`stats --choices`), flavour choices are dashed edges
+    and the nodes of corridors (runs of single-choice nodes) are shaded grey.
 
 Mermaid labels are quoted and escaped with Mermaid's entity codes, so a map can
 sit in a Markdown file (`-o map.md` writes one fenced block per chapter).
@@ -35,6 +37,7 @@ COLOURS = {  # fill, stroke
     "divergent": ("#f8d7da", "#b3261e"),
 }
 FLAG_STROKE = "#d32f2f"
+CORRIDOR_FILL = "#e6e6e6"
 
 
 @dataclass
@@ -45,6 +48,7 @@ class MapNode:
     kind: str  # node | canon | personal | divergent
     start: bool = False
     findings: list = field(default_factory=list)  # Diagnostics about this node
+    corridor: bool = False  # one of a run of single-choice nodes (shaded)
 
 
 @dataclass
@@ -54,6 +58,7 @@ class MapEdge:
     label: str
     canon_path: bool = False
     chapter_link: bool = False
+    flavour: bool = False  # nothing later can tell this choice from a sibling (dashed)
 
 
 @dataclass
@@ -133,7 +138,9 @@ def findings_by_node(story: Story, diagnostics: list[Diagnostic]) -> tuple[dict,
 
 
 def build_maps(story: Story, chapter: str | None = None, diagnostics: list[Diagnostic] | None = None,
-               with_text: bool = False) -> list[ChapterMap]:
+               with_text: bool = False, choices: list | None = None) -> list[ChapterMap]:
+    """`choices`: the choice analysis (`engine.check.choices.analyse_choices`), to dash flavour
+    choices and shade corridors; without it neither is drawn."""
     if chapter is not None and not story.has_chapter(chapter):
         raise AuthoringError(f"there is no chapter '{chapter}' (chapters: {', '.join(c.id for c in story.chapters)})", 2)
     by_node, by_chapter = findings_by_node(story, diagnostics or [])
@@ -142,6 +149,9 @@ def build_maps(story: Story, chapter: str | None = None, diagnostics: list[Diagn
         if chapter is not None and ch.id != chapter:
             continue
         canon = canonical_edges(ch)
+        analysis = next((cc for cc in choices or () if cc.id == ch.id), None)
+        flavour = {(c.node, c.index - 1) for c in analysis.choices if c.flavour} if analysis else set()
+        corridor = {n for cor in analysis.corridors for n in cor.nodes} if analysis else set()
         nodes, edges = [], []
         for nid, node in ch.nodes.items():
             date = node.date or node.shown_date
@@ -156,10 +166,10 @@ def build_maps(story: Story, chapter: str | None = None, diagnostics: list[Diagn
             found = by_node.get((ch.id, nid), [])
             if found:
                 label.append("⚠ " + ", ".join(dict.fromkeys(d.code for d in found)))
-            nodes.append(MapNode(f"{ch.id}/{nid}", node, label, kind, nid == ch.start, found))
+            nodes.append(MapNode(f"{ch.id}/{nid}", node, label, kind, nid == ch.start, found, nid in corridor))
             for c in node.choices:
                 edges.append(MapEdge(f"{ch.id}/{nid}", f"{ch.id}/{c.target}", choice_label(c, with_text),
-                                     canon_path=(nid, c.index) in canon))
+                                     canon_path=(nid, c.index) in canon, flavour=(nid, c.index) in flavour))
             if node.next is not None:  # play goes on without a click: a plain, unlabelled edge
                 edges.append(MapEdge(f"{ch.id}/{nid}", f"{ch.id}/{node.next}", ""))
         maps.append(ChapterMap(ch, number, nodes, edges, by_chapter.get(ch.id, [])))
@@ -208,7 +218,8 @@ def render_mermaid(maps: list[ChapterMap], title: str | None = None) -> str:
     out = ["flowchart TD"]
     if title:
         out.append(f"  %% {' '.join(title.split())}")
-    classes: dict[str, list[str]] = {"start": [], "canon": [], "personal": [], "divergent": [], "flagged": []}
+    classes: dict[str, list[str]] = {"start": [], "corridor": [], "canon": [], "personal": [], "divergent": [],
+                                     "flagged": []}
     keys = {n.key for m in maps for n in m.nodes}
     links = []
     for m in maps:
@@ -230,6 +241,8 @@ def render_mermaid(maps: list[ChapterMap], title: str | None = None) -> str:
                 classes[n.kind].append(mermaid_id(n.key))
             if n.findings:
                 classes["flagged"].append(mermaid_id(n.key))
+            if n.corridor:
+                classes["corridor"].append(mermaid_id(n.key))
         if boxed:
             out.append("  end")
         links += m.edges
@@ -237,10 +250,12 @@ def render_mermaid(maps: list[ChapterMap], title: str | None = None) -> str:
         if e.src not in keys or e.dst not in keys:
             continue
         a, b = mermaid_id(e.src), mermaid_id(e.dst)
-        arrow = "-.->" if e.chapter_link else "==>" if e.canon_path else "-->"
+        arrow = "-.->" if e.chapter_link else "==>" if e.canon_path else "-.->" if e.flavour else "-->"
         label = f'|"{mermaid_escape(e.label)}"|' if e.label else ""
         out.append(f"  {a} {arrow}{label} {b}")
     out.append("  classDef start stroke-width:3px")
+    if classes["corridor"]:
+        out.append(f"  classDef corridor fill:{CORRIDOR_FILL}")
     for kind, (fill, stroke) in COLOURS.items():
         out.append(f"  classDef {kind} fill:{fill},stroke:{stroke},stroke-width:2px")
     out.append(f"  classDef flagged stroke:{FLAG_STROKE},stroke-width:3px,stroke-dasharray:5 3")
@@ -302,6 +317,9 @@ def render_dot(maps: list[ChapterMap], title: str | None = None) -> str:
                 attrs["fillcolor"], attrs["color"] = COLOURS[n.kind]
             if n.start:
                 attrs["penwidth"] = "2.5"
+            if n.corridor:
+                attrs["style"] += ",filled"
+                attrs["fillcolor"] = CORRIDOR_FILL
             if n.findings:
                 attrs["color"] = FLAG_STROKE
                 attrs["penwidth"] = "2.5"
@@ -320,6 +338,8 @@ def render_dot(maps: list[ChapterMap], title: str | None = None) -> str:
             attrs.append('penwidth=3, color="#2e7d32"')
         if e.chapter_link:
             attrs.append('style=dotted, color="#888888", arrowhead=empty')
+        if e.flavour:
+            attrs.append("style=dashed")
         out.append(f"  {dot_quote(e.src)} -> {dot_quote(e.dst)}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";")
     out.append("}")
     return "\n".join(out) + "\n"

@@ -21,21 +21,16 @@ and where each flag is read and written.
 """
 from __future__ import annotations
 
-import re
 import textwrap
 from dataclasses import dataclass, field
 
 from .. import expr as ex
 from ..model import Chapter, Story
 from ..check.explore import DEFAULT_MAX_STATES
-from .reach import explore_story
+from ..check.choices import count_words
+from ..check.reach import explore_story
 
 WORDS_PER_MINUTE = 230
-_WORD = re.compile(r"\w+(?:['’-]\w+)*")
-
-
-def count_words(text: str | None) -> int:
-    return len(_WORD.findall(text or ""))
 
 
 @dataclass

@@ -22,7 +22,7 @@ from ..check import Replayer
 from ..check.explore import DEFAULT_MAX_STATES, Exploration
 from ..model import Chapter, Choice, Story
 from . import AuthoringError
-from .reach import explore_story
+from ..check.reach import explore_story
 
 MAX_DEPTH = 4  # how far back an unreachable chain is explained before pointing at another `why`
 MAX_COMBOS = 20_000

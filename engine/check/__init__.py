@@ -14,7 +14,9 @@ from typing import Callable
 from ..diagnostics import Diagnostic, Pos, error, warning
 from ..expr import names_in
 from ..model import AUTO, Chapter, Story
+from . import continuity
 from .canon import check_canon
+from .choices import style_findings
 from .dataflow import analyse, start_env
 from .allow import apply_allows
 from .division import division_findings, risky
@@ -109,10 +111,12 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress)
         budget -= len(ex.keys)
         exact = ex.complete and starts_complete
         report.diagnostics += exploration_findings(story, ex, replayer, earlier_facts, exact)
+        broken_words: set = set()
+        report.diagnostics += continuity.explored_findings(story, ex, replayer, broken_words)
         if not exact:
             report.complete = False
             df = analyse(story, ch, start_env(story, ch, starts, carried))
-            report.diagnostics += dataflow_findings(story, ex, df, earlier_facts)
+            report.diagnostics += dataflow_findings(story, ex, df, earlier_facts, broken_words)
             carried = df.end_env
         starts_complete = exact
         n_story = len(story.flags)
@@ -122,6 +126,8 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress)
         if not starts and exact:
             break  # nothing leads on; the findings above say why
     report.diagnostics += check_canon(story, report.explorations, replayer)
+    if story.style:
+        report.diagnostics += style_findings(story, max_states=max_states)
     report.diagnostics = apply_allows(story, report.diagnostics, report.complete)
     report.seconds = time.perf_counter() - t0
     return report
@@ -326,7 +332,8 @@ def _ref_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: se
     return out
 
 
-def dataflow_findings(story: Story, ex: Exploration, df, earlier_facts: set[str] = frozenset()) -> list[Diagnostic]:
+def dataflow_findings(story: Story, ex: Exploration, df, earlier_facts: set[str] = frozenset(),
+                      broken_words: set = frozenset()) -> list[Diagnostic]:
     """What the dataflow fallback proves, and exactly what stays unproven."""
     ch = ex.chapter
     out: list[Diagnostic] = []
@@ -360,6 +367,7 @@ def dataflow_findings(story: Story, ex: Exploration, df, earlier_facts: set[str]
             fact = story.facts[fid]
             if fid not in earlier_facts and not (when is not None and fact.date.on_or_before(when)):
                 unproven.append(f"'{fid}' is in the past wherever '{nid}' speaks of it")
+    unproven += continuity.unproven(story, ch, df, broken_words)
     if any(n.date is not None for n in ch.nodes.values()):
         unproven.append("dates never run backwards (checked only along the transitions explored)")
     if any(risky(e.expr.value) for n in ch.nodes.values() for e in n.enter) or any(

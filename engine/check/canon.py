@@ -19,7 +19,7 @@ from .. import runtime as rt
 
 def check_canon(story: Story, explorations: dict, rp) -> list:
     out: list[Diagnostic] = []
-    if not story.facts:
+    if not any(not f.story for f in story.facts.values()):
         return out  # a story without documented history has no canon to follow
     out += _canonical_path(story, getattr(rp, "story_arg", None))
     for ch in story.chapters:

@@ -24,8 +24,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from .. import inline as il
 from ..expr import names_in
 from ..model import AUTO, Chapter, Choice, Story
+from .continuity import reads as continuity_reads
 
 DEFAULT_MAX_STATES = 2_000_000
 
@@ -86,7 +88,11 @@ def enter_start(ch: Chapter, values: tuple, seen: int = 0) -> tuple:
     return tuple(vals)
 
 
-def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = ()) -> ChapterGraph:
+def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = (), *, text_reads: bool = False,
+            story_live: int | None = None) -> ChapterGraph:
+    """`text_reads`: conditional text counts as a read, so flags only text reads keep their real
+    values (the choice analysis needs them; check does not). `story_live`: the story-wide slots
+    live at an ending (default all: endings hand them on)."""
     ids = list(ch.nodes)
     index = {n: i for i, n in enumerate(ids)}
     slots = {f.name: f.slot for f in ch.layout}
@@ -104,11 +110,20 @@ def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = ()) -> Cha
     for nid in ids:
         node = ch.nodes[nid]
         ts, reads, moves = [], 0, []
+        if text_reads:
+            for part in node.text:
+                if part.condition is not None:
+                    reads |= mask(names_in(part.condition))
+                for tree in il.text_exprs(part):
+                    reads |= mask(names_in(tree))
         # A `next:` node moves on by itself: one implicit, unconditional move (play never stops
         # there, so paths skip it). Moving applies the choice's effects and count, then the
         # destination's entry (its count, its `do:`).
         moves_out = node.choices if node.next is None else (_auto(node),)
         for c in moves_out:
+            if text_reads and c.say is not None:
+                for tree in il.text_exprs(c.say):
+                    reads |= mask(names_in(tree))
             all_effects = c.all_effects + ch.nodes[c.target].enter
             effs = tuple(_step(e, caps) for e in all_effects)
             ts.append(Transition(c, c.test, effs, index[c.target]))
@@ -126,11 +141,13 @@ def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = ()) -> Cha
                     gen |= bit
                 gen |= mask(names_in(eff.expr.value))
             moves.append((index[c.target], kill, gen))
+        # words that assert or deny facts are checked in every state here: keep what they read alive
+        reads |= mask(continuity_reads(story, node) & slots.keys())
         transitions.append(ts)
         reads_at.append(reads)
         flow.append(moves)
     n_story = len(story.flags)
-    story_mask = (1 << n_story) - 1
+    story_mask = (1 << n_story) - 1 if story_live is None else story_live
     # Backward dataflow to a fixpoint, with a worklist over predecessors.
     base = [reads_at[i] | (story_mask if ch.nodes[nid].is_ending else 0) for i, nid in enumerate(ids)]
     live = list(base)
@@ -231,22 +248,23 @@ class Exploration:
 
 
 def explore(story: Story, ch: Chapter, starts: Iterable[tuple], *, max_states: int = DEFAULT_MAX_STATES,
-            tracked_facts: Iterable[str] = (), progress: Callable[[int], None] | None = None) -> Exploration:
+            tracked_facts: Iterable[str] = (), progress: Callable[[int], None] | None = None,
+            text_reads: bool = False, story_live: int | None = None) -> Exploration:
     """Explore every state of chapter `ch` reachable from the given story-wide start values."""
     # Millions of small tuples and no reference cycles: the cyclic collector would only
     # rescan them again and again, so it is paused while exploring.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _explore(story, ch, starts, max_states, tracked_facts, progress)
+        g = prepare(story, ch, tracked_facts, text_reads=text_reads, story_live=story_live)
+        return _explore(story, ch, g, starts, max_states, progress)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _explore(story, ch, starts, max_states, tracked_facts, progress) -> Exploration:
+def _explore(story, ch, g, starts, max_states, progress) -> Exploration:
     t0 = time.perf_counter()
-    g = prepare(story, ch, tracked_facts)
     n_story = len(story.flags)
     local_defaults = g.defaults[n_story:]
     start_values = [tuple(s) + local_defaults for s in dict.fromkeys(tuple(s) for s in starts)]

@@ -13,7 +13,8 @@ def register(sub) -> None:
     p = sub.add_parser("graph", help="draw a chapter's map (Mermaid, Graphviz DOT or SVG)",
                        description="Draw the map of a chapter, or of every chapter: nodes with id and date, endings "
                                    "shaped by kind, the canonical path heavier, conditions and effects on the edges, "
-                                   "and the nodes `chronicle check` finds problems in outlined in red.")
+                                   "the nodes `chronicle check` finds problems in outlined in red, flavour choices dashed and "
+                                   "corridors of single-choice nodes shaded.")
     p.add_argument("chapter", nargs="?", metavar="CHAPTER", help="the chapter to draw (default: all of them)")
     add_story_arg(p)
     p.add_argument("--format", choices=["mermaid", "dot", "svg"], default="mermaid",
@@ -28,12 +29,14 @@ def register(sub) -> None:
 
 def run(args) -> int:
     story = open_story(args)
-    diagnostics = []
+    diagnostics, choices = [], None
     if not args.no_check:
         from ..check import check_story
+        from ..check.choices import analyse_choices
         diagnostics = check_story(story, max_states=args.max_states).diagnostics
+        choices = analyse_choices(story, max_states=args.max_states)
     try:
-        maps = build_maps(story, args.chapter, diagnostics, with_text=args.text)
+        maps = build_maps(story, args.chapter, diagnostics, with_text=args.text, choices=choices)
         title = story.title if args.chapter is None else f"{story.title}: {story.chapter(args.chapter).title}"
         if args.format == "mermaid":
             if args.output and args.output.lower().endswith((".md", ".markdown")):

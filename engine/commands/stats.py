@@ -4,6 +4,9 @@ from __future__ import annotations
 import json
 import sys
 
+from ..check.choices import analyse_choices
+from ..check.choices import render_json as choices_json
+from ..check.choices import render_text as choices_text
 from ..authoring.stats import render_json, render_text, story_stats
 from .common import add_max_states_arg, add_story_arg, open_story, usage_error
 
@@ -17,6 +20,9 @@ def register(sub) -> None:
     add_story_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
     p.add_argument("--static", action="store_true", help="measure paths on the node graph, without exploring states")
+    p.add_argument("--choices", action="store_true",
+                   help="does each choice matter? decision points, branching, echoes and flavour per choice, "
+                        "corridors of single-choice nodes, and the words read to reach each ending")
     add_max_states_arg(p)
     p.set_defaults(func=run)
 
@@ -25,6 +31,13 @@ def run(args) -> int:
     story = open_story(args)
     if args.chapter and not story.has_chapter(args.chapter):
         usage_error(f"there is no chapter '{args.chapter}' (chapters: {', '.join(c.id for c in story.chapters)})")
+    if args.choices:
+        result = analyse_choices(story, args.chapter, max_states=args.max_states)
+        if args.format == "json":
+            print(json.dumps(choices_json(story, result), indent=2))
+        else:
+            sys.stdout.write(choices_text(story, result))
+        return 0
     stats = story_stats(story, args.chapter, explore=not args.static, max_states=args.max_states)
     if args.format == "json":
         print(json.dumps(render_json(story, stats), indent=2))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..check.explore import DEFAULT_MAX_STATES, Exploration, explore
-from ..model import Story
+from .explore import DEFAULT_MAX_STATES, Exploration, explore
+from typing import Callable
+
+from ..model import Chapter, Story
 
 
 @dataclass
@@ -22,8 +24,11 @@ class Reach:
         return self.explorations.get(chapter_id)
 
 
-def explore_story(story: Story, until: str | None = None, *, max_states: int = DEFAULT_MAX_STATES) -> Reach:
-    """Explore chapters in play order, stopping after `until` (a chapter id) when given."""
+def explore_story(story: Story, until: str | None = None, *, max_states: int = DEFAULT_MAX_STATES,
+                  text_reads: bool = False, story_live: Callable[[Chapter], int] | None = None) -> Reach:
+    """Explore chapters in play order, stopping after `until` (a chapter id) when given.
+
+    `text_reads` and `story_live` are handed to the explorer (see `explore.prepare`)."""
     reach = Reach()
     starts = [story.story_defaults]
     n_story = len(story.flags)
@@ -32,7 +37,8 @@ def explore_story(story: Story, until: str | None = None, *, max_states: int = D
         if not starts:
             reach.cut_off = ch.id
             break
-        ex = explore(story, ch, starts, max_states=max(budget, 1))
+        ex = explore(story, ch, starts, max_states=max(budget, 1), text_reads=text_reads,
+                     story_live=story_live(ch) if story_live else None)
         budget -= len(ex.keys)
         reach.explorations[ch.id] = ex
         if not ex.complete:

@@ -1,0 +1,582 @@
+"""`chronicle stats --choices`: does each choice matter?
+
+Measured per chapter over the explored states (real play: conditions and effects
+applied, from every state the chapter can start in), with conditional text counted
+as a read so that flags only the prose notices keep their real values:
+
+  * decision points: nodes that offer two or more choices in some reachable state;
+  * per choice:
+      - branches: in some state it is offered beside a sibling that leads elsewhere;
+      - echoes: the distinct later places whose outcome can differ because of the flag
+        values the choice sets. A place is a conditional text part, a choice condition,
+        a covered fact's `holds` at an ending, or a conditional part of the epilogue, in
+        this chapter or a later one. It counts when it reads a flag the choice writes
+        (or a flag later computed from one), play can reach it with that value not
+        overwritten first, and its outcome is not the same in every reachable state;
+      - flavour: in every state where it is offered, a sibling offered with it leads to
+        the very same state (same node, same values of every flag anything later reads):
+        nothing later can tell the two apart;
+  * corridors: maximal runs of reachable nodes that each offer exactly one choice, in
+    every state that reaches them;
+  * branch balance: per ending, the fewest and most words of node text a reader reads on
+    the way to it (most: along playthroughs that close no loop).
+
+When exploration stops at its bound the figures come from the node graph instead
+(`basis: graph`): branches and corridors from the choices as written, flavour as
+"same destination as a sibling and no echo", words along node paths ignoring
+conditions. The report says which basis each chapter has.
+"""
+from __future__ import annotations
+
+import heapq
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..diagnostics import Diagnostic, warning
+from ..expr import names_in
+from ..model import Chapter, Story
+from .explore import DEFAULT_MAX_STATES, Exploration
+from .reach import explore_story
+
+CHOICES_FORMAT_VERSION = 1
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+
+
+def count_words(text: str | None) -> int:
+    """Words as `stats` counts them: runs of letters or digits, joined by ' or - ("don't" and
+    "al-Karim" are one word each)."""
+    return len(_WORD.findall(text or ""))
+
+
+@dataclass
+class Place:
+    """Somewhere the story can show what a flag's value was."""
+
+    chapter: str
+    node: str | None  # None for the epilogue
+    kind: str  # text | choice | holds | epilogue
+    label: str  # human-readable, e.g. "text part 2 of 'gate'"
+    reads: frozenset
+    test: Callable | None = None  # (values, seen) -> outcome, for "can differ"
+
+    @property
+    def key(self) -> tuple:
+        return (self.chapter, self.node, self.kind, self.label)
+
+
+@dataclass
+class ChoiceInfo:
+    node: str
+    index: int  # 1-based, as messages number choices
+    text: str
+    branches: bool
+    echoes: int
+    flavour: bool
+    places: list = field(default_factory=list)  # labels of the echoing places
+
+    def to_json(self) -> dict:
+        return {"node": self.node, "index": self.index, "text": self.text, "branches": self.branches,
+                "echoes": self.echoes, "flavour": self.flavour, "places": self.places}
+
+
+@dataclass
+class Corridor:
+    nodes: list
+
+    @property
+    def start(self) -> str:
+        return self.nodes[0]
+
+    @property
+    def end(self) -> str:
+        return self.nodes[-1]
+
+    def to_json(self) -> dict:
+        return {"from": self.start, "to": self.end, "length": len(self.nodes), "nodes": self.nodes}
+
+
+@dataclass
+class EndingWords:
+    node: str
+    title: str
+    min_words: int | None
+    max_words: int | None
+
+    def to_json(self) -> dict:
+        return {"node": self.node, "title": self.title, "min_words": self.min_words, "max_words": self.max_words}
+
+
+@dataclass
+class ChapterChoices:
+    id: str
+    basis: str  # states | graph
+    decision_points: list
+    choices: list
+    corridors: list
+    endings: list
+
+    @property
+    def flavour_share(self) -> float:
+        """Flavour choices among the choices at decision points."""
+        at_decisions = [c for c in self.choices if c.node in self.decision_points]
+        return sum(c.flavour for c in at_decisions) / len(at_decisions) if at_decisions else 0.0
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "basis": self.basis, "decision_points": self.decision_points,
+                "flavour_share": round(self.flavour_share, 3),
+                "corridors": [c.to_json() for c in self.corridors],
+                "choices": [c.to_json() for c in self.choices],
+                "endings": [e.to_json() for e in self.endings]}
+
+
+# ---- places ---------------------------------------------------------------------------------
+
+def chapter_places(story: Story, ch: Chapter) -> dict[str, list[Place]]:
+    """Per node id, the places evaluated when play is there."""
+    out: dict[str, list[Place]] = {}
+    for nid, node in ch.nodes.items():
+        here = []
+        for k, part in enumerate(node.text, 1):
+            if part.condition is not None:
+                here.append(Place(ch.id, nid, "text", f"{ch.id}:{nid} text part {k}",
+                                  frozenset(names_in(part.condition)), part.test))
+        for c in node.choices:
+            if c.condition is not None:
+                here.append(Place(ch.id, nid, "choice", f"{ch.id}:{nid} condition of choice {c.index + 1}",
+                                  frozenset(names_in(c.condition)), c.test))
+        if node.ending:
+            for fid in ch.covers:
+                fact = story.facts.get(fid)
+                if fact is not None and fact.holds is not None:
+                    here.append(Place(ch.id, nid, "holds", f"{ch.id}:{nid} whether '{fid}' holds",
+                                      frozenset(names_in(fact.holds)), _story_test(fact.holds_fn)))
+        out[nid] = here
+    return out
+
+
+def _story_test(fn: Callable | None) -> Callable | None:
+    return None if fn is None else (lambda vals, seen: fn(vals, 0))
+
+
+def epilogue_places(story: Story) -> list[Place]:
+    parts = getattr(story, "epilogue_parts", None) or ()
+    out = []
+    for k, part in enumerate(parts, 1):
+        if getattr(part, "condition", None) is not None:
+            out.append(Place("epilogue", None, "epilogue", f"epilogue part {k}", frozenset(names_in(part.condition)),
+                             _story_test(part.test)))
+    return out
+
+
+def _story_reads_later(story: Story, ch: Chapter) -> int:
+    """Slots of the story-wide flags something at or after this chapter's endings can read:
+    later chapters, the history's `holds` of facts covered here or later, the epilogue."""
+    order = [c.id for c in story.chapters]
+    later = story.chapters[order.index(ch.id) + 1:]
+    names: set[str] = set()
+    for c in later:
+        for node in c.nodes.values():
+            for part in node.text:
+                if part.condition is not None:
+                    names |= names_in(part.condition)
+            for choice in node.choices:
+                if choice.condition is not None:
+                    names |= names_in(choice.condition)
+                for e in choice.effects:
+                    names |= names_in(e.expr.value) | ({e.expr.target} if e.expr.op != "=" else set())
+    for c in [ch, *later]:
+        for fid in c.covers:
+            fact = story.facts.get(fid)
+            if fact is not None and fact.holds is not None:
+                names |= names_in(fact.holds)
+    for p in epilogue_places(story):
+        names |= p.reads
+    return sum(1 << f.slot for f in story.flags if f.name in names)
+
+
+# ---- the analysis ---------------------------------------------------------------------------
+
+def analyse_choices(story: Story, chapter: str | None = None, *,
+                    max_states: int = DEFAULT_MAX_STATES) -> list[ChapterChoices]:
+    reach = explore_story(story, max_states=max_states, text_reads=True,
+                          story_live=lambda ch: _story_reads_later(story, ch))
+    places = {ch.id: chapter_places(story, ch) for ch in story.chapters}
+    varies = _varying_places(story, reach, places)
+    taken = _taken_edges(story, reach)
+    out = []
+    exact = True
+    for ch in story.chapters:
+        ex = reach.exploration(ch.id)
+        usable = ex is not None and ex.complete and exact
+        exact = usable
+        if chapter is not None and ch.id != chapter:
+            continue
+        out.append(_chapter_choices(story, ch, ex if usable else None, places, varies, taken))
+    return out
+
+
+def _varying_places(story: Story, reach, places) -> set:
+    """Keys of the places whose outcome differs between two reachable states (when exploration
+    was incomplete for a chapter, every place there counts as able to differ)."""
+    out = set()
+    last_endings = []
+    for ch in story.chapters:
+        ex = reach.exploration(ch.id)
+        if ex is None or not ex.complete:
+            out |= {p.key for ps in places[ch.id].values() for p in ps}
+            last_endings = None
+            continue
+        outcomes: dict = {}
+        for key in ex.keys:
+            nid = ex.graph.ids[key[0]]
+            for p in places[ch.id][nid]:
+                if p.test is not None:
+                    outcomes.setdefault(p.key, set()).add(bool(p.test(key[1], key[2])))
+        out |= {k for k, v in outcomes.items() if len(v) > 1}
+        if ch is story.chapters[-1]:
+            last_endings = [ex.keys[s][1] for s in ex.ending_states]
+    for p in epilogue_places(story):
+        if last_endings is None or len({bool(p.test(v, 0)) for v in last_endings}) > 1:
+            out.add(p.key)
+    return out
+
+
+def _chapter_choices(story: Story, ch: Chapter, ex: Exploration | None, places, varies, taken) -> ChapterChoices:
+    nodes = ch.nodes
+    offered_counts: dict[str, set] = {nid: set() for nid in nodes}  # node -> numbers of choices offered at once
+    offered_in: dict[tuple, list] = {}  # (node, choice index) -> [(state, successor, sibling successors...)]
+    reached = set(nodes) if ex is None else set()
+    if ex is not None:
+        g = ex.graph
+        for sid, key in enumerate(ex.keys):
+            ni, vals, seen, _rec = key
+            nid = g.ids[ni]
+            reached.add(nid)
+            if nodes[nid].is_ending:
+                continue
+            avail = [t for t in g.transitions[ni] if t.test is None or t.test(vals, seen)]
+            offered_counts[nid].add(len(avail))
+            succ = ex.succ[ex.succ_start[sid]:ex.succ_start[sid + 1]]
+            pairs = [(t.choice.index, g.ids[t.target], succ[k]) for k, t in enumerate(avail)]
+            for ci, target, nxt in pairs:
+                offered_in.setdefault((nid, ci), []).append((target, nxt, pairs))
+    else:
+        for nid, node in nodes.items():
+            if not node.is_ending:
+                offered_counts[nid].add(len(node.choices))
+                pairs = [(c.index, c.target, None) for c in node.choices]
+                for c in node.choices:
+                    offered_in[(nid, c.index)] = [(c.target, None, pairs)]
+
+    decision_points = [nid for nid in nodes if any(n >= 2 for n in offered_counts[nid])]
+    choices = []
+    for nid, node in nodes.items():
+        if nid not in reached:
+            continue
+        for c in node.choices:
+            seen_in = offered_in.get((nid, c.index), [])
+            branches = any(t != c.target for _t, _n, pairs in seen_in for (i, t, _s) in pairs if i != c.index)
+            echo_places = sorted(_echoes(story, ch, c, places, varies, taken), key=lambda p: p.label)
+            if ex is not None:
+                flavour = bool(seen_in) and all(
+                    any(i != c.index and s == nxt for (i, _t, s) in pairs) for _t, nxt, pairs in seen_in)
+            else:
+                flavour = not echo_places and any(d.index != c.index and d.target == c.target for d in node.choices)
+            choices.append(ChoiceInfo(nid, c.index + 1, c.text, branches, len(echo_places), flavour,
+                                      [p.label for p in echo_places]))
+    corridors = _corridors(ch, ex, offered_counts, reached)
+    endings = _ending_words(ch, ex)
+    return ChapterChoices(ch.id, "states" if ex is not None else "graph", decision_points, choices, corridors, endings)
+
+
+def _echoes(story: Story, ch: Chapter, choice, places, varies, taken: dict) -> list[Place]:
+    """Places that can show what `choice` wrote: a forward taint analysis over the choice
+    edges play really takes, from the choice's destination on, into later chapters through
+    the story-wide flags, and into the epilogue."""
+    tainted0 = frozenset(e.expr.target for e in choice.effects)
+    if not tainted0:
+        return []
+    found: dict[tuple, Place] = {}
+    order = list(story.chapters)
+    k = order.index(ch)
+    story_names = {f.name for f in story.flags}
+    # work items: (chapter index, node id, tainted names)
+    work = [(k, choice.target, tainted0)]
+    best: dict[tuple, frozenset] = {}
+    epilogue_taint: set = set()
+    while work:
+        ci, nid, tainted = work.pop()
+        have = best.get((ci, nid), frozenset())
+        if tainted <= have:
+            continue
+        tainted = tainted | have
+        best[(ci, nid)] = tainted
+        c = order[ci]
+        for p in places[c.id][nid]:
+            if p.reads & tainted and p.key in varies:
+                found[p.key] = p
+        node = c.nodes[nid]
+        if node.is_ending:
+            carried = tainted & story_names
+            if not carried:
+                continue
+            if ci + 1 < len(order):
+                work.append((ci + 1, order[ci + 1].start, frozenset(carried)))
+            else:
+                epilogue_taint |= carried
+            continue
+        edges = taken[c.id]
+        for d in node.choices:
+            if (nid, d.index) not in edges:
+                continue
+            t = set(tainted)
+            for e in d.effects:
+                if names_in(e.expr.value) & t:
+                    t.add(e.expr.target)
+                elif e.expr.op == "=":
+                    t.discard(e.expr.target)
+            if t:
+                work.append((ci, d.target, frozenset(t)))
+    for p in epilogue_places(story):
+        if p.reads & epilogue_taint and p.key in varies:
+            found[p.key] = p
+    return list(found.values())
+
+
+def _taken_edges(story: Story, reach) -> dict[str, set]:
+    """Per chapter, the (node, choice index) pairs offered in some explored state (every choice
+    as written where the chapter was not explored whole)."""
+    out = {}
+    for ch in story.chapters:
+        ex = reach.exploration(ch.id)
+        if ex is None or not ex.complete:
+            out[ch.id] = {(nid, c.index) for nid, n in ch.nodes.items() for c in n.choices}
+        else:
+            out[ch.id] = {(ex.graph.ids[ni], ci) for (ni, ci) in ex.offered}
+    return out
+
+
+def _corridors(ch: Chapter, ex: Exploration | None, offered_counts: dict, reached: set) -> list[Corridor]:
+    single = {nid for nid in reached if offered_counts[nid] == {1}}
+    nxt: dict[str, str] = {}
+    for nid in single:
+        targets = {c.target for c in ch.nodes[nid].choices
+                   if ex is None or (ex.graph.index[nid], c.index) in ex.offered}
+        if len(targets) == 1:
+            t = targets.pop()
+            if t in single:
+                nxt[nid] = t
+    incoming: dict[str, int] = {}
+    for t in nxt.values():
+        incoming[t] = incoming.get(t, 0) + 1
+    order = [n for n in ch.nodes if n in single]
+    done: set[str] = set()
+    out = []
+
+    def run_from(head: str) -> list[str]:
+        run = [head]
+        done.add(head)
+        n = head
+        while n in nxt and incoming.get(nxt[n], 0) == 1 and nxt[n] not in done:
+            n = nxt[n]
+            run.append(n)
+            done.add(n)
+        return run
+
+    for n in order:
+        if n not in done and incoming.get(n, 0) != 1:
+            out.append(Corridor(run_from(n)))
+    for n in order:  # what is left lies on loops of single-choice nodes
+        if n not in done:
+            out.append(Corridor(run_from(n)))
+    return out
+
+
+def _ending_words(ch: Chapter, ex: Exploration | None) -> list[EndingWords]:
+    if ex is not None:
+        n = len(ex.keys)
+        g = ex.graph
+
+        def words(sid: int) -> int:
+            ni, vals, seen, _ = ex.keys[sid]
+            return _node_words(ch.nodes[g.ids[ni]], vals, seen)
+        succ_start, succ = ex.succ_start, ex.succ
+        starts = [s for s in range(n) if ex.parent[s] < 0]
+        node_of = lambda s: g.ids[ex.keys[s][0]]  # noqa: E731
+    else:
+        ids = list(ch.nodes)
+        index = {nid: i for i, nid in enumerate(ids)}
+        n = len(ids)
+        succ_start, succ = [0], []
+        for nid in ids:
+            succ.extend(index[c.target] for c in ch.nodes[nid].choices)
+            succ_start.append(len(succ))
+
+        def words(v: int) -> int:
+            node = ch.nodes[ids[v]]
+            return sum(count_words(p.text) for p in node.text if p.condition is None)
+        starts = [index[ch.start]]
+        node_of = lambda v: ids[v]  # noqa: E731
+    w = [words(v) for v in range(n)]
+    lo = _fewest(n, succ_start, succ, starts, w)
+    hi = _most(n, succ_start, succ, starts, w)
+    per: dict[str, list] = {}
+    for v in range(n):
+        nid = node_of(v)
+        if ch.nodes[nid].is_ending and lo[v] is not None:
+            a, b = per.get(nid, (None, None))
+            per[nid] = (lo[v] if a is None else min(a, lo[v]), hi[v] if b is None else max(b, hi[v]))
+    out = []
+    for nid, node in ch.nodes.items():
+        if node.is_ending:
+            a, b = per.get(nid, (None, None))
+            out.append(EndingWords(nid, node.ending.title, a, b))
+    return out
+
+
+def _node_words(node, vals, seen) -> int:
+    total = 0
+    for part in node.text:
+        if part.test is None or part.test(vals, seen):
+            total += count_words(part.text)
+        elif part.else_text:
+            total += count_words(part.else_text)
+    return total
+
+
+def _fewest(n, succ_start, succ, starts, w) -> list:
+    """Fewest words read from a start up to and including each vertex (Dijkstra)."""
+    dist: list = [None] * n
+    heap = [(w[s], s) for s in starts]
+    heapq.heapify(heap)
+    while heap:
+        d, v = heapq.heappop(heap)
+        if dist[v] is not None:
+            continue
+        dist[v] = d
+        for k in range(succ_start[v], succ_start[v + 1]):
+            t = succ[k]
+            if dist[t] is None:
+                heapq.heappush(heap, (d + w[t], t))
+    return dist
+
+
+def _most(n, succ_start, succ, starts, w) -> list:
+    """Most words read up to each vertex along paths that close no loop: the back edges of a
+    depth-first search are left out, and the rest (a DAG) is relaxed in topological order."""
+    state = bytearray(n)
+    post: list[int] = []
+    back: set = set()
+    for s in starts:
+        if state[s]:
+            continue
+        state[s] = 1
+        stack = [[s, succ_start[s]]]
+        while stack:
+            top = stack[-1]
+            v, k = top
+            if k < succ_start[v + 1]:
+                top[1] = k + 1
+                t = succ[k]
+                if state[t] == 0:
+                    state[t] = 1
+                    stack.append([t, succ_start[t]])
+                elif state[t] == 1:
+                    back.add((v, t))
+                continue
+            stack.pop()
+            state[v] = 2
+            post.append(v)
+    best: list = [None] * n
+    for s in starts:
+        best[s] = w[s]
+    for v in reversed(post):
+        if best[v] is None:
+            continue
+        for k in range(succ_start[v], succ_start[v + 1]):
+            t = succ[k]
+            if (v, t) in back:
+                continue
+            cand = best[v] + w[t]
+            if best[t] is None or cand > best[t]:
+                best[t] = cand
+    return best
+
+
+# ---- budgets (story.yaml `style:`) ------------------------------------------------------------
+
+def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES) -> list[Diagnostic]:
+    """`corridor` and `flavour-heavy` warnings where a chapter exceeds the story's budgets."""
+    max_corridor = story.style.get("max_corridor")
+    max_share = story.style.get("max_flavour_share")
+    if max_corridor is None and max_share is None:
+        return []
+    out: list[Diagnostic] = []
+    for cc in analyse_choices(story, max_states=max_states):
+        ch = story.chapter(cc.id)
+        basis = "" if cc.basis == "states" else " (measured on the node graph: exploration was incomplete)"
+        if max_corridor is not None:
+            for cor in cc.corridors:
+                if len(cor.nodes) > max_corridor:
+                    out.append(warning(
+                        "corridor", f"{len(cor.nodes)} single-choice nodes in a row, {cor.start} to {cor.end} "
+                        f"({' -> '.join(cor.nodes)}), past the budget of {max_corridor}{basis}",
+                        ch.nodes[cor.start].pos, "offer a real choice inside the run, or merge its nodes"))
+        if max_share is not None and cc.flavour_share > max_share:
+            names = [f"{c.node} {c.index}" for c in cc.choices if c.flavour and c.node in cc.decision_points]
+            out.append(warning(
+                "flavour-heavy", f"{cc.flavour_share:.0%} of the choices at '{cc.id}''s decision points are flavour "
+                f"(budget {max_share:.0%}): {', '.join(names)}{basis}", ch.pos,
+                "give some of them consequences a reader can notice later, or make them a short beat"))
+    return out
+
+
+# ---- rendering --------------------------------------------------------------------------------
+
+def render_json(story: Story, result: list[ChapterChoices]) -> dict:
+    return {"version": CHOICES_FORMAT_VERSION, "story": story.title, "chapters": [c.to_json() for c in result]}
+
+
+def render_text(story: Story, result: list[ChapterChoices]) -> str:
+    out = [f"{story.title}: does each choice matter?", ""]
+    for cc in result:
+        total = len(cc.choices)
+        echoed = sum(1 for c in cc.choices if c.echoes)
+        flav = sum(1 for c in cc.choices if c.flavour)
+        longest = max((len(c.nodes) for c in cc.corridors), default=0)
+        out.append(f"{cc.id} (basis: {cc.basis})")
+        out.append(f"  decision points: {len(cc.decision_points)}; choices: {total}; branching: "
+                   f"{sum(c.branches for c in cc.choices)}; echoed later: {echoed}; flavour: {flav} "
+                   f"({cc.flavour_share:.0%} of the choices at decision points)")
+        out.append(f"  corridors: {len(cc.corridors)}, longest {longest} node{'s' if longest != 1 else ''}")
+        for c in sorted(cc.corridors, key=lambda c: -len(c.nodes)):
+            out.append(f"    {len(c.nodes)}: {' -> '.join(c.nodes)}")
+        out.append("  choices (node, number: branches / echoes / flavour):")
+        for c in cc.choices:
+            tags = []
+            if c.branches:
+                tags.append("branches")
+            tags.append(f"{c.echoes} echo{'es' if c.echoes != 1 else ''}")
+            if c.flavour:
+                tags.append("flavour")
+            out.append(f"    {c.node} {c.index}: {', '.join(tags)}  \"{_short(c.text)}\"")
+            for label in c.places:
+                out.append(f"        echoed at {label}")
+        out.append("  branch balance (words read to reach each ending, fewest..most):")
+        for e in cc.endings:
+            span = "never reached" if e.min_words is None else f"{e.min_words:,}..{e.max_words:,}"
+            out.append(f"    {e.node} ({e.title}): {span}")
+        out.append("")
+    out.append("branches: offered beside a sibling that leads elsewhere. echoes: later places (conditional text, "
+               "choice conditions, a fact's holds at an ending, the epilogue) that can show what the choice set. "
+               "flavour: a sibling offered with it always leads to the same state.")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _short(text: str, width: int = 50) -> str:
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1].rsplit(" ", 1)[0]
+    return cut + "…"
