@@ -28,13 +28,15 @@ import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from .source import Document
+from .schemacheck import conforms
+from .source import Document, read_regular
 
 FORMAT = "chronicle-cache"
 VERSION = 2
 CACHE_DIR = Path(".cache") / "chronicle"
 _ENGINE = Path(__file__).resolve().parent
-_FINGERPRINT_FILES = ("source.py", "schema.py", "cache.py")
+_FINGERPRINT_FILES = ("source.py", "schema.py", "schemacheck.py", "cache.py")
+MAX_ENTRY_BYTES = 256 * 1024 * 1024  # a cache file is larger than its (32 MiB at most) YAML, never this large
 
 
 def enabled() -> bool:
@@ -84,16 +86,31 @@ def _key(raw: bytes, kind: str) -> str:
 
 def load_document(root: Path, path: Path, raw: bytes | None, kind: str, display: str) -> Document | None:
     """The cached document for these exact bytes, or None (a miss, for whatever reason)."""
-    if raw is None or not enabled():
+    if raw is None or not enabled() or not _safe_folder(root):
         return None
     try:
-        blob = _entry_path(root, path).read_bytes()
+        blob = read_regular(_entry_path(root, path), MAX_ENTRY_BYTES)
     except OSError:
         return None
     try:
-        return _decode(blob, _key(raw, kind), display)
+        doc = _decode(blob, _key(raw, kind), display)
     except Exception:  # a damaged or foreign cache file is simply not used
         return None
+    # The key is a public hash: anyone can write an entry that matches a file they ship.
+    # So what comes out is checked against the schema again (the compiled check, fast).
+    if doc is None or not conforms(doc.data, kind):
+        return None
+    return doc
+
+
+def _safe_folder(root: Path) -> bool:
+    """Neither .cache nor .cache/chronicle (if they exist) may be a symlink: a link could make
+    `check` write wherever it points, or read entries planted elsewhere."""
+    top = Path(root) / CACHE_DIR.parts[0]
+    for p in (top, cache_dir(root)):
+        if p.is_symlink() or (p.exists() and not p.is_dir()):
+            return False
+    return True
 
 
 def _decode(blob: bytes, key: str, display: str) -> Document | None:
@@ -136,12 +153,12 @@ class TreeMarks(Mapping):
     def get(self, path, default=None):
         node = self.tree
         for k in path:
-            node = node.get(k if type(k) is str else f"{_INDEX}{k}")
+            node = node.get(k if type(k) is str else f"{_INDEX}{k}") if type(node) is dict else None
             if node is None:
                 return default
-        v = node.get(self.which)
-        if v is None:
-            return default
+        v = node.get(self.which) if type(node) is dict else None
+        if type(v) is not int or v < 0:
+            return default  # (a damaged or forged position is no position)
         return v >> _SHIFT, v & 0xFFFFFFFF
 
     def __getitem__(self, path):
@@ -157,7 +174,7 @@ class TreeMarks(Mapping):
             if self.which in node:
                 yield path
             for k, child in node.items():
-                if k not in (_VALUE, _KEY):
+                if k not in (_VALUE, _KEY) and type(child) is dict:
                     stack.append((path + ((int(k[1:]) if k[:1] == _INDEX else k),), child))
 
     def __len__(self):
@@ -183,7 +200,7 @@ def _tree(marks, key_marks) -> dict:
 
 def store_document(root: Path, path: Path, raw: bytes | None, kind: str, doc: Document) -> bool:
     """Cache a document that loaded and passed its schema; False (silently) when it cannot."""
-    if raw is None or not enabled():
+    if raw is None or not enabled() or not _safe_folder(root):
         return False
     try:
         payload = json.dumps({"data": doc.data, "marks": _tree(doc.marks, doc.key_marks)},

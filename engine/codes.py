@@ -54,6 +54,8 @@ COMPILE = _section(
     ("flag-shadows", "a chapter flag has the name of a story-wide flag", "rename the chapter flag"),
     ("flag-name", "a flag is named with a word the expression language reserves (true, false, seen, and, not, if, ...)", "rename the flag"),
     ("flag-default", "a flag's default does not fit its type, bounds or values", "change the default, or the bounds"),
+    ("number-range", "a whole number (a flag's default, min or max, or a literal in an expression) beyond what an int flag can hold, -2,147,483,648 to 2,147,483,647", "use a smaller number"),
+    ("source-outside", "the history's `source:` names a file outside the story folder", "copy the source text into the story folder"),
     ("flag-show", "a flag's `show:` cannot be drawn: a bar without min and max, or a word for a value the flag never has", "bound the flag, show it as a word, or fix the value"),
     ("bad-date", "a date is not YYYY, YYYY-MM, YYYY-MM-DD (or A/B for a fact)", "write the date in one of those forms"),
     ("quote-not-in-source", "a fact quotes words that are not in the cited paragraph of the source", "copy the quote exactly, or fix the paragraph"),

@@ -27,7 +27,7 @@ from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
 from .model import (ENDING_KINDS, Chapter, Choice, Effect, Ending, Fact, Flag, Node, Show, Source, Story, TextPart,
                     frozen_map)
-from .source import Document, load_file
+from .source import MAX_BYTES, Document, load_file, read_regular
 
 STORY_FILE = Path("story") / "story.yaml"
 HISTORY_FILE = Path("story") / "history.yaml"
@@ -43,6 +43,25 @@ def display_path(path: Path) -> str:
     except ValueError:
         return str(path)
     return rel if not rel.startswith("..") else str(path)
+
+
+def _beyond_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and not -INT_LIMIT - 1 <= v <= INT_LIMIT
+
+
+def _short_int(v: int) -> str:
+    """A number for a message: a very long one is shortened (Python refuses to print over 4,300 digits)."""
+    if v.bit_length() > 200:
+        return f"a number of about {int(v.bit_length() * 0.30103):,} digits"
+    return f"{v:,}"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Does `path` (symlinks followed) lie inside the folder `root`?"""
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
+    except (OSError, ValueError):
+        return False
 
 
 def story_files(root: Path, chapter_ids: list[str]) -> list[Path]:
@@ -86,9 +105,12 @@ class _Compiler:
 
     def load(self, path: Path, kind: str) -> Document | None:
         try:
-            raw = path.read_bytes()
+            # read once, at most the size limit, and never a FIFO or a device (see read_regular)
+            raw = read_regular(path, MAX_BYTES)
         except OSError:
             raw = None
+        if raw is not None and len(raw) > MAX_BYTES:
+            raw = None  # load_file below says how large it is
         self.hasher.update(str(path.relative_to(self.root) if path.is_relative_to(self.root) else path).encode())
         self.hasher.update(b"\0" + (raw if raw is not None else b"<missing>") + b"\0")
         if raw is not None:
@@ -97,7 +119,7 @@ class _Compiler:
         if doc is not None:
             return doc  # these exact bytes loaded and passed the schema before
         try:
-            doc = load_file(path, display_path(path))
+            doc = load_file(path, display_path(path), raw)
         except ChronicleError as exc:
             self.diags.extend(exc.diagnostics)
             return None
@@ -213,6 +235,13 @@ class _Compiler:
                          doc.key_pos(path), "rename the chapter flag; story-wide flags are visible in every chapter")
                 continue
             lo, hi, values = d.get("min"), d.get("max"), tuple(d.get("values") or ())
+            out_of_range = [k for k in ("default", "min", "max") if d["type"] == "int" and _beyond_int(d.get(k))]
+            for k in out_of_range:
+                self.err("number-range", f"flag '{name}' has {k} {_short_int(d[k])}, beyond what an int flag can "
+                         f"hold ({-INT_LIMIT - 1:,} to {INT_LIMIT:,})", doc.pos(path + (k,)), "use a smaller number")
+            if out_of_range:  # the flag is still declared (no 'unknown flag' echoes), without the bad numbers
+                d = {**d, **{k: (0 if k == "default" else None) for k in out_of_range}}
+                lo, hi = d.get("min"), d.get("max")
             flag = Flag(name=name, type=d["type"], default=d["default"], doc=d["doc"], scope=scope,
                         slot=first_slot + len(flags), min=lo, max=hi, values=values, pos=doc.key_pos(path),
                         show=self.declare_show(doc, path, name, d))
@@ -266,13 +295,18 @@ class _Compiler:
         paragraphs = None
         if data.get("source"):
             src_path = (self.root / "story" / data["source"])
-            try:
-                text = src_path.read_text(encoding="utf-8")
-                self.hasher.update(text.encode())
-                paragraphs = [p for p in text.split("\n") if p.strip()]
-            except (OSError, UnicodeDecodeError):
-                self.err("file-missing", f"the history's source {display_path(src_path)} cannot be read",
-                         doc.pos(("source",)), "copy the source text there, or fix `source:`")
+            if not _inside(src_path, self.root):
+                # a source elsewhere would let a story ask yes-or-no questions about any file on the machine
+                self.err("source-outside", f"the history's `source:` ({data['source']}) lies outside the story folder",
+                         doc.pos(("source",)), "copy the source text into the story folder and name it from story/")
+            else:
+                try:
+                    text = read_regular(src_path).decode("utf-8")
+                    self.hasher.update(text.encode())
+                    paragraphs = [p for p in text.split("\n") if p.strip()]
+                except (OSError, UnicodeDecodeError):
+                    self.err("file-missing", f"the history's source {display_path(src_path)} cannot be read",
+                             doc.pos(("source",)), "copy the source text there, or fix `source:`")
         types = {f.name: f.flag_type for f in story_flags}
         slots = {f.name: f.slot for f in story_flags}
         facts: dict[str, Fact] = {}

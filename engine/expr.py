@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping, Union
 
 MAX_SOURCE_CHARS = 500
 MAX_DEPTH = 32
+INT_LITERAL_LIMIT = 2**31  # whole-number literals: int flags hold -2**31 .. 2**31 - 1 (compiler.INT_LIMIT)
 
 BOOL, INT, STR = "bool", "int", "str"
 
@@ -132,6 +133,12 @@ def _parse_python(source: str, mode: str) -> ast.AST:
         raise ExprError("the expression is empty")
     if "\n" in source.strip() or "\r" in source:
         raise ExprError("an expression must be on one line")
+    bad = _non_ascii_outside_quotes(source.strip())
+    if bad is not None:
+        # Python folds identifiers to NFKC, so a fullwidth `ａsked` would silently be the flag `asked`
+        ch = source.strip()[bad]
+        raise ExprError(f"'{ch}' (U+{ord(ch):04X}) cannot be part of a name: flag names are plain a-z, 0-9 and _",
+                        bad, "retype the name in plain letters; only quoted text may hold other characters")
     try:
         with warnings.catch_warnings():
             # Python's own warnings (`1and`, "\d") are about Python source, not ours: keep them off the terminal.
@@ -142,6 +149,25 @@ def _parse_python(source: str, mode: str) -> ast.AST:
         raise ExprError(f"cannot parse expression: {exc.msg}", offset, _FORBIDDEN_HINT) from None
     except (ValueError, RecursionError, MemoryError, OverflowError):
         raise ExprError("cannot parse expression", 0, _FORBIDDEN_HINT) from None
+
+
+def _non_ascii_outside_quotes(source: str) -> int | None:
+    """The index of the first character outside a quoted string that is not ASCII, or None."""
+    quote = None
+    i = 0
+    while i < len(source):
+        ch = source[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch > "\x7f":
+            return i
+        i += 1
+    return None
 
 
 def parse_condition(source: str) -> Expr:
@@ -204,6 +230,10 @@ def _convert(node: ast.AST, depth: int) -> Expr:
     off = getattr(node, "col_offset", 0)
     if isinstance(node, ast.Constant):
         v = node.value
+        if isinstance(v, int) and not isinstance(v, bool) and v > INT_LITERAL_LIMIT:
+            # (a negative literal is this node under a minus sign, so one bound serves both)
+            raise ExprError(f"the number {v if v.bit_length() < 200 else '...'} is too large: whole numbers in "
+                            f"expressions go up to {INT_LITERAL_LIMIT:,}", off, "use a smaller number", code="number-range")
         if isinstance(v, bool) or isinstance(v, int) or isinstance(v, str):
             return Lit(v)
         what = {type(None): "None", float: "decimal numbers (like 1.5)", complex: "complex numbers",

@@ -24,13 +24,92 @@ class PlayError(Exception):
     """A move the story does not allow (an unavailable choice, a bad start)."""
 
 
+class Moves:
+    """A path of moves that shares its beginning with the path it grew from.
+
+    Taking a move makes a new Moves that points back at the old one, so the
+    states of a long replay hold their paths in memory linear in its length
+    (a tuple per state, each a copy of the one before plus a move, is
+    quadratic: a 100,000-move save needed gigabytes). It behaves as the tuple
+    of its moves: equal to it, hashed like it, indexed, sliced and iterated
+    like it."""
+
+    __slots__ = ("_prev", "_last", "_len", "_hash")
+
+    def __init__(self, prev: "Moves | None" = None, last: int = 0):
+        self._prev, self._last = prev, last
+        self._len = 0 if prev is None else prev._len + 1
+        self._hash = None
+
+    @classmethod
+    def of(cls, moves: Iterable[int]) -> "Moves":
+        if isinstance(moves, Moves):
+            return moves
+        out = _NO_MOVES
+        for m in moves:
+            out = Moves(out, m)
+        return out
+
+    def add(self, move: int) -> "Moves":
+        return Moves(self, move)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __bool__(self) -> bool:
+        return self._len > 0
+
+    def __iter__(self):
+        out, node = [], self
+        while node._len:
+            out.append(node._last)
+            node = node._prev
+        return reversed(out)
+
+    def __getitem__(self, i):
+        if i == -1 and type(i) is int and self._len:
+            return self._last
+        return tuple(self)[i]
+
+    def __add__(self, more) -> "Moves":
+        out = self
+        for m in more:
+            out = Moves(out, m)
+        return out
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Moves):
+            a, b = self, other
+            if a._len != b._len:
+                return False
+            while a is not b:  # paths grown from one replay share their beginnings: stop there
+                if a._last != b._last:
+                    return False
+                a, b = a._prev, b._prev
+            return True
+        if isinstance(other, tuple):
+            return len(other) == self._len and tuple(self) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(tuple(self))  # the tuple's hash, so a Moves and its tuple are one dict key
+        return self._hash
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+_NO_MOVES = Moves()
+
+
 @dataclass(frozen=True)
 class State:
     chapter: str
     node: str
     values: tuple
     seen: int = 0
-    path: tuple = field(default=(), compare=True)
+    path: Moves = field(default=_NO_MOVES, compare=True)  # equal to the tuple of its moves
     # Paragraphs shown before the node's own text on arrival: the chosen choice's `say:` and the
     # text of the `next:` nodes play went through without a click. Not part of the state's identity.
     lead: tuple = field(default=(), compare=False)
@@ -69,7 +148,7 @@ def start(story: Story, chapter: str | None = None, at: str | None = None,
         if not f.accepts(value):
             raise PlayError(f"{value!r} is not a valid value for {name} ({f.describe()})")
         values[f.slot] = value
-    return _arrive(ch, node, tuple(values), 0, (), [])
+    return _arrive(ch, node, tuple(values), 0, _NO_MOVES, [])
 
 
 def _chapter(story: Story, chapter_id: str) -> Chapter:
@@ -134,10 +213,10 @@ def choose(story: Story, state: State, choice: Choice | int) -> State:
     lead: list[str] = []
     if choice.say is not None:
         lead.extend(paragraphs(_render(choice.say, choice.say.text, choice.say.render, values, state.seen)))
-    return _arrive(ch, choice.target, values, state.seen, state.path + (choice.index,), lead)
+    return _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead)
 
 
-def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: tuple, lead: list) -> State:
+def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: "Moves", lead: list) -> State:
     """Enter a node (its count and `do:` applied, its seen bit set), and go on through `next:`
     nodes, whose text joins the page: play stops only where the player has something to do."""
     node = ch.nodes[nid]
@@ -177,7 +256,7 @@ def advance(story: Story, state: State) -> State:
     if nxt is None:
         raise PlayError("this is the last chapter's ending; the story is over")
     carried = state.values[:len(story.flags)]
-    return _arrive(nxt, nxt.start, chapter_values(story, nxt, carried), 0, state.path + (CONTINUE,), [])
+    return _arrive(nxt, nxt.start, chapter_values(story, nxt, carried), 0, Moves.of(state.path).add(CONTINUE), [])
 
 
 def step(story: Story, state: State, move: int) -> State:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -96,14 +97,59 @@ class Document:
 # ---- reading --------------------------------------------------------------------
 
 
-def load_file(path: str | os.PathLike, display: str | None = None) -> Document:
-    """Read and parse one YAML file; raise ChronicleError on any problem."""
-    name = display if display is not None else os.fspath(path)
+class NotRegularFile(OSError):
+    """The path is a FIFO, a device, a socket or a folder: nothing a story is made of."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.strerror = what
+
+
+def read_regular(path: str | os.PathLike, limit: int = MAX_BYTES) -> bytes:
+    """At most limit + 1 bytes of a regular file (so a caller can tell it is too large).
+
+    Opened without blocking, so a FIFO is refused at once instead of waiting for a
+    writer forever; a device such as /dev/zero is refused before a byte is read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)
-            if len(raw) > MAX_BYTES:
-                raise ChronicleError(_too_large(name, os.fstat(f.fileno()).st_size))
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(_kind_of(st.st_mode))
+        os.set_blocking(fd, True)
+        chunks, got = [], 0
+        while got <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "it is a folder, not a file"
+    if stat.S_ISFIFO(mode):
+        return "it is a named pipe (FIFO), not a regular file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "it is a device, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "it is a socket, not a regular file"
+    return "it is not a regular file"
+
+
+def load_file(path: str | os.PathLike, display: str | None = None, raw: bytes | None = None) -> Document:
+    """Read (unless `raw`, the bytes read_regular gave, is passed) and parse one YAML file;
+    raise ChronicleError on any problem."""
+    name = display if display is not None else os.fspath(path)
+    if raw is not None:
+        return load_text(raw, name)
+    try:
+        raw = read_regular(path, MAX_BYTES)
+        if len(raw) > MAX_BYTES:
+            raise ChronicleError(_too_large(name, os.stat(path).st_size))
     except FileNotFoundError:
         raise ChronicleError(error("file-missing", f"there is no file {name}", Pos(name))) from None
     except IsADirectoryError:
@@ -197,6 +243,7 @@ _STR, _INT, _FLOAT, _BOOL, _NULL, _MAP, _SEQ = (
     _Y + t for t in ("str", "int", "float", "bool", "null", "map", "seq")
 )
 _INT_RE = re.compile(r"[-+]?[0-9]+\Z")
+_MAX_INT_CHARS = 40  # more than any number a story holds, in any base
 _INT_ANY_RE = re.compile(r"[-+]?(?:[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
 _FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
 _SPECIAL_FLOAT = {
@@ -238,6 +285,9 @@ def _tagged(tag: str, v: str) -> Any:
         return v
     if tag == _INT:
         if _INT_ANY_RE.match(v):
+            if len(v) > _MAX_INT_CHARS:
+                # int() of hex or octal is not bound by Python's 4,300-digit limit, but printing it is
+                raise ValueError(f"this whole number is {len(v):,} characters long, far too large for a story")
             return int(v, 0) if ("o" in v or "x" in v) else int(v)
         raise ValueError(f"{v!r} is not a whole number, but it is tagged !!int")
     if tag == _FLOAT:

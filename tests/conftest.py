@@ -93,8 +93,11 @@ def write_story(root: Path, chapters: dict, *, flags: dict | None = None, facts:
 
 
 def run_cli(*args, input: str | bytes | None = None, cwd: Path | None = None,
-            timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
-    """Run `python -m engine ARGS` and return the finished process (text output)."""
+            timeout: float = CLI_TIMEOUT, limit_memory: int | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m engine ARGS` and return the finished process (text output).
+
+    `limit_memory` caps the child's address space (bytes), so a test can show that
+    something is done in bounded memory."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("CHRONICLE_STORY", None)
@@ -103,7 +106,15 @@ def run_cli(*args, input: str | bytes | None = None, cwd: Path | None = None,
     if isinstance(input, bytes):
         input = input.decode("utf-8")
     return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], input=input if input is not None else "",
-                          capture_output=True, text=True, cwd=str(cwd or ROOT), env=env, timeout=timeout)
+                          capture_output=True, text=True, cwd=str(cwd or ROOT), env=env, timeout=timeout,
+                          preexec_fn=_memory_cap(limit_memory) if limit_memory else None)
+
+
+def _memory_cap(limit: int):
+    def cap() -> None:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return cap
 
 
 def no_traceback(proc: subprocess.CompletedProcess) -> None:

@@ -145,3 +145,60 @@ def test_the_cache_is_plain_json_and_ignored_by_git(story):
         assert json.loads(head)["format"] == cache.FORMAT
         assert isinstance(json.loads(payload)["data"], dict)
     assert (cache.cache_dir(story) / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def _forge(root: Path, chapter: str, edit) -> None:
+    """Rewrite a cache entry's payload with `edit` and give it a matching digest, as an attacker
+    who ships the story folder can (the key is a public hash of the file's bytes)."""
+    import hashlib
+    entry = next(p for p in entries(root) if chapter in p.name)
+    head, _, payload = entry.read_bytes().partition(b"\n")
+    body = json.loads(payload)
+    edit(body["data"])
+    payload = json.dumps(body).encode()
+    header = json.loads(head)
+    header["digest"] = hashlib.sha256(payload).hexdigest()
+    entry.write_bytes(json.dumps(header).encode() + b"\n" + payload)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: d["nodes"][d["start"]].__setitem__("text", 12345),
+    lambda d: d.__setitem__("id", "../../../../etc/passwd"),
+    lambda d: d["nodes"][d["start"]]["choices"][0].__setitem__("goto", ["not", "an", "id"]),
+])
+def test_a_forged_cache_entry_does_not_skip_the_schema(story, edit):
+    storm = story / "chapters" / "storm.yaml"
+    storm.write_text((TOUR / "chapters" / "storm.yaml").read_text())
+    first, diags = compile_story(story)
+    assert first is not None and diags == []
+    _forge(story, "storm", edit)
+    again, diags = compile_story(story)  # the forged entry is ignored: the YAML is read afresh
+    assert again is not None and diags == []
+    assert again.chapter("storm").nodes == first.chapter("storm").nodes
+
+
+def test_a_forged_position_is_no_position(story):
+    compile_story(story)
+    entry = next(p for p in entries(story) if "storm" in p.name)
+    head, _, payload = entry.read_bytes().partition(b"\n")
+    body = json.loads(payload)
+    body["marks"] = {"id": "not a position", "nodes": 7}
+    payload = json.dumps(body).encode()
+    import hashlib
+    header = json.loads(head)
+    header["digest"] = hashlib.sha256(payload).hexdigest()
+    entry.write_bytes(json.dumps(header).encode() + b"\n" + payload)
+    _, diags = compile_story(story)  # no exception; diagnostics still carry a file
+    assert diags and all(d.pos is not None for d in diags)
+
+
+@pytest.mark.parametrize("which", [".cache", ".cache/chronicle"])
+def test_a_symlinked_cache_folder_is_neither_written_nor_read(story, tmp_path, which):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link = story / which
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(elsewhere, target_is_directory=True)
+    compile_story(story)
+    assert list(elsewhere.rglob("*.json")) == []
+    assert entries(story) == []

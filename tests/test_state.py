@@ -157,3 +157,41 @@ def test_changed_story_whose_choices_no_longer_fit_names_the_failing_step(save, 
         from_json(story, save)
     assert "the story has changed since this save" in str(err.value)
     assert "step 2: 'Pour in a can of oil.' is not available here (it needs oil > 5)" in str(err.value)
+
+
+# ---- long saves: replay in linear memory ---------------------------------------------------
+
+def _loop_save(story, moves_wanted: int) -> dict:
+    """A valid save of `moves_wanted` moves: trim the wick, then stair -> door -> stair ... ending on the stair.
+    Built from a three-move replay, so that writing it never needs the memory loading it is tested for."""
+    states = play(story, [1, 3, 1])  # trim the wick; down to the door; climb again
+    data = through_text(to_json(story, states))
+    trim, down, climb = data["path"]
+    assert moves_wanted % 2 == 1
+    data["path"] = [trim] + [down, climb] * ((moves_wanted - 1) // 2)
+    return data
+
+
+def test_replayed_states_share_their_path_and_still_equal_tuples(tour):
+    data = _loop_save(tour, 2_001)
+    loaded = from_json(tour, data)
+    last = loaded.states[-1]
+    assert last.path == tuple(data["path"]) and hash(last.path) == hash(tuple(data["path"]))
+    assert list(last.path) == data["path"] and len(last.path) == 2_001 and last.path[-1] == data["path"][-1]
+    assert loaded.states[-2].path == tuple(data["path"][:-1]) != last.path
+    assert {last: 1}[rt.replay(tour, loaded.start, data["path"])[-1]] == 1  # equal states hash alike
+
+
+def test_a_100000_move_save_loads_under_a_memory_limit(tmp_path):
+    """Each replayed state used to keep its own copy of the path: quadratic (gigabytes)."""
+    from engine.player.saves import SaveStore
+    from conftest import run_cli
+    story = load_story(TOUR)
+    data = _loop_save(story, 99_999)
+    assert len(data["path"]) == 99_999
+    SaveStore.for_story(story.title, tmp_path / "saves").write("autosave", data)
+    proc = run_cli("play", "--story", TOUR, "--save-dir", tmp_path / "saves", "--continue", input="quit\n",
+                   limit_memory=384 << 20, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Welcome back" in proc.stdout and "You climb the stair." in proc.stdout
+    assert "damaged" not in proc.stdout + proc.stderr

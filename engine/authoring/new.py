@@ -19,13 +19,18 @@ from pathlib import Path
 import yaml
 
 from ..compiler import CHAPTER_DIR, HISTORY_FILE, STORY_FILE, display_path
+from ..source import read_regular
 from . import AuthoringError
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MAX_ID = 64  # as the schemas say: ids become file names, which the file system limits
 _DATE_RE = re.compile(r"^[12][0-9]{3}(-[01][0-9](-[0-3][0-9])?)?$")
 
 
 def check_id(chapter_id: str, what: str = "a chapter id") -> None:
+    if len(chapter_id or "") > MAX_ID:
+        raise AuthoringError(f"'{chapter_id[:40]}...' ({len(chapter_id):,} characters) is too long for {what}: "
+                             f"use at most {MAX_ID} characters", 2)
     if not ID_RE.match(chapter_id or ""):
         raise AuthoringError(f"'{chapter_id}' is not {what}: use lower-case letters and digits, words joined by '-' "
                              "(like 'riyadh-1980')", 2)
@@ -217,7 +222,7 @@ def new_chapter(root: str | os.PathLike, chapter_id: str, *, after: str | None =
     manifest = root / STORY_FILE
     mname = display_path(manifest)
     try:
-        mtext = manifest.read_bytes().decode("utf-8")
+        mtext = read_regular(manifest).decode("utf-8")
     except FileNotFoundError:
         raise AuthoringError(f"no story manifest at {mname}; create a story with `chronicle new story DIR`, "
                              "or point --story at one") from None

@@ -20,7 +20,8 @@ from .choices import style_findings
 from .dataflow import analyse, start_env
 from .allow import apply_allows
 from .division import division_findings, risky
-from .explore import DEFAULT_MAX_STATES, Exploration, explore, trapped_states
+from .explore import (BOUND_WORDS, DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES, Exploration,
+                      explore, trapped_states)
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Report:
     states: int = 0
     seconds: float = 0.0
     complete: bool = True
+    stopped_by: str | None = None  # the first bound an exploration hit: "states" | "memory" | "time"
     explorations: dict = field(default_factory=dict)  # chapter id -> Exploration
 
     @property
@@ -81,18 +83,24 @@ def _quote(s: str) -> str:
 
 
 def check_story(story: Story, *, max_states: int = DEFAULT_MAX_STATES, story_arg: str | None = None,
-                progress: Callable[[str, int], None] | None = None) -> Report:
+                progress: Callable[[str, int], None] | None = None,
+                max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB, max_seconds: float = DEFAULT_MAX_SECONDS,
+                stopped: Callable[[str, str], None] | None = None) -> Report:
+    """Explore and check every chapter; exploration as a whole stops at whichever of the bounds
+    comes first (`stopped(chapter, bound)` is told which), and the dataflow analysis takes over."""
     # Checking builds millions of small tuples and no garbage cycles: pause the cyclic collector.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _check_story(story, max_states, story_arg, progress)
+        limits = (max_memory_mib, time.perf_counter() + max_seconds, stopped)
+        return _check_story(story, max_states, story_arg, progress, limits)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _check_story(story: Story, max_states: int, story_arg: str | None, progress) -> Report:
+def _check_story(story: Story, max_states: int, story_arg: str | None, progress, limits) -> Report:
+    max_memory_mib, deadline, stopped = limits
     t0 = time.perf_counter()
     report = Report(list(story.warnings), chapters=len(story.chapters),
                     nodes=sum(len(c.nodes) for c in story.chapters))
@@ -105,7 +113,12 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress)
     for ch in story.chapters:
         tracked = _tracked_facts(ch, earlier_facts)
         cb = (lambda n, cid=ch.id: progress(cid, n)) if progress else None
-        ex = explore(story, ch, starts, max_states=max(budget, 1), tracked_facts=tracked, progress=cb)
+        ex = explore(story, ch, starts, max_states=max(budget, 1), tracked_facts=tracked, progress=cb,
+                     max_memory_mib=max_memory_mib, deadline=deadline)
+        if ex.stopped_by:
+            report.stopped_by = report.stopped_by or ex.stopped_by
+            if stopped:
+                stopped(ch.id, ex.stopped_by)
         report.explorations[ch.id] = ex
         report.states += len(ex.keys)
         budget -= len(ex.keys)
@@ -155,10 +168,12 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
                          "exploration stopped at its bound; what is proven is listed below", ch.pos,
                          "raise --max-states so the earlier chapter is explored whole"))
     if not ex.complete:
+        bound = BOUND_WORDS.get(ex.stopped_by or "states", "bound")
+        option = {"memory": "--max-memory", "time": "--max-seconds"}.get(ex.stopped_by, "--max-states")
         out.append(error("explore-incomplete",
-                         f"exploration of '{ch.id}' stopped at the bound after {len(ex.keys):,} states; "
+                         f"exploration of '{ch.id}' stopped at the {bound} after {len(ex.keys):,} states; "
                          "findings below marked 'proved by dataflow' hold, and what stays unproven is listed", ch.pos,
-                         "raise --max-states, or merge flags that multiply states (e.g. ints with wide ranges)"))
+                         f"raise {option}, or merge flags that multiply states (e.g. ints with wide ranges)"))
     for ni, sid in sorted(ex.softlocks.items()):
         node = ch.nodes[g.ids[ni]]
         vals = ", ".join(f"{k}={_show(v)}" for k, v in ex.values_of(sid).items() if any(

@@ -133,8 +133,10 @@ def analyse(story: Story, ch: Chapter, start_env: tuple) -> Dataflow:
     start_env = _apply(list(start_env), ch.nodes[ch.start].enter, slots, flags)
     env: dict[str, tuple] = {ch.start: start_env}
     work = deque([ch.start])
-    while work:
+    queued = {ch.start}  # a node waits in the queue once: a hub of 400 choices that each widen it once
+    while work:          # otherwise queued itself 400 times per pass (minutes, where this takes a second)
         nid = work.popleft()
+        queued.discard(nid)
         here = env[nid]
         for c in moves(ch, ch.nodes[nid]):
             if c.condition is not None:
@@ -147,7 +149,9 @@ def analyse(story: Story, ch: Chapter, start_env: tuple) -> Dataflow:
             merged = new if old is None else _join(old, new)
             if merged != old:
                 env[c.target] = merged
-                work.append(c.target)
+                if c.target not in queued:
+                    queued.add(c.target)
+                    work.append(c.target)
     return _conclusions(story, ch, env, slots)
 
 

@@ -30,6 +30,35 @@ from ..model import AUTO, Chapter, Choice, Story
 from .continuity import reads as continuity_reads
 
 DEFAULT_MAX_STATES = 2_000_000
+# Besides the state bound, exploration stops when the process holds this much memory, or
+# after this long: states of a chapter with many flags are large, and a wide chapter can
+# spend minutes on a bound of states. Both keep a default `check` under 1 GiB and about a
+# minute on a small machine; --max-memory and --max-seconds change them.
+DEFAULT_MAX_MEMORY_MIB = 768
+DEFAULT_MAX_SECONDS = 60.0
+_CHECK_EVERY_STATES = 4096  # new states between looks at memory and the clock
+_CHECK_EVERY_EXPANDED = 1024  # expanded states between looks
+
+BOUND_WORDS = {"states": "state bound", "memory": "memory bound", "time": "time bound"}
+
+
+def _resident_bytes() -> int:
+    """This process's resident memory now (Linux), else its peak so far."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        import resource
+        import sys
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+
+try:
+    import os as _os
+    _PAGE = _os.sysconf("SC_PAGE_SIZE")
+except (ValueError, OSError, AttributeError):
+    _PAGE = 4096
 
 
 @dataclass
@@ -203,6 +232,7 @@ class Exploration:
     succ_start: array = field(default_factory=lambda: array("l"))  # CSR of successor edges
     succ: array = field(default_factory=lambda: array("l"))
     complete: bool = True
+    stopped_by: str | None = None  # "states" | "memory" | "time": the bound that stopped it
     first_at_node: dict = field(default_factory=dict)  # node index -> first (shortest) state id
     offered: dict = field(default_factory=dict)  # (node index, choice index) -> first state id where offered
     softlocks: dict = field(default_factory=dict)  # node index -> first state id with nothing offered
@@ -249,21 +279,28 @@ class Exploration:
 
 def explore(story: Story, ch: Chapter, starts: Iterable[tuple], *, max_states: int = DEFAULT_MAX_STATES,
             tracked_facts: Iterable[str] = (), progress: Callable[[int], None] | None = None,
-            text_reads: bool = False, story_live: int | None = None) -> Exploration:
-    """Explore every state of chapter `ch` reachable from the given story-wide start values."""
+            text_reads: bool = False, story_live: int | None = None,
+            max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB, deadline: float | None = None) -> Exploration:
+    """Explore every state of chapter `ch` reachable from the given story-wide start values.
+
+    Stops at whichever bound comes first: `max_states`, the process holding `max_memory_mib`,
+    or time.perf_counter() passing `deadline` (default: DEFAULT_MAX_SECONDS from now)."""
+    if deadline is None:
+        deadline = time.perf_counter() + DEFAULT_MAX_SECONDS
+    limits = (int(max_memory_mib * 1024 * 1024), deadline)
     # Millions of small tuples and no reference cycles: the cyclic collector would only
     # rescan them again and again, so it is paused while exploring.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         g = prepare(story, ch, tracked_facts, text_reads=text_reads, story_live=story_live)
-        return _explore(story, ch, g, starts, max_states, progress)
+        return _explore(story, ch, g, starts, max_states, progress, limits)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _explore(story, ch, g, starts, max_states, progress) -> Exploration:
+def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     t0 = time.perf_counter()
     n_story = len(story.flags)
     local_defaults = g.defaults[n_story:]
@@ -308,9 +345,21 @@ def _explore(story, ch, g, starts, max_states, progress) -> Exploration:
 
     count = len(keys)
     next_report = 50_000
+    max_bytes, deadline = limits
+    look_at_sid = look_at_count = 0
     sid = 0
     # The list of keys is the breadth-first queue: ids are given out in the order states are met.
     while sid < count:
+        if sid >= look_at_sid or count >= look_at_count:
+            look_at_sid, look_at_count = sid + _CHECK_EVERY_EXPANDED, count + _CHECK_EVERY_STATES
+            hit = "time" if time.perf_counter() > deadline else "memory" if _resident_bytes() > max_bytes else None
+            if hit:
+                # (after the state bound, the states already queued are still expanded, for their
+                # findings; time and memory stop that too, and the first bound hit is the one named)
+                ex.stopped_by = ex.stopped_by or hit
+                ex.complete = False
+                succ_all.extend([] for _ in range(count - sid))  # states never expanded: no edges known
+                break
         ni, vals, seen, rec = keys[sid]
         if first_at[ni] < 0:
             first_at[ni] = sid
@@ -353,6 +402,7 @@ def _explore(story, ch, g, starts, max_states, progress) -> Exploration:
             if nid is None:
                 if count >= max_states:
                     ex.complete = False
+                    ex.stopped_by = ex.stopped_by or "states"
                     continue
                 nid = count
                 count += 1

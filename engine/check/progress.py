@@ -12,9 +12,11 @@ import time
 class LazyProgress:
     DELAY = 0.5
 
-    def __init__(self, max_states: int):
+    def __init__(self, max_states: int, max_memory_mib: int | None = None, max_seconds: float | None = None):
         self.t0 = time.perf_counter()
         self.max_states = max_states
+        self.limits = "".join([f", {max_memory_mib:,} MiB" if max_memory_mib else "",
+                               f", {max_seconds:g} s" if max_seconds else ""])
         self.bar = None
         self.counter = None
         self.chapter = None
@@ -29,7 +31,7 @@ class LazyProgress:
             from prompt_toolkit.shortcuts.progress_bar import formatters as f
             shown = [f.Label(suffix="  "), f.Bar(sym_a="=", sym_b=">", sym_c=" "), f.Text("  "), f.Progress(),
                      f.Text(" states  "), f.TimeElapsed()]
-            self.bar = ProgressBar(title=f"Exploring (bound {self.max_states:,} states)", formatters=shown,
+            self.bar = ProgressBar(title=f"Exploring (bound {self.max_states:,} states{self.limits})", formatters=shown,
                                    output=create_output(stdout=sys.stderr))
             self.bar.__enter__()
         if chapter != self.chapter:
@@ -40,6 +42,13 @@ class LazyProgress:
             self.counter = self.bar(label=chapter, total=max(self.max_states - self.done_before, 1))
         self.counter.items_completed = states
         self.bar.invalidate()
+
+    def stopped(self, chapter: str, bound: str) -> None:
+        """Say on the bar which bound stopped exploring `chapter`."""
+        from .explore import BOUND_WORDS
+        if self.bar is not None and self.counter is not None and chapter == self.chapter:
+            self.counter.label = f"{chapter}: stopped at the {BOUND_WORDS.get(bound, bound)}"
+            self.bar.invalidate()
 
     def close(self) -> None:
         if self.bar is not None:

@@ -5,7 +5,8 @@ with `hint:` and `replay:` lines under it, then one summary line.
 
 JSON (`--format json`), version 1:
     {"version": 1, "ok": bool,
-     "summary": {"chapters", "nodes", "states", "errors", "warnings", "seconds", "complete"},
+     "summary": {"chapters", "nodes", "states", "errors", "warnings", "seconds", "complete",
+                 "stopped_by" (null, or the bound that stopped exploration: "states", "memory", "time")},
      "diagnostics": [{"severity", "code", "message", "file", "line", "col", "hint", "replay"}, ...]}
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 from itertools import groupby
 
 from ..diagnostics import Diagnostic, sort_key
+from .explore import BOUND_WORDS
 
 JSON_VERSION = 1
 
@@ -35,7 +37,9 @@ def summary_line(s: dict) -> str:
     verdict = "ok" if s["errors"] == 0 else "FAILED"
     parts = [f"{s['chapters']} chapter{'s' if s['chapters'] != 1 else ''}", f"{s['nodes']:,} nodes"]
     if s.get("states") is not None:
-        parts.append(f"{s['states']:,} states explored" + ("" if s.get("complete", True) else " (incomplete)"))
+        bound = s.get("stopped_by")
+        why = f" (incomplete: stopped at the {BOUND_WORDS.get(bound, bound)})" if bound else " (incomplete)"
+        parts.append(f"{s['states']:,} states explored" + ("" if s.get("complete", True) else why))
     return (f"check {verdict}: " + ", ".join(parts) + f"; {s['errors']} error{'s' if s['errors'] != 1 else ''}, "
             f"{s['warnings']} warning{'s' if s['warnings'] != 1 else ''} in {s['seconds']:.2f} s")
 

@@ -8,7 +8,7 @@ from ..check import check_story
 from ..check.report import render_json, render_text
 from ..compiler import compile_story
 from ..diagnostics import has_errors
-from .common import add_max_states_arg, add_story_arg, story_root
+from .common import add_budget_args, add_max_states_arg, add_story_arg, story_root
 
 # Options other modules add to `check` (e.g. --random sampling) register here:
 # each is (add_arguments(parser), handles(args) -> bool, run(story, args) -> int).
@@ -26,6 +26,7 @@ def register(sub) -> None:
     add_story_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
     add_max_states_arg(p, "stopping there is an error")
+    add_budget_args(p)
     p.add_argument("--static", action="store_true", help="only the static checks (no exploration)")
     for add, _handles, _run in EXTRA_MODES:
         add(p)
@@ -37,23 +38,25 @@ def run(args) -> int:
     root = story_root(args)
     story, diags = compile_story(root)
     summary = {"chapters": 0, "nodes": 0, "states": None, "errors": 0, "warnings": 0, "seconds": 0.0,
-               "complete": True}
+               "complete": True, "stopped_by": None}
     if story is not None and not has_errors(diags):
         for _add, handles, run_mode in EXTRA_MODES:
             if handles(args):
                 return run_mode(story, args)
         summary.update(chapters=len(story.chapters), nodes=sum(len(c.nodes) for c in story.chapters))
         if not args.static:
-            progress = _progress_bar(args.max_states) if args.format == "text" else None
+            progress = _progress_bar(args) if args.format == "text" else None
             try:
                 report = check_story(story, max_states=args.max_states,
                                      story_arg=str(args.story) if args.story else None,
-                                     progress=progress.update if progress else None)
+                                     progress=progress.update if progress else None,
+                                     max_memory_mib=args.max_memory, max_seconds=args.max_seconds,
+                                     stopped=progress.stopped if progress else None)
             finally:
                 if progress:
                     progress.close()
             diags = report.diagnostics
-            summary.update(states=report.states, complete=report.complete)
+            summary.update(states=report.states, complete=report.complete, stopped_by=report.stopped_by)
     summary["errors"] = sum(1 for d in diags if d.is_error)
     summary["warnings"] = sum(1 for d in diags if not d.is_error)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
@@ -64,8 +67,8 @@ def run(args) -> int:
     return 1 if summary["errors"] else 0
 
 
-def _progress_bar(max_states: int):
+def _progress_bar(args):
     if not sys.stderr.isatty():
         return None
     from ..check.progress import LazyProgress
-    return LazyProgress(max_states)
+    return LazyProgress(args.max_states, args.max_memory, args.max_seconds)

@@ -22,6 +22,15 @@ def add_max_states_arg(p: argparse.ArgumentParser, why: str = "as `check` does")
                    help=f"stop exploring after N states (default {DEFAULT_MAX_STATES:,}); {why}")
 
 
+def add_budget_args(p: argparse.ArgumentParser) -> None:
+    """--max-memory MIB and --max-seconds S: the other two bounds on exploration."""
+    from ..check.explore import DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS
+    p.add_argument("--max-memory", type=positive_int, default=DEFAULT_MAX_MEMORY_MIB, metavar="MIB",
+                   help=f"stop exploring when the process holds MIB mebibytes (default {DEFAULT_MAX_MEMORY_MIB:,})")
+    p.add_argument("--max-seconds", type=positive_int, default=int(DEFAULT_MAX_SECONDS), metavar="S",
+                   help=f"stop exploring after S seconds (default {int(DEFAULT_MAX_SECONDS)})")
+
+
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     try:

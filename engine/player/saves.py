@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..source import NotRegularFile, read_regular
+
 AUTOSAVE = "autosave"
 TRIAL_AUTOSAVE = "autosave-trial"  # play started at a chosen chapter/node/flags (an author trying a scene)
 OLD_AUTOSAVES = 3
@@ -248,12 +250,14 @@ class SaveStore:
 
 def read_json(path: Path) -> dict:
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_SAVE_BYTES + 1)
+        # never more than the limit, and a FIFO or a device is refused instead of hanging play
+        raw = read_regular(path, MAX_SAVE_BYTES)
     except FileNotFoundError:
         raise
     except IsADirectoryError:
         raise SaveFileError("it is a folder, not a file") from None
+    except NotRegularFile as exc:
+        raise SaveFileError(str(exc)) from None
     except OSError as exc:
         raise SaveFileError(f"it cannot be read ({exc.strerror or exc})") from None
     if len(raw) > MAX_SAVE_BYTES:
