@@ -26,6 +26,7 @@ from . import inline as il
 from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
 from .model import (ENDING_KINDS, Chapter, Choice, Effect, Ending, Fact, Flag, Node, Show, Source, Story, TextPart,
+                    successors,
                     frozen_map)
 from .source import MAX_BYTES, Document, load_file, read_regular
 
@@ -832,13 +833,6 @@ def _text_parts(text) -> list:
 def _documented(facts: dict | None) -> bool:
     """Does the story have documented history (facts from a source, not only the fiction's own)?"""
     return any(not f.story for f in (facts or {}).values())
-
-
-def successors(node: Node) -> list[str]:
-    """The nodes play can go to from `node`: its choices' targets, or its `next:`."""
-    if node.next is not None:
-        return [node.next]
-    return [c.target for c in node.choices]
 
 
 def _count_effect(target: str, slot: int) -> Effect:

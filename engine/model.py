@@ -292,5 +292,12 @@ class Story:
         return tuple(f.default for f in self.flags)
 
 
+def successors(node: Node) -> list[str]:
+    """The nodes play can go to from `node`: its choices' targets, or its `next:`."""
+    if node.next is not None:
+        return [node.next]
+    return [c.target for c in node.choices]
+
+
 def frozen_map(d: dict) -> Mapping:
     return MappingProxyType(dict(d))

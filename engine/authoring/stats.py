@@ -25,7 +25,8 @@ import textwrap
 from dataclasses import dataclass, field
 
 from .. import expr as ex
-from ..model import Chapter, Story
+
+from ..model import Chapter, Story, successors
 from ..check.explore import DEFAULT_MAX_STATES
 from ..check.choices import count_words
 from ..check.reach import explore_story
@@ -193,7 +194,7 @@ def chapter_stats(story: Story, ch: Chapter, exp=None) -> ChapterStats:
     else:
         ids = list(ch.nodes)
         index = {n: i for i, n in enumerate(ids)}
-        adj = [[index[c.target] for c in ch.nodes[n].choices] for n in ids]
+        adj = [[index[t] for t in successors(ch.nodes[n])] for n in ids]  # `next:` moves on too
         starts_, flat = _csr(adj)
         shortest, longest, loops = _lengths(len(ids), starts_, flat, [index[ch.start]],
                                             lambda v: ch.nodes[ids[v]].is_ending)
