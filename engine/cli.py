@@ -13,7 +13,7 @@ import sys
 from .diagnostics import ChronicleError
 
 # Subcommand modules, in the order `chronicle --help` lists them.
-COMMANDS = ["play", "check", "graph", "new", "why", "stats", "schema"]
+COMMANDS = ["play", "check", "graph", "new", "why", "stats", "schema", "export"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -14,14 +14,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-KINDS = ("chapter", "story", "history")
+KINDS = ("chapter", "story", "history")  # the files authors write
+OUTPUT_KINDS = ("compiled",)  # files Chronicle writes (`chronicle export json`)
 _DIR = Path(__file__).resolve().parent / "schemas"
 
 
 def schema_path(kind: str) -> Path:
     """The shipped schema file for ``kind`` (chapter, story or history)."""
-    if kind not in KINDS:
-        raise ValueError(f"no schema for {kind!r}; the kinds are {', '.join(KINDS)}")
+    if kind not in KINDS + OUTPUT_KINDS:
+        raise ValueError(f"no schema for {kind!r}; the kinds are {', '.join(KINDS + OUTPUT_KINDS)}")
     return _DIR / f"{kind}.schema.json"
 
 

@@ -12,7 +12,8 @@ from ..model import Story
 
 def add_story_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--story", metavar="DIR", type=Path, default=None,
-                   help="the story folder (holding story/story.yaml); default: the built-in story")
+                   help="the story folder (holding story/story.yaml), or a compiled story "
+                        "(`chronicle export json`); default: the built-in story")
 
 
 def add_max_states_arg(p: argparse.ArgumentParser, why: str = "as `check` does") -> None:
@@ -47,8 +48,16 @@ def story_root(args) -> Path:
 
 
 def open_story(args) -> Story:
-    """Compile the story named by --story; ChronicleError propagates to cli.main (exit 1)."""
-    return load_story(story_root(args))
+    """Compile the story named by --story (or load it, when it is a compiled .json);
+    ChronicleError propagates to cli.main (exit 1)."""
+    root = story_root(args)
+    if root.suffix == ".json" and not root.is_dir():
+        from ..export.compiled import CompiledFormatError, load
+        try:
+            return load(root)
+        except CompiledFormatError as exc:
+            raise SystemExit(fail(str(exc)))
+    return load_story(root)
 
 
 def parse_sets(items: list[str] | None) -> dict[str, str]:

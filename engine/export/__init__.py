@@ -1,0 +1,1 @@
+"""Exporting the compiled story for other runtimes: versioned JSON, and a static web site."""

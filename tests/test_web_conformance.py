@@ -1,0 +1,253 @@
+"""The JavaScript runtime plays exactly as the Python one.
+
+1. Every golden transcript (tests/transcripts/) is replayed in Chromium through the web
+   page, pressing the number keys a reader would press, and the page's text after each
+   step, laid out as the terminal lays it out, must equal the golden file line for line.
+2. A property test plays random paths through both runtimes, from random chapters and
+   story-wide flag values, and compares the states (chapter, node, flag values, seen
+   nodes, path) and the shown text after every step: on the real story and on a small
+   story built to hit the corners (int bounds, overflowing arithmetic, seen(), enums,
+   conditional text, flags carried across chapters).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from web_support import Browser, chromium_or_skip, url_of
+
+chromium_or_skip()
+
+from engine import load_story  # noqa: E402
+from engine import runtime as rt  # noqa: E402
+from engine.export.web import export_web  # noqa: E402
+from engine.transcript import ending_kind_words, wrap  # noqa: E402
+from test_transcripts import ENTRIES, HERE, ROOT, _name, path_for  # noqa: E402
+
+from conftest import chapter, no_cache, write_story  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser():
+    b = Browser()
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def story():
+    return load_story(ROOT)
+
+
+@pytest.fixture(scope="module")
+def site(story, tmp_path_factory):
+    return export_web(story, tmp_path_factory.mktemp("site")).folder
+
+
+@pytest.fixture(scope="module")
+def page(browser, site):
+    p = browser.page(url_of(site))
+    yield p
+    assert not p.errors and not p.requests
+    p.context.close()
+
+
+# What the page shows after a step: the newest passage, the choices, the choice just made.
+_READ = """() => {
+  const log = document.getElementById('log');
+  const secs = log.querySelectorAll('section.passage');
+  const sec = secs[secs.length - 1];
+  const txt = (e) => e ? e.textContent : null;
+  const card = sec.querySelector('header.card');
+  const ending = sec.querySelector('aside.ending');
+  const epi = sec.querySelector('section.epilogue');
+  const chosen = log.querySelectorAll('p.chosen');
+  const last = chosen.length ? chosen[chosen.length - 1] : null;
+  return {
+    card: card ? {number: txt(card.querySelector('.card-number')), title: txt(card.querySelector('.card-title')),
+                  where: txt(card.querySelector('.card-where'))} : null,
+    paras: Array.from(sec.querySelectorAll(':scope > p.para')).map(txt),
+    ending: ending ? {title: txt(ending.querySelector('.ending-title')), kind: txt(ending.querySelector('.ending-kind')),
+                      diverged: Array.from(ending.querySelectorAll('.diverged li')).map(txt)} : null,
+    epilogue: epi ? {heading: txt(epi.querySelector('.epilogue-title')), paras: Array.from(epi.querySelectorAll('p.para')).map(txt),
+                     end: txt(epi.querySelector('.the-end'))} : null,
+    choices: Array.from(document.querySelectorAll('#choices button .label')).map(txt),
+    chosen: last ? {number: txt(last.querySelector('.chosen-num')), text: txt(last.querySelector('.chosen-text'))} : null,
+  };
+}"""
+
+
+def _lines(view: dict) -> list[str]:
+    """The page's view laid out as engine.transcript lays out a scene."""
+    out = []
+    if view["card"]:
+        out.append(f"== {view['card']['number']}: {view['card']['title']} ==")
+        if view["card"]["where"]:
+            out.append(view["card"]["where"])
+        out.append("")
+    for p in view["paras"]:
+        out += [wrap(p), ""]
+    if view["ending"]:
+        e = view["ending"]
+        out.append(f"*** {e['title']} ({e['kind']}) ***")
+        if e["diverged"]:
+            out.append("History changed here: " + "; ".join(e["diverged"]))
+        out.append("")
+    else:
+        out += [wrap(f"{i}. {c}", indent="  ") for i, c in enumerate(view["choices"], 1)] + [""]
+    if view["epilogue"]:
+        ep = view["epilogue"]
+        if ep["heading"]:
+            out += [f"== {ep['heading']} =="] + [wrap(p) + "\n" for p in ep["paras"]]
+        out.append(ep["end"].upper())
+    return out
+
+
+def press(page, number: int) -> None:
+    if number <= 9:
+        page.keyboard.press(str(number))
+    else:
+        page.click(f'#choices button[data-number="{number}"]')
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=_name)
+def test_golden_transcript_replays_in_the_browser(story, page, entry):
+    first, numbers = path_for(story, entry)
+    page.evaluate("([c, n, f]) => chronicleReader.startAt(c, n, f)",
+                  [first.chapter, first.node, rt.flag_values(story, first)])
+    lines = _lines(page.evaluate(_READ))
+    for n in numbers:
+        press(page, n)
+        view = page.evaluate(_READ)
+        assert view["chosen"]["number"] == f"{n}. "
+        lines += [f"> {n}. {view['chosen']['text']}", ""] + _lines(view)
+    golden = (HERE / f"{_name(entry)}.txt").read_text(encoding="utf-8")
+    assert "\n".join(lines) + "\n" == golden
+
+
+# ---- both runtimes on random paths ---------------------------------------------------------------
+
+_PLAY_JS = """([chapter, flags, picks]) => {
+  const C = window.Chronicle, story = chronicleReader.story;
+  let s = C.start(story, chapter, null, flags);
+  const out = [[C.snapshot(story, s), C.nodeText(story, s)]];
+  for (const pick of picks) {
+    if (C.isEnding(story, s)) {
+      if (C.isFinal(story, s)) break;
+      s = C.advance(story, s);
+    } else {
+      const offered = C.available(story, s);
+      if (!offered.length) break;
+      s = C.choose(story, s, offered[pick % offered.length]);
+    }
+    out.push([C.snapshot(story, s), C.nodeText(story, s)]);
+  }
+  return out;
+}"""
+
+
+def python_play(story, chapter_id, flags, picks):
+    s = rt.start(story, chapter_id, None, flags)
+
+    def snap(s):
+        return [{"chapter": s.chapter, "node": s.node, "values": list(s.values),
+                 "seen": sorted(rt.seen_nodes(story, s)), "path": list(s.path)}, rt.node_text(story, s)]
+
+    out = [snap(s)]
+    for pick in picks:
+        if rt.is_ending(story, s):
+            if rt.is_final(story, s):
+                break
+            s = rt.advance(story, s)
+        else:
+            offered = rt.available(story, s)
+            if not offered:
+                break
+            s = rt.choose(story, s, offered[pick % len(offered)])
+        out.append(snap(s))
+    return out
+
+
+def flag_values_strategy(flags):
+    """Story-wide starting values, each anywhere its type allows."""
+    def one(f):
+        if f.type == "bool":
+            return st.booleans()
+        if f.type == "enum":
+            return st.sampled_from(f.values)
+        lo = f.min if f.min is not None else -2**31
+        hi = f.max if f.max is not None else 2**31 - 1
+        return st.integers(lo, hi)
+    return st.fixed_dictionaries({f.name: one(f) for f in flags})
+
+
+def _compare(story, page, chapter_id, flags, picks):
+    ours = python_play(story, chapter_id, flags, picks)
+    theirs = page.evaluate(_PLAY_JS, [chapter_id, flags, picks])
+    assert len(theirs) == len(ours)
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True), f"after step {i}"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_random_paths_agree_on_the_real_story(story, page, data):
+    ch = data.draw(st.sampled_from([c.id for c in story.chapters]))
+    flags = data.draw(flag_values_strategy(story.flags))
+    picks = data.draw(st.lists(st.integers(0, 1000), max_size=80))
+    _compare(story, page, ch, flags, picks)
+
+
+# A small story that exercises every corner of the semantics.
+CORNERS_FLAGS = {
+    "big": {"type": "int", "default": 3, "doc": "unbounded: arithmetic can run past 2^53 before the 32-bit clamp"},
+    "mood": {"type": "enum", "values": ["calm", "angry", "sad"], "default": "calm", "doc": "an enum"},
+    "bold": {"type": "bool", "default": False, "doc": "carried"},
+}
+
+
+def _corners_chapter(cid, nxt_title):
+    return chapter(cid, {
+        "hub": {"text": [
+            "You stand in the hub.",
+            {"if": "seen(\"left\") and not seen(\"right\")", "text": "You remember the left room.", "else": "Nothing stays with you."},
+            {"if": "big * big > 1000000 or n < 0", "text": "The numbers are large, or negative."},
+            {"if": "mood == \"angry\"", "text": "You are angry."},
+            {"if": "big * big + 1 - big * big == 1", "text": "Arithmetic is exact.", "else": "Arithmetic rounded."},
+        ], "choices": [
+            {"text": "Left.", "goto": "left", "do": ["n += 3", "big = big * big"]},
+            {"text": "Right.", "goto": "right", "if": "n >= 2 or bold", "do": ["n -= 4", "mood = \"angry\""]},
+            {"text": "Shrink.", "goto": "hub", "if": "big > 1", "do": ["big = -big - big * 2", "n = n * 3 - 1"]},
+            {"text": "Calm down.", "goto": "hub", "if": "mood != \"calm\"", "do": "mood = \"sad\""},
+            {"text": "Leave.", "goto": "end", "canon": True, "do": ["bold = not bold or n > 3"]},
+        ]},
+        "left": {"text": "The left room.", "choices": [{"text": "Back.", "goto": "hub", "do": "n += n"}]},
+        "right": {"text": "The right room.", "choices": [{"text": "Back.", "goto": "hub"},
+                                                         {"text": "Out.", "goto": "end", "if": "seen(\"left\")"}]},
+        "end": {"text": f"On to {nxt_title}.", "ending": {"kind": "canon", "title": "Out"}},
+    }, flags={"n": {"type": "int", "default": 0, "min": -5, "max": 9, "doc": "bounded"}})
+
+
+@pytest.fixture(scope="module")
+def corners(browser, tmp_path_factory):
+    root = write_story(tmp_path_factory.mktemp("corners"),
+                       {"one": _corners_chapter("one", "two"), "two": _corners_chapter("two", "the end")},
+                       flags=CORNERS_FLAGS, title="Corners")
+    with no_cache():
+        story = load_story(root)
+    p = browser.page(url_of(export_web(story, tmp_path_factory.mktemp("corners-site")).folder))
+    yield story, p
+    assert not p.errors and not p.requests
+    p.context.close()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_random_paths_agree_on_the_corners(corners, data):
+    story, page = corners
+    ch = data.draw(st.sampled_from(["one", "two"]))
+    flags = data.draw(flag_values_strategy(story.flags))
+    picks = data.draw(st.lists(st.integers(0, 1000), max_size=60))
+    _compare(story, page, ch, flags, picks)

@@ -1,0 +1,277 @@
+"""The reader's page in a real browser: title screen, keyboard, undo, journal, endings,
+saves in localStorage, the narrow layout, the dark theme, and text never read as HTML.
+
+Screenshots of the first page and of an ending, at 1280 and 360 px wide, are saved under
+build/screenshots/ for people to look at.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from web_support import Browser, chromium_or_skip, url_of
+
+chromium_or_skip()
+
+from engine import load_story  # noqa: E402
+from engine import runtime as rt  # noqa: E402
+from engine.export.web import export_web  # noqa: E402
+from engine.state import to_json as save_json  # noqa: E402
+from test_transcripts import ENTRIES, ROOT, path_for  # noqa: E402
+
+from conftest import chapter, no_cache, write_story  # noqa: E402
+
+SHOTS = ROOT / "build" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    b = Browser()
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def story():
+    return load_story(ROOT)
+
+
+@pytest.fixture(scope="module")
+def site(story, tmp_path_factory):
+    return export_web(story, tmp_path_factory.mktemp("site")).folder
+
+
+@pytest.fixture
+def open_page(browser, site):
+    """open_page(width=..., dark=...) -> a fresh page of the site (its own empty localStorage)."""
+    pages = []
+
+    def make(**kw):
+        p = browser.page(url_of(site), **kw)
+        pages.append(p)
+        return p
+
+    yield make
+    for p in pages:
+        assert not p.errors, p.errors
+        assert not p.requests, f"the page tried to load {p.requests}"
+        p.context.close()
+
+
+def text(page, selector):
+    return page.eval_on_selector(selector, "e => e.textContent")
+
+
+def choices(page):
+    return page.eval_on_selector_all("#choices button .label", "bs => bs.map(b => b.textContent)")
+
+
+def test_title_screen_offers_a_new_game_and_names_the_story(open_page, story):
+    page = open_page()
+    assert page.title() == story.title
+    assert text(page, "h1") == story.title
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.is_visible("#new-game")
+    assert not page.is_visible("#continue")  # nothing saved yet
+    page.click("#new-game")
+    first = rt.start(story)
+    assert text(page, ".card-title") == story.chapters[0].title
+    assert page.eval_on_selector_all("section.passage p.para", "ps => ps.map(p => p.textContent)") == rt.node_text(story, first)
+    assert choices(page) == [c.text for c in rt.available(story, first)]
+
+
+def test_number_keys_tab_and_enter_choose(open_page, story):
+    page = open_page()
+    page.click("#new-game")
+    s = rt.start(story)
+    page.keyboard.press("1")
+    s = rt.choose(story, s, rt.available(story, s)[0])
+    assert choices(page) == [c.text for c in rt.available(story, s)]
+    # Tab reaches the choice buttons; Enter presses the focused one.
+    page.focus('#choices button[data-number="1"]')
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.number") == "2"
+    page.keyboard.press("Enter")
+    s = rt.choose(story, s, rt.available(story, s)[1])
+    assert text(page, "p.chosen:last-of-type .chosen-text") == rt.node_of(story, rt.replay(story, rt.start(story), s.path)[-2]).choices[s.path[-1]].text
+    assert choices(page) == [c.text for c in rt.available(story, s)]
+
+
+def test_undo_steps_back_and_autosave_continues_after_reload(open_page, story):
+    page = open_page()
+    page.click("#new-game")
+    page.keyboard.press("1")
+    after_one = choices(page)
+    page.keyboard.press("2")
+    page.click("#undo")
+    assert choices(page) == after_one
+    page.keyboard.press("u")
+    assert page.is_disabled("#undo")
+    page.keyboard.press("1")
+    page.reload()
+    page.wait_for_function("window.chronicleReader !== undefined")
+    assert page.is_visible("#continue")
+    page.click("#continue")
+    assert choices(page) == after_one
+
+
+def test_named_saves_load_and_are_the_terminals_save_format(open_page, story):
+    page = open_page()
+    page.click("#new-game")
+    page.keyboard.press("1")
+    page.keyboard.press("2")
+    want = choices(page)
+    page.click("#save-button")
+    page.fill("#save-name", "Before-the-Coast")
+    page.click("#save-form button[type=submit]")
+    assert not page.is_visible("#saves")
+    raw = page.evaluate("localStorage.getItem('chronicle:hammer-and-crescent:before-the-coast')")
+    data = json.loads(raw)
+    # The terminal's loader takes the browser's save: one format for both.
+    from engine.state import from_json
+    loaded = from_json(story, data)
+    assert [c.text for c in rt.available(story, loaded.states[-1])] == want
+    page.click("#menu-button")
+    page.click("#load")
+    page.click("#saves .slot:has-text('before-the-coast')")
+    assert choices(page) == want
+
+
+def test_a_terminal_save_plays_on_in_the_browser_and_bad_saves_are_refused(open_page, story):
+    page = open_page()
+    first, numbers = path_for(story, ENTRIES[0])
+    states = rt.replay_numbers(story, first, numbers[:3])
+    good = save_json(story, states)
+    altered = dict(good, path=good["path"][:-1])  # the position no longer follows from the choices
+    other = dict(good, story="Another Story")
+    newer = dict(good, version=99)
+    for name, data in [("good", good), ("altered", altered), ("other", other), ("newer", newer)]:
+        page.evaluate("([k, v]) => localStorage.setItem(k, v)", [f"chronicle:hammer-and-crescent:{name}", json.dumps(data)])
+    page.evaluate("localStorage.setItem('chronicle:hammer-and-crescent:broken', '{not json')")
+    assert page.evaluate("chronicleReader.resume('good')") is True
+    assert choices(page) == [c.text for c in rt.available(story, states[-1])]
+    for name, why in [("altered", "altered"), ("other", "another story"), ("newer", "newer Chronicle"), ("broken", "damaged")]:
+        assert page.evaluate(f"chronicleReader.resume('{name}')") is False
+        assert why in text(page, "#notice")
+        assert choices(page) == [c.text for c in rt.available(story, states[-1])]  # play goes on untouched
+
+
+def test_an_ending_shows_the_history_it_broke_and_the_journal_the_events_lived(open_page, story):
+    entry = next(e for e in ENTRIES if e.get("ending") and not e.get("canon"))
+    first, numbers = path_for(story, entry)
+    states = rt.replay_numbers(story, first, numbers)
+    ending = rt.node_of(story, states[-1]).ending
+    page = open_page()
+    page.evaluate("([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)])
+    for n in numbers:
+        page.keyboard.press(str(n))
+    assert text(page, ".ending-title") == ending.title
+    assert page.eval_on_selector_all(".diverged li", "ls => ls.map(l => l.textContent)") == \
+        [story.facts[f].statement for f in ending.diverges]
+    nxt = story.next_chapter(first.chapter)
+    assert choices(page) == [f"Go on to Chapter {story.chapters.index(nxt) + 1}: {nxt.title}"]
+    page.keyboard.press("j")
+    assert page.is_visible("#journal")
+    journal = text(page, "#journal-body")
+    for fact, _s in rt.records(story, states):
+        assert fact.statement in journal
+    assert f"Ending: {ending.title}" in journal
+    page.keyboard.press("Escape")
+    page.keyboard.press("1")
+    assert text(page, ".card-title") == nxt.title
+
+
+def test_the_last_ending_shows_the_epilogue(open_page, story):
+    entry = next(e for e in ENTRIES if e["chapter"] == story.chapters[-1].id and e.get("canon"))
+    first, numbers = path_for(story, entry)
+    page = open_page()
+    page.evaluate("([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)])
+    for n in numbers:
+        page.keyboard.press(str(n))
+    assert text(page, ".epilogue-title") == "Epilogue"
+    assert rt.paragraphs(story.epilogue)[0] in text(page, ".epilogue")
+    assert text(page, ".the-end") == "The End"
+    assert choices(page) == ["Play again from the beginning", "Back to the title screen"]
+
+
+def _save_shots(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (360, 740)])
+def test_screenshots_of_the_first_page_and_an_ending(open_page, story, width, height):
+    page = open_page(width=width, height=height)
+    _save_shots(page, f"title-{width}")
+    page.click("#new-game")
+    _save_shots(page, f"first-page-{width}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing runs off the side
+    entry = next(e for e in ENTRIES if e.get("ending") and not e.get("canon"))
+    first, numbers = path_for(story, entry)
+    page.evaluate("([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)])
+    for n in numbers:
+        page.keyboard.press(str(n))
+    page.eval_on_selector("aside.ending", "e => e.scrollIntoView({block: 'center'})")
+    _save_shots(page, f"ending-{width}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for shot in ("title", "first-page", "ending"):
+        assert (SHOTS / f"{shot}-{width}.png").stat().st_size > 1000
+
+
+def test_dark_theme_follows_the_system(open_page):
+    light = open_page().evaluate("getComputedStyle(document.body).backgroundColor")
+    dark_page = open_page(dark=True)
+    dark = dark_page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert light != dark
+    _save_shots(dark_page, "title-1280-dark")
+    lum = [int(x) for x in dark.strip("rgb()").split(",")[:3]]
+    assert sum(lum) < 200  # a dark background
+
+
+def test_semantic_markup_for_screen_readers(open_page):
+    page = open_page()
+    page.click("#new-game")
+    assert page.query_selector("main") and page.query_selector("nav[aria-label]")
+    assert page.get_attribute("#log", "aria-live") == "polite"
+    assert page.query_selector("h2.card-title")
+    # Every button has an accessible name.
+    assert page.evaluate("Array.from(document.querySelectorAll('button')).every(b => b.textContent.trim())")
+
+
+def test_story_text_is_shown_as_text_never_as_html(browser, tmp_path):
+    evil = '<img src=x onerror="window.pwned=1"><b>bold</b> & "quotes"'
+    root = write_story(tmp_path / "evil", {"one": chapter("one", {
+        "start": {"text": evil, "choices": [{"text": evil, "goto": "end", "canon": True}]},
+        "end": {"text": "Done.", "ending": {"kind": "canon", "title": evil}},
+    })}, title='<script>window.pwned=2</script>Evil')
+    with no_cache():
+        story = load_story(root)
+    page = browser.page(url_of(export_web(story, tmp_path / "site").folder))
+    try:
+        assert text(page, "h1") == '<script>window.pwned=2</script>Evil'
+        assert page.title() == '<script>window.pwned=2</script>Evil'
+        page.click("#new-game")
+        assert text(page, "section.passage p.para") == evil
+        assert choices(page) == [evil]
+        page.keyboard.press("1")
+        assert text(page, ".ending-title") == evil
+        assert page.query_selector("#log img") is None and page.query_selector("#log b") is None
+        assert page.evaluate("window.pwned") is None
+        assert not page.errors
+    finally:
+        page.context.close()
+
+
+def test_a_story_the_player_cannot_read_says_so(browser, site, tmp_path):
+    import shutil
+    copy = Path(shutil.copytree(site, tmp_path / "newer"))
+    js = (copy / "story.js").read_text(encoding="utf-8").replace('"version":1,', '"version":99,', 1)
+    (copy / "story.js").write_text(js, encoding="utf-8")
+    page = browser.page(url_of(copy))
+    try:
+        assert "newer Chronicle" in text(page, "#title-byline")
+        assert not page.is_visible("#new-game")
+    finally:
+        page.context.close()
