@@ -102,6 +102,7 @@ CHECK = _section(
     ("ref-not-past", "a node speaks of a fact that may not have happened yet on some path there", "record the fact earlier on every path, or drop the ref"),
     ("explore-incomplete", "exploration stopped at --max-states, so not everything is proven", "raise --max-states"),
     ("unproven", "what the dataflow fallback could not prove after an incomplete exploration", "raise --max-states"),
+    ("text-never-shown", "conditional text (a part's `if`, or an inline {cond: a | b}) whose condition is the same in every state that shows it", "change the condition, or write the text plainly"),
     ("allow-unused", "an `allow:` names a code that is not a warning found there (or an error, which is never silenced)", "remove it from `allow`"),
     ("corridor", "more single-choice nodes in a row than story.yaml's `style: max_corridor` allows", "offer a real choice inside the run, or merge its nodes"),
     ("flavour-heavy", "more flavour choices at a chapter's decision points than `style: max_flavour_share` allows", "give some of them consequences a reader can notice later"),

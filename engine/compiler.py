@@ -469,14 +469,14 @@ class _Compiler:
             if not isinstance(text, str) or not il.has_inline(text):
                 return
             try:
-                segs = il.parse(text)
+                segs = il.parse(text, path[1])  # ("nodes", node id, ...): sequences follow that node's visits
             except il.InlineError as exc:
                 self.err(exc.code, f"{what}: {exc.message}",
                          self.inline_pos(doc, path, text, exc.at), exc.hint)
                 return
             ok = True
             for part in il.walk(segs):
-                tree = part.cond if isinstance(part, il.Branch) else part.expr if isinstance(part, il.Show) else None
+                tree = part.cond if isinstance(part, il.Branch) else part.expr if isinstance(part, il.Value) else None
                 if tree is None:
                     continue
                 note_names(tree)
@@ -491,6 +491,8 @@ class _Compiler:
                     self.err(exc.code, f"{what}: {exc.message}", self.inline_pos(doc, path, text, part.at), exc.hint)
                     ok = False
                     continue
+                if isinstance(part, il.Branch):  # a condition: its counts saturate as in choices (check judges it)
+                    _visits_caps(tree, visit_caps)
                 for v in _visits_in(tree):
                     visit_caps.setdefault(v.node, 0)
             if ok:
@@ -529,14 +531,14 @@ class _Compiler:
             if any(isinstance(p, il.Seq) for key, segs in parsed.items() if key[:3] == ("inline", "nodes", nid)
                    for p in il.walk(segs)):
                 visit_caps.setdefault(nid, 0)
-        counters: dict[int, int] = {}
+        counters: dict[str, int] = {}
         counter_slot: dict[str, int] = {}
         for target in sorted(visit_caps):
             flag = Flag(name=ex.visits_name(target), type="int", default=0,
                         doc=f"times play has {'taken choice' if '.' in target else 'entered node'} {target}",
                         scope="visits", slot=len(layout))
             layout += (flag,)
-            counters[flag.slot] = visit_caps[target]
+            counters[flag.name] = visit_caps[target]
             counter_slot[target] = flag.slot
         slots = {f.name: f.slot for f in layout}
 
@@ -570,7 +572,7 @@ class _Compiler:
 
         def inline(path):
             segs = parsed.get(("inline",) + path)
-            return (segs, il.compile(segs, closure, count_slot)) if segs is not None else (None, None)
+            return (segs, il.compile(segs, closure)) if segs is not None else (None, None)
 
         def effect(src, epath, tree):
             flag = flags[tree.target]

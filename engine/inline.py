@@ -10,7 +10,7 @@ Inline parts nest once (a part inside a branch or an option, no deeper). Spaces
 are kept as written, as in ink (`hall{again: again}` needs the space inside);
 the paragraph joining in the runtime folds runs of spaces into one.
 
-The parsed form is plain data (`Show`, `Branch`, `Seq` holding expression trees
+The parsed form is plain data (`Value`, `Branch`, `Seq` holding expression trees
 and strings), so a compiled story stays writable for another runtime; `compile`
 turns it into one closure `(values, seen) -> str` at load.
 """
@@ -33,7 +33,7 @@ class InlineError(Exception):
 
 
 @dataclass(frozen=True)
-class Show:
+class Value:
     src: str
     expr: Any  # expr tree
     at: int  # index of the `{` in the whole text
@@ -53,20 +53,23 @@ class Seq:
     kind: str  # "&" cycle | "!" once
     options: tuple  # of segment tuples
     at: int
+    count: Any = None  # the expression of the visit count it follows: visits("its node")
 
 
 def has_inline(text: str) -> bool:
     return "{" in text or "}" in text
 
 
-def parse(text: str) -> tuple:
-    """The text as a tuple of segments (str, Show, Branch, Seq); InlineError on a mistake."""
-    segs, i, stop = _text(text, 0, 0, "")
+def parse(text: str, node: str | None = None) -> tuple:
+    """The text as a tuple of segments (str, Value, Branch, Seq); InlineError on a mistake.
+    Sequences follow the visit count of `node` (the node the text belongs to)."""
+    count = ex.Visits(ex.visits_name(node)) if node is not None else ex.Lit(1)
+    segs, i, stop = _text(text, 0, 0, "", count)
     assert stop is None
     return segs
 
 
-def _text(s: str, i: int, depth: int, stops: str) -> tuple[tuple, int, str | None]:
+def _text(s: str, i: int, depth: int, stops: str, count) -> tuple[tuple, int, str | None]:
     """Literal text and parts up to one of `stops` (returned, with the index after it) or the end."""
     out: list = []
     buf: list[str] = []
@@ -87,7 +90,7 @@ def _text(s: str, i: int, depth: int, stops: str) -> tuple[tuple, int, str | Non
             if buf:
                 out.append("".join(buf))
                 buf = []
-            part, i = _part(s, i, depth + 1)
+            part, i = _part(s, i, depth + 1, count)
             out.append(part)
         elif c == "}":
             raise InlineError("a `}` closes no `{`", i, "write `}}` for a literal brace")
@@ -99,7 +102,7 @@ def _text(s: str, i: int, depth: int, stops: str) -> tuple[tuple, int, str | Non
     return tuple(out), i, None
 
 
-def _part(s: str, at: int, depth: int):
+def _part(s: str, at: int, depth: int, count):
     if depth > MAX_NESTING:
         raise InlineError("inline parts nest only once: this `{` is inside a part inside a part", at,
                           "move the innermost choice of words into its own part or its own paragraph")
@@ -109,13 +112,13 @@ def _part(s: str, at: int, depth: int):
         options = []
         i += 1
         while True:
-            segs, i, stop = _text(s, i, depth, "|}")
+            segs, i, stop = _text(s, i, depth, "|}", count)
             if stop is None:
                 raise InlineError(f"this `{{{kind}` sequence is never closed with `}}`", at)
             options.append(segs)
             if stop == "}":
                 break
-        return Seq(kind, tuple(options), at), i
+        return Seq(kind, tuple(options), at, count), i
     # The expression runs to the first `:` or `}` outside quotes.
     j, quote = i, None
     while j < len(s):
@@ -144,11 +147,11 @@ def _part(s: str, at: int, depth: int):
     except ex.ExprError as exc:
         raise InlineError(f"in `{{{src}...`: {exc.message}", at, exc.hint, exc.code) from None
     if s[j] == "}":
-        return Show(src, tree, at), j + 1
-    then, k, stop = _text(s, j + 1, depth, "|}")
+        return Value(src, tree, at), j + 1
+    then, k, stop = _text(s, j + 1, depth, "|}", count)
     other: tuple = ()
     if stop == "|":
-        other, k, stop = _text(s, k, depth, "|}")
+        other, k, stop = _text(s, k, depth, "|}", count)
         if stop == "|":
             raise InlineError("a conditional part has two `|`: it shows one text when true and one when false", at,
                               "for several variants use a sequence {&a|b|c}, or nest one condition inside another")
@@ -181,34 +184,40 @@ def show_value(v: Any) -> str:
     return str(v)
 
 
-def compile(segs: tuple, closure: Callable, count_slot: int | None) -> Callable[[Any, int], str]:
-    """One closure `(values, seen) -> str` for the segments.
-
-    `closure(tree)` compiles an expression; `count_slot` is the slot holding the
-    node's visit count (sequences read it), or None when there are no sequences."""
-    parts = [_compile_one(x, closure, count_slot) for x in segs]
+def compile(segs: tuple, closure: Callable) -> Callable[[Any, int], str]:
+    """One closure `(values, seen) -> str` for the segments; `closure(tree)` compiles an expression."""
+    parts = [_compile_one(x, closure) for x in segs]
     if len(parts) == 1:
         return parts[0]
     return lambda vals, seen: "".join(p(vals, seen) for p in parts)
 
 
-def _compile_one(x, closure, count_slot):
+def _compile_one(x, closure):
     if isinstance(x, str):
         return lambda vals, seen, x=x: x
-    if isinstance(x, Show):
+    if isinstance(x, Value):
         f = closure(x.expr)
         return lambda vals, seen: show_value(f(vals, seen))
     if isinstance(x, Branch):
         test = closure(x.cond)
-        then = compile(x.then, closure, count_slot)
-        other = compile(x.other, closure, count_slot)
+        then = compile(x.then, closure)
+        other = compile(x.other, closure)
         return lambda vals, seen: then(vals, seen) if test(vals, seen) else other(vals, seen)
-    options = [compile(o, closure, count_slot) for o in x.options]
+    options = [compile(o, closure) for o in x.options]
     n = len(options)
-    k = count_slot
+    count = closure(x.count)
     if x.kind == "&":
-        return lambda vals, seen: options[(max(vals[k], 1) - 1) % n](vals, seen)
-    return lambda vals, seen: options[vals[k] - 1](vals, seen) if 1 <= vals[k] <= n else ""
+        return lambda vals, seen: options[(max(count(vals, seen), 1) - 1) % n](vals, seen)
+
+    def once(vals, seen):
+        k = count(vals, seen)
+        return options[k - 1](vals, seen) if 1 <= k <= n else ""
+    return once
+
+
+def compile_tree(segs: tuple, slots, seen_bits) -> Callable[[Any, int], str]:
+    """compile() with expressions closed over slots and seen bits (how a loaded export rebuilds it)."""
+    return compile(segs, lambda tree: ex.compile_expr(tree, slots, seen_bits))
 
 
 def text_exprs(part) -> list:
@@ -218,6 +227,6 @@ def text_exprs(part) -> list:
         for p in walk(segs or ()):
             if isinstance(p, Branch):
                 out.append(p.cond)
-            elif isinstance(p, Show):
+            elif isinstance(p, Value):
                 out.append(p.expr)
     return out

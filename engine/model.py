@@ -232,10 +232,10 @@ class Chapter:
     seen_bits: Mapping[str, int]  # node id -> bit, for nodes some seen() names
     file: str
     pos: Pos | None = None
-    # Visit counts kept in play: slot -> the bound `check` saturates the count at (one more than the
+    # Visit counts kept in play: name -> the bound `check` saturates the count at (one more than the
     # largest number it is compared with; 0 when only text reads it). Their Flags (scope "visits",
     # named visits("node") or visits("node.choice-id")) close the layout.
-    counters: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+    counters: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def declared(self) -> tuple:

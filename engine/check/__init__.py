@@ -20,6 +20,7 @@ from .choices import style_findings
 from .dataflow import analyse, start_env
 from .allow import apply_allows
 from .division import division_findings, risky
+from .text import text_findings
 from .explore import (BOUND_WORDS, DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES, Exploration,
                       explore, trapped_states)
 
@@ -226,6 +227,8 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
                                  replay=rp.command(ex, ex.first_at_node[ni])))
     out += _date_findings(ex, rp)
     out += division_findings(ex, rp)
+    if exact:
+        out += text_findings(ex, rp)
     out += _indistinct_findings(ex, rp)
     out += _ref_findings(story, ex, rp, earlier_facts)
     return out

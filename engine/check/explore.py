@@ -100,6 +100,11 @@ def _step(e, caps) -> tuple:
     return (slot, lambda vals, seen: vals[slot] + 1 if vals[slot] < cap else cap, None, None, e)
 
 
+def counter_caps(ch: Chapter) -> dict[int, int]:
+    """Slot -> saturation bound of each visit count."""
+    return {f.slot: ch.counters[f.name] for f in ch.layout if f.name in ch.counters}
+
+
 def enter_start(ch: Chapter, values: tuple, seen: int = 0) -> tuple:
     """The values on entering the chapter's start node: its count and `do:`, as in play (ints clamped)."""
     node = ch.nodes[ch.start]
@@ -107,7 +112,7 @@ def enter_start(ch: Chapter, values: tuple, seen: int = 0) -> tuple:
         return values
     vals = list(values)
     for e in node.enter:
-        slot, fn, lo, hi, _e = _step(e, ch.counters)
+        slot, fn, lo, hi, _e = _step(e, counter_caps(ch))
         x = fn(vals, seen)
         if lo is not None and x < lo:
             x = lo
@@ -135,7 +140,7 @@ def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = (), *, tex
     transitions = []
     reads_at: list[int] = []  # per node: flags its conditions read (bit masks over slots)
     flow: list[list[tuple[int, int, int]]] = []  # per node: (target, kill, gen) per choice
-    caps = ch.counters
+    caps = counter_caps(ch)
     for nid in ids:
         node = ch.nodes[nid]
         ts, reads, moves = [], 0, []

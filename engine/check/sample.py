@@ -346,6 +346,9 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
     hits = [0] * total_choices
     for g, h in counted.items():
         hits[g] = h
+    # the moves of `next:` nodes are no choices: nobody made them
+    report.choices = sum(h for fl in flats for k, (_ni, c) in enumerate(fl.choices) if c is not None
+                         for h in (hits[fl.first_choice + k],))
     report.coverage = _coverage(flats, hits, starts)
     report.findings = sorted(findings.values(), key=lambda f: (f.chapter, f.node, f.code))
     from . import Replayer

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from .. import dates, diagnostics, expr, model
+from .. import dates, diagnostics, expr, inline, model
 from ..diagnostics import Pos
 from ..model import Story, frozen_map
 
@@ -50,7 +50,7 @@ class CompiledFormatError(ValueError):
 def _classes() -> dict[str, type]:
     """Every dataclass of the model, the expression tree, dates and positions, by name."""
     out: dict[str, type] = {}
-    for module in (model, expr, dates, diagnostics):
+    for module in (model, expr, dates, diagnostics, inline):
         for name, obj in vars(module).items():
             if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == module.__name__:
                 out.setdefault(name, obj)
@@ -173,6 +173,8 @@ CLOSURES: dict[tuple[str, str], tuple[str, Callable]] = {
     ("TextPart", "test"): ("condition", expr.compile_expr),
     ("Effect", "fn"): ("expr", expr.compile_effect_value),
     ("Fact", "holds_fn"): ("holds", expr.compile_expr),
+    ("TextPart", "render"): ("inline", inline.compile_tree),
+    ("TextPart", "else_render"): ("else_inline", inline.compile_tree),
 }
 
 
