@@ -100,11 +100,11 @@ def test_say_and_next_join_the_page_without_a_click(tmp_path):
         "hall": {"text": "The hall.", "choices": [
             {"text": "Ask.", "say": "\"Where?\" you ask.", "goto": "stairs", "canon": True}]},
         "stairs": {"text": "You climb.", "next": "lamp"},
-        "lamp": {"text": "The lamp room{lit:, lit}.", "do": ["lit = true"], "next": "end"},
+        "lamp": {"text": "The lamp room (lit: {lit}).", "do": ["lit = true"], "next": "end"},
         "end": {"text": "Dawn.", "ending": {"kind": "canon", "title": "Done"}}}, {"lit": FLAGS["lit"]})
     state = rt.choose(story, rt.start(story), 0)
     assert state.node == "end"  # play stops only where there is something to do
-    assert rt.node_text(story, state) == ['"Where?" you ask.', "You climb.", "The lamp room, lit.", "Dawn."]
+    assert rt.node_text(story, state) == ['"Where?" you ask.', "You climb.", "The lamp room (lit: true).", "Dawn."]
     assert state.path == (0,)
     assert check_story(story).diagnostics == []
 
