@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from .diagnostics import ChronicleError
+from .textsafe import CleanStream
 
 # Subcommand modules, in the order `chronicle --help` lists them.
 COMMANDS = ["play", "check", "graph", "new", "why", "stats", "schema", "export"]
@@ -45,8 +46,24 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.print_help()
             return 2
+    # Authoring commands quote the story (choice text, ids, titles, file names) in what they
+    # print: every byte they write goes through the same sanitiser as the player's text.
+    saved = sys.stdout, sys.stderr
+    if args.command != "play":
+        sys.stdout = CleanStream(sys.stdout) if sys.stdout is not None else None
+        sys.stderr = CleanStream(sys.stderr) if sys.stderr is not None else None
     try:
-        return args.func(args)
+        return _run(args)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _run(args) -> int:
+    try:
+        code = args.func(args)
+        if sys.stdout is not None:  # (None when the command was started with stdout closed)
+            sys.stdout.flush()  # here, so that a full disk is reported, not met at exit
+        return code
     except ChronicleError as exc:
         for d in exc.diagnostics:
             print(d.render(), file=sys.stderr)
@@ -55,7 +72,35 @@ def main(argv: list[str] | None = None) -> int:
         print(file=sys.stderr)
         return 130
     except BrokenPipeError:
+        _drop_stdout()
         return 0
+    except OSError as exc:
+        if not _is_stdout_error(exc):
+            raise
+        _drop_stdout()
+        try:
+            print(f"chronicle: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        except OSError:
+            pass
+        return 1
+
+
+def _is_stdout_error(exc: OSError) -> bool:
+    """Is this the kind of error writing the output meets (a full disk, /dev/full, a closed or
+    broken descriptor)? Commands that write files catch their own errors and say which file."""
+    import errno
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF, errno.EPIPE)
+
+
+def _drop_stdout() -> None:
+    """Output that cannot be written is dropped, so Python's flush at exit does not fail again."""
+    import os
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

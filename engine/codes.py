@@ -71,6 +71,7 @@ COMPILE = _section(
     ("date-outside-period", "a node's date lies outside the chapter's period", "fix the date or widen `period`"),
     ("canon-ambiguous", "a node marks more than one choice as canon", "mark the one history took"),
     ("diverges-not-covered", "an ending diverges from a fact its chapter does not cover", "add the fact to `covers`, or drop it from `diverges`"),
+    ("diverges-unbreakable", "an ending diverges from a fact that has no `holds`, so nothing can break it", "give the fact a `holds`, or drop it from `diverges`"),
     ("ending-kind", "a canon/personal ending lists `diverges`, or a divergent one lists nothing", "make the kind and the list agree"),
     ("ending-hint", "an ending's `hint:` is more than one short line (it is shown in the list of endings)", "shorten it to one line of at most 120 characters"),
     ("ending-with-choices", "an ending node also offers choices", "remove `choices` or `ending`"),

@@ -16,7 +16,7 @@ import hashlib
 import keyword
 import os
 from collections import deque
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,15 +71,34 @@ def story_files(root: Path, chapter_ids: list[str]) -> list[Path]:
 
 def compile_story(root: str | os.PathLike) -> tuple[Story | None, list[Diagnostic]]:
     """Compile the story in `root`. Returns (story or None, every diagnostic)."""
+    story, diags, _partial = compile_story_partial(root)
+    return story, diags
+
+
+def compile_story_partial(root: str | os.PathLike) -> tuple[Story | None, list[Diagnostic], Partial | None]:
+    """As `compile_story`, and when only some chapters fail to load or compile (the manifest
+    and the history are sound), also the story made of the chapters that did compile, so a
+    check can still prove what it can about them."""
     # Compiling builds many small objects and no garbage cycles worth collecting;
     # pausing the cyclic collector saves it rescanning them (a third of the time).
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Compiler(Path(root)).run()
+        c = _Compiler(Path(root))
+        story, diags = c.run()
+        return story, diags, c.partial
     finally:
         if was_enabled:
             gc.enable()
+
+
+@dataclass(frozen=True)
+class Partial:
+    """The chapters that compiled, when others did not."""
+
+    story: Story  # holding only the chapters that compiled, in play order
+    broken: tuple  # ids of the chapters that did not, in play order
+    after_gap: frozenset  # ids of compiled chapters that come after a broken one (their start states are unknown)
 
 
 def load_story(root: str | os.PathLike) -> Story:
@@ -96,6 +115,7 @@ class _Compiler:
         self.diags: list[Diagnostic] = []
         self.hasher = hashlib.sha256()
         self.texts: dict[str, str] = {}  # file as shown -> its text, for positions inside strings
+        self.partial: Partial | None = None
 
     # ---- helpers -------------------------------------------------------------
     def err(self, code, message, pos=None, hint=None):
@@ -179,6 +199,7 @@ class _Compiler:
         history = self.load(self.root / HISTORY_FILE, "history") if has_history else None
         story_flags = self.declare_flags(manifest, ("flags",), manifest.data.get("flags") or {}, "story", 0)
         facts = self.declare_facts(history, story_flags) if history else ({} if not has_history else None)
+        epilogue_parts = self.compile_epilogue(manifest, story_flags, facts)
 
         chapters = []
         chapter_ids = list(manifest.data["chapters"])
@@ -211,15 +232,40 @@ class _Compiler:
                               Pos(display_path(extra)), f"add '{extra.stem}' to `chapters:` in story/story.yaml")
 
         if has_errors(self.diags) or facts is None:
+            self.partial = self.partial_story(manifest, history, chapters, story_flags, facts, chapter_ids,
+                                              epilogue_parts)
             return None, self.diags
-        self.check_flag_use(story_flags, chapters, facts)
+        self.check_flag_use(story_flags, chapters, facts, epilogue_parts)
+        return self.story(manifest, chapters, story_flags, facts, epilogue_parts), self.diags
+
+    def story(self, manifest: Document, chapters: list, story_flags: list, facts: dict,
+              epilogue_parts: tuple = ()) -> Story:
         data = manifest.data
-        story = Story(title=data["title"], root=str(self.root), chapters=tuple(chapters), flags=tuple(story_flags),
-                      facts=frozen_map(facts), content_hash=self.hasher.hexdigest()[:16],
-                      byline=data.get("byline"), intro=data.get("intro"), epilogue=data.get("epilogue"),
-                      warnings=tuple(d for d in self.diags if not d.is_error),
-                      style=frozen_map(data.get("style") or {}), style_pos=manifest.pos(("style",)))
-        return story, self.diags
+        return Story(title=data["title"], root=str(self.root), chapters=tuple(chapters), flags=tuple(story_flags),
+                     facts=frozen_map(facts), content_hash=self.hasher.hexdigest()[:16],
+                     byline=data.get("byline"), intro=data.get("intro"),
+                     epilogue=data["epilogue"] if isinstance(data.get("epilogue"), str) else None,
+                     epilogue_parts=epilogue_parts,
+                     warnings=tuple(d for d in self.diags if not d.is_error),
+                     style=frozen_map(data.get("style") or {}), style_pos=manifest.pos(("style",)))
+
+    def partial_story(self, manifest, history, chapters, story_flags, facts, chapter_ids,
+                      epilogue_parts=()) -> Partial | None:
+        """The story of the chapters that compiled, when every error lies in some chapter file."""
+        if facts is None or not chapters:
+            return None
+        chapter_files = {display_path(self.root / CHAPTER_DIR / f"{cid}.yaml") for cid in chapter_ids}
+        if any(d.is_error and (d.pos is None or d.pos.file not in chapter_files) for d in self.diags):
+            return None
+        good = {c.id for c in chapters}
+        broken = tuple(dict.fromkeys(cid for cid in chapter_ids if cid not in good))
+        after, gap = set(), False
+        for cid in dict.fromkeys(chapter_ids):
+            gap = gap or cid not in good
+            if gap and cid in good:
+                after.add(cid)
+        return Partial(self.story(manifest, chapters, story_flags, facts, epilogue_parts or ()), broken,
+                       frozenset(after))
 
     # ---- declarations -------------------------------------------------------------
     def declare_flags(self, doc: Document, base: tuple, decls: dict, scope: str, first_slot: int,
@@ -361,7 +407,8 @@ class _Compiler:
                 holds = ex.parse_condition(f["holds"])
                 t = ex.typecheck(holds, types)
                 if t != ex.BOOL:
-                    raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type")
+                    raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type",
+                                       hint="compare it, e.g. `not saudi_iraq_war` or `gulf_tension < 4`")
                 holds_fn = ex.compile_expr(holds, slots, {})
             except ex.ExprError as exc:
                 if exc.code == "unknown-flag":
@@ -450,10 +497,11 @@ class _Compiler:
                 else:
                     t = ex.typecheck(tree, types, seen_ok=countable.__contains__)
                     if t != ex.BOOL:
-                        raise ex.ExprError(f"a condition must be true or false, but `{src}` is {t}", code="expr-type")
+                        raise ex.ExprError(f"a condition must be true or false, but `{src}` is {t}", code="expr-type",
+                                           hint="compare it, e.g. `nerve >= 2` or `fate == \"dead\"`")
             except ex.ExprError as exc:
-                if exc.code == "unknown-flag":
-                    exc.hint = did_you_mean(str(exc.message).split("'")[1], flag_by_name) or exc.hint
+                if exc.code == "unknown-flag" and exc.hint == ex.DECLARE_HINT:
+                    exc.hint = declare_hint(exc.name, flag_by_name)
                 self.expr_diag(exc, doc, path, what)
                 return None
             for bad in _visits_caps(tree.value if effect else tree, visit_caps):
@@ -668,6 +716,10 @@ class _Compiler:
                 if fact_ref(fid, epath + ("diverges", i), f"ending '{nid}' diverges from") and fid not in covers:
                     self.err("diverges-not-covered", f"ending '{nid}' diverges from '{fid}', which this chapter does not cover",
                              doc.pos(epath + ("diverges", i)), f"add '{fid}' to the chapter's `covers`, or drop it here")
+                elif e.get("kind") == "divergent" and facts is not None and fid in facts and facts[fid].holds_src is None:
+                    self.err("diverges-unbreakable", f"ending '{nid}' diverges from '{fid}', but that fact has no `holds`, "
+                             "so no branch can break it", doc.pos(epath + ("diverges", i)),
+                             f"give '{fid}' a `holds` over the story-wide flag this branch sets, or drop it here")
             kind = e.get("kind")
             documented = _documented(facts)
             if documented and kind not in ENDING_KINDS:
@@ -743,7 +795,59 @@ class _Compiler:
                          "the other wording in a conditional part (`if:` ... `else:`)")
         return asserts, denies
 
-    def check_flag_use(self, story_flags: list[Flag], chapters: list[Chapter], facts: dict) -> None:
+    def compile_epilogue(self, doc: Document, story_flags: list[Flag], facts: dict | None) -> tuple:
+        """The epilogue as text parts, their conditions over the story-wide flags as the story ended."""
+        raw = doc.data.get("epilogue")
+        if raw is None:
+            return ()
+        types = {f.name: f.flag_type for f in story_flags}
+        slots = {f.name: f.slot for f in story_flags}
+
+        def fact_ref(fid, path, why):
+            if facts is not None and fid not in facts:
+                self.err("unknown-fact", f"{why} '{fid}', which is not a fact in story/history.yaml "
+                         "(neither under `facts` nor under `story_facts`)", doc.pos(path), did_you_mean(fid, facts))
+                return False
+            return True
+
+        parts = []
+        for j, part in enumerate(_text_parts(raw)):
+            ppath = ("epilogue",) if isinstance(raw, str) else ("epilogue", j)
+            if isinstance(part, str):
+                parts.append(TextPart(text=part, pos=doc.pos(ppath)))
+                continue
+            tree = test = None
+            if part.get("if") is not None:
+                try:
+                    tree = ex.parse_condition(part["if"])
+                    t = ex.typecheck(tree, types, seen_ok=lambda n: False)
+                    if t != ex.BOOL:
+                        raise ex.ExprError(f"a condition must be true or false, but `{part['if']}` is {t}",
+                                           code="expr-type")
+                    test = ex.compile_expr(tree, slots, {})
+                except ex.ExprError as exc:
+                    if exc.code == "unknown-flag":
+                        exc.hint = ("the epilogue reads only story-wide flags (story/story.yaml `flags:`); "
+                                    + (did_you_mean(str(exc.message).split("'")[1], slots) or ""))
+                    elif exc.code == "unknown-node":
+                        exc.hint = "the epilogue belongs to no chapter, so it cannot ask seen(): set a story-wide flag"
+                    self.expr_diag(exc, doc, ppath + ("if",), f"in a condition of the epilogue (part {j + 1})")
+                    tree = test = None
+            asserts, denies = self.assertions(doc, ppath, part, fact_ref, f"epilogue part {j + 1}")
+            other = part.get("else")
+            else_asserts = else_denies = ()
+            if isinstance(other, dict):
+                else_asserts, else_denies = self.assertions(doc, ppath + ("else",), other, fact_ref,
+                                                            f"the `else` of epilogue part {j + 1}")
+                other = other["text"]
+            parts.append(TextPart(text=part["text"], condition=tree, condition_src=part.get("if"), test=test,
+                                  else_text=other, pos=doc.pos(ppath), asserts=asserts, denies=denies,
+                                  else_asserts=else_asserts, else_denies=else_denies,
+                                  else_pos=doc.pos(ppath + ("else",)) if other is not None else None))
+        return tuple(parts)
+
+    def check_flag_use(self, story_flags: list[Flag], chapters: list[Chapter], facts: dict,
+                       epilogue_parts: tuple = ()) -> None:
         """A flag nothing reads changes nothing a player can notice: say so."""
         read: set[tuple[str | None, str]] = set()  # (chapter id or None for story-wide, flag name)
         local_names = {ch.id: {f.name for f in ch.flags} for ch in chapters}
@@ -756,6 +860,7 @@ class _Compiler:
         for fact in facts.values():
             if fact.holds is not None:
                 note(None, [fact.holds])
+        note(None, [p.condition for p in epilogue_parts if p.condition is not None])
         for ch in chapters:
             for node in ch.nodes.values():
                 note(ch.id, [p.condition for p in node.text if p.condition is not None])
@@ -822,6 +927,13 @@ class _Compiler:
 # Words an expression reads as something other than a flag: Python keywords (the
 # parser takes them as syntax), the literals and the one function.
 _RESERVED = frozenset(keyword.kwlist) | {"true", "false", "seen", "visits"}
+
+
+def declare_hint(name: str | None, known) -> str:
+    """The hint for an undeclared flag: declare it, and only then, for a near miss, the close name."""
+    import difflib
+    close = difflib.get_close_matches(name or "", list(known), n=1, cutoff=0.8)
+    return ex.DECLARE_HINT + (f"; or, if you meant the flag '{close[0]}', fix the spelling" if close else "")
 
 
 def _text_parts(text) -> list:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
+from .textsafe import clean
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -49,7 +51,7 @@ class Diagnostic:
             lines.append(f"  hint: {self.hint}")
         if self.replay:
             lines.append(f"  replay: {self.replay}")
-        return "\n".join(lines)
+        return clean("\n".join(lines))  # messages quote the story: no escape reaches a terminal
 
     def to_json(self) -> dict:
         out = {

@@ -30,12 +30,19 @@ BOOL, INT, STR = "bool", "int", "str"
 class ExprError(Exception):
     """A problem in one expression; `offset` is the 0-based column inside it."""
 
-    def __init__(self, message: str, offset: int = 0, hint: str | None = None, code: str = "expr-syntax"):
+    def __init__(self, message: str, offset: int = 0, hint: str | None = None, code: str = "expr-syntax",
+                 name: str | None = None):
         super().__init__(message)
         self.message = message
         self.offset = offset
         self.hint = hint
         self.code = code  # expr-syntax | expr-type | unknown-flag | unknown-node | divide-by-zero
+        self.name = name  # the unknown flag's name, for unknown-flag
+
+
+DECLARE_HINT = "declare it under `flags:` in the chapter (or in story/story.yaml for a story-wide flag)"
+COMPARE_HINT = ("compare like with like: numbers with numbers, true/false with true/false, an enum flag with "
+                "one of its values in quotes (`fate == \"dead\"`)")
 
 
 # ---- the tree -----------------------------------------------------------------
@@ -429,8 +436,7 @@ def _typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str
     if isinstance(e, Var):
         ft = flags.get(e.name)
         if ft is None:
-            raise ExprError(f"unknown flag '{e.name}'", e.offset, "declare it under `flags:` in the chapter or in story/story.yaml",
-                            "unknown-flag")
+            raise ExprError(f"unknown flag '{e.name}'", e.offset, DECLARE_HINT, "unknown-flag", e.name)
         return ft.value_type
     if isinstance(e, Seen):
         if seen_ok is not None and ("." in e.node or not seen_ok(e.node)):
@@ -452,12 +458,16 @@ def _typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str
         _expect(e.right, INT, flags, seen_ok, f"`{e.op}` works on numbers", e.offset)
         return INT
     if isinstance(e, Compare):
+        _check_unquoted_value(e.left, e.right, flags)
+        _check_unquoted_value(e.right, e.left, flags)
         lt = _typecheck(e.left, flags, seen_ok=seen_ok)
         rt = _typecheck(e.right, flags, seen_ok=seen_ok)
         if lt != rt:
-            raise ExprError(f"cannot compare {_describe(lt)} with {_describe(rt)} in `{unparse(e)}`", e.offset)
+            raise ExprError(f"cannot compare {_describe(lt)} with {_describe(rt)} in `{unparse(e)}`", e.offset,
+                            COMPARE_HINT)
         if e.op in ("<", "<=", ">", ">=") and lt != INT:
-            raise ExprError(f"`{e.op}` orders numbers; {_describe(lt)} can only be compared with == or !=", e.offset)
+            raise ExprError(f"`{e.op}` orders numbers; {_describe(lt)} can only be compared with == or !=", e.offset,
+                            f"write `==` or `!=`, or compare a number flag")
         if lt == STR:
             _check_enum_literal(e.left, e.right, flags)
             _check_enum_literal(e.right, e.left, flags)
@@ -470,11 +480,30 @@ def _describe(t: str) -> str:
     return {BOOL: "a true/false value", INT: "a number", STR: "text"}[t]
 
 
+_WANT_HINT = {
+    BOOL: "make it true or false: compare it (`nerve >= 2`, `fate == \"dead\"`) or use a bool flag",
+    INT: "use a number here: an int flag or a whole number",
+    STR: "use an enum flag or a quoted value here",
+}
+
+
 def _expect(e, want, flags, seen_ok, why, offset=None):
     got = _typecheck(e, flags, seen_ok=seen_ok)
     if got != want:
         raise ExprError(f"{why}, but `{unparse(e)}` is {_describe(got)}",
-                        offset if offset is not None else getattr(e, "offset", 0))
+                        offset if offset is not None else getattr(e, "offset", 0), _WANT_HINT[want])
+
+
+def _check_unquoted_value(side, other, flags):
+    """`fate == dead`: an enum's value written without quotes reads as a flag name. Say so,
+    rather than that the flag 'dead' is unknown."""
+    if not isinstance(side, Var) or side.name in flags:
+        return
+    owner = other.name if isinstance(other, Var) and other.name in flags and side.name in flags[other.name].values \
+        else next((n for n, ft in flags.items() if ft.type == "enum" and side.name in ft.values), None)
+    if owner is not None:
+        raise ExprError(f"'{side.name}' is not a flag but a value of {owner}: a value is written in quotes",
+                        side.offset, f'write "{side.name}" (`{owner} == "{side.name}"`)', "unknown-flag", side.name)
 
 
 def _check_enum_literal(side, other, flags):
@@ -482,7 +511,7 @@ def _check_enum_literal(side, other, flags):
         ft = flags.get(side.name)
         if ft is not None and ft.type == "enum" and other.value not in ft.values:
             raise ExprError(f"'{other.value}' is not a value of {side.name} (its values: {', '.join(ft.values)})",
-                            side.offset)
+                            side.offset, "use one of its values, or add this one to the flag's `values`")
 
 
 def _check_enum_pair(left, right, flags, offset):
@@ -491,7 +520,8 @@ def _check_enum_pair(left, right, flags, offset):
         a, b = flags.get(left.name), flags.get(right.name)
         if a and b and a.type == b.type == "enum" and not set(a.values) & set(b.values):
             raise ExprError(f"{left.name} and {right.name} never hold the same value ({', '.join(a.values)} against "
-                            f"{', '.join(b.values)}), so comparing them decides nothing", offset)
+                            f"{', '.join(b.values)}), so comparing them decides nothing", offset,
+                            "compare each flag with one of its own values instead")
 
 
 def typecheck_effect(eff: Effect, flags: Mapping[str, FlagType], *, seen_ok=None) -> None:
@@ -506,21 +536,25 @@ def typecheck_effect(eff: Effect, flags: Mapping[str, FlagType], *, seen_ok=None
 def _typecheck_effect(eff: Effect, flags: Mapping[str, FlagType], *, seen_ok=None) -> None:
     ft = flags.get(eff.target)
     if ft is None:
-        raise ExprError(f"unknown flag '{eff.target}'", 0, "declare it under `flags:` in the chapter or in story/story.yaml",
-                        "unknown-flag")
+        raise ExprError(f"unknown flag '{eff.target}'", 0, DECLARE_HINT, "unknown-flag", eff.target)
+    _check_unquoted_value(eff.value, Var(eff.target, 0), flags)
     got = _typecheck(eff.value, flags, seen_ok=seen_ok)
     if eff.op != "=" and ft.type != "int":
-        raise ExprError(f"`{eff.op}` works on number flags; {eff.target} is {ft.type}", 0)
+        raise ExprError(f"`{eff.op}` works on number flags; {eff.target} is {ft.type}", 0,
+                        f"set it with `=`: `{eff.target} = ...`")
     if got != ft.value_type:
-        raise ExprError(f"{eff.target} holds {_describe(ft.value_type)}, but `{unparse(eff.value)}` is {_describe(got)}", 0)
+        raise ExprError(f"{eff.target} holds {_describe(ft.value_type)}, but `{unparse(eff.value)}` is {_describe(got)}", 0,
+                        _WANT_HINT[ft.value_type])
     if ft.type == "enum" and isinstance(eff.value, Lit) and eff.value.value not in ft.values:
-        raise ExprError(f"'{eff.value.value}' is not a value of {eff.target} (its values: {', '.join(ft.values)})", 0)
+        raise ExprError(f"'{eff.value.value}' is not a value of {eff.target} (its values: {', '.join(ft.values)})", 0,
+                        "use one of its values, or add this one to the flag's `values`")
     if ft.type == "enum" and isinstance(eff.value, Var):
         other = flags[eff.value.name]
         extra = [v for v in other.values if v not in ft.values]
         if extra:
             raise ExprError(f"{eff.value.name} can be {', '.join(repr(v) for v in extra)}, which {eff.target} cannot "
-                            f"hold (its values: {', '.join(ft.values)})", 0)
+                            f"hold (its values: {', '.join(ft.values)})", 0,
+                            f"add those values to {eff.target}, or set it from a literal")
 
 
 # ---- evaluation -----------------------------------------------------------------

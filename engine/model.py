@@ -268,7 +268,10 @@ class Story:
     content_hash: str
     byline: str | None = None
     intro: str | None = None
-    epilogue: str | None = None
+    epilogue: str | None = None  # the epilogue as written, when it is one fixed string
+    # The epilogue as text parts (a plain string is one unconditional part); conditions read
+    # the story-wide flags as the last chapter's ending left them. Use runtime.epilogue_text.
+    epilogue_parts: tuple = ()
     warnings: tuple = ()  # non-fatal diagnostics found while compiling
     style: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # budgets: max_corridor, max_flavour_share
     style_pos: Pos | None = None

@@ -315,7 +315,13 @@ def paragraphs(text: str) -> list[str]:
 def node_text(story: Story, state: State) -> list[str]:
     """What arriving here shows, as paragraphs: the lead (a choice's `say:`, the `next:` nodes
     passed through), then the node's prose with conditional and inline parts resolved."""
-    return list(state.lead) + _text_of(node_of(story, state), state.values, state.seen)
+    return list(state.lead) + _resolve(node_of(story, state).text, state.values, state.seen)
+
+
+def epilogue_text(story: Story, state: State) -> list[str]:
+    """The epilogue as paragraphs, its conditional parts resolved with the story-wide flags of
+    `state` (the last chapter's ending). [] when the story has no epilogue."""
+    return _resolve(story.epilogue_parts, state.values[:len(story.flags)], 0)
 
 
 def _render(part, text: str, render, values: tuple, seen: int) -> str:
@@ -323,8 +329,12 @@ def _render(part, text: str, render, values: tuple, seen: int) -> str:
 
 
 def _text_of(node: Node, values: tuple, seen: int) -> list[str]:
+    return _resolve(node.text, values, seen)
+
+
+def _resolve(parts, values: tuple, seen: int) -> list[str]:
     out: list[str] = []
-    for part in node.text:
+    for part in parts:
         if part.test is None or part.test(values, seen):
             out.extend(paragraphs(_render(part, part.text, part.render, values, seen)))
         elif part.else_text:
@@ -348,6 +358,27 @@ def records(story: Story, states: Iterable[State]) -> list[tuple[Fact, State]]:
     for s in states:
         for fid in node_of(story, s).records:
             out.append((story.facts[fid], s))
+    return out
+
+
+def told_broken(fact: Fact) -> str:
+    """A fact a branch broke, as a reader is told it: what happened in its place (`instead`),
+    or plainly that it did not happen - never its statement alone, which reads as if it had."""
+    return fact.instead or f"In your history, this did not happen: {fact.statement}"
+
+
+def history_changed(story: Story, states: Iterable[State]) -> list[tuple[Fact, State]]:
+    """The facts the endings reached along a run of states broke (their `diverges`), in the
+    order they were broken, each once, with the ending state that broke it."""
+    out, seen = [], set()
+    for s in states:
+        ending = node_of(story, s).ending
+        if ending is None:
+            continue
+        for fid in ending.diverges:
+            if fid not in seen:
+                seen.add(fid)
+                out.append((story.facts[fid], s))
     return out
 
 

@@ -323,6 +323,7 @@ class _Builder:
     def __init__(self, file: str):
         self.file = file
         self.problems: list[Diagnostic] = []
+        self._reported_empty: set = set()  # (mapping, empty key) already blamed for duplicates
 
     def _pos(self, mark) -> Pos:
         if mark is None:
@@ -590,6 +591,32 @@ class _Builder:
     def _duplicate(self, top: list, key: str, lc: tuple[int, int], key_marks: dict) -> None:
         first = key_marks.get(top[1] + (key,))
         where = f" (first on line {first[0]})" if first else ""
+        # A key with no value between the two is the usual cause: a block's own key indented
+        # too far (`  signed:` written `    signed:`), so the keys under it land in the
+        # mapping above. Say that once, instead of "keep one" for every key it swallowed.
+        keys = list(top[0])
+        after = keys[keys.index(key) + 1:] if key in keys else []
+        empty = next((k for k in reversed(after) if top[0][k] is None and isinstance(k, str)), None)
+        if empty is not None:
+            marker = (id(top), empty)
+            if marker in self._reported_empty:
+                top[4] = first or lc
+                return
+            self._reported_empty.add(marker)
+            at = key_marks.get(top[1] + (empty,))
+            line = f" on line {at[0]}" if at else ""
+            self.problems.append(
+                error(
+                    "yaml-duplicate-key",
+                    f"key '{key}' appears twice in this mapping{where}: '{empty}'{line} has no value, so the "
+                    f"keys below it are read as part of this mapping",
+                    Pos(self.file, *lc),
+                    f"if '{empty}' starts a block of its own, indent it like its siblings (less than the keys "
+                    "under it); delete nothing",
+                )
+            )
+            top[4] = first or lc
+            return
         self.problems.append(
             error(
                 "yaml-duplicate-key",

@@ -1,5 +1,9 @@
 """Plain-text play: the transcript printed by `--script`, `--canon`, `--replay`
 and by the player when its input is not a terminal. No terminal control at all.
+
+Place and date are shown on the chapter card and again wherever they change
+(`-- place, date --`); a node that records a documented fact says so after its
+prose (`[History: statement (date)]`, or `[In this story: ...]` for a story fact).
 """
 from __future__ import annotations
 
@@ -19,11 +23,16 @@ def wrap(paragraph: str, width: int = WIDTH, indent: str = "") -> str:
                          break_on_hyphens=False)
 
 
+def where_of(story: Story, state: State) -> str:
+    """'Place, date' as the node shows them (its own, or the ones every way in agrees on)."""
+    node = rt.node_of(story, state)
+    return ", ".join(x for x in (node.shown_place, node.shown_date.human() if node.shown_date else None) if x)
+
+
 def chapter_card(story: Story, state: State) -> list[str]:
     ch = story.chapter(state.chapter)
     number = [c.id for c in story.chapters].index(ch.id) + 1
-    node = rt.node_of(story, state)
-    where = ", ".join(x for x in (node.shown_place, node.shown_date.human() if node.shown_date else None) if x)
+    where = where_of(story, state)
     lines = [f"== Chapter {number}: {clean(ch.title)} =="]
     if where:
         lines.append(clean(where))
@@ -37,12 +46,24 @@ def scene_lines(story: Story, state: State, width: int = WIDTH) -> list[str]:
         out.append(wrap(p, width))
         out.append("")
     node = rt.node_of(story, state)
+    for fid in node.records:
+        fact = story.facts[fid]
+        # the story's own facts are told apart from documented history
+        out.append(wrap(f"[{'In this story' if fact.story else 'History'}: {fact.statement} ({fact.date.human()})]",
+                        width))
+        out.append("")
     if node.ending:
         e = node.ending
         words = ending_kind_words(e.kind)
         out.append(f"*** {clean(e.title)} ({words}) ***" if words else f"*** {clean(e.title)} ***")
-        if e.diverges:
-            out.append("History changed here: " + "; ".join(clean(story.facts[f].statement) for f in e.diverges))
+        broken = [story.facts[f] for f in e.diverges]
+        for heading, facts in (("History you changed", [f for f in broken if not f.story]),
+                               ("Events of this story you changed", [f for f in broken if f.story])):
+            if facts:
+                out.append(f"{heading}:")
+                out += [textwrap.fill("- " + clean(rt.told_broken(f)) + f" ({f.date.human()})", width=width,
+                                      initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
+                        for f in facts]
         out.append("")
     else:
         offered = rt.available(story, state)
@@ -67,14 +88,21 @@ class TextPlayer:
 
     def __init__(self, story: Story, out: TextIO, width: int = WIDTH):
         self.story, self.out, self.width = story, out, width
+        self.where = ""  # the place and date last shown
 
     def emit(self, lines: Iterable[str]) -> None:
         for line in lines:
             self.out.write(line + "\n")
 
     def show(self, state: State, new_chapter: bool) -> None:
+        where = where_of(self.story, state)
         if new_chapter:
             self.emit(chapter_card(self.story, state) + [""])
+        elif where and where != self.where:
+            # place and date wherever they change, as the player's toolbar shows them
+            self.emit([f"-- {clean(where)} --", ""])
+        if where:
+            self.where = where
         self.emit(scene_lines(self.story, state, self.width))
 
     def run(self, first: State, next_number: Callable[[State], int | None],
@@ -91,8 +119,9 @@ class TextPlayer:
             new_chapter = False
             if rt.is_ending(self.story, state):
                 if rt.is_final(self.story, state):
-                    if self.story.epilogue:
-                        self.emit(["== Epilogue =="] + [wrap(p, self.width) + "\n" for p in rt.paragraphs(self.story.epilogue)])
+                    words = rt.epilogue_text(self.story, state)
+                    if words:
+                        self.emit(["== Epilogue =="] + [wrap(p, self.width) + "\n" for p in words])
                     self.emit(["THE END"])
                     return state, 0
                 if not more():

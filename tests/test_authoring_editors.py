@@ -53,3 +53,20 @@ def test_story_files_name_their_schema(path, kind):
     prefix = "# yaml-language-server: $schema="
     assert first.startswith(prefix), f"{path.relative_to(ROOT)} should start with `{prefix}...`"
     assert (path.parent / first[len(prefix):]).resolve() == schema_path(kind).resolve()
+
+
+def test_the_tour_carries_current_schemas_so_a_copy_keeps_its_editor_support():
+    """The tour story points at its own schemas/ (relative, inside the folder), so a copy of the
+    folder anywhere still finds them; they must be the shipped ones."""
+    tour = ROOT / "tests" / "stories" / "tour"
+    for kind in KINDS:
+        installed = tour / "schemas" / f"{kind}.schema.json"
+        assert installed.read_bytes() == schema_path(kind).read_bytes(), (
+            f"{installed.relative_to(ROOT)} is older than the engine's schema: "
+            "run `chronicle schema --install --story tests/stories/tour`")
+    prefix = "# yaml-language-server: $schema="
+    for path in sorted(tour.rglob("*.yaml")):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith(prefix), path
+        target = (path.parent / first[len(prefix):]).resolve()
+        assert target.is_relative_to(tour.resolve()) and target.is_file(), path

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from authoring_helpers import chronicle, cli, copy_tour
+from authoring_helpers import ROOT, chronicle, cli, copy_tour
 from engine.authoring import AuthoringError
 from engine.authoring.new import chapter_ids, insert_chapter
 from engine.schema import schema_path
@@ -143,3 +143,43 @@ def test_layouts_it_cannot_edit_safely_are_refused():
         insert_chapter("title: x\n", "new")
     with pytest.raises(AuthoringError, match="already in the chapter list"):
         insert_chapter("chapters: [a]\n", "a")
+
+
+def test_a_new_chapter_asks_for_its_golden_transcript_by_name(tmp_path):
+    """After `chronicle new chapter`, the transcript tests need no new entry in paths.yaml: they
+    fail on the missing golden transcript (and on the chapters renumbered after it), and the
+    failure names the file and the command that writes it."""
+    import shutil
+    import subprocess
+    import sys
+    for part in ("story", "chapters", "tests/transcripts"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    shutil.copy(ROOT / "tests" / "test_transcripts.py", tmp_path / "tests" / "test_transcripts.py")
+    r = chronicle("new", "chapter", "interlude-1982", "--after", "riyadh-1980", "--story", tmp_path)
+    assert r.returncode == 0, r.stderr
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_transcripts.py"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout
+    assert "test_every_chapter_has_a_canonical_and_a_divergent_transcript" not in done.stdout
+    assert "no golden transcript tests/transcripts/interlude-1982--canon.txt for chapter 'interlude-1982'" in done.stdout
+    assert "make bless" in done.stdout
+
+
+def test_a_new_story_carries_its_schemas_so_it_can_move(tmp_path):
+    """`new story` outside the repo: its `$schema` lines point inside the story folder, and
+    still resolve after the folder is copied elsewhere."""
+    import shutil
+    root = tmp_path / "elsewhere" / "my-story"
+    assert chronicle("new", "story", root).returncode == 0
+    assert chronicle("new", "chapter", "second", "--story", root).returncode == 0
+    moved = tmp_path / "moved"
+    shutil.copytree(root, moved)
+    prefix = "# yaml-language-server: $schema="
+    files = sorted(moved.rglob("*.yaml"))
+    assert len(files) == 4
+    for path in files:
+        ref = path.read_text(encoding="utf-8").splitlines()[0][len(prefix):]
+        assert ref.startswith("../schemas/"), (path, ref)
+        assert (path.parent / ref).is_file(), (path, ref)
+    again = chronicle("schema", "--install", "--story", moved)
+    assert again.returncode == 0 and "wrote" in again.stdout

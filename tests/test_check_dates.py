@@ -35,3 +35,25 @@ def test_dates_that_move_forward_are_clean(story_dir):
     root = _story(story_dir, "1900-05-01")
     report = check_story(load_story(root))
     assert [d.code for d in report.diagnostics] == []
+
+
+def _order_case(tmp_path, later_date: str):
+    """The canonical path records 'spring' (1998-03/1998-06) and then 'late' (later_date)."""
+    from conftest import DEFAULT_FACT, chapter, run_cli, write_story
+    spring = dict(DEFAULT_FACT, id="spring", date="1998-03/1998-06")
+    late = dict(DEFAULT_FACT, id="late", date=later_date)
+    nodes = {"a": {"text": "A.", "records": ["spring"], "choices": [{"text": "On.", "goto": "b", "canon": True}]},
+             "b": {"text": "B.", "records": ["late"], "choices": [{"text": "On.", "goto": "end", "canon": True}]},
+             "end": {"text": "End.", "ending": {"kind": "canon", "title": "End"}}}
+    root = write_story(tmp_path / later_date.replace("/", "_"),
+                       {"one": chapter("one", nodes, covers=["spring", "late"], period=("1997", "1998"))},
+                       facts=[spring, late])
+    return run_cli("check", "--story", ".", cwd=root)
+
+
+def test_overlapping_spans_are_in_order_as_the_guide_says(tmp_path):
+    """AUTHORING.md, 'How dates compare': 1997/1998 after 1998-03/1998-06 overlaps, so it is in
+    order; 1997-06 after it ends before it begins, so it is not."""
+    assert _order_case(tmp_path, "1997/1998").returncode == 0
+    proc = _order_case(tmp_path, "1997-06")
+    assert proc.returncode == 1 and "error[canon-order]" in proc.stdout

@@ -45,7 +45,7 @@ def test_script_from_stdin():
     assert moves(proc.stdout) == ["Ring the village for help.", "Trim the wick.", "Let the lamp die."]
     assert "The village bell answers faintly." in proc.stdout
     assert "*** Darkness (history diverges) ***" in proc.stdout
-    assert "History changed here: The lamp burns through the night of the storm." in proc.stdout
+    assert "History you changed:\n  - In your history, this did not happen: The lamp burns through the night" in proc.stdout
     assert "== Chapter 2" not in proc.stdout  # the script ran out at the ending
 
 
@@ -228,3 +228,34 @@ def test_canon_replay_of_a_broken_canonical_path_plays_the_checked_story(tmp_pat
     no_traceback(replay)
     assert "Scene b." in replay.stdout  # the checked story, up to where its canonical path breaks
     assert replay.returncode == 1 and "the canonical path breaks" in replay.stderr
+
+
+def test_trying_a_scene_never_touches_the_readers_saves(tmp_path):
+    """Piped `play --chapter/--at/--set` (an author trying a scene) writes no save at all unless
+    given --save-dir; the reader's save folder stays as it was."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), HOME=str(tmp_path / "home"))
+    env.pop("CHRONICLE_STORY", None)
+    for extra in (["--chapter", "storm"], ["--set", "courage=2"]):
+        done = subprocess.run([sys.executable, "-m", "engine", "play", *STORY, *extra], input="1\nsave mine\n",
+                              capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "Saving is switched off" in done.stdout
+    assert not (tmp_path / "data").exists() and not (tmp_path / "home").exists()
+    kept = tmp_path / "kept"
+    done = subprocess.run([sys.executable, "-m", "engine", "play", *STORY, "--chapter", "storm", "--save-dir", kept],
+                          input="1\n", capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert any(kept.rglob("*.json")), "with --save-dir, trying a scene keeps its scratch autosave there"
+
+
+def test_transcripts_show_place_and_date_wherever_they_change_and_the_history_recorded():
+    proc = play("--canon")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert out.startswith("== Chapter 1: The Storm ==\nThe lighthouse, 12 October 1901\n")
+    # the night passes: the date changes inside the chapter, and the transcript says so there
+    assert "> 1. Keep watch till dawn.\n\n-- The lighthouse, 13 October 1901 --\n\nGrey light." in out
+    assert "The lamp gutters.\n\n[History: A great storm hits the island in October 1901. (October 1901)]" in out

@@ -69,10 +69,11 @@ def test_every_code_the_engine_emits_is_in_the_catalogue():
     assert emitted - set(CODES) == set(), f"codes the engine emits but engine/codes.py does not list: {emitted - set(CODES)}"
 
 
-def test_authoring_md_is_up_to_date():
-    current = docs.AUTHORING.read_text(encoding="utf-8")
-    assert docs.BEGIN in current and docs.END in current, "AUTHORING.md has lost its generated-section markers"
-    assert docs.updated(current) == current, "AUTHORING.md is out of date: run `python -m engine.docs`"
+def test_the_catalogue_of_codes_is_up_to_date():
+    assert docs.CODES_DOC.read_text(encoding="utf-8") == docs.codes_document(), \
+        "docs/diagnostics.md is out of date: run `python -m engine.docs`"
+    guide = docs.AUTHORING.read_text(encoding="utf-8")
+    assert "docs/diagnostics.md" in guide, "AUTHORING.md points readers to the catalogue"
 
 
 def test_the_real_cli_agrees(tmp_path):
@@ -93,10 +94,9 @@ def test_the_real_cli_agrees(tmp_path):
 
 
 def test_docs_check_mode_notices_a_stale_document(tmp_path, monkeypatch):
-    stale = tmp_path / "AUTHORING.md"
-    stale.write_text(docs.AUTHORING.read_text(encoding="utf-8").replace(docs.END, "stale\n" + docs.END),
-                     encoding="utf-8")
-    monkeypatch.setattr(docs, "AUTHORING", stale)
+    stale = tmp_path / "diagnostics.md"
+    stale.write_text(docs.CODES_DOC.read_text(encoding="utf-8") + "stale\n", encoding="utf-8")
+    monkeypatch.setattr(docs, "CODES_DOC", stale)
     assert docs.main(["--check"]) == 1
     assert docs.main([]) == 0
     assert docs.main(["--check"]) == 0

@@ -145,7 +145,8 @@ def test_a_canon_ending_cannot_list_diverges(tmp_path):
 def test_unknown_flag_suggests_the_close_name(tmp_path):
     nodes = {"a": node(choices=[go("z", canon=True, **{"if": "nerv > 1"})]), "z": END}
     _, diags = diags_of(tmp_path, {"one": chapter("one", nodes)})
-    assert one_error(diags, "unknown-flag", "nerv").hint == "did you mean 'nerve'?"
+    hint = one_error(diags, "unknown-flag", "nerv").hint
+    assert hint.startswith("declare it under `flags:`") and hint.endswith("if you meant the flag 'nerve', fix the spelling")
 
 
 def test_goto_to_a_missing_node_suggests_the_close_name(tmp_path):

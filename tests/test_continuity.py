@@ -151,7 +151,7 @@ def test_the_dataflow_fallback_lists_what_it_cannot_prove(tmp_path):
     report = check_story(s, max_states=2)
     unproven = [d for d in report.diagnostics if d.code == "unproven"]
     listed = [x for d in unproven for x in d.extra["unproven"]]
-    assert "text part 2 of 'square' asserts 'pact-signed' only where history agrees" in listed
+    assert "text part 2 of node 'square' asserts 'pact-signed' only where history agrees" in listed
     # and proves the parts that cannot disagree
     two = copy.deepcopy(TWO)
     two["nodes"]["square"]["text"][1].update({"if": "not pact_torn"})
@@ -189,3 +189,157 @@ def test_else_needs_an_if(tmp_path):
     with no_cache():
         _s, diags = compile_story(story(tmp_path, two))
     assert [d.code for d in diags] == ["schema"] and "'if'" in diags[0].message
+
+
+# ---- the epilogue as text parts ---------------------------------------------------------------
+
+EPILOGUE = [
+    "Years pass.",
+    {"if": "not pact_torn", "text": "The pact still holds, and Marek grows old in the capital.",
+     "asserts": ["pact-signed", "envoy-stays"],
+     "else": {"text": "Nobody speaks of the pact any more.", "denies": ["pact-signed"]}},
+]
+
+
+def epilogue_story(tmp_path, epilogue, name="e"):
+    manifest = {"title": "T", "chapters": ["one", "two"], "flags": FLAGS, "epilogue": epilogue}
+    return write_story(tmp_path / name, {"one": ONE, "two": TWO_OK}, manifest=manifest,
+                       history={"facts": FACTS, "story_facts": STORY_FACTS})
+
+
+def test_an_epilogue_of_conditional_parts_is_played_and_checked(tmp_path):
+    root = epilogue_story(tmp_path, EPILOGUE)
+    s, report = check(root)
+    assert report.diagnostics == [], [d.render() for d in report.diagnostics]
+    canon = run_cli("play", "--story", root, "--script", "-", input="1\n1\n")
+    no_traceback(canon)
+    assert "Marek grows old" in canon.stdout and "Nobody speaks" not in canon.stdout
+    torn = run_cli("play", "--story", root, "--script", "-", input="2\n1\n")
+    assert "Nobody speaks of the pact" in torn.stdout and "Marek grows old" not in torn.stdout
+    assert torn.stdout.index("Years pass.") < torn.stdout.index("Nobody speaks")
+    end = rt.replay_numbers(s, rt.start(s), [2, 1])[-1]
+    assert rt.epilogue_text(s, end) == ["Years pass.", "Nobody speaks of the pact any more."]
+
+
+def test_an_epilogue_part_that_disagrees_with_an_ending_is_a_continuity_error(tmp_path):
+    bad = ["Years pass.", {"text": "Marek grows old in the capital.", "asserts": ["envoy-stays"]}]
+    root = epilogue_story(tmp_path, bad)
+    _s, report = check(root)
+    [d] = report.diagnostics
+    assert d.code == "continuity" and d.message.startswith("epilogue part 2 asserts story fact 'envoy-stays'")
+    assert d.pos.file.endswith("story/story.yaml") and d.pos.line > 1
+    assert "--chapter two --set pact_torn=true" in d.replay
+
+
+def test_a_plain_string_epilogue_still_works(tmp_path):
+    root = epilogue_story(tmp_path, "And so it ended.")
+    s, report = check(root)
+    assert report.diagnostics == [] and s.epilogue == "And so it ended."
+    out = run_cli("play", "--story", root, "--script", "-", input="1\n1\n").stdout
+    assert "== Epilogue ==" in out and "And so it ended." in out
+
+
+def test_epilogue_conditions_read_only_story_wide_flags(tmp_path):
+    bad = [{"if": "nerve > 1", "text": "x"}, {"if": 'seen("hall")', "text": "y"}]
+    with no_cache():
+        _s, diags = compile_story(epilogue_story(tmp_path, bad))
+    assert [d.code for d in diags] == ["unknown-flag", "unknown-node"], [d.render() for d in diags]
+    assert "story-wide" in diags[0].hint and "seen()" in diags[1].hint
+
+
+def test_stats_lists_the_covered_history_no_ending_can_break(tmp_path):
+    from engine.authoring.stats import render_text, story_stats
+    one = copy.deepcopy(ONE)
+    one["covers"] = ["pact-signed", "harbour-built"]
+    one["nodes"]["signed"]["records"] = ["pact-signed", "harbour-built"]
+    facts = FACTS + [{"id": "harbour-built", "date": "1900", "statement": "The harbour is built.",
+                      "source": {"paragraph": 1, "quote": "a thing"}}]
+    root = write_story(tmp_path / "s", {"one": one, "two": TWO_OK}, flags=FLAGS,
+                       history={"facts": facts, "story_facts": STORY_FACTS})
+    s, report = check(root)
+    assert report.diagnostics == []
+    stats = story_stats(s)
+    assert [st.fixed for st in stats] == [["harbour-built"], []]
+    assert "  one: harbour-built\n" in render_text(s, stats)
+
+
+# ---- telling broken history the right way round (banners, journal) ---------------------------
+
+def test_the_ending_banner_and_journal_say_what_happened_instead(tmp_path):
+    from engine.player import render as r
+    from engine.player.session import Session
+    one = copy.deepcopy(ONE)
+    one["covers"] = ["pact-signed", "envoy-stays"]
+    one["nodes"]["signed"]["records"] = ["pact-signed"]
+    one["nodes"]["signed"]["text"] = "The ink dries."
+    one["nodes"]["hall"]["choices"][0]["goto"] = "dinner"
+    one["nodes"]["dinner"] = {"records": ["envoy-stays"], "text": "Marek stays for dinner.",
+                              "choices": [{"text": "Sleep.", "goto": "signed", "canon": True}]}
+    one["nodes"]["torn"]["ending"]["diverges"] = ["pact-signed", "envoy-stays"]
+    stories = {"one": one, "two": TWO_OK}
+    history = {"facts": FACTS, "story_facts": [dict(STORY_FACTS[0], date="1900-06")]}
+    with no_cache():
+        s = load_story(write_story(tmp_path / "s", stories, flags=FLAGS, history=history))
+    torn = rt.replay_numbers(s, rt.start(s), [2])[-1]
+    banner = r.plain(r.ending(s, rt.node_of(s, torn), 200))
+    # no `instead`: said plainly to have not happened; with one: the `instead` line, not the statement
+    assert "History you changed:\n  \u2022 In your history, this did not happen: The pact is signed in June 1900." in banner
+    assert "Events of this story you changed:\n  \u2022 Marek is sent home in disgrace." in banner
+    assert "stays on in the capital" not in banner
+    assert banner.index("History you changed") < banner.index("Events of this story you changed")
+
+    session = Session(s, None)
+    session.new_game(rt.start(s))
+    session.choose(session.offered()[1])
+    j = session.journal()
+    assert j.events == [] and j.story_events == []
+    assert [(told, own) for _d, told, _l, own in j.changed] == [
+        ("In your history, this did not happen: The pact is signed in June 1900.", False),
+        ("Marek is sent home in disgrace.", True)]
+    text = r.plain(r.journal(j, 200))
+    assert "History you changed" in text and "Marek is sent home in disgrace. (an event of this story" in text
+
+    canon = Session(s, None)
+    canon.new_game(rt.start(s))
+    canon.choose(canon.offered()[0])
+    canon.choose(canon.offered()[0])
+    j = canon.journal()
+    assert [t for _d, t, _l in j.events] == ["The pact is signed in June 1900."]
+    assert [t for _d, t, _l in j.story_events] == ["The envoy Marek stays on in the capital."]
+    assert j.changed == []
+    text = r.plain(r.journal(j, 200))
+    assert text.index("Documented events") < text.index("The pact is signed") < text.index("Events of this story")
+    assert "History you changed" not in text
+
+    played = run_cli("play", "--story", tmp_path / "s", "--script", "-", input="2\n")
+    assert "History you changed:\n  - In your history, this did not happen: The pact is signed in June 1900.\n" \
+        "    (June 1900)" in played.stdout
+    assert "Events of this story you changed:\n  - Marek is sent home in disgrace. (June 1900)" in played.stdout
+
+
+def test_why_and_graph_know_what_the_words_say(tmp_path):
+    from engine.authoring.graph import build_maps, render_mermaid
+    from engine.authoring.why import render_text, why
+    root = story(tmp_path, TWO_OK)
+    with no_cache():
+        s = load_story(root)
+    answer = why(s, "two:square")
+    text = render_text(answer)
+    assert "text part 2 of node 'square' asserts 'pact-signed', which holds on this path" in text
+    assert answer.to_json()["history"][0] == {"fact": "pact-signed", "holds": True, "said": "asserts",
+                                             "by": "text part 2 of node 'square'"}
+    mermaid = render_mermaid(build_maps(s))
+    assert "asserts pact-signed, envoy-stays<br/>denies pact-signed, envoy-stays" in mermaid
+    assert "diverges pact-signed" in mermaid
+
+
+def test_transcripts_tell_story_facts_apart_from_documented_history(tmp_path):
+    one = copy.deepcopy(ONE)
+    one["nodes"]["hall"]["choices"][0]["goto"] = "dinner"
+    one["nodes"]["dinner"] = {"records": ["envoy-stays"], "text": "Marek stays for dinner.",
+                              "choices": [{"text": "Sleep.", "goto": "signed", "canon": True}]}
+    history = {"facts": FACTS, "story_facts": [dict(STORY_FACTS[0], date="1900-06")]}
+    root = write_story(tmp_path / "s", {"one": one, "two": TWO_OK}, flags=FLAGS, history=history)
+    out = run_cli("play", "--story", root, "--script", "-", input="1\n1\n").stdout
+    assert "[In this story: The envoy Marek stays on in the capital. (June 1900)]" in out
+    assert "[History: The pact is signed in June 1900. (June 1900)]" in out

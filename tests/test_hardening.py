@@ -173,3 +173,93 @@ def test_a_fullwidth_letter_in_a_flag_name_is_refused(tour):
     proc = check(tour)
     assert proc.returncode == 1
     assert "error[expr-syntax]" in proc.stdout and "U+FF43" in proc.stdout
+
+
+# ---- 10: output that cannot be written ---------------------------------------------------------
+
+@pytest.mark.parametrize("cmd", [["check"], ["check", "--format", "json"], ["stats"], ["graph"], ["schema", "chapter"],
+                                 ["why", "storm:lamp"]])
+def test_output_to_a_full_disk_ends_with_a_message(cmd):
+    import subprocess
+    import sys
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "engine", *cmd, "--story", str(TOUR)], stdout=full,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 1
+    assert "chronicle: cannot write the output: No space left on device" in proc.stderr
+
+
+# ---- 6: no escape from story text reaches the terminal through an authoring command ----------
+
+import re as _re
+
+ESC = "\\e]0;PWNED\\a\\e[2J\\u200f\\u202e\\u200b\\U000E0041"  # YAML double-quoted escapes
+# what must never be printed: C0/C1 controls (bar newline), bidi controls and marks, zero-width, tags
+_UNSAFE = _re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
+                      "\ufeff\U000e0000-\U000e007f]")
+
+
+def _hostile_tour(root: Path) -> Path:
+    """The tour with escape codes in every kind of text the authoring commands print; still valid."""
+    shutil.copytree(TOUR, root, ignore=shutil.ignore_patterns(".cache"))
+    m = root / "story" / "story.yaml"
+    m.write_text(m.read_text().replace("title: The Lighthouse Keeper", f'title: "The Lighthouse{ESC} Keeper"'))
+    ch = root / "chapters" / "morning.yaml"
+    t = ch.read_text()
+    assert "title: The Morning After" in t and "- text: Go home." in t and "text: You sleep." in t
+    t = t.replace("title: The Morning After", f'title: "The Morning{ESC} After"')
+    t = t.replace("- text: Go home.", f'- text: "Sleep{ESC}"')
+    t = t.replace("text: You sleep.", f'text: "You sleep{ESC}."')
+    ch.write_text(t)
+    (root / "chapters" / "stray\x1b[2J\u200f.yaml").write_text("id: stray\n")
+    return root
+
+
+def _broken(root: Path, edit: str) -> Path:
+    shutil.copytree(TOUR, root, ignore=shutil.ignore_patterns(".cache"))
+    ch = root / "chapters" / "morning.yaml"
+    t = ch.read_text()
+    if edit == "node-id":  # an id in a schema message
+        t = t.replace("  home:\n", f'  "home{ESC}":\n')
+    elif edit == "literal":  # a string literal in an expression, quoted back in a type error
+        t = t.replace("if: courage >= 2", f'if: "weather == \\"gale{ESC}\\""')
+    elif edit == "enum":  # an enum value in a schema or compile message
+        m = root / "story" / "story.yaml"
+        m.write_text(m.read_text().replace("values: [calm, gale], default: gale", f'values: [calm, "gale{ESC}"], default: gale'))
+    ch.write_text(t)
+    return root
+
+
+def _assert_clean(proc):
+    no_traceback(proc)
+    for name, text in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+        bad = _UNSAFE.search(text)
+        assert bad is None, f"{name} carries U+{ord(bad.group()):04X}: {text[max(bad.start() - 60, 0):bad.end() + 20]!r}"
+
+
+@pytest.mark.parametrize("cmd", [["check"], ["check", "--static"], ["stats"], ["stats", "morning"],
+                                 ["graph", "morning"], ["graph", "morning", "--format", "dot"],
+                                 ["why", "morning:home"], ["why", "morning:quay:3"]])
+def test_escape_codes_in_a_story_never_reach_the_terminal(tmp_path, cmd):
+    root = _hostile_tour(tmp_path / "s")
+    proc = run_cli(*cmd, "--story", root, cwd=tmp_path, timeout=60)
+    assert proc.stdout.strip() or proc.stderr.strip()
+    _assert_clean(proc)
+
+
+@pytest.mark.parametrize("edit", ["node-id", "literal", "enum"])
+def test_escape_codes_in_diagnostics_never_reach_the_terminal(tmp_path, edit):
+    root = _broken(tmp_path / "s", edit)
+    for cmd in (["check"], ["stats"], ["why", "morning:quay"]):
+        proc = run_cli(*cmd, "--story", root, cwd=tmp_path, timeout=60)
+        assert proc.returncode != 0, proc.stdout
+        _assert_clean(proc)
+
+
+def test_the_sanitiser_drops_invisible_and_reordering_characters():
+    from engine.textsafe import clean
+    assert clean("a\u200fb\u200ec\u061cd\u200be\u200dd\u2060f\ufeffg\U000e0041h\u202ei") == "abcdedfghi"
+    assert clean("Sleep\x1b]0;PWNED\x07\x1b[2J now") == "Sleep now"
+    assert clean("Tehran, 1999 \u2014 \u062a\u0647\u0631\u0627\u0646") == "Tehran, 1999 \u2014 \u062a\u0647\u0631\u0627\u0646"

@@ -41,8 +41,8 @@ class Term:
         self.saves = tmp / "saves"
         self.screen = _Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
-        full_env = dict(os.environ, TERM="xterm-256color", XDG_DATA_HOME=str(tmp / "xdg"),
-                        PYTHONPATH=str(ROOT), **(env or {}))
+        full_env = {**os.environ, "TERM": "xterm-256color", "XDG_DATA_HOME": str(tmp / "xdg"),
+                    "PYTHONPATH": str(ROOT), **(env or {})}
         full_env.pop("CHRONICLE_STORY", None)
         self.child = pexpect.spawn(sys.executable, ["-m", "engine", "play", "--story", str(story),
                                                     "--save-dir", str(self.saves), *args],
@@ -105,7 +105,7 @@ class Term:
         if not self.child.isalive():
             return True
         line = self.screen.display[self.screen.cursor.y]
-        if "more (press a key)" in line:
+        if "\u2014 more:" in line:
             return True
         return ">" in line[:self.screen.cursor.x + 1] and bool(self.screen.display[-1].strip() or "> " in line)
 
@@ -251,7 +251,10 @@ def test_the_last_ending_shows_the_epilogue_and_the_endings_found(term):
         t.enter(key).wait(seen)
     t.wait("THE END")
     assert "A divergent ending: history breaks here." in t.text
-    assert "The Mary reaches harbour safely the morning after." in t.text  # what this branch changed
+    # what this branch changed, said the right way round
+    assert "History you changed:" in t.text
+    assert "In your history, this did not happen: The Mary reaches harbour safely the morning after." \
+        in " ".join(t.text.replace("\u2022", " ").split())
     assert "The lamp still turns." in t.text
     assert "Endings you have found: 2 of 6" in t.text
     assert "Chapter 2: The Morning After: Wreck (divergent); 2 still to find" in t.text
@@ -313,15 +316,15 @@ def test_a_page_taller_than_the_screen_waits_for_a_key(term, tmp_path):
         "start": {"date": "1900-01-02", "place": "Here", "text": paragraphs,
                   "choices": [{"text": "Go on.", "goto": "end", "canon": True}]},
         "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}}})})
-    t = term("--chapter", "one", story=story, rows=24).wait("more (press a key)")
+    t = term("--chapter", "one", story=story, rows=24).wait("\u2014 more:")
     assert "Chapter 1: Chapter one" in t.lines[1] and "Paragraph 1." in t.text  # nothing scrolled away unread
     assert "Paragraph 20." not in t.text
     t.type(" ").wait("Paragraph 16.")
-    assert "more (press a key)" in t.lines[-1] and "Paragraph 17." not in t.text
-    t.type("1").wait("1. Go on.")  # a key typed at the pause is kept as the start of the answer
+    assert "more: Space goes on, q closes" in t.lines[-1] and "Paragraph 17." not in t.text
+    t.type("1").wait("1. Go on.")  # any key goes on, but is not typed into the answer
     assert "Paragraph 20." in t.text and "more" not in t.text
-    assert t.prompt_line().startswith("> 1")
-    t.enter().wait("Done.")
+    assert t.prompt_line() == ">"
+    t.enter("1").wait("Done.")
 
 
 # ---- story text is content, not code ---------------------------------------------------------
@@ -418,9 +421,11 @@ def test_a_new_game_keeps_the_earlier_one(term):
     t.enter("2").wait("1. Trim the wick.")
     t.enter("restart").wait("(y/n)")
     t.enter("y").wait("Trim the wick.")
-    t.enter("1").wait("Your earlier game is kept as 'autosave-1'")
+    assert ("Your earlier game (Chapter 1: The Storm, The lighthouse, 12 October 1901) is kept as 'autosave-1': "
+            "type load autosave-1 to go back to it") in t.flat
+    t.enter("1").wait("You climb the stair.")
     t.enter("load").wait("Saved games")
-    assert re.search(r"1\. autosave\b", t.text) and re.search(r"2\. autosave-1\b", t.text)
+    assert re.search(r"1\.\s+autosave\b", t.text) and re.search(r"2\.\s+autosave-1\b", t.text)
     t.enter("2").wait("Loaded 'autosave-1'.")
     assert "1. Trim the wick." in t.text
     assert t.saved()["path"] == [1]

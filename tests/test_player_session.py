@@ -307,3 +307,22 @@ def test_a_mangled_save_only_ever_gives_a_clear_message(story, tmp_path_factory,
     except SessionError as exc:
         assert "x.corrupt-" in str(exc)
         assert not store.exists("x")
+
+
+def test_pages_carry_the_scene_as_the_status_line_does_and_name_the_choice_made(story, store):
+    s = new(story, store)
+    pick(s, "Ring")
+    pick(s, "Trim")
+    pick(s, "Go back down")
+    pick(s, "Climb")
+    pick(s, "Pour")
+    pick(s, "Keep watch")
+    s.advance()
+    pages = s.pages()
+    assert len(pages) == len(s.states)
+    for i, page in enumerate(pages):
+        assert (page.date, page.place) == rt.scene(story, s.states[:i + 1])  # the slow way, walking back
+    assert [p.taken for p in pages[:3]] == ["Ring the village for help.", "Trim the wick.", "Go back down to check the door."]
+    assert pages[6].ending == ("The Lamp Burns", "canon") and pages[6].taken is None
+    assert pages[-1].chapter == "Chapter 2: The Morning After" and pages[-1].place == "The quay"
+    assert s.states[-1] is s.state  # reading pages changes nothing

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -70,7 +71,8 @@ _READ = """() => {
                   where: txt(card.querySelector('.card-where'))} : null,
     paras: Array.from(sec.querySelectorAll(':scope > p.para')).map(txt),
     ending: ending ? {title: txt(ending.querySelector('.ending-title')), kind: txt(ending.querySelector('.ending-kind')),
-                      diverged: Array.from(ending.querySelectorAll('.diverged li')).map(txt)} : null,
+                      broken: Array.from(ending.querySelectorAll('.diverged-lead')).map(
+                        (p) => [txt(p), Array.from(p.nextElementSibling.querySelectorAll('li')).map(txt)])} : null,
     epilogue: epi ? {heading: txt(epi.querySelector('.epilogue-title')), paras: Array.from(epi.querySelectorAll('p.para')).map(txt),
                      end: txt(epi.querySelector('.the-end'))} : null,
     choices: Array.from(document.querySelectorAll('#choices button .label')).map(txt),
@@ -91,9 +93,11 @@ def _lines(view: dict) -> list[str]:
         out += [wrap(p), ""]
     if view["ending"]:
         e = view["ending"]
-        out.append(f"*** {e['title']} ({e['kind']}) ***")
-        if e["diverged"]:
-            out.append("History changed here: " + "; ".join(e["diverged"]))
+        out.append(f"*** {e['title']} ({e['kind']}) ***" if e["kind"] else f"*** {e['title']} ***")
+        for heading, items in e["broken"]:
+            out.append(heading)
+            out += [textwrap.fill("- " + item, width=78, initial_indent="  ", subsequent_indent="    ",
+                                  break_on_hyphens=False) for item in items]
         out.append("")
     else:
         out += [wrap(f"{i}. {c}", indent="  ") for i, c in enumerate(view["choices"], 1)] + [""]
@@ -132,7 +136,8 @@ def test_golden_transcript_replays_in_the_browser(story, page, entry):
 _PLAY_JS = """([chapter, flags, picks]) => {
   const C = window.Chronicle, story = chronicleReader.story;
   let s = C.start(story, chapter, null, flags);
-  const out = [[C.snapshot(story, s), C.nodeText(story, s)]];
+  const view = (s) => [C.snapshot(story, s), C.nodeText(story, s), C.isFinal(story, s) ? C.epilogueText(story, s) : null];
+  const out = [view(s)];
   for (const pick of picks) {
     if (C.isEnding(story, s)) {
       if (C.isFinal(story, s)) break;
@@ -142,7 +147,7 @@ _PLAY_JS = """([chapter, flags, picks]) => {
       if (!offered.length) break;
       s = C.choose(story, s, offered[pick % offered.length]);
     }
-    out.push([C.snapshot(story, s), C.nodeText(story, s)]);
+    out.push(view(s));
   }
   return out;
 }"""
@@ -153,7 +158,8 @@ def python_play(story, chapter_id, flags, picks):
 
     def snap(s):
         return [{"chapter": s.chapter, "node": s.node, "values": list(s.values),
-                 "seen": sorted(rt.seen_nodes(story, s)), "path": list(s.path)}, rt.node_text(story, s)]
+                 "seen": sorted(rt.seen_nodes(story, s)), "path": list(s.path)}, rt.node_text(story, s),
+                rt.epilogue_text(story, s) if rt.is_final(story, s) else None]
 
     out = [snap(s)]
     for pick in picks:
@@ -234,7 +240,11 @@ def _corners_chapter(cid, nxt_title):
 def corners(browser, tmp_path_factory):
     root = write_story(tmp_path_factory.mktemp("corners"),
                        {"one": _corners_chapter("one", "two"), "two": _corners_chapter("two", "the end")},
-                       flags=CORNERS_FLAGS, title="Corners")
+                       flags=CORNERS_FLAGS, title="Corners",
+                       manifest={"title": "Corners", "chapters": ["one", "two"], "flags": CORNERS_FLAGS,
+                                 "epilogue": ["It is over.", {"if": "bold and big > 100", "text": "Boldly, {big}.",
+                                                              "else": "Quietly."},
+                                              {"if": 'mood == "sad"', "text": "Sadly."}]})
     with no_cache():
         story = load_story(root)
     p = browser.page(url_of(export_web(story, tmp_path_factory.mktemp("corners-site")).folder))

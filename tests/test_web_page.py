@@ -168,8 +168,8 @@ def test_an_ending_shows_the_history_it_broke_and_the_journal_the_events_lived(o
     for n in numbers:
         page.keyboard.press(str(n))
     assert text(page, ".ending-title") == ending.title
-    assert page.eval_on_selector_all(".diverged li", "ls => ls.map(l => l.textContent)") == \
-        [story.facts[f].statement for f in ending.diverges]
+    told = [f"{rt.told_broken(story.facts[f])} ({story.facts[f].date.human()})" for f in ending.diverges]
+    assert sorted(page.eval_on_selector_all(".diverged li", "ls => ls.map(l => l.textContent)")) == sorted(told)
     nxt = story.next_chapter(first.chapter)
     assert choices(page) == [f"Go on to Chapter {story.chapters.index(nxt) + 1}: {nxt.title}"]
     page.keyboard.press("j")
@@ -191,7 +191,8 @@ def test_the_last_ending_shows_the_epilogue(open_page, story):
     for n in numbers:
         page.keyboard.press(str(n))
     assert text(page, ".epilogue-title") == "Epilogue"
-    assert rt.paragraphs(story.epilogue)[0] in text(page, ".epilogue")
+    final = rt.replay_numbers(story, first, numbers)[-1]
+    assert page.eval_on_selector_all(".epilogue p.para", "ps => ps.map(p => p.textContent)") == rt.epilogue_text(story, final)
     assert text(page, ".the-end") == "The End"
     assert choices(page) == ["Play again from the beginning", "Back to the title screen"]
 
@@ -273,5 +274,61 @@ def test_a_story_the_player_cannot_read_says_so(browser, site, tmp_path):
     try:
         assert "newer Chronicle" in text(page, "#title-byline")
         assert not page.is_visible("#new-game")
+    finally:
+        page.context.close()
+
+
+def test_endings_found_are_kept_across_games_with_hints_for_the_rest(open_page, story):
+    entry = next(e for e in ENTRIES if e["chapter"] == "syrian-front-1984" and e.get("ending"))
+    first, numbers = path_for(story, entry)
+    ending = rt.node_of(story, rt.replay_numbers(story, first, numbers)[-1]).ending
+    page = open_page()
+    assert not page.is_visible("#endings-button")
+    page.evaluate("([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)])
+    for n in numbers:
+        press_number(page, n)
+    page.click("#undo")  # the record stays: an ending once found is found
+    page.reload()
+    page.wait_for_function("window.chronicleReader !== undefined")
+    page.click("#endings-button")
+    register = text(page, "#endings-body")
+    assert ending.title in register
+    ch = story.chapter(first.chapter)
+    total = sum(1 for c in story.chapters for n in c.nodes.values() if n.ending)
+    assert text(page, "#endings-count") == f"You have found 1 of {total} endings."
+    hints = [n.ending.hint for n in ch.nodes.values() if n.ending and n.ending.hint and n.ending.title != ending.title]
+    assert hints and all(h in register for h in hints)
+    unfound = [n.ending.title for c in story.chapters for n in c.nodes.values() if n.ending and n.ending.title != ending.title]
+    assert not any(t in register for t in unfound)  # titles of endings not found stay hidden
+
+
+def press_number(page, n):
+    if n <= 9:
+        page.keyboard.press(str(n))
+    else:
+        page.click(f'#choices button[data-number="{n}"]')
+
+
+def test_the_journal_shows_the_dossier_of_flags_marked_show(browser, tmp_path):
+    root = write_story(tmp_path / "dossier", {"one": chapter("one", {
+        "start": {"text": "Begin.", "choices": [{"text": "Be brave.", "do": ["nerve += 2", "calm = false"], "goto": "start"},
+                                                 {"text": "Go.", "goto": "end", "canon": True, "if": "nerve > 0 or calm"}]},
+        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "Done"}},
+    }, flags={"nerve": {"type": "int", "default": 1, "min": 0, "max": 5, "doc": "Nerve",
+                        "show": {"label": "Your nerve", "as": "bar"}},
+              "calm": {"type": "bool", "default": True, "doc": "Calm",
+                       "show": {"label": "Composure", "as": "word", "words": {"true": "steady", "false": "shaken"}}}})})
+    with no_cache():
+        story = load_story(root)
+    page = browser.page(url_of(export_web(story, tmp_path / "site").folder))
+    try:
+        page.click("#new-game")
+        page.keyboard.press("1")
+        page.keyboard.press("j")
+        assert page.eval_on_selector_all(".dossier dt", "ds => ds.map(d => d.textContent)") == ["Your nerve", "Composure"]
+        assert page.get_attribute(".dossier meter", "value") == "3"
+        assert "3 of 5" in text(page, ".dossier")
+        assert "shaken" in text(page, ".dossier")
+        assert not page.errors
     finally:
         page.context.close()

@@ -6,8 +6,11 @@ The map is built once (`build_maps`) and written by the renderers:
     heavier border and a ▶; endings are shaped by kind (canon: a rounded double
     box / Mermaid stadium, personal: a hexagon, divergent: an arrow-flag shape)
     and coloured (green, blue, red);
+  * a node whose text asserts or denies facts says which (`asserts a, b`,
+    `denies c`), and a divergent ending the facts it `diverges` from;
   * every choice is an edge labelled with its number in the node's list, its
-    condition (`if ...`) and its effects (`do ...`); the canonical path (the
+    condition (`if ...`), its effects (`do ...`) and the facts its text asserts
+    or denies; the canonical path (the
     `canon: true` choices followed from the start) is drawn heavier;
   * nodes that `chronicle check` finds something wrong with are outlined in
     red, dashed, with the diagnostic codes in the label (`⚠ soft-lock`);
@@ -95,7 +98,25 @@ def choice_label(c, with_text: bool = False, width: int = 40) -> str:
         parts.append("if " + " ".join(c.condition_src.split()))
     if c.effects:
         parts.append("do " + "; ".join(e.src for e in c.effects))
+    if c.asserts:
+        parts.append("asserts " + ", ".join(c.asserts))
+    if c.denies:
+        parts.append("denies " + ", ".join(c.denies))
     return " · ".join(parts)
+
+
+def said_label(node: Node) -> list[str]:
+    """The facts a node's text states (`asserts`, `denies`, its parts' and their `else`s' together)."""
+    asserts, denies = {}, {}
+    for p in node.text:
+        asserts.update(dict.fromkeys(p.asserts + p.else_asserts))
+        denies.update(dict.fromkeys(p.denies + p.else_denies))
+    out = []
+    if asserts:
+        out.append("asserts " + ", ".join(asserts))
+    if denies:
+        out.append("denies " + ", ".join(denies))
+    return out
 
 
 def findings_by_node(story: Story, diagnostics: list[Diagnostic]) -> tuple[dict, dict]:
@@ -163,6 +184,9 @@ def build_maps(story: Story, chapter: str | None = None, diagnostics: list[Diagn
                 # an ending without history's kinds (none, or good/bad/neutral) is drawn as a plain ending
                 kind = node.ending.kind if node.ending.kind in COLOURS else "ending"
                 label.append(f"{node.ending.title} ({node.ending.kind})" if node.ending.kind else node.ending.title)
+                if node.ending.diverges:
+                    label.append("diverges " + ", ".join(node.ending.diverges))
+            label += said_label(node)
             found = by_node.get((ch.id, nid), [])
             if found:
                 label.append("⚠ " + ", ".join(dict.fromkeys(d.code for d in found)))

@@ -36,10 +36,30 @@ def check_id(chapter_id: str, what: str = "a chapter id") -> None:
                              "(like 'riyadh-1980')", 2)
 
 
-def schema_ref(kind: str, from_dir: Path) -> str:
-    """The `$schema=` value for a file in `from_dir`: a relative path to the shipped schema."""
+SCHEMA_DIR = "schemas"  # inside a story folder: where `chronicle schema --install` puts the schemas
+
+
+def install_schemas(root: Path) -> list[Path]:
+    """Copy the shipped schemas into `root`/schemas/ (replacing older copies); the paths written."""
+    from ..schema import KINDS, schema_path
+    folder = Path(root) / SCHEMA_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in KINDS:
+        target = folder / f"{kind}.schema.json"
+        target.write_bytes(schema_path(kind).read_bytes())
+        written.append(target)
+    return written
+
+
+def schema_ref(kind: str, from_dir: Path, root: Path | None = None) -> str:
+    """The `$schema=` value for a file in `from_dir`: the story's own installed copy when it has one
+    (a relative path inside the story folder, which survives copying the folder), else a relative
+    path to the shipped schema."""
     from ..schema import schema_path  # here, not at the top: jsonschema is slow to import and play never needs it
     target = schema_path(kind)
+    if root is not None and (Path(root) / SCHEMA_DIR / target.name).is_file():
+        target = Path(root) / SCHEMA_DIR / target.name
     try:
         return Path(os.path.relpath(target, from_dir.resolve())).as_posix()
     except ValueError:  # another drive (Windows)
@@ -250,7 +270,7 @@ def new_chapter(root: str | os.PathLike, chapter_id: str, *, after: str | None =
         else:
             year = str(_dt.date.today().year)
             span = (year, year)
-    text = chapter_text(chapter_id, title or title_from_id(chapter_id), span, schema_ref("chapter", path.parent))
+    text = chapter_text(chapter_id, title or title_from_id(chapter_id), span, schema_ref("chapter", path.parent, root))
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "x", encoding="utf-8", newline="\n") as f:
         f.write(text)
@@ -289,13 +309,13 @@ def new_story(folder: str | os.PathLike, *, title: str | None = None, chapter_id
     story_dir = root / "story"
     chapter = root / CHAPTER_DIR / f"{chapter_id}.yaml"
     files = {
-        manifest: f"""# yaml-language-server: $schema={schema_ref('story', story_dir)}
+        manifest: f"""# yaml-language-server: $schema=../{SCHEMA_DIR}/story.schema.json
 # The story manifest; the format is in AUTHORING.md.
 title: {yaml_str(title)}
 chapters: [{chapter_id}]   # chapter ids in play order; each is chapters/<id>.yaml
 flags: {{}}                  # story-wide flags, carried from one chapter into the next
 """,
-        root / HISTORY_FILE: f"""# yaml-language-server: $schema={schema_ref('history', story_dir)}
+        root / HISTORY_FILE: f"""# yaml-language-server: $schema=../{SCHEMA_DIR}/history.schema.json
 # The documented history, as data. Every fact quotes the paragraph of the source it rests on.
 source: source.txt
 facts:
@@ -305,7 +325,7 @@ facts:
     source: {{paragraph: 1, quote: "Paste the source text here"}}
 """,
         story_dir / "source.txt": "Paste the source text here, one paragraph per line.\n",
-        chapter: chapter_text(chapter_id, title_from_id(chapter_id), span, schema_ref("chapter", chapter.parent)),
+        chapter: chapter_text(chapter_id, title_from_id(chapter_id), span, f"../{SCHEMA_DIR}/chapter.schema.json"),
     }
     for p in files:
         if p.exists():
@@ -314,4 +334,5 @@ facts:
         p.parent.mkdir(parents=True, exist_ok=True)
         with open(p, "x", encoding="utf-8", newline="\n") as f:
             f.write(text)
-    return Created(list(files), chapter_id, "as the only chapter")
+    # the schemas go inside the story, so its `$schema` lines hold wherever the folder is copied
+    return Created(list(files) + install_schemas(root), chapter_id, "as the only chapter")

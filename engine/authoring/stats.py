@@ -57,6 +57,9 @@ class ChapterStats:
     loops: bool
     basis: str  # "states" | "graph"
     flags: list  # FlagUse
+    # Covered facts no ending of this chapter can break (no `holds`, or it is true in every
+    # ending state explored): the history this chapter fixes. None when exploration was incomplete.
+    fixed: list | None = None
 
     @property
     def reading_minutes(self) -> float:
@@ -68,7 +71,8 @@ class ChapterStats:
                 "shortest": self.shortest, "longest": self.longest, "loops": self.loops, "basis": self.basis,
                 "flags": {f.name: {"scope": f.scope, "type": f.type, "read": f.read, "written": f.written}
                           | ({"read_later": f.read_later} if f.scope == "story" else {})
-                          for f in self.flags}}
+                          for f in self.flags},
+                "fixed_facts": self.fixed}
 
 
 def chapter_words(ch: Chapter) -> int:
@@ -200,7 +204,14 @@ def chapter_stats(story: Story, ch: Chapter, exp=None) -> ChapterStats:
                                             lambda v: ch.nodes[ids[v]].is_ending)
         basis = "graph"
     return ChapterStats(ch.id, ch.title, len(ch.nodes), sum(len(n.choices) for n in ch.nodes.values()), endings,
-                        chapter_words(ch), shortest, longest, loops, basis, flag_uses(story, ch))
+                        chapter_words(ch), shortest, longest, loops, basis, flag_uses(story, ch),
+                        fixed_facts(story, ch, exp) if basis == "states" else None)
+
+
+def fixed_facts(story: Story, ch: Chapter, exp) -> list[str]:
+    """Covered facts that no ending of the chapter can break, over its explored ending states."""
+    ends = [exp.keys[s][1] for s in exp.ending_states]
+    return [fid for fid in ch.covers if fid in story.facts and all(story.facts[fid].holds_in(v) for v in ends)]
 
 
 def story_stats(story: Story, chapter: str | None = None, *, explore: bool = True,
@@ -261,6 +272,12 @@ def render_text(story: Story, stats: list[ChapterStats]) -> str:
         "shortest/longest: choices from the chapter's start to an ending, over the explored states (basis "
         "states) or the node graph (basis graph); longest repeats no state. +loops: play can also come back "
         "to a state it was in, and so go on as long as the player likes.", 88)
+    out.append("")
+    out.append("History no ending can break (covered facts whose `holds` is true at every ending, or that have none):")
+    for s in stats:
+        fixed = "(not known: exploration incomplete)" if s.fixed is None else ", ".join(s.fixed) or "none"
+        out += textwrap.wrap(f"{s.id}: {fixed}", 88, initial_indent="  ", subsequent_indent="    ",
+                             break_on_hyphens=False)
     for s in stats:
         out.append("")
         out.append(f"{s.id}: flags")

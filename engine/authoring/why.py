@@ -50,6 +50,7 @@ class Answer:
     start_from: str | None = None  # "chapter:ending" an earlier chapter leaves those flags at
     arrival: dict = field(default_factory=dict)  # flag values at the node
     after: dict | None = None  # flag values after taking the choice (choice targets)
+    history: list = field(default_factory=list)  # (fact id, holds on arrival, "asserts"/"denies", site) its words name
     replay: str | None = None
     reasons: list = field(default_factory=list)  # lines explaining what blocks it (not reached)
     complete: bool = True
@@ -58,7 +59,8 @@ class Answer:
         return {"target": self.target, "reached": self.reached, "complete": self.complete,
                 "steps": [s.__dict__ | {"effects": list(s.effects)} for s in self.steps],
                 "start_flags": self.start_flags, "start_from": self.start_from, "arrival": self.arrival,
-                "after": self.after, "replay": self.replay, "reasons": self.reasons}
+                "after": self.after, "replay": self.replay, "reasons": self.reasons,
+                "history": [{"fact": f, "holds": h, "said": said, "by": site} for f, h, said, site in self.history]}
 
 
 def parse_target(story: Story, target: str) -> tuple[Chapter, str, int | None]:
@@ -145,6 +147,14 @@ def _explain_reached(story: Story, exp: Exploration, sid: int, choice: int | Non
     ans.arrival = rt.flag_values(story, at)
     if choice:
         ans.after = rt.flag_values(story, states[-1])
+    # What the words here say about history (asserts/denies), against this path's history.
+    from ..check.continuity import sites
+    for site in sites(ch.nodes[ans.node]):
+        if choice and site.what.startswith("choice") and not site.what.startswith(f"choice {choice} "):
+            continue
+        for said, ids in (("asserts", site.asserts), ("denies", site.denies)):
+            for fid in ids:
+                ans.history.append((fid, story.facts[fid].holds_in(at.values), said, site.what))
 
 
 def _which_ending_leaves(story: Story, reach, ch: Chapter, story_values: tuple) -> str | None:
@@ -372,6 +382,10 @@ def render_text(ans: Answer) -> str:
             out += _wrapped("  flags after it: ", _flags(ans.after or {}))
         else:
             out += _wrapped("  flags on arrival: ", _flags(ans.arrival))
+        for fid, holds, said, site in ans.history:
+            ok = holds == (said == "asserts")
+            out.append(f"  {site} {said} '{fid}', which {'holds' if holds else 'is broken'} on this path"
+                       + ("" if ok else " - a continuity error wherever these words are shown"))
         out.append(f"replay: {ans.replay}")
     else:
         verb = "offered" if ans.choice else "reached"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from ..diagnostics import Diagnostic, Pos, error, warning
@@ -17,6 +17,7 @@ from ..model import AUTO, Chapter, Story
 from . import continuity
 from .canon import check_canon
 from .choices import style_findings
+from .reach import Reach
 from .dataflow import analyse, start_env
 from .allow import apply_allows
 from .division import division_findings, risky
@@ -35,6 +36,7 @@ class Report:
     complete: bool = True
     stopped_by: str | None = None  # the first bound an exploration hit: "states" | "memory" | "time"
     explorations: dict = field(default_factory=dict)  # chapter id -> Exploration
+    unexplored: list = field(default_factory=list)  # chapters left unexplored: one before them did not compile
 
     @property
     def errors(self) -> int:
@@ -55,23 +57,88 @@ class Replayer:
     def __init__(self, story: Story, story_arg: str | None):
         self.story, self.story_arg = story, story_arg
 
-    def command(self, ex: Exploration, sid: int, then: int | None = None) -> str:
-        start, numbers, _ = ex.path(sid)
+    def command(self, ex: Exploration, sid: int, then: int | None = None, every_flag: bool = False) -> str:
+        """`every_flag`: keep every start value (for a finding about what play can still do from
+        the state, like a trap, which flags read later on decide)."""
+        start, numbers, indices = ex.path(sid)
         if then is not None:
             numbers = numbers + [then]
-        return self.command_for(ex.chapter, ex.starts[start], numbers)
+        keep = None if every_flag else _names_along(self.story, ex.chapter, indices, then, sid, ex)
+        return self.command_for(ex.chapter, ex.starts[start], numbers, keep)
 
-    def command_for(self, ch: Chapter, start_values: tuple, numbers: list[int]) -> str:
+    def command_for(self, ch: Chapter, start_values: tuple, numbers: list[int], keep: set | None = None) -> str:
+        """`keep`: the story-wide flags the finding can depend on (None: every one); a start
+        value of any other flag is incidental and left out of the command."""
         parts = ["chronicle play"]
         if self.story_arg:
             parts.append(f"--story {_quote(self.story_arg)}")
         parts.append(f"--chapter {ch.id}")
         for f in self.story.flags:
             v = start_values[f.slot]
-            if v != f.default:
+            if v != f.default and (keep is None or f.name in keep):
                 parts.append("--set " + _quote(f"{f.name}={_show(v)}"))
         parts.append(f"--replay {','.join(map(str, numbers))}" if numbers else '--replay ""')
         return " ".join(parts)
+
+
+def _names_along(story: Story, ch: Chapter, indices: list[int], then: int | None, sid: int,
+                 ex: Exploration) -> set:
+    """Every flag that can matter to a replay and to what it shows: what the conditions of the
+    nodes along the path read (they decide which choices are on offer, and so their numbers),
+    what the effects taken read, and, at the last node, its text's conditions and the `holds`
+    of the facts it or its ending can be judged against. A flag read nowhere there cannot
+    change the replay or the finding."""
+    names: set = set()
+
+    def node_reads(node) -> None:
+        for c in node.choices:
+            if c.condition is not None:
+                names.update(names_in(c.condition))
+
+    def through(nid: str) -> str:
+        """Play goes on through `next:` nodes by itself; their entry effects are taken too."""
+        for e in ch.nodes[nid].enter:
+            names.update(names_in(e.expr))
+        while ch.nodes[nid].next is not None and len(path_nodes) <= len(ch.nodes) + len(indices):
+            nid = ch.nodes[nid].next
+            path_nodes.append(ch.nodes[nid])
+            for e in ch.nodes[nid].enter:
+                names.update(names_in(e.expr))
+        return nid
+
+    nid = ch.start
+    path_nodes = [ch.nodes[nid]]
+    nid = through(nid)
+    for ci in indices:
+        choice = ch.nodes[nid].choices[ci]
+        for e in choice.effects:
+            names.update(names_in(e.expr))
+        nid = choice.target
+        path_nodes.append(ch.nodes[nid])
+        nid = through(nid)
+    for node in path_nodes:
+        node_reads(node)
+    last = path_nodes[-1]
+    if then is not None:
+        # `then` is the number offered at the last node: every available choice's effects may matter
+        for c in last.choices:
+            for e in c.effects:
+                names.update(names_in(e.expr))
+    for part in last.text:
+        if part.condition is not None:
+            names.update(names_in(part.condition))
+    judged = set()  # facts the last node can be judged against: an ending's, and what its words assert
+    if last.ending:
+        judged.update(ch.covers)
+        judged.update(last.ending.diverges)
+    for part in (*last.text, *last.choices):
+        for key in ("asserts", "denies", "else_asserts", "else_denies"):
+            judged.update(getattr(part, key, ()) or ())
+    for fid in judged:
+        fact = story.facts.get(fid)
+        if fact is not None and fact.holds is not None:
+            names.update(names_in(fact.holds))
+    return names
 
 
 def _show(v) -> str:
@@ -86,21 +153,26 @@ def _quote(s: str) -> str:
 def check_story(story: Story, *, max_states: int = DEFAULT_MAX_STATES, story_arg: str | None = None,
                 progress: Callable[[str, int], None] | None = None,
                 max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB, max_seconds: float = DEFAULT_MAX_SECONDS,
-                stopped: Callable[[str, str], None] | None = None) -> Report:
+                stopped: Callable[[str, str], None] | None = None, after_gap: frozenset = frozenset()) -> Report:
     """Explore and check every chapter; exploration as a whole stops at whichever of the bounds
-    comes first (`stopped(chapter, bound)` is told which), and the dataflow analysis takes over."""
+    comes first (`stopped(chapter, bound)` is told which), and the dataflow analysis takes over.
+
+    `after_gap`: chapters that come after one that did not compile (a partial story, see
+    `compiler.compile_story_partial`). Nothing is known of the states they start in, so they
+    are not explored (`Report.unexplored`), and the canonical path is checked only up to the gap."""
     # Checking builds millions of small tuples and no garbage cycles: pause the cyclic collector.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         limits = (max_memory_mib, time.perf_counter() + max_seconds, stopped)
-        return _check_story(story, max_states, story_arg, progress, limits)
+        return _check_story(story, max_states, story_arg, progress, limits, after_gap)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _check_story(story: Story, max_states: int, story_arg: str | None, progress, limits) -> Report:
+def _check_story(story: Story, max_states: int, story_arg: str | None, progress, limits,
+                 after_gap=frozenset()) -> Report:
     max_memory_mib, deadline, stopped = limits
     t0 = time.perf_counter()
     report = Report(list(story.warnings), chapters=len(story.chapters),
@@ -112,6 +184,11 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress,
     earlier_facts: set[str] = set()
     budget = max_states
     for ch in story.chapters:
+        if ch.id in after_gap:
+            # a chapter before this one did not compile, so the states it starts in are unknown:
+            # nothing can be proven by exploring it (its static checks have run)
+            report.unexplored.append(ch.id)
+            continue
         tracked = _tracked_facts(ch, earlier_facts)
         cb = (lambda n, cid=ch.id: progress(cid, n)) if progress else None
         ex = explore(story, ch, starts, max_states=max(budget, 1), tracked_facts=tracked, progress=cb,
@@ -139,9 +216,27 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress,
             earlier_facts.update(n.records)
         if not starts and exact:
             break  # nothing leads on; the findings above say why
-    report.diagnostics += check_canon(story, report.explorations, replayer)
+    last = story.chapters[-1].id if story.chapters else None
+    if last in report.explorations and not after_gap:
+        words: set = set()
+        report.diagnostics += continuity.epilogue_findings(story, report.explorations[last], replayer, words)
+        if not starts_complete:  # the last chapter's endings were not all found: the fallback's sets
+            left = continuity.epilogue_unproven(story, carried, words)
+            if left:
+                report.diagnostics.append(warning(
+                    "unproven", "not proven for the epilogue (exploration incomplete, dataflow too coarse): "
+                    + "; ".join(left), story.epilogue_parts[0].pos, "raise --max-states to explore the story whole",
+                    extra={"unproven": left}))
+    if after_gap:
+        before = tuple(c for c in story.chapters if c.id not in after_gap)
+        story_before = replace(story, chapters=before)
+        report.diagnostics += check_canon(story_before, {c.id: report.explorations[c.id] for c in before
+                                                         if c.id in report.explorations}, replayer)
+    else:
+        report.diagnostics += check_canon(story, report.explorations, replayer)
     if story.style:
-        report.diagnostics += style_findings(story, max_states=max_states)
+        reach = Reach(dict(report.explorations), complete=report.complete)
+        report.diagnostics += style_findings(story, max_states=max_states, reach=reach)
     report.diagnostics = apply_allows(story, report.diagnostics, report.complete)
     report.seconds = time.perf_counter() - t0
     return report
@@ -192,7 +287,7 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
             node = ch.nodes[g.ids[ni]]
             out.append(error("trap", f"from node '{node.id}' in this state no ending can be reached: play loops forever",
                              node.pos, "give the loop a way out that is always available",
-                             replay=rp.command(ex, sid)))
+                             replay=rp.command(ex, sid, every_flag=True)))
     for eid, ov in ex.overflows.items():
         eff = ov.effect
         f = ch.layout[eff.slot]

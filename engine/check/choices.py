@@ -197,12 +197,20 @@ def _story_reads_later(story: Story, ch: Chapter) -> int:
 
 # ---- the analysis ---------------------------------------------------------------------------
 
-def analyse_choices(story: Story, chapter: str | None = None, *,
-                    max_states: int = DEFAULT_MAX_STATES) -> list[ChapterChoices]:
-    reach = explore_story(story, max_states=max_states, text_reads=True,
-                          story_live=lambda ch: _story_reads_later(story, ch))
+ALL = frozenset({"echoes", "words"})
+
+
+def analyse_choices(story: Story, chapter: str | None = None, *, max_states: int = DEFAULT_MAX_STATES,
+                    need: frozenset = ALL, reach=None) -> list[ChapterChoices]:
+    """The analysis, per chapter. `need` leaves out the costlier parts nobody asked for
+    ("echoes", "words"); `reach` reuses explorations already made (check's own, for the
+    corridor budget: availability is exact there, though flavour is not, since check does
+    not count conditional text as a read)."""
+    if reach is None:
+        reach = explore_story(story, max_states=max_states, text_reads=True,
+                              story_live=lambda ch: _story_reads_later(story, ch))
     places = {ch.id: chapter_places(story, ch) for ch in story.chapters}
-    varies = _varying_places(story, reach, places)
+    varies = _varying_places(story, reach, places) if "echoes" in need else set()
     taken = _taken_edges(story, reach)
     out = []
     exact = True
@@ -212,7 +220,7 @@ def analyse_choices(story: Story, chapter: str | None = None, *,
         exact = usable
         if chapter is not None and ch.id != chapter:
             continue
-        out.append(_chapter_choices(story, ch, ex if usable else None, places, varies, taken))
+        out.append(_chapter_choices(story, ch, ex if usable else None, places, varies, taken, need))
     return out
 
 
@@ -242,7 +250,8 @@ def _varying_places(story: Story, reach, places) -> set:
     return out
 
 
-def _chapter_choices(story: Story, ch: Chapter, ex: Exploration | None, places, varies, taken) -> ChapterChoices:
+def _chapter_choices(story: Story, ch: Chapter, ex: Exploration | None, places, varies, taken,
+                     need: frozenset = ALL) -> ChapterChoices:
     nodes = ch.nodes
     offered_counts: dict[str, set] = {nid: set() for nid in nodes}  # node -> numbers of choices offered at once
     offered_in: dict[tuple, list] = {}  # (node, choice index) -> [(state, successor, sibling successors...)]
@@ -277,7 +286,8 @@ def _chapter_choices(story: Story, ch: Chapter, ex: Exploration | None, places, 
         for c in node.choices:
             seen_in = offered_in.get((nid, c.index), [])
             branches = any(t != c.target for _t, _n, pairs in seen_in for (i, t, _s) in pairs if i != c.index)
-            echo_places = sorted(_echoes(story, ch, c, places, varies, taken), key=lambda p: p.label)
+            echo_places = sorted(_echoes(story, ch, c, places, varies, taken), key=lambda p: p.label) \
+                if "echoes" in need else []
             if ex is not None:
                 flavour = bool(seen_in) and all(
                     any(i != c.index and s == nxt for (i, _t, s) in pairs) for _t, nxt, pairs in seen_in)
@@ -286,7 +296,7 @@ def _chapter_choices(story: Story, ch: Chapter, ex: Exploration | None, places, 
             choices.append(ChoiceInfo(nid, c.index + 1, c.text, branches, len(echo_places), flavour,
                                       [p.label for p in echo_places]))
     corridors = _corridors(ch, ex, offered_counts, reached)
-    endings = _ending_words(ch, ex)
+    endings = _ending_words(ch, ex) if "words" in need else []
     return ChapterChoices(ch.id, "states" if ex is not None else "graph", decision_points, choices, corridors, endings)
 
 
@@ -398,9 +408,11 @@ def _ending_words(ch: Chapter, ex: Exploration | None) -> list[EndingWords]:
         n = len(ex.keys)
         g = ex.graph
 
+        cache: dict = {}
+
         def words(sid: int) -> int:
             ni, vals, seen, _ = ex.keys[sid]
-            return _node_words(ch.nodes[g.ids[ni]], vals, seen)
+            return _node_words(ch.nodes[g.ids[ni]], vals, seen, cache)
         succ_start, succ = ex.succ_start, ex.succ
         starts = [s for s in range(n) if ex.parent[s] < 0]
         node_of = lambda s: g.ids[ex.keys[s][0]]  # noqa: E731
@@ -435,13 +447,13 @@ def _ending_words(ch: Chapter, ex: Exploration | None) -> list[EndingWords]:
     return out
 
 
-def _node_words(node, vals, seen) -> int:
+def _node_words(node, vals, seen, cache: dict) -> int:
+    counts = cache.get(node.id)
+    if counts is None:
+        counts = cache[node.id] = [(p.test, count_words(p.text), count_words(p.else_text)) for p in node.text]
     total = 0
-    for part in node.text:
-        if part.test is None or part.test(vals, seen):
-            total += count_words(part.text)
-        elif part.else_text:
-            total += count_words(part.else_text)
+    for test, shown, other in counts:
+        total += shown if test is None or test(vals, seen) else other
     return total
 
 
@@ -506,14 +518,19 @@ def _most(n, succ_start, succ, starts, w) -> list:
 
 # ---- budgets (story.yaml `style:`) ------------------------------------------------------------
 
-def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES) -> list[Diagnostic]:
-    """`corridor` and `flavour-heavy` warnings where a chapter exceeds the story's budgets."""
+def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES, reach=None) -> list[Diagnostic]:
+    """`corridor` and `flavour-heavy` warnings where a chapter exceeds the story's budgets.
+
+    `reach`: check's own explorations, enough for corridors; flavour needs its own (conditional
+    text read), so only a flavour budget costs a second exploration."""
     max_corridor = story.style.get("max_corridor")
     max_share = story.style.get("max_flavour_share")
     if max_corridor is None and max_share is None:
         return []
     out: list[Diagnostic] = []
-    for cc in analyse_choices(story, max_states=max_states):
+    if max_share is not None:
+        reach = None
+    for cc in analyse_choices(story, max_states=max_states, need=frozenset(), reach=reach):
         ch = story.chapter(cc.id)
         basis = "" if cc.basis == "states" else " (measured on the node graph: exploration was incomplete)"
         if max_corridor is not None:

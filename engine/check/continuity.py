@@ -31,8 +31,8 @@ from ..model import Chapter, Fact, Node, Story
 class Site:
     """Words that state facts: one text part's `text`, its `else`, or one choice."""
 
-    node: str
-    what: str  # "text part 2", "the `else` of text part 2", "choice 1"
+    node: str  # node id, or "" for the epilogue
+    what: str  # "text part 2 of node 'x'", "the `else` of text part 2 of node 'x'", "choice 1 of node 'x'", "epilogue part 3"
     pos: Pos | None
     shown: Callable[[tuple, int], bool]  # (values, seen) -> are these words shown?
     shown_expr: Expr  # the same, as an expression (for the dataflow fallback)
@@ -50,23 +50,32 @@ def _always(_v, _s) -> bool:
 
 def sites(node: Node) -> list[Site]:
     """Every place in `node` whose words assert or deny a fact."""
-    out = []
-    for j, part in enumerate(node.text):
-        if part.asserts or part.denies:
-            if part.test is None:
-                out.append(Site(node.id, f"text part {j + 1}", part.pos, _always, Lit(True), part.asserts, part.denies))
-            else:
-                out.append(Site(node.id, f"text part {j + 1}", part.pos, part.test, part.condition,
-                                part.asserts, part.denies))
-        if (part.else_asserts or part.else_denies) and part.test is not None:
-            test = part.test
-            out.append(Site(node.id, f"the `else` of text part {j + 1}", part.else_pos or part.pos,
-                            lambda v, s, test=test: not test(v, s), Not(part.condition),
-                            part.else_asserts, part.else_denies))
+    out = _part_sites(node.id, node.text, "text part {} of node '" + node.id + "'")
     for c in node.choices:
         if c.asserts or c.denies:
-            out.append(Site(node.id, f"choice {c.index + 1}", c.pos, c.test or _always,
+            out.append(Site(node.id, f"choice {c.index + 1} of node '{node.id}'", c.pos, c.test or _always,
                             c.condition if c.condition is not None else Lit(True), c.asserts, c.denies))
+    return out
+
+
+def epilogue_sites(story: Story) -> list[Site]:
+    return _part_sites("", story.epilogue_parts, "epilogue part {}")
+
+
+def _part_sites(node_id: str, parts, label: str) -> list[Site]:
+    out = []
+    for j, part in enumerate(parts):
+        what = label.format(j + 1)
+        if part.asserts or part.denies:
+            if part.test is None:
+                out.append(Site(node_id, what, part.pos, _always, Lit(True), part.asserts, part.denies))
+            else:
+                out.append(Site(node_id, what, part.pos, part.test, part.condition, part.asserts, part.denies))
+        if (part.else_asserts or part.else_denies) and part.test is not None:
+            test = part.test
+            out.append(Site(node_id, f"the `else` of {what}", part.else_pos or part.pos,
+                            lambda v, s, test=test: not test(v, s), Not(part.condition),
+                            part.else_asserts, part.else_denies))
     return out
 
 
@@ -96,12 +105,7 @@ def explored_findings(story: Story, ex, rp, reported: set | None = None) -> list
     checks: list = [None] * len(g.ids)
     any_site = False
     for ni, nid in enumerate(g.ids):
-        rows = []
-        for site in sites(ch.nodes[nid]):
-            for fid in site.asserts:
-                rows.append((site, story.facts[fid], True))
-            for fid in site.denies:
-                rows.append((site, story.facts[fid], False))
+        rows = _rows(story, sites(ch.nodes[nid]))
         if rows:
             checks[ni] = rows
             any_site = True
@@ -111,25 +115,52 @@ def explored_findings(story: Story, ex, rp, reported: set | None = None) -> list
     reported = set() if reported is None else reported
     for sid, key in enumerate(ex.keys):
         rows = checks[key[0]]
-        if rows is None:
-            continue
-        vals, seen = key[1], key[2]
-        for site, fact, want in rows:
-            if fact.holds_in(vals) == want or not site.shown(vals, seen):
-                continue
-            k = (site.node, site.what, fact.id)
-            if k in reported:
-                continue
-            reported.add(k)
-            out.append(_finding(story, ch, site, fact, want, vals, rp.command(ex, sid)))
+        if rows is not None:
+            _check_state(story, ch, rows, key[1], key[2], ex, sid, rp, reported, out)
     return out
+
+
+def _rows(story: Story, site_list: list[Site]) -> list[tuple]:
+    return [(site, story.facts[fid], True) for site in site_list for fid in site.asserts] + \
+        [(site, story.facts[fid], False) for site in site_list for fid in site.denies]
+
+
+def _check_state(story, ch, rows, vals, seen, ex, sid, rp, reported, out, every_flag: bool = False) -> None:
+    for site, fact, want in rows:
+        if fact.holds_in(vals) == want or not site.shown(vals, seen):
+            continue
+        k = (site.node, site.what, fact.id)
+        if k in reported:
+            continue
+        reported.add(k)
+        # the epilogue reads flags the ending's own replay would not keep: keep every start value
+        out.append(_finding(story, ch, site, fact, want, vals, rp.command(ex, sid, every_flag=every_flag)))
+
+
+def epilogue_findings(story: Story, ex, rp, reported: set | None = None) -> list[Diagnostic]:
+    """The epilogue's parts at every state the last chapter can end in (`ex` is its exploration)."""
+    rows = _rows(story, epilogue_sites(story))
+    if not rows or ex is None:
+        return []
+    out: list[Diagnostic] = []
+    reported = set() if reported is None else reported
+    for sid in ex.ending_states:
+        _check_state(story, ex.chapter, rows, ex.keys[sid][1], 0, ex, sid, rp, reported, out, every_flag=True)
+    return out
+
+
+def epilogue_unproven(story: Story, end_env: tuple | None, reported: set) -> list[str]:
+    """The dataflow fallback for the epilogue, over the story-wide value sets at the last endings."""
+    if end_env is None:
+        return []
+    return _unproven_sites(story, epilogue_sites(story), end_env, list(story.flags), reported)
 
 
 def _finding(story: Story, ch: Chapter, site: Site, fact: Fact, want: bool, vals: tuple, replay: str) -> Diagnostic:
     kind = "story fact" if fact.story else "fact"
     if want:
         why = f"its `holds` ({fact.holds_src}) is false when {_values(ch, fact, vals)}"
-        msg = (f"{site.what} of node '{site.node}' asserts {kind} '{fact.id}', but it can be shown where that fact "
+        msg = (f"{site.what} asserts {kind} '{fact.id}', but it can be shown where that fact "
                f"is broken: {why}")
         hint = (f"show these words only where '{fact.id}' holds (an `if:` reading the flags above), with an `else:` "
                 "that tells this branch's history")
@@ -138,7 +169,7 @@ def _finding(story: Story, ch: Chapter, site: Site, fact: Fact, want: bool, vals
             why = "it has no `holds`, so nothing can break it"
         else:
             why = f"its `holds` ({fact.holds_src}) is true when {_values(ch, fact, vals)}"
-        msg = (f"{site.what} of node '{site.node}' denies {kind} '{fact.id}', but it can be shown where that fact "
+        msg = (f"{site.what} denies {kind} '{fact.id}', but it can be shown where that fact "
                f"holds: {why}")
         hint = (f"show these words only where '{fact.id}' is broken (an `if:` reading the flags above)"
                 if fact.holds is not None else f"give '{fact.id}' a `holds`, or drop it from `denies`")
@@ -161,22 +192,24 @@ def _values(ch: Chapter, fact: Fact, vals: tuple) -> str:
 def unproven(story: Story, ch: Chapter, df, reported: set[tuple]) -> list[str]:
     """What the fallback cannot prove: (site, fact) pairs for which some combination of the
     flags' possible values at the node shows the words while history disagrees.
-    `reported` holds (node, fact) pairs the explored states already showed to be wrong."""
-    from .dataflow import _possible  # the fallback's own evaluator over value sets
-    slots = {f.name: f.slot for f in ch.layout}
+    `reported` holds (node, site, fact) of what the explored states already showed wrong."""
     out = []
     for nid, node in ch.nodes.items():
-        if nid not in df.env:
-            continue  # proved unreachable
-        for site in sites(node):
-            for fid, want in [(f, True) for f in site.asserts] + [(f, False) for f in site.denies]:
-                if (nid, site.what, fid) in reported:
-                    continue
-                fact = story.facts[fid]
-                holds = fact.holds if fact.holds is not None else Lit(True)
-                wrong = BoolOp("and", (site.shown_expr, Not(holds) if want else holds))
-                p = _possible(wrong, df.env[nid], slots, ch.layout)
-                if p is None or True in p:
-                    verb = "asserts" if want else "denies"
-                    out.append(f"{site.what} of '{nid}' {verb} '{fid}' only where history agrees")
+        if nid in df.env:  # a node the fallback never reaches is proved unreachable
+            out += _unproven_sites(story, sites(node), df.env[nid], list(ch.layout), reported)
+    return out
+
+
+def _unproven_sites(story: Story, site_list: list[Site], env: tuple, layout: list, reported: set) -> list[str]:
+    from .dataflow import _possible  # the fallback's own evaluator over value sets
+    slots = {f.name: f.slot for f in layout}
+    out = []
+    for site, fact, want in _rows(story, site_list):
+        if (site.node, site.what, fact.id) in reported:
+            continue
+        holds = fact.holds if fact.holds is not None else Lit(True)
+        wrong = BoolOp("and", (site.shown_expr, Not(holds) if want else holds))
+        p = _possible(wrong, env, slots, layout)
+        if p is None or True in p:
+            out.append(f"{site.what} {'asserts' if want else 'denies'} '{fact.id}' only where history agrees")
     return out

@@ -32,7 +32,7 @@ class LazyProgress:
             shown = [f.Label(suffix="  "), f.Bar(sym_a="=", sym_b=">", sym_c=" "), f.Text("  "), f.Progress(),
                      f.Text(" states  "), f.TimeElapsed()]
             self.bar = ProgressBar(title=f"Exploring (bound {self.max_states:,} states{self.limits})", formatters=shown,
-                                   output=create_output(stdout=sys.stderr))
+                                   output=create_output(stdout=getattr(sys.stderr, "unwrapped", sys.stderr)))
             self.bar.__enter__()
         if chapter != self.chapter:
             if self.counter is not None:

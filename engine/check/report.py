@@ -36,10 +36,16 @@ def render_text(diagnostics: list[Diagnostic], summary: dict) -> str:
 def summary_line(s: dict) -> str:
     verdict = "ok" if s["errors"] == 0 else "FAILED"
     parts = [f"{s['chapters']} chapter{'s' if s['chapters'] != 1 else ''}", f"{s['nodes']:,} nodes"]
+    if s.get("unchecked"):
+        n, total = s["chapters"], s["chapters"] + len(s["unchecked"])
+        parts[0] = f"{n} of {total} chapters compiled ({', '.join(s['unchecked'])} did not)"
     if s.get("states") is not None:
         bound = s.get("stopped_by")
         why = f" (incomplete: stopped at the {BOUND_WORDS.get(bound, bound)})" if bound else " (incomplete)"
         parts.append(f"{s['states']:,} states explored" + ("" if s.get("complete", True) else why))
+    if s.get("unexplored"):
+        parts.append(f"{', '.join(s['unexplored'])} not explored (it follows a chapter that did not compile, "
+                     "so its start states are unknown)")
     return (f"check {verdict}: " + ", ".join(parts) + f"; {s['errors']} error{'s' if s['errors'] != 1 else ''}, "
             f"{s['warnings']} warning{'s' if s['warnings'] != 1 else ''} in {s['seconds']:.2f} s")
 

@@ -6,7 +6,7 @@ import time
 
 from ..check import check_story
 from ..check.report import render_json, render_text
-from ..compiler import compile_story
+from ..compiler import compile_story_partial
 from ..diagnostics import has_errors
 from .common import add_budget_args, add_max_states_arg, add_story_arg, story_root
 
@@ -36,10 +36,16 @@ def register(sub) -> None:
 def run(args) -> int:
     t0 = time.perf_counter()
     root = story_root(args)
-    story, diags = compile_story(root)
+    story, diags, partial = compile_story_partial(root)
     summary = {"chapters": 0, "nodes": 0, "states": None, "errors": 0, "warnings": 0, "seconds": 0.0,
                "complete": True, "stopped_by": None}
-    if story is not None and not has_errors(diags):
+    after_gap = frozenset()
+    if story is None and partial is not None and not _other_mode(args):
+        # Some chapters did not compile: check the ones that did, and say which were left out.
+        story, after_gap = partial.story, partial.after_gap
+        summary["unchecked"] = list(partial.broken)
+        diags = [d for d in diags if d.is_error]  # the partial story carries the warnings again
+    if story is not None and (partial is not None or not has_errors(diags)):
         for _add, handles, run_mode in EXTRA_MODES:
             if handles(args):
                 return run_mode(story, args)
@@ -51,12 +57,16 @@ def run(args) -> int:
                                      story_arg=str(args.story) if args.story else None,
                                      progress=progress.update if progress else None,
                                      max_memory_mib=args.max_memory, max_seconds=args.max_seconds,
-                                     stopped=progress.stopped if progress else None)
+                                     stopped=progress.stopped if progress else None, after_gap=after_gap)
             finally:
                 if progress:
                     progress.close()
-            diags = report.diagnostics
+            diags = [d for d in diags if d.is_error] + report.diagnostics if partial else report.diagnostics
             summary.update(states=report.states, complete=report.complete, stopped_by=report.stopped_by)
+            if report.unexplored:
+                summary["unexplored"] = report.unexplored
+        elif partial is not None:
+            diags = diags + list(story.warnings)
     summary["errors"] = sum(1 for d in diags if d.is_error)
     summary["warnings"] = sum(1 for d in diags if not d.is_error)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
@@ -65,6 +75,10 @@ def run(args) -> int:
     else:
         print(render_text(diags, summary))
     return 1 if summary["errors"] else 0
+
+
+def _other_mode(args) -> bool:
+    return any(handles(args) for _add, handles, _run in EXTRA_MODES)
 
 
 def _progress_bar(args):

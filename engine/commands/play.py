@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from .. import runtime as rt
+from ..textsafe import clean
 from ..transcript import TextPlayer
 from .common import add_story_arg, fail, open_story, parse_sets, usage_error
 
@@ -48,7 +49,8 @@ def run(args) -> int:
     first = first_state(story, args)
     if args.replay is not None:
         try:
-            numbers = [int(x) for x in args.replay.replace(" ", "").split(",") if x]
+            numbers = [int(x) if x.isascii() and len(x) <= 9 else int("bad") for x in
+                       args.replay.replace(" ", "").split(",") if x]
         except ValueError:
             usage_error(f"--replay takes choice numbers separated by commas, like 2,1,3 (not '{args.replay}')")
         return play_numbers(story, first, numbers)
@@ -74,8 +76,11 @@ def play_script(story, first, name: str) -> int:
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        if not line.isdigit():
-            return fail(f"{name}:{lineno}:1: a script holds one choice number per line, not '{line}'")
+        # ASCII digits only: '²' passes isdigit() but not int(), and a 5,000-digit line passes
+        # neither int() nor sense (issue 15.1). Shown cut short, and cleaned of escapes.
+        if not (line.isascii() and line.isdigit()) or len(line) > 9:
+            shown = clean(line if len(line) <= 20 else line[:12] + "\u2026")
+            return fail(f"{name}:{lineno}:1: a script holds one choice number per line, not '{shown}'")
         numbers.append(int(line))
     return play_numbers(story, first, numbers)
 

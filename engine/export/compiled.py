@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import json
 import os
 import sys
@@ -32,7 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from .. import dates, diagnostics, expr, inline, model
+from .. import dates, diagnostics, expr, model
 from ..diagnostics import Pos
 from ..model import Story, frozen_map
 
@@ -47,16 +48,27 @@ class CompiledFormatError(ValueError):
     """A file that is not a compiled story this engine can play; the message is for a person."""
 
 
+def _modules() -> list:
+    """The modules whose dataclasses make up a compiled story (inline text once it exists)."""
+    mods = [model, expr, dates, diagnostics]
+    try:
+        mods.append(importlib.import_module("engine.inline"))
+    except ModuleNotFoundError:
+        pass
+    return mods
+
+
 def _classes() -> dict[str, type]:
-    """Every dataclass of the model, the expression tree, dates and positions, by name."""
+    """Every dataclass of the model, the expression tree, dates, positions and inline text, by tag.
+
+    A class is tagged with its name; when an earlier module already has a class of that name
+    (engine.expr.Effect after engine.model.Effect), with "module.Name" ("expr.Effect")."""
     out: dict[str, type] = {}
-    for module in (model, expr, dates, diagnostics, inline):
+    for module in _modules():
+        short = module.__name__.rsplit(".", 1)[-1]
         for name, obj in vars(module).items():
             if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == module.__name__:
-                out.setdefault(name, obj)
-    # engine.expr.Effect and engine.model.Effect share a name: tag them apart.
-    out["Effect"] = model.Effect
-    out["EffectExpr"] = expr.Effect
+                out[name if name not in out else f"{short}.{name}"] = obj
     return out
 
 
@@ -165,39 +177,58 @@ def _pos(text: str) -> Pos:
     return Pos(text)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Where:
+    """What compiling a closure needs to know about where it sits."""
+    slots: Mapping[str, int]
+    seen_bits: Mapping[str, int]
+    count_slot: int | None = None  # the enclosing node's visit count (inline sequences read it)
+
+    def expr(self, tree):
+        return expr.compile_expr(tree, self.slots, self.seen_bits)
+
+
+def _inline(segs, where: _Where):
+    from .. import inline
+    return inline.compile(segs, where.expr)  # a sequence carries its own count: visits("its node")
+
+
 # The closures a compiled story carries, and how each is rebuilt from its tree:
-# (class, closure field) -> (tree field, builder(tree, slots, seen_bits)). A test
-# holds this table to every compare=False callable field of the model.
+# (class, closure field) -> (tree field, builder(tree, where)). A test holds this
+# table to every compare=False field of the model.
 CLOSURES: dict[tuple[str, str], tuple[str, Callable]] = {
-    ("Choice", "test"): ("condition", expr.compile_expr),
-    ("TextPart", "test"): ("condition", expr.compile_expr),
-    ("Effect", "fn"): ("expr", expr.compile_effect_value),
-    ("Fact", "holds_fn"): ("holds", expr.compile_expr),
-    ("TextPart", "render"): ("inline", inline.compile_tree),
-    ("TextPart", "else_render"): ("else_inline", inline.compile_tree),
+    ("Choice", "test"): ("condition", lambda t, w: w.expr(t)),
+    ("TextPart", "test"): ("condition", lambda t, w: w.expr(t)),
+    ("TextPart", "render"): ("inline", _inline),
+    ("TextPart", "else_render"): ("else_inline", _inline),
+    ("Effect", "fn"): ("expr", lambda t, w: expr.compile_effect_value(t, w.slots, w.seen_bits)),
+    ("Fact", "holds_fn"): ("holds", lambda t, w: w.expr(t)),
 }
+_LEAVES = (dates.DateSpan, Pos)
 
 
-def _compile(value: Any, slots: Mapping[str, int], seen_bits: Mapping[str, int]) -> Any:
+def _compile(value: Any, where: _Where) -> Any:
     """Rebuild every closure below `value` (dataclasses are replaced, not mutated)."""
     if isinstance(value, tuple):
-        return tuple(_compile(v, slots, seen_bits) for v in value)
+        return tuple(_compile(v, where) for v in value)
     if isinstance(value, MappingProxyType):
-        return frozen_map({k: _compile(v, slots, seen_bits) for k, v in value.items()})
-    if not dataclasses.is_dataclass(value) or isinstance(value, (dates.DateSpan, Pos)) \
-            or type(value).__module__ == expr.__name__:
+        return frozen_map({k: _compile(v, where) for k, v in value.items()})
+    if not dataclasses.is_dataclass(value) or isinstance(value, _LEAVES) or type(value).__module__ in (
+            expr.__name__, "engine.inline"):
         return value
     name = _TAG[type(value)]
+    if name == "Node":
+        where = dataclasses.replace(where, count_slot=where.slots.get(f'visits("{value.id}")'))
     changes = {}
     for f in _fields(type(value)):
         v = getattr(value, f.name)
-        nv = _compile(v, slots, seen_bits)
+        nv = _compile(v, where)
         if nv is not v:
             changes[f.name] = nv
     for (cname, fn_field), (tree_field, build) in CLOSURES.items():
-        if cname == name:
+        if cname == name and hasattr(value, fn_field):
             tree = changes.get(tree_field, getattr(value, tree_field))
-            changes[fn_field] = build(tree, slots, seen_bits) if tree is not None else None
+            changes[fn_field] = build(tree, where) if tree is not None else None
     return dataclasses.replace(value, **changes) if changes else value
 
 
@@ -218,10 +249,12 @@ def from_json(data: Any, root: str = "") -> Story:
         raise CompiledFormatError("the compiled story's content hash does not match its contents; "
                                   "the file was damaged or edited by hand")
     story = decode(body)
-    story_slots = {f.name: f.slot for f in story.flags}
-    facts = frozen_map({k: _compile(v, story_slots, {}) for k, v in story.facts.items()})
-    chapters = tuple(_compile(ch, {f.name: f.slot for f in ch.layout}, ch.seen_bits) for ch in story.chapters)
-    return dataclasses.replace(story, chapters=chapters, facts=facts, root=root)
+    story_where = _Where({f.name: f.slot for f in story.flags}, {})
+    facts = frozen_map({k: _compile(v, story_where) for k, v in story.facts.items()})
+    chapters = tuple(_compile(ch, _Where({f.name: f.slot for f in ch.layout}, ch.seen_bits)) for ch in story.chapters)
+    # The epilogue's conditions read the story-wide flags, as the facts' `holds` do.
+    epilogue_parts = _compile(story.epilogue_parts, story_where)
+    return dataclasses.replace(story, chapters=chapters, facts=facts, epilogue_parts=epilogue_parts, root=root)
 
 
 def load(path: str | os.PathLike) -> Story:

@@ -26,17 +26,19 @@ from prompt_toolkit.application import get_app
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import InMemoryHistory
-from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.input import create_input
+from prompt_toolkit.key_binding import KeyBindings, KeyPress
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.styles import Style
 
 from .. import runtime as rt
 from ..model import Story
 from ..runtime import State
 from ..textsafe import clean
-from .frontend import WATCHED, Ask, Frontend, LineFrontend, Transcript
+from .frontend import WATCHED, Ask, Frontend, LineFrontend, OutputGone, Transcript
 from .game import Game
 from .options import Options
-from .render import STYLE_RULES
+from .render import MAX_WIDTH, STYLE_RULES, text_width
 from .saves import SaveStore, default_base
 from .session import Session
 from .watch import Watcher, recompile
@@ -45,6 +47,10 @@ POLL = 0.1  # seconds between checks for a resize (and, every third time, for --
 # Lines kept free below a screenful of text before pausing for "more": at the next prompt,
 # the prompt line, the room kept for the completion menu and the status line.
 PAGE_MARGIN = 6
+# A terminal this much wider than the reading column gets the column centred (fault 11 of
+# issue 12: at 140 columns, text flush left under an empty right half reads like a log).
+CENTRE_SPARE = 30
+MAX_INPUT = 2000  # characters at the prompt: more than any choice or command, and a bound on a paste
 
 
 class Hangup(BaseException):
@@ -71,8 +77,89 @@ class _Completer(Completer):
 
     def get_completions(self, document, complete_event):
         before = document.text_before_cursor
-        for text, display in self.source(before):
+        if len(before) > MAX_INPUT:
+            return
+        for text, display in self.source(before, complete_event.completion_requested):
             yield Completion(text, start_position=-len(before), display=clean(display))
+
+
+def _prompt_keys(pages: bool) -> KeyBindings:
+    """Keys at the choice prompt: PageUp rereads the page before (`back`); typing stops at
+    MAX_INPUT characters, so a huge paste cannot bog the prompt down."""
+    from prompt_toolkit.filters import Condition
+    kb = KeyBindings()
+    full = Condition(lambda: len(get_app().current_buffer.text) >= MAX_INPUT)
+
+    @kb.add("<any>", filter=full)
+    def _full(event):
+        """Swallowed: the line is already longer than any answer (Enter, Backspace and the
+        other named keys have bindings of their own and still work)."""
+
+    @kb.add(Keys.BracketedPaste)
+    def _paste(event):
+        """A paste (bracketed by the terminal, or gathered by _PasteInput) goes in at once, cut
+        to what the line can still take; a line break in it is a space, never an Enter."""
+        buf = event.app.current_buffer
+        room = MAX_INPUT - len(buf.text)
+        if room > 0:
+            buf.insert_text(event.data[:room].replace("\r\n", " ").replace("\r", " ").replace("\n", " "))
+
+    if pages:
+        @kb.add("pageup")
+        def _back(event):
+            event.app.exit(result=_PageKey("back"))
+
+        @kb.add("pagedown")
+        def _on(event):
+            event.app.exit(result=_PageKey("on"))
+    return kb
+
+
+class _PasteInput:
+    """The terminal's input, with a long run of plain characters read at once (a paste in a
+    terminal without bracketed paste) handed on as one paste instead of one key press per
+    character: 100,000 key presses took the prompt some 100 s (issue 15.10)."""
+
+    RUN = 32  # characters in one read: more than anyone types between two reads
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def read_keys(self):
+        return self._gather(self._inner.read_keys())
+
+    def flush_keys(self):
+        return self._gather(self._inner.flush_keys())
+
+    def _gather(self, keys: list) -> list:
+        if len(keys) < self.RUN:
+            return keys
+        out: list = []
+        run: list = []
+
+        def end_run():
+            if len(run) >= self.RUN:
+                text = "".join(k.data for k in run)
+                out.append(KeyPress(Keys.BracketedPaste, text))
+            else:
+                out.extend(run)
+            run.clear()
+
+        for k in keys:
+            if isinstance(k.key, str) and len(k.key) == 1 and k.key == k.data and k.data.isprintable():
+                run.append(k)
+            else:
+                end_run()
+                out.append(k)
+        end_run()
+        return out
+
+
+class _PageKey(str):
+    """PageUp / PageDown at a prompt: an answer no one can type."""
 
 
 class TerminalFrontend(Frontend):
@@ -80,13 +167,16 @@ class TerminalFrontend(Frontend):
         super().__init__(interactive=True, plain=False, transcript=transcript)
         self.style = Style.from_dict(STYLE_RULES)
         self.history = InMemoryHistory()
+        # The line typed is erased once answered: a choice is echoed as "→ text", anything
+        # else by echo(), so a Tab-completed choice never shows twice.
         self.prompt = PromptSession(style=self.style, history=self.history, complete_while_typing=True,
-                                    reserve_space_for_menu=4)
+                                    reserve_space_for_menu=4, erase_when_done=True,
+                                    key_bindings=_prompt_keys(pages=True), input=_PasteInput(create_input()))
         self.output = self.prompt.output
+        self.paging = True  # pause with "more" when a screenful has come (off once the game is leaving)
         self._quiet: PromptSession | None = None  # for yes/no questions, kept out of the history
         self._more: PromptSession | None = None  # the "more" pause when a page is taller than the screen
         self.printed = 0  # lines printed since the player last typed (or the screen was cleared)
-        self.typed_ahead = ""  # keys pressed at a "more" pause, handed to the next prompt
 
     def columns(self) -> int:
         try:
@@ -94,21 +184,49 @@ class TerminalFrontend(Frontend):
         except Exception:
             return 80
 
-    def write(self, lines) -> None:
+    def margin(self) -> int:
+        """Spaces left of the reading column: it is centred on a terminal much wider than it."""
+        cols = self.columns()
+        return (cols - MAX_WIDTH) // 2 if cols >= MAX_WIDTH + CENTRE_SPARE else 0
+
+    def width(self, wide: bool = False) -> int:
+        if wide:
+            return max(text_width(self.columns()), self.columns() - self.margin() - 2)
+        return text_width(self.columns())
+
+    def echo(self, text: str) -> None:
+        self._print([[("class:dim", "> " + clean(text)[:max(self.columns() - self.margin() - 3, 10)])]])
+        self.printed += 1
+
+    def leaving(self) -> None:
+        self.paging = False
+
+    def write(self, lines, closable: bool = False) -> None:
         """Print lines; when more than a screenful has come since the player last typed,
-        pause with "more" so nothing scrolls away unread."""
+        pause with "more" so nothing scrolls away unread. q or Escape there closes a
+        closable screen (the journal), or shows the rest of a scene without more pauses."""
         try:
             rows = self.output.get_size().rows
         except Exception:
             rows = 24
         limit = max(rows - PAGE_MARGIN, 5)
+        lines = list(lines)
         chunk: list = []
-        for line in lines:
-            if self.printed >= limit:
+        pausing = self.paging
+        for i, line in enumerate(lines):
+            if pausing and self.printed >= limit and any(lines[i:]):  # never pause before blank lines only
                 self._print(chunk)
                 chunk = []
-                self.more()
+                try:
+                    answer = self.more()
+                except (EOFError, KeyboardInterrupt):
+                    self.printed, self.paging = 0, False  # leaving: say goodbye without another pause
+                    raise
                 self.printed = 0
+                if answer == "close":
+                    if closable:
+                        return
+                    pausing = self.paging = False  # the rest of this scene at once, until the next prompt
             chunk.append(line)
             self.printed += 1
         self._print(chunk)
@@ -116,14 +234,18 @@ class TerminalFrontend(Frontend):
     def _print(self, lines) -> None:
         if not lines:
             return
+        pad = " " * self.margin()
         ft: list = []
         for line in lines:
+            if pad and line:
+                ft.append(("", pad))
             ft.extend((style, clean(text)) for style, text in line)
             ft.append(("", "\n"))
         print_formatted_text(FormattedText(ft), style=self.style, output=self.output, end="")
 
-    def more(self) -> None:
-        """Wait for any key (the line disappears once pressed)."""
+    def more(self) -> str:
+        """Wait at "more": Space, Enter (or any other key) go on, q or Escape close.
+        Nothing typed here reaches the next answer ("q" would otherwise quit the game)."""
         if self._more is None:
             kb = KeyBindings()
 
@@ -135,17 +257,20 @@ class TerminalFrontend(Frontend):
             def _eof(event):
                 event.app.exit(exception=EOFError)
 
+            @kb.add("escape", eager=True)
+            @kb.add("q")
+            @kb.add("Q")
+            def _close(event):
+                event.app.exit(result="close")
+
             @kb.add("<any>")
             def _any(event):
-                # A key typed ahead of the pause is the start of the player's answer, not
-                # just "go on": keep it for the prompt (space and Enter only turn the page).
-                if len(event.data) == 1 and event.data.isprintable() and event.data != " ":
-                    self.typed_ahead += event.data
-                event.app.exit(result="")
+                event.app.exit(result="on")
 
             self._more = PromptSession(style=self.style, key_bindings=kb, erase_when_done=True,
                                        reserve_space_for_menu=0)
-        self._more.prompt([("class:dim", "  \u2014 more (press a key) \u2014")])
+        return self._more.prompt([("", " " * self.margin()),
+                                  ("class:dim", "  \u2014 more: Space goes on, q closes \u2014")])
 
     def new_page(self, clear: bool = False) -> None:
         super().new_page(clear)
@@ -161,20 +286,19 @@ class TerminalFrontend(Frontend):
     def redraw(self) -> None:
         """Draw the current page again at the terminal's new width."""
         self.clear()
-        width = self.width()
-        for render in self.page:
-            self.write(render(width))
+        for render, wide in self.page:
+            self.write(render(self.width(wide)))
 
     def ask(self, q: Ask):
         session = self.prompt if q.history else self._quiet_session()
         session.completer = _Completer(q.complete) if q.complete else None
         toolbar = q.toolbar
         session.bottom_toolbar = (lambda: FormattedText(toolbar(self.columns()))) if toolbar else None
-        default = q.default or self.typed_ahead
-        self.typed_ahead = ""
+        default = q.default
+        self.paging = True
         while True:
             self.printed = 0
-            result = session.prompt([("class:prompt", q.message)], default=default,
+            result = session.prompt([("", " " * self.margin()), ("class:prompt", q.message)], default=default,
                                     pre_run=lambda: self._start_polling(q))
             if isinstance(result, _Resized):
                 default = result.text
@@ -182,13 +306,17 @@ class TerminalFrontend(Frontend):
                 continue
             if result is WATCHED:
                 return WATCHED
+            if isinstance(result, _PageKey):
+                return "back" if result == "back" else ""
+            result = result[:MAX_INPUT]
             if self.transcript:
                 self.transcript.typed(q.message, result)
             return result
 
     def _quiet_session(self) -> PromptSession:
         if self._quiet is None:
-            self._quiet = PromptSession(style=self.style, reserve_space_for_menu=0)
+            self._quiet = PromptSession(style=self.style, reserve_space_for_menu=0,
+                                        key_bindings=_prompt_keys(pages=True), input=_PasteInput(create_input()))
         return self._quiet
 
     def _start_polling(self, q: Ask) -> None:
@@ -240,14 +368,17 @@ def play(story: Story, first_state: State, args) -> int:
             print(f"chronicle: cannot write the transcript {opts.transcript}: {exc.strerror or exc}", file=sys.stderr)
             return 2
     if opts.plain or not _is_terminal():
-        try:
-            sys.stdout.reconfigure(errors="replace")
-        except (AttributeError, ValueError):
-            pass
+        for stream in (sys.stdout, sys.stdin):  # odd bytes in or out are shown as '?', never a crash
+            try:
+                stream.reconfigure(errors="replace")
+            except (AttributeError, ValueError):
+                pass
         fe: Frontend = LineFrontend(transcript=transcript)
     else:
         fe = TerminalFrontend(transcript)
-    store = SaveStore.for_story(story.title, opts.save_dir)
+    # Trying a scene (--chapter/--at/--set) never touches the reader's real saves: without an
+    # explicit --save-dir it keeps no saves at all.
+    store = None if opts.trial and opts.save_dir is None else SaveStore.for_story(story.title, opts.save_dir)
     session = Session(story, store, trial=opts.trial)
     root = Path(opts.story) if opts.story else Path(story.root)
     watcher = Watcher(root) if opts.watch else None
@@ -276,6 +407,14 @@ def play(story: Story, first_state: State, args) -> int:
         return 128 + exc.signum
     except BrokenPipeError:
         return 0
+    except OutputGone as exc:
+        try:
+            saved = " Your game is saved." if session.autosaved else ""
+            print(f"chronicle: the game's output cannot be written ({exc}), so it stops here.{saved}",
+                  file=sys.stderr)
+        except (OSError, AttributeError, ValueError):
+            pass
+        return 1
     except KeyboardInterrupt:  # Ctrl-C outside a prompt (the game handles it at one)
         print(file=sys.stderr)
         return 0
@@ -285,6 +424,22 @@ def play(story: Story, first_state: State, args) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         fe.close()
+        _quiet_exit()
+
+
+def _quiet_exit() -> None:
+    """Python flushes stdout once more on the way out; when stdout is closed or full that
+    prints "Exception ignored ... BrokenPipeError/OSError" after our own message. Point it
+    at /dev/null when it can no longer be flushed."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (OSError, ValueError):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def _crash(exc: BaseException, opts: Options, session: Session) -> int:

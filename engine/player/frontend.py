@@ -17,6 +17,12 @@ from .render import Line, plain, text_width
 
 Renderer = Callable[[int], list]  # width -> lines
 PLAIN_WIDTH = 78
+MAX_LINE = 4096  # characters of one typed line that line mode reads; no answer needs more
+
+
+class OutputGone(Exception):
+    """The game's output cannot be written (stdout closed, a full disk): nobody can read
+    the game any more, so it ends, with a word on stderr if that still works."""
 
 
 class Watched:
@@ -49,22 +55,32 @@ class Frontend:
     def columns(self) -> int:
         return PLAIN_WIDTH + 2
 
-    def width(self) -> int:
+    def width(self, wide: bool = False) -> int:
+        """The measure to render at: the reading column, or (wide) what the terminal offers."""
         return text_width(self.columns())
 
-    def show(self, render: Renderer, plain_render: Renderer | None = None) -> None:
-        """Show lines; `plain_render`, when given, is the plain-text form (line mode, transcripts)."""
+    def show(self, render: Renderer, plain_render: Renderer | None = None, *, wide: bool = False,
+             closable: bool = False) -> None:
+        """Show lines; `plain_render`, when given, is the plain-text form (line mode, transcripts).
+        `wide`: a table that may use the whole width (the saves). `closable`: a screen to read
+        (journal, help), which q or Escape at a "more" pause closes; a scene is never cut short."""
         shown = plain_render if (self.plain and plain_render) else render
-        self.page.append(shown)
-        self.write(shown(self.width()))
+        self.page.append((shown, wide))
+        self.write(shown(self.width(wide)), closable=closable)
         if self.transcript:
             self.transcript.lines((plain_render or render)(PLAIN_WIDTH))
+
+    def echo(self, text: str) -> None:
+        """What the player typed, when it was not a choice (a choice echoes as '→ text')."""
+
+    def leaving(self) -> None:
+        """The game is ending: what is left to say is said without pauses."""
 
     def new_page(self, clear: bool = False) -> None:
         """A new scene begins (and with clear=True, a new screen: a title or a chapter card)."""
         self.page = []
 
-    def write(self, lines: list[Line]) -> None:
+    def write(self, lines: list[Line], closable: bool = False) -> None:
         raise NotImplementedError
 
     def ask(self, q: Ask):
@@ -112,26 +128,43 @@ class LineFrontend(Frontend):
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         try:
-            self.echo = not self.stdin.isatty()
+            tty = self.stdin.isatty()
         except (AttributeError, ValueError):
-            self.echo = True
+            tty = False
+        # A person at a terminal in plain mode (--plain, TERM=dumb: a screen reader, a braille
+        # display) gets the title screen and its menus; a pipe or a script plays straight on.
+        self.interactive = tty
+        self.echo_input = not tty
 
-    def write(self, lines: list[Line]) -> None:
-        self.stdout.write(plain(lines) + "\n")
-        self.stdout.flush()
+    def write(self, lines: list[Line], closable: bool = False) -> None:
+        self._out(plain(lines) + "\n")
+
+    def _out(self, text: str) -> None:
+        try:
+            self.stdout.write(text)
+            self.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except (OSError, AttributeError, ValueError) as exc:  # closed (None), full, or gone
+            raise OutputGone(getattr(exc, "strerror", None) or "the output is closed") from None
 
     def ask(self, q: Ask):
         if q.watch and q.watch():
             return WATCHED
-        self.stdout.write(q.message)
-        self.stdout.flush()
-        line = self.stdin.readline()
+        self._out(q.message)
+        try:
+            line = self.stdin.readline(MAX_LINE)
+            if len(line) == MAX_LINE and not line.endswith("\n"):
+                while (rest := self.stdin.readline(MAX_LINE)) and not rest.endswith("\n"):
+                    pass  # a line no choice or command could be: read past it, keep the start
+        except (OSError, AttributeError, ValueError):  # stdin closed or unreadable: the end of input
+            line = ""
         if not line:
-            self.stdout.write("\n")
+            self._out("\n")
             raise EOFError
         line = line.rstrip("\r\n")
-        if self.echo:
-            self.stdout.write(clean(line) + "\n")
+        if self.echo_input:
+            self._out(clean(line) + "\n")
         if self.transcript:
             self.transcript.typed(q.message, clean(line))
         return line

@@ -13,16 +13,19 @@ from .. import runtime as rt
 from ..model import Story
 from ..runtime import PlayError, State
 from . import render as r
-from .commands import Command, Pick, Unclear, completions, parse
+from .commands import Command, Pick, Unclear, completions, number, parse
 from .frontend import WATCHED, Ask, Frontend
 from .options import Options
 from .saves import AUTOSAVE
 from .session import Resumable, Session, SessionError, chapter_label
 
-AT_ENDING = {"save", "load", "undo", "journal", "restart", "help", "quit", "flags", "goto"}
+AT_ENDING = {"save", "load", "undo", "back", "journal", "dossier", "endings", "restart", "help", "quit", "flags",
+             "goto"}
 TITLE_WORDS = {"new": "new", "n": "new", "start": "new", "begin": "new", "continue": "continue", "c": "continue",
-               "resume": "continue", "load": "load", "l": "load", "restore": "load", "quit": "quit", "q": "quit",
+               "resume": "continue", "load": "load", "l": "load", "restore": "load", "chapters": "chapters",
+               "chapter": "chapters", "endings": "endings", "e": "endings", "quit": "quit", "q": "quit",
                "exit": "quit"}
+READING = {"back", "journal", "dossier", "endings", "help", "load"}  # screens to read: q at "more" closes them
 
 
 class Leave(Exception):
@@ -54,6 +57,9 @@ class Game:
     # ---- output helpers -----------------------------------------------------------------------
     def say(self, text: str, style: str = "notice") -> None:
         self.fe.show(lambda w, text=text, style=style: r.note(text, w, style) + [r.blank()])
+
+    def unclear(self, got: Unclear) -> None:
+        self.fe.show(lambda w: r.unclear(got.message, got.options, got.after, w))
 
     def notes(self, notes: list[str]) -> None:
         for n in notes:
@@ -117,6 +123,7 @@ class Game:
         while True:
             latest, more = self.s.latest_autosave()
             notes += more
+            arrivals = self.s.arrivals()
             self.fe.new_page(clear=True)
             self.fe.show(lambda w: r.title_screen(self.story, w))
             self.notes(notes)
@@ -126,6 +133,11 @@ class Game:
                 items.append(("continue", "Continue", r.describe(latest.summary(self.story), place=False)))
             if self.s.slots():
                 items.append(("load", "Load a saved game", None))
+            if arrivals:
+                items.append(("chapters", "Start from a chapter", "any chapter you have reached"))
+            count, more = self.endings_count()
+            self.notes(more)
+            items.append(("endings", "Endings", count))
             items.append(("quit", "Quit", None))
             self.fe.show(lambda w, items=items: r.menu([(str(i), label, d) for i, (_, label, d) in
                                                         enumerate(items, 1)], w) + [r.blank()])
@@ -133,13 +145,14 @@ class Game:
             self.say(f"Press Enter to {'continue your game' if latest else 'begin'}, or type a number.", "dim")
             keys = [k for k, _, _ in items]
             while True:
-                answer = self.ask(Ask("> ", complete=lambda t, keys=keys: [(k, k) for k in keys if k.startswith(t.strip().lower()) and t.strip()],
-                                      history=False))
+                answer = self.ask(Ask("> ", complete=lambda t, asked, keys=keys: [
+                    (k, k) for k in keys if k.startswith(t.strip().lower()) and (t.strip() or asked)], history=False))
                 a = answer.strip().lower() if isinstance(answer, str) else ""
+                k = number(a)
                 if not a:
                     action = default
-                elif a.isdigit() and 1 <= int(a) <= len(items):
-                    action = keys[int(a) - 1]
+                elif k is not None and 1 <= k <= len(items):
+                    action = keys[k - 1]
                 else:
                     action = TITLE_WORDS.get(a)
                     if action not in keys:
@@ -151,28 +164,78 @@ class Game:
                 return False
             if action == "new":
                 self.s.new_game(first)
+                if latest:
+                    self.keep_earlier(latest)
                 return True
             if action == "continue":
                 self.resume(latest)
                 return True
+            if action == "endings":
+                self.cmd_endings(None)
+                self.ask(Ask("Press Enter to go back to the title. > ", history=False))
+                continue
+            if action == "chapters":
+                if self.chapter_menu(arrivals, latest):
+                    return True
+                continue
             if self.load_menu(defer=True):
                 return True
             notes, self.later = notes + self.later, []
+
+    def endings_count(self) -> tuple[str, list[str]]:
+        chapters, notes = self.s.endings_register()
+        got = sum(e.found for _, es in chapters for e in es)
+        total = sum(len(es) for _, es in chapters)
+        return f"{got} of {total} found", notes
+
+    def keep_earlier(self, latest: Resumable) -> None:
+        """A new game over a game in progress: keep the old one, and say where (fault 9)."""
+        where = r.describe(latest.summary(self.story))
+        notes = self.s.autosave()
+        kept = [n for n in notes if "earlier game is kept as" in n]
+        self.later += [n for n in notes if n not in kept]
+        if kept:
+            self.later.append(f"Your earlier game ({where}) is kept as 'autosave-1': type load autosave-1 to go "
+                              "back to it, or choose it under Load on the title screen.")
+
+    def chapter_menu(self, arrivals: list, latest: Resumable | None) -> bool:
+        """Start a chapter reached before, with the flags of the arrival the reader picks."""
+        self.fe.new_page(clear=True)
+        self.fe.show(lambda w: r.arrivals(arrivals, self.story, w), closable=True)
+        while True:
+            answer = self.ask(Ask("Start which? (number; Enter to go back) > ", history=False))
+            a = answer.strip() if isinstance(answer, str) else ""
+            if not a:
+                return False
+            k = number(a)
+            if k is not None and 1 <= k <= len(arrivals):
+                break
+            self.say(f"Type a number from 1 to {len(arrivals)}, or just press Enter.", "hint")
+        try:
+            self.s.start_at(arrivals[k - 1])
+        except PlayError as exc:
+            self.later.append(f"That chapter cannot be started any more: {exc}")
+            return False
+        if latest:
+            self.keep_earlier(latest)
+        return True
 
     def load_menu(self, defer: bool = False) -> bool:
         """List the saves and load one. True when a game was loaded. With defer, a
         message about a save that could not be loaded waits for the next screen."""
         slots = self.s.slots()
-        self.fe.show(lambda w: r.saves_list(slots, w))
+        self.fe.show(lambda w: r.saves_list(slots, w), wide=True, closable=True)
         if not slots:
             return False
         answer = self.ask(Ask("Load which? (number or name; Enter to go back) > ",
-                              complete=lambda t: [(s.name, s.name) for s in slots if t.strip() and s.name.startswith(t.strip().lower())],
+                              complete=lambda t, asked: [(s.name, s.name) for s in slots
+                                                         if (t.strip() or asked) and s.name.startswith(t.strip().lower())],
                               history=False))
         a = answer.strip() if isinstance(answer, str) else ""
         if not a:
             return False
-        name = slots[int(a) - 1].name if a.isdigit() and 1 <= int(a) <= len(slots) else a
+        k = number(a)
+        name = slots[k - 1].name if k is not None and 1 <= k <= len(slots) else a
         try:
             res = self.s.open_save(name)
         except SessionError as exc:
@@ -200,12 +263,14 @@ class Game:
                 self.reload_story()
                 continue
             got = parse(answer, offered, debug=self.opts.debug)
+            if not isinstance(got, Pick) and answer.strip():
+                self.fe.echo(answer)
             if isinstance(got, Pick):
                 self.take(got)
             elif isinstance(got, Command):
                 self.command(got)
             elif isinstance(got, Unclear):
-                self.say(got.message, "hint")
+                self.unclear(got)
             else:
                 n = len(offered)
                 self.say("Type the number of a choice" + (f" (1 to {n})" if n > 1 else "") +
@@ -216,8 +281,16 @@ class Game:
         state, scene = states[-1], self.s.scene()
         nodes = list(story.chapter(state.chapter).nodes) if debug else []
         keys = f"{state.chapter}:{state.node}" if debug else "help \u00b7 undo \u00b7 save"
-        return Ask("> ", complete=lambda t: completions(t, offered, debug=debug, nodes=nodes),
+        slots = self.slot_names()
+        return Ask("> ", complete=lambda t, asked: completions(t, offered, debug=debug, nodes=nodes, slots=slots,
+                                                               requested=asked),
                    toolbar=lambda cols: r.toolbar(story, state, scene, cols, keys), watch=self.watch)
+
+    def slot_names(self) -> list[str]:
+        try:
+            return [s.name for s in self.s.slots()]
+        except OSError:
+            return []
 
     def take(self, pick: Pick) -> None:
         self.fe.new_page()
@@ -234,9 +307,11 @@ class Game:
         s = self.s
         final = s.at_final_ending()
         story, state, scene = self.story, s.state, s.scene()
-        q = Ask("> ", complete=lambda t: completions(t, [], debug=self.opts.debug, allowed=AT_ENDING),
+        slots = self.slot_names()
+        q = Ask("> ", complete=lambda t, asked: completions(t, [], debug=self.opts.debug, allowed=AT_ENDING,
+                                                            slots=slots, requested=asked),
                 toolbar=lambda cols: r.toolbar(story, state, scene, cols,
-                                               "the end" if final else "Enter: go on"),
+                                               "the end" if final else "Enter: go on", "the end" if final else "Enter"),
                 watch=self.watch)
         answer = self.pending if self.pending is not None else self.ask(q)
         self.pending = None
@@ -244,6 +319,8 @@ class Game:
             self.reload_story()
             return
         got = parse(answer, [], debug=self.opts.debug, allowed=AT_ENDING)
+        if isinstance(got, Command):
+            self.fe.echo(answer)
         if isinstance(got, Command):
             self.command(got)
             return
@@ -263,16 +340,23 @@ class Game:
         if card:
             self.fe.show(lambda w: r.chapter_card(story, state, scene, w),
                          lambda w: r.chapter_card(story, state, scene, w, plain_mode=True))
+        # Notes (loaded, welcome back, took back...) come before the scene, so the choices are
+        # the last thing on the screen and nothing waits at "more" for a note alone.
+        later, self.later = self.later, []
+        self.notes(later)
         paragraphs = rt.node_text(story, state)
         self.fe.show(lambda w: r.prose(paragraphs, w))
         node = rt.node_of(story, state)
         if node.ending:
             self.fe.show(lambda w: r.ending(story, node, w, new_ending),
                          lambda w: r.ending(story, node, w, new_ending, plain_mode=True))
+            changes = s.dossier_changes()
+            if changes:
+                self.fe.show(lambda w: r.dossier_changes(changes, w))
             if rt.is_final(story, state):
                 found, notes = s.endings_found()
-                self.fe.show(lambda w: r.epilogue(story, found, w),
-                             lambda w: r.epilogue(story, found, w, plain_mode=True))
+                self.fe.show(lambda w: r.epilogue(story, found, w, state=state),
+                             lambda w: r.epilogue(story, found, w, plain_mode=True, state=state))
                 self.notes(notes)
                 self.say("The story is over. Type restart to play again, undo to go back, journal, or quit.", "dim")
             else:
@@ -281,16 +365,61 @@ class Game:
         else:
             offered = s.offered()
             self.fe.show(lambda w: r.choices(offered, w))
-        later, self.later = self.later, []
-        self.notes(later)
 
     # ---- commands ---------------------------------------------------------------------------
     def command(self, cmd: Command) -> None:
         getattr(self, f"cmd_{cmd.name}")(cmd.arg)
 
     def cmd_help(self, _arg) -> None:
-        at_end, tab = self.s.at_ending(), self.fe.interactive
-        self.fe.show(lambda w: r.help_text(w, self.opts.debug, None, at_end, tab))
+        at_end, tab = self.s.at_ending(), not self.fe.plain
+        self.fe.show(lambda w: r.help_text(w, self.opts.debug, None, at_end, tab), closable=True)
+
+    def cmd_dossier(self, _arg) -> None:
+        rows = self.s.dossier()
+        self.fe.show(lambda w: r.dossier(rows, w), lambda w: r.dossier(rows, w, plain_mode=True), closable=True)
+
+    def cmd_endings(self, _arg) -> None:
+        chapters, notes = self.s.endings_register()
+        self.notes(notes)
+        self.fe.show(lambda w: r.endings_register(chapters, w), closable=True)
+
+    def cmd_back(self, arg) -> None:
+        """Reread earlier pages of this playthrough, read-only: nothing is undone."""
+        pages = self.s.pages()
+        total = len(pages)
+        if total < 2:
+            self.say("This is the first page: there is nothing before it to reread.", "hint")
+            return
+        k = total - 1 if not arg else min(int(arg), total)
+        if k >= total:
+            self.say(f"Page {total} is this one; the pages before it are 1 to {total - 1}.", "hint")
+            return
+        while True:
+            self.fe.new_page(clear=True)
+            p = pages[k - 1]
+            self.fe.show(lambda w, p=p: r.page(p, total, w), lambda w, p=p: r.page(p, total, w, plain_mode=True),
+                         closable=True)
+            keys = "PageUp or b: the page before \u00b7 PageDown or Enter: the page after \u00b7 q: back to the game"
+            self.say(keys if not self.fe.plain else "b: the page before \u00b7 Enter: the page after \u00b7 "
+                     "q: back to the game", "dim")
+            answer = self.ask(Ask("(rereading) > ", history=False))
+            a = answer.strip().lower() if isinstance(answer, str) else ""
+            n = number(a)
+            if a in ("b", "back", "p", "prev", "previous", "u", "up"):
+                if k == 1:
+                    continue  # already the first page: show it again
+                k -= 1
+            elif a in ("", "n", "next", "on", "f", "forward", "d", "down"):
+                k += 1
+                if k >= total:
+                    break
+            elif n is not None and 1 <= n < total:
+                k = n
+            elif n is not None and n == total:
+                break
+            else:  # q, Escape, quit or anything else: back to the game
+                break
+        self.show_scene(card=True)
 
     def cmd_quit(self, _arg) -> None:
         raise Leave
@@ -338,7 +467,8 @@ class Game:
 
     def cmd_journal(self, _arg) -> None:
         j = self.s.journal()
-        self.fe.show(lambda w: r.journal(j, w))
+        pages = self.s.pages()
+        self.fe.show(lambda w: r.journal(j, w) + r.journal_pages(pages, w), closable=True)
 
     def cmd_restart(self, _arg) -> None:
         answer = self.ask(Ask("Start again from the beginning? Your game so far stays saved. (y/n) > ",
@@ -351,7 +481,10 @@ class Game:
         except PlayError as exc:
             self.say(f"Cannot start again: {exc}", "warning")
             return
+        latest, _ = self.s.latest_autosave()
         self.s.new_game(first)
+        if latest:
+            self.keep_earlier(latest)
         self.show_scene(card=True)
 
     def cmd_flags(self, _arg) -> None:
@@ -394,6 +527,7 @@ class Game:
 
     # ---- leaving ------------------------------------------------------------------------------
     def leave(self, quitting: bool) -> int:
+        self.fe.leaving()
         s = self.s
         if s.started and s.autosaved:
             where = r.describe(s.save_data()["summary"])
@@ -407,11 +541,13 @@ class Game:
         return 0
 
     def continue_command(self) -> str:
+        import os
         parts = [program_name(), "play"]
-        if self.opts.story:
-            parts += ["--story", str(self.opts.story)]
-        if self.opts.save_dir:
-            parts += ["--save-dir", str(self.opts.save_dir)]
+        story = self.opts.story or os.environ.get("CHRONICLE_STORY")
+        if story:
+            parts += ["--story", os.path.abspath(story)]
+        if self.opts.save_dir:  # the folder as given, made absolute: the command works from anywhere
+            parts += ["--save-dir", os.path.abspath(os.path.expanduser(str(self.opts.save_dir)))]
         if self.s.autosave_slot == AUTOSAVE:
             parts.append("--continue")
         else:
@@ -429,7 +565,7 @@ def program_name() -> str:
     if os.path.basename(argv0) == "chronicle":
         if found and os.path.realpath(found) == os.path.realpath(argv0):
             return "chronicle"
-        return argv0
+        return shlex.quote(os.path.abspath(argv0))  # `.venv/bin/chronicle` works only from the repo
     if found:
         return "chronicle"
     python = os.path.basename(sys.executable)

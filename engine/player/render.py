@@ -20,11 +20,12 @@ from ..model import Choice, Node, Story
 from ..runtime import State
 from ..textsafe import clean
 from .commands import help_lines
-from .session import Journal, chapter_label
+from .session import Arrival, EndingEntry, Journal, Page, chapter_label
 
 Line = list  # of (style, text)
 MAX_WIDTH = 78  # a comfortable measure for prose, even on a wide terminal
 MIN_WIDTH = 20
+MAX_PAGES_LISTED = 200  # the journal lists the latest pages; a 100,000-move save would list them all
 
 # prompt_toolkit style rules for the classes used here; restrained: bold, dim, italic, one accent.
 STYLE_RULES = {
@@ -61,6 +62,19 @@ def wrap(text: str, width: int, indent: str = "", first: str | None = None) -> l
     lines = textwrap.wrap(clean(text), width=max(width, len(indent) + 8), initial_indent=indent if first is None else first,
                           subsequent_indent=indent, break_on_hyphens=False, break_long_words=True)
     return lines or [indent.rstrip()]
+
+
+def cut(text: str, room: int) -> str:
+    """`text` in at most `room` characters, cut at a word with an ellipsis when it must be."""
+    if len(text) <= room:
+        return text
+    if room <= 1:
+        return "\u2026"[:max(room, 0)]
+    head = text[:room - 1]
+    space = head.rfind(" ")
+    if space >= room // 2:
+        head = head[:space]
+    return head.rstrip(" ,;:\u2014\u00b7-") + "\u2026"
 
 
 def styled(style: str, lines: Iterable[str]) -> list[Line]:
@@ -113,9 +127,10 @@ def chapter_card(story: Story, state: State, scene: tuple[str | None, str | None
             out.append([("", where)])
         return out + [blank()]
     out = [blank(), [("class:card", clean(label))]]
-    if where:
-        out += styled("card.where", wrap(where, width))
-    out.append([("class:rule", "\u2500" * min(width, max(12, len(clean(label)))))])
+    where_lines = wrap(where, width) if where else []
+    out += styled("card.where", where_lines)
+    longest = max([len(clean(label))] + [len(x) for x in where_lines])
+    out.append([("class:rule", "\u2500" * min(width, max(12, longest)))])
     return out + [blank()]
 
 
@@ -167,24 +182,28 @@ def ending(story: Story, node: Node, width: int, new: bool = False, plain_mode: 
     out: list[Line] = [[("class:ending", f"*** {title} ***" if plain_mode else f"\u2500\u2500 {title} \u2500\u2500")]]
     if e.kind is not None:
         out += styled("ending.kind", wrap(KIND_WORDS.get(e.kind, e.kind), width))
-    if e.diverges:
-        out += styled("ending.kind", wrap("This branch changed what history records:", width))
-        for fid in e.diverges:
-            fact = story.facts.get(fid)
-            statement = fact.statement if fact else fid
-            date = f" ({fact.date.human()})" if fact else ""
-            out += styled("prose", wrap(statement + date, width, "    ", first="  \u2022 "))
+    broken = [story.facts[f] for f in e.diverges if f in story.facts]
+    # Documented history and the story's own events are told apart, each the right way round.
+    for heading, facts in (("History you changed:", [f for f in broken if not f.story]),
+                           ("Events of this story you changed:", [f for f in broken if f.story])):
+        if facts:
+            out += styled("ending.kind", wrap(heading, width))
+            for fact in facts:
+                out += styled("prose", wrap(f"{clean(rt.told_broken(fact))} ({fact.date.human()})", width, "    ",
+                                            first="  \u2022 "))
     if new:
         out += styled("notice", wrap("You found this ending for the first time.", width))
     return out + [blank()]
 
 
 def epilogue(story: Story, found: list[tuple[str, list[tuple[str, str]], int]], width: int,
-             plain_mode: bool = False) -> list[Line]:
+             plain_mode: bool = False, state=None) -> list[Line]:
+    """The epilogue (its parts resolved for `state`, the final ending), then the endings found."""
     out: list[Line] = []
-    if story.epilogue:
+    words = rt.epilogue_text(story, state) if state is not None else rt.paragraphs(story.epilogue or "")
+    if words:
         out += [[("class:card", "== Epilogue ==" if plain_mode else "Epilogue")], blank()]
-        out += prose(rt.paragraphs(story.epilogue), width)
+        out += prose(words, width)
     out += [[("class:title", "THE END")], blank()]
     got = sum(len(g) for _, g, _ in found)
     total = sum(t for _, _, t in found)
@@ -204,6 +223,15 @@ def journal(j: Journal, width: int) -> list[Line]:
         out += styled("dim", wrap("None yet.", width, "  ", first="  "))
     for date, statement, _label in j.events:
         out += styled("prose", wrap(f"{date} \u2014 {statement}", width, "    ", first="  "))
+    if j.story_events:  # the story's own events, apart from the documented ones
+        out += [blank(), [("class:heading", "Events of this story")]]
+        for date, statement, _label in j.story_events:
+            out += styled("prose", wrap(f"{date} \u2014 {statement}", width, "    ", first="  "))
+    if j.changed:
+        out += [blank(), [("class:heading", "History you changed")]]
+        for date, told, _label, own in j.changed:
+            mark = " (an event of this story, not documented history)" if own else ""
+            out += styled("prose", wrap(f"{date} \u2014 {told}{mark}", width, "    ", first="  "))
     out += [blank(), [("class:heading", "The choices that led here")]]
     any_choice = False
     for label, made, end in j.chapters:
@@ -219,6 +247,125 @@ def journal(j: Journal, width: int) -> list[Line]:
             out += styled("ending.kind", wrap(f"Ending: {end[0]}{kind}", width, "      ", first="    "))
     if not any_choice:
         out += styled("dim", wrap("None yet.", width, "  ", first="  "))
+    return out + [blank()]
+
+
+def journal_pages(pages: list[Page], width: int) -> list[Line]:
+    """The pages of this playthrough, one line each, for the journal."""
+    out: list[Line] = [[("class:heading", "Pages")]]
+    out += styled("dim", wrap("Type back and a page's number to reread it (back alone, or PageUp, "
+                              "for the page before this one).", width, "  ", first="  "))
+    if len(pages) > MAX_PAGES_LISTED:
+        out += styled("dim", wrap(f"({len(pages) - MAX_PAGES_LISTED:,} earlier pages are not listed here; "
+                                  "back and a number shows any of them.)", width, "  ", first="  "))
+    for p in pages[-MAX_PAGES_LISTED:]:
+        where = ", ".join(clean(x) for x in (p.place, p.date) if x)
+        first = clean(p.paragraphs[0]) if p.paragraphs else ""
+        head = f"  {p.number}. ".rjust(len(str(len(pages))) + 4)  # numbers right-aligned, text in one column
+        text = " \u2014 ".join(x for x in (where, first) if x)
+        out.append([("class:choice.number", head), ("class:prose", cut(text, width - len(head)))])
+    return out + [blank()]
+
+
+def page(p: Page, total: int, width: int, plain_mode: bool = False) -> list[Line]:
+    """A page reread with `back`: as it was read, with the choice made on it."""
+    where = " \u00b7 ".join(clean(x) for x in (p.place, p.date) if x)
+    head = f"Rereading page {p.number} of {total}"
+    out: list[Line] = [[("class:heading", f"== {head} ==" if plain_mode else head)]]
+    out += styled("card.where", wrap(" \u00b7 ".join(x for x in (clean(p.chapter), where) if x), width))
+    out += [blank()] + prose(p.paragraphs, width)
+    if p.taken:
+        out += styled("chosen", wrap(p.taken, width, "    ", first="  \u2192 ")) + [blank()]
+    if p.ending:
+        out += [[("class:ending", f"*** {clean(p.ending[0])} ***" if plain_mode
+                  else f"\u2500\u2500 {clean(p.ending[0])} \u2500\u2500")], blank()]
+    return out
+
+
+def unclear(message: str, options: tuple, after: str, width: int) -> list[Line]:
+    """A reply to what could not be read, with the candidates listed by number, one a line."""
+    out = styled("hint", wrap(message, width))
+    for number, text in options:
+        head = f"  {number}. "
+        body = wrap(text, width, " " * len(head), first=head)
+        out.append([("class:choice.number", head), ("class:choice", body[0][len(head):])])
+        out += styled("choice", body[1:])
+    if after:
+        out += styled("hint", wrap(after, width))
+    return out + [blank()]
+
+
+def shown_value(flag, value, plain_mode: bool = False) -> str:
+    """A shown flag's value as the reader sees it: a gauge, or a word."""
+    if flag.show.as_ == "bar" and flag.min is not None and flag.max is not None:
+        span = max(flag.max - flag.min, 1)
+        cells = min(span, 10)
+        filled = round((value - flag.min) * cells / span)
+        gauge = "" if plain_mode else "\u25a0" * filled + "\u25a1" * (cells - filled) + "  "
+        return f"{gauge}{value} of {flag.max}" if flag.min == 0 else f"{gauge}{value} ({flag.min} to {flag.max})"
+    return clean(flag.shown(value))
+
+
+def dossier(rows: list, width: int, plain_mode: bool = False) -> list[Line]:
+    out: list[Line] = [[("class:heading", "Dossier")]]
+    if not rows:
+        return out + styled("dim", wrap("Nothing to show here.", width, "  ", first="  ")) + [blank()]
+    col = min(max(len(clean(f.show.label)) for f, _ in rows) + 4, width // 2)
+    for f, v in rows:
+        label = cut(clean(f.show.label), col - 4)
+        out.append([("class:choice", f"  {label}".ljust(col)), ("class:prose", cut(shown_value(f, v, plain_mode),
+                                                                                    max(width - col, 8)))])
+    return out + [blank()]
+
+
+def dossier_changes(changes: list, width: int) -> list[Line]:
+    """The line under an ending banner: which shown flags this chapter changed."""
+    if not changes:
+        return []
+    parts = [f"{clean(f.show.label)}: {clean(f.shown(a)) if f.show.as_ == 'word' else a} \u2192 "
+             f"{clean(f.shown(b)) if f.show.as_ == 'word' else b}" for f, a, b in changes]
+    return styled("notice", wrap("Your dossier changed. " + "; ".join(parts) + ".", width)) + [blank()]
+
+
+def endings_register(chapters: list, width: int, plain_mode: bool = False) -> list[Line]:
+    """Every ending found in any playthrough, and for the rest a count and the author's hints."""
+    got = sum(e.found for _, entries in chapters for e in entries)
+    total = sum(len(entries) for _, entries in chapters)
+    out: list[Line] = [[("class:heading", f"Endings found: {got} of {total}")], blank()]
+    for label, entries in chapters:
+        out += styled("card.where", wrap(label, width, "  ", first="  "))
+        for e in entries:
+            if not e.found:
+                continue
+            out += [[("class:choice.number", "    \u2022 "), ("class:choice", clean(e.title)),
+                     ("class:menu.detail", f" ({e.kind})")]]
+            for told, date in e.broke:
+                out += styled("prose", wrap(clean(told) + (f" ({date})" if date else ""),
+                                            width, "        ", first="      "))
+        left = [e for e in entries if not e.found]
+        if left:
+            out += styled("dim", wrap(f"{len(left)} still to find" if left else "", width, "      ", first="    "))
+            for e in left:
+                if e.hint:
+                    out += styled("hint", wrap(f"Hint: {e.hint}", width, "        ", first="      "))
+        else:
+            out += styled("dim", wrap("All found.", width, "      ", first="    "))
+        out.append(blank())
+    return out
+
+
+def arrivals(found: list[Arrival], story: Story, width: int) -> list[Line]:
+    """The chapters reached, each arrival with what it carried: the shown flags, the ending before."""
+    out: list[Line] = [[("class:heading", "Start from a chapter you have reached")]]
+    out += styled("dim", wrap("Each line is one way you arrived, with what you carried into the chapter.", width))
+    for i, a in enumerate(found, 1):
+        head = f"  {i}. "
+        shown = [(f, a.flags[f.name]) for f in story.flags if f.show is not None and f.name in a.flags]
+        bits = [f"after {clean(a.after)}"] if a.after else []
+        bits += [f"{clean(f.show.label)}: {shown_value(f, v, plain_mode=True)}" for f, v in shown]
+        out.append([("class:choice.number", head), ("class:choice", clean(a.label))])
+        if bits:
+            out += styled("menu.detail", wrap("; ".join(bits), width, " " * len(head), first=" " * len(head)))
     return out + [blank()]
 
 
@@ -246,36 +393,35 @@ def note(text: str, width: int, style: str = "notice") -> list[Line]:
 
 
 def saves_list(slots, width: int, now: float | None = None) -> list[Line]:
-    """The saves, one line each: name, where in the story, when saved (cut to fit, never wrapped)."""
+    """The saves, one line each: name, chapter, in-world date, when saved; cut at a word to the
+    width there is, never wrapped."""
     if not slots:
         return note("There are no saved games yet.", width) + [blank()]
     col = min(max(len(s.name) for s in slots), 20) + 2
     out = [[("class:heading", "Saved games")]]
     for i, s in enumerate(slots, 1):
-        head = f"  {i}. "
+        head = f"  {i}. ".ljust(6)
         if s.data is None:
             detail = f"damaged: {s.problem}"
         else:
-            detail = f"{when(s.mtime, now)} \u2014 " + describe(s.summary, place=False)
+            detail = describe(s.summary, place=False, sep=" \u00b7 ") + f" \u00b7 saved {when(s.mtime, now)}"
         room = width - len(head) - col
-        detail = clean(detail)
-        if len(detail) > room:
-            detail = detail[:max(room - 1, 0)] + "\u2026"
-        out.append([("class:choice.number", head), ("class:choice", s.name.ljust(col)), ("class:menu.detail", detail)])
+        out.append([("class:choice.number", head), ("class:choice", s.name.ljust(col)),
+                    ("class:menu.detail", cut(clean(detail), room))])
     return out + [blank()]
 
 
-def describe(summary: dict, place: bool = True) -> str:
+def describe(summary: dict, place: bool = True, sep: str = ", ") -> str:
     """'Chapter 2: The Morning After, The quay, 13 October 1901' from a save's summary (untrusted)."""
     parts = []
     if isinstance(summary.get("chapter"), int) and isinstance(summary.get("chapter_title"), str):
-        parts.append(f"Chapter {summary['chapter']}: {summary['chapter_title'][:60]}")
+        parts.append(f"Chapter {summary['chapter']}: {cut(summary['chapter_title'], 100)}")
     for key in ("place", "date") if place else ("date",):
         if isinstance(summary.get(key), str):
-            parts.append(summary[key][:40])
+            parts.append(cut(summary[key], 60))
     if isinstance(summary.get("ending"), str):
-        parts.append(f"ending: {summary['ending'][:40]}")
-    return clean(", ".join(parts)) or "(no details)"
+        parts.append(f"ending: {cut(summary['ending'], 60)}")
+    return clean(sep.join(parts)) or "(no details)"
 
 
 def when(mtime: float, now: float | None = None) -> str:
@@ -311,34 +457,33 @@ def diagnostics(rendered: list[str], width: int) -> list[Line]:
 
 
 def toolbar(story: Story, state: State, scene: tuple[str | None, str | None], columns: int,
-            keys: str = "help") -> list[tuple[str, str]]:
+            keys: str = "help", short_keys: str | None = None) -> list[tuple[str, str]]:
     """The status line: chapter, place, in-world date, and a reminder of keys on the right.
 
-    When it does not fit, it gives way in this order: the chapter's title (the number
-    stays), the reminder (down to its first word), then the end of the place name."""
+    When it does not fit, it gives way in this order: the reminder's long form (to
+    `short_keys`), the place, the chapter's title (the number stays), then the end of the date.
+    A reminder is shown whole or not at all, never cut to a word like "Enter:"."""
     date, place = scene
     number = f"Chapter {[c.id for c in story.chapters].index(state.chapter) + 1}"
     title = clean(story.chapter(state.chapter).title)
     place = clean(place) if place else None
     date = clean(date) if date else None
     sep = "  \u2502  "
+    short = short_keys if short_keys is not None else (keys.split(" \u00b7 ")[0] if keys else keys)
 
     def left(head: str, where: str | None) -> str:
         return " " + sep.join(x for x in (head, where, date) if x) + " "
 
-    tries = [(f"{number}: {title}", place, keys), (number, place, keys),
-             (number, place, keys.split()[0] if keys else keys)]
+    full = f"{number}: {title}"
+    tries = [(full, place, keys), (full, place, short), (full, None, keys), (full, None, short),
+             (number, place, keys), (number, None, keys), (number, None, short), (number, None, "")]
     for head, where, k in tries:
         text, right = left(head, where), f" {k} " if k else ""
         if len(text) + len(right) <= columns:
             break
     else:
-        head, right = number, ""
-        room = columns - len(left(head, "")) - len(sep)
-        if place and room >= 4:
-            text = left(head, place[:room - 1] + "\u2026") if len(place) > room else left(head, place)
-        else:
-            text = left(head, None)
+        right = ""
+        text = left(number, None)
         if len(text) > columns:
             text = text[:max(columns - 1, 0)] + "\u2026"
     pad = max(0, columns - len(text) - len(right))

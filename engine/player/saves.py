@@ -8,7 +8,8 @@ Every file is JSON, one per slot, in one folder per story:
                                      trying a scene never disturbs the game Continue resumes
         autosave-1.json ..-3.json    the latest positions of the three games before it
         <slot>.json                  named saves (`save NAME`)
-        endings.json                 which endings this player has found
+        endings.json                 which endings this player has found, and the chapters
+                                     reached (with the story-wide flags of each arrival)
         NAME.corrupt-<time>.json     a save that could not be used, moved aside
 
 Saves never get lost:
@@ -43,6 +44,7 @@ TRIAL_AUTOSAVE = "autosave-trial"  # play started at a chosen chapter/node/flags
 OLD_AUTOSAVES = 3
 ENDINGS = "endings"
 ENDINGS_FORMAT = "chronicle-endings"
+MAX_ARRIVALS = 9  # per chapter, kept in the record for the title screen's Chapters
 MAX_SAVE_BYTES = 16 * 1024 * 1024
 # Tests set this to a number of seconds to sleep between writing a save and
 # renaming it into place, so they can kill the process mid-write.
@@ -226,8 +228,42 @@ class SaveStore:
         if key in found:
             return False, note
         found[key] = entry
-        self.write(ENDINGS, {"format": ENDINGS_FORMAT, "version": 1, "found": found})
+        self._write_record(found=found)
         return True, note
+
+    def read_arrivals(self) -> list[dict]:
+        """The chapters reached, each arrival {chapter, flags, after?, kind?, found}, oldest first.
+        Entries that are not of that shape are skipped (the file is the player's to edit)."""
+        try:
+            data = self.read(ENDINGS)
+        except (FileNotFoundError, SaveFileError, OSError):
+            return []
+        arrivals = data.get("arrivals") if data.get("format") == ENDINGS_FORMAT else None
+        if not isinstance(arrivals, list):
+            return []
+        return [a for a in arrivals if isinstance(a, dict) and isinstance(a.get("chapter"), str)
+                and isinstance(a.get("flags"), dict)]
+
+    def add_arrival(self, entry: dict) -> None:
+        """Record reaching a chapter with these story-wide flags (once per chapter and flags;
+        a later arrival with the same flags only refreshes what came before it)."""
+        arrivals = [a for a in self.read_arrivals()
+                    if not (a["chapter"] == entry["chapter"] and a["flags"] == entry["flags"])]
+        arrivals.append(entry)
+        per: dict[str, int] = {}
+        kept = []
+        for a in reversed(arrivals):  # the newest MAX_ARRIVALS of each chapter
+            per[a["chapter"]] = per.get(a["chapter"], 0) + 1
+            if per[a["chapter"]] <= MAX_ARRIVALS:
+                kept.append(a)
+        self._write_record(arrivals=list(reversed(kept)))
+
+    def _write_record(self, **parts) -> None:
+        """Rewrite endings.json with `parts` replaced and the rest kept as it was."""
+        found, _ = self.read_endings()
+        record = {"format": ENDINGS_FORMAT, "version": 1, "found": found, "arrivals": self.read_arrivals()}
+        record.update(parts)
+        self.write(ENDINGS, record)
 
     # ---- housekeeping --------------------------------------------------------------------
     def _clean_stale_temporaries(self) -> None:

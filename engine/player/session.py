@@ -31,8 +31,45 @@ class SessionError(Exception):
 
 @dataclass
 class Journal:
-    events: list = field(default_factory=list)  # (date text, statement, chapter label)
+    events: list = field(default_factory=list)  # (date text, statement, chapter label): documented facts
+    story_events: list = field(default_factory=list)  # the same for the story's own facts
+    changed: list = field(default_factory=list)  # (date text, what happened instead, chapter label, story fact?)
     chapters: list = field(default_factory=list)  # [chapter label, [(date text, choice text)], (ending title, kind) or None]
+
+
+@dataclass
+class Page:
+    """One page of this playthrough, as it was read: for rereading with `back`."""
+
+    number: int  # 1-based
+    chapter: str  # the chapter's label
+    date: str | None
+    place: str | None
+    paragraphs: list
+    taken: str | None  # the choice made on this page, if one was
+    ending: tuple | None  # (title, kind) when the page is an ending
+
+
+@dataclass
+class EndingEntry:
+    """An ending in the register on the title screen."""
+
+    title: str
+    kind: str
+    found: bool
+    broke: list  # [(what the reader is told, date text)] of the facts a found divergent ending broke
+    hint: str | None = None
+
+
+@dataclass
+class Arrival:
+    """A chapter reached, with the story-wide flags it was reached with."""
+
+    chapter: str
+    label: str
+    flags: dict
+    after: str | None  # the ending of the chapter before, as reached then
+    when: str | None
 
 
 @dataclass
@@ -150,6 +187,7 @@ class Session:
             raise SessionError(str(exc)) from None
         self.states.append(new)
         self.last_ending_new = False
+        self._record_arrival()
         return self.autosave()
 
     def undo(self, n: int = 1) -> tuple[int, list[str]]:
@@ -325,7 +363,10 @@ class Session:
         story, states = self.story, self.states
         j = Journal()
         for fact, s in rt.records(story, states):
-            j.events.append((fact.date.human(), fact.statement, chapter_label(story, s.chapter)))
+            (j.story_events if fact.story else j.events).append(
+                (fact.date.human(), fact.statement, chapter_label(story, s.chapter)))
+        for fact, s in rt.history_changed(story, states):
+            j.changed.append((fact.date.human(), rt.told_broken(fact), chapter_label(story, s.chapter), fact.story))
         for i, s in enumerate(states):
             label = chapter_label(story, s.chapter)
             if not j.chapters or j.chapters[-1][0] != label or i in self.segments[1:]:
@@ -341,6 +382,98 @@ class Session:
                     date, _ = rt.scene(story, states[:i + 1])
                     entry[1].append((date, node.choices[move].text))
         return j
+
+    def pages(self) -> list[Page]:
+        """Every page of this playthrough (since the last debug jump), the current one last.
+        Date and place are carried forward as `rt.scene` finds them walking back, in one pass
+        (a long save has tens of thousands of pages)."""
+        story, start = self.story, self.segments[-1]
+        states = self.states[start:]
+        out = []
+        date = place = None
+        for i, s in enumerate(states):
+            node = rt.node_of(story, s)
+            if i == 0 or (s.node == story.chapter(s.chapter).start and s.path and s.path[-1] == CONTINUE):
+                date = place = None  # a scene is never carried over from the chapter before
+            date = (node.shown_date.human() if node.shown_date else None) or date
+            place = node.shown_place or place
+            taken = None
+            if i + 1 < len(states) and states[i + 1].path and states[i + 1].path[-1] != CONTINUE:
+                taken = node.choices[states[i + 1].path[-1]].text
+            out.append(Page(i + 1, chapter_label(story, s.chapter), date, place, rt.node_text(story, s), taken,
+                            (node.ending.title, node.ending.kind) if node.ending else None))
+        return out
+
+    def dossier(self, state: State | None = None) -> list[tuple[Any, Any]]:
+        """(flag, value) for every flag the author marked `show:`, in the current chapter."""
+        s = state or self.state
+        return [(f, s.values[f.slot]) for f in self.story.chapter(s.chapter).layout if f.show is not None]
+
+    def dossier_changes(self) -> list[tuple[Any, Any, Any]]:
+        """(flag, value when the chapter began, value now) for shown flags that changed in it."""
+        i = len(self.states) - 1
+        while i > self.segments[-1] and self.states[i - 1].chapter == self.state.chapter:
+            i -= 1
+        before = dict((f.name, v) for f, v in self.dossier(self.states[i]))
+        return [(f, before[f.name], v) for f, v in self.dossier() if before.get(f.name, v) != v]
+
+    def _record_arrival(self) -> None:
+        """Note the chapter just entered, with its story-wide flags, for the title's Chapters."""
+        if not self.record_endings or self.store is None or len(self.states) < 2:
+            return
+        prev = rt.node_of(self.story, self.states[-2])
+        entry = {"chapter": self.state.chapter,
+                 "flags": {f.name: self.state.values[f.slot] for f in self.story.flags},
+                 "after": prev.ending.title if prev.ending else None,
+                 "kind": prev.ending.kind if prev.ending else None,
+                 "found": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        try:
+            self.store.add_arrival(entry)
+        except OSError:
+            pass  # the record is a convenience; play goes on
+
+    def arrivals(self) -> list[Arrival]:
+        """Chapters reached in any playthrough (after the first chapter), in story order, newest
+        arrival first within a chapter; only those whose flags still fit the story."""
+        if self.store is None:
+            return []
+        order = {c.id: i for i, c in enumerate(self.story.chapters)}
+        out = []
+        for a in reversed(self.store.read_arrivals()):
+            if a["chapter"] not in order or order[a["chapter"]] == 0:
+                continue
+            try:
+                rt.start(self.story, a["chapter"], None, a["flags"])
+            except (PlayError, TypeError, ValueError):
+                continue  # the story changed since (or the record was edited): no longer a start
+            after = a.get("after") if isinstance(a.get("after"), str) else None
+            when = a.get("found") if isinstance(a.get("found"), str) else None
+            out.append(Arrival(a["chapter"], chapter_label(self.story, a["chapter"]), a["flags"], after, when))
+        out.sort(key=lambda a: order[a.chapter])
+        return out
+
+    def start_at(self, arrival: Arrival) -> None:
+        """A new game from a chapter reached before, with the flags it was reached with."""
+        self.new_game(rt.start(self.story, arrival.chapter, None, arrival.flags))
+
+    def endings_register(self) -> tuple[list[tuple[str, list[EndingEntry]]], list[str]]:
+        """Per chapter, every ending, found or not (kept with the saves, across playthroughs)."""
+        found, note = self.store.read_endings() if self.store else ({}, None)
+        out = []
+        for ch in self.story.chapters:
+            entries = []
+            for n in ch.nodes.values():
+                if not n.ending:
+                    continue
+                got = f"{ch.id}/{n.id}" in found
+                broke = []
+                for fid in n.ending.diverges if got else ():
+                    fact = self.story.facts.get(fid)
+                    if fact is not None:  # said as the ending banner says it, never the statement alone
+                        broke.append((rt.told_broken(fact), fact.date.human()))
+                entries.append(EndingEntry(n.ending.title, n.ending.kind, got, broke, n.ending.hint))
+            out.append((chapter_label(self.story, ch.id), entries))
+        return out, [note] if note else []
 
     def _record_ending(self) -> list[str]:
         self.last_ending_new = False

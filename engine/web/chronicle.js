@@ -29,13 +29,27 @@
   function norm(x) {  // a BigInt back to a Number when it fits exactly
     return (isBig(x) && x >= -9007199254740991n && x <= 9007199254740991n) ? Number(x) : x;
   }
+  var SMALL = 2147483648;  // below this, a float quotient floors exactly
   function arith(op, a, b) {
     if (!isBig(a) && !isBig(b)) {
-      var r = op === "+" ? a + b : op === "-" ? a - b : a * b;
-      if (Number.isSafeInteger(r)) return r;
+      if (op === "+" || op === "-" || op === "*") {
+        var r = op === "+" ? a + b : op === "-" ? a - b : a * b;
+        if (Number.isSafeInteger(r)) return r;
+      } else if (Math.abs(a) <= SMALL && Math.abs(b) <= SMALL) {
+        if (b === 0) return 0;  // as engine.expr: `check` reports a divisor that can be 0; play gives 0
+        if (op === "//") return Math.floor(a / b) + 0;
+        var m = a % b;  // Python's % takes the divisor's sign
+        return (m !== 0 && (m < 0) !== (b < 0) ? m + b : m) + 0;
+      }
     }
     var x = BigInt(a), y = BigInt(b);
-    return norm(op === "+" ? x + y : op === "-" ? x - y : x * y);
+    if (op === "+") return norm(x + y);
+    if (op === "-") return norm(x - y);
+    if (op === "*") return norm(x * y);
+    if (y === 0n) return 0;
+    var q = x / y, rem = x % y;
+    if (rem !== 0n && (rem < 0n) !== (y < 0n)) { q -= 1n; rem += y; }
+    return norm(op === "//" ? q : rem);
   }
   function eq(a, b) { return (isBig(a) || isBig(b)) ? a == b : a === b; }  // eslint-disable-line eqeqeq
 
@@ -52,7 +66,8 @@
   function compileExpr(e, ch) {
     switch (e.$) {
       case "Lit": { var v = e.value; return function () { return v; }; }
-      case "Var": {
+      case "Var":
+      case "Visits": {  // visits("node") reads its count like an int flag of that name
         var i = ch.slots[e.name];
         if (i === undefined) throw new PlayError("unknown flag '" + e.name + "' in chapter '" + ch.id + "'");
         return function (vals) { return vals[i]; };
@@ -97,6 +112,50 @@
         throw new PlayError("this story uses an expression this player does not know ('" + e.$ +
                             "'); export it again with the matching Chronicle");
     }
+  }
+
+  // Inline text (engine/inline.py): segments are strings and Show / Branch / Seq parts.
+  function showValue(v) { return typeof v === "boolean" ? (v ? "true" : "false") : String(v); }
+  function compileInline(segs, ch, countSlot) {
+    var parts = segs.map(function (x) { return compileSegment(x, ch, countSlot); });
+    if (parts.length === 1) return parts[0];
+    return function (vals, seen) {
+      var out = "";
+      for (var i = 0; i < parts.length; i++) out += parts[i](vals, seen);
+      return out;
+    };
+  }
+  function compileSegment(x, ch, k) {
+    if (typeof x === "string") return function () { return x; };
+    switch (x.$) {
+      case "inline.Show": {
+        var f = compileExpr(x.expr, ch);
+        return function (vals, seen) { return showValue(f(vals, seen)); };
+      }
+      case "Branch": {
+        var test = compileExpr(x.cond, ch), then = compileInline(x.then || [], ch, k), other = compileInline(x.other || [], ch, k);
+        return function (vals, seen) { return test(vals, seen) ? then(vals, seen) : other(vals, seen); };
+      }
+      case "Seq": {
+        var options = x.options.map(function (o) { return compileInline(o, ch, k); }), n = options.length;
+        if (x.kind === "&") return function (vals, seen) { return options[(Math.max(vals[k], 1) - 1) % n](vals, seen); };
+        return function (vals, seen) { var v = vals[k]; return v >= 1 && v <= n ? options[v - 1](vals, seen) : ""; };
+      }
+      default:
+        throw new PlayError("this story uses inline text this player does not know ('" + x.$ + "')");
+    }
+  }
+  function textPart(p, ch, countSlot) {
+    return {
+      text: p.text, elseText: p.else_text || null,
+      render: p.inline ? compileInline(p.inline, ch, countSlot) : null,
+      elseRender: p.else_inline ? compileInline(p.else_inline, ch, countSlot) : null,
+      test: p.condition ? compileExpr(p.condition, ch) : null
+    };
+  }
+  function effectOf(eff, ch) {
+    return { slot: eff.slot, fn: compileEffect(eff, ch),
+             min: eff.min === undefined ? null : eff.min, max: eff.max === undefined ? null : eff.max };
   }
 
   function compileEffect(eff, ch) {  // -> function(vals, seen) giving the new, unclamped value
@@ -157,31 +216,26 @@
         ch.hasBit = function (seen, bit) { return (seen & bit) !== 0n; };
         ch.setBit = function (seen, bit) { return seen | bit; };
       }
-      ch.defaults = c.flags ? c.flags.map(function (f) { return f.default; }) : [];
+      // Defaults of everything after the story-wide flags: the chapter's own, then visit counts.
+      ch.defaults = c.layout.slice((s.flags || []).length).map(function (f) { return f.default; });
       Object.keys(c.nodes).forEach(function (id) {
         var raw = c.nodes[id];
+        var countSlot = ch.slots['visits("' + id + '")'];
         var node = {
           id: id, raw: raw, ending: raw.ending || null, records: raw.records || [],
           date: raw.shown_date ? raw.shown_date.human : null, place: raw.shown_place || null,
-          bit: ch.seenBit[id], text: [], choices: []
+          bit: ch.seenBit[id], next: raw.next || null, text: [], choices: [],
+          enter: (raw.enter || []).map(function (eff) { return effectOf(eff, ch); })
         };
-        (raw.text || []).forEach(function (p) {
-          node.text.push({
-            text: p.text, elseText: p.else_text || null,
-            test: p.condition ? compileExpr(p.condition, ch) : null
-          });
-        });
+        (raw.text || []).forEach(function (p) { node.text.push(textPart(p, ch, countSlot)); });
         (raw.choices || []).forEach(function (c2) {
+          var effects = (c2.effects || []).map(function (eff) { return effectOf(eff, ch); });
+          if (c2.count) effects.push(effectOf(c2.count, ch));  // a choice's visit count, after its effects
           node.choices.push({
             index: c2.index, text: c2.text, target: c2.target, canon: !!c2.canon,
             conditionSrc: c2.condition_src || null,
             test: c2.condition ? compileExpr(c2.condition, ch) : null,
-            effects: (c2.effects || []).map(function (eff) {
-              return {
-                slot: eff.slot, fn: compileEffect(eff, ch),
-                min: eff.min === undefined ? null : eff.min, max: eff.max === undefined ? null : eff.max
-              };
-            })
+            effects: effects, say: c2.say ? textPart(c2.say, ch, countSlot) : null
           });
         });
         ch.nodes[id] = node;
@@ -190,15 +244,22 @@
       story.byId[ch.id] = ch;
     });
     for (var i = 0; i + 1 < story.chapters.length; i++) story.chapters[i].next = story.chapters[i + 1];
+    // The epilogue's parts read the story-wide flags as the last ending left them (runtime.epilogue_text).
+    var storyScope = { id: "(epilogue)", slots: {}, seenBit: {}, hasBit: function () { return false; } };
+    story.flags.forEach(function (f) { storyScope.slots[f.name] = f.slot; });
+    story.epilogueParts = (s.epilogue_parts || []).map(function (p) { return textPart(p, storyScope, undefined); });
     story.storyDefaults = story.flags.map(function (f) { return f.default; });
     return story;
   }
 
   // ---- playing -----------------------------------------------------------------------------
 
-  function State(chapter, node, values, seen, path) {
+  // lead: paragraphs shown before the node's own text (a choice's `say:`, `next:` nodes passed through).
+  function State(chapter, node, values, seen, path, lead) {
     this.chapter = chapter; this.node = node; this.values = values; this.seen = seen; this.path = path;
+    this.lead = lead;
   }
+  var NO_LEAD = [];
   // A path: null, or {move, prev, length}.
   function push(path, move) { return { move: move, prev: path, length: path ? path.length + 1 : 1 }; }
   function pathArray(path) {
@@ -214,6 +275,22 @@
   }
   function nodeOf(story, state) { return story.byId[state.chapter].nodes[state.node]; }
   function seenAt(ch, node, seen) { return node.bit === undefined ? seen : ch.setBit(seen, node.bit); }
+
+  /* Enter a node (its count and `do:` applied, its seen bit set) and go on through `next:`
+   * nodes, whose text joins the lead: play stops only where the reader has something to do. */
+  function arrive(ch, id, values, seen, path, lead) {
+    var node = ch.nodes[id];
+    values = applyAll(node.enter, values, seen);
+    seen = seenAt(ch, node, seen);
+    while (node.next !== null) {
+      if (lead === NO_LEAD) lead = [];
+      Array.prototype.push.apply(lead, textOf(node, values, seen));
+      node = ch.nodes[node.next];
+      values = applyAll(node.enter, values, seen);
+      seen = seenAt(ch, node, seen);
+    }
+    return new State(ch.id, node.id, values, seen, path, lead);
+  }
 
   function chapterValues(story, ch, carried) {
     return (carried ? carried.slice(0, story.nStory) : story.storyDefaults.slice()).concat(ch.defaults);
@@ -241,7 +318,7 @@
       if (!accepts(f, flags[name])) throw new PlayError(JSON.stringify(flags[name]) + " is not a valid value for " + name);
       values[f.slot] = flags[name];
     });
-    return new State(ch.id, id, values, seenAt(ch, ch.nodes[id], ch.noSeen), null);
+    return arrive(ch, id, values, ch.noSeen, null, NO_LEAD);
   }
 
   function available(story, state) {
@@ -250,8 +327,7 @@
     return out;
   }
 
-  function applyEffects(choice, values, seen) {
-    var effs = choice.effects;
+  function applyAll(effs, values, seen) {
     if (!effs.length) return values;
     var vals = values.slice();
     for (var i = 0; i < effs.length; i++) {
@@ -272,9 +348,9 @@
     if (choice.test !== null && !choice.test(state.values, state.seen)) {
       throw new PlayError("'" + choice.text + "' is not available here (it needs " + choice.conditionSrc + ")");
     }
-    var target = ch.nodes[choice.target];
-    return new State(ch.id, choice.target, applyEffects(choice, state.values, state.seen),
-                     seenAt(ch, target, state.seen), push(state.path, choice.index));
+    var values = applyAll(choice.effects, state.values, state.seen), lead = NO_LEAD;
+    if (choice.say !== null) lead = paragraphs(render(choice.say, values, state.seen, true));
+    return arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead);
   }
 
   function isEnding(story, state) { return nodeOf(story, state).ending !== null; }
@@ -284,8 +360,7 @@
     if (!isEnding(story, state)) throw new PlayError("only an ending leads into the next chapter");
     var nxt = story.byId[state.chapter].next;
     if (!nxt) throw new PlayError("this is the last chapter's ending; the story is over");
-    return new State(nxt.id, nxt.start, chapterValues(story, nxt, state.values),
-                     seenAt(nxt, nxt.nodes[nxt.start], nxt.noSeen), push(state.path, CONTINUE));
+    return arrive(nxt, nxt.start, chapterValues(story, nxt, state.values), nxt.noSeen, push(state.path, CONTINUE), NO_LEAD);
   }
 
   function step(story, state, move) { return move === CONTINUE ? advance(story, state) : choose(story, state, move); }
@@ -301,18 +376,40 @@
     return states;
   }
 
-  function nodeText(story, state) {
-    var out = [], parts = nodeOf(story, state).text;
+  function render(p, values, seen, main) {
+    if (main) return p.render !== null ? p.render(values, seen) : p.text;
+    return p.elseRender !== null ? p.elseRender(values, seen) : p.elseText;
+  }
+  function textOf(node, values, seen) { return resolve(node.text, values, seen); }
+  function resolve(parts, values, seen) {
+    var out = [];
     for (var i = 0; i < parts.length; i++) {
-      var p = parts[i], text = (p.test === null || p.test(state.values, state.seen)) ? p.text : p.elseText;
-      if (text) Array.prototype.push.apply(out, paragraphs(text));
+      var p = parts[i], text;
+      if (p.test === null || p.test(values, seen)) text = render(p, values, seen, true);
+      else if (p.elseText) text = render(p, values, seen, false);
+      else continue;
+      Array.prototype.push.apply(out, paragraphs(text));
     }
     return out;
   }
+  /* What arriving here shows, as paragraphs: the lead, then the node's prose resolved for this state. */
+  function nodeText(story, state) {
+    return state.lead.concat(textOf(nodeOf(story, state), state.values, state.seen));
+  }
+
+  /* The epilogue as paragraphs for the final state; [] when the story has none. */
+  function epilogueText(story, state) {
+    if (!story.epilogueParts.length && story.epilogue) return paragraphs(story.epilogue);  // an older export
+    return resolve(story.epilogueParts, state.values.slice(0, story.nStory), 0);
+  }
+  /* A fact a branch broke, as the reader is told it (runtime.told_broken). */
+  function toldBroken(fact) { return fact.instead || "In your history, this did not happen: " + fact.statement; }
 
   function flagValues(story, state) {
     var out = {};
-    story.byId[state.chapter].layout.forEach(function (f) { out[f.name] = state.values[f.slot]; });
+    story.byId[state.chapter].layout.forEach(function (f) {
+      if (f.scope !== "visits") out[f.name] = state.values[f.slot];  // counts follow from the path
+    });
     return out;
   }
   function seenNodes(story, state) {
@@ -402,6 +499,7 @@
     FORMAT: FORMAT, VERSION: VERSION, CONTINUE: CONTINUE, PlayError: PlayError,
     load: load, start: start, available: available, choose: choose, advance: advance, step: step, replay: replay,
     isEnding: isEnding, isFinal: isFinal, nodeOf: nodeOf, nodeText: nodeText, paragraphs: paragraphs,
+    epilogueText: epilogueText, toldBroken: toldBroken,
     flagValues: flagValues, seenNodes: seenNodes, snapshot: snapshot, scene: scene, pathArray: pathArray,
     saveData: saveData, fromSave: fromSave
   };
@@ -412,8 +510,9 @@
   // ==== the reader's page ===========================================================================
 
   var KIND_WORDS = { canon: "the documented history", personal: "a personal fate; history holds",
-                     divergent: "history diverges" };
+                     divergent: "history diverges", good: "a good ending", bad: "a bad ending", neutral: "an ending" };
   var SAVE_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+  var ENDINGS = "endings";  // the record of endings found, as the terminal keeps it (endings.json)
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -449,7 +548,7 @@
       if (!ls) return out;
       for (var i = 0; i < ls.length; i++) {
         var k = ls.key(i);
-        if (k.indexOf(this.prefix) === 0) out.push(k.slice(this.prefix.length));
+        if (k.indexOf(this.prefix) === 0 && k !== this.prefix + ENDINGS) out.push(k.slice(this.prefix.length));
       }
       var self = this;
       return out.map(function (n) { return { name: n, data: self.readSlot(n) }; })
@@ -463,7 +562,59 @@
       return this.writeSlot(name, saveData(this.story, this.states,
         { summary: this.summary(), saved: new Date().toISOString() }));
     },
-    autosave: function () { if (this.states.length) this.save("autosave"); },
+    autosave: function () {
+      if (!this.states.length) return;
+      this.save("autosave");
+      this.recordEnding();
+    },
+
+    // ---- endings found, across playthroughs -------------------------------------------------------
+    endingsFound: function () {
+      var d = this.readSlot(ENDINGS);
+      return (d && d.format === "chronicle-endings" && d.found && typeof d.found === "object") ? d.found : {};
+    },
+    recordEnding: function () {
+      var st = this.current(), node = nodeOf(this.story, st);
+      if (!node.ending) return;
+      var found = this.endingsFound(), key = st.chapter + "/" + node.id;
+      if (found[key]) return;
+      found[key] = { chapter: st.chapter, node: node.id, title: node.ending.title, kind: node.ending.kind || null,
+                     found: new Date().toISOString() };
+      this.writeSlot(ENDINGS, { format: "chronicle-endings", version: 1, found: found });
+      this.notice("You found this ending for the first time.");
+    },
+    showEndings: function () {
+      var story = this.story, found = this.endingsFound(), body = $("endings-body");
+      body.textContent = "";
+      var got = 0, total = 0;
+      story.chapters.forEach(function (ch) {
+        body.appendChild(el("h3", {}, "Chapter " + ch.number + ": " + ch.title));
+        var ul = el("ul", { "class": "register" });
+        Object.keys(ch.nodes).forEach(function (id) {
+          var e = ch.nodes[id].ending;
+          if (!e) return;
+          total++;
+          var li = el("li");
+          if (found[ch.id + "/" + id]) {
+            got++;
+            li.appendChild(el("strong", {}, e.title));
+            if (KIND_WORDS[e.kind]) li.appendChild(document.createTextNode(" \u2014 " + KIND_WORDS[e.kind]));
+            (e.diverges || []).forEach(function (fid) {
+              var f = story.facts[fid];
+              if (f) li.appendChild(el("span", { "class": "broke" }, toldBroken(f) + " (" + f.date.human + ")"));
+            });
+          } else {
+            li.className = "unfound";
+            li.appendChild(el("span", {}, "Not found yet"));
+            if (e.hint) li.appendChild(el("span", { "class": "hint" }, e.hint));
+          }
+          ul.appendChild(li);
+        });
+        body.appendChild(ul);
+      });
+      $("endings-count").textContent = "You have found " + got + " of " + total + " endings.";
+      openDialog($("endings"));
+    },
 
     // ---- the title screen -------------------------------------------------------------------------
     showTitle: function () {
@@ -476,6 +627,7 @@
       if (s.intro) paragraphs(s.intro).forEach(function (p) { intro.appendChild(el("p", {}, p)); });
       $("continue").hidden = !this.readSlot("autosave");
       $("load").hidden = !this.slots().length;
+      $("endings-button").hidden = !Object.keys(this.endingsFound()).length;
       $("title-screen").hidden = false;
       $("play").hidden = true;
       $("bar").hidden = true;  // the title screen names the story itself
@@ -593,23 +745,25 @@
     endingBlock: function (ending) {
       var story = this.story, box = el("aside", { "class": "ending ending-" + ending.kind, "aria-label": "Ending" });
       box.appendChild(el("h3", { "class": "ending-title" }, ending.title));
-      box.appendChild(el("p", { "class": "ending-kind" }, KIND_WORDS[ending.kind] || ending.kind));
-      if (ending.diverges && ending.diverges.length) {
-        box.appendChild(el("p", { "class": "diverged-lead" }, "History changed here:"));
+      if (ending.kind && KIND_WORDS[ending.kind]) box.appendChild(el("p", { "class": "ending-kind" }, KIND_WORDS[ending.kind]));
+      var broken = (ending.diverges || []).map(function (fid) { return story.facts[fid]; }).filter(Boolean);
+      // Documented history and the story's own events are told apart, each the right way round.
+      [["History you changed:", false], ["Events of this story you changed:", true]].forEach(function (group) {
+        var facts = broken.filter(function (f) { return !!f.story === group[1]; });
+        if (!facts.length) return;
+        box.appendChild(el("p", { "class": "diverged-lead" }, group[0]));
         var ul = el("ul", { "class": "diverged" });
-        ending.diverges.forEach(function (fid) {
-          var f = story.facts[fid];
-          ul.appendChild(el("li", {}, f ? f.statement : fid));
-        });
+        facts.forEach(function (f) { ul.appendChild(el("li", {}, toldBroken(f) + " (" + f.date.human + ")")); });
         box.appendChild(ul);
-      }
+      });
       return box;
     },
     epilogueBlock: function () {
       var box = el("section", { "class": "epilogue", "aria-label": "Epilogue" });
-      if (this.story.epilogue) {
+      var words = epilogueText(this.story, this.current());
+      if (words.length) {
         box.appendChild(el("h2", { "class": "epilogue-title" }, "Epilogue"));
-        epilogueText(this.story, this.current()).forEach(function (p) { box.appendChild(el("p", { "class": "para" }, p)); });
+        words.forEach(function (p) { box.appendChild(el("p", { "class": "para" }, p)); });
       }
       box.appendChild(el("p", { "class": "the-end" }, "The End"));
       return box;
@@ -655,20 +809,49 @@
     showJournal: function () {
       var story = this.story, states = this.states, body = $("journal-body");
       body.textContent = "";
-      body.appendChild(el("h3", {}, "Documented events you have lived through"));
-      var events = el("ul", { "class": "events" }), anyEvent = false;
+      var shown = dossier(story, this.current());
+      if (shown.length) {
+        body.appendChild(el("h3", {}, "Dossier"));
+        var dl = el("dl", { "class": "dossier" });
+        shown.forEach(function (row) {
+          dl.appendChild(el("dt", {}, row.label));
+          var dd = el("dd");
+          if (row.bar) {
+            var m = el("meter", { min: String(row.bar[0]), max: String(row.bar[1]), value: String(row.value),
+                                  "aria-label": row.label });
+            dd.appendChild(m);
+            dd.appendChild(el("span", { "class": "dim" }, " " + row.value + " of " + row.bar[1]));
+          } else dd.textContent = row.text;
+          dl.appendChild(dd);
+        });
+        body.appendChild(dl);
+      }
+      function eventItem(date, words) {
+        var li = el("li");
+        li.appendChild(el("span", { "class": "date" }, date));
+        li.appendChild(document.createTextNode(" \u2014 " + words));
+        return li;
+      }
+      var documented = el("ul", { "class": "events" }), own = el("ul", { "class": "events" });
+      var changed = el("ul", { "class": "events" }), brokeSeen = {};
       states.forEach(function (s) {
-        nodeOf(story, s).records.forEach(function (fid) {
+        var node = nodeOf(story, s);
+        node.records.forEach(function (fid) {
           var f = story.facts[fid];
-          if (!f) return;
-          anyEvent = true;
-          var li = el("li");
-          li.appendChild(el("span", { "class": "date" }, f.date.human));
-          li.appendChild(document.createTextNode(" \u2014 " + f.statement));
-          events.appendChild(li);
+          if (f) (f.story ? own : documented).appendChild(eventItem(f.date.human, f.statement));
+        });
+        ((node.ending && node.ending.diverges) || []).forEach(function (fid) {
+          var f = story.facts[fid];
+          if (!f || brokeSeen[fid]) return;
+          brokeSeen[fid] = true;
+          changed.appendChild(eventItem(f.date.human, toldBroken(f) +
+            (f.story ? " (an event of this story, not documented history)" : "")));
         });
       });
-      body.appendChild(anyEvent ? events : el("p", { "class": "dim" }, "None yet."));
+      body.appendChild(el("h3", {}, "Documented events you have lived through"));
+      body.appendChild(documented.children.length ? documented : el("p", { "class": "dim" }, "None yet."));
+      if (own.children.length) { body.appendChild(el("h3", {}, "Events of this story")); body.appendChild(own); }
+      if (changed.children.length) { body.appendChild(el("h3", {}, "History you changed")); body.appendChild(changed); }
       body.appendChild(el("h3", {}, "The choices that led here"));
       var cur = null, any = false;
       for (var i = 0; i < states.length; i++) {
@@ -680,7 +863,8 @@
         }
         if (node.ending) {
           any = true;
-          cur.appendChild(el("li", { "class": "made-ending" }, "Ending: " + node.ending.title + " (" + node.ending.kind + ")"));
+          cur.appendChild(el("li", { "class": "made-ending" }, "Ending: " + node.ending.title +
+                                                (node.ending.kind ? " (" + node.ending.kind + ")" : "")));
         }
         if (i + 1 < states.length && states[i + 1].path.move !== CONTINUE) {
           any = true;
@@ -699,7 +883,7 @@
       $("save-form").hidden = mode !== "save";
       $("save-error").textContent = "";
       box.textContent = "";
-      var slots = this.slots();
+      var slots = this.slots().filter(function (x) { return mode !== "save" || x.name.indexOf("autosave") !== 0; });
       if (!slots.length) box.appendChild(el("p", { "class": "dim" }, "No saved games yet."));
       var ul = el("ul", { "class": "slots" });
       slots.forEach(function (slot) {
@@ -730,15 +914,31 @@
     }
   };
 
-  function epilogueText(story, state) {
-    var e = story.epilogue;
-    if (!e) return [];
-    if (typeof e === "string") return paragraphs(e);
-    return [];
+  /* The flags an author marked `show:`, as the reader sees them (model.Flag.shown). */
+  function shownValue(f, v) {
+    var key = v === true ? "true" : v === false ? "false" : String(v), words = (f.show && f.show.words) || {};
+    if (Object.prototype.hasOwnProperty.call(words, key)) return words[key];
+    if (f.type === "bool") return v ? "yes" : "no";
+    return key.replace(/_/g, " ");
   }
+  function dossier(story, state) {
+    var out = [];
+    story.byId[state.chapter].layout.forEach(function (f) {
+      if (!f.show) return;
+      var v = state.values[f.slot], bar = f.show.as_ === "bar" && f.type === "int" && f.min != null && f.max != null;
+      out.push({ label: f.show.label, value: v, text: shownValue(f, v), bar: bar ? [f.min, f.max] : null });
+    });
+    return out;
+  }
+
 
   function openDialog(d) {
     if (typeof d.showModal === "function") { if (!d.open) d.showModal(); } else d.setAttribute("open", "");
+    // Start reading at the top: showModal focuses the first button, which may sit at the bottom.
+    var h = d.querySelector("h2");
+    h.setAttribute("tabindex", "-1");
+    h.focus();
+    d.scrollTop = 0;
   }
   function closeDialog(d) { if (typeof d.close === "function") d.close(); else d.removeAttribute("open"); }
 
@@ -760,6 +960,7 @@
     $("new-game").addEventListener("click", function () { reader.newGame(); });
     $("continue").addEventListener("click", function () { reader.resume("autosave"); });
     $("load").addEventListener("click", function () { reader.showSaves("load"); });
+    $("endings-button").addEventListener("click", function () { reader.showEndings(); });
     $("undo").addEventListener("click", function () { reader.undo(); });
     $("journal-button").addEventListener("click", function () { reader.showJournal(); });
     $("save-button").addEventListener("click", function () { reader.showSaves("save"); });
