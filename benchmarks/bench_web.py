@@ -87,16 +87,21 @@ def _python_cps(story, n: int, seed: int = 1) -> float:
     return taken / (time.perf_counter() - t0)
 
 
-def _node_cps(story_json: Path) -> float | None:
+def _node_cps(story_json: Path) -> tuple[float, float] | None:
+    """(choices per wall second, per CPU second) in Node.js; None without node."""
     node = shutil.which("node")
     if not node:
         return None
     script = (f"const C = require({json.dumps(str(ROOT / 'engine' / 'web' / 'chronicle.js'))});\n"
               f"const doc = JSON.parse(require('fs').readFileSync({json.dumps(str(story_json))}, 'utf8'));\n"
               f"{_LOOP_JS}\nconst story = C.load(doc); chronicleBench(C, story, 200000, 7);\n"
-              f"const r = chronicleBench(C, story, {CHOICES}, 1); console.log(r[0] / r[1]);\n")
+              f"const c0 = process.cpuUsage(); const r = chronicleBench(C, story, {CHOICES}, 1);\n"
+              f"const c = process.cpuUsage(c0); console.log(r[0] / r[1], r[0] / ((c.user + c.system) / 1e6));\n")
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=300)
-    return float(out.stdout.strip()) if out.returncode == 0 else None
+    if out.returncode != 0:
+        return None
+    wall, cpu = out.stdout.split()
+    return float(wall), float(cpu)
 
 
 def run() -> list[tuple[str, float, str]]:
@@ -150,8 +155,12 @@ def run() -> list[tuple[str, float, str]]:
         story_json.write_text(dumps(gen), encoding="utf-8")
         node_rate = _node_cps(story_json)
         if node_rate is not None:
-            out.append((f"JS runtime in Node.js, random play, {NODES:,} nodes", node_rate, "choices/s"))
+            out.append((f"JS runtime in Node.js, random play, {NODES:,} nodes", node_rate[0], "choices/s (wall)"))
+            out.append((f"JS runtime in Node.js, random play, {NODES:,} nodes", node_rate[1], "choices per CPU second "
+                        "(steadier on a busy machine)"))
+        c0 = time.process_time()
         py = _python_cps(gen, PY_CHOICES)
+        out.append((f"Python runtime, same loop", PY_CHOICES / (time.process_time() - c0), "choices per CPU second"))
         out.append((f"Python runtime (engine.runtime), same loop, {NODES:,} nodes", py, "choices/s"))
         out.append(("JS in Chromium / Python", statistics.median(rates) / py, "x"))
     finally:

@@ -467,10 +467,7 @@ class _Compiler:
                 if c.get("id") is None:
                     continue
                 if c["id"] in ids_here:
-                    self.err("duplicate-id", f"node '{nid}' has two choices with id '{c['id']}' "
-                             f"(choices {ids_here[c['id']] + 1} and {k + 1})", doc.pos(("nodes", nid, "choices", k, "id")),
-                             "a choice id names one choice of its node: rename one")
-                    continue
+                    continue  # two choices with one id: choice_keys reports it
                 ids_here[c["id"]] = k
                 countable.add(f"{nid}.{c['id']}")
 
@@ -610,6 +607,24 @@ class _Compiler:
         self.check_graph(chapter)
         return chapter
 
+    def choice_keys(self, doc, base, nid, choices: list) -> list:
+        """Give each choice its key (see model.Choice): its id, else `@target` (`#2`, `#3`... for
+        later siblings going the same way). Two choices of a node with one id is an error."""
+        out, ids, same_way = [], {}, {}
+        for c in choices:
+            if c.id is not None:
+                if c.id in ids:
+                    self.err("duplicate-id", f"node '{nid}' has two choices with id '{c.id}' (choices {ids[c.id] + 1} "
+                             f"and {c.index + 1})", doc.pos(base + ("choices", c.index, "id")),
+                             "give each choice of a node its own id: saves name the steps they took by it")
+                ids[c.id] = c.index
+                key = c.id
+            else:
+                n = same_way[c.target] = same_way.get(c.target, 0) + 1
+                key = f"@{c.target}" + (f"#{n}" if n > 1 else "")
+            out.append(replace(c, key=key))
+        return out
+
     def compile_node(self, doc, cid, nid, n, parsed, slots, seen_bits, flags, node_ids, fact_ref, facts, covers, period,
                      counter_slot):
         base = ("nodes", nid)
@@ -706,6 +721,7 @@ class _Compiler:
                                   canon=bool(c.get("canon")), pos=doc.pos(cpath),
                                   asserts=c_asserts, denies=c_denies, id=c.get("id"), say=say, count=count,
                                   allow=tuple(c.get("allow") or ())))
+        choices = self.choice_keys(doc, base, nid, choices)
 
         ending = None
         if n.get("ending") is not None:

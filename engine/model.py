@@ -140,6 +140,11 @@ class Effect:
 
 @dataclass(frozen=True)
 class Choice:
+    """A choice. `key` names it in saves: its `id:` when the author gave one, else its
+    destination (`@target`), with `#2`, `#3`... for the second and later siblings that go to
+    the same node. A key survives inserting other choices, reordering siblings and
+    rewording the text."""
+
     index: int  # position in the node's list of choices
     text: str
     target: str
@@ -149,8 +154,12 @@ class Choice:
     effects: tuple = ()
     canon: bool = False
     pos: Pos | None = None
-    # A slug, unique in its node: `visits("node.id")` counts the choice, and saves use it as a key.
+    asserts: tuple = ()  # fact ids the choice's text states as true
+    denies: tuple = ()  # fact ids it states as broken on this branch
+    # The author's name for it, a slug unique in its node: saves use it as the key, and
+    # `visits("node.id")` counts how often it was taken.
     id: str | None = None
+    key: str = ""  # its name in saves (see the class note)
     say: Optional["TextPart"] = None  # printed after the choice is taken, before the destination's text
     count: Optional[Effect] = None  # `visits("node.id") += 1`, when something reads that count
     allow: tuple = ()  # warning codes silenced here
@@ -159,8 +168,6 @@ class Choice:
     def all_effects(self) -> tuple:
         """What taking the choice does to the values: its effects, then its count."""
         return self.effects + (self.count,) if self.count is not None else self.effects
-    asserts: tuple = ()  # fact ids the choice's text states as true
-    denies: tuple = ()  # fact ids it states as broken on this branch
 
 
 @dataclass(frozen=True)

@@ -147,3 +147,23 @@ def test_export_web_into_a_file_is_refused(tmp_path):
     proc = run_cli("export", "web", target)
     assert proc.returncode == 1 and "not a folder" in proc.stderr
     no_traceback(proc)
+
+
+def test_every_closure_is_there_after_loading_wherever_it_sits(exported, story):
+    """Wherever a tree sits in the model (a node, a choice, the epilogue, a fact), its closure
+    is rebuilt: a loaded part with a condition but no test would show text it must not."""
+    loaded = compiled.from_json(json.loads(json.dumps(exported)))
+    stack, checked = [loaded], 0
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (tuple, list)):
+            stack.extend(x)
+        elif hasattr(x, "values") and callable(x.values) and not dataclasses.is_dataclass(x):
+            stack.extend(x.values())
+        elif dataclasses.is_dataclass(x) and type(x) in compiled._TAG:
+            for (cname, fn_field), (tree_field, _build) in compiled.CLOSURES.items():
+                if compiled._TAG[type(x)] == cname and getattr(x, tree_field, None) is not None:
+                    assert getattr(x, fn_field) is not None, f"{cname}.{fn_field} missing after load"
+                    checked += 1
+            stack.extend(getattr(x, f.name) for f in dataclasses.fields(x) if f.compare)
+    assert checked > 100

@@ -360,7 +360,7 @@ def test_loading_a_damaged_named_save_says_why_and_play_goes_on(term):
     t = new_game(term)
     t.enter("save slot").wait("Saved as 'slot'")
     data = t.saved("slot")
-    data["path"] = [1, 1, 1, 1]
+    data["path"] = ["tower:@stair", "stair:@lamp", "lamp:@dawn", "dawn:@nowhere"]
     data["state"]["node"] = "dawn"
     t.save_file("slot").write_text(json.dumps(data))
     t.enter("load slot").wait("cannot be used")
@@ -385,10 +385,12 @@ def test_a_save_from_a_changed_story(term, tmp_path):
 
     storm.write_text(original.replace("      - text: Ring the village for help.\n        if: not asked_for_help\n"
                                       "        do: [asked_for_help = true, courage -= 1]\n        goto: tower\n", ""))
-    again = term(story=story).wait("New game")
-    assert "the story has changed since this save and its choices no longer fit" in again.flat
-    assert "moved aside to autosave.corrupt-" in again.flat
-    again.enter().wait("Trim the wick.")
+    again = term(story=story).wait("Continue")
+    again.enter().wait("kept as autosave.earlier-story-")
+    assert ("The story has changed since this save: the choice your step 1 took at 'tower' is no longer there, "
+            "so your game resumes after step 0 of 1, at 'tower' in The Storm.") in again.flat
+    assert not list(storm.parent.parent.rglob("*.corrupt-*"))
+    again.wait("Trim the wick.")
 
 
 def test_a_kill_during_a_save_leaves_the_previous_save_intact(term, tmp_path):
@@ -428,7 +430,7 @@ def test_a_new_game_keeps_the_earlier_one(term):
     assert re.search(r"1\.\s+autosave\b", t.text) and re.search(r"2\.\s+autosave-1\b", t.text)
     t.enter("2").wait("Loaded 'autosave-1'.")
     assert "1. Trim the wick." in t.text
-    assert t.saved()["path"] == [1]
+    assert t.saved()["path"] == ["tower:@tower"]  # format 2: the step by node and choice key
 
 
 # ---- debug and watch -----------------------------------------------------------------------

@@ -248,7 +248,7 @@ def test_a_save_from_an_older_story_is_replayed_with_a_note(tmp_path, store):
     assert t.state.node == "stair" and "changed" in notes[0]
 
 
-def test_a_save_the_changed_story_cannot_replay_is_refused_with_a_reason(tmp_path, store):
+def test_a_save_the_changed_story_cannot_replay_whole_resumes_where_it_can(tmp_path, store):
     root = copy_tour(tmp_path)
     s = new(load_story(root), store)
     pick(s, "Ring")
@@ -263,8 +263,12 @@ def test_a_save_the_changed_story_cannot_replay_is_refused_with_a_reason(tmp_pat
     f.write_text(text)
     t = Session(load_story(root), store)
     t.new_game(rt.start(t.story))
-    with pytest.raises(SessionError, match="story has changed since this save.*moved aside"):
-        t.load("mine")
+    notes = t.load("mine")
+    assert t.state.node == "tower" and len(t.states) == 1
+    assert "the choice your step 1 took at 'tower' is no longer there" in notes[0]
+    kept = [p.name for p in store.folder.iterdir() if ".earlier-story-" in p.name]
+    assert len(kept) == 1 and kept[0].startswith("mine.earlier-story-") and notes[1].endswith(f"kept as {kept[0]}.")
+    assert not [p for p in store.folder.iterdir() if ".corrupt-" in p.name]
 
 
 def test_rebase_replays_the_path_or_starts_the_scene_afresh(tmp_path, store):

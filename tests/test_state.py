@@ -10,7 +10,7 @@ import pytest
 from conftest import TOUR
 from engine import runtime as rt
 from engine.compiler import load_story
-from engine.state import FORMAT, VERSION, SaveError, from_json, to_json
+from engine.state import FORMAT, VERSION, SaveError, from_json, steps_of, to_json
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,10 @@ def save(tour):
     (lambda d: d["start"]["flags"].update(courage=[1]), "starts where this story cannot"),
     (lambda d: d["start"]["flags"].update(nerve=1), "starts where this story cannot: there is no flag 'nerve'"),
     (lambda d: d.update(path=d["path"][:-2]), "does not follow from the saved choices; the file was altered"),
-    (lambda d: d.update(path=d["path"] + [5]), "choices are impossible in this story (step 6"),
+    (lambda d: d.update(path=d["path"] + ["dawn:@nowhere"]), "choices are impossible in this story"),
+    (lambda d: d.update(path=["tower"]), "path of choices is damaged"),
+    (lambda d: d.update(path=[7]), "path of choices is damaged"),
+    (lambda d: d.update(version=1, path=["tower:@stair"]), "path of choices is damaged"),
     (lambda d: d["state"].update(node="dark"), "does not follow from the saved choices"),
     (lambda d: d["state"]["flags"].update(courage=3), "does not follow from the saved choices"),
 ])
@@ -139,24 +142,28 @@ def test_changed_story_whose_choices_still_fit(tour, save, tmp_path):
     assert "changed since this save" in loaded.note and "still fit" in loaded.note
 
 
-def test_changed_story_that_leads_elsewhere_replays_and_says_where(save, tmp_path):
+def test_a_step_whose_choice_now_goes_elsewhere_stops_the_replay_there(save, tmp_path):
+    """The two choices at the quay swap destinations: the saved step named the way to the
+    harbour, and the choice that now goes there is not on offer, so the game resumes at the
+    quay, never silently at the rocks."""
     story = changed_tour(tmp_path, "goto: harbour\n        canon: true\n      - text: Search the rocks.\n"
                          "        if: not lamp_lit\n        do: [weather = \"calm\"]\n        goto: rocks",
                          "goto: rocks\n        canon: true\n      - text: Search the rocks.\n"
                          "        if: not lamp_lit\n        do: [weather = \"calm\"]\n        goto: harbour",
                          chapter="morning")
     loaded = from_json(story, save)
-    assert loaded.states[-1].at() == ("morning", "rocks")
-    assert "your 5 moves were replayed and you are at morning:rocks" in loaded.note
+    assert loaded.cut and loaded.states[-1].at() == ("morning", "quay")
+    assert loaded.note.startswith("The story has changed since this save: 'Search the rocks.' (your step 5) is "
+                                  "no longer on offer there, so your game resumes after step 4 of 5, at 'quay'")
 
 
-def test_changed_story_whose_choices_no_longer_fit_names_the_failing_step(save, tmp_path):
+def test_changed_story_whose_choices_no_longer_fit_resumes_at_the_last_step_that_does(save, tmp_path):
     story = changed_tour(tmp_path, "      - text: Pour in a can of oil.\n        if: oil > 0",
                          "      - text: Pour in a can of oil.\n        if: oil > 5")
-    with pytest.raises(SaveError) as err:
-        from_json(story, save)
-    assert "the story has changed since this save" in str(err.value)
-    assert "step 2: 'Pour in a can of oil.' is not available here (it needs oil > 5)" in str(err.value)
+    loaded = from_json(story, save)
+    assert loaded.cut and loaded.states[-1].at() == ("storm", "stair")
+    assert "'Pour in a can of oil.' (your step 2) is no longer on offer there" in loaded.note
+    assert "resumes after step 1 of 5" in loaded.note
 
 
 # ---- long saves: replay in linear memory ---------------------------------------------------
@@ -176,10 +183,12 @@ def test_replayed_states_share_their_path_and_still_equal_tuples(tour):
     data = _loop_save(tour, 2_001)
     loaded = from_json(tour, data)
     last = loaded.states[-1]
-    assert last.path == tuple(data["path"]) and hash(last.path) == hash(tuple(data["path"]))
-    assert list(last.path) == data["path"] and len(last.path) == 2_001 and last.path[-1] == data["path"][-1]
-    assert loaded.states[-2].path == tuple(data["path"][:-1]) != last.path
-    assert {last: 1}[rt.replay(tour, loaded.start, data["path"])[-1]] == 1  # equal states hash alike
+    assert steps_of(tour, loaded.states) == data["path"]  # the save's steps, by node and key
+    moves = [0] + [2, 0] * 1_000  # the same steps as choice indices: trim; down to the door; climb
+    assert last.path == tuple(moves) and hash(last.path) == hash(tuple(moves))
+    assert list(last.path) == moves and len(last.path) == 2_001 and last.path[-1] == moves[-1]
+    assert loaded.states[-2].path == tuple(moves[:-1]) != last.path
+    assert {last: 1}[rt.replay(tour, loaded.start, moves)[-1]] == 1  # equal states hash alike
 
 
 def test_a_100000_move_save_loads_under_a_memory_limit(tmp_path):

@@ -69,7 +69,9 @@ _READ = """() => {
   return {
     card: card ? {number: txt(card.querySelector('.card-number')), title: txt(card.querySelector('.card-title')),
                   where: txt(card.querySelector('.card-where'))} : null,
+    scene: txt(sec.querySelector(':scope > p.scene')),
     paras: Array.from(sec.querySelectorAll(':scope > p.para')).map(txt),
+    records: Array.from(sec.querySelectorAll(':scope > p.record')).map(txt),
     ending: ending ? {title: txt(ending.querySelector('.ending-title')), kind: txt(ending.querySelector('.ending-kind')),
                       broken: Array.from(ending.querySelectorAll('.diverged-lead')).map(
                         (p) => [txt(p), Array.from(p.nextElementSibling.querySelectorAll('li')).map(txt)])} : null,
@@ -89,8 +91,12 @@ def _lines(view: dict) -> list[str]:
         if view["card"]["where"]:
             out.append(view["card"]["where"])
         out.append("")
+    if view["scene"]:
+        out += [f"-- {view['scene']} --", ""]
     for p in view["paras"]:
         out += [wrap(p), ""]
+    for r in view["records"]:
+        out += [wrap(f"[{r}]"), ""]
     if view["ending"]:
         e = view["ending"]
         out.append(f"*** {e['title']} ({e['kind']}) ***" if e["kind"] else f"*** {e['title']} ***")

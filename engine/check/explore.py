@@ -351,12 +351,16 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     count = len(keys)
     next_report = 50_000
     max_bytes, deadline = limits
-    look_at_sid = look_at_count = 0
+    # Memory and the clock are looked at every _CHECK_EVERY_EXPANDED expanded states, and every
+    # _CHECK_EVERY_STATES new ones (a wide node adds hundreds at once): the second look shares
+    # the comparison with the state bound, so the hot loop pays one comparison per state for both.
+    look_at_sid = 0
+    next_look = min(max_states, count + _CHECK_EVERY_STATES)
     sid = 0
     # The list of keys is the breadth-first queue: ids are given out in the order states are met.
     while sid < count:
-        if sid >= look_at_sid or count >= look_at_count:
-            look_at_sid, look_at_count = sid + _CHECK_EVERY_EXPANDED, count + _CHECK_EVERY_STATES
+        if sid >= look_at_sid:
+            look_at_sid = sid + _CHECK_EVERY_EXPANDED
             hit = "time" if time.perf_counter() > deadline else "memory" if _resident_bytes() > max_bytes else None
             if hit:
                 # (after the state bound, the states already queued are still expanded, for their
@@ -405,10 +409,13 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
             key = (tj, new, seen | seen_bit[tj], rec | record_bits[tj])
             nid = ids.get(key)
             if nid is None:
-                if count >= max_states:
-                    ex.complete = False
-                    ex.stopped_by = ex.stopped_by or "states"
-                    continue
+                if count >= next_look:
+                    if count >= max_states:
+                        ex.complete = False
+                        ex.stopped_by = ex.stopped_by or "states"
+                        continue
+                    next_look = min(max_states, count + _CHECK_EVERY_STATES)
+                    look_at_sid = sid  # look before the next state is expanded
                 nid = count
                 count += 1
                 ids[key] = nid

@@ -18,6 +18,10 @@ from ..check.sample import MODE as _RANDOM_PLAY  # noqa: E402  (--random N --see
 
 EXTRA_MODES.append(_RANDOM_PLAY)
 
+from ..check.since import MODE as _SINCE  # noqa: E402  (--since REV|DIR)
+
+EXTRA_MODES.append(_SINCE)
+
 
 def register(sub) -> None:
     p = sub.add_parser("check", help="prove the story consistent: every branch ends, canon matches history",

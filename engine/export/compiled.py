@@ -217,7 +217,9 @@ def _compile(value: Any, where: _Where) -> Any:
             expr.__name__, "engine.inline"):
         return value
     name = _TAG[type(value)]
-    if name == "Node":
+    if name == "Chapter":  # a chapter's expressions read its own layout of slots and seen bits
+        where = _Where({f.name: f.slot for f in value.layout}, value.seen_bits)
+    elif name == "Node":
         where = dataclasses.replace(where, count_slot=where.slots.get(f'visits("{value.id}")'))
     changes = {}
     for f in _fields(type(value)):
@@ -249,12 +251,9 @@ def from_json(data: Any, root: str = "") -> Story:
         raise CompiledFormatError("the compiled story's content hash does not match its contents; "
                                   "the file was damaged or edited by hand")
     story = decode(body)
-    story_where = _Where({f.name: f.slot for f in story.flags}, {})
-    facts = frozen_map({k: _compile(v, story_where) for k, v in story.facts.items()})
-    chapters = tuple(_compile(ch, _Where({f.name: f.slot for f in ch.layout}, ch.seen_bits)) for ch in story.chapters)
-    # The epilogue's conditions read the story-wide flags, as the facts' `holds` do.
-    epilogue_parts = _compile(story.epilogue_parts, story_where)
-    return dataclasses.replace(story, chapters=chapters, facts=facts, epilogue_parts=epilogue_parts, root=root)
+    # Story-level expressions (facts' holds, the epilogue's parts) read the story-wide flags only.
+    story = _compile(story, _Where({f.name: f.slot for f in story.flags}, {}))
+    return dataclasses.replace(story, root=root)
 
 
 def load(path: str | os.PathLike) -> Story:

@@ -7,10 +7,15 @@ Every file is JSON, one per slot, in one folder per story:
         autosave-trial.json          the same for play started with --chapter/--at/--set, so
                                      trying a scene never disturbs the game Continue resumes
         autosave-1.json ..-3.json    the latest positions of the three games before it
+        parallel-<id>.json           the autosave of a game played while another session holds
+                                     autosave.json (each session holds its slot with a lock file,
+                                     .autosave.lock), so two sessions never overwrite each other
         <slot>.json                  named saves (`save NAME`)
         endings.json                 which endings this player has found, and the chapters
                                      reached (with the story-wide flags of each arrival)
         NAME.corrupt-<time>.json     a save that could not be used, moved aside
+        NAME.earlier-story-<time>.json  a save of an earlier version of the story, kept as it was
+                                     when the game resumed short of where it had been
 
 Saves never get lost:
 
@@ -28,6 +33,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: no locks, as before
+    fcntl = None
 import os
 import re
 import signal
@@ -43,6 +52,7 @@ AUTOSAVE = "autosave"
 TRIAL_AUTOSAVE = "autosave-trial"  # play started at a chosen chapter/node/flags (an author trying a scene)
 OLD_AUTOSAVES = 3
 ENDINGS = "endings"
+EARLIER = ".earlier-story-"  # in the name of a save kept from an earlier version of the story
 ENDINGS_FORMAT = "chronicle-endings"
 MAX_ARRIVALS = 9  # per chapter, kept in the record for the title screen's Chapters
 MAX_SAVE_BYTES = 16 * 1024 * 1024
@@ -116,6 +126,44 @@ class SaveStore:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self._cleaned = False
+        self._held: dict[str, int] = {}  # slot -> descriptor of its lock file, while this session holds it
+
+    # ---- holding a slot ------------------------------------------------------------------
+    def hold(self, name: str) -> bool:
+        """Hold slot `name` for this session (an exclusive lock on .NAME.lock, kept until the
+        process ends or release()): False when another session holds it. Two sessions on one
+        folder then never write the same autosave. Where locks are not supported, True."""
+        if name in self._held:
+            return True
+        if fcntl is None:
+            return True
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.folder / f".{name}.lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except OSError:
+            return True  # the folder cannot be written: writing the save will say so
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except OSError:  # a file system without locks: carry on as before
+            os.close(fd)
+            return True
+        self._held[name] = fd
+        return True
+
+    def release(self, name: str | None = None) -> None:
+        """Let go of one slot held by hold(), or of all of them."""
+        for slot in ([name] if name is not None else list(self._held)):
+            fd = self._held.pop(slot, None)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)  # closing the descriptor drops the lock
+
+    def __del__(self):
+        with contextlib.suppress(Exception):
+            self.release()
 
     @classmethod
     def for_story(cls, title: str, base: Path | None = None) -> "SaveStore":
@@ -145,7 +193,7 @@ class SaveStore:
             if not e.name.endswith(".json") or e.name.startswith("."):
                 continue
             name = e.name[:-5]
-            if name == ENDINGS or ".corrupt-" in name or not (_SLOT.match(name) or _AUTO.match(name)):
+            if name == ENDINGS or ".corrupt-" in name or EARLIER in name or not (_SLOT.match(name) or _AUTO.match(name)):
                 continue
             try:
                 mtime = e.stat().st_mtime
@@ -186,6 +234,23 @@ class SaveStore:
                 fsync_dir(self.folder)
         except FileNotFoundError:
             return None
+        return dst
+
+    def keep_earlier(self, name: str) -> Path | None:
+        """Copy a save of an earlier version of the story, as it is, to NAME.earlier-story-<time>.json
+        (the slot itself goes on with the resumed game). Returns where, or None when there is none."""
+        src = self.path(name)
+        try:
+            data = read_regular(src, MAX_SAVE_BYTES)
+        except (OSError, NotRegularFile):
+            return None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        dst = self.folder / f"{name}{EARLIER}{stamp}.json"
+        n = 1
+        while dst.exists():
+            n += 1
+            dst = self.folder / f"{name}{EARLIER}{stamp}-{n}.json"
+        atomic_write(dst, data.decode("utf-8", "replace"))
         return dst
 
     def rotate_autosave(self) -> str | None:

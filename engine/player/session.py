@@ -19,7 +19,7 @@ from typing import Any, Callable
 from .. import runtime as rt
 from ..model import Choice, Story
 from ..runtime import CONTINUE, PlayError, State
-from ..state import Loaded, SaveError, from_json, to_json
+from ..state import NEXT_CHAPTER, Loaded, SaveError, from_json, to_json
 from .saves import AUTOSAVE, TRIAL_AUTOSAVE, SaveFileError, SaveStore, SlotInfo, SlotNameError, slot_name
 
 QUICKSAVE = "quicksave"
@@ -166,7 +166,21 @@ class Session:
         game = r.data.get("game")
         self.game_id = game if isinstance(game, str) and game else uuid.uuid4().hex
         self._owns_autosave = self.autosaved = r.slot == self.autosave_slot  # continuing the autosave itself
-        return [r.loaded.note] if r.loaded.note else []
+        notes = [r.loaded.note] if r.loaded.note else []
+        if r.loaded.cut and self.store is not None:
+            # the game goes on short of where the save was: keep the file as it was, under a name
+            # that says what it is, before the next save writes over the slot
+            kept = self.store.keep_earlier(r.slot)
+            if kept:
+                notes.append(f"The save as it was is kept as {kept.name}.")
+        if self._owns_autosave and self.store is not None and not self.store.hold(self.autosave_slot):
+            # Another session is playing this very game: from here on it is a game of its own,
+            # and its moves go to a slot of its own (see autosave()).
+            self.game_id = uuid.uuid4().hex
+            self._owns_autosave = self.autosaved = False
+            notes.append("This game is open in another Chronicle session too. Moves made here go to a save "
+                         "of their own, so neither session overwrites the other.")
+        return notes
 
     # ---- moving -----------------------------------------------------------------------------
     def choose(self, choice: Choice) -> list[str]:
@@ -268,6 +282,7 @@ class Session:
         notes = []
         try:
             if not self._owns_autosave:
+                notes += self._hold_autosave()
                 notes += self._claim_autosave()
             self.store.write(self.autosave_slot, self.save_data())
             self._autosave_failed = False
@@ -280,8 +295,21 @@ class Session:
             self.autosaved = False
         return notes
 
+    def _hold_autosave(self) -> list[str]:
+        """Hold the autosave slot for this session; when another session holds it, this game
+        autosaves to a slot of its own instead, and the player is told where."""
+        if self.store.hold(self.autosave_slot):
+            return []
+        busy = self.autosave_slot
+        self.autosave_slot = f"parallel-{self.game_id[:8]}"
+        self.store.hold(self.autosave_slot)
+        return [f"Another Chronicle session is playing in {self.store.folder} and holds its {busy} "
+                f"(a game of its own), so this game is autosaved as '{self.autosave_slot}' instead: "
+                f"neither overwrites the other. To come back to this one: load {self.autosave_slot}."]
+
     def _claim_autosave(self) -> list[str]:
-        """Before this game first writes the autosave, keep whatever another game left there."""
+        """Before this game first writes the autosave, keep whatever another game left there.
+        (Called holding the slot, so no other session writes it between the check and the write.)"""
         notes = []
         if self.autosave_slot != AUTOSAVE:  # a trial's autosave is scratch: just overwrite it
             self._owns_autosave = True
@@ -508,11 +536,13 @@ class Session:
         self.story = new_story
         try:
             loaded = from_json(new_story, data)
+            if loaded.cut:  # an author trying a scene wants the scene they were in, not an earlier one
+                raise SaveError(loaded.note or "the path no longer fits")
         except SaveError as exc:
             why = str(exc)
         else:
             self.states, self.segments = list(loaded.states), [0]
-            moves = sum(1 for m in data["path"] if m != CONTINUE)
+            moves = sum(1 for m in data["path"] if m != NEXT_CHAPTER)
             return (f"Reloaded; your {moves} choice{'s were' if moves != 1 else ' was'} replayed."
                     if moves else "Reloaded.")
         flags = {}

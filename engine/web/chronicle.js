@@ -232,7 +232,7 @@
           var effects = (c2.effects || []).map(function (eff) { return effectOf(eff, ch); });
           if (c2.count) effects.push(effectOf(c2.count, ch));  // a choice's visit count, after its effects
           node.choices.push({
-            index: c2.index, text: c2.text, target: c2.target, canon: !!c2.canon,
+            index: c2.index, text: c2.text, target: c2.target, canon: !!c2.canon, key: c2.key || ("@" + c2.target),
             conditionSrc: c2.condition_src || null,
             test: c2.condition ? compileExpr(c2.condition, ch) : null,
             effects: effects, say: c2.say ? textPart(c2.say, ch, countSlot) : null
@@ -436,11 +436,49 @@
 
   // ---- saved games: the same JSON as the terminal's (engine/state.py) ---------------------------
 
-  var SAVE_FORMAT = "chronicle-save", SAVE_VERSION = 1, MAX_PATH = 100000;
+  // Format 2 names each step by node and choice key ("tower:@stair"; ">" goes on into the next
+  // chapter), so a save survives an edited story; format 1 (choice indices) still loads.
+  var SAVE_FORMAT = "chronicle-save", SAVE_VERSION = 2, MAX_PATH = 100000, NEXT_CHAPTER = ">";
+
+  function stepsOf(story, states) {
+    var out = [];
+    for (var i = 1; i < states.length; i++) {
+      var before = states[i - 1], move = states[i].path.move;
+      if (move === CONTINUE) { out.push(NEXT_CHAPTER); continue; }
+      out.push(before.node + ":" + nodeOf(story, before).choices[move].key);
+    }
+    return out;
+  }
+
+  /* Replay format-2 steps by node and key: {states, stop} (stop: why a step no longer fits, or null). */
+  function replaySteps(story, first, steps) {
+    var states = [first];
+    for (var i = 0; i < steps.length; i++) {
+      var state = states[states.length - 1], stepText = steps[i], n = i + 1;
+      if (stepText === NEXT_CHAPTER) {
+        try { states.push(advance(story, state)); } catch (e) {
+          return { states: states, stop: "step " + n + " went on into the next chapter from " + state.node +
+                   ", which is no longer an ending" };
+        }
+        continue;
+      }
+      var cut = stepText.indexOf(":"), nid = stepText.slice(0, cut), key = stepText.slice(cut + 1);
+      if (nid !== state.node) {
+        return { states: states, stop: "step " + n + " was taken at '" + nid + "', but play now reaches '" + state.node + "' there" };
+      }
+      var choice = nodeOf(story, state).choices.filter(function (c) { return c.key === key; })[0];
+      if (!choice) return { states: states, stop: "the choice your step " + n + " took at '" + nid + "' is no longer there" };
+      if (choice.test !== null && !choice.test(state.values, state.seen)) {
+        return { states: states, stop: "'" + choice.text + "' (your step " + n + ") is no longer on offer there" };
+      }
+      states.push(choose(story, state, choice));
+    }
+    return { states: states, stop: null };
+  }
 
   function saveData(story, states, extra) {
     var first = states[0], last = states[states.length - 1];
-    var path = pathArray(last.path).slice(first.path ? first.path.length : 0);
+    var path = stepsOf(story, states);
     var out = {
       format: SAVE_FORMAT, version: SAVE_VERSION, story: story.title, story_hash: story.hash,
       start: { chapter: first.chapter, node: first.node, flags: flagValues(story, first) },
@@ -473,7 +511,9 @@
       refuse("the save is incomplete (start, path or state is missing)");
     }
     if (path.length > MAX_PATH) refuse("the save's path of choices is too long");
-    if (!path.every(function (m) { return Number.isInteger(m) && m >= CONTINUE; })) refuse("the save's path of choices is damaged");
+    var stepOk = v === 1 ? function (m) { return Number.isInteger(m) && m >= CONTINUE; }
+                         : function (m) { return typeof m === "string" && (m === NEXT_CHAPTER || m.indexOf(":") > 0) && m.length <= 400; };
+    if (!path.every(stepOk)) refuse("the save's path of choices is damaged");
     if (typeof st.chapter !== "string" || typeof st.node !== "string" || !st.flags || typeof st.flags !== "object") {
       refuse("the save does not say where play started");
     }
@@ -481,9 +521,21 @@
     try { first = start(story, st.chapter, st.node, st.flags); } catch (e) {
       refuse("the save starts where this story cannot: " + e.message);
     }
-    try { states = replay(story, first, path); } catch (e) {
-      if (changed) refuse("the story has changed since this save and its choices no longer fit (" + e.message + ")");
-      refuse("the save's choices are impossible in this story (" + e.message + "); it was altered");
+    if (v === 1) {
+      try { states = replay(story, first, path); } catch (e) {
+        if (changed) refuse("the story has changed since this save and its choices no longer fit (" + e.message + ")");
+        refuse("the save's choices are impossible in this story (" + e.message + "); it was altered");
+      }
+    } else {
+      var r = replaySteps(story, first, path);
+      states = r.states;
+      if (r.stop !== null) {
+        if (!changed) refuse("the save's choices are impossible in this story (" + r.stop + "); it was altered");
+        var at = states[states.length - 1];
+        return { states: states, cut: true, note: "The story has changed since this save: " + r.stop +
+                 ", so your game resumes after step " + (states.length - 1) + " of " + path.length + ", at '" +
+                 at.node + "' in " + story.byId[at.chapter].title + "." };
+      }
     }
     var last = states[states.length - 1];
     var matches = saved.chapter === last.chapter && saved.node === last.node && sameFlags(saved.flags, flagValues(story, last));
@@ -501,7 +553,7 @@
     isEnding: isEnding, isFinal: isFinal, nodeOf: nodeOf, nodeText: nodeText, paragraphs: paragraphs,
     epilogueText: epilogueText, toldBroken: toldBroken,
     flagValues: flagValues, seenNodes: seenNodes, snapshot: snapshot, scene: scene, pathArray: pathArray,
-    saveData: saveData, fromSave: fromSave
+    saveData: saveData, fromSave: fromSave, stepsOf: stepsOf
   };
   root.Chronicle = Runtime;
   if (typeof module === "object" && module.exports) module.exports = Runtime;
@@ -521,6 +573,7 @@
     return e;
   }
   function $(id) { return document.getElementById(id); }
+  function whereOf(node) { return [node.place, node.date].filter(Boolean).join(", "); }
 
   function slug(title) { return (title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60)) || "story"; }
 
@@ -729,14 +782,23 @@
         var card = el("header", { "class": "card" });
         card.appendChild(el("p", { "class": "card-number" }, "Chapter " + ch.number));
         card.appendChild(el("h2", { "class": "card-title", tabindex: "-1" }, ch.title));
-        var where = [node.place, node.date].filter(Boolean).join(", ");
+        var where = whereOf(node);
         if (where) card.appendChild(el("p", { "class": "card-where" }, where));
         sec.appendChild(card);
-      } else if (node.raw.date || node.raw.place) {  // a scene line only where the node itself moves time or place
-        sec.appendChild(el("p", { "class": "scene" },
-          [node.raw.place, node.raw.date && node.raw.date.human].filter(Boolean).join(", ")));
+      } else {  // place and date again wherever they change, as the terminal shows them
+        var here = whereOf(node), before = "";
+        for (var j = i - 1; j >= 0 && !before; j--) before = whereOf(nodeOf(story, this.states[j]));
+        if (here && here !== before) sec.appendChild(el("p", { "class": "scene" }, here));
       }
       nodeText(story, st).forEach(function (p) { sec.appendChild(el("p", { "class": "para" }, p)); });
+      node.records.forEach(function (fid) {  // a fact happening here says so (documented, or the story's own)
+        var f = story.facts[fid];
+        if (!f) return;
+        var rec = el("p", { "class": "record" });
+        rec.appendChild(el("span", { "class": "record-label" }, f.story ? "In this story: " : "History: "));
+        rec.appendChild(document.createTextNode(f.statement + " (" + f.date.human + ")"));
+        sec.appendChild(rec);
+      });
       if (node.ending) sec.appendChild(this.endingBlock(node.ending));
       if (isFinal(story, st)) sec.appendChild(this.epilogueBlock());
       $("log").appendChild(sec);
