@@ -343,3 +343,41 @@ def test_transcripts_tell_story_facts_apart_from_documented_history(tmp_path):
     out = run_cli("play", "--story", root, "--script", "-", input="1\n1\n").stdout
     assert "[In this story: The envoy Marek stays on in the capital. (June 1900)]" in out
     assert "[History: The pact is signed in June 1900. (June 1900)]" in out
+
+
+def test_divergence_unused_is_claimed_only_when_proved(tmp_path):
+    """With chapter one cut short (only its canonical ending explored), an ending that lists a
+    fact broken only on the other branch looks unbroken in every state explored; that is no
+    proof, so no warning - unless the dataflow fallback proves it."""
+    two = copy.deepcopy(TWO_OK)
+    two["covers"] = ["envoy-stays"]
+    two["nodes"]["square"]["records"] = ["envoy-stays"]
+    two["nodes"]["square"]["choices"][0]["if"] = "not pact_torn"
+    two["nodes"]["square"]["choices"].append({"text": "Leave.", "goto": "gone"})
+    two["nodes"]["gone"] = {"text": "Gone.", "ending": {"kind": "divergent", "title": "Gone",
+                                                       "diverges": ["envoy-stays"]}}
+    history = {"facts": FACTS, "story_facts": [dict(STORY_FACTS[0], date="1901")]}
+    root = write_story(tmp_path / "s", {"one": ONE, "two": two}, flags=FLAGS, history=history)
+    with no_cache():
+        s = load_story(root)
+    assert check_story(s).diagnostics == []
+    # chapter two explored whole, but only from the start the canonical branch hands on (as after
+    # an earlier chapter stopped at its bound): 'gone' looks as if it never breaks the fact
+    from engine.check import Replayer
+    from engine.check.canon import _divergence
+    from engine.check.explore import explore
+    ex = explore(s, s.chapter("two"), [s.story_defaults])
+    assert ex.complete
+    ex.exact = False
+    assert _divergence(s, ex, Replayer(s, None)) == []
+    ex.exact = True  # (were these every start, the claim would be proved)
+    assert [d.code for d in _divergence(s, ex, Replayer(s, None))] == ["divergence-unused"]
+    # an ending only reached where the fact holds: proved by dataflow even when cut short
+    two["nodes"]["square"]["choices"].append({"text": "Stay.", "if": "not pact_torn", "goto": "stay"})
+    two["nodes"]["stay"] = {"text": "Stay.", "ending": {"kind": "divergent", "title": "Stay",
+                                                       "diverges": ["envoy-stays"]}}
+    root = write_story(tmp_path / "t", {"one": ONE, "two": two}, flags=FLAGS, history=history)
+    with no_cache():
+        s = load_story(root)
+    found = [d for d in check_story(s, max_states=2).diagnostics if d.code == "divergence-unused"]
+    assert [("'stay'" in d.message, d.message.endswith("(proved by dataflow)")) for d in found] == [(True, True)]

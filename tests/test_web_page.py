@@ -332,3 +332,24 @@ def test_the_journal_shows_the_dossier_of_flags_marked_show(browser, tmp_path):
         assert not page.errors
     finally:
         page.context.close()
+
+
+def test_the_site_plays_from_a_static_web_server_too(browser, site):
+    """Any static host serves the same four files; nothing in the page depends on file://."""
+    import functools
+    import http.server
+    import threading
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    home = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        page = browser.page(home + "index.html", home=home)
+        page.click("#new-game")
+        page.keyboard.press("1")
+        assert page.query_selector("p.chosen") and not page.errors and not page.requests
+        page.context.close()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -33,7 +33,8 @@ class Browser:
         self._pw = sync_playwright().start()
         self.browser = self._pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
-    def page(self, url: str, *, width: int = 1280, height: int = 900, dark: bool = False, storage=None):
+    def page(self, url: str, *, width: int = 1280, height: int = 900, dark: bool = False, storage=None,
+             home: str = "file://"):
         ctx = self.browser.new_context(viewport={"width": width, "height": height},
                                        color_scheme="dark" if dark else "light")
         page = ctx.new_page()
@@ -46,7 +47,7 @@ class Browser:
             page.requests.append(route.request.url)
             route.abort()
 
-        page.route(lambda url: not url.startswith("file://"), refuse)
+        page.route(lambda url: not url.startswith(home), refuse)  # only the site itself
         page.goto(url)
         page.wait_for_function("window.chronicleReader !== undefined")
         return page

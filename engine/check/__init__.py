@@ -201,6 +201,7 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress,
         report.states += len(ex.keys)
         budget -= len(ex.keys)
         exact = ex.complete and starts_complete
+        ex.exact = exact  # canon's "holds at every state reaching the ending" is a proof only then
         report.diagnostics += exploration_findings(story, ex, replayer, earlier_facts, exact)
         broken_words: set = set()
         report.diagnostics += continuity.explored_findings(story, ex, replayer, broken_words)
@@ -465,6 +466,10 @@ def dataflow_findings(story: Story, ex: Exploration, df, earlier_facts: set[str]
         out.append(error("divergence-undeclared", f"ending '{nid}' is always reached with '{fact.id}' broken "
                          f"({fact.holds_src} is false), but does not list it in `diverges` (proved by dataflow)",
                          node.ending.pos, f"add {fact.id} to `diverges`"))
+    for nid, fact in df.divergence_unused:
+        out.append(warning("divergence-unused", f"ending '{nid}' lists '{fact.id}' in `diverges`, but '{fact.id}' "
+                           "holds in every state that reaches it (proved by dataflow)", ch.nodes[nid].ending.pos,
+                           "set the flag that breaks it on the way here, or drop it from `diverges`"))
     unproven = []
     unproven += [f"no soft-lock at '{n}'" for n in df.unproven_softlock]
     unproven += [f"`{e.src}` in '{n}' stays within bounds" for n, c, e in df.unproven_bounds]

@@ -125,9 +125,12 @@ def _divergence(story: Story, ex, rp) -> list:
                                  "but the ending does not list it in `diverges`", node.ending.pos,
                                  f"add {fact.id} to `diverges` (and make the ending divergent), or keep history on the way here",
                                  replay=rp.command(ex, sid)))
+    # Holding in every state explored proves the listed fact unbreakable here only when every
+    # state was explored (otherwise the dataflow fallback says what it can prove).
+    exact = ex.exact and ex.complete
     for ni, nid in enumerate(ex.graph.ids):
         node = ch.nodes[nid]
-        if not node.ending or ni not in ex.first_at_node:
+        if not node.ending or ni not in ex.first_at_node or not exact:
             continue
         for fid in node.ending.diverges:
             fact = story.facts.get(fid)

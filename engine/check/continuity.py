@@ -113,10 +113,23 @@ def explored_findings(story: Story, ex, rp, reported: set | None = None) -> list
         return []
     out = []
     reported = set() if reported is None else reported
-    for sid, key in enumerate(ex.keys):
-        rows = checks[key[0]]
+    # The hot loop: per state at a node with assertions, one `holds` per (words, fact) and, only
+    # where history disagrees with the words, one condition (are they shown here?).
+    fast: list = [None] * len(checks)
+    for ni, rows in enumerate(checks):
         if rows is not None:
-            _check_state(story, ch, rows, key[1], key[2], ex, sid, rp, reported, out)
+            fast[ni] = tuple((site.shown, fact.holds_fn, want, (site.node, site.what, fact.id), site, fact)
+                             for site, fact, want in rows)
+    for sid, key in enumerate(ex.keys):
+        rows = fast[key[0]]
+        if rows is None:
+            continue
+        vals = key[1]
+        for shown, holds, want, k, site, fact in rows:
+            if (holds is None or bool(holds(vals, 0))) == want or k in reported or not shown(vals, key[2]):
+                continue
+            reported.add(k)
+            out.append(_finding(story, ch, site, fact, want, vals, rp.command(ex, sid)))
     return out
 
 

@@ -40,6 +40,7 @@ class Dataflow:
     unproven_traps: list = field(default_factory=list)  # node ids
     divergence_errors: list = field(default_factory=list)  # (ending node id, Fact)
     unproven_divergence: list = field(default_factory=list)  # (ending node id, Fact)
+    divergence_unused: list = field(default_factory=list)  # (ending node id, Fact): listed, yet holds there always
     end_env: tuple | None = None  # joined story-wide value sets at the endings
 
 
@@ -256,6 +257,8 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
         end_env = story_part if end_env is None else _join(end_env, story_part)
         for fact in covered:
             if fact.id in node.ending.diverges:
+                if _possible(fact.holds, env[nid], slots, flags) == {True}:
+                    df.divergence_unused.append((nid, fact))
                 continue
             p = _possible(fact.holds, env[nid], slots, flags)
             if p == {False}:

@@ -246,6 +246,7 @@ class Exploration:
     ending_states: list = field(default_factory=list)
     edges: set = field(default_factory=set)  # (node index, node index) actually taken
     seconds: float = 0.0
+    exact: bool = True  # set by check: False when the starts were not every state play can bring here
 
     @property
     def chapter(self) -> Chapter:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -190,7 +191,11 @@ class _Where:
 
 def _inline(segs, where: _Where):
     from .. import inline
-    return inline.compile(segs, where.expr)  # a sequence carries its own count: visits("its node")
+    # A sequence names the count it follows in its own tree (engine.inline.Seq.count); an
+    # earlier form of inline text read the enclosing node's count slot instead.
+    if len(inspect.signature(inline.compile).parameters) >= 3:
+        return inline.compile(segs, where.expr, where.count_slot)
+    return inline.compile(segs, where.expr)
 
 
 # The closures a compiled story carries, and how each is rebuilt from its tree:

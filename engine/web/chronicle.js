@@ -128,7 +128,7 @@
   function compileSegment(x, ch, k) {
     if (typeof x === "string") return function () { return x; };
     switch (x.$) {
-      case "inline.Show": {
+      case "Value": case "inline.Show": {
         var f = compileExpr(x.expr, ch);
         return function (vals, seen) { return showValue(f(vals, seen)); };
       }
@@ -138,8 +138,10 @@
       }
       case "Seq": {
         var options = x.options.map(function (o) { return compileInline(o, ch, k); }), n = options.length;
-        if (x.kind === "&") return function (vals, seen) { return options[(Math.max(vals[k], 1) - 1) % n](vals, seen); };
-        return function (vals, seen) { var v = vals[k]; return v >= 1 && v <= n ? options[v - 1](vals, seen) : ""; };
+        // The visit count a sequence follows: its own expression, or the enclosing node's count.
+        var count = x.count ? compileExpr(x.count, ch) : function (vals) { return vals[k]; };
+        if (x.kind === "&") return function (vals, seen) { return options[(Math.max(count(vals, seen), 1) - 1) % n](vals, seen); };
+        return function (vals, seen) { var v = count(vals, seen); return v >= 1 && v <= n ? options[v - 1](vals, seen) : ""; };
       }
       default:
         throw new PlayError("this story uses inline text this player does not know ('" + x.$ + "')");
