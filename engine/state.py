@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .model import Story
-from .runtime import CONTINUE, PlayError, State, advance, choose, replay, start
+from .runtime import CONTINUE, PlayError, State, advance, choose, replay, scene, start
 
 FORMAT = "chronicle-save"
 VERSION = 2
@@ -119,9 +119,8 @@ def from_json(story: Story, data: Any) -> Loaded:
             if not changed:
                 raise SaveError(f"the save's choices are impossible in this story ({stop}); the file was altered")
             done = len(states) - 1
-            last = states[-1]
             note = (f"The story has changed since this save: {stop}, so your game resumes after step {done} of "
-                    f"{len(path)}, at {_where(story, last)}.")
+                    f"{len(path)}, {_where(story, states)}.")
             return Loaded(states, first, " ".join([note, *flag_notes]), cut=True)
     last = states[-1]
     matches = (saved.get("chapter") == last.chapter and saved.get("node") == last.node
@@ -130,7 +129,7 @@ def from_json(story: Story, data: Any) -> Loaded:
         if not changed:
             raise SaveError("the saved position does not follow from the saved choices; the file was altered")
         return Loaded(states, first, " ".join([f"The story has changed since this save; your {len(path)} moves were "
-                                               f"replayed and you are at {_where(story, last)}.", *flag_notes]))
+                                               f"replayed and you are {_where(story, states)}.", *flag_notes]))
     note = " ".join(["The story has changed since this save; your choices still fit it.", *flag_notes]) \
         if changed else None
     return Loaded(states, first, note)
@@ -146,15 +145,15 @@ def replay_steps(story: Story, first: State, steps: list[str]) -> tuple[list[Sta
             try:
                 states.append(advance(story, state))
             except PlayError:
-                return states, f"step {i} went on into the next chapter from {state.node}, which is no longer an ending"
+                return states, f"step {i} went on into the next chapter from a scene that is no longer an ending"
             continue
         nid, _, key = step.partition(":")
         node = story.chapter(state.chapter).nodes[state.node]
         if nid != state.node:
-            return states, f"step {i} was taken at '{nid}', but play now reaches '{state.node}' there"
+            return states, f"step {i} was taken in a scene that play no longer reaches there"
         choice = next((c for c in node.choices if c.key == key), None)
         if choice is None:
-            return states, f"the choice your step {i} took at '{nid}' is no longer there"
+            return states, f"the choice you took at step {i} is no longer there"
         if choice.test is not None and not choice.test(state.values, state.seen):
             return states, f"'{choice.text}' (your step {i}) is no longer on offer there"
         states.append(choose(story, state, choice))
@@ -181,6 +180,11 @@ def _start_flags(story: Story, st: dict, changed: bool) -> tuple[dict, list[str]
     return out, notes
 
 
-def _where(story: Story, state: State) -> str:
-    ch = story.chapter(state.chapter)
-    return f"'{state.node}' in {ch.title}"
+def _where(story: Story, states: list[State]) -> str:
+    """Where the reader now is, in the story's words (chapter, place, date), never a node id:
+    the note is read by a player, who has never seen the story's files."""
+    last = states[-1]
+    number = [c.id for c in story.chapters].index(last.chapter) + 1
+    date, place = scene(story, states)
+    at = ", ".join(x for x in (place, date) if x)
+    return f"in Chapter {number}: {story.chapter(last.chapter).title}" + (f", at {at}" if at else "")

@@ -265,7 +265,7 @@ def test_a_save_the_changed_story_cannot_replay_whole_resumes_where_it_can(tmp_p
     t.new_game(rt.start(t.story))
     notes = t.load("mine")
     assert t.state.node == "tower" and len(t.states) == 1
-    assert "the choice your step 1 took at 'tower' is no longer there" in notes[0]
+    assert "the choice you took at step 1 is no longer there" in notes[0]
     kept = [p.name for p in store.folder.iterdir() if ".earlier-story-" in p.name]
     assert len(kept) == 1 and kept[0].startswith("mine.earlier-story-") and notes[1].endswith(f"kept as {kept[0]}.")
     assert not [p for p in store.folder.iterdir() if ".corrupt-" in p.name]

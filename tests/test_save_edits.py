@@ -111,7 +111,9 @@ def test_a_newly_guarded_middle_step_resumes_after_the_step_before_and_keeps_the
     notes = t.load("mine")
     assert t.state.at() == ("storm", "stair") and len(t.states) == 3  # start, Ring, Trim: step 3 no longer fits
     assert notes[0] == ("The story has changed since this save: 'Pour in a can of oil.' (your step 3) is no longer "
-                        "on offer there, so your game resumes after step 2 of 6, at 'stair' in The Storm.")
+                        "on offer there, so your game resumes after step 2 of 6, in Chapter 1: The Storm, at "
+                        "The lighthouse, 12 October 1901.")
+    assert "'stair'" not in notes[0]  # a reader is told where they are in the story's words, not a node id
     kept = [p for p in store.folder.iterdir() if ".earlier-story-" in p.name]
     assert len(kept) == 1 and kept[0].read_bytes() == original
     assert not [p for p in store.folder.iterdir() if "corrupt" in p.name]

@@ -60,6 +60,7 @@ def test_a_newly_guarded_step_is_reported_with_what_it_breaks(tmp_path):
     assert b["states"] >= 1
     text = run_cli("check", "--story", new, "--since", old).stdout
     assert "choice newly guarded" in text and "replay (old version): chronicle play --story" in text
+    assert "1 edit stops saves of that version from resuming exactly" in text  # not "1 edit stop"
     replay = text.split("replay (old version): ", 1)[1].splitlines()[0].split()
     played = run_cli(*replay[1:])
     assert played.returncode == 0, played.stderr

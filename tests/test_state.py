@@ -154,7 +154,8 @@ def test_a_step_whose_choice_now_goes_elsewhere_stops_the_replay_there(save, tmp
     loaded = from_json(story, save)
     assert loaded.cut and loaded.states[-1].at() == ("morning", "quay")
     assert loaded.note.startswith("The story has changed since this save: 'Search the rocks.' (your step 5) is "
-                                  "no longer on offer there, so your game resumes after step 4 of 5, at 'quay'")
+                                  "no longer on offer there, so your game resumes after step 4 of 5, in Chapter 2: "
+                                  "The Morning After, at The quay, 13 October 1901.")
 
 
 def test_changed_story_whose_choices_no_longer_fit_resumes_at_the_last_step_that_does(save, tmp_path):

@@ -343,7 +343,7 @@ def render_text(report: SinceReport, since: str, old_arg: str | None) -> str:
                          f"{','.join(map(str, b.numbers)) if b.numbers else chr(34) * 2}")
     if report.breaks:
         n = len(report.breaks)
-        lines.append(f"\ncheck --since {since}: {n} edit{'s' if n != 1 else ''} stop saves of that version from "
+        lines.append(f"\ncheck --since {since}: {n} edit{'s stop' if n != 1 else ' stops'} saves of that version from "
                      f"resuming exactly ({report.old_states:,} of its states explored"
                      + ("" if report.complete else ", exploration incomplete") + ")")
     else:
