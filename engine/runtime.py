@@ -113,6 +113,7 @@ class State:
     # Paragraphs shown before the node's own text on arrival: the chosen choice's `say:` and the
     # text of the `next:` nodes play went through without a click. Not part of the state's identity.
     lead: tuple = field(default=(), compare=False)
+    passed: tuple = field(default=(), compare=False)  # the `next:` nodes play went through to get here
 
     def at(self) -> tuple[str, str]:
         return self.chapter, self.node
@@ -222,13 +223,15 @@ def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: "Moves", lead
     node = ch.nodes[nid]
     values = _apply(node.enter, values, seen)
     seen = _seen_bit(ch, nid, seen)
+    passed = []
     while node.next is not None:
         lead.extend(_text_of(node, values, seen))
+        passed.append(nid)
         nid = node.next
         node = ch.nodes[nid]
         values = _apply(node.enter, values, seen)
         seen = _seen_bit(ch, nid, seen)
-    return State(ch.id, nid, values, seen, path, tuple(lead))
+    return State(ch.id, nid, values, seen, path, tuple(lead), tuple(passed))
 
 
 def chain(ch: Chapter, nid: str) -> list[str]:
