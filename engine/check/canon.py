@@ -20,6 +20,8 @@ from .. import runtime as rt
 
 def check_canon(story: Story, explorations: dict, rp) -> list:
     out: list[Diagnostic] = []
+    if not any(not f.story for f in story.facts.values()):
+        return out  # a story without documented history has no canon to follow
     out += _canonical_path(story, getattr(rp, "story_arg", None))
     for ch in story.chapters:
         recorded_anywhere = {f for n in ch.nodes.values() for f in n.records}
