@@ -5,14 +5,34 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT_STAMP := $(VENV)/.installed-lint
 
-.PHONY: play test bench check bless clean
+.PHONY: play test test-fast lint format docs bench check bless clean
 
 play: $(STAMP)
 	@$(BIN)/chronicle play
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Everything but the slow end-to-end files (marked `slow` in tests/conftest.py).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# The same three checks as .pre-commit-config.yaml and .ci/run.
+lint: $(LINT_STAMP)
+	$(BIN)/ruff check engine tests benchmarks tools
+	$(BIN)/ruff format --check engine tests benchmarks tools
+	$(BIN)/mypy
+
+# Rewrite what ruff can fix by itself (imports, formatting); mypy's findings stay for a person.
+format: $(LINT_STAMP)
+	$(BIN)/ruff check --fix engine tests benchmarks tools
+	$(BIN)/ruff format engine tests benchmarks tools
+
+# Regenerate docs/diagnostics.md and AUTHORING.md's output blocks (tools/docs.py).
+docs: $(STAMP)
+	$(BIN)/python -m tools.docs
 
 check: $(STAMP)
 	$(BIN)/chronicle check
@@ -29,6 +49,11 @@ $(STAMP): pyproject.toml
 	@echo "Installing Chronicle into $(VENV) (first run only)..."
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
+
+$(LINT_STAMP): $(STAMP)
+	@echo "Installing the lint tools into $(VENV)..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
+	@touch $(LINT_STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .cache

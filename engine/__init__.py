@@ -11,9 +11,9 @@ The library API; the `chronicle` command only wraps it.
 from .compiler import compile_story, load_story
 from .diagnostics import ChronicleError, Diagnostic, Pos
 from .model import Chapter, Choice, Fact, Flag, Node, Story
+from .version import __version__
 from .runtime import State, advance, available, choose, is_ending, is_final, node_text, replay, start
 
-__version__ = "0.1.0"
 
 
 def check(story: Story, **options):
@@ -22,6 +22,6 @@ def check(story: Story, **options):
     return check_story(story, **options)
 
 
-__all__ = ["load_story", "compile_story", "Story", "Chapter", "Node", "Choice", "Flag", "Fact", "State",
+__all__ = ["__version__", "load_story", "compile_story", "Story", "Chapter", "Node", "Choice", "Flag", "Fact", "State",
            "Diagnostic", "ChronicleError", "Pos", "start", "available", "choose", "advance", "is_ending",
            "is_final", "node_text", "replay", "check"]

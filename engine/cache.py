@@ -27,15 +27,17 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
+from typing import Any
 from pathlib import Path
 from .schemacheck import conforms
-from .source import Document, read_regular
+from .version import __version__
+from .yamlload import Document, read_regular
 
 FORMAT = "chronicle-cache"
 VERSION = 2
 CACHE_DIR = Path(".cache") / "chronicle"
 _ENGINE = Path(__file__).resolve().parent
-_FINGERPRINT_FILES = ("source.py", "schema.py", "schemacheck.py", "cache.py")
+_FINGERPRINT_FILES = ("yamlload.py", "schema.py", "schemawords.py", "schemacheck.py", "cache.py")
 MAX_ENTRY_BYTES = 256 * 1024 * 1024  # a cache file is larger than its (32 MiB at most) YAML, never this large
 
 
@@ -46,8 +48,8 @@ def enabled() -> bool:
 @functools.cache
 def engine_fingerprint() -> bytes:
     """What a cached document depends on besides its own bytes."""
-    from . import __version__
     import yaml
+
     h = hashlib.sha256(f"{FORMAT}/{VERSION}/{__version__}/yaml {yaml.__version__}".encode())
     paths = [_ENGINE / name for name in _FINGERPRINT_FILES] + sorted((_ENGINE / "schemas").glob("*.json"))
     for p in paths:
@@ -151,7 +153,7 @@ class TreeMarks(Mapping):
         self.tree, self.which = tree, which
 
     def get(self, path, default=None):
-        node = self.tree
+        node: Any = self.tree
         for k in path:
             node = node.get(k if type(k) is str else f"{_INDEX}{k}") if type(node) is dict else None
             if node is None:
@@ -168,7 +170,7 @@ class TreeMarks(Mapping):
         return v
 
     def __iter__(self):
-        stack = [((), self.tree)]
+        stack: list[tuple[tuple, dict]] = [((), self.tree)]
         while stack:
             path, node = stack.pop()
             if self.which in node:

@@ -22,7 +22,7 @@ def _section(area: str, *entries: tuple[str, str, str]) -> dict[str, Code]:
     return {c: Code(c, area, s, f) for c, s, f in entries}
 
 
-# ---- load: reading files and YAML (engine/source.py) --------------------------
+# ---- load: reading files and YAML (engine/yamlload.py) --------------------------
 LOAD = _section(
     "load",
     ("file-missing", "a file the story needs does not exist or cannot be read", "create the file, or fix the path in story/story.yaml"),

@@ -11,7 +11,6 @@ schema check fails is not compiled further, so one mistake is reported once.
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 import keyword
 import os
@@ -20,13 +19,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .gcpause import paused_gc
 from . import cache
 from . import expr as ex
 from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
 from .model import (Chapter, Choice, Effect, Ending, Fact, Flag, Node, Show, Source, Story, TextPart,
                     frozen_map)
-from .source import MAX_BYTES, Document, load_file, read_regular
+from .yamlload import MAX_BYTES, Document, load_file, read_regular
 
 STORY_FILE = Path("story") / "story.yaml"
 HISTORY_FILE = Path("story") / "history.yaml"
@@ -79,15 +79,10 @@ def compile_story_partial(root: str | os.PathLike) -> tuple[Story | None, list[D
     check can still prove what it can about them."""
     # Compiling builds many small objects and no garbage cycles worth collecting;
     # pausing the cyclic collector saves it rescanning them (a third of the time).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         c = _Compiler(Path(root))
         story, diags = c.run()
         return story, diags, c.partial
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -664,7 +659,7 @@ class _Compiler:
                 except ex.ExprError as exc:
                     if exc.code == "unknown-flag":
                         exc.hint = ("the epilogue reads only story-wide flags (story/story.yaml `flags:`); "
-                                    + (did_you_mean(str(exc.message).split("'")[1], slots) or ""))
+                                    + ((did_you_mean(exc.name, slots) if exc.name else None) or ""))
                     elif exc.code == "unknown-node":
                         exc.hint = "the epilogue belongs to no chapter, so it cannot ask seen(): set a story-wide flag"
                     self.expr_diag(exc, doc, ppath + ("if",), f"in a condition of the epilogue (part {j + 1})")

@@ -81,7 +81,8 @@ def parse_date(value, *, allow_span: bool = True) -> DateSpan:
     text = str(value).strip()
     m = _ONE.match(text)
     if m:
-        first, last = _bounds(*m.groups(), text)
+        y, mo, d = m.groups()
+        first, last = _bounds(y, mo, d, text)
         return DateSpan(first, last, text)
     m = _SPAN.match(text)
     if m and allow_span:

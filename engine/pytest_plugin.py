@@ -90,7 +90,7 @@ def _max_states(config) -> int:
 
 def _manifest_chapters(root: Path) -> list[str]:
     """The chapter ids the manifest lists (cheap: no compiling); [] when it cannot be read."""
-    from .source import load_file
+    from .yamlload import load_file
     try:
         data = load_file(root / "story" / "story.yaml").data
     except Exception:
@@ -228,20 +228,18 @@ class _Results:
 def _results(config) -> _Results:
     if _RESULTS in config.stash:
         return config.stash[_RESULTS]
-    results = _check(story_root(config), _max_states(config))
+    root = story_root(config)
+    assert root is not None, "only asked for when the session has a story"
+    results = _check(root, _max_states(config))
     config.stash[_RESULTS] = results
     return results
 
 
 def _check(root: Path, max_states: int) -> _Results:
-    import time
-    from .check import check_story
     from .check.report import summary_line
-    from .compiler import compile_story
-    from .diagnostics import has_errors
+    from .checkrun import check_folder
     from .locate import default_story_root
 
-    t0 = time.perf_counter()
     story_arg = None
     try:
         if default_story_root().resolve() != root:
@@ -250,16 +248,11 @@ def _check(root: Path, max_states: int) -> _Results:
     except (OSError, ValueError):
         story_arg = str(root)
     results = _Results(root, story_arg=story_arg, items={p.resolve() for p in _story_files(root)})
-    story, diags = compile_story(root)
-    summary = {"chapters": 0, "nodes": 0, "states": None, "errors": 0, "warnings": 0, "complete": True}
-    if story is not None and not has_errors(diags):
-        results.compiled = True
-        report = check_story(story, max_states=max_states, story_arg=story_arg)
-        diags = report.diagnostics
-        summary.update(chapters=report.chapters, nodes=report.nodes, states=report.states, complete=report.complete)
-    summary["errors"] = sum(1 for d in diags if d.is_error)
-    summary["warnings"] = len(diags) - summary["errors"]
-    summary["seconds"] = time.perf_counter() - t0
+    # The whole story or nothing: a chapter item of a story that does not compile fails with
+    # the compiler's errors, rather than passing on a partial check.
+    run = check_folder(root, max_states=max_states, story_arg=story_arg, partial=False)
+    diags, summary = run.diagnostics, run.summary
+    results.compiled = run.story is not None
     if results.compiled:
         results.summary = summary_line(summary)
     else:

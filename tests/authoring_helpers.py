@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TOUR = ROOT / "tests" / "fixtures" / "lighthouse"  # a frozen copy of tests/stories/tour (see its README)
+LIGHTHOUSE = ROOT / "tests" / "fixtures" / "lighthouse"  # a frozen copy of tests/stories/tour (see its README)
 FIXTURES = ROOT / "tests" / "fixtures" / "codes"
 
 
@@ -30,7 +30,7 @@ def run_command_line(line: str, cwd=None) -> subprocess.CompletedProcess:
 
 
 def copy_tour(dest: Path) -> Path:
-    shutil.copytree(TOUR, dest)
+    shutil.copytree(LIGHTHOUSE, dest)
     return dest
 
 

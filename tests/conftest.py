@@ -7,11 +7,13 @@ a failing test, never a stuck run.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import subprocess
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,12 +25,36 @@ TOUR = ROOT / "tests" / "stories" / "tour"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# Where piped play in a subprocess keeps its saves: one folder per test run, removed when the
+# run ends (pytest's own tmp_path folders go too; see tmp_path_retention_policy in pyproject).
 _TEST_DATA_HOME = tempfile.mkdtemp(prefix="chronicle-test-data-")
+atexit.register(shutil.rmtree, _TEST_DATA_HOME, ignore_errors=True)
 
 CLI_TIMEOUT = 20  # seconds; a guard against hangs, not a timing assertion
 
 DEFAULT_FACT = {"id": "thing-happens", "date": "1900", "statement": "A thing happens.",
                 "source": {"paragraph": 1, "quote": "a thing"}}
+
+
+# The slow end-to-end files: real terminals under a pty, real Chromium, the whole real story
+# explored or played. `make test-fast` (pytest -m "not slow") leaves them out; `make test` and
+# CI run everything. A single slow test elsewhere carries @pytest.mark.slow itself.
+SLOW_FILES = frozenset({
+    "test_player_pty.py",  # the game under a real pty, one process per test
+    "test_player_reader.py",  # the same, for the reader's screens
+    "test_hardening.py",  # hostile streams, kills mid-save, two players at once
+    "test_bad_input.py",  # every bad story through the real command, large files included
+    "test_explore_budget.py",  # explorations run until a memory or time bound stops them
+    "test_check_progress.py",  # long explorations, to see the progress bar
+    "test_web_conformance.py",  # headless Chromium
+    "test_web_page.py",  # headless Chromium
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
 
 
 def _dump(value) -> bytes:

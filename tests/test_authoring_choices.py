@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from authoring_helpers import ROOT, chronicle
 from engine import load_story
 from engine.check.choices import analyse_choices
@@ -51,6 +53,7 @@ def test_text_report_says_the_same():
     assert "boat (The Crossing): 40..50" in out
 
 
+@pytest.mark.slow  # analyses the whole real story
 def test_a_choice_that_sets_a_flag_a_later_chapter_reads_echoes_there():
     story = load_story(ROOT)
     result = {c.id: c for c in analyse_choices(story)}

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from authoring_helpers import TOUR, chronicle, cli, no_dot_env, parse_dot, parse_mermaid
-from engine import docs
+from authoring_helpers import LIGHTHOUSE, chronicle, cli, no_dot_env, parse_dot, parse_mermaid
+from tools import docs
 from engine.authoring.graph import build_maps, mermaid_escape, render_dot, render_mermaid
 from engine.compiler import load_story
 
@@ -17,7 +17,7 @@ HAVE_DOT = shutil.which("dot") is not None
 
 @pytest.fixture(scope="module")
 def tour_mermaid():
-    done = chronicle("graph", "--story", TOUR)
+    done = chronicle("graph", "--story", LIGHTHOUSE)
     assert done.returncode == 0, done.stderr
     return parse_mermaid(done.stdout)
 
@@ -51,13 +51,13 @@ def test_mermaid_of_every_chapter(tour_mermaid):
 
 
 def test_mermaid_of_one_chapter_and_markdown(tmp_path):
-    done = chronicle("graph", "morning", "--story", TOUR)
+    done = chronicle("graph", "morning", "--story", LIGHTHOUSE)
     assert done.returncode == 0, done.stderr
     m = parse_mermaid(done.stdout)
     assert sorted(n.split("__")[1] for n in m.nodes) == ["harbour", "home", "quay", "rocks"]
     assert not m.subgraphs and all(arrow != "-.->" for _, arrow, _, _ in m.edges)
     out = tmp_path / "map.md"
-    code, _, err = cli("graph", "--story", TOUR, "-o", out)
+    code, _, err = cli("graph", "--story", LIGHTHOUSE, "-o", out)
     assert code == 0, err
     text = out.read_text(encoding="utf-8")
     blocks = text.split("```mermaid\n")[1:]
@@ -67,7 +67,7 @@ def test_mermaid_of_one_chapter_and_markdown(tmp_path):
 
 
 def test_dot_parses(tmp_path):
-    done = chronicle("graph", "--story", TOUR, "--format", "dot")
+    done = chronicle("graph", "--story", LIGHTHOUSE, "--format", "dot")
     assert done.returncode == 0, done.stderr
     d = parse_dot(done.stdout)
     assert d.clusters == ["cluster_storm", "cluster_morning"]
@@ -84,7 +84,7 @@ def test_dot_parses(tmp_path):
 
 @pytest.mark.skipif(not HAVE_DOT, reason="Graphviz `dot` is not installed; the DOT is checked structurally above")
 def test_dot_is_accepted_by_graphviz():
-    done = chronicle("graph", "--story", TOUR, "--format", "dot")
+    done = chronicle("graph", "--story", LIGHTHOUSE, "--format", "dot")
     res = subprocess.run(["dot", "-Tsvg"], input=done.stdout, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
 
@@ -92,14 +92,14 @@ def test_dot_is_accepted_by_graphviz():
 @pytest.mark.skipif(not HAVE_DOT, reason="Graphviz `dot` is not installed; its absence is tested below")
 def test_svg(tmp_path):
     out = tmp_path / "map.svg"
-    done = chronicle("graph", "storm", "--story", TOUR, "--format", "svg", "-o", out)
+    done = chronicle("graph", "storm", "--story", LIGHTHOUSE, "--format", "svg", "-o", out)
     assert done.returncode == 0, done.stderr
     svg = out.read_text(encoding="utf-8")
     assert "<svg" in svg and "tower" in svg
 
 
 def test_svg_without_graphviz_names_the_package(tmp_path):
-    done = chronicle("graph", "--story", TOUR, "--format", "svg", env=no_dot_env(tmp_path))
+    done = chronicle("graph", "--story", LIGHTHOUSE, "--format", "svg", env=no_dot_env(tmp_path))
     assert done.returncode == 1
     assert "graphviz" in done.stderr and "apt-get install graphviz" in done.stderr
     assert done.stdout == ""
@@ -147,7 +147,7 @@ def test_labels_that_would_break_mermaid_are_escaped(tmp_path):
 
 
 def test_bad_chapter_is_a_usage_error():
-    code, _, err = cli("graph", "nowhere", "--story", TOUR)
+    code, _, err = cli("graph", "nowhere", "--story", LIGHTHOUSE)
     assert code == 2
     assert "no chapter 'nowhere'" in err
 

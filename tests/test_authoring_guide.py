@@ -1,12 +1,12 @@
 """The walkthrough in AUTHORING.md is true: replayed in order on a copy of the tour story,
-its commands print what the guide shows (`python -m engine.docs` refreshes the blocks),
+its commands print what the guide shows (`python -m tools.docs` refreshes the blocks),
 and the replay command `why` prints really plays to the node."""
 from __future__ import annotations
 
 import re
 
 from authoring_helpers import ROOT, run_command_line
-from engine import docs
+from tools import docs
 
 GUIDE = (ROOT / "AUTHORING.md").read_text(encoding="utf-8")
 
@@ -22,7 +22,7 @@ def test_the_walkthrough_shows_what_the_commands_print(tmp_path):
     assert old in blocks["night-v1"][2] and f"`{new}`" in GUIDE.replace("\n", " ")
     bodies = docs.run_walkthrough(GUIDE, tmp_path)
     for name, body in bodies.items():
-        assert blocks[name][2] == body, f"AUTHORING.md's block '{name}' is out of date: run `python -m engine.docs`"
+        assert blocks[name][2] == body, f"AUTHORING.md's block '{name}' is out of date: run `python -m tools.docs`"
     # what the steps are meant to show
     assert "error[choice-never-available]" in bodies["check-v1"] and "error[ending-unreached]" in bodies["check-v1"]
     assert "it can never be offered" in bodies["why-blocked"]

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from authoring_helpers import TOUR, chronicle, cli
-from engine import docs
+from authoring_helpers import LIGHTHOUSE, chronicle, cli
+from tools import docs
 
 COUNTED = """\
 id: one
@@ -100,7 +100,7 @@ def test_static_paths_are_over_the_graph(counted):
 
 
 def test_the_tour_in_text():
-    code, out, err = cli("stats", "--story", TOUR)
+    code, out, err = cli("stats", "--story", LIGHTHOUSE)
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "The Lighthouse Keeper: 2 chapters"
@@ -118,14 +118,14 @@ def test_the_tour_in_text():
 
 
 def test_one_chapter_and_a_bad_one():
-    code, out, _ = cli("stats", "morning", "--story", TOUR, "--format", "json")
+    code, out, _ = cli("stats", "morning", "--story", LIGHTHOUSE, "--format", "json")
     assert code == 0 and [c["id"] for c in json.loads(out)["chapters"]] == ["morning"]
-    code, _, err = cli("stats", "nowhere", "--story", TOUR)
+    code, _, err = cli("stats", "nowhere", "--story", LIGHTHOUSE)
     assert code == 2 and "no chapter 'nowhere'" in err
 
 
 def test_an_incomplete_exploration_falls_back_on_the_graph():
-    code, out, _ = cli("stats", "--story", TOUR, "--format", "json", "--max-states", "5")
+    code, out, _ = cli("stats", "--story", LIGHTHOUSE, "--format", "json", "--max-states", "5")
     assert code == 0
     assert [(c["basis"], c["shortest"], c["longest"]) for c in json.loads(out)["chapters"]] == [
         ("graph", 2, 3), ("graph", 1, 1)]

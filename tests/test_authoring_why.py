@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from authoring_helpers import TOUR, chronicle, cli, copy_tour, run_command_line
-from engine import docs
+from authoring_helpers import LIGHTHOUSE, chronicle, cli, copy_tour, run_command_line
+from tools import docs
 
 
 def replay_line(out: str) -> str:
@@ -14,14 +14,14 @@ def replay_line(out: str) -> str:
 
 
 def test_a_reached_node_gives_a_replay_that_plays_to_it():
-    done = chronicle("why", "storm:asleep", "--story", TOUR)
+    done = chronicle("why", "storm:asleep", "--story", LIGHTHOUSE)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.startswith("storm:asleep is reached in 3 choices (a shortest path):")
     assert "at lamp   2. Sleep at your post.  [if courage < 3]" in out
     assert "flags on arrival: lamp_lit=true, courage=2, weather=\"gale\", oil=1, asked_for_help=false" in out
     cmd = replay_line(out)
-    assert cmd == f"chronicle play --story {TOUR} --chapter storm --replay 1,1,2"
+    assert cmd == f"chronicle play --story {LIGHTHOUSE} --chapter storm --replay 1,1,2"
     played = run_command_line(cmd)
     assert played.returncode == 0, played.stderr
     assert "You wake to sunshine. The lamp burned on without you." in played.stdout
@@ -29,7 +29,7 @@ def test_a_reached_node_gives_a_replay_that_plays_to_it():
 
 
 def test_a_node_of_a_later_chapter_starts_from_what_an_earlier_ending_leaves():
-    code, out, err = cli("why", "morning:rocks", "--story", TOUR)
+    code, out, err = cli("why", "morning:rocks", "--story", LIGHTHOUSE)
     assert code == 0, err
     assert "start of 'morning' with lamp_lit=false, courage=0, as ending storm:dark leaves them" in out
     cmd = replay_line(out)
@@ -40,7 +40,7 @@ def test_a_node_of_a_later_chapter_starts_from_what_an_earlier_ending_leaves():
 
 
 def test_a_reached_choice_includes_taking_it():
-    code, out, err = cli("why", "morning:quay:3", "--story", TOUR)
+    code, out, err = cli("why", "morning:quay:3", "--story", LIGHTHOUSE)
     assert code == 0, err
     assert "morning:quay choice 3 is first offered after 0 choices" in out
     assert "2. Go home.  [choice 3 in the file; if courage >= 2]" in out
@@ -105,19 +105,19 @@ def test_two_flags_together(tmp_path):
 
 
 def test_bad_targets_are_usage_errors():
-    done = chronicle("why", "storm:nowhere", "--story", TOUR)
+    done = chronicle("why", "storm:nowhere", "--story", LIGHTHOUSE)
     assert done.returncode == 2 and "chapter 'storm' has no node 'nowhere'" in done.stderr
     for target, says in [("nowhere:tower", "no chapter 'nowhere'"), ("storm:lamp:9", "node 'lamp' has choices 1 to 2"),
                          ("storm:dawn:1", "no choices (it is an ending)"), ("a:b:c:d", "CHAPTER:NODE[:CHOICE]")]:
-        code, _, err = cli("why", target, "--story", TOUR)
+        code, _, err = cli("why", target, "--story", LIGHTHOUSE)
         assert code == 2 and says in err, (target, err)
     # a node id unique in the story may stand alone
-    code, out, _ = cli("why", "harbour", "--story", TOUR)
+    code, out, _ = cli("why", "harbour", "--story", LIGHTHOUSE)
     assert code == 0 and out.startswith("morning:harbour is reached")
 
 
 def test_an_incomplete_exploration_does_not_claim_too_much():
-    code, out, _ = cli("why", "morning:home", "--story", TOUR, "--max-states", "5")
+    code, out, _ = cli("why", "morning:home", "--story", LIGHTHOUSE, "--max-states", "5")
     assert code == 1
     assert out.startswith("morning:home is not reached in the states explored (exploration stopped at its bound, "
                           "so it may still be reached in play):")

@@ -1,7 +1,7 @@
 """Every diagnostic code has a minimal failing example that `check` really reports,
 a fix that really makes it clean, and AUTHORING.md shows both as they are.
 
-The fixtures are described in engine/docs.py (tests/fixtures/codes/<code>/ is
+The fixtures are described in tools/docs.py (tests/fixtures/codes/<code>/ is
 an overlay on the example story in tests/fixtures/codes/_base/).
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import docs
+from tools import docs
 from engine.codes import CODES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +70,7 @@ def test_every_code_the_engine_emits_is_in_the_catalogue():
 
 def test_the_catalogue_of_codes_is_up_to_date():
     assert docs.CODES_DOC.read_text(encoding="utf-8") == docs.codes_document(), \
-        "docs/diagnostics.md is out of date: run `python -m engine.docs`"
+        "docs/diagnostics.md is out of date: run `python -m tools.docs`"
     guide = docs.AUTHORING.read_text(encoding="utf-8")
     assert "docs/diagnostics.md" in guide, "AUTHORING.md points readers to the catalogue"
 

@@ -10,7 +10,8 @@ import pytest
 
 from engine import runtime as rt
 from engine.check import check_story
-from engine.check.sample import render_text, sample, to_json
+from engine.check.sample import sample
+from engine.check.sample_report import render_text, to_json
 from engine.cli import main
 from engine.compiler import load_story
 

@@ -15,7 +15,7 @@ from engine import load_story
 from engine import runtime as rt
 from engine.player.saves import SaveStore
 from engine.player.session import Session
-from engine.state import VERSION, from_json, steps_of, to_json
+from engine.savefile import VERSION, from_json, steps_of, to_json
 
 TOUR = Path(__file__).resolve().parent / "stories" / "tour"
 STORM = "chapters/storm.yaml"

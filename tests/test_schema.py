@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from engine import schema as sch
+from engine import schemawords
 from engine.diagnostics import Pos
 from engine.schema import KINDS, schema_for, schema_path, schema_text, validate
-from engine.source import Document, load_file, load_text
+from engine.yamlload import Document, load_file, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -460,7 +461,7 @@ def test_compiled_check_agrees_with_jsonschema(kind, data):
     sch._validator(kind)  # compiles the check
     fast_ok = sch._FAST[id(schema_for(kind))](doc.data)
     assert fast_ok == (not ref_errors)
-    want = sorted({(d.pos, d.message) for e in ref_errors for d in sch._explain(e, doc)}, key=str)
+    want = sorted({(d.pos, d.message) for e in ref_errors for d in schemawords.explain(e, doc)}, key=str)
     got = sorted({(d.pos, d.message) for d in validate(doc, kind)}, key=str)
     assert got == want
 

@@ -20,7 +20,7 @@ import yaml
 from engine import load_story
 from engine import runtime as rt
 from engine.check.explore import explore
-from engine.commands.play import canon_states
+from engine.canonpath import canon_states
 from engine.transcript import TextPlayer
 
 HERE = Path(__file__).parent / "transcripts"

@@ -18,7 +18,7 @@ chromium_or_skip()
 from engine import load_story  # noqa: E402
 from engine import runtime as rt  # noqa: E402
 from engine.export.web import export_web  # noqa: E402
-from engine.state import to_json as save_json  # noqa: E402
+from engine.savefile import to_json as save_json  # noqa: E402
 from test_transcripts import ENTRIES, ROOT, path_for  # noqa: E402
 
 from conftest import chapter, no_cache, write_story  # noqa: E402
@@ -130,7 +130,7 @@ def test_named_saves_load_and_are_the_terminals_save_format(open_page, story):
     raw = page.evaluate("localStorage.getItem('chronicle:hammer-and-crescent:before-the-coast')")
     data = json.loads(raw)
     # The terminal's loader takes the browser's save: one format for both.
-    from engine.state import from_json
+    from engine.savefile import from_json
     loaded = from_json(story, data)
     assert [c.text for c in rt.available(story, loaded.states[-1])] == want
     page.click("#menu-button")

@@ -4,7 +4,9 @@
     graph.py   `chronicle graph`: a chapter's map as Mermaid, DOT or SVG
     why.py     `chronicle why`: how play reaches a node or choice, or what blocks it
     stats.py   `chronicle stats`: sizes, reading time, path lengths, where flags are used
-    reach.py   exploring chapters in play order (shared by graph, why and stats)
+
+Exploring chapters in play order, which graph, why and stats share, lives with the
+checker (`engine.check.reach`).
 """
 
 

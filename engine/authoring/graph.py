@@ -350,16 +350,17 @@ def render_dot(maps: list[ChapterMap], title: str | None = None) -> str:
     for e in links:
         if e.src not in keys or e.dst not in keys:
             continue
-        attrs = []
+        edge_attrs = []
         if e.label:
-            attrs.append(f"label={dot_quote(e.label)}")
+            edge_attrs.append(f"label={dot_quote(e.label)}")
         if e.canon_path:
-            attrs.append('penwidth=3, color="#2e7d32"')
+            edge_attrs.append('penwidth=3, color="#2e7d32"')
         if e.chapter_link:
-            attrs.append('style=dotted, color="#888888", arrowhead=empty')
+            edge_attrs.append('style=dotted, color="#888888", arrowhead=empty')
         if e.flavour:
-            attrs.append("style=dashed")
-        out.append(f"  {dot_quote(e.src)} -> {dot_quote(e.dst)}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";")
+            edge_attrs.append("style=dashed")
+        shown = f" [{', '.join(edge_attrs)}]" if edge_attrs else ""
+        out.append(f"  {dot_quote(e.src)} -> {dot_quote(e.dst)}{shown};")
     out.append("}")
     return "\n".join(out) + "\n"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from ..compiler import CHAPTER_DIR, HISTORY_FILE, STORY_FILE, display_path
-from ..source import read_regular
+from ..yamlload import read_regular
 from . import AuthoringError
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -223,7 +223,7 @@ class Created:
 
 
 def _period_of(root: Path, chapter_id: str) -> tuple[str, str] | None:
-    from ..source import load_file
+    from ..yamlload import load_file
     try:
         doc = load_file(root / CHAPTER_DIR / f"{chapter_id}.yaml")
         p = doc.data["period"]

@@ -21,6 +21,8 @@ and where each flag is read and written.
 """
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 import textwrap
 from dataclasses import dataclass, field
 
@@ -116,7 +118,7 @@ def _lengths(n: int, succ_start, succ, starts: list[int], is_end) -> tuple[int |
     loop), so it is the longest path that closes no loop."""
     from collections import deque
     dist = [-1] * n
-    q = deque()
+    q: deque[int] = deque()
     for s in starts:
         if dist[s] < 0:
             dist[s] = 0
@@ -297,7 +299,7 @@ def render_text(story: Story, stats: list[ChapterStats]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def _table(head: list[str], rows: list[list[str]], right: set = frozenset(), wrap: dict | None = None) -> list[str]:
+def _table(head: list[str], rows: list[list[str]], right: AbstractSet[int] = frozenset(), wrap: dict | None = None) -> list[str]:
     """Columns padded to their widest cell; a column in `wrap` (index -> width) is wrapped
     at that width, so a row may take several lines."""
     wrap = wrap or {}

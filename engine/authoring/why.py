@@ -20,7 +20,7 @@ from .. import expr as ex
 from .. import runtime as rt
 from ..check import Replayer
 from ..check.explore import DEFAULT_MAX_STATES, Exploration
-from ..model import Chapter, Choice, Story
+from ..model import Chapter, Choice, Flag, Story
 from . import AuthoringError
 from ..check.reach import explore_story
 
@@ -215,6 +215,13 @@ def _short(text: str, width: int = 50) -> str:
     return t if len(t) <= width else t[:width - 1] + "…"
 
 
+def _declared(ch: Chapter, name: str) -> Flag:
+    """The flag a compiled condition names: the compiler has checked it is declared."""
+    flag = ch.flag(name)
+    assert flag is not None, f"flag '{name}' of a compiled condition is declared"
+    return flag
+
+
 def _condition_report(story: Story, exp: Exploration, nid: str, c: Choice) -> list[str]:
     """Why choice c of node nid is never offered: its condition, the values its flags take there,
     and what would make it true."""
@@ -228,16 +235,16 @@ def _condition_report(story: Story, exp: Exploration, nid: str, c: Choice) -> li
     for sid in states:
         _ni, vals, seen, _rec = exp.keys[sid]
         for n in names:
-            observed[n].add(vals[ch.flag(n).slot])
+            observed[n].add(vals[_declared(ch, n).slot])
         for n in seen_names:
             seen_obs[n].add(bool(seen & ch.seen_bits.get(n, 0)))
     first = (f"needs `{c.condition_src}`, which is false in all {len(states):,} states that reach '{nid}':"
              if len(states) != 1 else f"needs `{c.condition_src}`, which is false in the one state that reaches '{nid}':")
     lines = [first]
     for n in names:
-        lines.append(f"  {n} is {_describe_values(ch.flag(n), observed[n])} there")
+        lines.append(f"  {n} is {_describe_values(_declared(ch, n), observed[n])} there")
     if len(names) > 1:
-        combos = sorted({tuple(exp.keys[sid][1][ch.flag(n).slot] for n in names) for sid in states}, key=repr)
+        combos = sorted({tuple(exp.keys[sid][1][_declared(ch, n).slot] for n in names) for sid in states}, key=repr)
         if len(combos) <= 6:
             lines.append("  together, only " + ", ".join(
                 "{" + ", ".join(f"{n}={_show(v)}" for n, v in zip(names, combo)) + "}" for combo in combos))
@@ -304,7 +311,7 @@ def _what_would_do(ch: Chapter, c: Choice, names: list, seen_names: list, observ
     if c.condition is None:
         return "(it has no condition)"
     literals = _int_literals(c.condition)
-    domains = [_domain(ch.flag(n), observed[n], literals) for n in names] + [[False, True] for _ in seen_names]
+    domains = [_domain(_declared(ch, n), observed[n], literals) for n in names] + [[False, True] for _ in seen_names]
     total = 1
     for d in domains:
         total *= max(len(d), 1)
@@ -317,7 +324,7 @@ def _what_would_do(ch: Chapter, c: Choice, names: list, seen_names: list, observ
         if ex.evaluate(c.condition, env.__getitem__, seen.__getitem__):
             good.append(combo)
     if not good:
-        types = ", ".join(f"{n}: {ch.flag(n).describe()}" for n in names)
+        types = ", ".join(f"{n}: {_declared(ch, n).describe()}" for n in names)
         return f"no values its flags can hold make it true ({types}): it can never be offered"
     keys = names + [f'seen("{n}")' for n in seen_names]
     if len(keys) == 1:

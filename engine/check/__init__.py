@@ -6,11 +6,11 @@ path and history. It returns a Report; rendering lives in report.py.
 """
 from __future__ import annotations
 
-import gc
 import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
+from ..gcpause import paused_gc
 from ..diagnostics import Diagnostic, Pos, error, warning
 from ..expr import names_in
 from ..model import Chapter, Story
@@ -145,14 +145,9 @@ def check_story(story: Story, *, max_states: int = DEFAULT_MAX_STATES, story_arg
     `compiler.compile_story_partial`). Nothing is known of the states they start in, so they
     are not explored (`Report.unexplored`), and the canonical path is checked only up to the gap."""
     # Checking builds millions of small tuples and no garbage cycles: pause the cyclic collector.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         limits = (max_memory_mib, time.perf_counter() + max_seconds, stopped)
         return _check_story(story, max_states, story_arg, progress, limits, after_gap)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _check_story(story: Story, max_states: int, story_arg: str | None, progress, limits,
@@ -195,8 +190,7 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress,
             report.diagnostics += dataflow_findings(story, ex, df, earlier_facts, broken_words)
             carried = df.end_env
         starts_complete = exact
-        n_story = len(story.flags)
-        starts = sorted({ex.keys[s][1][:n_story] for s in ex.ending_states}, key=repr)
+        starts = ex.handed_on(len(story.flags))
         for n in ch.nodes.values():
             earlier_facts.update(n.records)
         if not starts and exact:

@@ -14,6 +14,7 @@ import shlex
 
 from ..diagnostics import Diagnostic, error, warning
 from ..model import Story
+from .. import canonpath
 from .. import runtime as rt
 
 
@@ -37,81 +38,81 @@ def check_canon(story: Story, explorations: dict, rp) -> list:
 
 def _canonical_path(story: Story, story_arg: str | None = None) -> list:
     out = []
-    try:
-        state = rt.start(story)
-    except rt.PlayError:
-        return out
     recorded: list[tuple[str, str]] = []  # (fact id, chapter)
-    while True:
-        ch = story.chapter(state.chapter)
-        cmd = "chronicle play" + (f" --story {shlex.quote(story_arg)}" if story_arg else "") + \
-            f" --canon --chapter {ch.id}"
-        steps = 0
-        chapter_records = []
-        broken = False
-        while not rt.is_ending(story, state):
-            node = rt.node_of(story, state)
-            for fid in node.records:
-                chapter_records.append(fid)
-            canon = [c for c in rt.available(story, state) if c.canon]
-            steps += 1
-            if not canon or steps > len(ch.nodes):
-                if steps > len(ch.nodes):
-                    msg, hint = (f"the canonical path of '{ch.id}' loops without reaching an ending",
-                                 "mark a canonical choice that leads out of the loop")
-                elif any(c.canon for c in node.choices):
-                    c = next(c for c in node.choices if c.canon)
-                    msg, hint = (f"the canonical choice of node '{node.id}' ('{c.text}') is not available on the "
-                                 f"canonical path", f"its condition `{c.condition_src}` is false here")
-                else:
-                    msg, hint = (f"node '{node.id}' is on the canonical path but no choice is marked `canon: true`",
-                                 "mark the choice history took")
-                out.append(error("canon-broken", msg, node.pos, hint, replay=cmd))
-                broken = True
-                break
-            state = rt.choose(story, state, canon[0])
-        if broken:
-            return out
-        node = rt.node_of(story, state)
-        chapter_records.extend(node.records)
-        if node.ending.kind != "canon":
-            out.append(error("canon-ending", f"the canonical path of '{ch.id}' ends at '{node.id}', a "
-                             f"{node.ending.kind} ending", node.ending.pos, "the canonical path must end at `kind: canon`",
+    try:
+        for leg in canonpath.legs(story):
+            out += _leg_findings(story, leg, recorded, story_arg)
+    except rt.PlayError:
+        pass
+    return out
+
+
+def _leg_findings(story: Story, leg: canonpath.Leg, recorded: list[tuple[str, str]],
+                  story_arg: str | None) -> list:
+    """What one chapter's stretch of the canonical path owes: to reach a canon ending, and on
+    the way to record the facts the chapter covers, in date order, never undone later."""
+    out = []
+    ch, state = leg.chapter, leg.last
+    node = rt.node_of(story, state)
+    cmd = "chronicle play" + (f" --story {shlex.quote(story_arg)}" if story_arg else "") + \
+        f" --canon --chapter {ch.id}"
+    if leg.broken:
+        if leg.broken == "loop":
+            msg, hint = (f"the canonical path of '{ch.id}' loops without reaching an ending",
+                         "mark a canonical choice that leads out of the loop")
+        elif leg.broken == "unavailable":
+            c = leg.marked_choice(story)
+            assert c is not None  # "unavailable" means a choice is marked, but its condition is false
+            msg, hint = (f"the canonical choice of node '{node.id}' ('{c.text}') is not available on the "
+                         f"canonical path", f"its condition `{c.condition_src}` is false here")
+        else:
+            msg, hint = (f"node '{node.id}' is on the canonical path but no choice is marked `canon: true`",
+                         "mark the choice history took")
+        out.append(error("canon-broken", msg, node.pos, hint, replay=cmd))
+        return out
+    chapter_records = [fid for s in leg.states for fid in rt.node_of(story, s).records]
+    ending = node.ending
+    assert ending is not None, "an unbroken leg ends at an ending"
+    if ending.kind != "canon":
+        out.append(error("canon-ending", f"the canonical path of '{ch.id}' ends at '{node.id}', a "
+                         f"{ending.kind} ending", ending.pos, "the canonical path must end at `kind: canon`",
+                         replay=cmd))
+    for fid in ch.covers:
+        if fid not in chapter_records and fid in story.facts:
+            out.append(error("canon-missing-fact", f"the canonical path of '{ch.id}' never records '{fid}', which "
+                             "the chapter covers", ch.pos, "record it on a node of the canonical path",
                              replay=cmd))
-        for fid in ch.covers:
-            if fid not in chapter_records and fid in story.facts:
-                out.append(error("canon-missing-fact", f"the canonical path of '{ch.id}' never records '{fid}', which "
-                                 "the chapter covers", ch.pos, "record it on a node of the canonical path",
-                                 replay=cmd))
-        for a, b in zip(chapter_records, chapter_records[1:]):
-            fa, fb = story.facts[a], story.facts[b]
-            if fb.date.before(fa.date):
-                out.append(error("canon-order", f"the canonical path of '{ch.id}' records '{b}' ({fb.date}) after "
-                                 f"'{a}' ({fa.date})", ch.pos, "record facts in the order they happened", replay=cmd))
-        recorded += [(f, ch.id) for f in chapter_records]
-        # every recorded fact's `holds` stays true to the end of the chapter and beyond
-        for fid, where in recorded:
-            fact = story.facts[fid]
-            if fact.holds_fn is not None and not fact.holds_fn(state.values, 0):
-                out.append(error("canon-holds", f"'{fid}' is recorded on the canonical path of '{where}', but its "
-                                 f"`holds` ({fact.holds_src}) is false at the end of '{ch.id}'", fact.pos,
-                                 "the canonical path must not undo documented history", replay=cmd))
-        if rt.is_final(story, state):
-            return out
-        state = rt.advance(story, state)
+    for a, b in zip(chapter_records, chapter_records[1:]):
+        fa, fb = story.facts[a], story.facts[b]
+        if fb.date.before(fa.date):
+            out.append(error("canon-order", f"the canonical path of '{ch.id}' records '{b}' ({fb.date}) after "
+                             f"'{a}' ({fa.date})", ch.pos, "record facts in the order they happened", replay=cmd))
+    recorded += [(f, ch.id) for f in chapter_records]
+    # every recorded fact's `holds` stays true to the end of the chapter and beyond
+    for fid, where in recorded:
+        fact = story.facts[fid]
+        if fact.holds_fn is not None and not fact.holds_fn(state.values, 0):
+            out.append(error("canon-holds", f"'{fid}' is recorded on the canonical path of '{where}', but its "
+                             f"`holds` ({fact.holds_src}) is false at the end of '{ch.id}'", fact.pos,
+                             "the canonical path must not undo documented history", replay=cmd))
+    return out
 
 
 def _divergence(story: Story, ex, rp) -> list:
     out = []
     ch = ex.chapter
-    covered = [story.facts[f] for f in ch.covers if f in story.facts and story.facts[f].holds_fn is not None]
+    covered = []  # (fact, its holds test) for each covered fact history can break
+    for fid in ch.covers:
+        fact = story.facts.get(fid)
+        if fact is not None and fact.holds_fn is not None:
+            covered.append((fact, fact.holds_fn))
     undeclared_reported = set()
     holds_somewhere: dict[tuple, bool] = {}
     for sid in ex.ending_states:
         ni, vals, _seen, _rec = ex.keys[sid]
         node = ch.nodes[ex.graph.ids[ni]]
-        for fact in covered:
-            holds = bool(fact.holds_fn(vals, 0))
+        for fact, holds_fn in covered:
+            holds = bool(holds_fn(vals, 0))
             key = (node.id, fact.id)
             holds_somewhere[key] = holds_somewhere.get(key, False) or not holds
             if not holds and fact.id not in node.ending.diverges and key not in undeclared_reported:
@@ -129,8 +130,8 @@ def _divergence(story: Story, ex, rp) -> list:
         if not node.ending or ni not in ex.first_at_node or not exact:
             continue
         for fid in node.ending.diverges:
-            fact = story.facts.get(fid)
-            if fact is None or fact.holds_fn is None:
+            listed = story.facts.get(fid)
+            if listed is None or listed.holds_fn is None:
                 continue
             if not holds_somewhere.get((nid, fid), False):
                 out.append(warning("divergence-unused", f"ending '{nid}' lists '{fid}' in `diverges`, but "

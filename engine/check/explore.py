@@ -17,13 +17,13 @@ exactness:
 """
 from __future__ import annotations
 
-import gc
 import time
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from ..gcpause import paused_gc
 from ..expr import names_in
 from ..model import Chapter, Story
 from .continuity import reads as continuity_reads
@@ -203,6 +203,12 @@ class Exploration:
     def chapter(self) -> Chapter:
         return self.graph.chapter
 
+    def handed_on(self, n_story: int) -> list[tuple]:
+        """The story-wide flag values (the first `n_story` slots) the explored endings hand on:
+        the states the next chapter starts in. Chaining chapters, in `check` and in the
+        authoring tools alike, is exploring the next chapter from these."""
+        return sorted({self.keys[s][1][:n_story] for s in self.ending_states}, key=repr)
+
     def path(self, sid: int) -> tuple[int, list[int], list[int]]:
         """(start index, choice numbers, choice indices) of the shortest path to state sid."""
         numbers, indices = [], []
@@ -246,14 +252,9 @@ def explore(story: Story, ch: Chapter, starts: Iterable[tuple], *, max_states: i
     limits = (int(max_memory_mib * 1024 * 1024), deadline)
     # Millions of small tuples and no reference cycles: the cyclic collector would only
     # rescan them again and again, so it is paused while exploring.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         g = prepare(story, ch, tracked_facts, text_reads=text_reads, story_live=story_live)
         return _explore(story, ch, g, starts, max_states, progress, limits)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
@@ -406,13 +407,8 @@ def trapped_states(ex: Exploration) -> list[int]:
     ending nor stop at a soft-lock (soft-locks, and the states that can only run into one,
     are reported as soft-locks, not as loops)."""
     # One list per state and no cycles: as in explore(), the cyclic collector is paused.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _trapped_states(ex)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _trapped_states(ex: Exploration) -> list[int]:

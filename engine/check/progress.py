@@ -5,6 +5,8 @@ exploration is to stopping incomplete.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import sys
 import time
 
@@ -17,9 +19,9 @@ class LazyProgress:
         self.max_states = max_states
         self.limits = "".join([f", {max_memory_mib:,} MiB" if max_memory_mib else "",
                                f", {max_seconds:g} s" if max_seconds else ""])
-        self.bar = None
-        self.counter = None
-        self.chapter = None
+        self.bar: Any = None  # prompt_toolkit's ProgressBar, once shown
+        self.counter: Any = None  # its counter for the chapter being explored
+        self.chapter: str | None = None
         self.done_before = 0  # states explored in earlier chapters (the bound is shared)
 
     def update(self, chapter: str, states: int) -> None:

@@ -45,5 +45,5 @@ def explore_story(story: Story, until: str | None = None, *, max_states: int = D
             reach.complete = False
         if ch.id == until:
             break
-        starts = sorted({ex.keys[s][1][:n_story] for s in ex.ending_states}, key=repr)
+        starts = ex.handed_on(n_story)
     return reach

@@ -25,18 +25,17 @@ objects are built (no `State` per step).
 """
 from __future__ import annotations
 
-import gc
 import random
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..diagnostics import Diagnostic, error, sort_key
+from ..gcpause import paused_gc
+from ..diagnostics import Diagnostic, error
 from ..expr import Lit, names_in, seen_in
 from ..model import Chapter, Story
 
-JSON_VERSION = 1
 BOUND_CHECK_STATES = 100_000  # states searched to tell a trap from a long walk
 
 
@@ -225,13 +224,8 @@ def sample(story: Story, runs: int, seed: int = 0, *, max_steps: int | None = No
     """Play `runs` seeded random playthroughs of the whole story; return coverage and findings."""
     # Nothing here makes reference cycles, and the cyclic collector, run again and
     # again over a large compiled story, costs more than the play itself.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _sample(story, runs, seed, max_steps, story_arg)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg: str | None) -> SampleReport:
@@ -490,144 +484,3 @@ class LongRun:
                 "line": self.pos.line if self.pos else None, "col": self.pos.col if self.pos else None,
                 "steps": self.steps, "playthroughs": self.count, "message": self.message, "note": self.note,
                 "replay": self.replay, "ending_reachable": self.reachable}
-
-
-# ---- rendering ---------------------------------------------------------------------------
-
-def render_text(report: SampleReport, *, counts: bool = False, limit: int = 20) -> str:
-    """Compiler-style findings, then coverage: what was reached, how often, and what never was."""
-    from .report import render_text as render_diags
-    lines = []
-    if report.diagnostics:
-        body = render_diags(report.diagnostics, {"chapters": 0, "nodes": 0, "errors": 0, "warnings": 0, "seconds": 0})
-        lines += body.splitlines()[:-1]  # the findings without check's summary line
-    if report.long_runs:
-        lines.append("long playthroughs (a likely loop, but an ending is not shown unreachable):")
-        lines += [r.render() for r in report.long_runs]
-        lines.append("")
-    lines.append(f"coverage of {report.runs:,} random playthrough{'s' if report.runs != 1 else ''} "
-                 f"(seed {report.seed}):")
-    for cov in report.coverage:
-        ch = report.story.chapter(cov.id)
-        lines.append(f"  {cov.id} ({cov.file}): played {cov.starts:,} times; "
-                     f"nodes {cov.nodes_reached:,}/{len(cov.node_hits):,}, "
-                     f"choices {cov.choices_taken:,}/{len(cov.choice_hits):,}, "
-                     f"endings {cov.endings_reached:,}/{len(cov.ending_hits):,}")
-        reached = sorted(((nid, h) for nid, h in cov.ending_hits.items() if h), key=lambda kv: (-kv[1], kv[0]))
-        if reached:
-            shown = reached if counts else reached[:limit]
-            more = f", ... and {len(reached) - len(shown):,} more" if len(shown) < len(reached) else ""
-            lines.append(f"    endings reached: {', '.join(f'{nid} {h:,}' for nid, h in shown)}{more}")
-        if counts:
-            for nid, h in cov.node_hits.items():
-                node = ch.nodes[nid]
-                lines.append(f"    {node.pos}: node {nid}: {h:,}")
-                for c in node.choices:
-                    lines.append(f"    {c.pos}:   choice {c.index + 1} -> {c.target}: {cov.choice_hits[(nid, c.index)]:,}")
-            continue
-        missed = [(ch.nodes[n].pos, f"{'ending' if ch.nodes[n].is_ending else 'node'} '{n}'")
-                  for n, h in cov.node_hits.items() if not h]
-        missed += [(c.pos, f"choice {i + 1} of '{n}' ('{c.text}')")
-                   for (n, i), h in cov.choice_hits.items() if not h
-                   for c in (ch.nodes[n].choices[i],) if cov.node_hits[n]]
-        missed.sort(key=lambda m: (m[0].line, m[0].col) if m[0] else (0, 0))
-        if missed and cov.starts:
-            lines.append(f"    never reached by random play ({len(missed):,}):")
-            for pos, what in missed[:limit]:
-                lines.append(f"      {pos}: {what}")
-            if len(missed) > limit:
-                lines.append(f"      ... and {len(missed) - limit:,} more (--coverage lists every count; "
-                             "--format json too)")
-    lines.append("")
-    lines.append(summary_line(report))
-    return "\n".join(lines)
-
-
-def sort_diagnostics(diags: list) -> list:
-    return sorted(diags, key=sort_key)
-
-
-def summary_line(report: SampleReport) -> str:
-    verdict = "ok" if report.ok else "FAILED"
-    ends = []
-    if report.stuck:
-        ends.append(f"{report.stuck:,} stuck at a soft-lock")
-    if report.stopped:
-        ends.append(f"{report.stopped:,} stopped at the step bound")
-    how = f"{report.finished:,} finished" + (", " + ", ".join(ends) if ends else "")
-    e = report.errors
-    return (f"random play {verdict}: {report.runs:,} playthroughs ({how}); {report.choices:,} choices in "
-            f"{report.seconds:.2f} s ({report.choices_per_second:,.0f}/s); {e} error{'s' if e != 1 else ''}")
-
-
-def to_json(report: SampleReport) -> dict:
-    """The stable JSON shape of `chronicle check --random --format json` (version 1)."""
-    chapters = []
-    for cov in report.coverage:
-        ch = report.story.chapter(cov.id)
-        nodes = []
-        for nid, h in cov.node_hits.items():
-            node = ch.nodes[nid]
-            nodes.append({"id": nid, "line": node.pos.line if node.pos else None,
-                          "col": node.pos.col if node.pos else None, "hits": h,
-                          "ending": node.ending.kind if node.ending else None})
-        choices = [{"node": nid, "choice": i + 1, "goto": ch.nodes[nid].choices[i].target,
-                    "line": ch.nodes[nid].choices[i].pos.line if ch.nodes[nid].choices[i].pos else None,
-                    "col": ch.nodes[nid].choices[i].pos.col if ch.nodes[nid].choices[i].pos else None, "hits": h}
-                   for (nid, i), h in cov.choice_hits.items()]
-        chapters.append({"id": cov.id, "file": cov.file, "played": cov.starts,
-                         "nodes_reached": cov.nodes_reached, "nodes": len(cov.node_hits),
-                         "choices_taken": cov.choices_taken, "choices_total": len(cov.choice_hits),
-                         "endings_reached": cov.endings_reached, "endings_total": len(cov.ending_hits),
-                         "node_hits": nodes, "choice_hits": choices})
-    return {"version": JSON_VERSION, "mode": "random", "ok": report.ok,
-            "summary": {"runs": report.runs, "seed": report.seed, "finished": report.finished,
-                        "stuck": report.stuck, "stopped": report.stopped, "choices": report.choices,
-                        "seconds": round(report.seconds, 3),
-                        "choices_per_second": round(report.choices_per_second),
-                        "errors": report.errors, "warnings": len(report.diagnostics) - report.errors},
-            "coverage": chapters,
-            "diagnostics": [d.to_json() for d in sort_diagnostics(report.diagnostics)],
-            "long_runs": [r.to_json() for r in report.long_runs]}
-
-
-# ---- the `check --random` mode -----------------------------------------------------------
-
-def add_arguments(p) -> None:
-    g = p.add_argument_group("random play (instead of exploring every state)")
-    g.add_argument("--random", type=_count, default=None, metavar="N",
-                   help="play N seeded random playthroughs of the whole story and report coverage")
-    g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0); same seed, same playthroughs")
-    g.add_argument("--max-steps", type=_count, default=None, metavar="N",
-                   help="choices one playthrough may take in a chapter before it counts as a loop "
-                        "(default 1,000 + 10 per node of the chapter)")
-    g.add_argument("--coverage", action="store_true", help="list every node and choice with how often it was reached")
-
-
-def handles(args) -> bool:
-    return getattr(args, "random", None) is not None
-
-
-def run(story: Story, args) -> int:
-    import json
-    rep = sample(story, args.random, args.seed, max_steps=args.max_steps,
-                 story_arg=str(args.story) if getattr(args, "story", None) else None)
-    if getattr(args, "format", "text") == "json":
-        print(json.dumps(to_json(rep), indent=2))
-    else:
-        print(render_text(rep, counts=args.coverage))
-    return 0 if rep.ok else 1
-
-
-def _count(text: str) -> int:
-    import argparse
-    try:
-        n = int(text.replace(",", "").replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return n
-
-
-MODE = (add_arguments, handles, run)

@@ -1,6 +1,6 @@
 """`chronicle check --since REV|DIR`: which saves of an older version of the story an edit breaks.
 
-A save names each step by the node it was taken at and the choice's key (engine/state.py),
+A save names each step by the node it was taken at and the choice's key (engine/savefile.py),
 so it resumes exactly in an edited story when, step by step, the same key is on offer at the
 same node and leads to the same node with the same flag values. This module plays the old
 version and the new one side by side, from every state the old one can reach (breadth-first
@@ -32,7 +32,7 @@ from pathlib import Path
 from .. import runtime as rt
 from ..diagnostics import Pos
 from ..model import Chapter, Flag, Story
-from ..state import NEXT_CHAPTER
+from ..savefile import NEXT_CHAPTER
 
 SINCE_FORMAT_VERSION = 1
 DEFAULT_MAX_PAIRS = 500_000
@@ -183,8 +183,9 @@ def compare(old: Story, new: Story, *, max_pairs: int = DEFAULT_MAX_PAIRS) -> Si
     old_seen: set = set()
     queue: deque[int] = deque()
 
-    def push(o: rt.State, n: rt.State | None, p: int) -> None:
-        o, n = settle(o, "old"), settle(n, "new")
+    def push(old_state: rt.State, new_state: rt.State | None, p: int) -> None:
+        o, n = settle(old_state, "old"), settle(new_state, "new")
+        assert o is not None, "settling a state keeps it a state"
         k = (key_of(o), key_of(n) if n is not None else None)
         if k in seen_pairs or len(pairs) >= max_pairs:
             return
@@ -310,7 +311,7 @@ def _chain(parent: list[int], i: int) -> list[int]:
 
 def _steps(old: Story, pairs, parent, i) -> list[str]:
     chain = [pairs[k][0] for k in _chain(parent, i)]
-    from ..state import steps_of
+    from ..savefile import steps_of
     return steps_of(old, chain)
 
 

@@ -1,26 +1,24 @@
-"""`chronicle check`: load, compile and prove the story; exit 0 clean, 1 problems."""
+"""`chronicle check`: load, compile and prove the story; exit 0 clean, 1 problems.
+
+`--random N --seed S` plays seeded random playthroughs instead of exploring every state
+(`engine.check.sample`); the arguments and the printing of both modes live here.
+"""
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import time
 
-from ..check import check_story
+from ..check import since
 from ..check.report import render_json, render_text
+from ..check.sample import sample
+from ..check.sample_report import render_text as render_sample
+from ..check.sample_report import to_json as sample_json
+from ..checkrun import check_folder, empty_summary
 from ..compiler import compile_story_partial
 from ..diagnostics import has_errors
 from .common import add_budget_args, add_max_states_arg, add_story_arg, story_root
-
-# Options other modules add to `check` (e.g. --random sampling) register here:
-# each is (add_arguments(parser), handles(args) -> bool, run(story, args) -> int).
-EXTRA_MODES: list = []
-
-from ..check.sample import MODE as _RANDOM_PLAY  # noqa: E402  (--random N --seed S)
-
-EXTRA_MODES.append(_RANDOM_PLAY)
-
-from ..check.since import MODE as _SINCE  # noqa: E402  (--since REV|DIR)
-
-EXTRA_MODES.append(_SINCE)
 
 
 def register(sub) -> None:
@@ -32,57 +30,31 @@ def register(sub) -> None:
     add_max_states_arg(p, "stopping there is an error")
     add_budget_args(p)
     p.add_argument("--static", action="store_true", help="only the static checks (no exploration)")
-    for add, _handles, _run in EXTRA_MODES:
-        add(p)
+    _add_random_arguments(p)
+    since._add(p)  # --since REV|DIR
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    t0 = time.perf_counter()
-    root = story_root(args)
-    story, diags, partial = compile_story_partial(root)
-    summary = {"chapters": 0, "nodes": 0, "states": None, "errors": 0, "warnings": 0, "seconds": 0.0,
-               "complete": True, "stopped_by": None}
-    after_gap = frozenset()
-    if story is None and partial is not None and not _other_mode(args):
-        # Some chapters did not compile: check the ones that did, and say which were left out.
-        story, after_gap = partial.story, partial.after_gap
-        summary["unchecked"] = list(partial.broken)
-        diags = [d for d in diags if d.is_error]  # the partial story carries the warnings again
-    if story is not None and (partial is not None or not has_errors(diags)):
-        for _add, handles, run_mode in EXTRA_MODES:
-            if handles(args):
-                return run_mode(story, args)
-        summary.update(chapters=len(story.chapters), nodes=sum(len(c.nodes) for c in story.chapters))
-        if not args.static:
-            progress = _progress_bar(args) if args.format == "text" else None
-            try:
-                report = check_story(story, max_states=args.max_states,
-                                     story_arg=str(args.story) if args.story else None,
-                                     progress=progress.update if progress else None,
-                                     max_memory_mib=args.max_memory, max_seconds=args.max_seconds,
-                                     stopped=progress.stopped if progress else None, after_gap=after_gap)
-            finally:
-                if progress:
-                    progress.close()
-            diags = [d for d in diags if d.is_error] + report.diagnostics if partial else report.diagnostics
-            summary.update(states=report.states, complete=report.complete, stopped_by=report.stopped_by)
-            if report.unexplored:
-                summary["unexplored"] = report.unexplored
-        elif partial is not None:
-            diags = diags + list(story.warnings)
-    summary["errors"] = sum(1 for d in diags if d.is_error)
-    summary["warnings"] = sum(1 for d in diags if not d.is_error)
-    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    if args.random is not None or args.since is not None:
+        story = _whole_story(args)
+        if story is None:
+            return 1
+        return _run_random(story, args) if args.random is not None else since._run(story, args)
+    progress = _progress_bar(args) if args.format == "text" and not args.static else None
+    try:
+        result = check_folder(story_root(args), max_states=args.max_states, max_memory_mib=args.max_memory,
+                              max_seconds=args.max_seconds, story_arg=str(args.story) if args.story else None,
+                              static=args.static, progress=progress.update if progress else None,
+                              stopped=progress.stopped if progress else None)
+    finally:
+        if progress:
+            progress.close()
     if args.format == "json":
-        print(render_json(diags, summary))
+        print(render_json(result.diagnostics, result.summary))
     else:
-        print(render_text(diags, summary))
-    return 1 if summary["errors"] else 0
-
-
-def _other_mode(args) -> bool:
-    return any(handles(args) for _add, handles, _run in EXTRA_MODES)
+        print(render_text(result.diagnostics, result.summary))
+    return 1 if result.summary["errors"] else 0
 
 
 def _progress_bar(args):
@@ -90,3 +62,52 @@ def _progress_bar(args):
         return None
     from ..check.progress import LazyProgress
     return LazyProgress(args.max_states, args.max_memory, args.max_seconds)
+
+
+# ---- --random N: seeded random playthroughs instead of exploring every state ----------------
+
+def _add_random_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("random play (instead of exploring every state)")
+    g.add_argument("--random", type=_count, default=None, metavar="N",
+                   help="play N seeded random playthroughs of the whole story and report coverage")
+    g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0); same seed, same playthroughs")
+    g.add_argument("--max-steps", type=_count, default=None, metavar="N",
+                   help="choices one playthrough may take in a chapter before it counts as a loop "
+                        "(default 1,000 + 10 per node of the chapter)")
+    g.add_argument("--coverage", action="store_true", help="list every node and choice with how often it was reached")
+
+
+def _whole_story(args):
+    """The story, compiled whole, for the modes that play it (--random, --since); None, with
+    check's report of why printed, when it does not compile."""
+    t0 = time.perf_counter()
+    story, diags, _partial = compile_story_partial(story_root(args))
+    if story is not None and not has_errors(diags):
+        return story
+    summary = empty_summary()
+    summary["errors"] = sum(1 for d in diags if d.is_error)
+    summary["warnings"] = sum(1 for d in diags if not d.is_error)
+    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    print(render_json(diags, summary) if args.format == "json" else render_text(diags, summary))
+    return None
+
+
+def _run_random(story, args) -> int:
+    rep = sample(story, args.random, args.seed, max_steps=args.max_steps,
+                 story_arg=str(args.story) if args.story else None)
+    if args.format == "json":
+        print(json.dumps(sample_json(rep), indent=2))
+    else:
+        print(render_sample(rep, counts=args.coverage))
+    return 0 if rep.ok else 1
+
+
+def _count(text: str) -> int:
+    """An argparse type: a whole number of at least 1, written with or without separators."""
+    try:
+        n = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 from pathlib import Path
 
 from ..compiler import load_story
@@ -70,7 +71,7 @@ def parse_sets(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def usage_error(message: str) -> None:
+def usage_error(message: str) -> NoReturn:
     print(f"chronicle: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 

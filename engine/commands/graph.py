@@ -35,6 +35,7 @@ def run(args) -> int:
         from ..check.choices import analyse_choices
         diagnostics = check_story(story, max_states=args.max_states).diagnostics
         choices = analyse_choices(story, max_states=args.max_states)
+    data: str | bytes  # SVG comes back from Graphviz as bytes, written as they are
     try:
         maps = build_maps(story, args.chapter, diagnostics, with_text=args.text, choices=choices)
         title = story.title if args.chapter is None else f"{story.title}: {story.chapter(args.chapter).title}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from .. import runtime as rt
+from ..canonpath import canon_states
 from ..textsafe import clean
 from ..transcript import TextPlayer
 from .common import add_story_arg, fail, open_story, parse_sets, usage_error
@@ -85,28 +86,6 @@ def play_script(story, first, name: str) -> int:
     return play_numbers(story, first, numbers)
 
 
-def canon_states(story, chapter: str | None = None) -> tuple[list[rt.State], str | None]:
-    """Follow `canon: true` from the story's start. Returns the states and, if the
-    canonical path breaks, why."""
-    state = rt.start(story)
-    states = [state]
-    limit = sum(len(c.nodes) for c in story.chapters) + len(story.chapters) + 1
-    while len(states) <= limit:
-        if rt.is_ending(story, state):
-            if rt.is_final(story, state) or (chapter and state.chapter == chapter):
-                break
-            state = rt.advance(story, state)
-        else:
-            canon = [c for c in rt.available(story, state) if c.canon]
-            if not canon:
-                return states, f"{state.chapter}:{state.node} offers no canonical choice in the canonical state"
-            state = rt.choose(story, state, canon[0])
-        states.append(state)
-    else:
-        return states, "the canonical path loops without reaching an ending"
-    return states, None
-
-
 def play_canon(story, args) -> int:
     if args.chapter and not story.has_chapter(args.chapter):
         usage_error(f"there is no chapter '{args.chapter}'")
@@ -127,4 +106,4 @@ def play_canon(story, args) -> int:
 def play_interactive(story, first, args) -> int:
     """The game: the terminal player, or plain line mode when input is not a terminal."""
     from ..player.app import play
-    return play(story, first, args)
+    return play(story, first, args, parse_sets(args.set))

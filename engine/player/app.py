@@ -19,9 +19,11 @@ import signal
 import sys
 import time
 import traceback
+from typing import cast
 from pathlib import Path
 
 from prompt_toolkit import PromptSession, print_formatted_text
+from prompt_toolkit.input import Input
 from prompt_toolkit.application import get_app
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.formatted_text import FormattedText
@@ -115,6 +117,11 @@ def _prompt_keys(pages: bool) -> KeyBindings:
     return kb
 
 
+def _paste_input() -> Input:
+    """The terminal's input wrapped in _PasteInput, which forwards everything else to it."""
+    return cast(Input, _PasteInput(create_input()))
+
+
 class _PasteInput:
     """The terminal's input, with a long run of plain characters read at once (a paste in a
     terminal without bracketed paste) handed on as one paste instead of one key press per
@@ -169,9 +176,9 @@ class TerminalFrontend(Frontend):
         self.history = InMemoryHistory()
         # The line typed is erased once answered: a choice is echoed as "→ text", anything
         # else by echo(), so a Tab-completed choice never shows twice.
-        self.prompt = PromptSession(style=self.style, history=self.history, complete_while_typing=True,
+        self.prompt: PromptSession[str] = PromptSession(style=self.style, history=self.history, complete_while_typing=True,
                                     reserve_space_for_menu=4, erase_when_done=True,
-                                    key_bindings=_prompt_keys(pages=True), input=_PasteInput(create_input()))
+                                    key_bindings=_prompt_keys(pages=True), input=_paste_input())
         self.output = self.prompt.output
         self.paging = True  # pause with "more" when a screenful has come (off once the game is leaving)
         self._quiet: PromptSession | None = None  # for yes/no questions, kept out of the history
@@ -316,7 +323,7 @@ class TerminalFrontend(Frontend):
     def _quiet_session(self) -> PromptSession:
         if self._quiet is None:
             self._quiet = PromptSession(style=self.style, reserve_space_for_menu=0,
-                                        key_bindings=_prompt_keys(pages=True), input=_PasteInput(create_input()))
+                                        key_bindings=_prompt_keys(pages=True), input=_paste_input())
         return self._quiet
 
     def _start_polling(self, q: Ask) -> None:
@@ -357,8 +364,11 @@ def _is_terminal() -> bool:
     return os.environ.get("TERM", "") not in ("dumb", "unknown")
 
 
-def play(story: Story, first_state: State, args) -> int:
-    """Play `story` from the title screen (or from `first_state` with --chapter/--at/--set)."""
+def play(story: Story, first_state: State, args, start_values: dict[str, str] | None = None) -> int:
+    """Play `story` from the title screen (or from `first_state` with --chapter/--at/--set).
+
+    `start_values`: the flag values --set asked for (parsed by the command), so that a restart
+    after --watch recompiles starts the scene again with them."""
     opts = Options.from_args(args)
     transcript = None
     if opts.transcript:
@@ -369,9 +379,11 @@ def play(story: Story, first_state: State, args) -> int:
             return 2
     if opts.plain or not _is_terminal():
         for stream in (sys.stdout, sys.stdin):  # odd bytes in or out are shown as '?', never a crash
+            reconfigure = getattr(stream, "reconfigure", None)  # a TextIOWrapper has it; a test's stream may not
             try:
-                stream.reconfigure(errors="replace")
-            except (AttributeError, ValueError):
+                if reconfigure is not None:
+                    reconfigure(errors="replace")
+            except ValueError:
                 pass
         fe: Frontend = LineFrontend(transcript=transcript)
     else:
@@ -384,9 +396,7 @@ def play(story: Story, first_state: State, args) -> int:
     watcher = Watcher(root) if opts.watch else None
 
     def restart(st: Story) -> State:
-        from ..commands.common import parse_sets
-        return rt.start(st, getattr(args, "chapter", None), getattr(args, "at", None),
-                        parse_sets(getattr(args, "set", None)))
+        return rt.start(st, getattr(args, "chapter", None), getattr(args, "at", None), start_values or {})
 
     game = Game(session, fe, opts, restart=restart, reload=lambda: recompile(root),
                 watch=watcher.changed if watcher else None)

@@ -7,6 +7,7 @@ has been typed so far. Both UIs use them, so they accept exactly the same input.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..model import Choice
@@ -169,7 +170,7 @@ MAX_COMPLETE = 200  # characters: longer than any choice's first words; beyond i
 
 
 def completions(text: str, offered: list[Choice], *, debug: bool = False,
-                allowed: set[str] | None = None, nodes: list[str] = (), slots: list[str] = (),
+                allowed: set[str] | None = None, nodes: Sequence[str] = (), slots: Sequence[str] = (),
                 requested: bool = False) -> list[tuple[str, str]]:
     """(text to put on the line, what the menu shows) for what has been typed so far.
     `requested`: the player pressed Tab, so an empty line offers everything."""

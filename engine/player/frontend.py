@@ -15,7 +15,9 @@ from typing import Callable, TextIO
 from ..textsafe import clean
 from .render import Line, plain, text_width
 
-Renderer = Callable[[int], list]  # width -> lines
+# width -> lines. `...`: a renderer is called with the width alone, but the game freezes the values a
+# page shows as default arguments (`lambda w, p=p: ...`), which a precise type would refuse.
+Renderer = Callable[..., list]
 PLAIN_WIDTH = 78
 MAX_LINE = 4096  # characters of one typed line that line mode reads; no answer needs more
 
@@ -38,7 +40,7 @@ WATCHED = Watched()
 @dataclass
 class Ask:
     message: str = "> "
-    complete: Callable[[str], list] | None = None  # text typed -> [(replacement, display)]
+    complete: Callable[[str, bool], list[tuple[str, str]]] | None = None  # (text typed, Tab pressed) -> [(replacement, display)]
     toolbar: Callable[[int], list] | None = None  # columns -> fragments
     default: str = ""
     watch: Callable[[], bool] | None = None  # returns True when the story files changed

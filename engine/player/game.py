@@ -128,7 +128,7 @@ class Game:
             self.fe.show(lambda w: r.title_screen(self.story, w))
             self.notes(notes)
             notes = []
-            items = [("new", "New game", None)]
+            items: list[tuple[str, str, str | None]] = [("new", "New game", None)]
             if latest:
                 items.append(("continue", "Continue", r.describe(latest.summary(self.story), place=False)))
             if self.s.slots():
@@ -145,10 +145,11 @@ class Game:
             self.say(f"Press Enter to {'continue your game' if latest else 'begin'}, or type a number.", "dim")
             keys = [k for k, _, _ in items]
             while True:
-                answer = self.ask(Ask("> ", complete=lambda t, asked, keys=keys: [
+                answer = self.ask(Ask("> ", complete=lambda t, asked: [
                     (k, k) for k in keys if k.startswith(t.strip().lower()) and (t.strip() or asked)], history=False))
                 a = answer.strip().lower() if isinstance(answer, str) else ""
                 k = number(a)
+                action: str | None
                 if not a:
                     action = default
                 elif k is not None and 1 <= k <= len(items):
@@ -168,6 +169,7 @@ class Game:
                     self.keep_earlier(latest)
                 return True
             if action == "continue":
+                assert latest is not None, "continue is offered only with a game to continue"
                 self.resume(latest)
                 return True
             if action == "endings":
@@ -361,6 +363,7 @@ class Game:
                 self.say("The story is over. Type restart to play again, undo to go back, journal, or quit.", "dim")
             else:
                 nxt = story.next_chapter(state.chapter)
+                assert nxt is not None, "an ending that is not final leads to a next chapter"
                 self.say(f"Press Enter to go on to {chapter_label(story, nxt.id)}.", "dim")
         else:
             offered = s.offered()
@@ -504,6 +507,7 @@ class Game:
 
     # ---- --watch ----------------------------------------------------------------------------
     def reload_story(self) -> None:
+        assert self.reload is not None, "--watch always comes with a way to recompile"
         while True:
             story, errors = self.reload()
             if story is not None:

@@ -174,6 +174,7 @@ KIND_WORDS = {
 
 def ending(story: Story, node: Node, width: int, new: bool = False, plain_mode: bool = False) -> list[Line]:
     e = node.ending
+    assert e is not None, "drawn only for an ending node"
     title = clean(e.title)
     out: list[Line] = [[("class:ending", f"*** {title} ***" if plain_mode else f"\u2500\u2500 {title} \u2500\u2500")]]
     out += styled("ending.kind", wrap(KIND_WORDS.get(e.kind, e.kind), width))

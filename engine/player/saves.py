@@ -36,7 +36,7 @@ import json
 try:
     import fcntl
 except ImportError:  # not a POSIX system: no locks, as before
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 import os
 import re
 import signal
@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..source import NotRegularFile, read_regular
+from ..yamlload import NotRegularFile, read_regular
 
 AUTOSAVE = "autosave"
 TRIAL_AUTOSAVE = "autosave-trial"  # play started at a chosen chapter/node/flags (an author trying a scene)
@@ -370,7 +370,8 @@ def read_json(path: Path) -> dict:
     except UnicodeDecodeError:
         raise SaveFileError("the file is not text (it is damaged)") from None
     except (ValueError, RecursionError) as exc:
-        where = f" at line {exc.lineno}" if getattr(exc, "lineno", None) else ""
+        lineno = getattr(exc, "lineno", None)  # a JSONDecodeError says where; a RecursionError does not
+        where = f" at line {lineno}" if lineno else ""
         raise SaveFileError(f"the file is cut short or damaged (not valid JSON{where})") from None
     if not isinstance(data, dict):
         raise SaveFileError("the file does not hold a save")

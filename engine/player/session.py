@@ -19,7 +19,7 @@ from typing import Any, Callable
 from .. import runtime as rt
 from ..model import Choice, Story
 from ..runtime import CONTINUE, PlayError, State
-from ..state import NEXT_CHAPTER, Loaded, SaveError, from_json, to_json
+from ..savefile import NEXT_CHAPTER, Loaded, SaveError, from_json, to_json
 from .saves import AUTOSAVE, TRIAL_AUTOSAVE, SaveFileError, SaveStore, SlotInfo, SlotNameError, slot_name
 
 QUICKSAVE = "quicksave"
@@ -298,6 +298,7 @@ class Session:
     def _hold_autosave(self) -> list[str]:
         """Hold the autosave slot for this session; when another session holds it, this game
         autosaves to a slot of its own instead, and the player is told where."""
+        assert self.store is not None, "only a session that keeps saves holds a slot"
         if self.store.hold(self.autosave_slot):
             return []
         busy = self.autosave_slot
@@ -310,7 +311,8 @@ class Session:
     def _claim_autosave(self) -> list[str]:
         """Before this game first writes the autosave, keep whatever another game left there.
         (Called holding the slot, so no other session writes it between the check and the write.)"""
-        notes = []
+        assert self.store is not None, "only a session that keeps saves claims the autosave"
+        notes: list[str] = []
         if self.autosave_slot != AUTOSAVE:  # a trial's autosave is scratch: just overwrite it
             self._owns_autosave = True
             return notes

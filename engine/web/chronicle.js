@@ -436,7 +436,7 @@
     return { date: date, place: place };
   }
 
-  // ---- saved games: the same JSON as the terminal's (engine/state.py) ---------------------------
+  // ---- saved games: the same JSON as the terminal's (engine/savefile.py) ---------------------------
 
   // Format 2 names each step by node and choice key ("tower:@stair"; ">" goes on into the next
   // chapter), so a save survives an edited story; format 1 (choice indices) still loads.

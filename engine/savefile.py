@@ -130,9 +130,9 @@ def from_json(story: Story, data: Any) -> Loaded:
             raise SaveError("the saved position does not follow from the saved choices; the file was altered")
         return Loaded(states, first, " ".join([f"The story has changed since this save; your {len(path)} moves were "
                                                f"replayed and you are {_where(story, states)}.", *flag_notes]))
-    note = " ".join(["The story has changed since this save; your choices still fit it.", *flag_notes]) \
-        if changed else None
-    return Loaded(states, first, note)
+    still_fits = " ".join(["The story has changed since this save; your choices still fit it.", *flag_notes])
+    told: str | None = still_fits if changed else None
+    return Loaded(states, first, told)
 
 
 def replay_steps(story: Story, first: State, steps: list[str]) -> tuple[list[State], str | None]:

@@ -10,7 +10,7 @@ import pytest
 from conftest import TOUR
 from engine import runtime as rt
 from engine.compiler import load_story
-from engine.state import FORMAT, VERSION, SaveError, from_json, steps_of, to_json
+from engine.savefile import FORMAT, VERSION, SaveError, from_json, steps_of, to_json
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""engine.source: YAML -> plain values with positions, and every way a file can be refused."""
+"""engine.yamlload: YAML -> plain values with positions, and every way a file can be refused."""
 from __future__ import annotations
 
 import math
@@ -8,10 +8,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import source
+from engine import yamlload
 from engine.codes import CODES
 from engine.diagnostics import ChronicleError, Pos
-from engine.source import Document, load_file, load_text
+from engine.yamlload import Document, load_file, load_text
 
 
 def refused(text, file="f.yaml") -> ChronicleError:
@@ -345,7 +345,7 @@ def test_missing_and_unreadable_files(tmp_path):
 def test_files_over_32_mib_are_refused(tmp_path):
     big = tmp_path / "big.yaml"
     with open(big, "wb") as f:
-        f.truncate(source.MAX_BYTES + 1)
+        f.truncate(yamlload.MAX_BYTES + 1)
     with pytest.raises(ChronicleError) as info:
         load_file(big, display="big.yaml")
     d = only(info.value)
@@ -354,7 +354,7 @@ def test_files_over_32_mib_are_refused(tmp_path):
 
 
 def test_oversized_text_is_refused(monkeypatch):
-    monkeypatch.setattr(source, "MAX_BYTES", 100)
+    monkeypatch.setattr(yamlload, "MAX_BYTES", 100)
     assert only(refused("a: " + "x" * 200)).code == "file-too-large"
     assert only(refused(b"a: " + b"x" * 200)).code == "file-too-large"
     assert only(refused("a: " + "\u00e9" * 60)).code == "file-too-large"  # 123 bytes in UTF-8
@@ -369,7 +369,7 @@ def test_every_code_used_here_is_in_the_catalogue():
     import re
     from pathlib import Path
 
-    text = Path(source.__file__).read_text()
+    text = Path(yamlload.__file__).read_text()
     used = set(re.findall(r'"((?:yaml|file)-[a-z-]+)"', text))
     assert used and used <= set(CODES), used - set(CODES)
     assert {c.area for k, c in CODES.items() if k in used} == {"load"}
@@ -422,7 +422,7 @@ def _dumper_and_loader_agree(s: str) -> bool:
     """PyYAML's dumper follows YAML 1.1: it writes '09' or '1e3' unquoted, which YAML
     1.2 core (and so our loader) reads as numbers. Those strings cannot round-trip
     through yaml.safe_dump; everything else must."""
-    if source._plain(s) == s and type(source._plain(s)) is str:
+    if yamlload._plain(s) == s and type(yamlload._plain(s)) is str:
         return True
     return _RESOLVER.resolve(yaml.ScalarNode, s, (True, False)) != "tag:yaml.org,2002:str"
 
@@ -497,5 +497,5 @@ def test_the_pure_python_parser_gives_the_same_answers(text, monkeypatch):
             return [(x.code, x.pos) for x in e.diagnostics]
 
     with_libyaml = outcome()
-    monkeypatch.setattr(source, "Loader", yaml.SafeLoader)
+    monkeypatch.setattr(yamlload, "Loader", yaml.SafeLoader)
     assert outcome() == with_libyaml

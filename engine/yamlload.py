@@ -18,11 +18,11 @@ The builder never recurses, so a file nested 10,000 levels deep is refused with
 """
 from __future__ import annotations
 
-import gc
 import os
 import re
 import stat
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Iterable
 
 import yaml
@@ -38,6 +38,7 @@ from yaml.events import (
 )
 
 from engine.diagnostics import ChronicleError, Diagnostic, Pos, error
+from engine.gcpause import paused_gc
 
 __all__ = [
     "Document",
@@ -72,8 +73,9 @@ class Document:
 
     file: str
     data: Any
-    marks: dict[tuple, tuple[int, int]] = field(default_factory=dict, repr=False)
-    key_marks: dict[tuple, tuple[int, int]] = field(default_factory=dict, repr=False)
+    # dicts when read from YAML; the cache's TreeMarks (a read-only Mapping) when read from the cache
+    marks: Mapping[tuple, tuple[int, int]] = field(default_factory=dict, repr=False)
+    key_marks: Mapping[tuple, tuple[int, int]] = field(default_factory=dict, repr=False)
 
     def pos(self, path: Iterable = ()) -> Pos:
         """Position of the value at ``path``, else of its nearest ancestor that has one."""
@@ -188,13 +190,8 @@ def load_text(text: str | bytes, file: str) -> Document:
         )
     # Building ~200,000 small containers triggers the cyclic collector again and
     # again for nothing (nothing here makes cycles); pausing it saves a fifth.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _Builder(file).build(text)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _too_large(file: str, size: int) -> Diagnostic:

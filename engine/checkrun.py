@@ -1,0 +1,81 @@
+"""A story folder, compiled and checked: the one pipeline `chronicle check`, the pytest plugin
+and the documentation generator share.
+
+    run = check_folder(root)
+    run.diagnostics      # every problem, compile and check alike
+    run.summary          # the counts `check`'s report prints (see check.report)
+
+When some chapters fail to compile but the manifest and the history are sound, the chapters
+that did compile are still checked (`partial=True`, as `chronicle check` does), and the summary
+names the ones left out.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .check import Report, check_story
+from .check.explore import DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES
+from . import compiler
+from .diagnostics import Diagnostic, has_errors
+from .model import Story
+
+
+@dataclass
+class CheckRun:
+    story: Story | None  # the story that was checked (the compiled chapters only, for a partial one)
+    diagnostics: list[Diagnostic]
+    summary: dict[str, Any] = field(default_factory=dict)
+    report: Report | None = None  # None when nothing was explored (it did not compile, or static)
+
+    @property
+    def compiled(self) -> bool:
+        """The whole story compiled (not only some of its chapters)."""
+        return self.story is not None and "unchecked" not in self.summary
+
+
+def empty_summary() -> dict[str, Any]:
+    return {"chapters": 0, "nodes": 0, "states": None, "errors": 0, "warnings": 0, "seconds": 0.0,
+            "complete": True, "stopped_by": None}
+
+
+def check_folder(root: str | os.PathLike, *, max_states: int = DEFAULT_MAX_STATES,
+                 max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB, max_seconds: float = DEFAULT_MAX_SECONDS,
+                 story_arg: str | None = None, static: bool = False, partial: bool = True,
+                 progress: Callable[[str, int], None] | None = None,
+                 stopped: Callable[[str, str], None] | None = None) -> CheckRun:
+    """Compile the story in `root` and check it; `static` stops after compiling."""
+    t0 = time.perf_counter()
+    story, diags, part = compiler.compile_story_partial(root)
+    if not partial:
+        part = None
+    summary = empty_summary()
+    after_gap: frozenset = frozenset()
+    if story is None and part is not None:
+        # Some chapters did not compile: check the ones that did, and say which were left out.
+        story, after_gap = part.story, part.after_gap
+        summary["unchecked"] = list(part.broken)
+        diags = [d for d in diags if d.is_error]  # the partial story carries the warnings again
+    report = None
+    if story is not None and (part is not None or not has_errors(diags)):
+        summary.update(chapters=len(story.chapters), nodes=sum(len(c.nodes) for c in story.chapters))
+        if not static:
+            report = check_story(story, max_states=max_states, story_arg=story_arg, progress=progress,
+                                 max_memory_mib=max_memory_mib, max_seconds=max_seconds, stopped=stopped,
+                                 after_gap=after_gap)
+            diags = [d for d in diags if d.is_error] + report.diagnostics if part else report.diagnostics
+            summary.update(states=report.states, complete=report.complete, stopped_by=report.stopped_by)
+            if report.unexplored:
+                summary["unexplored"] = report.unexplored
+        elif part is not None:
+            diags = diags + list(story.warnings)
+    else:
+        story = None
+    summary["errors"] = sum(1 for d in diags if d.is_error)
+    summary["warnings"] = sum(1 for d in diags if not d.is_error)
+    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    return CheckRun(story, diags, summary, report)
