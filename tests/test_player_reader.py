@@ -263,6 +263,17 @@ def test_plain_mode_in_a_terminal_never_redraws(term, how):
     assert "> 1" in t.text or "\u2192 Trim the wick." in t.text
 
 
+@pytest.mark.parametrize("key", ["\x03", "\x04"], ids=["ctrl-c", "ctrl-d"])
+def test_leaving_plain_mode_with_a_key_starts_the_goodbye_on_a_line_of_its_own(term, key):
+    t = term("--plain").wait("1. New game")
+    t.enter().wait("2. Ring the village for help.")
+    t.enter("1").wait("You climb the stair.")
+    t.type(key).wait("--continue")
+    assert t.finish() == 0
+    said = next(line for line in t.lines if "Your game is saved" in line)
+    assert said.startswith("Your game is saved")  # not "> ^CYour game is saved"
+
+
 # ---- issue 15.1 and 15.10: keys, pastes and streams that must never crash --------------------
 
 HUGE = "9" * 5000
