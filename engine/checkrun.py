@@ -13,12 +13,15 @@ names the ones left out.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .check import Report, check_story
+from .check import since as since_mod
 from .check.explore import DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES
 from . import compiler
 from .diagnostics import Diagnostic, has_errors
@@ -79,3 +82,21 @@ def check_folder(root: str | os.PathLike, *, max_states: int = DEFAULT_MAX_STATE
     summary["warnings"] = sum(1 for d in diags if not d.is_error)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
     return CheckRun(story, diags, summary, report)
+
+
+def check_since(root: str | os.PathLike, new: Story, since: str, *,
+                max_pairs: int = since_mod.DEFAULT_MAX_PAIRS) -> tuple[since_mod.SinceReport, str | None]:
+    """`check --since`: compile the older version of the story (a git revision of `root`, or a
+    folder) and compare it with `new`. Returns (report, the older story's folder for replay
+    commands, or None when it was a temporary unpacking); raises since.SinceError when the older
+    version cannot be had or does not compile."""
+    with tempfile.TemporaryDirectory(prefix="chronicle-since-") as tmp:
+        old_root = since_mod.old_version_root(Path(root), since, Path(tmp))
+        old, diags = compiler.compile_story(old_root)
+        if old is None:
+            errors = [d for d in diags if d.is_error]
+            raise since_mod.SinceError(f"the version at '{since}' does not compile ({len(errors)} error"
+                                       f"{'s' if len(errors) != 1 else ''}; first: "
+                                       f"{errors[0].render().splitlines()[0]})")
+        report = since_mod.compare(old, new, max_pairs=max_pairs)
+        return report, (str(old_root) if old_root == Path(since) else None)

@@ -44,6 +44,7 @@ SLOW_FILES = frozenset({
     "test_player_reader.py",  # the same, for the reader's screens
     "test_hardening.py",  # hostile streams, kills mid-save, two players at once
     "test_bad_input.py",  # every bad story through the real command, large files included
+    "test_two_sessions.py",  # two games at once on one save folder, in real processes
     "test_explore_budget.py",  # explorations run until a memory or time bound stops them
     "test_check_progress.py",  # long explorations, to see the progress bar
     "test_web_conformance.py",  # headless Chromium

@@ -24,7 +24,6 @@ from __future__ import annotations
 import io
 import subprocess
 import tarfile
-import tempfile
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -358,47 +357,3 @@ def render_json(report: SinceReport, since: str) -> dict:
     return {"version": SINCE_FORMAT_VERSION, "since": since, "old_states": report.old_states,
             "complete": report.complete, "ok": not report.breaks and report.complete,
             "breaks": [b.to_json() for b in report.breaks]}
-
-
-def run_since(story_root: Path, new: Story, since: str, *, max_pairs: int = DEFAULT_MAX_PAIRS):
-    """(report, old story folder for replays or None when it was a temporary unpacking)."""
-    from ..compiler import compile_story
-    with tempfile.TemporaryDirectory(prefix="chronicle-since-") as tmp:
-        root = old_version_root(story_root, since, Path(tmp))
-        old, diags = compile_story(root)
-        if old is None:
-            errors = [d for d in diags if d.is_error]
-            raise SinceError(f"the version at '{since}' does not compile ({len(errors)} error"
-                             f"{'s' if len(errors) != 1 else ''}; first: {errors[0].render().splitlines()[0]})")
-        report = compare(old, new, max_pairs=max_pairs)
-        return report, (str(root) if root == Path(since) else None)
-
-
-# ---- `chronicle check --since` (a mode of check: see commands/check.py EXTRA_MODES) -------------
-
-def _add(p) -> None:
-    p.add_argument("--since", metavar="REV|DIR",
-                   help="which saves of an older version break: REV is a git revision of the story (HEAD~1, a tag), "
-                        "DIR a folder holding a copy of the older story")
-
-
-def _handles(args) -> bool:
-    return getattr(args, "since", None) is not None
-
-
-def _run(story: Story, args) -> int:
-    import json
-    import sys
-    try:
-        report, old_arg = run_since(Path(story.root), story, args.since, max_pairs=args.max_states)
-    except SinceError as exc:
-        print(f"chronicle check: {exc}", file=sys.stderr)
-        return 2
-    if args.format == "json":
-        print(json.dumps(render_json(report, args.since), indent=2))
-    else:
-        sys.stdout.write(render_text(report, args.since, old_arg))
-    return 0 if not report.breaks and report.complete else 1
-
-
-MODE = (_add, _handles, _run)

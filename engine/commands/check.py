@@ -10,12 +10,14 @@ import json
 import sys
 import time
 
-from ..check import since
+from ..check.since import SinceError
+from ..check.since import render_json as since_json
+from ..check.since import render_text as since_text
 from ..check.report import render_json, render_text
 from ..check.sample import sample
 from ..check.sample_report import render_text as render_sample
 from ..check.sample_report import to_json as sample_json
-from ..checkrun import check_folder, empty_summary
+from ..checkrun import check_folder, check_since, empty_summary
 from ..compiler import compile_story_partial
 from ..diagnostics import has_errors
 from .common import add_budget_args, add_max_states_arg, add_story_arg, story_root
@@ -31,7 +33,9 @@ def register(sub) -> None:
     add_budget_args(p)
     p.add_argument("--static", action="store_true", help="only the static checks (no exploration)")
     _add_random_arguments(p)
-    since._add(p)  # --since REV|DIR
+    p.add_argument("--since", metavar="REV|DIR",
+                   help="which saves of an older version break: REV is a git revision of the story (HEAD~1, a tag), "
+                        "DIR a folder holding a copy of the older story")
     p.set_defaults(func=run)
 
 
@@ -40,7 +44,7 @@ def run(args) -> int:
         story = _whole_story(args)
         if story is None:
             return 1
-        return _run_random(story, args) if args.random is not None else since._run(story, args)
+        return _run_random(story, args) if args.random is not None else _run_since(story, args)
     progress = _progress_bar(args) if args.format == "text" and not args.static else None
     try:
         result = check_folder(story_root(args), max_states=args.max_states, max_memory_mib=args.max_memory,
@@ -111,3 +115,18 @@ def _count(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return n
+
+
+# ---- --since REV|DIR: which saves of an older version an edit breaks -------------------------
+
+def _run_since(story, args) -> int:
+    try:
+        report, old_arg = check_since(story.root, story, args.since, max_pairs=args.max_states)
+    except SinceError as exc:
+        print(f"chronicle check: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps(since_json(report, args.since), indent=2))
+    else:
+        sys.stdout.write(since_text(report, args.since, old_arg))
+    return 0 if not report.breaks and report.complete else 1

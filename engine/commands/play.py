@@ -7,15 +7,8 @@ from .. import runtime as rt
 from ..canonpath import canon_states
 from ..textsafe import clean
 from ..transcript import TextPlayer
+from ..player.options import add_options as add_player_options  # argparse only: light to import
 from .common import add_story_arg, fail, open_story, parse_sets, usage_error
-
-# Options other modules add to `play` (the terminal player, authoring's --watch)
-# register themselves here: each is a function taking the `play` parser.
-EXTRA_OPTIONS: list = []
-
-from ..player.options import add_options as _player_options  # noqa: E402  (argparse only; light)
-
-EXTRA_OPTIONS.append(_player_options)
 
 
 def register(sub) -> None:
@@ -29,8 +22,7 @@ def register(sub) -> None:
     mode.add_argument("--script", metavar="FILE", help="play the choice numbers in FILE, one per line ('-' for stdin)")
     mode.add_argument("--canon", action="store_true", help="print the canonical playthrough (history as documented)")
     mode.add_argument("--replay", metavar="N,N,...", help="replay these choice numbers and print the transcript")
-    for add in EXTRA_OPTIONS:
-        add(p)
+    add_player_options(p)
     p.set_defaults(func=run)
 
 

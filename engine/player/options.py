@@ -1,4 +1,4 @@
-"""The player's options on `chronicle play` (registered through commands.play.EXTRA_OPTIONS).
+"""The player's options on `chronicle play` (added to its parser by commands/play.py).
 
 Kept free of heavy imports: every `chronicle` command builds the parser.
 """
