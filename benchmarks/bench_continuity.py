@@ -11,6 +11,7 @@ is evaluated in every state). The figures are CPU seconds of `check_story`,
 best of RUNS, and the states it explored (the same in both: the flags the
 assertions read are story-wide, and so already kept by exploration).
 """
+
 from __future__ import annotations
 
 import re
@@ -30,7 +31,8 @@ def _annotate(root: Path) -> None:
     history = root / "story" / "history.yaml"
     facts = "\nstory_facts:\n" + "".join(
         f"  - id: held-{k}\n    date: 1980\n    statement: Synthetic story fact {k} holds.\n    holds: not b0{k}\n"
-        for k in range(4))
+        for k in range(4)
+    )
     history.write_text(history.read_text(encoding="utf-8") + facts, encoding="utf-8")
     count = 0
     for path in sorted((root / "chapters").glob("*.yaml")):
@@ -51,15 +53,21 @@ def _annotate(root: Path) -> None:
                 i += 1
             k = count % 4
             count += 1
-            out += ["    text:", f"      - {' '.join(prose)!r}",
-                    f"      - if: not b0{k}", "        text: It still holds.", f"        asserts: [held-{k}]",
-                    f"        else: {{text: It does not hold now., denies: [held-{k}]}}"]
+            out += [
+                "    text:",
+                f"      - {' '.join(prose)!r}",
+                f"      - if: not b0{k}",
+                "        text: It still holds.",
+                f"        asserts: [held-{k}]",
+                f"        else: {{text: It does not hold now., denies: [held-{k}]}}",
+            ]
         path.write_text("\n".join(out), encoding="utf-8")
 
 
 def _check_seconds(root: Path) -> tuple[float, int]:
     from engine.check import check_story
     from engine.compiler import load_story
+
     story = load_story(root)
     best, states = None, 0
     for _ in range(RUNS):
@@ -76,6 +84,7 @@ def run() -> list[tuple[str, float, str]]:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(HERE))
     from generate import generate
+
     with tempfile.TemporaryDirectory(prefix="chronicle-bench-continuity-") as tmp:
         plain = Path(tmp) / "plain"
         generate(plain, nodes=NODES, bool_flags=4)
@@ -84,9 +93,11 @@ def run() -> list[tuple[str, float, str]]:
         _annotate(annotated)
         a, states_a = _check_seconds(plain)
         b, states_b = _check_seconds(annotated)
-    return [(f"check, {NODES:,} nodes, 4 flags, no assertions ({states_a:,} states)", a, "s cpu"),
-            (f"check, same story, an asserting part per node ({states_b:,} states)", b, "s cpu"),
-            ("continuity check's share of check", (b - a) / b * 100 if b else 0.0, "%")]
+    return [
+        (f"check, {NODES:,} nodes, 4 flags, no assertions ({states_a:,} states)", a, "s cpu"),
+        (f"check, same story, an asserting part per node ({states_b:,} states)", b, "s cpu"),
+        ("continuity check's share of check", (b - a) / b * 100 if b else 0.0, "%"),
+    ]
 
 
 if __name__ == "__main__":

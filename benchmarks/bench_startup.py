@@ -9,6 +9,7 @@ imports, compiling the story, reading the saves and drawing. Median of RUNS,
 after one warm-up run so that Python's bytecode cache is as a player has it
 (PYTHONDONTWRITEBYTECODE is dropped for the measured process).
 """
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,9 @@ def time_to_prompt(args: list[str], save_dir: Path, runs: int = RUNS) -> list[fl
         screen = Screen(100, 30)
         stream = pyte.ByteStream(screen)
         t0 = time.perf_counter()
-        child = pexpect.spawn(cmd[0], cmd[1:] + ["play", *args, "--save-dir", str(save_dir)], env=env,
-                              dimensions=(30, 100), cwd=str(ROOT))
+        child = pexpect.spawn(
+            cmd[0], cmd[1:] + ["play", *args, "--save-dir", str(save_dir)], env=env, dimensions=(30, 100), cwd=str(ROOT)
+        )
         child.delaybeforesend = None
         screen.child = child
         try:
@@ -76,8 +78,12 @@ def _generated_story(tmp: Path) -> Path | None:
     if not gen.exists():
         return None
     out = tmp / "generated"
-    proc = subprocess.run([sys.executable, str(gen), str(out), "--nodes", str(GENERATED_NODES)],
-                          capture_output=True, text=True, cwd=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, str(gen), str(out), "--nodes", str(GENERATED_NODES)],
+        capture_output=True,
+        text=True,
+        cwd=str(ROOT),
+    )
     return out if proc.returncode == 0 and (out / "story" / "story.yaml").exists() else None
 
 
@@ -87,6 +93,7 @@ def _compiles(root: Path | None) -> bool:
     sys.path.insert(0, str(ROOT))
     from engine.compiler import compile_story
     from engine.diagnostics import has_errors
+
     story, diags = compile_story(root)
     return story is not None and not has_errors(diags)
 
@@ -104,17 +111,33 @@ def run() -> list[tuple[str, float, str]]:
         for name, args in cases:
             saves = tmp / f"saves-{len(out)}"
             times = time_to_prompt(args, saves)
-            out.append((f"play: process start to first prompt ({name}), median of {RUNS}",
-                        statistics.median(times) * 1000, "ms"))
+            out.append(
+                (
+                    f"play: process start to first prompt ({name}), median of {RUNS}",
+                    statistics.median(times) * 1000,
+                    "ms",
+                )
+            )
         # With a long autosave to check (Continue replays it) on the title screen.
         saves = tmp / "saves-continue"
         moves = "\n".join(["2", "1", "3", "1"] * 1) + "\n1\n"
         env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_DATA_HOME=str(saves))
-        subprocess.run(_command() + ["play", "--story", str(TOUR), "--save-dir", str(saves)], input=moves,
-                       capture_output=True, text=True, env=env, cwd=str(ROOT))
+        subprocess.run(
+            _command() + ["play", "--story", str(TOUR), "--save-dir", str(saves)],
+            input=moves,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=str(ROOT),
+        )
         times = time_to_prompt(["--story", str(TOUR)], saves)
-        out.append((f"play: first prompt with an autosave to continue (tour story), median of {RUNS}",
-                    statistics.median(times) * 1000, "ms"))
+        out.append(
+            (
+                f"play: first prompt with an autosave to continue (tour story), median of {RUNS}",
+                statistics.median(times) * 1000,
+                "ms",
+            )
+        )
         shutil.rmtree(tmp, ignore_errors=True)
     return out
 

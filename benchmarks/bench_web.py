@@ -18,6 +18,7 @@ Figures (needs Playwright and Debian's Chromium; says so and stops without them)
   Python choices/s     the same loop through engine.runtime, for the ratio
 Targets from issue 13: first text under 300 ms; JS at least 500,000 choices a second.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,6 +74,7 @@ _FIRST_TEXT = """
 
 def _python_cps(story, n: int, seed: int = 1) -> float:
     from engine import runtime as rt
+
     rnd = random.Random(seed).random
     s, taken = rt.start(story), 0
     t0 = time.perf_counter()
@@ -92,11 +94,13 @@ def _node_cps(story_json: Path) -> tuple[float, float] | None:
     node = shutil.which("node")
     if not node:
         return None
-    script = (f"const C = require({json.dumps(str(ROOT / 'engine' / 'web' / 'chronicle.js'))});\n"
-              f"const doc = JSON.parse(require('fs').readFileSync({json.dumps(str(story_json))}, 'utf8'));\n"
-              f"{_LOOP_JS}\nconst story = C.load(doc); chronicleBench(C, story, 200000, 7);\n"
-              f"const c0 = process.cpuUsage(); const r = chronicleBench(C, story, {CHOICES}, 1);\n"
-              f"const c = process.cpuUsage(c0); console.log(r[0] / r[1], r[0] / ((c.user + c.system) / 1e6));\n")
+    script = (
+        f"const C = require({json.dumps(str(ROOT / 'engine' / 'web' / 'chronicle.js'))});\n"
+        f"const doc = JSON.parse(require('fs').readFileSync({json.dumps(str(story_json))}, 'utf8'));\n"
+        f"{_LOOP_JS}\nconst story = C.load(doc); chronicleBench(C, story, 200000, 7);\n"
+        f"const c0 = process.cpuUsage(); const r = chronicleBench(C, story, {CHOICES}, 1);\n"
+        f"const c = process.cpuUsage(c0); console.log(r[0] / r[1], r[0] / ((c.user + c.system) / 1e6));\n"
+    )
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=300)
     if out.returncode != 0:
         return None
@@ -105,24 +109,32 @@ def _node_cps(story_json: Path) -> tuple[float, float] | None:
 
 
 def run() -> list[tuple[str, float, str]]:
-    from web_support import Browser, CHROMIUM
+    from web_support import CHROMIUM, Browser
+
     try:
         import playwright  # noqa: F401
     except ImportError:
         return [("skipped", 0, "(Playwright is not installed)")]
     if not os.access(CHROMIUM, os.X_OK):
         return [("skipped", 0, "(Chromium is not installed: apt-get install -y chromium)")]
+    from generate import generate
+
     from engine import load_story
     from engine.export.compiled import dumps
     from engine.export.web import export_web
-    from generate import generate
 
     out: list[tuple[str, float, str]] = []
     tmp = Path(tempfile.mkdtemp(prefix="chronicle-bench-web-"))
     browser = Browser()
     try:
         site = export_web(load_story(ROOT), tmp / "site")
-        out.append(("real story site size", site.total / 1e6, f"MB ({site.sizes['story.js']:,} bytes of story.js; target < 1.5)"))
+        out.append(
+            (
+                "real story site size",
+                site.total / 1e6,
+                f"MB ({site.sizes['story.js']:,} bytes of story.js; target < 1.5)",
+            )
+        )
         url = (site.folder / "index.html").as_uri()
         titles, proses = [], []
         for _ in range(RUNS):
@@ -135,8 +147,12 @@ def run() -> list[tuple[str, float, str]]:
             titles.append(marks["title"])
             proses.append(marks["prose"])
             ctx.close()
-        out.append(("first text: title screen (title and intro)", statistics.median(titles), "ms (median; target < 300)"))
-        out.append(("first text: first scene's prose, New game pressed at once", statistics.median(proses), "ms (median)"))
+        out.append(
+            ("first text: title screen (title and intro)", statistics.median(titles), "ms (median; target < 300)")
+        )
+        out.append(
+            ("first text: first scene's prose, New game pressed at once", statistics.median(proses), "ms (median)")
+        )
 
         root = generate(tmp / "gen", nodes=NODES)
         gen = load_story(root)
@@ -149,18 +165,28 @@ def run() -> list[tuple[str, float, str]]:
             taken, secs = page.evaluate(f"chronicleBench(Chronicle, chronicleReader.story, {CHOICES}, {seed})")
             rates.append(taken / secs)
         page.context.close()
-        out.append((f"JS runtime in Chromium, random play, {NODES:,} nodes", statistics.median(rates),
-                    "choices/s (median of 3; target >= 500,000; inkjs ~35,000)"))
+        out.append(
+            (
+                f"JS runtime in Chromium, random play, {NODES:,} nodes",
+                statistics.median(rates),
+                "choices/s (median of 3; target >= 500,000; inkjs ~35,000)",
+            )
+        )
         story_json = tmp / "gen.json"
         story_json.write_text(dumps(gen), encoding="utf-8")
         node_rate = _node_cps(story_json)
         if node_rate is not None:
             out.append((f"JS runtime in Node.js, random play, {NODES:,} nodes", node_rate[0], "choices/s (wall)"))
-            out.append((f"JS runtime in Node.js, random play, {NODES:,} nodes", node_rate[1], "choices per CPU second "
-                        "(steadier on a busy machine)"))
+            out.append(
+                (
+                    f"JS runtime in Node.js, random play, {NODES:,} nodes",
+                    node_rate[1],
+                    "choices per CPU second (steadier on a busy machine)",
+                )
+            )
         c0 = time.process_time()
         py = _python_cps(gen, PY_CHOICES)
-        out.append((f"Python runtime, same loop", PY_CHOICES / (time.process_time() - c0), "choices per CPU second"))
+        out.append(("Python runtime, same loop", PY_CHOICES / (time.process_time() - c0), "choices per CPU second"))
         out.append((f"Python runtime (engine.runtime), same loop, {NODES:,} nodes", py, "choices/s"))
         out.append(("JS in Chromium / Python", statistics.median(rates) / py, "x"))
     finally:

@@ -27,6 +27,7 @@ Times are wall-clock, with CPU time beside them: on a busy machine the CPU
 figure is the steadier one. Every other benchmarks/bench_*.py exposing
 `run() -> list[(name, value, unit)]` is run too and its figures printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,6 +67,7 @@ RANDOM_CHOICES = 1_000_000  # about this many choices per random-play measuremen
 
 # ---- workers: one measurement each, in a fresh process -----------------------------------
 
+
 def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -82,6 +84,7 @@ def work(kind: str, story_dir: str, arg: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from engine import cache
     from engine.compiler import compile_story
+
     base = _rss_mib()
     if kind == "load":  # arg: 1 = cold (cache cleared first), 0 = warm
         if arg:
@@ -90,19 +93,33 @@ def work(kind: str, story_dir: str, arg: int) -> dict:
         story, diags = compile_story(story_dir)
         wall, cpu = _since(t)
         assert story is not None, [d.render() for d in diags[:3]]
-        return {"wall": wall, "cpu": cpu, "rss_mib": _rss_mib(), "base_mib": base,
-                "nodes": sum(len(c.nodes) for c in story.chapters)}
+        return {
+            "wall": wall,
+            "cpu": cpu,
+            "rss_mib": _rss_mib(),
+            "base_mib": base,
+            "nodes": sum(len(c.nodes) for c in story.chapters),
+        }
     story, _ = compile_story(story_dir)
     if kind == "explore":  # the first chapter, from the start, until the bound
         from engine.check.explore import explore
+
         t = _clock()
         ex = explore(story, story.chapters[0], [story.story_defaults], max_states=arg)
         wall, cpu = _since(t)
-        return {"wall": wall, "cpu": cpu, "states": len(ex.keys), "complete": ex.complete,
-                "nodes": len(story.chapters[0].nodes), "rss_mib": _rss_mib(), "base_mib": base}
+        return {
+            "wall": wall,
+            "cpu": cpu,
+            "states": len(ex.keys),
+            "complete": ex.complete,
+            "nodes": len(story.chapters[0].nodes),
+            "rss_mib": _rss_mib(),
+            "base_mib": base,
+        }
     if kind == "check":  # the whole `check`: every chapter from every start, then the findings
         from engine.check import check_story
         from engine.check.explore import explore
+
         t = _clock()
         report = check_story(story, max_states=arg)
         wall, cpu = _since(t)
@@ -111,16 +128,33 @@ def work(kind: str, story_dir: str, arg: int) -> dict:
         for ch in story.chapters:  # the explorer alone, each chapter from the default start
             explored += len(explore(story, ch, [story.story_defaults], max_states=arg).keys)
         ewall, ecpu = _since(t)
-        return {"wall": wall, "cpu": cpu, "states": report.states, "complete": report.complete,
-                "explore_states": explored, "explore_wall": ewall, "explore_cpu": ecpu,
-                "findings": len(report.diagnostics), "rss_mib": _rss_mib(), "base_mib": base}
+        return {
+            "wall": wall,
+            "cpu": cpu,
+            "states": report.states,
+            "complete": report.complete,
+            "explore_states": explored,
+            "explore_wall": ewall,
+            "explore_cpu": ecpu,
+            "findings": len(report.diagnostics),
+            "rss_mib": _rss_mib(),
+            "base_mib": base,
+        }
     if kind == "random":  # arg: playthroughs
         from engine.check.sample import sample
+
         t = _clock()
         rep = sample(story, arg, seed=1)
         wall, cpu = _since(t)
-        return {"wall": wall, "cpu": cpu, "loop_wall": rep.seconds, "choices": rep.choices,
-                "finished": rep.finished, "ok": rep.ok, "rss_mib": _rss_mib()}
+        return {
+            "wall": wall,
+            "cpu": cpu,
+            "loop_wall": rep.seconds,
+            "choices": rep.choices,
+            "finished": rep.finished,
+            "ok": rep.ok,
+            "rss_mib": _rss_mib(),
+        }
     if kind == "baseline":  # arg: playthroughs
         graph = _plain_graph(story)
         t = _clock()
@@ -174,11 +208,17 @@ def _bare_loop(chapters: list, n_flags: int, runs: int, seed: int) -> int:
 
 # ---- the driver ---------------------------------------------------------------------------------
 
+
 def _worker(kind: str, story: Path, arg: int = 0) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("CHRONICLE_CACHE", None)
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--story", str(story),
-                          "--arg", str(arg)], capture_output=True, text=True, env=env, cwd=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--story", str(story), "--arg", str(arg)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(ROOT),
+    )
     if out.returncode != 0:
         raise RuntimeError(f"worker {kind} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -204,8 +244,9 @@ def _cli(story: Path, cold: bool, repeat: int) -> dict:
             shutil.rmtree(story / ".cache", ignore_errors=True)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        out = subprocess.run(cmd + ["check", "--static", "--story", str(story)], capture_output=True, text=True,
-                             env=env)
+        out = subprocess.run(
+            cmd + ["check", "--static", "--story", str(story)], capture_output=True, text=True, env=env
+        )
         walls.append(time.perf_counter() - t)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
@@ -225,11 +266,14 @@ def _rate(n: float, r: dict, wall_key="wall", cpu_key="cpu") -> tuple[float, flo
 def measure(size: int, work_dir: Path, repeat: int, say) -> dict:
     sys.path.insert(0, str(HERE))
     from generate import generate
+
     t = time.perf_counter()
     peer = generate(work_dir / f"layered-{size}", nodes=size)
     small = generate(work_dir / f"flags4-{size}", nodes=size, bool_flags=4)
-    say(f"\n== {size:,} nodes (layered; generated in {time.perf_counter() - t:.1f} s, "
-        f"{sum(p.stat().st_size for p in (peer / 'chapters').glob('*.yaml')) / 2**20:.1f} MiB of YAML)")
+    say(
+        f"\n== {size:,} nodes (layered; generated in {time.perf_counter() - t:.1f} s, "
+        f"{sum(p.stat().st_size for p in (peer / 'chapters').glob('*.yaml')) / 2**20:.1f} MiB of YAML)"
+    )
     r: dict = {"nodes": size}
     r["cold"] = _best([_worker("load", peer, 1) for _ in range(repeat)])
     r["warm"] = _best([_worker("load", peer, 0) for _ in range(repeat)])
@@ -239,23 +283,33 @@ def measure(size: int, work_dir: Path, repeat: int, say) -> dict:
     r["cli_warm"] = _cli(peer, False, repeat)
     say(f"  `chronicle check --static`, cold:  {_fmt_s(r['cli_cold'])}")
     say(f"  `chronicle check --static`, warm:  {_fmt_s(r['cli_warm'])}")
-    say(f"  peak memory, cold load+compile: {r['cold']['rss_mib']:.0f} MiB "
-        f"(of which the interpreter and engine before loading: {r['cold']['base_mib']:.0f} MiB)")
+    say(
+        f"  peak memory, cold load+compile: {r['cold']['rss_mib']:.0f} MiB "
+        f"(of which the interpreter and engine before loading: {r['cold']['base_mib']:.0f} MiB)"
+    )
 
     ex = _worker("explore", peer, EXPLORE_BOUND)
     r["explore"] = ex
     w, c = _rate(ex["states"], ex)
-    say(f"  explore, layered (chapter 1, {ex['nodes']:,} nodes, 32 free flags): {ex['states']:,} states in "
+    say(
+        f"  explore, layered (chapter 1, {ex['nodes']:,} nodes, 32 free flags): {ex['states']:,} states in "
         f"{ex['wall']:.2f} s = {w:,.0f} states/s (cpu {c:,.0f}/s); "
-        + ("complete" if ex["complete"] else f"stopped at the bound of {EXPLORE_BOUND:,}: exact exploration of "
-           "this shape does not finish") + f"; peak {ex['rss_mib']:.0f} MiB")
+        + (
+            "complete"
+            if ex["complete"]
+            else f"stopped at the bound of {EXPLORE_BOUND:,}: exact exploration of this shape does not finish"
+        )
+        + f"; peak {ex['rss_mib']:.0f} MiB"
+    )
     ck = _worker("check", small, 2_000_000)
     r["check"] = ck
     w, c = _rate(ck["states"], ck)
     ew, ec = _rate(ck["explore_states"], ck, "explore_wall", "explore_cpu")
-    say(f"  check, same shape with 4 flags: {ck['states']:,} states in {ck['wall']:.2f} s = {w:,.0f} states/s "
+    say(
+        f"  check, same shape with 4 flags: {ck['states']:,} states in {ck['wall']:.2f} s = {w:,.0f} states/s "
         f"(cpu {c:,.0f}/s), {'complete' if ck['complete'] else 'INCOMPLETE'}, {ck['findings']:,} findings; "
-        f"the explorer alone: {ew:,.0f} states/s (cpu {ec:,.0f}/s); peak {ck['rss_mib']:.0f} MiB")
+        f"the explorer alone: {ew:,.0f} states/s (cpu {ec:,.0f}/s); peak {ck['rss_mib']:.0f} MiB"
+    )
 
     pilot = _worker("random", peer, 20)
     runs = max(50, int(RANDOM_CHOICES / max(1, pilot["choices"] / 20)))
@@ -265,8 +319,10 @@ def measure(size: int, work_dir: Path, repeat: int, say) -> dict:
     loop_rate = rp["choices"] / rp["loop_wall"]
     w, c = _rate(rp["choices"], rp)
     bw, bc = _rate(bl["choices"], bl)
-    say(f"  random play: {runs:,} playthroughs, {rp['choices']:,} choices: {loop_rate:,.0f} choices/s in the play "
-        f"loop, {w:,.0f}/s all told (cpu {c:,.0f}/s){'' if rp['ok'] else ' - FINDINGS'}")
+    say(
+        f"  random play: {runs:,} playthroughs, {rp['choices']:,} choices: {loop_rate:,.0f} choices/s in the play "
+        f"loop, {w:,.0f}/s all told (cpu {c:,.0f}/s){'' if rp['ok'] else ' - FINDINGS'}"
+    )
     say(f"  bare Python loop, same graph, same runs: {bw:,.0f} choices/s (cpu {bc:,.0f}/s)")
     r["random_cps"], r["random_cps_cpu"], r["baseline_cps"], r["baseline_cps_cpu"] = loop_rate, c, bw, bc
     return r
@@ -277,30 +333,44 @@ def ratios(results: list[dict], say) -> None:
     by = {r["nodes"]: r for r in results}
     r10 = by.get(10_000)
     if r10:
-        say(f"  validate 10,000 nodes, warm (`check --static`, whole command): {r10['cli_warm']['wall']:.2f} s; "
+        say(
+            f"  validate 10,000 nodes, warm (`check --static`, whole command): {r10['cli_warm']['wall']:.2f} s; "
             f"quicktest {PEERS['quicktest_seconds']} s -> {PEERS['quicktest_seconds'] / r10['cli_warm']['wall']:.1f}x; "
-            f"goal < {GOALS['warm_seconds_10k']} s: {'met' if r10['cli_warm']['wall'] < GOALS['warm_seconds_10k'] else 'NOT met'}")
-        say(f"  validate 10,000 nodes, cold: {r10['cli_cold']['wall']:.2f} s; goal < {GOALS['cold_seconds_10k']} s: "
-            f"{'met' if r10['cli_cold']['wall'] < GOALS['cold_seconds_10k'] else 'NOT met'}")
+            f"goal < {GOALS['warm_seconds_10k']} s: "
+            f"{'met' if r10['cli_warm']['wall'] < GOALS['warm_seconds_10k'] else 'NOT met'}"
+        )
+        say(
+            f"  validate 10,000 nodes, cold: {r10['cli_cold']['wall']:.2f} s; goal < {GOALS['cold_seconds_10k']} s: "
+            f"{'met' if r10['cli_cold']['wall'] < GOALS['cold_seconds_10k'] else 'NOT met'}"
+        )
         mib = r10["cold"]["rss_mib"]
-        say(f"  memory, 10,000 nodes: {mib:.0f} MiB; quicktest {PEERS['quicktest_mib']} MiB -> "
-            f"{mib / PEERS['quicktest_mib']:.2f}x; goal < {GOALS['mib_10k']} MiB: {'met' if mib < GOALS['mib_10k'] else 'NOT met'}")
+        say(
+            f"  memory, 10,000 nodes: {mib:.0f} MiB; quicktest {PEERS['quicktest_mib']} MiB -> "
+            f"{mib / PEERS['quicktest_mib']:.2f}x; goal < {GOALS['mib_10k']} MiB: "
+            f"{'met' if mib < GOALS['mib_10k'] else 'NOT met'}"
+        )
     for r in results:
         cps, base = r["random_cps"], r["baseline_cps"]
-        say(f"  random play, {r['nodes']:,} nodes: {cps:,.0f} choices/s = {cps / PEERS['randomtest_cps']:.1f}x "
+        say(
+            f"  random play, {r['nodes']:,} nodes: {cps:,.0f} choices/s = {cps / PEERS['randomtest_cps']:.1f}x "
             f"randomtest, {cps / PEERS['inkjs_cps']:.1f}x inkjs; {cps / base:.0%} of the bare loop measured in this "
             f"run (randomtest ran at {PEERS['randomtest_cps'] / PEERS['bare_loop_cps']:.0%} of its bare loop); "
-            f"goal >= {GOALS['random_cps']:,}: {'met' if cps >= GOALS['random_cps'] else 'NOT met'}")
+            f"goal >= {GOALS['random_cps']:,}: {'met' if cps >= GOALS['random_cps'] else 'NOT met'}"
+        )
         st = r["check"]["explore_states"] / r["check"]["explore_wall"]
         sl = r["explore"]["states"] / r["explore"]["wall"]
-        say(f"  exploration, {r['nodes']:,} nodes: {st:,.0f} states/s (4 flags, complete), {sl:,.0f} states/s "
+        say(
+            f"  exploration, {r['nodes']:,} nodes: {st:,.0f} states/s (4 flags, complete), {sl:,.0f} states/s "
             f"(32 flags, to the bound); goal >= {GOALS['states_per_second']:,}: "
-            f"{'met' if min(st, sl) >= GOALS['states_per_second'] else 'NOT met (see cpu figures above)'}")
+            f"{'met' if min(st, sl) >= GOALS['states_per_second'] else 'NOT met (see cpu figures above)'}"
+        )
     if len(results) > 1:
         a, b = results[0], results[-1]
         grow = (b["cold"]["rss_mib"] - b["cold"]["base_mib"]) / max(1e-9, a["cold"]["rss_mib"] - a["cold"]["base_mib"])
-        say(f"  memory growth {a['nodes']:,} -> {b['nodes']:,} nodes ({b['nodes'] / a['nodes']:.0f}x): "
-            f"{grow:.1f}x above the interpreter's own")
+        say(
+            f"  memory growth {a['nodes']:,} -> {b['nodes']:,} nodes ({b['nodes'] / a['nodes']:.0f}x): "
+            f"{grow:.1f}x above the interpreter's own"
+        )
 
 
 def other_benchmarks(say) -> None:
@@ -340,8 +410,10 @@ def main(argv=None) -> int:
     def say(line: str) -> None:
         print(line, flush=True)
 
-    say(f"Chronicle benchmarks - Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-        f"load average {os.getloadavg()[0]:.1f} at the start")
+    say(
+        f"Chronicle benchmarks - Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} at the start"
+    )
     work_dir = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="chronicle-bench-"))
     work_dir.mkdir(parents=True, exist_ok=True)
     results = []

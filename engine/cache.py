@@ -18,6 +18,7 @@ the cache off.
 Files with problems are never cached: they are read afresh, so their
 diagnostics are always current.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,8 +28,9 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
-from typing import Any
 from pathlib import Path
+from typing import Any
+
 from .schemacheck import conforms
 from .version import __version__
 from .yamlload import Document, read_regular
@@ -86,6 +88,7 @@ def _key(raw: bytes, kind: str) -> str:
 
 # ---- reading ---------------------------------------------------------------------
 
+
 def load_document(root: Path, path: Path, raw: bytes | None, kind: str, display: str) -> Document | None:
     """The cached document for these exact bytes, or None (a miss, for whatever reason)."""
     if raw is None or not enabled() or not _safe_folder(root):
@@ -120,8 +123,13 @@ def _decode(blob: bytes, key: str, display: str) -> Document | None:
     if not sep:
         return None
     header = json.loads(head)
-    if (not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") != VERSION
-            or header.get("key") != key or header.get("digest") != hashlib.sha256(payload).hexdigest()):
+    if (
+        not isinstance(header, dict)
+        or header.get("format") != FORMAT
+        or header.get("version") != VERSION
+        or header.get("key") != key
+        or header.get("digest") != hashlib.sha256(payload).hexdigest()
+    ):
         return None
     body = json.loads(payload)
     data, tree = body["data"], body["marks"]
@@ -200,17 +208,29 @@ def _tree(marks, key_marks) -> dict:
 
 # ---- writing ---------------------------------------------------------------------
 
+
 def store_document(root: Path, path: Path, raw: bytes | None, kind: str, doc: Document) -> bool:
     """Cache a document that loaded and passed its schema; False (silently) when it cannot."""
     if raw is None or not enabled() or not _safe_folder(root):
         return False
     try:
-        payload = json.dumps({"data": doc.data, "marks": _tree(doc.marks, doc.key_marks)},
-                             ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode("utf-8")
+        payload = json.dumps(
+            {"data": doc.data, "marks": _tree(doc.marks, doc.key_marks)},
+            ensure_ascii=False,
+            separators=(",", ":"),
+            allow_nan=True,
+        ).encode("utf-8")
     except (TypeError, ValueError):
         return False  # a value JSON cannot hold; read it afresh each time
-    header = json.dumps({"format": FORMAT, "version": VERSION, "kind": kind, "key": _key(raw, kind),
-                         "digest": hashlib.sha256(payload).hexdigest()}).encode()
+    header = json.dumps(
+        {
+            "format": FORMAT,
+            "version": VERSION,
+            "kind": kind,
+            "key": _key(raw, kind),
+            "digest": hashlib.sha256(payload).hexdigest(),
+        }
+    ).encode()
     return _write_atomic(_entry_path(root, path), header + b"\n" + payload)
 
 
@@ -246,4 +266,3 @@ def clear(root: Path) -> None:
                 p.unlink()
             except OSError:
                 pass
-

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import compiler
 from .check import Report, check_story
 from .check import since as since_mod
 from .check.explore import DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES
-from . import compiler
 from .diagnostics import Diagnostic, has_errors
 from .model import Story
 
@@ -42,15 +42,30 @@ class CheckRun:
 
 
 def empty_summary() -> dict[str, Any]:
-    return {"chapters": 0, "nodes": 0, "states": None, "errors": 0, "warnings": 0, "seconds": 0.0,
-            "complete": True, "stopped_by": None}
+    return {
+        "chapters": 0,
+        "nodes": 0,
+        "states": None,
+        "errors": 0,
+        "warnings": 0,
+        "seconds": 0.0,
+        "complete": True,
+        "stopped_by": None,
+    }
 
 
-def check_folder(root: str | os.PathLike, *, max_states: int = DEFAULT_MAX_STATES,
-                 max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB, max_seconds: float = DEFAULT_MAX_SECONDS,
-                 story_arg: str | None = None, static: bool = False, partial: bool = True,
-                 progress: Callable[[str, int], None] | None = None,
-                 stopped: Callable[[str, str], None] | None = None) -> CheckRun:
+def check_folder(
+    root: str | os.PathLike,
+    *,
+    max_states: int = DEFAULT_MAX_STATES,
+    max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    story_arg: str | None = None,
+    static: bool = False,
+    partial: bool = True,
+    progress: Callable[[str, int], None] | None = None,
+    stopped: Callable[[str, str], None] | None = None,
+) -> CheckRun:
     """Compile the story in `root` and check it; `static` stops after compiling."""
     t0 = time.perf_counter()
     story, diags, part = compiler.compile_story_partial(root)
@@ -67,9 +82,16 @@ def check_folder(root: str | os.PathLike, *, max_states: int = DEFAULT_MAX_STATE
     if story is not None and (part is not None or not has_errors(diags)):
         summary.update(chapters=len(story.chapters), nodes=sum(len(c.nodes) for c in story.chapters))
         if not static:
-            report = check_story(story, max_states=max_states, story_arg=story_arg, progress=progress,
-                                 max_memory_mib=max_memory_mib, max_seconds=max_seconds, stopped=stopped,
-                                 after_gap=after_gap)
+            report = check_story(
+                story,
+                max_states=max_states,
+                story_arg=story_arg,
+                progress=progress,
+                max_memory_mib=max_memory_mib,
+                max_seconds=max_seconds,
+                stopped=stopped,
+                after_gap=after_gap,
+            )
             diags = [d for d in diags if d.is_error] + report.diagnostics if part else report.diagnostics
             summary.update(states=report.states, complete=report.complete, stopped_by=report.stopped_by)
             if report.unexplored:
@@ -84,8 +106,9 @@ def check_folder(root: str | os.PathLike, *, max_states: int = DEFAULT_MAX_STATE
     return CheckRun(story, diags, summary, report)
 
 
-def check_since(root: str | os.PathLike, new: Story, since: str, *,
-                max_pairs: int = since_mod.DEFAULT_MAX_PAIRS) -> tuple[since_mod.SinceReport, str | None]:
+def check_since(
+    root: str | os.PathLike, new: Story, since: str, *, max_pairs: int = since_mod.DEFAULT_MAX_PAIRS
+) -> tuple[since_mod.SinceReport, str | None]:
     """`check --since`: compile the older version of the story (a git revision of `root`, or a
     folder) and compare it with `new`. Returns (report, the older story's folder for replay
     commands, or None when it was a temporary unpacking); raises since.SinceError when the older
@@ -95,8 +118,10 @@ def check_since(root: str | os.PathLike, new: Story, since: str, *,
         old, diags = compiler.compile_story(old_root)
         if old is None:
             errors = [d for d in diags if d.is_error]
-            raise since_mod.SinceError(f"the version at '{since}' does not compile ({len(errors)} error"
-                                       f"{'s' if len(errors) != 1 else ''}; first: "
-                                       f"{errors[0].render().splitlines()[0]})")
+            raise since_mod.SinceError(
+                f"the version at '{since}' does not compile ({len(errors)} error"
+                f"{'s' if len(errors) != 1 else ''}; first: "
+                f"{errors[0].render().splitlines()[0]})"
+            )
         report = since_mod.compare(old, new, max_pairs=max_pairs)
         return report, (str(old_root) if old_root == Path(since) else None)

@@ -4,6 +4,7 @@ Each subcommand lives in engine/commands/<name>.py with `register(subparsers)`
 (which sets `func` to a function taking the parsed args and returning an exit
 code). Exit codes: 0 fine, 1 problems found, 2 bad usage.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,12 +90,14 @@ def _is_stdout_error(exc: OSError) -> bool:
     """Is this the kind of error writing the output meets (a full disk, /dev/full, a closed or
     broken descriptor)? Commands that write files catch their own errors and say which file."""
     import errno
+
     return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF, errno.EPIPE)
 
 
 def _drop_stdout() -> None:
     """Output that cannot be written is dropped, so Python's flush at exit does not fail again."""
     import os
+
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

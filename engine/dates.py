@@ -4,6 +4,7 @@ A date is kept as the span of days it could mean, so comparisons stay honest:
 "1980" is every day of 1980, and one date is *before* another only when the
 whole of the first ends before the second can begin.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -26,18 +27,18 @@ class DateSpan:
     last: int  # ... and of the last
     text: str
 
-    def before(self, other: "DateSpan") -> bool:
+    def before(self, other: DateSpan) -> bool:
         """Wholly before `other` (every day of self precedes every day of other)."""
         return self.last < other.first
 
-    def on_or_before(self, other: "DateSpan") -> bool:
+    def on_or_before(self, other: DateSpan) -> bool:
         """Not possibly after: self ends no later than other begins."""
         return self.last <= other.first
 
-    def overlaps(self, other: "DateSpan") -> bool:
+    def overlaps(self, other: DateSpan) -> bool:
         return self.first <= other.last and other.first <= self.last
 
-    def within(self, other: "DateSpan") -> bool:
+    def within(self, other: DateSpan) -> bool:
         return other.first <= self.first and self.last <= other.last
 
     def __str__(self) -> str:
@@ -94,4 +95,6 @@ def parse_date(value, *, allow_span: bool = True) -> DateSpan:
         return DateSpan(a_first, b_last, text)
     if m:
         raise DateError(f"'{text}' is an interval; here write one date (YYYY, YYYY-MM or YYYY-MM-DD)")
-    raise DateError(f"'{text}' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD" + (" (or A/B for a span)" if allow_span else ""))
+    raise DateError(
+        f"'{text}' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD" + (" (or A/B for a span)" if allow_span else "")
+    )

@@ -5,10 +5,11 @@ The loader, compiler and checker never stop at the first problem; they collect
 exception type the engine raises for bad input is `ChronicleError`, which
 carries the diagnostics that made going on impossible.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable
 
 from .textsafe import clean
 
@@ -67,7 +68,7 @@ class Diagnostic:
         out.update(self.extra)
         return out
 
-    def with_pos(self, pos: Pos) -> "Diagnostic":
+    def with_pos(self, pos: Pos) -> Diagnostic:
         return replace(self, pos=pos)
 
 
@@ -92,6 +93,7 @@ class ChronicleError(Exception):
 def did_you_mean(name: str, known) -> str | None:
     """'did you mean 'x'?' for the closest known name, or None: the hint for a misspelt id."""
     import difflib
+
     close = difflib.get_close_matches(name, list(known), n=1)
     return f"did you mean '{close[0]}'?" if close else None
 

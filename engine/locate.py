@@ -1,4 +1,5 @@
 """Where the story lives when nobody says: the checkout's, else the installed copy."""
+
 from __future__ import annotations
 
 import os

@@ -22,6 +22,7 @@ Options (command line, or ini):
   --chronicle-story DIR       chronicle_story = DIR   the story folder
   --chronicle-max-states N    chronicle_max_states = N   the exploration bound
 """
+
 from __future__ import annotations
 
 import os
@@ -48,12 +49,22 @@ class ChronicleCheckFailed(Exception):
 
 # ---- options and the story root -----------------------------------------------------------
 
+
 def pytest_addoption(parser):
     group = parser.getgroup("chronicle", "Chronicle story checks")
-    group.addoption("--chronicle-story", metavar="DIR", default=None,
-                    help="check the Chronicle story in DIR (default: the rootdir, when it holds story/story.yaml)")
-    group.addoption("--chronicle-max-states", metavar="N", type=int, default=None,
-                    help="stop exploring a story after N states (as `chronicle check --max-states`)")
+    group.addoption(
+        "--chronicle-story",
+        metavar="DIR",
+        default=None,
+        help="check the Chronicle story in DIR (default: the rootdir, when it holds story/story.yaml)",
+    )
+    group.addoption(
+        "--chronicle-max-states",
+        metavar="N",
+        type=int,
+        default=None,
+        help="stop exploring a story after N states (as `chronicle check --max-states`)",
+    )
     parser.addini("chronicle_story", "the Chronicle story folder to check (relative to the ini file)", default="")
     parser.addini("chronicle_max_states", "exploration bound for the story checks", default="")
 
@@ -79,6 +90,7 @@ def story_root(config) -> Path | None:
 
 def _max_states(config) -> int:
     from .check.explore import DEFAULT_MAX_STATES
+
     opt = config.getoption("chronicle_max_states")
     if opt:
         return opt
@@ -88,9 +100,11 @@ def _max_states(config) -> int:
 
 # ---- collection ----------------------------------------------------------------------------
 
+
 def _manifest_chapters(root: Path) -> list[str]:
     """The chapter ids the manifest lists (cheap: no compiling); [] when it cannot be read."""
     from .yamlload import load_file
+
     try:
         data = load_file(root / "story" / "story.yaml").data
     except Exception:
@@ -158,7 +172,7 @@ class CheckItem(pytest.Item):
         mine = results.for_file(self.path)
         for d in mine:
             if not d.is_error:
-                warnings.warn(ChronicleWarning(d.render()))
+                warnings.warn(ChronicleWarning(d.render()), stacklevel=1)  # the story file is the place
         errors = [d for d in mine if d.is_error]
         if errors:
             raise ChronicleCheckFailed(results.render(self.path, mine))
@@ -179,6 +193,7 @@ class CheckItem(pytest.Item):
 
 
 # ---- the check, once per session ------------------------------------------------------------
+
 
 @dataclass
 class _Results:
@@ -203,12 +218,15 @@ class _Results:
 
     def skipped_reason(self, path: Path) -> str | None:
         if not self.compiled and self._is_chapter(Path(path).resolve()):
-            return ("not explored: the story does not compile (the failing items say why); "
-                    "nothing in this chapter's own file is wrong")
+            return (
+                "not explored: the story does not compile (the failing items say why); "
+                "nothing in this chapter's own file is wrong"
+            )
         return None
 
     def render(self, path: Path, diags: list) -> str:
         from .diagnostics import sort_key
+
         lines = []
         by_file: dict = {}
         for d in sorted(diags, key=sort_key):
@@ -220,8 +238,10 @@ class _Results:
             lines.append("")
         errors = sum(1 for d in diags if d.is_error)
         warns = len(diags) - errors
-        lines.append(f"{errors} error{'s' if errors != 1 else ''}, {warns} warning{'s' if warns != 1 else ''} "
-                     f"here; the whole story: {self.summary}")
+        lines.append(
+            f"{errors} error{'s' if errors != 1 else ''}, {warns} warning{'s' if warns != 1 else ''} "
+            f"here; the whole story: {self.summary}"
+        )
         return "\n".join(lines)
 
 
@@ -256,8 +276,10 @@ def _check(root: Path, max_states: int) -> _Results:
     if results.compiled:
         results.summary = summary_line(summary)
     else:
-        results.summary = (f"it does not compile ({summary['errors']} error{'s' if summary['errors'] != 1 else ''}), "
-                           "so nothing was explored")
+        results.summary = (
+            f"it does not compile ({summary['errors']} error{'s' if summary['errors'] != 1 else ''}), "
+            "so nothing was explored"
+        )
     for d in diags:
         # positions are shown relative to the current folder (as the compiler wrote them)
         path = Path(d.pos.file).resolve() if d.pos and d.pos.file else None

@@ -13,6 +13,7 @@ Validation is strict where jsonschema is lenient: an integer is an ``int`` (not
 ``2.0``, not ``true``), and ``$`` in a pattern means the end of the text (ECMA
 262), not "before a final newline" (Python).
 """
+
 from __future__ import annotations
 
 import functools
@@ -45,11 +46,9 @@ def _is_number(checker, instance) -> bool:
     return isinstance(instance, (int, float)) and not isinstance(instance, bool)
 
 
-
 def _pattern(validator, pattern, instance, schema):
     if isinstance(instance, str) and not _regex(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
 
 
 def _skip(sub, value) -> bool:
@@ -90,7 +89,9 @@ _BASE_KEYWORDS = dict(Draft202012Validator.VALIDATORS)
 _STRICT_TYPES = Draft202012Validator.TYPE_CHECKER.redefine_many({"integer": _is_int, "number": _is_number})
 
 # The reference validator: standard draft 2020-12, made strict on integers and '$'.
-_Strict = jsonschema.validators.extend(Draft202012Validator, validators={"pattern": _pattern}, type_checker=_STRICT_TYPES)
+_Strict = jsonschema.validators.extend(
+    Draft202012Validator, validators={"pattern": _pattern}, type_checker=_STRICT_TYPES
+)
 # The same, skipping values the compiled check accepts.
 _Pruned = jsonschema.validators.extend(
     _Strict, validators={"properties": _properties, "additionalProperties": _additional, "items": _items}
@@ -107,8 +108,6 @@ def _validator(kind: str):
 def _reference_validator(kind: str):
     """Plain (strict) jsonschema, without the compiled shortcut; for tests."""
     return _Strict(schema_for(kind))
-
-
 
 
 # ---- validation ---------------------------------------------------------------

@@ -6,6 +6,7 @@ with jsonschema only for an invalid one); the cache re-checks every document it
 hands out with them, so a forged cache entry cannot skip the schema. Importing
 this module does not import jsonschema (about a tenth of a second).
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,15 +33,13 @@ def schema_for(kind: str) -> dict:
     return json.loads(schema_path(kind).read_text(encoding="utf-8"))
 
 
-
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _regex(pattern: str) -> re.Pattern:
     # ECMA 262 '$' (without the m flag) matches only at the very end; Python's also
     # matches before a final newline, which would let "majlis\n" pass as an id.
     if pattern.endswith("$") and not pattern.endswith("\\$"):
         pattern = pattern[:-1] + r"\Z"
     return re.compile(pattern)
-
 
 
 # jsonschema walks every value of a large chapter through several layers of
@@ -53,12 +52,24 @@ def _regex(pattern: str) -> re.Pattern:
 _FAST: dict[int, Any] = {}  # id(subschema) -> compiled check; the schemas are cached forever
 
 
-
 # ---- the compiled check ----------------------------------------------------------
 
 _ANNOTATIONS = frozenset(
-    ("title", "description", "examples", "default", "$comment", "$schema", "$id", "$defs",
-     "errorMessage", "patternErrorMessage", "deprecated", "readOnly", "writeOnly")
+    (
+        "title",
+        "description",
+        "examples",
+        "default",
+        "$comment",
+        "$schema",
+        "$id",
+        "$defs",
+        "errorMessage",
+        "patternErrorMessage",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    )
 )
 _TYPES = {
     "object": lambda x: isinstance(x, dict),
@@ -71,8 +82,11 @@ _TYPES = {
 }
 
 
-def _unbool(x, _t=object(), _f=object()):
-    return _t if x is True else _f if x is False else x
+_TRUE, _FALSE = object(), object()  # stand-ins that no JSON value equals
+
+
+def _unbool(x):
+    return _TRUE if x is True else _FALSE if x is False else x
 
 
 def _equal(a, b) -> bool:
@@ -105,9 +119,9 @@ def _compile_all(root: dict) -> None:
 
     def ref_target(ref: str):
         prefix = "#/$defs/"
-        if not ref.startswith(prefix) or ref[len(prefix):] not in defs:
+        if not ref.startswith(prefix) or ref[len(prefix) :] not in defs:
             raise ValueError(f"schema: unsupported $ref {ref!r} (only #/$defs/NAME)")
-        return defs[ref[len(prefix):]]
+        return defs[ref[len(prefix) :]]
 
     def comp(schema) -> Any:
         if schema is True:
@@ -157,8 +171,16 @@ def _compile_all(root: dict) -> None:
         names = comp(s["propertyNames"]) if "propertyNames" in s else None
         min_props = s.get("minProperties")
         if props or required or aP is not True or names or min_props is not None:
-            def obj(x, props=props, required=required, extra=extra, names=names, min_props=min_props,
-                    any_extra=aP is not True):
+
+            def obj(
+                x,
+                props=props,
+                required=required,
+                extra=extra,
+                names=names,
+                min_props=min_props,
+                any_extra=aP is not True,
+            ):
                 if not isinstance(x, dict):
                     return True
                 for r in required:
@@ -176,12 +198,14 @@ def _compile_all(root: dict) -> None:
                     if names is not None and not names(k):
                         return False
                 return True
+
             checks.append(obj)
         # arrays
         if "items" in s or "minItems" in s or s.get("uniqueItems"):
             item = comp(s.get("items", True))
             min_items = s.get("minItems", 0)
             unique = bool(s.get("uniqueItems"))
+
             def arr(x, item=item, min_items=min_items, unique=unique):
                 if not isinstance(x, list):
                     return True
@@ -191,6 +215,7 @@ def _compile_all(root: dict) -> None:
                     if not item(v):
                         return False
                 return not unique or _unique(x)
+
             checks.append(arr)
         # strings
         if "minLength" in s:
@@ -248,11 +273,34 @@ def _compile_all(root: dict) -> None:
 
 
 _KEYWORDS = frozenset(
-    ("$ref", "type", "enum", "const", "properties", "required", "additionalProperties", "patternProperties",
-     "propertyNames", "minProperties", "items", "minItems", "uniqueItems", "minLength", "maxLength", "pattern",
-     "minimum", "maximum", "allOf", "anyOf", "oneOf", "not", "if", "then", "else")
+    (
+        "$ref",
+        "type",
+        "enum",
+        "const",
+        "properties",
+        "required",
+        "additionalProperties",
+        "patternProperties",
+        "propertyNames",
+        "minProperties",
+        "items",
+        "minItems",
+        "uniqueItems",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "if",
+        "then",
+        "else",
+    )
 )
-
 
 
 def conforms(data: Any, kind: str) -> bool:

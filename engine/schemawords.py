@@ -10,7 +10,8 @@ invalid; this module only words it.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -46,7 +47,10 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
             hint = did_you_mean(k, allowed)
             if hint is None and inst[k] is None and " " in k.strip():
                 # {doc: one, two} reads as {doc: one, 'two': null}
-                hint = "is this the end of a text with a ',' in it? inside {...} a ',' ends the value: put the whole text in quotes"
+                hint = (
+                    "is this the end of a text with a ',' in it? inside {...} a ',' ends the value: "
+                    "put the whole text in quotes"
+                )
             elif hint is None:
                 hint = "remove it, or check its indentation"
             yield error(
@@ -82,7 +86,10 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
 
     if v == "maxLength" and isinstance(inst, str):
         # ids become file names: a very long one would fail deep inside the file system instead
-        what = f"{_show(inst[:40])}... ({len(inst):,} characters) is longer than the {err.validator_value} characters allowed"
+        what = (
+            f"{_show(inst[:40])}... ({len(inst):,} characters) is longer than the "
+            f"{err.validator_value} characters allowed"
+        )
         where = doc.key_pos(path + (inst,)) if "propertyNames" in err.absolute_schema_path else doc.pos(path)
         yield error("schema", what, where, "use a shorter name")
         return
@@ -110,7 +117,8 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
         n = err.validator_value
         yield error(
             "schema",
-            f"{name} needs at least {n} item{'s' if n != 1 else ''}, found {len(inst) if isinstance(inst, list) else 0}",
+            f"{name} needs at least {n} item{'s' if n != 1 else ''}, "
+            f"found {len(inst) if isinstance(inst, list) else 0}",
             doc.pos(path),
             "add an item, or remove the key",
         )

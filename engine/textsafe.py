@@ -9,16 +9,17 @@ The player prints story text through `clean`; the authoring commands (check,
 why, graph, stats, schema, new) print through `CleanStream`, which cleans every
 write, so no message that quotes a story can carry an escape to the terminal.
 """
+
 from __future__ import annotations
 
 import re
 
 # ESC-introduced sequences: CSI ... final, OSC/DCS/SOS/PM/APC ... ST or BEL, and 2-char escapes.
 _ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
     r"|\x1b[\]PX^_].*?(?:\x07|\x1b\\|$)"  # OSC, DCS, SOS, PM, APC
-    r"|\x1b[@-Z\\-_]"                   # other two-character escapes
-    r"|\x9b[0-?]*[ -/]*[@-~]"           # 8-bit CSI
+    r"|\x1b[@-Z\\-_]"  # other two-character escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
     r"|[\x90\x98\x9d\x9e\x9f].*?(?:\x07|\x9c|$)",  # 8-bit OSC/DCS/...
     re.DOTALL,
 )

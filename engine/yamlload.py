@@ -16,14 +16,15 @@ so that
 The builder never recurses, so a file nested 10,000 levels deep is refused with
 ``yaml-depth`` as soon as the 65th level opens.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import stat
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from collections.abc import Mapping
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 from yaml.events import (
@@ -236,18 +237,24 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
 # ---- scalars --------------------------------------------------------------------
 
 _Y = "tag:yaml.org,2002:"
-_STR, _INT, _FLOAT, _BOOL, _NULL, _MAP, _SEQ = (
-    _Y + t for t in ("str", "int", "float", "bool", "null", "map", "seq")
-)
+_STR, _INT, _FLOAT, _BOOL, _NULL, _MAP, _SEQ = (_Y + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))
 _INT_RE = re.compile(r"[-+]?[0-9]+\Z")
 _MAX_INT_CHARS = 40  # more than any number a story holds, in any base
 _INT_ANY_RE = re.compile(r"[-+]?(?:[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
 _FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
 _SPECIAL_FLOAT = {
-    ".inf": float("inf"), ".Inf": float("inf"), ".INF": float("inf"),
-    "+.inf": float("inf"), "+.Inf": float("inf"), "+.INF": float("inf"),
-    "-.inf": float("-inf"), "-.Inf": float("-inf"), "-.INF": float("-inf"),
-    ".nan": float("nan"), ".NaN": float("nan"), ".NAN": float("nan"),
+    ".inf": float("inf"),
+    ".Inf": float("inf"),
+    ".INF": float("inf"),
+    "+.inf": float("inf"),
+    "+.Inf": float("inf"),
+    "+.INF": float("inf"),
+    "-.inf": float("-inf"),
+    "-.Inf": float("-inf"),
+    "-.INF": float("-inf"),
+    ".nan": float("nan"),
+    ".NaN": float("nan"),
+    ".NAN": float("nan"),
 }
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
@@ -273,7 +280,7 @@ def _plain(v: str) -> Any:
 
 
 def _show_tag(tag: str) -> str:
-    return "!!" + tag[len(_Y):] if tag.startswith(_Y) else tag
+    return "!!" + tag[len(_Y) :] if tag.startswith(_Y) else tag
 
 
 def _tagged(tag: str, v: str) -> Any:
@@ -474,7 +481,8 @@ class _Builder:
                                 "yaml-syntax",
                                 f"alias *{name} names no anchor &{name} above it",
                                 Pos(file, *lc),
-                                "define the anchor (&name) before using it, or quote the text if '*' was meant literally",
+                                "define the anchor (&name) before using it, "
+                                "or quote the text if '*' was meant literally",
                             )
                         )
                         entry = (None, 1, 0, "")
@@ -592,7 +600,7 @@ class _Builder:
         # too far (`  signed:` written `    signed:`), so the keys under it land in the
         # mapping above. Say that once, instead of "keep one" for every key it swallowed.
         keys = list(top[0])
-        after = keys[keys.index(key) + 1:] if key in keys else []
+        after = keys[keys.index(key) + 1 :] if key in keys else []
         empty = next((k for k in reversed(after) if top[0][k] is None and isinstance(k, str)), None)
         if empty is not None:
             marker = (id(top), empty)
@@ -700,9 +708,15 @@ def _char_at(text: str, line: int, column: int) -> str:
 _PROBLEMS = [
     ("mapping values are not allowed", "a ':' here would start a mapping, and one cannot start here"),
     ("did not find expected key", "this does not fit the mapping around it (a new key was expected here)"),
-    ("expected <block end>, but found '<scalar>'", "this does not fit the mapping around it (a new key was expected here)"),
+    (
+        "expected <block end>, but found '<scalar>'",
+        "this does not fit the mapping around it (a new key was expected here)",
+    ),
     ("expected <block end>", "this line is not indented like the lines above it"),
-    ("did not find expected '-' indicator", "this line is not indented like the list above it (a '- ' item was expected)"),
+    (
+        "did not find expected '-' indicator",
+        "this line is not indented like the list above it (a '- ' item was expected)",
+    ),
     ("a tab character that violates indentation", "a tab character is used to indent"),
     ("found character '\\t' that cannot start any token", "a tab character is used to indent"),
     ("found character that cannot start any token", "a value cannot start with this character"),

@@ -1,5 +1,6 @@
 """Helpers for the authoring tests: the real CLI in a subprocess, and structural
 parsers for the Mermaid and DOT that `chronicle graph` writes."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,14 @@ FIXTURES = ROOT / "tests" / "fixtures" / "codes"
 
 def chronicle(*args, cwd=None, env=None, timeout=60) -> subprocess.CompletedProcess:
     """Run `python -m engine ARGS` and return the finished process (text mode)."""
-    return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd or ROOT, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd or ROOT,
+        env=env,
+    )
 
 
 def run_command_line(line: str, cwd=None) -> subprocess.CompletedProcess:
@@ -36,12 +43,29 @@ def copy_tour(dest: Path) -> Path:
 
 # ---- Mermaid ---------------------------------------------------------------------------------
 
-MERMAID_RESERVED = {"end", "subgraph", "graph", "flowchart", "style", "class", "classDef", "click", "linkStyle",
-                    "direction", "default"}
+MERMAID_RESERVED = {
+    "end",
+    "subgraph",
+    "graph",
+    "flowchart",
+    "style",
+    "class",
+    "classDef",
+    "click",
+    "linkStyle",
+    "direction",
+    "default",
+}
 _ID = r"[A-Za-z_][A-Za-z0-9_]*"
 _LABEL = r'"[^"\n]*"'
-_SHAPES = [(r"\(\[", r"\]\)", "stadium"), (r"\{\{", r"\}\}", "hexagon"), (r"\[", r"\]", "box"),
-           (r">", r"\]", "flag"), (r"\(\(", r"\)\)", "circle"), (r"\(", r"\)", "round")]
+_SHAPES = [
+    (r"\(\[", r"\]\)", "stadium"),
+    (r"\{\{", r"\}\}", "hexagon"),
+    (r"\[", r"\]", "box"),
+    (r">", r"\]", "flag"),
+    (r"\(\(", r"\)\)", "circle"),
+    (r"\(", r"\)", "round"),
+]
 
 
 @dataclass
@@ -58,6 +82,7 @@ def unescape_mermaid(label: str) -> str:
         if name.isdigit():
             return chr(int(name))
         return {"quot": '"', "amp": "&", "lt": "<", "gt": ">"}[name]
+
     return re.sub(r"#([a-z]+|[0-9]+);", ent, label)
 
 
@@ -103,7 +128,9 @@ def parse_mermaid(text: str) -> Mermaid:
         g = re.fullmatch(rf"({_ID}) (-->|==>|-\.->)(?:\|({_LABEL})\|)? ({_ID})", line)
         if g:
             label = g.group(3)
-            pending.append((g.group(1), g.group(2), unescape_mermaid(label[1:-1]) if label else None, g.group(4), where))
+            pending.append(
+                (g.group(1), g.group(2), unescape_mermaid(label[1:-1]) if label else None, g.group(4), where)
+            )
             continue
         for a, b, shape in _SHAPES:
             g = re.fullmatch(rf"({_ID}){a}({_LABEL}){b}", line)
@@ -126,8 +153,11 @@ def parse_mermaid(text: str) -> Mermaid:
 
 # ---- DOT ---------------------------------------------------------------------------------------
 
-_DOT_TOKEN = re.compile(r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<arrow>->|--)|(?P<id>[A-Za-z_][A-Za-z0-9_.]*|-?\d+(?:\.\d+)?)'
-                        r'|(?P<punct>[{}\[\];,=])|(?P<bad>\S))', re.S)
+_DOT_TOKEN = re.compile(
+    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<arrow>->|--)|(?P<id>[A-Za-z_][A-Za-z0-9_.]*|-?\d+(?:\.\d+)?)'
+    r"|(?P<punct>[{}\[\];,=])|(?P<bad>\S))",
+    re.S,
+)
 
 
 @dataclass
@@ -143,11 +173,11 @@ def _dot_tokens(text: str):
     while pos < len(text):
         mt = _DOT_TOKEN.match(text, pos)
         if not mt or mt.group("bad"):
-            raise AssertionError(f"bad DOT at {pos}: {text[pos:pos + 40]!r}")
+            raise AssertionError(f"bad DOT at {pos}: {text[pos : pos + 40]!r}")
         kind = mt.lastgroup
         val = mt.group(kind)
         if kind == "str":
-            val = re.sub(r'\\(.)', lambda e: "\n" if e.group(1) == "n" else e.group(1), val[1:-1])
+            val = re.sub(r"\\(.)", lambda e: "\n" if e.group(1) == "n" else e.group(1), val[1:-1])
             kind = "id"
         out.append((kind, val))
         pos = mt.end()
@@ -238,6 +268,7 @@ def cli(*args) -> tuple[int, str, str]:
     import io
 
     from engine.cli import main
+
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:

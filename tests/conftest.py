@@ -5,6 +5,7 @@ text/bytes (written as they are, for bad-input tests). `run_cli` runs
 `python -m engine ...` in a subprocess with a timeout, so a hang or a crash is
 a failing test, never a stuck run.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -32,24 +33,30 @@ atexit.register(shutil.rmtree, _TEST_DATA_HOME, ignore_errors=True)
 
 CLI_TIMEOUT = 20  # seconds; a guard against hangs, not a timing assertion
 
-DEFAULT_FACT = {"id": "thing-happens", "date": "1900", "statement": "A thing happens.",
-                "source": {"paragraph": 1, "quote": "a thing"}}
+DEFAULT_FACT = {
+    "id": "thing-happens",
+    "date": "1900",
+    "statement": "A thing happens.",
+    "source": {"paragraph": 1, "quote": "a thing"},
+}
 
 
 # The slow end-to-end files: real terminals under a pty, real Chromium, the whole real story
 # explored or played. `make test-fast` (pytest -m "not slow") leaves them out; `make test` and
 # CI run everything. A single slow test elsewhere carries @pytest.mark.slow itself.
-SLOW_FILES = frozenset({
-    "test_player_pty.py",  # the game under a real pty, one process per test
-    "test_player_reader.py",  # the same, for the reader's screens
-    "test_hardening.py",  # hostile streams, kills mid-save, two players at once
-    "test_bad_input.py",  # every bad story through the real command, large files included
-    "test_two_sessions.py",  # two games at once on one save folder, in real processes
-    "test_explore_budget.py",  # explorations run until a memory or time bound stops them
-    "test_check_progress.py",  # long explorations, to see the progress bar
-    "test_web_conformance.py",  # headless Chromium
-    "test_web_page.py",  # headless Chromium
-})
+SLOW_FILES = frozenset(
+    {
+        "test_player_pty.py",  # the game under a real pty, one process per test
+        "test_player_reader.py",  # the same, for the reader's screens
+        "test_hardening.py",  # hostile streams, kills mid-save, two players at once
+        "test_bad_input.py",  # every bad story through the real command, large files included
+        "test_two_sessions.py",  # two games at once on one save folder, in real processes
+        "test_explore_budget.py",  # explorations run until a memory or time bound stops them
+        "test_check_progress.py",  # long explorations, to see the progress bar
+        "test_web_conformance.py",  # headless Chromium
+        "test_web_page.py",  # headless Chromium
+    }
+)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -83,8 +90,16 @@ def no_cache():
             os.environ["CHRONICLE_CACHE"] = old
 
 
-def chapter(cid: str, nodes: dict, *, start: str | None = None, flags: dict | None = None,
-            covers: list | None = None, period=("1900", "1900"), title: str | None = None) -> dict:
+def chapter(
+    cid: str,
+    nodes: dict,
+    *,
+    start: str | None = None,
+    flags: dict | None = None,
+    covers: list | None = None,
+    period=("1900", "1900"),
+    title: str | None = None,
+) -> dict:
     """A chapter document as a dict (start defaults to the first node)."""
     doc = {"id": cid, "title": title or f"Chapter {cid}", "period": {"from": period[0], "to": period[1]}}
     if covers:
@@ -96,8 +111,17 @@ def chapter(cid: str, nodes: dict, *, start: str | None = None, flags: dict | No
     return doc
 
 
-def write_story(root: Path, chapters: dict, *, flags: dict | None = None, facts: list | None = None,
-                title: str = "A Test Story", order: list | None = None, manifest=None, history=None) -> Path:
+def write_story(
+    root: Path,
+    chapters: dict,
+    *,
+    flags: dict | None = None,
+    facts: list | None = None,
+    title: str = "A Test Story",
+    order: list | None = None,
+    manifest=None,
+    history=None,
+) -> Path:
     """Write a story folder under `root` and return it.
 
     `chapters` maps chapter id -> dict (dumped as YAML) or str/bytes (written raw).
@@ -119,8 +143,13 @@ def write_story(root: Path, chapters: dict, *, flags: dict | None = None, facts:
     return root
 
 
-def run_cli(*args, input: str | bytes | None = None, cwd: Path | None = None,
-            timeout: float = CLI_TIMEOUT, limit_memory: int | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args,
+    input: str | bytes | None = None,
+    cwd: Path | None = None,
+    timeout: float = CLI_TIMEOUT,
+    limit_memory: int | None = None,
+) -> subprocess.CompletedProcess:
     """Run `python -m engine ARGS` and return the finished process (text output).
 
     `limit_memory` caps the child's address space (bytes), so a test can show that
@@ -132,15 +161,24 @@ def run_cli(*args, input: str | bytes | None = None, cwd: Path | None = None,
     env["XDG_DATA_HOME"] = _TEST_DATA_HOME  # saves from piped play never land in the real home folder
     if isinstance(input, bytes):
         input = input.decode("utf-8")
-    return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], input=input if input is not None else "",
-                          capture_output=True, text=True, cwd=str(cwd or ROOT), env=env, timeout=timeout,
-                          preexec_fn=_memory_cap(limit_memory) if limit_memory else None)
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *map(str, args)],
+        input=input if input is not None else "",
+        capture_output=True,
+        text=True,
+        cwd=str(cwd or ROOT),
+        env=env,
+        timeout=timeout,
+        preexec_fn=_memory_cap(limit_memory) if limit_memory else None,
+    )
 
 
 def _memory_cap(limit: int):
     def cap() -> None:
         import resource
+
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
     return cap
 
 
@@ -162,7 +200,11 @@ def story_dir(tmp_path):
 
 def two_node_chapter(cid: str = "one", **kw) -> dict:
     """The smallest chapter that checks clean: a canon choice to a canon ending."""
-    return chapter(cid, {
-        "start": {"text": "It begins.", "choices": [{"text": "Go on.", "goto": "end", "canon": True}]},
-        "end": {"text": "It ends.", "ending": {"kind": "canon", "title": "The End"}},
-    }, **kw)
+    return chapter(
+        cid,
+        {
+            "start": {"text": "It begins.", "choices": [{"text": "Go on.", "goto": "end", "canon": True}]},
+            "end": {"text": "It ends.", "ending": {"kind": "canon", "title": "The End"}},
+        },
+        **kw,
+    )

@@ -203,7 +203,9 @@ def test_the_layering_forbids_the_imports_the_charter_names(lower, upper):
 def test_the_checker_sees_a_lazy_wrong_way_import(tmp_path):
     """A runtime module that imports the player inside a function is caught (the test can fail)."""
     copy = tmp_path / "runtime.py"
-    copy.write_text((ENGINE / "runtime.py").read_text(encoding="utf-8") + "\n\ndef _late():\n    from .player import app\n")
+    copy.write_text(
+        (ENGINE / "runtime.py").read_text(encoding="utf-8") + "\n\ndef _late():\n    from .player import app\n"
+    )
     found = engine_imports(copy, "runtime")
     assert "player.app" in found
     assert layer_of("player.app") not in ALLOWED[layer_of("runtime")]

@@ -1,13 +1,14 @@
 """`chronicle stats --choices`: exact figures on a story counted by hand, in text and JSON,
 and the analysis agrees with what play shows on the real story."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 import pytest
-
 from authoring_helpers import ROOT, chronicle
+
 from engine import load_story
 from engine.check.choices import analyse_choices
 
@@ -38,7 +39,10 @@ def test_json_figures_match_the_hand_count():
     assert sorted(lamp["places"]) == ["harbour:boat text part 1", "harbour:two text part 2"]
     assert _choice(ch, "quay", 2)["echoes"] == 0 and not _choice(ch, "quay", 2)["flavour"]
     assert [(c["index"], c["flavour"], c["branches"]) for c in ch["choices"] if c["node"] == "steps"] == [
-        (1, True, True), (2, True, True), (3, False, True)]
+        (1, True, True),
+        (2, True, True),
+        (3, False, True),
+    ]
     assert {e["node"]: (e["min_words"], e["max_words"]) for e in ch["endings"]} == {"boat": (40, 50), "home": (22, 22)}
 
 
@@ -49,7 +53,7 @@ def test_text_report_says_the_same():
     assert "decision points: 2" in out
     assert "4: one -> two -> three -> four" in out
     assert 'quay 1: 2 echoes  "Take the lamp."' in out
-    assert 'steps 2: branches, 0 echoes, flavour' in out
+    assert "steps 2: branches, 0 echoes, flavour" in out
     assert "boat (The Crossing): 40..50" in out
 
 
@@ -59,19 +63,24 @@ def test_a_choice_that_sets_a_flag_a_later_chapter_reads_echoes_there():
     result = {c.id: c for c in analyse_choices(story)}
     riyadh = result["riyadh-1980"]
     later = {p.split(":")[0] for c in riyadh.choices for p in c.places} - {"riyadh-1980"}
-    assert later & {"syrian-front-1984", "tehran-1999"}, \
+    assert later & {"syrian-front-1984", "tehran-1999"}, (
         "some 1980 choice must be noticed in 1984 or 1999 through a story-wide flag"
+    )
 
 
 def test_flavour_needs_a_twin_and_no_reader(tmp_path: Path):
     """Make something read `hummed`, and the humming choice stops being flavour."""
     import shutil
+
     dest = tmp_path / "choices"
     shutil.copytree(COUNTED, dest)
     ch = dest / "chapters" / "harbour.yaml"
-    ch.write_text(ch.read_text().replace(
-        "    text: The third landing.\n",
-        "    text:\n      - The third landing.\n      - if: hummed\n        text: Your humming echoes.\n"))
+    ch.write_text(
+        ch.read_text().replace(
+            "    text: The third landing.\n",
+            "    text:\n      - The third landing.\n      - if: hummed\n        text: Your humming echoes.\n",
+        )
+    )
     r = chronicle("stats", "--choices", "--format", "json", "--story", dest)
     data = json.loads(r.stdout)["chapters"][0]
     walk, hum = _choice(data, "steps", 1), _choice(data, "steps", 2)
@@ -81,6 +90,7 @@ def test_flavour_needs_a_twin_and_no_reader(tmp_path: Path):
 
 def test_graph_dashes_flavour_and_shades_corridors():
     from authoring_helpers import parse_mermaid
+
     r = chronicle("graph", "--story", COUNTED)
     assert r.returncode == 0, r.stderr
     mm = parse_mermaid(r.stdout)

@@ -1,5 +1,6 @@
 """Editors: every story file names its shipped schema on its first line, and the schemas
 describe every key with a description and examples (for hover text and completion)."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,7 @@ def keyed_subschemas(schema: dict, where: str = ""):
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_key_has_a_description_and_examples(kind):
     schema = json.loads(schema_path(kind).read_text(encoding="utf-8"))
-    lacking = [path for path, sub in keyed_subschemas(schema)
-               if not (sub.get("description") and sub.get("examples"))]
+    lacking = [path for path, sub in keyed_subschemas(schema) if not (sub.get("description") and sub.get("examples"))]
     assert lacking == [], f"keys of the {kind} schema without a description or examples: {lacking}"
 
 
@@ -52,7 +52,7 @@ def test_story_files_name_their_schema(path, kind):
     first = path.read_text(encoding="utf-8").splitlines()[0]
     prefix = "# yaml-language-server: $schema="
     assert first.startswith(prefix), f"{path.relative_to(ROOT)} should start with `{prefix}...`"
-    assert (path.parent / first[len(prefix):]).resolve() == schema_path(kind).resolve()
+    assert (path.parent / first[len(prefix) :]).resolve() == schema_path(kind).resolve()
 
 
 def test_the_tour_carries_current_schemas_so_a_copy_keeps_its_editor_support():
@@ -63,10 +63,11 @@ def test_the_tour_carries_current_schemas_so_a_copy_keeps_its_editor_support():
         installed = tour / "schemas" / f"{kind}.schema.json"
         assert installed.read_bytes() == schema_path(kind).read_bytes(), (
             f"{installed.relative_to(ROOT)} is older than the engine's schema: "
-            "run `chronicle schema --install --story tests/stories/tour`")
+            "run `chronicle schema --install --story tests/stories/tour`"
+        )
     prefix = "# yaml-language-server: $schema="
     for path in sorted(tour.rglob("*.yaml")):
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert first.startswith(prefix), path
-        target = (path.parent / first[len(prefix):]).resolve()
+        target = (path.parent / first[len(prefix) :]).resolve()
         assert target.is_relative_to(tour.resolve()) and target.is_file(), path

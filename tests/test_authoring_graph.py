@@ -1,16 +1,17 @@
 """`chronicle graph`: Mermaid and DOT that parse, endings by kind, the canonical path
 heavier, conditions and effects on the edges, check findings marked; SVG through dot."""
+
 from __future__ import annotations
 
 import shutil
 import subprocess
 
 import pytest
-
 from authoring_helpers import LIGHTHOUSE, chronicle, cli, no_dot_env, parse_dot, parse_mermaid
-from tools import docs
+
 from engine.authoring.graph import build_maps, mermaid_escape, render_dot, render_mermaid
 from engine.compiler import load_story
+from tools import docs
 
 HAVE_DOT = shutil.which("dot") is not None
 
@@ -37,7 +38,10 @@ def test_mermaid_of_every_chapter(tour_mermaid):
     links = [e for e in m.edges if e[1] == "-.->"]
     assert len(choices) == 11
     assert sorted((a.split("__")[1], b.split("__")[1]) for a, _, _, b in links) == [
-        ("asleep", "quay"), ("dark", "quay"), ("dawn", "quay")]
+        ("asleep", "quay"),
+        ("dark", "quay"),
+        ("dawn", "quay"),
+    ]
     # the canonical path is heavier, and only it
     heavy = sorted((a.split("__")[1], b.split("__")[1]) for a, arrow, _, b in m.edges if arrow == "==>")
     assert heavy == [("lamp", "dawn"), ("quay", "harbour"), ("stair", "lamp"), ("tower", "stair")]
@@ -76,8 +80,12 @@ def test_dot_parses(tmp_path):
     assert d.nodes["storm/dawn"]["peripheries"] == "2"
     assert d.nodes["storm/asleep"]["shape"] == "hexagon" and d.nodes["storm/dark"]["shape"] == "cds"
     heavy = sorted((a, b) for a, b, attrs in d.edges if attrs.get("penwidth") == "3")
-    assert heavy == [("morning/quay", "morning/harbour"), ("storm/lamp", "storm/dawn"),
-                     ("storm/stair", "storm/lamp"), ("storm/tower", "storm/stair")]
+    assert heavy == [
+        ("morning/quay", "morning/harbour"),
+        ("storm/lamp", "storm/dawn"),
+        ("storm/stair", "storm/lamp"),
+        ("storm/tower", "storm/stair"),
+    ]
     rocks = [attrs for a, b, attrs in d.edges if b == "morning/rocks"][0]
     assert rocks["label"] == '2 · if not lamp_lit · do weather = "calm"'
 
@@ -124,11 +132,12 @@ def test_findings_about_a_chapter_go_to_its_title(tmp_path):
     root = docs.materialise(docs.load_case("canon-order"), tmp_path / "story")
     story = load_story(root)
     from engine.check import check_story
+
     maps = build_maps(story, None, check_story(story).diagnostics)
     assert [d.code for d in maps[0].findings] == ["canon-order"]
     m = parse_mermaid(render_mermaid(maps))
     assert m.subgraphs == [("ch_one", "1. The Signing (one) ⚠ canon-order")]
-    assert "label=\"1. The Signing (one) ⚠ canon-order\"" in render_dot(maps)
+    assert 'label="1. The Signing (one) ⚠ canon-order"' in render_dot(maps)
 
 
 def test_labels_that_would_break_mermaid_are_escaped(tmp_path):

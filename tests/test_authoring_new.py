@@ -1,13 +1,14 @@
 """`chronicle new chapter|story`: starter files that `check` passes at once, a manifest
 edited in place (comments kept), refusals with a reason."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 import yaml
-
 from authoring_helpers import ROOT, chronicle, cli, copy_tour
+
 from engine.authoring import AuthoringError
 from engine.authoring.new import chapter_ids, insert_chapter
 from engine.schema import schema_path
@@ -43,7 +44,9 @@ def test_new_chapter_then_check_is_clean(tmp_path):
 
 def test_new_chapter_after_and_before(tmp_path):
     root = copy_tour(tmp_path / "tour")
-    assert cli("new", "chapter", "night", "--story", root, "--after", "storm", "--title", 'Night: "the long one"')[0] == 0
+    assert (
+        cli("new", "chapter", "night", "--story", root, "--after", "storm", "--title", 'Night: "the long one"')[0] == 0
+    )
     assert cli("new", "chapter", "dusk", "--story", root, "--before", "storm", "--period", "1901-10/1901-10")[0] == 0
     assert manifest_ids(root) == ["dusk", "storm", "night", "morning"]
     night = yaml.safe_load((root / "chapters" / "night.yaml").read_text(encoding="utf-8"))
@@ -82,8 +85,9 @@ def test_new_story_checks_clean_and_grows(tmp_path):
     done = chronicle("new", "story", root, "--title", "My Story", "--period", "1950")
     assert done.returncode == 0, done.stderr
     for rel in ("story/story.yaml", "story/history.yaml", "chapters/first-chapter.yaml"):
-        assert (root / rel).read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=") or \
-            rel.endswith("source.txt")
+        assert (root / rel).read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=") or rel.endswith(
+            "source.txt"
+        )
     code, out, err = cli("check", "--story", root)
     assert code == 0, out + err
     assert cli("new", "chapter", "second", "--story", root)[0] == 0
@@ -110,12 +114,15 @@ flags: {}
 """
 
 
-@pytest.mark.parametrize("where, expect", [
-    ({}, ["one", "two", "new"]),
-    ({"after": "one"}, ["one", "new", "two"]),
-    ({"before": "one"}, ["new", "one", "two"]),
-    ({"after": "two"}, ["one", "two", "new"]),
-])
+@pytest.mark.parametrize(
+    "where, expect",
+    [
+        ({}, ["one", "two", "new"]),
+        ({"after": "one"}, ["one", "new", "two"]),
+        ({"before": "one"}, ["new", "one", "two"]),
+        ({"after": "two"}, ["one", "two", "new"]),
+    ],
+)
 def test_block_lists_keep_every_comment(where, expect):
     out = insert_chapter(BLOCK, "new", **where)
     assert chapter_ids(out) == expect
@@ -124,14 +131,17 @@ def test_block_lists_keep_every_comment(where, expect):
     assert "  - new" in out.splitlines()
 
 
-@pytest.mark.parametrize("text, where, expect", [
-    ("chapters: [a, b]\n", {}, "chapters: [a, b, new]\n"),
-    ("chapters: [a, b]  # order\n", {"before": "b"}, "chapters: [a, new, b]  # order\n"),
-    ("chapters: []\n", {}, "chapters: [new]\n"),
-    ("chapters: [\n  a,\n  b,\n]\n", {"after": "a"}, "chapters: [\n  a, new,\n  b,\n]\n"),
-    ("chapters:\r\n  - a\r\n", {}, "chapters:\r\n  - a\r\n  - new\r\n"),
-    ("chapters:\n  - a", {}, "chapters:\n  - a\n  - new\n"),
-])
+@pytest.mark.parametrize(
+    "text, where, expect",
+    [
+        ("chapters: [a, b]\n", {}, "chapters: [a, b, new]\n"),
+        ("chapters: [a, b]  # order\n", {"before": "b"}, "chapters: [a, new, b]  # order\n"),
+        ("chapters: []\n", {}, "chapters: [new]\n"),
+        ("chapters: [\n  a,\n  b,\n]\n", {"after": "a"}, "chapters: [\n  a, new,\n  b,\n]\n"),
+        ("chapters:\r\n  - a\r\n", {}, "chapters:\r\n  - a\r\n  - new\r\n"),
+        ("chapters:\n  - a", {}, "chapters:\n  - a\n  - new\n"),
+    ],
+)
 def test_flow_lists_and_line_ends(text, where, expect):
     assert insert_chapter(text, "new", **where) == expect
 
@@ -152,16 +162,24 @@ def test_a_new_chapter_asks_for_its_golden_transcript_by_name(tmp_path):
     import shutil
     import subprocess
     import sys
+
     for part in ("story", "chapters", "tests/transcripts"):
         shutil.copytree(ROOT / part, tmp_path / part)
     shutil.copy(ROOT / "tests" / "test_transcripts.py", tmp_path / "tests" / "test_transcripts.py")
     r = chronicle("new", "chapter", "interlude-1982", "--after", "riyadh-1980", "--story", tmp_path)
     assert r.returncode == 0, r.stderr
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_transcripts.py"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_transcripts.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 1, done.stdout
     assert "test_every_chapter_has_a_canonical_and_a_divergent_transcript" not in done.stdout
-    assert "no golden transcript tests/transcripts/interlude-1982--canon.txt for chapter 'interlude-1982'" in done.stdout
+    assert (
+        "no golden transcript tests/transcripts/interlude-1982--canon.txt for chapter 'interlude-1982'" in done.stdout
+    )
     assert "make bless" in done.stdout
 
 
@@ -169,6 +187,7 @@ def test_a_new_story_carries_its_schemas_so_it_can_move(tmp_path):
     """`new story` outside the repo: its `$schema` lines point inside the story folder, and
     still resolve after the folder is copied elsewhere."""
     import shutil
+
     root = tmp_path / "elsewhere" / "my-story"
     assert chronicle("new", "story", root).returncode == 0
     assert chronicle("new", "chapter", "second", "--story", root).returncode == 0
@@ -178,7 +197,7 @@ def test_a_new_story_carries_its_schemas_so_it_can_move(tmp_path):
     files = sorted(moved.rglob("*.yaml"))
     assert len(files) == 4
     for path in files:
-        ref = path.read_text(encoding="utf-8").splitlines()[0][len(prefix):]
+        ref = path.read_text(encoding="utf-8").splitlines()[0][len(prefix) :]
         assert ref.startswith("../schemas/"), (path, ref)
         assert (path.parent / ref).is_file(), (path, ref)
     again = chronicle("schema", "--install", "--story", moved)

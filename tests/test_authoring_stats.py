@@ -1,11 +1,12 @@
 """`chronicle stats`: the figures match a hand-counted chapter, and the tour story."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from authoring_helpers import LIGHTHOUSE, chronicle, cli
+
 from tools import docs
 
 COUNTED = """\
@@ -81,9 +82,19 @@ def test_hand_counted_chapter(counted):
     data = json.loads(done.stdout)
     assert data["words_per_minute"] == 230
     (ch,) = data["chapters"]
-    assert {k: ch[k] for k in ("id", "nodes", "choices", "endings", "words", "shortest", "longest", "loops", "basis")} == {
-        "id": "one", "nodes": 4, "choices": 5, "endings": {"canon": 1, "personal": 1, "divergent": 0},
-        "words": 28, "shortest": 2, "longest": 5, "loops": False, "basis": "states"}
+    assert {
+        k: ch[k] for k in ("id", "nodes", "choices", "endings", "words", "shortest", "longest", "loops", "basis")
+    } == {
+        "id": "one",
+        "nodes": 4,
+        "choices": 5,
+        "endings": {"canon": 1, "personal": 1, "divergent": 0},
+        "words": 28,
+        "shortest": 2,
+        "longest": 5,
+        "loops": False,
+        "basis": "states",
+    }
     assert ch["reading_minutes"] == round(28 / 230, 2)
     assert ch["flags"] == {
         "coins": {"scope": "chapter", "type": "int 0..2", "read": ["gate", "yard"], "written": ["gate"]},
@@ -128,4 +139,6 @@ def test_an_incomplete_exploration_falls_back_on_the_graph():
     code, out, _ = cli("stats", "--story", LIGHTHOUSE, "--format", "json", "--max-states", "5")
     assert code == 0
     assert [(c["basis"], c["shortest"], c["longest"]) for c in json.loads(out)["chapters"]] == [
-        ("graph", 2, 3), ("graph", 1, 1)]
+        ("graph", 2, 3),
+        ("graph", 1, 1),
+    ]

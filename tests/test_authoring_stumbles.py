@@ -1,5 +1,6 @@
 """What a new author stumbled on (issue 11), each tried the way they met it: the message
 says what to do, and never what would make things worse."""
+
 from __future__ import annotations
 
 from conftest import no_traceback, run_cli, write_story
@@ -34,8 +35,11 @@ def check(tmp_path, chapter: str, **story):
 
 
 def test_an_undeclared_flag_is_told_to_declare_it_not_to_use_some_other_flag(tmp_path):
-    proc = check(tmp_path, CHAPTER.replace("CONDITION", "hope > 1"),
-                 flags={"tehran_holds": {"type": "bool", "default": False, "doc": "Tehran held"}})
+    proc = check(
+        tmp_path,
+        CHAPTER.replace("CONDITION", "hope > 1"),
+        flags={"tehran_holds": {"type": "bool", "default": False, "doc": "Tehran held"}},
+    )
     assert proc.returncode == 1
     assert "unknown flag 'hope'" in proc.stdout
     hint = next(line for line in proc.stdout.splitlines() if line.strip().startswith("hint:"))
@@ -63,13 +67,13 @@ def test_an_unquoted_enum_value_in_an_effect_too(tmp_path):
 
 
 def test_every_type_error_has_a_hint(tmp_path):
-    for cond in ("nerve", "nerve and true", "fate > 1", "nerve == true", "fate == \"lucky\"", "not nerve"):
+    for cond in ("nerve", "nerve and true", "fate > 1", "nerve == true", 'fate == "lucky"', "not nerve"):
         proc = check(tmp_path, CHAPTER.replace("CONDITION", cond))
         assert "error[expr-type]" in proc.stdout, (cond, proc.stdout)
         lines = proc.stdout.splitlines()
         at = next(i for i, line in enumerate(lines) if "error[expr-type]" in line)
         assert lines[at + 1].strip().startswith("hint:"), (cond, proc.stdout)
-    for effect in ("nerve = true", "fate += 1", "fate = \"lucky\""):
+    for effect in ("nerve = true", "fate += 1", 'fate = "lucky"'):
         proc = check(tmp_path, CHAPTER.replace("        if: CONDITION\n", f"        do: [{effect}]\n"))
         lines = proc.stdout.splitlines()
         at = next(i for i, line in enumerate(lines) if "error[expr-type]" in line)
@@ -78,7 +82,8 @@ def test_every_type_error_has_a_hint(tmp_path):
 
 def test_a_node_key_indented_too_far_is_one_error_that_deletes_nothing(tmp_path):
     chapter = CHAPTER.replace("        if: CONDITION\n", "").replace(
-        "  last:\n    text: It ends.", "    last:\n    text: It ends.")
+        "  last:\n    text: It ends.", "    last:\n    text: It ends."
+    )
     proc = check(tmp_path, chapter)
     assert proc.returncode == 1
     dups = [line for line in proc.stdout.splitlines() if "yaml-duplicate-key" in line]
@@ -111,6 +116,7 @@ def test_chapters_after_a_broken_one_are_compiled_but_not_explored(tmp_path):
     proc = run_cli("check", "--story", ".", "--format", "json", cwd=root)
     no_traceback(proc)
     import json
+
     data = json.loads(proc.stdout)
     assert data["summary"]["unchecked"] == ["one"] and data["summary"]["unexplored"] == ["two"]
     assert {d["code"] for d in data["diagnostics"]} == {"unknown-node"}, "nothing is claimed about unknown states"
@@ -120,18 +126,40 @@ def test_a_replay_line_sets_only_the_flags_its_finding_depends_on(tmp_path):
     """Chapter one always sets `mood` and may set `key`; chapter two soft-locks when `key` is
     set. The replay needs --set key=true, and mood (read nowhere on the way) is left out."""
     from conftest import chapter
-    one = chapter("one", {
-        "a": {"text": "A.", "choices": [
-            {"text": "Take the key.", "do": ["mood = true", "key = true"], "goto": "end"},
-            {"text": "Leave it.", "do": ["mood = true"], "goto": "end", "canon": True}]},
-        "end": {"text": "End.", "ending": {"kind": "canon", "title": "End"}}})
-    two = chapter("two", {
-        "door": {"text": "A door.", "choices": [
-            {"text": "Wait.", "if": "not key", "goto": "end", "canon": True},
-            {"text": "Open it.", "if": "not key", "goto": "end"}]},
-        "end": {"text": ["End.", {"if": "mood", "text": "You smile."}], "ending": {"kind": "canon", "title": "End"}}})
-    flags = {"mood": {"type": "bool", "default": False, "doc": "A mood"},
-             "key": {"type": "bool", "default": False, "doc": "The key was taken"}}
+
+    one = chapter(
+        "one",
+        {
+            "a": {
+                "text": "A.",
+                "choices": [
+                    {"text": "Take the key.", "do": ["mood = true", "key = true"], "goto": "end"},
+                    {"text": "Leave it.", "do": ["mood = true"], "goto": "end", "canon": True},
+                ],
+            },
+            "end": {"text": "End.", "ending": {"kind": "canon", "title": "End"}},
+        },
+    )
+    two = chapter(
+        "two",
+        {
+            "door": {
+                "text": "A door.",
+                "choices": [
+                    {"text": "Wait.", "if": "not key", "goto": "end", "canon": True},
+                    {"text": "Open it.", "if": "not key", "goto": "end"},
+                ],
+            },
+            "end": {
+                "text": ["End.", {"if": "mood", "text": "You smile."}],
+                "ending": {"kind": "canon", "title": "End"},
+            },
+        },
+    )
+    flags = {
+        "mood": {"type": "bool", "default": False, "doc": "A mood"},
+        "key": {"type": "bool", "default": False, "doc": "The key was taken"},
+    }
     root = write_story(tmp_path / "s", {"one": one, "two": two}, flags=flags)
     proc = run_cli("check", "--story", ".", cwd=root)
     no_traceback(proc)

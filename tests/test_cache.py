@@ -1,4 +1,5 @@
 """The compiled-story cache: unchanged files load from <story>/.cache/chronicle/, with the same results."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import cache
-from engine import compiler
+from engine import cache, compiler
 from engine.compiler import compile_story
 
 TOUR = Path(__file__).resolve().parent / "stories" / "tour"
@@ -31,8 +31,10 @@ def entries(root: Path) -> list[Path]:
 
 def no_yaml(monkeypatch):
     """Make reading YAML fail, to prove a run took everything from the cache."""
+
     def refuse(*a, **k):
         raise AssertionError("YAML was read although the cache holds this file")
+
     monkeypatch.setattr(compiler, "load_file", refuse)
 
 
@@ -58,7 +60,13 @@ def test_a_cached_story_is_the_same_story(story, monkeypatch):
         assert a.pos == b.pos and a.flags == b.flags and a.seen_bits == b.seen_bits
         for nid in a.nodes:
             x, y = a.nodes[nid], b.nodes[nid]
-            assert (x.pos, x.choices, x.text, x.ending, x.shown_date) == (y.pos, y.choices, y.text, y.ending, y.shown_date)
+            assert (x.pos, x.choices, x.text, x.ending, x.shown_date) == (
+                y.pos,
+                y.choices,
+                y.text,
+                y.ending,
+                y.shown_date,
+            )
 
 
 def test_positions_follow_the_current_folder_not_the_cached_one(story, monkeypatch):
@@ -151,6 +159,7 @@ def _forge(root: Path, chapter: str, edit) -> None:
     """Rewrite a cache entry's payload with `edit` and give it a matching digest, as an attacker
     who ships the story folder can (the key is a public hash of the file's bytes)."""
     import hashlib
+
     entry = next(p for p in entries(root) if chapter in p.name)
     head, _, payload = entry.read_bytes().partition(b"\n")
     body = json.loads(payload)
@@ -161,11 +170,14 @@ def _forge(root: Path, chapter: str, edit) -> None:
     entry.write_bytes(json.dumps(header).encode() + b"\n" + payload)
 
 
-@pytest.mark.parametrize("edit", [
-    lambda d: d["nodes"][d["start"]].__setitem__("text", 12345),
-    lambda d: d.__setitem__("id", "../../../../etc/passwd"),
-    lambda d: d["nodes"][d["start"]]["choices"][0].__setitem__("goto", ["not", "an", "id"]),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["nodes"][d["start"]].__setitem__("text", 12345),
+        lambda d: d.__setitem__("id", "../../../../etc/passwd"),
+        lambda d: d["nodes"][d["start"]]["choices"][0].__setitem__("goto", ["not", "an", "id"]),
+    ],
+)
 def test_a_forged_cache_entry_does_not_skip_the_schema(story, edit):
     storm = story / "chapters" / "storm.yaml"
     storm.write_text((TOUR / "chapters" / "storm.yaml").read_text())
@@ -185,6 +197,7 @@ def test_a_forged_position_is_no_position(story):
     body["marks"] = {"id": "not a position", "nodes": 7}
     payload = json.dumps(body).encode()
     import hashlib
+
     header = json.loads(head)
     header["digest"] = hashlib.sha256(payload).hexdigest()
     entry.write_bytes(json.dumps(header).encode() + b"\n" + payload)

@@ -1,4 +1,5 @@
 """Dates never run backwards along a real path, however many undated nodes lie between."""
+
 from __future__ import annotations
 
 from conftest import chapter, no_traceback, run_cli
@@ -9,9 +10,11 @@ from engine.check import check_story
 
 def _story(story_dir, late_date):
     nodes = {
-        "april": {"date": "1900-04-10", "text": "April.",
-                  "choices": [{"text": "Wait.", "goto": "undated", "canon": True},
-                              {"text": "Skip ahead.", "goto": "may"}]},
+        "april": {
+            "date": "1900-04-10",
+            "text": "April.",
+            "choices": [{"text": "Wait.", "goto": "undated", "canon": True}, {"text": "Skip ahead.", "goto": "may"}],
+        },
         "undated": {"text": "Time passes.", "choices": [{"text": "Go on.", "goto": "may", "canon": True}]},
         "may": {"date": late_date, "text": "Later.", "choices": [{"text": "End.", "goto": "end", "canon": True}]},
         "end": {"text": "Done.", "ending": {"kind": "canon", "title": "Done"}},
@@ -40,14 +43,19 @@ def test_dates_that_move_forward_are_clean(story_dir):
 def _order_case(tmp_path, later_date: str):
     """The canonical path records 'spring' (1998-03/1998-06) and then 'late' (later_date)."""
     from conftest import DEFAULT_FACT, chapter, run_cli, write_story
+
     spring = dict(DEFAULT_FACT, id="spring", date="1998-03/1998-06")
     late = dict(DEFAULT_FACT, id="late", date=later_date)
-    nodes = {"a": {"text": "A.", "records": ["spring"], "choices": [{"text": "On.", "goto": "b", "canon": True}]},
-             "b": {"text": "B.", "records": ["late"], "choices": [{"text": "On.", "goto": "end", "canon": True}]},
-             "end": {"text": "End.", "ending": {"kind": "canon", "title": "End"}}}
-    root = write_story(tmp_path / later_date.replace("/", "_"),
-                       {"one": chapter("one", nodes, covers=["spring", "late"], period=("1997", "1998"))},
-                       facts=[spring, late])
+    nodes = {
+        "a": {"text": "A.", "records": ["spring"], "choices": [{"text": "On.", "goto": "b", "canon": True}]},
+        "b": {"text": "B.", "records": ["late"], "choices": [{"text": "On.", "goto": "end", "canon": True}]},
+        "end": {"text": "End.", "ending": {"kind": "canon", "title": "End"}},
+    }
+    root = write_story(
+        tmp_path / later_date.replace("/", "_"),
+        {"one": chapter("one", nodes, covers=["spring", "late"], period=("1997", "1998"))},
+        facts=[spring, late],
+    )
     return run_cli("check", "--story", ".", cwd=root)
 
 

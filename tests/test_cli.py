@@ -3,13 +3,13 @@
 Exit codes (engine/cli.py): 0 fine, 1 problems found (a broken story, a move not on
 offer, an unreadable script), 2 bad usage (unknown options, impossible --at/--set).
 """
+
 from __future__ import annotations
 
 import json
 import re
 
 import pytest
-
 from conftest import TOUR, chapter, no_traceback, run_cli, write_story
 
 STORY = ["--story", str(TOUR)]
@@ -45,7 +45,10 @@ def test_script_from_stdin():
     assert moves(proc.stdout) == ["Ring the village for help.", "Trim the wick.", "Let the lamp die."]
     assert "The village bell answers faintly." in proc.stdout
     assert "*** Darkness (history diverges) ***" in proc.stdout
-    assert "History you changed:\n  - In your history, this did not happen: The lamp burns through the night" in proc.stdout
+    assert (
+        "History you changed:\n  - In your history, this did not happen: The lamp burns through the night"
+        in proc.stdout
+    )
     assert "== Chapter 2" not in proc.stdout  # the script ran out at the ending
 
 
@@ -55,10 +58,13 @@ def test_script_that_stops_early_ends_quietly():
     assert proc.stdout.rstrip().endswith("3. Go back down to check the door.")
 
 
-@pytest.mark.parametrize("script, code, words", [
-    ("1\n9\n", 1, "There is no choice 9 here (choose 1 to 3)."),
-    ("1\nclimb\n", 1, "-:2:1: a script holds one choice number per line, not 'climb'"),
-])
+@pytest.mark.parametrize(
+    "script, code, words",
+    [
+        ("1\n9\n", 1, "There is no choice 9 here (choose 1 to 3)."),
+        ("1\nclimb\n", 1, "-:2:1: a script holds one choice number per line, not 'climb'"),
+    ],
+)
 def test_bad_scripts(script, code, words):
     proc = play("--script", "-", input=script)
     assert proc.returncode == code
@@ -110,18 +116,21 @@ def test_at_and_set_start_anywhere():
     assert re.findall(r"^  \d+\. (.*)$", out, re.M) == ["Let the lamp die."]
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--at", "stair", "--replay", ""], "--at needs --chapter"),
-    (["--chapter", "noon", "--replay", ""], "there is no chapter 'noon'"),
-    (["--chapter", "storm", "--at", "attic", "--replay", ""], "has no node 'attic'"),
-    (["--set", "nerve=1", "--replay", ""], "there is no flag 'nerve'"),
-    (["--set", "courage=9", "--replay", ""], "courage must lie between 0 and 3, not 9"),
-    (["--set", "courage", "--replay", ""], "--set takes flag=value"),
-    (["--replay", "one,two"], "--replay takes choice numbers"),
-    (["--canon", "--chapter", "noon"], "there is no chapter 'noon'"),
-    (["--canon", "--replay", "1"], "not allowed with argument"),
-    (["--bogus"], "unrecognized arguments"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--at", "stair", "--replay", ""], "--at needs --chapter"),
+        (["--chapter", "noon", "--replay", ""], "there is no chapter 'noon'"),
+        (["--chapter", "storm", "--at", "attic", "--replay", ""], "has no node 'attic'"),
+        (["--set", "nerve=1", "--replay", ""], "there is no flag 'nerve'"),
+        (["--set", "courage=9", "--replay", ""], "courage must lie between 0 and 3, not 9"),
+        (["--set", "courage", "--replay", ""], "--set takes flag=value"),
+        (["--replay", "one,two"], "--replay takes choice numbers"),
+        (["--canon", "--chapter", "noon"], "there is no chapter 'noon'"),
+        (["--canon", "--replay", "1"], "not allowed with argument"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
 def test_bad_play_usage_exits_2(args, words):
     proc = play(*args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
@@ -129,9 +138,18 @@ def test_bad_play_usage_exits_2(args, words):
 
 
 def test_play_of_a_broken_story_exits_1_with_the_diagnostics(tmp_path):
-    root = write_story(tmp_path / "s", {"one": chapter("one", {
-        "a": {"text": "A.", "choices": [{"text": "Go.", "goto": "nowhere", "canon": True}]},
-        "b": {"text": "B.", "ending": {"kind": "canon", "title": "B"}}})})
+    root = write_story(
+        tmp_path / "s",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "a": {"text": "A.", "choices": [{"text": "Go.", "goto": "nowhere", "canon": True}]},
+                    "b": {"text": "B.", "ending": {"kind": "canon", "title": "B"}},
+                },
+            )
+        },
+    )
     proc = run_cli("play", "--story", root, "--replay", "1")
     no_traceback(proc)
     assert proc.returncode == 1
@@ -139,10 +157,21 @@ def test_play_of_a_broken_story_exits_1_with_the_diagnostics(tmp_path):
 
 
 def test_story_text_cannot_drive_the_terminal(tmp_path):
-    root = write_story(tmp_path / "s", {"one": chapter("one", {
-        "a": {"text": "Red \x1b[31malert\x1b[0m.\x1b]0;pwned\x07 Done.",
-              "choices": [{"text": "Go \x1b[2J on.", "goto": "b", "canon": True}]},
-        "b": {"text": "B.", "ending": {"kind": "canon", "title": "The \u202eEnd"}}})})
+    root = write_story(
+        tmp_path / "s",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "a": {
+                        "text": "Red \x1b[31malert\x1b[0m.\x1b]0;pwned\x07 Done.",
+                        "choices": [{"text": "Go \x1b[2J on.", "goto": "b", "canon": True}],
+                    },
+                    "b": {"text": "B.", "ending": {"kind": "canon", "title": "The \u202eEnd"}},
+                },
+            )
+        },
+    )
     proc = run_cli("play", "--story", root, "--replay", "1")
     no_traceback(proc)
     assert proc.returncode == 0, proc.stderr
@@ -168,18 +197,33 @@ def test_check_on_the_tour_story_is_clean():
 
 
 def test_check_of_a_story_with_a_soft_lock_exits_1_with_a_replay(tmp_path):
-    root = write_story(tmp_path / "s", {"one": chapter("one", {
-        "a": {"text": "A.", "choices": [{"text": "Go.", "goto": "b", "canon": True},
-                                        {"text": "Arm.", "do": ["armed = true"], "goto": "b"}]},
-        "b": {"text": "B.", "choices": [{"text": "On.", "if": "armed", "goto": "c", "canon": True}]},
-        "c": {"text": "C.", "ending": {"kind": "canon", "title": "C"}}},
-        flags={"armed": {"type": "bool", "default": False, "doc": "Armed"}})})
+    root = write_story(
+        tmp_path / "s",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "a": {
+                        "text": "A.",
+                        "choices": [
+                            {"text": "Go.", "goto": "b", "canon": True},
+                            {"text": "Arm.", "do": ["armed = true"], "goto": "b"},
+                        ],
+                    },
+                    "b": {"text": "B.", "choices": [{"text": "On.", "if": "armed", "goto": "c", "canon": True}]},
+                    "c": {"text": "C.", "ending": {"kind": "canon", "title": "C"}},
+                },
+                flags={"armed": {"type": "bool", "default": False, "doc": "Armed"}},
+            )
+        },
+    )
     proc = run_cli("check", "--story", root)
     no_traceback(proc)
     assert proc.returncode == 1
     out = proc.stdout
-    assert re.search(r"one\.yaml:\d+:\d+: error\[soft-lock\]: in node 'b' no choice is available when armed=false",
-                     out), out
+    assert re.search(
+        r"one\.yaml:\d+:\d+: error\[soft-lock\]: in node 'b' no choice is available when armed=false", out
+    ), out
     assert f"replay: chronicle play --story {root} --chapter one --replay 1" in out
     assert "error[canon-broken]" in out
     assert "check FAILED" in out
@@ -188,18 +232,39 @@ def test_check_of_a_story_with_a_soft_lock_exits_1_with_a_replay(tmp_path):
 def test_replay_of_a_later_chapter_sets_the_story_flags_it_needs_and_pastes_as_is(tmp_path):
     """A finding in chapter two reached only from a non-default story state: --set, quoted for the shell."""
     import shlex
+
     mood = {"mood": {"type": "enum", "values": ["calm", "in a rage"], "default": "calm", "doc": "The crowd's mood"}}
     end = {"text": "End.", "ending": {"kind": "canon", "title": "End"}}
-    root = write_story(tmp_path / "s", {
-        "one": chapter("one", {
-            "a": {"text": "A.", "choices": [{"text": "Keep calm.", "goto": "z", "canon": True},
-                                            {"text": "Rage.", "do": ['mood = "in a rage"'], "goto": "z"}]},
-            "z": end}),
-        "two": chapter("two", {
-            "b": {"text": "Scene two b.", "choices": [{"text": "Wait.", "goto": "c", "canon": True}]},
-            "c": {"text": "Scene two c.", "choices": [{"text": "Go.", "if": 'mood == "calm"', "goto": "z",
-                                                       "canon": True}]},
-            "z": end})}, flags=mood)
+    root = write_story(
+        tmp_path / "s",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "a": {
+                        "text": "A.",
+                        "choices": [
+                            {"text": "Keep calm.", "goto": "z", "canon": True},
+                            {"text": "Rage.", "do": ['mood = "in a rage"'], "goto": "z"},
+                        ],
+                    },
+                    "z": end,
+                },
+            ),
+            "two": chapter(
+                "two",
+                {
+                    "b": {"text": "Scene two b.", "choices": [{"text": "Wait.", "goto": "c", "canon": True}]},
+                    "c": {
+                        "text": "Scene two c.",
+                        "choices": [{"text": "Go.", "if": 'mood == "calm"', "goto": "z", "canon": True}],
+                    },
+                    "z": end,
+                },
+            ),
+        },
+        flags=mood,
+    )
     proc = run_cli("check", "--story", root, "--format", "json")
     no_traceback(proc)
     assert proc.returncode == 1
@@ -214,12 +279,27 @@ def test_replay_of_a_later_chapter_sets_the_story_flags_it_needs_and_pastes_as_i
 
 def test_canon_replay_of_a_broken_canonical_path_plays_the_checked_story(tmp_path):
     import shlex
-    root = write_story(tmp_path / "s", {"one": chapter("one", {
-        "a": {"text": "Scene a.", "choices": [{"text": "Go.", "goto": "b", "canon": True}]},
-        "b": {"text": "Scene b.", "choices": [{"text": "On.", "if": "armed", "goto": "c", "canon": True},
-                                              {"text": "Off.", "goto": "c"}]},
-        "c": {"text": "Scene c.", "ending": {"kind": "canon", "title": "C"}}},
-        flags={"armed": {"type": "bool", "default": False, "doc": "Armed"}})})
+
+    root = write_story(
+        tmp_path / "s",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "a": {"text": "Scene a.", "choices": [{"text": "Go.", "goto": "b", "canon": True}]},
+                    "b": {
+                        "text": "Scene b.",
+                        "choices": [
+                            {"text": "On.", "if": "armed", "goto": "c", "canon": True},
+                            {"text": "Off.", "goto": "c"},
+                        ],
+                    },
+                    "c": {"text": "Scene c.", "ending": {"kind": "canon", "title": "C"}},
+                },
+                flags={"armed": {"type": "bool", "default": False, "doc": "Armed"}},
+            )
+        },
+    )
     proc = run_cli("check", "--story", root, "--format", "json")
     no_traceback(proc)
     [d] = [d for d in json.loads(proc.stdout)["diagnostics"] if d["code"] == "canon-broken"]
@@ -236,17 +316,30 @@ def test_trying_a_scene_never_touches_the_readers_saves(tmp_path):
     import os
     import subprocess
     import sys
+
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), HOME=str(tmp_path / "home"))
     env.pop("CHRONICLE_STORY", None)
     for extra in (["--chapter", "storm"], ["--set", "courage=2"]):
-        done = subprocess.run([sys.executable, "-m", "engine", "play", *STORY, *extra], input="1\nsave mine\n",
-                              capture_output=True, text=True, env=env, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "engine", "play", *STORY, *extra],
+            input="1\nsave mine\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         assert "Saving is switched off" in done.stdout
     assert not (tmp_path / "data").exists() and not (tmp_path / "home").exists()
     kept = tmp_path / "kept"
-    done = subprocess.run([sys.executable, "-m", "engine", "play", *STORY, "--chapter", "storm", "--save-dir", kept],
-                          input="1\n", capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "play", *STORY, "--chapter", "storm", "--save-dir", kept],
+        input="1\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert any(kept.rglob("*.json")), "with --save-dir, trying a scene keeps its scratch autosave there"
 

@@ -1,45 +1,86 @@
 """Branch continuity: words that assert or deny a fact are shown only where the path's
 history agrees (issue 9). The check runs over every explored state, across chapters
 with the carried flags, and in the dataflow fallback when exploration stops early."""
+
 from __future__ import annotations
 
 import copy
 import json
 
 from conftest import chapter, no_cache, no_traceback, run_cli, write_story
+
 from engine import runtime as rt
 from engine.check import check_story
 from engine.compiler import compile_story, load_story
 
 FLAGS = {"pact_torn": {"type": "bool", "default": False, "doc": "The pact was torn up (history says it held)"}}
-FACTS = [{"id": "pact-signed", "date": "1900-06", "statement": "The pact is signed in June 1900.",
-          "source": {"paragraph": 1, "quote": "a thing"}, "holds": "not pact_torn"}]
-STORY_FACTS = [{"id": "envoy-stays", "date": "1900-07", "statement": "The envoy Marek stays on in the capital.",
-                "holds": "not pact_torn", "instead": "Marek is sent home in disgrace."}]
+FACTS = [
+    {
+        "id": "pact-signed",
+        "date": "1900-06",
+        "statement": "The pact is signed in June 1900.",
+        "source": {"paragraph": 1, "quote": "a thing"},
+        "holds": "not pact_torn",
+    }
+]
+STORY_FACTS = [
+    {
+        "id": "envoy-stays",
+        "date": "1900-07",
+        "statement": "The envoy Marek stays on in the capital.",
+        "holds": "not pact_torn",
+        "instead": "Marek is sent home in disgrace.",
+    }
+]
 
-ONE = chapter("one", {
-    "hall": {"text": "The delegates wait.", "choices": [
-        {"text": "Sign.", "goto": "signed", "canon": True},
-        {"text": "Tear the pact up.", "do": "pact_torn = true", "goto": "torn"}]},
-    "signed": {"records": ["pact-signed"], "text": "The ink dries.", "ending": {"kind": "canon", "title": "Signed"}},
-    "torn": {"text": "Paper on the floor.",
-             "ending": {"kind": "divergent", "title": "Torn", "diverges": ["pact-signed"]}},
-}, covers=["pact-signed"], period=("1900", "1900"))
+ONE = chapter(
+    "one",
+    {
+        "hall": {
+            "text": "The delegates wait.",
+            "choices": [
+                {"text": "Sign.", "goto": "signed", "canon": True},
+                {"text": "Tear the pact up.", "do": "pact_torn = true", "goto": "torn"},
+            ],
+        },
+        "signed": {
+            "records": ["pact-signed"],
+            "text": "The ink dries.",
+            "ending": {"kind": "canon", "title": "Signed"},
+        },
+        "torn": {
+            "text": "Paper on the floor.",
+            "ending": {"kind": "divergent", "title": "Torn", "diverges": ["pact-signed"]},
+        },
+    },
+    covers=["pact-signed"],
+    period=("1900", "1900"),
+)
 
 # Chapter 2 speaks of the pact in an unconditional part: wrong on the branch that tore it up.
-TWO = chapter("two", {
-    "square": {"text": [
-        "A year later, in the square.",
-        {"text": "Under the pact the harbour is open, and Marek still dines with the governor.",
-         "asserts": ["pact-signed", "envoy-stays"]},
-    ], "choices": [{"text": "Walk on.", "goto": "home", "canon": True}]},
-    "home": {"text": "Home.", "ending": {"kind": "canon", "title": "Home"}},
-}, period=("1901", "1901"))
+TWO = chapter(
+    "two",
+    {
+        "square": {
+            "text": [
+                "A year later, in the square.",
+                {
+                    "text": "Under the pact the harbour is open, and Marek still dines with the governor.",
+                    "asserts": ["pact-signed", "envoy-stays"],
+                },
+            ],
+            "choices": [{"text": "Walk on.", "goto": "home", "canon": True}],
+        },
+        "home": {"text": "Home.", "ending": {"kind": "canon", "title": "Home"}},
+    },
+    period=("1901", "1901"),
+)
 
 
 def story(tmp_path, two=TWO, one=ONE, name="s"):
-    return write_story(tmp_path / name, {"one": one, "two": two}, flags=FLAGS,
-                       history={"facts": FACTS, "story_facts": STORY_FACTS})
+    return write_story(
+        tmp_path / name, {"one": one, "two": two}, flags=FLAGS, history={"facts": FACTS, "story_facts": STORY_FACTS}
+    )
 
 
 def check(root):
@@ -77,8 +118,11 @@ TWO_OK["nodes"]["square"]["text"][1] = {
     "if": "not pact_torn",
     "text": "Under the pact the harbour is open, and Marek still dines with the governor.",
     "asserts": ["pact-signed", "envoy-stays"],
-    "else": {"text": "Since the pact was torn up the harbour is shut, and Marek has gone home.",
-             "denies": ["pact-signed", "envoy-stays"]}}
+    "else": {
+        "text": "Since the pact was torn up the harbour is shut, and Marek has gone home.",
+        "denies": ["pact-signed", "envoy-stays"],
+    },
+}
 
 
 def test_the_same_part_made_conditional_on_the_breaking_flag_passes(tmp_path):
@@ -98,8 +142,11 @@ def test_a_part_that_denies_a_fact_where_it_holds_fails(tmp_path):
 def test_an_else_is_checked_where_the_condition_is_false(tmp_path):
     two = copy.deepcopy(TWO)
     two["nodes"]["square"]["text"][1] = {
-        "if": "pact_torn", "text": "The harbour is shut.", "denies": ["pact-signed"],
-        "else": {"text": "Marek has gone home.", "denies": ["envoy-stays"]}}
+        "if": "pact_torn",
+        "text": "The harbour is shut.",
+        "denies": ["pact-signed"],
+        "else": {"text": "Marek has gone home.", "denies": ["envoy-stays"]},
+    }
     _s, report = check(story(tmp_path, two))
     [d] = report.diagnostics
     assert d.code == "continuity" and "the `else` of text part 2" in d.message and "'envoy-stays'" in d.message
@@ -110,7 +157,8 @@ def test_an_else_is_checked_where_the_condition_is_false(tmp_path):
 def test_a_choice_text_is_checked_where_it_is_offered(tmp_path):
     two = copy.deepcopy(TWO_OK)
     two["nodes"]["square"]["choices"].append(
-        {"text": "Go and thank Marek for the pact.", "asserts": ["envoy-stays"], "goto": "thanks"})
+        {"text": "Go and thank Marek for the pact.", "asserts": ["envoy-stays"], "goto": "thanks"}
+    )
     two["nodes"]["thanks"] = {"text": "He is gracious.", "ending": {"kind": "personal", "title": "Thanks"}}
     _s, report = check(story(tmp_path, two))
     [d] = [d for d in report.diagnostics if d.code == "continuity"]
@@ -132,14 +180,22 @@ def test_flags_a_later_effect_overwrites_are_still_seen_as_they_are(tmp_path):
 def test_a_fact_with_no_holds_can_be_asserted_anywhere_but_never_denied(tmp_path):
     two = copy.deepcopy(TWO)
     two["nodes"]["square"]["text"][1] = {"text": "Spring again.", "asserts": ["quiet-year"]}
-    facts = FACTS + [{"id": "quiet-year", "date": "1901", "statement": "1901 is a quiet year.",
-                      "source": {"paragraph": 1, "quote": "a thing"}}]
-    root = write_story(tmp_path / "a", {"one": ONE, "two": two}, flags=FLAGS,
-                       history={"facts": facts, "story_facts": STORY_FACTS})
+    facts = FACTS + [
+        {
+            "id": "quiet-year",
+            "date": "1901",
+            "statement": "1901 is a quiet year.",
+            "source": {"paragraph": 1, "quote": "a thing"},
+        }
+    ]
+    root = write_story(
+        tmp_path / "a", {"one": ONE, "two": two}, flags=FLAGS, history={"facts": facts, "story_facts": STORY_FACTS}
+    )
     assert check(root)[1].diagnostics == []
     two["nodes"]["square"]["text"][1] = {"text": "Not quiet at all.", "denies": ["quiet-year"]}
-    root = write_story(tmp_path / "b", {"one": ONE, "two": two}, flags=FLAGS,
-                       history={"facts": facts, "story_facts": STORY_FACTS})
+    root = write_story(
+        tmp_path / "b", {"one": ONE, "two": two}, flags=FLAGS, history={"facts": facts, "story_facts": STORY_FACTS}
+    )
     [d] = check(root)[1].diagnostics
     assert d.code == "continuity" and "no `holds`" in d.message
 
@@ -166,18 +222,35 @@ def test_bad_input_is_positioned_with_a_hint_and_exits_1(tmp_path):
     two = copy.deepcopy(TWO)
     two["nodes"]["square"]["text"][1] = {"text": "x", "asserts": ["pact-signd"], "denies": ["envoy-stays"]}
     two["nodes"]["square"]["choices"][0].update({"asserts": ["envoy-stays"], "denies": ["envoy-stays"]})
-    root = write_story(tmp_path / "s", {"one": ONE, "two": two}, flags=FLAGS,
-                       history={"facts": FACTS + [{"id": "no-quote", "date": "1900", "statement": "Unsourced."}],
-                                "story_facts": STORY_FACTS + [
-                                    {"id": "pact-signed", "date": "1900", "statement": "Clash."},
-                                    {"id": "quoted", "date": "1900", "statement": "Quoted.",
-                                     "source": {"paragraph": 1, "quote": "a thing"}}]})
+    root = write_story(
+        tmp_path / "s",
+        {"one": ONE, "two": two},
+        flags=FLAGS,
+        history={
+            "facts": FACTS + [{"id": "no-quote", "date": "1900", "statement": "Unsourced."}],
+            "story_facts": STORY_FACTS
+            + [
+                {"id": "pact-signed", "date": "1900", "statement": "Clash."},
+                {
+                    "id": "quoted",
+                    "date": "1900",
+                    "statement": "Quoted.",
+                    "source": {"paragraph": 1, "quote": "a thing"},
+                },
+            ],
+        },
+    )
     proc = run_cli("check", "--story", root, "--format", "json")
     no_traceback(proc)
     assert proc.returncode == 1
     found = {d["code"]: d for d in json.loads(proc.stdout)["diagnostics"]}
-    assert set(found) == {"unknown-fact", "asserts-conflict", "fact-source-missing", "story-fact-id",
-                          "story-fact-source"}
+    assert set(found) == {
+        "unknown-fact",
+        "asserts-conflict",
+        "fact-source-missing",
+        "story-fact-id",
+        "story-fact-source",
+    }
     assert found["unknown-fact"]["hint"] == "did you mean 'pact-signed'?"
     for d in found.values():
         assert d["file"] and d["line"] and d["col"] and d["hint"], d
@@ -195,16 +268,23 @@ def test_else_needs_an_if(tmp_path):
 
 EPILOGUE = [
     "Years pass.",
-    {"if": "not pact_torn", "text": "The pact still holds, and Marek grows old in the capital.",
-     "asserts": ["pact-signed", "envoy-stays"],
-     "else": {"text": "Nobody speaks of the pact any more.", "denies": ["pact-signed"]}},
+    {
+        "if": "not pact_torn",
+        "text": "The pact still holds, and Marek grows old in the capital.",
+        "asserts": ["pact-signed", "envoy-stays"],
+        "else": {"text": "Nobody speaks of the pact any more.", "denies": ["pact-signed"]},
+    },
 ]
 
 
 def epilogue_story(tmp_path, epilogue, name="e"):
     manifest = {"title": "T", "chapters": ["one", "two"], "flags": FLAGS, "epilogue": epilogue}
-    return write_story(tmp_path / name, {"one": ONE, "two": TWO_OK}, manifest=manifest,
-                       history={"facts": FACTS, "story_facts": STORY_FACTS})
+    return write_story(
+        tmp_path / name,
+        {"one": ONE, "two": TWO_OK},
+        manifest=manifest,
+        history={"facts": FACTS, "story_facts": STORY_FACTS},
+    )
 
 
 def test_an_epilogue_of_conditional_parts_is_played_and_checked(tmp_path):
@@ -249,13 +329,21 @@ def test_epilogue_conditions_read_only_story_wide_flags(tmp_path):
 
 def test_stats_lists_the_covered_history_no_ending_can_break(tmp_path):
     from engine.authoring.stats import render_text, story_stats
+
     one = copy.deepcopy(ONE)
     one["covers"] = ["pact-signed", "harbour-built"]
     one["nodes"]["signed"]["records"] = ["pact-signed", "harbour-built"]
-    facts = FACTS + [{"id": "harbour-built", "date": "1900", "statement": "The harbour is built.",
-                      "source": {"paragraph": 1, "quote": "a thing"}}]
-    root = write_story(tmp_path / "s", {"one": one, "two": TWO_OK}, flags=FLAGS,
-                       history={"facts": facts, "story_facts": STORY_FACTS})
+    facts = FACTS + [
+        {
+            "id": "harbour-built",
+            "date": "1900",
+            "statement": "The harbour is built.",
+            "source": {"paragraph": 1, "quote": "a thing"},
+        }
+    ]
+    root = write_story(
+        tmp_path / "s", {"one": one, "two": TWO_OK}, flags=FLAGS, history={"facts": facts, "story_facts": STORY_FACTS}
+    )
     s, report = check(root)
     assert report.diagnostics == []
     stats = story_stats(s)
@@ -265,16 +353,21 @@ def test_stats_lists_the_covered_history_no_ending_can_break(tmp_path):
 
 # ---- telling broken history the right way round (banners, journal) ---------------------------
 
+
 def test_the_ending_banner_and_journal_say_what_happened_instead(tmp_path):
     from engine.player import render as r
     from engine.player.session import Session
+
     one = copy.deepcopy(ONE)
     one["covers"] = ["pact-signed", "envoy-stays"]
     one["nodes"]["signed"]["records"] = ["pact-signed"]
     one["nodes"]["signed"]["text"] = "The ink dries."
     one["nodes"]["hall"]["choices"][0]["goto"] = "dinner"
-    one["nodes"]["dinner"] = {"records": ["envoy-stays"], "text": "Marek stays for dinner.",
-                              "choices": [{"text": "Sleep.", "goto": "signed", "canon": True}]}
+    one["nodes"]["dinner"] = {
+        "records": ["envoy-stays"],
+        "text": "Marek stays for dinner.",
+        "choices": [{"text": "Sleep.", "goto": "signed", "canon": True}],
+    }
     one["nodes"]["torn"]["ending"]["diverges"] = ["pact-signed", "envoy-stays"]
     stories = {"one": one, "two": TWO_OK}
     history = {"facts": FACTS, "story_facts": [dict(STORY_FACTS[0], date="1900-06")]}
@@ -283,7 +376,10 @@ def test_the_ending_banner_and_journal_say_what_happened_instead(tmp_path):
     torn = rt.replay_numbers(s, rt.start(s), [2])[-1]
     banner = r.plain(r.ending(s, rt.node_of(s, torn), 200))
     # no `instead`: said plainly to have not happened; with one: the `instead` line, not the statement
-    assert "History you changed:\n  \u2022 In your history, this did not happen: The pact is signed in June 1900." in banner
+    assert (
+        "History you changed:\n  \u2022 In your history, this did not happen: The pact is signed in June 1900."
+        in banner
+    )
     assert "Events of this story you changed:\n  \u2022 Marek is sent home in disgrace." in banner
     assert "stays on in the capital" not in banner
     assert banner.index("History you changed") < banner.index("Events of this story you changed")
@@ -295,7 +391,8 @@ def test_the_ending_banner_and_journal_say_what_happened_instead(tmp_path):
     assert j.events == [] and j.story_events == []
     assert [(told, own) for _d, told, _l, own in j.changed] == [
         ("In your history, this did not happen: The pact is signed in June 1900.", False),
-        ("Marek is sent home in disgrace.", True)]
+        ("Marek is sent home in disgrace.", True),
+    ]
     text = r.plain(r.journal(j, 200))
     assert "History you changed" in text and "Marek is sent home in disgrace. (an event of this story" in text
 
@@ -312,22 +409,29 @@ def test_the_ending_banner_and_journal_say_what_happened_instead(tmp_path):
     assert "History you changed" not in text
 
     played = run_cli("play", "--story", tmp_path / "s", "--script", "-", input="2\n")
-    assert "History you changed:\n  - In your history, this did not happen: The pact is signed in June 1900.\n" \
+    assert (
+        "History you changed:\n  - In your history, this did not happen: The pact is signed in June 1900.\n"
         "    (June 1900)" in played.stdout
+    )
     assert "Events of this story you changed:\n  - Marek is sent home in disgrace. (June 1900)" in played.stdout
 
 
 def test_why_and_graph_know_what_the_words_say(tmp_path):
     from engine.authoring.graph import build_maps, render_mermaid
     from engine.authoring.why import render_text, why
+
     root = story(tmp_path, TWO_OK)
     with no_cache():
         s = load_story(root)
     answer = why(s, "two:square")
     text = render_text(answer)
     assert "text part 2 of node 'square' asserts 'pact-signed', which holds on this path" in text
-    assert answer.to_json()["history"][0] == {"fact": "pact-signed", "holds": True, "said": "asserts",
-                                             "by": "text part 2 of node 'square'"}
+    assert answer.to_json()["history"][0] == {
+        "fact": "pact-signed",
+        "holds": True,
+        "said": "asserts",
+        "by": "text part 2 of node 'square'",
+    }
     mermaid = render_mermaid(build_maps(s))
     assert "asserts pact-signed, envoy-stays<br/>denies pact-signed, envoy-stays" in mermaid
     assert "diverges pact-signed" in mermaid
@@ -336,8 +440,11 @@ def test_why_and_graph_know_what_the_words_say(tmp_path):
 def test_transcripts_tell_story_facts_apart_from_documented_history(tmp_path):
     one = copy.deepcopy(ONE)
     one["nodes"]["hall"]["choices"][0]["goto"] = "dinner"
-    one["nodes"]["dinner"] = {"records": ["envoy-stays"], "text": "Marek stays for dinner.",
-                              "choices": [{"text": "Sleep.", "goto": "signed", "canon": True}]}
+    one["nodes"]["dinner"] = {
+        "records": ["envoy-stays"],
+        "text": "Marek stays for dinner.",
+        "choices": [{"text": "Sleep.", "goto": "signed", "canon": True}],
+    }
     history = {"facts": FACTS, "story_facts": [dict(STORY_FACTS[0], date="1900-06")]}
     root = write_story(tmp_path / "s", {"one": one, "two": TWO_OK}, flags=FLAGS, history=history)
     out = run_cli("play", "--story", root, "--script", "-", input="1\n1\n").stdout
@@ -354,8 +461,10 @@ def test_divergence_unused_is_claimed_only_when_proved(tmp_path):
     two["nodes"]["square"]["records"] = ["envoy-stays"]
     two["nodes"]["square"]["choices"][0]["if"] = "not pact_torn"
     two["nodes"]["square"]["choices"].append({"text": "Leave.", "goto": "gone"})
-    two["nodes"]["gone"] = {"text": "Gone.", "ending": {"kind": "divergent", "title": "Gone",
-                                                       "diverges": ["envoy-stays"]}}
+    two["nodes"]["gone"] = {
+        "text": "Gone.",
+        "ending": {"kind": "divergent", "title": "Gone", "diverges": ["envoy-stays"]},
+    }
     history = {"facts": FACTS, "story_facts": [dict(STORY_FACTS[0], date="1901")]}
     root = write_story(tmp_path / "s", {"one": ONE, "two": two}, flags=FLAGS, history=history)
     with no_cache():
@@ -366,6 +475,7 @@ def test_divergence_unused_is_claimed_only_when_proved(tmp_path):
     from engine.check import Replayer
     from engine.check.canon import _divergence
     from engine.check.explore import explore
+
     ex = explore(s, s.chapter("two"), [s.story_defaults])
     assert ex.complete
     ex.exact = False
@@ -374,8 +484,10 @@ def test_divergence_unused_is_claimed_only_when_proved(tmp_path):
     assert [d.code for d in _divergence(s, ex, Replayer(s, None))] == ["divergence-unused"]
     # an ending only reached where the fact holds: proved by dataflow even when cut short
     two["nodes"]["square"]["choices"].append({"text": "Stay.", "if": "not pact_torn", "goto": "stay"})
-    two["nodes"]["stay"] = {"text": "Stay.", "ending": {"kind": "divergent", "title": "Stay",
-                                                       "diverges": ["envoy-stays"]}}
+    two["nodes"]["stay"] = {
+        "text": "Stay.",
+        "ending": {"kind": "divergent", "title": "Stay", "diverges": ["envoy-stays"]},
+    }
     root = write_story(tmp_path / "t", {"one": ONE, "two": two}, flags=FLAGS, history=history)
     with no_cache():
         s = load_story(root)

@@ -1,4 +1,5 @@
 """The dataflow fallback: what it proves when exploration stops at its bound."""
+
 from __future__ import annotations
 
 import shutil
@@ -37,8 +38,10 @@ def test_dataflow_proves_a_never_available_choice_beyond_the_bound(tmp_path):
     chapter = story_dir / "chapters" / "storm.yaml"
     text = chapter.read_text()
     # oil is at most 3, so this choice can never be offered
-    text = text.replace("      - text: Go back down to check the door.\n        if: oil > 1",
-                        "      - text: Go back down to check the door.\n        if: oil > 5")
+    text = text.replace(
+        "      - text: Go back down to check the door.\n        if: oil > 1",
+        "      - text: Go back down to check the door.\n        if: oil > 5",
+    )
     chapter.write_text(text)
     exact = check_story(load_story(story_dir))
     assert "choice-never-available" in codes(exact)

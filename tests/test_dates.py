@@ -1,10 +1,12 @@
 """In-world dates: precision is kept as a span of days, so comparisons stay honest."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.dates import DateError, parse_date
 
@@ -36,16 +38,19 @@ def test_human_forms():
     assert parse_date("1957/1959").human() == "1957 to 1959"
 
 
-@pytest.mark.parametrize("text, words", [
-    ("1980-13", "months run 01 to 12"),
-    ("1981-02-29", "which February 1981 does not have"),
-    ("1980-04-31", "April 1980 does not have"),
-    ("0000", "no valid year"),
-    ("1980/1979", "ends before it begins"),
-    ("August 1980", "is not a date"),
-    ("1980-8-2", "is not a date"),
-    ("", "is not a date"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("1980-13", "months run 01 to 12"),
+        ("1981-02-29", "which February 1981 does not have"),
+        ("1980-04-31", "April 1980 does not have"),
+        ("0000", "no valid year"),
+        ("1980/1979", "ends before it begins"),
+        ("August 1980", "is not a date"),
+        ("1980-8-2", "is not a date"),
+        ("", "is not a date"),
+    ],
+)
 def test_bad_dates_are_refused_with_a_reason(text, words):
     with pytest.raises(DateError) as err:
         parse_date(text)

@@ -5,13 +5,13 @@ Every state is large (400 values) and has 400 new successors, so a bound on stat
 let `check` run for minutes at gigabytes. The tests say which bound stopped it, never how
 long it took.
 """
+
 from __future__ import annotations
 
 import json
 import resource
 
 import pytest
-
 from conftest import chapter, no_traceback, run_cli, write_story
 
 N_FLAGS = 400

@@ -1,5 +1,6 @@
 """`chronicle export json`: the compiled story as versioned JSON, and the Python runtime
 playing it, so the format is proved by the runtime that defines it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,16 +9,14 @@ import json
 
 import jsonschema
 import pytest
+from conftest import TOUR, no_traceback, run_cli
+from test_transcripts import ENTRIES, HERE, ROOT, _name, path_for
 
-from engine import load_story
-from engine import model
+from engine import load_story, model
 from engine.export import compiled
 from engine.export.web import FILES, export_web
 from engine.schema import schema_for
 from engine.transcript import TextPlayer
-from test_transcripts import ENTRIES, HERE, ROOT, _name, path_for
-
-from conftest import TOUR, no_traceback, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +46,11 @@ def test_the_export_is_versioned_and_hashed(exported, story):
     assert exported["story"]["content_hash"] == story.content_hash  # what saved games name
     # Expressions are the compiler's trees, not source text to parse again.
     choice = next(c for ch in story.chapters for n in ch.nodes.values() for c in n.choices if c.condition is not None)
-    data = exported["story"]["chapters"][[c.id for c in story.chapters].index(
-        next(ch.id for ch in story.chapters if any(c is choice for n in ch.nodes.values() for c in n.choices)))]
+    data = exported["story"]["chapters"][
+        [c.id for c in story.chapters].index(
+            next(ch.id for ch in story.chapters if any(c is choice for n in ch.nodes.values() for c in n.choices))
+        )
+    ]
     node = next(n for n in data["nodes"].values() if any(c.get("condition") for c in n.get("choices", ())))
     cond = next(c["condition"] for c in node["choices"] if c.get("condition"))
     assert cond["$"] in {"Var", "Not", "BoolOp", "Compare", "Seen", "Lit", "Arith", "Neg"}
@@ -90,15 +92,20 @@ def test_every_closure_of_the_model_is_rebuilt_on_load():
         if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == model.__name__:
             for f in dataclasses.fields(cls):
                 if not f.compare:
-                    assert (name, f.name) in compiled.CLOSURES, f"{name}.{f.name} is not rebuilt by engine.export.compiled"
+                    assert (name, f.name) in compiled.CLOSURES, (
+                        f"{name}.{f.name} is not rebuilt by engine.export.compiled"
+                    )
 
 
-@pytest.mark.parametrize("change,words", [
-    (lambda d: d.update(version=compiled.VERSION + 1), "newer Chronicle"),
-    (lambda d: d.update(format="something-else"), "not a compiled Chronicle story"),
-    (lambda d: d["story"].update(title="Edited"), "content hash does not match"),
-    (lambda d: d.update(version="1"), "damaged"),
-])
+@pytest.mark.parametrize(
+    "change,words",
+    [
+        (lambda d: d.update(version=compiled.VERSION + 1), "newer Chronicle"),
+        (lambda d: d.update(format="something-else"), "not a compiled Chronicle story"),
+        (lambda d: d["story"].update(title="Edited"), "content hash does not match"),
+        (lambda d: d.update(version="1"), "damaged"),
+    ],
+)
 def test_a_file_that_cannot_be_played_is_refused_plainly(exported, tmp_path, change, words):
     data = json.loads(json.dumps(exported))
     change(data)
@@ -134,7 +141,9 @@ def test_export_web_writes_a_small_self_contained_site(story, tmp_path):
     assert site.total < 1_500_000
     for name in FILES:
         body = (site.folder / name).read_text(encoding="utf-8")
-        assert "http://" not in body and "https://" not in body and "//cdn" not in body, f"{name} reaches for the network"
+        assert "http://" not in body and "https://" not in body and "//cdn" not in body, (
+            f"{name} reaches for the network"
+        )
     proc = run_cli("export", "web", tmp_path / "cli-site")
     assert proc.returncode == 0, proc.stderr
     assert "story.js" in proc.stdout and "bytes" in proc.stdout

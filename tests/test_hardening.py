@@ -6,14 +6,15 @@ may be, lookalike letters in names: each ends with a positioned message and a
 non-zero exit, never a traceback and never a hang (the subprocess timeout would
 fail the test).
 """
+
 from __future__ import annotations
 
 import os
+import re as _re
 import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, no_traceback, run_cli
 
 TOUR = ROOT / "tests" / "stories" / "tour"
@@ -37,6 +38,7 @@ def check(root: Path, *extra: str, timeout: float = 30):
 
 
 # ---- 4: only regular files, and never more than the limit --------------------------
+
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
 def test_a_chapter_that_is_a_link_to_a_device_is_refused(tour, device):
@@ -83,6 +85,7 @@ def test_a_fifo_named_json_in_the_save_folder_does_not_hang_play(tmp_path):
 
 # ---- 5: the history's source lies inside the story folder ----------------------------
 
+
 @pytest.mark.parametrize("source", ["../../../../../../etc/passwd", "/etc/passwd", "../../outside.txt"])
 def test_a_history_source_outside_the_story_folder_is_refused(tour, source):
     (tour.parent / "outside.txt").write_text("The storm of 1901 struck the island in October.\n")
@@ -106,10 +109,12 @@ def test_a_source_linked_from_outside_is_refused(tour, tmp_path):
 
 # ---- 8: numbers no flag can hold -------------------------------------------------------
 
+
 def test_a_huge_hex_default_is_refused_with_its_position(tour):
     manifest = tour / "story" / "story.yaml"
-    text = manifest.read_text().replace("courage: {type: int, default: 1,", "courage: {type: int, default: !!int 0x"
-                                        + "f" * 20_000 + ",")
+    text = manifest.read_text().replace(
+        "courage: {type: int, default: 1,", "courage: {type: int, default: !!int 0x" + "f" * 20_000 + ","
+    )
     manifest.write_text(text)
     for cmd in (["check"], ["why", "storm:harbour"], ["stats"]):
         proc = run_cli(*cmd, "--story", ".", cwd=tour)
@@ -142,10 +147,13 @@ def test_an_expression_literal_beyond_an_int_flag_is_refused(tour):
 
 # ---- 10: long ids, lookalike letters ------------------------------------------------------
 
+
 def test_a_300_character_chapter_id_gets_a_diagnostic(tour):
     long_id = "a" * 300
     manifest = tour / "story" / "story.yaml"
-    manifest.write_text(manifest.read_text().replace("chapters: [storm, morning]", f"chapters: [storm, morning, {long_id}]"))
+    manifest.write_text(
+        manifest.read_text().replace("chapters: [storm, morning]", f"chapters: [storm, morning, {long_id}]")
+    )
     proc = check(tour)
     assert proc.returncode == 1
     assert "error[schema]" in proc.stdout and "longer than the 64 characters allowed" in proc.stdout
@@ -177,15 +185,25 @@ def test_a_fullwidth_letter_in_a_flag_name_is_refused(tour):
 
 # ---- 10: output that cannot be written ---------------------------------------------------------
 
-@pytest.mark.parametrize("cmd", [["check"], ["check", "--format", "json"], ["stats"], ["graph"], ["schema", "chapter"],
-                                 ["why", "storm:lamp"]])
+
+@pytest.mark.parametrize(
+    "cmd",
+    [["check"], ["check", "--format", "json"], ["stats"], ["graph"], ["schema", "chapter"], ["why", "storm:lamp"]],
+)
 def test_output_to_a_full_disk_ends_with_a_message(cmd):
     import subprocess
     import sys
+
     with open("/dev/full", "w") as full:
-        proc = subprocess.run([sys.executable, "-m", "engine", *cmd, "--story", str(TOUR)], stdout=full,
-                              stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+        proc = subprocess.run(
+            [sys.executable, "-m", "engine", *cmd, "--story", str(TOUR)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 1
     assert "chronicle: cannot write the output: No space left on device" in proc.stderr
@@ -193,12 +211,11 @@ def test_output_to_a_full_disk_ends_with_a_message(cmd):
 
 # ---- 6: no escape from story text reaches the terminal through an authoring command ----------
 
-import re as _re
-
 ESC = "\\e]0;PWNED\\a\\e[2J\\u200f\\u202e\\u200b\\U000E0041"  # YAML double-quoted escapes
 # what must never be printed: C0/C1 controls (bar newline), bidi controls and marks, zero-width, tags
-_UNSAFE = _re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
-                      "\ufeff\U000e0000-\U000e007f]")
+_UNSAFE = _re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+)
 
 
 def _hostile_tour(root: Path) -> Path:
@@ -227,7 +244,9 @@ def _broken(root: Path, edit: str) -> Path:
         t = t.replace("if: courage >= 2", f'if: "weather == \\"gale{ESC}\\""')
     elif edit == "enum":  # an enum value in a schema or compile message
         m = root / "story" / "story.yaml"
-        m.write_text(m.read_text().replace("values: [calm, gale], default: gale", f'values: [calm, "gale{ESC}"], default: gale'))
+        m.write_text(
+            m.read_text().replace("values: [calm, gale], default: gale", f'values: [calm, "gale{ESC}"], default: gale')
+        )
     ch.write_text(t)
     return root
 
@@ -236,12 +255,24 @@ def _assert_clean(proc):
     no_traceback(proc)
     for name, text in (("stdout", proc.stdout), ("stderr", proc.stderr)):
         bad = _UNSAFE.search(text)
-        assert bad is None, f"{name} carries U+{ord(bad.group()):04X}: {text[max(bad.start() - 60, 0):bad.end() + 20]!r}"
+        assert bad is None, (
+            f"{name} carries U+{ord(bad.group()):04X}: {text[max(bad.start() - 60, 0) : bad.end() + 20]!r}"
+        )
 
 
-@pytest.mark.parametrize("cmd", [["check"], ["check", "--static"], ["stats"], ["stats", "morning"],
-                                 ["graph", "morning"], ["graph", "morning", "--format", "dot"],
-                                 ["why", "morning:home"], ["why", "morning:quay:3"]])
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["check"],
+        ["check", "--static"],
+        ["stats"],
+        ["stats", "morning"],
+        ["graph", "morning"],
+        ["graph", "morning", "--format", "dot"],
+        ["why", "morning:home"],
+        ["why", "morning:quay:3"],
+    ],
+)
 def test_escape_codes_in_a_story_never_reach_the_terminal(tmp_path, cmd):
     root = _hostile_tour(tmp_path / "s")
     proc = run_cli(*cmd, "--story", root, cwd=tmp_path, timeout=60)
@@ -260,6 +291,10 @@ def test_escape_codes_in_diagnostics_never_reach_the_terminal(tmp_path, edit):
 
 def test_the_sanitiser_drops_invisible_and_reordering_characters():
     from engine.textsafe import clean
+
     assert clean("a\u200fb\u200ec\u061cd\u200be\u200dd\u2060f\ufeffg\U000e0041h\u202ei") == "abcdedfghi"
     assert clean("Sleep\x1b]0;PWNED\x07\x1b[2J now") == "Sleep now"
-    assert clean("Tehran, 1999 \u2014 \u062a\u0647\u0631\u0627\u0646") == "Tehran, 1999 \u2014 \u062a\u0647\u0631\u0627\u0646"
+    assert (
+        clean("Tehran, 1999 \u2014 \u062a\u0647\u0631\u0627\u0646")
+        == "Tehran, 1999 \u2014 \u062a\u0647\u0631\u0627\u0646"
+    )

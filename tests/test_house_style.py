@@ -5,6 +5,7 @@ Only prose is read: every string in the YAML except ids, expressions and the see
 words (a fact's source quote, a reading's source, and double-quoted words in a note, which
 quote the seed). A failure names file:line and the variant, so an author can fix it.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,74 +18,115 @@ ROOT = Path(__file__).parent.parent
 FILES = sorted((ROOT / "chapters").glob("*.yaml")) + sorted((ROOT / "story").glob("*.yaml"))
 
 # Keys whose strings are not prose: ids, flag names, expressions, dates, the seed's words.
-NOT_PROSE = {"id", "if", "do", "goto", "holds", "date", "period", "refs", "records", "diverges",
-             "asserts", "denies", "kind", "type", "values", "default", "chapters", "source",
-             "quote", "next", "at", "set", "when", "requires", "min", "max"}
+NOT_PROSE = {
+    "id",
+    "if",
+    "do",
+    "goto",
+    "holds",
+    "date",
+    "period",
+    "refs",
+    "records",
+    "diverges",
+    "asserts",
+    "denies",
+    "kind",
+    "type",
+    "values",
+    "default",
+    "chapters",
+    "source",
+    "quote",
+    "next",
+    "at",
+    "set",
+    "when",
+    "requires",
+    "min",
+    "max",
+}
 # A note in history.yaml quotes the seed in double quotes; those words keep the seed's spelling.
 QUOTES_SEED = {"note"}
 
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 OFFICIAL_DEFENSE = re.compile(r"Ministry of Defense and Aviation|Department of Defense|Israel Defense Forces")
-IZE_STEMS = ("real|organ|recogn|apolog|civil|author|emphas|special|character|memor|critic|symbol|"
-             "sympath|util|minim|maxim|mobil|neutral|normal|legal|central|stabil|subsid|summar|"
-             "familiar|categor|jeopard|patron|prior|agon|terror|modern|colon|national|capital|"
-             "fertil|formal|general|equal|visual|ideal|tantal|scrutin|harmon|item|idol|final|"
-             "radical|rational|revolution|sanit|hospital|vandal|vocal|moral|polar|fantas|sermon|"
-             "evangel|militar|victim|mesmer|hypnot|synchron|improv|energ|proselyt|romantic|"
-             "sensit|spiritual|pulver|cauter|ostrac|baptiz|canon|demoral|desensit|legitim")
+IZE_STEMS = (
+    "real|organ|recogn|apolog|civil|author|emphas|special|character|memor|critic|symbol|"
+    "sympath|util|minim|maxim|mobil|neutral|normal|legal|central|stabil|subsid|summar|"
+    "familiar|categor|jeopard|patron|prior|agon|terror|modern|colon|national|capital|"
+    "fertil|formal|general|equal|visual|ideal|tantal|scrutin|harmon|item|idol|final|"
+    "radical|rational|revolution|sanit|hospital|vandal|vocal|moral|polar|fantas|sermon|"
+    "evangel|militar|victim|mesmer|hypnot|synchron|improv|energ|proselyt|romantic|"
+    "sensit|spiritual|pulver|cauter|ostrac|baptiz|canon|demoral|desensit|legitim"
+)
 
 # (pattern, what to write instead). Each is a variant the house style rules out.
-RULES: list[tuple[re.Pattern, str]] = [(re.compile(p), fix) for p, fix in [
-    # names and transliteration
-    (r"\b(Quran|Koran)\b|Qur’an", "Qur'an"),
-    (r"\b(Shiite|Shi'ite|Shi'a|Shiah)s?\b", "Shia"),
-    (r"\bMoslems?\b", "Muslim"),
-    (r"\b(Makkah|Madinah|Hijaz)\b", "Mecca, Medina, the Hejaz"),
-    (r"\b(Jiddah|Jidda|Riyad)\b", "Jeddah, Riyadh"),
-    (r"\bHafr al-Batin\b|\bNuwaisib\b", "Hafar al-Batin, Nuwaiseeb"),
-    (r"\b(Qasim|Kassem|Kassim)\b", "Qassim"),
-    (r"\bKianuri\b", "Kianouri"),
-    (r"\b(Teheran|Mashad|Meshed|Qum|Esfahan|Ahwaz)\b", "Tehran, Mashhad, Qom, Isfahan, Ahvaz"),
-    (r"\bBandar-[Ee]-? ?Abbas\b", "Bandar Abbas"),
-    (r"(?<=[a-z,;:] )Al-(?=[A-Z])", "al- (lower case inside a sentence)"),
-    (r"[āīūēōḥṣṭẓḍġʿʾ]", "no diacritics in transliteration"),
-    # borrowed words
-    (r"\b[Aa]ttache(s|'s)?\b", "attaché"),
-    (r"\b[Cc]harge d['’][Aa]ffaires\b", "chargé d'affaires"),
-    (r"\b[Cc]ommunique(s)?\b", "communiqué"),
-    (r"\b[Cc]afe(s)?\b", "café"),
-    (r"\b[Ee]migre(s)?\b", "émigré"),
-    (r"\b[Dd]etente\b", "détente"),
-    (r"\bcoup d'etat\b", "coup d'état"),
-    (r"\b[Rr]égime", "regime"),
-    # British spelling
-    (r"\b[Dd]efense\b", "Defence (Defense only in official names)"),
-    (r"\b[Oo]ffense\b", "offence"),
-    (r"\b(colo|favo|hono|harbo|armo|rumo|neighbo|behavio|odo|vapo|savo|flavo|splendo|valo|ardo|"
-     r"clamo|humo|rigo|endeavo|parlo)r(s|ed|ing|less|ful|ably|able)?\b", "-our"),
-    (r"\b(cent|theat|kilomet|centimet|millimet|lit|fib|sab|somb|calib|lust|spect|manoeuv|sepulch)"
-     r"er(s|ed)?\b", "-re"),
-    (r"\b[Gg]ray(s|er|ish|ing)?\b", "grey"),
-    (rf"(?i)\b({IZE_STEMS})iz(e|es|ed|ing|ation|ations)\b", "-ise"),
-    (r"(?i)\b(anal|paral|catal)yz(e|es|ed|ing)\b", "-yse"),
-    (r"\b(travel|cancel|label|model|level|signal|fuel|dial|quarrel|marvel|total|counsel|channel|"
-     r"tunnel|shovel|jewel|duel|pedal|panel|funnel|gravel|revel|swivel|unravel)(ed|ing|er|ers)\b", "-ll-"),
-    (r"\b(program|programs|jewelry|aluminum|pajamas|mustache|skeptic|skeptical|catalog|maneuver"
-     r"|maneuvers|maneuvered|plow|plowed|gotten)\b",
-     "programme, jewellery, aluminium, pyjamas, moustache, sceptic, catalogue, manoeuvre, plough, got"),
-    (r"\b(toward|afterward)\b", "towards, afterwards"),
-    (r"%|\b[Pp]ercent\b", "per cent"),
-    # punctuation
-    (r"\s-{1,2}\s|--|–", "a closed em dash '—' (not a spaced hyphen, a double hyphen or an en dash)"),
-    (r"\s—|—\s", "'—' closed up: no space or line break either side (the player joins wrapped lines with a space)"),
-    (r"[‘’“”]", "straight quotes and apostrophes"),
-    (r"…", "three full stops"),
-    # dates and numbers
-    (rf"\b({MONTHS}) \d{{1,2}}(st|nd|rd|th)?\b(?!\d)", "day month year: 24 July 1980"),
-    (rf"\b\d{{1,2}}(st|nd|rd|th) (of )?({MONTHS})\b", "day month year, no ordinal: 24 July 1980"),
-    (r"\d{4}'s\b|'\d0s\b|(?<![\w'])[1-9]0s\b", "the 1980s / the eighties"),
-    (r"(?<![\d,.\-/])\d{5,}\b", "a comma in thousands: 12,500"),
-]]
+RULES: list[tuple[re.Pattern, str]] = [
+    (re.compile(p), fix)
+    for p, fix in [
+        # names and transliteration
+        (r"\b(Quran|Koran)\b|Qur’an", "Qur'an"),
+        (r"\b(Shiite|Shi'ite|Shi'a|Shiah)s?\b", "Shia"),
+        (r"\bMoslems?\b", "Muslim"),
+        (r"\b(Makkah|Madinah|Hijaz)\b", "Mecca, Medina, the Hejaz"),
+        (r"\b(Jiddah|Jidda|Riyad)\b", "Jeddah, Riyadh"),
+        (r"\bHafr al-Batin\b|\bNuwaisib\b", "Hafar al-Batin, Nuwaiseeb"),
+        (r"\b(Qasim|Kassem|Kassim)\b", "Qassim"),
+        (r"\bKianuri\b", "Kianouri"),
+        (r"\b(Teheran|Mashad|Meshed|Qum|Esfahan|Ahwaz)\b", "Tehran, Mashhad, Qom, Isfahan, Ahvaz"),
+        (r"\bBandar-[Ee]-? ?Abbas\b", "Bandar Abbas"),
+        (r"(?<=[a-z,;:] )Al-(?=[A-Z])", "al- (lower case inside a sentence)"),
+        (r"[āīūēōḥṣṭẓḍġʿʾ]", "no diacritics in transliteration"),
+        # borrowed words
+        (r"\b[Aa]ttache(s|'s)?\b", "attaché"),
+        (r"\b[Cc]harge d['’][Aa]ffaires\b", "chargé d'affaires"),
+        (r"\b[Cc]ommunique(s)?\b", "communiqué"),
+        (r"\b[Cc]afe(s)?\b", "café"),
+        (r"\b[Ee]migre(s)?\b", "émigré"),
+        (r"\b[Dd]etente\b", "détente"),
+        (r"\bcoup d'etat\b", "coup d'état"),
+        (r"\b[Rr]égime", "regime"),
+        # British spelling
+        (r"\b[Dd]efense\b", "Defence (Defense only in official names)"),
+        (r"\b[Oo]ffense\b", "offence"),
+        (
+            r"\b(colo|favo|hono|harbo|armo|rumo|neighbo|behavio|odo|vapo|savo|flavo|splendo|valo|ardo|"
+            r"clamo|humo|rigo|endeavo|parlo)r(s|ed|ing|less|ful|ably|able)?\b",
+            "-our",
+        ),
+        (
+            r"\b(cent|theat|kilomet|centimet|millimet|lit|fib|sab|somb|calib|lust|spect|manoeuv|sepulch)"
+            r"er(s|ed)?\b",
+            "-re",
+        ),
+        (r"\b[Gg]ray(s|er|ish|ing)?\b", "grey"),
+        (rf"(?i)\b({IZE_STEMS})iz(e|es|ed|ing|ation|ations)\b", "-ise"),
+        (r"(?i)\b(anal|paral|catal)yz(e|es|ed|ing)\b", "-yse"),
+        (
+            r"\b(travel|cancel|label|model|level|signal|fuel|dial|quarrel|marvel|total|counsel|channel|"
+            r"tunnel|shovel|jewel|duel|pedal|panel|funnel|gravel|revel|swivel|unravel)(ed|ing|er|ers)\b",
+            "-ll-",
+        ),
+        (
+            r"\b(program|programs|jewelry|aluminum|pajamas|mustache|skeptic|skeptical|catalog|maneuver"
+            r"|maneuvers|maneuvered|plow|plowed|gotten)\b",
+            "programme, jewellery, aluminium, pyjamas, moustache, sceptic, catalogue, manoeuvre, plough, got",
+        ),
+        (r"\b(toward|afterward)\b", "towards, afterwards"),
+        (r"%|\b[Pp]ercent\b", "per cent"),
+        # punctuation
+        (r"\s-{1,2}\s|--|–", "a closed em dash '—' (not a spaced hyphen, a double hyphen or an en dash)"),
+        (r"\s—|—\s", "'—' closed up: no space or line break either side (the player joins wrapped lines with a space)"),
+        (r"[‘’“”]", "straight quotes and apostrophes"),
+        (r"…", "three full stops"),
+        # dates and numbers
+        (rf"\b({MONTHS}) \d{{1,2}}(st|nd|rd|th)?\b(?!\d)", "day month year: 24 July 1980"),
+        (rf"\b\d{{1,2}}(st|nd|rd|th) (of )?({MONTHS})\b", "day month year, no ordinal: 24 July 1980"),
+        (r"\d{4}'s\b|'\d0s\b|(?<![\w'])[1-9]0s\b", "the 1980s / the eighties"),
+        (r"(?<![\d,.\-/])\d{5,}\b", "a comma in thousands: 12,500"),
+    ]
+]
 
 
 def prose(node, key=None, path=()):
@@ -111,7 +153,7 @@ def violations(path: Path) -> list[tuple[int, str, str, str]]:
         for pattern, fix in RULES:
             for m in pattern.finditer(text):
                 at = line + 1 + text.count("\n", 0, m.start()) if style == "|" else line
-                near = text[max(0, m.start() - 12):m.end() + 16]
+                near = text[max(0, m.start() - 12) : m.end() + 16]
                 if fix.startswith("Defence") and OFFICIAL_DEFENSE.search(near):
                     continue
                 found.append((at, key, m.group(0), fix))
@@ -120,8 +162,9 @@ def violations(path: Path) -> list[tuple[int, str, str, str]]:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_story_keeps_the_house_style(path):
-    found = [f"{path.relative_to(ROOT)}:{line} ({key}): {variant!r} -> {fix}"
-             for line, key, variant, fix in violations(path)]
+    found = [
+        f"{path.relative_to(ROOT)}:{line} ({key}): {variant!r} -> {fix}" for line, key, variant, fix in violations(path)
+    ]
     assert not found, "house style (docs/house-style.md):\n" + "\n".join(found)
 
 
@@ -131,47 +174,55 @@ def _check(text: str, tmp_path: Path) -> list:
     return violations(f)
 
 
-@pytest.mark.parametrize("bad", [
-    "He keeps a Quran on the stand.",
-    "the assistant military attache",
-    "the charge d'affaires, alone",
-    "the whole garden - the plane trees - smells",
-    "the whole garden -- the plane trees",
-    "the whole garden—\nthe plane trees",
-    "the Ministry of Defense, Bab al-Mu'azzam",
-    "the center of town",
-    "He did not realize it.",
-    "the smell of the harbor",
-    "They gave him a grey and then a gray coat.",
-    "Shiite militias",
-    "He rode toward Basra.",
-    "on July 24, 1980",
-    "since the 80s",
-    "the communiques call it a skirmish",
-    "“Yes,” he says.",
-    "Hafar Al-Batin",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "He keeps a Quran on the stand.",
+        "the assistant military attache",
+        "the charge d'affaires, alone",
+        "the whole garden - the plane trees - smells",
+        "the whole garden -- the plane trees",
+        "the whole garden—\nthe plane trees",
+        "the Ministry of Defense, Bab al-Mu'azzam",
+        "the center of town",
+        "He did not realize it.",
+        "the smell of the harbor",
+        "They gave him a grey and then a gray coat.",
+        "Shiite militias",
+        "He rode toward Basra.",
+        "on July 24, 1980",
+        "since the 80s",
+        "the communiques call it a skirmish",
+        "“Yes,” he says.",
+        "Hafar Al-Batin",
+    ],
+)
 def test_each_variant_is_caught(bad, tmp_path):
     assert _check(f"text: {yaml.safe_dump(bad).strip()}\n", tmp_path), bad
 
 
-@pytest.mark.parametrize("good", [
-    "He keeps a Qur'an on the stand.",
-    "the assistant military attaché and the chargé d'affaires",
-    "the whole garden—the plane trees—smells of a kitchen fire",
-    "Ministry of Defense and Aviation, Riyadh",
-    "the Ministry of Defence, Bab al-Mu'azzam",
-    "Al-Rawi comes to your room. He sees the size of it.",
-    "on 24 July 1980, in the 1980s, a T-55 at 1,000 metres",
-    "a parking meter; forty-one; the travel order",
-])
+@pytest.mark.parametrize(
+    "good",
+    [
+        "He keeps a Qur'an on the stand.",
+        "the assistant military attaché and the chargé d'affaires",
+        "the whole garden—the plane trees—smells of a kitchen fire",
+        "Ministry of Defense and Aviation, Riyadh",
+        "the Ministry of Defence, Bab al-Mu'azzam",
+        "Al-Rawi comes to your room. He sees the size of it.",
+        "on 24 July 1980, in the 1980s, a T-55 at 1,000 metres",
+        "a parking meter; forty-one; the travel order",
+    ],
+)
 def test_house_style_passes_its_own_examples(good, tmp_path):
     assert not _check(f"text: {yaml.safe_dump(good).strip()}\n", tmp_path), good
 
 
 def test_expressions_and_seed_quotes_are_not_prose(tmp_path):
-    doc = ('holds: "gulf_tension - 1 > 0"\n'
-           'source: {paragraph: 4, quote: "By 1998, Ahvaz and Mashad had fallen"}\n'
-           'note: The source says "the late 50s" and "Mashad".\n')
+    doc = (
+        'holds: "gulf_tension - 1 > 0"\n'
+        'source: {paragraph: 4, quote: "By 1998, Ahvaz and Mashad had fallen"}\n'
+        'note: The source says "the late 50s" and "Mashad".\n'
+    )
     assert not _check(doc, tmp_path)
     assert _check("note: Mashad fell in the 80s.\n", tmp_path)

@@ -1,5 +1,6 @@
 """What a person types at the prompt, and what the player shows back: choices by number or
 first words, commands, hints; and story text that is shown as text, never as markup or escapes."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,28 +23,40 @@ def choices(*texts: str) -> list[Choice]:
 OFFERED = choices("Trim the wick.", "Ring the village for help.", "Ring the bell twice.", "Save the child.")
 
 
-@pytest.mark.parametrize("typed, number", [
-    ("1", 1), (" 2 ", 2), ("4.", 4),
-    ("trim", 1), ("TRIM THE", 1), ("Trim the wick.", 1), ("ring the v", 2), ("ring the b", 3),
-    ("save the child", 4),  # 'save' with more than one word is not the command
-])
+@pytest.mark.parametrize(
+    "typed, number",
+    [
+        ("1", 1),
+        (" 2 ", 2),
+        ("4.", 4),
+        ("trim", 1),
+        ("TRIM THE", 1),
+        ("Trim the wick.", 1),
+        ("ring the v", 2),
+        ("ring the b", 3),
+        ("save the child", 4),  # 'save' with more than one word is not the command
+    ],
+)
 def test_a_choice_by_number_or_first_words(typed, number):
     got = parse(typed, OFFERED)
     assert isinstance(got, Pick) and got.number == number and got.choice is OFFERED[number - 1]
 
 
-@pytest.mark.parametrize("typed, message", [
-    ("5", "no choice 5 here; choose 1 to 4"),
-    ("xyzzy", "Type a number from 1 to 4 or the first words of a choice"),
-    ("the wick", "Type a number"),
-    ("undo lots", "undo takes a number of choices"),
-    ("save a b", "A save name is one word (letters, digits, - or _), so 'a b' cannot be one. Try: save a-b"),
-    ("\u00b2", "There is no choice \u00b2 here; choose 1 to 4."),
-    ("\u2460", "There is no choice \u2460 here; choose 1 to 4."),
-    ("9" * 5000, "There is no choice 999999\u2026999 here; choose 1 to 4."),
-    ("undo \u00b2", "undo takes a number of choices"),
-    ("back x", "back takes a page number"),
-])
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("5", "no choice 5 here; choose 1 to 4"),
+        ("xyzzy", "Type a number from 1 to 4 or the first words of a choice"),
+        ("the wick", "Type a number"),
+        ("undo lots", "undo takes a number of choices"),
+        ("save a b", "A save name is one word (letters, digits, - or _), so 'a b' cannot be one. Try: save a-b"),
+        ("\u00b2", "There is no choice \u00b2 here; choose 1 to 4."),
+        ("\u2460", "There is no choice \u2460 here; choose 1 to 4."),
+        ("9" * 5000, "There is no choice 999999\u2026999 here; choose 1 to 4."),
+        ("undo \u00b2", "undo takes a number of choices"),
+        ("back x", "back takes a page number"),
+    ],
+)
 def test_anything_else_gets_a_short_hint(typed, message):
     got = parse(typed, OFFERED)
     assert isinstance(got, Unclear) and message in got.message
@@ -54,14 +67,18 @@ def test_a_choice_that_could_be_several_lists_them_by_number_one_a_line():
     assert got.message == "That could be:" and got.after == "Type more of it, or its number."
     assert got.options == (("2", "Ring the village for help."), ("3", "Ring the bell twice."))
     lines = texts(r.unclear(got.message, got.options, got.after, 60)).split("\n")
-    assert lines[:4] == ["That could be:", "  2. Ring the village for help.", "  3. Ring the bell twice.",
-                         "Type more of it, or its number."]
+    assert lines[:4] == [
+        "That could be:",
+        "  2. Ring the village for help.",
+        "  3. Ring the bell twice.",
+        "Type more of it, or its number.",
+    ]
 
 
 def test_digits_of_other_scripts_are_numbers_but_never_a_crash():
     assert parse("\u0662", OFFERED).number == 2  # Arabic-Indic two
-    assert parse("undo " + "9" * 5000, OFFERED) == Command("undo", str(10 ** 9))  # as far back as it goes
-    assert parse("undo 99999999999999999999", OFFERED) == Command("undo", str(10 ** 9))
+    assert parse("undo " + "9" * 5000, OFFERED) == Command("undo", str(10**9))  # as far back as it goes
+    assert parse("undo 99999999999999999999", OFFERED) == Command("undo", str(10**9))
     assert completions("\u00b2", OFFERED) == [] and completions("9" * 5000, OFFERED) == []
 
 
@@ -71,17 +88,32 @@ def test_tab_on_an_empty_line_offers_everything_and_load_completes_save_names():
     assert ("journal", "journal") in everything and ("back", "back [page]") in everything
     assert completions("", OFFERED) == []  # nothing pops up until asked
     assert completions("load ", OFFERED, slots=["mine", "quicksave", "autosave"]) == [
-        ("load mine", "mine"), ("load quicksave", "quicksave"), ("load autosave", "autosave")]
+        ("load mine", "mine"),
+        ("load quicksave", "quicksave"),
+        ("load autosave", "autosave"),
+    ]
     assert completions("load q", OFFERED, slots=["mine", "quicksave"]) == [("load quicksave", "quicksave")]
 
 
-@pytest.mark.parametrize("typed, cmd", [
-    ("save", Command("save")), ("save mine", Command("save", "mine")), ("load", Command("load")),
-    ("undo", Command("undo")), ("undo 3", Command("undo", "3")), ("journal", Command("journal")),
-    ("HELP", Command("help")), ("?", Command("help")), ("q", Command("quit")), ("quit", Command("quit")),
-    ("back", Command("back")), ("back 3", Command("back", "3")), ("dossier", Command("dossier")),
-    ("endings", Command("endings")),
-])
+@pytest.mark.parametrize(
+    "typed, cmd",
+    [
+        ("save", Command("save")),
+        ("save mine", Command("save", "mine")),
+        ("load", Command("load")),
+        ("undo", Command("undo")),
+        ("undo 3", Command("undo", "3")),
+        ("journal", Command("journal")),
+        ("HELP", Command("help")),
+        ("?", Command("help")),
+        ("q", Command("quit")),
+        ("quit", Command("quit")),
+        ("back", Command("back")),
+        ("back 3", Command("back", "3")),
+        ("dossier", Command("dossier")),
+        ("endings", Command("endings")),
+    ],
+)
 def test_commands(typed, cmd):
     assert parse(typed, OFFERED) == cmd
 
@@ -97,13 +129,17 @@ def test_empty_input_is_nothing():
 
 
 def test_completion_offers_matching_choices_and_commands():
-    assert completions("ri", OFFERED) == [("Ring the village for help.", "2. Ring the village for help."),
-                                          ("Ring the bell twice.", "3. Ring the bell twice.")]
+    assert completions("ri", OFFERED) == [
+        ("Ring the village for help.", "2. Ring the village for help."),
+        ("Ring the bell twice.", "3. Ring the bell twice."),
+    ]
     assert ("save", "save [name]") in completions("sa", OFFERED)
     assert ("Save the child.", "4. Save the child.") in completions("sa", OFFERED)
     assert completions("1", OFFERED) == [] and completions("", OFFERED) == []
     assert completions("goto d", [], debug=True, nodes=["dawn", "dark", "tower"]) == [
-        ("goto dawn", "dawn"), ("goto dark", "dark")]
+        ("goto dawn", "dawn"),
+        ("goto dark", "dark"),
+    ]
 
 
 HOSTILE = "Before\x1b[2J\x1b]0;pwned\x07After <b>bold</b> <style fg='red'>x</style> &lt; \x9b31m\u202eevil"
@@ -148,8 +184,10 @@ def test_a_divergent_ending_names_the_history_it_changed():
     assert "Darkness" in out and "divergent" in out
     said = " ".join(out.split())
     # never the broken fact's statement alone, which would read as though it happened
-    assert "History you changed: \u2022 In your history, this did not happen: The lamp burns through the night " \
+    assert (
+        "History you changed: \u2022 In your history, this did not happen: The lamp burns through the night "
         "of the storm. (October 1901)" in said
+    )
 
 
 def test_the_status_line_fits_any_width():

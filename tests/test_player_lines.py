@@ -1,4 +1,5 @@
 """Plain line mode: `chronicle play` with its input from a pipe or a file, and --transcript."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,15 @@ SLUG = "the-lighthouse-keeper"
 def play(tmp_path: Path, stdin: str, *args: str, story: Path = TOUR) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_DATA_HOME=str(tmp_path / "xdg"))
     env.pop("CHRONICLE_STORY", None)
-    proc = subprocess.run([sys.executable, "-m", "engine", "play", "--story", str(story),
-                           "--save-dir", str(tmp_path / "saves"), *args],
-                          input=stdin, capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=20)
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine", "play", "--story", str(story), "--save-dir", str(tmp_path / "saves"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(tmp_path),
+        timeout=20,
+    )
     assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
     return proc
 
@@ -97,7 +104,9 @@ def test_an_unwritable_save_folder_does_not_stop_the_game(tmp_path):
     assert p.returncode == 0
 
 
-@pytest.mark.parametrize("args", [["--chapter", "morning"], ["--chapter", "storm", "--at", "lamp", "--set", "courage=2"]])
+@pytest.mark.parametrize(
+    "args", [["--chapter", "morning"], ["--chapter", "storm", "--at", "lamp", "--set", "courage=2"]]
+)
 def test_trying_a_scene_starts_right_there(tmp_path, args):
     p = play(tmp_path, "", *args)
     first = p.stdout.split("==", 2)

@@ -4,6 +4,7 @@ Each test plays as a person would (keys in, screen out) and checks what they
 would notice: what is on the screen, what survives quitting, crashing or a
 kill. Saves go to a temporary folder in every test.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ import os
 import re
 import shutil
 import signal
-import textwrap
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -36,17 +37,28 @@ class _Screen(pyte.Screen):
 
 
 class Term:
-    def __init__(self, tmp: Path, *args: str, story: Path = TOUR, cols: int = 100, rows: int = 30,
-                 env: dict | None = None):
+    def __init__(
+        self, tmp: Path, *args: str, story: Path = TOUR, cols: int = 100, rows: int = 30, env: dict | None = None
+    ):
         self.saves = tmp / "saves"
         self.screen = _Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
-        full_env = {**os.environ, "TERM": "xterm-256color", "XDG_DATA_HOME": str(tmp / "xdg"),
-                    "PYTHONPATH": str(ROOT), **(env or {})}
+        full_env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "XDG_DATA_HOME": str(tmp / "xdg"),
+            "PYTHONPATH": str(ROOT),
+            **(env or {}),
+        }
         full_env.pop("CHRONICLE_STORY", None)
-        self.child = pexpect.spawn(sys.executable, ["-m", "engine", "play", "--story", str(story),
-                                                    "--save-dir", str(self.saves), *args],
-                                   env=full_env, cwd=str(tmp), dimensions=(rows, cols), timeout=WAIT)
+        self.child = pexpect.spawn(
+            sys.executable,
+            ["-m", "engine", "play", "--story", str(story), "--save-dir", str(self.saves), *args],
+            env=full_env,
+            cwd=str(tmp),
+            dimensions=(rows, cols),
+            timeout=WAIT,
+        )
         self.child.delaybeforesend = None  # pexpect sleeps 50 ms before every send by default
         self.child.delayafterclose = self.child.delayafterterminate = 0.02
         self.screen.child = self.child
@@ -77,11 +89,16 @@ class Term:
         """The screen's words with line breaks and runs of spaces made single spaces."""
         return " ".join(self.text.split())
 
-    def wait(self, what, timeout: float = WAIT) -> "Term":
+    def wait(self, what, timeout: float = WAIT) -> Term:
         """Until `what` (a string on screen, a regex, or a predicate on self) is true; then
         until the program has finished drawing."""
-        test = (what if callable(what) else
-                (lambda t: what.search(t.text)) if isinstance(what, re.Pattern) else (lambda t: what in t.text))
+        test = (
+            what
+            if callable(what)
+            else (lambda t: what.search(t.text))
+            if isinstance(what, re.Pattern)
+            else (lambda t: what in t.text)
+        )
         deadline = time.monotonic() + timeout
         while True:
             if test(self) and self.ready():
@@ -94,7 +111,7 @@ class Term:
                 raise AssertionError(f"waited {timeout}s for {what!r}; screen:\n{self.text}")
             self.pump()
 
-    def settle(self, quiet: float = 0.08) -> "Term":
+    def settle(self, quiet: float = 0.08) -> Term:
         """Read until the program has been quiet for a moment."""
         while self.pump(quiet):
             pass
@@ -107,18 +124,18 @@ class Term:
         line = self.screen.display[self.screen.cursor.y]
         if "\u2014 more:" in line:
             return True
-        return ">" in line[:self.screen.cursor.x + 1] and bool(self.screen.display[-1].strip() or "> " in line)
+        return ">" in line[: self.screen.cursor.x + 1] and bool(self.screen.display[-1].strip() or "> " in line)
 
     def prompt_line(self) -> str:
         """The last line on screen that starts with the prompt."""
         return next((line for line in reversed(self.lines) if line.startswith(">")), "")
 
     # ---- typing -------------------------------------------------------------------------------
-    def type(self, text: str) -> "Term":
+    def type(self, text: str) -> Term:
         self.child.send(text)
         return self
 
-    def enter(self, text: str = "") -> "Term":
+    def enter(self, text: str = "") -> Term:
         self.child.send(text + "\r")
         return self
 
@@ -164,6 +181,7 @@ def new_game(term, *args, **kw) -> Term:
 
 
 # ---- starting, choosing, saving, leaving, continuing ------------------------------------------
+
 
 def test_new_game_choose_save_quit_and_continue(term):
     t = term().wait(lambda t: t.lines[-1] == ">" or any(x == ">" for x in t.lines))
@@ -246,21 +264,27 @@ def test_help_lists_the_commands_and_a_transcript_keeps_the_session(term, tmp_pa
 
 def test_the_last_ending_shows_the_epilogue_and_the_endings_found(term):
     t = new_game(term, rows=40)
-    for key, seen in (("1", "stair"), ("2", "The tower goes dark."), ("", "There is no sign of the Mary."),
-                      ("1", "You find wreckage.")):
+    for key, seen in (
+        ("1", "stair"),
+        ("2", "The tower goes dark."),
+        ("", "There is no sign of the Mary."),
+        ("1", "You find wreckage."),
+    ):
         t.enter(key).wait(seen)
     t.wait("THE END")
     assert "A divergent ending: history breaks here." in t.text
     # what this branch changed, said the right way round
     assert "History you changed:" in t.text
-    assert "In your history, this did not happen: The Mary reaches harbour safely the morning after." \
-        in " ".join(t.text.replace("\u2022", " ").split())
+    assert "In your history, this did not happen: The Mary reaches harbour safely the morning after." in " ".join(
+        t.text.replace("\u2022", " ").split()
+    )
     assert "The lamp still turns." in t.text
     assert "Endings you have found: 2 of 6" in t.text
     assert "Chapter 2: The Morning After: Wreck (divergent); 2 still to find" in t.text
 
 
 # ---- leaving abruptly ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("key", ["\x03", "\x04"], ids=["ctrl-c", "ctrl-d"])
 def test_ctrl_c_and_ctrl_d_leave_cleanly_with_the_game_saved(term, key):
@@ -282,40 +306,68 @@ def test_ctrl_c_on_the_title_screen(term):
 
 # ---- resizing --------------------------------------------------------------------------------
 
-LONG = ("The wind came off the sea in long grey sheets, and every pane of the lantern room shook in "
-        "its frame as the keeper climbed the last turn of the stair.")
+LONG = (
+    "The wind came off the sea in long grey sheets, and every pane of the lantern room shook in "
+    "its frame as the keeper climbed the last turn of the stair."
+)
 
 
 def long_story(tmp_path) -> Path:
-    return write_story(tmp_path / "long", {"one": chapter("one", {
-        "start": {"date": "1900-01-02", "place": "The <b>tower</b>",
-                  "text": LONG + "\n\nBefore\x1b[2JAfter <b>bold</b> \x1b]0;pwned\x07[&lt;] <style fg='red'>x</style>",
-                  "choices": [{"text": "Go <i>on</i>.", "goto": "end", "canon": True}]},
-        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The <u>End</u>"}},
-    })}, title="Esc <b>Test</b>")
+    return write_story(
+        tmp_path / "long",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "start": {
+                        "date": "1900-01-02",
+                        "place": "The <b>tower</b>",
+                        "text": LONG
+                        + "\n\nBefore\x1b[2JAfter <b>bold</b> \x1b]0;pwned\x07[&lt;] <style fg='red'>x</style>",
+                        "choices": [{"text": "Go <i>on</i>.", "goto": "end", "canon": True}],
+                    },
+                    "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The <u>End</u>"}},
+                },
+            )
+        },
+        title="Esc <b>Test</b>",
+    )
 
 
 def test_prose_is_wrapped_again_when_the_terminal_is_resized(term, tmp_path):
     t = term("--chapter", "one", story=long_story(tmp_path), cols=100).wait("1. Go")
     first = t.lines.index(next(x for x in t.lines if x.startswith("The wind")))
-    wide = t.lines[first:t.lines.index("", first)]
+    wide = t.lines[first : t.lines.index("", first)]
     assert len(wide) == 2 and all(len(line) <= 78 for line in wide) and len(wide[0]) > 60
     t.type("Go")
     t.resize(30, 40)
     narrow = textwrap.wrap(LONG, 38)
     t.wait(lambda t: narrow[0] in t.lines and t.prompt_line() == "> Go")
     first = t.lines.index(narrow[0])
-    assert t.lines[first:first + len(narrow)] == narrow  # the whole paragraph, wrapped to fit
+    assert t.lines[first : first + len(narrow)] == narrow  # the whole paragraph, wrapped to fit
     assert "1. Go <i>on</i>." in t.text and "Chapter 1" in t.lines[-1]
     t.enter().wait("Done.")  # what was typed before the resize is still on the line
 
 
 def test_a_page_taller_than_the_screen_waits_for_a_key(term, tmp_path):
     paragraphs = "\n\n".join(f"Paragraph {i}." for i in range(1, 21))
-    story = write_story(tmp_path / "tall", {"one": chapter("one", {
-        "start": {"date": "1900-01-02", "place": "Here", "text": paragraphs,
-                  "choices": [{"text": "Go on.", "goto": "end", "canon": True}]},
-        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}}})})
+    story = write_story(
+        tmp_path / "tall",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "start": {
+                        "date": "1900-01-02",
+                        "place": "Here",
+                        "text": paragraphs,
+                        "choices": [{"text": "Go on.", "goto": "end", "canon": True}],
+                    },
+                    "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
+                },
+            )
+        },
+    )
     t = term("--chapter", "one", story=story, rows=24).wait("\u2014 more:")
     assert "Chapter 1: Chapter one" in t.lines[1] and "Paragraph 1." in t.text  # nothing scrolled away unread
     assert "Paragraph 20." not in t.text
@@ -329,6 +381,7 @@ def test_a_page_taller_than_the_screen_waits_for_a_key(term, tmp_path):
 
 # ---- story text is content, not code ---------------------------------------------------------
 
+
 def test_markup_and_escape_codes_in_story_text_are_never_interpreted(term, tmp_path):
     t = term(story=long_story(tmp_path)).wait("New game")
     assert "Esc <b>Test</b>" in t.text
@@ -341,6 +394,7 @@ def test_markup_and_escape_codes_in_story_text_are_never_interpreted(term, tmp_p
 
 
 # ---- saves that never get lost -----------------------------------------------------------------
+
 
 def test_a_corrupt_autosave_is_moved_aside_with_a_message_and_the_game_goes_on(term):
     t = new_game(term)
@@ -383,12 +437,19 @@ def test_a_save_from_a_changed_story(term, tmp_path):
     cont.enter("quit")
     cont.finish()
 
-    storm.write_text(original.replace("      - text: Ring the village for help.\n        if: not asked_for_help\n"
-                                      "        do: [asked_for_help = true, courage -= 1]\n        goto: tower\n", ""))
+    storm.write_text(
+        original.replace(
+            "      - text: Ring the village for help.\n        if: not asked_for_help\n"
+            "        do: [asked_for_help = true, courage -= 1]\n        goto: tower\n",
+            "",
+        )
+    )
     again = term(story=story).wait("Continue")
     again.enter().wait("kept as autosave.earlier-story-")
-    assert ("The story has changed since this save: the choice you took at step 1 is no longer there, "
-            "so your game resumes after step 0 of 1, in Chapter 1: The Storm, at") in again.flat
+    assert (
+        "The story has changed since this save: the choice you took at step 1 is no longer there, "
+        "so your game resumes after step 0 of 1, in Chapter 1: The Storm, at"
+    ) in again.flat
     assert "'tower'" not in again.flat  # the reader is not shown the author's node ids
     assert not list(storm.parent.parent.rglob("*.corrupt-*"))
     again.wait("Trim the wick.")
@@ -424,8 +485,10 @@ def test_a_new_game_keeps_the_earlier_one(term):
     t.enter("2").wait("1. Trim the wick.")
     t.enter("restart").wait("(y/n)")
     t.enter("y").wait("Trim the wick.")
-    assert ("Your earlier game (Chapter 1: The Storm, The lighthouse, 12 October 1901) is kept as 'autosave-1': "
-            "type load autosave-1 to go back to it") in t.flat
+    assert (
+        "Your earlier game (Chapter 1: The Storm, The lighthouse, 12 October 1901) is kept as 'autosave-1': "
+        "type load autosave-1 to go back to it"
+    ) in t.flat
     t.enter("1").wait("You climb the stair.")
     t.enter("load").wait("Saved games")
     assert re.search(r"1\.\s+autosave\b", t.text) and re.search(r"2\.\s+autosave-1\b", t.text)
@@ -435,6 +498,7 @@ def test_a_new_game_keeps_the_earlier_one(term):
 
 
 # ---- debug and watch -----------------------------------------------------------------------
+
 
 def test_debug_shows_flags_and_jumps_to_a_node(term):
     t = term("--debug", "--chapter", "storm", "--set", "oil=3").wait("Trim the wick.")
@@ -466,6 +530,7 @@ def test_watch_reloads_the_scene_and_shows_compile_errors_until_fixed(term, tmp_
 
 def test_being_terminated_gives_the_terminal_back_as_it_was(term):
     import termios
+
     t = new_game(term)
     fd = t.child.child_fd
     assert not termios.tcgetattr(fd)[3] & termios.ECHO  # raw mode while the prompt waits

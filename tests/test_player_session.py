@@ -1,4 +1,5 @@
 """The UI-free game session: undo, saves and loads, the journal, endings found, reloads."""
+
 from __future__ import annotations
 
 import json
@@ -173,10 +174,14 @@ def test_the_journal_lists_events_with_dates_and_the_choices_made(story, store):
     j = s.journal()
     assert [(d, text) for d, text, _ in j.events] == [
         ("October 1901", "A great storm hits the island in October 1901."),
-        ("October 1901", "The lamp burns through the night of the storm.")]
+        ("October 1901", "The lamp burns through the night of the storm."),
+    ]
     (label1, made1, end1), (label2, made2, end2) = j.chapters
     assert label1 == "Chapter 1: The Storm" and [t for _, t in made1] == [
-        "Trim the wick.", "Pour in a can of oil.", "Keep watch till dawn."]
+        "Trim the wick.",
+        "Pour in a can of oil.",
+        "Keep watch till dawn.",
+    ]
     assert made1[0][0] == "12 October 1901" and end1 == ("The Lamp Burns", "canon")
     assert label2 == "Chapter 2: The Morning After" and made2 == [] and end2 is None
 
@@ -255,11 +260,14 @@ def test_a_save_the_changed_story_cannot_replay_whole_resumes_where_it_can(tmp_p
     s.save("mine")
     f = root / "chapters" / "storm.yaml"
     text = f.read_text()
-    text = text.replace("""      - text: Ring the village for help.
+    text = text.replace(
+        """      - text: Ring the village for help.
         if: not asked_for_help
         do: [asked_for_help = true, courage -= 1]
         goto: tower
-""", "")
+""",
+        "",
+    )
     f.write_text(text)
     t = Session(load_story(root), store)
     t.new_game(rt.start(t.story))
@@ -288,14 +296,18 @@ def test_rebase_replays_the_path_or_starts_the_scene_afresh(tmp_path, store):
 
 # ---- no save file, however mangled, crashes the game -------------------------------------
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers(-5, 10**20) | st.text(max_size=8),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-                           max_leaves=12)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 10**20) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(key=st.sampled_from(["format", "version", "story", "start", "path", "state", "chapter", "node", "flags", "seen"]),
-       value=json_values)
+@given(
+    key=st.sampled_from(["format", "version", "story", "start", "path", "state", "chapter", "node", "flags", "seen"]),
+    value=json_values,
+)
 def test_a_mangled_save_only_ever_gives_a_clear_message(story, tmp_path_factory, key, value):
     store = SaveStore(tmp_path_factory.mktemp("s"))
     s = new(story, store)
@@ -325,8 +337,12 @@ def test_pages_carry_the_scene_as_the_status_line_does_and_name_the_choice_made(
     pages = s.pages()
     assert len(pages) == len(s.states)
     for i, page in enumerate(pages):
-        assert (page.date, page.place) == rt.scene(story, s.states[:i + 1])  # the slow way, walking back
-    assert [p.taken for p in pages[:3]] == ["Ring the village for help.", "Trim the wick.", "Go back down to check the door."]
+        assert (page.date, page.place) == rt.scene(story, s.states[: i + 1])  # the slow way, walking back
+    assert [p.taken for p in pages[:3]] == [
+        "Ring the village for help.",
+        "Trim the wick.",
+        "Go back down to check the door.",
+    ]
     assert pages[6].ending == ("The Lamp Burns", "canon") and pages[6].taken is None
     assert pages[-1].chapter == "Chapter 2: The Morning After" and pages[-1].place == "The quay"
     assert s.states[-1] is s.state  # reading pages changes nothing

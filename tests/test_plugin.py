@@ -1,4 +1,5 @@
 """The pytest plugin: a story's chapters as pytest items (run through pytester)."""
+
 from __future__ import annotations
 
 import shutil
@@ -35,8 +36,13 @@ def test_a_clean_story_gives_one_passing_item_per_chapter_and_one_for_the_story(
     _story(pytester)
     result = _run(pytester, "-v")
     result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines(["*story/story.yaml::check PASSED*", "*chapters/storm.yaml::check PASSED*",
-                                 "*chapters/morning.yaml::check PASSED*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*story/story.yaml::check PASSED*",
+            "*chapters/storm.yaml::check PASSED*",
+            "*chapters/morning.yaml::check PASSED*",
+        ]
+    )
 
 
 def test_collecting_lists_the_items_without_checking(pytester):
@@ -44,24 +50,31 @@ def test_collecting_lists_the_items_without_checking(pytester):
     # a chapter that would fail to compile: collection must not care
     _edit(root / "chapters" / "storm.yaml", "goto: dawn", "goto: nowhere")
     result = _run(pytester, "--collect-only", "-q")
-    result.stdout.fnmatch_lines(["story/story.yaml::check", "chapters/storm.yaml::check",
-                                 "chapters/morning.yaml::check"], consecutive=True)
+    result.stdout.fnmatch_lines(
+        ["story/story.yaml::check", "chapters/storm.yaml::check", "chapters/morning.yaml::check"], consecutive=True
+    )
     result.stdout.fnmatch_lines(["3 tests collected*"])
     assert "error[" not in result.stdout.str()
 
 
 def test_a_soft_lock_fails_its_chapter_with_the_diagnostics_and_a_replay(pytester):
     root = _story(pytester)
-    _edit(root / "chapters" / "storm.yaml", "      - text: Climb again.\n", "      - text: Climb again.\n        if: oil > 5\n")
+    _edit(
+        root / "chapters" / "storm.yaml",
+        "      - text: Climb again.\n",
+        "      - text: Climb again.\n        if: oil > 5\n",
+    )
     result = _run(pytester)
     result.assert_outcomes(passed=2, failed=1)
     out = result.stdout.str()
     assert "FAILED chapters/storm.yaml::check" in out
-    result.stdout.fnmatch_lines([
-        "-- chapters/storm.yaml",
-        "chapters/storm.yaml:*: error[[]soft-lock]: in node 'door' no choice is available*",
-        "  replay: chronicle play --story . --chapter storm --replay *",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "-- chapters/storm.yaml",
+            "chapters/storm.yaml:*: error[[]soft-lock]: in node 'door' no choice is available*",
+            "  replay: chronicle play --story . --chapter storm --replay *",
+        ]
+    )
     assert "morning.yaml:" not in out  # the clean chapter's item says nothing
 
 
@@ -70,15 +83,20 @@ def test_a_compile_error_fails_its_chapter_and_the_others_are_skipped(pytester):
     _edit(root / "chapters" / "storm.yaml", "goto: dawn", "goto: down")
     result = _run(pytester, "-rs")
     result.assert_outcomes(passed=1, failed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*error[[]unknown-node]: choice 1 of node 'lamp' goes to 'down'*",
-                                 "*did you mean 'dawn'?*",
-                                 "SKIPPED*chapters/morning.yaml*: not explored: the story does not compile*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*error[[]unknown-node]: choice 1 of node 'lamp' goes to 'down'*",
+            "*did you mean 'dawn'?*",
+            "SKIPPED*chapters/morning.yaml*: not explored: the story does not compile*",
+        ]
+    )
 
 
 def test_warnings_pass_and_show_in_the_warnings_summary(pytester):
     root = _story(pytester)
-    (root / "chapters" / "extra.yaml").write_text((root / "chapters" / "morning.yaml").read_text().replace(
-        "id: morning", "id: extra"))
+    (root / "chapters" / "extra.yaml").write_text(
+        (root / "chapters" / "morning.yaml").read_text().replace("id: morning", "id: extra")
+    )
     result = _run(pytester)
     result.assert_outcomes(passed=3, warnings=1)
     result.stdout.fnmatch_lines(["*ChronicleWarning*warning[[]chapter-not-listed]: extra.yaml is not in*"])
@@ -117,7 +135,7 @@ def test_the_story_folder_can_be_named(pytester):
 
 def test_the_story_is_compiled_once_per_session(pytester):
     _story(pytester)
-    pytester.makeconftest('''
+    pytester.makeconftest("""
 import engine.compiler as compiler
 
 calls = []
@@ -136,7 +154,7 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     compiler.compile_story_partial = _real
     print(f"compiled {len(calls)} time(s)")
-''')
+""")
     result = _run(pytester, "-s")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["*compiled 1 time(s)*"])

@@ -1,4 +1,5 @@
 """Random playthroughs (`chronicle check --random N --seed S`): coverage, findings, replays."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ import pytest
 from engine import runtime as rt
 from engine.check import check_story
 from engine.check.sample import sample
-from engine.check.sample_report import render_text, to_json
+from engine.check.sample_report import render_text
 from engine.cli import main
 from engine.compiler import load_story
 
@@ -117,7 +118,7 @@ def test_coverage_counts_add_up_and_reach_everything_reachable(tour):
         assert cov.starts == 500
         assert sum(cov.ending_hits.values()) == 500  # every playthrough ends each chapter once
         ch = tour.chapter(cov.id)
-        for nid, node in ch.nodes.items():
+        for nid in ch.nodes:
             into = sum(h for (n, i), h in cov.choice_hits.items() if ch.nodes[n].choices[i].target == nid)
             assert cov.node_hits[nid] == into + (500 if nid == ch.start else 0)
     # the tour is small: 500 playthroughs reach every node and ending that exploration reaches
@@ -152,8 +153,9 @@ def test_a_soft_lock_is_reported_with_a_replay_that_reaches_it(tmp_path):
 
 
 def test_an_int_leaving_its_bounds_is_reported(tmp_path):
-    one = ONE.replace("        do: [key = true]\n        goto: end\n",
-                      "        do: [key = true, coins += 3]\n        goto: end\n")
+    one = ONE.replace(
+        "        do: [key = true]\n        goto: end\n", "        do: [key = true, coins += 3]\n        goto: end\n"
+    )
     story = load_story(write_story(tmp_path / "s", one=one))
     rep = sample(story, 50, seed=1)
     [d] = [d for d in rep.diagnostics if d.code == "int-bounds"]
@@ -199,10 +201,12 @@ def test_a_loop_with_no_way_out_is_a_trap_with_a_short_replay(tmp_path):
 
 
 def test_a_rare_way_out_is_a_note_not_an_error(tmp_path):
-    rare = LOOP.replace("      - text: Turn right.\n        goto: maze\n",
-                        "      - text: Turn right.\n        goto: maze\n"
-                        + "".join(f"      - text: Wall {i}.\n        goto: maze2\n" for i in range(8))
-                        + "      - text: A door.\n        goto: out\n")
+    rare = LOOP.replace(
+        "      - text: Turn right.\n        goto: maze\n",
+        "      - text: Turn right.\n        goto: maze\n"
+        + "".join(f"      - text: Wall {i}.\n        goto: maze2\n" for i in range(8))
+        + "      - text: A door.\n        goto: out\n",
+    )
     story = load_story(write_story(tmp_path / "s", two=rare))
     rep = sample(story, 30, seed=2, max_steps=40)
     assert rep.stopped > 0 and rep.ok
@@ -247,6 +251,7 @@ def test_bad_usage_exits_2(tmp_path, capsys):
 
 def test_a_generated_story_plays_without_findings(tmp_path):
     import sys
+
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     try:
         from generate import generate

@@ -3,6 +3,7 @@
 A save made on the tour story after five moves, then the story edited the ways authors edit
 released chapters: the game resumes at the same node with the same flags, or, where a step
 no longer fits, after the last step that does, saying so, with the original file kept."""
+
 from __future__ import annotations
 
 import json
@@ -78,15 +79,22 @@ def same_place(story, loaded, before):
     return last.at() == before.at() and rt.flag_values(story, last) == rt.flag_values(story, before) and not loaded.cut
 
 
-@pytest.mark.parametrize("edit", [
-    # (a) a new choice inserted above the ones taken
-    ((TRIM, "      - text: Listen at the door.\n        goto: door\n" + TRIM),),
-    # (b) every choice reworded
-    (("Trim the wick.", "See to the wick."), ("Ring the village for help.", "Telephone the village."),
-     ("Pour in a can of oil.", "Fill the reservoir.")),
-    # (c) siblings reordered
-    ((TRIM + RING, RING + TRIM),),
-], ids=["inserted", "reworded", "reordered"])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # (a) a new choice inserted above the ones taken
+        ((TRIM, "      - text: Listen at the door.\n        goto: door\n" + TRIM),),
+        # (b) every choice reworded
+        (
+            ("Trim the wick.", "See to the wick."),
+            ("Ring the village for help.", "Telephone the village."),
+            ("Pour in a can of oil.", "Fill the reservoir."),
+        ),
+        # (c) siblings reordered
+        ((TRIM + RING, RING + TRIM),),
+    ],
+    ids=["inserted", "reworded", "reordered"],
+)
 def test_a_save_resumes_exactly_after_edits_that_keep_its_choices(tmp_path, saved, edit):
     data, before = saved
     story = edited(tmp_path, *edit)
@@ -110,9 +118,11 @@ def test_a_newly_guarded_middle_step_resumes_after_the_step_before_and_keeps_the
     t.new_game(rt.start(story))
     notes = t.load("mine")
     assert t.state.at() == ("storm", "stair") and len(t.states) == 3  # start, Ring, Trim: step 3 no longer fits
-    assert notes[0] == ("The story has changed since this save: 'Pour in a can of oil.' (your step 3) is no longer "
-                        "on offer there, so your game resumes after step 2 of 6, in Chapter 1: The Storm, at "
-                        "The lighthouse, 12 October 1901.")
+    assert notes[0] == (
+        "The story has changed since this save: 'Pour in a can of oil.' (your step 3) is no longer "
+        "on offer there, so your game resumes after step 2 of 6, in Chapter 1: The Storm, at "
+        "The lighthouse, 12 October 1901."
+    )
     assert "'stair'" not in notes[0]  # a reader is told where they are in the story's words, not a node id
     kept = [p for p in store.folder.iterdir() if ".earlier-story-" in p.name]
     assert len(kept) == 1 and kept[0].read_bytes() == original
@@ -138,7 +148,9 @@ def test_flags_added_removed_or_retyped_since_the_save(tmp_path, tour):
     start = rt.start(tour, "storm", None, {"oil": 3})
     states = [start, rt.choose(tour, start, tour.chapter("storm").nodes["tower"].choices[0])]
     data = json.loads(json.dumps(to_json(tour, states)))
-    story = edited(tmp_path, ("oil: {type: int, default: 2, min: 0, max: 3", "oil: {type: int, default: 2, min: 0, max: 2"))
+    story = edited(
+        tmp_path, ("oil: {type: int, default: 2, min: 0, max: 3", "oil: {type: int, default: 2, min: 0, max: 2")
+    )
     loaded = from_json(story, data)
     assert loaded.states[-1].node == "stair"
     assert rt.flag_values(story, loaded.states[0])["oil"] == 2
@@ -147,17 +159,17 @@ def test_flags_added_removed_or_retyped_since_the_save(tmp_path, tour):
 
 # ---- never a silent change of path: random edits to random stories -------------------------------
 
-from hypothesis import HealthCheck, event, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 from brute import story_specs  # noqa: E402
 from conftest import no_cache, write_story  # noqa: E402
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 
 def _edit(draw, spec: dict) -> dict:
     """One edit of a kind authors make: insert a choice, reorder a node's choices, reword one,
     retarget one, or guard one behind a new condition."""
     import copy
+
     spec = copy.deepcopy(spec)
     cid = draw(st.sampled_from(sorted(spec["chapters"])))
     nodes = spec["chapters"][cid]["nodes"]
@@ -191,11 +203,13 @@ def test_an_edited_story_never_silently_changes_a_saves_path(tmp_path_factory, c
     old_spec, new_spec, picks = case
     where = tmp_path_factory.mktemp("edit")
     with no_cache():
-        old = load_story(write_story(where / "old", old_spec["chapters"], flags=old_spec["flags"],
-                                     facts=old_spec["facts"]))
+        old = load_story(
+            write_story(where / "old", old_spec["chapters"], flags=old_spec["flags"], facts=old_spec["facts"])
+        )
         try:
-            new = load_story(write_story(where / "new", new_spec["chapters"], flags=new_spec["flags"],
-                                         facts=new_spec["facts"]))
+            new = load_story(
+                write_story(where / "new", new_spec["chapters"], flags=new_spec["flags"], facts=new_spec["facts"])
+            )
         except Exception:  # an edit may make the story not compile (e.g. a node left without a way in)
             event("the edited story does not compile")
             return
@@ -215,12 +229,13 @@ def test_an_edited_story_never_silently_changes_a_saves_path(tmp_path_factory, c
     loaded = from_json(new, data)
     last, saved = loaded.states[-1], states[-1]
     # the steps replayed are exactly the saved ones, as far as they go
-    assert steps_of(new, loaded.states) == data["path"][:len(loaded.states) - 1]
+    assert steps_of(new, loaded.states) == data["path"][: len(loaded.states) - 1]
     event("cut short" if loaded.cut else "resumed whole")
     if loaded.cut:
         assert loaded.note and "resumes after step" in loaded.note
     else:
         assert len(loaded.states) == len(states)
     same = last.at() == saved.at() and rt.flag_values(new, last) == {
-        k: v for k, v in rt.flag_values(old, saved).items() if k in rt.flag_values(new, last)}
+        k: v for k, v in rt.flag_values(old, saved).items() if k in rt.flag_values(new, last)
+    }
     assert same or loaded.note, "the game resumed somewhere else without a word"

@@ -1,4 +1,5 @@
 """Saves' JSON form: round trips, damaged and hand-edited saves, saves from a changed story."""
+
 from __future__ import annotations
 
 import copy
@@ -6,8 +7,8 @@ import json
 import shutil
 
 import pytest
-
 from conftest import TOUR
+
 from engine import runtime as rt
 from engine.compiler import load_story
 from engine.savefile import FORMAT, VERSION, SaveError, from_json, steps_of, to_json
@@ -64,36 +65,39 @@ def save(tour):
     return through_text(to_json(tour, play(tour, [1, 1, 1, 1])))
 
 
-@pytest.mark.parametrize("change, words", [
-    (lambda d: d.clear(), "not a Chronicle save file"),
-    (lambda d: d.update(format="something-else"), "not a Chronicle save file"),
-    (lambda d: d.update(version=VERSION + 1), "newer Chronicle"),
-    (lambda d: d.update(version="1"), "format version ('1') is damaged"),
-    (lambda d: d.update(version=0), "format version (0) is damaged"),
-    (lambda d: d.update(story="Another Story"), "belongs to another story"),
-    (lambda d: d.update(path=[0] * 100_001), "no playthrough is that long"),
-    (lambda d: d.pop("path"), "incomplete"),
-    (lambda d: d.pop("state"), "incomplete"),
-    (lambda d: d.update(start=None), "incomplete"),
-    (lambda d: d.update(path="1,1,1"), "incomplete"),
-    (lambda d: d.update(path=[0, True]), "path of choices is damaged"),
-    (lambda d: d.update(path=[0, 0.5]), "path of choices is damaged"),
-    (lambda d: d.update(path=[0, -7]), "path of choices is damaged"),
-    (lambda d: d["start"].pop("flags"), "starting flags are damaged"),
-    (lambda d: d["start"].update(chapter="noon"), "starts where this story cannot: there is no chapter 'noon'"),
-    (lambda d: d["start"].update(node="attic"), "starts where this story cannot"),
-    (lambda d: d["start"].update(node=["tower"]), "does not say where play started"),
-    (lambda d: d["start"]["flags"].update(courage=99), "starts where this story cannot"),
-    (lambda d: d["start"]["flags"].update(courage=[1]), "starts where this story cannot"),
-    (lambda d: d["start"]["flags"].update(nerve=1), "starts where this story cannot: there is no flag 'nerve'"),
-    (lambda d: d.update(path=d["path"][:-2]), "does not follow from the saved choices; the file was altered"),
-    (lambda d: d.update(path=d["path"] + ["dawn:@nowhere"]), "choices are impossible in this story"),
-    (lambda d: d.update(path=["tower"]), "path of choices is damaged"),
-    (lambda d: d.update(path=[7]), "path of choices is damaged"),
-    (lambda d: d.update(version=1, path=["tower:@stair"]), "path of choices is damaged"),
-    (lambda d: d["state"].update(node="dark"), "does not follow from the saved choices"),
-    (lambda d: d["state"]["flags"].update(courage=3), "does not follow from the saved choices"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda d: d.clear(), "not a Chronicle save file"),
+        (lambda d: d.update(format="something-else"), "not a Chronicle save file"),
+        (lambda d: d.update(version=VERSION + 1), "newer Chronicle"),
+        (lambda d: d.update(version="1"), "format version ('1') is damaged"),
+        (lambda d: d.update(version=0), "format version (0) is damaged"),
+        (lambda d: d.update(story="Another Story"), "belongs to another story"),
+        (lambda d: d.update(path=[0] * 100_001), "no playthrough is that long"),
+        (lambda d: d.pop("path"), "incomplete"),
+        (lambda d: d.pop("state"), "incomplete"),
+        (lambda d: d.update(start=None), "incomplete"),
+        (lambda d: d.update(path="1,1,1"), "incomplete"),
+        (lambda d: d.update(path=[0, True]), "path of choices is damaged"),
+        (lambda d: d.update(path=[0, 0.5]), "path of choices is damaged"),
+        (lambda d: d.update(path=[0, -7]), "path of choices is damaged"),
+        (lambda d: d["start"].pop("flags"), "starting flags are damaged"),
+        (lambda d: d["start"].update(chapter="noon"), "starts where this story cannot: there is no chapter 'noon'"),
+        (lambda d: d["start"].update(node="attic"), "starts where this story cannot"),
+        (lambda d: d["start"].update(node=["tower"]), "does not say where play started"),
+        (lambda d: d["start"]["flags"].update(courage=99), "starts where this story cannot"),
+        (lambda d: d["start"]["flags"].update(courage=[1]), "starts where this story cannot"),
+        (lambda d: d["start"]["flags"].update(nerve=1), "starts where this story cannot: there is no flag 'nerve'"),
+        (lambda d: d.update(path=d["path"][:-2]), "does not follow from the saved choices; the file was altered"),
+        (lambda d: d.update(path=d["path"] + ["dawn:@nowhere"]), "choices are impossible in this story"),
+        (lambda d: d.update(path=["tower"]), "path of choices is damaged"),
+        (lambda d: d.update(path=[7]), "path of choices is damaged"),
+        (lambda d: d.update(version=1, path=["tower:@stair"]), "path of choices is damaged"),
+        (lambda d: d["state"].update(node="dark"), "does not follow from the saved choices"),
+        (lambda d: d["state"]["flags"].update(courage=3), "does not follow from the saved choices"),
+    ],
+)
 def test_damaged_or_hand_edited_save_is_refused_with_a_reason(tour, save, change, words):
     with pytest.raises(SaveError) as err:
         from_json(tour, damaged(save, change))
@@ -146,21 +150,29 @@ def test_a_step_whose_choice_now_goes_elsewhere_stops_the_replay_there(save, tmp
     """The two choices at the quay swap destinations: the saved step named the way to the
     harbour, and the choice that now goes there is not on offer, so the game resumes at the
     quay, never silently at the rocks."""
-    story = changed_tour(tmp_path, "goto: harbour\n        canon: true\n      - text: Search the rocks.\n"
-                         "        if: not lamp_lit\n        do: [weather = \"calm\"]\n        goto: rocks",
-                         "goto: rocks\n        canon: true\n      - text: Search the rocks.\n"
-                         "        if: not lamp_lit\n        do: [weather = \"calm\"]\n        goto: harbour",
-                         chapter="morning")
+    story = changed_tour(
+        tmp_path,
+        "goto: harbour\n        canon: true\n      - text: Search the rocks.\n"
+        '        if: not lamp_lit\n        do: [weather = "calm"]\n        goto: rocks',
+        "goto: rocks\n        canon: true\n      - text: Search the rocks.\n"
+        '        if: not lamp_lit\n        do: [weather = "calm"]\n        goto: harbour',
+        chapter="morning",
+    )
     loaded = from_json(story, save)
     assert loaded.cut and loaded.states[-1].at() == ("morning", "quay")
-    assert loaded.note.startswith("The story has changed since this save: 'Search the rocks.' (your step 5) is "
-                                  "no longer on offer there, so your game resumes after step 4 of 5, in Chapter 2: "
-                                  "The Morning After, at The quay, 13 October 1901.")
+    assert loaded.note.startswith(
+        "The story has changed since this save: 'Search the rocks.' (your step 5) is "
+        "no longer on offer there, so your game resumes after step 4 of 5, in Chapter 2: "
+        "The Morning After, at The quay, 13 October 1901."
+    )
 
 
 def test_changed_story_whose_choices_no_longer_fit_resumes_at_the_last_step_that_does(save, tmp_path):
-    story = changed_tour(tmp_path, "      - text: Pour in a can of oil.\n        if: oil > 0",
-                         "      - text: Pour in a can of oil.\n        if: oil > 5")
+    story = changed_tour(
+        tmp_path,
+        "      - text: Pour in a can of oil.\n        if: oil > 0",
+        "      - text: Pour in a can of oil.\n        if: oil > 5",
+    )
     loaded = from_json(story, save)
     assert loaded.cut and loaded.states[-1].at() == ("storm", "stair")
     assert "'Pour in a can of oil.' (your step 2) is no longer on offer there" in loaded.note
@@ -168,6 +180,7 @@ def test_changed_story_whose_choices_no_longer_fit_resumes_at_the_last_step_that
 
 
 # ---- long saves: replay in linear memory ---------------------------------------------------
+
 
 def _loop_save(story, moves_wanted: int) -> dict:
     """A valid save of `moves_wanted` moves: trim the wick, then stair -> door -> stair ... ending on the stair.
@@ -194,14 +207,25 @@ def test_replayed_states_share_their_path_and_still_equal_tuples(tour):
 
 def test_a_100000_move_save_loads_under_a_memory_limit(tmp_path):
     """Each replayed state used to keep its own copy of the path: quadratic (gigabytes)."""
-    from engine.player.saves import SaveStore
     from conftest import run_cli
+
+    from engine.player.saves import SaveStore
+
     story = load_story(TOUR)
     data = _loop_save(story, 99_999)
     assert len(data["path"]) == 99_999
     SaveStore.for_story(story.title, tmp_path / "saves").write("autosave", data)
-    proc = run_cli("play", "--story", TOUR, "--save-dir", tmp_path / "saves", "--continue", input="quit\n",
-                   limit_memory=384 << 20, timeout=120)
+    proc = run_cli(
+        "play",
+        "--story",
+        TOUR,
+        "--save-dir",
+        tmp_path / "saves",
+        "--continue",
+        input="quit\n",
+        limit_memory=384 << 20,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Welcome back" in proc.stdout and "You climb the stair." in proc.stdout
     assert "damaged" not in proc.stdout + proc.stderr

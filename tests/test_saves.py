@@ -1,4 +1,5 @@
 """The save store: atomic writes, damaged files, rotation of autosaves, endings found."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,16 @@ from pathlib import Path
 import pytest
 
 from engine.player import saves
-from engine.player.saves import (AUTOSAVE, SaveFileError, SaveStore, SlotNameError, atomic_write, default_base,
-                                 slot_name, slug)
+from engine.player.saves import (
+    AUTOSAVE,
+    SaveFileError,
+    SaveStore,
+    SlotNameError,
+    atomic_write,
+    default_base,
+    slot_name,
+    slug,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,13 +50,16 @@ def test_a_missing_save_is_file_not_found(store):
         store.read("nothing")
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"", "empty"),
-    (b'{"format": "chronicle-save", "path": [0, 1', "cut short"),
-    (b"[1, 2, 3]", "does not hold a save"),
-    (b"\xff\xfe\x00garbage", "not text"),
-    (b"not json at all", "cut short or damaged"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"", "empty"),
+        (b'{"format": "chronicle-save", "path": [0, 1', "cut short"),
+        (b"[1, 2, 3]", "does not hold a save"),
+        (b"\xff\xfe\x00garbage", "not text"),
+        (b"not json at all", "cut short or damaged"),
+    ],
+)
 def test_a_damaged_file_says_what_is_wrong(store, content, words):
     store.folder.mkdir(parents=True)
     store.path("bad").write_bytes(content)
@@ -107,9 +119,11 @@ def test_kill_between_write_and_rename_leaves_the_old_save_whole(tmp_path):
     store = SaveStore(tmp_path)
     store.write(AUTOSAVE, {"old": True})
     before = store.path(AUTOSAVE).read_bytes()
-    code = ("import sys; sys.path.insert(0, %r)\n"
-            "from engine.player.saves import SaveStore\n"
-            "SaveStore(%r).write('autosave', {'new': 'x' * 100000})\n") % (str(ROOT), str(tmp_path))
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from engine.player.saves import SaveStore\n"
+        f"SaveStore({str(tmp_path)!r}).write('autosave', {{'new': 'x' * 100000}})\n"
+    )
     env = dict(os.environ, **{saves.DELAY_ENV: "30"})
     p = subprocess.Popen([sys.executable, "-c", code], env=env)
     try:
@@ -139,7 +153,9 @@ def test_slot_names_are_normalised(typed, name):
     assert slot_name(typed) == name
 
 
-@pytest.mark.parametrize("typed", ["", "../etc/passwd", "a b", "x" * 41, "endings", "autosave", "autosave-2", "autosave-trial", ".hidden"])
+@pytest.mark.parametrize(
+    "typed", ["", "../etc/passwd", "a b", "x" * 41, "endings", "autosave", "autosave-2", "autosave-trial", ".hidden"]
+)
 def test_unusable_slot_names_are_refused_with_a_reason(typed):
     with pytest.raises(SlotNameError):
         slot_name(typed)

@@ -3,6 +3,7 @@
 The same four edits as tests/test_save_edits.py: inserting a choice, rewording, reordering
 break no save (exit 0); guarding a step a save took is reported, once, with the node, the
 kind of change, the old states it affects and a saved path that shows it."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import no_traceback, run_cli
 from test_save_edits import POUR, RING, STORM, TOUR, TRIM
 
@@ -65,6 +65,7 @@ def test_a_newly_guarded_step_is_reported_with_what_it_breaks(tmp_path):
     played = run_cli(*replay[1:])
     assert played.returncode == 0, played.stderr
     import re
+
     assert re.findall(r"^> \d+\. (.*)$", played.stdout, re.M)[-1] == "Pour in a can of oil."
 
 
@@ -76,7 +77,9 @@ def test_a_git_revision_is_the_older_version(tmp_path):
     git("-c", "user.email=a@b", "-c", "user.name=a", "add", ".")
     git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "first")
     f = repo / "tour" / STORM
-    f.write_text(f.read_text(encoding="utf-8").replace(POUR, "      - text: Pour in a can of oil.\n        if: oil > 5\n"))
+    f.write_text(
+        f.read_text(encoding="utf-8").replace(POUR, "      - text: Pour in a can of oil.\n        if: oil > 5\n")
+    )
     proc = run_cli("check", "--story", repo / "tour", "--since", "HEAD")
     no_traceback(proc)
     assert proc.returncode == 1 and "choice newly guarded" in proc.stdout

@@ -8,6 +8,7 @@ So a new chapter needs no entry; its first run asks for `make bless`, naming the
 
 Re-bless after an intended change: `make bless`, then read `git diff tests/transcripts/`.
 """
+
 from __future__ import annotations
 
 import io
@@ -19,14 +20,17 @@ import yaml
 
 from engine import load_story
 from engine import runtime as rt
-from engine.check.explore import explore
 from engine.canonpath import canon_states
+from engine.check.explore import explore
 from engine.transcript import TextPlayer
 
 HERE = Path(__file__).parent / "transcripts"
 ROOT = Path(__file__).parent.parent
 BLESS = os.environ.get("CHRONICLE_BLESS") == "1"
-BLESS_HINT = "run `make bless` (or CHRONICLE_BLESS=1 .venv/bin/python -m pytest tests/test_transcripts.py), then read `git diff tests/transcripts/`"
+BLESS_HINT = (
+    "run `make bless` (or CHRONICLE_BLESS=1 .venv/bin/python -m pytest tests/test_transcripts.py), "
+    "then read `git diff tests/transcripts/`"
+)
 
 
 def _entries() -> list[dict]:
@@ -52,8 +56,11 @@ def _name(entry) -> str:
 
 
 def numbers_along(story, states):
-    return [rt.number_of(story, a, rt.node_of(story, a).choices[b.path[-1]])
-            for a, b in zip(states, states[1:]) if b.path[-1] != rt.CONTINUE]
+    return [
+        rt.number_of(story, a, rt.node_of(story, a).choices[b.path[-1]])
+        for a, b in zip(states, states[1:])
+        if b.path[-1] != rt.CONTINUE
+    ]
 
 
 def path_for(story, entry):
@@ -65,7 +72,7 @@ def path_for(story, entry):
         return mine[0], numbers_along(story, mine)
     first = mine[0]
     ch = story.chapter(entry["chapter"])
-    ex = explore(story, ch, [first.values[:len(story.flags)]])
+    ex = explore(story, ch, [first.values[: len(story.flags)]])
     target = ex.graph.index[entry["ending"]]
     assert target in ex.first_at_node, f"ending {entry['ending']} is not reachable from the canonical start"
     _start, numbers, _ = ex.path(ex.first_at_node[target])
@@ -99,8 +106,9 @@ def test_paths_yaml_names_real_chapters_and_endings(story):
         assert story.has_chapter(e["chapter"]), f"tests/transcripts/paths.yaml: there is no chapter '{e['chapter']}'"
         if e.get("ending"):
             node = story.chapter(e["chapter"]).nodes.get(e["ending"])
-            assert node is not None and node.ending, \
+            assert node is not None and node.ending, (
                 f"tests/transcripts/paths.yaml: '{e['ending']}' is not an ending of {e['chapter']}"
+            )
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=_name)
@@ -112,4 +120,5 @@ def test_transcript_matches_golden(story, entry):
     rel = golden.relative_to(ROOT)
     assert golden.exists(), f"no golden transcript {rel} for chapter '{entry['chapter']}' yet: {BLESS_HINT}"
     assert text == golden.read_text(encoding="utf-8"), (
-        f"{rel} differs from what the story now prints; if the change is intended, {BLESS_HINT}")
+        f"{rel} differs from what the story now prints; if the change is intended, {BLESS_HINT}"
+    )

@@ -4,6 +4,7 @@ Two real processes, moves interleaved A, B, A, B, A, as two terminal windows wou
 Before, both autosave.json and autosave-1.json ended up holding game A, game B's
 moves were gone, and B was told to `--continue`, which resumed A.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,6 @@ import sys
 from pathlib import Path
 
 import pexpect
-import pytest
-
 from conftest import ROOT, TOUR
 
 FOLDER = "the-lighthouse-keeper"
@@ -22,9 +21,15 @@ FOLDER = "the-lighthouse-keeper"
 
 def spawn(saves: Path, *extra: str) -> pexpect.spawn:
     env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100", LINES="40")
-    child = pexpect.spawn(sys.executable, ["-m", "engine", "play", "--plain", "--story", str(TOUR),
-                                           "--save-dir", str(saves), *extra],
-                          env=env, cwd=str(ROOT), encoding="utf-8", timeout=60, dimensions=(40, 100))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "engine", "play", "--plain", "--story", str(TOUR), "--save-dir", str(saves), *extra],
+        env=env,
+        cwd=str(ROOT),
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 100),
+    )
     child.expect("\n> ")
     return child
 
@@ -59,13 +64,13 @@ def saves_in(saves: Path) -> dict:
 def test_two_new_games_at_once_each_keep_their_moves(tmp_path):
     saves = tmp_path / "saves"
     a, b = new_game(saves), new_game(saves)
-    move(a, "1")                   # A: trim the wick
-    said = move(b, "2")            # B: ring the village for help
+    move(a, "1")  # A: trim the wick
+    said = move(b, "2")  # B: ring the village for help
     assert "Another Chronicle session is playing" in said
     slot_b = re.search(r"autosaved as '(parallel-[0-9a-f]+)'", said.replace("\r\n", " ").replace("\n", " ")).group(1)
-    move(a, "3")                   # A: down to the door
-    move(b, "1")                   # B: a second move
-    move(a, "1")                   # A: climb again
+    move(a, "3")  # A: down to the door
+    move(b, "1")  # B: a second move
+    move(a, "1")  # A: climb again
     out_a, out_b = leave(a), leave(b)
     files = saves_in(saves)
     game_a, game_b = files["autosave"], files[slot_b]

@@ -9,25 +9,26 @@
    story built to hit the corners (int bounds, overflowing arithmetic, seen(), enums,
    conditional text, flags carried across chapters).
 """
+
 from __future__ import annotations
 
 import json
 import textwrap
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from web_support import Browser, chromium_or_skip, url_of
 
 chromium_or_skip()
 
+from conftest import chapter, no_cache, write_story  # noqa: E402
+from test_transcripts import ENTRIES, HERE, ROOT, _name, path_for  # noqa: E402
+
 from engine import load_story  # noqa: E402
 from engine import runtime as rt  # noqa: E402
 from engine.export.web import export_web  # noqa: E402
-from engine.transcript import ending_kind_words, wrap  # noqa: E402
-from test_transcripts import ENTRIES, HERE, ROOT, _name, path_for  # noqa: E402
-
-from conftest import chapter, no_cache, write_story  # noqa: E402
+from engine.transcript import wrap  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +103,12 @@ def _lines(view: dict) -> list[str]:
         out.append(f"*** {e['title']} ({e['kind']}) ***" if e["kind"] else f"*** {e['title']} ***")
         for heading, items in e["broken"]:
             out.append(heading)
-            out += [textwrap.fill("- " + item, width=78, initial_indent="  ", subsequent_indent="    ",
-                                  break_on_hyphens=False) for item in items]
+            out += [
+                textwrap.fill(
+                    "- " + item, width=78, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False
+                )
+                for item in items
+            ]
         out.append("")
     else:
         out += [wrap(f"{i}. {c}", indent="  ") for i, c in enumerate(view["choices"], 1)] + [""]
@@ -125,8 +130,9 @@ def press(page, number: int) -> None:
 @pytest.mark.parametrize("entry", ENTRIES, ids=_name)
 def test_golden_transcript_replays_in_the_browser(story, page, entry):
     first, numbers = path_for(story, entry)
-    page.evaluate("([c, n, f]) => chronicleReader.startAt(c, n, f)",
-                  [first.chapter, first.node, rt.flag_values(story, first)])
+    page.evaluate(
+        "([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)]
+    )
     lines = _lines(page.evaluate(_READ))
     for n in numbers:
         press(page, n)
@@ -163,9 +169,17 @@ def python_play(story, chapter_id, flags, picks):
     s = rt.start(story, chapter_id, None, flags)
 
     def snap(s):
-        return [{"chapter": s.chapter, "node": s.node, "values": list(s.values),
-                 "seen": sorted(rt.seen_nodes(story, s)), "path": list(s.path)}, rt.node_text(story, s),
-                rt.epilogue_text(story, s) if rt.is_final(story, s) else None]
+        return [
+            {
+                "chapter": s.chapter,
+                "node": s.node,
+                "values": list(s.values),
+                "seen": sorted(rt.seen_nodes(story, s)),
+                "path": list(s.path),
+            },
+            rt.node_text(story, s),
+            rt.epilogue_text(story, s) if rt.is_final(story, s) else None,
+        ]
 
     out = [snap(s)]
     for pick in picks:
@@ -184,14 +198,16 @@ def python_play(story, chapter_id, flags, picks):
 
 def flag_values_strategy(flags):
     """Story-wide starting values, each anywhere its type allows."""
+
     def one(f):
         if f.type == "bool":
             return st.booleans()
         if f.type == "enum":
             return st.sampled_from(f.values)
-        lo = f.min if f.min is not None else -2**31
+        lo = f.min if f.min is not None else -(2**31)
         hi = f.max if f.max is not None else 2**31 - 1
         return st.integers(lo, hi)
+
     return st.fixed_dictionaries({f.name: one(f) for f in flags})
 
 
@@ -221,36 +237,67 @@ CORNERS_FLAGS = {
 
 
 def _corners_chapter(cid, nxt_title):
-    return chapter(cid, {
-        "hub": {"text": [
-            "You stand in the hub.",
-            {"if": "seen(\"left\") and not seen(\"right\")", "text": "You remember the left room.", "else": "Nothing stays with you."},
-            {"if": "big * big > 1000000 or n < 0", "text": "The numbers are large, or negative."},
-            {"if": "mood == \"angry\"", "text": "You are angry."},
-            {"if": "big * big + 1 - big * big == 1", "text": "Arithmetic is exact.", "else": "Arithmetic rounded."},
-        ], "choices": [
-            {"text": "Left.", "goto": "left", "do": ["n += 3", "big = big * big"]},
-            {"text": "Right.", "goto": "right", "if": "n >= 2 or bold", "do": ["n -= 4", "mood = \"angry\""]},
-            {"text": "Shrink.", "goto": "hub", "if": "big > 1", "do": ["big = -big - big * 2", "n = n * 3 - 1"]},
-            {"text": "Calm down.", "goto": "hub", "if": "mood != \"calm\"", "do": "mood = \"sad\""},
-            {"text": "Leave.", "goto": "end", "canon": True, "do": ["bold = not bold or n > 3"]},
-        ]},
-        "left": {"text": "The left room.", "choices": [{"text": "Back.", "goto": "hub", "do": "n += n"}]},
-        "right": {"text": "The right room.", "choices": [{"text": "Back.", "goto": "hub"},
-                                                         {"text": "Out.", "goto": "end", "if": "seen(\"left\")"}]},
-        "end": {"text": f"On to {nxt_title}.", "ending": {"kind": "canon", "title": "Out"}},
-    }, flags={"n": {"type": "int", "default": 0, "min": -5, "max": 9, "doc": "bounded"}})
+    return chapter(
+        cid,
+        {
+            "hub": {
+                "text": [
+                    "You stand in the hub.",
+                    {
+                        "if": 'seen("left") and not seen("right")',
+                        "text": "You remember the left room.",
+                        "else": "Nothing stays with you.",
+                    },
+                    {"if": "big * big > 1000000 or n < 0", "text": "The numbers are large, or negative."},
+                    {"if": 'mood == "angry"', "text": "You are angry."},
+                    {
+                        "if": "big * big + 1 - big * big == 1",
+                        "text": "Arithmetic is exact.",
+                        "else": "Arithmetic rounded.",
+                    },
+                ],
+                "choices": [
+                    {"text": "Left.", "goto": "left", "do": ["n += 3", "big = big * big"]},
+                    {"text": "Right.", "goto": "right", "if": "n >= 2 or bold", "do": ["n -= 4", 'mood = "angry"']},
+                    {
+                        "text": "Shrink.",
+                        "goto": "hub",
+                        "if": "big > 1",
+                        "do": ["big = -big - big * 2", "n = n * 3 - 1"],
+                    },
+                    {"text": "Calm down.", "goto": "hub", "if": 'mood != "calm"', "do": 'mood = "sad"'},
+                    {"text": "Leave.", "goto": "end", "canon": True, "do": ["bold = not bold or n > 3"]},
+                ],
+            },
+            "left": {"text": "The left room.", "choices": [{"text": "Back.", "goto": "hub", "do": "n += n"}]},
+            "right": {
+                "text": "The right room.",
+                "choices": [{"text": "Back.", "goto": "hub"}, {"text": "Out.", "goto": "end", "if": 'seen("left")'}],
+            },
+            "end": {"text": f"On to {nxt_title}.", "ending": {"kind": "canon", "title": "Out"}},
+        },
+        flags={"n": {"type": "int", "default": 0, "min": -5, "max": 9, "doc": "bounded"}},
+    )
 
 
 @pytest.fixture(scope="module")
 def corners(browser, tmp_path_factory):
-    root = write_story(tmp_path_factory.mktemp("corners"),
-                       {"one": _corners_chapter("one", "two"), "two": _corners_chapter("two", "the end")},
-                       flags=CORNERS_FLAGS, title="Corners",
-                       manifest={"title": "Corners", "chapters": ["one", "two"], "flags": CORNERS_FLAGS,
-                                 "epilogue": ["It is over.", {"if": "bold and big > 100", "text": "Boldly, {big}.",
-                                                              "else": "Quietly."},
-                                              {"if": 'mood == "sad"', "text": "Sadly."}]})
+    root = write_story(
+        tmp_path_factory.mktemp("corners"),
+        {"one": _corners_chapter("one", "two"), "two": _corners_chapter("two", "the end")},
+        flags=CORNERS_FLAGS,
+        title="Corners",
+        manifest={
+            "title": "Corners",
+            "chapters": ["one", "two"],
+            "flags": CORNERS_FLAGS,
+            "epilogue": [
+                "It is over.",
+                {"if": "bold and big > 100", "text": "Boldly, {big}.", "else": "Quietly."},
+                {"if": 'mood == "sad"', "text": "Sadly."},
+            ],
+        },
+    )
     with no_cache():
         story = load_story(root)
     p = browser.page(url_of(export_web(story, tmp_path_factory.mktemp("corners-site")).folder))
@@ -271,34 +318,57 @@ def test_random_paths_agree_on_the_corners(corners, data):
 
 # ink's constructs (issue 17): inline text, sequences, say:, next:, node do:, visits() with
 # choice ids, // and %, an ending without a kind word.
-INK_FLAGS = {"tea": {"type": "int", "default": 0, "min": -20, "max": 20, "doc": "cups"},
-             "mood": {"type": "enum", "values": ["calm", "cross"], "default": "calm", "doc": "mood"},
-             "lit": {"type": "bool", "default": False, "doc": "the lamp"}}
+INK_FLAGS = {
+    "tea": {"type": "int", "default": 0, "min": -20, "max": 20, "doc": "cups"},
+    "mood": {"type": "enum", "values": ["calm", "cross"], "default": "calm", "doc": "mood"},
+    "lit": {"type": "bool", "default": False, "doc": "the lamp"},
+}
 
 
 def _ink_chapter(cid):
-    return chapter(cid, {
-        "hall": {"text": ["Tea: {tea}, mood {mood}, lamp {lit}.{tea > 0: Warm| Cold}{lit: and {&bright|dim}}. {{x}}",
-                          {"if": 'visits("hall") >= 2 and visits("hall") < 4', "text": "{!First time.|Second time.|Third.} {tea // 3} {tea % 4}",
-                           "else": "Visit {visits(\"hall\")}; knocked {visits(\"hall.knock\")}."}],
-                 "do": "tea -= 1",
-                 "choices": [
-                     {"text": "Knock.", "id": "knock", "if": 'visits("hall.knock") < 4', "goto": "hall",
-                      "say": "You knock{lit: by lamplight}.", "do": ["tea = tea * 7 // 3 - tea % 5", "lit = not lit"]},
-                     {"text": "Pour.", "do": ["tea += (9 - tea) * 50 // 100", 'mood = "cross"'], "goto": "stairs"},
-                     {"text": "Leave.", "goto": "end", "canon": True}]},
-        "stairs": {"text": "You climb{mood == \"cross\":, cross}.", "next": "lamp"},
-        "lamp": {"text": "The lamp room{lit:, lit}.", "do": ["lit = true", "tea = -tea // 2"], "next": "hall"},
-        "end": {"text": "Done, {tea}.", "ending": {"kind": "canon", "title": "Done"}},
-    })
+    return chapter(
+        cid,
+        {
+            "hall": {
+                "text": [
+                    "Tea: {tea}, mood {mood}, lamp {lit}.{tea > 0: Warm| Cold}{lit: and {&bright|dim}}. {{x}}",
+                    {
+                        "if": 'visits("hall") >= 2 and visits("hall") < 4',
+                        "text": "{!First time.|Second time.|Third.} {tea // 3} {tea % 4}",
+                        "else": 'Visit {visits("hall")}; knocked {visits("hall.knock")}.',
+                    },
+                ],
+                "do": "tea -= 1",
+                "choices": [
+                    {
+                        "text": "Knock.",
+                        "id": "knock",
+                        "if": 'visits("hall.knock") < 4',
+                        "goto": "hall",
+                        "say": "You knock{lit: by lamplight}.",
+                        "do": ["tea = tea * 7 // 3 - tea % 5", "lit = not lit"],
+                    },
+                    {"text": "Pour.", "do": ["tea += (9 - tea) * 50 // 100", 'mood = "cross"'], "goto": "stairs"},
+                    {"text": "Leave.", "goto": "end", "canon": True},
+                ],
+            },
+            "stairs": {"text": 'You climb{mood == "cross":, cross}.', "next": "lamp"},
+            "lamp": {"text": "The lamp room{lit:, lit}.", "do": ["lit = true", "tea = -tea // 2"], "next": "hall"},
+            "end": {"text": "Done, {tea}.", "ending": {"kind": "canon", "title": "Done"}},
+        },
+    )
 
 
 @pytest.fixture(scope="module")
 def ink(browser, tmp_path_factory):
     # Runs from the moment inline text lands on main (issue 17); until then the format refuses these keys.
     pytest.importorskip("engine.inline", reason="ink's constructs (issue 17) have not landed yet")
-    root = write_story(tmp_path_factory.mktemp("ink"), {"one": _ink_chapter("one"), "two": _ink_chapter("two")},
-                       flags=INK_FLAGS, title="Ink")
+    root = write_story(
+        tmp_path_factory.mktemp("ink"),
+        {"one": _ink_chapter("one"), "two": _ink_chapter("two")},
+        flags=INK_FLAGS,
+        title="Ink",
+    )
     with no_cache():
         story = load_story(root)
     p = browser.page(url_of(export_web(story, tmp_path_factory.mktemp("ink-site")).folder))

@@ -4,24 +4,24 @@ saves in localStorage, the narrow layout, the dark theme, and text never read as
 Screenshots of the first page and of an ending, at 1280 and 360 px wide, are saved under
 build/screenshots/ for people to look at.
 """
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 import pytest
-
 from web_support import Browser, chromium_or_skip, url_of
 
 chromium_or_skip()
+
+from conftest import chapter, no_cache, write_story  # noqa: E402
+from test_transcripts import ENTRIES, ROOT, path_for  # noqa: E402
 
 from engine import load_story  # noqa: E402
 from engine import runtime as rt  # noqa: E402
 from engine.export.web import export_web  # noqa: E402
 from engine.savefile import to_json as save_json  # noqa: E402
-from test_transcripts import ENTRIES, ROOT, path_for  # noqa: E402
-
-from conftest import chapter, no_cache, write_story  # noqa: E402
 
 SHOTS = ROOT / "build" / "screenshots"
 
@@ -78,7 +78,9 @@ def test_title_screen_offers_a_new_game_and_names_the_story(open_page, story):
     page.click("#new-game")
     first = rt.start(story)
     assert text(page, ".card-title") == story.chapters[0].title
-    assert page.eval_on_selector_all("section.passage p.para", "ps => ps.map(p => p.textContent)") == rt.node_text(story, first)
+    assert page.eval_on_selector_all("section.passage p.para", "ps => ps.map(p => p.textContent)") == rt.node_text(
+        story, first
+    )
     assert choices(page) == [c.text for c in rt.available(story, first)]
 
 
@@ -95,7 +97,10 @@ def test_number_keys_tab_and_enter_choose(open_page, story):
     assert page.evaluate("document.activeElement.dataset.number") == "2"
     page.keyboard.press("Enter")
     s = rt.choose(story, s, rt.available(story, s)[1])
-    assert text(page, "p.chosen:last-of-type .chosen-text") == rt.node_of(story, rt.replay(story, rt.start(story), s.path)[-2]).choices[s.path[-1]].text
+    assert (
+        text(page, "p.chosen:last-of-type .chosen-text")
+        == rt.node_of(story, rt.replay(story, rt.start(story), s.path)[-2]).choices[s.path[-1]].text
+    )
     assert choices(page) == [c.text for c in rt.available(story, s)]
 
 
@@ -131,6 +136,7 @@ def test_named_saves_load_and_are_the_terminals_save_format(open_page, story):
     data = json.loads(raw)
     # The terminal's loader takes the browser's save: one format for both.
     from engine.savefile import from_json
+
     loaded = from_json(story, data)
     assert [c.text for c in rt.available(story, loaded.states[-1])] == want
     page.click("#menu-button")
@@ -148,11 +154,18 @@ def test_a_terminal_save_plays_on_in_the_browser_and_bad_saves_are_refused(open_
     other = dict(good, story="Another Story")
     newer = dict(good, version=99)
     for name, data in [("good", good), ("altered", altered), ("other", other), ("newer", newer)]:
-        page.evaluate("([k, v]) => localStorage.setItem(k, v)", [f"chronicle:hammer-and-crescent:{name}", json.dumps(data)])
+        page.evaluate(
+            "([k, v]) => localStorage.setItem(k, v)", [f"chronicle:hammer-and-crescent:{name}", json.dumps(data)]
+        )
     page.evaluate("localStorage.setItem('chronicle:hammer-and-crescent:broken', '{not json')")
     assert page.evaluate("chronicleReader.resume('good')") is True
     assert choices(page) == [c.text for c in rt.available(story, states[-1])]
-    for name, why in [("altered", "altered"), ("other", "another story"), ("newer", "newer Chronicle"), ("broken", "damaged")]:
+    for name, why in [
+        ("altered", "altered"),
+        ("other", "another story"),
+        ("newer", "newer Chronicle"),
+        ("broken", "damaged"),
+    ]:
         assert page.evaluate(f"chronicleReader.resume('{name}')") is False
         assert why in text(page, "#notice")
         assert choices(page) == [c.text for c in rt.available(story, states[-1])]  # play goes on untouched
@@ -164,7 +177,9 @@ def test_an_ending_shows_the_history_it_broke_and_the_journal_the_events_lived(o
     states = rt.replay_numbers(story, first, numbers)
     ending = rt.node_of(story, states[-1]).ending
     page = open_page()
-    page.evaluate("([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)])
+    page.evaluate(
+        "([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)]
+    )
     for n in numbers:
         page.keyboard.press(str(n))
     assert text(page, ".ending-title") == ending.title
@@ -187,12 +202,16 @@ def test_the_last_ending_shows_the_epilogue(open_page, story):
     entry = next(e for e in ENTRIES if e["chapter"] == story.chapters[-1].id and e.get("canon"))
     first, numbers = path_for(story, entry)
     page = open_page()
-    page.evaluate("([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)])
+    page.evaluate(
+        "([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)]
+    )
     for n in numbers:
         page.keyboard.press(str(n))
     assert text(page, ".epilogue-title") == "Epilogue"
     final = rt.replay_numbers(story, first, numbers)[-1]
-    assert page.eval_on_selector_all(".epilogue p.para", "ps => ps.map(p => p.textContent)") == rt.epilogue_text(story, final)
+    assert page.eval_on_selector_all(".epilogue p.para", "ps => ps.map(p => p.textContent)") == rt.epilogue_text(
+        story, final
+    )
     assert text(page, ".the-end") == "The End"
     assert choices(page) == ["Play again from the beginning", "Back to the title screen"]
 
@@ -211,7 +230,9 @@ def test_screenshots_of_the_first_page_and_an_ending(open_page, story, width, he
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing runs off the side
     entry = next(e for e in ENTRIES if e.get("ending") and not e.get("canon"))
     first, numbers = path_for(story, entry)
-    page.evaluate("([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)])
+    page.evaluate(
+        "([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)]
+    )
     for n in numbers:
         page.keyboard.press(str(n))
     page.eval_on_selector("aside.ending", "e => e.scrollIntoView({block: 'center'})")
@@ -243,16 +264,25 @@ def test_semantic_markup_for_screen_readers(open_page):
 
 def test_story_text_is_shown_as_text_never_as_html(browser, tmp_path):
     evil = '<img src=x onerror="window.pwned=1"><b>bold</b> & "quotes"'
-    root = write_story(tmp_path / "evil", {"one": chapter("one", {
-        "start": {"text": evil, "choices": [{"text": evil, "goto": "end", "canon": True}]},
-        "end": {"text": "Done.", "ending": {"kind": "canon", "title": evil}},
-    })}, title='<script>window.pwned=2</script>Evil')
+    root = write_story(
+        tmp_path / "evil",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "start": {"text": evil, "choices": [{"text": evil, "goto": "end", "canon": True}]},
+                    "end": {"text": "Done.", "ending": {"kind": "canon", "title": evil}},
+                },
+            )
+        },
+        title="<script>window.pwned=2</script>Evil",
+    )
     with no_cache():
         story = load_story(root)
     page = browser.page(url_of(export_web(story, tmp_path / "site").folder))
     try:
-        assert text(page, "h1") == '<script>window.pwned=2</script>Evil'
-        assert page.title() == '<script>window.pwned=2</script>Evil'
+        assert text(page, "h1") == "<script>window.pwned=2</script>Evil"
+        assert page.title() == "<script>window.pwned=2</script>Evil"
         page.click("#new-game")
         assert text(page, "section.passage p.para") == evil
         assert choices(page) == [evil]
@@ -267,6 +297,7 @@ def test_story_text_is_shown_as_text_never_as_html(browser, tmp_path):
 
 def test_a_story_the_player_cannot_read_says_so(browser, site, tmp_path):
     import shutil
+
     copy = Path(shutil.copytree(site, tmp_path / "newer"))
     js = (copy / "story.js").read_text(encoding="utf-8").replace('"version":1,', '"version":99,', 1)
     (copy / "story.js").write_text(js, encoding="utf-8")
@@ -284,7 +315,9 @@ def test_endings_found_are_kept_across_games_with_hints_for_the_rest(open_page, 
     ending = rt.node_of(story, rt.replay_numbers(story, first, numbers)[-1]).ending
     page = open_page()
     assert not page.is_visible("#endings-button")
-    page.evaluate("([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)])
+    page.evaluate(
+        "([c, n, f]) => chronicleReader.startAt(c, n, f)", [first.chapter, first.node, rt.flag_values(story, first)]
+    )
     for n in numbers:
         press_number(page, n)
     page.click("#undo")  # the record stays: an ending once found is found
@@ -298,7 +331,9 @@ def test_endings_found_are_kept_across_games_with_hints_for_the_rest(open_page, 
     assert text(page, "#endings-count") == f"You have found 1 of {total} endings."
     hints = [n.ending.hint for n in ch.nodes.values() if n.ending and n.ending.hint and n.ending.title != ending.title]
     assert hints and all(h in register for h in hints)
-    unfound = [n.ending.title for c in story.chapters for n in c.nodes.values() if n.ending and n.ending.title != ending.title]
+    unfound = [
+        n.ending.title for c in story.chapters for n in c.nodes.values() if n.ending and n.ending.title != ending.title
+    ]
     assert not any(t in register for t in unfound)  # titles of endings not found stay hidden
 
 
@@ -310,14 +345,40 @@ def press_number(page, n):
 
 
 def test_the_journal_shows_the_dossier_of_flags_marked_show(browser, tmp_path):
-    root = write_story(tmp_path / "dossier", {"one": chapter("one", {
-        "start": {"text": "Begin.", "choices": [{"text": "Be brave.", "do": ["nerve += 2", "calm = false"], "goto": "start"},
-                                                 {"text": "Go.", "goto": "end", "canon": True, "if": "nerve > 0 or calm"}]},
-        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "Done"}},
-    }, flags={"nerve": {"type": "int", "default": 1, "min": 0, "max": 5, "doc": "Nerve",
-                        "show": {"label": "Your nerve", "as": "bar"}},
-              "calm": {"type": "bool", "default": True, "doc": "Calm",
-                       "show": {"label": "Composure", "as": "word", "words": {"true": "steady", "false": "shaken"}}}})})
+    root = write_story(
+        tmp_path / "dossier",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "start": {
+                        "text": "Begin.",
+                        "choices": [
+                            {"text": "Be brave.", "do": ["nerve += 2", "calm = false"], "goto": "start"},
+                            {"text": "Go.", "goto": "end", "canon": True, "if": "nerve > 0 or calm"},
+                        ],
+                    },
+                    "end": {"text": "Done.", "ending": {"kind": "canon", "title": "Done"}},
+                },
+                flags={
+                    "nerve": {
+                        "type": "int",
+                        "default": 1,
+                        "min": 0,
+                        "max": 5,
+                        "doc": "Nerve",
+                        "show": {"label": "Your nerve", "as": "bar"},
+                    },
+                    "calm": {
+                        "type": "bool",
+                        "default": True,
+                        "doc": "Calm",
+                        "show": {"label": "Composure", "as": "word", "words": {"true": "steady", "false": "shaken"}},
+                    },
+                },
+            )
+        },
+    )
     with no_cache():
         story = load_story(root)
     page = browser.page(url_of(export_web(story, tmp_path / "site").folder))
@@ -325,7 +386,10 @@ def test_the_journal_shows_the_dossier_of_flags_marked_show(browser, tmp_path):
         page.click("#new-game")
         page.keyboard.press("1")
         page.keyboard.press("j")
-        assert page.eval_on_selector_all(".dossier dt", "ds => ds.map(d => d.textContent)") == ["Your nerve", "Composure"]
+        assert page.eval_on_selector_all(".dossier dt", "ds => ds.map(d => d.textContent)") == [
+            "Your nerve",
+            "Composure",
+        ]
         assert page.get_attribute(".dossier meter", "value") == "3"
         assert "3 of 5" in text(page, ".dossier")
         assert "shaken" in text(page, ".dossier")
@@ -339,6 +403,7 @@ def test_the_site_plays_from_a_static_web_server_too(browser, site):
     import functools
     import http.server
     import threading
+
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     handler.log_message = lambda *a: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -1,4 +1,5 @@
 """engine.yamlload: YAML -> plain values with positions, and every way a file can be refused."""
+
 from __future__ import annotations
 
 import math
@@ -59,9 +60,7 @@ def test_values_of_a_chapter():
             "majlis": {
                 "date": "1980-08-02",
                 "text": "Prose.\n",
-                "choices": [
-                    {"text": "Ask.", "do": ["asked = true", "nerve += 1"], "goto": "embassy", "canon": True}
-                ],
+                "choices": [{"text": "Ask.", "do": ["asked = true", "nerve += 1"], "goto": "embassy", "canon": True}],
             }
         },
     }
@@ -104,19 +103,59 @@ def test_marks_are_plain_tuples():
 @pytest.mark.parametrize(
     "text, value",
     [
-        ("true", True), ("True", True), ("TRUE", True), ("false", False), ("FALSE", False),
-        ("null", None), ("Null", None), ("NULL", None), ("~", None), ("", None),
-        ("0", 0), ("42", 42), ("-7", -7), ("+3", 3), ("0042", 42),
-        ("1.5", 1.5), ("-0.25", -0.25), (".5", 0.5), ("1e3", 1000.0), ("2.5E-1", 0.25),
+        ("true", True),
+        ("True", True),
+        ("TRUE", True),
+        ("false", False),
+        ("FALSE", False),
+        ("null", None),
+        ("Null", None),
+        ("NULL", None),
+        ("~", None),
+        ("", None),
+        ("0", 0),
+        ("42", 42),
+        ("-7", -7),
+        ("+3", 3),
+        ("0042", 42),
+        ("1.5", 1.5),
+        ("-0.25", -0.25),
+        (".5", 0.5),
+        ("1e3", 1000.0),
+        ("2.5E-1", 0.25),
         # YAML 1.1 would turn these into bools, dates, sexagesimals or octals; 1.2 core keeps them text
-        ("yes", "yes"), ("no", "no"), ("on", "on"), ("off", "off"), ("y", "y"), ("Yes", "Yes"),
-        ("1980-08-02", "1980-08-02"), ("1980-08", "1980-08"), ("1957/1959", "1957/1959"),
-        ("1:20", "1:20"), ("0x1F", "0x1F"), ("0o17", "0o17"), ("1_000", "1_000"),
-        (".inf", ".inf"), (".nan", ".nan"), ("tRUE", "tRUE"), ("nul", "nul"),
-        ("'true'", "true"), ('"12"', "12"), ("'1980'", "1980"), ("'~'", "~"), ("''", ""),
-        ("|\n  12\n", "12\n"), (">-\n  true\n", "true"),
-        ("!!str 12", "12"), ("!!str true", "true"), ("!!int '12'", 12), ("!!int 0x1F", 31),
-        ("!!float 3", 3.0), ("!!float '.inf'", math.inf), ("!!bool 'false'", False), ("!!null ''", None),
+        ("yes", "yes"),
+        ("no", "no"),
+        ("on", "on"),
+        ("off", "off"),
+        ("y", "y"),
+        ("Yes", "Yes"),
+        ("1980-08-02", "1980-08-02"),
+        ("1980-08", "1980-08"),
+        ("1957/1959", "1957/1959"),
+        ("1:20", "1:20"),
+        ("0x1F", "0x1F"),
+        ("0o17", "0o17"),
+        ("1_000", "1_000"),
+        (".inf", ".inf"),
+        (".nan", ".nan"),
+        ("tRUE", "tRUE"),
+        ("nul", "nul"),
+        ("'true'", "true"),
+        ('"12"', "12"),
+        ("'1980'", "1980"),
+        ("'~'", "~"),
+        ("''", ""),
+        ("|\n  12\n", "12\n"),
+        (">-\n  true\n", "true"),
+        ("!!str 12", "12"),
+        ("!!str true", "true"),
+        ("!!int '12'", 12),
+        ("!!int 0x1F", 31),
+        ("!!float 3", 3.0),
+        ("!!float '.inf'", math.inf),
+        ("!!bool 'false'", False),
+        ("!!null ''", None),
         ("! 12", "12"),
     ],
 )
@@ -245,7 +284,9 @@ def test_unsafe_tags_are_never_constructed(tmp_path):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("text", ["a: !!int abc\n", "a: !!bool yes\n", "a: !!float x\n", "a: !!null 0\n", "a: !!map [1]\n", "a: !!str [1]\n"])
+@pytest.mark.parametrize(
+    "text", ["a: !!int abc\n", "a: !!bool yes\n", "a: !!float x\n", "a: !!null 0\n", "a: !!map [1]\n", "a: !!str [1]\n"]
+)
 def test_a_standard_tag_on_the_wrong_value(text):
     assert only(refused(text)).code == "yaml-tag"
 
@@ -258,8 +299,11 @@ def test_depth_limit():
 
 
 def test_ten_thousand_levels_fail_cleanly_and_fast():
-    for text in ("[" * 10_000 + "]" * 10_000, "{a: " * 10_000 + "}" * 10_000,
-                 "".join(" " * i + "- \n" for i in range(0, 2000, 2))):
+    for text in (
+        "[" * 10_000 + "]" * 10_000,
+        "{a: " * 10_000 + "}" * 10_000,
+        "".join(" " * i + "- \n" for i in range(0, 2000, 2)),
+    ):
         d = only(refused(text))
         assert d.code == "yaml-depth"
 
@@ -277,7 +321,9 @@ def test_more_than_one_document():
     assert load_text("---\na: 1\n...\n", "f").data == {"a": 1}  # one explicit document is fine
 
 
-@pytest.mark.parametrize("text", ["", "   \n\n", "# only a comment\n  # another\n", "---\n", "--- # hi\n...\n", b"", b"\xef\xbb\xbf"])
+@pytest.mark.parametrize(
+    "text", ["", "   \n\n", "# only a comment\n  # another\n", "---\n", "--- # hi\n...\n", b"", b"\xef\xbb\xbf"]
+)
 def test_empty_files(text):
     d = only(refused(text, "c.yaml"))
     assert (d.code, d.pos.file) == ("yaml-empty", "c.yaml")
@@ -440,7 +486,9 @@ _scalars = st.one_of(
 )
 _data = st.recursive(
     _scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(st.text(_chars, max_size=10), inner, max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5), st.dictionaries(st.text(_chars, max_size=10), inner, max_size=5)
+    ),
     max_leaves=30,
 )
 

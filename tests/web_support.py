@@ -5,6 +5,7 @@ module is skipped with one line saying what to install (`.ci/run` installs Chrom
 CI always runs them). Every page is opened from file:// and any request for anything
 else is refused and recorded: the site must need no network at all.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,16 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("CHRONICLE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def chromium_or_skip() -> None:
@@ -30,13 +39,16 @@ def chromium_or_skip() -> None:
 class Browser:
     def __init__(self):
         from playwright.sync_api import sync_playwright
+
         self._pw = sync_playwright().start()
         self.browser = self._pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
-    def page(self, url: str, *, width: int = 1280, height: int = 900, dark: bool = False, storage=None,
-             home: str = "file://"):
-        ctx = self.browser.new_context(viewport={"width": width, "height": height},
-                                       color_scheme="dark" if dark else "light")
+    def page(
+        self, url: str, *, width: int = 1280, height: int = 900, dark: bool = False, storage=None, home: str = "file://"
+    ):
+        ctx = self.browser.new_context(
+            viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light"
+        )
         page = ctx.new_page()
         page.errors = []  # uncaught exceptions and console errors, checked by tests
         page.requests = []  # anything other than file:// the page tried to load

@@ -7,6 +7,7 @@ editing the text in one place, so the manifest's comments and layout survive;
 the edit is verified by reading the result back, and nothing is written unless
 both files are right.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -29,11 +30,17 @@ _DATE_RE = re.compile(r"^[12][0-9]{3}(-[01][0-9](-[0-3][0-9])?)?$")
 
 def check_id(chapter_id: str, what: str = "a chapter id") -> None:
     if len(chapter_id or "") > MAX_ID:
-        raise AuthoringError(f"'{chapter_id[:40]}...' ({len(chapter_id):,} characters) is too long for {what}: "
-                             f"use at most {MAX_ID} characters", 2)
+        raise AuthoringError(
+            f"'{chapter_id[:40]}...' ({len(chapter_id):,} characters) is too long for {what}: "
+            f"use at most {MAX_ID} characters",
+            2,
+        )
     if not ID_RE.match(chapter_id or ""):
-        raise AuthoringError(f"'{chapter_id}' is not {what}: use lower-case letters and digits, words joined by '-' "
-                             "(like 'riyadh-1980')", 2)
+        raise AuthoringError(
+            f"'{chapter_id}' is not {what}: use lower-case letters and digits, words joined by '-' "
+            "(like 'riyadh-1980')",
+            2,
+        )
 
 
 SCHEMA_DIR = "schemas"  # inside a story folder: where `chronicle schema --install` puts the schemas
@@ -42,6 +49,7 @@ SCHEMA_DIR = "schemas"  # inside a story folder: where `chronicle schema --insta
 def install_schemas(root: Path) -> list[Path]:
     """Copy the shipped schemas into `root`/schemas/ (replacing older copies); the paths written."""
     from ..schema import KINDS, schema_path
+
     folder = Path(root) / SCHEMA_DIR
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -57,6 +65,7 @@ def schema_ref(kind: str, from_dir: Path, root: Path | None = None) -> str:
     (a relative path inside the story folder, which survives copying the folder), else a relative
     path to the shipped schema."""
     from ..schema import schema_path  # here, not at the top: jsonschema is slow to import and play never needs it
+
     target = schema_path(kind)
     if root is not None and (Path(root) / SCHEMA_DIR / target.name).is_file():
         target = Path(root) / SCHEMA_DIR / target.name
@@ -72,8 +81,12 @@ def title_from_id(chapter_id: str) -> str:
 
 def yaml_str(s: str) -> str:
     """A one-line YAML scalar for `s`: plain when that reads back as the same text, else quoted."""
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9 ,.'()!?-]*", s) and not s.endswith(" ") and ": " not in s \
-            and s.lower() not in ("true", "false", "yes", "no", "on", "off", "null"):
+    if (
+        re.fullmatch(r"[A-Za-z][A-Za-z0-9 ,.'()!?-]*", s)
+        and not s.endswith(" ")
+        and ": " not in s
+        and s.lower() not in ("true", "false", "yes", "no", "on", "off", "null")
+    ):
         return s
     return json.dumps(s, ensure_ascii=False)
 
@@ -81,6 +94,7 @@ def yaml_str(s: str) -> str:
 def parse_period(text: str) -> tuple[str, str]:
     """'1980-06/1980-12' or '1980' -> (from, to)."""
     from ..dates import DateError, parse_date
+
     a, _, b = text.partition("/")
     a, b = a.strip(), (b.strip() or a.strip())
     try:
@@ -88,14 +102,16 @@ def parse_period(text: str) -> tuple[str, str]:
             raise DateError(text)
         first, last = parse_date(a, allow_span=False), parse_date(b, allow_span=False)
     except DateError:
-        raise AuthoringError(f"--period takes FROM/TO dates (YYYY, YYYY-MM or YYYY-MM-DD), like 1980-06/1980-12, "
-                             f"not '{text}'", 2) from None
+        raise AuthoringError(
+            f"--period takes FROM/TO dates (YYYY, YYYY-MM or YYYY-MM-DD), like 1980-06/1980-12, not '{text}'", 2
+        ) from None
     if last.last < first.first:
         raise AuthoringError(f"--period {text} ends before it begins", 2)
     return a, b
 
 
 # ---- the chapter template ------------------------------------------------------------
+
 
 def chapter_text(chapter_id: str, title: str, period: tuple[str, str], schema: str) -> str:
     start = period[0]
@@ -129,11 +145,14 @@ nodes:
 
 # ---- editing the manifest's chapter list -----------------------------------------------
 
+
 def _chapters_node(text: str, file: str):
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        raise AuthoringError(f"{file} cannot be read as YAML ({exc}); fix it first (`chronicle check` shows where)")
+        raise AuthoringError(
+            f"{file} cannot be read as YAML ({exc}); fix it first (`chronicle check` shows where)"
+        ) from None
     if not isinstance(root, yaml.MappingNode):
         raise AuthoringError(f"{file} is not a mapping; fix it first (`chronicle check` shows where)")
     for key, value in root.value:
@@ -148,8 +167,9 @@ def chapter_ids(text: str, file: str = "story/story.yaml") -> list[str]:
     return [v.value for v in _chapters_node(text, file).value]
 
 
-def insert_chapter(text: str, new_id: str, *, after: str | None = None, before: str | None = None,
-                   file: str = "story/story.yaml") -> str:
+def insert_chapter(
+    text: str, new_id: str, *, after: str | None = None, before: str | None = None, file: str = "story/story.yaml"
+) -> str:
     """Return the manifest text with `new_id` added to `chapters:`, changing nothing else.
 
     At the end by default, or right after / before an existing id.
@@ -186,10 +206,11 @@ def insert_chapter(text: str, new_id: str, *, after: str | None = None, before: 
         lines = text.splitlines(keepends=True)
         item = items[k]
         line = lines[item.start_mark.line]
-        prefix = line[:item.start_mark.column]
+        prefix = line[: item.start_mark.column]
         if not re.fullmatch(r"[ \t]*-[ \t]+", prefix) or item.end_mark.line != item.start_mark.line:
-            raise AuthoringError(f"cannot edit the `chapters:` list of {file} safely (an unusual layout); "
-                                 f"add '{new_id}' to it by hand")
+            raise AuthoringError(
+                f"cannot edit the `chapters:` list of {file} safely (an unusual layout); add '{new_id}' to it by hand"
+            )
         eol = "\r\n" if line.endswith("\r\n") else "\n"
         if not line.endswith(("\n", "\r")):
             lines[item.start_mark.line] = line = line + eol
@@ -214,6 +235,7 @@ def insert_chapter(text: str, new_id: str, *, after: str | None = None, before: 
 
 # ---- new chapter -----------------------------------------------------------------------
 
+
 @dataclass
 class Created:
     files: list  # paths written
@@ -224,6 +246,7 @@ class Created:
 
 def _period_of(root: Path, chapter_id: str) -> tuple[str, str] | None:
     from ..yamlload import load_file
+
     try:
         doc = load_file(root / CHAPTER_DIR / f"{chapter_id}.yaml")
         p = doc.data["period"]
@@ -232,8 +255,15 @@ def _period_of(root: Path, chapter_id: str) -> tuple[str, str] | None:
         return None
 
 
-def new_chapter(root: str | os.PathLike, chapter_id: str, *, after: str | None = None, before: str | None = None,
-                title: str | None = None, period: str | None = None) -> Created:
+def new_chapter(
+    root: str | os.PathLike,
+    chapter_id: str,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    title: str | None = None,
+    period: str | None = None,
+) -> Created:
     """Write chapters/<id>.yaml and list it in story/story.yaml; AuthoringError says why not."""
     root = Path(root)
     check_id(chapter_id)
@@ -244,8 +274,9 @@ def new_chapter(root: str | os.PathLike, chapter_id: str, *, after: str | None =
     try:
         mtext = read_regular(manifest).decode("utf-8")
     except FileNotFoundError:
-        raise AuthoringError(f"no story manifest at {mname}; create a story with `chronicle new story DIR`, "
-                             "or point --story at one") from None
+        raise AuthoringError(
+            f"no story manifest at {mname}; create a story with `chronicle new story DIR`, or point --story at one"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise AuthoringError(f"cannot read {mname}: {getattr(exc, 'strerror', None) or exc}") from None
     ids = chapter_ids(mtext, mname)
@@ -253,8 +284,10 @@ def new_chapter(root: str | os.PathLike, chapter_id: str, *, after: str | None =
     if chapter_id in ids:
         raise AuthoringError(f"chapter '{chapter_id}' already exists (it is in the chapter list of {mname})")
     if path.exists():
-        raise AuthoringError(f"{display_path(path)} already exists but is not in the chapter list; add "
-                             f"'{chapter_id}' to `chapters:` in {mname} instead")
+        raise AuthoringError(
+            f"{display_path(path)} already exists but is not in the chapter list; add "
+            f"'{chapter_id}' to `chapters:` in {mname} instead"
+        )
     new_mtext = insert_chapter(mtext, chapter_id, after=after, before=before, file=mname)
     order = chapter_ids(new_mtext, mname)
     k = order.index(chapter_id)
@@ -279,8 +312,13 @@ def new_chapter(root: str | os.PathLike, chapter_id: str, *, after: str | None =
     except OSError as exc:
         path.unlink()
         raise AuthoringError(f"cannot write {mname}: {exc.strerror or exc}") from None
-    where = (f"after '{order[k - 1]}'" if k > 0 else
-             f"before '{order[k + 1]}'" if k + 1 < len(order) else "as the only chapter")
+    where = (
+        f"after '{order[k - 1]}'"
+        if k > 0
+        else f"before '{order[k + 1]}'"
+        if k + 1 < len(order)
+        else "as the only chapter"
+    )
     return Created([path, manifest], chapter_id, where)
 
 
@@ -293,15 +331,19 @@ def _replace_text(path: Path, text: str) -> None:
 
 # ---- new story -------------------------------------------------------------------------
 
-def new_story(folder: str | os.PathLike, *, title: str | None = None, chapter_id: str = "first-chapter",
-              period: str | None = None) -> Created:
+
+def new_story(
+    folder: str | os.PathLike, *, title: str | None = None, chapter_id: str = "first-chapter", period: str | None = None
+) -> Created:
     """A minimal story folder: manifest, history with one placeholder fact, one chapter."""
     root = Path(folder)
     check_id(chapter_id)
     manifest = root / STORY_FILE
     if manifest.exists():
-        raise AuthoringError(f"{display_path(manifest)} already exists; add chapters to that story with "
-                             "`chronicle new chapter ID --story " + str(folder) + "`")
+        raise AuthoringError(
+            f"{display_path(manifest)} already exists; add chapters to that story with "
+            "`chronicle new chapter ID --story " + str(folder) + "`"
+        )
     if root.exists() and not root.is_dir():
         raise AuthoringError(f"{display_path(root)} is a file, not a folder")
     span = parse_period(period) if period else (str(_dt.date.today().year),) * 2

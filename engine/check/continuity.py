@@ -17,10 +17,11 @@ When exploration is incomplete, the dataflow fallback proves what it can for
 the rest (a part whose condition and the fact's `holds` cannot disagree for
 any combination of the flags' possible values) and lists the others as unproven.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..diagnostics import Diagnostic, Pos, error
 from ..expr import BoolOp, Expr, Lit, Not, names_in
@@ -32,7 +33,8 @@ class Site:
     """Words that state facts: one text part's `text`, its `else`, or one choice."""
 
     node: str  # node id, or "" for the epilogue
-    what: str  # "text part 2 of node 'x'", "the `else` of text part 2 of node 'x'", "choice 1 of node 'x'", "epilogue part 3"
+    # "text part 2 of node 'x'", "the `else` of text part 2 of node 'x'", "choice 1 of node 'x'", "epilogue part 3"
+    what: str
     pos: Pos | None
     shown: Callable[[tuple, int], bool]  # (values, seen) -> are these words shown?
     shown_expr: Expr  # the same, as an expression (for the dataflow fallback)
@@ -53,8 +55,17 @@ def sites(node: Node) -> list[Site]:
     out = _part_sites(node.id, node.text, "text part {} of node '" + node.id + "'")
     for c in node.choices:
         if c.asserts or c.denies:
-            out.append(Site(node.id, f"choice {c.index + 1} of node '{node.id}'", c.pos, c.test or _always,
-                            c.condition if c.condition is not None else Lit(True), c.asserts, c.denies))
+            out.append(
+                Site(
+                    node.id,
+                    f"choice {c.index + 1} of node '{node.id}'",
+                    c.pos,
+                    c.test or _always,
+                    c.condition if c.condition is not None else Lit(True),
+                    c.asserts,
+                    c.denies,
+                )
+            )
     return out
 
 
@@ -73,9 +84,17 @@ def _part_sites(node_id: str, parts, label: str) -> list[Site]:
                 out.append(Site(node_id, what, part.pos, part.test, part.condition, part.asserts, part.denies))
         if (part.else_asserts or part.else_denies) and part.test is not None:
             test = part.test
-            out.append(Site(node_id, f"the `else` of {what}", part.else_pos or part.pos,
-                            lambda v, s, test=test: not test(v, s), Not(part.condition),
-                            part.else_asserts, part.else_denies))
+            out.append(
+                Site(
+                    node_id,
+                    f"the `else` of {what}",
+                    part.else_pos or part.pos,
+                    lambda v, s, test=test: not test(v, s),
+                    Not(part.condition),
+                    part.else_asserts,
+                    part.else_denies,
+                )
+            )
     return out
 
 
@@ -96,6 +115,7 @@ def has_assertions(story: Story) -> bool:
 
 
 # ---- the exact check, over explored states ---------------------------------------------------
+
 
 def explored_findings(story: Story, ex, rp, reported: set | None = None) -> list[Diagnostic]:
     """Every (site, fact) that some explored state shows in disagreement with history,
@@ -118,8 +138,10 @@ def explored_findings(story: Story, ex, rp, reported: set | None = None) -> list
     fast: list = [None] * len(checks)
     for ni, rows in enumerate(checks):
         if rows is not None:
-            fast[ni] = tuple((site.shown, fact.holds_fn, want, (site.node, site.what, fact.id), site, fact)
-                             for site, fact, want in rows)
+            fast[ni] = tuple(
+                (site.shown, fact.holds_fn, want, (site.node, site.what, fact.id), site, fact)
+                for site, fact, want in rows
+            )
     for sid, key in enumerate(ex.keys):
         rows = fast[key[0]]
         if rows is None:
@@ -134,8 +156,9 @@ def explored_findings(story: Story, ex, rp, reported: set | None = None) -> list
 
 
 def _rows(story: Story, site_list: list[Site]) -> list[tuple]:
-    return [(site, story.facts[fid], True) for site in site_list for fid in site.asserts] + \
-        [(site, story.facts[fid], False) for site in site_list for fid in site.denies]
+    return [(site, story.facts[fid], True) for site in site_list for fid in site.asserts] + [
+        (site, story.facts[fid], False) for site in site_list for fid in site.denies
+    ]
 
 
 def _check_state(story, ch, rows, vals, seen, ex, sid, rp, reported, out, every_flag: bool = False) -> None:
@@ -173,19 +196,22 @@ def _finding(story: Story, ch: Chapter, site: Site, fact: Fact, want: bool, vals
     kind = "story fact" if fact.story else "fact"
     if want:
         why = f"its `holds` ({fact.holds_src}) is false when {_values(ch, fact, vals)}"
-        msg = (f"{site.what} asserts {kind} '{fact.id}', but it can be shown where that fact "
-               f"is broken: {why}")
-        hint = (f"show these words only where '{fact.id}' holds (an `if:` reading the flags above), with an `else:` "
-                "that tells this branch's history")
+        msg = f"{site.what} asserts {kind} '{fact.id}', but it can be shown where that fact is broken: {why}"
+        hint = (
+            f"show these words only where '{fact.id}' holds (an `if:` reading the flags above), with an `else:` "
+            "that tells this branch's history"
+        )
     else:
         if fact.holds is None:
             why = "it has no `holds`, so nothing can break it"
         else:
             why = f"its `holds` ({fact.holds_src}) is true when {_values(ch, fact, vals)}"
-        msg = (f"{site.what} denies {kind} '{fact.id}', but it can be shown where that fact "
-               f"holds: {why}")
-        hint = (f"show these words only where '{fact.id}' is broken (an `if:` reading the flags above)"
-                if fact.holds is not None else f"give '{fact.id}' a `holds`, or drop it from `denies`")
+        msg = f"{site.what} denies {kind} '{fact.id}', but it can be shown where that fact holds: {why}"
+        hint = (
+            f"show these words only where '{fact.id}' is broken (an `if:` reading the flags above)"
+            if fact.holds is not None
+            else f"give '{fact.id}' a `holds`, or drop it from `denies`"
+        )
     return error("continuity", msg, site.pos, hint, replay=replay)
 
 
@@ -202,6 +228,7 @@ def _values(ch: Chapter, fact: Fact, vals: tuple) -> str:
 
 # ---- the dataflow fallback ---------------------------------------------------------------------
 
+
 def unproven(story: Story, ch: Chapter, df, reported: set[tuple]) -> list[str]:
     """What the fallback cannot prove: (site, fact) pairs for which some combination of the
     flags' possible values at the node shows the words while history disagrees.
@@ -215,6 +242,7 @@ def unproven(story: Story, ch: Chapter, df, reported: set[tuple]) -> list[str]:
 
 def _unproven_sites(story: Story, site_list: list[Site], env: tuple, layout: list, reported: set) -> list[str]:
     from .dataflow import _possible  # the fallback's own evaluator over value sets
+
     slots = {f.name: f.slot for f in layout}
     out = []
     for site, fact, want in _rows(story, site_list):

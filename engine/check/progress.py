@@ -3,12 +3,12 @@
 The bar runs toward the state bound (--max-states), so it also shows how close
 exploration is to stopping incomplete.
 """
-from __future__ import annotations
 
-from typing import Any
+from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 
 class LazyProgress:
@@ -17,8 +17,9 @@ class LazyProgress:
     def __init__(self, max_states: int, max_memory_mib: int | None = None, max_seconds: float | None = None):
         self.t0 = time.perf_counter()
         self.max_states = max_states
-        self.limits = "".join([f", {max_memory_mib:,} MiB" if max_memory_mib else "",
-                               f", {max_seconds:g} s" if max_seconds else ""])
+        self.limits = "".join(
+            [f", {max_memory_mib:,} MiB" if max_memory_mib else "", f", {max_seconds:g} s" if max_seconds else ""]
+        )
         self.bar: Any = None  # prompt_toolkit's ProgressBar, once shown
         self.counter: Any = None  # its counter for the chapter being explored
         self.chapter: str | None = None
@@ -31,10 +32,20 @@ class LazyProgress:
             from prompt_toolkit.output import create_output
             from prompt_toolkit.shortcuts import ProgressBar
             from prompt_toolkit.shortcuts.progress_bar import formatters as f
-            shown = [f.Label(suffix="  "), f.Bar(sym_a="=", sym_b=">", sym_c=" "), f.Text("  "), f.Progress(),
-                     f.Text(" states  "), f.TimeElapsed()]
-            self.bar = ProgressBar(title=f"Exploring (bound {self.max_states:,} states{self.limits})", formatters=shown,
-                                   output=create_output(stdout=getattr(sys.stderr, "unwrapped", sys.stderr)))
+
+            shown = [
+                f.Label(suffix="  "),
+                f.Bar(sym_a="=", sym_b=">", sym_c=" "),
+                f.Text("  "),
+                f.Progress(),
+                f.Text(" states  "),
+                f.TimeElapsed(),
+            ]
+            self.bar = ProgressBar(
+                title=f"Exploring (bound {self.max_states:,} states{self.limits})",
+                formatters=shown,
+                output=create_output(stdout=getattr(sys.stderr, "unwrapped", sys.stderr)),
+            )
             self.bar.__enter__()
         if chapter != self.chapter:
             if self.counter is not None:
@@ -48,6 +59,7 @@ class LazyProgress:
     def stopped(self, chapter: str, bound: str) -> None:
         """Say on the bar which bound stopped exploring `chapter`."""
         from .explore import BOUND_WORDS
+
         if self.bar is not None and self.counter is not None and chapter == self.chapter:
             self.counter.label = f"{chapter}: stopped at the {BOUND_WORDS.get(bound, bound)}"
             self.bar.invalidate()

@@ -4,14 +4,14 @@ Chapter N is explored from every story-wide state an ending of chapter N-1 can
 hand on (the first chapter from the story's defaults). A chapter that nothing
 leads into (the one before it has no reachable ending) is not explored.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .explore import DEFAULT_MAX_STATES, Exploration, explore
-from typing import Callable
-
 from ..model import Chapter, Story
+from .explore import DEFAULT_MAX_STATES, Exploration, explore
 
 
 @dataclass
@@ -24,8 +24,14 @@ class Reach:
         return self.explorations.get(chapter_id)
 
 
-def explore_story(story: Story, until: str | None = None, *, max_states: int = DEFAULT_MAX_STATES,
-                  text_reads: bool = False, story_live: Callable[[Chapter], int] | None = None) -> Reach:
+def explore_story(
+    story: Story,
+    until: str | None = None,
+    *,
+    max_states: int = DEFAULT_MAX_STATES,
+    text_reads: bool = False,
+    story_live: Callable[[Chapter], int] | None = None,
+) -> Reach:
     """Explore chapters in play order, stopping after `until` (a chapter id) when given.
 
     `text_reads` and `story_live` are handed to the explorer (see `explore.prepare`)."""
@@ -37,8 +43,14 @@ def explore_story(story: Story, until: str | None = None, *, max_states: int = D
         if not starts:
             reach.cut_off = ch.id
             break
-        ex = explore(story, ch, starts, max_states=max(budget, 1), text_reads=text_reads,
-                     story_live=story_live(ch) if story_live else None)
+        ex = explore(
+            story,
+            ch,
+            starts,
+            max_states=max(budget, 1),
+            text_reads=text_reads,
+            story_live=story_live(ch) if story_live else None,
+        )
         budget -= len(ex.keys)
         reach.explorations[ch.id] = ex
         if not ex.complete:

@@ -9,6 +9,7 @@ JSON (`--format json`), version 1:
                  "stopped_by" (null, or the bound that stopped exploration: "states", "memory", "time")},
      "diagnostics": [{"severity", "code", "message", "file", "line", "col", "hint", "replay"}, ...]}
 """
+
 from __future__ import annotations
 
 import json
@@ -44,12 +45,23 @@ def summary_line(s: dict) -> str:
         why = f" (incomplete: stopped at the {BOUND_WORDS.get(bound, bound)})" if bound else " (incomplete)"
         parts.append(f"{s['states']:,} states explored" + ("" if s.get("complete", True) else why))
     if s.get("unexplored"):
-        parts.append(f"{', '.join(s['unexplored'])} not explored (it follows a chapter that did not compile, "
-                     "so its start states are unknown)")
-    return (f"check {verdict}: " + ", ".join(parts) + f"; {s['errors']} error{'s' if s['errors'] != 1 else ''}, "
-            f"{s['warnings']} warning{'s' if s['warnings'] != 1 else ''} in {s['seconds']:.2f} s")
+        parts.append(
+            f"{', '.join(s['unexplored'])} not explored (it follows a chapter that did not compile, "
+            "so its start states are unknown)"
+        )
+    return (
+        f"check {verdict}: " + ", ".join(parts) + f"; {s['errors']} error{'s' if s['errors'] != 1 else ''}, "
+        f"{s['warnings']} warning{'s' if s['warnings'] != 1 else ''} in {s['seconds']:.2f} s"
+    )
 
 
 def render_json(diagnostics: list[Diagnostic], summary: dict) -> str:
-    return json.dumps({"version": JSON_VERSION, "ok": summary["errors"] == 0, "summary": summary,
-                       "diagnostics": [d.to_json() for d in sorted(diagnostics, key=sort_key)]}, indent=2)
+    return json.dumps(
+        {
+            "version": JSON_VERSION,
+            "ok": summary["errors"] == 0,
+            "summary": summary,
+            "diagnostics": [d.to_json() for d in sorted(diagnostics, key=sort_key)],
+        },
+        indent=2,
+    )

@@ -20,14 +20,17 @@ def render_text(report: SampleReport, *, counts: bool = False, limit: int = 20) 
         lines.append("long playthroughs (a likely loop, but an ending is not shown unreachable):")
         lines += [r.render() for r in report.long_runs]
         lines.append("")
-    lines.append(f"coverage of {report.runs:,} random playthrough{'s' if report.runs != 1 else ''} "
-                 f"(seed {report.seed}):")
+    lines.append(
+        f"coverage of {report.runs:,} random playthrough{'s' if report.runs != 1 else ''} (seed {report.seed}):"
+    )
     for cov in report.coverage:
         ch = report.story.chapter(cov.id)
-        lines.append(f"  {cov.id} ({cov.file}): played {cov.starts:,} times; "
-                     f"nodes {cov.nodes_reached:,}/{len(cov.node_hits):,}, "
-                     f"choices {cov.choices_taken:,}/{len(cov.choice_hits):,}, "
-                     f"endings {cov.endings_reached:,}/{len(cov.ending_hits):,}")
+        lines.append(
+            f"  {cov.id} ({cov.file}): played {cov.starts:,} times; "
+            f"nodes {cov.nodes_reached:,}/{len(cov.node_hits):,}, "
+            f"choices {cov.choices_taken:,}/{len(cov.choice_hits):,}, "
+            f"endings {cov.endings_reached:,}/{len(cov.ending_hits):,}"
+        )
         reached = sorted(((nid, h) for nid, h in cov.ending_hits.items() if h), key=lambda kv: (-kv[1], kv[0]))
         if reached:
             shown = reached if counts else reached[:limit]
@@ -38,21 +41,31 @@ def render_text(report: SampleReport, *, counts: bool = False, limit: int = 20) 
                 node = ch.nodes[nid]
                 lines.append(f"    {node.pos}: node {nid}: {h:,}")
                 for c in node.choices:
-                    lines.append(f"    {c.pos}:   choice {c.index + 1} -> {c.target}: {cov.choice_hits[(nid, c.index)]:,}")
+                    lines.append(
+                        f"    {c.pos}:   choice {c.index + 1} -> {c.target}: {cov.choice_hits[(nid, c.index)]:,}"
+                    )
             continue
-        missed = [(ch.nodes[n].pos, f"{'ending' if ch.nodes[n].is_ending else 'node'} '{n}'")
-                  for n, h in cov.node_hits.items() if not h]
-        missed += [(c.pos, f"choice {i + 1} of '{n}' ('{c.text}')")
-                   for (n, i), h in cov.choice_hits.items() if not h
-                   for c in (ch.nodes[n].choices[i],) if cov.node_hits[n]]
+        missed = [
+            (ch.nodes[n].pos, f"{'ending' if ch.nodes[n].is_ending else 'node'} '{n}'")
+            for n, h in cov.node_hits.items()
+            if not h
+        ]
+        missed += [
+            (c.pos, f"choice {i + 1} of '{n}' ('{c.text}')")
+            for (n, i), h in cov.choice_hits.items()
+            if not h
+            for c in (ch.nodes[n].choices[i],)
+            if cov.node_hits[n]
+        ]
         missed.sort(key=lambda m: (m[0].line, m[0].col) if m[0] else (0, 0))
         if missed and cov.starts:
             lines.append(f"    never reached by random play ({len(missed):,}):")
             for pos, what in missed[:limit]:
                 lines.append(f"      {pos}: {what}")
             if len(missed) > limit:
-                lines.append(f"      ... and {len(missed) - limit:,} more (--coverage lists every count; "
-                             "--format json too)")
+                lines.append(
+                    f"      ... and {len(missed) - limit:,} more (--coverage lists every count; --format json too)"
+                )
     lines.append("")
     lines.append(summary_line(report))
     return "\n".join(lines)
@@ -71,8 +84,10 @@ def summary_line(report: SampleReport) -> str:
         ends.append(f"{report.stopped:,} stopped at the step bound")
     how = f"{report.finished:,} finished" + (", " + ", ".join(ends) if ends else "")
     e = report.errors
-    return (f"random play {verdict}: {report.runs:,} playthroughs ({how}); {report.choices:,} choices in "
-            f"{report.seconds:.2f} s ({report.choices_per_second:,.0f}/s); {e} error{'s' if e != 1 else ''}")
+    return (
+        f"random play {verdict}: {report.runs:,} playthroughs ({how}); {report.choices:,} choices in "
+        f"{report.seconds:.2f} s ({report.choices_per_second:,.0f}/s); {e} error{'s' if e != 1 else ''}"
+    )
 
 
 def to_json(report: SampleReport) -> dict:
@@ -83,24 +98,58 @@ def to_json(report: SampleReport) -> dict:
         nodes = []
         for nid, h in cov.node_hits.items():
             node = ch.nodes[nid]
-            nodes.append({"id": nid, "line": node.pos.line if node.pos else None,
-                          "col": node.pos.col if node.pos else None, "hits": h,
-                          "ending": node.ending.kind if node.ending else None})
-        choices = [{"node": nid, "choice": i + 1, "goto": ch.nodes[nid].choices[i].target,
-                    "line": ch.nodes[nid].choices[i].pos.line if ch.nodes[nid].choices[i].pos else None,
-                    "col": ch.nodes[nid].choices[i].pos.col if ch.nodes[nid].choices[i].pos else None, "hits": h}
-                   for (nid, i), h in cov.choice_hits.items()]
-        chapters.append({"id": cov.id, "file": cov.file, "played": cov.starts,
-                         "nodes_reached": cov.nodes_reached, "nodes": len(cov.node_hits),
-                         "choices_taken": cov.choices_taken, "choices_total": len(cov.choice_hits),
-                         "endings_reached": cov.endings_reached, "endings_total": len(cov.ending_hits),
-                         "node_hits": nodes, "choice_hits": choices})
-    return {"version": JSON_VERSION, "mode": "random", "ok": report.ok,
-            "summary": {"runs": report.runs, "seed": report.seed, "finished": report.finished,
-                        "stuck": report.stuck, "stopped": report.stopped, "choices": report.choices,
-                        "seconds": round(report.seconds, 3),
-                        "choices_per_second": round(report.choices_per_second),
-                        "errors": report.errors, "warnings": len(report.diagnostics) - report.errors},
-            "coverage": chapters,
-            "diagnostics": [d.to_json() for d in sort_diagnostics(report.diagnostics)],
-            "long_runs": [r.to_json() for r in report.long_runs]}
+            nodes.append(
+                {
+                    "id": nid,
+                    "line": node.pos.line if node.pos else None,
+                    "col": node.pos.col if node.pos else None,
+                    "hits": h,
+                    "ending": node.ending.kind if node.ending else None,
+                }
+            )
+        choices = [
+            {
+                "node": nid,
+                "choice": i + 1,
+                "goto": ch.nodes[nid].choices[i].target,
+                "line": ch.nodes[nid].choices[i].pos.line if ch.nodes[nid].choices[i].pos else None,
+                "col": ch.nodes[nid].choices[i].pos.col if ch.nodes[nid].choices[i].pos else None,
+                "hits": h,
+            }
+            for (nid, i), h in cov.choice_hits.items()
+        ]
+        chapters.append(
+            {
+                "id": cov.id,
+                "file": cov.file,
+                "played": cov.starts,
+                "nodes_reached": cov.nodes_reached,
+                "nodes": len(cov.node_hits),
+                "choices_taken": cov.choices_taken,
+                "choices_total": len(cov.choice_hits),
+                "endings_reached": cov.endings_reached,
+                "endings_total": len(cov.ending_hits),
+                "node_hits": nodes,
+                "choice_hits": choices,
+            }
+        )
+    return {
+        "version": JSON_VERSION,
+        "mode": "random",
+        "ok": report.ok,
+        "summary": {
+            "runs": report.runs,
+            "seed": report.seed,
+            "finished": report.finished,
+            "stuck": report.stuck,
+            "stopped": report.stopped,
+            "choices": report.choices,
+            "seconds": round(report.seconds, 3),
+            "choices_per_second": round(report.choices_per_second),
+            "errors": report.errors,
+            "warnings": len(report.diagnostics) - report.errors,
+        },
+        "coverage": chapters,
+        "diagnostics": [d.to_json() for d in sort_diagnostics(report.diagnostics)],
+        "long_runs": [r.to_json() for r in report.long_runs],
+    }

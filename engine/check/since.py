@@ -19,6 +19,7 @@ Each finding counts the old version's states it affects and carries one saved pa
 shows it. Flags the new version adds or drops are not changes a save notices (they take
 their defaults, or are dropped), so only flags declared in both, alike, are compared.
 """
+
 from __future__ import annotations
 
 import io
@@ -64,9 +65,17 @@ class Break:
     start_chapter: str = ""
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "chapter": self.chapter, "node": self.node, "message": self.message,
-                "file": self.pos.file if self.pos else None, "line": self.pos.line if self.pos else None,
-                "col": self.pos.col if self.pos else None, "states": self.states, "saved_steps": self.steps}
+        return {
+            "kind": self.kind,
+            "chapter": self.chapter,
+            "node": self.node,
+            "message": self.message,
+            "file": self.pos.file if self.pos else None,
+            "line": self.pos.line if self.pos else None,
+            "col": self.pos.col if self.pos else None,
+            "states": self.states,
+            "saved_steps": self.steps,
+        }
 
 
 @dataclass
@@ -78,6 +87,7 @@ class SinceReport:
 
 # ---- getting the older version ----------------------------------------------------------------
 
+
 def old_version_root(story_root: Path, since: str, workdir: Path) -> Path:
     """The story folder of the older version: `since` itself when it is a folder holding a
     story, else a git revision of the repository `story_root` lies in, unpacked into workdir."""
@@ -86,17 +96,30 @@ def old_version_root(story_root: Path, since: str, workdir: Path) -> Path:
         return as_dir
     root = story_root.resolve()
     try:
-        top, prefix = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel", "--show-prefix"],
-                                     capture_output=True, text=True, timeout=60, check=True).stdout.split("\n")[:2]
+        top, prefix = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-toplevel", "--show-prefix"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.split("\n")[:2]
         # from the top of the repository, `REV:folder` is the story folder as that revision had it
-        tar = subprocess.run(["git", "-C", top, "archive", "--format=tar", f"{since}:{prefix}"],
-                             capture_output=True, timeout=120, check=True).stdout
+        tar = subprocess.run(
+            ["git", "-C", top, "archive", "--format=tar", f"{since}:{prefix}"],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        ).stdout
     except FileNotFoundError:
-        raise SinceError(f"'{since}' is not a story folder, and git is not installed to read it as a revision") from None
+        raise SinceError(
+            f"'{since}' is not a story folder, and git is not installed to read it as a revision"
+        ) from None
     except subprocess.CalledProcessError as exc:
         why = (exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else exc.stderr or "").strip()
-        raise SinceError(f"'{since}' is neither a story folder nor a git revision of {story_root}"
-                         + (f" ({why.splitlines()[-1]})" if why else "")) from None
+        raise SinceError(
+            f"'{since}' is neither a story folder nor a git revision of {story_root}"
+            + (f" ({why.splitlines()[-1]})" if why else "")
+        ) from None
     except subprocess.TimeoutExpired:
         raise SinceError(f"git took too long to read revision '{since}'") from None
     dest = workdir / "old"
@@ -107,9 +130,11 @@ def old_version_root(story_root: Path, since: str, workdir: Path) -> Path:
 
 # ---- comparing --------------------------------------------------------------------------------
 
+
 def _dead_slots(story: Story) -> dict[tuple[str, str], tuple]:
     """(chapter, node) -> the slots no condition, effect or conditional text can read from there on."""
     from .explore import prepare
+
     out = {}
     for ch in story.chapters:
         g = prepare(story, ch)
@@ -194,14 +219,23 @@ def compare(old: Story, new: Story, *, max_pairs: int = DEFAULT_MAX_PAIRS) -> Si
         old_seen.add(key_of(o))
         queue.append(len(pairs) - 1)
 
-    def note(kind: str, i: int, o: rt.State, message: str, pos: Pos | None, at: str | None = None,
-             then: str | None = None) -> None:
+    def note(
+        kind: str, i: int, o: rt.State, message: str, pos: Pos | None, at: str | None = None, then: str | None = None
+    ) -> None:
         k = (kind, o.chapter, at or o.node, message)
         counted.setdefault(k, set()).add(key_of(o))
         if k not in found:
             steps = _steps(old, pairs, parent, i) + ([then] if then else [])
-            found[k] = Break(kind, o.chapter, at or o.node, message, pos, steps=steps,
-                             numbers=_numbers(old, pairs, parent, i, then), start_chapter=pairs[_root(parent, i)][0].chapter)
+            found[k] = Break(
+                kind,
+                o.chapter,
+                at or o.node,
+                message,
+                pos,
+                steps=steps,
+                numbers=_numbers(old, pairs, parent, i, then),
+                start_chapter=pairs[_root(parent, i)][0].chapter,
+            )
 
     start_new = _new_start(old, new, first)
     push(first, start_new, -1)
@@ -212,8 +246,13 @@ def compare(old: Story, new: Story, *, max_pairs: int = DEFAULT_MAX_PAIRS) -> Si
         old_ch = old.chapter(o.chapter)
         if n is None:
             new_has = new.has_chapter(o.chapter)
-            note("node-removed", i, o, f"'{o.node}' is gone from {o.chapter}" if new_has
-                 else f"chapter {o.chapter} is gone", old_ch.nodes[o.node].pos)
+            note(
+                "node-removed",
+                i,
+                o,
+                f"'{o.node}' is gone from {o.chapter}" if new_has else f"chapter {o.chapter} is gone",
+                old_ch.nodes[o.node].pos,
+            )
             continue
         onode = old_ch.nodes[o.node]
         nnode = new.chapter(n.chapter).nodes[n.node]
@@ -222,13 +261,25 @@ def compare(old: Story, new: Story, *, max_pairs: int = DEFAULT_MAX_PAIRS) -> Si
                 continue
             o2 = rt.advance(old, o)
             if not nnode.is_ending:
-                note("ending-changed", i, o, f"'{o.node}' is no longer an ending, so a save cannot go on from it "
-                     "into the next chapter", nnode.pos, then=NEXT_CHAPTER)
+                note(
+                    "ending-changed",
+                    i,
+                    o,
+                    f"'{o.node}' is no longer an ending, so a save cannot go on from it into the next chapter",
+                    nnode.pos,
+                    then=NEXT_CHAPTER,
+                )
                 continue
             nxt = new.next_chapter(n.chapter)
             if nxt is None or nxt.id != o2.chapter:
-                note("node-removed", i, o, f"chapter {o2.chapter} no longer follows {o.chapter}", nnode.pos,
-                     then=NEXT_CHAPTER)
+                note(
+                    "node-removed",
+                    i,
+                    o,
+                    f"chapter {o2.chapter} no longer follows {o.chapter}",
+                    nnode.pos,
+                    then=NEXT_CHAPTER,
+                )
                 continue
             n2 = rt.advance(new, n)
             push(o2, n2, i)
@@ -242,27 +293,55 @@ def compare(old: Story, new: Story, *, max_pairs: int = DEFAULT_MAX_PAIRS) -> Si
                 note("choice-gone", i, o, f"choice '{c.text}' ({c.key}) of '{o.node}' is gone", c.pos, then=step)
                 continue
             if d.test is not None and not d.test(n.values, n.seen):
-                note("choice-guarded", i, o, f"choice '{d.text}' ({d.key}) of '{o.node}' is no longer on offer where "
-                     f"a save took it (it now needs `{d.condition_src}`)", d.pos, then=step)
+                note(
+                    "choice-guarded",
+                    i,
+                    o,
+                    f"choice '{d.text}' ({d.key}) of '{o.node}' is no longer on offer where "
+                    f"a save took it (it now needs `{d.condition_src}`)",
+                    d.pos,
+                    then=step,
+                )
                 continue
             if tuple(e.src for e in c.effects) != tuple(e.src for e in d.effects):
-                note("effects-changed", i, o, f"choice '{d.text}' ({d.key}) of '{o.node}' now does "
-                     f"[{', '.join(e.src for e in d.effects)}], not [{', '.join(e.src for e in c.effects)}]",
-                     d.pos, then=step)
+                note(
+                    "effects-changed",
+                    i,
+                    o,
+                    f"choice '{d.text}' ({d.key}) of '{o.node}' now does "
+                    f"[{', '.join(e.src for e in d.effects)}], not [{', '.join(e.src for e in c.effects)}]",
+                    d.pos,
+                    then=step,
+                )
                 continue
             n2 = rt.choose(new, n, d)
             if n2.node != o2.node:
-                note("choice-retargeted", i, o, f"choice '{d.text}' ({d.key}) of '{o.node}' now leads to '{n2.node}', "
-                     f"not '{o2.node}'", d.pos, then=step)
+                note(
+                    "choice-retargeted",
+                    i,
+                    o,
+                    f"choice '{d.text}' ({d.key}) of '{o.node}' now leads to '{n2.node}', not '{o2.node}'",
+                    d.pos,
+                    then=step,
+                )
                 continue
             shared = _shared_flags(old.chapter(o2.chapter), new.chapter(n2.chapter))
             live_old = dead["old"].get((o2.chapter, o2.node), ())
             live_new = dead["new"].get((n2.chapter, n2.node), ())
-            differ = [f.name for f, g in shared if f.slot not in live_old and g.slot not in live_new
-                      and o2.values[f.slot] != n2.values[g.slot]]
+            differ = [
+                f.name
+                for f, g in shared
+                if f.slot not in live_old and g.slot not in live_new and o2.values[f.slot] != n2.values[g.slot]
+            ]
             if differ:
-                note("effects-changed", i, o, f"choice '{d.text}' ({d.key}) of '{o.node}' leaves "
-                     f"{', '.join(differ)} other than it did", d.pos, then=step)
+                note(
+                    "effects-changed",
+                    i,
+                    o,
+                    f"choice '{d.text}' ({d.key}) of '{o.node}' leaves {', '.join(differ)} other than it did",
+                    d.pos,
+                    then=step,
+                )
                 continue
             push(o2, n2, i)
         if len(pairs) >= max_pairs:
@@ -271,8 +350,13 @@ def compare(old: Story, new: Story, *, max_pairs: int = DEFAULT_MAX_PAIRS) -> Si
     for k, b in zip(found, breaks):
         b.states = len(counted[k])
     breaks += _flag_changes(old, new, old_seen)
-    breaks.sort(key=lambda b: ([c.id for c in old.chapters].index(b.chapter) if old.has_chapter(b.chapter) else 0,
-                               b.node, b.kind))
+    breaks.sort(
+        key=lambda b: (
+            [c.id for c in old.chapters].index(b.chapter) if old.has_chapter(b.chapter) else 0,
+            b.node,
+            b.kind,
+        )
+    )
     return SinceReport(breaks, len(old_seen), complete and not queue)
 
 
@@ -288,9 +372,18 @@ def _flag_changes(old: Story, new: Story, old_states: set) -> list[Break]:
                 continue
             bad = sum(1 for (cid, _n, values, _s) in old_states if cid == och.id and not g.accepts(values[f.slot]))
             if bad:
-                out.append(Break("flag-changed", och.id, och.start, f"flag {f.name} was {f.describe()} and is now "
-                                 f"{g.describe()}: {bad:,} saved state{'s' if bad != 1 else ''} hold a value it refuses, "
-                                 "and a loaded save starts it at its default", g.pos, bad))
+                out.append(
+                    Break(
+                        "flag-changed",
+                        och.id,
+                        och.start,
+                        f"flag {f.name} was {f.describe()} and is now "
+                        f"{g.describe()}: {bad:,} saved state{'s' if bad != 1 else ''} hold a value it refuses, "
+                        "and a loaded save starts it at its default",
+                        g.pos,
+                        bad,
+                    )
+                )
     return out
 
 
@@ -311,6 +404,7 @@ def _chain(parent: list[int], i: int) -> list[int]:
 def _steps(old: Story, pairs, parent, i) -> list[str]:
     chain = [pairs[k][0] for k in _chain(parent, i)]
     from ..savefile import steps_of
+
     return steps_of(old, chain)
 
 
@@ -331,6 +425,7 @@ def _numbers(old: Story, pairs, parent, i, then: str | None) -> list[int]:
 
 # ---- rendering ------------------------------------------------------------------------------
 
+
 def render_text(report: SinceReport, since: str, old_arg: str | None) -> str:
     lines = []
     for b in report.breaks:
@@ -339,21 +434,34 @@ def render_text(report: SinceReport, since: str, old_arg: str | None) -> str:
         if b.steps or b.kind != "flag-changed":
             lines.append(f"  saved steps: {', '.join(b.steps) if b.steps else '(none: at the start)'}")
         if old_arg and b.kind != "flag-changed":
-            lines.append(f"  replay (old version): chronicle play --story {old_arg} --replay "
-                         f"{','.join(map(str, b.numbers)) if b.numbers else chr(34) * 2}")
+            lines.append(
+                f"  replay (old version): chronicle play --story {old_arg} --replay "
+                f"{','.join(map(str, b.numbers)) if b.numbers else chr(34) * 2}"
+            )
     if report.breaks:
         n = len(report.breaks)
-        lines.append(f"\ncheck --since {since}: {n} edit{'s stop' if n != 1 else ' stops'} saves of that version from "
-                     f"resuming exactly ({report.old_states:,} of its states explored"
-                     + ("" if report.complete else ", exploration incomplete") + ")")
+        lines.append(
+            f"\ncheck --since {since}: {n} edit{'s stop' if n != 1 else ' stops'} saves of that version from "
+            f"resuming exactly ({report.old_states:,} of its states explored"
+            + ("" if report.complete else ", exploration incomplete")
+            + ")"
+        )
     else:
-        lines.append(f"check --since {since}: every save of that version resumes exactly in this one "
-                     f"({report.old_states:,} of its states explored"
-                     + ("" if report.complete else "; exploration stopped at its bound, so not proven") + ")")
+        lines.append(
+            f"check --since {since}: every save of that version resumes exactly in this one "
+            f"({report.old_states:,} of its states explored"
+            + ("" if report.complete else "; exploration stopped at its bound, so not proven")
+            + ")"
+        )
     return "\n".join(lines) + "\n"
 
 
 def render_json(report: SinceReport, since: str) -> dict:
-    return {"version": SINCE_FORMAT_VERSION, "since": since, "old_states": report.old_states,
-            "complete": report.complete, "ok": not report.breaks and report.complete,
-            "breaks": [b.to_json() for b in report.breaks]}
+    return {
+        "version": SINCE_FORMAT_VERSION,
+        "since": since,
+        "old_states": report.old_states,
+        "complete": report.complete,
+        "ok": not report.breaks and report.complete,
+        "breaks": [b.to_json() for b in report.breaks],
+    }

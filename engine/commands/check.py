@@ -3,6 +3,7 @@
 `--random N --seed S` plays seeded random playthroughs instead of exploring every state
 (`engine.check.sample`); the arguments and the printing of both modes live here.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,13 +11,13 @@ import json
 import sys
 import time
 
-from ..check.since import SinceError
-from ..check.since import render_json as since_json
-from ..check.since import render_text as since_text
 from ..check.report import render_json, render_text
 from ..check.sample import sample
 from ..check.sample_report import render_text as render_sample
 from ..check.sample_report import to_json as sample_json
+from ..check.since import SinceError
+from ..check.since import render_json as since_json
+from ..check.since import render_text as since_text
 from ..checkrun import check_folder, check_since, empty_summary
 from ..compiler import compile_story_partial
 from ..diagnostics import has_errors
@@ -24,18 +25,24 @@ from .common import add_budget_args, add_max_states_arg, add_story_arg, story_ro
 
 
 def register(sub) -> None:
-    p = sub.add_parser("check", help="prove the story consistent: every branch ends, canon matches history",
-                       description="Check the story: schemas, names and types, then every reachable state of every "
-                                   "chapter, the canonical path and history.")
+    p = sub.add_parser(
+        "check",
+        help="prove the story consistent: every branch ends, canon matches history",
+        description="Check the story: schemas, names and types, then every reachable state of every "
+        "chapter, the canonical path and history.",
+    )
     add_story_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
     add_max_states_arg(p, "stopping there is an error")
     add_budget_args(p)
     p.add_argument("--static", action="store_true", help="only the static checks (no exploration)")
     _add_random_arguments(p)
-    p.add_argument("--since", metavar="REV|DIR",
-                   help="which saves of an older version break: REV is a git revision of the story (HEAD~1, a tag), "
-                        "DIR a folder holding a copy of the older story")
+    p.add_argument(
+        "--since",
+        metavar="REV|DIR",
+        help="which saves of an older version break: REV is a git revision of the story (HEAD~1, a tag), "
+        "DIR a folder holding a copy of the older story",
+    )
     p.set_defaults(func=run)
 
 
@@ -47,10 +54,16 @@ def run(args) -> int:
         return _run_random(story, args) if args.random is not None else _run_since(story, args)
     progress = _progress_bar(args) if args.format == "text" and not args.static else None
     try:
-        result = check_folder(story_root(args), max_states=args.max_states, max_memory_mib=args.max_memory,
-                              max_seconds=args.max_seconds, story_arg=str(args.story) if args.story else None,
-                              static=args.static, progress=progress.update if progress else None,
-                              stopped=progress.stopped if progress else None)
+        result = check_folder(
+            story_root(args),
+            max_states=args.max_states,
+            max_memory_mib=args.max_memory,
+            max_seconds=args.max_seconds,
+            story_arg=str(args.story) if args.story else None,
+            static=args.static,
+            progress=progress.update if progress else None,
+            stopped=progress.stopped if progress else None,
+        )
     finally:
         if progress:
             progress.close()
@@ -65,19 +78,33 @@ def _progress_bar(args):
     if not sys.stderr.isatty():
         return None
     from ..check.progress import LazyProgress
+
     return LazyProgress(args.max_states, args.max_memory, args.max_seconds)
 
 
 # ---- --random N: seeded random playthroughs instead of exploring every state ----------------
 
+
 def _add_random_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("random play (instead of exploring every state)")
-    g.add_argument("--random", type=_count, default=None, metavar="N",
-                   help="play N seeded random playthroughs of the whole story and report coverage")
-    g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0); same seed, same playthroughs")
-    g.add_argument("--max-steps", type=_count, default=None, metavar="N",
-                   help="choices one playthrough may take in a chapter before it counts as a loop "
-                        "(default 1,000 + 10 per node of the chapter)")
+    g.add_argument(
+        "--random",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="play N seeded random playthroughs of the whole story and report coverage",
+    )
+    g.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="random seed (default 0); same seed, same playthroughs"
+    )
+    g.add_argument(
+        "--max-steps",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="choices one playthrough may take in a chapter before it counts as a loop "
+        "(default 1,000 + 10 per node of the chapter)",
+    )
     g.add_argument("--coverage", action="store_true", help="list every node and choice with how often it was reached")
 
 
@@ -97,8 +124,9 @@ def _whole_story(args):
 
 
 def _run_random(story, args) -> int:
-    rep = sample(story, args.random, args.seed, max_steps=args.max_steps,
-                 story_arg=str(args.story) if args.story else None)
+    rep = sample(
+        story, args.random, args.seed, max_steps=args.max_steps, story_arg=str(args.story) if args.story else None
+    )
     if args.format == "json":
         print(json.dumps(sample_json(rep), indent=2))
     else:
@@ -118,6 +146,7 @@ def _count(text: str) -> int:
 
 
 # ---- --since REV|DIR: which saves of an older version an edit breaks -------------------------
+
 
 def _run_since(story, args) -> int:
     try:

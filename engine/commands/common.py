@@ -1,10 +1,11 @@
 """Arguments and helpers every subcommand shares."""
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn
 from pathlib import Path
+from typing import NoReturn
 
 from ..compiler import load_story
 from ..locate import default_story_root
@@ -12,25 +13,47 @@ from ..model import Story
 
 
 def add_story_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--story", metavar="DIR", type=Path, default=None,
-                   help="the story folder (holding story/story.yaml), or a compiled story "
-                        "(`chronicle export json`); default: the built-in story")
+    p.add_argument(
+        "--story",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="the story folder (holding story/story.yaml), or a compiled story "
+        "(`chronicle export json`); default: the built-in story",
+    )
 
 
 def add_max_states_arg(p: argparse.ArgumentParser, why: str = "as `check` does") -> None:
     """--max-states N: the bound on exploration every exploring command shares."""
     from ..check.explore import DEFAULT_MAX_STATES
-    p.add_argument("--max-states", type=positive_int, default=DEFAULT_MAX_STATES, metavar="N",
-                   help=f"stop exploring after N states (default {DEFAULT_MAX_STATES:,}); {why}")
+
+    p.add_argument(
+        "--max-states",
+        type=positive_int,
+        default=DEFAULT_MAX_STATES,
+        metavar="N",
+        help=f"stop exploring after N states (default {DEFAULT_MAX_STATES:,}); {why}",
+    )
 
 
 def add_budget_args(p: argparse.ArgumentParser) -> None:
     """--max-memory MIB and --max-seconds S: the other two bounds on exploration."""
     from ..check.explore import DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS
-    p.add_argument("--max-memory", type=positive_int, default=DEFAULT_MAX_MEMORY_MIB, metavar="MIB",
-                   help=f"stop exploring when the process holds MIB mebibytes (default {DEFAULT_MAX_MEMORY_MIB:,})")
-    p.add_argument("--max-seconds", type=positive_int, default=int(DEFAULT_MAX_SECONDS), metavar="S",
-                   help=f"stop exploring after S seconds (default {int(DEFAULT_MAX_SECONDS)})")
+
+    p.add_argument(
+        "--max-memory",
+        type=positive_int,
+        default=DEFAULT_MAX_MEMORY_MIB,
+        metavar="MIB",
+        help=f"stop exploring when the process holds MIB mebibytes (default {DEFAULT_MAX_MEMORY_MIB:,})",
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=positive_int,
+        default=int(DEFAULT_MAX_SECONDS),
+        metavar="S",
+        help=f"stop exploring after S seconds (default {int(DEFAULT_MAX_SECONDS)})",
+    )
 
 
 def positive_int(text: str) -> int:
@@ -54,10 +77,11 @@ def open_story(args) -> Story:
     root = story_root(args)
     if root.suffix == ".json" and not root.is_dir():
         from ..export.compiled import CompiledFormatError, load
+
         try:
             return load(root)
         except CompiledFormatError as exc:
-            raise SystemExit(fail(str(exc)))
+            raise SystemExit(fail(str(exc))) from None
     return load_story(root)
 
 

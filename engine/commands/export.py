@@ -1,4 +1,5 @@
 """`chronicle export json|web`: the compiled story for other runtimes."""
+
 from __future__ import annotations
 
 import sys
@@ -8,9 +9,12 @@ from .common import add_story_arg, fail, open_story
 
 
 def register(sub) -> None:
-    p = sub.add_parser("export", help="write the compiled story as JSON, or as a web site that plays it",
-                       description="Write the compiled story for other runtimes: `json` is the versioned compiled "
-                                   "form (see `chronicle schema compiled`); `web OUT/` a static site that plays in a browser.")
+    p = sub.add_parser(
+        "export",
+        help="write the compiled story as JSON, or as a web site that plays it",
+        description="Write the compiled story for other runtimes: `json` is the versioned compiled "
+        "form (see `chronicle schema compiled`); `web OUT/` a static site that plays in a browser.",
+    )
     what = p.add_subparsers(dest="what", metavar="json|web")
     j = what.add_parser("json", help="the compiled story as versioned JSON")
     j.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
@@ -27,6 +31,7 @@ def register(sub) -> None:
 
 def run_json(args) -> int:
     from ..export.compiled import dumps
+
     text = dumps(open_story(args), indent=args.indent) + "\n"
     if not args.output or args.output == "-":
         sys.stdout.write(text)
@@ -41,6 +46,7 @@ def run_json(args) -> int:
 
 def run_web(args) -> int:
     from ..export.web import export_web
+
     story = open_story(args)
     if args.out.exists() and not args.out.is_dir():
         return fail(f"{args.out} exists and is not a folder")

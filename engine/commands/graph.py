@@ -1,4 +1,5 @@
 """`chronicle graph [CHAPTER]`: a chapter's map (or every chapter's) as Mermaid, DOT or SVG."""
+
 from __future__ import annotations
 
 import sys
@@ -10,16 +11,22 @@ from .common import add_max_states_arg, add_story_arg, open_story
 
 
 def register(sub) -> None:
-    p = sub.add_parser("graph", help="draw a chapter's map (Mermaid, Graphviz DOT or SVG)",
-                       description="Draw the map of a chapter, or of every chapter: nodes with id and date, endings "
-                                   "shaped by kind, the canonical path heavier, conditions and effects on the edges, "
-                                   "the nodes `chronicle check` finds problems in outlined in red, flavour choices dashed and "
-                                   "corridors of single-choice nodes shaded.")
+    p = sub.add_parser(
+        "graph",
+        help="draw a chapter's map (Mermaid, Graphviz DOT or SVG)",
+        description="Draw the map of a chapter, or of every chapter: nodes with id and date, endings "
+        "shaped by kind, the canonical path heavier, conditions and effects on the edges, "
+        "the nodes `chronicle check` finds problems in outlined in red, flavour choices dashed and "
+        "corridors of single-choice nodes shaded.",
+    )
     p.add_argument("chapter", nargs="?", metavar="CHAPTER", help="the chapter to draw (default: all of them)")
     add_story_arg(p)
-    p.add_argument("--format", choices=["mermaid", "dot", "svg"], default="mermaid",
-                   help="mermaid (default; with -o FILE.md, one fenced block per chapter), dot, or svg (needs "
-                        "Graphviz's dot)")
+    p.add_argument(
+        "--format",
+        choices=["mermaid", "dot", "svg"],
+        default="mermaid",
+        help="mermaid (default; with -o FILE.md, one fenced block per chapter), dot, or svg (needs Graphviz's dot)",
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.add_argument("--text", action="store_true", help="put each choice's text on its edge too")
     p.add_argument("--no-check", action="store_true", help="do not run the checker (no problem markers; faster)")
@@ -33,6 +40,7 @@ def run(args) -> int:
     if not args.no_check:
         from ..check import check_story
         from ..check.choices import analyse_choices
+
         diagnostics = check_story(story, max_states=args.max_states).diagnostics
         choices = analyse_choices(story, max_states=args.max_states)
     data: str | bytes  # SVG comes back from Graphviz as bytes, written as they are
@@ -58,8 +66,10 @@ def run(args) -> int:
         else:
             path.write_text(data, encoding="utf-8")
         flagged = sum(1 for m in maps for n in m.nodes if n.findings)
-        print(f"wrote {path}" + (f" ({flagged} node{'s' if flagged != 1 else ''} flagged by check)" if flagged else ""),
-              file=sys.stderr)
+        print(
+            f"wrote {path}" + (f" ({flagged} node{'s' if flagged != 1 else ''} flagged by check)" if flagged else ""),
+            file=sys.stderr,
+        )
     elif isinstance(data, bytes):
         sys.stdout.buffer.write(data)
     else:

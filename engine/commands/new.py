@@ -1,4 +1,5 @@
 """`chronicle new chapter ID` / `chronicle new story DIR`: starter files that pass `check` at once."""
+
 from __future__ import annotations
 
 import sys
@@ -10,31 +11,43 @@ from .common import add_story_arg, story_root
 
 
 def register(sub) -> None:
-    p = sub.add_parser("new", help="start a new chapter or story from a template that checks clean",
-                       description="Write a starter chapter (or a whole story folder) that `chronicle check` passes "
-                                   "at once.")
+    p = sub.add_parser(
+        "new",
+        help="start a new chapter or story from a template that checks clean",
+        description="Write a starter chapter (or a whole story folder) that `chronicle check` passes at once.",
+    )
     kinds = p.add_subparsers(dest="kind", metavar="KIND", parser_class=type(p))
     kinds.required = True
-    c = kinds.add_parser("chapter", help="write chapters/ID.yaml and add ID to story/story.yaml",
-                         description="Write chapters/ID.yaml (a start node, two choices, a canon and a personal "
-                                     "ending, covering no facts yet) and add ID to the `chapters:` list of "
-                                     "story/story.yaml, keeping its comments.")
+    c = kinds.add_parser(
+        "chapter",
+        help="write chapters/ID.yaml and add ID to story/story.yaml",
+        description="Write chapters/ID.yaml (a start node, two choices, a canon and a personal "
+        "ending, covering no facts yet) and add ID to the `chapters:` list of "
+        "story/story.yaml, keeping its comments.",
+    )
     c.add_argument("id", metavar="ID", help="the chapter id: lower-case words joined by '-', like riyadh-1980")
     add_story_arg(c)
     where = c.add_mutually_exclusive_group()
     where.add_argument("--after", metavar="ID", help="place it right after this chapter (default: at the end)")
     where.add_argument("--before", metavar="ID", help="place it right before this chapter")
     c.add_argument("--title", help="the chapter's title (default: from the id)")
-    c.add_argument("--period", metavar="FROM/TO",
-                   help="its in-world period, like 1980-06/1980-12 (default: where the chapter before it ends)")
+    c.add_argument(
+        "--period",
+        metavar="FROM/TO",
+        help="its in-world period, like 1980-06/1980-12 (default: where the chapter before it ends)",
+    )
     c.set_defaults(func=run_chapter)
-    s = kinds.add_parser("story", help="create a minimal story folder in DIR",
-                         description="Create DIR/story/story.yaml, DIR/story/history.yaml (one placeholder fact), "
-                                     "DIR/story/source.txt and one chapter; `chronicle check --story DIR` passes.")
+    s = kinds.add_parser(
+        "story",
+        help="create a minimal story folder in DIR",
+        description="Create DIR/story/story.yaml, DIR/story/history.yaml (one placeholder fact), "
+        "DIR/story/source.txt and one chapter; `chronicle check --story DIR` passes.",
+    )
     s.add_argument("dir", metavar="DIR", help="the folder to create the story in (new or empty)")
     s.add_argument("--title", help="the story's title (default: from the folder name)")
-    s.add_argument("--chapter", metavar="ID", default="first-chapter", help="the first chapter's id "
-                   "(default first-chapter)")
+    s.add_argument(
+        "--chapter", metavar="ID", default="first-chapter", help="the first chapter's id (default first-chapter)"
+    )
     s.add_argument("--period", metavar="FROM/TO", help="the first chapter's period (default: this year)")
     s.set_defaults(func=run_story)
 

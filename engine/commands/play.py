@@ -1,19 +1,23 @@
 """`chronicle play`: the game, or a scripted / canonical / replayed transcript."""
+
 from __future__ import annotations
 
 import sys
 
 from .. import runtime as rt
 from ..canonpath import canon_states
+from ..player.options import add_options as add_player_options  # argparse only: light to import
 from ..textsafe import clean
 from ..transcript import TextPlayer
-from ..player.options import add_options as add_player_options  # argparse only: light to import
 from .common import add_story_arg, fail, open_story, parse_sets, usage_error
 
 
 def register(sub) -> None:
-    p = sub.add_parser("play", help="play the story (the default command)",
-                       description="Play the story. With --script, --canon or --replay, print a plain transcript instead.")
+    p = sub.add_parser(
+        "play",
+        help="play the story (the default command)",
+        description="Play the story. With --script, --canon or --replay, print a plain transcript instead.",
+    )
     add_story_arg(p)
     p.add_argument("--chapter", metavar="ID", help="start at this chapter")
     p.add_argument("--at", metavar="NODE", help="start at this node of the chapter (with --chapter)")
@@ -42,8 +46,11 @@ def run(args) -> int:
     first = first_state(story, args)
     if args.replay is not None:
         try:
-            numbers = [int(x) if x.isascii() and len(x) <= 9 else int("bad") for x in
-                       args.replay.replace(" ", "").split(",") if x]
+            numbers = [
+                int(x) if x.isascii() and len(x) <= 9 else int("bad")
+                for x in args.replay.replace(" ", "").split(",")
+                if x
+            ]
         except ValueError:
             usage_error(f"--replay takes choice numbers separated by commas, like 2,1,3 (not '{args.replay}')")
         return play_numbers(story, first, numbers)
@@ -87,8 +94,11 @@ def play_canon(story, args) -> int:
     if not states:
         return fail("the canonical path never reaches that chapter")
     first, rest = states[0], states[1:]
-    numbers = [rt.number_of(story, a, rt.node_of(story, a).choices[b.path[-1]])
-               for a, b in zip(states, rest) if b.path[-1] != rt.CONTINUE]
+    numbers = [
+        rt.number_of(story, a, rt.node_of(story, a).choices[b.path[-1]])
+        for a, b in zip(states, rest)
+        if b.path[-1] != rt.CONTINUE
+    ]
     code = play_numbers(story, first, numbers)
     if problem:
         return fail(f"the canonical path breaks: {problem}")
@@ -98,4 +108,5 @@ def play_canon(story, args) -> int:
 def play_interactive(story, first, args) -> int:
     """The game: the terminal player, or plain line mode when input is not a terminal."""
     from ..player.app import play
+
     return play(story, first, args, parse_sets(args.set))

@@ -1,28 +1,35 @@
 """`chronicle stats [CHAPTER]`: sizes, reading time, path lengths and flag use, per chapter."""
+
 from __future__ import annotations
 
 import json
 import sys
 
+from ..authoring.stats import render_json, render_text, story_stats
 from ..check.choices import analyse_choices
 from ..check.choices import render_json as choices_json
 from ..check.choices import render_text as choices_text
-from ..authoring.stats import render_json, render_text, story_stats
 from .common import add_max_states_arg, add_story_arg, open_story, usage_error
 
 
 def register(sub) -> None:
-    p = sub.add_parser("stats", help="per chapter: nodes, choices, endings, words, reading time, path lengths, flags",
-                       description="Per chapter: nodes, choices, endings by kind, words of node text, reading time "
-                                   "(230 words a minute), the shortest and longest path to an ending in choices "
-                                   "(over the explored states), and where each flag is read and written.")
+    p = sub.add_parser(
+        "stats",
+        help="per chapter: nodes, choices, endings, words, reading time, path lengths, flags",
+        description="Per chapter: nodes, choices, endings by kind, words of node text, reading time "
+        "(230 words a minute), the shortest and longest path to an ending in choices "
+        "(over the explored states), and where each flag is read and written.",
+    )
     p.add_argument("chapter", nargs="?", metavar="CHAPTER", help="only this chapter")
     add_story_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
     p.add_argument("--static", action="store_true", help="measure paths on the node graph, without exploring states")
-    p.add_argument("--choices", action="store_true",
-                   help="does each choice matter? decision points, branching, echoes and flavour per choice, "
-                        "corridors of single-choice nodes, and the words read to reach each ending")
+    p.add_argument(
+        "--choices",
+        action="store_true",
+        help="does each choice matter? decision points, branching, echoes and flavour per choice, "
+        "corridors of single-choice nodes, and the words read to reach each ending",
+    )
     add_max_states_arg(p)
     p.set_defaults(func=run)
 

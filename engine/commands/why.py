@@ -1,4 +1,5 @@
 """`chronicle why CHAPTER:NODE[:CHOICE]`: the shortest way there, or what blocks it."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,14 @@ from .common import add_max_states_arg, add_story_arg, open_story
 
 
 def register(sub) -> None:
-    p = sub.add_parser("why", help="how play reaches a node or choice, or which conditions block it",
-                       description="Explain how play reaches CHAPTER:NODE (or choice CHOICE of that node, counted "
-                                   "in the node's list from 1): the shortest path, the flags on arrival and a "
-                                   "replay command; or, when nothing reaches it, which conditions block it and the "
-                                   "flag values they would need. Exit 0 when it is reached, 1 when it is not.")
+    p = sub.add_parser(
+        "why",
+        help="how play reaches a node or choice, or which conditions block it",
+        description="Explain how play reaches CHAPTER:NODE (or choice CHOICE of that node, counted "
+        "in the node's list from 1): the shortest path, the flags on arrival and a "
+        "replay command; or, when nothing reaches it, which conditions block it and the "
+        "flag values they would need. Exit 0 when it is reached, 1 when it is not.",
+    )
     p.add_argument("target", metavar="CHAPTER:NODE[:CHOICE]", help="for example storm:lamp or storm:lamp:2")
     add_story_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")

@@ -21,6 +21,7 @@ The document:
     {"format": "chronicle-compiled", "version": 1, "content_hash": "<sha256 of the story object>",
      "story": {"$": "Story", "title": ..., "chapters": [...], "flags": [...], "facts": {...}, ...}}
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,10 +30,10 @@ import importlib
 import inspect
 import json
 import os
-import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .. import dates, diagnostics, expr, model
 from ..diagnostics import Pos
@@ -92,6 +93,7 @@ def _default_of(f: dataclasses.Field) -> Any:
 
 # ---- writing -------------------------------------------------------------------------------
 
+
 def encode(value: Any) -> Any:
     """A model value as plain JSON data (see the module docstring)."""
     if value is None or isinstance(value, (bool, int, str)):
@@ -139,6 +141,7 @@ def dumps(story: Story, *, indent: int | None = None) -> str:
 
 # ---- reading -------------------------------------------------------------------------------
 
+
 def decode(data: Any, where: str = "story") -> Any:
     """Plain JSON data back into model values (closures not yet compiled)."""
     if data is None or isinstance(data, (bool, int, str)):
@@ -151,8 +154,9 @@ def decode(data: Any, where: str = "story") -> Any:
             return frozen_map({k: decode(v, f"{where}.{k}") for k, v in data.items()})
         cls = CLASSES.get(tag)
         if cls is None:
-            raise CompiledFormatError(f"{where}: '{tag}' is not something this engine knows "
-                                      "(the story was exported by a newer Chronicle?)")
+            raise CompiledFormatError(
+                f"{where}: '{tag}' is not something this engine knows (the story was exported by a newer Chronicle?)"
+            )
         kwargs = {}
         for f in _fields(cls):
             if f.name in data:
@@ -181,6 +185,7 @@ def _pos(text: str) -> Pos:
 @dataclasses.dataclass(frozen=True)
 class _Where:
     """What compiling a closure needs to know about where it sits."""
+
     slots: Mapping[str, int]
     seen_bits: Mapping[str, int]
     count_slot: int | None = None  # the enclosing node's visit count (inline sequences read it)
@@ -191,6 +196,7 @@ class _Where:
 
 def _inline(segs, where: _Where):
     from .. import inline
+
     # A sequence names the count it follows in its own tree (engine.inline.Seq.count); an
     # earlier form of inline text read the enclosing node's count slot instead.
     if len(inspect.signature(inline.compile).parameters) >= 3:
@@ -218,8 +224,11 @@ def _compile(value: Any, where: _Where) -> Any:
         return tuple(_compile(v, where) for v in value)
     if isinstance(value, MappingProxyType):
         return frozen_map({k: _compile(v, where) for k, v in value.items()})
-    if not dataclasses.is_dataclass(value) or isinstance(value, _LEAVES) or type(value).__module__ in (
-            expr.__name__, "engine.inline"):
+    if (
+        not dataclasses.is_dataclass(value)
+        or isinstance(value, _LEAVES)
+        or type(value).__module__ in (expr.__name__, "engine.inline")
+    ):
         return value
     name = _TAG[type(value)]
     if name == "Chapter":  # a chapter's expressions read its own layout of slots and seen bits
@@ -242,19 +251,22 @@ def _compile(value: Any, where: _Where) -> Any:
 def from_json(data: Any, root: str = "") -> Story:
     """A playable Story from a compiled-story document; CompiledFormatError says what is wrong."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise CompiledFormatError("this is not a compiled Chronicle story (no \"format\": \"chronicle-compiled\")")
+        raise CompiledFormatError('this is not a compiled Chronicle story (no "format": "chronicle-compiled")')
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise CompiledFormatError(f"the compiled story's format version ({version!r}) is damaged")
     if version > VERSION:
-        raise CompiledFormatError(f"this story was exported by a newer Chronicle (format {version}; "
-                                  f"this one reads up to {VERSION}); update Chronicle to play it")
+        raise CompiledFormatError(
+            f"this story was exported by a newer Chronicle (format {version}; "
+            f"this one reads up to {VERSION}); update Chronicle to play it"
+        )
     body = data.get("story")
     if not isinstance(body, dict) or body.get("$") != "Story":
-        raise CompiledFormatError("the compiled story has no \"story\" object")
+        raise CompiledFormatError('the compiled story has no "story" object')
     if data.get("content_hash") != content_hash(body):
-        raise CompiledFormatError("the compiled story's content hash does not match its contents; "
-                                  "the file was damaged or edited by hand")
+        raise CompiledFormatError(
+            "the compiled story's content hash does not match its contents; the file was damaged or edited by hand"
+        )
     story = decode(body)
     # Story-level expressions (facts' holds, the epilogue's parts) read the story-wide flags only.
     story = _compile(story, _Where({f.name: f.slot for f in story.flags}, {}))
@@ -267,7 +279,9 @@ def load(path: str | os.PathLike) -> Story:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CompiledFormatError(f"{shown}: cannot read the compiled story: {getattr(exc, 'strerror', None) or exc}") from None
+        raise CompiledFormatError(
+            f"{shown}: cannot read the compiled story: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -9,6 +9,7 @@ The site is four files, with nothing fetched from anywhere:
     chronicle.js  the JavaScript runtime and the page's code
     style.css     the stylesheet (light and dark, following the system)
 """
+
 from __future__ import annotations
 
 import html

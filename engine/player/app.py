@@ -11,6 +11,7 @@ again at the new width) and, with --watch, a saved story file.
 When input is not a terminal (a pipe, a file) or with --plain, the same game
 runs in plain line mode (`frontend.LineFrontend`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,16 +20,15 @@ import signal
 import sys
 import time
 import traceback
-from typing import cast
 from pathlib import Path
+from typing import cast
 
 from prompt_toolkit import PromptSession, print_formatted_text
-from prompt_toolkit.input import Input
 from prompt_toolkit.application import get_app
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import InMemoryHistory
-from prompt_toolkit.input import create_input
+from prompt_toolkit.input import Input, create_input
 from prompt_toolkit.key_binding import KeyBindings, KeyPress
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.styles import Style
@@ -89,6 +89,7 @@ def _prompt_keys(pages: bool) -> KeyBindings:
     """Keys at the choice prompt: PageUp rereads the page before (`back`); typing stops at
     MAX_INPUT characters, so a huge paste cannot bog the prompt down."""
     from prompt_toolkit.filters import Condition
+
     kb = KeyBindings()
     full = Condition(lambda: len(get_app().current_buffer.text) >= MAX_INPUT)
 
@@ -107,6 +108,7 @@ def _prompt_keys(pages: bool) -> KeyBindings:
             buf.insert_text(event.data[:room].replace("\r\n", " ").replace("\r", " ").replace("\n", " "))
 
     if pages:
+
         @kb.add("pageup")
         def _back(event):
             event.app.exit(result=_PageKey("back"))
@@ -114,6 +116,7 @@ def _prompt_keys(pages: bool) -> KeyBindings:
         @kb.add("pagedown")
         def _on(event):
             event.app.exit(result=_PageKey("on"))
+
     return kb
 
 
@@ -176,9 +179,15 @@ class TerminalFrontend(Frontend):
         self.history = InMemoryHistory()
         # The line typed is erased once answered: a choice is echoed as "→ text", anything
         # else by echo(), so a Tab-completed choice never shows twice.
-        self.prompt: PromptSession[str] = PromptSession(style=self.style, history=self.history, complete_while_typing=True,
-                                    reserve_space_for_menu=4, erase_when_done=True,
-                                    key_bindings=_prompt_keys(pages=True), input=_paste_input())
+        self.prompt: PromptSession[str] = PromptSession(
+            style=self.style,
+            history=self.history,
+            complete_while_typing=True,
+            reserve_space_for_menu=4,
+            erase_when_done=True,
+            key_bindings=_prompt_keys(pages=True),
+            input=_paste_input(),
+        )
         self.output = self.prompt.output
         self.paging = True  # pause with "more" when a screenful has come (off once the game is leaving)
         self._quiet: PromptSession | None = None  # for yes/no questions, kept out of the history
@@ -202,7 +211,7 @@ class TerminalFrontend(Frontend):
         return text_width(self.columns())
 
     def echo(self, text: str) -> None:
-        self._print([[("class:dim", "> " + clean(text)[:max(self.columns() - self.margin() - 3, 10)])]])
+        self._print([[("class:dim", "> " + clean(text)[: max(self.columns() - self.margin() - 3, 10)])]])
         self.printed += 1
 
     def leaving(self) -> None:
@@ -274,10 +283,12 @@ class TerminalFrontend(Frontend):
             def _any(event):
                 event.app.exit(result="on")
 
-            self._more = PromptSession(style=self.style, key_bindings=kb, erase_when_done=True,
-                                       reserve_space_for_menu=0)
-        return self._more.prompt([("", " " * self.margin()),
-                                  ("class:dim", "  \u2014 more: Space goes on, q closes \u2014")])
+            self._more = PromptSession(
+                style=self.style, key_bindings=kb, erase_when_done=True, reserve_space_for_menu=0
+            )
+        return self._more.prompt(
+            [("", " " * self.margin()), ("class:dim", "  \u2014 more: Space goes on, q closes \u2014")]
+        )
 
     def new_page(self, clear: bool = False) -> None:
         super().new_page(clear)
@@ -305,8 +316,11 @@ class TerminalFrontend(Frontend):
         self.paging = True
         while True:
             self.printed = 0
-            result = session.prompt([("", " " * self.margin()), ("class:prompt", q.message)], default=default,
-                                    pre_run=lambda: self._start_polling(q))
+            result = session.prompt(
+                [("", " " * self.margin()), ("class:prompt", q.message)],
+                default=default,
+                pre_run=lambda: self._start_polling(q),
+            )
             if isinstance(result, _Resized):
                 default = result.text
                 self.redraw()
@@ -322,8 +336,9 @@ class TerminalFrontend(Frontend):
 
     def _quiet_session(self) -> PromptSession:
         if self._quiet is None:
-            self._quiet = PromptSession(style=self.style, reserve_space_for_menu=0,
-                                        key_bindings=_prompt_keys(pages=True), input=_paste_input())
+            self._quiet = PromptSession(
+                style=self.style, reserve_space_for_menu=0, key_bindings=_prompt_keys(pages=True), input=_paste_input()
+            )
         return self._quiet
 
     def _start_polling(self, q: Ask) -> None:
@@ -398,8 +413,9 @@ def play(story: Story, first_state: State, args, start_values: dict[str, str] | 
     def restart(st: Story) -> State:
         return rt.start(st, getattr(args, "chapter", None), getattr(args, "at", None), start_values or {})
 
-    game = Game(session, fe, opts, restart=restart, reload=lambda: recompile(root),
-                watch=watcher.changed if watcher else None)
+    game = Game(
+        session, fe, opts, restart=restart, reload=lambda: recompile(root), watch=watcher.changed if watcher else None
+    )
     previous = {}
     for sig in (signal.SIGTERM, signal.SIGHUP):
         try:
@@ -420,8 +436,7 @@ def play(story: Story, first_state: State, args, start_values: dict[str, str] | 
     except OutputGone as exc:
         try:
             saved = " Your game is saved." if session.autosaved else ""
-            print(f"chronicle: the game's output cannot be written ({exc}), so it stops here.{saved}",
-                  file=sys.stderr)
+            print(f"chronicle: the game's output cannot be written ({exc}), so it stops here.{saved}", file=sys.stderr)
         except (OSError, AttributeError, ValueError):
             pass
         return 1
@@ -464,6 +479,7 @@ def _crash(exc: BaseException, opts: Options, session: Session) -> int:
         log = None
     saved = " Your game was autosaved after your last choice." if session.autosaved else ""
     where = f" The details are in {log}." if log else ""
-    print(f"\nchronicle: something went wrong that should not have ({type(exc).__name__}).{saved}{where}",
-          file=sys.stderr)
+    print(
+        f"\nchronicle: something went wrong that should not have ({type(exc).__name__}).{saved}{where}", file=sys.stderr
+    )
     return 70

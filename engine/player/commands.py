@@ -4,6 +4,7 @@
 friendly hint). `completions()` offers the choices and commands that fit what
 has been typed so far. Both UIs use them, so they accept exactly the same input.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,8 +31,17 @@ DEBUG_COMMANDS = {
     "flags": (None, "flags", "every flag's value here"),
     "goto": ("node", "goto NODE", "jump to a node (or CHAPTER:NODE), flags kept"),
 }
-ALIASES = {"?": "help", "h": "help", "q": "quit", "exit": "quit", "bye": "quit", "u": "undo",
-           "j": "journal", "history": "journal", "restore": "load"}
+ALIASES = {
+    "?": "help",
+    "h": "help",
+    "q": "quit",
+    "exit": "quit",
+    "bye": "quit",
+    "u": "undo",
+    "j": "journal",
+    "history": "journal",
+    "restore": "load",
+}
 
 _WORD = re.compile(r"[\w']+")
 MAX_DIGITS = 9  # a number typed at the prompt; anything longer is no choice and no count of steps
@@ -101,7 +111,7 @@ def _command(text: str, debug: bool, allowed: set[str] | None) -> Command | Uncl
         if n is not None and n >= 1:
             return Command(name, str(n))
         if numeric(args[0]) and args[0].isascii() and args[0].strip("0"):  # only too long: as far back as it goes
-            return Command(name, str(10 ** MAX_DIGITS))
+            return Command(name, str(10**MAX_DIGITS))
         if kind == "page":
             return Unclear(f"{name} takes a page number, like: {name} 2 (the journal lists the pages)")
         return Unclear(f"{name} takes a number of choices, like: {name} 2")
@@ -109,8 +119,10 @@ def _command(text: str, debug: bool, allowed: set[str] | None) -> Command | Uncl
         return Command(name, args[0])
     if kind == "slot":
         joined = "-".join(a.lower() for a in args)
-        return Unclear(f"A save name is one word (letters, digits, - or _), so '{clean(' '.join(args))[:40]}' "
-                       f"cannot be one. Try: {name} {clean(joined)[:40]}")
+        return Unclear(
+            f"A save name is one word (letters, digits, - or _), so '{clean(' '.join(args))[:40]}' "
+            f"cannot be one. Try: {name} {clean(joined)[:40]}"
+        )
     return Unclear(f"Type it as: {usage}")
 
 
@@ -125,7 +137,7 @@ def match_choices(text: str, offered: list[Choice]) -> list[int]:
         cw = words(c.text)
         if len(cw) < len(typed):
             continue
-        if cw[:len(typed) - 1] == typed[:-1] and cw[len(typed) - 1].startswith(typed[-1]):
+        if cw[: len(typed) - 1] == typed[:-1] and cw[len(typed) - 1].startswith(typed[-1]):
             out.append(i)
     if len(out) > 1:  # a full, exact match wins over longer choices that start the same way
         exact = [i for i in out if words(offered[i].text) == typed]
@@ -134,8 +146,9 @@ def match_choices(text: str, offered: list[Choice]) -> list[int]:
     return out
 
 
-def parse(text: str, offered: list[Choice], *, debug: bool = False,
-          allowed: set[str] | None = None) -> Pick | Command | Unclear | None:
+def parse(
+    text: str, offered: list[Choice], *, debug: bool = False, allowed: set[str] | None = None
+) -> Pick | Command | Unclear | None:
     """Read one line typed at the prompt. None for an empty line."""
     t = text.strip()
     if not t:
@@ -148,7 +161,9 @@ def parse(text: str, offered: list[Choice], *, debug: bool = False,
         if n == 0:
             return Unclear("There are no choices to make here.")
         shown = shown_number(t.rstrip(".")) if k is None else str(k)
-        return Unclear(f"There is no choice {shown} here; choose 1 to {n}." if n > 1 else "There is only choice 1 here.")
+        return Unclear(
+            f"There is no choice {shown} here; choose 1 to {n}." if n > 1 else "There is only choice 1 here."
+        )
     cmd = _command(t, debug, allowed)
     if isinstance(cmd, Command):
         return cmd
@@ -156,8 +171,11 @@ def parse(text: str, offered: list[Choice], *, debug: bool = False,
     if len(hits) == 1:
         return Pick(offered[hits[0]], hits[0] + 1)
     if len(hits) > 1:
-        return Unclear("That could be:", tuple((str(i + 1), clean(offered[i].text)) for i in hits),
-                       "Type more of it, or its number.")
+        return Unclear(
+            "That could be:",
+            tuple((str(i + 1), clean(offered[i].text)) for i in hits),
+            "Type more of it, or its number.",
+        )
     if cmd is not None:
         return cmd
     if n == 0:
@@ -169,9 +187,16 @@ def parse(text: str, offered: list[Choice], *, debug: bool = False,
 MAX_COMPLETE = 200  # characters: longer than any choice's first words; beyond it, completion stays out of the way
 
 
-def completions(text: str, offered: list[Choice], *, debug: bool = False,
-                allowed: set[str] | None = None, nodes: Sequence[str] = (), slots: Sequence[str] = (),
-                requested: bool = False) -> list[tuple[str, str]]:
+def completions(
+    text: str,
+    offered: list[Choice],
+    *,
+    debug: bool = False,
+    allowed: set[str] | None = None,
+    nodes: Sequence[str] = (),
+    slots: Sequence[str] = (),
+    requested: bool = False,
+) -> list[tuple[str, str]]:
     """(text to put on the line, what the menu shows) for what has been typed so far.
     `requested`: the player pressed Tab, so an empty line offers everything."""
     t = text.lstrip()

@@ -4,10 +4,11 @@
 terminal and plain line mode play exactly the same game. It never touches the
 terminal itself.
 """
+
 from __future__ import annotations
 
 import shlex
-from typing import Callable
+from collections.abc import Callable
 
 from .. import runtime as rt
 from ..model import Story
@@ -19,12 +20,39 @@ from .options import Options
 from .saves import AUTOSAVE
 from .session import Resumable, Session, SessionError, chapter_label
 
-AT_ENDING = {"save", "load", "undo", "back", "journal", "dossier", "endings", "restart", "help", "quit", "flags",
-             "goto"}
-TITLE_WORDS = {"new": "new", "n": "new", "start": "new", "begin": "new", "continue": "continue", "c": "continue",
-               "resume": "continue", "load": "load", "l": "load", "restore": "load", "chapters": "chapters",
-               "chapter": "chapters", "endings": "endings", "e": "endings", "quit": "quit", "q": "quit",
-               "exit": "quit"}
+AT_ENDING = {
+    "save",
+    "load",
+    "undo",
+    "back",
+    "journal",
+    "dossier",
+    "endings",
+    "restart",
+    "help",
+    "quit",
+    "flags",
+    "goto",
+}
+TITLE_WORDS = {
+    "new": "new",
+    "n": "new",
+    "start": "new",
+    "begin": "new",
+    "continue": "continue",
+    "c": "continue",
+    "resume": "continue",
+    "load": "load",
+    "l": "load",
+    "restore": "load",
+    "chapters": "chapters",
+    "chapter": "chapters",
+    "endings": "endings",
+    "e": "endings",
+    "quit": "quit",
+    "q": "quit",
+    "exit": "quit",
+}
 READING = {"back", "journal", "dossier", "endings", "help", "load"}  # screens to read: q at "more" closes them
 
 
@@ -37,10 +65,16 @@ class Leave(Exception):
 
 
 class Game:
-    def __init__(self, session: Session, fe: Frontend, opts: Options, *,
-                 restart: Callable[[Story], State],
-                 reload: Callable[[], tuple] | None = None,
-                 watch: Callable[[], bool] | None = None):
+    def __init__(
+        self,
+        session: Session,
+        fe: Frontend,
+        opts: Options,
+        *,
+        restart: Callable[[Story], State],
+        reload: Callable[[], tuple] | None = None,
+        watch: Callable[[], bool] | None = None,
+    ):
         self.s = session
         self.fe = fe
         self.opts = opts
@@ -139,14 +173,20 @@ class Game:
             self.notes(more)
             items.append(("endings", "Endings", count))
             items.append(("quit", "Quit", None))
-            self.fe.show(lambda w, items=items: r.menu([(str(i), label, d) for i, (_, label, d) in
-                                                        enumerate(items, 1)], w) + [r.blank()])
+            self.fe.show(
+                lambda w, items=items: (
+                    r.menu([(str(i), label, d) for i, (_, label, d) in enumerate(items, 1)], w) + [r.blank()]
+                )
+            )
             default = "continue" if latest else "new"
             self.say(f"Press Enter to {'continue your game' if latest else 'begin'}, or type a number.", "dim")
             keys = [k for k, _, _ in items]
+
+            def complete(t: str, asked: bool, keys: list[str] = keys) -> list[tuple[str, str]]:
+                return [(k, k) for k in keys if k.startswith(t.strip().lower()) and (t.strip() or asked)]
+
             while True:
-                answer = self.ask(Ask("> ", complete=lambda t, asked: [
-                    (k, k) for k in keys if k.startswith(t.strip().lower()) and (t.strip() or asked)], history=False))
+                answer = self.ask(Ask("> ", complete=complete, history=False))
                 a = answer.strip().lower() if isinstance(answer, str) else ""
                 k = number(a)
                 action: str | None
@@ -197,8 +237,10 @@ class Game:
         kept = [n for n in notes if "earlier game is kept as" in n]
         self.later += [n for n in notes if n not in kept]
         if kept:
-            self.later.append(f"Your earlier game ({where}) is kept as 'autosave-1': type load autosave-1 to go "
-                              "back to it, or choose it under Load on the title screen.")
+            self.later.append(
+                f"Your earlier game ({where}) is kept as 'autosave-1': type load autosave-1 to go "
+                "back to it, or choose it under Load on the title screen."
+            )
 
     def chapter_menu(self, arrivals: list, latest: Resumable | None) -> bool:
         """Start a chapter reached before, with the flags of the arrival the reader picks."""
@@ -229,10 +271,15 @@ class Game:
         self.fe.show(lambda w: r.saves_list(slots, w), wide=True, closable=True)
         if not slots:
             return False
-        answer = self.ask(Ask("Load which? (number or name; Enter to go back) > ",
-                              complete=lambda t, asked: [(s.name, s.name) for s in slots
-                                                         if (t.strip() or asked) and s.name.startswith(t.strip().lower())],
-                              history=False))
+        answer = self.ask(
+            Ask(
+                "Load which? (number or name; Enter to go back) > ",
+                complete=lambda t, asked: [
+                    (s.name, s.name) for s in slots if (t.strip() or asked) and s.name.startswith(t.strip().lower())
+                ],
+                history=False,
+            )
+        )
         a = answer.strip() if isinstance(answer, str) else ""
         if not a:
             return False
@@ -275,8 +322,7 @@ class Game:
                 self.unclear(got)
             else:
                 n = len(offered)
-                self.say("Type the number of a choice" + (f" (1 to {n})" if n > 1 else "") +
-                         ", or help.", "hint")
+                self.say("Type the number of a choice" + (f" (1 to {n})" if n > 1 else "") + ", or help.", "hint")
 
     def choice_prompt(self, offered) -> Ask:
         story, states, debug = self.story, self.s.states, self.opts.debug
@@ -284,9 +330,12 @@ class Game:
         nodes = list(story.chapter(state.chapter).nodes) if debug else []
         keys = f"{state.chapter}:{state.node}" if debug else "help \u00b7 undo \u00b7 save"
         slots = self.slot_names()
-        return Ask("> ", complete=lambda t, asked: completions(t, offered, debug=debug, nodes=nodes, slots=slots,
-                                                               requested=asked),
-                   toolbar=lambda cols: r.toolbar(story, state, scene, cols, keys), watch=self.watch)
+        return Ask(
+            "> ",
+            complete=lambda t, asked: completions(t, offered, debug=debug, nodes=nodes, slots=slots, requested=asked),
+            toolbar=lambda cols: r.toolbar(story, state, scene, cols, keys),
+            watch=self.watch,
+        )
 
     def slot_names(self) -> list[str]:
         try:
@@ -310,11 +359,16 @@ class Game:
         final = s.at_final_ending()
         story, state, scene = self.story, s.state, s.scene()
         slots = self.slot_names()
-        q = Ask("> ", complete=lambda t, asked: completions(t, [], debug=self.opts.debug, allowed=AT_ENDING,
-                                                            slots=slots, requested=asked),
-                toolbar=lambda cols: r.toolbar(story, state, scene, cols,
-                                               "the end" if final else "Enter: go on", "the end" if final else "Enter"),
-                watch=self.watch)
+        q = Ask(
+            "> ",
+            complete=lambda t, asked: completions(
+                t, [], debug=self.opts.debug, allowed=AT_ENDING, slots=slots, requested=asked
+            ),
+            toolbar=lambda cols: r.toolbar(
+                story, state, scene, cols, "the end" if final else "Enter: go on", "the end" if final else "Enter"
+            ),
+            watch=self.watch,
+        )
         answer = self.pending if self.pending is not None else self.ask(q)
         self.pending = None
         if answer is WATCHED:
@@ -340,8 +394,10 @@ class Game:
         story, s = self.story, self.s
         state, scene = s.state, s.scene()
         if card:
-            self.fe.show(lambda w: r.chapter_card(story, state, scene, w),
-                         lambda w: r.chapter_card(story, state, scene, w, plain_mode=True))
+            self.fe.show(
+                lambda w: r.chapter_card(story, state, scene, w),
+                lambda w: r.chapter_card(story, state, scene, w, plain_mode=True),
+            )
         # Notes (loaded, welcome back, took back...) come before the scene, so the choices are
         # the last thing on the screen and nothing waits at "more" for a note alone.
         later, self.later = self.later, []
@@ -350,15 +406,19 @@ class Game:
         self.fe.show(lambda w: r.prose(paragraphs, w))
         node = rt.node_of(story, state)
         if node.ending:
-            self.fe.show(lambda w: r.ending(story, node, w, new_ending),
-                         lambda w: r.ending(story, node, w, new_ending, plain_mode=True))
+            self.fe.show(
+                lambda w: r.ending(story, node, w, new_ending),
+                lambda w: r.ending(story, node, w, new_ending, plain_mode=True),
+            )
             changes = s.dossier_changes()
             if changes:
                 self.fe.show(lambda w: r.dossier_changes(changes, w))
             if rt.is_final(story, state):
                 found, notes = s.endings_found()
-                self.fe.show(lambda w: r.epilogue(story, found, w, state=state),
-                             lambda w: r.epilogue(story, found, w, plain_mode=True, state=state))
+                self.fe.show(
+                    lambda w: r.epilogue(story, found, w, state=state),
+                    lambda w: r.epilogue(story, found, w, plain_mode=True, state=state),
+                )
                 self.notes(notes)
                 self.say("The story is over. Type restart to play again, undo to go back, journal, or quit.", "dim")
             else:
@@ -400,11 +460,16 @@ class Game:
         while True:
             self.fe.new_page(clear=True)
             p = pages[k - 1]
-            self.fe.show(lambda w, p=p: r.page(p, total, w), lambda w, p=p: r.page(p, total, w, plain_mode=True),
-                         closable=True)
+            self.fe.show(
+                lambda w, p=p: r.page(p, total, w), lambda w, p=p: r.page(p, total, w, plain_mode=True), closable=True
+            )
             keys = "PageUp or b: the page before \u00b7 PageDown or Enter: the page after \u00b7 q: back to the game"
-            self.say(keys if not self.fe.plain else "b: the page before \u00b7 Enter: the page after \u00b7 "
-                     "q: back to the game", "dim")
+            self.say(
+                keys
+                if not self.fe.plain
+                else "b: the page before \u00b7 Enter: the page after \u00b7 q: back to the game",
+                "dim",
+            )
             answer = self.ask(Ask("(rereading) > ", history=False))
             a = answer.strip().lower() if isinstance(answer, str) else ""
             n = number(a)
@@ -474,8 +539,7 @@ class Game:
         self.fe.show(lambda w: r.journal(j, w) + r.journal_pages(pages, w), closable=True)
 
     def cmd_restart(self, _arg) -> None:
-        answer = self.ask(Ask("Start again from the beginning? Your game so far stays saved. (y/n) > ",
-                              history=False))
+        answer = self.ask(Ask("Start again from the beginning? Your game so far stays saved. (y/n) > ", history=False))
         if not isinstance(answer, str) or answer.strip().lower() not in ("y", "yes"):
             self.say("Carrying on.", "dim")
             return
@@ -536,8 +600,12 @@ class Game:
         if s.started and s.autosaved:
             where = r.describe(s.save_data()["summary"])
             command = self.continue_command()
-            self.fe.show(lambda w: r.note(f"Your game is saved ({where}). To carry on, run:", w)
-                         + [[("class:choice.number", "  " + command)], r.blank()])
+            self.fe.show(
+                lambda w: (
+                    r.note(f"Your game is saved ({where}). To carry on, run:", w)
+                    + [[("class:choice.number", "  " + command)], r.blank()]
+                )
+            )
         elif s.started and s.store is not None and s.choices_made():
             self.say("Your game could not be saved (see above).", "warning")
         elif not quitting:
@@ -546,6 +614,7 @@ class Game:
 
     def continue_command(self) -> str:
         import os
+
         parts = [program_name(), "play"]
         story = self.opts.story or os.environ.get("CHRONICLE_STORY")
         if story:
@@ -564,6 +633,7 @@ def program_name() -> str:
     import os
     import shutil
     import sys
+
     argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
     found = shutil.which("chronicle")
     if os.path.basename(argv0) == "chronicle":

@@ -29,10 +29,12 @@ Saves never get lost:
 - A new game does not overwrite the last one's autosave: `rotate_autosave()`
   shifts it to autosave-1 (and so on, three kept).
 """
+
 from __future__ import annotations
 
 import contextlib
 import json
+
 try:
     import fcntl
 except ImportError:  # not a POSIX system: no locks, as before
@@ -42,9 +44,10 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..yamlload import NotRegularFile, read_regular
 
@@ -155,7 +158,7 @@ class SaveStore:
 
     def release(self, name: str | None = None) -> None:
         """Let go of one slot held by hold(), or of all of them."""
-        for slot in ([name] if name is not None else list(self._held)):
+        for slot in [name] if name is not None else list(self._held):
             fd = self._held.pop(slot, None)
             if fd is not None:
                 with contextlib.suppress(OSError):
@@ -166,7 +169,7 @@ class SaveStore:
             self.release()
 
     @classmethod
-    def for_story(cls, title: str, base: Path | None = None) -> "SaveStore":
+    def for_story(cls, title: str, base: Path | None = None) -> SaveStore:
         return cls((base if base is not None else default_base()) / slug(title))
 
     # ---- paths ---------------------------------------------------------------------------
@@ -193,7 +196,12 @@ class SaveStore:
             if not e.name.endswith(".json") or e.name.startswith("."):
                 continue
             name = e.name[:-5]
-            if name == ENDINGS or ".corrupt-" in name or EARLIER in name or not (_SLOT.match(name) or _AUTO.match(name)):
+            if (
+                name == ENDINGS
+                or ".corrupt-" in name
+                or EARLIER in name
+                or not (_SLOT.match(name) or _AUTO.match(name))
+            ):
                 continue
             try:
                 mtime = e.stat().st_mtime
@@ -284,8 +292,10 @@ class SaveStore:
 
     def _damaged_endings(self, why: str) -> str:
         where = self.quarantine(ENDINGS)
-        return (f"The record of endings you have found could not be read ({why}); "
-                f"it was moved aside to {where.name if where else '?'} and a new record begun.")
+        return (
+            f"The record of endings you have found could not be read ({why}); "
+            f"it was moved aside to {where.name if where else '?'} and a new record begun."
+        )
 
     def add_ending(self, key: str, entry: dict) -> tuple[bool, str | None]:
         """Record an ending as found. Returns (first time found, note about a damaged record)."""
@@ -306,14 +316,18 @@ class SaveStore:
         arrivals = data.get("arrivals") if data.get("format") == ENDINGS_FORMAT else None
         if not isinstance(arrivals, list):
             return []
-        return [a for a in arrivals if isinstance(a, dict) and isinstance(a.get("chapter"), str)
-                and isinstance(a.get("flags"), dict)]
+        return [
+            a
+            for a in arrivals
+            if isinstance(a, dict) and isinstance(a.get("chapter"), str) and isinstance(a.get("flags"), dict)
+        ]
 
     def add_arrival(self, entry: dict) -> None:
         """Record reaching a chapter with these story-wide flags (once per chapter and flags;
         a later arrival with the same flags only refreshes what came before it)."""
-        arrivals = [a for a in self.read_arrivals()
-                    if not (a["chapter"] == entry["chapter"] and a["flags"] == entry["flags"])]
+        arrivals = [
+            a for a in self.read_arrivals() if not (a["chapter"] == entry["chapter"] and a["flags"] == entry["flags"])
+        ]
         arrivals.append(entry)
         per: dict[str, int] = {}
         kept = []
@@ -348,6 +362,7 @@ class SaveStore:
 
 
 # ---- the primitives ----------------------------------------------------------------------
+
 
 def read_json(path: Path) -> dict:
     try:

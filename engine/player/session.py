@@ -9,12 +9,14 @@ Anything a player should be told comes back as text: `SessionError` for a
 move that did not happen, and a list of notes for things that happened on the
 side (a damaged save moved aside, an earlier game kept under another name).
 """
+
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .. import runtime as rt
 from ..model import Choice, Story
@@ -34,7 +36,9 @@ class Journal:
     events: list = field(default_factory=list)  # (date text, statement, chapter label): documented facts
     story_events: list = field(default_factory=list)  # the same for the story's own facts
     changed: list = field(default_factory=list)  # (date text, what happened instead, chapter label, story fact?)
-    chapters: list = field(default_factory=list)  # [chapter label, [(date text, choice text)], (ending title, kind) or None]
+    chapters: list = field(
+        default_factory=list
+    )  # [chapter label, [(date text, choice text)], (ending title, kind) or None]
 
 
 @dataclass
@@ -98,14 +102,18 @@ def summarise(story: Story, states: list[State]) -> dict:
     s = states[-1]
     date, place = rt.scene(story, states)
     node = rt.node_of(story, s)
-    return {"chapter": chapter_number(story, s.chapter), "chapter_id": s.chapter,
-            "chapter_title": story.chapter(s.chapter).title, "date": date, "place": place,
-            "ending": node.ending.title if node.ending else None}
+    return {
+        "chapter": chapter_number(story, s.chapter),
+        "chapter_id": s.chapter,
+        "chapter_title": story.chapter(s.chapter).title,
+        "date": date,
+        "place": place,
+        "ending": node.ending.title if node.ending else None,
+    }
 
 
 class Session:
-    def __init__(self, story: Story, store: SaveStore | None, *, record_endings: bool = True,
-                 trial: bool = False):
+    def __init__(self, story: Story, store: SaveStore | None, *, record_endings: bool = True, trial: bool = False):
         """`trial`: play started at a chosen chapter, node or flag values. It autosaves to its
         own slot (so the game Continue resumes is left alone) and does not count endings."""
         self.story = story
@@ -146,7 +154,7 @@ class Session:
         return bool(s.path) and s.path[-1] == CONTINUE
 
     def scene(self) -> tuple[str | None, str | None]:
-        return rt.scene(self.story, self.states[self.segments[-1]:])
+        return rt.scene(self.story, self.states[self.segments[-1] :])
 
     def choices_made(self) -> int:
         return sum(1 for s in self.states[1:] if s.path and s.path[-1] != CONTINUE)
@@ -178,8 +186,10 @@ class Session:
             # and its moves go to a slot of its own (see autosave()).
             self.game_id = uuid.uuid4().hex
             self._owns_autosave = self.autosaved = False
-            notes.append("This game is open in another Chronicle session too. Moves made here go to a save "
-                         "of their own, so neither session overwrites the other.")
+            notes.append(
+                "This game is open in another Chronicle session too. Moves made here go to a save "
+                "of their own, so neither session overwrites the other."
+            )
         return notes
 
     # ---- moving -----------------------------------------------------------------------------
@@ -244,10 +254,14 @@ class Session:
 
     # ---- saving -----------------------------------------------------------------------------
     def save_data(self) -> dict:
-        seg = self.states[self.segments[-1]:]
-        return to_json(self.story, seg, game=self.game_id,
-                       saved_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                       summary=summarise(self.story, seg))
+        seg = self.states[self.segments[-1] :]
+        return to_json(
+            self.story,
+            seg,
+            game=self.game_id,
+            saved_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            summary=summarise(self.story, seg),
+        )
 
     def save(self, name: str | None) -> tuple[str, list[str]]:
         """Save to a named slot (quicksave when none). Returns (slot, notes)."""
@@ -267,8 +281,10 @@ class Session:
             except (SaveFileError, OSError) as exc:
                 moved = self.store.quarantine(slot)
                 if moved:
-                    notes.append(f"The old save '{slot}' could not be read ({exc}); "
-                                 f"it was moved aside to {moved.name} rather than overwritten.")
+                    notes.append(
+                        f"The old save '{slot}' could not be read ({exc}); "
+                        f"it was moved aside to {moved.name} rather than overwritten."
+                    )
         try:
             self.store.write(slot, self.save_data())
         except OSError as exc:
@@ -289,8 +305,10 @@ class Session:
             self.autosaved = True
         except OSError as exc:
             if not self._autosave_failed:
-                notes.append(f"Could not autosave to {self.store.folder}: {exc.strerror or exc}. "
-                             "Your game goes on, but is not being saved.")
+                notes.append(
+                    f"Could not autosave to {self.store.folder}: {exc.strerror or exc}. "
+                    "Your game goes on, but is not being saved."
+                )
             self._autosave_failed = True
             self.autosaved = False
         return notes
@@ -304,9 +322,11 @@ class Session:
         busy = self.autosave_slot
         self.autosave_slot = f"parallel-{self.game_id[:8]}"
         self.store.hold(self.autosave_slot)
-        return [f"Another Chronicle session is playing in {self.store.folder} and holds its {busy} "
-                f"(a game of its own), so this game is autosaved as '{self.autosave_slot}' instead: "
-                f"neither overwrites the other. To come back to this one: load {self.autosave_slot}."]
+        return [
+            f"Another Chronicle session is playing in {self.store.folder} and holds its {busy} "
+            f"(a game of its own), so this game is autosaved as '{self.autosave_slot}' instead: "
+            f"neither overwrites the other. To come back to this one: load {self.autosave_slot}."
+        ]
 
     def _claim_autosave(self) -> list[str]:
         """Before this game first writes the autosave, keep whatever another game left there.
@@ -394,7 +414,8 @@ class Session:
         j = Journal()
         for fact, s in rt.records(story, states):
             (j.story_events if fact.story else j.events).append(
-                (fact.date.human(), fact.statement, chapter_label(story, s.chapter)))
+                (fact.date.human(), fact.statement, chapter_label(story, s.chapter))
+            )
         for fact, s in rt.history_changed(story, states):
             j.changed.append((fact.date.human(), rt.told_broken(fact), chapter_label(story, s.chapter), fact.story))
         for i, s in enumerate(states):
@@ -409,7 +430,7 @@ class Session:
                 nxt = states[i + 1]
                 move = nxt.path[-1] if nxt.path else CONTINUE
                 if move != CONTINUE:
-                    date, _ = rt.scene(story, states[:i + 1])
+                    date, _ = rt.scene(story, states[: i + 1])
                     entry[1].append((date, node.choices[move].text))
         return j
 
@@ -430,8 +451,17 @@ class Session:
             taken = None
             if i + 1 < len(states) and states[i + 1].path and states[i + 1].path[-1] != CONTINUE:
                 taken = node.choices[states[i + 1].path[-1]].text
-            out.append(Page(i + 1, chapter_label(story, s.chapter), date, place, rt.node_text(story, s), taken,
-                            (node.ending.title, node.ending.kind) if node.ending else None))
+            out.append(
+                Page(
+                    i + 1,
+                    chapter_label(story, s.chapter),
+                    date,
+                    place,
+                    rt.node_text(story, s),
+                    taken,
+                    (node.ending.title, node.ending.kind) if node.ending else None,
+                )
+            )
         return out
 
     def dossier(self, state: State | None = None) -> list[tuple[Any, Any]]:
@@ -452,11 +482,13 @@ class Session:
         if not self.record_endings or self.store is None or len(self.states) < 2:
             return
         prev = rt.node_of(self.story, self.states[-2])
-        entry = {"chapter": self.state.chapter,
-                 "flags": {f.name: self.state.values[f.slot] for f in self.story.flags},
-                 "after": prev.ending.title if prev.ending else None,
-                 "kind": prev.ending.kind if prev.ending else None,
-                 "found": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        entry = {
+            "chapter": self.state.chapter,
+            "flags": {f.name: self.state.values[f.slot] for f in self.story.flags},
+            "after": prev.ending.title if prev.ending else None,
+            "kind": prev.ending.kind if prev.ending else None,
+            "found": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
         try:
             self.store.add_arrival(entry)
         except OSError:
@@ -510,8 +542,13 @@ class Session:
         node = rt.node_of(self.story, self.state)
         if node.ending is None or not self.record_endings or self.store is None:
             return []
-        entry = {"chapter": self.state.chapter, "node": node.id, "title": node.ending.title,
-                 "kind": node.ending.kind, "found": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        entry = {
+            "chapter": self.state.chapter,
+            "node": node.id,
+            "title": node.ending.title,
+            "kind": node.ending.kind,
+            "found": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
         try:
             first, note = self.store.add_ending(f"{self.state.chapter}/{node.id}", entry)
         except OSError:
@@ -534,7 +571,7 @@ class Session:
         """Carry play over to a recompiled story: replay the path taken if it still fits,
         else show the current node from scratch, else the starting point. Returns a note."""
         old, cur = self.story, self.state
-        data = to_json(old, self.states[self.segments[-1]:], game=self.game_id)
+        data = to_json(old, self.states[self.segments[-1] :], game=self.game_id)
         self.story = new_story
         try:
             loaded = from_json(new_story, data)
@@ -545,14 +582,16 @@ class Session:
         else:
             self.states, self.segments = list(loaded.states), [0]
             moves = sum(1 for m in data["path"] if m != NEXT_CHAPTER)
-            return (f"Reloaded; your {moves} choice{'s were' if moves != 1 else ' was'} replayed."
-                    if moves else "Reloaded.")
+            return (
+                f"Reloaded; your {moves} choice{'s were' if moves != 1 else ' was'} replayed." if moves else "Reloaded."
+            )
         flags = {}
         if new_story.has_chapter(cur.chapter):
             ch = new_story.chapter(cur.chapter)
             old_values = rt.flag_values(old, cur)
-            flags = {f.name: old_values[f.name] for f in ch.layout
-                     if f.name in old_values and f.accepts(old_values[f.name])}
+            flags = {
+                f.name: old_values[f.name] for f in ch.layout if f.name in old_values and f.accepts(old_values[f.name])
+            }
         try:
             state = rt.start(new_story, cur.chapter, cur.node, flags)
             note = f"Reloaded; the path so far no longer fits ({why}), so this scene starts afresh."

@@ -3,6 +3,7 @@
 Polls modification times (no new dependency): cheap enough for a story's
 handful of files several times a second.
 """
+
 from __future__ import annotations
 
 import os
