@@ -46,6 +46,11 @@ class Site:
         return self.asserts + self.denies
 
 
+def _negated(test: Callable[[tuple, int], bool]) -> Callable[[tuple, int], bool]:
+    """The `else` of a part is shown exactly when the part's own test is false."""
+    return lambda v, s: not test(v, s)
+
+
 def _always(_v, _s) -> bool:
     return True
 
@@ -89,7 +94,7 @@ def _part_sites(node_id: str, parts, label: str) -> list[Site]:
                     node_id,
                     f"the `else` of {what}",
                     part.else_pos or part.pos,
-                    lambda v, s, test=test: not test(v, s),
+                    _negated(test),
                     Not(part.condition),
                     part.else_asserts,
                     part.else_denies,

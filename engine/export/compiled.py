@@ -33,7 +33,7 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from .. import dates, diagnostics, expr, model
 from ..diagnostics import Pos
@@ -86,8 +86,8 @@ def _fields(cls) -> list[dataclasses.Field]:
 def _default_of(f: dataclasses.Field) -> Any:
     if f.default is not dataclasses.MISSING:
         return f.default
-    if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-        return f.default_factory()  # type: ignore[misc]
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
     return dataclasses.MISSING
 
 
@@ -230,6 +230,7 @@ def _compile(value: Any, where: _Where) -> Any:
         or type(value).__module__ in (expr.__name__, "engine.inline")
     ):
         return value
+    value = cast(Any, value)  # a model dataclass instance (is_dataclass would also admit a class)
     name = _TAG[type(value)]
     if name == "Chapter":  # a chapter's expressions read its own layout of slots and seen bits
         where = _Where({f.name: f.slot for f in value.layout}, value.seen_bits)
