@@ -407,6 +407,13 @@ def saves_list(slots, width: int, now: float | None = None) -> list[Line]:
         else:
             detail = describe(s.summary, place=False, sep=" \u00b7 ") + f" \u00b7 saved {when(s.mtime, now)}"
         room = width - len(head) - col
+        if s.data is not None and len(clean(detail)) > room and isinstance(s.summary.get("chapter"), int):
+            # too narrow for the chapter's title: the date and when it was saved tell saves
+            # apart, so the title gives way first
+            short = {k: v for k, v in s.summary.items() if k != "chapter_title"}
+            rest = [describe(short, place=False, sep=" \u00b7 "), f"saved {when(s.mtime, now)}"]
+            forms = [" \u00b7 ".join([f"{word} {s.summary['chapter']}", *rest]) for word in ("Chapter", "Ch.")]
+            detail = next((f for f in forms if len(clean(f)) <= room), forms[-1])
         out.append([("class:choice.number", head), ("class:choice", s.name.ljust(col)),
                     ("class:menu.detail", cut(clean(detail), room))])
     return out + [blank()]
