@@ -82,6 +82,11 @@ COMPILE = _section(
     ("no-ending", "a chapter has no ending at all", "make some node an ending"),
     ("no-way-on", "no path leads from a node to any ending", "give the loop a way out"),
     ("flag-unread", "a flag that nothing ever reads, so setting it changes nothing a player can notice", "read it in a condition or text, or remove it"),
+    ("inline-syntax", "an inline part {...} in a text cannot be parsed (unclosed, nested twice, a stray brace)", "write {CONDITION: text | other}, {EXPRESSION}, {&a|b}, {!a|b}, or {{ }} for braces"),
+    ("visits-use", "visits(...) is used other than compared with a whole number", "compare it with a number, e.g. visits(\"hall\") >= 3"),
+    ("divide-by-zero", "an integer division or remainder by 0 (a literal 0, or a flag that is 0 in a reachable state)", "divide by something that cannot be 0, or guard the division"),
+    ("next-with-choices", "a node has `next:` and also choices or an ending", "keep `next:`, or the choices (or ending), not both"),
+    ("next-loop", "nodes lead on to each other with `next:` in a ring, so play would never stop", "give one of them choices"),
 )
 
 # ---- explore / canon: what `chronicle check` proves (engine/check/) ------------
@@ -98,6 +103,8 @@ CHECK = _section(
     ("ref-not-past", "a node speaks of a fact that may not have happened yet on some path there", "record the fact earlier on every path, or drop the ref"),
     ("explore-incomplete", "exploration stopped at --max-states, so not everything is proven", "raise --max-states"),
     ("unproven", "what the dataflow fallback could not prove after an incomplete exploration", "raise --max-states"),
+    ("text-never-shown", "conditional text (a part's `if`, or an inline {cond: a | b}) whose condition is the same in every state that shows it", "change the condition, or write the text plainly"),
+    ("allow-unused", "an `allow:` names a code that is not a warning found there (or an error, which is never silenced)", "remove it from `allow`"),
     ("corridor", "more single-choice nodes in a row than story.yaml's `style: max_corridor` allows", "offer a real choice inside the run, or merge its nodes"),
     ("flavour-heavy", "more flavour choices at a chapter's decision points than `style: max_flavour_share` allows", "give some of them consequences a reader can notice later"),
 ) | _section(

@@ -22,9 +22,11 @@ from typing import Any
 from .gcpause import paused_gc
 from . import cache
 from . import expr as ex
+from . import inline as il
 from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
-from .model import (Chapter, Choice, Effect, Ending, Fact, Flag, Node, Show, Source, Story, TextPart,
+from .model import (ENDING_KINDS, Chapter, Choice, Effect, Ending, Fact, Flag, Node, Show, Source, Story, TextPart,
+                    successors,
                     frozen_map)
 from .yamlload import MAX_BYTES, Document, load_file, read_regular
 
@@ -107,6 +109,7 @@ class _Compiler:
         self.root = root
         self.diags: list[Diagnostic] = []
         self.hasher = hashlib.sha256()
+        self.texts: dict[str, str] = {}  # file as shown -> its text, for positions inside strings
         self.partial: Partial | None = None
 
     # ---- helpers -------------------------------------------------------------
@@ -126,6 +129,8 @@ class _Compiler:
             raw = None  # load_file below says how large it is
         self.hasher.update(str(path.relative_to(self.root) if path.is_relative_to(self.root) else path).encode())
         self.hasher.update(b"\0" + (raw if raw is not None else b"<missing>") + b"\0")
+        if raw is not None:
+            self.texts[display_path(path)] = raw.decode("utf-8", "replace")
         doc = cache.load_document(self.root, path, raw, kind, display_path(path))
         if doc is not None:
             return doc  # these exact bytes loaded and passed the schema before
@@ -146,6 +151,33 @@ class _Compiler:
         pos = doc.pos(path)
         self.err(exc.code, f"{what}: {exc.message}", pos, exc.hint)
 
+    def inline_pos(self, doc: Document, path: tuple, value: str, at: int) -> Pos:
+        """The line and column of the `{` at index `at` of the string at `path`.
+
+        YAML leaves braces as they are in every style of scalar (plain, quoted, block), so the
+        brace is the same-numbered `{` in the file, counting from where the scalar starts."""
+        base = doc.pos(path)
+        text = self.texts.get(doc.file)
+        if text is None or base.line is None:
+            return base
+        lines = text.split("\n")
+        if base.line > len(lines):
+            return base
+        k = value.count("{", 0, at)
+        line, col = base.line - 1, (base.col or 1) - 1
+        while line < len(lines):
+            row = lines[line]
+            while True:
+                col = row.find("{", col)
+                if col < 0:
+                    break
+                if k == 0:
+                    return Pos(doc.file, line + 1, col + 1)
+                k -= 1
+                col += 1
+            line, col = line + 1, 0
+        return base
+
     # ---- the passes ------------------------------------------------------------
     def run(self) -> tuple[Story | None, list[Diagnostic]]:
         if not (self.root / STORY_FILE).exists():
@@ -156,9 +188,12 @@ class _Compiler:
         manifest = self.load(self.root / STORY_FILE, "story")
         if manifest is None:
             return None, self.diags
-        history = self.load(self.root / HISTORY_FILE, "history")
+        # History is optional: fiction without a documented past has no history.yaml (or no facts),
+        # and then needs no period, covers or canon marks.
+        has_history = (self.root / HISTORY_FILE).exists()
+        history = self.load(self.root / HISTORY_FILE, "history") if has_history else None
         story_flags = self.declare_flags(manifest, ("flags",), manifest.data.get("flags") or {}, "story", 0)
-        facts = self.declare_facts(history, story_flags) if history else None
+        facts = self.declare_facts(history, story_flags) if history else ({} if not has_history else None)
         epilogue_parts = self.compile_epilogue(manifest, story_flags, facts)
 
         chapters = []
@@ -393,13 +428,20 @@ class _Compiler:
         raw_nodes: dict = data["nodes"]
         node_ids = set(raw_nodes)
 
-        try:
-            period = (parse_date(data["period"]["from"], allow_span=False), parse_date(data["period"]["to"], allow_span=False))
-            if period[1].last < period[0].first:
-                self.err("bad-date", "the chapter's period ends before it begins", doc.pos(("period",)))
-        except DateError as exc:
-            self.err("bad-date", f"period: {exc}", doc.pos(("period",)))
-            period = None
+        period = None
+        if data.get("period") is None:
+            if _documented(facts):
+                self.err("bad-date", "the chapter has no `period:`, which a story with documented history needs",
+                         doc.pos(("id",)), "say which span of time the chapter covers: `period: {from: 1980-06, to: 1980-12}`")
+        else:
+            try:
+                period = (parse_date(data["period"]["from"], allow_span=False),
+                          parse_date(data["period"]["to"], allow_span=False))
+                if period[1].last < period[0].first:
+                    self.err("bad-date", "the chapter's period ends before it begins", doc.pos(("period",)))
+            except DateError as exc:
+                self.err("bad-date", f"period: {exc}", doc.pos(("period",)))
+                period = None
 
         def fact_ref(fid, path, why):
             if facts is not None and fid not in facts:
@@ -412,24 +454,40 @@ class _Compiler:
         for i, fid in enumerate(covers):
             fact_ref(fid, ("covers", i), "the chapter covers")
 
+        # Choice ids: slugs unique in their node; visits("node.choice-id") counts the choice.
+        countable = set(node_ids)
+        for nid, n in raw_nodes.items():
+            ids_here: dict[str, int] = {}
+            for k, c in enumerate(n.get("choices") or ()):
+                if c.get("id") is None:
+                    continue
+                if c["id"] in ids_here:
+                    continue  # two choices with one id: choice_keys reports it
+                ids_here[c["id"]] = k
+                countable.add(f"{nid}.{c['id']}")
+
         # First parse every expression, so seen() targets are known before bits are given out.
         parsed: dict[tuple, Any] = {}
         seen_names: list[str] = []
+        visit_caps: dict[str, int] = {}  # visits("...") target -> one more than the largest number it is compared with
 
-        def parse(src, path, what, effect=False):
+        def note_names(tree):
+            for n in sorted(ex.seen_in(tree)):
+                if n not in seen_names and n in node_ids:
+                    seen_names.append(n)
+
+        def parse(src, path, what, effect=False, pos=None):
             try:
                 tree = ex.parse_effect(src) if effect else ex.parse_condition(src)
             except ex.ExprError as exc:
                 self.expr_diag(exc, doc, path, what)
                 return None
-            for n in sorted(ex.seen_in(tree)):
-                if n not in seen_names and n in node_ids:
-                    seen_names.append(n)
+            note_names(tree)
             try:
                 if effect:
-                    ex.typecheck_effect(tree, types, seen_ok=node_ids.__contains__)
+                    ex.typecheck_effect(tree, types, seen_ok=countable.__contains__)
                 else:
-                    t = ex.typecheck(tree, types, seen_ok=node_ids.__contains__)
+                    t = ex.typecheck(tree, types, seen_ok=countable.__contains__)
                     if t != ex.BOOL:
                         raise ex.ExprError(f"a condition must be true or false, but `{src}` is {t}", code="expr-type",
                                            hint="compare it, e.g. `nerve >= 2` or `fate == \"dead\"`")
@@ -438,14 +496,66 @@ class _Compiler:
                     exc.hint = declare_hint(exc.name, flag_by_name)
                 self.expr_diag(exc, doc, path, what)
                 return None
+            for bad in _visits_caps(tree.value if effect else tree, visit_caps):
+                self.err("visits-use", f"{what}: `{bad.name}` is used other than compared with a whole number",
+                         doc.pos(path), "compare the count with a number, as in `visits(\"hall\") >= 3`: "
+                         "that keeps the states `check` explores finite")
+                return None
             parsed[path] = tree
             return tree
+
+        def parse_inline(text, path, what):
+            """Parse and type-check the inline parts of one text; their trees go in `parsed`."""
+            if not isinstance(text, str) or not il.has_inline(text):
+                return
+            try:
+                segs = il.parse(text, path[1])  # ("nodes", node id, ...): sequences follow that node's visits
+            except il.InlineError as exc:
+                self.err(exc.code, f"{what}: {exc.message}",
+                         self.inline_pos(doc, path, text, exc.at), exc.hint)
+                return
+            ok = True
+            for part in il.walk(segs):
+                tree = part.cond if isinstance(part, il.Branch) else part.expr if isinstance(part, il.Value) else None
+                if tree is None:
+                    continue
+                note_names(tree)
+                try:
+                    t = ex.typecheck(tree, types, seen_ok=countable.__contains__)
+                    if isinstance(part, il.Branch) and t != ex.BOOL:
+                        raise ex.ExprError(f"the condition `{part.src}` must be true or false, but it is {t}",
+                                           code="expr-type")
+                except ex.ExprError as exc:
+                    if exc.code == "unknown-flag":
+                        exc.hint = did_you_mean(str(exc.message).split("'")[1], flag_by_name) or exc.hint
+                    self.err(exc.code, f"{what}: {exc.message}", self.inline_pos(doc, path, text, part.at), exc.hint)
+                    ok = False
+                    continue
+                if isinstance(part, il.Branch):  # a condition: its counts saturate as in choices (check judges it)
+                    _visits_caps(tree, visit_caps)
+                for v in _visits_in(tree):
+                    visit_caps.setdefault(v.node, 0)
+            if ok:
+                parsed[("inline",) + path] = segs
 
         for nid, n in raw_nodes.items():
             base = ("nodes", nid)
             for j, part in enumerate(_text_parts(n.get("text"))):
-                if isinstance(part, dict) and part.get("if") is not None:
-                    parse(part["if"], base + ("text", j, "if"), f"in a text condition of node '{nid}'")
+                if isinstance(part, dict):
+                    if part.get("if") is not None:
+                        parse(part["if"], base + ("text", j, "if"), f"in a text condition of node '{nid}'")
+                    parse_inline(part["text"], base + ("text", j, "text"), f"in the text of node '{nid}'")
+                    other = part.get("else")
+                    if isinstance(other, dict):  # else: {text, asserts, denies}
+                        parse_inline(other["text"], base + ("text", j, "else", "text"), f"in the text of node '{nid}'")
+                    else:
+                        parse_inline(other, base + ("text", j, "else"), f"in the text of node '{nid}'")
+                else:
+                    tpath = base + ("text", j) if isinstance(n.get("text"), list) else base + ("text",)
+                    parse_inline(part, tpath, f"in the text of node '{nid}'")
+            for m, eff in enumerate(_effects(n.get("do"))):
+                epath = base + ("do",) if isinstance(n.get("do"), str) else base + ("do", m)
+                parse(eff, epath, f"in an effect of node '{nid}'", effect=True)
             for k, c in enumerate(n.get("choices") or ()):
                 cpath = base + ("choices", k)
                 if c.get("if") is not None:
@@ -453,12 +563,29 @@ class _Compiler:
                 for m, eff in enumerate(_effects(c.get("do"))):
                     epath = cpath + ("do",) if isinstance(c.get("do"), str) else cpath + ("do", m)
                     parse(eff, epath, f"in an effect of choice {k + 1} of node '{nid}'", effect=True)
+                parse_inline(c.get("say"), cpath + ("say",), f"in what choice {k + 1} of node '{nid}' says")
         seen_bits = {n: 1 << i for i, n in enumerate(seen_names)}
+        # Visit counts: one hidden int slot per counted node or choice, after the declared flags.
+        # A node whose text has a sequence ({&a|b}) is counted too (its cap stays 0 unless compared).
+        for nid, n in raw_nodes.items():
+            if any(isinstance(p, il.Seq) for key, segs in parsed.items() if key[:3] == ("inline", "nodes", nid)
+                   for p in il.walk(segs)):
+                visit_caps.setdefault(nid, 0)
+        counters: dict[str, int] = {}
+        counter_slot: dict[str, int] = {}
+        for target in sorted(visit_caps):
+            flag = Flag(name=ex.visits_name(target), type="int", default=0,
+                        doc=f"times play has {'taken choice' if '.' in target else 'entered node'} {target}",
+                        scope="visits", slot=len(layout))
+            layout += (flag,)
+            counters[flag.name] = visit_caps[target]
+            counter_slot[target] = flag.slot
+        slots = {f.name: f.slot for f in layout}
 
         nodes: dict[str, Node] = {}
         for nid, n in raw_nodes.items():
             node = self.compile_node(doc, cid, nid, n, parsed, slots, seen_bits, flag_by_name, node_ids, fact_ref, facts,
-                                     covers, period)
+                                     covers, period, counter_slot)
             nodes[nid] = node
 
         start = data["start"]
@@ -471,7 +598,7 @@ class _Compiler:
         nodes = _with_scene(nodes, start)
         chapter = Chapter(id=cid, title=data["title"], period=period, covers=covers, flags=tuple(local), layout=layout,
                           start=start, nodes=frozen_map(nodes), seen_bits=frozen_map(seen_bits), file=doc.file,
-                          pos=doc.pos(()))
+                          pos=doc.pos(()), counters=frozen_map(counters))
         self.check_graph(chapter)
         return chapter
 
@@ -493,8 +620,34 @@ class _Compiler:
             out.append(replace(c, key=key))
         return out
 
-    def compile_node(self, doc, cid, nid, n, parsed, slots, seen_bits, flags, node_ids, fact_ref, facts, covers, period):
+    def compile_node(self, doc, cid, nid, n, parsed, slots, seen_bits, flags, node_ids, fact_ref, facts, covers, period,
+                     counter_slot):
         base = ("nodes", nid)
+        count_slot = counter_slot.get(nid)
+
+        def closure(tree):
+            return ex.compile_expr(tree, slots, seen_bits)
+
+        def inline(path):
+            segs = parsed.get(("inline",) + path)
+            return (segs, il.compile(segs, closure)) if segs is not None else (None, None)
+
+        def effect(src, epath, tree):
+            flag = flags[tree.target]
+            lo, hi = flag.min, flag.max
+            if flag.type == "int":  # without bounds, still a 32-bit whole number: `x = x * x` cannot run away
+                lo = -INT_LIMIT - 1 if lo is None else lo
+                hi = INT_LIMIT if hi is None else hi
+            return Effect(expr=tree, src=src, slot=flag.slot, fn=ex.compile_effect_value(tree, slots, seen_bits),
+                          min=lo, max=hi, pos=doc.pos(epath))
+
+        enter = []
+        if count_slot is not None:
+            enter.append(_count_effect(nid, count_slot))
+        for m, src in enumerate(_effects(n.get("do"))):
+            epath = base + ("do",) if isinstance(n.get("do"), str) else base + ("do", m)
+            if parsed.get(epath) is not None:
+                enter.append(effect(src, epath, parsed[epath]))
         pos = doc.key_pos(base)
         date = None
         if n.get("date") is not None:
@@ -509,22 +662,27 @@ class _Compiler:
         parts = []
         for j, part in enumerate(_text_parts(n.get("text"))):
             if isinstance(part, str):
-                parts.append(TextPart(text=part))
+                segs, fn = inline(base + ("text", j) if isinstance(n.get("text"), list) else base + ("text",))
+                parts.append(TextPart(text=part, inline=segs, render=fn))
                 continue
             tree = parsed.get(base + ("text", j, "if"))
             ppath = base + ("text", j)
             asserts, denies = self.assertions(doc, ppath, part, fact_ref, f"text part {j + 1} of node '{nid}'")
             other = part.get("else")
             else_asserts = else_denies = ()
+            segs, fn = inline(ppath + ("text",))
+            esegs, efn = inline(ppath + ("else",))
             if isinstance(other, dict):
                 else_asserts, else_denies = self.assertions(doc, ppath + ("else",), other, fact_ref,
                                                             f"the `else` of text part {j + 1} of node '{nid}'")
                 other = other["text"]
+                esegs, efn = inline(ppath + ("else", "text"))
             parts.append(TextPart(text=part["text"], condition=tree, condition_src=part.get("if"),
                                   test=ex.compile_expr(tree, slots, seen_bits) if tree else None,
                                   else_text=other, pos=doc.pos(ppath), asserts=asserts, denies=denies,
                                   else_asserts=else_asserts, else_denies=else_denies,
-                                  else_pos=doc.pos(ppath + ("else",)) if other is not None else None))
+                                  else_pos=doc.pos(ppath + ("else",)) if other is not None else None,
+                                  inline=segs, render=fn, else_inline=esegs, else_render=efn))
 
         choices = []
         canon_seen = None
@@ -541,14 +699,13 @@ class _Compiler:
                 tree = parsed.get(epath)
                 if tree is None:
                     continue
-                flag = flags[tree.target]
-                lo, hi = flag.min, flag.max
-                if flag.type == "int":  # without bounds, still a 32-bit whole number: `x = x * x` cannot run away
-                    lo = -INT_LIMIT - 1 if lo is None else lo
-                    hi = INT_LIMIT if hi is None else hi
-                effects.append(Effect(expr=tree, src=src, slot=flag.slot,
-                                      fn=ex.compile_effect_value(tree, slots, seen_bits),
-                                      min=lo, max=hi, pos=doc.pos(epath)))
+                effects.append(effect(src, epath, tree))
+            say = None
+            if c.get("say") is not None:
+                segs, fn = inline(cpath + ("say",))
+                say = TextPart(text=c["say"], inline=segs, render=fn, pos=doc.pos(cpath + ("say",)))
+            key = f"{nid}.{c['id']}" if c.get("id") is not None else None
+            count = _count_effect(key, counter_slot[key]) if key in counter_slot else None
             if c.get("canon"):
                 if canon_seen is not None:
                     self.err("canon-ambiguous", f"node '{nid}' marks both choice {canon_seen + 1} and choice {k + 1} as canon",
@@ -557,7 +714,8 @@ class _Compiler:
             choices.append(Choice(index=k, text=c["text"], target=c["goto"], condition=cond, condition_src=c.get("if"),
                                   test=ex.compile_expr(cond, slots, seen_bits) if cond else None, effects=tuple(effects),
                                   canon=bool(c.get("canon")), pos=doc.pos(cpath),
-                                  asserts=c_asserts, denies=c_denies, id=c.get("id")))
+                                  asserts=c_asserts, denies=c_denies, id=c.get("id"), say=say, count=count,
+                                  allow=tuple(c.get("allow") or ())))
         choices = self.choice_keys(doc, base, nid, choices)
 
         ending = None
@@ -569,26 +727,47 @@ class _Compiler:
                 if fact_ref(fid, epath + ("diverges", i), f"ending '{nid}' diverges from") and fid not in covers:
                     self.err("diverges-not-covered", f"ending '{nid}' diverges from '{fid}', which this chapter does not cover",
                              doc.pos(epath + ("diverges", i)), f"add '{fid}' to the chapter's `covers`, or drop it here")
-                elif e["kind"] == "divergent" and facts is not None and fid in facts and facts[fid].holds_src is None:
+                elif e.get("kind") == "divergent" and facts is not None and fid in facts and facts[fid].holds_src is None:
                     self.err("diverges-unbreakable", f"ending '{nid}' diverges from '{fid}', but that fact has no `holds`, "
                              "so no branch can break it", doc.pos(epath + ("diverges", i)),
                              f"give '{fid}' a `holds` over the story-wide flag this branch sets, or drop it here")
-            if e["kind"] in ("canon", "personal") and diverges:
+            kind = e.get("kind")
+            documented = _documented(facts)
+            if documented and kind not in ENDING_KINDS:
+                self.err("ending-kind", f"ending '{nid}' needs a kind: canon, personal or divergent"
+                         if kind is None else f"ending '{nid}' is `{kind}`, a kind for stories without history",
+                         doc.pos(epath + (("kind",) if kind else ())),
+                         "a story with documented history says how each ending stands to it: canon, personal or divergent")
+            if not documented and kind in ENDING_KINDS:
+                self.err("ending-kind", f"ending '{nid}' is `{kind}`, but this story has no documented history",
+                         doc.pos(epath + ("kind",)), "use good, bad or neutral, or leave the kind out")
+            if kind in ("canon", "personal") and diverges:
                 self.err("ending-kind", f"a {e['kind']} ending keeps history, so it cannot list `diverges`",
                          doc.pos(epath + ("kind",)), "make it `kind: divergent`, or remove `diverges`")
-            if e["kind"] == "divergent" and not diverges:
+            if kind == "divergent" and not diverges:
                 self.err("ending-kind", f"divergent ending '{nid}' does not say which facts it changes",
                          doc.pos(epath + ("kind",)), "list the covered facts this branch breaks under `diverges:`")
             if n.get("choices"):
                 self.err("ending-with-choices", f"node '{nid}' is an ending but also offers choices",
                          doc.key_pos(base + ("choices",)), "an ending ends the chapter: remove `choices` or `ending`")
+            if n.get("next") is not None:
+                self.err("next-with-choices", f"node '{nid}' is an ending but also goes on with `next:`",
+                         doc.key_pos(base + ("next",)), "an ending ends the chapter: remove `next` or `ending`")
             hint = e.get("hint")
             if hint is not None and ("\n" in hint.strip() or len(hint) > MAX_HINT):
                 self.err("ending-hint", f"the hint for ending '{nid}' must be one line of at most {MAX_HINT} characters, "
                          f"since it is shown in the list of endings", doc.pos(epath + ("hint",)),
                          "shorten it to a single line that nudges without giving the ending away")
-            ending = Ending(kind=e["kind"], title=e["title"], diverges=diverges, pos=doc.pos(epath),
+            ending = Ending(kind=kind, title=e["title"], diverges=diverges, pos=doc.pos(epath),
                             hint=hint.strip() if hint else None)
+        elif n.get("next") is not None:
+            if n.get("choices"):
+                self.err("next-with-choices", f"node '{nid}' has both choices and `next:`",
+                         doc.key_pos(base + ("next",)), "`next:` continues without a click, so the node offers no choices: "
+                         "remove one of them")
+            if n["next"] not in node_ids:
+                self.err("unknown-node", f"node '{nid}' goes on to '{n['next']}', which is not a node here",
+                         doc.pos(base + ("next",)), did_you_mean(n["next"], node_ids))
         elif not n.get("choices"):
             self.err("no-choices", f"node '{nid}' has no choices and is not an ending, so play would stop here",
                      pos, "add `choices:`, or make it an ending with `ending: {kind: personal, title: ...}`")
@@ -607,7 +786,8 @@ class _Compiler:
         for i, fid in enumerate(refs):
             fact_ref(fid, base + ("refs", i), f"node '{nid}' refers to")
         return Node(id=nid, chapter=cid, text=tuple(parts), choices=tuple(choices), ending=ending, date=date,
-                    place=n.get("place"), records=records, refs=refs, pos=pos)
+                    place=n.get("place"), records=records, refs=refs, pos=pos, enter=tuple(enter), next=n.get("next"),
+                    allow=tuple(n.get("allow") or ()))
 
     def assertions(self, doc: Document, path: tuple, part: dict, fact_ref, what: str) -> tuple[tuple, tuple]:
         """The `asserts` and `denies` of a text part, an `else` or a choice: names resolved, and
@@ -695,7 +875,11 @@ class _Compiler:
         for ch in chapters:
             for node in ch.nodes.values():
                 note(ch.id, [p.condition for p in node.text if p.condition is not None])
+                note(ch.id, [e.expr for e in node.enter])
+                note(ch.id, [t for p in node.text for t in il.text_exprs(p)])
                 for c in node.choices:
+                    if c.say is not None:
+                        note(ch.id, il.text_exprs(c.say))
                     note(ch.id, ([c.condition] if c.condition is not None else []) + [e.expr for e in c.effects])
         for f in story_flags:
             if (None, f.name) not in read:
@@ -714,18 +898,28 @@ class _Compiler:
         reach = {ch.start}
         queue = deque([ch.start])
         while queue:
-            for c in ch.nodes[queue.popleft()].choices:
-                if c.target not in reach:
-                    reach.add(c.target)
-                    queue.append(c.target)
+            for t in successors(ch.nodes[queue.popleft()]):
+                if t not in reach:
+                    reach.add(t)
+                    queue.append(t)
         for nid, node in ch.nodes.items():
             if nid not in reach:
                 self.err("unreachable-node", f"no choice leads to node '{nid}'", node.pos,
                          f"add a choice with `goto: {nid}` somewhere, or delete the node")
         preds: dict[str, list[str]] = {n: [] for n in ch.nodes}
         for nid, node in ch.nodes.items():
-            for c in node.choices:
-                preds[c.target].append(nid)
+            for t in successors(node):
+                preds[t].append(nid)
+        # A ring of `next:` nodes would play forever without a click.
+        for nid, node in ch.nodes.items():
+            walked = [nid]
+            while ch.nodes[walked[-1]].next is not None and len(walked) <= len(ch.nodes):
+                walked.append(ch.nodes[walked[-1]].next)
+                if walked[-1] == nid:
+                    if nid == min(walked[:-1]):
+                        self.err("next-loop", f"nodes {' -> '.join(walked)} go on to each other with `next:` for ever",
+                                 node.pos, "give one of them choices, so the player can leave the ring")
+                    break
         alive = {n for n, node in ch.nodes.items() if node.is_ending}
         if not alive:
             self.err("no-ending", f"chapter '{ch.id}' has no ending", ch.pos, "give some node `ending: {kind: canon, title: ...}`")
@@ -743,7 +937,7 @@ class _Compiler:
 
 # Words an expression reads as something other than a flag: Python keywords (the
 # parser takes them as syntax), the literals and the one function.
-_RESERVED = frozenset(keyword.kwlist) | {"true", "false", "seen"}
+_RESERVED = frozenset(keyword.kwlist) | {"true", "false", "seen", "visits"}
 
 
 def declare_hint(name: str | None, known) -> str:
@@ -759,6 +953,35 @@ def _text_parts(text) -> list:
     if isinstance(text, str):
         return [text]
     return list(text)
+
+
+def _documented(facts: dict | None) -> bool:
+    """Does the story have documented history (facts from a source, not only the fiction's own)?"""
+    return any(not f.story for f in (facts or {}).values())
+
+
+def _count_effect(target: str, slot: int) -> Effect:
+    """`visits("target") += 1`, applied on entering the node (or taking the choice)."""
+    name = ex.visits_name(target)
+    return Effect(expr=ex.Effect(name, "+=", ex.Lit(1)), src=f"{name} += 1", slot=slot,
+                  fn=lambda vals, seen: vals[slot] + 1, min=0, max=INT_LIMIT)
+
+
+def _visits_in(tree) -> list:
+    return [x for x in ex._nodes(tree) if isinstance(x, ex.Visits)]
+
+
+def _visits_caps(tree, caps: dict) -> list:
+    """Note, per visits() target, one more than the largest number it is compared with; return
+    the visits() that are used any other way (then saturating the count would not be exact)."""
+    fine = set()
+    for x in ex._nodes(tree):
+        if isinstance(x, ex.Compare):
+            for a, b in ((x.left, x.right), (x.right, x.left)):
+                if isinstance(a, ex.Visits) and isinstance(b, ex.Lit) and type(b.value) is int:
+                    caps[a.node] = max(caps.get(a.node, 0), b.value + 1, 0)
+                    fine.add(id(a))
+    return [v for v in _visits_in(tree) if id(v) not in fine]
 
 
 def _effects(do) -> list[str]:
@@ -778,12 +1001,12 @@ def _with_scene(nodes: dict[str, Node], start: str) -> dict[str, Node]:
     while queue:
         nid = queue.popleft()
         order.append(nid)
-        for c in nodes[nid].choices:
-            if c.target in preds:
-                preds[c.target].append(nid)
-                if c.target not in seen:
-                    seen.add(c.target)
-                    queue.append(c.target)
+        for target in successors(nodes[nid]):
+            if target in preds:
+                preds[target].append(nid)
+                if target not in seen:
+                    seen.add(target)
+                    queue.append(target)
     shown: dict[str, tuple] = {}
     for nid in order:
         node = nodes[nid]

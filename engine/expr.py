@@ -36,7 +36,7 @@ class ExprError(Exception):
         self.message = message
         self.offset = offset
         self.hint = hint
-        self.code = code  # expr-syntax | expr-type | unknown-flag | unknown-node
+        self.code = code  # expr-syntax | expr-type | unknown-flag | unknown-node | divide-by-zero
         self.name = name  # the unknown flag's name, for unknown-flag
 
 
@@ -84,10 +84,25 @@ class Compare:
 
 @dataclass(frozen=True)
 class Arith:
-    op: str  # + - *
+    op: str  # + - * // %
     left: "Expr"
     right: "Expr"
     offset: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Visits(Var):
+    """`visits("node")` or `visits("node.choice-id")`: how often play entered a node
+    (or took a choice). It reads like a hidden int flag named `visits("...")`, so every
+    pass that follows flags (liveness, dataflow, slots) follows it too."""
+
+    @property
+    def node(self) -> str:
+        return self.name[len('visits("'):-2]
+
+
+def visits_name(target: str) -> str:
+    return f'visits("{target}")'
 
 
 @dataclass(frozen=True)
@@ -96,7 +111,7 @@ class Seen:
     offset: int = field(default=0, compare=False)
 
 
-Expr = Union[Lit, Var, Not, Neg, BoolOp, Compare, Arith, Seen]
+Expr = Union[Lit, Var, Visits, Not, Neg, BoolOp, Compare, Arith, Seen]
 
 
 @dataclass(frozen=True)
@@ -109,9 +124,10 @@ class Effect:
 # ---- parsing --------------------------------------------------------------------
 
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
-_ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
+_ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%"}
 _LITERAL_NAMES = {"true": True, "false": False}
-_FORBIDDEN_HINT = "expressions may use flags, literals, and/or/not, comparisons, + - *, and seen(\"node\")"
+_FORBIDDEN_HINT = ("expressions may use flags, literals, and/or/not, comparisons, + - * // %, seen(\"node\") "
+                   "and visits(\"node\")")
 
 
 def _parse_python(source: str, mode: str) -> ast.AST:
@@ -266,15 +282,26 @@ def _convert(node: ast.AST, depth: int) -> Expr:
     if isinstance(node, ast.BinOp):
         op = _ARITH.get(type(node.op))
         if op is None:
-            raise ExprError("only + - * are allowed in arithmetic", off, _FORBIDDEN_HINT)
-        return Arith(op, _convert(node.left, d), _convert(node.right, d), off)
+            what = "`/` divides into fractions; use `//` for whole-number division" if isinstance(node.op, ast.Div) \
+                else "only + - * // % are allowed in arithmetic"
+            raise ExprError(what, off, _FORBIDDEN_HINT)
+        right = _convert(node.right, d)
+        if op in ("//", "%") and isinstance(right, Lit) and right.value == 0 and type(right.value) is int:
+            raise ExprError(f"`{op} 0` divides by zero", off, "divide by a number other than 0", "divide-by-zero")
+        return Arith(op, _convert(node.left, d), right, off)
     if isinstance(node, ast.Call):
         if isinstance(node.func, ast.Name) and node.func.id == "seen":
             if node.keywords or len(node.args) != 1 or not (
                     isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 raise ExprError('seen takes one quoted node id: seen("embassy")', off)
             return Seen(node.args[0].value, off)
-        raise ExprError("the only function is seen(\"node\"); other calls are not allowed", off, _FORBIDDEN_HINT)
+        if isinstance(node.func, ast.Name) and node.func.id == "visits":
+            if node.keywords or len(node.args) != 1 or not (
+                    isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                raise ExprError('visits takes one quoted node id: visits("embassy") or visits("embassy.choice-id")', off)
+            return Visits(visits_name(node.args[0].value), off)
+        raise ExprError("the only functions are seen(\"node\") and visits(\"node\"); other calls are not allowed",
+                        off, _FORBIDDEN_HINT)
     if isinstance(node, ast.Attribute):
         raise ExprError("attribute access (`.`) is not allowed in expressions", off, _FORBIDDEN_HINT)
     if isinstance(node, ast.Subscript):
@@ -296,7 +323,7 @@ _CONSTRUCTS = {
 
 # ---- printing -------------------------------------------------------------------
 
-_PREC = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "neg": 7, "atom": 8}
+_PREC = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "//": 6, "%": 6, "neg": 7, "atom": 8}
 
 
 def unparse(e: Expr | Effect) -> str:
@@ -401,13 +428,18 @@ def typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str]
 def _typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str], bool] | None = None) -> str:
     if isinstance(e, Lit):
         return BOOL if isinstance(e.value, bool) else INT if isinstance(e.value, int) else STR
+    if isinstance(e, Visits):
+        if seen_ok is not None and not seen_ok(e.node):
+            raise ExprError(f"{e.name} names no node of this chapter (and no choice `id:` of one, as node.choice-id)",
+                            e.offset, code="unknown-node")
+        return INT
     if isinstance(e, Var):
         ft = flags.get(e.name)
         if ft is None:
             raise ExprError(f"unknown flag '{e.name}'", e.offset, DECLARE_HINT, "unknown-flag", e.name)
         return ft.value_type
     if isinstance(e, Seen):
-        if seen_ok is not None and not seen_ok(e.node):
+        if seen_ok is not None and ("." in e.node or not seen_ok(e.node)):
             raise ExprError(f"seen(\"{e.node}\") names a node that does not exist in this chapter", e.offset,
                           code="unknown-node")
         return BOOL
@@ -532,7 +564,17 @@ def _typecheck_effect(eff: Effect, flags: Mapping[str, FlagType], *, seen_ok=Non
 
 _CMP_FN = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
            ">": operator.gt, ">=": operator.ge}
-_ARITH_FN = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+def _floordiv(a: int, b: int) -> int:
+    # A divisor of zero is refused when written as a literal and reported by `check`
+    # (int-division-zero) when a flag can be zero; if play meets one anyway, 0.
+    return a // b if b else 0
+
+
+def _mod(a: int, b: int) -> int:
+    return a % b if b else 0
+
+
+_ARITH_FN = {"+": operator.add, "-": operator.sub, "*": operator.mul, "//": _floordiv, "%": _mod}
 
 
 def evaluate(e: Expr, lookup: Callable[[str], Any], seen: Callable[[str], bool] = lambda n: False) -> Any:

@@ -19,6 +19,9 @@ from .diagnostics import Pos
 from .expr import Effect as EffectExpr, Expr, FlagType
 
 ENDING_KINDS = ("canon", "personal", "divergent")
+# Kinds an ending may take in a story without history (no history.yaml, or no facts).
+PLAIN_ENDING_KINDS = ("good", "bad", "neutral")
+AUTO = -2  # the index of the implicit move of a `next:` node (the explorer steps through it; play never stops there)
 
 
 @dataclass(frozen=True)
@@ -153,8 +156,18 @@ class Choice:
     pos: Pos | None = None
     asserts: tuple = ()  # fact ids the choice's text states as true
     denies: tuple = ()  # fact ids it states as broken on this branch
-    id: str | None = None  # the author's name for it
+    # The author's name for it, a slug unique in its node: saves use it as the key, and
+    # `visits("node.id")` counts how often it was taken.
+    id: str | None = None
     key: str = ""  # its name in saves (see the class note)
+    say: Optional["TextPart"] = None  # printed after the choice is taken, before the destination's text
+    count: Optional[Effect] = None  # `visits("node.id") += 1`, when something reads that count
+    allow: tuple = ()  # warning codes silenced here
+
+    @property
+    def all_effects(self) -> tuple:
+        """What taking the choice does to the values: its effects, then its count."""
+        return self.effects + (self.count,) if self.count is not None else self.effects
 
 
 @dataclass(frozen=True)
@@ -165,6 +178,12 @@ class TextPart:
     test: Optional[Callable] = field(default=None, compare=False, repr=False)
     else_text: str | None = None
     pos: Pos | None = None
+    # Inline parts ({cond: a | b}, {expr}, {&a|b}): the parsed segments (engine.inline) and their
+    # compiled closures (values, seen) -> str; None for plain text, which is shown as written.
+    inline: tuple | None = None
+    render: Optional[Callable] = field(default=None, compare=False, repr=False)
+    else_inline: tuple | None = None
+    else_render: Optional[Callable] = field(default=None, compare=False, repr=False)
     # Facts `text` states as true / as broken on this branch, and the same for `else_text`
     # (written `else: {text, asserts, denies}`); `check` proves them against every state shown.
     asserts: tuple = ()
@@ -176,7 +195,7 @@ class TextPart:
 
 @dataclass(frozen=True)
 class Ending:
-    kind: str  # canon | personal | divergent
+    kind: str | None  # canon | personal | divergent; or, in a story without history, None | good | bad | neutral
     title: str
     diverges: tuple = ()
     pos: Pos | None = None
@@ -198,6 +217,9 @@ class Node:
     # The date and place shown for this node: its own, or the one every way in agrees on.
     shown_date: Optional[DateSpan] = None
     shown_place: str | None = None
+    enter: tuple = ()  # Effects applied on entering: the visit count (when read), then `do:`
+    next: str | None = None  # play continues into this node without a click
+    allow: tuple = ()  # warning codes silenced here
 
     @property
     def is_ending(self) -> bool:
@@ -217,6 +239,15 @@ class Chapter:
     seen_bits: Mapping[str, int]  # node id -> bit, for nodes some seen() names
     file: str
     pos: Pos | None = None
+    # Visit counts kept in play: name -> the bound `check` saturates the count at (one more than the
+    # largest number it is compared with; 0 when only text reads it). Their Flags (scope "visits",
+    # named visits("node") or visits("node.choice-id")) close the layout.
+    counters: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def declared(self) -> tuple:
+        """The flags an author declared (story-wide and this chapter's), without visit counts."""
+        return tuple(f for f in self.layout if f.scope != "visits")
 
     @property
     def period_span(self) -> DateSpan:
@@ -269,6 +300,13 @@ class Story:
     @property
     def story_defaults(self) -> tuple:
         return tuple(f.default for f in self.flags)
+
+
+def successors(node: Node) -> list[str]:
+    """The nodes play can go to from `node`: its choices' targets, or its `next:`."""
+    if node.next is not None:
+        return [node.next]
+    return [c.target for c in node.choices]
 
 
 def frozen_map(d: dict) -> Mapping:

@@ -110,6 +110,10 @@ class State:
     values: tuple
     seen: int = 0
     path: Moves = field(default=_NO_MOVES, compare=True)  # equal to the tuple of its moves
+    # Paragraphs shown before the node's own text on arrival: the chosen choice's `say:` and the
+    # text of the `next:` nodes play went through without a click. Not part of the state's identity.
+    lead: tuple = field(default=(), compare=False)
+    passed: tuple = field(default=(), compare=False)  # the `next:` nodes play went through to get here
 
     def at(self) -> tuple[str, str]:
         return self.chapter, self.node
@@ -120,7 +124,7 @@ class State:
 def chapter_values(story: Story, chapter: Chapter, carried: Iterable[Any] | None = None) -> tuple:
     """Flag values at a chapter's start: story-wide ones carried over, local ones at default."""
     story_part = tuple(carried) if carried is not None else story.story_defaults
-    return story_part + tuple(f.default for f in chapter.flags)
+    return story_part + tuple(f.default for f in chapter.layout[len(story.flags):])
 
 
 def start(story: Story, chapter: str | None = None, at: str | None = None,
@@ -145,7 +149,7 @@ def start(story: Story, chapter: str | None = None, at: str | None = None,
         if not f.accepts(value):
             raise PlayError(f"{value!r} is not a valid value for {name} ({f.describe()})")
         values[f.slot] = value
-    return State(ch.id, node, tuple(values), _seen_bit(ch, node, 0), _NO_MOVES)
+    return _arrive(ch, node, tuple(values), 0, _NO_MOVES, [])
 
 
 def _chapter(story: Story, chapter_id: str) -> Chapter:
@@ -178,11 +182,15 @@ def available(story: Story, state: State) -> list[Choice]:
 
 
 def apply_effects(choice: Choice, values: tuple, seen: int) -> tuple:
-    """Apply a choice's effects in order; ints are kept inside their bounds."""
-    if not choice.effects:
+    """Apply a choice's effects (and its count) in order; ints are kept inside their bounds."""
+    return _apply(choice.all_effects, values, seen)
+
+
+def _apply(effects: tuple, values: tuple, seen: int) -> tuple:
+    if not effects:
         return values
     vals = list(values)
-    for eff in choice.effects:
+    for eff in effects:
         x = eff.fn(vals, seen)
         if eff.min is not None and x < eff.min:
             x = eff.min
@@ -203,8 +211,35 @@ def choose(story: Story, state: State, choice: Choice | int) -> State:
         raise PlayError(f"'{choice.text}' is not available here (it needs {choice.condition_src})")
     ch = story.chapter(state.chapter)
     values = apply_effects(choice, state.values, state.seen)
-    return State(state.chapter, choice.target, values, _seen_bit(ch, choice.target, state.seen),
-                 Moves.of(state.path).add(choice.index))
+    lead: list[str] = []
+    if choice.say is not None:
+        lead.extend(paragraphs(_render(choice.say, choice.say.text, choice.say.render, values, state.seen)))
+    return _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead)
+
+
+def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: "Moves", lead: list) -> State:
+    """Enter a node (its count and `do:` applied, its seen bit set), and go on through `next:`
+    nodes, whose text joins the page: play stops only where the player has something to do."""
+    node = ch.nodes[nid]
+    values = _apply(node.enter, values, seen)
+    seen = _seen_bit(ch, nid, seen)
+    passed = []
+    while node.next is not None:
+        lead.extend(_text_of(node, values, seen))
+        passed.append(nid)
+        nid = node.next
+        node = ch.nodes[nid]
+        values = _apply(node.enter, values, seen)
+        seen = _seen_bit(ch, nid, seen)
+    return State(ch.id, nid, values, seen, path, tuple(lead), tuple(passed))
+
+
+def chain(ch: Chapter, nid: str) -> list[str]:
+    """The nodes play enters when it goes to `nid`: nid and the `next:` nodes after it."""
+    out = [nid]
+    while ch.nodes[out[-1]].next is not None and len(out) <= len(ch.nodes):
+        out.append(ch.nodes[out[-1]].next)
+    return out
 
 
 def is_ending(story: Story, state: State) -> bool:
@@ -224,8 +259,7 @@ def advance(story: Story, state: State) -> State:
     if nxt is None:
         raise PlayError("this is the last chapter's ending; the story is over")
     carried = state.values[:len(story.flags)]
-    return State(nxt.id, nxt.start, chapter_values(story, nxt, carried), _seen_bit(nxt, nxt.start, 0),
-                 Moves.of(state.path).add(CONTINUE))
+    return _arrive(nxt, nxt.start, chapter_values(story, nxt, carried), 0, Moves.of(state.path).add(CONTINUE), [])
 
 
 def step(story: Story, state: State, move: int) -> State:
@@ -282,8 +316,9 @@ def paragraphs(text: str) -> list[str]:
 
 
 def node_text(story: Story, state: State) -> list[str]:
-    """The node's prose as paragraphs, with conditional parts resolved for this state."""
-    return _resolve(node_of(story, state).text, state.values, state.seen)
+    """What arriving here shows, as paragraphs: the lead (a choice's `say:`, the `next:` nodes
+    passed through), then the node's prose with conditional and inline parts resolved."""
+    return list(state.lead) + _resolve(node_of(story, state).text, state.values, state.seen)
 
 
 def epilogue_text(story: Story, state: State) -> list[str]:
@@ -292,21 +327,27 @@ def epilogue_text(story: Story, state: State) -> list[str]:
     return _resolve(story.epilogue_parts, state.values[:len(story.flags)], 0)
 
 
+def _render(part, text: str, render, values: tuple, seen: int) -> str:
+    return render(values, seen) if render is not None else text
+
+
+def _text_of(node: Node, values: tuple, seen: int) -> list[str]:
+    return _resolve(node.text, values, seen)
+
+
 def _resolve(parts, values: tuple, seen: int) -> list[str]:
     out: list[str] = []
     for part in parts:
-        if part.test is None:
-            out.extend(paragraphs(part.text))
-        elif part.test(values, seen):
-            out.extend(paragraphs(part.text))
+        if part.test is None or part.test(values, seen):
+            out.extend(paragraphs(_render(part, part.text, part.render, values, seen)))
         elif part.else_text:
-            out.extend(paragraphs(part.else_text))
+            out.extend(paragraphs(_render(part, part.else_text, part.else_render, values, seen)))
     return out
 
 
 def flag_values(story: Story, state: State) -> dict[str, Any]:
     ch = story.chapter(state.chapter)
-    return {f.name: state.values[f.slot] for f in ch.layout}
+    return {f.name: state.values[f.slot] for f in ch.declared}
 
 
 def seen_nodes(story: Story, state: State) -> list[str]:

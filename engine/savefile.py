@@ -72,7 +72,7 @@ def steps_of(story: Story, states: list[State]) -> list[str]:
 
 def _flags(story: Story, s: State) -> dict:
     ch = story.chapter(s.chapter)
-    return {f.name: s.values[f.slot] for f in ch.layout}
+    return {f.name: s.values[f.slot] for f in ch.declared}
 
 
 def from_json(story: Story, data: Any) -> Loaded:

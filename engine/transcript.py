@@ -54,7 +54,8 @@ def scene_lines(story: Story, state: State, width: int = WIDTH) -> list[str]:
         out.append("")
     if node.ending:
         e = node.ending
-        out.append(f"*** {clean(e.title)} ({ending_kind_words(e.kind)}) ***")
+        words = ending_kind_words(e.kind)
+        out.append(f"*** {clean(e.title)} ({words}) ***" if words else f"*** {clean(e.title)} ***")
         broken = [story.facts[f] for f in e.diverges]
         for heading, facts in (("History you changed", [f for f in broken if not f.story]),
                                ("Events of this story you changed", [f for f in broken if f.story])):
@@ -74,9 +75,12 @@ def scene_lines(story: Story, state: State, width: int = WIDTH) -> list[str]:
     return out
 
 
-def ending_kind_words(kind: str) -> str:
+def ending_kind_words(kind: str | None) -> str | None:
+    """How an ending stands to history; a story without history has no such words (None),
+    or the author's own good/bad/neutral."""
     return {"canon": "the documented history", "personal": "a personal fate; history holds",
-            "divergent": "history diverges"}[kind]
+            "divergent": "history diverges", "good": "a good ending", "bad": "a bad ending",
+            "neutral": "an ending"}.get(kind)
 
 
 class TextPlayer:

@@ -34,6 +34,15 @@ checker reports for the story, using plain definitions:
   canon-holds             a fact recorded on the canonical path is broken at the
                           end of a chapter
   flag-unread             (warning) a declared flag that nothing reads
+  divide-by-zero          a `//` or `%` met with a zero divisor in a reachable state
+                          (conditions short-circuit, as play does)
+
+The ink-like constructs are learnt from their definitions: a node's `do:` applies
+on entering it (after the choice's effects), a `next:` node moves on by itself (one
+automatic move, AUTO, that a player never types), `visits("x")` counts entries of
+node x (or takes of choice x = "node.id"). Counts are kept exactly up to one more
+than the largest number any expression compares them with, and then stay there:
+the brute force derives that bound itself, from the spec's expression strings.
   continuity              in a reachable state, a text part (its `text` where its
                           `if` is true or absent, its `else` where the `if` is false)
                           or an offered choice asserts a fact whose `holds` is
@@ -47,9 +56,44 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from engine.expr import evaluate, names_in, parse_condition, parse_effect
+from engine.expr import (Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, Visits, _nodes, evaluate, names_in,
+                         parse_condition, parse_effect)
 
 MAX_DEPTH = 400
+AUTO = "auto"  # the automatic move of a `next:` node
+
+
+class DivZero(Exception):
+    pass
+
+
+def ev(e, lookup, visited):
+    """A plain evaluation that raises DivZero where play would divide by zero."""
+    if isinstance(e, Lit):
+        return e.value
+    if isinstance(e, Var):
+        return lookup(e.name)
+    if isinstance(e, Seen):
+        return e.node in visited
+    if isinstance(e, Not):
+        return not ev(e.operand, lookup, visited)
+    if isinstance(e, Neg):
+        return -ev(e.operand, lookup, visited)
+    if isinstance(e, BoolOp):
+        if e.op == "and":
+            return all(ev(x, lookup, visited) for x in e.operands)
+        return any(ev(x, lookup, visited) for x in e.operands)
+    if isinstance(e, Compare):
+        a, b = ev(e.left, lookup, visited), ev(e.right, lookup, visited)
+        return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[e.op]
+    if isinstance(e, Arith):
+        a, b = ev(e.left, lookup, visited), ev(e.right, lookup, visited)
+        if e.op in ("//", "%"):
+            if b == 0:
+                raise DivZero
+            return a // b if e.op == "//" else a % b
+        return a + b if e.op == "+" else a - b if e.op == "-" else a * b
+    raise TypeError(e)
 
 
 @lru_cache(maxsize=None)
@@ -103,48 +147,114 @@ class Brute:
         self.story_flags = spec.get("flags") or {}
         self.facts = {f["id"]: f for f in list(spec["facts"]) + list(spec.get("story_facts") or ())}
         self.order = list(spec["chapters"])
+        self.divisions: dict = {}  # cid -> {(node, choice index or AUTO)}: moves met dividing by zero
+        self._caps: dict = {}
 
     # ---- one chapter ----------------------------------------------------------------
+    def caps(self, cid: str) -> dict:
+        """visits("x") name -> the count it saturates at: one more than the largest number compared with it."""
+        if cid not in self._caps:
+            ch = self.spec["chapters"][cid]
+            exprs = []
+            for node in ch["nodes"].values():
+                text = node.get("text")
+                for part in text if isinstance(text, list) else []:
+                    if isinstance(part, dict) and part.get("if"):
+                        exprs.append(cond(part["if"]))
+                exprs += [eff(d).value for d in _effects(node.get("do"))]
+                for c in node.get("choices") or ():
+                    if c.get("if"):
+                        exprs.append(cond(c["if"]))
+                    exprs += [eff(d).value for d in _effects(c.get("do"))]
+            caps: dict = {}
+            for e in exprs:
+                for x in _nodes(e):
+                    if isinstance(x, Compare):
+                        for a, b in ((x.left, x.right), (x.right, x.left)):
+                            if isinstance(a, Visits) and isinstance(b, Lit):
+                                caps[a.name] = max(caps.get(a.name, 0), b.value + 1)
+            self._caps[cid] = caps
+        return self._caps[cid]
+
     def decls(self, cid: str) -> dict:
-        return {**self.story_flags, **(self.spec["chapters"][cid].get("flags") or {})}
+        counts = {n: {"type": "int", "default": 0} for n in self.caps(cid)}
+        return {**self.story_flags, **(self.spec["chapters"][cid].get("flags") or {}), **counts}
 
     def start_state(self, cid: str, story_values: dict | None = None) -> BState:
         ch = self.spec["chapters"][cid]
         values = {n: d["default"] for n, d in self.decls(cid).items()}
         if story_values:
             values.update(story_values)
-        return BState(ch["start"], tuple(sorted(values.items())), frozenset([ch["start"]]))
+        vals, _over = self.enter(cid, ch["start"], values, frozenset())
+        return BState(ch["start"], tuple(sorted(vals.items())), frozenset([ch["start"]]))
 
-    def offered(self, cid: str, s: BState) -> list[int]:
+    def offered(self, cid: str, s: BState) -> list:
         node = self.spec["chapters"][cid]["nodes"][s.node]
+        if node.get("next"):
+            return [AUTO]
         vals = dict(s.values)
         out = []
         for k, c in enumerate(node.get("choices") or ()):
-            if c.get("if") is None or evaluate(cond(c["if"]), vals.__getitem__, s.visited.__contains__):
-                out.append(k)
+            try:
+                if c.get("if") is None or ev(cond(c["if"]), vals.__getitem__, s.visited):
+                    out.append(k)
+            except DivZero:
+                self.divisions.setdefault(cid, set()).add((s.node, k))
+                # play reads a zero division as 0; go on as it does
+                if evaluate(cond(c["if"]), vals.__getitem__, s.visited.__contains__):
+                    out.append(k)
         return out
 
-    def take(self, cid: str, s: BState, k: int) -> tuple[BState, list[int]]:
-        """The state after choice k, and the indices of the effects that left their bounds."""
-        c = self.spec["chapters"][cid]["nodes"][s.node]["choices"][k]
+    def _run(self, cid, where, srcs, vals: dict, visited, over: list, tag) -> None:
         decls = self.decls(cid)
-        vals = dict(s.values)
-        over = []
-        for m, src in enumerate(_effects(c.get("do"))):
+        for m, src in enumerate(srcs):
             e = eff(src)
-            rhs = evaluate(e.value, vals.__getitem__, s.visited.__contains__)
+            try:
+                rhs = ev(e.value, vals.__getitem__, visited)
+            except DivZero:
+                self.divisions.setdefault(cid, set()).add(where)
+                rhs = evaluate(e.value, vals.__getitem__, visited.__contains__)
             x = rhs if e.op == "=" else vals[e.target] + rhs if e.op == "+=" else vals[e.target] - rhs
             d = decls[e.target]
             lo, hi = d.get("min"), d.get("max")
             if lo is not None and x < lo:
-                over.append(m)
+                over.append(tag(m))
                 x = lo
             elif hi is not None and x > hi:
-                over.append(m)
+                over.append(tag(m))
                 x = hi
             vals[e.target] = x
-        target = c["goto"]
-        return BState(target, tuple(sorted(vals.items())), s.visited | {target}), over
+
+    def _count(self, cid, name: str, vals: dict) -> None:
+        cap = self.caps(cid).get(name)
+        if cap is not None:
+            vals[name] = min(vals[name] + 1, cap)
+
+    def enter(self, cid: str, nid: str, vals: dict, visited, where=None) -> tuple[dict, list]:
+        """Entering a node: its visit count, then its `do:` (evaluated with the nodes visited before)."""
+        vals = dict(vals)
+        over: list = []
+        self._count(cid, f'visits("{nid}")', vals)
+        node = self.spec["chapters"][cid]["nodes"][nid]
+        self._run(cid, where or (nid, "enter"), _effects(node.get("do")), vals, visited, over, lambda m: ("do", nid, m))
+        return vals, over
+
+    def take(self, cid: str, s: BState, k) -> tuple[BState, list]:
+        """The state after move k, and the effects that left their bounds: the choice's own by index,
+        a node's `do:` as ("do", node, index)."""
+        node = self.spec["chapters"][cid]["nodes"][s.node]
+        vals = dict(s.values)
+        over: list = []
+        if k == AUTO:
+            target = node["next"]
+        else:
+            c = node["choices"][k]
+            self._run(cid, (s.node, k), _effects(c.get("do")), vals, s.visited, over, lambda m: m)
+            if c.get("id"):
+                self._count(cid, f'visits("{s.node}.{c["id"]}")', vals)
+            target = c["goto"]
+        vals, more = self.enter(cid, target, vals, s.visited, (s.node, k))
+        return BState(target, tuple(sorted(vals.items())), s.visited | {target}), over + more
 
     def is_ending(self, cid: str, node: str) -> bool:
         return "ending" in self.spec["chapters"][cid]["nodes"][node]
@@ -232,6 +342,9 @@ class Brute:
                     found.add(("canon-broken", cid))
                     return found
                 nodes_seen.add(s.node)
+                if node.get("next"):
+                    s, _ = self.take(cid, s, AUTO)
+                    continue
                 canon = [k for k in self.offered(cid, s) if node["choices"][k].get("canon")]
                 if not canon:
                     found.add(("canon-broken", cid))
@@ -261,9 +374,12 @@ class Brute:
             for s in run.softlock_states:
                 found.add(("soft-lock", (cid, s.node)))
             for s in self.trapped(run) - run.softlock_states:
-                found.add(("trap", (cid, s.node)))
+                if not ch["nodes"][s.node].get("next"):  # play never stops at a `next:` node
+                    found.add(("trap", (cid, s.node)))
             for (n, k, m) in run.overflows:
-                found.add(("int-bounds", (cid, n, k, m)))
+                found.add(("int-bounds", (cid, *m[1:]) if isinstance(m, tuple) else (cid, n, k, m)))
+            for where in self.divisions.get(cid, ()):
+                found.add(("divide-by-zero", (cid, *where)))
             for nid, node in ch["nodes"].items():
                 if nid not in reached:
                     found.add(("ending-unreached" if "ending" in node else "node-unreached", (cid, nid)))
@@ -319,7 +435,8 @@ class Brute:
                     shown.append((f"the `else` of text part {j + 1}", part["else"]))
             if not self.is_ending(cid, s.node):
                 for k in self.offered(cid, s):
-                    shown.append((f"choice {k + 1}", node["choices"][k]))
+                    if k != AUTO:
+                        shown.append((f"choice {k + 1}", node["choices"][k]))
             for site, words in shown:
                 for fid in words.get("asserts") or ():
                     if not self.holds(fid, s):
@@ -339,11 +456,14 @@ class Brute:
         for s in run.depth:
             if self.is_ending(cid, s.node):
                 continue
+            if nodes[s.node].get("next"):
+                continue
             choices = nodes[s.node]["choices"]
             seen: dict = {}
             for k in self.offered(cid, s):
                 c = choices[k]
-                key = (c["goto"], tuple(_effects(c.get("do"))))
+                counted = c.get("id") and f'visits("{s.node}.{c["id"]}")' in self.caps(cid)
+                key = (c["goto"], tuple(_effects(c.get("do"))), c["id"] if counted else None)
                 if key in seen:
                     out.add(("choice-indistinct", (cid, s.node, k)))
                 seen[key] = k
@@ -364,6 +484,7 @@ class Brute:
                 for part in text if isinstance(text, list) else []:
                     if isinstance(part, dict) and part.get("if"):
                         exprs.append(cond(part["if"]))
+                exprs += [eff(d) for d in _effects(node.get("do"))]
                 for c in node.get("choices") or ():
                     if c.get("if"):
                         exprs.append(cond(c["if"]))
@@ -379,10 +500,17 @@ class Brute:
     def replay_numbers(self, cid: str, story_values: dict, numbers: list[int]) -> list[BState]:
         """The states along a replay given as the numbers a player types, within one chapter."""
         states = [self.start_state(cid, story_values)]
+
+        def through():  # play goes on through `next:` nodes by itself
+            while self.offered(cid, states[-1]) == [AUTO]:
+                states.append(self.take(cid, states[-1], AUTO)[0])
+
+        through()
         for n in numbers:
             ks = self.offered(cid, states[-1])
             assert 1 <= n <= len(ks), f"replay asks for choice {n} of {len(ks)}"
             states.append(self.take(cid, states[-1], ks[n - 1])[0])
+            through()
         return states
 
 
@@ -432,6 +560,13 @@ def effect_pool(nodes: list[str]) -> list[str]:
     return pool
 
 
+# The ink-like constructs (ink=True): counts compared with numbers, choice ids, `next:` nodes,
+# node `do:`, `say:`, and `//` `%` (some divisors can be zero: the checker must say so).
+INK_GUARDS = ["i0 > 0 and 4 // i0 >= 2", "5 % (i0 + 1) == 1", "3 % i0 == 0", "sn // 2 == 0"]
+INK_EFFECTS = ["i0 = 5 // (i0 + 1)", "i0 = 2 % (sn + 1)", "i0 = 4 // i0"]
+SAFE_DO = ["b0 = not b0", "i0 += 1", "i0 = 0", "sn += 1", 'mood = "angry"', "i0 = 5 // (i0 + 1)"]
+
+
 @st.composite
 def _words(draw, text: str) -> dict:
     """{text, asserts?, denies?}: a fact is asserted or denied, never both."""
@@ -443,13 +578,22 @@ def _words(draw, text: str) -> dict:
 
 
 @st.composite
-def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5, assertions: bool = False):
+def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5, assertions: bool = False,
+                  ink: bool = False):
     k = draw(st.integers(1, max_nodes))
     m = draw(st.integers(1, 3))
     inner = [f"n{i}" for i in range(k)]
+    nexts = {n for n in inner if ink and draw(st.floats(0, 1)) < 0.3}
+    clicks = [n for n in inner if n not in nexts]
+    if not clicks:
+        m = 1
     ends = [f"e{j}" for j in range(m)]
     allnodes = inner + ends
     guards, effects = guard_pool(allnodes), effect_pool(allnodes)
+    if ink:
+        guards = guards + INK_GUARDS + [f'visits("{n}") >= 2' for n in inner] + [f'visits("{n}") < 3' for n in inner] \
+            + [f'visits("{n}.c0") == 1' for n in clicks]
+        effects = effects + INK_EFFECTS
     covers = draw(st.booleans())
 
     def choice(target, canon=False):
@@ -459,6 +603,8 @@ def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5, asse
         do = draw(st.lists(st.sampled_from(effects), max_size=2))
         if do:
             c["do"] = do
+        if ink and draw(st.booleans()):
+            c["say"] = f"You go to {target}."
         c["goto"] = target
         if canon:
             c["canon"] = True
@@ -480,17 +626,26 @@ def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5, asse
 
     choices = {n: [] for n in inner}
     for i, n in enumerate(inner):
-        choices[n].append(choice(inner[i + 1] if i + 1 < k else "e0", canon=True))
+        if n not in nexts:
+            choices[n].append(choice(inner[i + 1] if i + 1 < k else "e0", canon=True))
     for e in ends[1:]:
-        choices[draw(st.sampled_from(inner))].append(choice(e))
-    for n in inner:
+        choices[draw(st.sampled_from(clicks))].append(choice(e))
+    for n in clicks:
         for _ in range(draw(st.integers(0, 2))):
             choices[n].append(choice(draw(st.sampled_from(allnodes))))
     nodes = {}
     recorder = draw(st.sampled_from(inner)) if covers else None
-    for n in inner:
-        order = draw(st.permutations(choices[n]))
-        node = {"text": text(n), "choices": list(order)}
+    for i, n in enumerate(inner):
+        if n in nexts:
+            node = {"text": text(n), "next": inner[i + 1] if i + 1 < k else "e0"}
+        else:
+            order = list(draw(st.permutations(choices[n])))
+            if ink:
+                for j, c in enumerate(order):  # c0 is the first choice as written
+                    c["id"] = f"c{j}"
+            node = {"text": text(n), "choices": order}
+        if ink and draw(st.floats(0, 1)) < 0.3:
+            node["do"] = [draw(st.sampled_from(SAFE_DO))]
         if n == recorder:
             node["records"] = ["event"]
         nodes[n] = node
@@ -512,11 +667,12 @@ def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5, asse
 
 
 @st.composite
-def story_specs(draw, max_chapters: int = 2, max_nodes: int = 4, guard_p: float = 0.5, assertions: bool = False):
+def story_specs(draw, max_chapters: int = 2, max_nodes: int = 4, guard_p: float = 0.5, assertions: bool = False,
+                ink: bool = False):
     """`assertions`: text parts (with or without `if`, some with an `else` mapping) and choices
     assert and deny the documented fact and two story facts."""
     n = draw(st.integers(1, max_chapters))
-    chapters = {f"c{i}": draw(chapter_specs(f"c{i}", max_nodes, guard_p, assertions)) for i in range(n)}
+    chapters = {f"c{i}": draw(chapter_specs(f"c{i}", max_nodes, guard_p, assertions, ink)) for i in range(n)}
     spec = {"flags": dict(STORY_FLAGS), "facts": [dict(EVENT)], "chapters": chapters}
     if assertions:
         spec["story_facts"] = [dict(f) for f in STORY_FACTS]
@@ -558,6 +714,21 @@ def clean_spec(spec: dict) -> dict:
                 for c in same:
                     if c is not keep and not c.get("_drop"):
                         c["_drop"] = changed = True
+            elif code == "int-bounds" and len(subject) == 3:  # a node's `do:`
+                cid, nid, m = subject
+                node = spec["chapters"][cid]["nodes"][nid]
+                node["do"] = [d for j, d in enumerate(_effects(node.get("do"))) if j != m]
+                if not node["do"]:
+                    del node["do"]
+                changed = True
+            elif code == "divide-by-zero":
+                cid, nid, k = subject
+                node = spec["chapters"][cid]["nodes"][nid]
+                target = node["next"] if k == AUTO else node["choices"][k]["goto"]
+                if spec["chapters"][cid]["nodes"][target].pop("do", None) is not None:
+                    changed = True
+                if k != AUTO and not node["choices"][k].get("canon") and not node["choices"][k].get("_drop"):
+                    node["choices"][k]["_drop"] = changed = True
             elif code == "continuity":
                 cid, nid, site, fid = subject
                 _unsay(spec["chapters"][cid]["nodes"][nid], site, fid)
@@ -609,6 +780,18 @@ def clean_spec(spec: dict) -> dict:
     raise AssertionError("repair did not converge")
 
 
+def _counted_names(ch: dict) -> set:
+    """What visits(...) may name in a chapter: its nodes, and node.choice-id of its choices."""
+    out = set(ch["nodes"])
+    for nid, node in ch["nodes"].items():
+        out |= {f"{nid}.{c['id']}" for c in node.get("choices") or () if c.get("id")}
+    return out
+
+
+def _visits_of(src) -> list:
+    return [] if not src else [x for x in _nodes(cond(src)) if isinstance(x, Visits)]
+
+
 def _unsay(node: dict, site: str, fid: str) -> None:
     """Drop `fid` from the asserts/denies of one site ("text part J", "the `else` of text part J", "choice K")."""
     k = int(site.rsplit(" ", 1)[1]) - 1
@@ -635,9 +818,9 @@ def _undeclare(spec: dict, cid, name: str) -> None:
         if cid is not None and c_id != cid:
             continue
         for node in ch["nodes"].values():
-            for c in node.get("choices") or ():
+            for c in [node] + list(node.get("choices") or ()):  # a node's `do:` and its choices'
                 if c.get("do"):
-                    c["do"] = [d for d in c["do"] if eff(d).target != name]
+                    c["do"] = [d for d in _effects(c["do"]) if eff(d).target != name]
                     if not c["do"]:
                         del c["do"]
 
@@ -645,7 +828,14 @@ def _undeclare(spec: dict, cid, name: str) -> None:
 def _drop_orphans(ch: dict) -> None:
     """Remove endings no choice leads to any more (they would not compile), and what names them in seen()."""
     while True:
+        # a guard counting a choice that was dropped no longer compiles: drop its choice too
+        names = _counted_names(ch)
+        for node in ch["nodes"].values():
+            if "choices" in node:
+                node["choices"] = [c for c in node["choices"]
+                                   if c.get("canon") or all(v.node in names for v in _visits_of(c.get("if")))]
         targets = {c["goto"] for n in ch["nodes"].values() for c in n.get("choices") or ()} | {ch["start"]}
+        targets |= {n["next"] for n in ch["nodes"].values() if n.get("next")}
         orphans = [n for n in ch["nodes"] if n not in targets]
         if not orphans:
             return
@@ -703,7 +893,15 @@ def subject_of(story, d):
                 for m, e in enumerate(c.effects):
                     if e.pos == d.pos:
                         return code, (cid, nid, c.index, m)
+            for m, e in enumerate(e for e in node.enter if e.pos is not None):  # a node's `do:`
+                if e.pos == d.pos:
+                    return code, (cid, nid, m)
         raise AssertionError(f"no effect at {d.pos}")
+    if code == "divide-by-zero":
+        m = re.search(r"in choice (\d+) of node '([^']+)'", d.message)
+        if m:
+            return code, (cid, m.group(2), int(m.group(1)) - 1)
+        return code, (cid, re.search(r"on the way from node '([^']+)'", d.message).group(1), AUTO)
     if code == "flag-unread":
         m = re.search(r"flag '([^']+)' of chapter '([^']+)'", d.message)
         return code, (m.group(2), m.group(1)) if m else (None, re.search(r"flag '([^']+)'", d.message).group(1))
@@ -724,8 +922,18 @@ def subject_of(story, d):
     return code, (cid, *g)
 
 
+# text-never-shown is sound but not complete by design (a condition over flags only text reads
+# is judged by dataflow), so the brute force does not predict it; tests/test_ink.py and its
+# fixture hold it to what it claims. Comparisons with the brute force leave it out.
+NOT_PREDICTED = {"text-never-shown"}
+
+
+def judged(report) -> list:
+    return [d for d in report.diagnostics if d.code not in NOT_PREDICTED]
+
+
 def checker_findings(story, report) -> set:
-    return {subject_of(story, d) for d in report.diagnostics}
+    return {subject_of(story, d) for d in judged(report)}
 
 
 def replay_args(command: str) -> dict:

@@ -47,7 +47,7 @@ def test_tour_compiles_to_plain_data():
                                                                 ("weather", 2, "story")]
     storm = story.chapter("storm")
     assert [(f.name, f.slot) for f in storm.layout][3:] == [("oil", 3), ("asked_for_help", 4)]
-    assert set(storm.seen_bits) == {"tower"}  # only nodes some seen() names get a bit
+    assert set(storm.seen_bits) == {"door"}  # only nodes some seen() names get a bit
     stair = storm.nodes["stair"]
     assert [c.target for c in stair.choices] == ["lamp", "dark", "door"]
     assert stair.choices[0].condition_src == "oil > 0" and stair.choices[0].canon

@@ -181,8 +181,9 @@ def build_maps(story: Story, chapter: str | None = None, diagnostics: list[Diagn
                 label.append(str(date))
             kind = "node"
             if node.ending:
-                kind = node.ending.kind
-                label.append(f"{node.ending.title} ({node.ending.kind})")
+                # an ending without history's kinds (none, or good/bad/neutral) is drawn as a plain ending
+                kind = node.ending.kind if node.ending.kind in COLOURS else "ending"
+                label.append(f"{node.ending.title} ({node.ending.kind})" if node.ending.kind else node.ending.title)
                 if node.ending.diverges:
                     label.append("diverges " + ", ".join(node.ending.diverges))
             label += said_label(node)
@@ -193,6 +194,8 @@ def build_maps(story: Story, chapter: str | None = None, diagnostics: list[Diagn
             for c in node.choices:
                 edges.append(MapEdge(f"{ch.id}/{nid}", f"{ch.id}/{c.target}", choice_label(c, with_text),
                                      canon_path=(nid, c.index) in canon, flavour=(nid, c.index) in flavour))
+            if node.next is not None:  # play goes on without a click: a plain, unlabelled edge
+                edges.append(MapEdge(f"{ch.id}/{nid}", f"{ch.id}/{node.next}", ""))
         maps.append(ChapterMap(ch, number, nodes, edges, by_chapter.get(ch.id, [])))
     if chapter is None:
         for a, b in zip(maps, maps[1:]):
@@ -231,7 +234,8 @@ def _mm_label(lines: list[str]) -> str:
     return '"' + "<br/>".join(mermaid_escape(x) for x in lines) + '"'
 
 
-_MM_SHAPES = {"node": ("[", "]"), "canon": ("([", "])"), "personal": ("{{", "}}"), "divergent": (">", "]")}
+_MM_SHAPES = {"node": ("[", "]"), "canon": ("([", "])"), "personal": ("{{", "}}"), "divergent": (">", "]"),
+              "ending": ("([", "])")}
 
 
 def render_mermaid(maps: list[ChapterMap], title: str | None = None) -> str:
@@ -311,6 +315,7 @@ _DOT_SHAPES = {
     "canon": {"shape": "box", "style": "rounded,filled", "peripheries": "2"},
     "personal": {"shape": "hexagon", "style": "filled"},
     "divergent": {"shape": "cds", "style": "filled"},
+    "ending": {"shape": "box", "style": "rounded", "peripheries": "2"},
 }
 
 

@@ -27,7 +27,8 @@ import textwrap
 from dataclasses import dataclass, field
 
 from .. import expr as ex
-from ..model import Chapter, Story
+
+from ..model import Chapter, Story, successors
 from ..check.explore import DEFAULT_MAX_STATES
 from ..check.choices import count_words
 from ..check.reach import explore_story
@@ -189,7 +190,8 @@ def chapter_stats(story: Story, ch: Chapter, exp=None) -> ChapterStats:
     endings = {"canon": 0, "personal": 0, "divergent": 0}
     for n in ch.nodes.values():
         if n.ending:
-            endings[n.ending.kind] += 1
+            k = n.ending.kind or "unmarked"  # stories without history: none, or good/bad/neutral
+            endings[k] = endings.get(k, 0) + 1
     if exp is not None and exp.complete:
         start_states = [s for s in range(len(exp.keys)) if exp.parent[s] < 0]
         ends = set(exp.ending_states)
@@ -198,7 +200,7 @@ def chapter_stats(story: Story, ch: Chapter, exp=None) -> ChapterStats:
     else:
         ids = list(ch.nodes)
         index = {n: i for i, n in enumerate(ids)}
-        adj = [[index[c.target] for c in ch.nodes[n].choices] for n in ids]
+        adj = [[index[t] for t in successors(ch.nodes[n])] for n in ids]  # `next:` moves on too
         starts_, flat = _csr(adj)
         shortest, longest, loops = _lengths(len(ids), starts_, flat, [index[ch.start]],
                                             lambda v: ch.nodes[ids[v]].is_ending)

@@ -142,7 +142,8 @@ def _explain_reached(story: Story, exp: Exploration, sid: int, choice: int | Non
         c = ch.nodes[nodes[k]].choices[index]
         ans.steps.append(Step(nodes[k], number, index, c.text, c.condition_src, tuple(e.src for e in c.effects)))
     at = states[len(numbers)]
-    assert at.node == ans.node, (at.node, ans.node)
+    # play goes on through a `next:` node by itself: the replay stops where the player next acts
+    assert at.node == ans.node or ans.node in rt.chain(ch, ans.node) and ch.nodes[ans.node].next, (at.node, ans.node)
     ans.arrival = rt.flag_values(story, at)
     if choice:
         ans.after = rt.flag_values(story, states[-1])
@@ -190,6 +191,13 @@ def _explain_blocked(story: Story, exp: Exploration, nid: str, choice: int | Non
     if depth > MAX_DEPTH:
         return [f"{pad}... and further back: run `chronicle why {ch.id}:{nid}`"]
     ways_in = [(pid, c) for pid, p in ch.nodes.items() for c in p.choices if c.target == nid]
+    flows_in = [pid for pid, p in ch.nodes.items() if p.next == nid]  # `next:` nodes that go on into it
+    if flows_in and not ways_in:
+        lines = [f"{pad}'{nid}' follows only after " + ", ".join(f"'{p}'" for p in flows_in) +
+                 " (by `next:`), which play never reaches:"]
+        for pid in flows_in:
+            lines += _explain_blocked(story, exp, pid, None, depth + 1, visited)
+        return lines
     if not ways_in:
         return [f"{pad}no choice in chapter '{ch.id}' leads to '{nid}'"]
     lines = [f"{pad}'{nid}' is reached only through " +

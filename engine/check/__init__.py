@@ -13,12 +13,15 @@ from typing import Callable
 from ..gcpause import paused_gc
 from ..diagnostics import Diagnostic, Pos, error, warning
 from ..expr import names_in
-from ..model import Chapter, Story
+from ..model import AUTO, Chapter, Story
 from . import continuity
 from .canon import check_canon
 from .choices import style_findings
 from .reach import Reach
 from .dataflow import analyse, start_env
+from .allow import apply_allows
+from .division import division_findings, risky
+from .text import text_findings
 from .explore import (BOUND_WORDS, DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES, Exploration,
                       explore, trapped_states)
 
@@ -92,14 +95,27 @@ def _names_along(story: Story, ch: Chapter, indices: list[int], then: int | None
             if c.condition is not None:
                 names.update(names_in(c.condition))
 
+    def through(nid: str) -> str:
+        """Play goes on through `next:` nodes by itself; their entry effects are taken too."""
+        for e in ch.nodes[nid].enter:
+            names.update(names_in(e.expr))
+        while ch.nodes[nid].next is not None and len(path_nodes) <= len(ch.nodes) + len(indices):
+            nid = ch.nodes[nid].next
+            path_nodes.append(ch.nodes[nid])
+            for e in ch.nodes[nid].enter:
+                names.update(names_in(e.expr))
+        return nid
+
     nid = ch.start
     path_nodes = [ch.nodes[nid]]
+    nid = through(nid)
     for ci in indices:
         choice = ch.nodes[nid].choices[ci]
         for e in choice.effects:
             names.update(names_in(e.expr))
         nid = choice.target
         path_nodes.append(ch.nodes[nid])
+        nid = through(nid)
     for node in path_nodes:
         node_reads(node)
     last = path_nodes[-1]
@@ -216,6 +232,7 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress,
     if story.style:
         reach = Reach(dict(report.explorations), complete=report.complete)
         report.diagnostics += style_findings(story, max_states=max_states, reach=reach)
+    report.diagnostics = apply_allows(story, report.diagnostics, report.complete)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -259,8 +276,8 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
         seen_trap_nodes = set()
         for sid in trapped_states(ex):
             ni = ex.keys[sid][0]
-            if ni in seen_trap_nodes:
-                continue
+            if ni in seen_trap_nodes or ch.nodes[g.ids[ni]].next is not None:
+                continue  # (play never stops at a `next:` node: the trap is named where it does)
             seen_trap_nodes.add(ni)
             node = ch.nodes[g.ids[ni]]
             out.append(error("trap", f"from node '{node.id}' in this state no ending can be reached: play loops forever",
@@ -299,6 +316,9 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
                                  c.pos, "fix the condition, or set the flags it needs on the way here",
                                  replay=rp.command(ex, ex.first_at_node[ni])))
     out += _date_findings(ex, rp)
+    out += division_findings(ex, rp)
+    if exact:
+        out += text_findings(ex, rp)
     out += _indistinct_findings(ex, rp)
     out += _ref_findings(story, ex, rp, earlier_facts)
     return out
@@ -310,7 +330,7 @@ def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
     g, ch = ex.graph, ex.chapter
     suspects = set()
     for ni in range(len(g.ids)):
-        keys = [(t.target, tuple(e.src for e in t.choice.effects)) for t in g.transitions[ni]]
+        keys = [(t.target, tuple(e.src for e in t.choice.all_effects)) for t in g.transitions[ni]]
         if len(set(keys)) < len(keys):
             suspects.add(ni)
     if not suspects:
@@ -324,7 +344,7 @@ def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
         for t in g.transitions[ni]:
             if t.test is not None and not t.test(key[1], key[2]):
                 continue
-            k = (t.target, tuple(e.src for e in t.choice.effects))
+            k = (t.target, tuple(e.src for e in t.choice.all_effects))
             if k in seen_key and (ni, t.choice.index) not in reported:
                 reported.add((ni, t.choice.index))
                 a = seen_key[k]
@@ -386,6 +406,8 @@ def _replay_into(ex: Exploration, rp: Replayer, b: int, source: int, shown: dict
             if ex.keys[ex.succ[k]][0] == b:
                 for t in ex.graph.transitions[key[0]]:
                     if t.target == b and (t.test is None or t.test(key[1], key[2])):
+                        if t.choice.index == AUTO:  # a `next:` node: play goes on by itself
+                            return rp.command(ex, sid)
                         return rp.command(ex, sid, ex.number_of(sid, t.choice.index))
     return None
 
@@ -460,6 +482,9 @@ def dataflow_findings(story: Story, ex: Exploration, df, earlier_facts: set[str]
     unproven += continuity.unproven(story, ch, df, broken_words)
     if any(n.date is not None for n in ch.nodes.values()):
         unproven.append("dates never run backwards (checked only along the transitions explored)")
+    if any(risky(e.expr.value) for n in ch.nodes.values() for e in n.enter) or any(
+            risky(c.condition) or any(risky(e.expr.value) for e in c.effects) for n in ch.nodes.values() for c in n.choices):
+        unproven.append("no division by zero (checked only in the states explored)")
     if unproven:
         shown = "; ".join(unproven[:20]) + (f"; and {len(unproven) - 20} more" if len(unproven) > 20 else "")
         out.append(warning("unproven", f"not proven for '{ch.id}' (exploration incomplete, dataflow too coarse): {shown}",

@@ -20,6 +20,8 @@ from .. import runtime as rt
 
 def check_canon(story: Story, explorations: dict, rp) -> list:
     out: list[Diagnostic] = []
+    if not any(not f.story for f in story.facts.values()):
+        return out  # a story without documented history has no canon to follow
     out += _canonical_path(story, getattr(rp, "story_arg", None))
     for ch in story.chapters:
         recorded_anywhere = {f for n in ch.nodes.values() for f in n.records}
@@ -70,7 +72,8 @@ def _leg_findings(story: Story, leg: canonpath.Leg, recorded: list[tuple[str, st
                          "mark the choice history took")
         out.append(error("canon-broken", msg, node.pos, hint, replay=cmd))
         return out
-    chapter_records = [fid for s in leg.states for fid in rt.node_of(story, s).records]
+    # the `next:` nodes play went through on the way to each state record too
+    chapter_records = [fid for s in leg.states for nid in s.passed + (s.node,) for fid in ch.nodes[nid].records]
     ending = node.ending
     assert ending is not None, "an unbroken leg ends at an ending"
     if ending.kind != "canon":

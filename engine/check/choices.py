@@ -35,7 +35,7 @@ from typing import Callable
 
 from ..diagnostics import Diagnostic, warning
 from ..expr import names_in
-from ..model import Chapter, Story
+from ..model import Chapter, Story, successors
 from .explore import DEFAULT_MAX_STATES, Exploration
 from .reach import explore_story
 
@@ -422,7 +422,7 @@ def _ending_words(ch: Chapter, ex: Exploration | None) -> list[EndingWords]:
         n = len(ids)
         succ_start, succ = [0], []
         for nid in ids:
-            succ.extend(index[c.target] for c in ch.nodes[nid].choices)
+            succ.extend(index[t] for t in successors(ch.nodes[nid]))  # `next:` moves on too
             succ_start.append(len(succ))
 
         def words(v: int) -> int:

@@ -21,7 +21,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..expr import evaluate, names_in, seen_in
-from ..model import Chapter, Story
+from ..model import AUTO, Chapter, Choice, Story
 
 MAX_SET = 256  # an int flag with more possible values than this becomes "any value"
 MAX_COMBOS = 4096  # combinations of flag values tried per expression
@@ -115,10 +115,23 @@ def _join(a: tuple, b: tuple) -> tuple:
     return tuple(out)
 
 
+def moves(ch: Chapter, node) -> tuple:
+    """The ways on from a node: its choices, or the one implicit move of a `next:` node."""
+    if node.next is None:
+        return node.choices
+    return (Choice(index=AUTO, text="", target=node.next, pos=node.pos),)
+
+
+def effects_of(ch: Chapter, c) -> tuple:
+    """Everything a move does to the values: the choice's effects and count, then the destination's entry."""
+    return c.all_effects + ch.nodes[c.target].enter
+
+
 def analyse(story: Story, ch: Chapter, start_env: tuple) -> Dataflow:
     """Run the analysis from `start_env` (one value set per slot of the chapter's layout)."""
     flags = ch.layout
     slots = {f.name: f.slot for f in flags}
+    start_env = _apply(list(start_env), ch.nodes[ch.start].enter, slots, flags)
     env: dict[str, tuple] = {ch.start: start_env}
     work = deque([ch.start])
     queued = {ch.start}  # a node waits in the queue once: a hub of 400 choices that each widen it once
@@ -126,29 +139,13 @@ def analyse(story: Story, ch: Chapter, start_env: tuple) -> Dataflow:
         nid = work.popleft()
         queued.discard(nid)
         here = env[nid]
-        for c in ch.nodes[nid].choices:
+        for c in moves(ch, ch.nodes[nid]):
             if c.condition is not None:
                 p = _possible(c.condition, here, slots, flags)
                 if p is not None and True not in p:
                     continue
             after = list(_refine(here, c.condition, slots, flags)) if c.condition is not None else list(here)
-            for eff in c.effects:
-                p = _possible(eff.expr.value, tuple(after), slots, flags)
-                f = flags[eff.slot]
-                if p is None:
-                    after[eff.slot] = ANY
-                    continue
-                if eff.expr.op != "=":
-                    cur = after[eff.slot]
-                    if cur is ANY:
-                        after[eff.slot] = ANY
-                        continue
-                    sign = 1 if eff.expr.op == "+=" else -1
-                    p = {a + sign * b for a in cur for b in p}
-                if f.type == "int":
-                    p = {min(max(v, f.min if f.min is not None else v), f.max if f.max is not None else v) for v in p}
-                after[eff.slot] = frozenset(p) if len(p) <= MAX_SET else ANY
-            new = tuple(after)
+            new = _apply(after, effects_of(ch, c), slots, flags)
             old = env.get(c.target)
             merged = new if old is None else _join(old, new)
             if merged != old:
@@ -157,6 +154,29 @@ def analyse(story: Story, ch: Chapter, start_env: tuple) -> Dataflow:
                     queued.add(c.target)
                     work.append(c.target)
     return _conclusions(story, ch, env, slots)
+
+
+def _apply(after: list, effects, slots: dict, flags) -> tuple:
+    """The value sets after a run of effects (over-approximated)."""
+    for eff in effects:
+        p = _possible(eff.expr.value, tuple(after), slots, flags)
+        f = flags[eff.slot]
+        if p is None:
+            after[eff.slot] = ANY
+            continue
+        if eff.expr.op != "=":
+            cur = after[eff.slot]
+            if cur is ANY:
+                after[eff.slot] = ANY
+                continue
+            sign = 1 if eff.expr.op == "+=" else -1
+            p = {a + sign * b for a in cur for b in p}
+        if f.type == "int":
+            lo = f.min if f.min is not None else eff.min
+            hi = f.max if f.max is not None else eff.max
+            p = {min(max(v, lo if lo is not None else v), hi if hi is not None else v) for v in p}
+        after[eff.slot] = frozenset(p) if len(p) <= MAX_SET else ANY
+    return tuple(after)
 
 
 def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
@@ -172,7 +192,7 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
         if node.ending:
             continue
         opened = []
-        for c in node.choices:
+        for c in moves(ch, node):
             p = _possible(c.condition, here, slots, flags) if c.condition is not None else {True}
             if p is not None and True not in p:
                 df.never_available.append((nid, c))
@@ -180,7 +200,7 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
                 opened.append(c)
             if p is None or True in p:
                 after = list(_refine(here, c.condition, slots, flags)) if c.condition is not None else list(here)
-                for eff in c.effects:
+                for eff in effects_of(ch, c):
                     f = flags[eff.slot]
                     raw = _possible(eff.expr.value, tuple(after), slots, flags)
                     if f.type == "int" and (f.min is not None or f.max is not None):
@@ -214,7 +234,7 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
         for nid in always_open:
             if nid in safe:
                 continue
-            into_safe = [c for c in ch.nodes[nid].choices if c.target in safe]
+            into_safe = [c for c in moves(ch, ch.nodes[nid]) if c.target in safe]
             if not into_safe:
                 continue
             if any(c.condition is None for c in into_safe):

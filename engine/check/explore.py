@@ -23,9 +23,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from .. import inline as il
 from ..gcpause import paused_gc
 from ..expr import names_in
-from ..model import Chapter, Story
+from ..model import AUTO, Chapter, Choice, Story
 from .continuity import reads as continuity_reads
 
 DEFAULT_MAX_STATES = 2_000_000
@@ -84,6 +85,43 @@ class ChapterGraph:
     tracked_facts: dict[str, int]  # fact id -> bit
 
 
+def _auto(node) -> Choice:
+    return Choice(index=AUTO, text="", target=node.next, pos=node.pos)
+
+
+def _step(e, caps) -> tuple:
+    """One effect for the hot loop: (slot, fn, lo, hi, effect). A visit count saturates at its
+    cap, one more than the largest number it is compared with: the counts below the cap and
+    "cap or more" decide every comparison exactly as the true count does, and the states stay finite."""
+    cap = caps.get(e.slot)
+    if cap is None:
+        return (e.slot, e.fn, e.min, e.max, e)
+    slot = e.slot
+    return (slot, lambda vals, seen: vals[slot] + 1 if vals[slot] < cap else cap, None, None, e)
+
+
+def counter_caps(ch: Chapter) -> dict[int, int]:
+    """Slot -> saturation bound of each visit count."""
+    return {f.slot: ch.counters[f.name] for f in ch.layout if f.name in ch.counters}
+
+
+def enter_start(ch: Chapter, values: tuple, seen: int = 0) -> tuple:
+    """The values on entering the chapter's start node: its count and `do:`, as in play (ints clamped)."""
+    node = ch.nodes[ch.start]
+    if not node.enter:
+        return values
+    vals = list(values)
+    for e in node.enter:
+        slot, fn, lo, hi, _e = _step(e, counter_caps(ch))
+        x = fn(vals, seen)
+        if lo is not None and x < lo:
+            x = lo
+        elif hi is not None and x > hi:
+            x = hi
+        vals[slot] = x
+    return tuple(vals)
+
+
 def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = (), *, text_reads: bool = False,
             story_live: int | None = None) -> ChapterGraph:
     """`text_reads`: conditional text counts as a read, so flags only text reads keep their real
@@ -102,6 +140,7 @@ def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = (), *, tex
     transitions = []
     reads_at: list[int] = []  # per node: flags its conditions read (bit masks over slots)
     flow: list[list[tuple[int, int, int]]] = []  # per node: (target, kill, gen) per choice
+    caps = counter_caps(ch)
     for nid in ids:
         node = ch.nodes[nid]
         ts, reads, moves = [], 0, []
@@ -109,15 +148,25 @@ def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = (), *, tex
             for part in node.text:
                 if part.condition is not None:
                     reads |= mask(names_in(part.condition))
-        for c in node.choices:
-            effs = tuple((e.slot, e.fn, e.min, e.max, e) for e in c.effects)
+                for tree in il.text_exprs(part):
+                    reads |= mask(names_in(tree))
+        # A `next:` node moves on by itself: one implicit, unconditional move (play never stops
+        # there, so paths skip it). Moving applies the choice's effects and count, then the
+        # destination's entry (its count, its `do:`).
+        moves_out = node.choices if node.next is None else (_auto(node),)
+        for c in moves_out:
+            if text_reads and c.say is not None:
+                for tree in il.text_exprs(c.say):
+                    reads |= mask(names_in(tree))
+            all_effects = c.all_effects + ch.nodes[c.target].enter
+            effs = tuple(_step(e, caps) for e in all_effects)
             ts.append(Transition(c, c.test, effs, index[c.target]))
             if c.condition is not None:
                 reads |= mask(names_in(c.condition))
             # live before the effects = (live at the target - kill) | gen, walking the effects backwards:
             # `x = e` kills x, `x += e` reads x, and every effect reads what its value reads
             kill = gen = 0
-            for eff in reversed(c.effects):
+            for eff in reversed(all_effects):
                 bit = 1 << eff.slot
                 if eff.expr.op == "=":
                     kill |= bit
@@ -213,8 +262,9 @@ class Exploration:
         """(start index, choice numbers, choice indices) of the shortest path to state sid."""
         numbers, indices = [], []
         while self.parent[sid] >= 0:
-            indices.append(self.via_choice[sid])
-            numbers.append(self.number_of(self.parent[sid], self.via_choice[sid]))
+            if self.via_choice[sid] != AUTO:  # play goes through `next:` nodes by itself
+                indices.append(self.via_choice[sid])
+                numbers.append(self.number_of(self.parent[sid], self.via_choice[sid]))
             sid = self.parent[sid]
         return -1 - self.parent[sid], numbers[::-1], indices[::-1]
 
@@ -262,6 +312,7 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     n_story = len(story.flags)
     local_defaults = g.defaults[n_story:]
     start_values = [tuple(s) + local_defaults for s in dict.fromkeys(tuple(s) for s in starts)]
+    entered = [enter_start(ch, v) for v in start_values]
     ex = Exploration(g, start_values)
     keys, parent, via_choice = ex.keys, ex.parent, ex.via_choice
     ids: dict[tuple, int] = {}
@@ -284,7 +335,7 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     softlocks, overflows, endings = ex.softlocks, ex.overflows, ex.endings
 
     start_node = g.index[ch.start]
-    for k, vals in enumerate(start_values):
+    for k, vals in enumerate(entered):
         d = dead[start_node]
         if d:
             lst = list(vals)
@@ -344,7 +395,7 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
                     x = fn(lst, seen)
                     if (lo is not None and x < lo) or (hi is not None and x > hi):
                         if id(eff) not in overflows:
-                            overflows[id(eff)] = Overflow(sid, number, eff, x)
+                            overflows[id(eff)] = Overflow(sid, number if cindex != AUTO else None, eff, x)
                         x = lo if (lo is not None and x < lo) else hi
                     lst[slot] = x
                 d = dead[tj]

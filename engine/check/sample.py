@@ -59,8 +59,9 @@ class _Flat:
     start: int
     local_defaults: tuple
     first_choice: int  # global number of this chapter's first choice
-    choices: list  # chapter-local choice number -> (node index, model.Choice)
+    choices: list  # chapter-local choice number -> (node index, model.Choice, or None for a `next:` move)
     max_steps: int
+    start_enter: tuple = ()  # the start node's entry effects (its count, its `do:`), as _apply takes them
 
 
 def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
@@ -78,29 +79,39 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
         index = {n: i for i, n in enumerate(ids)}
         slots = {f.name: f.slot for f in ch.layout}
         trans, nodes, choices = [], [], []
+
+        def flat(effects) -> list:
+            effs = []
+            for e in effects:
+                const = e.expr.value.value if (e.expr.op == "=" and isinstance(e.expr.value, Lit)) else None
+                if e.min is not None or e.max is not None:
+                    lo = e.min if e.min is not None else float("-inf")
+                    hi = e.max if e.max is not None else float("inf")
+                    if const is not None and lo <= const <= hi:
+                        lo = hi = None
+                    effs.append((e.slot, e.fn, const, lo, hi, e))
+                else:
+                    effs.append((e.slot, e.fn, const, None, None, e))
+            return effs
+
         for ni, nid in enumerate(ids):
             node = ch.nodes[nid]
             ts = []
+            if node.next is not None:
+                # a `next:` node moves on by itself: one move, counted apart from the choices
+                ts.append((None, tuple(flat(ch.nodes[node.next].enter)) or None, index[node.next], gid + len(choices)))
+                choices.append((ni, None))
             for c in node.choices:
-                effs = []
-                for e in c.effects:
-                    const = e.expr.value.value if (e.expr.op == "=" and isinstance(e.expr.value, Lit)) else None
-                    if e.min is not None or e.max is not None:
-                        lo = e.min if e.min is not None else float("-inf")
-                        hi = e.max if e.max is not None else float("inf")
-                        if const is not None and lo <= const <= hi:
-                            lo = hi = None
-                        effs.append((e.slot, e.fn, const, lo, hi, e))
-                    else:
-                        effs.append((e.slot, e.fn, const, None, None, e))
+                effs = flat(c.all_effects + ch.nodes[c.target].enter)
                 ts.append((c.test, tuple(effs) or None, index[c.target], gid + len(choices)))
                 choices.append((ni, c))
             ts = tuple(ts)
             trans.append(ts)
             nodes.append(_node_plan(node, ts, ch, slots, getters))
         out.append(_Flat(ch, ids, trans, nodes, [ch.seen_bits.get(n, 0) for n in ids], index[ch.start],
-                         tuple(f.default for f in ch.flags), gid, choices,
-                         max_steps if max_steps is not None else default_max_steps(ch)))
+                         tuple(f.default for f in ch.layout[len(story.flags):]), gid, choices,
+                         max_steps if max_steps is not None else default_max_steps(ch),
+                         tuple(flat(ch.nodes[ch.start].enter))))
         gid += len(choices)
     return out
 
@@ -249,6 +260,8 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
         for ci, fl in enumerate(flats):
             start_values = carried + fl.local_defaults
             vals = list(start_values)
+            if fl.start_enter:
+                _apply(fl.start_enter, vals, 0)
             nodes, seen_bit = fl.nodes, fl.seen_bit
             ni = fl.start
             seen = seen_bit[ni]
@@ -327,6 +340,9 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
     hits = [0] * total_choices
     for g, h in counted.items():
         hits[g] = h
+    # the moves of `next:` nodes are no choices: nobody made them
+    report.choices = sum(h for fl in flats for k, (_ni, c) in enumerate(fl.choices) if c is not None
+                         for h in (hits[fl.first_choice + k],))
     report.coverage = _coverage(flats, hits, starts)
     report.findings = sorted(findings.values(), key=lambda f: (f.chapter, f.node, f.code))
     from . import Replayer
@@ -345,6 +361,9 @@ def _coverage(flats: list[_Flat], hits: list[int], starts: list[int]) -> list[Ch
         choice_hits = {}
         for k, (ni, c) in enumerate(fl.choices):
             h = hits[fl.first_choice + k]
+            if c is None:  # the move of a `next:` node
+                node_hits[fl.trans[ni][0][2]] += h
+                continue
             choice_hits[(fl.ids[ni], c.index)] = h
             node_hits[fl.trans[ni][c.index][2]] += h
         by_id = dict(zip(fl.ids, node_hits))
@@ -359,6 +378,7 @@ def _walk(fl: _Flat, start_values: tuple, path: list[int]) -> tuple[list[tuple],
     """Replay a path of global choice numbers: the (node, values, seen) after each step, and the
     choice numbers a player sees (1 = the first offered) that take it."""
     vals = list(start_values)
+    _apply(fl.start_enter, vals, 0)
     ni = fl.start
     seen = fl.seen_bit[ni]
     states = [(ni, tuple(vals), seen)]
@@ -366,7 +386,8 @@ def _walk(fl: _Flat, start_values: tuple, path: list[int]) -> tuple[list[tuple],
     for g in path:
         offered = _offered(fl.trans[ni], vals, seen)
         k = next(i for i, t in enumerate(offered) if t[3] == g)
-        numbers.append(k + 1)
+        if fl.choices[g - fl.first_choice][1] is not None:  # play goes through `next:` nodes by itself
+            numbers.append(k + 1)
         t = offered[k]
         _apply(t[1] or (), vals, seen)
         ni = t[2]

@@ -161,6 +161,9 @@ class LineFrontend(Frontend):
                     pass  # a line no choice or command could be: read past it, keep the start
         except (OSError, AttributeError, ValueError):  # stdin closed or unreadable: the end of input
             line = ""
+        except KeyboardInterrupt:
+            self._out("\n")  # the terminal echoed ^C after the prompt: what follows starts its own line
+            raise
         if not line:
             self._out("\n")
             raise EOFError

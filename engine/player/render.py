@@ -169,6 +169,10 @@ KIND_WORDS = {
     "canon": "A canon ending: history as it is documented.",
     "personal": "A personal ending: history holds, but your own fate is not the documented one.",
     "divergent": "A divergent ending: history breaks here.",
+    # stories without history: the author's own word, or none
+    "good": "A good ending.",
+    "bad": "A bad ending.",
+    "neutral": "An ending.",
 }
 
 
@@ -177,7 +181,8 @@ def ending(story: Story, node: Node, width: int, new: bool = False, plain_mode: 
     assert e is not None, "drawn only for an ending node"
     title = clean(e.title)
     out: list[Line] = [[("class:ending", f"*** {title} ***" if plain_mode else f"\u2500\u2500 {title} \u2500\u2500")]]
-    out += styled("ending.kind", wrap(KIND_WORDS.get(e.kind, e.kind), width))
+    if e.kind is not None:
+        out += styled("ending.kind", wrap(KIND_WORDS.get(e.kind, e.kind), width))
     broken = [story.facts[f] for f in e.diverges if f in story.facts]
     # Documented history and the story's own events are told apart, each the right way round.
     for heading, facts in (("History you changed:", [f for f in broken if not f.story]),
@@ -239,7 +244,8 @@ def journal(j: Journal, width: int) -> list[Line]:
             lead = f"{date} \u2014 " if date else ""
             out += styled("prose", wrap(f"{lead}{text}", width, "      ", first="    "))
         if end:
-            out += styled("ending.kind", wrap(f"Ending: {end[0]} ({end[1]})", width, "      ", first="    "))
+            kind = f" ({end[1]})" if end[1] else ""
+            out += styled("ending.kind", wrap(f"Ending: {end[0]}{kind}", width, "      ", first="    "))
     if not any_choice:
         out += styled("dim", wrap("None yet.", width, "  ", first="  "))
     return out + [blank()]
@@ -401,6 +407,13 @@ def saves_list(slots, width: int, now: float | None = None) -> list[Line]:
         else:
             detail = describe(s.summary, place=False, sep=" \u00b7 ") + f" \u00b7 saved {when(s.mtime, now)}"
         room = width - len(head) - col
+        if s.data is not None and len(clean(detail)) > room and isinstance(s.summary.get("chapter"), int):
+            # too narrow for the chapter's title: the date and when it was saved tell saves
+            # apart, so the title gives way first
+            short = {k: v for k, v in s.summary.items() if k != "chapter_title"}
+            rest = [describe(short, place=False, sep=" \u00b7 "), f"saved {when(s.mtime, now)}"]
+            forms = [" \u00b7 ".join([f"{word} {s.summary['chapter']}", *rest]) for word in ("Chapter", "Ch.")]
+            detail = next((f for f in forms if len(clean(f)) <= room), forms[-1])
         out.append([("class:choice.number", head), ("class:choice", s.name.ljust(col)),
                     ("class:menu.detail", cut(clean(detail), room))])
     return out + [blank()]

@@ -1,0 +1,91 @@
+"""Integer division by zero: `x // y` and `x % y` where `y` can be 0 in a reachable state.
+
+A literal zero divisor is refused by the compiler; a divisor that reads flags is
+checked here, over the explored states, with the same short-circuits play uses
+(`y > 0 and x // y > 2` never divides by zero). Play itself turns a zero division
+into 0, so a finding is a mistake in the story, never a crash.
+"""
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic, error
+from ..expr import Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, _ARITH_FN, _CMP_FN, _nodes
+from ..model import AUTO
+
+
+def risky(tree) -> bool:
+    """Does the expression divide by something that is not a literal?"""
+    return tree is not None and any(isinstance(x, Arith) and x.op in ("//", "%") and not isinstance(x.right, Lit)
+                                    for x in _nodes(tree))
+
+
+class _Zero(Exception):
+    pass
+
+
+def _eval(e, vals, seen, slots, bits):
+    """evaluate(), but a division by zero raises instead of giving 0."""
+    if isinstance(e, Lit):
+        return e.value
+    if isinstance(e, Var):
+        return vals[slots[e.name]]
+    if isinstance(e, Seen):
+        return (seen & bits.get(e.node, 0)) != 0
+    if isinstance(e, Not):
+        return not _eval(e.operand, vals, seen, slots, bits)
+    if isinstance(e, Neg):
+        return -_eval(e.operand, vals, seen, slots, bits)
+    if isinstance(e, BoolOp):
+        if e.op == "and":
+            return all(_eval(x, vals, seen, slots, bits) for x in e.operands)
+        return any(_eval(x, vals, seen, slots, bits) for x in e.operands)
+    if isinstance(e, Compare):
+        return _CMP_FN[e.op](_eval(e.left, vals, seen, slots, bits), _eval(e.right, vals, seen, slots, bits))
+    if isinstance(e, Arith):
+        a, b = _eval(e.left, vals, seen, slots, bits), _eval(e.right, vals, seen, slots, bits)
+        if e.op in ("//", "%") and b == 0:
+            raise _Zero
+        return _ARITH_FN[e.op](a, b)
+    raise TypeError(e)
+
+
+def division_findings(ex, rp) -> list[Diagnostic]:
+    g, ch = ex.graph, ex.chapter
+    suspects: dict[int, list] = {}
+    for ni, ts in enumerate(g.transitions):
+        for t in ts:
+            effects = [e for _s, _f, _lo, _hi, e in t.effects]
+            if risky(t.choice.condition) or any(risky(e.expr.value) for e in effects):
+                suspects.setdefault(ni, []).append((t, effects))
+    if not suspects:
+        return []
+    slots = {f.name: f.slot for f in ch.layout}
+    bits = dict(ch.seen_bits)
+    out, reported = [], set()
+    for sid, (ni, vals, seen, _rec) in enumerate(ex.keys):  # breadth-first: the first found is the nearest
+        for t, effects in suspects.get(ni, ()):
+            if (ni, t.choice.index) in reported:
+                continue
+            where = None
+            try:
+                where = t.choice.condition_src
+                if t.choice.condition is not None and not _eval(t.choice.condition, vals, seen, slots, bits):
+                    continue
+                lst = list(vals)
+                for e in effects:
+                    where = e.src
+                    x = _eval(e.expr.value, lst, seen, slots, bits)
+                    cur = lst[e.slot]
+                    x = x if e.expr.op == "=" else cur + x if e.expr.op == "+=" else cur - x
+                    if e.min is not None:
+                        x = max(e.min, min(e.max, x))
+                    lst[e.slot] = x
+            except _Zero:
+                reported.add((ni, t.choice.index))
+                auto = t.choice.index == AUTO
+                what = (f"on the way from node '{g.ids[ni]}' to '{g.ids[t.target]}'" if auto
+                        else f"in choice {t.choice.index + 1} of node '{g.ids[ni]}'")
+                out.append(error("divide-by-zero", f"`{where}` divides by zero {what} (play would use 0)",
+                                 t.choice.pos, "guard the division, e.g. `y > 0 and x // y > 1`, or keep the "
+                                 "divisor's flag above 0", replay=rp.command(ex, sid, None if auto else
+                                                                               ex.number_of(sid, t.choice.index))))
+    return out

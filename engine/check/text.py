@@ -1,0 +1,115 @@
+"""text-never-shown: conditional text (a block part or an inline `{cond: a | b}`) whose
+condition comes out the same in every reachable state that shows it, so one of its two
+texts is never read.
+
+The explored states are exact for every flag a choice can still read, and a condition
+over those is judged state by state. A flag that only text reads is reset to its default
+where no choice needs it (that is what keeps exploration small), so a condition reading
+one is judged by the dataflow analysis instead: the values each flag may hold at the
+node, an over-approximation, so a condition it finds always true (or always false) is
+so in play. The check is sound (it never reports a text some playthrough shows) but
+does not claim to find every such text. A choice's `say:` and the options of sequences
+are not judged.
+"""
+from __future__ import annotations
+
+from .. import inline as il
+from ..diagnostics import Diagnostic, warning
+from ..expr import compile_expr, names_in
+from .dataflow import _possible, analyse, start_env
+
+
+def text_findings(ex, rp) -> list[Diagnostic]:
+    g, ch = ex.graph, ex.chapter
+    slots = {f.name: f.slot for f in ch.layout}
+    wanted = {}
+    for ni, nid in enumerate(g.ids):
+        node = ch.nodes[nid]
+        if any(p.condition is not None or p.inline or p.else_inline for p in node.text):
+            wanted[ni] = []
+    if not wanted:
+        return []
+    for sid, key in enumerate(ex.keys):
+        if key[0] in wanted:
+            wanted[key[0]].append(sid)
+    out: list[Diagnostic] = []
+    df = None
+    for ni, sids in wanted.items():
+        if not sids:
+            continue
+        node = ch.nodes[g.ids[ni]]
+        dead = set(g.dead[ni])
+
+        def judged(tree) -> bool:
+            return not any(slots[n] in dead for n in names_in(tree))
+
+        def constant(tree):
+            """True/False when the dataflow proves the condition always so at this node, else None."""
+            nonlocal df
+            if df is None:
+                n_story = len(rp.story.flags)
+                df = analyse(rp.story, ch, start_env(rp.story, ch, [s[:n_story] for s in ex.starts]))
+            env = df.env.get(node.id)
+            p = _possible(tree, env, slots, ch.layout) if env is not None else None
+            return next(iter(p)) if p in ({True}, {False}) else None
+
+        for j, part in enumerate(node.text):
+            shown_main, shown_else = sids, []
+            if part.condition is not None and judged(part.condition):
+                truth = [bool(part.test(*ex.keys[s][1:3])) for s in sids]
+                shown_main = [s for s, t in zip(sids, truth) if t]
+                shown_else = [s for s, t in zip(sids, truth) if not t]
+                if not shown_main or not shown_else:
+                    always = "false" if not shown_main else "true"
+                    what = ("its text is never shown" if not shown_main else
+                            "its `else` text is never shown" if part.else_text else "the condition decides nothing")
+                    out.append(warning("text-never-shown", f"in node '{node.id}', text part {j + 1}: {what}, as "
+                                       f"`{part.condition_src}` is {always} in every state that reaches it",
+                                       part.pos or node.pos, "change the condition, or write the text plainly",
+                                       replay=rp.command(ex, sids[0])))
+            elif part.condition is not None:
+                always = constant(part.condition)
+                if always is not None:
+                    what = ("its text is never shown" if not always else
+                            "its `else` text is never shown" if part.else_text else "the condition decides nothing")
+                    out.append(warning("text-never-shown", f"in node '{node.id}', text part {j + 1}: {what}, as "
+                                       f"`{part.condition_src}` is {str(always).lower()} wherever play reaches it",
+                                       part.pos or node.pos, "change the condition, or write the text plainly",
+                                       replay=rp.command(ex, sids[0])))
+                shown_else = sids if part.else_inline else []
+            out += _inline(ex, rp, node, part.inline, shown_main, slots, judged, constant)
+            out += _inline(ex, rp, node, part.else_inline, shown_else, slots, judged, constant)
+    return out
+
+
+def _inline(ex, rp, node, segs, sids, slots, judged, constant) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    if not segs or not sids:
+        return out
+    bits = ex.chapter.seen_bits
+    for x in segs:
+        if isinstance(x, il.Branch):
+            if not judged(x.cond):
+                always = constant(x.cond)
+                if always is not None:
+                    out.append(warning("text-never-shown", f"in node '{node.id}', the inline part `{{{x.src}: ...}}` "
+                                       f"always shows its {'first' if always else 'second'} text: `{x.src}` is "
+                                       f"{str(always).lower()} wherever play reaches it", node.pos,
+                                       "change the condition, or write the text plainly",
+                                       replay=rp.command(ex, sids[0])))
+                out += _inline(ex, rp, node, x.then, sids, slots, judged, constant)
+                out += _inline(ex, rp, node, x.other, sids, slots, judged, constant)
+                continue
+            test = compile_expr(x.cond, slots, bits)
+            yes, no = [], []
+            for s in sids:
+                (yes if test(*ex.keys[s][1:3]) else no).append(s)
+            if not yes or not no:
+                always = "false" if not yes else "true"
+                out.append(warning("text-never-shown", f"in node '{node.id}', the inline part `{{{x.src}: ...}}` always "
+                                   f"shows its {'second' if not yes else 'first'} text: `{x.src}` is {always} in every "
+                                   "state that shows it", node.pos, "change the condition, or write the text plainly",
+                                   replay=rp.command(ex, sids[0])))
+            out += _inline(ex, rp, node, x.then, yes, slots, judged, constant)
+            out += _inline(ex, rp, node, x.other, no, slots, judged, constant)
+    return out

@@ -1,0 +1,232 @@
+"""Inline text: the `{...}` parts inside any story text.
+
+    {EXPR: shown when true | shown when false}    the `| ...` part is optional
+    {EXPR}                                        the value: 3, calm, true
+    {&a|b|c}                                      cycles, one step per visit of the node
+    {!a|b|c}                                      once through, then nothing (ink's once-only)
+    {{  }}                                        literal braces
+
+Inline parts nest once (a part inside a branch or an option, no deeper). Spaces
+are kept as written, as in ink (`hall{again: again}` needs the space inside);
+the paragraph joining in the runtime folds runs of spaces into one.
+
+The parsed form is plain data (`Value`, `Branch`, `Seq` holding expression trees
+and strings), so a compiled story stays writable for another runtime; `compile`
+turns it into one closure `(values, seen) -> str` at load.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import expr as ex
+
+MAX_NESTING = 2  # a part, and one part inside it
+
+
+class InlineError(Exception):
+    """A problem in one inline part; `at` is the index of its `{` in the text."""
+
+    def __init__(self, message: str, at: int, hint: str | None = None, code: str = "inline-syntax"):
+        super().__init__(message)
+        self.message, self.at, self.hint, self.code = message, at, hint, code
+
+
+@dataclass(frozen=True)
+class Value:
+    src: str
+    expr: Any  # expr tree
+    at: int  # index of the `{` in the whole text
+
+
+@dataclass(frozen=True)
+class Branch:
+    src: str
+    cond: Any  # expr tree
+    then: tuple  # segments
+    other: tuple  # segments (empty when there is no `|`)
+    at: int
+
+
+@dataclass(frozen=True)
+class Seq:
+    kind: str  # "&" cycle | "!" once
+    options: tuple  # of segment tuples
+    at: int
+    count: Any = None  # the expression of the visit count it follows: visits("its node")
+
+
+def has_inline(text: str) -> bool:
+    return "{" in text or "}" in text
+
+
+def parse(text: str, node: str | None = None) -> tuple:
+    """The text as a tuple of segments (str, Value, Branch, Seq); InlineError on a mistake.
+    Sequences follow the visit count of `node` (the node the text belongs to)."""
+    count = ex.Visits(ex.visits_name(node)) if node is not None else ex.Lit(1)
+    segs, i, stop = _text(text, 0, 0, "", count)
+    assert stop is None
+    return segs
+
+
+def _text(s: str, i: int, depth: int, stops: str, count) -> tuple[tuple, int, str | None]:
+    """Literal text and parts up to one of `stops` (returned, with the index after it) or the end."""
+    out: list = []
+    buf: list[str] = []
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c == "{" and s.startswith("{{", i):
+            buf.append("{")
+            i += 2
+        elif c == "}" and s.startswith("}}", i) and "}" not in stops:
+            buf.append("}")
+            i += 2
+        elif c in stops:
+            if buf:
+                out.append("".join(buf))
+            return tuple(out), i + 1, c
+        elif c == "{":
+            if buf:
+                out.append("".join(buf))
+                buf = []
+            part, i = _part(s, i, depth + 1, count)
+            out.append(part)
+        elif c == "}":
+            raise InlineError("a `}` closes no `{`", i, "write `}}` for a literal brace")
+        else:
+            buf.append(c)
+            i += 1
+    if buf:
+        out.append("".join(buf))
+    return tuple(out), i, None
+
+
+def _part(s: str, at: int, depth: int, count):
+    if depth > MAX_NESTING:
+        raise InlineError("inline parts nest only once: this `{` is inside a part inside a part", at,
+                          "move the innermost choice of words into its own part or its own paragraph")
+    i = at + 1
+    if i < len(s) and s[i] in "&!":
+        kind = s[i]
+        options = []
+        i += 1
+        while True:
+            segs, i, stop = _text(s, i, depth, "|}", count)
+            if stop is None:
+                raise InlineError(f"this `{{{kind}` sequence is never closed with `}}`", at)
+            options.append(segs)
+            if stop == "}":
+                break
+        return Seq(kind, tuple(options), at, count), i
+    # The expression runs to the first `:` or `}` outside quotes.
+    j, quote = i, None
+    while j < len(s):
+        c = s[j]
+        if quote:
+            if c == "\\":
+                j += 1
+            elif c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+        elif c in ":}":
+            break
+        elif c in "|{\n":
+            what = {"|": "a `|` before any `:`", "{": "a `{` inside the expression", "\n": "a line break"}[c]
+            raise InlineError(f"this inline part has {what}; write {{CONDITION: text | other text}} or {{EXPRESSION}}",
+                              at, "for a literal brace write `{{`")
+        j += 1
+    else:
+        raise InlineError("this `{` is never closed with `}`", at, "for a literal brace write `{{`")
+    src = s[i:j].strip()
+    if not src:
+        raise InlineError("this inline part has no expression", at, "write {CONDITION: text | other text} or {{ for a brace")
+    try:
+        tree = ex.parse_condition(src)
+    except ex.ExprError as exc:
+        raise InlineError(f"in `{{{src}...`: {exc.message}", at, exc.hint, exc.code) from None
+    if s[j] == "}":
+        return Value(src, tree, at), j + 1
+    then, k, stop = _text(s, j + 1, depth, "|}", count)
+    other: tuple = ()
+    if stop == "|":
+        other, k, stop = _text(s, k, depth, "|}", count)
+        if stop == "|":
+            raise InlineError("a conditional part has two `|`: it shows one text when true and one when false", at,
+                              "for several variants use a sequence {&a|b|c}, or nest one condition inside another")
+    if stop is None:
+        raise InlineError("this `{` is never closed with `}`", at, "for a literal brace write `{{`")
+    return Branch(src, tree, then, other, at), k
+
+
+def walk(segs: tuple):
+    """Every inline part in the segments, nested ones too."""
+    for x in segs:
+        if isinstance(x, str):
+            continue
+        yield x
+        if isinstance(x, Branch):
+            yield from walk(x.then)
+            yield from walk(x.other)
+        elif isinstance(x, Seq):
+            for o in x.options:
+                yield from walk(o)
+
+
+def uses_sequences(segs: tuple) -> bool:
+    return any(isinstance(p, Seq) for p in walk(segs))
+
+
+def show_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def compile(segs: tuple, closure: Callable) -> Callable[[Any, int], str]:
+    """One closure `(values, seen) -> str` for the segments; `closure(tree)` compiles an expression."""
+    parts = [_compile_one(x, closure) for x in segs]
+    if len(parts) == 1:
+        return parts[0]
+    return lambda vals, seen: "".join(p(vals, seen) for p in parts)
+
+
+def _compile_one(x, closure):
+    if isinstance(x, str):
+        return lambda vals, seen, x=x: x
+    if isinstance(x, Value):
+        f = closure(x.expr)
+        return lambda vals, seen: show_value(f(vals, seen))
+    if isinstance(x, Branch):
+        test = closure(x.cond)
+        then = compile(x.then, closure)
+        other = compile(x.other, closure)
+        return lambda vals, seen: then(vals, seen) if test(vals, seen) else other(vals, seen)
+    options = [compile(o, closure) for o in x.options]
+    n = len(options)
+    count = closure(x.count)
+    if x.kind == "&":
+        return lambda vals, seen: options[(max(count(vals, seen), 1) - 1) % n](vals, seen)
+
+    def once(vals, seen):
+        k = count(vals, seen)
+        return options[k - 1](vals, seen) if 1 <= k <= n else ""
+    return once
+
+
+def compile_tree(segs: tuple, slots, seen_bits) -> Callable[[Any, int], str]:
+    """compile() with expressions closed over slots and seen bits (how a loaded export rebuilds it)."""
+    return compile(segs, lambda tree: ex.compile_expr(tree, slots, seen_bits))
+
+
+def text_exprs(part) -> list:
+    """The expression trees the inline parts of a TextPart (its text and else) read."""
+    out = []
+    for segs in (part.inline, part.else_inline):
+        for p in walk(segs or ()):
+            if isinstance(p, Branch):
+                out.append(p.cond)
+            elif isinstance(p, Value):
+                out.append(p.expr)
+    return out
