@@ -5,6 +5,7 @@ code has a minimal failing fixture under tests/fixtures/codes/<code>/.
 Each area of the engine keeps its own section; add a code to your area's
 section, in the same form.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,24 +26,52 @@ def _section(area: str, *entries: tuple[str, str, str]) -> dict[str, Code]:
 # ---- load: reading files and YAML (engine/yamlload.py) --------------------------
 LOAD = _section(
     "load",
-    ("file-missing", "a file the story needs does not exist or cannot be read", "create the file, or fix the path in story/story.yaml"),
+    (
+        "file-missing",
+        "a file the story needs does not exist or cannot be read",
+        "create the file, or fix the path in story/story.yaml",
+    ),
     ("yaml-encoding", "the file is not UTF-8 text", "save the file as UTF-8"),
     ("yaml-empty", "the file is empty", "write the document, or delete the file"),
     ("yaml-syntax", "the YAML cannot be parsed", "fix the YAML at the position shown; check indentation and quoting"),
-    ("yaml-duplicate-key", "a key appears twice in one mapping", "keep one of the two; YAML would silently drop the first"),
+    (
+        "yaml-duplicate-key",
+        "a key appears twice in one mapping",
+        "keep one of the two; YAML would silently drop the first",
+    ),
     ("yaml-tag", "a non-standard YAML tag such as !!python/object", "remove the tag; story files hold plain data only"),
-    ("yaml-alias-limit", "too many aliases, or aliases that expand too far", "write the values out, or use fewer anchors"),
+    (
+        "yaml-alias-limit",
+        "too many aliases, or aliases that expand too far",
+        "write the values out, or use fewer anchors",
+    ),
     ("yaml-depth", "the document is nested too deeply", "flatten the structure; stories never need this depth"),
-    ("yaml-multi-document", "the file holds more than one YAML document", "keep one document per file (remove the extra ---)"),
-    ("file-too-large", "the file is larger than 32 MiB, which no story file needs", "split the chapter into several files"),
-    ("yaml-character", "the file holds a character YAML does not allow (a control character)", "delete the character, or write it as an escape inside double quotes"),
+    (
+        "yaml-multi-document",
+        "the file holds more than one YAML document",
+        "keep one document per file (remove the extra ---)",
+    ),
+    (
+        "file-too-large",
+        "the file is larger than 32 MiB, which no story file needs",
+        "split the chapter into several files",
+    ),
+    (
+        "yaml-character",
+        "the file holds a character YAML does not allow (a control character)",
+        "delete the character, or write it as an escape inside double quotes",
+    ),
     ("yaml-key", "a mapping key is itself a list or a mapping", "use plain text as keys"),
 )
 
 # ---- schema: JSON Schema validation (engine/schema.py) -------------------------
 SCHEMA = _section(
     "schema",
-    ("schema", "the file does not match its JSON Schema", "follow the message; `chronicle schema chapter` prints the schema"),
+    (
+        "schema",
+        "the file does not match its JSON Schema",
+        "follow the message; `chronicle schema chapter` prints the schema",
+    ),
 )
 
 # ---- compile: names, expressions, types (engine/compiler.py, engine/expr.py) --
@@ -50,79 +79,249 @@ COMPILE = _section(
     "compile",
     ("duplicate-id", "a chapter, fact or flag is declared twice", "rename or remove one of them"),
     ("chapter-id-mismatch", "a chapter's `id` differs from its file name", "make `id:` match the file name"),
-    ("chapter-not-listed", "a chapter file is not in story/story.yaml's chapter list", "add it to `chapters:` or delete the file"),
+    (
+        "chapter-not-listed",
+        "a chapter file is not in story/story.yaml's chapter list",
+        "add it to `chapters:` or delete the file",
+    ),
     ("flag-shadows", "a chapter flag has the name of a story-wide flag", "rename the chapter flag"),
-    ("flag-name", "a flag is named with a word the expression language reserves (true, false, seen, and, not, if, ...)", "rename the flag"),
+    (
+        "flag-name",
+        "a flag is named with a word the expression language reserves (true, false, seen, and, not, if, ...)",
+        "rename the flag",
+    ),
     ("flag-default", "a flag's default does not fit its type, bounds or values", "change the default, or the bounds"),
-    ("number-range", "a whole number (a flag's default, min or max, or a literal in an expression) beyond what an int flag can hold, -2,147,483,648 to 2,147,483,647", "use a smaller number"),
-    ("source-outside", "the history's `source:` names a file outside the story folder", "copy the source text into the story folder"),
-    ("flag-show", "a flag's `show:` cannot be drawn: a bar without min and max, or a word for a value the flag never has", "bound the flag, show it as a word, or fix the value"),
+    (
+        "number-range",
+        "a whole number (a flag's default, min or max, or a literal in an expression) beyond what an int flag "
+        "can hold, -2,147,483,648 to 2,147,483,647",
+        "use a smaller number",
+    ),
+    (
+        "source-outside",
+        "the history's `source:` names a file outside the story folder",
+        "copy the source text into the story folder",
+    ),
+    (
+        "flag-show",
+        "a flag's `show:` cannot be drawn: a bar without min and max, or a word for a value the flag never has",
+        "bound the flag, show it as a word, or fix the value",
+    ),
     ("bad-date", "a date is not YYYY, YYYY-MM, YYYY-MM-DD (or A/B for a fact)", "write the date in one of those forms"),
-    ("quote-not-in-source", "a fact quotes words that are not in the cited paragraph of the source", "copy the quote exactly, or fix the paragraph"),
-    ("unknown-fact", "a fact id that story/history.yaml does not declare (under `facts` or `story_facts`)", "fix the id, or add the fact to the history"),
-    ("asserts-conflict", "one text part, `else` or choice both asserts and denies the same fact", "keep one; put the other wording in a conditional part"),
-    ("fact-source-missing", "a documented fact (under `facts`) has no source quote", "quote its paragraph of the source, or move it under `story_facts`"),
-    ("story-fact-source", "a story fact (under `story_facts`) cites the source", "drop `source`, or move the fact under `facts` if the source documents it"),
+    (
+        "quote-not-in-source",
+        "a fact quotes words that are not in the cited paragraph of the source",
+        "copy the quote exactly, or fix the paragraph",
+    ),
+    (
+        "unknown-fact",
+        "a fact id that story/history.yaml does not declare (under `facts` or `story_facts`)",
+        "fix the id, or add the fact to the history",
+    ),
+    (
+        "asserts-conflict",
+        "one text part, `else` or choice both asserts and denies the same fact",
+        "keep one; put the other wording in a conditional part",
+    ),
+    (
+        "fact-source-missing",
+        "a documented fact (under `facts`) has no source quote",
+        "quote its paragraph of the source, or move it under `story_facts`",
+    ),
+    (
+        "story-fact-source",
+        "a story fact (under `story_facts`) cites the source",
+        "drop `source`, or move the fact under `facts` if the source documents it",
+    ),
     ("story-fact-id", "a story fact has the id of a documented fact", "rename the story fact"),
     ("unknown-node", "a goto, start or seen() names a node that does not exist", "fix the node id, or add the node"),
     ("unknown-flag", "an expression names a flag nobody declared", "declare the flag under `flags:`"),
-    ("expr-syntax", "an expression cannot be parsed, or uses something outside the language", "use flags, literals, and/or/not, comparisons, + - *, seen()"),
-    ("expr-type", "an expression mixes types, e.g. `nerve + true`", "compare numbers with numbers, true/false with true/false"),
+    (
+        "expr-syntax",
+        "an expression cannot be parsed, or uses something outside the language",
+        "use flags, literals, and/or/not, comparisons, + - *, seen()",
+    ),
+    (
+        "expr-type",
+        "an expression mixes types, e.g. `nerve + true`",
+        "compare numbers with numbers, true/false with true/false",
+    ),
     ("date-outside-period", "a node's date lies outside the chapter's period", "fix the date or widen `period`"),
     ("canon-ambiguous", "a node marks more than one choice as canon", "mark the one history took"),
-    ("diverges-not-covered", "an ending diverges from a fact its chapter does not cover", "add the fact to `covers`, or drop it from `diverges`"),
-    ("diverges-unbreakable", "an ending diverges from a fact that has no `holds`, so nothing can break it", "give the fact a `holds`, or drop it from `diverges`"),
-    ("ending-kind", "a canon/personal ending lists `diverges`, or a divergent one lists nothing", "make the kind and the list agree"),
-    ("ending-hint", "an ending's `hint:` is more than one short line (it is shown in the list of endings)", "shorten it to one line of at most 120 characters"),
+    (
+        "diverges-not-covered",
+        "an ending diverges from a fact its chapter does not cover",
+        "add the fact to `covers`, or drop it from `diverges`",
+    ),
+    (
+        "diverges-unbreakable",
+        "an ending diverges from a fact that has no `holds`, so nothing can break it",
+        "give the fact a `holds`, or drop it from `diverges`",
+    ),
+    (
+        "ending-kind",
+        "a canon/personal ending lists `diverges`, or a divergent one lists nothing",
+        "make the kind and the list agree",
+    ),
+    (
+        "ending-hint",
+        "an ending's `hint:` is more than one short line (it is shown in the list of endings)",
+        "shorten it to one line of at most 120 characters",
+    ),
     ("ending-with-choices", "an ending node also offers choices", "remove `choices` or `ending`"),
     ("no-choices", "a node has no choices and is not an ending", "add choices, or make it an ending"),
-    ("record-date", "a node records a fact dated outside the node's own date", "fix the node's date, or move the record"),
-    ("record-outside-period", "a chapter records a fact dated outside its period", "record it in the right chapter, or widen `period`"),
+    (
+        "record-date",
+        "a node records a fact dated outside the node's own date",
+        "fix the node's date, or move the record",
+    ),
+    (
+        "record-outside-period",
+        "a chapter records a fact dated outside its period",
+        "record it in the right chapter, or widen `period`",
+    ),
     ("unreachable-node", "no choice leads to a node", "add a choice that goes there, or delete it"),
     ("no-ending", "a chapter has no ending at all", "make some node an ending"),
     ("no-way-on", "no path leads from a node to any ending", "give the loop a way out"),
-    ("flag-unread", "a flag that nothing ever reads, so setting it changes nothing a player can notice", "read it in a condition or text, or remove it"),
-    ("inline-syntax", "an inline part {...} in a text cannot be parsed (unclosed, nested twice, a stray brace)", "write {CONDITION: text | other}, {EXPRESSION}, {&a|b}, {!a|b}, or {{ }} for braces"),
-    ("visits-use", "visits(...) is used other than compared with a whole number", "compare it with a number, e.g. visits(\"hall\") >= 3"),
-    ("divide-by-zero", "an integer division or remainder by 0 (a literal 0, or a flag that is 0 in a reachable state)", "divide by something that cannot be 0, or guard the division"),
-    ("next-with-choices", "a node has `next:` and also choices or an ending", "keep `next:`, or the choices (or ending), not both"),
-    ("next-loop", "nodes lead on to each other with `next:` in a ring, so play would never stop", "give one of them choices"),
+    (
+        "flag-unread",
+        "a flag that nothing ever reads, so setting it changes nothing a player can notice",
+        "read it in a condition or text, or remove it",
+    ),
+    (
+        "inline-syntax",
+        "an inline part {...} in a text cannot be parsed (unclosed, nested twice, a stray brace)",
+        "write {CONDITION: text | other}, {EXPRESSION}, {&a|b}, {!a|b}, or {{ }} for braces",
+    ),
+    (
+        "visits-use",
+        "visits(...) is used other than compared with a whole number",
+        'compare it with a number, e.g. visits("hall") >= 3',
+    ),
+    (
+        "divide-by-zero",
+        "an integer division or remainder by 0 (a literal 0, or a flag that is 0 in a reachable state)",
+        "divide by something that cannot be 0, or guard the division",
+    ),
+    (
+        "next-with-choices",
+        "a node has `next:` and also choices or an ending",
+        "keep `next:`, or the choices (or ending), not both",
+    ),
+    (
+        "next-loop",
+        "nodes lead on to each other with `next:` in a ring, so play would never stop",
+        "give one of them choices",
+    ),
 )
 
 # ---- explore / canon: what `chronicle check` proves (engine/check/) ------------
 CHECK = _section(
     "explore",
-    ("soft-lock", "a state in which a non-ending node offers no choice", "add an unconditional choice, or make the conditions cover every case"),
-    ("trap", "a state from which no ending can ever be reached (a loop with no way out)", "give the loop a way out that is always available"),
+    (
+        "soft-lock",
+        "a state in which a non-ending node offers no choice",
+        "add an unconditional choice, or make the conditions cover every case",
+    ),
+    (
+        "trap",
+        "a state from which no ending can ever be reached (a loop with no way out)",
+        "give the loop a way out that is always available",
+    ),
     ("int-bounds", "an effect takes an int flag past its min or max", "guard the choice, or widen the bounds"),
-    ("node-unreached", "a node no real playthrough reaches (the choices into it are never available)", "fix the conditions on the way in"),
-    ("choice-never-available", "a choice whose condition is false in every state that reaches its node", "fix the condition, or set its flags on the way"),
+    (
+        "node-unreached",
+        "a node no real playthrough reaches (the choices into it are never available)",
+        "fix the conditions on the way in",
+    ),
+    (
+        "choice-never-available",
+        "a choice whose condition is false in every state that reaches its node",
+        "fix the condition, or set its flags on the way",
+    ),
     ("ending-unreached", "an ending no real playthrough reaches", "fix the conditions on the way in"),
     ("date-backwards", "a node dated earlier than the node play comes from", "fix one of the dates"),
-    ("choice-indistinct", "two choices offered together lead to the same node with the same effects", "make them differ, or merge them"),
-    ("ref-not-past", "a node speaks of a fact that may not have happened yet on some path there", "record the fact earlier on every path, or drop the ref"),
+    (
+        "choice-indistinct",
+        "two choices offered together lead to the same node with the same effects",
+        "make them differ, or merge them",
+    ),
+    (
+        "ref-not-past",
+        "a node speaks of a fact that may not have happened yet on some path there",
+        "record the fact earlier on every path, or drop the ref",
+    ),
     ("explore-incomplete", "exploration stopped at --max-states, so not everything is proven", "raise --max-states"),
     ("unproven", "what the dataflow fallback could not prove after an incomplete exploration", "raise --max-states"),
-    ("text-never-shown", "conditional text (a part's `if`, or an inline {cond: a | b}) whose condition is the same in every state that shows it", "change the condition, or write the text plainly"),
-    ("allow-unused", "an `allow:` names a code that is not a warning found there (or an error, which is never silenced)", "remove it from `allow`"),
-    ("corridor", "more single-choice nodes in a row than story.yaml's `style: max_corridor` allows", "offer a real choice inside the run, or merge its nodes"),
-    ("flavour-heavy", "more flavour choices at a chapter's decision points than `style: max_flavour_share` allows", "give some of them consequences a reader can notice later"),
+    (
+        "text-never-shown",
+        "conditional text (a part's `if`, or an inline {cond: a | b}) whose condition is the same in every "
+        "state that shows it",
+        "change the condition, or write the text plainly",
+    ),
+    (
+        "allow-unused",
+        "an `allow:` names a code that is not a warning found there (or an error, which is never silenced)",
+        "remove it from `allow`",
+    ),
+    (
+        "corridor",
+        "more single-choice nodes in a row than story.yaml's `style: max_corridor` allows",
+        "offer a real choice inside the run, or merge its nodes",
+    ),
+    (
+        "flavour-heavy",
+        "more flavour choices at a chapter's decision points than `style: max_flavour_share` allows",
+        "give some of them consequences a reader can notice later",
+    ),
 ) | _section(
     "canon",
-    ("canon-broken", "the canonical path cannot be followed: no canonical choice, or it is not available", "mark, or unguard, the choice history took"),
-    ("canon-ending", "a chapter's canonical path ends at a non-canon ending, or it has no canon ending", "end the canonical path at `kind: canon`"),
-    ("canon-missing-fact", "the canonical path never records a fact the chapter covers", "record it on a node of the canonical path"),
+    (
+        "canon-broken",
+        "the canonical path cannot be followed: no canonical choice, or it is not available",
+        "mark, or unguard, the choice history took",
+    ),
+    (
+        "canon-ending",
+        "a chapter's canonical path ends at a non-canon ending, or it has no canon ending",
+        "end the canonical path at `kind: canon`",
+    ),
+    (
+        "canon-missing-fact",
+        "the canonical path never records a fact the chapter covers",
+        "record it on a node of the canonical path",
+    ),
     ("canon-order", "the canonical path records facts out of date order", "record facts in the order they happened"),
-    ("canon-holds", "a recorded fact's `holds` turns false later on the canonical path", "the canonical path must not undo history"),
-    ("covered-not-recorded", "a chapter covers a fact that no node records", "add `records:` where it happens, or drop it from `covers`"),
-    ("divergence-undeclared", "an ending is reached with a covered fact broken that its `diverges` does not list", "list the fact under `diverges`"),
-    ("divergence-unused", "an ending lists a fact in `diverges` that holds in every state reaching it", "break it on the way, or drop it"),
+    (
+        "canon-holds",
+        "a recorded fact's `holds` turns false later on the canonical path",
+        "the canonical path must not undo history",
+    ),
+    (
+        "covered-not-recorded",
+        "a chapter covers a fact that no node records",
+        "add `records:` where it happens, or drop it from `covers`",
+    ),
+    (
+        "divergence-undeclared",
+        "an ending is reached with a covered fact broken that its `diverges` does not list",
+        "list the fact under `diverges`",
+    ),
+    (
+        "divergence-unused",
+        "an ending lists a fact in `diverges` that holds in every state reaching it",
+        "break it on the way, or drop it",
+    ),
 )
 
 # ---- continuity: words against the history of each path (engine/check/continuity.py) --
 CONTINUITY = _section(
     "continuity",
-    ("continuity", "a text part or choice is shown where a fact it asserts is broken, or a fact it denies holds", "make the words conditional on the flags that break the fact"),
+    (
+        "continuity",
+        "a text part or choice is shown where a fact it asserts is broken, or a fact it denies holds",
+        "make the words conditional on the flags that break the fact",
+    ),
 )
 
 CODES: dict[str, Code] = {**LOAD, **SCHEMA, **COMPILE, **CHECK, **CONTINUITY}

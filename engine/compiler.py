@@ -9,25 +9,40 @@ A chain of small passes over the loaded, schema-checked documents:
 Every problem becomes a Diagnostic; nothing stops at the first one. A file whose
 schema check fails is not compiled further, so one mistake is reported once.
 """
+
 from __future__ import annotations
 
 import hashlib
 import keyword
 import os
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .gcpause import paused_gc
 from . import cache
 from . import expr as ex
 from . import inline as il
 from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
-from .model import (ENDING_KINDS, Chapter, Choice, Effect, Ending, Fact, Flag, Node, Show, Source, Story, TextPart,
-                    successors,
-                    frozen_map)
+from .gcpause import paused_gc
+from .model import (
+    ENDING_KINDS,
+    Chapter,
+    Choice,
+    Effect,
+    Ending,
+    Fact,
+    Flag,
+    Node,
+    Show,
+    Source,
+    Story,
+    TextPart,
+    frozen_map,
+    successors,
+)
 from .yamlload import MAX_BYTES, Document, load_file, read_regular
 
 STORY_FILE = Path("story") / "story.yaml"
@@ -88,6 +103,25 @@ def compile_story_partial(root: str | os.PathLike) -> tuple[Story | None, list[D
 
 
 @dataclass(frozen=True)
+class ChapterContext:
+    """What compiling one node needs to know of its chapter, gathered once per chapter (it was
+    fourteen parameters of compile_node)."""
+
+    doc: Document  # the chapter file, for positions
+    cid: str  # the chapter's id
+    parsed: dict[tuple, Any]  # path in the document -> parsed expression tree (or inline segments)
+    slots: dict[str, int]  # flag name -> slot in the chapter's layout
+    seen_bits: dict[str, int]  # node id -> its seen() bit
+    flags: dict[str, Flag]  # flag name -> declaration (story-wide and the chapter's own)
+    node_ids: set[str]  # every node id of the chapter
+    fact_ref: Callable[[str, tuple, str], bool]  # checks a fact id, reporting an unknown one
+    facts: dict | None  # fact id -> Fact (None when the history did not load)
+    covers: tuple  # the fact ids the chapter covers
+    period: Any  # the chapter's (from, to) dates, or None when they did not parse
+    counter_slot: dict[str, int]  # node id -> slot of its visit count, for nodes something counts
+
+
+@dataclass(frozen=True)
 class Partial:
     """The chapters that compiled, when others did not."""
 
@@ -140,6 +174,7 @@ class _Compiler:
             self.diags.extend(exc.diagnostics)
             return None
         from .schema import validate  # jsonschema costs ~45 ms to import; a cached story never needs it
+
         problems = validate(doc, kind)
         if problems:
             self.diags.extend(problems)
@@ -181,9 +216,12 @@ class _Compiler:
     # ---- the passes ------------------------------------------------------------
     def run(self) -> tuple[Story | None, list[Diagnostic]]:
         if not (self.root / STORY_FILE).exists():
-            self.err("file-missing", f"no story manifest at {display_path(self.root / STORY_FILE)}",
-                     Pos(display_path(self.root / STORY_FILE)),
-                     "point --story at a folder holding story/story.yaml, or create one with `chronicle new story`")
+            self.err(
+                "file-missing",
+                f"no story manifest at {display_path(self.root / STORY_FILE)}",
+                Pos(display_path(self.root / STORY_FILE)),
+                "point --story at a folder holding story/story.yaml, or create one with `chronicle new story`",
+            )
             return None, self.diags
         manifest = self.load(self.root / STORY_FILE, "story")
         if manifest is None:
@@ -206,15 +244,23 @@ class _Compiler:
             seen_ids.add(cid)
             path = self.root / CHAPTER_DIR / f"{cid}.yaml"
             if not path.exists():
-                self.err("file-missing", f"chapter '{cid}' is listed in the manifest but {display_path(path)} does not exist",
-                         manifest.pos(("chapters", i)), f"create it with `chronicle new chapter {cid}`, or remove it from the list")
+                self.err(
+                    "file-missing",
+                    f"chapter '{cid}' is listed in the manifest but {display_path(path)} does not exist",
+                    manifest.pos(("chapters", i)),
+                    f"create it with `chronicle new chapter {cid}`, or remove it from the list",
+                )
                 continue
             doc = self.load(path, "chapter")
             if doc is None:
                 continue
             if doc.data["id"] != cid:
-                self.err("chapter-id-mismatch", f"this file is {path.name} but its id is '{doc.data['id']}'",
-                         doc.pos(("id",)), f"write `id: {cid}`, or rename the file")
+                self.err(
+                    "chapter-id-mismatch",
+                    f"this file is {path.name} but its id is '{doc.data['id']}'",
+                    doc.pos(("id",)),
+                    f"write `id: {cid}`, or rename the file",
+                )
                 continue
             chapter = self.compile_chapter(doc, story_flags, facts)
             if chapter is not None:
@@ -223,29 +269,44 @@ class _Compiler:
         if (self.root / CHAPTER_DIR).is_dir():
             for extra in sorted((self.root / CHAPTER_DIR).glob("*.yaml")):
                 if extra.stem not in seen_ids:
-                    self.warn("chapter-not-listed", f"{extra.name} is not in story/story.yaml's chapter list, so nobody can play it",
-                              Pos(display_path(extra)), f"add '{extra.stem}' to `chapters:` in story/story.yaml")
+                    self.warn(
+                        "chapter-not-listed",
+                        f"{extra.name} is not in story/story.yaml's chapter list, so nobody can play it",
+                        Pos(display_path(extra)),
+                        f"add '{extra.stem}' to `chapters:` in story/story.yaml",
+                    )
 
         if has_errors(self.diags) or facts is None:
-            self.partial = self.partial_story(manifest, history, chapters, story_flags, facts, chapter_ids,
-                                              epilogue_parts)
+            self.partial = self.partial_story(
+                manifest, history, chapters, story_flags, facts, chapter_ids, epilogue_parts
+            )
             return None, self.diags
         self.check_flag_use(story_flags, chapters, facts, epilogue_parts)
         return self.story(manifest, chapters, story_flags, facts, epilogue_parts), self.diags
 
-    def story(self, manifest: Document, chapters: list, story_flags: list, facts: dict,
-              epilogue_parts: tuple = ()) -> Story:
+    def story(
+        self, manifest: Document, chapters: list, story_flags: list, facts: dict, epilogue_parts: tuple = ()
+    ) -> Story:
         data = manifest.data
-        return Story(title=data["title"], root=str(self.root), chapters=tuple(chapters), flags=tuple(story_flags),
-                     facts=frozen_map(facts), content_hash=self.hasher.hexdigest()[:16],
-                     byline=data.get("byline"), intro=data.get("intro"),
-                     epilogue=data["epilogue"] if isinstance(data.get("epilogue"), str) else None,
-                     epilogue_parts=epilogue_parts,
-                     warnings=tuple(d for d in self.diags if not d.is_error),
-                     style=frozen_map(data.get("style") or {}), style_pos=manifest.pos(("style",)))
+        return Story(
+            title=data["title"],
+            root=str(self.root),
+            chapters=tuple(chapters),
+            flags=tuple(story_flags),
+            facts=frozen_map(facts),
+            content_hash=self.hasher.hexdigest()[:16],
+            byline=data.get("byline"),
+            intro=data.get("intro"),
+            epilogue=data["epilogue"] if isinstance(data.get("epilogue"), str) else None,
+            epilogue_parts=epilogue_parts,
+            warnings=tuple(d for d in self.diags if not d.is_error),
+            style=frozen_map(data.get("style") or {}),
+            style_pos=manifest.pos(("style",)),
+        )
 
-    def partial_story(self, manifest, history, chapters, story_flags, facts, chapter_ids,
-                      epilogue_parts=()) -> Partial | None:
+    def partial_story(
+        self, manifest, history, chapters, story_flags, facts, chapter_ids, epilogue_parts=()
+    ) -> Partial | None:
         """The story of the chapters that compiled, when every error lies in some chapter file."""
         if facts is None or not chapters:
             return None
@@ -259,41 +320,72 @@ class _Compiler:
             gap = gap or cid not in good
             if gap and cid in good:
                 after.add(cid)
-        return Partial(self.story(manifest, chapters, story_flags, facts, epilogue_parts or ()), broken,
-                       frozenset(after))
+        return Partial(
+            self.story(manifest, chapters, story_flags, facts, epilogue_parts or ()), broken, frozenset(after)
+        )
 
     # ---- declarations -------------------------------------------------------------
-    def declare_flags(self, doc: Document, base: tuple, decls: dict, scope: str, first_slot: int,
-                      taken: dict | None = None) -> list[Flag]:
+    def declare_flags(
+        self, doc: Document, base: tuple, decls: dict, scope: str, first_slot: int, taken: dict | None = None
+    ) -> list[Flag]:
         flags = []
         for name, d in decls.items():
             path = base + (name,)
             if name in _RESERVED:
-                self.err("flag-name", f"'{name}' cannot be a flag name: the expression language uses that word itself",
-                         doc.key_pos(path), f"rename it, e.g. '{name}_flag' or a word that says what it records")
+                self.err(
+                    "flag-name",
+                    f"'{name}' cannot be a flag name: the expression language uses that word itself",
+                    doc.key_pos(path),
+                    f"rename it, e.g. '{name}_flag' or a word that says what it records",
+                )
                 continue
             if taken and name in taken:
-                self.err("flag-shadows", f"chapter flag '{name}' has the name of a story-wide flag",
-                         doc.key_pos(path), "rename the chapter flag; story-wide flags are visible in every chapter")
+                self.err(
+                    "flag-shadows",
+                    f"chapter flag '{name}' has the name of a story-wide flag",
+                    doc.key_pos(path),
+                    "rename the chapter flag; story-wide flags are visible in every chapter",
+                )
                 continue
             lo, hi, values = d.get("min"), d.get("max"), tuple(d.get("values") or ())
             out_of_range = [k for k in ("default", "min", "max") if d["type"] == "int" and _beyond_int(d.get(k))]
             for k in out_of_range:
-                self.err("number-range", f"flag '{name}' has {k} {_short_int(d[k])}, beyond what an int flag can "
-                         f"hold ({-INT_LIMIT - 1:,} to {INT_LIMIT:,})", doc.pos(path + (k,)), "use a smaller number")
+                self.err(
+                    "number-range",
+                    f"flag '{name}' has {k} {_short_int(d[k])}, beyond what an int flag can "
+                    f"hold ({-INT_LIMIT - 1:,} to {INT_LIMIT:,})",
+                    doc.pos(path + (k,)),
+                    "use a smaller number",
+                )
             if out_of_range:  # the flag is still declared (no 'unknown flag' echoes), without the bad numbers
                 d = {**d, **{k: (0 if k == "default" else None) for k in out_of_range}}
                 lo, hi = d.get("min"), d.get("max")
-            flag = Flag(name=name, type=d["type"], default=d["default"], doc=d["doc"], scope=scope,
-                        slot=first_slot + len(flags), min=lo, max=hi, values=values, pos=doc.key_pos(path),
-                        show=self.declare_show(doc, path, name, d))
+            flag = Flag(
+                name=name,
+                type=d["type"],
+                default=d["default"],
+                doc=d["doc"],
+                scope=scope,
+                slot=first_slot + len(flags),
+                min=lo,
+                max=hi,
+                values=values,
+                pos=doc.key_pos(path),
+                show=self.declare_show(doc, path, name, d),
+            )
             if lo is not None and hi is not None and lo > hi:
                 self.err("flag-default", f"flag '{name}' has min {lo} above max {hi}", doc.pos(path + ("min",)))
             elif not flag.accepts(flag.default):
-                want = {"int": f"a whole number from {lo} to {hi}", "enum": f"one of {', '.join(values)}",
-                        "bool": "true or false"}[flag.type]
-                self.err("flag-default", f"flag '{name}' defaults to {flag.default!r}, which is not {want}",
-                         doc.pos(path + ("default",)))
+                want = {
+                    "int": f"a whole number from {lo} to {hi}",
+                    "enum": f"one of {', '.join(values)}",
+                    "bool": "true or false",
+                }[flag.type]
+                self.err(
+                    "flag-default",
+                    f"flag '{name}' defaults to {flag.default!r}, which is not {want}",
+                    doc.pos(path + ("default",)),
+                )
             flags.append(flag)
         return flags
 
@@ -307,12 +399,19 @@ class _Compiler:
         if kind == "bar":
             if d["type"] != "int" or d.get("min") is None or d.get("max") is None:
                 what = "an int flag without both min and max" if d["type"] == "int" else f"a {d['type']} flag"
-                self.err("flag-show", f"flag '{name}' is shown as a bar, but a bar needs bounds and '{name}' is {what}",
-                         doc.pos(spath + ("as",)),
-                         "give the flag `min:` and `max:`, or show it `as: word`")
+                self.err(
+                    "flag-show",
+                    f"flag '{name}' is shown as a bar, but a bar needs bounds and '{name}' is {what}",
+                    doc.pos(spath + ("as",)),
+                    "give the flag `min:` and `max:`, or show it `as: word`",
+                )
             if words:
-                self.err("flag-show", f"flag '{name}' is shown as a bar, so its `words` would never be shown",
-                         doc.key_pos(spath + ("words",)), "remove `words`, or show it `as: word`")
+                self.err(
+                    "flag-show",
+                    f"flag '{name}' is shown as a bar, so its `words` would never be shown",
+                    doc.key_pos(spath + ("words",)),
+                    "remove `words`, or show it `as: word`",
+                )
         if d["type"] == "bool":
             allowed = ["true", "false"]
         elif d["type"] == "enum":
@@ -324,51 +423,76 @@ class _Compiler:
             if allowed is None:  # an int: whole numbers within its bounds
                 number = int(key) if key.isascii() and key.lstrip("-").isdigit() and len(key) < 20 else None
                 if number is None or (lo is not None and number < lo) or (hi is not None and number > hi):
-                    self.err("flag-show", f"flag '{name}' never has the value '{key}', so its word is never shown",
-                             doc.key_pos(spath + ("words", key)), "key the words by whole numbers the flag can hold")
+                    self.err(
+                        "flag-show",
+                        f"flag '{name}' never has the value '{key}', so its word is never shown",
+                        doc.key_pos(spath + ("words", key)),
+                        "key the words by whole numbers the flag can hold",
+                    )
             elif key not in allowed:
-                self.err("flag-show", f"flag '{name}' never has the value '{key}', so its word is never shown",
-                         doc.key_pos(spath + ("words", key)),
-                         did_you_mean(key, allowed) or f"use one of: {', '.join(allowed[:12])}")
+                self.err(
+                    "flag-show",
+                    f"flag '{name}' never has the value '{key}', so its word is never shown",
+                    doc.key_pos(spath + ("words", key)),
+                    did_you_mean(key, allowed) or f"use one of: {', '.join(allowed[:12])}",
+                )
         return Show(label=show["label"], as_=kind, words=frozen_map(words))
 
     def declare_facts(self, doc: Document, story_flags: list[Flag]) -> dict[str, Fact]:
         data = doc.data
         paragraphs = None
         if data.get("source"):
-            src_path = (self.root / "story" / data["source"])
+            src_path = self.root / "story" / data["source"]
             if not _inside(src_path, self.root):
                 # a source elsewhere would let a story ask yes-or-no questions about any file on the machine
-                self.err("source-outside", f"the history's `source:` ({data['source']}) lies outside the story folder",
-                         doc.pos(("source",)), "copy the source text into the story folder and name it from story/")
+                self.err(
+                    "source-outside",
+                    f"the history's `source:` ({data['source']}) lies outside the story folder",
+                    doc.pos(("source",)),
+                    "copy the source text into the story folder and name it from story/",
+                )
             else:
                 try:
                     text = read_regular(src_path).decode("utf-8")
                     self.hasher.update(text.encode())
                     paragraphs = [p for p in text.split("\n") if p.strip()]
                 except (OSError, UnicodeDecodeError):
-                    self.err("file-missing", f"the history's source {display_path(src_path)} cannot be read",
-                             doc.pos(("source",)), "copy the source text there, or fix `source:`")
+                    self.err(
+                        "file-missing",
+                        f"the history's source {display_path(src_path)} cannot be read",
+                        doc.pos(("source",)),
+                        "copy the source text there, or fix `source:`",
+                    )
         types = {f.name: f.flag_type for f in story_flags}
         slots = {f.name: f.slot for f in story_flags}
         facts: dict[str, Fact] = {}
         for section in ("facts", "story_facts"):
             for i, f in enumerate(data.get(section) or ()):
-                fact = self.declare_fact(doc, (section, i), f, section == "story_facts", facts, paragraphs, types, slots)
+                fact = self.declare_fact(
+                    doc, (section, i), f, section == "story_facts", facts, paragraphs, types, slots
+                )
                 if fact is not None:
                     facts[fact.id] = fact
         return facts
 
-    def declare_fact(self, doc: Document, path: tuple, f: dict, story: bool, facts: dict, paragraphs,
-                     types: dict, slots: dict) -> Fact | None:
+    def declare_fact(
+        self, doc: Document, path: tuple, f: dict, story: bool, facts: dict, paragraphs, types: dict, slots: dict
+    ) -> Fact | None:
         if f["id"] in facts:
             first = facts[f["id"]]
             if story and not first.story:
-                self.err("story-fact-id", f"story fact '{f['id']}' has the id of a documented fact (at {first.pos})",
-                         doc.pos(path + ("id",)), "rename the story fact: an id names one fact, documented or not")
+                self.err(
+                    "story-fact-id",
+                    f"story fact '{f['id']}' has the id of a documented fact (at {first.pos})",
+                    doc.pos(path + ("id",)),
+                    "rename the story fact: an id names one fact, documented or not",
+                )
             else:
-                self.err("duplicate-id", f"fact '{f['id']}' is declared twice (first at {first.pos})",
-                         doc.pos(path + ("id",)))
+                self.err(
+                    "duplicate-id",
+                    f"fact '{f['id']}' is declared twice (first at {first.pos})",
+                    doc.pos(path + ("id",)),
+                )
             return None
         try:
             date = parse_date(f["date"])
@@ -379,40 +503,67 @@ class _Compiler:
         source = None
         if story:
             if src is not None:
-                self.err("story-fact-source", f"story fact '{f['id']}' cites the source, but story facts are the "
-                         "fiction's own", doc.key_pos(path + ("source",)),
-                         "remove `source:`; if the source really documents it, move it under `facts:`")
+                self.err(
+                    "story-fact-source",
+                    f"story fact '{f['id']}' cites the source, but story facts are the fiction's own",
+                    doc.key_pos(path + ("source",)),
+                    "remove `source:`; if the source really documents it, move it under `facts:`",
+                )
         elif src is None:
-            self.err("fact-source-missing", f"documented fact '{f['id']}' does not say where in the source it comes from",
-                     doc.pos(path), "add `source: {paragraph: N, quote: \"...\"}`; if no source documents it, "
-                     "move it under `story_facts:`")
+            self.err(
+                "fact-source-missing",
+                f"documented fact '{f['id']}' does not say where in the source it comes from",
+                doc.pos(path),
+                'add `source: {paragraph: N, quote: "..."}`; if no source documents it, move it under `story_facts:`',
+            )
         elif isinstance(src, dict):
             source = Source(src["paragraph"], src["quote"])
             if paragraphs is not None:
                 n = src["paragraph"]
                 if n > len(paragraphs):
-                    self.err("quote-not-in-source", f"the source has {len(paragraphs)} paragraphs, not {n}",
-                             doc.pos(path + ("source", "paragraph")))
+                    self.err(
+                        "quote-not-in-source",
+                        f"the source has {len(paragraphs)} paragraphs, not {n}",
+                        doc.pos(path + ("source", "paragraph")),
+                    )
                 elif src["quote"] not in paragraphs[n - 1]:
-                    self.err("quote-not-in-source", f"fact '{f['id']}' quotes words that are not in paragraph {n} of the source",
-                             doc.pos(path + ("source", "quote")), "copy the quote exactly, or fix the paragraph number")
+                    self.err(
+                        "quote-not-in-source",
+                        f"fact '{f['id']}' quotes words that are not in paragraph {n} of the source",
+                        doc.pos(path + ("source", "quote")),
+                        "copy the quote exactly, or fix the paragraph number",
+                    )
         holds = holds_fn = None
         if f.get("holds") is not None:
             try:
                 holds = ex.parse_condition(f["holds"])
                 t = ex.typecheck(holds, types)
                 if t != ex.BOOL:
-                    raise ex.ExprError(f"`holds` must be true or false, but this is {t}", code="expr-type",
-                                       hint="compare it, e.g. `not saudi_iraq_war` or `gulf_tension < 4`")
+                    raise ex.ExprError(
+                        f"`holds` must be true or false, but this is {t}",
+                        code="expr-type",
+                        hint="compare it, e.g. `not saudi_iraq_war` or `gulf_tension < 4`",
+                    )
                 holds_fn = ex.compile_expr(holds, slots, {})
             except ex.ExprError as exc:
                 if exc.code == "unknown-flag":
                     exc.hint = "a fact's `holds` may read only story-wide flags (story/story.yaml)"
                 self.expr_diag(exc, doc, path + ("holds",), f"in the `holds` of fact '{f['id']}'")
                 holds = None
-        return Fact(id=f["id"], date=date, statement=f["statement"], source=source, holds=holds,
-                    holds_src=f.get("holds"), holds_fn=holds_fn, note=f.get("note"),
-                    readings=tuple(f.get("readings") or ()), pos=doc.pos(path), instead=f.get("instead"), story=story)
+        return Fact(
+            id=f["id"],
+            date=date,
+            statement=f["statement"],
+            source=source,
+            holds=holds,
+            holds_src=f.get("holds"),
+            holds_fn=holds_fn,
+            note=f.get("note"),
+            readings=tuple(f.get("readings") or ()),
+            pos=doc.pos(path),
+            instead=f.get("instead"),
+            story=story,
+        )
 
     # ---- chapters -------------------------------------------------------------------
     def compile_chapter(self, doc: Document, story_flags: list[Flag], facts: dict | None) -> Chapter | None:
@@ -431,12 +582,18 @@ class _Compiler:
         period = None
         if data.get("period") is None:
             if _documented(facts):
-                self.err("bad-date", "the chapter has no `period:`, which a story with documented history needs",
-                         doc.pos(("id",)), "say which span of time the chapter covers: `period: {from: 1980-06, to: 1980-12}`")
+                self.err(
+                    "bad-date",
+                    "the chapter has no `period:`, which a story with documented history needs",
+                    doc.pos(("id",)),
+                    "say which span of time the chapter covers: `period: {from: 1980-06, to: 1980-12}`",
+                )
         else:
             try:
-                period = (parse_date(data["period"]["from"], allow_span=False),
-                          parse_date(data["period"]["to"], allow_span=False))
+                period = (
+                    parse_date(data["period"]["from"], allow_span=False),
+                    parse_date(data["period"]["to"], allow_span=False),
+                )
                 if period[1].last < period[0].first:
                     self.err("bad-date", "the chapter's period ends before it begins", doc.pos(("period",)))
             except DateError as exc:
@@ -445,8 +602,13 @@ class _Compiler:
 
         def fact_ref(fid, path, why):
             if facts is not None and fid not in facts:
-                self.err("unknown-fact", f"{why} '{fid}', which is not a fact in story/history.yaml "
-                         "(neither under `facts` nor under `story_facts`)", doc.pos(path), did_you_mean(fid, facts))
+                self.err(
+                    "unknown-fact",
+                    f"{why} '{fid}', which is not a fact in story/history.yaml "
+                    "(neither under `facts` nor under `story_facts`)",
+                    doc.pos(path),
+                    did_you_mean(fid, facts),
+                )
                 return False
             return True
 
@@ -489,17 +651,24 @@ class _Compiler:
                 else:
                     t = ex.typecheck(tree, types, seen_ok=countable.__contains__)
                     if t != ex.BOOL:
-                        raise ex.ExprError(f"a condition must be true or false, but `{src}` is {t}", code="expr-type",
-                                           hint="compare it, e.g. `nerve >= 2` or `fate == \"dead\"`")
+                        raise ex.ExprError(
+                            f"a condition must be true or false, but `{src}` is {t}",
+                            code="expr-type",
+                            hint='compare it, e.g. `nerve >= 2` or `fate == "dead"`',
+                        )
             except ex.ExprError as exc:
                 if exc.code == "unknown-flag" and exc.hint == ex.DECLARE_HINT:
                     exc.hint = declare_hint(exc.name, flag_by_name)
                 self.expr_diag(exc, doc, path, what)
                 return None
             for bad in _visits_caps(tree.value if effect else tree, visit_caps):
-                self.err("visits-use", f"{what}: `{bad.name}` is used other than compared with a whole number",
-                         doc.pos(path), "compare the count with a number, as in `visits(\"hall\") >= 3`: "
-                         "that keeps the states `check` explores finite")
+                self.err(
+                    "visits-use",
+                    f"{what}: `{bad.name}` is used other than compared with a whole number",
+                    doc.pos(path),
+                    'compare the count with a number, as in `visits("hall") >= 3`: '
+                    "that keeps the states `check` explores finite",
+                )
                 return None
             parsed[path] = tree
             return tree
@@ -511,8 +680,7 @@ class _Compiler:
             try:
                 segs = il.parse(text, path[1])  # ("nodes", node id, ...): sequences follow that node's visits
             except il.InlineError as exc:
-                self.err(exc.code, f"{what}: {exc.message}",
-                         self.inline_pos(doc, path, text, exc.at), exc.hint)
+                self.err(exc.code, f"{what}: {exc.message}", self.inline_pos(doc, path, text, exc.at), exc.hint)
                 return
             ok = True
             for part in il.walk(segs):
@@ -523,8 +691,9 @@ class _Compiler:
                 try:
                     t = ex.typecheck(tree, types, seen_ok=countable.__contains__)
                     if isinstance(part, il.Branch) and t != ex.BOOL:
-                        raise ex.ExprError(f"the condition `{part.src}` must be true or false, but it is {t}",
-                                           code="expr-type")
+                        raise ex.ExprError(
+                            f"the condition `{part.src}` must be true or false, but it is {t}", code="expr-type"
+                        )
                 except ex.ExprError as exc:
                     if exc.code == "unknown-flag":
                         exc.hint = did_you_mean(str(exc.message).split("'")[1], flag_by_name) or exc.hint
@@ -567,38 +736,75 @@ class _Compiler:
         seen_bits = {n: 1 << i for i, n in enumerate(seen_names)}
         # Visit counts: one hidden int slot per counted node or choice, after the declared flags.
         # A node whose text has a sequence ({&a|b}) is counted too (its cap stays 0 unless compared).
-        for nid, n in raw_nodes.items():
-            if any(isinstance(p, il.Seq) for key, segs in parsed.items() if key[:3] == ("inline", "nodes", nid)
-                   for p in il.walk(segs)):
+        for nid in raw_nodes:
+            if any(
+                isinstance(p, il.Seq)
+                for key, segs in parsed.items()
+                if key[:3] == ("inline", "nodes", nid)
+                for p in il.walk(segs)
+            ):
                 visit_caps.setdefault(nid, 0)
         counters: dict[str, int] = {}
         counter_slot: dict[str, int] = {}
         for target in sorted(visit_caps):
-            flag = Flag(name=ex.visits_name(target), type="int", default=0,
-                        doc=f"times play has {'taken choice' if '.' in target else 'entered node'} {target}",
-                        scope="visits", slot=len(layout))
+            flag = Flag(
+                name=ex.visits_name(target),
+                type="int",
+                default=0,
+                doc=f"times play has {'taken choice' if '.' in target else 'entered node'} {target}",
+                scope="visits",
+                slot=len(layout),
+            )
             layout += (flag,)
             counters[flag.name] = visit_caps[target]
             counter_slot[target] = flag.slot
         slots = {f.name: f.slot for f in layout}
 
+        cx = ChapterContext(
+            doc=doc,
+            cid=cid,
+            parsed=parsed,
+            slots=slots,
+            seen_bits=seen_bits,
+            flags=flag_by_name,
+            node_ids=node_ids,
+            fact_ref=fact_ref,
+            facts=facts,
+            covers=covers,
+            period=period,
+            counter_slot=counter_slot,
+        )
         nodes: dict[str, Node] = {}
         for nid, n in raw_nodes.items():
-            node = self.compile_node(doc, cid, nid, n, parsed, slots, seen_bits, flag_by_name, node_ids, fact_ref, facts,
-                                     covers, period, counter_slot)
+            node = self.compile_node(cx, nid, n)
             nodes[nid] = node
 
         start = data["start"]
         if start not in nodes:
-            self.err("unknown-node", f"the chapter starts at '{start}', which is not a node here", doc.pos(("start",)),
-                     did_you_mean(start, nodes))
+            self.err(
+                "unknown-node",
+                f"the chapter starts at '{start}', which is not a node here",
+                doc.pos(("start",)),
+                did_you_mean(start, nodes),
+            )
         if len([d for d in self.diags if d.is_error]) > before:
             return None
 
         nodes = _with_scene(nodes, start)
-        chapter = Chapter(id=cid, title=data["title"], period=period, covers=covers, flags=tuple(local), layout=layout,
-                          start=start, nodes=frozen_map(nodes), seen_bits=frozen_map(seen_bits), file=doc.file,
-                          pos=doc.pos(()), counters=frozen_map(counters))
+        chapter = Chapter(
+            id=cid,
+            title=data["title"],
+            period=period,
+            covers=covers,
+            flags=tuple(local),
+            layout=layout,
+            start=start,
+            nodes=frozen_map(nodes),
+            seen_bits=frozen_map(seen_bits),
+            file=doc.file,
+            pos=doc.pos(()),
+            counters=frozen_map(counters),
+        )
         self.check_graph(chapter)
         return chapter
 
@@ -609,9 +815,12 @@ class _Compiler:
         for c in choices:
             if c.id is not None:
                 if c.id in ids:
-                    self.err("duplicate-id", f"node '{nid}' has two choices with id '{c.id}' (choices {ids[c.id] + 1} "
-                             f"and {c.index + 1})", doc.pos(base + ("choices", c.index, "id")),
-                             "give each choice of a node its own id: saves name the steps they took by it")
+                    self.err(
+                        "duplicate-id",
+                        f"node '{nid}' has two choices with id '{c.id}' (choices {ids[c.id] + 1} and {c.index + 1})",
+                        doc.pos(base + ("choices", c.index, "id")),
+                        "give each choice of a node its own id: saves name the steps they took by it",
+                    )
                 ids[c.id] = c.index
                 key = c.id
             else:
@@ -620,8 +829,10 @@ class _Compiler:
             out.append(replace(c, key=key))
         return out
 
-    def compile_node(self, doc, cid, nid, n, parsed, slots, seen_bits, flags, node_ids, fact_ref, facts, covers, period,
-                     counter_slot):
+    def compile_node(self, cx: ChapterContext, nid: str, n: dict) -> Node:
+        doc, cid, parsed, slots, seen_bits = cx.doc, cx.cid, cx.parsed, cx.slots, cx.seen_bits
+        flags, node_ids, fact_ref, facts = cx.flags, cx.node_ids, cx.fact_ref, cx.facts
+        covers, period, counter_slot = cx.covers, cx.period, cx.counter_slot
         base = ("nodes", nid)
         count_slot = counter_slot.get(nid)
 
@@ -638,8 +849,15 @@ class _Compiler:
             if flag.type == "int":  # without bounds, still a 32-bit whole number: `x = x * x` cannot run away
                 lo = -INT_LIMIT - 1 if lo is None else lo
                 hi = INT_LIMIT if hi is None else hi
-            return Effect(expr=tree, src=src, slot=flag.slot, fn=ex.compile_effect_value(tree, slots, seen_bits),
-                          min=lo, max=hi, pos=doc.pos(epath))
+            return Effect(
+                expr=tree,
+                src=src,
+                slot=flag.slot,
+                fn=ex.compile_effect_value(tree, slots, seen_bits),
+                min=lo,
+                max=hi,
+                pos=doc.pos(epath),
+            )
 
         enter = []
         if count_slot is not None:
@@ -656,8 +874,12 @@ class _Compiler:
             except DateError as exc:
                 self.err("bad-date", f"node '{nid}': {exc}", doc.pos(base + ("date",)))
             if date and period and not date.overlaps(DateSpan(period[0].first, period[1].last, "")):
-                self.err("date-outside-period", f"node '{nid}' is dated {date}, outside the chapter's period "
-                         f"{period[0]} to {period[1]}", doc.pos(base + ("date",)), "fix the date, or widen `period`")
+                self.err(
+                    "date-outside-period",
+                    f"node '{nid}' is dated {date}, outside the chapter's period {period[0]} to {period[1]}",
+                    doc.pos(base + ("date",)),
+                    "fix the date, or widen `period`",
+                )
 
         parts = []
         for j, part in enumerate(_text_parts(n.get("text"))):
@@ -673,24 +895,42 @@ class _Compiler:
             segs, fn = inline(ppath + ("text",))
             esegs, efn = inline(ppath + ("else",))
             if isinstance(other, dict):
-                else_asserts, else_denies = self.assertions(doc, ppath + ("else",), other, fact_ref,
-                                                            f"the `else` of text part {j + 1} of node '{nid}'")
+                else_asserts, else_denies = self.assertions(
+                    doc, ppath + ("else",), other, fact_ref, f"the `else` of text part {j + 1} of node '{nid}'"
+                )
                 other = other["text"]
                 esegs, efn = inline(ppath + ("else", "text"))
-            parts.append(TextPart(text=part["text"], condition=tree, condition_src=part.get("if"),
-                                  test=ex.compile_expr(tree, slots, seen_bits) if tree else None,
-                                  else_text=other, pos=doc.pos(ppath), asserts=asserts, denies=denies,
-                                  else_asserts=else_asserts, else_denies=else_denies,
-                                  else_pos=doc.pos(ppath + ("else",)) if other is not None else None,
-                                  inline=segs, render=fn, else_inline=esegs, else_render=efn))
+            parts.append(
+                TextPart(
+                    text=part["text"],
+                    condition=tree,
+                    condition_src=part.get("if"),
+                    test=ex.compile_expr(tree, slots, seen_bits) if tree else None,
+                    else_text=other,
+                    pos=doc.pos(ppath),
+                    asserts=asserts,
+                    denies=denies,
+                    else_asserts=else_asserts,
+                    else_denies=else_denies,
+                    else_pos=doc.pos(ppath + ("else",)) if other is not None else None,
+                    inline=segs,
+                    render=fn,
+                    else_inline=esegs,
+                    else_render=efn,
+                )
+            )
 
         choices = []
         canon_seen = None
         for k, c in enumerate(n.get("choices") or ()):
             cpath = base + ("choices", k)
             if c["goto"] not in node_ids:
-                self.err("unknown-node", f"choice {k + 1} of node '{nid}' goes to '{c['goto']}', which is not a node here",
-                         doc.pos(cpath + ("goto",)), did_you_mean(c["goto"], node_ids))
+                self.err(
+                    "unknown-node",
+                    f"choice {k + 1} of node '{nid}' goes to '{c['goto']}', which is not a node here",
+                    doc.pos(cpath + ("goto",)),
+                    did_you_mean(c["goto"], node_ids),
+                )
             cond = parsed.get(cpath + ("if",))
             c_asserts, c_denies = self.assertions(doc, cpath, c, fact_ref, f"choice {k + 1} of node '{nid}'")
             effects = []
@@ -708,14 +948,32 @@ class _Compiler:
             count = _count_effect(key, counter_slot[key]) if key in counter_slot else None
             if c.get("canon"):
                 if canon_seen is not None:
-                    self.err("canon-ambiguous", f"node '{nid}' marks both choice {canon_seen + 1} and choice {k + 1} as canon",
-                             doc.pos(cpath + ("canon",)), "history took one road: mark one choice `canon: true`")
+                    self.err(
+                        "canon-ambiguous",
+                        f"node '{nid}' marks both choice {canon_seen + 1} and choice {k + 1} as canon",
+                        doc.pos(cpath + ("canon",)),
+                        "history took one road: mark one choice `canon: true`",
+                    )
                 canon_seen = k
-            choices.append(Choice(index=k, text=c["text"], target=c["goto"], condition=cond, condition_src=c.get("if"),
-                                  test=ex.compile_expr(cond, slots, seen_bits) if cond else None, effects=tuple(effects),
-                                  canon=bool(c.get("canon")), pos=doc.pos(cpath),
-                                  asserts=c_asserts, denies=c_denies, id=c.get("id"), say=say, count=count,
-                                  allow=tuple(c.get("allow") or ())))
+            choices.append(
+                Choice(
+                    index=k,
+                    text=c["text"],
+                    target=c["goto"],
+                    condition=cond,
+                    condition_src=c.get("if"),
+                    test=ex.compile_expr(cond, slots, seen_bits) if cond else None,
+                    effects=tuple(effects),
+                    canon=bool(c.get("canon")),
+                    pos=doc.pos(cpath),
+                    asserts=c_asserts,
+                    denies=c_denies,
+                    id=c.get("id"),
+                    say=say,
+                    count=count,
+                    allow=tuple(c.get("allow") or ()),
+                )
+            )
         choices = self.choice_keys(doc, base, nid, choices)
 
         ending = None
@@ -725,69 +983,139 @@ class _Compiler:
             diverges = tuple(e.get("diverges") or ())
             for i, fid in enumerate(diverges):
                 if fact_ref(fid, epath + ("diverges", i), f"ending '{nid}' diverges from") and fid not in covers:
-                    self.err("diverges-not-covered", f"ending '{nid}' diverges from '{fid}', which this chapter does not cover",
-                             doc.pos(epath + ("diverges", i)), f"add '{fid}' to the chapter's `covers`, or drop it here")
-                elif e.get("kind") == "divergent" and facts is not None and fid in facts and facts[fid].holds_src is None:
-                    self.err("diverges-unbreakable", f"ending '{nid}' diverges from '{fid}', but that fact has no `holds`, "
-                             "so no branch can break it", doc.pos(epath + ("diverges", i)),
-                             f"give '{fid}' a `holds` over the story-wide flag this branch sets, or drop it here")
+                    self.err(
+                        "diverges-not-covered",
+                        f"ending '{nid}' diverges from '{fid}', which this chapter does not cover",
+                        doc.pos(epath + ("diverges", i)),
+                        f"add '{fid}' to the chapter's `covers`, or drop it here",
+                    )
+                elif (
+                    e.get("kind") == "divergent" and facts is not None and fid in facts and facts[fid].holds_src is None
+                ):
+                    self.err(
+                        "diverges-unbreakable",
+                        f"ending '{nid}' diverges from '{fid}', but that fact has no `holds`, "
+                        "so no branch can break it",
+                        doc.pos(epath + ("diverges", i)),
+                        f"give '{fid}' a `holds` over the story-wide flag this branch sets, or drop it here",
+                    )
             kind = e.get("kind")
             documented = _documented(facts)
             if documented and kind not in ENDING_KINDS:
-                self.err("ending-kind", f"ending '{nid}' needs a kind: canon, personal or divergent"
-                         if kind is None else f"ending '{nid}' is `{kind}`, a kind for stories without history",
-                         doc.pos(epath + (("kind",) if kind else ())),
-                         "a story with documented history says how each ending stands to it: canon, personal or divergent")
+                self.err(
+                    "ending-kind",
+                    f"ending '{nid}' needs a kind: canon, personal or divergent"
+                    if kind is None
+                    else f"ending '{nid}' is `{kind}`, a kind for stories without history",
+                    doc.pos(epath + (("kind",) if kind else ())),
+                    "a story with documented history says how each ending stands to it: canon, personal or divergent",
+                )
             if not documented and kind in ENDING_KINDS:
-                self.err("ending-kind", f"ending '{nid}' is `{kind}`, but this story has no documented history",
-                         doc.pos(epath + ("kind",)), "use good, bad or neutral, or leave the kind out")
+                self.err(
+                    "ending-kind",
+                    f"ending '{nid}' is `{kind}`, but this story has no documented history",
+                    doc.pos(epath + ("kind",)),
+                    "use good, bad or neutral, or leave the kind out",
+                )
             if kind in ("canon", "personal") and diverges:
-                self.err("ending-kind", f"a {e['kind']} ending keeps history, so it cannot list `diverges`",
-                         doc.pos(epath + ("kind",)), "make it `kind: divergent`, or remove `diverges`")
+                self.err(
+                    "ending-kind",
+                    f"a {e['kind']} ending keeps history, so it cannot list `diverges`",
+                    doc.pos(epath + ("kind",)),
+                    "make it `kind: divergent`, or remove `diverges`",
+                )
             if kind == "divergent" and not diverges:
-                self.err("ending-kind", f"divergent ending '{nid}' does not say which facts it changes",
-                         doc.pos(epath + ("kind",)), "list the covered facts this branch breaks under `diverges:`")
+                self.err(
+                    "ending-kind",
+                    f"divergent ending '{nid}' does not say which facts it changes",
+                    doc.pos(epath + ("kind",)),
+                    "list the covered facts this branch breaks under `diverges:`",
+                )
             if n.get("choices"):
-                self.err("ending-with-choices", f"node '{nid}' is an ending but also offers choices",
-                         doc.key_pos(base + ("choices",)), "an ending ends the chapter: remove `choices` or `ending`")
+                self.err(
+                    "ending-with-choices",
+                    f"node '{nid}' is an ending but also offers choices",
+                    doc.key_pos(base + ("choices",)),
+                    "an ending ends the chapter: remove `choices` or `ending`",
+                )
             if n.get("next") is not None:
-                self.err("next-with-choices", f"node '{nid}' is an ending but also goes on with `next:`",
-                         doc.key_pos(base + ("next",)), "an ending ends the chapter: remove `next` or `ending`")
+                self.err(
+                    "next-with-choices",
+                    f"node '{nid}' is an ending but also goes on with `next:`",
+                    doc.key_pos(base + ("next",)),
+                    "an ending ends the chapter: remove `next` or `ending`",
+                )
             hint = e.get("hint")
             if hint is not None and ("\n" in hint.strip() or len(hint) > MAX_HINT):
-                self.err("ending-hint", f"the hint for ending '{nid}' must be one line of at most {MAX_HINT} characters, "
-                         f"since it is shown in the list of endings", doc.pos(epath + ("hint",)),
-                         "shorten it to a single line that nudges without giving the ending away")
-            ending = Ending(kind=kind, title=e["title"], diverges=diverges, pos=doc.pos(epath),
-                            hint=hint.strip() if hint else None)
+                self.err(
+                    "ending-hint",
+                    f"the hint for ending '{nid}' must be one line of at most {MAX_HINT} characters, "
+                    f"since it is shown in the list of endings",
+                    doc.pos(epath + ("hint",)),
+                    "shorten it to a single line that nudges without giving the ending away",
+                )
+            ending = Ending(
+                kind=kind, title=e["title"], diverges=diverges, pos=doc.pos(epath), hint=hint.strip() if hint else None
+            )
         elif n.get("next") is not None:
             if n.get("choices"):
-                self.err("next-with-choices", f"node '{nid}' has both choices and `next:`",
-                         doc.key_pos(base + ("next",)), "`next:` continues without a click, so the node offers no choices: "
-                         "remove one of them")
+                self.err(
+                    "next-with-choices",
+                    f"node '{nid}' has both choices and `next:`",
+                    doc.key_pos(base + ("next",)),
+                    "`next:` continues without a click, so the node offers no choices: remove one of them",
+                )
             if n["next"] not in node_ids:
-                self.err("unknown-node", f"node '{nid}' goes on to '{n['next']}', which is not a node here",
-                         doc.pos(base + ("next",)), did_you_mean(n["next"], node_ids))
+                self.err(
+                    "unknown-node",
+                    f"node '{nid}' goes on to '{n['next']}', which is not a node here",
+                    doc.pos(base + ("next",)),
+                    did_you_mean(n["next"], node_ids),
+                )
         elif not n.get("choices"):
-            self.err("no-choices", f"node '{nid}' has no choices and is not an ending, so play would stop here",
-                     pos, "add `choices:`, or make it an ending with `ending: {kind: personal, title: ...}`")
+            self.err(
+                "no-choices",
+                f"node '{nid}' has no choices and is not an ending, so play would stop here",
+                pos,
+                "add `choices:`, or make it an ending with `ending: {kind: personal, title: ...}`",
+            )
 
         records = tuple(n.get("records") or ())
         for i, fid in enumerate(records):
             if fact_ref(fid, base + ("records", i), f"node '{nid}' records") and facts is not None:
                 fact = facts[fid]
                 if date and not fact.date.overlaps(date):
-                    self.err("record-date", f"node '{nid}' (dated {date}) records '{fid}', which is dated {fact.date}",
-                             doc.pos(base + ("records", i)), "a fact is recorded where it happens: fix the node's date or move the record")
+                    self.err(
+                        "record-date",
+                        f"node '{nid}' (dated {date}) records '{fid}', which is dated {fact.date}",
+                        doc.pos(base + ("records", i)),
+                        "a fact is recorded where it happens: fix the node's date or move the record",
+                    )
                 if period and not fact.date.overlaps(DateSpan(period[0].first, period[1].last, "")):
-                    self.err("record-outside-period", f"node '{nid}' records '{fid}' ({fact.date}), outside the chapter's period",
-                             doc.pos(base + ("records", i)), "record it in the chapter whose period holds it, or widen `period`")
+                    self.err(
+                        "record-outside-period",
+                        f"node '{nid}' records '{fid}' ({fact.date}), outside the chapter's period",
+                        doc.pos(base + ("records", i)),
+                        "record it in the chapter whose period holds it, or widen `period`",
+                    )
         refs = tuple(n.get("refs") or ())
         for i, fid in enumerate(refs):
             fact_ref(fid, base + ("refs", i), f"node '{nid}' refers to")
-        return Node(id=nid, chapter=cid, text=tuple(parts), choices=tuple(choices), ending=ending, date=date,
-                    place=n.get("place"), records=records, refs=refs, pos=pos, enter=tuple(enter), next=n.get("next"),
-                    allow=tuple(n.get("allow") or ()))
+        return Node(
+            id=nid,
+            chapter=cid,
+            text=tuple(parts),
+            choices=tuple(choices),
+            ending=ending,
+            date=date,
+            place=n.get("place"),
+            records=records,
+            refs=refs,
+            pos=pos,
+            enter=tuple(enter),
+            next=n.get("next"),
+            allow=tuple(n.get("allow") or ()),
+        )
 
     def assertions(self, doc: Document, path: tuple, part: dict, fact_ref, what: str) -> tuple[tuple, tuple]:
         """The `asserts` and `denies` of a text part, an `else` or a choice: names resolved, and
@@ -801,9 +1129,13 @@ class _Compiler:
         asserts, denies = out
         for i, fid in enumerate(denies):
             if fid in asserts:
-                self.err("asserts-conflict", f"{what} both asserts and denies '{fid}'", doc.pos(path + ("denies", i)),
-                         "words are shown either where the fact holds or where it is broken: keep one, and put "
-                         "the other wording in a conditional part (`if:` ... `else:`)")
+                self.err(
+                    "asserts-conflict",
+                    f"{what} both asserts and denies '{fid}'",
+                    doc.pos(path + ("denies", i)),
+                    "words are shown either where the fact holds or where it is broken: keep one, and put "
+                    "the other wording in a conditional part (`if:` ... `else:`)",
+                )
         return asserts, denies
 
     def compile_epilogue(self, doc: Document, story_flags: list[Flag], facts: dict | None) -> tuple:
@@ -816,8 +1148,13 @@ class _Compiler:
 
         def fact_ref(fid, path, why):
             if facts is not None and fid not in facts:
-                self.err("unknown-fact", f"{why} '{fid}', which is not a fact in story/history.yaml "
-                         "(neither under `facts` nor under `story_facts`)", doc.pos(path), did_you_mean(fid, facts))
+                self.err(
+                    "unknown-fact",
+                    f"{why} '{fid}', which is not a fact in story/history.yaml "
+                    "(neither under `facts` nor under `story_facts`)",
+                    doc.pos(path),
+                    did_you_mean(fid, facts),
+                )
                 return False
             return True
 
@@ -833,13 +1170,15 @@ class _Compiler:
                     tree = ex.parse_condition(part["if"])
                     t = ex.typecheck(tree, types, seen_ok=lambda n: False)
                     if t != ex.BOOL:
-                        raise ex.ExprError(f"a condition must be true or false, but `{part['if']}` is {t}",
-                                           code="expr-type")
+                        raise ex.ExprError(
+                            f"a condition must be true or false, but `{part['if']}` is {t}", code="expr-type"
+                        )
                     test = ex.compile_expr(tree, slots, {})
                 except ex.ExprError as exc:
                     if exc.code == "unknown-flag":
-                        exc.hint = ("the epilogue reads only story-wide flags (story/story.yaml `flags:`); "
-                                    + ((did_you_mean(exc.name, slots) if exc.name else None) or ""))
+                        exc.hint = "the epilogue reads only story-wide flags (story/story.yaml `flags:`); " + (
+                            (did_you_mean(exc.name, slots) if exc.name else None) or ""
+                        )
                     elif exc.code == "unknown-node":
                         exc.hint = "the epilogue belongs to no chapter, so it cannot ask seen(): set a story-wide flag"
                     self.expr_diag(exc, doc, ppath + ("if",), f"in a condition of the epilogue (part {j + 1})")
@@ -848,17 +1187,30 @@ class _Compiler:
             other = part.get("else")
             else_asserts = else_denies = ()
             if isinstance(other, dict):
-                else_asserts, else_denies = self.assertions(doc, ppath + ("else",), other, fact_ref,
-                                                            f"the `else` of epilogue part {j + 1}")
+                else_asserts, else_denies = self.assertions(
+                    doc, ppath + ("else",), other, fact_ref, f"the `else` of epilogue part {j + 1}"
+                )
                 other = other["text"]
-            parts.append(TextPart(text=part["text"], condition=tree, condition_src=part.get("if"), test=test,
-                                  else_text=other, pos=doc.pos(ppath), asserts=asserts, denies=denies,
-                                  else_asserts=else_asserts, else_denies=else_denies,
-                                  else_pos=doc.pos(ppath + ("else",)) if other is not None else None))
+            parts.append(
+                TextPart(
+                    text=part["text"],
+                    condition=tree,
+                    condition_src=part.get("if"),
+                    test=test,
+                    else_text=other,
+                    pos=doc.pos(ppath),
+                    asserts=asserts,
+                    denies=denies,
+                    else_asserts=else_asserts,
+                    else_denies=else_denies,
+                    else_pos=doc.pos(ppath + ("else",)) if other is not None else None,
+                )
+            )
         return tuple(parts)
 
-    def check_flag_use(self, story_flags: list[Flag], chapters: list[Chapter], facts: dict,
-                       epilogue_parts: tuple = ()) -> None:
+    def check_flag_use(
+        self, story_flags: list[Flag], chapters: list[Chapter], facts: dict, epilogue_parts: tuple = ()
+    ) -> None:
         """A flag nothing reads changes nothing a player can notice: say so."""
         read: set[tuple[str | None, str]] = set()  # (chapter id or None for story-wide, flag name)
         local_names = {ch.id: {f.name for f in ch.flags} for ch in chapters}
@@ -883,15 +1235,23 @@ class _Compiler:
                     note(ch.id, ([c.condition] if c.condition is not None else []) + [e.expr for e in c.effects])
         for f in story_flags:
             if (None, f.name) not in read:
-                self.warn("flag-unread", f"story-wide flag '{f.name}' is never read: no condition, text or `holds` "
-                          "looks at it, so setting it changes nothing a player can notice", f.pos,
-                          "read it in a later chapter (a condition or conditional text), or remove it")
+                self.warn(
+                    "flag-unread",
+                    f"story-wide flag '{f.name}' is never read: no condition, text or `holds` "
+                    "looks at it, so setting it changes nothing a player can notice",
+                    f.pos,
+                    "read it in a later chapter (a condition or conditional text), or remove it",
+                )
         for ch in chapters:
             for f in ch.flags:
                 if (ch.id, f.name) not in read:
-                    self.warn("flag-unread", f"flag '{f.name}' of chapter '{ch.id}' is never read, so setting it "
-                              "changes nothing a player can notice", f.pos,
-                              "read it in a condition or conditional text, or remove it")
+                    self.warn(
+                        "flag-unread",
+                        f"flag '{f.name}' of chapter '{ch.id}' is never read, so setting it "
+                        "changes nothing a player can notice",
+                        f.pos,
+                        "read it in a condition or conditional text, or remove it",
+                    )
 
     def check_graph(self, ch: Chapter) -> None:
         """Static graph checks: nodes no path reaches, and nodes no ending can be reached from."""
@@ -904,8 +1264,12 @@ class _Compiler:
                     queue.append(t)
         for nid, node in ch.nodes.items():
             if nid not in reach:
-                self.err("unreachable-node", f"no choice leads to node '{nid}'", node.pos,
-                         f"add a choice with `goto: {nid}` somewhere, or delete the node")
+                self.err(
+                    "unreachable-node",
+                    f"no choice leads to node '{nid}'",
+                    node.pos,
+                    f"add a choice with `goto: {nid}` somewhere, or delete the node",
+                )
         preds: dict[str, list[str]] = {n: [] for n in ch.nodes}
         for nid, node in ch.nodes.items():
             for t in successors(node):
@@ -917,12 +1281,21 @@ class _Compiler:
                 walked.append(ch.nodes[walked[-1]].next)
                 if walked[-1] == nid:
                     if nid == min(walked[:-1]):
-                        self.err("next-loop", f"nodes {' -> '.join(walked)} go on to each other with `next:` for ever",
-                                 node.pos, "give one of them choices, so the player can leave the ring")
+                        self.err(
+                            "next-loop",
+                            f"nodes {' -> '.join(walked)} go on to each other with `next:` for ever",
+                            node.pos,
+                            "give one of them choices, so the player can leave the ring",
+                        )
                     break
         alive = {n for n, node in ch.nodes.items() if node.is_ending}
         if not alive:
-            self.err("no-ending", f"chapter '{ch.id}' has no ending", ch.pos, "give some node `ending: {kind: canon, title: ...}`")
+            self.err(
+                "no-ending",
+                f"chapter '{ch.id}' has no ending",
+                ch.pos,
+                "give some node `ending: {kind: canon, title: ...}`",
+            )
             return
         queue = deque(alive)
         while queue:
@@ -930,9 +1303,13 @@ class _Compiler:
                 if p not in alive:
                     alive.add(p)
                     queue.append(p)
-        for nid in sorted(reach - alive, key=lambda n: (ch.nodes[n].pos.line if ch.nodes[n].pos else 0)):
-            self.err("no-way-on", f"from node '{nid}' no path leads to any ending", ch.nodes[nid].pos,
-                     "give one of the nodes in this loop a choice that leads out")
+        for nid in sorted(reach - alive, key=lambda n: ch.nodes[n].pos.line if ch.nodes[n].pos else 0):
+            self.err(
+                "no-way-on",
+                f"from node '{nid}' no path leads to any ending",
+                ch.nodes[nid].pos,
+                "give one of the nodes in this loop a choice that leads out",
+            )
 
 
 # Words an expression reads as something other than a flag: Python keywords (the
@@ -943,6 +1320,7 @@ _RESERVED = frozenset(keyword.kwlist) | {"true", "false", "seen", "visits"}
 def declare_hint(name: str | None, known) -> str:
     """The hint for an undeclared flag: declare it, and only then, for a near miss, the close name."""
     import difflib
+
     close = difflib.get_close_matches(name or "", list(known), n=1, cutoff=0.8)
     return ex.DECLARE_HINT + (f"; or, if you meant the flag '{close[0]}', fix the spelling" if close else "")
 
@@ -963,8 +1341,14 @@ def _documented(facts: dict | None) -> bool:
 def _count_effect(target: str, slot: int) -> Effect:
     """`visits("target") += 1`, applied on entering the node (or taking the choice)."""
     name = ex.visits_name(target)
-    return Effect(expr=ex.Effect(name, "+=", ex.Lit(1)), src=f"{name} += 1", slot=slot,
-                  fn=lambda vals, seen: vals[slot] + 1, min=0, max=INT_LIMIT)
+    return Effect(
+        expr=ex.Effect(name, "+=", ex.Lit(1)),
+        src=f"{name} += 1",
+        slot=slot,
+        fn=lambda vals, seen: vals[slot] + 1,
+        min=0,
+        max=INT_LIMIT,
+    )
 
 
 def _visits_in(tree) -> list:
@@ -1014,8 +1398,14 @@ def _with_scene(nodes: dict[str, Node], start: str) -> dict[str, Node]:
         date = node.date or _agreed([k[0] for k in known])
         place = node.place or _agreed([k[1] for k in known])
         shown[nid] = (date, place)
-    return {nid: replace(n, shown_date=shown.get(nid, (n.date, None))[0] or n.date,
-                         shown_place=shown.get(nid, (None, n.place))[1] or n.place) for nid, n in nodes.items()}
+    return {
+        nid: replace(
+            n,
+            shown_date=shown.get(nid, (n.date, None))[0] or n.date,
+            shown_place=shown.get(nid, (None, n.place))[1] or n.place,
+        )
+        for nid, n in nodes.items()
+    }
 
 
 def _agreed(values: list):

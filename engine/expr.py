@@ -11,14 +11,16 @@ Grammar (by example):
     mood == "angry" or seen("embassy")
     nerve = nerve + 1      nerve += 1      mood = "calm"
 """
+
 from __future__ import annotations
 
 import ast
 import functools
 import operator
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Union
+from typing import Any
 
 MAX_SOURCE_CHARS = 500
 MAX_DEPTH = 32
@@ -30,8 +32,9 @@ BOOL, INT, STR = "bool", "int", "str"
 class ExprError(Exception):
     """A problem in one expression; `offset` is the 0-based column inside it."""
 
-    def __init__(self, message: str, offset: int = 0, hint: str | None = None, code: str = "expr-syntax",
-                 name: str | None = None):
+    def __init__(
+        self, message: str, offset: int = 0, hint: str | None = None, code: str = "expr-syntax", name: str | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.offset = offset
@@ -41,15 +44,18 @@ class ExprError(Exception):
 
 
 DECLARE_HINT = "declare it under `flags:` in the chapter (or in story/story.yaml for a story-wide flag)"
-COMPARE_HINT = ("compare like with like: numbers with numbers, true/false with true/false, an enum flag with "
-                "one of its values in quotes (`fate == \"dead\"`)")
+COMPARE_HINT = (
+    "compare like with like: numbers with numbers, true/false with true/false, an enum flag with "
+    'one of its values in quotes (`fate == "dead"`)'
+)
 
 
 # ---- the tree -----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Lit:
-    value: Union[bool, int, str]
+    value: bool | int | str
 
 
 @dataclass(frozen=True)
@@ -60,12 +66,12 @@ class Var:
 
 @dataclass(frozen=True)
 class Not:
-    operand: "Expr"
+    operand: Expr
 
 
 @dataclass(frozen=True)
 class Neg:
-    operand: "Expr"
+    operand: Expr
 
 
 @dataclass(frozen=True)
@@ -77,16 +83,16 @@ class BoolOp:
 @dataclass(frozen=True)
 class Compare:
     op: str  # == != < <= > >=
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     offset: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
 class Arith:
     op: str  # + - * // %
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     offset: int = field(default=0, compare=False)
 
 
@@ -98,7 +104,7 @@ class Visits(Var):
 
     @property
     def node(self) -> str:
-        return self.name[len('visits("'):-2]
+        return self.name[len('visits("') : -2]
 
 
 def visits_name(target: str) -> str:
@@ -111,7 +117,7 @@ class Seen:
     offset: int = field(default=0, compare=False)
 
 
-Expr = Union[Lit, Var, Visits, Not, Neg, BoolOp, Compare, Arith, Seen]
+Expr = Lit | Var | Visits | Not | Neg | BoolOp | Compare | Arith | Seen
 
 
 @dataclass(frozen=True)
@@ -126,16 +132,19 @@ class Effect:
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%"}
 _LITERAL_NAMES = {"true": True, "false": False}
-_FORBIDDEN_HINT = ("expressions may use flags, literals, and/or/not, comparisons, + - * // %, seen(\"node\") "
-                   "and visits(\"node\")")
+_FORBIDDEN_HINT = (
+    'expressions may use flags, literals, and/or/not, comparisons, + - * // %, seen("node") and visits("node")'
+)
 
 
 def _parse_python(source: str, mode: str) -> ast.AST:
     if not isinstance(source, str):
         raise ExprError("an expression must be text")
     if len(source) > MAX_SOURCE_CHARS:
-        raise ExprError(f"expression is {len(source)} characters long; the limit is {MAX_SOURCE_CHARS}",
-                        hint="split the condition, or move part of it into a flag")
+        raise ExprError(
+            f"expression is {len(source)} characters long; the limit is {MAX_SOURCE_CHARS}",
+            hint="split the condition, or move part of it into a flag",
+        )
     if not source.strip():
         raise ExprError("the expression is empty")
     if "\n" in source.strip() or "\r" in source:
@@ -144,8 +153,11 @@ def _parse_python(source: str, mode: str) -> ast.AST:
     if bad is not None:
         # Python folds identifiers to NFKC, so a fullwidth `ａsked` would silently be the flag `asked`
         ch = source.strip()[bad]
-        raise ExprError(f"'{ch}' (U+{ord(ch):04X}) cannot be part of a name: flag names are plain a-z, 0-9 and _",
-                        bad, "retype the name in plain letters; only quoted text may hold other characters")
+        raise ExprError(
+            f"'{ch}' (U+{ord(ch):04X}) cannot be part of a name: flag names are plain a-z, 0-9 and _",
+            bad,
+            "retype the name in plain letters; only quoted text may hold other characters",
+        )
     try:
         with warnings.catch_warnings():
             # Python's own warnings (`1and`, "\d") are about Python source, not ours: keep them off the terminal.
@@ -221,7 +233,9 @@ def _parse_effect(source: str) -> Effect:
         return Effect(_flag_name(stmt.target), op, _convert(stmt.value, 0))
     if isinstance(stmt, ast.Expr):
         raise ExprError("an effect must change a flag, e.g. `nerve += 1` or `asked = true`", 0)
-    raise ExprError("an effect must be `flag = value`, `flag += value` or `flag -= value`", getattr(stmt, "col_offset", 0))
+    raise ExprError(
+        "an effect must be `flag = value`, `flag += value` or `flag -= value`", getattr(stmt, "col_offset", 0)
+    )
 
 
 def _flag_name(node: ast.Name) -> str:
@@ -239,14 +253,27 @@ def _convert(node: ast.AST, depth: int) -> Expr:
         v = node.value
         if isinstance(v, int) and not isinstance(v, bool) and v > INT_LITERAL_LIMIT:
             # (a negative literal is this node under a minus sign, so one bound serves both)
-            raise ExprError(f"the number {v if v.bit_length() < 200 else '...'} is too large: whole numbers in "
-                            f"expressions go up to {INT_LITERAL_LIMIT:,}", off, "use a smaller number", code="number-range")
+            raise ExprError(
+                f"the number {v if v.bit_length() < 200 else '...'} is too large: whole numbers in "
+                f"expressions go up to {INT_LITERAL_LIMIT:,}",
+                off,
+                "use a smaller number",
+                code="number-range",
+            )
         if isinstance(v, bool) or isinstance(v, int) or isinstance(v, str):
             return Lit(v)
-        what = {type(None): "None", float: "decimal numbers (like 1.5)", complex: "complex numbers",
-                bytes: "bytes literals", type(...): "`...`"}.get(type(v), f"{type(v).__name__} literals")
-        raise ExprError(f"{what} cannot be used in an expression; use true, false, whole numbers or quoted text",
-                        off, _FORBIDDEN_HINT)
+        what = {
+            type(None): "None",
+            float: "decimal numbers (like 1.5)",
+            complex: "complex numbers",
+            bytes: "bytes literals",
+            type(...): "`...`",
+        }.get(type(v), f"{type(v).__name__} literals")
+        raise ExprError(
+            f"{what} cannot be used in an expression; use true, false, whole numbers or quoted text",
+            off,
+            _FORBIDDEN_HINT,
+        )
     if isinstance(node, ast.Name):
         if node.id in _LITERAL_NAMES:
             return Lit(_LITERAL_NAMES[node.id])
@@ -273,8 +300,11 @@ def _convert(node: ast.AST, depth: int) -> Expr:
         for op_node, right_node in zip(node.ops, node.comparators):
             op = _CMP.get(type(op_node))
             if op is None:
-                raise ExprError(f"`{type(op_node).__name__}` comparisons are not part of the language; use == != < <= > >=",
-                                off, _FORBIDDEN_HINT)
+                raise ExprError(
+                    f"`{type(op_node).__name__}` comparisons are not part of the language; use == != < <= > >=",
+                    off,
+                    _FORBIDDEN_HINT,
+                )
             right = _convert(right_node, d)
             parts.append(Compare(op, left, right, off))
             left = right
@@ -282,8 +312,11 @@ def _convert(node: ast.AST, depth: int) -> Expr:
     if isinstance(node, ast.BinOp):
         op = _ARITH.get(type(node.op))
         if op is None:
-            what = "`/` divides into fractions; use `//` for whole-number division" if isinstance(node.op, ast.Div) \
+            what = (
+                "`/` divides into fractions; use `//` for whole-number division"
+                if isinstance(node.op, ast.Div)
                 else "only + - * // % are allowed in arithmetic"
+            )
             raise ExprError(what, off, _FORBIDDEN_HINT)
         right = _convert(node.right, d)
         if op in ("//", "%") and isinstance(right, Lit) and right.value == 0 and type(right.value) is int:
@@ -291,17 +324,26 @@ def _convert(node: ast.AST, depth: int) -> Expr:
         return Arith(op, _convert(node.left, d), right, off)
     if isinstance(node, ast.Call):
         if isinstance(node.func, ast.Name) and node.func.id == "seen":
-            if node.keywords or len(node.args) != 1 or not (
-                    isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            if (
+                node.keywords
+                or len(node.args) != 1
+                or not (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str))
+            ):
                 raise ExprError('seen takes one quoted node id: seen("embassy")', off)
             return Seen(node.args[0].value, off)
         if isinstance(node.func, ast.Name) and node.func.id == "visits":
-            if node.keywords or len(node.args) != 1 or not (
-                    isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-                raise ExprError('visits takes one quoted node id: visits("embassy") or visits("embassy.choice-id")', off)
+            if (
+                node.keywords
+                or len(node.args) != 1
+                or not (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str))
+            ):
+                raise ExprError(
+                    'visits takes one quoted node id: visits("embassy") or visits("embassy.choice-id")', off
+                )
             return Visits(visits_name(node.args[0].value), off)
-        raise ExprError("the only functions are seen(\"node\") and visits(\"node\"); other calls are not allowed",
-                        off, _FORBIDDEN_HINT)
+        raise ExprError(
+            'the only functions are seen("node") and visits("node"); other calls are not allowed', off, _FORBIDDEN_HINT
+        )
     if isinstance(node, ast.Attribute):
         raise ExprError("attribute access (`.`) is not allowed in expressions", off, _FORBIDDEN_HINT)
     if isinstance(node, ast.Subscript):
@@ -312,12 +354,24 @@ def _convert(node: ast.AST, depth: int) -> Expr:
 
 # What a writer would call the Python constructs the language refuses.
 _CONSTRUCTS = {
-    "Lambda": "lambda functions", "JoinedStr": "f-strings", "FormattedValue": "f-strings",
-    "NamedExpr": "`:=` (an assignment inside a condition)", "IfExp": "`x if c else y` expressions",
-    "List": "lists", "Tuple": "tuples (a `,` outside seen(...))", "Dict": "dictionaries", "Set": "sets",
-    "ListComp": "comprehensions", "SetComp": "comprehensions", "DictComp": "comprehensions",
-    "GeneratorExp": "comprehensions", "Await": "`await`", "Yield": "`yield`", "YieldFrom": "`yield`",
-    "Starred": "`*` unpacking", "Slice": "slices",
+    "Lambda": "lambda functions",
+    "JoinedStr": "f-strings",
+    "FormattedValue": "f-strings",
+    "NamedExpr": "`:=` (an assignment inside a condition)",
+    "IfExp": "`x if c else y` expressions",
+    "List": "lists",
+    "Tuple": "tuples (a `,` outside seen(...))",
+    "Dict": "dictionaries",
+    "Set": "sets",
+    "ListComp": "comprehensions",
+    "SetComp": "comprehensions",
+    "DictComp": "comprehensions",
+    "GeneratorExp": "comprehensions",
+    "Await": "`await`",
+    "Yield": "`yield`",
+    "YieldFrom": "`yield`",
+    "Starred": "`*` unpacking",
+    "Slice": "slices",
 }
 
 
@@ -375,6 +429,7 @@ def _unparse(e: Expr) -> tuple[str, int]:
 
 # ---- names and types ---------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class FlagType:
     """What the type checker needs to know about a flag."""
@@ -430,8 +485,11 @@ def _typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str
         return BOOL if isinstance(e.value, bool) else INT if isinstance(e.value, int) else STR
     if isinstance(e, Visits):
         if seen_ok is not None and not seen_ok(e.node):
-            raise ExprError(f"{e.name} names no node of this chapter (and no choice `id:` of one, as node.choice-id)",
-                            e.offset, code="unknown-node")
+            raise ExprError(
+                f"{e.name} names no node of this chapter (and no choice `id:` of one, as node.choice-id)",
+                e.offset,
+                code="unknown-node",
+            )
         return INT
     if isinstance(e, Var):
         ft = flags.get(e.name)
@@ -440,8 +498,9 @@ def _typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str
         return ft.value_type
     if isinstance(e, Seen):
         if seen_ok is not None and ("." in e.node or not seen_ok(e.node)):
-            raise ExprError(f"seen(\"{e.node}\") names a node that does not exist in this chapter", e.offset,
-                          code="unknown-node")
+            raise ExprError(
+                f'seen("{e.node}") names a node that does not exist in this chapter', e.offset, code="unknown-node"
+            )
         return BOOL
     if isinstance(e, Not):
         _expect(e.operand, BOOL, flags, seen_ok, "`not` needs a true/false value")
@@ -463,11 +522,15 @@ def _typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str
         lt = _typecheck(e.left, flags, seen_ok=seen_ok)
         rt = _typecheck(e.right, flags, seen_ok=seen_ok)
         if lt != rt:
-            raise ExprError(f"cannot compare {_describe(lt)} with {_describe(rt)} in `{unparse(e)}`", e.offset,
-                            COMPARE_HINT)
+            raise ExprError(
+                f"cannot compare {_describe(lt)} with {_describe(rt)} in `{unparse(e)}`", e.offset, COMPARE_HINT
+            )
         if e.op in ("<", "<=", ">", ">=") and lt != INT:
-            raise ExprError(f"`{e.op}` orders numbers; {_describe(lt)} can only be compared with == or !=", e.offset,
-                            f"write `==` or `!=`, or compare a number flag")
+            raise ExprError(
+                f"`{e.op}` orders numbers; {_describe(lt)} can only be compared with == or !=",
+                e.offset,
+                "write `==` or `!=`, or compare a number flag",
+            )
         if lt == STR:
             _check_enum_literal(e.left, e.right, flags)
             _check_enum_literal(e.right, e.left, flags)
@@ -481,7 +544,7 @@ def _describe(t: str) -> str:
 
 
 _WANT_HINT = {
-    BOOL: "make it true or false: compare it (`nerve >= 2`, `fate == \"dead\"`) or use a bool flag",
+    BOOL: 'make it true or false: compare it (`nerve >= 2`, `fate == "dead"`) or use a bool flag',
     INT: "use a number here: an int flag or a whole number",
     STR: "use an enum flag or a quoted value here",
 }
@@ -490,8 +553,11 @@ _WANT_HINT = {
 def _expect(e, want, flags, seen_ok, why, offset=None):
     got = _typecheck(e, flags, seen_ok=seen_ok)
     if got != want:
-        raise ExprError(f"{why}, but `{unparse(e)}` is {_describe(got)}",
-                        offset if offset is not None else getattr(e, "offset", 0), _WANT_HINT[want])
+        raise ExprError(
+            f"{why}, but `{unparse(e)}` is {_describe(got)}",
+            offset if offset is not None else getattr(e, "offset", 0),
+            _WANT_HINT[want],
+        )
 
 
 def _check_unquoted_value(side, other, flags):
@@ -499,19 +565,30 @@ def _check_unquoted_value(side, other, flags):
     rather than that the flag 'dead' is unknown."""
     if not isinstance(side, Var) or side.name in flags:
         return
-    owner = other.name if isinstance(other, Var) and other.name in flags and side.name in flags[other.name].values \
+    owner = (
+        other.name
+        if isinstance(other, Var) and other.name in flags and side.name in flags[other.name].values
         else next((n for n, ft in flags.items() if ft.type == "enum" and side.name in ft.values), None)
+    )
     if owner is not None:
-        raise ExprError(f"'{side.name}' is not a flag but a value of {owner}: a value is written in quotes",
-                        side.offset, f'write "{side.name}" (`{owner} == "{side.name}"`)', "unknown-flag", side.name)
+        raise ExprError(
+            f"'{side.name}' is not a flag but a value of {owner}: a value is written in quotes",
+            side.offset,
+            f'write "{side.name}" (`{owner} == "{side.name}"`)',
+            "unknown-flag",
+            side.name,
+        )
 
 
 def _check_enum_literal(side, other, flags):
     if isinstance(side, Var) and isinstance(other, Lit):
         ft = flags.get(side.name)
         if ft is not None and ft.type == "enum" and other.value not in ft.values:
-            raise ExprError(f"'{other.value}' is not a value of {side.name} (its values: {', '.join(ft.values)})",
-                            side.offset, "use one of its values, or add this one to the flag's `values`")
+            raise ExprError(
+                f"'{other.value}' is not a value of {side.name} (its values: {', '.join(ft.values)})",
+                side.offset,
+                "use one of its values, or add this one to the flag's `values`",
+            )
 
 
 def _check_enum_pair(left, right, flags, offset):
@@ -519,9 +596,12 @@ def _check_enum_pair(left, right, flags, offset):
     if isinstance(left, Var) and isinstance(right, Var):
         a, b = flags.get(left.name), flags.get(right.name)
         if a and b and a.type == b.type == "enum" and not set(a.values) & set(b.values):
-            raise ExprError(f"{left.name} and {right.name} never hold the same value ({', '.join(a.values)} against "
-                            f"{', '.join(b.values)}), so comparing them decides nothing", offset,
-                            "compare each flag with one of its own values instead")
+            raise ExprError(
+                f"{left.name} and {right.name} never hold the same value ({', '.join(a.values)} against "
+                f"{', '.join(b.values)}), so comparing them decides nothing",
+                offset,
+                "compare each flag with one of its own values instead",
+            )
 
 
 def typecheck_effect(eff: Effect, flags: Mapping[str, FlagType], *, seen_ok=None) -> None:
@@ -540,21 +620,31 @@ def _typecheck_effect(eff: Effect, flags: Mapping[str, FlagType], *, seen_ok=Non
     _check_unquoted_value(eff.value, Var(eff.target, 0), flags)
     got = _typecheck(eff.value, flags, seen_ok=seen_ok)
     if eff.op != "=" and ft.type != "int":
-        raise ExprError(f"`{eff.op}` works on number flags; {eff.target} is {ft.type}", 0,
-                        f"set it with `=`: `{eff.target} = ...`")
+        raise ExprError(
+            f"`{eff.op}` works on number flags; {eff.target} is {ft.type}", 0, f"set it with `=`: `{eff.target} = ...`"
+        )
     if got != ft.value_type:
-        raise ExprError(f"{eff.target} holds {_describe(ft.value_type)}, but `{unparse(eff.value)}` is {_describe(got)}", 0,
-                        _WANT_HINT[ft.value_type])
+        raise ExprError(
+            f"{eff.target} holds {_describe(ft.value_type)}, but `{unparse(eff.value)}` is {_describe(got)}",
+            0,
+            _WANT_HINT[ft.value_type],
+        )
     if ft.type == "enum" and isinstance(eff.value, Lit) and eff.value.value not in ft.values:
-        raise ExprError(f"'{eff.value.value}' is not a value of {eff.target} (its values: {', '.join(ft.values)})", 0,
-                        "use one of its values, or add this one to the flag's `values`")
+        raise ExprError(
+            f"'{eff.value.value}' is not a value of {eff.target} (its values: {', '.join(ft.values)})",
+            0,
+            "use one of its values, or add this one to the flag's `values`",
+        )
     if ft.type == "enum" and isinstance(eff.value, Var):
         other = flags[eff.value.name]
         extra = [v for v in other.values if v not in ft.values]
         if extra:
-            raise ExprError(f"{eff.value.name} can be {', '.join(repr(v) for v in extra)}, which {eff.target} cannot "
-                            f"hold (its values: {', '.join(ft.values)})", 0,
-                            f"add those values to {eff.target}, or set it from a literal")
+            raise ExprError(
+                f"{eff.value.name} can be {', '.join(repr(v) for v in extra)}, which {eff.target} cannot "
+                f"hold (its values: {', '.join(ft.values)})",
+                0,
+                f"add those values to {eff.target}, or set it from a literal",
+            )
 
 
 # ---- evaluation -----------------------------------------------------------------
@@ -562,8 +652,16 @@ def _typecheck_effect(eff: Effect, flags: Mapping[str, FlagType], *, seen_ok=Non
 # `evaluate` is a plain tree-walking interpreter (the reference); `compile_expr`
 # builds closures over a state's value tuple for speed. Tests hold them equal.
 
-_CMP_FN = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-           ">": operator.gt, ">=": operator.ge}
+_CMP_FN = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
 def _floordiv(a: int, b: int) -> int:
     # A divisor of zero is refused when written as a literal and reported by `check`
     # (int-division-zero) when a flag can be zero; if play meets one anyway, 0.

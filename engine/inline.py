@@ -14,10 +14,12 @@ The parsed form is plain data (`Value`, `Branch`, `Seq` holding expression trees
 and strings), so a compiled story stays writable for another runtime; `compile`
 turns it into one closure `(values, seen) -> str` at load.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import expr as ex
 
@@ -104,8 +106,11 @@ def _text(s: str, i: int, depth: int, stops: str, count) -> tuple[tuple, int, st
 
 def _part(s: str, at: int, depth: int, count):
     if depth > MAX_NESTING:
-        raise InlineError("inline parts nest only once: this `{` is inside a part inside a part", at,
-                          "move the innermost choice of words into its own part or its own paragraph")
+        raise InlineError(
+            "inline parts nest only once: this `{` is inside a part inside a part",
+            at,
+            "move the innermost choice of words into its own part or its own paragraph",
+        )
     i = at + 1
     if i < len(s) and s[i] in "&!":
         kind = s[i]
@@ -134,14 +139,19 @@ def _part(s: str, at: int, depth: int, count):
             break
         elif c in "|{\n":
             what = {"|": "a `|` before any `:`", "{": "a `{` inside the expression", "\n": "a line break"}[c]
-            raise InlineError(f"this inline part has {what}; write {{CONDITION: text | other text}} or {{EXPRESSION}}",
-                              at, "for a literal brace write `{{`")
+            raise InlineError(
+                f"this inline part has {what}; write {{CONDITION: text | other text}} or {{EXPRESSION}}",
+                at,
+                "for a literal brace write `{{`",
+            )
         j += 1
     else:
         raise InlineError("this `{` is never closed with `}`", at, "for a literal brace write `{{`")
     src = s[i:j].strip()
     if not src:
-        raise InlineError("this inline part has no expression", at, "write {CONDITION: text | other text} or {{ for a brace")
+        raise InlineError(
+            "this inline part has no expression", at, "write {CONDITION: text | other text} or {{ for a brace"
+        )
     try:
         tree = ex.parse_condition(src)
     except ex.ExprError as exc:
@@ -153,8 +163,11 @@ def _part(s: str, at: int, depth: int, count):
     if stop == "|":
         other, k, stop = _text(s, k, depth, "|}", count)
         if stop == "|":
-            raise InlineError("a conditional part has two `|`: it shows one text when true and one when false", at,
-                              "for several variants use a sequence {&a|b|c}, or nest one condition inside another")
+            raise InlineError(
+                "a conditional part has two `|`: it shows one text when true and one when false",
+                at,
+                "for several variants use a sequence {&a|b|c}, or nest one condition inside another",
+            )
     if stop is None:
         raise InlineError("this `{` is never closed with `}`", at, "for a literal brace write `{{`")
     return Branch(src, tree, then, other, at), k
@@ -212,6 +225,7 @@ def _compile_one(x, closure):
     def once(vals, seen):
         k = count(vals, seen)
         return options[k - 1](vals, seen) if 1 <= k <= n else ""
+
     return once
 
 

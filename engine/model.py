@@ -8,15 +8,18 @@ Flag values live in a tuple laid out by slot: the story-wide flags first (the
 same slots in every chapter), then the chapter's own. `seen` is a bit mask over
 the nodes some `seen("...")` names (only those can matter).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 from .dates import DateSpan
 from .diagnostics import Pos
-from .expr import Effect as EffectExpr, Expr, FlagType
+from .expr import Effect as EffectExpr
+from .expr import Expr, FlagType
 
 ENDING_KINDS = ("canon", "personal", "divergent")
 # Kinds an ending may take in a story without history (no history.yaml, or no facts).
@@ -32,11 +35,11 @@ class Flag:
     doc: str
     scope: str  # "story" | "chapter"
     slot: int
-    min: Optional[int] = None
-    max: Optional[int] = None
+    min: int | None = None
+    max: int | None = None
     values: tuple = ()
     pos: Pos | None = None
-    show: "Show | None" = None  # shown to the reader (the dossier); None: never shown
+    show: Show | None = None  # shown to the reader (the dossier); None: never shown
 
     @property
     def flag_type(self) -> FlagType:
@@ -46,8 +49,12 @@ class Flag:
         if self.type == "bool":
             return isinstance(value, bool)
         if self.type == "int":
-            return (isinstance(value, int) and not isinstance(value, bool)
-                    and (self.min is None or value >= self.min) and (self.max is None or value <= self.max))
+            return (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and (self.min is None or value >= self.min)
+                and (self.max is None or value <= self.max)
+            )
         return isinstance(value, str) and value in self.values
 
     def parse_value(self, text: str) -> Any:
@@ -109,13 +116,14 @@ class Source:
 class Fact:
     """A documented fact (history.yaml `facts`, with a source quote), or a story fact
     (`story_facts`: continuity the fiction itself establishes; `source` is None)."""
+
     id: str
     date: DateSpan
     statement: str
     source: Source | None
-    holds: Optional[Expr] = None
+    holds: Expr | None = None
     holds_src: str | None = None
-    holds_fn: Optional[Callable] = field(default=None, compare=False, repr=False)
+    holds_fn: Callable | None = field(default=None, compare=False, repr=False)
     note: str | None = None
     readings: tuple = ()
     pos: Pos | None = None
@@ -133,8 +141,8 @@ class Effect:
     src: str
     slot: int
     fn: Callable = field(compare=False, repr=False)
-    min: Optional[int] = None
-    max: Optional[int] = None
+    min: int | None = None
+    max: int | None = None
     pos: Pos | None = None
 
 
@@ -148,9 +156,9 @@ class Choice:
     index: int  # position in the node's list of choices
     text: str
     target: str
-    condition: Optional[Expr] = None
+    condition: Expr | None = None
     condition_src: str | None = None
-    test: Optional[Callable] = field(default=None, compare=False, repr=False)
+    test: Callable | None = field(default=None, compare=False, repr=False)
     effects: tuple = ()
     canon: bool = False
     pos: Pos | None = None
@@ -160,8 +168,8 @@ class Choice:
     # `visits("node.id")` counts how often it was taken.
     id: str | None = None
     key: str = ""  # its name in saves (see the class note)
-    say: Optional["TextPart"] = None  # printed after the choice is taken, before the destination's text
-    count: Optional[Effect] = None  # `visits("node.id") += 1`, when something reads that count
+    say: TextPart | None = None  # printed after the choice is taken, before the destination's text
+    count: Effect | None = None  # `visits("node.id") += 1`, when something reads that count
     allow: tuple = ()  # warning codes silenced here
 
     @property
@@ -173,17 +181,17 @@ class Choice:
 @dataclass(frozen=True)
 class TextPart:
     text: str
-    condition: Optional[Expr] = None
+    condition: Expr | None = None
     condition_src: str | None = None
-    test: Optional[Callable] = field(default=None, compare=False, repr=False)
+    test: Callable | None = field(default=None, compare=False, repr=False)
     else_text: str | None = None
     pos: Pos | None = None
     # Inline parts ({cond: a | b}, {expr}, {&a|b}): the parsed segments (engine.inline) and their
     # compiled closures (values, seen) -> str; None for plain text, which is shown as written.
     inline: tuple | None = None
-    render: Optional[Callable] = field(default=None, compare=False, repr=False)
+    render: Callable | None = field(default=None, compare=False, repr=False)
     else_inline: tuple | None = None
-    else_render: Optional[Callable] = field(default=None, compare=False, repr=False)
+    else_render: Callable | None = field(default=None, compare=False, repr=False)
     # Facts `text` states as true / as broken on this branch, and the same for `else_text`
     # (written `else: {text, asserts, denies}`); `check` proves them against every state shown.
     asserts: tuple = ()
@@ -208,14 +216,14 @@ class Node:
     chapter: str
     text: tuple  # of TextPart
     choices: tuple = ()  # of Choice
-    ending: Optional[Ending] = None
-    date: Optional[DateSpan] = None
+    ending: Ending | None = None
+    date: DateSpan | None = None
     place: str | None = None
     records: tuple = ()
     refs: tuple = ()
     pos: Pos | None = None
     # The date and place shown for this node: its own, or the one every way in agrees on.
-    shown_date: Optional[DateSpan] = None
+    shown_date: DateSpan | None = None
     shown_place: str | None = None
     enter: tuple = ()  # Effects applied on entering: the visit count (when read), then `do:`
     next: str | None = None  # play continues into this node without a click
@@ -280,7 +288,9 @@ class Story:
     # the story-wide flags as the last chapter's ending left them. Use runtime.epilogue_text.
     epilogue_parts: tuple = ()
     warnings: tuple = ()  # non-fatal diagnostics found while compiling
-    style: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # budgets: max_corridor, max_flavour_share
+    style: Mapping[str, Any] = field(
+        default_factory=lambda: MappingProxyType({})
+    )  # budgets: max_corridor, max_flavour_share
     style_pos: Pos | None = None
 
     def chapter(self, chapter_id: str) -> Chapter:

@@ -8,11 +8,13 @@ undoes without touching the story.
 A path is a tuple of ints: a choice's index in its node's list of choices, or
 CONTINUE (-1) for "go on from this ending into the next chapter".
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .diagnostics import did_you_mean
 from .model import Chapter, Choice, Fact, Node, Story
@@ -36,13 +38,13 @@ class Moves:
 
     __slots__ = ("_prev", "_last", "_len", "_hash")
 
-    def __init__(self, prev: "Moves | None" = None, last: int = 0):
+    def __init__(self, prev: Moves | None = None, last: int = 0):
         self._prev, self._last = prev, last
         self._len = 0 if prev is None else prev._len + 1
         self._hash = None
 
     @classmethod
-    def of(cls, moves: Iterable[int]) -> "Moves":
+    def of(cls, moves: Iterable[int]) -> Moves:
         if isinstance(moves, Moves):
             return moves
         out = _NO_MOVES
@@ -50,7 +52,7 @@ class Moves:
             out = Moves(out, m)
         return out
 
-    def add(self, move: int) -> "Moves":
+    def add(self, move: int) -> Moves:
         return Moves(self, move)
 
     def __len__(self) -> int:
@@ -71,7 +73,7 @@ class Moves:
             return self._last
         return tuple(self)[i]
 
-    def __add__(self, more) -> "Moves":
+    def __add__(self, more) -> Moves:
         out = self
         for m in more:
             out = Moves(out, m)
@@ -121,14 +123,16 @@ class State:
 
 # ---- starting ----------------------------------------------------------------------
 
+
 def chapter_values(story: Story, chapter: Chapter, carried: Iterable[Any] | None = None) -> tuple:
     """Flag values at a chapter's start: story-wide ones carried over, local ones at default."""
     story_part = tuple(carried) if carried is not None else story.story_defaults
-    return story_part + tuple(f.default for f in chapter.layout[len(story.flags):])
+    return story_part + tuple(f.default for f in chapter.layout[len(story.flags) :])
 
 
-def start(story: Story, chapter: str | None = None, at: str | None = None,
-          flags: Mapping[str, Any] | None = None) -> State:
+def start(
+    story: Story, chapter: str | None = None, at: str | None = None, flags: Mapping[str, Any] | None = None
+) -> State:
     """The state at a chapter's start (or at any node, for trying a scene)."""
     if not story.chapters:
         raise PlayError("the story has no chapters")
@@ -140,7 +144,9 @@ def start(story: Story, chapter: str | None = None, at: str | None = None,
     for name, value in (flags or {}).items():
         f = ch.flag(name)
         if f is None:
-            raise PlayError(f"there is no flag '{name}' in chapter '{ch.id}'" + _did_you_mean(name, [x.name for x in ch.layout]))
+            raise PlayError(
+                f"there is no flag '{name}' in chapter '{ch.id}'" + _did_you_mean(name, [x.name for x in ch.layout])
+            )
         if isinstance(value, str) and f.type != "enum":
             try:
                 value = f.parse_value(value)
@@ -156,7 +162,9 @@ def _chapter(story: Story, chapter_id: str) -> Chapter:
     try:
         return story.chapter(chapter_id)
     except KeyError:
-        raise PlayError(f"there is no chapter '{chapter_id}' (chapters: {', '.join(c.id for c in story.chapters)})") from None
+        raise PlayError(
+            f"there is no chapter '{chapter_id}' (chapters: {', '.join(c.id for c in story.chapters)})"
+        ) from None
 
 
 def _did_you_mean(name, known) -> str:
@@ -169,6 +177,7 @@ def _seen_bit(ch: Chapter, node: str, seen: int) -> int:
 
 
 # ---- moving ------------------------------------------------------------------------------
+
 
 def node_of(story: Story, state: State) -> Node:
     return story.chapter(state.chapter).nodes[state.node]
@@ -217,7 +226,7 @@ def choose(story: Story, state: State, choice: Choice | int) -> State:
     return _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead)
 
 
-def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: "Moves", lead: list) -> State:
+def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: list) -> State:
     """Enter a node (its count and `do:` applied, its seen bit set), and go on through `next:`
     nodes, whose text joins the page: play stops only where the player has something to do."""
     node = ch.nodes[nid]
@@ -258,7 +267,7 @@ def advance(story: Story, state: State) -> State:
     nxt = story.next_chapter(state.chapter)
     if nxt is None:
         raise PlayError("this is the last chapter's ending; the story is over")
-    carried = state.values[:len(story.flags)]
+    carried = state.values[: len(story.flags)]
     return _arrive(nxt, nxt.start, chapter_values(story, nxt, carried), 0, Moves.of(state.path).add(CONTINUE), [])
 
 
@@ -324,7 +333,7 @@ def node_text(story: Story, state: State) -> list[str]:
 def epilogue_text(story: Story, state: State) -> list[str]:
     """The epilogue as paragraphs, its conditional parts resolved with the story-wide flags of
     `state` (the last chapter's ending). [] when the story has no epilogue."""
-    return _resolve(story.epilogue_parts, state.values[:len(story.flags)], 0)
+    return _resolve(story.epilogue_parts, state.values[: len(story.flags)], 0)
 
 
 def _render(part, text: str, render, values: tuple, seen: int) -> str:

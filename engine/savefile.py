@@ -14,6 +14,7 @@ resumes at the last state that does fit, and the loader says so in one sentence;
 the player keeps the file as it was, as a save of an earlier version of the story.
 Format 1 (choice indices) still loads, as it always did, and is written back as 2.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,8 +52,12 @@ def to_json(story: Story, states: list[State], **extra: Any) -> dict:
         "story_hash": story.content_hash,
         "start": {"chapter": first.chapter, "node": first.node, "flags": _flags(story, first)},
         "path": steps_of(story, states),
-        "state": {"chapter": last.chapter, "node": last.node, "flags": _flags(story, last),
-                  "seen": sorted(n for n, b in story.chapter(last.chapter).seen_bits.items() if last.seen & b)},
+        "state": {
+            "chapter": last.chapter,
+            "node": last.node,
+            "flags": _flags(story, last),
+            "seen": sorted(n for n, b in story.chapter(last.chapter).seen_bits.items() if last.seen & b),
+        },
         **extra,
     }
 
@@ -111,7 +116,9 @@ def from_json(story: Story, data: Any) -> Loaded:
             states = replay(story, first, path)
         except PlayError as exc:
             if changed:
-                raise SaveError(f"the story has changed since this save and its choices no longer fit ({exc})") from None
+                raise SaveError(
+                    f"the story has changed since this save and its choices no longer fit ({exc})"
+                ) from None
             raise SaveError(f"the save's choices are impossible in this story ({exc}); the file was altered") from None
     else:
         states, stop = replay_steps(story, first, path)
@@ -119,17 +126,31 @@ def from_json(story: Story, data: Any) -> Loaded:
             if not changed:
                 raise SaveError(f"the save's choices are impossible in this story ({stop}); the file was altered")
             done = len(states) - 1
-            note = (f"The story has changed since this save: {stop}, so your game resumes after step {done} of "
-                    f"{len(path)}, {_where(story, states)}.")
+            note = (
+                f"The story has changed since this save: {stop}, so your game resumes after step {done} of "
+                f"{len(path)}, {_where(story, states)}."
+            )
             return Loaded(states, first, " ".join([note, *flag_notes]), cut=True)
     last = states[-1]
-    matches = (saved.get("chapter") == last.chapter and saved.get("node") == last.node
-               and saved.get("flags") == _flags(story, last))
+    matches = (
+        saved.get("chapter") == last.chapter
+        and saved.get("node") == last.node
+        and saved.get("flags") == _flags(story, last)
+    )
     if not matches:
         if not changed:
             raise SaveError("the saved position does not follow from the saved choices; the file was altered")
-        return Loaded(states, first, " ".join([f"The story has changed since this save; your {len(path)} moves were "
-                                               f"replayed and you are {_where(story, states)}.", *flag_notes]))
+        return Loaded(
+            states,
+            first,
+            " ".join(
+                [
+                    f"The story has changed since this save; your {len(path)} moves were "
+                    f"replayed and you are {_where(story, states)}.",
+                    *flag_notes,
+                ]
+            ),
+        )
     still_fits = " ".join(["The story has changed since this save; your choices still fit it.", *flag_notes])
     told: str | None = still_fits if changed else None
     return Loaded(states, first, told)

@@ -5,10 +5,12 @@ Place and date are shown on the chapter card and again wherever they change
 (`-- place, date --`); a node that records a documented fact says so after its
 prose (`[History: statement (date)]`, or `[In this story: ...]` for a story fact).
 """
+
 from __future__ import annotations
 
 import textwrap
-from typing import Callable, Iterable, TextIO
+from collections.abc import Callable, Iterable
+from typing import TextIO
 
 from . import runtime as rt
 from .model import Story
@@ -19,8 +21,9 @@ WIDTH = 78
 
 
 def wrap(paragraph: str, width: int = WIDTH, indent: str = "") -> str:
-    return textwrap.fill(clean(paragraph), width=width, initial_indent=indent, subsequent_indent=indent,
-                         break_on_hyphens=False)
+    return textwrap.fill(
+        clean(paragraph), width=width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+    )
 
 
 def where_of(story: Story, state: State) -> str:
@@ -49,28 +52,40 @@ def scene_lines(story: Story, state: State, width: int = WIDTH) -> list[str]:
     for fid in node.records:
         fact = story.facts[fid]
         # the story's own facts are told apart from documented history
-        out.append(wrap(f"[{'In this story' if fact.story else 'History'}: {fact.statement} ({fact.date.human()})]",
-                        width))
+        out.append(
+            wrap(f"[{'In this story' if fact.story else 'History'}: {fact.statement} ({fact.date.human()})]", width)
+        )
         out.append("")
     if node.ending:
         e = node.ending
         words = ending_kind_words(e.kind)
         out.append(f"*** {clean(e.title)} ({words}) ***" if words else f"*** {clean(e.title)} ***")
         broken = [story.facts[f] for f in e.diverges]
-        for heading, facts in (("History you changed", [f for f in broken if not f.story]),
-                               ("Events of this story you changed", [f for f in broken if f.story])):
+        for heading, facts in (
+            ("History you changed", [f for f in broken if not f.story]),
+            ("Events of this story you changed", [f for f in broken if f.story]),
+        ):
             if facts:
                 out.append(f"{heading}:")
-                out += [textwrap.fill("- " + clean(rt.told_broken(f)) + f" ({f.date.human()})", width=width,
-                                      initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
-                        for f in facts]
+                out += [
+                    textwrap.fill(
+                        "- " + clean(rt.told_broken(f)) + f" ({f.date.human()})",
+                        width=width,
+                        initial_indent="  ",
+                        subsequent_indent="    ",
+                        break_on_hyphens=False,
+                    )
+                    for f in facts
+                ]
         out.append("")
     else:
         offered = rt.available(story, state)
         for i, c in enumerate(offered, 1):
             out.append(wrap(f"{i}. {c.text}", width, "  "))
         if not offered:
-            out.append("(No choice is available here: the story is stuck. `chronicle check` reports this as a soft-lock.)")
+            out.append(
+                "(No choice is available here: the story is stuck. `chronicle check` reports this as a soft-lock.)"
+            )
         out.append("")
     return out
 
@@ -78,9 +93,14 @@ def scene_lines(story: Story, state: State, width: int = WIDTH) -> list[str]:
 def ending_kind_words(kind: str | None) -> str | None:
     """How an ending stands to history; a story without history has no such words (None),
     or the author's own good/bad/neutral."""
-    return {"canon": "the documented history", "personal": "a personal fate; history holds",
-            "divergent": "history diverges", "good": "a good ending", "bad": "a bad ending",
-            "neutral": "an ending"}.get(kind)
+    return {
+        "canon": "the documented history",
+        "personal": "a personal fate; history holds",
+        "divergent": "history diverges",
+        "good": "a good ending",
+        "bad": "a bad ending",
+        "neutral": "an ending",
+    }.get(kind)
 
 
 class TextPlayer:
@@ -105,8 +125,9 @@ class TextPlayer:
             self.where = where
         self.emit(scene_lines(self.story, state, self.width))
 
-    def run(self, first: State, next_number: Callable[[State], int | None],
-            more: Callable[[], bool] = lambda: True) -> tuple[State, int]:
+    def run(
+        self, first: State, next_number: Callable[[State], int | None], more: Callable[[], bool] = lambda: True
+    ) -> tuple[State, int]:
         """Play from `first`, asking `next_number` for each choice (None stops).
 
         At an ending, play goes on into the next chapter when `more()` says

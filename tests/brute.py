@@ -49,15 +49,30 @@ the brute force derives that bound itself, from the spec's expression strings.
                           false, or denies one whose `holds` is true (a fact with
                           no `holds` always holds)
 """
+
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
-from engine.expr import (Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, Visits, _nodes, evaluate, names_in,
-                         parse_condition, parse_effect)
+from engine.expr import (
+    Arith,
+    BoolOp,
+    Compare,
+    Lit,
+    Neg,
+    Not,
+    Seen,
+    Var,
+    Visits,
+    _nodes,
+    evaluate,
+    names_in,
+    parse_condition,
+    parse_effect,
+)
 
 MAX_DEPTH = 400
 AUTO = "auto"  # the automatic move of a `next:` node
@@ -96,12 +111,12 @@ def ev(e, lookup, visited):
     raise TypeError(e)
 
 
-@lru_cache(maxsize=None)
+@cache
 def cond(src: str):
     return parse_condition(src)
 
 
-@lru_cache(maxsize=None)
+@cache
 def eff(src: str):
     return parse_effect(src)
 
@@ -376,7 +391,7 @@ class Brute:
             for s in self.trapped(run) - run.softlock_states:
                 if not ch["nodes"][s.node].get("next"):  # play never stops at a `next:` node
                     found.add(("trap", (cid, s.node)))
-            for (n, k, m) in run.overflows:
+            for n, k, m in run.overflows:
                 found.add(("int-bounds", (cid, *m[1:]) if isinstance(m, tuple) else (cid, n, k, m)))
             for where in self.divisions.get(cid, ()):
                 found.add(("divide-by-zero", (cid, *where)))
@@ -493,7 +508,9 @@ class Brute:
                 read |= {(cid if n in local else None, n) for n in names_in(e)}
         out = {("flag-unread", (None, n)) for n in self.story_flags if (None, n) not in read}
         for cid in self.order:
-            out |= {("flag-unread", (cid, n)) for n in self.spec["chapters"][cid].get("flags") or {} if (cid, n) not in read}
+            out |= {
+                ("flag-unread", (cid, n)) for n in self.spec["chapters"][cid].get("flags") or {} if (cid, n) not in read
+            }
         return out
 
     # ---- following a replay -----------------------------------------------------------
@@ -536,25 +553,59 @@ STORY_FLAGS = {
     "sn": {"type": "int", "default": 0, "min": 0, "max": 2, "doc": "A story-wide counter"},
     "mood": {"type": "enum", "values": ["calm", "angry", "in a rage"], "default": "calm", "doc": "The crowd's mood"},
 }
-EVENT = {"id": "event", "date": "1900", "statement": "The event happens.",
-         "source": {"paragraph": 1, "quote": "the event"}, "holds": "not s0"}
+EVENT = {
+    "id": "event",
+    "date": "1900",
+    "statement": "The event happens.",
+    "source": {"paragraph": 1, "quote": "the event"},
+    "holds": "not s0",
+}
 # Story facts for stories with assertions: one broken by a story-wide counter, one never broken.
-STORY_FACTS = [{"id": "rumour", "date": "1900", "statement": "A rumour spreads.", "holds": "sn < 2"},
-               {"id": "lore", "date": "1900", "statement": "The old lore is true."}]
+STORY_FACTS = [
+    {"id": "rumour", "date": "1900", "statement": "A rumour spreads.", "holds": "sn < 2"},
+    {"id": "lore", "date": "1900", "statement": "The old lore is true."},
+]
 ASSERTABLE = ["event", "rumour", "lore"]
 
 
 def guard_pool(nodes: list[str]) -> list[str]:
-    pool = ["b0", "not b0", "b0 and i0 > 0", "i0 >= 1", "i0 < 2", "i0 == 0", "i0 + sn > 2", "s0", "not s0",
-            "sn >= 1", "b0 or sn == 2", 'mood == "angry"', 'mood != "calm" and not b0', 'mood == "in a rage"']
+    pool = [
+        "b0",
+        "not b0",
+        "b0 and i0 > 0",
+        "i0 >= 1",
+        "i0 < 2",
+        "i0 == 0",
+        "i0 + sn > 2",
+        "s0",
+        "not s0",
+        "sn >= 1",
+        "b0 or sn == 2",
+        'mood == "angry"',
+        'mood != "calm" and not b0',
+        'mood == "in a rage"',
+    ]
     for n in nodes:
         pool += [f'seen("{n}")', f'not seen("{n}")']
     return pool
 
 
 def effect_pool(nodes: list[str]) -> list[str]:
-    pool = ["b0 = true", "b0 = not b0", "i0 += 1", "i0 -= 1", "i0 = 0", "i0 += i0", "s0 = true", "sn += 1",
-            "i0 = sn", "b0 = i0 > 1", 'mood = "angry"', 'mood = "calm"', 'mood = "in a rage"']
+    pool = [
+        "b0 = true",
+        "b0 = not b0",
+        "i0 += 1",
+        "i0 -= 1",
+        "i0 = 0",
+        "i0 += i0",
+        "s0 = true",
+        "sn += 1",
+        "i0 = sn",
+        "b0 = i0 > 1",
+        'mood = "angry"',
+        'mood = "calm"',
+        'mood = "in a rage"',
+    ]
     for n in nodes:
         pool.append(f'b0 = seen("{n}")')
     return pool
@@ -578,8 +629,9 @@ def _words(draw, text: str) -> dict:
 
 
 @st.composite
-def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5, assertions: bool = False,
-                  ink: bool = False):
+def chapter_specs(
+    draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5, assertions: bool = False, ink: bool = False
+):
     k = draw(st.integers(1, max_nodes))
     m = draw(st.integers(1, 3))
     inner = [f"n{i}" for i in range(k)]
@@ -591,8 +643,13 @@ def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5, asse
     allnodes = inner + ends
     guards, effects = guard_pool(allnodes), effect_pool(allnodes)
     if ink:
-        guards = guards + INK_GUARDS + [f'visits("{n}") >= 2' for n in inner] + [f'visits("{n}") < 3' for n in inner] \
+        guards = (
+            guards
+            + INK_GUARDS
+            + [f'visits("{n}") >= 2' for n in inner]
+            + [f'visits("{n}") < 3' for n in inner]
             + [f'visits("{n}.c0") == 1' for n in clicks]
+        )
         effects = effects + INK_EFFECTS
     covers = draw(st.booleans())
 
@@ -658,17 +715,25 @@ def chapter_specs(draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5, asse
     doc = {"id": cid, "title": f"Chapter {cid}", "period": {"from": "1900", "to": "1900"}}
     if covers:
         doc["covers"] = ["event"]
-    doc["flags"] = {"b0": {"type": "bool", "default": draw(st.booleans()), "doc": "A local switch"},
-                    "i0": {"type": "int", "default": draw(st.integers(0, 2)), "min": 0,
-                           "max": draw(st.integers(2, 3)), "doc": "A local counter"}}
+    doc["flags"] = {
+        "b0": {"type": "bool", "default": draw(st.booleans()), "doc": "A local switch"},
+        "i0": {
+            "type": "int",
+            "default": draw(st.integers(0, 2)),
+            "min": 0,
+            "max": draw(st.integers(2, 3)),
+            "doc": "A local counter",
+        },
+    }
     doc["start"] = "n0"
     doc["nodes"] = nodes
     return doc
 
 
 @st.composite
-def story_specs(draw, max_chapters: int = 2, max_nodes: int = 4, guard_p: float = 0.5, assertions: bool = False,
-                ink: bool = False):
+def story_specs(
+    draw, max_chapters: int = 2, max_nodes: int = 4, guard_p: float = 0.5, assertions: bool = False, ink: bool = False
+):
     """`assertions`: text parts (with or without `if`, some with an `else` mapping) and choices
     assert and deny the documented fact and two story facts."""
     n = draw(st.integers(1, max_chapters))
@@ -688,6 +753,7 @@ def clean_spec(spec: dict) -> dict:
     choices lose their conditions and effects, so the canonical path always works.
     """
     import copy
+
     spec = copy.deepcopy(spec)
     for ch in spec["chapters"].values():
         for node in ch["nodes"].values():
@@ -708,8 +774,12 @@ def clean_spec(spec: dict) -> dict:
             elif code == "choice-indistinct":
                 cid, nid, k = subject
                 choices = spec["chapters"][cid]["nodes"][nid]["choices"]
-                same = [c for c in choices
-                        if (c["goto"], tuple(_effects(c.get("do")))) == (choices[k]["goto"], tuple(_effects(choices[k].get("do"))))]
+                same = [
+                    c
+                    for c in choices
+                    if (c["goto"], tuple(_effects(c.get("do"))))
+                    == (choices[k]["goto"], tuple(_effects(choices[k].get("do"))))
+                ]
                 keep = next((c for c in same if c.get("canon")), same[0])
                 for c in same:
                     if c is not keep and not c.get("_drop"):
@@ -832,8 +902,11 @@ def _drop_orphans(ch: dict) -> None:
         names = _counted_names(ch)
         for node in ch["nodes"].values():
             if "choices" in node:
-                node["choices"] = [c for c in node["choices"]
-                                   if c.get("canon") or all(v.node in names for v in _visits_of(c.get("if")))]
+                node["choices"] = [
+                    c
+                    for c in node["choices"]
+                    if c.get("canon") or all(v.node in names for v in _visits_of(c.get("if")))
+                ]
         targets = {c["goto"] for n in ch["nodes"].values() for c in n.get("choices") or ()} | {ch["start"]}
         targets |= {n["next"] for n in ch["nodes"].values() if n.get("next")}
         orphans = [n for n in ch["nodes"] if n not in targets]

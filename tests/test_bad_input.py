@@ -5,13 +5,13 @@ what is wrong, exit code 1, and never a Python traceback; hostile YAML (tags
 that construct objects, alias bombs, absurd nesting) is refused the same way,
 and the subprocess timeout guards against a hang.
 """
+
 from __future__ import annotations
 
 import json
 import re
 
 import pytest
-
 from conftest import no_traceback, run_cli, write_story
 
 CHAPTER = """\
@@ -63,39 +63,102 @@ CASES = [
     ("wrong-type-int", edit("default: 1,", "default: lots,"), "lots", "schema", "not a whole number"),
     ("unknown-key", edit("title: One", "title: One\ncolour: red"), "colour", "schema", "unknown key 'colour'"),
     ("goto-missing-node", edit("goto: last", "goto: lsat"), "lsat", "unknown-node", "goes to 'lsat'"),
-    ("undeclared-flag", edit("if: nerve >= 0", "if: courage > 1"), "courage > 1", "unknown-flag",
-     "unknown flag 'courage'"),
-    ("type-error", edit("if: nerve >= 0", "if: nerve + true"), "nerve + true", "expr-type",
-     "`+` works on numbers, but `true` is a true/false value"),
-    ("not-a-condition", edit("if: nerve >= 0", "if: nerve + 1"), "nerve + 1", "expr-type",
-     "a condition must be true or false"),
-    ("import", edit("if: nerve >= 0", "if: __import__('os').system('echo pwned') == 0"), "__import__", "expr-syntax",
-     "the only functions are seen"),
+    (
+        "undeclared-flag",
+        edit("if: nerve >= 0", "if: courage > 1"),
+        "courage > 1",
+        "unknown-flag",
+        "unknown flag 'courage'",
+    ),
+    (
+        "type-error",
+        edit("if: nerve >= 0", "if: nerve + true"),
+        "nerve + true",
+        "expr-type",
+        "`+` works on numbers, but `true` is a true/false value",
+    ),
+    (
+        "not-a-condition",
+        edit("if: nerve >= 0", "if: nerve + 1"),
+        "nerve + 1",
+        "expr-type",
+        "a condition must be true or false",
+    ),
+    (
+        "import",
+        edit("if: nerve >= 0", "if: __import__('os').system('echo pwned') == 0"),
+        "__import__",
+        "expr-syntax",
+        "the only functions are seen",
+    ),
     ("attribute", edit("if: nerve >= 0", "if: nerve.real > 0"), "nerve.real", "expr-syntax", "attribute access"),
-    ("call", edit("if: nerve >= 0", "if: len(\"ab\") > 1"), "len(", "expr-syntax", "the only functions are seen"),
-    ("bad-effect", edit("canon: true\n", "canon: true\n        do: [nerve *= 2]\n"), "nerve *= 2", "expr-syntax",
-     "only `=`, `+=` and `-=`"),
-    ("duplicate-key", edit("title: One", "title: One\ntitle: Two"), "title: Two", "yaml-duplicate-key",
-     "key 'title' appears twice"),
-    ("python-tag", edit("title: One", "title: !!python/object/apply:os.system ['echo pwned']"), "!!python", "yaml-tag",
-     "!!python/object/apply:os.system is not allowed"),
-    ("python-tag-on-node", edit("  last:\n", "  last: !!python/object/new:os.system [ls]\n  x:\n"), "!!python",
-     "yaml-tag", "is not allowed"),
+    ("call", edit("if: nerve >= 0", 'if: len("ab") > 1'), "len(", "expr-syntax", "the only functions are seen"),
+    (
+        "bad-effect",
+        edit("canon: true\n", "canon: true\n        do: [nerve *= 2]\n"),
+        "nerve *= 2",
+        "expr-syntax",
+        "only `=`, `+=` and `-=`",
+    ),
+    (
+        "duplicate-key",
+        edit("title: One", "title: One\ntitle: Two"),
+        "title: Two",
+        "yaml-duplicate-key",
+        "key 'title' appears twice",
+    ),
+    (
+        "python-tag",
+        edit("title: One", "title: !!python/object/apply:os.system ['echo pwned']"),
+        "!!python",
+        "yaml-tag",
+        "!!python/object/apply:os.system is not allowed",
+    ),
+    (
+        "python-tag-on-node",
+        edit("  last:\n", "  last: !!python/object/new:os.system [ls]\n  x:\n"),
+        "!!python",
+        "yaml-tag",
+        "is not allowed",
+    ),
 ]
 
-BOMB = "".join(f"{a}: &{a} [" + ", ".join([f"*{p}" if p else "lol"] * 9) + "]\n"
-               for a, p in zip("abcdefghi", [None] + list("abcdefgh")))
+BOMB = "".join(
+    f"{a}: &{a} [" + ", ".join([f"*{p}" if p else "lol"] * 9) + "]\n"
+    for a, p in zip("abcdefghi", [None] + list("abcdefgh"))
+)
 CASES += [
     ("billion-laughs", BOMB, None, "yaml-alias-limit", "aliases expand to more than"),
-    ("deep-flow-mappings", "id: one\nnodes: " + "{a: " * 10000 + "x" + "}" * 10000 + "\n", None, "yaml-depth",
-     "nested more than 64 levels"),
-    ("deep-flow-lists", "id: one\nnodes: " + "[" * 10000 + "]" * 10000 + "\n", None, "yaml-depth",
-     "nested more than 64 levels"),
-    ("deep-block-lists", "id: one\nnodes:\n  " + "- " * 10000 + "x\n", None, "yaml-depth", "nested more than 64 levels"),
+    (
+        "deep-flow-mappings",
+        "id: one\nnodes: " + "{a: " * 10000 + "x" + "}" * 10000 + "\n",
+        None,
+        "yaml-depth",
+        "nested more than 64 levels",
+    ),
+    (
+        "deep-flow-lists",
+        "id: one\nnodes: " + "[" * 10000 + "]" * 10000 + "\n",
+        None,
+        "yaml-depth",
+        "nested more than 64 levels",
+    ),
+    (
+        "deep-block-lists",
+        "id: one\nnodes:\n  " + "- " * 10000 + "x\n",
+        None,
+        "yaml-depth",
+        "nested more than 64 levels",
+    ),
     ("empty-file", "", (1, 1), "yaml-empty", "holds no YAML document"),
     ("only-comments", "# nothing yet\n", (1, 1), "yaml-empty", "holds no YAML document"),
-    ("not-utf8", CHAPTER.replace("It begins.", "Caf\u00e9 begins.").encode("latin-1"), "\u00e9 begins", "yaml-encoding",
-     "not UTF-8"),
+    (
+        "not-utf8",
+        CHAPTER.replace("It begins.", "Caf\u00e9 begins.").encode("latin-1"),
+        "\u00e9 begins",
+        "yaml-encoding",
+        "not UTF-8",
+    ),
     ("utf16", CHAPTER.encode("utf-16"), (1, 1), "yaml-encoding", "UTF-16"),
     ("control-character", edit("It begins.", "It \x07begins."), "\x07", "yaml-character", "U+0007"),
 ]
@@ -105,6 +168,7 @@ CASES += [
 def checked(tmp_path_factory):
     """Every case's story checked once, the subprocesses run side by side (they mostly wait on start-up)."""
     from concurrent.futures import ThreadPoolExecutor
+
     roots = {name: write_story(tmp_path_factory.mktemp(name), {"one": text}) for name, text, *_ in CASES}
     with ThreadPoolExecutor(max_workers=4) as pool:
         procs = dict(zip(roots, pool.map(check, roots.values())))
@@ -150,16 +214,18 @@ def test_problem_in_the_history_names_the_history(tmp_path):
     root = write_story(tmp_path / "s", {"one": CHAPTER}, history=history)
     proc = check(root)
     assert proc.returncode == 1
-    assert re.search(r"^story/history\.yaml:3:11: error\[schema\]: 'someday' is not a date", proc.stdout, re.M), \
+    assert re.search(r"^story/history\.yaml:3:11: error\[schema\]: 'someday' is not a date", proc.stdout, re.M), (
         proc.stdout
+    )
 
 
 def test_a_listed_chapter_with_no_file_is_named(tmp_path):
     root = write_story(tmp_path / "s", {"one": CHAPTER}, order=["one", "two"])
     proc = check(root)
     assert proc.returncode == 1
-    assert re.search(r"^story/story\.yaml:\d+:\d+: error\[file-missing\]: chapter 'two' .*chapters/two\.yaml",
-                     proc.stdout, re.M), proc.stdout
+    assert re.search(
+        r"^story/story\.yaml:\d+:\d+: error\[file-missing\]: chapter 'two' .*chapters/two\.yaml", proc.stdout, re.M
+    ), proc.stdout
 
 
 def test_missing_story_folder(tmp_path):
@@ -179,14 +245,17 @@ def test_story_argument_that_is_a_file(tmp_path):
     assert "no story manifest" in proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ["check", "--frobnicate"],
-    ["frobnicate"],
-    ["check", "--format", "xml"],
-    ["check", "--max-states", "0"],
-    ["check", "--max-states", "many"],
-    ["schema", "novel"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--frobnicate"],
+        ["frobnicate"],
+        ["check", "--format", "xml"],
+        ["check", "--max-states", "0"],
+        ["check", "--max-states", "many"],
+        ["schema", "novel"],
+    ],
+)
 def test_bad_usage_exits_2_with_a_usage_line(args):
     proc = run_cli(*args, "--story" if args[0] == "check" else "", "tests/stories/tour" if args[0] == "check" else "")
     no_traceback(proc)
@@ -221,13 +290,17 @@ def test_json_output_of_a_clean_story():
 def test_an_unbounded_int_squared_in_a_loop_is_caught_not_a_hang(tmp_path):
     """`x = x * x` on an int with no bounds would double its digits at every turn of the loop."""
     text = edit("nerve: {type: int, default: 1, min: 0, max: 3,", "nerve: {type: int, default: 2,").replace(
-        "        if: nerve >= 0\n", "        if: nerve >= 0\n      - text: Square.\n        do: [nerve = nerve * nerve]\n"
-        "        goto: first\n")
+        "        if: nerve >= 0\n",
+        "        if: nerve >= 0\n      - text: Square.\n        do: [nerve = nerve * nerve]\n        goto: first\n",
+    )
     proc = check(story_with(tmp_path, text))
     assert proc.returncode == 1
-    assert re.search(r"^chapters/one\.yaml:\d+:\d+: error\[int-bounds\]: `nerve = nerve \* nerve` takes nerve to "
-                     r"4294967296, past its largest value an int flag can hold \(2147483647\)", proc.stdout, re.M), \
-        proc.stdout
+    assert re.search(
+        r"^chapters/one\.yaml:\d+:\d+: error\[int-bounds\]: `nerve = nerve \* nerve` takes nerve to "
+        r"4294967296, past its largest value an int flag can hold \(2147483647\)",
+        proc.stdout,
+        re.M,
+    ), proc.stdout
     sample = run_cli("check", "--story", ".", "--random", "200", "--seed", "1", cwd=story_with(tmp_path / "r", text))
     no_traceback(sample)
     assert "error[int-bounds]" in sample.stdout and "None" not in sample.stdout

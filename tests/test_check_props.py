@@ -8,6 +8,7 @@ undeclared divergence) and the checker must report exactly what that defect
 implies, nothing else; every replay it prints must lead to the node it names,
 through the runtime and, for one of each, through the real CLI.
 """
+
 from __future__ import annotations
 
 import copy
@@ -17,16 +18,19 @@ import shlex
 import tempfile
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from brute import Brute, clean_spec, judged, replay_args, story_specs, subject_of
 from conftest import no_traceback, run_cli, write_story
-from engine.check import check_story
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_explore import check_replays, compile_spec
 
-SETTINGS = settings(max_examples=20, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])
+from engine.check import check_story
+
+SETTINGS = settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 
 
 def checked(spec: dict):
@@ -80,8 +84,10 @@ BOOL_Z = {"type": "bool", "default": False, "doc": "Injected switch"}
 def inject_soft_lock(ch):
     declare(ch, "z", BOOL_Z)
     n0 = ch["nodes"]["n0"]["choices"]
-    n0 += [{"text": "Arm.", "if": "not s0", "do": ["z = true"], "goto": "stuck"},
-           {"text": "Wander.", "if": "not s0", "goto": "stuck"}]
+    n0 += [
+        {"text": "Arm.", "if": "not s0", "do": ["z = true"], "goto": "stuck"},
+        {"text": "Wander.", "if": "not s0", "goto": "stuck"},
+    ]
     ch["nodes"]["stuck"] = {"text": "Scene c0 stuck.", "choices": [{"text": "Out.", "if": "z", "goto": "out"}]}
     ch["nodes"]["out"] = ending("out")
     return {("soft-lock", ("c0", "stuck"))}
@@ -105,11 +111,15 @@ def inject_unreachable_ending(ch):
 
 def inject_trap(ch, z="z", out="out"):
     declare(ch, z, BOOL_Z)
-    ch["nodes"]["n0"]["choices"] += [{"text": "Arm.", "if": "not s0", "do": [f"{z} = true"], "goto": "l1"},
-                                     {"text": "Circle.", "if": "not s0", "goto": "l1"}]
+    ch["nodes"]["n0"]["choices"] += [
+        {"text": "Arm.", "if": "not s0", "do": [f"{z} = true"], "goto": "l1"},
+        {"text": "Circle.", "if": "not s0", "goto": "l1"},
+    ]
     ch["nodes"]["l1"] = {"text": "Scene c0 l1.", "choices": [{"text": "On.", "goto": "l2"}]}
-    ch["nodes"]["l2"] = {"text": "Scene c0 l2.", "choices": [{"text": "Round.", "goto": "l1"},
-                                                             {"text": "Out.", "if": z, "goto": out}]}
+    ch["nodes"]["l2"] = {
+        "text": "Scene c0 l2.",
+        "choices": [{"text": "Round.", "goto": "l1"}, {"text": "Out.", "if": z, "goto": out}],
+    }
     ch["nodes"][out] = ending(out)
     return {("trap", ("c0", "l1")), ("trap", ("c0", "l2"))}
 
@@ -129,8 +139,14 @@ def inject_divergence(ch):
     return {("divergence-undeclared", ("c0", "broken", "event"))}
 
 
-INJECTIONS = [inject_soft_lock, inject_never_available, inject_unreachable_ending, inject_trap, inject_int_bounds,
-              inject_divergence]
+INJECTIONS = [
+    inject_soft_lock,
+    inject_never_available,
+    inject_unreachable_ending,
+    inject_trap,
+    inject_int_bounds,
+    inject_divergence,
+]
 
 
 def covers_event(spec):
@@ -156,19 +172,37 @@ def test_one_injected_defect_is_reported_exactly(inject, data):
 
 BASE = {
     "flags": {"s0": {"type": "bool", "default": False, "doc": "History broke"}},
-    "facts": [{"id": "event", "date": "1900", "statement": "The event happens.",
-               "source": {"paragraph": 1, "quote": "the event"}, "holds": "not s0"}],
-    "chapters": {"c0": {
-        "id": "c0", "title": "Chapter c0", "period": {"from": "1900", "to": "1900"}, "covers": ["event"],
-        "flags": {"b0": {"type": "bool", "default": False, "doc": "A switch"}},
-        "start": "n0",
-        "nodes": {
-            "n0": {"text": "Scene c0 n0.", "records": ["event"],
-                   "choices": [{"text": "Flip.", "do": ["b0 = not b0"], "goto": "n0"},
-                               {"text": "Onward.", "goto": "n1", "canon": True}]},
-            "n1": {"text": "Scene c0 n1.", "choices": [{"text": "End.", "goto": "e0", "canon": True}]},
-            "e0": {"text": "Scene c0 e0.", "ending": {"kind": "canon", "title": "End e0"}},
-        }}},
+    "facts": [
+        {
+            "id": "event",
+            "date": "1900",
+            "statement": "The event happens.",
+            "source": {"paragraph": 1, "quote": "the event"},
+            "holds": "not s0",
+        }
+    ],
+    "chapters": {
+        "c0": {
+            "id": "c0",
+            "title": "Chapter c0",
+            "period": {"from": "1900", "to": "1900"},
+            "covers": ["event"],
+            "flags": {"b0": {"type": "bool", "default": False, "doc": "A switch"}},
+            "start": "n0",
+            "nodes": {
+                "n0": {
+                    "text": "Scene c0 n0.",
+                    "records": ["event"],
+                    "choices": [
+                        {"text": "Flip.", "do": ["b0 = not b0"], "goto": "n0"},
+                        {"text": "Onward.", "goto": "n1", "canon": True},
+                    ],
+                },
+                "n1": {"text": "Scene c0 n1.", "choices": [{"text": "End.", "goto": "e0", "canon": True}]},
+                "e0": {"text": "Scene c0 e0.", "ending": {"kind": "canon", "title": "End e0"}},
+            },
+        }
+    },
 }
 
 
@@ -190,8 +224,13 @@ def test_replay_commands_from_the_cli_replay_through_the_cli(tmp_path):
     """One story with one defect of each kind, checked by the CLI; each replay pasted back into it."""
     spec = copy.deepcopy(BASE)
     ch = spec["chapters"]["c0"]
-    expected = (inject_soft_lock(ch) | inject_trap(ch, z="zt", out="out2") | inject_int_bounds(ch)
-                | inject_divergence(ch) | inject_never_available(ch))
+    expected = (
+        inject_soft_lock(ch)
+        | inject_trap(ch, z="zt", out="out2")
+        | inject_int_bounds(ch)
+        | inject_divergence(ch)
+        | inject_never_available(ch)
+    )
     assert Brute(spec).expected() == expected
     root, proc = cli_check(spec, tmp_path)
     assert proc.returncode == 1
@@ -214,6 +253,7 @@ def test_replay_commands_from_the_cli_replay_through_the_cli(tmp_path):
 
 
 # ---- the ink-like constructs ------------------------------------------------------------------
+
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(story_specs(max_chapters=2, max_nodes=5, guard_p=0.6, ink=True))

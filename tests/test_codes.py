@@ -4,6 +4,7 @@ a fix that really makes it clean, and AUTHORING.md shows both as they are.
 The fixtures are described in tools/docs.py (tests/fixtures/codes/<code>/ is
 an overlay on the example story in tests/fixtures/codes/_base/).
 """
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import docs
 from engine.codes import CODES
+from tools import docs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +34,7 @@ def test_every_fixture_is_a_code():
 def test_the_example_story_is_clean(tmp_path):
     root = tmp_path / "base"
     import shutil
+
     shutil.copytree(docs.BASE, root)
     assert docs.diagnose(root) == []
 
@@ -43,8 +45,22 @@ def test_fixture_reports_exactly_its_code(code):
     found = docs.run_case(case)
     assert {d.code for d in found} == {code, *case.also}, "\n".join(d.render() for d in found)
     assert code in {d.code for d in found}
-    want_severity = "warning" if code in ("chapter-not-listed", "divergence-unused", "unproven", "flag-unread", "choice-indistinct",
-                                           "corridor", "flavour-heavy", "allow-unused", "text-never-shown") else "error"
+    want_severity = (
+        "warning"
+        if code
+        in (
+            "chapter-not-listed",
+            "divergence-unused",
+            "unproven",
+            "flag-unread",
+            "choice-indistinct",
+            "corridor",
+            "flavour-heavy",
+            "allow-unused",
+            "text-never-shown",
+        )
+        else "error"
+    )
     assert {d.severity for d in found if d.code == code} == {want_severity}
 
 
@@ -61,17 +77,22 @@ def test_every_fixture_has_a_fix():
 def test_every_code_the_engine_emits_is_in_the_catalogue():
     """Scan the engine's source for codes given to error()/warning()/ExprError(code=...)."""
     emitted = set()
-    pattern = re.compile(r"""(?:\berror|\bwarning|\berr|\bwarn)\(\s*["']([a-z][a-z0-9-]+)["']|\bcode\s*=\s*["']([a-z][a-z0-9-]+)["']""")
+    pattern = re.compile(
+        r"""(?:\berror|\bwarning|\berr|\bwarn)\(\s*["']([a-z][a-z0-9-]+)["']|\bcode\s*=\s*["']([a-z][a-z0-9-]+)["']"""
+    )
     for path in (ROOT / "engine").rglob("*.py"):
         for m in pattern.finditer(path.read_text(encoding="utf-8")):
             emitted.add(m.group(1) or m.group(2))
     assert emitted, "the scan found nothing: has the engine's way of reporting changed?"
-    assert emitted - set(CODES) == set(), f"codes the engine emits but engine/codes.py does not list: {emitted - set(CODES)}"
+    assert emitted - set(CODES) == set(), (
+        f"codes the engine emits but engine/codes.py does not list: {emitted - set(CODES)}"
+    )
 
 
 def test_the_catalogue_of_codes_is_up_to_date():
-    assert docs.CODES_DOC.read_text(encoding="utf-8") == docs.codes_document(), \
+    assert docs.CODES_DOC.read_text(encoding="utf-8") == docs.codes_document(), (
         "docs/diagnostics.md is out of date: run `python -m tools.docs`"
+    )
     guide = docs.AUTHORING.read_text(encoding="utf-8")
     assert "docs/diagnostics.md" in guide, "AUTHORING.md points readers to the catalogue"
 
@@ -80,15 +101,25 @@ def test_the_real_cli_agrees(tmp_path):
     """The fixtures are checked in-process for speed; the real command says the same."""
     case = docs.load_case("choice-never-available")
     root = docs.materialise(case, tmp_path / "story")
-    done = subprocess.run([sys.executable, "-m", "engine", "check", "--story", str(root), "--format", "json"],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "check", "--story", str(root), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
     assert [d["code"] for d in report["diagnostics"]] == ["choice-never-available"]
     assert report["diagnostics"][0]["replay"].startswith("chronicle play --story ")
     fixed = docs.materialise(case, tmp_path / "fixed", fixed=True)
-    done = subprocess.run([sys.executable, "-m", "engine", "check", "--story", str(fixed)],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "check", "--story", str(fixed)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "check ok" in done.stdout
 

@@ -1,14 +1,17 @@
 """The compiler: names resolved, expressions compiled, every static problem a diagnostic with a place."""
+
 from __future__ import annotations
 
 import pytest
-
 from conftest import DEFAULT_FACT, TOUR, chapter, no_cache, two_node_chapter, write_story
+
 from engine.compiler import compile_story, load_story
 from engine.diagnostics import ChronicleError
 
-STORY_FLAGS = {"alarm": {"type": "bool", "default": False, "doc": "The alarm was raised"},
-               "nerve": {"type": "int", "default": 1, "min": 0, "max": 3, "doc": "Nerve"}}
+STORY_FLAGS = {
+    "alarm": {"type": "bool", "default": False, "doc": "The alarm was raised"},
+    "nerve": {"type": "int", "default": 1, "min": 0, "max": 3, "doc": "Nerve"},
+}
 
 
 def compile_dir(root):
@@ -43,8 +46,11 @@ def test_tour_compiles_to_plain_data():
         story = load_story(TOUR)
     assert story.title == "The Lighthouse Keeper"
     assert [c.id for c in story.chapters] == ["storm", "morning"]
-    assert [(f.name, f.slot, f.scope) for f in story.flags] == [("lamp_lit", 0, "story"), ("courage", 1, "story"),
-                                                                ("weather", 2, "story")]
+    assert [(f.name, f.slot, f.scope) for f in story.flags] == [
+        ("lamp_lit", 0, "story"),
+        ("courage", 1, "story"),
+        ("weather", 2, "story"),
+    ]
     storm = story.chapter("storm")
     assert [(f.name, f.slot) for f in storm.layout][3:] == [("oil", 3), ("asked_for_help", 4)]
     assert set(storm.seen_bits) == {"door"}  # only nodes some seen() names get a bit
@@ -84,6 +90,7 @@ def test_load_story_raises_with_every_error(tmp_path):
 
 # ---- static problems, one at a time ----------------------------------------------------------
 
+
 def node(text="Scene.", **kw):
     return {"text": text, **kw}
 
@@ -95,40 +102,98 @@ def go(target, **kw):
 END = node(ending={"kind": "canon", "title": "End"})
 
 
-@pytest.mark.parametrize("nodes, code, words", [
-    ({"a": node(choices=[go("z", canon=True)]), "z": END, "lost": node(choices=[go("z")])},
-     "unreachable-node", "no choice leads to node 'lost'"),
-    ({"a": node(choices=[go("z", canon=True), go("b")]), "b": node(choices=[go("b")]), "z": END}, "no-way-on",
-     "from node 'b' no path leads to any ending"),
-    ({"a": node(choices=[go("b", canon=True)]), "b": node(choices=[go("a")])}, "no-ending", "has no ending"),
-    ({"a": node(choices=[go("z", canon=True), go("b")]), "b": node(), "z": END}, "no-choices",
-     "node 'b' has no choices and is not an ending"),
-    ({"a": node(choices=[go("z", canon=True)]), "z": node(choices=[go("a")], ending={"kind": "canon", "title": "E"})},
-     "ending-with-choices", "is an ending but also offers choices"),
-    ({"a": node(choices=[go("z", canon=True), go("z", canon=True)]), "z": END}, "canon-ambiguous",
-     "marks both choice 1 and choice 2 as canon"),
-    ({"a": node(choices=[go("z", canon=True), go("y")]), "z": END,
-      "y": node(ending={"kind": "divergent", "title": "E", "diverges": ["no-such-fact"]})}, "unknown-fact",
-     "ending 'y' diverges from 'no-such-fact', which is not a fact"),
-    ({"a": node(choices=[go("z", canon=True), go("y")]), "z": END,
-      "y": node(ending={"kind": "divergent", "title": "E"})}, "ending-kind", "does not say which facts it changes"),
-    ({"a": node(choices=[go("z", canon=True), go("y")]), "z": END,
-      "y": node(ending={"kind": "divergent", "title": "E", "diverges": ["thing-happens"]})}, "diverges-not-covered",
-     "which this chapter does not cover"),
-    ({"a": node(choices=[go("z", canon=True)], records=["no-such-fact"]), "z": END}, "unknown-fact",
-     "records 'no-such-fact', which is not a fact"),
-    ({"a": node(choices=[go("z", canon=True, **{"if": 'seen("nowhere")'})]), "z": END}, "unknown-node",
-     'seen("nowhere") names a node that does not exist'),
-    ({"a": node(choices=[go("z", canon=True, **{"if": "nerv > 1"})]), "z": END}, "unknown-flag",
-     "unknown flag 'nerv'"),
-    ({"a": node(choices=[go("z", canon=True, do=["nerve = true"])]), "z": END}, "expr-type",
-     "nerve holds a number, but `true` is a true/false value"),
-    ({"a": node(choices=[go("z", canon=True)], date="1901-01-01"), "z": END}, "date-outside-period",
-     "outside the chapter's period"),
-    ({"a": node(choices=[go("z", canon=True)], date="1900-02-30"), "z": END}, "schema", "not a date"),
-    ({"a": node(text=[{"if": "nerve", "text": "x"}], choices=[go("z", canon=True)]), "z": END}, "expr-type",
-     "a condition must be true or false"),
-])
+@pytest.mark.parametrize(
+    "nodes, code, words",
+    [
+        (
+            {"a": node(choices=[go("z", canon=True)]), "z": END, "lost": node(choices=[go("z")])},
+            "unreachable-node",
+            "no choice leads to node 'lost'",
+        ),
+        (
+            {"a": node(choices=[go("z", canon=True), go("b")]), "b": node(choices=[go("b")]), "z": END},
+            "no-way-on",
+            "from node 'b' no path leads to any ending",
+        ),
+        ({"a": node(choices=[go("b", canon=True)]), "b": node(choices=[go("a")])}, "no-ending", "has no ending"),
+        (
+            {"a": node(choices=[go("z", canon=True), go("b")]), "b": node(), "z": END},
+            "no-choices",
+            "node 'b' has no choices and is not an ending",
+        ),
+        (
+            {
+                "a": node(choices=[go("z", canon=True)]),
+                "z": node(choices=[go("a")], ending={"kind": "canon", "title": "E"}),
+            },
+            "ending-with-choices",
+            "is an ending but also offers choices",
+        ),
+        (
+            {"a": node(choices=[go("z", canon=True), go("z", canon=True)]), "z": END},
+            "canon-ambiguous",
+            "marks both choice 1 and choice 2 as canon",
+        ),
+        (
+            {
+                "a": node(choices=[go("z", canon=True), go("y")]),
+                "z": END,
+                "y": node(ending={"kind": "divergent", "title": "E", "diverges": ["no-such-fact"]}),
+            },
+            "unknown-fact",
+            "ending 'y' diverges from 'no-such-fact', which is not a fact",
+        ),
+        (
+            {
+                "a": node(choices=[go("z", canon=True), go("y")]),
+                "z": END,
+                "y": node(ending={"kind": "divergent", "title": "E"}),
+            },
+            "ending-kind",
+            "does not say which facts it changes",
+        ),
+        (
+            {
+                "a": node(choices=[go("z", canon=True), go("y")]),
+                "z": END,
+                "y": node(ending={"kind": "divergent", "title": "E", "diverges": ["thing-happens"]}),
+            },
+            "diverges-not-covered",
+            "which this chapter does not cover",
+        ),
+        (
+            {"a": node(choices=[go("z", canon=True)], records=["no-such-fact"]), "z": END},
+            "unknown-fact",
+            "records 'no-such-fact', which is not a fact",
+        ),
+        (
+            {"a": node(choices=[go("z", canon=True, **{"if": 'seen("nowhere")'})]), "z": END},
+            "unknown-node",
+            'seen("nowhere") names a node that does not exist',
+        ),
+        (
+            {"a": node(choices=[go("z", canon=True, **{"if": "nerv > 1"})]), "z": END},
+            "unknown-flag",
+            "unknown flag 'nerv'",
+        ),
+        (
+            {"a": node(choices=[go("z", canon=True, do=["nerve = true"])]), "z": END},
+            "expr-type",
+            "nerve holds a number, but `true` is a true/false value",
+        ),
+        (
+            {"a": node(choices=[go("z", canon=True)], date="1901-01-01"), "z": END},
+            "date-outside-period",
+            "outside the chapter's period",
+        ),
+        ({"a": node(choices=[go("z", canon=True)], date="1900-02-30"), "z": END}, "schema", "not a date"),
+        (
+            {"a": node(text=[{"if": "nerve", "text": "x"}], choices=[go("z", canon=True)]), "z": END},
+            "expr-type",
+            "a condition must be true or false",
+        ),
+    ],
+)
 def test_static_problems_are_diagnosed_with_a_place(tmp_path, nodes, code, words):
     story, diags = diags_of(tmp_path, {"one": chapter("one", nodes)})
     assert story is None
@@ -136,8 +201,10 @@ def test_static_problems_are_diagnosed_with_a_place(tmp_path, nodes, code, words
 
 
 def test_a_canon_ending_cannot_list_diverges(tmp_path):
-    nodes = {"a": node(choices=[go("z", canon=True)], records=["thing-happens"]),
-             "z": node(ending={"kind": "canon", "title": "E", "diverges": ["thing-happens"]})}
+    nodes = {
+        "a": node(choices=[go("z", canon=True)], records=["thing-happens"]),
+        "z": node(ending={"kind": "canon", "title": "E", "diverges": ["thing-happens"]}),
+    }
     _, diags = diags_of(tmp_path, {"one": chapter("one", nodes, covers=["thing-happens"])})
     one_error(diags, "ending-kind", "a canon ending keeps history, so it cannot list `diverges`")
 
@@ -146,7 +213,9 @@ def test_unknown_flag_suggests_the_close_name(tmp_path):
     nodes = {"a": node(choices=[go("z", canon=True, **{"if": "nerv > 1"})]), "z": END}
     _, diags = diags_of(tmp_path, {"one": chapter("one", nodes)})
     hint = one_error(diags, "unknown-flag", "nerv").hint
-    assert hint.startswith("declare it under `flags:`") and hint.endswith("if you meant the flag 'nerve', fix the spelling")
+    assert hint.startswith("declare it under `flags:`") and hint.endswith(
+        "if you meant the flag 'nerve', fix the spelling"
+    )
 
 
 def test_goto_to_a_missing_node_suggests_the_close_name(tmp_path):
@@ -168,11 +237,20 @@ def test_chapter_flag_may_not_shadow_a_story_flag(tmp_path):
     one_error(diags, "flag-shadows", "chapter flag 'nerve' has the name of a story-wide flag")
 
 
-@pytest.mark.parametrize("decl, words", [
-    ({"type": "int", "default": 9, "min": 0, "max": 3, "doc": "d"}, "defaults to 9, which is not a whole number from 0 to 3"),
-    ({"type": "int", "default": 1, "min": 3, "max": 0, "doc": "d"}, "min 3 above max 0"),
-    ({"type": "enum", "values": ["a", "b"], "default": "c", "doc": "d"}, "defaults to 'c', which is not one of a, b"),
-])
+@pytest.mark.parametrize(
+    "decl, words",
+    [
+        (
+            {"type": "int", "default": 9, "min": 0, "max": 3, "doc": "d"},
+            "defaults to 9, which is not a whole number from 0 to 3",
+        ),
+        ({"type": "int", "default": 1, "min": 3, "max": 0, "doc": "d"}, "min 3 above max 0"),
+        (
+            {"type": "enum", "values": ["a", "b"], "default": "c", "doc": "d"},
+            "defaults to 'c', which is not one of a, b",
+        ),
+    ],
+)
 def test_flag_defaults_must_fit(tmp_path, decl, words):
     _, diags = diags_of(tmp_path, {"one": two_node_chapter(flags={"local": decl})})
     one_error(diags, "flag-default", words)
@@ -204,18 +282,29 @@ def test_holds_may_read_only_story_flags(tmp_path):
 
 
 def test_facts_and_their_source(tmp_path):
-    root = write_story(tmp_path / "s", {"one": two_node_chapter()}, flags=STORY_FLAGS, history={
-        "source": "source.txt",
-        "facts": [DEFAULT_FACT,
-                  dict(DEFAULT_FACT, id="misquoted", source={"paragraph": 1, "quote": "not in it"}),
-                  dict(DEFAULT_FACT, id="far", source={"paragraph": 7, "quote": "a thing"}),
-                  dict(DEFAULT_FACT, id="thing-happens")]})
+    root = write_story(
+        tmp_path / "s",
+        {"one": two_node_chapter()},
+        flags=STORY_FLAGS,
+        history={
+            "source": "source.txt",
+            "facts": [
+                DEFAULT_FACT,
+                dict(DEFAULT_FACT, id="misquoted", source={"paragraph": 1, "quote": "not in it"}),
+                dict(DEFAULT_FACT, id="far", source={"paragraph": 7, "quote": "a thing"}),
+                dict(DEFAULT_FACT, id="thing-happens"),
+            ],
+        },
+    )
     (root / "story" / "source.txt").write_text("Then a thing happened.\n")
     with no_cache():
         _, diags = compile_story(root)
     assert sorted((d.code, d.message) for d in diags) == [
-        ("duplicate-id", "fact 'thing-happens' is declared twice (first at "
-         f"{[x for x in diags if x.code == 'duplicate-id'][0].message.split('first at ')[1][:-1]})"),
+        (
+            "duplicate-id",
+            "fact 'thing-happens' is declared twice (first at "
+            f"{[x for x in diags if x.code == 'duplicate-id'][0].message.split('first at ')[1][:-1]})",
+        ),
         ("quote-not-in-source", "fact 'misquoted' quotes words that are not in paragraph 1 of the source"),
         ("quote-not-in-source", "the source has 1 paragraphs, not 7"),
     ]
@@ -236,11 +325,19 @@ def test_many_problems_are_collected_not_just_the_first(tmp_path):
 
 # ---- what the reader is shown: `show:` on flags, `hint:` on endings ---------------------------
 
+
 def test_shown_flags_and_ending_hints_compile_into_the_story(tmp_path):
-    flags = {"nerve": {**STORY_FLAGS["nerve"], "show": {"label": "Nerve", "as": "bar"}},
-             "mood": {"type": "enum", "values": ["calm", "angry"], "default": "calm", "doc": "Mood",
-                      "show": {"label": "The crowd", "as": "word", "words": {"angry": "restless"}}},
-             "alarm": {**STORY_FLAGS["alarm"], "show": {"label": "Alarm", "as": "word", "words": {"true": "raised"}}}}
+    flags = {
+        "nerve": {**STORY_FLAGS["nerve"], "show": {"label": "Nerve", "as": "bar"}},
+        "mood": {
+            "type": "enum",
+            "values": ["calm", "angry"],
+            "default": "calm",
+            "doc": "Mood",
+            "show": {"label": "The crowd", "as": "word", "words": {"angry": "restless"}},
+        },
+        "alarm": {**STORY_FLAGS["alarm"], "show": {"label": "Alarm", "as": "word", "words": {"true": "raised"}}},
+    }
     doc = two_node_chapter()
     doc["nodes"]["end"]["ending"]["hint"] = "Just sign."
     story, diags = diags_of(tmp_path, {"one": doc}, flags=flags)
@@ -253,10 +350,13 @@ def test_shown_flags_and_ending_hints_compile_into_the_story(tmp_path):
     assert all(f.show is None for f in load_story(TOUR).chapter("storm").layout if f.name == "oil")
 
 
-@pytest.mark.parametrize("show, words", [
-    ({"label": "Alarm", "as": "bar"}, "a bar needs bounds and 'alarm' is a bool flag"),
-    ({"label": "Alarm", "as": "word", "words": {"yes": "raised"}}, "never has the value 'yes'"),
-])
+@pytest.mark.parametrize(
+    "show, words",
+    [
+        ({"label": "Alarm", "as": "bar"}, "a bar needs bounds and 'alarm' is a bool flag"),
+        ({"label": "Alarm", "as": "word", "words": {"yes": "raised"}}, "never has the value 'yes'"),
+    ],
+)
 def test_a_shown_flag_must_be_drawable(tmp_path, show, words):
     flags = {**STORY_FLAGS, "alarm": {**STORY_FLAGS["alarm"], "show": show}}
     _, diags = diags_of(tmp_path, {"one": two_node_chapter()}, flags=flags)
@@ -265,8 +365,13 @@ def test_a_shown_flag_must_be_drawable(tmp_path, show, words):
 
 
 def test_an_enum_word_for_a_value_it_lacks_names_the_close_one(tmp_path):
-    decl = {"type": "enum", "values": ["calm", "angry"], "default": "calm", "doc": "d",
-            "show": {"label": "Mood", "as": "word", "words": {"angy": "restless"}}}
+    decl = {
+        "type": "enum",
+        "values": ["calm", "angry"],
+        "default": "calm",
+        "doc": "d",
+        "show": {"label": "Mood", "as": "word", "words": {"angy": "restless"}},
+    }
     _, diags = diags_of(tmp_path, {"one": two_node_chapter(flags={"mood": decl})})
     d = one_error(diags, "flag-show", "never has the value 'angy'")
     assert "did you mean 'angry'?" in d.render()

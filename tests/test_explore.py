@@ -9,22 +9,24 @@ shortest path to every node, the states each chapter starts from, and on every
 finding `chronicle check` reports; and every replay the checker prints must
 replay, through the runtime, to the state it talks about.
 """
+
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-
 from brute import Brute, judged, replay_args, story_specs, subject_of, typed
 from conftest import no_cache, write_story
+from hypothesis import HealthCheck, given, settings
+
 from engine import runtime as rt
 from engine.check import check_story
-from engine.model import AUTO
 from engine.compiler import load_story
+from engine.model import AUTO
 
-SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                             HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 def compile_spec(spec: dict, where: str):
@@ -82,10 +84,16 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
         # is a real one but for flags it left at their defaults (which nothing on the way reads).
         left_out = {f.name for f in story.flags} - set(args["sets"])
 
-        def real(state, among) -> bool:
-            same = lambda s: s.node == state.node and s.visited == state.visited and all(  # noqa: E731
-                a == b for (name, a), (_n, b) in zip(s.values, state.values) if name not in left_out)
+        def real(state, among, left_out=left_out) -> bool:
+            def same(s) -> bool:
+                return (
+                    s.node == state.node
+                    and s.visited == state.visited
+                    and all(a == b for (name, a), (_n, b) in zip(s.values, state.values) if name not in left_out)
+                )
+
             return any(same(s) for s in among)
+
         if code == "soft-lock":
             assert rt.available(story, last) == [] and real(blast, run.softlock_states)
             assert moves == min(run.depth[s] for s in run.softlock_states if s.node == node)
@@ -107,6 +115,7 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
 def RunOf(brute: Brute, cid: str, state):
     """A one-state run, to ask the brute force about that state alone."""
     from brute import ChapterRun
+
     return ChapterRun(cid, depth={state: 0})
 
 
@@ -164,11 +173,14 @@ def test_the_tour_story_agrees_with_brute_force(tmp_path):
     """The hand-written tour story, through the same comparison (its spec read back from YAML)."""
     import yaml
     from conftest import TOUR
+
     manifest = yaml.safe_load((TOUR / "story" / "story.yaml").read_text())
     history = yaml.safe_load((TOUR / "story" / "history.yaml").read_text())
-    spec = {"flags": manifest["flags"], "facts": history["facts"],
-            "chapters": {c: yaml.safe_load((TOUR / "chapters" / f"{c}.yaml").read_text())
-                         for c in manifest["chapters"]}}
+    spec = {
+        "flags": manifest["flags"],
+        "facts": history["facts"],
+        "chapters": {c: yaml.safe_load((TOUR / "chapters" / f"{c}.yaml").read_text()) for c in manifest["chapters"]},
+    }
     brute = Brute(spec)
     runs = brute.run_all()
     story = load_story(TOUR)
@@ -185,12 +197,27 @@ def test_soft_lock_message_names_only_the_flags_its_conditions_read(tmp_path):
     """`arm` is set on the way but read by no condition (so the explorer forgets it); the message
     must not claim a value for it just because its name is inside `armed`."""
     from conftest import chapter
-    root = write_story(tmp_path / "s", {"one": chapter("one", {
-        "a": {"text": "A.", "choices": [{"text": "Arm.", "do": ["arm = true"], "goto": "b", "canon": True}]},
-        "b": {"text": "B.", "choices": [{"text": "On.", "if": "armed", "goto": "c", "canon": True}]},
-        "c": {"text": "C.", "ending": {"kind": "canon", "title": "C"}}},
-        flags={"arm": {"type": "bool", "default": False, "doc": "Armed by hand"},
-               "armed": {"type": "bool", "default": False, "doc": "Armed by the story"}})})
+
+    root = write_story(
+        tmp_path / "s",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "a": {
+                        "text": "A.",
+                        "choices": [{"text": "Arm.", "do": ["arm = true"], "goto": "b", "canon": True}],
+                    },
+                    "b": {"text": "B.", "choices": [{"text": "On.", "if": "armed", "goto": "c", "canon": True}]},
+                    "c": {"text": "C.", "ending": {"kind": "canon", "title": "C"}},
+                },
+                flags={
+                    "arm": {"type": "bool", "default": False, "doc": "Armed by hand"},
+                    "armed": {"type": "bool", "default": False, "doc": "Armed by the story"},
+                },
+            )
+        },
+    )
     with no_cache():
         report = check_story(load_story(root))
     [d] = [d for d in report.diagnostics if d.code == "soft-lock"]

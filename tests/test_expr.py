@@ -6,20 +6,47 @@ closure and the reference tree-walking interpreter; and the type the generator
 meant and the type the checker infers. Junk text never escapes as anything but
 ExprError, and everything outside the language is refused by name.
 """
+
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-from engine.expr import (BOOL, INT, STR, Arith, BoolOp, Compare, Effect, ExprError, FlagType, Lit, Neg, Not, Seen,
-                         Var, compile_effect_value, compile_expr, evaluate, names_in, parse_condition, parse_effect,
-                         seen_in, typecheck, typecheck_effect, unparse)
+from engine.expr import (
+    BOOL,
+    INT,
+    STR,
+    Arith,
+    BoolOp,
+    Compare,
+    Effect,
+    ExprError,
+    FlagType,
+    Lit,
+    Neg,
+    Not,
+    Seen,
+    Var,
+    compile_effect_value,
+    compile_expr,
+    evaluate,
+    names_in,
+    parse_condition,
+    parse_effect,
+    seen_in,
+    typecheck,
+    typecheck_effect,
+    unparse,
+)
 
 FLAGS = {
-    "b0": FlagType("bool"), "b1": FlagType("bool"),
-    "i0": FlagType("int"), "i1": FlagType("int"),
-    "mood": FlagType("enum", ("calm", "angry", "a \"quoted\" one", "tab\there")),
-    "temper": FlagType("enum", ("calm", "angry", "a \"quoted\" one", "tab\there")),
+    "b0": FlagType("bool"),
+    "b1": FlagType("bool"),
+    "i0": FlagType("int"),
+    "i1": FlagType("int"),
+    "mood": FlagType("enum", ("calm", "angry", 'a "quoted" one', "tab\there")),
+    "temper": FlagType("enum", ("calm", "angry", 'a "quoted" one', "tab\there")),
     "weather": FlagType("enum", ("gale", "fog")),
 }
 SLOTS = {name: i for i, name in enumerate(FLAGS)}
@@ -52,17 +79,23 @@ def enum_compare():
     def make(draw):
         name = draw(st.sampled_from(ENUMS))
         values = FLAGS[name].values
-        other = draw(st.one_of(st.sampled_from(values).map(Lit),
-                               st.sampled_from([n for n in ENUMS if FLAGS[n].values == values]).map(Var)))
+        other = draw(
+            st.one_of(
+                st.sampled_from(values).map(Lit),
+                st.sampled_from([n for n in ENUMS if FLAGS[n].values == values]).map(Var),
+            )
+        )
         op = draw(st.sampled_from(["==", "!="]))
         left, right = (Var(name), other) if draw(st.booleans()) else (other, Var(name))
         return Compare(op, left, right)
+
     return st.composite(lambda draw: make(draw))()
 
 
 def bool_expr(depth: int):
-    leaves = st.one_of(st.booleans().map(Lit), st.sampled_from(BY_TYPE[BOOL]).map(Var),
-                       st.sampled_from(NODES).map(Seen))
+    leaves = st.one_of(
+        st.booleans().map(Lit), st.sampled_from(BY_TYPE[BOOL]).map(Var), st.sampled_from(NODES).map(Seen)
+    )
     if depth <= 0:
         return leaves
     sub = st.deferred(lambda: bool_expr(depth - 1))
@@ -118,8 +151,13 @@ def shape(e):
         if name == "offset":
             continue
         v = getattr(e, name)
-        fields.append(tuple(shape(x) for x in v) if isinstance(v, tuple) else
-                      shape(v) if hasattr(v, "__dataclass_fields__") else v)
+        fields.append(
+            tuple(shape(x) for x in v)
+            if isinstance(v, tuple)
+            else shape(v)
+            if hasattr(v, "__dataclass_fields__")
+            else v
+        )
     return (type(e).__name__, *fields)
 
 
@@ -147,9 +185,14 @@ def test_effect_round_trips_through_its_printed_form(eff):
 
 
 def test_round_trip_keeps_meaning_of_tricky_forms():
-    for text, value in [("not (b0 and b1)", {"b0": True, "b1": False}), ("i0 - (i1 - 3)", {"i0": 10, "i1": 2}),
-                        ("-(i0 * i1) < 0", {"i0": 2, "i1": 3}), ("(i0 < 1) == b0", {"i0": 0, "b0": True}),
-                        ("i0 - -5", {"i0": 1}), ("2 < i0 < 5", {"i0": 3})]:
+    for text, value in [
+        ("not (b0 and b1)", {"b0": True, "b1": False}),
+        ("i0 - (i1 - 3)", {"i0": 10, "i1": 2}),
+        ("-(i0 * i1) < 0", {"i0": 2, "i1": 3}),
+        ("(i0 < 1) == b0", {"i0": 0, "b0": True}),
+        ("i0 - -5", {"i0": 1}),
+        ("2 < i0 < 5", {"i0": 3}),
+    ]:
         tree = parse_condition(text)
         again = parse_condition(unparse(tree))
         assert again == tree, text
@@ -184,8 +227,11 @@ def test_compiled_effect_agrees_with_reference_interpreter(eff, env):
     vals = tuple(values[n] for n in FLAGS)
     bits = sum(SEEN_BITS[n] for n in seen)
     rhs = evaluate(eff.value, values.__getitem__, seen.__contains__)
-    expected = {"=": rhs, "+=": values[eff.target] + rhs if eff.op == "+=" else None,
-                "-=": values[eff.target] - rhs if eff.op == "-=" else None}[eff.op]
+    expected = {
+        "=": rhs,
+        "+=": values[eff.target] + rhs if eff.op == "+=" else None,
+        "-=": values[eff.target] - rhs if eff.op == "-=" else None,
+    }[eff.op]
     assert compile_effect_value(eff, SLOTS, SEEN_BITS)(list(vals), bits) == expected
 
 
@@ -210,21 +256,24 @@ def test_generated_effects_type_check(eff):
     typecheck_effect(eff, FLAGS, seen_ok=NODES.__contains__)
 
 
-@pytest.mark.parametrize("text, words", [
-    ("i0 + true", "`+` works on numbers, but `true` is a true/false value"),
-    ("b0 + 1", "`+` works on numbers"),
-    ("not i0", "`not` needs a true/false value"),
-    ("b0 and 3", "`and` joins true/false values"),
-    ("b0 < b1", "`<` orders numbers"),
-    ("mood > \"calm\"", "`>` orders numbers"),
-    ("i0 == true", "cannot compare a number with a true/false value"),
-    ("mood == 3", "cannot compare text with a number"),
-    ("mood == \"happy\"", "'happy' is not a value of mood (its values: calm, angry"),
-    ("\"happy\" != mood", "'happy' is not a value of mood"),
-    ("mood == weather", "mood and weather"),
-    ("-b0 > 1", "`-` needs a number"),
-    ("nerve > 1", "unknown flag 'nerve'"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("i0 + true", "`+` works on numbers, but `true` is a true/false value"),
+        ("b0 + 1", "`+` works on numbers"),
+        ("not i0", "`not` needs a true/false value"),
+        ("b0 and 3", "`and` joins true/false values"),
+        ("b0 < b1", "`<` orders numbers"),
+        ('mood > "calm"', "`>` orders numbers"),
+        ("i0 == true", "cannot compare a number with a true/false value"),
+        ("mood == 3", "cannot compare text with a number"),
+        ('mood == "happy"', "'happy' is not a value of mood (its values: calm, angry"),
+        ('"happy" != mood', "'happy' is not a value of mood"),
+        ("mood == weather", "mood and weather"),
+        ("-b0 > 1", "`-` needs a number"),
+        ("nerve > 1", "unknown flag 'nerve'"),
+    ],
+)
 def test_type_errors_are_refused_with_a_reason(text, words):
     with pytest.raises(ExprError) as err:
         typecheck(parse_condition(text), FLAGS)
@@ -232,14 +281,17 @@ def test_type_errors_are_refused_with_a_reason(text, words):
     assert err.value.code in ("expr-type", "unknown-flag")
 
 
-@pytest.mark.parametrize("text, words", [
-    ("b0 += 1", "`+=` works on number flags; b0 is bool"),
-    ("i0 = true", "i0 holds a number, but `true` is a true/false value"),
-    ("mood = \"happy\"", "'happy' is not a value of mood"),
-    ("mood = weather", "weather"),
-    ("mood = 1", "mood holds text"),
-    ("nerve = 1", "unknown flag 'nerve'"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("b0 += 1", "`+=` works on number flags; b0 is bool"),
+        ("i0 = true", "i0 holds a number, but `true` is a true/false value"),
+        ('mood = "happy"', "'happy' is not a value of mood"),
+        ("mood = weather", "weather"),
+        ("mood = 1", "mood holds text"),
+        ("nerve = 1", "unknown flag 'nerve'"),
+    ],
+)
 def test_effect_type_errors_are_refused_with_a_reason(text, words):
     with pytest.raises(ExprError) as err:
         typecheck_effect(parse_effect(text), FLAGS)
@@ -269,41 +321,44 @@ def test_names_and_seen_nodes_are_collected():
 # ---- what the language refuses ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, words", [
-    ("__import__('os')", "the only functions are seen"),
-    ("__import__('os').system('true')", "the only functions are seen"),
-    ("b0.real", "attribute access (`.`) is not allowed"),
-    ("().__class__.__bases__", "attribute access"),
-    ("open('/etc/passwd')", "the only functions are seen"),
-    ("eval('1')", "the only functions are seen"),
-    ("seen('a', 'b')", "seen takes one quoted node id"),
-    ("seen(b0)", "seen takes one quoted node id"),
-    ("seen(node='a')", "seen takes one quoted node id"),
-    ("b0[0]", "indexing (`[...]`) is not allowed"),
-    ("lambda: 1", "lambda functions cannot be used"),
-    ("f'{b0}' == mood", "f-strings cannot be used"),
-    ("(b0 := true)", "`:=`"),
-    ("i0 ** 2 > 1", "only + - * // % are allowed"),
-    ("i0 / 2 > 1", "use `//` for whole-number division"),
-    ("i0 // 0 > 1", "divides by zero"),
-    ("i0 % 0 == 1", "divides by zero"),
-    ("b0 if b1 else b0", "`x if c else y` expressions cannot be used"),
-    ("[b0][0]", "indexing"),
-    ("[b0]", "lists cannot be used"),
-    ("{b0}", "sets cannot be used"),
-    ("i0 > 1.5", "decimal numbers"),
-    ("i0 == None", "None cannot be used"),
-    ("mood in 'calm'", "comparisons are not part of the language"),
-    ("b0 is true", "comparisons are not part of the language"),
-    ("~i0 > 0", "`~` is not part of the language"),
-    ("[x for x in b0]", "comprehensions cannot be used"),
-    ("", "the expression is empty"),
-    ("b0 and\nb1", "one line"),
-    ("x" * 501, "the limit is 500"),
-    ("not " * 40 + "b0", "nested more than"),
-    ("b0 and", "cannot parse expression"),
-    ("b0\x00", "cannot parse"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("__import__('os')", "the only functions are seen"),
+        ("__import__('os').system('true')", "the only functions are seen"),
+        ("b0.real", "attribute access (`.`) is not allowed"),
+        ("().__class__.__bases__", "attribute access"),
+        ("open('/etc/passwd')", "the only functions are seen"),
+        ("eval('1')", "the only functions are seen"),
+        ("seen('a', 'b')", "seen takes one quoted node id"),
+        ("seen(b0)", "seen takes one quoted node id"),
+        ("seen(node='a')", "seen takes one quoted node id"),
+        ("b0[0]", "indexing (`[...]`) is not allowed"),
+        ("lambda: 1", "lambda functions cannot be used"),
+        ("f'{b0}' == mood", "f-strings cannot be used"),
+        ("(b0 := true)", "`:=`"),
+        ("i0 ** 2 > 1", "only + - * // % are allowed"),
+        ("i0 / 2 > 1", "use `//` for whole-number division"),
+        ("i0 // 0 > 1", "divides by zero"),
+        ("i0 % 0 == 1", "divides by zero"),
+        ("b0 if b1 else b0", "`x if c else y` expressions cannot be used"),
+        ("[b0][0]", "indexing"),
+        ("[b0]", "lists cannot be used"),
+        ("{b0}", "sets cannot be used"),
+        ("i0 > 1.5", "decimal numbers"),
+        ("i0 == None", "None cannot be used"),
+        ("mood in 'calm'", "comparisons are not part of the language"),
+        ("b0 is true", "comparisons are not part of the language"),
+        ("~i0 > 0", "`~` is not part of the language"),
+        ("[x for x in b0]", "comprehensions cannot be used"),
+        ("", "the expression is empty"),
+        ("b0 and\nb1", "one line"),
+        ("x" * 501, "the limit is 500"),
+        ("not " * 40 + "b0", "nested more than"),
+        ("b0 and", "cannot parse expression"),
+        ("b0\x00", "cannot parse"),
+    ],
+)
 def test_constructs_outside_the_language_are_refused_by_name(text, words):
     with pytest.raises(ExprError) as err:
         parse_condition(text)
@@ -311,18 +366,21 @@ def test_constructs_outside_the_language_are_refused_by_name(text, words):
     assert err.value.message[0].isalpha() or err.value.message[0] in "`'"
 
 
-@pytest.mark.parametrize("text, words", [
-    ("b0", "an effect must change a flag"),
-    ("i0 *= 2", "only `=`, `+=` and `-=`"),
-    ("i0 = i1 = 2", "one flag"),
-    ("b0.x = 1", "one flag"),
-    ("import os", "an effect must be"),
-    ("i0 += 1; i1 += 1", "one effect per list item"),
-    ("true = false", "cannot assign to the literal true"),
-    ("i0 = __import__('os')", "the only functions are seen"),
-    ("del b0", "an effect must be"),
-    ("i0: int = 3", "an effect must be"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("b0", "an effect must change a flag"),
+        ("i0 *= 2", "only `=`, `+=` and `-=`"),
+        ("i0 = i1 = 2", "one flag"),
+        ("b0.x = 1", "one flag"),
+        ("import os", "an effect must be"),
+        ("i0 += 1; i1 += 1", "one effect per list item"),
+        ("true = false", "cannot assign to the literal true"),
+        ("i0 = __import__('os')", "the only functions are seen"),
+        ("del b0", "an effect must be"),
+        ("i0: int = 3", "an effect must be"),
+    ],
+)
 def test_effects_outside_the_language_are_refused(text, words):
     with pytest.raises(ExprError) as err:
         parse_effect(text)
@@ -347,11 +405,62 @@ def test_error_offsets_point_into_the_expression():
 
 # ---- junk never escapes as anything but ExprError --------------------------------------
 
-TOKENS = ["b0", "i0", "mood", "seen", "(", ")", '"calm"', "'x'", "and", "or", "not", "==", "<", "+", "-", "*", "/",
-          "**", ".", "[", "]", ",", ":", "=", "+=", "-=", "lambda", "if", "else", "1", "0x1f", "1e9", "9" * 30,
-          "__import__", "yield", "await", "async", "f'", "{", "}", "\\", "#", ";", "\t", " ", "@", ":=", "...", "!"]
-junk = st.one_of(st.text(max_size=80), st.lists(st.sampled_from(TOKENS), max_size=25).map(" ".join),
-                 st.lists(st.sampled_from(TOKENS), max_size=25).map("".join))
+TOKENS = [
+    "b0",
+    "i0",
+    "mood",
+    "seen",
+    "(",
+    ")",
+    '"calm"',
+    "'x'",
+    "and",
+    "or",
+    "not",
+    "==",
+    "<",
+    "+",
+    "-",
+    "*",
+    "/",
+    "**",
+    ".",
+    "[",
+    "]",
+    ",",
+    ":",
+    "=",
+    "+=",
+    "-=",
+    "lambda",
+    "if",
+    "else",
+    "1",
+    "0x1f",
+    "1e9",
+    "9" * 30,
+    "__import__",
+    "yield",
+    "await",
+    "async",
+    "f'",
+    "{",
+    "}",
+    "\\",
+    "#",
+    ";",
+    "\t",
+    " ",
+    "@",
+    ":=",
+    "...",
+    "!",
+]
+junk = st.one_of(
+    st.text(max_size=80),
+    st.lists(st.sampled_from(TOKENS), max_size=25).map(" ".join),
+    st.lists(st.sampled_from(TOKENS), max_size=25).map("".join),
+)
 
 
 @settings(max_examples=600, deadline=None)
@@ -364,8 +473,9 @@ def test_junk_raises_only_expr_error(text):
             assert isinstance(exc.message, str) and exc.message
             continue
         # Whatever parses also prints, re-parses to the same tree, and type-checks or is refused cleanly.
-        assert shape(parse_condition(unparse(tree)) if parse is parse_condition else parse_effect(unparse(tree))) \
-            == shape(tree)
+        assert shape(
+            parse_condition(unparse(tree)) if parse is parse_condition else parse_effect(unparse(tree))
+        ) == shape(tree)
         try:
             (typecheck if parse is parse_condition else typecheck_effect)(tree, FLAGS, seen_ok=NODES.__contains__)
         except ExprError:
@@ -374,6 +484,7 @@ def test_junk_raises_only_expr_error(text):
 
 def test_python_warnings_about_odd_spacing_do_not_leak_to_the_terminal():
     import warnings
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         tree = parse_condition("i0 >= 1and b0")

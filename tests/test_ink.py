@@ -4,11 +4,12 @@
 (The checker's agreement with the brute force on random stories that use them is in
 test_check_props.py; the diagnostic codes' fixtures in tests/fixtures/codes/.)
 """
+
 from __future__ import annotations
 
 import pytest
-
 from conftest import chapter, no_cache, write_story
+
 from engine import runtime as rt
 from engine.check import check_story
 from engine.compiler import compile_story, load_story
@@ -38,57 +39,89 @@ def play(story, numbers: list[int]) -> list[str]:
     return shown
 
 
-FLAGS = {"tea": {"type": "int", "default": 0, "min": 0, "max": 9, "doc": "Cups of tea"},
-         "mood": {"type": "enum", "values": ["calm", "cross"], "default": "calm", "doc": "The keeper's mood"},
-         "lit": {"type": "bool", "default": False, "doc": "The lamp is lit"}}
+FLAGS = {
+    "tea": {"type": "int", "default": 0, "min": 0, "max": 9, "doc": "Cups of tea"},
+    "mood": {"type": "enum", "values": ["calm", "cross"], "default": "calm", "doc": "The keeper's mood"},
+    "lit": {"type": "bool", "default": False, "doc": "The lamp is lit"},
+}
 
 
 def test_inline_conditions_values_and_braces(tmp_path):
-    story = story_of(tmp_path, {
-        "hall": {"text": "Tea: {tea}, mood {mood}, lamp {lit}.{tea > 0: Warm| Cold}{lit: and bright}. {{x}}",
-                 "choices": [{"text": "Drink.", "do": ["tea += 2", "lit = true", 'mood = "cross"'], "goto": "hall"},
-                             {"text": "Go.", "goto": "end", "canon": True}]},
-        "end": CANON_END}, FLAGS)
+    story = story_of(
+        tmp_path,
+        {
+            "hall": {
+                "text": "Tea: {tea}, mood {mood}, lamp {lit}.{tea > 0: Warm| Cold}{lit: and bright}. {{x}}",
+                "choices": [
+                    {"text": "Drink.", "do": ["tea += 2", "lit = true", 'mood = "cross"'], "goto": "hall"},
+                    {"text": "Go.", "goto": "end", "canon": True},
+                ],
+            },
+            "end": CANON_END,
+        },
+        FLAGS,
+    )
     assert play(story, [])[0] == "Tea: 0, mood calm, lamp false. Cold. {x}"
     assert play(story, [1])[1] == "Tea: 2, mood cross, lamp true. Warm and bright. {x}"
 
 
 def test_sequences_follow_the_visit_count(tmp_path):
-    story = story_of(tmp_path, {
-        "hall": {"text": "{&Tick.|Tock.} {!First.|Second.}",
-                 "choices": [{"text": "Again.", "goto": "hall"}, {"text": "Go.", "goto": "end", "canon": True}]},
-        "end": CANON_END})
+    story = story_of(
+        tmp_path,
+        {
+            "hall": {
+                "text": "{&Tick.|Tock.} {!First.|Second.}",
+                "choices": [{"text": "Again.", "goto": "hall"}, {"text": "Go.", "goto": "end", "canon": True}],
+            },
+            "end": CANON_END,
+        },
+    )
     assert play(story, [1, 1, 1]) == ["Tick. First.", "Tock. Second.", "Tick.", "Tock."]
 
 
 def test_nesting_once_is_allowed_twice_is_refused_at_the_brace(tmp_path):
-    story = story_of(tmp_path, {
-        "hall": {"text": "A{lit: b{tea > 1: c}}d",
-                 "choices": [{"text": "Go.", "do": ["lit = true", "tea = 2"], "goto": "hall"},
-                             {"text": "End.", "goto": "end", "canon": True}]},
-        "end": CANON_END}, FLAGS)
+    story = story_of(
+        tmp_path,
+        {
+            "hall": {
+                "text": "A{lit: b{tea > 1: c}}d",
+                "choices": [
+                    {"text": "Go.", "do": ["lit = true", "tea = 2"], "goto": "hall"},
+                    {"text": "End.", "goto": "end", "canon": True},
+                ],
+            },
+            "end": CANON_END,
+        },
+        FLAGS,
+    )
     assert play(story, [1]) == ["Ad", "A b cd"]  # spaces are kept as written (runs of them fold into one)
-    raw = ("id: one\ntitle: One\nperiod: {from: 1900, to: 1900}\nstart: hall\nnodes:\n  hall:\n    text: |\n"
-           "      First line.\n      Then {true: a {true: b {true: c}}}.\n"
-           "    choices:\n      - {text: Go., goto: end, canon: true}\n"
-           "  end: {text: Done., ending: {kind: canon, title: Done}}\n")
+    raw = (
+        "id: one\ntitle: One\nperiod: {from: 1900, to: 1900}\nstart: hall\nnodes:\n  hall:\n    text: |\n"
+        "      First line.\n      Then {true: a {true: b {true: c}}}.\n"
+        "    choices:\n      - {text: Go., goto: end, canon: true}\n"
+        "  end: {text: Done., ending: {kind: canon, title: Done}}\n"
+    )
     _story, diags = build(tmp_path, {}, raw=raw)
     [d] = [d for d in diags if d.is_error]
     assert d.code == "inline-syntax" and "nest" in d.message
     assert (d.pos.line, d.pos.col) == (9, 30)  # the third `{` on "      Then {true: a {true: b {true: c}}}."
 
 
-@pytest.mark.parametrize("text, line, col, code", [
-    ('    text: "Tea {tea + true}"\n', 9, 16, "expr-type"),  # inside double quotes
-    ("    text: >\n      folded\n      and {nope}\n", 11, 11, "unknown-flag"),  # a folded block
-    ("    text: 'Plain {tea} and {tea > 1: a | b | c}'\n", 9, 28, "inline-syntax"),  # the second part
-    ("    text: Plain {tea} and {tea + 1\n", 9, 27, "inline-syntax"),  # a plain scalar, never closed
-])
+@pytest.mark.parametrize(
+    "text, line, col, code",
+    [
+        ('    text: "Tea {tea + true}"\n', 9, 16, "expr-type"),  # inside double quotes
+        ("    text: >\n      folded\n      and {nope}\n", 11, 11, "unknown-flag"),  # a folded block
+        ("    text: 'Plain {tea} and {tea > 1: a | b | c}'\n", 9, 28, "inline-syntax"),  # the second part
+        ("    text: Plain {tea} and {tea + 1\n", 9, 27, "inline-syntax"),  # a plain scalar, never closed
+    ],
+)
 def test_inline_mistakes_name_the_line_and_column_of_their_brace(tmp_path, text, line, col, code):
-    raw = ("id: one\ntitle: One\nperiod: {from: 1900, to: 1900}\nflags:\n  tea: {type: int, default: 0, doc: Tea}\n"
-           "start: hall\nnodes:\n  hall:\n" + text +
-           "    choices:\n      - {text: Go., goto: end, canon: true}\n"
-           "  end: {text: Done., ending: {kind: canon, title: Done}}\n")
+    raw = (
+        "id: one\ntitle: One\nperiod: {from: 1900, to: 1900}\nflags:\n  tea: {type: int, default: 0, doc: Tea}\n"
+        "start: hall\nnodes:\n  hall:\n" + text + "    choices:\n      - {text: Go., goto: end, canon: true}\n"
+        "  end: {text: Done., ending: {kind: canon, title: Done}}\n"
+    )
     _story, diags = build(tmp_path, {}, raw=raw)
     errors = [d for d in diags if d.is_error]
     assert [d.code for d in errors] == [code], [d.render() for d in errors]
@@ -96,12 +129,19 @@ def test_inline_mistakes_name_the_line_and_column_of_their_brace(tmp_path, text,
 
 
 def test_say_and_next_join_the_page_without_a_click(tmp_path):
-    story = story_of(tmp_path, {
-        "hall": {"text": "The hall.", "choices": [
-            {"text": "Ask.", "say": "\"Where?\" you ask.", "goto": "stairs", "canon": True}]},
-        "stairs": {"text": "You climb.", "next": "lamp"},
-        "lamp": {"text": "The lamp room (lit: {lit}).", "do": ["lit = true"], "next": "end"},
-        "end": {"text": "Dawn.", "ending": {"kind": "canon", "title": "Done"}}}, {"lit": FLAGS["lit"]})
+    story = story_of(
+        tmp_path,
+        {
+            "hall": {
+                "text": "The hall.",
+                "choices": [{"text": "Ask.", "say": '"Where?" you ask.', "goto": "stairs", "canon": True}],
+            },
+            "stairs": {"text": "You climb.", "next": "lamp"},
+            "lamp": {"text": "The lamp room (lit: {lit}).", "do": ["lit = true"], "next": "end"},
+            "end": {"text": "Dawn.", "ending": {"kind": "canon", "title": "Done"}},
+        },
+        {"lit": FLAGS["lit"]},
+    )
     state = rt.choose(story, rt.start(story), 0)
     assert state.node == "end"  # play stops only where there is something to do
     assert rt.node_text(story, state) == ['"Where?" you ask.', "You climb.", "The lamp room (lit: true).", "Dawn."]
@@ -110,21 +150,40 @@ def test_say_and_next_join_the_page_without_a_click(tmp_path):
 
 
 def test_node_do_applies_on_entering_even_at_the_start(tmp_path):
-    story = story_of(tmp_path, {
-        "hall": {"text": "Tea {tea}.", "do": "tea += 1", "choices": [
-            {"text": "Again.", "if": "tea < 3", "goto": "hall"}, {"text": "Go.", "goto": "end", "canon": True}]},
-        "end": CANON_END}, {"tea": FLAGS["tea"]})
+    story = story_of(
+        tmp_path,
+        {
+            "hall": {
+                "text": "Tea {tea}.",
+                "do": "tea += 1",
+                "choices": [
+                    {"text": "Again.", "if": "tea < 3", "goto": "hall"},
+                    {"text": "Go.", "goto": "end", "canon": True},
+                ],
+            },
+            "end": CANON_END,
+        },
+        {"tea": FLAGS["tea"]},
+    )
     assert play(story, [1, 1]) == ["Tea 1.", "Tea 2.", "Tea 3."]
     assert len(rt.available(story, rt.replay_numbers(story, rt.start(story), [1, 1])[-1])) == 1
 
 
 def test_visits_count_nodes_and_choices_and_check_stays_finite(tmp_path):
-    story = story_of(tmp_path, {
-        "hall": {"text": "Hall, visit {visits(\"hall\")}; knocked {visits(\"hall.knock\")} times.", "choices": [
-            {"text": "Knock.", "id": "knock", "if": 'visits("hall.knock") < 3', "goto": "hall"},
-            {"text": "Wait.", "if": 'visits("hall") < 5', "goto": "hall"},
-            {"text": "Go.", "goto": "end", "canon": True}]},
-        "end": CANON_END})
+    story = story_of(
+        tmp_path,
+        {
+            "hall": {
+                "text": 'Hall, visit {visits("hall")}; knocked {visits("hall.knock")} times.',
+                "choices": [
+                    {"text": "Knock.", "id": "knock", "if": 'visits("hall.knock") < 3', "goto": "hall"},
+                    {"text": "Wait.", "if": 'visits("hall") < 5', "goto": "hall"},
+                    {"text": "Go.", "goto": "end", "canon": True},
+                ],
+            },
+            "end": CANON_END,
+        },
+    )
     assert play(story, [1, 2])[-1] == "Hall, visit 3; knocked 1 times."
     state = rt.replay_numbers(story, rt.start(story), [1, 1, 1])[-1]
     assert [c.text for c in rt.available(story, state)] == ["Wait.", "Go."]
@@ -137,53 +196,107 @@ def test_visits_count_nodes_and_choices_and_check_stays_finite(tmp_path):
 
 
 def test_visits_used_other_than_compared_is_refused(tmp_path):
-    _story, diags = build(tmp_path, {
-        "hall": {"text": "Hall.", "choices": [{"text": "Go.", "do": ['tea = visits("hall") * 2'], "goto": "end",
-                                                "canon": True}]},
-        "end": CANON_END}, FLAGS)
+    _story, diags = build(
+        tmp_path,
+        {
+            "hall": {
+                "text": "Hall.",
+                "choices": [{"text": "Go.", "do": ['tea = visits("hall") * 2'], "goto": "end", "canon": True}],
+            },
+            "end": CANON_END,
+        },
+        FLAGS,
+    )
     assert [d.code for d in diags if d.is_error] == ["visits-use"]
 
 
 def test_choice_ids_are_unique_in_their_node(tmp_path):
-    _story, diags = build(tmp_path, {
-        "hall": {"text": "Hall.", "choices": [{"text": "A.", "id": "go", "goto": "end", "canon": True},
-                                              {"text": "B.", "id": "go", "goto": "end"}]},
-        "end": CANON_END})
+    _story, diags = build(
+        tmp_path,
+        {
+            "hall": {
+                "text": "Hall.",
+                "choices": [
+                    {"text": "A.", "id": "go", "goto": "end", "canon": True},
+                    {"text": "B.", "id": "go", "goto": "end"},
+                ],
+            },
+            "end": CANON_END,
+        },
+    )
     assert [d.code for d in diags if d.is_error] == ["duplicate-id"]
 
 
 def test_integer_division_and_remainder(tmp_path):
-    story = story_of(tmp_path, {
-        "hall": {"text": "{tea // 2} {tea % 2} {-7 // 2} {-7 % 2}", "choices": [
-            {"text": "Fairmath.", "do": ["tea += (9 - tea) * 50 // 100"], "goto": "hall"},
-            {"text": "Go.", "goto": "end", "canon": True}]},
-        "end": CANON_END}, {"tea": FLAGS["tea"]})
+    story = story_of(
+        tmp_path,
+        {
+            "hall": {
+                "text": "{tea // 2} {tea % 2} {-7 // 2} {-7 % 2}",
+                "choices": [
+                    {"text": "Fairmath.", "do": ["tea += (9 - tea) * 50 // 100"], "goto": "hall"},
+                    {"text": "Go.", "goto": "end", "canon": True},
+                ],
+            },
+            "end": CANON_END,
+        },
+        {"tea": FLAGS["tea"]},
+    )
     assert play(story, [1, 1]) == ["0 0 -4 1", "2 0 -4 1", "3 0 -4 1"]  # 0 -> 4 -> 6
 
 
 def test_a_divisor_that_can_be_zero_is_a_finding_with_a_replay(tmp_path):
-    story = story_of(tmp_path, {
-        "hall": {"text": "Hall.", "choices": [
-            {"text": "Pour.", "if": "tea < 3", "do": ["tea += 1"], "goto": "hall"},
-            {"text": "Share.", "if": "tea != 1", "do": ["tea = 6 // (tea - 2) + 3"], "goto": "end", "canon": True}]},
-        "end": CANON_END}, {"tea": FLAGS["tea"]})
+    story = story_of(
+        tmp_path,
+        {
+            "hall": {
+                "text": "Hall.",
+                "choices": [
+                    {"text": "Pour.", "if": "tea < 3", "do": ["tea += 1"], "goto": "hall"},
+                    {
+                        "text": "Share.",
+                        "if": "tea != 1",
+                        "do": ["tea = 6 // (tea - 2) + 3"],
+                        "goto": "end",
+                        "canon": True,
+                    },
+                ],
+            },
+            "end": CANON_END,
+        },
+        {"tea": FLAGS["tea"]},
+    )
     [d] = check_story(story).diagnostics
     assert d.code == "divide-by-zero" and "choice 2 of node 'hall'" in d.message
     assert d.replay.endswith("--replay 1,1,2")  # two cups poured, then shared among none
-    guarded = story_of(tmp_path / "g", {
-        "hall": {"text": "Hall.", "choices": [
-            {"text": "Pour.", "if": "tea < 3", "do": ["tea += 1"], "goto": "hall"},
-            {"text": "Share.", "if": "tea != 2 and 6 // (tea - 2) != 0", "goto": "end", "canon": True}]},
-        "end": CANON_END}, {"tea": FLAGS["tea"]})
+    guarded = story_of(
+        tmp_path / "g",
+        {
+            "hall": {
+                "text": "Hall.",
+                "choices": [
+                    {"text": "Pour.", "if": "tea < 3", "do": ["tea += 1"], "goto": "hall"},
+                    {"text": "Share.", "if": "tea != 2 and 6 // (tea - 2) != 0", "goto": "end", "canon": True},
+                ],
+            },
+            "end": CANON_END,
+        },
+        {"tea": FLAGS["tea"]},
+    )
     assert check_story(guarded).diagnostics == []
 
 
 def test_allow_silences_warnings_there_never_errors(tmp_path):
     nodes = {
-        "hall": {"text": "Hall.", "choices": [
-            {"text": "Lie.", "goto": "end", "canon": True},
-            {"text": "Fib.", "goto": "end", "allow": ["choice-indistinct"]}]},
-        "end": CANON_END}
+        "hall": {
+            "text": "Hall.",
+            "choices": [
+                {"text": "Lie.", "goto": "end", "canon": True},
+                {"text": "Fib.", "goto": "end", "allow": ["choice-indistinct"]},
+            ],
+        },
+        "end": CANON_END,
+    }
     assert check_story(story_of(tmp_path, nodes)).diagnostics == []
     nodes["hall"]["choices"][1]["allow"] = []
     assert [d.code for d in check_story(story_of(tmp_path / "b", nodes)).diagnostics] == ["choice-indistinct"]
@@ -197,23 +310,38 @@ def test_allow_silences_warnings_there_never_errors(tmp_path):
 
 
 def test_a_story_without_new_constructs_has_no_hidden_counts(tmp_path):
-    story = story_of(tmp_path, {
-        "hall": {"text": "Hall.", "choices": [{"text": "Go.", "goto": "end", "canon": True}]}, "end": CANON_END},
-        FLAGS)
+    story = story_of(
+        tmp_path,
+        {"hall": {"text": "Hall.", "choices": [{"text": "Go.", "goto": "end", "canon": True}]}, "end": CANON_END},
+        FLAGS,
+    )
     ch = story.chapter("one")
     assert ch.counters == {} and ch.layout == ch.declared
 
 
 # ---- history and canon are optional -------------------------------------------------------------
 
+
 def plain_story(tmp_path, history=None):
     """A story with no documented past: no period, no covers, no canon marks, endings of its own kinds."""
-    doc = {"id": "one", "title": "One", "start": "hall", "nodes": {
-        "hall": {"text": "The hall.", "choices": [{"text": "Stay.", "goto": "stay"}, {"text": "Go.", "goto": "go"},
-                                                  {"text": "Wait.", "goto": "wait"}]},
-        "stay": {"text": "You stay.", "ending": {"title": "Stayed"}},
-        "go": {"text": "You go.", "ending": {"kind": "good", "title": "Gone"}},
-        "wait": {"text": "You wait.", "ending": {"kind": "bad", "title": "Waited"}}}}
+    doc = {
+        "id": "one",
+        "title": "One",
+        "start": "hall",
+        "nodes": {
+            "hall": {
+                "text": "The hall.",
+                "choices": [
+                    {"text": "Stay.", "goto": "stay"},
+                    {"text": "Go.", "goto": "go"},
+                    {"text": "Wait.", "goto": "wait"},
+                ],
+            },
+            "stay": {"text": "You stay.", "ending": {"title": "Stayed"}},
+            "go": {"text": "You go.", "ending": {"kind": "good", "title": "Gone"}},
+            "wait": {"text": "You wait.", "ending": {"kind": "bad", "title": "Waited"}},
+        },
+    }
     root = write_story(tmp_path / "p", {"one": doc})
     if history is None:
         (root / "story" / "history.yaml").unlink()
@@ -225,6 +353,7 @@ def plain_story(tmp_path, history=None):
 @pytest.mark.parametrize("history", [None, "facts: []\n"])
 def test_a_story_without_history_checks_clean_and_never_speaks_of_it(tmp_path, history):
     from conftest import run_cli
+
     root = plain_story(tmp_path, history)
     with no_cache():
         story = load_story(root)
@@ -243,9 +372,18 @@ def test_history_kinds_are_refused_without_history_and_required_with_it(tmp_path
     with no_cache():
         _s, diags = compile_story(root)
     assert [d.code for d in diags if d.is_error] == ["ending-kind"]
-    root = write_story(tmp_path / "h", {"one": chapter("one", {
-        "hall": {"text": "Hall.", "choices": [{"text": "Go.", "goto": "end", "canon": True}]},
-        "end": {"text": "End.", "ending": {"title": "End"}}})})
+    root = write_story(
+        tmp_path / "h",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "hall": {"text": "Hall.", "choices": [{"text": "Go.", "goto": "end", "canon": True}]},
+                    "end": {"text": "End.", "ending": {"title": "End"}},
+                },
+            )
+        },
+    )
     with no_cache():
         _s, diags = compile_story(root)
     assert [d.code for d in diags if d.is_error] == ["ending-kind"]

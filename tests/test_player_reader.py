@@ -5,9 +5,9 @@ Endings kept across playthroughs, starting from a chapter reached before, the do
 rereading, plain mode; a pager that never types into the answer; and keys, pastes and
 closed streams that must never crash the game.
 """
+
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -22,13 +22,22 @@ from test_player_pty import SLUG, Term, new_game, term  # noqa: F401  (term is a
 LINES = [["1", "You climb the stair."], ["1", "The flame steadies."], ["1", "Grey light."]]
 
 
-def play_lines(tmp_path: Path, stdin: str | None, *args: str, stdout=subprocess.PIPE, **kw) -> subprocess.CompletedProcess:
+def play_lines(
+    tmp_path: Path, stdin: str | None, *args: str, stdout=subprocess.PIPE, **kw
+) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_DATA_HOME=str(tmp_path / "xdg"))
     env.pop("CHRONICLE_STORY", None)
-    return subprocess.run([sys.executable, "-m", "engine", "play", "--story", str(TOUR),
-                           "--save-dir", str(tmp_path / "saves"), *args],
-                          input=stdin, stdout=stdout, stderr=subprocess.PIPE, text=True, env=env,
-                          cwd=str(tmp_path), timeout=20, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "engine", "play", "--story", str(TOUR), "--save-dir", str(tmp_path / "saves"), *args],
+        input=stdin,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=str(tmp_path),
+        timeout=20,
+        **kw,
+    )
 
 
 def to_dawn(t: Term) -> Term:
@@ -38,6 +47,7 @@ def to_dawn(t: Term) -> Term:
 
 
 # ---- faults: the pager, the load notes, the save list, the status line ----------------------
+
 
 @pytest.mark.parametrize("key", ["q", "\x1b"], ids=["q", "escape"])
 def test_q_or_escape_at_the_journal_pager_closes_it_and_types_nothing(term, key):
@@ -67,10 +77,24 @@ LONG_TITLE = "The Storm That Came Off the Sea at Night"
 
 @pytest.mark.parametrize("cols", [60, 140])
 def test_the_save_list_uses_the_width_and_cuts_at_a_word(term, tmp_path, cols):
-    story = write_story(tmp_path / "long", {"one": chapter("one", {
-        "start": {"date": "1900-01-02", "place": "Here", "text": "It begins.",
-                  "choices": [{"text": "Go on.", "goto": "end", "canon": True}]},
-        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}}}, title=LONG_TITLE)})
+    story = write_story(
+        tmp_path / "long",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "start": {
+                        "date": "1900-01-02",
+                        "place": "Here",
+                        "text": "It begins.",
+                        "choices": [{"text": "Go on.", "goto": "end", "canon": True}],
+                    },
+                    "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
+                },
+                title=LONG_TITLE,
+            )
+        },
+    )
     t = term(story=story, cols=cols).wait("New game")
     t.enter().wait("1. Go on.")
     t.enter("save a-long-name").wait("Saved as")
@@ -103,15 +127,34 @@ def test_a_choice_completed_with_tab_shows_once(term):
 
 
 def test_a_reply_about_several_choices_lists_them_by_number(term, tmp_path):
-    story = write_story(tmp_path / "bells", {"one": chapter("one", {
-        "start": {"date": "1900-01-02", "place": "Here", "text": "Bells.",
-                  "choices": [{"text": "Ring the big bell.", "goto": "end", "canon": True},
-                              {"text": "Ring the small bell.", "goto": "end"}]},
-        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}}})})
+    story = write_story(
+        tmp_path / "bells",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "start": {
+                        "date": "1900-01-02",
+                        "place": "Here",
+                        "text": "Bells.",
+                        "choices": [
+                            {"text": "Ring the big bell.", "goto": "end", "canon": True},
+                            {"text": "Ring the small bell.", "goto": "end"},
+                        ],
+                    },
+                    "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
+                },
+            )
+        },
+    )
     t = term("--chapter", "one", story=story, cols=60).wait("2. Ring the small bell.")
     t.enter("ring the").wait("Type more of it")
     i = t.lines.index("That could be:")
-    assert t.lines[i + 1:i + 4] == ["  1. Ring the big bell.", "  2. Ring the small bell.", "Type more of it, or its number."]
+    assert t.lines[i + 1 : i + 4] == [
+        "  1. Ring the big bell.",
+        "  2. Ring the small bell.",
+        "Type more of it, or its number.",
+    ]
     assert ".." not in t.text
 
 
@@ -140,7 +183,10 @@ def test_a_new_game_from_the_title_says_the_old_one_stays_loadable(term):
     t.finish()
     again = term().wait("2. Continue")
     again.enter("1").wait("Wind hammers the glass.")
-    assert "Your earlier game (Chapter 1: The Storm, The lighthouse, 12 October 1901) is kept as 'autosave-1'" in again.flat
+    assert (
+        "Your earlier game (Chapter 1: The Storm, The lighthouse, 12 October 1901) is kept as 'autosave-1'"
+        in again.flat
+    )
     again.enter("load autosave-1").wait("You climb the stair.")
 
 
@@ -149,7 +195,7 @@ def test_the_quit_message_is_a_command_that_works_from_anywhere(term, tmp_path):
     t.enter("1").wait("You climb the stair.")
     t.enter("quit").wait("--continue")
     assert t.finish() == 0
-    lines = t.lines[next(i for i, x in enumerate(t.lines) if " play --story " in x):]
+    lines = t.lines[next(i for i, x in enumerate(t.lines) if " play --story " in x) :]
     command = ""
     for line in lines:  # the terminal wraps the long command hard at the edge: join it back
         command += line
@@ -176,6 +222,7 @@ def test_on_a_wide_terminal_the_reading_column_is_centred(term):
 
 
 # ---- features: endings, chapters, the dossier, rereading, plain mode ------------------------
+
 
 def test_the_endings_screen_keeps_what_was_found_with_the_broken_history_and_hints(term):
     t = new_game(term, rows=40)
@@ -213,8 +260,11 @@ def test_start_from_a_chapter_reached_before_with_the_flags_of_the_arrival_chose
     again.enter("dossier").wait("Dossier")
     assert re.search(r"Courage\s+\u25a0\u25a0\u25a1  2 of 3", again.text)
     again.enter("1").wait("Safe Harbour")
-    assert again.saved()["start"] == {"chapter": "morning", "node": "quay",
-                                      "flags": {"lamp_lit": True, "courage": 2, "weather": "gale"}}
+    assert again.saved()["start"] == {
+        "chapter": "morning",
+        "node": "quay",
+        "flags": {"lamp_lit": True, "courage": 2, "weather": "gale"},
+    }
 
 
 def test_the_dossier_shows_only_marked_flags_and_the_ending_says_what_changed(term):
@@ -279,13 +329,16 @@ def test_leaving_plain_mode_with_a_key_starts_the_goodbye_on_a_line_of_its_own(t
 HUGE = "9" * 5000
 
 
-@pytest.mark.parametrize("typed, reply", [
-    ("\u00b2", "There is no choice \u00b2 here; choose 1 to 2."),
-    ("\u2460", "There is no choice \u2460 here; choose 1 to 2."),
-    (HUGE, "There is no choice 999999\u2026999 here; choose 1 to 2."),
-    ("undo \u00b2", "undo takes a number of choices, like: undo 2"),
-    ("undo " + HUGE, "There is nothing to undo"),
-])
+@pytest.mark.parametrize(
+    "typed, reply",
+    [
+        ("\u00b2", "There is no choice \u00b2 here; choose 1 to 2."),
+        ("\u2460", "There is no choice \u2460 here; choose 1 to 2."),
+        (HUGE, "There is no choice 999999\u2026999 here; choose 1 to 2."),
+        ("undo \u00b2", "undo takes a number of choices, like: undo 2"),
+        ("undo " + HUGE, "There is nothing to undo"),
+    ],
+)
 def test_odd_numbers_at_the_terminal_prompt_get_a_reply(term, typed, reply):
     t = new_game(term)
     t.enter(typed).wait(reply)
@@ -302,10 +355,23 @@ def test_odd_numbers_in_plain_mode_and_scripts_never_crash(tmp_path, typed):
 
 def test_ctrl_d_at_a_more_pause_leaves_and_a_second_one_is_harmless(term, tmp_path):
     paragraphs = "\n\n".join(f"Paragraph {i}." for i in range(1, 21))
-    story = write_story(tmp_path / "tall", {"one": chapter("one", {
-        "start": {"date": "1900-01-02", "place": "Here", "text": paragraphs,
-                  "choices": [{"text": "Go on.", "goto": "end", "canon": True}]},
-        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}}})})
+    story = write_story(
+        tmp_path / "tall",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "start": {
+                        "date": "1900-01-02",
+                        "place": "Here",
+                        "text": paragraphs,
+                        "choices": [{"text": "Go on.", "goto": "end", "canon": True}],
+                    },
+                    "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
+                },
+            )
+        },
+    )
     t = term("--chapter", "one", story=story, rows=12).wait("\u2014 more:")
     t.type("\x04").wait(lambda t: not t.child.isalive())
     t.type("\x04")
@@ -331,7 +397,7 @@ def test_a_huge_paste_without_bracketed_paste_does_not_freeze_the_prompt(term):
     t = new_game(term)
     data = "x" * 100_000
     for i in range(0, len(data), 4096):
-        t.type(data[i:i + 4096])
+        t.type(data[i : i + 4096])
         t.pump(0)
     t.enter().wait("Type a number from 1 to 2", timeout=30)  # a guard against the freeze, not a timing test
     assert sum(1 for line in t.lines if "xxxxxxxxxx" in line) <= 1  # one echoed line, not a screenful of x
@@ -340,10 +406,23 @@ def test_a_huge_paste_without_bracketed_paste_does_not_freeze_the_prompt(term):
 
 def test_q_at_a_scenes_more_pause_shows_the_rest_at_once_never_hiding_the_choices(term, tmp_path):
     paragraphs = "\n\n".join(f"Paragraph {i}." for i in range(1, 31))
-    story = write_story(tmp_path / "tall", {"one": chapter("one", {
-        "start": {"date": "1900-01-02", "place": "Here", "text": paragraphs,
-                  "choices": [{"text": "Go on.", "goto": "end", "canon": True}]},
-        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}}})})
+    story = write_story(
+        tmp_path / "tall",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "start": {
+                        "date": "1900-01-02",
+                        "place": "Here",
+                        "text": paragraphs,
+                        "choices": [{"text": "Go on.", "goto": "end", "canon": True}],
+                    },
+                    "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
+                },
+            )
+        },
+    )
     t = term("--chapter", "one", "--save-dir", str(tmp_path / "s"), story=story, rows=20).wait("\u2014 more:")
     t.type("q").wait("1. Go on.")
     assert "more:" not in t.text and t.prompt_line() == ">" and "Paragraph 30." in t.text

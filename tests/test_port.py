@@ -5,6 +5,7 @@ ported without them (tests/stories/port-plain), as the issue's authors had to be
 The version with the constructs must be at least 25% shorter, and the two must play the
 same text, the same choices and the same endings for every choice sequence up to length 8.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,8 +42,11 @@ def sequences(story, state, depth):
 
 def words(path: Path) -> int:
     """Bytes of the chapter that are not comments: what an author writes."""
-    return sum(len(line) + 1 for line in path.read_text(encoding="utf-8").splitlines()
-               if line.strip() and not line.lstrip().startswith("#"))
+    return sum(
+        len(line) + 1
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
 
 
 def test_both_ports_check_clean():
@@ -65,4 +69,5 @@ def test_both_ports_play_the_same_text_for_every_choice_sequence():
     # the comparison is not vacuous: many sequences, every ending, every node reached
     assert len(a) > 100
     assert {s[1] for _n, s in a if s[1][0] == "ending"} == {
-        ("ending", n.ending.title, n.ending.kind) for n in ink.chapter("cold-room").nodes.values() if n.ending}
+        ("ending", n.ending.title, n.ending.kind) for n in ink.chapter("cold-room").nodes.values() if n.ending
+    }

@@ -1,9 +1,10 @@
 """Playing a compiled story: choices on offer, choosing, effects, chapters, replays."""
+
 from __future__ import annotations
 
 import pytest
-
 from conftest import TOUR, chapter, write_story
+
 from engine import runtime as rt
 from engine.compiler import load_story
 from engine.runtime import CONTINUE, PlayError
@@ -74,8 +75,13 @@ def test_a_broken_branch_carries_into_the_next_chapter(tour):
     last = states[-1]
     assert last.at() == ("morning", "rocks")
     assert flags(tour, last)["lamp_lit"] is False and flags(tour, last)["weather"] == "calm"
-    assert [s.at() for s in states] == [("storm", "tower"), ("storm", "stair"), ("storm", "dark"),
-                                        ("morning", "quay"), ("morning", "rocks")]
+    assert [s.at() for s in states] == [
+        ("storm", "tower"),
+        ("storm", "stair"),
+        ("storm", "dark"),
+        ("morning", "quay"),
+        ("morning", "rocks"),
+    ]
 
 
 def test_replay_names_the_step_that_fails(tour):
@@ -99,9 +105,13 @@ def test_start_anywhere_with_flags(tour):
     assert flags(tour, s) == {"lamp_lit": False, "courage": 3, "weather": "gale"}
     assert texts(rt.available(tour, s)) == ["Search the rocks.", "Go home."]
     assert rt.node_text(tour, s) == ["There is no sign of the Mary."]
-    for bad, words in [({"courage": 9}, "not a valid value for courage"), ({"courage": "lots"}, "whole number"),
-                       ({"weather": "rain"}, "not a valid value"), ({"nerve": 1}, "no flag 'nerve'"),
-                       ({"oil": 1}, "no flag 'oil'")]:
+    for bad, words in [
+        ({"courage": 9}, "not a valid value for courage"),
+        ({"courage": "lots"}, "whole number"),
+        ({"weather": "rain"}, "not a valid value"),
+        ({"nerve": 1}, "no flag 'nerve'"),
+        ({"oil": 1}, "no flag 'oil'"),
+    ]:
         with pytest.raises(PlayError, match=words):
             rt.start(tour, "morning", None, bad)
     with pytest.raises(PlayError, match="no chapter 'noon'"):
@@ -121,23 +131,42 @@ def test_number_of_counts_only_the_choices_on_offer(tour):
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    root = write_story(tmp_path_factory.mktemp("small"), {
-        "first": chapter("first", {
-            "hall": {"text": [{"if": 'seen("cellar")', "text": "You know the cellar now.", "else": "A hall."}],
-                     "choices": [{"text": "Climb.", "do": ["nerve += 2", "marked = true", "grudge = true"],
-                                  "goto": "hall"},
-                                 {"text": "Descend.", "do": "nerve -= 5", "goto": "cellar"},
-                                 {"text": "Leave.", "if": 'seen("cellar")', "goto": "out", "canon": True}]},
-            "cellar": {"text": "Dark.", "choices": [{"text": "Back up.", "goto": "hall"}]},
-            "out": {"text": "Out.", "ending": {"kind": "canon", "title": "Out"}},
-        }, flags={"marked": {"type": "bool", "default": False, "doc": "A local mark"}}),
-        "second": chapter("second", {
-            "yard": {"text": [{"if": "marked", "text": "Marked."}, {"if": "grudge", "text": "A grudge."}],
-                     "choices": [{"text": "Go.", "goto": "gate", "canon": True}]},
-            "gate": {"text": "Gate.", "ending": {"kind": "canon", "title": "Gate"}},
-        }, flags={"marked": {"type": "bool", "default": False, "doc": "Another chapter's own mark"}}),
-    }, flags={"nerve": {"type": "int", "default": 1, "min": 0, "max": 4, "doc": "Nerve"},
-              "grudge": {"type": "bool", "default": False, "doc": "A grudge held"}})
+    root = write_story(
+        tmp_path_factory.mktemp("small"),
+        {
+            "first": chapter(
+                "first",
+                {
+                    "hall": {
+                        "text": [{"if": 'seen("cellar")', "text": "You know the cellar now.", "else": "A hall."}],
+                        "choices": [
+                            {"text": "Climb.", "do": ["nerve += 2", "marked = true", "grudge = true"], "goto": "hall"},
+                            {"text": "Descend.", "do": "nerve -= 5", "goto": "cellar"},
+                            {"text": "Leave.", "if": 'seen("cellar")', "goto": "out", "canon": True},
+                        ],
+                    },
+                    "cellar": {"text": "Dark.", "choices": [{"text": "Back up.", "goto": "hall"}]},
+                    "out": {"text": "Out.", "ending": {"kind": "canon", "title": "Out"}},
+                },
+                flags={"marked": {"type": "bool", "default": False, "doc": "A local mark"}},
+            ),
+            "second": chapter(
+                "second",
+                {
+                    "yard": {
+                        "text": [{"if": "marked", "text": "Marked."}, {"if": "grudge", "text": "A grudge."}],
+                        "choices": [{"text": "Go.", "goto": "gate", "canon": True}],
+                    },
+                    "gate": {"text": "Gate.", "ending": {"kind": "canon", "title": "Gate"}},
+                },
+                flags={"marked": {"type": "bool", "default": False, "doc": "Another chapter's own mark"}},
+            ),
+        },
+        flags={
+            "nerve": {"type": "int", "default": 1, "min": 0, "max": 4, "doc": "Nerve"},
+            "grudge": {"type": "bool", "default": False, "doc": "A grudge held"},
+        },
+    )
     return load_story(root)
 
 
@@ -173,14 +202,28 @@ def test_local_flags_start_fresh_in_each_chapter_and_seen_is_per_chapter(small):
 
 
 def test_an_int_without_bounds_stays_a_32_bit_whole_number(tmp_path):
-    root = write_story(tmp_path / "s", {"one": chapter("one", {
-        "a": {"text": "A.", "choices": [{"text": "Square.", "do": ["x = x * x"], "goto": "a"},
-                                        {"text": "Sink.", "do": ["x = 0 - x * x"], "goto": "a"},
-                                        {"text": "End.", "goto": "z", "canon": True}]},
-        "z": {"text": "Z.", "ending": {"kind": "canon", "title": "Z"}}},
-        flags={"x": {"type": "int", "default": 2, "doc": "Unbounded"}})})
+    root = write_story(
+        tmp_path / "s",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "a": {
+                        "text": "A.",
+                        "choices": [
+                            {"text": "Square.", "do": ["x = x * x"], "goto": "a"},
+                            {"text": "Sink.", "do": ["x = 0 - x * x"], "goto": "a"},
+                            {"text": "End.", "goto": "z", "canon": True},
+                        ],
+                    },
+                    "z": {"text": "Z.", "ending": {"kind": "canon", "title": "Z"}},
+                },
+                flags={"x": {"type": "int", "default": 2, "doc": "Unbounded"}},
+            )
+        },
+    )
     story = load_story(root)
     s = rt.replay_numbers(story, rt.start(story), [1] * 40)[-1]
     assert flags(story, s)["x"] == 2**31 - 1
     s = rt.choose(story, s, 1)
-    assert flags(story, s)["x"] == -2**31
+    assert flags(story, s)["x"] == -(2**31)

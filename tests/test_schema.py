@@ -1,4 +1,5 @@
 """engine.schema and engine/schemas/: the format contract, and errors a writer can act on."""
+
 from __future__ import annotations
 
 import copy
@@ -12,7 +13,6 @@ from jsonschema import Draft202012Validator
 
 from engine import schema as sch
 from engine import schemawords
-from engine.diagnostics import Pos
 from engine.schema import KINDS, schema_for, schema_path, schema_text, validate
 from engine.yamlload import Document, load_file, load_text
 
@@ -195,7 +195,10 @@ def test_unknown_key_points_at_the_key_and_lists_the_allowed_ones():
     text = CHAPTER.replace("    place: Riyadh\n", "    place: Riyadh\n    colour: red\n")
     d = one(text)
     assert at(d) == loc(text, "colour")
-    assert d.message == "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, allow)"
+    assert (
+        d.message
+        == "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, allow)"
+    )
 
 
 def test_misspelt_key_gets_a_suggestion():
@@ -214,8 +217,10 @@ def test_comma_in_unquoted_flow_text_gets_a_hint():
 
 
 def test_every_error_is_reported_not_just_the_first():
-    text = CHAPTER.replace("title: The Guarantee", "title: [x]").replace("        goto: embassy\n", "").replace(
-        "kind: canon,", "kind: cannon,"
+    text = (
+        CHAPTER.replace("title: The Guarantee", "title: [x]")
+        .replace("        goto: embassy\n", "")
+        .replace("kind: canon,", "kind: cannon,")
     )
     got = [(at(d), d.message) for d in errors(text)]
     assert got == [
@@ -234,7 +239,10 @@ def test_choice_needs_goto_with_a_hint_from_the_schema():
 
 def test_missing_top_level_keys():
     ds = errors("id: x\ntitle: T\n")
-    assert {d.message for d in ds} == {"a chapter needs 'start'", "a chapter needs 'nodes'"}  # period: only with history
+    assert {d.message for d in ds} == {
+        "a chapter needs 'start'",
+        "a chapter needs 'nodes'",
+    }  # period: only with history
     assert all(at(d) == (1, 1) for d in ds)
 
 
@@ -322,7 +330,11 @@ def test_quoting_hint_for_numbers_where_text_belongs():
 
 
 def test_choices_and_text_parts():
-    d = one(CHAPTER.replace("      - {text: Go home., goto: border-holds, canon: true}", "      []").replace("    choices:\n      []", "    choices: []"))
+    d = one(
+        CHAPTER.replace("      - {text: Go home., goto: border-holds, canon: true}", "      []").replace(
+            "    choices:\n      []", "    choices: []"
+        )
+    )
     assert d.message == "'choices' needs at least 1 item, found 0"
     d = one(CHAPTER.replace("        else: Nobody", "        otherwise: Nobody"))
     assert d.message.startswith("unknown key 'otherwise' in this text part (allowed: if, text, else, asserts, denies)")
@@ -359,7 +371,13 @@ def test_history():
     assert errors("source: s.txt\nfacts:\n" + fact.replace("EXTRA", ""), "history") == []
     d = one("facts:\n" + fact.replace("EXTRA", ", readings: [{source: x}]"), "history")
     assert d.message == "a reading needs 'reading'"
-    assert errors("facts:\n" + fact.replace("EXTRA", ", readings: [{reading: r, date: 1978}], holds: not x, note: n"), "history") == []
+    assert (
+        errors(
+            "facts:\n" + fact.replace("EXTRA", ", readings: [{reading: r, date: 1978}], holds: not x, note: n"),
+            "history",
+        )
+        == []
+    )
     d = one("facts:\n" + fact.replace("paragraph: 1, ", "").replace("EXTRA", ""), "history")
     assert d.message == "a source reference needs 'paragraph'"
     d = one("facts:\n" + fact.replace("paragraph: 1", "paragraph: 0").replace("EXTRA", ""), "history")
@@ -373,8 +391,10 @@ def test_not_a_mapping_at_all():
 
 
 def test_positions_inside_aliases_fall_back_to_the_alias():
-    text = CHAPTER.replace("  border-holds:\n    ending: {kind: canon, title: The Border Holds}",
-                           "  border-holds:\n    ending: &e {kind: canon, title: The Border Holds}\n  other:\n    ending: *e")
+    text = CHAPTER.replace(
+        "  border-holds:\n    ending: {kind: canon, title: The Border Holds}",
+        "  border-holds:\n    ending: &e {kind: canon, title: The Border Holds}\n  other:\n    ending: *e",
+    )
     assert errors(text) == []
     text = text.replace("kind: canon, title", "kind: canon, colour: red, title")
     got = [at(d) for d in errors(text)]
@@ -383,15 +403,39 @@ def test_positions_inside_aliases_fall_back_to_the_alias():
 
 # ---- the compiled check agrees with jsonschema ----------------------------------------------
 
-_KEYS = sorted({k for kind in KINDS for obj in _object_schemas(schema_for(kind)) for k in obj["properties"]} | {"colour", ""})
+_KEYS = sorted(
+    {k for kind in KINDS for obj in _object_schemas(schema_for(kind)) for k in obj["properties"]} | {"colour", ""}
+)
 _LEAVES = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-3, 3100),
     st.sampled_from([0.5, 2.0, 1980.0, -1.0]),
     st.sampled_from(
-        ["", "x", "majlis", "Majlis", "a--b", "a-b", "asked_americans", "1980", "1980-13", "1980-02-29", "1957/1959",
-         "1980-01/1980-02", "bool", "int", "enum", "canon", "personal", "divergent", "cannon", "not x", "majlis\n", "é"]
+        [
+            "",
+            "x",
+            "majlis",
+            "Majlis",
+            "a--b",
+            "a-b",
+            "asked_americans",
+            "1980",
+            "1980-13",
+            "1980-02-29",
+            "1957/1959",
+            "1980-01/1980-02",
+            "bool",
+            "int",
+            "enum",
+            "canon",
+            "personal",
+            "divergent",
+            "cannon",
+            "not x",
+            "majlis\n",
+            "é",
+        ]
     ),
 )
 _JUNK = st.recursive(
@@ -488,5 +532,7 @@ def test_a_large_chapter_validates_quickly():
     doc.data["nodes"]["n1500"]["colour"] = "red"
     doc.data["nodes"]["n700"]["choices"][1]["goto"] = 7
     got = [d.message for d in validate(doc, "chapter")]
-    assert got == ["expected an id (text) here, found the number 7",
-                   "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, allow)"]
+    assert got == [
+        "expected an id (text) here, found the number 7",
+        "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, allow)",
+    ]

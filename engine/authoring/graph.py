@@ -22,6 +22,7 @@ The map is built once (`build_maps`) and written by the renderers:
 Mermaid labels are quoted and escaped with Mermaid's entity codes, so a map can
 sit in a Markdown file (`-o map.md` writes one fenced block per chapter).
 """
+
 from __future__ import annotations
 
 import re
@@ -75,6 +76,7 @@ class ChapterMap:
 
 # ---- building the map ----------------------------------------------------------------------
 
+
 def canonical_edges(ch: Chapter) -> set[tuple[str, int]]:
     """(node id, choice index) of the canonical path: canon choices followed from the start."""
     out, nid, seen = set(), ch.start, set()
@@ -93,7 +95,7 @@ def choice_label(c, with_text: bool = False, width: int = 40) -> str:
     parts = [str(c.index + 1)]
     if with_text:
         t = " ".join(c.text.split())
-        parts[0] += ". " + (t if len(t) <= width else t[:width - 1] + "…")
+        parts[0] += ". " + (t if len(t) <= width else t[: width - 1] + "…")
     if c.condition_src:
         parts.append("if " + " ".join(c.condition_src.split()))
     if c.effects:
@@ -158,12 +160,19 @@ def findings_by_node(story: Story, diagnostics: list[Diagnostic]) -> tuple[dict,
     return by_node, by_chapter
 
 
-def build_maps(story: Story, chapter: str | None = None, diagnostics: list[Diagnostic] | None = None,
-               with_text: bool = False, choices: list | None = None) -> list[ChapterMap]:
+def build_maps(
+    story: Story,
+    chapter: str | None = None,
+    diagnostics: list[Diagnostic] | None = None,
+    with_text: bool = False,
+    choices: list | None = None,
+) -> list[ChapterMap]:
     """`choices`: the choice analysis (`engine.check.choices.analyse_choices`), to dash flavour
     choices and shade corridors; without it neither is drawn."""
     if chapter is not None and not story.has_chapter(chapter):
-        raise AuthoringError(f"there is no chapter '{chapter}' (chapters: {', '.join(c.id for c in story.chapters)})", 2)
+        raise AuthoringError(
+            f"there is no chapter '{chapter}' (chapters: {', '.join(c.id for c in story.chapters)})", 2
+        )
     by_node, by_chapter = findings_by_node(story, diagnostics or [])
     maps = []
     for number, ch in enumerate(story.chapters, 1):
@@ -192,8 +201,15 @@ def build_maps(story: Story, chapter: str | None = None, diagnostics: list[Diagn
                 label.append("⚠ " + ", ".join(dict.fromkeys(d.code for d in found)))
             nodes.append(MapNode(f"{ch.id}/{nid}", node, label, kind, nid == ch.start, found, nid in corridor))
             for c in node.choices:
-                edges.append(MapEdge(f"{ch.id}/{nid}", f"{ch.id}/{c.target}", choice_label(c, with_text),
-                                     canon_path=(nid, c.index) in canon, flavour=(nid, c.index) in flavour))
+                edges.append(
+                    MapEdge(
+                        f"{ch.id}/{nid}",
+                        f"{ch.id}/{c.target}",
+                        choice_label(c, with_text),
+                        canon_path=(nid, c.index) in canon,
+                        flavour=(nid, c.index) in flavour,
+                    )
+                )
             if node.next is not None:  # play goes on without a click: a plain, unlabelled edge
                 edges.append(MapEdge(f"{ch.id}/{nid}", f"{ch.id}/{node.next}", ""))
         maps.append(ChapterMap(ch, number, nodes, edges, by_chapter.get(ch.id, [])))
@@ -214,8 +230,19 @@ def chapter_title(m: ChapterMap) -> str:
 
 # ---- Mermaid ---------------------------------------------------------------------------------
 
-_MM_ENTITIES = {"#": "#35;", '"': "#quot;", "&": "#amp;", "<": "#lt;", ">": "#gt;", "|": "#124;",
-                "`": "#96;", "[": "#91;", "]": "#93;", "{": "#123;", "}": "#125;"}
+_MM_ENTITIES = {
+    "#": "#35;",
+    '"': "#quot;",
+    "&": "#amp;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "|": "#124;",
+    "`": "#96;",
+    "[": "#91;",
+    "]": "#93;",
+    "{": "#123;",
+    "}": "#125;",
+}
 
 
 def mermaid_escape(text: str) -> str:
@@ -234,16 +261,27 @@ def _mm_label(lines: list[str]) -> str:
     return '"' + "<br/>".join(mermaid_escape(x) for x in lines) + '"'
 
 
-_MM_SHAPES = {"node": ("[", "]"), "canon": ("([", "])"), "personal": ("{{", "}}"), "divergent": (">", "]"),
-              "ending": ("([", "])")}
+_MM_SHAPES = {
+    "node": ("[", "]"),
+    "canon": ("([", "])"),
+    "personal": ("{{", "}}"),
+    "divergent": (">", "]"),
+    "ending": ("([", "])"),
+}
 
 
 def render_mermaid(maps: list[ChapterMap], title: str | None = None) -> str:
     out = ["flowchart TD"]
     if title:
         out.append(f"  %% {' '.join(title.split())}")
-    classes: dict[str, list[str]] = {"start": [], "corridor": [], "canon": [], "personal": [], "divergent": [],
-                                     "flagged": []}
+    classes: dict[str, list[str]] = {
+        "start": [],
+        "corridor": [],
+        "canon": [],
+        "personal": [],
+        "divergent": [],
+        "flagged": [],
+    }
     keys = {n.key for m in maps for n in m.nodes}
     links = []
     for m in maps:
@@ -295,14 +333,18 @@ def render_markdown(maps: list[ChapterMap]) -> str:
     for m in maps:
         out.append(f"## {m.number}. {m.chapter.title} (`{m.chapter.id}`)\n")
         if m.findings:
-            out.append("`chronicle check` findings about the chapter: " +
-                       ", ".join(f"`{c}`" for c in dict.fromkeys(d.code for d in m.findings)) + "\n")
+            out.append(
+                "`chronicle check` findings about the chapter: "
+                + ", ".join(f"`{c}`" for c in dict.fromkeys(d.code for d in m.findings))
+                + "\n"
+            )
         single = ChapterMap(m.chapter, m.number, m.nodes, [e for e in m.edges if not e.chapter_link], m.findings)
         out.append("```mermaid\n" + render_mermaid([single]) + "```\n")
     return "\n".join(out)
 
 
 # ---- DOT ---------------------------------------------------------------------------------------
+
 
 def dot_quote(text: str) -> str:
     """A DOT double-quoted string; newlines become centred line breaks."""
@@ -325,7 +367,7 @@ def _dot_attrs(attrs: dict) -> str:
 
 def render_dot(maps: list[ChapterMap], title: str | None = None) -> str:
     out = ["digraph chronicle {"]
-    out.append(f"  graph [rankdir=TB, fontname=\"Helvetica\", labelloc=t, label={dot_quote(title or '')}];")
+    out.append(f'  graph [rankdir=TB, fontname="Helvetica", labelloc=t, label={dot_quote(title or "")}];')
     out.append('  node [fontname="Helvetica", fontsize=10, shape=box, style="rounded"];')
     out.append('  edge [fontname="Helvetica", fontsize=9];')
     keys = {n.key for m in maps for n in m.nodes}
@@ -373,9 +415,11 @@ def render_dot(maps: list[ChapterMap], title: str | None = None) -> str:
 def render_svg(dot_text: str) -> bytes:
     dot = shutil.which("dot")
     if dot is None:
-        raise AuthoringError("SVG needs Graphviz's `dot` program, which is not installed. On Debian or Ubuntu: "
-                             "`sudo apt-get install graphviz` (the package is graphviz). Or write DOT with "
-                             "`--format dot` and render it elsewhere, or use `--format mermaid`.")
+        raise AuthoringError(
+            "SVG needs Graphviz's `dot` program, which is not installed. On Debian or Ubuntu: "
+            "`sudo apt-get install graphviz` (the package is graphviz). Or write DOT with "
+            "`--format dot` and render it elsewhere, or use `--format mermaid`."
+        )
     try:
         done = subprocess.run([dot, "-Tsvg"], input=dot_text.encode("utf-8"), capture_output=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -19,19 +19,18 @@ and where each flag is read and written.
     also read by "history", and `read_later` names the later chapters that read
     a story-wide flag (a flag written and read nowhere after is noted "never read").
 """
+
 from __future__ import annotations
 
-from collections.abc import Set as AbstractSet
-
 import textwrap
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from .. import expr as ex
-
-from ..model import Chapter, Story, successors
-from ..check.explore import DEFAULT_MAX_STATES
 from ..check.choices import count_words
+from ..check.explore import DEFAULT_MAX_STATES
 from ..check.reach import explore_story
+from ..model import Chapter, Story, successors
 
 WORDS_PER_MINUTE = 230
 
@@ -68,13 +67,25 @@ class ChapterStats:
         return self.words / WORDS_PER_MINUTE
 
     def to_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "nodes": self.nodes, "choices": self.choices,
-                "endings": self.endings, "words": self.words, "reading_minutes": round(self.reading_minutes, 2),
-                "shortest": self.shortest, "longest": self.longest, "loops": self.loops, "basis": self.basis,
-                "flags": {f.name: {"scope": f.scope, "type": f.type, "read": f.read, "written": f.written}
-                          | ({"read_later": f.read_later} if f.scope == "story" else {})
-                          for f in self.flags},
-                "fixed_facts": self.fixed}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "nodes": self.nodes,
+            "choices": self.choices,
+            "endings": self.endings,
+            "words": self.words,
+            "reading_minutes": round(self.reading_minutes, 2),
+            "shortest": self.shortest,
+            "longest": self.longest,
+            "loops": self.loops,
+            "basis": self.basis,
+            "flags": {
+                f.name: {"scope": f.scope, "type": f.type, "read": f.read, "written": f.written}
+                | ({"read_later": f.read_later} if f.scope == "story" else {})
+                for f in self.flags
+            },
+            "fixed_facts": self.fixed,
+        }
 
 
 def chapter_words(ch: Chapter) -> int:
@@ -111,6 +122,7 @@ def flag_uses(story: Story, ch: Chapter) -> list[FlagUse]:
 
 # ---- path lengths -------------------------------------------------------------------------
 
+
 def _lengths(n: int, succ_start, succ, starts: list[int], is_end) -> tuple[int | None, int | None, bool]:
     """(shortest, longest, loops) of paths from any start to an ending, in a graph of n
     vertices given as CSR arrays (the successors of v are succ[succ_start[v]:succ_start[v + 1]]).
@@ -118,6 +130,7 @@ def _lengths(n: int, succ_start, succ, starts: list[int], is_end) -> tuple[int |
     Longest leaves out the back edges of a depth-first search (the edges that close a
     loop), so it is the longest path that closes no loop."""
     from collections import deque
+
     dist = [-1] * n
     q: deque[int] = deque()
     for s in starts:
@@ -202,12 +215,24 @@ def chapter_stats(story: Story, ch: Chapter, exp=None) -> ChapterStats:
         index = {n: i for i, n in enumerate(ids)}
         adj = [[index[t] for t in successors(ch.nodes[n])] for n in ids]  # `next:` moves on too
         starts_, flat = _csr(adj)
-        shortest, longest, loops = _lengths(len(ids), starts_, flat, [index[ch.start]],
-                                            lambda v: ch.nodes[ids[v]].is_ending)
+        shortest, longest, loops = _lengths(
+            len(ids), starts_, flat, [index[ch.start]], lambda v: ch.nodes[ids[v]].is_ending
+        )
         basis = "graph"
-    return ChapterStats(ch.id, ch.title, len(ch.nodes), sum(len(n.choices) for n in ch.nodes.values()), endings,
-                        chapter_words(ch), shortest, longest, loops, basis, flag_uses(story, ch),
-                        fixed_facts(story, ch, exp) if basis == "states" else None)
+    return ChapterStats(
+        ch.id,
+        ch.title,
+        len(ch.nodes),
+        sum(len(n.choices) for n in ch.nodes.values()),
+        endings,
+        chapter_words(ch),
+        shortest,
+        longest,
+        loops,
+        basis,
+        flag_uses(story, ch),
+        fixed_facts(story, ch, exp) if basis == "states" else None,
+    )
 
 
 def fixed_facts(story: Story, ch: Chapter, exp) -> list[str]:
@@ -216,8 +241,9 @@ def fixed_facts(story: Story, ch: Chapter, exp) -> list[str]:
     return [fid for fid in ch.covers if fid in story.facts and all(story.facts[fid].holds_in(v) for v in ends)]
 
 
-def story_stats(story: Story, chapter: str | None = None, *, explore: bool = True,
-                max_states: int = DEFAULT_MAX_STATES) -> list[ChapterStats]:
+def story_stats(
+    story: Story, chapter: str | None = None, *, explore: bool = True, max_states: int = DEFAULT_MAX_STATES
+) -> list[ChapterStats]:
     reach = explore_story(story, until=chapter, max_states=max_states) if explore else None
     out = []
     exact = True  # every chapter so far explored whole, so this one started from every state it can
@@ -244,6 +270,7 @@ def story_stats(story: Story, chapter: str | None = None, *, explore: bool = Tru
 
 # ---- rendering -------------------------------------------------------------------------------
 
+
 def _minutes(m: float) -> str:
     return f"{m:.1f} min"
 
@@ -257,15 +284,35 @@ def render_text(story: Story, stats: list[ChapterStats]) -> str:
     rows = []
     for s in stats:
         e = s.endings
-        rows.append([s.id, str(s.nodes), str(s.choices), f"{e['canon']}/{e['personal']}/{e['divergent']}",
-                     f"{s.words:,}", _minutes(s.reading_minutes), _path(s.shortest),
-                     _path(s.longest) + (" +loops" if s.loops else ""), s.basis])
+        rows.append(
+            [
+                s.id,
+                str(s.nodes),
+                str(s.choices),
+                f"{e['canon']}/{e['personal']}/{e['divergent']}",
+                f"{s.words:,}",
+                _minutes(s.reading_minutes),
+                _path(s.shortest),
+                _path(s.longest) + (" +loops" if s.loops else ""),
+                s.basis,
+            ]
+        )
     if len(stats) > 1:
         tot = {k: sum(s.endings[k] for s in stats) for k in ("canon", "personal", "divergent")}
         words = sum(s.words for s in stats)
-        rows.append(["total", str(sum(s.nodes for s in stats)), str(sum(s.choices for s in stats)),
-                     f"{tot['canon']}/{tot['personal']}/{tot['divergent']}", f"{words:,}",
-                     _minutes(words / WORDS_PER_MINUTE), "", "", ""])
+        rows.append(
+            [
+                "total",
+                str(sum(s.nodes for s in stats)),
+                str(sum(s.choices for s in stats)),
+                f"{tot['canon']}/{tot['personal']}/{tot['divergent']}",
+                f"{words:,}",
+                _minutes(words / WORDS_PER_MINUTE),
+                "",
+                "",
+                "",
+            ]
+        )
     out = [f"{story.title}: {len(stats)} chapter{'s' if len(stats) != 1 else ''}", ""]
     out += _table(head, rows, right={1, 2, 4, 5, 6, 7})
     out.append("")
@@ -273,13 +320,16 @@ def render_text(story: Story, stats: list[ChapterStats]) -> str:
         f"endings c/p/d: canon/personal/divergent. reading: at {WORDS_PER_MINUTE} words a minute. "
         "shortest/longest: choices from the chapter's start to an ending, over the explored states (basis "
         "states) or the node graph (basis graph); longest repeats no state. +loops: play can also come back "
-        "to a state it was in, and so go on as long as the player likes.", 88)
+        "to a state it was in, and so go on as long as the player likes.",
+        88,
+    )
     out.append("")
     out.append("History no ending can break (covered facts whose `holds` is true at every ending, or that have none):")
     for s in stats:
         fixed = "(not known: exploration incomplete)" if s.fixed is None else ", ".join(s.fixed) or "none"
-        out += textwrap.wrap(f"{s.id}: {fixed}", 88, initial_indent="  ", subsequent_indent="    ",
-                             break_on_hyphens=False)
+        out += textwrap.wrap(
+            f"{s.id}: {fixed}", 88, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False
+        )
     for s in stats:
         out.append("")
         out.append(f"{s.id}: flags")
@@ -296,22 +346,34 @@ def render_text(story: Story, stats: list[ChapterStats]) -> str:
             elif not f.written and f.scope == "chapter":
                 note = "never written"
             frows.append([f.name, f.scope, f.type, ", ".join(f.read) or "-", ", ".join(f.written) or "-", note])
-        out += ["  " + line for line in _table(["flag", "scope", "type", "read at", "written at", ""], frows,
-                                               wrap={3: 34, 4: 34, 5: 30})]
+        out += [
+            "  " + line
+            for line in _table(
+                ["flag", "scope", "type", "read at", "written at", ""], frows, wrap={3: 34, 4: 34, 5: 30}
+            )
+        ]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _table(head: list[str], rows: list[list[str]], right: AbstractSet[int] = frozenset(), wrap: dict | None = None) -> list[str]:
+def _table(
+    head: list[str], rows: list[list[str]], right: AbstractSet[int] = frozenset(), wrap: dict | None = None
+) -> list[str]:
     """Columns padded to their widest cell; a column in `wrap` (index -> width) is wrapped
     at that width, so a row may take several lines."""
     wrap = wrap or {}
-    split = [[textwrap.wrap(c, wrap[i], break_long_words=False, break_on_hyphens=False) or [""] if i in wrap
-              else [c] for i, c in enumerate(r)] for r in rows]
+    split = [
+        [
+            textwrap.wrap(c, wrap[i], break_long_words=False, break_on_hyphens=False) or [""] if i in wrap else [c]
+            for i, c in enumerate(r)
+        ]
+        for r in rows
+    ]
     widths = [max([len(head[i])] + [len(x) for cells in split for x in cells[i]]) for i in range(len(head))]
 
     def fmt(r):
         cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
         return "  ".join(cells).rstrip()
+
     lines = [fmt(head)]
     for cells in split:
         for k in range(max(len(c) for c in cells)):
@@ -321,8 +383,16 @@ def _table(head: list[str], rows: list[list[str]], right: AbstractSet[int] = fro
 
 def render_json(story: Story, stats: list[ChapterStats]) -> dict:
     words = sum(s.words for s in stats)
-    return {"version": 1, "story": story.title, "words_per_minute": WORDS_PER_MINUTE,
-            "chapters": [s.to_json() for s in stats],
-            "total": {"nodes": sum(s.nodes for s in stats), "choices": sum(s.choices for s in stats),
-                      "endings": {k: sum(s.endings[k] for s in stats) for k in ("canon", "personal", "divergent")},
-                      "words": words, "reading_minutes": round(words / WORDS_PER_MINUTE, 2)}}
+    return {
+        "version": 1,
+        "story": story.title,
+        "words_per_minute": WORDS_PER_MINUTE,
+        "chapters": [s.to_json() for s in stats],
+        "total": {
+            "nodes": sum(s.nodes for s in stats),
+            "choices": sum(s.choices for s in stats),
+            "endings": {k: sum(s.endings[k] for s in stats) for k in ("canon", "personal", "divergent")},
+            "words": words,
+            "reading_minutes": round(words / WORDS_PER_MINUTE, 2),
+        },
+    }

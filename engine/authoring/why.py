@@ -10,19 +10,20 @@ in the states that reach its node, and the values that would make it true.
 Chapter N is explored from every story-wide state an ending of chapter N-1 can
 hand on, exactly as `chronicle check` does.
 """
+
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
 
-from ..diagnostics import did_you_mean
 from .. import expr as ex
 from .. import runtime as rt
 from ..check import Replayer
 from ..check.explore import DEFAULT_MAX_STATES, Exploration
+from ..check.reach import explore_story
+from ..diagnostics import did_you_mean
 from ..model import Chapter, Choice, Flag, Story
 from . import AuthoringError
-from ..check.reach import explore_story
 
 MAX_DEPTH = 4  # how far back an unreachable chain is explained before pointing at another `why`
 MAX_COMBOS = 20_000
@@ -56,11 +57,19 @@ class Answer:
     complete: bool = True
 
     def to_json(self) -> dict:
-        return {"target": self.target, "reached": self.reached, "complete": self.complete,
-                "steps": [s.__dict__ | {"effects": list(s.effects)} for s in self.steps],
-                "start_flags": self.start_flags, "start_from": self.start_from, "arrival": self.arrival,
-                "after": self.after, "replay": self.replay, "reasons": self.reasons,
-                "history": [{"fact": f, "holds": h, "said": said, "by": site} for f, h, said, site in self.history]}
+        return {
+            "target": self.target,
+            "reached": self.reached,
+            "complete": self.complete,
+            "steps": [s.__dict__ | {"effects": list(s.effects)} for s in self.steps],
+            "start_flags": self.start_flags,
+            "start_from": self.start_from,
+            "arrival": self.arrival,
+            "after": self.after,
+            "replay": self.replay,
+            "reasons": self.reasons,
+            "history": [{"fact": f, "holds": h, "said": said, "by": site} for f, h, said, site in self.history],
+        }
 
 
 def parse_target(story: Story, target: str) -> tuple[Chapter, str, int | None]:
@@ -69,9 +78,11 @@ def parse_target(story: Story, target: str) -> tuple[Chapter, str, int | None]:
         # NODE or NODE:CHOICE, when the node id is unique in the story
         owners = [c for c in story.chapters if parts[0] in c.nodes]
         if len(owners) != 1:
-            raise AuthoringError(f"write the target as CHAPTER:NODE[:CHOICE], like {_example(story)}" +
-                                 (f" ('{parts[0]}' is a node of {', '.join(c.id for c in owners)})" if owners else ""),
-                                 2)
+            raise AuthoringError(
+                f"write the target as CHAPTER:NODE[:CHOICE], like {_example(story)}"
+                + (f" ('{parts[0]}' is a node of {', '.join(c.id for c in owners)})" if owners else ""),
+                2,
+            )
         parts = [owners[0].id] + parts
     if len(parts) not in (2, 3):
         raise AuthoringError(f"write the target as CHAPTER:NODE[:CHOICE], like {_example(story)}", 2)
@@ -87,8 +98,9 @@ def parse_target(story: Story, target: str) -> tuple[Chapter, str, int | None]:
         node = ch.nodes[nid]
         if not parts[2].isdigit() or not 1 <= int(parts[2]) <= len(node.choices):
             have = f"choices 1 to {len(node.choices)}" if node.choices else "no choices (it is an ending)"
-            raise AuthoringError(f"node '{nid}' has {have}; CHOICE is its position in the node's list, not "
-                                 f"'{parts[2]}'", 2)
+            raise AuthoringError(
+                f"node '{nid}' has {have}; CHOICE is its position in the node's list, not '{parts[2]}'", 2
+            )
         choice = int(parts[2])
     return ch, nid, choice
 
@@ -108,8 +120,10 @@ def why(story: Story, target: str, story_arg: str | None = None, max_states: int
     exp = reach.exploration(ch.id)
     if exp is None:
         prev = story.chapters[[c.id for c in story.chapters].index(reach.cut_off) - 1]
-        ans.reasons.append(f"nothing leads into chapter '{ch.id}': play never reaches an ending of chapter "
-                           f"'{prev.id}', so no chapter after it is played (`chronicle check` says why)")
+        ans.reasons.append(
+            f"nothing leads into chapter '{ch.id}': play never reaches an ending of chapter "
+            f"'{prev.id}', so no chapter after it is played (`chronicle check` says why)"
+        )
         return ans
     ni = exp.graph.index[nid]
     sid = exp.first_at_node.get(ni) if choice is None else exp.offered.get((ni, choice - 1))
@@ -122,8 +136,10 @@ def why(story: Story, target: str, story_arg: str | None = None, max_states: int
 
 # ---- reached: the shortest path ---------------------------------------------------------------
 
-def _explain_reached(story: Story, exp: Exploration, sid: int, choice: int | None, ans: Answer, reach,
-                     story_arg: str | None) -> None:
+
+def _explain_reached(
+    story: Story, exp: Exploration, sid: int, choice: int | None, ans: Answer, reach, story_arg: str | None
+) -> None:
     ch = exp.chapter
     start, numbers, indices = exp.path(sid)
     start_values = exp.starts[start]
@@ -132,7 +148,7 @@ def _explain_reached(story: Story, exp: Exploration, sid: int, choice: int | Non
     ans.replay = Replayer(story, story_arg).command(exp, sid, then)
     ans.start_flags = {f.name: start_values[f.slot] for f in story.flags if start_values[f.slot] != f.default}
     if ans.start_flags:
-        ans.start_from = _which_ending_leaves(story, reach, ch, start_values[:len(story.flags)])
+        ans.start_from = _which_ending_leaves(story, reach, ch, start_values[: len(story.flags)])
     # Replay through the runtime, as the command will: the real (unmasked) values on arrival.
     first = rt.start(story, ch.id, None, ans.start_flags)
     moves = numbers + ([then] if then else [])
@@ -149,6 +165,7 @@ def _explain_reached(story: Story, exp: Exploration, sid: int, choice: int | Non
         ans.after = rt.flag_values(story, states[-1])
     # What the words here say about history (asserts/denies), against this path's history.
     from ..check.continuity import sites
+
     for site in sites(ch.nodes[ans.node]):
         if choice and site.what.startswith("choice") and not site.what.startswith(f"choice {choice} "):
             continue
@@ -174,16 +191,19 @@ def _which_ending_leaves(story: Story, reach, ch: Chapter, story_values: tuple) 
 
 # ---- not reached: what blocks it ------------------------------------------------------------
 
-def _explain_blocked(story: Story, exp: Exploration, nid: str, choice: int | None, depth: int,
-                     visited: set) -> list[str]:
+
+def _explain_blocked(
+    story: Story, exp: Exploration, nid: str, choice: int | None, depth: int, visited: set
+) -> list[str]:
     ch = exp.chapter
     pad = "  " * depth
     ni = exp.graph.index[nid]
     if choice is not None:
         c = ch.nodes[nid].choices[choice - 1]
         if ni not in exp.first_at_node:
-            return ([f"{pad}choice {choice} of '{nid}' is never offered because '{nid}' itself is never reached:"]
-                    + _explain_blocked(story, exp, nid, None, depth + 1, visited))
+            return [
+                f"{pad}choice {choice} of '{nid}' is never offered because '{nid}' itself is never reached:"
+            ] + _explain_blocked(story, exp, nid, None, depth + 1, visited)
         return [pad + line for line in _condition_report(story, exp, nid, c)]
     if nid in visited:
         return [f"{pad}('{nid}' again: a loop that play never enters)"]
@@ -193,16 +213,24 @@ def _explain_blocked(story: Story, exp: Exploration, nid: str, choice: int | Non
     ways_in = [(pid, c) for pid, p in ch.nodes.items() for c in p.choices if c.target == nid]
     flows_in = [pid for pid, p in ch.nodes.items() if p.next == nid]  # `next:` nodes that go on into it
     if flows_in and not ways_in:
-        lines = [f"{pad}'{nid}' follows only after " + ", ".join(f"'{p}'" for p in flows_in) +
-                 " (by `next:`), which play never reaches:"]
+        lines = [
+            f"{pad}'{nid}' follows only after "
+            + ", ".join(f"'{p}'" for p in flows_in)
+            + " (by `next:`), which play never reaches:"
+        ]
         for pid in flows_in:
             lines += _explain_blocked(story, exp, pid, None, depth + 1, visited)
         return lines
     if not ways_in:
         return [f"{pad}no choice in chapter '{ch.id}' leads to '{nid}'"]
-    lines = [f"{pad}'{nid}' is reached only through " +
-             ("this choice, which is never taken:" if len(ways_in) == 1
-              else f"these {len(ways_in)} choices, and none is ever taken:")]
+    lines = [
+        f"{pad}'{nid}' is reached only through "
+        + (
+            "this choice, which is never taken:"
+            if len(ways_in) == 1
+            else f"these {len(ways_in)} choices, and none is ever taken:"
+        )
+    ]
     for pid, c in ways_in:
         pni = exp.graph.index[pid]
         head = f"{pad}- choice {c.index + 1} of '{pid}' ('{_short(c.text)}')"
@@ -220,7 +248,7 @@ def _explain_blocked(story: Story, exp: Exploration, nid: str, choice: int | Non
 
 def _short(text: str, width: int = 50) -> str:
     t = " ".join(text.split())
-    return t if len(t) <= width else t[:width - 1] + "…"
+    return t if len(t) <= width else t[: width - 1] + "…"
 
 
 def _declared(ch: Chapter, name: str) -> Flag:
@@ -246,19 +274,24 @@ def _condition_report(story: Story, exp: Exploration, nid: str, c: Choice) -> li
             observed[n].add(vals[_declared(ch, n).slot])
         for n in seen_names:
             seen_obs[n].add(bool(seen & ch.seen_bits.get(n, 0)))
-    first = (f"needs `{c.condition_src}`, which is false in all {len(states):,} states that reach '{nid}':"
-             if len(states) != 1 else f"needs `{c.condition_src}`, which is false in the one state that reaches '{nid}':")
+    first = (
+        f"needs `{c.condition_src}`, which is false in all {len(states):,} states that reach '{nid}':"
+        if len(states) != 1
+        else f"needs `{c.condition_src}`, which is false in the one state that reaches '{nid}':"
+    )
     lines = [first]
     for n in names:
         lines.append(f"  {n} is {_describe_values(_declared(ch, n), observed[n])} there")
     if len(names) > 1:
         combos = sorted({tuple(exp.keys[sid][1][_declared(ch, n).slot] for n in names) for sid in states}, key=repr)
         if len(combos) <= 6:
-            lines.append("  together, only " + ", ".join(
-                "{" + ", ".join(f"{n}={_show(v)}" for n, v in zip(names, combo)) + "}" for combo in combos))
+            lines.append(
+                "  together, only "
+                + ", ".join("{" + ", ".join(f"{n}={_show(v)}" for n, v in zip(names, combo)) + "}" for combo in combos)
+            )
     for n in seen_names:
         v = seen_obs[n]
-        lines.append(f"  seen(\"{n}\") is {'always ' + str(v.pop()).lower() if len(v) == 1 else 'true or false'} there")
+        lines.append(f'  seen("{n}") is {"always " + str(v.pop()).lower() if len(v) == 1 else "true or false"} there')
     lines.append("  " + _what_would_do(ch, c, names, seen_names, observed))
     return lines
 
@@ -268,7 +301,7 @@ def _describe_values(flag, values: set) -> str:
     if flag.type == "bool":
         return f"always {str(vals[0]).lower()}" if len(vals) == 1 else "true or false"
     if flag.type == "enum":
-        return f"always \"{vals[0]}\"" if len(vals) == 1 else "only " + " or ".join(f'"{v}"' for v in vals)
+        return f'always "{vals[0]}"' if len(vals) == 1 else "only " + " or ".join(f'"{v}"' for v in vals)
     if len(vals) == 1:
         return f"always {vals[0]}"
     return "only ever " + _int_ranges(vals)
@@ -327,8 +360,8 @@ def _what_would_do(ch: Chapter, c: Choice, names: list, seen_names: list, observ
         return "(too many combinations of its flags to say which values would make it true)"
     good = []
     for combo in itertools.product(*domains):
-        env = dict(zip(names, combo[:len(names)]))
-        seen = dict(zip(seen_names, combo[len(names):]))
+        env = dict(zip(names, combo[: len(names)]))
+        seen = dict(zip(seen_names, combo[len(names) :]))
         if ex.evaluate(c.condition, env.__getitem__, seen.__getitem__):
             good.append(combo)
     if not good:
@@ -358,6 +391,7 @@ def _show(v) -> str:
 
 # ---- text -----------------------------------------------------------------------------------------
 
+
 def render_text(ans: Answer) -> str:
     out = []
     what = f"{ans.chapter}:{ans.node}" + (f" choice {ans.choice}" if ans.choice else "")
@@ -369,8 +403,11 @@ def render_text(ans: Answer) -> str:
             out.append(f"{what} is reached in {n} choice{'s' if n != 1 else ''} (a shortest path):")
         if ans.start_flags:
             src = f", as ending {ans.start_from} leaves them" if ans.start_from else ""
-            out.append(f"  start of '{ans.chapter}' with " + ", ".join(f"{k}={_show(v)}" for k, v in ans.start_flags.items())
-                       + src)
+            out.append(
+                f"  start of '{ans.chapter}' with "
+                + ", ".join(f"{k}={_show(v)}" for k, v in ans.start_flags.items())
+                + src
+            )
         width = max((len(s.node) for s in ans.steps), default=0)
         for k, s in enumerate(ans.steps):
             last = ans.choice and k == len(ans.steps) - 1
@@ -391,24 +428,30 @@ def render_text(ans: Answer) -> str:
             out += _wrapped("  flags on arrival: ", _flags(ans.arrival))
         for fid, holds, said, site in ans.history:
             ok = holds == (said == "asserts")
-            out.append(f"  {site} {said} '{fid}', which {'holds' if holds else 'is broken'} on this path"
-                       + ("" if ok else " - a continuity error wherever these words are shown"))
+            out.append(
+                f"  {site} {said} '{fid}', which {'holds' if holds else 'is broken'} on this path"
+                + ("" if ok else " - a continuity error wherever these words are shown")
+            )
         out.append(f"replay: {ans.replay}")
     else:
         verb = "offered" if ans.choice else "reached"
         if ans.complete:
             out.append(f"{what} is never {verb} in play:")
         else:
-            out.append(f"{what} is not {verb} in the states explored (exploration stopped at its bound, so it may "
-                       f"still be {verb} in play):")
+            out.append(
+                f"{what} is not {verb} in the states explored (exploration stopped at its bound, so it may "
+                f"still be {verb} in play):"
+            )
         out += ["  " + r for r in ans.reasons]
     return "\n".join(out) + "\n"
 
 
 def _wrapped(head: str, text: str, width: int = 100) -> list[str]:
     import textwrap
-    return textwrap.wrap(text, width, initial_indent=head, subsequent_indent="    ", break_on_hyphens=False,
-                         break_long_words=False)
+
+    return textwrap.wrap(
+        text, width, initial_indent=head, subsequent_indent="    ", break_on_hyphens=False, break_long_words=False
+    )
 
 
 def _flags(values: dict) -> str:

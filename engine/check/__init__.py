@@ -4,26 +4,34 @@
 state the previous chapter's endings can hand on, then checks the canonical
 path and history. It returns a Report; rendering lives in report.py.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
-from ..gcpause import paused_gc
-from ..diagnostics import Diagnostic, Pos, error, warning
+from ..diagnostics import Diagnostic, error, warning
 from ..expr import names_in
+from ..gcpause import paused_gc
 from ..model import AUTO, Chapter, Story
 from . import continuity
+from .allow import apply_allows
 from .canon import check_canon
 from .choices import style_findings
-from .reach import Reach
 from .dataflow import analyse, start_env
-from .allow import apply_allows
 from .division import division_findings, risky
+from .explore import (
+    BOUND_WORDS,
+    DEFAULT_MAX_MEMORY_MIB,
+    DEFAULT_MAX_SECONDS,
+    DEFAULT_MAX_STATES,
+    Exploration,
+    explore,
+    trapped_states,
+)
+from .reach import Reach
 from .text import text_findings
-from .explore import (BOUND_WORDS, DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES, Exploration,
-                      explore, trapped_states)
 
 
 @dataclass
@@ -81,8 +89,7 @@ class Replayer:
         return " ".join(parts)
 
 
-def _names_along(story: Story, ch: Chapter, indices: list[int], then: int | None, sid: int,
-                 ex: Exploration) -> set:
+def _names_along(story: Story, ch: Chapter, indices: list[int], then: int | None, sid: int, ex: Exploration) -> set:
     """Every flag that can matter to a replay and to what it shows: what the conditions of the
     nodes along the path read (they decide which choices are on offer, and so their numbers),
     what the effects taken read, and, at the last node, its text's conditions and the `holds`
@@ -147,13 +154,21 @@ def _show(v) -> str:
 
 def _quote(s: str) -> str:
     import shlex
+
     return shlex.quote(s)
 
 
-def check_story(story: Story, *, max_states: int = DEFAULT_MAX_STATES, story_arg: str | None = None,
-                progress: Callable[[str, int], None] | None = None,
-                max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB, max_seconds: float = DEFAULT_MAX_SECONDS,
-                stopped: Callable[[str, str], None] | None = None, after_gap: frozenset = frozenset()) -> Report:
+def check_story(
+    story: Story,
+    *,
+    max_states: int = DEFAULT_MAX_STATES,
+    story_arg: str | None = None,
+    progress: Callable[[str, int], None] | None = None,
+    max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    stopped: Callable[[str, str], None] | None = None,
+    after_gap: frozenset = frozenset(),
+) -> Report:
     """Explore and check every chapter; exploration as a whole stops at whichever of the bounds
     comes first (`stopped(chapter, bound)` is told which), and the dataflow analysis takes over.
 
@@ -166,12 +181,12 @@ def check_story(story: Story, *, max_states: int = DEFAULT_MAX_STATES, story_arg
         return _check_story(story, max_states, story_arg, progress, limits, after_gap)
 
 
-def _check_story(story: Story, max_states: int, story_arg: str | None, progress, limits,
-                 after_gap=frozenset()) -> Report:
+def _check_story(
+    story: Story, max_states: int, story_arg: str | None, progress, limits, after_gap=frozenset()
+) -> Report:
     max_memory_mib, deadline, stopped = limits
     t0 = time.perf_counter()
-    report = Report(list(story.warnings), chapters=len(story.chapters),
-                    nodes=sum(len(c.nodes) for c in story.chapters))
+    report = Report(list(story.warnings), chapters=len(story.chapters), nodes=sum(len(c.nodes) for c in story.chapters))
     replayer = Replayer(story, story_arg)
     starts = [story.story_defaults]
     starts_complete = True  # do `starts` hold every story-wide state play can bring here?
@@ -186,8 +201,16 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress,
             continue
         tracked = _tracked_facts(ch, earlier_facts)
         cb = (lambda n, cid=ch.id: progress(cid, n)) if progress else None
-        ex = explore(story, ch, starts, max_states=max(budget, 1), tracked_facts=tracked, progress=cb,
-                     max_memory_mib=max_memory_mib, deadline=deadline)
+        ex = explore(
+            story,
+            ch,
+            starts,
+            max_states=max(budget, 1),
+            tracked_facts=tracked,
+            progress=cb,
+            max_memory_mib=max_memory_mib,
+            deadline=deadline,
+        )
         if ex.stopped_by:
             report.stopped_by = report.stopped_by or ex.stopped_by
             if stopped:
@@ -218,15 +241,21 @@ def _check_story(story: Story, max_states: int, story_arg: str | None, progress,
         if not starts_complete:  # the last chapter's endings were not all found: the fallback's sets
             left = continuity.epilogue_unproven(story, carried, words)
             if left:
-                report.diagnostics.append(warning(
-                    "unproven", "not proven for the epilogue (exploration incomplete, dataflow too coarse): "
-                    + "; ".join(left), story.epilogue_parts[0].pos, "raise --max-states to explore the story whole",
-                    extra={"unproven": left}))
+                report.diagnostics.append(
+                    warning(
+                        "unproven",
+                        "not proven for the epilogue (exploration incomplete, dataflow too coarse): " + "; ".join(left),
+                        story.epilogue_parts[0].pos,
+                        "raise --max-states to explore the story whole",
+                        extra={"unproven": left},
+                    )
+                )
     if after_gap:
         before = tuple(c for c in story.chapters if c.id not in after_gap)
         story_before = replace(story, chapters=before)
-        report.diagnostics += check_canon(story_before, {c.id: report.explorations[c.id] for c in before
-                                                         if c.id in report.explorations}, replayer)
+        report.diagnostics += check_canon(
+            story_before, {c.id: report.explorations[c.id] for c in before if c.id in report.explorations}, replayer
+        )
     else:
         report.diagnostics += check_canon(story, report.explorations, replayer)
     if story.style:
@@ -247,31 +276,51 @@ def _tracked_facts(ch: Chapter, earlier: set[str]) -> list[str]:
     return wanted
 
 
-def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: set[str],
-                         exact: bool = True) -> list[Diagnostic]:
+def exploration_findings(
+    story: Story, ex: Exploration, rp: Replayer, earlier_facts: set[str], exact: bool = True
+) -> list[Diagnostic]:
     """Findings from the explored states. Findings of absence (never reached, never
     available, traps) are proofs only when `exact`: every reachable state was explored."""
     g, ch = ex.graph, ex.chapter
     out: list[Diagnostic] = []
     if ex.complete and not exact:
-        out.append(error("explore-incomplete",
-                         f"'{ch.id}' was explored from only the start states found before an earlier chapter's "
-                         "exploration stopped at its bound; what is proven is listed below", ch.pos,
-                         "raise --max-states so the earlier chapter is explored whole"))
+        out.append(
+            error(
+                "explore-incomplete",
+                f"'{ch.id}' was explored from only the start states found before an earlier chapter's "
+                "exploration stopped at its bound; what is proven is listed below",
+                ch.pos,
+                "raise --max-states so the earlier chapter is explored whole",
+            )
+        )
     if not ex.complete:
         bound = BOUND_WORDS.get(ex.stopped_by or "states", "bound")
         option = {"memory": "--max-memory", "time": "--max-seconds"}.get(ex.stopped_by, "--max-states")
-        out.append(error("explore-incomplete",
-                         f"exploration of '{ch.id}' stopped at the {bound} after {len(ex.keys):,} states; "
-                         "findings below marked 'proved by dataflow' hold, and what stays unproven is listed", ch.pos,
-                         f"raise {option}, or merge flags that multiply states (e.g. ints with wide ranges)"))
+        out.append(
+            error(
+                "explore-incomplete",
+                f"exploration of '{ch.id}' stopped at the {bound} after {len(ex.keys):,} states; "
+                "findings below marked 'proved by dataflow' hold, and what stays unproven is listed",
+                ch.pos,
+                f"raise {option}, or merge flags that multiply states (e.g. ints with wide ranges)",
+            )
+        )
     for ni, sid in sorted(ex.softlocks.items()):
         node = ch.nodes[g.ids[ni]]
-        vals = ", ".join(f"{k}={_show(v)}" for k, v in ex.values_of(sid).items() if any(
-            c.condition is not None and k in names_in(c.condition) for c in node.choices))
-        out.append(error("soft-lock", f"in node '{node.id}' no choice is available" + (f" when {vals}" if vals else ""),
-                         node.pos, "add a choice with no condition, or make the conditions cover every case",
-                         replay=rp.command(ex, sid)))
+        vals = ", ".join(
+            f"{k}={_show(v)}"
+            for k, v in ex.values_of(sid).items()
+            if any(c.condition is not None and k in names_in(c.condition) for c in node.choices)
+        )
+        out.append(
+            error(
+                "soft-lock",
+                f"in node '{node.id}' no choice is available" + (f" when {vals}" if vals else ""),
+                node.pos,
+                "add a choice with no condition, or make the conditions cover every case",
+                replay=rp.command(ex, sid),
+            )
+        )
     if exact:
         seen_trap_nodes = set()
         for sid in trapped_states(ex):
@@ -280,41 +329,70 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
                 continue  # (play never stops at a `next:` node: the trap is named where it does)
             seen_trap_nodes.add(ni)
             node = ch.nodes[g.ids[ni]]
-            out.append(error("trap", f"from node '{node.id}' in this state no ending can be reached: play loops forever",
-                             node.pos, "give the loop a way out that is always available",
-                             replay=rp.command(ex, sid, every_flag=True)))
-    for eid, ov in ex.overflows.items():
+            out.append(
+                error(
+                    "trap",
+                    f"from node '{node.id}' in this state no ending can be reached: play loops forever",
+                    node.pos,
+                    "give the loop a way out that is always available",
+                    replay=rp.command(ex, sid, every_flag=True),
+                )
+            )
+    for ov in ex.overflows.values():
         eff = ov.effect
         f = ch.layout[eff.slot]
         if ov.value < eff.min:
             bound = f"min {f.min}" if f.min is not None else f"lowest value an int flag can hold ({eff.min})"
         else:
             bound = f"max {f.max}" if f.max is not None else f"largest value an int flag can hold ({eff.max})"
-        out.append(error("int-bounds", f"`{eff.src}` takes {f.name} to {ov.value}, past its {bound}",
-                         eff.pos, "guard the choice with a condition, or widen the flag's bounds",
-                         replay=rp.command(ex, ov.state, ov.number)))
+        out.append(
+            error(
+                "int-bounds",
+                f"`{eff.src}` takes {f.name} to {ov.value}, past its {bound}",
+                eff.pos,
+                "guard the choice with a condition, or widen the flag's bounds",
+                replay=rp.command(ex, ov.state, ov.number),
+            )
+        )
     for ni, nid in enumerate(g.ids):
         node = ch.nodes[nid]
         if ni not in ex.first_at_node:
             if not exact:
                 continue
             if node.ending:
-                out.append(error("ending-unreached", f"ending '{nid}' ({node.ending.title}) is never reached in play",
-                                 node.ending.pos, "look at the conditions of the choices that lead here"))
+                out.append(
+                    error(
+                        "ending-unreached",
+                        f"ending '{nid}' ({node.ending.title}) is never reached in play",
+                        node.ending.pos,
+                        "look at the conditions of the choices that lead here",
+                    )
+                )
             else:
-                out.append(error("node-unreached", f"node '{nid}' is reached by no real playthrough "
-                                 "(the choices leading here are never available)", node.pos,
-                                 "look at the conditions of the choices that lead here"))
+                out.append(
+                    error(
+                        "node-unreached",
+                        f"node '{nid}' is reached by no real playthrough "
+                        "(the choices leading here are never available)",
+                        node.pos,
+                        "look at the conditions of the choices that lead here",
+                    )
+                )
             continue
         if node.ending or not exact:
             continue
         for c in node.choices:
             if (ni, c.index) not in ex.offered:
-                out.append(error("choice-never-available",
-                                 f"choice {c.index + 1} of node '{nid}' ('{c.text}') is never available: "
-                                 f"`{c.condition_src}` is false in every state that reaches this node",
-                                 c.pos, "fix the condition, or set the flags it needs on the way here",
-                                 replay=rp.command(ex, ex.first_at_node[ni])))
+                out.append(
+                    error(
+                        "choice-never-available",
+                        f"choice {c.index + 1} of node '{nid}' ('{c.text}') is never available: "
+                        f"`{c.condition_src}` is false in every state that reaches this node",
+                        c.pos,
+                        "fix the condition, or set the flags it needs on the way here",
+                        replay=rp.command(ex, ex.first_at_node[ni]),
+                    )
+                )
     out += _date_findings(ex, rp)
     out += division_findings(ex, rp)
     if exact:
@@ -327,7 +405,7 @@ def exploration_findings(story: Story, ex: Exploration, rp: Replayer, earlier_fa
 def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
     """Two choices offered together that lead to the same node with the same effects:
     whichever the player picks, nothing afterwards can differ. The later one is named."""
-    g, ch = ex.graph, ex.chapter
+    g = ex.graph
     suspects = set()
     for ni in range(len(g.ids)):
         keys = [(t.target, tuple(e.src for e in t.choice.all_effects)) for t in g.transitions[ni]]
@@ -348,12 +426,17 @@ def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
             if k in seen_key and (ni, t.choice.index) not in reported:
                 reported.add((ni, t.choice.index))
                 a = seen_key[k]
-                out.append(warning(
-                    "choice-indistinct",
-                    f"choices {a + 1} and {t.choice.index + 1} of node '{g.ids[ni]}' are offered together and both "
-                    f"go to '{g.ids[t.target]}' with the same effects, so which one the player takes changes nothing",
-                    t.choice.pos, "give one of them an effect or a different destination, or merge them",
-                    replay=rp.command(ex, sid)))
+                out.append(
+                    warning(
+                        "choice-indistinct",
+                        f"choices {a + 1} and {t.choice.index + 1} of node '{g.ids[ni]}' are offered together and both "
+                        f"go to '{g.ids[t.target]}' with the same effects, "
+                        "so which one the player takes changes nothing",
+                        t.choice.pos,
+                        "give one of them an effect or a different destination, or merge them",
+                        replay=rp.command(ex, sid),
+                    )
+                )
             seen_key[k] = t.choice.index
     return out
 
@@ -390,9 +473,15 @@ def _date_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
         nb, ns = ch.nodes[g.ids[b]], ch.nodes[g.ids[source]]
         if nb.date is not None and nb.date.last < first:
             replay = _replay_into(ex, rp, b, source, shown)
-            out.append(error("date-backwards", f"node '{nb.id}' ({nb.date}) can come after '{ns.id}' ({ns.date}) "
-                             "but is dated earlier", nb.pos, "in-world dates never run backwards: fix one of the dates",
-                             replay=replay))
+            out.append(
+                error(
+                    "date-backwards",
+                    f"node '{nb.id}' ({nb.date}) can come after '{ns.id}' ({ns.date}) but is dated earlier",
+                    nb.pos,
+                    "in-world dates never run backwards: fix one of the dates",
+                    replay=replay,
+                )
+            )
     return out
 
 
@@ -433,37 +522,72 @@ def _ref_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: se
                     break
             if bad is not None:
                 how = "it is not recorded earlier on this path" if bit else "no node of this chapter records it"
-                out.append(error("ref-not-past", f"node '{nid}' speaks of '{fid}' ({fact.date}), but {how} and it is not "
-                                 f"dated before the node ({when})", node.pos,
-                                 "record the fact on every way here first, or stop referring to it",
-                                 replay=rp.command(ex, bad)))
+                out.append(
+                    error(
+                        "ref-not-past",
+                        f"node '{nid}' speaks of '{fid}' ({fact.date}), but {how} and it is not "
+                        f"dated before the node ({when})",
+                        node.pos,
+                        "record the fact on every way here first, or stop referring to it",
+                        replay=rp.command(ex, bad),
+                    )
+                )
     return out
 
 
-def dataflow_findings(story: Story, ex: Exploration, df, earlier_facts: set[str] = frozenset(),
-                      broken_words: set = frozenset()) -> list[Diagnostic]:
+def dataflow_findings(
+    story: Story, ex: Exploration, df, earlier_facts: set[str] = frozenset(), broken_words: set = frozenset()
+) -> list[Diagnostic]:
     """What the dataflow fallback proves, and exactly what stays unproven."""
     ch = ex.chapter
     out: list[Diagnostic] = []
     for nid in df.unreached:
         node = ch.nodes[nid]
-        code, what = (("ending-unreached", f"ending '{nid}' ({node.ending.title})") if node.ending
-                      else ("node-unreached", f"node '{nid}'"))
-        out.append(error(code, f"{what} is never reached in play (proved by dataflow)", node.pos,
-                         "look at the conditions of the choices that lead here"))
+        code, what = (
+            ("ending-unreached", f"ending '{nid}' ({node.ending.title})")
+            if node.ending
+            else ("node-unreached", f"node '{nid}'")
+        )
+        out.append(
+            error(
+                code,
+                f"{what} is never reached in play (proved by dataflow)",
+                node.pos,
+                "look at the conditions of the choices that lead here",
+            )
+        )
     for nid, c in df.never_available:
-        out.append(error("choice-never-available", f"choice {c.index + 1} of node '{nid}' ('{c.text}') is never "
-                         f"available: `{c.condition_src}` is false for every value its flags can have here "
-                         "(proved by dataflow)", c.pos, "fix the condition, or set the flags it needs on the way here"))
+        out.append(
+            error(
+                "choice-never-available",
+                f"choice {c.index + 1} of node '{nid}' ('{c.text}') is never "
+                f"available: `{c.condition_src}` is false for every value its flags can have here "
+                "(proved by dataflow)",
+                c.pos,
+                "fix the condition, or set the flags it needs on the way here",
+            )
+        )
     for nid, fact in df.divergence_errors:
         node = ch.nodes[nid]
-        out.append(error("divergence-undeclared", f"ending '{nid}' is always reached with '{fact.id}' broken "
-                         f"({fact.holds_src} is false), but does not list it in `diverges` (proved by dataflow)",
-                         node.ending.pos, f"add {fact.id} to `diverges`"))
+        out.append(
+            error(
+                "divergence-undeclared",
+                f"ending '{nid}' is always reached with '{fact.id}' broken "
+                f"({fact.holds_src} is false), but does not list it in `diverges` (proved by dataflow)",
+                node.ending.pos,
+                f"add {fact.id} to `diverges`",
+            )
+        )
     for nid, fact in df.divergence_unused:
-        out.append(warning("divergence-unused", f"ending '{nid}' lists '{fact.id}' in `diverges`, but '{fact.id}' "
-                           "holds in every state that reaches it (proved by dataflow)", ch.nodes[nid].ending.pos,
-                           "set the flag that breaks it on the way here, or drop it from `diverges`"))
+        out.append(
+            warning(
+                "divergence-unused",
+                f"ending '{nid}' lists '{fact.id}' in `diverges`, but '{fact.id}' "
+                "holds in every state that reaches it (proved by dataflow)",
+                ch.nodes[nid].ending.pos,
+                "set the flag that breaks it on the way here, or drop it from `diverges`",
+            )
+        )
     unproven = []
     unproven += [f"no soft-lock at '{n}'" for n in df.unproven_softlock]
     unproven += [f"`{e.src}` in '{n}' stays within bounds" for n, c, e in df.unproven_bounds]
@@ -483,11 +607,18 @@ def dataflow_findings(story: Story, ex: Exploration, df, earlier_facts: set[str]
     if any(n.date is not None for n in ch.nodes.values()):
         unproven.append("dates never run backwards (checked only along the transitions explored)")
     if any(risky(e.expr.value) for n in ch.nodes.values() for e in n.enter) or any(
-            risky(c.condition) or any(risky(e.expr.value) for e in c.effects) for n in ch.nodes.values() for c in n.choices):
+        risky(c.condition) or any(risky(e.expr.value) for e in c.effects) for n in ch.nodes.values() for c in n.choices
+    ):
         unproven.append("no division by zero (checked only in the states explored)")
     if unproven:
         shown = "; ".join(unproven[:20]) + (f"; and {len(unproven) - 20} more" if len(unproven) > 20 else "")
-        out.append(warning("unproven", f"not proven for '{ch.id}' (exploration incomplete, dataflow too coarse): {shown}",
-                           ch.pos, "raise --max-states to explore the chapter whole",
-                           extra={"unproven": unproven}))
+        out.append(
+            warning(
+                "unproven",
+                f"not proven for '{ch.id}' (exploration incomplete, dataflow too coarse): {shown}",
+                ch.pos,
+                "raise --max-states to explore the chapter whole",
+                extra={"unproven": unproven},
+            )
+        )
     return out

@@ -7,6 +7,7 @@ reported (allow-unused), so a stale one does not hide the next real finding; tha
 report is made only when exploration was complete, as an incomplete one may simply not
 have met the warning.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -51,7 +52,7 @@ def apply_allows(story: Story, diagnostics: list[Diagnostic], complete: bool) ->
                     hit = (key, d.code)
                 elif is_choice:  # a choice lies inside its node: the node's allow covers it too
                     node_key = (key[0], key[1], None)
-                    node_codes = next(r[2] for r in reversed(rows[:k + 1]) if r[1] == node_key)
+                    node_codes = next(r[2] for r in reversed(rows[: k + 1]) if r[1] == node_key)
                     if d.code in node_codes:
                         hit = (node_key, d.code)
         if hit is None:
@@ -62,18 +63,45 @@ def apply_allows(story: Story, diagnostics: list[Diagnostic], complete: bool) ->
         if (key, code) in used:
             continue
         if code not in CODES:
-            out.append(warning("allow-unused", f"{where} allows '{code}', which is not a diagnostic code", pos,
-                               "see the list of codes in AUTHORING.md"))
+            out.append(
+                warning(
+                    "allow-unused",
+                    f"{where} allows '{code}', which is not a diagnostic code",
+                    pos,
+                    "see the list of codes in AUTHORING.md",
+                )
+            )
         elif code in _ERRORS:
-            out.append(warning("allow-unused", f"{where} allows '{code}', but that is an error, and errors are never "
-                               "silenced", pos, "fix what it reports instead"))
+            out.append(
+                warning(
+                    "allow-unused",
+                    f"{where} allows '{code}', but that is an error, and errors are never silenced",
+                    pos,
+                    "fix what it reports instead",
+                )
+            )
         elif complete:
-            out.append(warning("allow-unused", f"{where} allows '{code}', but no such warning is found there", pos,
-                               "remove it from `allow`: nothing here needs silencing any more"))
+            out.append(
+                warning(
+                    "allow-unused",
+                    f"{where} allows '{code}', but no such warning is found there",
+                    pos,
+                    "remove it from `allow`: nothing here needs silencing any more",
+                )
+            )
     return out
 
 
 # Codes that are only ever warnings; allow silences these and nothing else.
-_WARNINGS = {"chapter-not-listed", "divergence-unused", "unproven", "flag-unread", "choice-indistinct", "allow-unused",
-             "text-never-shown", "corridor", "flavour-heavy"}
+_WARNINGS = {
+    "chapter-not-listed",
+    "divergence-unused",
+    "unproven",
+    "flag-unread",
+    "choice-indistinct",
+    "allow-unused",
+    "text-never-shown",
+    "corridor",
+    "flavour-heavy",
+}
 _ERRORS = set(CODES) - _WARNINGS

@@ -26,12 +26,13 @@ When exploration stops at its bound the figures come from the node graph instead
 "same destination as a sibling and no echo", words along node paths ignoring
 conditions. The report says which basis each chapter has.
 """
+
 from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..diagnostics import Diagnostic, warning
 from ..expr import names_in
@@ -76,8 +77,15 @@ class ChoiceInfo:
     places: list = field(default_factory=list)  # labels of the echoing places
 
     def to_json(self) -> dict:
-        return {"node": self.node, "index": self.index, "text": self.text, "branches": self.branches,
-                "echoes": self.echoes, "flavour": self.flavour, "places": self.places}
+        return {
+            "node": self.node,
+            "index": self.index,
+            "text": self.text,
+            "branches": self.branches,
+            "echoes": self.echoes,
+            "flavour": self.flavour,
+            "places": self.places,
+        }
 
 
 @dataclass
@@ -123,14 +131,19 @@ class ChapterChoices:
         return sum(c.flavour for c in at_decisions) / len(at_decisions) if at_decisions else 0.0
 
     def to_json(self) -> dict:
-        return {"id": self.id, "basis": self.basis, "decision_points": self.decision_points,
-                "flavour_share": round(self.flavour_share, 3),
-                "corridors": [c.to_json() for c in self.corridors],
-                "choices": [c.to_json() for c in self.choices],
-                "endings": [e.to_json() for e in self.endings]}
+        return {
+            "id": self.id,
+            "basis": self.basis,
+            "decision_points": self.decision_points,
+            "flavour_share": round(self.flavour_share, 3),
+            "corridors": [c.to_json() for c in self.corridors],
+            "choices": [c.to_json() for c in self.choices],
+            "endings": [e.to_json() for e in self.endings],
+        }
 
 
 # ---- places ---------------------------------------------------------------------------------
+
 
 def chapter_places(story: Story, ch: Chapter) -> dict[str, list[Place]]:
     """Per node id, the places evaluated when play is there."""
@@ -139,18 +152,42 @@ def chapter_places(story: Story, ch: Chapter) -> dict[str, list[Place]]:
         here = []
         for k, part in enumerate(node.text, 1):
             if part.condition is not None:
-                here.append(Place(ch.id, nid, "text", f"{ch.id}:{nid} text part {k}",
-                                  frozenset(names_in(part.condition)), part.test))
+                here.append(
+                    Place(
+                        ch.id,
+                        nid,
+                        "text",
+                        f"{ch.id}:{nid} text part {k}",
+                        frozenset(names_in(part.condition)),
+                        part.test,
+                    )
+                )
         for c in node.choices:
             if c.condition is not None:
-                here.append(Place(ch.id, nid, "choice", f"{ch.id}:{nid} condition of choice {c.index + 1}",
-                                  frozenset(names_in(c.condition)), c.test))
+                here.append(
+                    Place(
+                        ch.id,
+                        nid,
+                        "choice",
+                        f"{ch.id}:{nid} condition of choice {c.index + 1}",
+                        frozenset(names_in(c.condition)),
+                        c.test,
+                    )
+                )
         if node.ending:
             for fid in ch.covers:
                 fact = story.facts.get(fid)
                 if fact is not None and fact.holds is not None:
-                    here.append(Place(ch.id, nid, "holds", f"{ch.id}:{nid} whether '{fid}' holds",
-                                      frozenset(names_in(fact.holds)), _story_test(fact.holds_fn)))
+                    here.append(
+                        Place(
+                            ch.id,
+                            nid,
+                            "holds",
+                            f"{ch.id}:{nid} whether '{fid}' holds",
+                            frozenset(names_in(fact.holds)),
+                            _story_test(fact.holds_fn),
+                        )
+                    )
         out[nid] = here
     return out
 
@@ -164,8 +201,16 @@ def epilogue_places(story: Story) -> list[Place]:
     out = []
     for k, part in enumerate(parts, 1):
         if getattr(part, "condition", None) is not None:
-            out.append(Place("epilogue", None, "epilogue", f"epilogue part {k}", frozenset(names_in(part.condition)),
-                             _story_test(part.test)))
+            out.append(
+                Place(
+                    "epilogue",
+                    None,
+                    "epilogue",
+                    f"epilogue part {k}",
+                    frozenset(names_in(part.condition)),
+                    _story_test(part.test),
+                )
+            )
     return out
 
 
@@ -173,7 +218,7 @@ def _story_reads_later(story: Story, ch: Chapter) -> int:
     """Slots of the story-wide flags something at or after this chapter's endings can read:
     later chapters, the history's `holds` of facts covered here or later, the epilogue."""
     order = [c.id for c in story.chapters]
-    later = story.chapters[order.index(ch.id) + 1:]
+    later = story.chapters[order.index(ch.id) + 1 :]
     names: set[str] = set()
     for c in later:
         for node in c.nodes.values():
@@ -200,15 +245,17 @@ def _story_reads_later(story: Story, ch: Chapter) -> int:
 ALL = frozenset({"echoes", "words"})
 
 
-def analyse_choices(story: Story, chapter: str | None = None, *, max_states: int = DEFAULT_MAX_STATES,
-                    need: frozenset = ALL, reach=None) -> list[ChapterChoices]:
+def analyse_choices(
+    story: Story, chapter: str | None = None, *, max_states: int = DEFAULT_MAX_STATES, need: frozenset = ALL, reach=None
+) -> list[ChapterChoices]:
     """The analysis, per chapter. `need` leaves out the costlier parts nobody asked for
     ("echoes", "words"); `reach` reuses explorations already made (check's own, for the
     corridor budget: availability is exact there, though flavour is not, since check does
     not count conditional text as a read)."""
     if reach is None:
-        reach = explore_story(story, max_states=max_states, text_reads=True,
-                              story_live=lambda ch: _story_reads_later(story, ch))
+        reach = explore_story(
+            story, max_states=max_states, text_reads=True, story_live=lambda ch: _story_reads_later(story, ch)
+        )
     places = {ch.id: chapter_places(story, ch) for ch in story.chapters}
     varies = _varying_places(story, reach, places) if "echoes" in need else set()
     taken = _taken_edges(story, reach)
@@ -250,8 +297,9 @@ def _varying_places(story: Story, reach, places) -> set:
     return out
 
 
-def _chapter_choices(story: Story, ch: Chapter, ex: Exploration | None, places, varies, taken,
-                     need: frozenset = ALL) -> ChapterChoices:
+def _chapter_choices(
+    story: Story, ch: Chapter, ex: Exploration | None, places, varies, taken, need: frozenset = ALL
+) -> ChapterChoices:
     nodes = ch.nodes
     offered_counts: dict[str, set] = {nid: set() for nid in nodes}  # node -> numbers of choices offered at once
     offered_in: dict[tuple, list] = {}  # (node, choice index) -> [(state, successor, sibling successors...)]
@@ -266,7 +314,7 @@ def _chapter_choices(story: Story, ch: Chapter, ex: Exploration | None, places, 
                 continue
             avail = [t for t in g.transitions[ni] if t.test is None or t.test(vals, seen)]
             offered_counts[nid].add(len(avail))
-            succ = ex.succ[ex.succ_start[sid]:ex.succ_start[sid + 1]]
+            succ = ex.succ[ex.succ_start[sid] : ex.succ_start[sid + 1]]
             pairs = [(t.choice.index, g.ids[t.target], succ[k]) for k, t in enumerate(avail)]
             for ci, target, nxt in pairs:
                 offered_in.setdefault((nid, ci), []).append((target, nxt, pairs))
@@ -286,15 +334,20 @@ def _chapter_choices(story: Story, ch: Chapter, ex: Exploration | None, places, 
         for c in node.choices:
             seen_in = offered_in.get((nid, c.index), [])
             branches = any(t != c.target for _t, _n, pairs in seen_in for (i, t, _s) in pairs if i != c.index)
-            echo_places = sorted(_echoes(story, ch, c, places, varies, taken), key=lambda p: p.label) \
-                if "echoes" in need else []
+            echo_places = (
+                sorted(_echoes(story, ch, c, places, varies, taken), key=lambda p: p.label) if "echoes" in need else []
+            )
             if ex is not None:
                 flavour = bool(seen_in) and all(
-                    any(i != c.index and s == nxt for (i, _t, s) in pairs) for _t, nxt, pairs in seen_in)
+                    any(i != c.index and s == nxt for (i, _t, s) in pairs) for _t, nxt, pairs in seen_in
+                )
             else:
                 flavour = not echo_places and any(d.index != c.index and d.target == c.target for d in node.choices)
-            choices.append(ChoiceInfo(nid, c.index + 1, c.text, branches, len(echo_places), flavour,
-                                      [p.label for p in echo_places]))
+            choices.append(
+                ChoiceInfo(
+                    nid, c.index + 1, c.text, branches, len(echo_places), flavour, [p.label for p in echo_places]
+                )
+            )
     corridors = _corridors(ch, ex, offered_counts, reached)
     endings = _ending_words(ch, ex) if "words" in need else []
     return ChapterChoices(ch.id, "states" if ex is not None else "graph", decision_points, choices, corridors, endings)
@@ -371,8 +424,9 @@ def _corridors(ch: Chapter, ex: Exploration | None, offered_counts: dict, reache
     single = {nid for nid in reached if offered_counts[nid] == {1}}
     nxt: dict[str, str] = {}
     for nid in single:
-        targets = {c.target for c in ch.nodes[nid].choices
-                   if ex is None or (ex.graph.index[nid], c.index) in ex.offered}
+        targets = {
+            c.target for c in ch.nodes[nid].choices if ex is None or (ex.graph.index[nid], c.index) in ex.offered
+        }
         if len(targets) == 1:
             t = targets.pop()
             if t in single:
@@ -413,6 +467,7 @@ def _ending_words(ch: Chapter, ex: Exploration | None) -> list[EndingWords]:
         def words(sid: int) -> int:
             ni, vals, seen, _ = ex.keys[sid]
             return _node_words(ch.nodes[g.ids[ni]], vals, seen, cache)
+
         succ_start, succ = ex.succ_start, ex.succ
         starts = [s for s in range(n) if ex.parent[s] < 0]
         node_of = lambda s: g.ids[ex.keys[s][0]]  # noqa: E731
@@ -428,6 +483,7 @@ def _ending_words(ch: Chapter, ex: Exploration | None) -> list[EndingWords]:
         def words(v: int) -> int:
             node = ch.nodes[ids[v]]
             return sum(count_words(p.text) for p in node.text if p.condition is None)
+
         starts = [index[ch.start]]
         node_of = lambda v: ids[v]  # noqa: E731
     w = [words(v) for v in range(n)]
@@ -518,6 +574,7 @@ def _most(n, succ_start, succ, starts, w) -> list:
 
 # ---- budgets (story.yaml `style:`) ------------------------------------------------------------
 
+
 def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES, reach=None) -> list[Diagnostic]:
     """`corridor` and `flavour-heavy` warnings where a chapter exceeds the story's budgets.
 
@@ -536,20 +593,31 @@ def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES, reach=
         if max_corridor is not None:
             for cor in cc.corridors:
                 if len(cor.nodes) > max_corridor:
-                    out.append(warning(
-                        "corridor", f"{len(cor.nodes)} single-choice nodes in a row, {cor.start} to {cor.end} "
-                        f"({' -> '.join(cor.nodes)}), past the budget of {max_corridor}{basis}",
-                        ch.nodes[cor.start].pos, "offer a real choice inside the run, or merge its nodes"))
+                    out.append(
+                        warning(
+                            "corridor",
+                            f"{len(cor.nodes)} single-choice nodes in a row, {cor.start} to {cor.end} "
+                            f"({' -> '.join(cor.nodes)}), past the budget of {max_corridor}{basis}",
+                            ch.nodes[cor.start].pos,
+                            "offer a real choice inside the run, or merge its nodes",
+                        )
+                    )
         if max_share is not None and cc.flavour_share > max_share:
             names = [f"{c.node} {c.index}" for c in cc.choices if c.flavour and c.node in cc.decision_points]
-            out.append(warning(
-                "flavour-heavy", f"{cc.flavour_share:.0%} of the choices at '{cc.id}''s decision points are flavour "
-                f"(budget {max_share:.0%}): {', '.join(names)}{basis}", ch.pos,
-                "give some of them consequences a reader can notice later, or make them a short beat"))
+            out.append(
+                warning(
+                    "flavour-heavy",
+                    f"{cc.flavour_share:.0%} of the choices at '{cc.id}''s decision points are flavour "
+                    f"(budget {max_share:.0%}): {', '.join(names)}{basis}",
+                    ch.pos,
+                    "give some of them consequences a reader can notice later, or make them a short beat",
+                )
+            )
     return out
 
 
 # ---- rendering --------------------------------------------------------------------------------
+
 
 def render_json(story: Story, result: list[ChapterChoices]) -> dict:
     return {"version": CHOICES_FORMAT_VERSION, "story": story.title, "chapters": [c.to_json() for c in result]}
@@ -563,9 +631,11 @@ def render_text(story: Story, result: list[ChapterChoices]) -> str:
         flav = sum(1 for c in cc.choices if c.flavour)
         longest = max((len(c.nodes) for c in cc.corridors), default=0)
         out.append(f"{cc.id} (basis: {cc.basis})")
-        out.append(f"  decision points: {len(cc.decision_points)}; choices: {total}; branching: "
-                   f"{sum(c.branches for c in cc.choices)}; echoed later: {echoed}; flavour: {flav} "
-                   f"({cc.flavour_share:.0%} of the choices at decision points)")
+        out.append(
+            f"  decision points: {len(cc.decision_points)}; choices: {total}; branching: "
+            f"{sum(c.branches for c in cc.choices)}; echoed later: {echoed}; flavour: {flav} "
+            f"({cc.flavour_share:.0%} of the choices at decision points)"
+        )
         out.append(f"  corridors: {len(cc.corridors)}, longest {longest} node{'s' if longest != 1 else ''}")
         for c in sorted(cc.corridors, key=lambda c: -len(c.nodes)):
             out.append(f"    {len(c.nodes)}: {' -> '.join(c.nodes)}")
@@ -577,7 +647,7 @@ def render_text(story: Story, result: list[ChapterChoices]) -> str:
             tags.append(f"{c.echoes} echo{'es' if c.echoes != 1 else ''}")
             if c.flavour:
                 tags.append("flavour")
-            out.append(f"    {c.node} {c.index}: {', '.join(tags)}  \"{_short(c.text)}\"")
+            out.append(f'    {c.node} {c.index}: {", ".join(tags)}  "{_short(c.text)}"')
             for label in c.places:
                 out.append(f"        echoed at {label}")
         out.append("  branch balance (words read to reach each ending, fewest..most):")
@@ -585,9 +655,11 @@ def render_text(story: Story, result: list[ChapterChoices]) -> str:
             span = "never reached" if e.min_words is None else f"{e.min_words:,}..{e.max_words:,}"
             out.append(f"    {e.node} ({e.title}): {span}")
         out.append("")
-    out.append("branches: offered beside a sibling that leads elsewhere. echoes: later places (conditional text, "
-               "choice conditions, a fact's holds at an ending, the epilogue) that can show what the choice set. "
-               "flavour: a sibling offered with it always leads to the same state.")
+    out.append(
+        "branches: offered beside a sibling that leads elsewhere. echoes: later places (conditional text, "
+        "choice conditions, a fact's holds at an ending, the epilogue) that can show what the choice set. "
+        "flavour: a sibling offered with it always leads to the same state."
+    )
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -595,5 +667,5 @@ def _short(text: str, width: int = 50) -> str:
     text = " ".join(text.split())
     if len(text) <= width:
         return text
-    cut = text[:width - 1].rsplit(" ", 1)[0]
+    cut = text[: width - 1].rsplit(" ", 1)[0]
     return cut + "…"

@@ -14,6 +14,7 @@ outright:
   * at an ending, a covered fact whose `holds` is true for every combination holds.
 Everything it cannot prove is listed by name as unproven.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -69,14 +70,15 @@ def _possible(expr, env: tuple, slots: dict, flags) -> set | None:
     out = set()
     for combo in itertools.product(*domains):
         values = dict(zip(names, combo))
-        seen = dict(zip(seen_nodes, combo[len(names):]))
-        out.add(evaluate(expr, values.__getitem__, lambda n: seen.get(n, False)))
+        seen = dict(zip(seen_nodes, combo[len(names) :]))
+        out.add(evaluate(expr, values.__getitem__, lambda n, seen=seen: seen.get(n, False)))
     return out
 
 
 def _refine(env: tuple, cond, slots: dict, flags) -> tuple:
     """Narrow the value sets by what a condition's simple conjuncts say (`x`, `not x`, `x >= 2`)."""
-    from ..expr import BoolOp, Compare, Lit, Not, Var, _CMP_FN
+    from ..expr import _CMP_FN, BoolOp, Compare, Lit, Not, Var
+
     conjuncts = list(cond.operands) if isinstance(cond, BoolOp) and cond.op == "and" else [cond]
     out = list(env)
     for c in conjuncts:
@@ -135,7 +137,7 @@ def analyse(story: Story, ch: Chapter, start_env: tuple) -> Dataflow:
     env: dict[str, tuple] = {ch.start: start_env}
     work = deque([ch.start])
     queued = {ch.start}  # a node waits in the queue once: a hub of 400 choices that each widen it once
-    while work:          # otherwise queued itself 400 times per pass (minutes, where this takes a second)
+    while work:  # otherwise queued itself 400 times per pass (minutes, where this takes a second)
         nid = work.popleft()
         queued.discard(nid)
         here = env[nid]
@@ -181,6 +183,7 @@ def _apply(after: list, effects, slots: dict, flags) -> tuple:
 
 def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
     from ..expr import BoolOp
+
     flags = ch.layout
     df = Dataflow(ch, env)
     always_open: dict[str, list] = {}
@@ -210,7 +213,9 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
                             cur = after[eff.slot] if eff.expr.op != "=" else {0}
                             sign = {"=": 0, "+=": 1, "-=": -1}[eff.expr.op]
                             results = raw if sign == 0 else {a + sign * b for a in cur for b in raw}
-                            if any((f.min is not None and v < f.min) or (f.max is not None and v > f.max) for v in results):
+                            if any(
+                                (f.min is not None and v < f.min) or (f.max is not None and v > f.max) for v in results
+                            ):
                                 df.unproven_bounds.append((nid, c, eff))
                     after[eff.slot] = ANY  # later effects: stay sound without re-deriving
         always_open[nid] = opened
@@ -227,6 +232,7 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
             df.unproven_softlock.append(nid)
     # traps: nodes from which an ending is reached through always-open choices are safe
     from ..expr import BoolOp
+
     safe = {nid for nid, n in ch.nodes.items() if n.ending and nid in env}
     changed = True
     while changed:

@@ -5,17 +5,19 @@ checked here, over the explored states, with the same short-circuits play uses
 (`y > 0 and x // y > 2` never divides by zero). Play itself turns a zero division
 into 0, so a finding is a mistake in the story, never a crash.
 """
+
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic, error
-from ..expr import Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, _ARITH_FN, _CMP_FN, _nodes
+from ..expr import _ARITH_FN, _CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, _nodes
 from ..model import AUTO
 
 
 def risky(tree) -> bool:
     """Does the expression divide by something that is not a literal?"""
-    return tree is not None and any(isinstance(x, Arith) and x.op in ("//", "%") and not isinstance(x.right, Lit)
-                                    for x in _nodes(tree))
+    return tree is not None and any(
+        isinstance(x, Arith) and x.op in ("//", "%") and not isinstance(x.right, Lit) for x in _nodes(tree)
+    )
 
 
 class _Zero(Exception):
@@ -82,10 +84,18 @@ def division_findings(ex, rp) -> list[Diagnostic]:
             except _Zero:
                 reported.add((ni, t.choice.index))
                 auto = t.choice.index == AUTO
-                what = (f"on the way from node '{g.ids[ni]}' to '{g.ids[t.target]}'" if auto
-                        else f"in choice {t.choice.index + 1} of node '{g.ids[ni]}'")
-                out.append(error("divide-by-zero", f"`{where}` divides by zero {what} (play would use 0)",
-                                 t.choice.pos, "guard the division, e.g. `y > 0 and x // y > 1`, or keep the "
-                                 "divisor's flag above 0", replay=rp.command(ex, sid, None if auto else
-                                                                               ex.number_of(sid, t.choice.index))))
+                what = (
+                    f"on the way from node '{g.ids[ni]}' to '{g.ids[t.target]}'"
+                    if auto
+                    else f"in choice {t.choice.index + 1} of node '{g.ids[ni]}'"
+                )
+                out.append(
+                    error(
+                        "divide-by-zero",
+                        f"`{where}` divides by zero {what} (play would use 0)",
+                        t.choice.pos,
+                        "guard the division, e.g. `y > 0 and x // y > 1`, or keep the divisor's flag above 0",
+                        replay=rp.command(ex, sid, None if auto else ex.number_of(sid, t.choice.index)),
+                    )
+                )
     return out

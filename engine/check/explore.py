@@ -15,17 +15,18 @@ exactness:
   * only facts some node `refs` are tracked as recorded-bits, and only nodes
     some `seen()` names are tracked as seen-bits.
 """
+
 from __future__ import annotations
 
 import time
 from array import array
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from .. import inline as il
-from ..gcpause import paused_gc
 from ..expr import names_in
+from ..gcpause import paused_gc
 from ..model import AUTO, Chapter, Choice, Story
 from .continuity import reads as continuity_reads
 
@@ -50,12 +51,14 @@ def _resident_bytes() -> int:
     except (OSError, ValueError, IndexError):
         import resource
         import sys
+
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak if sys.platform == "darwin" else peak * 1024
 
 
 try:
     import os as _os
+
     _PAGE = _os.sysconf("SC_PAGE_SIZE")
 except (ValueError, OSError, AttributeError):
     _PAGE = 4096
@@ -122,8 +125,14 @@ def enter_start(ch: Chapter, values: tuple, seen: int = 0) -> tuple:
     return tuple(vals)
 
 
-def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = (), *, text_reads: bool = False,
-            story_live: int | None = None) -> ChapterGraph:
+def prepare(
+    story: Story,
+    ch: Chapter,
+    tracked_facts: Iterable[str] = (),
+    *,
+    text_reads: bool = False,
+    story_live: int | None = None,
+) -> ChapterGraph:
     """`text_reads`: conditional text counts as a read, so flags only text reads keep their real
     values (the choice analysis needs them; check does not). `story_live`: the story-wide slots
     live at an ending (default all: endings hand them on)."""
@@ -213,8 +222,18 @@ def prepare(story: Story, ch: Chapter, tracked_facts: Iterable[str] = (), *, tex
             bits |= tracked.get(fid, 0)
         record_bits.append(bits)
     defaults = tuple(f.default for f in ch.layout)
-    return ChapterGraph(ch, ids, index, transitions, [ch.nodes[n].is_ending for n in ids], dead, defaults,
-                        [ch.seen_bits.get(n, 0) for n in ids], record_bits, tracked)
+    return ChapterGraph(
+        ch,
+        ids,
+        index,
+        transitions,
+        [ch.nodes[n].is_ending for n in ids],
+        dead,
+        defaults,
+        [ch.seen_bits.get(n, 0) for n in ids],
+        record_bits,
+        tracked,
+    )
 
 
 @dataclass
@@ -289,10 +308,19 @@ class Exploration:
         return {f.name: vals[f.slot] for f in self.chapter.layout}
 
 
-def explore(story: Story, ch: Chapter, starts: Iterable[tuple], *, max_states: int = DEFAULT_MAX_STATES,
-            tracked_facts: Iterable[str] = (), progress: Callable[[int], None] | None = None,
-            text_reads: bool = False, story_live: int | None = None,
-            max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB, deadline: float | None = None) -> Exploration:
+def explore(
+    story: Story,
+    ch: Chapter,
+    starts: Iterable[tuple],
+    *,
+    max_states: int = DEFAULT_MAX_STATES,
+    tracked_facts: Iterable[str] = (),
+    progress: Callable[[int], None] | None = None,
+    text_reads: bool = False,
+    story_live: int | None = None,
+    max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB,
+    deadline: float | None = None,
+) -> Exploration:
     """Explore every state of chapter `ch` reachable from the given story-wide start values.
 
     Stops at whichever bound comes first: `max_states`, the process holding `max_memory_mib`,
@@ -433,8 +461,11 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
             next_report += 50_000
     ex.first_at_node = {ni: s for ni, s in enumerate(first_at) if s >= 0}
     ex.offered = {gids[gid]: s for gid, s in enumerate(offered_first) if s >= 0}
-    ex.edges = {(gids[gid][0], g.transitions[gids[gid][0]][_pos(g, gids[gid])].target)
-                for gid, s in enumerate(offered_first) if s >= 0}
+    ex.edges = {
+        (gids[gid][0], g.transitions[gids[gid][0]][_pos(g, gids[gid])].target)
+        for gid, s in enumerate(offered_first)
+        if s >= 0
+    }
     # successor lists in CSR form, for the backward search for traps
     ex.succ_start.append(0)
     for out in succ_all:

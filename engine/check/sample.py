@@ -23,6 +23,7 @@ Speed: the story is flattened once into tuples of the compiled closures
 its flag values in one mutable list, so a step is a few closure calls and no
 objects are built (no `State` per step).
 """
+
 from __future__ import annotations
 
 import random
@@ -31,9 +32,9 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..gcpause import paused_gc
 from ..diagnostics import Diagnostic, error
 from ..expr import Lit, names_in, seen_in
+from ..gcpause import paused_gc
 from ..model import Chapter, Story
 
 BOUND_CHECK_STATES = 100_000  # states searched to tell a trap from a long walk
@@ -108,10 +109,21 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
             ts = tuple(ts)
             trans.append(ts)
             nodes.append(_node_plan(node, ts, ch, slots, getters))
-        out.append(_Flat(ch, ids, trans, nodes, [ch.seen_bits.get(n, 0) for n in ids], index[ch.start],
-                         tuple(f.default for f in ch.layout[len(story.flags):]), gid, choices,
-                         max_steps if max_steps is not None else default_max_steps(ch),
-                         tuple(flat(ch.nodes[ch.start].enter))))
+        out.append(
+            _Flat(
+                ch,
+                ids,
+                trans,
+                nodes,
+                [ch.seen_bits.get(n, 0) for n in ids],
+                index[ch.start],
+                tuple(f.default for f in ch.layout[len(story.flags) :]),
+                gid,
+                choices,
+                max_steps if max_steps is not None else default_max_steps(ch),
+                tuple(flat(ch.nodes[ch.start].enter)),
+            )
+        )
         gid += len(choices)
     return out
 
@@ -127,6 +139,7 @@ def _node_plan(node, ts: tuple, ch: Chapter, slots: dict, getters: dict) -> tupl
     kind 4: some condition reads seen(): evaluated every time.
     """
     import operator
+
     if node.is_ending:
         return (None, 0, None, None, None)
     conds = [c.condition for c in node.choices if c.condition is not None]
@@ -230,8 +243,9 @@ class SampleReport:
         return self.errors == 0
 
 
-def sample(story: Story, runs: int, seed: int = 0, *, max_steps: int | None = None,
-           story_arg: str | None = None) -> SampleReport:
+def sample(
+    story: Story, runs: int, seed: int = 0, *, max_steps: int | None = None, story_arg: str | None = None
+) -> SampleReport:
     """Play `runs` seeded random playthroughs of the whole story; return coverage and findings."""
     # Nothing here makes reference cycles, and the cyclic collector, run again and
     # again over a large compiled story, costs more than the play itself.
@@ -306,8 +320,9 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
                             key = ("int-bounds", id(eff))
                             f = findings.get(key)
                             if f is None:
-                                findings[key] = Finding("int-bounds", ci, ni, start_values, path[:], run,
-                                                        effect=eff, value=x)
+                                findings[key] = Finding(
+                                    "int-bounds", ci, ni, start_values, path[:], run, effect=eff, value=x
+                                )
                             else:
                                 f.count += 1
                             x = lo if x < lo else hi
@@ -341,11 +356,17 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
     for g, h in counted.items():
         hits[g] = h
     # the moves of `next:` nodes are no choices: nobody made them
-    report.choices = sum(h for fl in flats for k, (_ni, c) in enumerate(fl.choices) if c is not None
-                         for h in (hits[fl.first_choice + k],))
+    report.choices = sum(
+        h
+        for fl in flats
+        for k, (_ni, c) in enumerate(fl.choices)
+        if c is not None
+        for h in (hits[fl.first_choice + k],)
+    )
     report.coverage = _coverage(flats, hits, starts)
     report.findings = sorted(findings.values(), key=lambda f: (f.chapter, f.node, f.code))
     from . import Replayer
+
     rp = Replayer(story, story_arg)
     for f in report.findings:
         found = _diagnostic(story, flats[f.chapter], f, rp, runs)
@@ -373,6 +394,7 @@ def _coverage(flats: list[_Flat], hits: list[int], starts: list[int]) -> list[Ch
 
 
 # ---- findings ------------------------------------------------------------------------
+
 
 def _walk(fl: _Flat, start_values: tuple, path: list[int]) -> tuple[list[tuple], list[int]]:
     """Replay a path of global choice numbers: the (node, values, seen) after each step, and the
@@ -404,9 +426,9 @@ def _without_cycles(states: list[tuple], numbers: list[int]) -> tuple[list[int],
     for number, s in zip(numbers, states[1:]):
         i = where.get(s)
         if i is not None:
-            for dropped in kept_states[i + 1:]:
+            for dropped in kept_states[i + 1 :]:
                 del where[dropped]
-            del kept_states[i + 1:]
+            del kept_states[i + 1 :]
             del kept[i:]
             continue
         kept.append(number)
@@ -438,27 +460,35 @@ def _ending_reachable(fl: _Flat, state: tuple) -> bool | None:
     return False
 
 
-def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> "Diagnostic | LongRun":
+def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> Diagnostic | LongRun:
     ch = fl.chapter
     node = ch.nodes[fl.ids[f.node]]
     times = f"in {f.count:,} of {runs:,} playthroughs" if f.count > 1 else f"in playthrough {f.playthrough}"
     states, numbers = _walk(fl, f.start_values, f.path)
     if f.code == "soft-lock":
         short, _ = _without_cycles(states, numbers)
-        return error("soft-lock", f"in node '{node.id}' no choice is available ({times})", node.pos,
-                     "add a choice with no condition, or make the conditions cover every case",
-                     replay=rp.command_for(ch, f.start_values, short))
+        return error(
+            "soft-lock",
+            f"in node '{node.id}' no choice is available ({times})",
+            node.pos,
+            "add a choice with no condition, or make the conditions cover every case",
+            replay=rp.command_for(ch, f.start_values, short),
+        )
     if f.code == "int-bounds":
         eff = f.effect
         flag = ch.layout[eff.slot]
         bound = f"min {eff.min}" if f.value < eff.min else f"max {eff.max}"  # an unbounded int's are implicit
         short, _ = _without_cycles(states[:-1], numbers[:-1])
-        return error("int-bounds", f"`{eff.src}` takes {flag.name} to {f.value}, past its {bound} ({times})",
-                     eff.pos, "guard the choice with a condition, or widen the flag's bounds",
-                     replay=rp.command_for(ch, f.start_values, short + numbers[-1:]))
+        return error(
+            "int-bounds",
+            f"`{eff.src}` takes {flag.name} to {f.value}, past its {bound} ({times})",
+            eff.pos,
+            "guard the choice with a condition, or widen the flag's bounds",
+            replay=rp.command_for(ch, f.start_values, short + numbers[-1:]),
+        )
     # the step bound: show the loop, and cut every detour out of the replay
     counts: dict[int, int] = {}
-    for s in states[len(states) // 2:]:
+    for s in states[len(states) // 2 :]:
         counts[s[0]] = counts.get(s[0], 0) + 1
     busiest = max(counts, key=lambda k: (counts[k], -k))
     looping = ch.nodes[fl.ids[busiest]]
@@ -468,18 +498,28 @@ def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> "Diagnost
     f.visits = counts[busiest]
     at = ch.nodes[fl.ids[state[0]]]
     replay = rp.command_for(ch, f.start_values, short)
-    what = (f"a random playthrough took {len(f.path):,} choices in chapter '{ch.id}' without reaching an ending "
-            f"({times}); in its second half it passed node '{looping.id}' {counts[busiest]:,} times")
+    what = (
+        f"a random playthrough took {len(f.path):,} choices in chapter '{ch.id}' without reaching an ending "
+        f"({times}); in its second half it passed node '{looping.id}' {counts[busiest]:,} times"
+    )
     if reach is False:
-        return error("trap", f"{what}, and from where it stopped (node '{at.id}') no ending can be reached: "
-                     "play loops forever", looping.pos, "give the loop a way out that is always available",
-                     replay=replay)
+        return error(
+            "trap",
+            f"{what}, and from where it stopped (node '{at.id}') no ending can be reached: play loops forever",
+            looping.pos,
+            "give the loop a way out that is always available",
+            replay=replay,
+        )
     if reach is True:
-        note = (f"an ending can still be reached from where it stopped (node '{at.id}'): the way out is rare; "
-                "make it likelier, or raise --max-steps if such long play is meant")
+        note = (
+            f"an ending can still be reached from where it stopped (node '{at.id}'): the way out is rare; "
+            "make it likelier, or raise --max-steps if such long play is meant"
+        )
     else:
-        note = (f"whether an ending can be reached from where it stopped (node '{at.id}') is not known "
-                "(too many states); `chronicle check` explores it exactly")
+        note = (
+            f"whether an ending can be reached from where it stopped (node '{at.id}') is not known "
+            "(too many states); `chronicle check` explores it exactly"
+        )
     return LongRun(ch.id, looping.id, looping.pos, len(f.path), f.count, what, note, replay, reach)
 
 
@@ -501,7 +541,16 @@ class LongRun:
         return f"{self.pos}: note: {self.message}\n  {self.note}\n  replay: {self.replay}"
 
     def to_json(self) -> dict:
-        return {"chapter": self.chapter, "node": self.node, "file": self.pos.file if self.pos else None,
-                "line": self.pos.line if self.pos else None, "col": self.pos.col if self.pos else None,
-                "steps": self.steps, "playthroughs": self.count, "message": self.message, "note": self.note,
-                "replay": self.replay, "ending_reachable": self.reachable}
+        return {
+            "chapter": self.chapter,
+            "node": self.node,
+            "file": self.pos.file if self.pos else None,
+            "line": self.pos.line if self.pos else None,
+            "col": self.pos.col if self.pos else None,
+            "steps": self.steps,
+            "playthroughs": self.count,
+            "message": self.message,
+            "note": self.note,
+            "replay": self.replay,
+            "ending_reachable": self.reachable,
+        }

@@ -11,6 +11,7 @@ so in play. The check is sound (it never reports a text some playthrough shows) 
 does not claim to find every such text. A choice's `say:` and the options of sequences
 are not judged.
 """
+
 from __future__ import annotations
 
 from .. import inline as il
@@ -40,10 +41,10 @@ def text_findings(ex, rp) -> list[Diagnostic]:
         node = ch.nodes[g.ids[ni]]
         dead = set(g.dead[ni])
 
-        def judged(tree) -> bool:
+        def judged(tree, dead=dead) -> bool:
             return not any(slots[n] in dead for n in names_in(tree))
 
-        def constant(tree):
+        def constant(tree, node=node):
             """True/False when the dataflow proves the condition always so at this node, else None."""
             nonlocal df
             if df is None:
@@ -61,21 +62,43 @@ def text_findings(ex, rp) -> list[Diagnostic]:
                 shown_else = [s for s, t in zip(sids, truth) if not t]
                 if not shown_main or not shown_else:
                     always = "false" if not shown_main else "true"
-                    what = ("its text is never shown" if not shown_main else
-                            "its `else` text is never shown" if part.else_text else "the condition decides nothing")
-                    out.append(warning("text-never-shown", f"in node '{node.id}', text part {j + 1}: {what}, as "
-                                       f"`{part.condition_src}` is {always} in every state that reaches it",
-                                       part.pos or node.pos, "change the condition, or write the text plainly",
-                                       replay=rp.command(ex, sids[0])))
+                    what = (
+                        "its text is never shown"
+                        if not shown_main
+                        else "its `else` text is never shown"
+                        if part.else_text
+                        else "the condition decides nothing"
+                    )
+                    out.append(
+                        warning(
+                            "text-never-shown",
+                            f"in node '{node.id}', text part {j + 1}: {what}, as "
+                            f"`{part.condition_src}` is {always} in every state that reaches it",
+                            part.pos or node.pos,
+                            "change the condition, or write the text plainly",
+                            replay=rp.command(ex, sids[0]),
+                        )
+                    )
             elif part.condition is not None:
                 always = constant(part.condition)
                 if always is not None:
-                    what = ("its text is never shown" if not always else
-                            "its `else` text is never shown" if part.else_text else "the condition decides nothing")
-                    out.append(warning("text-never-shown", f"in node '{node.id}', text part {j + 1}: {what}, as "
-                                       f"`{part.condition_src}` is {str(always).lower()} wherever play reaches it",
-                                       part.pos or node.pos, "change the condition, or write the text plainly",
-                                       replay=rp.command(ex, sids[0])))
+                    what = (
+                        "its text is never shown"
+                        if not always
+                        else "its `else` text is never shown"
+                        if part.else_text
+                        else "the condition decides nothing"
+                    )
+                    out.append(
+                        warning(
+                            "text-never-shown",
+                            f"in node '{node.id}', text part {j + 1}: {what}, as "
+                            f"`{part.condition_src}` is {str(always).lower()} wherever play reaches it",
+                            part.pos or node.pos,
+                            "change the condition, or write the text plainly",
+                            replay=rp.command(ex, sids[0]),
+                        )
+                    )
                 shown_else = sids if part.else_inline else []
             out += _inline(ex, rp, node, part.inline, shown_main, slots, judged, constant)
             out += _inline(ex, rp, node, part.else_inline, shown_else, slots, judged, constant)
@@ -92,11 +115,17 @@ def _inline(ex, rp, node, segs, sids, slots, judged, constant) -> list[Diagnosti
             if not judged(x.cond):
                 always = constant(x.cond)
                 if always is not None:
-                    out.append(warning("text-never-shown", f"in node '{node.id}', the inline part `{{{x.src}: ...}}` "
-                                       f"always shows its {'first' if always else 'second'} text: `{x.src}` is "
-                                       f"{str(always).lower()} wherever play reaches it", node.pos,
-                                       "change the condition, or write the text plainly",
-                                       replay=rp.command(ex, sids[0])))
+                    out.append(
+                        warning(
+                            "text-never-shown",
+                            f"in node '{node.id}', the inline part `{{{x.src}: ...}}` "
+                            f"always shows its {'first' if always else 'second'} text: `{x.src}` is "
+                            f"{str(always).lower()} wherever play reaches it",
+                            node.pos,
+                            "change the condition, or write the text plainly",
+                            replay=rp.command(ex, sids[0]),
+                        )
+                    )
                 out += _inline(ex, rp, node, x.then, sids, slots, judged, constant)
                 out += _inline(ex, rp, node, x.other, sids, slots, judged, constant)
                 continue
@@ -106,10 +135,17 @@ def _inline(ex, rp, node, segs, sids, slots, judged, constant) -> list[Diagnosti
                 (yes if test(*ex.keys[s][1:3]) else no).append(s)
             if not yes or not no:
                 always = "false" if not yes else "true"
-                out.append(warning("text-never-shown", f"in node '{node.id}', the inline part `{{{x.src}: ...}}` always "
-                                   f"shows its {'second' if not yes else 'first'} text: `{x.src}` is {always} in every "
-                                   "state that shows it", node.pos, "change the condition, or write the text plainly",
-                                   replay=rp.command(ex, sids[0])))
+                out.append(
+                    warning(
+                        "text-never-shown",
+                        f"in node '{node.id}', the inline part `{{{x.src}: ...}}` always "
+                        f"shows its {'second' if not yes else 'first'} text: `{x.src}` is {always} in every "
+                        "state that shows it",
+                        node.pos,
+                        "change the condition, or write the text plainly",
+                        replay=rp.command(ex, sids[0]),
+                    )
+                )
             out += _inline(ex, rp, node, x.then, yes, slots, judged, constant)
             out += _inline(ex, rp, node, x.other, no, slots, judged, constant)
     return out

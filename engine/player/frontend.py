@@ -6,11 +6,13 @@ after a resize), `ask()` a question, `new_page()` where a scene begins. The
 terminal UI (`app.TerminalFrontend`) and plain line mode (`LineFrontend`)
 implement it.
 """
+
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, TextIO
+from typing import TextIO
 
 from ..textsafe import clean
 from .render import Line, plain, text_width
@@ -40,7 +42,9 @@ WATCHED = Watched()
 @dataclass
 class Ask:
     message: str = "> "
-    complete: Callable[[str, bool], list[tuple[str, str]]] | None = None  # (text typed, Tab pressed) -> [(replacement, display)]
+    complete: Callable[[str, bool], list[tuple[str, str]]] | None = (
+        None  # (text typed, Tab pressed) -> [(replacement, display)]
+    )
     toolbar: Callable[[int], list] | None = None  # columns -> fragments
     default: str = ""
     watch: Callable[[], bool] | None = None  # returns True when the story files changed
@@ -51,7 +55,7 @@ class Ask:
 class Frontend:
     interactive: bool = False
     plain: bool = True
-    transcript: "Transcript | None" = None
+    transcript: Transcript | None = None
     page: list = field(default_factory=list)
 
     def columns(self) -> int:
@@ -61,8 +65,9 @@ class Frontend:
         """The measure to render at: the reading column, or (wide) what the terminal offers."""
         return text_width(self.columns())
 
-    def show(self, render: Renderer, plain_render: Renderer | None = None, *, wide: bool = False,
-             closable: bool = False) -> None:
+    def show(
+        self, render: Renderer, plain_render: Renderer | None = None, *, wide: bool = False, closable: bool = False
+    ) -> None:
         """Show lines; `plain_render`, when given, is the plain-text form (line mode, transcripts).
         `wide`: a table that may use the whole width (the saves). `closable`: a screen to read
         (journal, help), which q or Escape at a "more" pause closes; a scene is never cut short."""
@@ -124,8 +129,7 @@ class Transcript:
 class LineFrontend(Frontend):
     """Plain line mode: stdin is a pipe or a file (or --plain). No terminal control at all."""
 
-    def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 transcript: Transcript | None = None):
+    def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None, transcript: Transcript | None = None):
         super().__init__(interactive=False, plain=True, transcript=transcript)
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout

@@ -9,18 +9,19 @@ save file goes through `engine.textsafe.clean` (escape sequences and control
 characters removed) and is only ever placed in fragments, never parsed as
 markup, so `<b>` or `\\x1b[2J` in a chapter shows as text or not at all.
 """
+
 from __future__ import annotations
 
 import textwrap
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from .. import runtime as rt
 from ..model import Choice, Node, Story
 from ..runtime import State
 from ..textsafe import clean
 from .commands import help_lines
-from .session import Arrival, EndingEntry, Journal, Page, chapter_label
+from .session import Arrival, Journal, Page, chapter_label
 
 Line = list  # of (style, text)
 MAX_WIDTH = 78  # a comfortable measure for prose, even on a wide terminal
@@ -59,8 +60,14 @@ def text_width(columns: int) -> int:
 
 
 def wrap(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
-    lines = textwrap.wrap(clean(text), width=max(width, len(indent) + 8), initial_indent=indent if first is None else first,
-                          subsequent_indent=indent, break_on_hyphens=False, break_long_words=True)
+    lines = textwrap.wrap(
+        clean(text),
+        width=max(width, len(indent) + 8),
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+        break_long_words=True,
+    )
     return lines or [indent.rstrip()]
 
 
@@ -69,8 +76,8 @@ def cut(text: str, room: int) -> str:
     if len(text) <= room:
         return text
     if room <= 1:
-        return "\u2026"[:max(room, 0)]
-    head = text[:room - 1]
+        return "\u2026"[: max(room, 0)]
+    head = text[: room - 1]
     space = head.rfind(" ")
     if space >= room // 2:
         head = head[:space]
@@ -90,6 +97,7 @@ def blank() -> Line:
 
 
 # ---- the story's pieces ---------------------------------------------------------------------
+
 
 def title_screen(story: Story, width: int) -> list[Line]:
     out: list[Line] = [blank(), [("class:title", clean(story.title))]]
@@ -116,8 +124,9 @@ def menu(items: list[tuple[str, str, str | None]], width: int) -> list[Line]:
     return out
 
 
-def chapter_card(story: Story, state: State, scene: tuple[str | None, str | None], width: int,
-                 plain_mode: bool = False) -> list[Line]:
+def chapter_card(
+    story: Story, state: State, scene: tuple[str | None, str | None], width: int, plain_mode: bool = False
+) -> list[Line]:
     label = chapter_label(story, state.chapter)
     date, place = scene
     where = " \u00b7 ".join(clean(x) for x in (place, date) if x)
@@ -146,11 +155,17 @@ def choices(offered: list[Choice], width: int) -> list[Line]:
     for i, c in enumerate(offered, 1):
         head = f"  {i}. "
         body = wrap(c.text, width, " " * len(head), first=head)
-        out.append([("class:choice.number", head), ("class:choice", body[0][len(head):])])
+        out.append([("class:choice.number", head), ("class:choice", body[0][len(head) :])])
         out += styled("choice", body[1:])
     if not offered:
-        out += styled("warning", wrap("(No choice is available here: the story is stuck. "
-                                      "`chronicle check` reports this as a soft-lock. Type undo to go back.)", width))
+        out += styled(
+            "warning",
+            wrap(
+                "(No choice is available here: the story is stuck. "
+                "`chronicle check` reports this as a soft-lock. Type undo to go back.)",
+                width,
+            ),
+        )
     return out + [blank()]
 
 
@@ -185,20 +200,25 @@ def ending(story: Story, node: Node, width: int, new: bool = False, plain_mode: 
         out += styled("ending.kind", wrap(KIND_WORDS.get(e.kind, e.kind), width))
     broken = [story.facts[f] for f in e.diverges if f in story.facts]
     # Documented history and the story's own events are told apart, each the right way round.
-    for heading, facts in (("History you changed:", [f for f in broken if not f.story]),
-                           ("Events of this story you changed:", [f for f in broken if f.story])):
+    for heading, facts in (
+        ("History you changed:", [f for f in broken if not f.story]),
+        ("Events of this story you changed:", [f for f in broken if f.story]),
+    ):
         if facts:
             out += styled("ending.kind", wrap(heading, width))
             for fact in facts:
-                out += styled("prose", wrap(f"{clean(rt.told_broken(fact))} ({fact.date.human()})", width, "    ",
-                                            first="  \u2022 "))
+                out += styled(
+                    "prose",
+                    wrap(f"{clean(rt.told_broken(fact))} ({fact.date.human()})", width, "    ", first="  \u2022 "),
+                )
     if new:
         out += styled("notice", wrap("You found this ending for the first time.", width))
     return out + [blank()]
 
 
-def epilogue(story: Story, found: list[tuple[str, list[tuple[str, str]], int]], width: int,
-             plain_mode: bool = False, state=None) -> list[Line]:
+def epilogue(
+    story: Story, found: list[tuple[str, list[tuple[str, str]], int]], width: int, plain_mode: bool = False, state=None
+) -> list[Line]:
     """The epilogue (its parts resolved for `state`, the final ending), then the endings found."""
     out: list[Line] = []
     words = rt.epilogue_text(story, state) if state is not None else rt.paragraphs(story.epilogue or "")
@@ -254,11 +274,26 @@ def journal(j: Journal, width: int) -> list[Line]:
 def journal_pages(pages: list[Page], width: int) -> list[Line]:
     """The pages of this playthrough, one line each, for the journal."""
     out: list[Line] = [[("class:heading", "Pages")]]
-    out += styled("dim", wrap("Type back and a page's number to reread it (back alone, or PageUp, "
-                              "for the page before this one).", width, "  ", first="  "))
+    out += styled(
+        "dim",
+        wrap(
+            "Type back and a page's number to reread it (back alone, or PageUp, for the page before this one).",
+            width,
+            "  ",
+            first="  ",
+        ),
+    )
     if len(pages) > MAX_PAGES_LISTED:
-        out += styled("dim", wrap(f"({len(pages) - MAX_PAGES_LISTED:,} earlier pages are not listed here; "
-                                  "back and a number shows any of them.)", width, "  ", first="  "))
+        out += styled(
+            "dim",
+            wrap(
+                f"({len(pages) - MAX_PAGES_LISTED:,} earlier pages are not listed here; "
+                "back and a number shows any of them.)",
+                width,
+                "  ",
+                first="  ",
+            ),
+        )
     for p in pages[-MAX_PAGES_LISTED:]:
         where = ", ".join(clean(x) for x in (p.place, p.date) if x)
         first = clean(p.paragraphs[0]) if p.paragraphs else ""
@@ -278,8 +313,17 @@ def page(p: Page, total: int, width: int, plain_mode: bool = False) -> list[Line
     if p.taken:
         out += styled("chosen", wrap(p.taken, width, "    ", first="  \u2192 ")) + [blank()]
     if p.ending:
-        out += [[("class:ending", f"*** {clean(p.ending[0])} ***" if plain_mode
-                  else f"\u2500\u2500 {clean(p.ending[0])} \u2500\u2500")], blank()]
+        out += [
+            [
+                (
+                    "class:ending",
+                    f"*** {clean(p.ending[0])} ***"
+                    if plain_mode
+                    else f"\u2500\u2500 {clean(p.ending[0])} \u2500\u2500",
+                )
+            ],
+            blank(),
+        ]
     return out
 
 
@@ -289,7 +333,7 @@ def unclear(message: str, options: tuple, after: str, width: int) -> list[Line]:
     for number, text in options:
         head = f"  {number}. "
         body = wrap(text, width, " " * len(head), first=head)
-        out.append([("class:choice.number", head), ("class:choice", body[0][len(head):])])
+        out.append([("class:choice.number", head), ("class:choice", body[0][len(head) :])])
         out += styled("choice", body[1:])
     if after:
         out += styled("hint", wrap(after, width))
@@ -314,8 +358,12 @@ def dossier(rows: list, width: int, plain_mode: bool = False) -> list[Line]:
     col = min(max(len(clean(f.show.label)) for f, _ in rows) + 4, width // 2)
     for f, v in rows:
         label = cut(clean(f.show.label), col - 4)
-        out.append([("class:choice", f"  {label}".ljust(col)), ("class:prose", cut(shown_value(f, v, plain_mode),
-                                                                                    max(width - col, 8)))])
+        out.append(
+            [
+                ("class:choice", f"  {label}".ljust(col)),
+                ("class:prose", cut(shown_value(f, v, plain_mode), max(width - col, 8))),
+            ]
+        )
     return out + [blank()]
 
 
@@ -323,8 +371,11 @@ def dossier_changes(changes: list, width: int) -> list[Line]:
     """The line under an ending banner: which shown flags this chapter changed."""
     if not changes:
         return []
-    parts = [f"{clean(f.show.label)}: {clean(f.shown(a)) if f.show.as_ == 'word' else a} \u2192 "
-             f"{clean(f.shown(b)) if f.show.as_ == 'word' else b}" for f, a, b in changes]
+    parts = [
+        f"{clean(f.show.label)}: {clean(f.shown(a)) if f.show.as_ == 'word' else a} \u2192 "
+        f"{clean(f.shown(b)) if f.show.as_ == 'word' else b}"
+        for f, a, b in changes
+    ]
     return styled("notice", wrap("Your dossier changed. " + "; ".join(parts) + ".", width)) + [blank()]
 
 
@@ -338,11 +389,17 @@ def endings_register(chapters: list, width: int, plain_mode: bool = False) -> li
         for e in entries:
             if not e.found:
                 continue
-            out += [[("class:choice.number", "    \u2022 "), ("class:choice", clean(e.title)),
-                     ("class:menu.detail", f" ({e.kind})")]]
+            out += [
+                [
+                    ("class:choice.number", "    \u2022 "),
+                    ("class:choice", clean(e.title)),
+                    ("class:menu.detail", f" ({e.kind})"),
+                ]
+            ]
             for told, date in e.broke:
-                out += styled("prose", wrap(clean(told) + (f" ({date})" if date else ""),
-                                            width, "        ", first="      "))
+                out += styled(
+                    "prose", wrap(clean(told) + (f" ({date})" if date else ""), width, "        ", first="      ")
+                )
         left = [e for e in entries if not e.found]
         if left:
             out += styled("dim", wrap(f"{len(left)} still to find" if left else "", width, "      ", first="    "))
@@ -370,22 +427,27 @@ def arrivals(found: list[Arrival], story: Story, width: int) -> list[Line]:
     return out + [blank()]
 
 
-def help_text(width: int, debug: bool = False, allowed: set[str] | None = None, at_ending: bool = False,
-              tab: bool = True) -> list[Line]:
+def help_text(
+    width: int, debug: bool = False, allowed: set[str] | None = None, at_ending: bool = False, tab: bool = True
+) -> list[Line]:
     if at_ending:
         lead = "Press Enter to go on. You can also type:"
     else:
-        lead = ("Choose by typing a choice's number, or its first words" + (" (Tab completes them)" if tab else "")
-                + ". You can also type:")
+        lead = (
+            "Choose by typing a choice's number, or its first words"
+            + (" (Tab completes them)" if tab else "")
+            + ". You can also type:"
+        )
     out = styled("notice", wrap(lead, width))
     rows = help_lines(debug, allowed)
     col = max(len(u) for u, _ in rows) + 4
     for usage, doc in rows:
-        out += [[("class:choice.number", f"  {usage}".ljust(col)), ("class:prose", d)]
-                for d in wrap(doc, max(width - col, 20))[:1]]
+        out += [
+            [("class:choice.number", f"  {usage}".ljust(col)), ("class:prose", d)]
+            for d in wrap(doc, max(width - col, 20))[:1]
+        ]
         out += styled("prose", [" " * col + d for d in wrap(doc, max(width - col, 20))[1:]])
-    out += styled("dim", wrap("Ctrl-C or Ctrl-D leaves at any time; the game is autosaved after every choice.",
-                              width))
+    out += styled("dim", wrap("Ctrl-C or Ctrl-D leaves at any time; the game is autosaved after every choice.", width))
     return out + [blank()]
 
 
@@ -414,8 +476,13 @@ def saves_list(slots, width: int, now: float | None = None) -> list[Line]:
             rest = [describe(short, place=False, sep=" \u00b7 "), f"saved {when(s.mtime, now)}"]
             forms = [" \u00b7 ".join([f"{word} {s.summary['chapter']}", *rest]) for word in ("Chapter", "Ch.")]
             detail = next((f for f in forms if len(clean(f)) <= room), forms[-1])
-        out.append([("class:choice.number", head), ("class:choice", s.name.ljust(col)),
-                    ("class:menu.detail", cut(clean(detail), room))])
+        out.append(
+            [
+                ("class:choice.number", head),
+                ("class:choice", s.name.ljust(col)),
+                ("class:menu.detail", cut(clean(detail), room)),
+            ]
+        )
     return out + [blank()]
 
 
@@ -449,8 +516,13 @@ def flags(rows: list[tuple[str, object, str]], width: int) -> list[Line]:
     col = max((len(n) for n, _, _ in rows), default=4) + 4
     for name, value, doc in rows:
         v = "true" if value is True else "false" if value is False else str(value)
-        out.append([("class:choice.number", f"  {name}".ljust(col)), ("class:prose", clean(v)),
-                    ("class:dim", f"  {clean(doc)}"[:max(0, width - col - len(v))])])
+        out.append(
+            [
+                ("class:choice.number", f"  {name}".ljust(col)),
+                ("class:prose", clean(v)),
+                ("class:dim", f"  {clean(doc)}"[: max(0, width - col - len(v))]),
+            ]
+        )
     return out + [blank()]
 
 
@@ -464,8 +536,14 @@ def diagnostics(rendered: list[str], width: int) -> list[Line]:
     return out + [blank()]
 
 
-def toolbar(story: Story, state: State, scene: tuple[str | None, str | None], columns: int,
-            keys: str = "help", short_keys: str | None = None) -> list[tuple[str, str]]:
+def toolbar(
+    story: Story,
+    state: State,
+    scene: tuple[str | None, str | None],
+    columns: int,
+    keys: str = "help",
+    short_keys: str | None = None,
+) -> list[tuple[str, str]]:
     """The status line: chapter, place, in-world date, and a reminder of keys on the right.
 
     When it does not fit, it gives way in this order: the reminder's long form (to
@@ -483,8 +561,16 @@ def toolbar(story: Story, state: State, scene: tuple[str | None, str | None], co
         return " " + sep.join(x for x in (head, where, date) if x) + " "
 
     full = f"{number}: {title}"
-    tries = [(full, place, keys), (full, place, short), (full, None, keys), (full, None, short),
-             (number, place, keys), (number, None, keys), (number, None, short), (number, None, "")]
+    tries = [
+        (full, place, keys),
+        (full, place, short),
+        (full, None, keys),
+        (full, None, short),
+        (number, place, keys),
+        (number, None, keys),
+        (number, None, short),
+        (number, None, ""),
+    ]
     for head, where, k in tries:
         text, right = left(head, where), f" {k} " if k else ""
         if len(text) + len(right) <= columns:
@@ -493,6 +579,6 @@ def toolbar(story: Story, state: State, scene: tuple[str | None, str | None], co
         right = ""
         text = left(number, None)
         if len(text) > columns:
-            text = text[:max(columns - 1, 0)] + "\u2026"
+            text = text[: max(columns - 1, 0)] + "\u2026"
     pad = max(0, columns - len(text) - len(right))
     return [("class:bottom-toolbar", text + " " * pad), ("class:bottom-toolbar.key", right)]
