@@ -214,8 +214,8 @@ class Ending:
 class Node:
     id: str
     chapter: str
-    text: tuple  # of TextPart
-    choices: tuple = ()  # of Choice
+    text: tuple[TextPart, ...]
+    choices: tuple[Choice, ...] = ()
     ending: Ending | None = None
     date: DateSpan | None = None
     place: str | None = None
@@ -238,10 +238,10 @@ class Node:
 class Chapter:
     id: str
     title: str
-    period: tuple  # (DateSpan from, DateSpan to)
-    covers: tuple
-    flags: tuple  # this chapter's own Flag declarations
-    layout: tuple  # every Flag by slot: story-wide first, then this chapter's
+    period: tuple[DateSpan, DateSpan] | None  # None in a story without documented history
+    covers: tuple[str, ...]
+    flags: tuple[Flag, ...]  # this chapter's own declarations
+    layout: tuple[Flag, ...]  # every flag by slot: story-wide first, then this chapter's
     start: str
     nodes: Mapping[str, Node]
     seen_bits: Mapping[str, int]  # node id -> bit, for nodes some seen() names
@@ -259,6 +259,7 @@ class Chapter:
 
     @property
     def period_span(self) -> DateSpan:
+        assert self.period is not None, "asked only of a chapter with documented history"
         a, b = self.period
         return DateSpan(a.first, b.last, f"{a.text}/{b.text}")
 
@@ -277,8 +278,8 @@ class Chapter:
 class Story:
     title: str
     root: str  # the story folder
-    chapters: tuple  # of Chapter, in play order
-    flags: tuple  # story-wide Flag declarations (slots 0..n-1)
+    chapters: tuple[Chapter, ...]  # in play order
+    flags: tuple[Flag, ...]  # story-wide declarations (slots 0..n-1)
     facts: Mapping[str, Fact]
     content_hash: str
     byline: str | None = None

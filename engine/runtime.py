@@ -39,9 +39,10 @@ class Moves:
     __slots__ = ("_prev", "_last", "_len", "_hash")
 
     def __init__(self, prev: Moves | None = None, last: int = 0):
-        self._prev, self._last = prev, last
-        self._len = 0 if prev is None else prev._len + 1
-        self._hash = None
+        self._prev: Moves | None = prev
+        self._last = last
+        self._len: int = 0 if prev is None else prev._len + 1
+        self._hash: int | None = None
 
     @classmethod
     def of(cls, moves: Iterable[int]) -> Moves:
@@ -65,7 +66,7 @@ class Moves:
         out, node = [], self
         while node._len:
             out.append(node._last)
-            node = node._prev
+            node = node._prev  # type: ignore[assignment]  # a Moves of length > 0 has a previous one
         return reversed(out)
 
     def __getitem__(self, i):
@@ -87,7 +88,7 @@ class Moves:
             while a is not b:  # paths grown from one replay share their beginnings: stop there
                 if a._last != b._last:
                     return False
-                a, b = a._prev, b._prev
+                a, b = a._prev, b._prev  # type: ignore[assignment]  # equal lengths > 0: both have one
             return True
         if isinstance(other, tuple):
             return len(other) == self._len and tuple(self) == other
@@ -246,8 +247,8 @@ def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: 
 def chain(ch: Chapter, nid: str) -> list[str]:
     """The nodes play enters when it goes to `nid`: nid and the `next:` nodes after it."""
     out = [nid]
-    while ch.nodes[out[-1]].next is not None and len(out) <= len(ch.nodes):
-        out.append(ch.nodes[out[-1]].next)
+    while (after := ch.nodes[out[-1]].next) is not None and len(out) <= len(ch.nodes):
+        out.append(after)
     return out
 
 

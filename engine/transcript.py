@@ -100,7 +100,7 @@ def ending_kind_words(kind: str | None) -> str | None:
         "good": "a good ending",
         "bad": "a bad ending",
         "neutral": "an ending",
-    }.get(kind)
+    }.get(kind or "")
 
 
 class TextPlayer:

@@ -119,6 +119,7 @@ def why(story: Story, target: str, story_arg: str | None = None, max_states: int
     ans.complete = reach.complete
     exp = reach.exploration(ch.id)
     if exp is None:
+        assert reach.cut_off is not None, "a chapter goes unexplored only after a cut-off"
         prev = story.chapters[[c.id for c in story.chapters].index(reach.cut_off) - 1]
         ans.reasons.append(
             f"nothing leads into chapter '{ch.id}': play never reaches an ending of chapter "

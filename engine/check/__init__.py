@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from ..diagnostics import Diagnostic, error, warning
+from ..diagnostics import Diagnostic, Pos, error, warning
 from ..expr import names_in
 from ..gcpause import paused_gc
 from ..model import AUTO, Chapter, Story
@@ -106,8 +108,8 @@ def _names_along(story: Story, ch: Chapter, indices: list[int], then: int | None
         """Play goes on through `next:` nodes by itself; their entry effects are taken too."""
         for e in ch.nodes[nid].enter:
             names.update(names_in(e.expr))
-        while ch.nodes[nid].next is not None and len(path_nodes) <= len(ch.nodes) + len(indices):
-            nid = ch.nodes[nid].next
+        while (after := ch.nodes[nid].next) is not None and len(path_nodes) <= len(ch.nodes) + len(indices):
+            nid = after
             path_nodes.append(ch.nodes[nid])
             for e in ch.nodes[nid].enter:
                 names.update(names_in(e.expr))
@@ -134,11 +136,12 @@ def _names_along(story: Story, ch: Chapter, indices: list[int], then: int | None
     for part in last.text:
         if part.condition is not None:
             names.update(names_in(part.condition))
-    judged = set()  # facts the last node can be judged against: an ending's, and what its words assert
+    judged: set[str] = set()  # facts the last node can be judged against: an ending's, and what its words assert
     if last.ending:
         judged.update(ch.covers)
         judged.update(last.ending.diverges)
-    for part in (*last.text, *last.choices):
+    parts: tuple[Any, ...] = (*last.text, *last.choices)  # text parts and choices alike may assert
+    for part in parts:
         for key in ("asserts", "denies", "else_asserts", "else_denies"):
             judged.update(getattr(part, key, ()) or ())
     for fid in judged:
@@ -295,7 +298,7 @@ def exploration_findings(
         )
     if not ex.complete:
         bound = BOUND_WORDS.get(ex.stopped_by or "states", "bound")
-        option = {"memory": "--max-memory", "time": "--max-seconds"}.get(ex.stopped_by, "--max-states")
+        option = {"memory": "--max-memory", "time": "--max-seconds"}.get(ex.stopped_by or "", "--max-states")
         out.append(
             error(
                 "explore-incomplete",
@@ -536,7 +539,11 @@ def _ref_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: se
 
 
 def dataflow_findings(
-    story: Story, ex: Exploration, df, earlier_facts: set[str] = frozenset(), broken_words: set = frozenset()
+    story: Story,
+    ex: Exploration,
+    df,
+    earlier_facts: AbstractSet[str] = frozenset(),
+    broken_words: AbstractSet = frozenset(),
 ) -> list[Diagnostic]:
     """What the dataflow fallback proves, and exactly what stays unproven."""
     ch = ex.chapter
@@ -574,7 +581,7 @@ def dataflow_findings(
                 "divergence-undeclared",
                 f"ending '{nid}' is always reached with '{fact.id}' broken "
                 f"({fact.holds_src} is false), but does not list it in `diverges` (proved by dataflow)",
-                node.ending.pos,
+                _ending_pos(node),
                 f"add {fact.id} to `diverges`",
             )
         )
@@ -584,7 +591,7 @@ def dataflow_findings(
                 "divergence-unused",
                 f"ending '{nid}' lists '{fact.id}' in `diverges`, but '{fact.id}' "
                 "holds in every state that reaches it (proved by dataflow)",
-                ch.nodes[nid].ending.pos,
+                _ending_pos(ch.nodes[nid]),
                 "set the flag that breaks it on the way here, or drop it from `diverges`",
             )
         )
@@ -622,3 +629,8 @@ def dataflow_findings(
             )
         )
     return out
+
+
+def _ending_pos(node) -> Pos | None:
+    """Where a node's ending is written (the node itself, should it have none)."""
+    return node.ending.pos if node.ending is not None else node.pos

@@ -13,14 +13,14 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from ..codes import CODES
-from ..diagnostics import Diagnostic, warning
+from ..diagnostics import Diagnostic, Pos, warning
 from ..model import Story
 
 
 def apply_allows(story: Story, diagnostics: list[Diagnostic], complete: bool) -> list[Diagnostic]:
     # Per file, the lines where each allowing node or choice begins, and what it allows.
     spans: dict[str, list] = {}  # file -> sorted [(line, key, codes, is_choice)]
-    allows = []  # (key, code, pos, where)
+    allows: list[tuple[tuple[str, str, int | None], str, Pos | None, str]] = []  # (key, code, pos, where)
     for ch in story.chapters:
         rows = spans.setdefault(ch.file, [])
         for nid, node in ch.nodes.items():

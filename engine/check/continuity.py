@@ -21,6 +21,7 @@ any combination of the flags' possible values) and lists the others as unproven.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic, Pos, error
@@ -234,7 +235,7 @@ def _values(ch: Chapter, fact: Fact, vals: tuple) -> str:
 # ---- the dataflow fallback ---------------------------------------------------------------------
 
 
-def unproven(story: Story, ch: Chapter, df, reported: set[tuple]) -> list[str]:
+def unproven(story: Story, ch: Chapter, df, reported: AbstractSet[tuple]) -> list[str]:
     """What the fallback cannot prove: (site, fact) pairs for which some combination of the
     flags' possible values at the node shows the words while history disagrees.
     `reported` holds (node, site, fact) of what the explored states already showed wrong."""
@@ -245,7 +246,7 @@ def unproven(story: Story, ch: Chapter, df, reported: set[tuple]) -> list[str]:
     return out
 
 
-def _unproven_sites(story: Story, site_list: list[Site], env: tuple, layout: list, reported: set) -> list[str]:
+def _unproven_sites(story: Story, site_list: list[Site], env: tuple, layout: list, reported: AbstractSet) -> list[str]:
     from .dataflow import _possible  # the fallback's own evaluator over value sets
 
     slots = {f.name: f.slot for f in layout}

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from .. import inline as il
 from ..expr import names_in
 from ..gcpause import paused_gc
-from ..model import AUTO, Chapter, Choice, Story
+from ..model import AUTO, Chapter, Choice, Effect, Story
 from .continuity import reads as continuity_reads
 
 DEFAULT_MAX_STATES = 2_000_000
@@ -66,7 +66,7 @@ except (ValueError, OSError, AttributeError):
 
 @dataclass
 class Transition:
-    choice: object  # model.Choice
+    choice: Choice
     test: Callable | None
     effects: tuple  # (slot, fn, lo, hi, effect)
     target: int
@@ -239,8 +239,8 @@ def prepare(
 @dataclass
 class Overflow:
     state: int  # the state the choice was taken from
-    number: int  # the choice's number as offered there
-    effect: object  # model.Effect
+    number: int | None  # the choice's number as offered there (None: a `next:` node's own move)
+    effect: Effect
     value: int
 
 
@@ -402,7 +402,7 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
         ni, vals, seen, rec = keys[sid]
         if first_at[ni] < 0:
             first_at[ni] = sid
-        out = []
+        out: list[int] = []
         succ_all.append(out)
         if is_ending[ni]:
             endings[ni] = endings.get(ni, 0) + 1

@@ -23,7 +23,7 @@ from .dataflow import _possible, analyse, start_env
 def text_findings(ex, rp) -> list[Diagnostic]:
     g, ch = ex.graph, ex.chapter
     slots = {f.name: f.slot for f in ch.layout}
-    wanted = {}
+    wanted: dict = {}
     for ni, nid in enumerate(g.ids):
         node = ch.nodes[nid]
         if any(p.condition is not None or p.inline or p.else_inline for p in node.text):
@@ -130,7 +130,8 @@ def _inline(ex, rp, node, segs, sids, slots, judged, constant) -> list[Diagnosti
                 out += _inline(ex, rp, node, x.other, sids, slots, judged, constant)
                 continue
             test = compile_expr(x.cond, slots, bits)
-            yes, no = [], []
+            yes: list = []
+            no: list = []
             for s in sids:
                 (yes if test(*ex.keys[s][1:3]) else no).append(s)
             if not yes or not no:

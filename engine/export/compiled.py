@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
-import inspect
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -197,10 +196,7 @@ class _Where:
 def _inline(segs, where: _Where):
     from .. import inline
 
-    # A sequence names the count it follows in its own tree (engine.inline.Seq.count); an
-    # earlier form of inline text read the enclosing node's count slot instead.
-    if len(inspect.signature(inline.compile).parameters) >= 3:
-        return inline.compile(segs, where.expr, where.count_slot)
+    # A sequence names the count it follows in its own tree (engine.inline.Seq.count).
     return inline.compile(segs, where.expr)
 
 

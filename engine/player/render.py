@@ -217,7 +217,11 @@ def ending(story: Story, node: Node, width: int, new: bool = False, plain_mode: 
 
 
 def epilogue(
-    story: Story, found: list[tuple[str, list[tuple[str, str]], int]], width: int, plain_mode: bool = False, state=None
+    story: Story,
+    found: list[tuple[str, list[tuple[str, str | None]], int]],
+    width: int,
+    plain_mode: bool = False,
+    state=None,
 ) -> list[Line]:
     """The epilogue (its parts resolved for `state`, the final ending), then the endings found."""
     out: list[Line] = []
@@ -420,7 +424,7 @@ def arrivals(found: list[Arrival], story: Story, width: int) -> list[Line]:
         head = f"  {i}. "
         shown = [(f, a.flags[f.name]) for f in story.flags if f.show is not None and f.name in a.flags]
         bits = [f"after {clean(a.after)}"] if a.after else []
-        bits += [f"{clean(f.show.label)}: {shown_value(f, v, plain_mode=True)}" for f, v in shown]
+        bits += [f"{clean(f.show.label)}: {shown_value(f, v, plain_mode=True)}" for f, v in shown if f.show]
         out.append([("class:choice.number", head), ("class:choice", clean(a.label))])
         if bits:
             out += styled("menu.detail", wrap("; ".join(bits), width, " " * len(head), first=" " * len(head)))

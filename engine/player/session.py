@@ -59,7 +59,7 @@ class EndingEntry:
     """An ending in the register on the title screen."""
 
     title: str
-    kind: str
+    kind: str | None  # None: an ending of a story without history that names no kind
     found: bool
     broke: list  # [(what the reader is told, date text)] of the facts a found divergent ending broke
     hint: str | None = None
@@ -556,13 +556,13 @@ class Session:
         self.last_ending_new = first
         return [note] if note else []
 
-    def endings_found(self) -> tuple[list[tuple[str, list[tuple[str, str]], int]], list[str]]:
+    def endings_found(self) -> tuple[list[tuple[str, list[tuple[str, str | None]], int]], list[str]]:
         """Per chapter: (label, [(title, kind) found], how many endings it has); and notes."""
         found, note = self.store.read_endings() if self.store else ({}, None)
         out = []
         for ch in self.story.chapters:
             endings = [n for n in ch.nodes.values() if n.ending]
-            got = [(n.ending.title, n.ending.kind) for n in endings if f"{ch.id}/{n.id}" in found]
+            got = [(n.ending.title, n.ending.kind) for n in endings if n.ending and f"{ch.id}/{n.id}" in found]
             out.append((chapter_label(self.story, ch.id), got, len(endings)))
         return out, [note] if note else []
 
