@@ -20,7 +20,7 @@ import operator
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 MAX_SOURCE_CHARS = 500
 MAX_DEPTH = 32
@@ -137,7 +137,7 @@ _FORBIDDEN_HINT = (
 )
 
 
-def _parse_python(source: str, mode: str) -> ast.AST:
+def _parse_python(source: str, mode: str) -> Any:  # ast.Expression for "eval", ast.Module for "exec"
     if not isinstance(source, str):
         raise ExprError("an expression must be text")
     if len(source) > MAX_SOURCE_CHARS:
@@ -292,26 +292,25 @@ def _convert(node: ast.AST, depth: int) -> Expr:
             return _convert(node.operand, d)
         raise ExprError("`~` is not part of the language", off, _FORBIDDEN_HINT)
     if isinstance(node, ast.BoolOp):
-        op = "and" if isinstance(node.op, ast.And) else "or"
-        return BoolOp(op, tuple(_convert(v, d) for v in node.values))
+        return BoolOp("and" if isinstance(node.op, ast.And) else "or", tuple(_convert(v, d) for v in node.values))
     if isinstance(node, ast.Compare):
         parts = []
         left = _convert(node.left, d)
         for op_node, right_node in zip(node.ops, node.comparators):
-            op = _CMP.get(type(op_node))
-            if op is None:
+            cmp = _CMP.get(type(op_node))
+            if cmp is None:
                 raise ExprError(
                     f"`{type(op_node).__name__}` comparisons are not part of the language; use == != < <= > >=",
                     off,
                     _FORBIDDEN_HINT,
                 )
             right = _convert(right_node, d)
-            parts.append(Compare(op, left, right, off))
+            parts.append(Compare(cmp, left, right, off))
             left = right
         return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts))
     if isinstance(node, ast.BinOp):
-        op = _ARITH.get(type(node.op))
-        if op is None:
+        arith = _ARITH.get(type(node.op))
+        if arith is None:
             what = (
                 "`/` divides into fractions; use `//` for whole-number division"
                 if isinstance(node.op, ast.Div)
@@ -319,9 +318,9 @@ def _convert(node: ast.AST, depth: int) -> Expr:
             )
             raise ExprError(what, off, _FORBIDDEN_HINT)
         right = _convert(node.right, d)
-        if op in ("//", "%") and isinstance(right, Lit) and right.value == 0 and type(right.value) is int:
-            raise ExprError(f"`{op} 0` divides by zero", off, "divide by a number other than 0", "divide-by-zero")
-        return Arith(op, _convert(node.left, d), right, off)
+        if arith in ("//", "%") and isinstance(right, Lit) and right.value == 0 and type(right.value) is int:
+            raise ExprError(f"`{arith} 0` divides by zero", off, "divide by a number other than 0", "divide-by-zero")
+        return Arith(arith, _convert(node.left, d), right, off)
     if isinstance(node, ast.Call):
         if isinstance(node.func, ast.Name) and node.func.id == "seen":
             if (
@@ -733,7 +732,7 @@ def compile_expr(e: Expr, slot: Mapping[str, int], seen_bit: Mapping[str, int]) 
     if isinstance(e, (Compare, Arith)):
         op = _CMP_FN[e.op] if isinstance(e, Compare) else _ARITH_FN[e.op]
         if isinstance(e.left, Var) and isinstance(e.right, Lit):
-            i, c = slot[e.left.name], e.right.value
+            i, c = slot[e.left.name], cast(Any, e.right.value)
             return lambda vals, seen: op(vals[i], c)
         lf = compile_expr(e.left, slot, seen_bit)
         rf = compile_expr(e.right, slot, seen_bit)
@@ -747,7 +746,8 @@ def compile_effect_value(eff: Effect, slot: Mapping[str, int], seen_bit: Mapping
         return compile_expr(eff.value, slot, seen_bit)
     i = slot[eff.target]
     if isinstance(eff.value, Lit):
-        c = eff.value.value if eff.op == "+=" else -eff.value.value
+        n = cast(int, eff.value.value)  # the type check lets only a number be added or taken away
+        c = n if eff.op == "+=" else -n
         return lambda vals, seen: vals[i] + c
     f = compile_expr(eff.value, slot, seen_bit)
     if eff.op == "+=":

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 from ..expr import evaluate, names_in, seen_in
 from ..model import AUTO, Chapter, Choice, Story
@@ -71,8 +74,16 @@ def _possible(expr, env: tuple, slots: dict, flags) -> set | None:
     for combo in itertools.product(*domains):
         values = dict(zip(names, combo))
         seen = dict(zip(seen_nodes, combo[len(names) :]))
-        out.add(evaluate(expr, values.__getitem__, lambda n, seen=seen: seen.get(n, False)))
+
+        def seen_of(n: str, seen: dict = seen) -> bool:
+            return seen.get(n, False)
+
+        out.add(evaluate(expr, values.__getitem__, seen_of))
     return out
+
+
+def _compares(op: Callable[[Any, Any], bool], lit: Any, v: Any) -> bool:
+    return op(v, lit)
 
 
 def _refine(env: tuple, cond, slots: dict, flags) -> tuple:
@@ -81,6 +92,7 @@ def _refine(env: tuple, cond, slots: dict, flags) -> tuple:
 
     conjuncts = list(cond.operands) if isinstance(cond, BoolOp) and cond.op == "and" else [cond]
     out = list(env)
+    keep: Callable[[Any], bool]
     for c in conjuncts:
         if isinstance(c, Var):
             slot, keep = slots[c.name], (lambda v: v is True)
@@ -88,7 +100,7 @@ def _refine(env: tuple, cond, slots: dict, flags) -> tuple:
             slot, keep = slots[c.operand.name], (lambda v: v is False)
         elif isinstance(c, Compare) and isinstance(c.left, Var) and isinstance(c.right, Lit):
             op, lit = _CMP_FN[c.op], c.right.value
-            slot, keep = slots[c.left.name], (lambda v, op=op, lit=lit: op(v, lit))
+            slot, keep = slots[c.left.name], partial(_compares, op, lit)
         else:
             continue
         vals = out[slot]
@@ -246,8 +258,9 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
             if any(c.condition is None for c in into_safe):
                 ok = True
             else:
-                conds = tuple(c.condition for c in into_safe)
-                ok = _possible(conds[0] if len(conds) == 1 else BoolOp("or", conds), env[nid], slots, flags) == {True}
+                alternatives = tuple(c.condition for c in into_safe)
+                either = alternatives[0] if len(alternatives) == 1 else BoolOp("or", alternatives)
+                ok = _possible(either, env[nid], slots, flags) == {True}
             if ok:
                 safe.add(nid)
                 changed = True

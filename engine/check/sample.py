@@ -35,7 +35,7 @@ from typing import Any
 from ..diagnostics import Diagnostic, error
 from ..expr import Lit, names_in, seen_in
 from ..gcpause import paused_gc
-from ..model import Chapter, Story
+from ..model import Chapter, Choice, Story
 
 BOUND_CHECK_STATES = 100_000  # states searched to tell a trap from a long walk
 
@@ -79,12 +79,14 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
         ids = list(ch.nodes)
         index = {n: i for i, n in enumerate(ids)}
         slots = {f.name: f.slot for f in ch.layout}
-        trans, nodes, choices = [], [], []
+        trans: list[tuple] = []
+        nodes: list[tuple] = []
+        choices: list[tuple[int, Choice | None]] = []  # (node index, choice; None for a `next:` move)
 
         def flat(effects) -> list:
             effs = []
             for e in effects:
-                const = e.expr.value.value if (e.expr.op == "=" and isinstance(e.expr.value, Lit)) else None
+                const: Any = e.expr.value.value if (e.expr.op == "=" and isinstance(e.expr.value, Lit)) else None
                 if e.min is not None or e.max is not None:
                     lo = e.min if e.min is not None else float("-inf")
                     hi = e.max if e.max is not None else float("inf")
@@ -97,16 +99,18 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
 
         for ni, nid in enumerate(ids):
             node = ch.nodes[nid]
-            ts = []
+            moves: list[tuple] = []
             if node.next is not None:
                 # a `next:` node moves on by itself: one move, counted apart from the choices
-                ts.append((None, tuple(flat(ch.nodes[node.next].enter)) or None, index[node.next], gid + len(choices)))
+                moves.append(
+                    (None, tuple(flat(ch.nodes[node.next].enter)) or None, index[node.next], gid + len(choices))
+                )
                 choices.append((ni, None))
             for c in node.choices:
                 effs = flat(c.all_effects + ch.nodes[c.target].enter)
-                ts.append((c.test, tuple(effs) or None, index[c.target], gid + len(choices)))
+                moves.append((c.test, tuple(effs) or None, index[c.target], gid + len(choices)))
                 choices.append((ni, c))
-            ts = tuple(ts)
+            ts = tuple(moves)
             trans.append(ts)
             nodes.append(_node_plan(node, ts, ch, slots, getters))
         out.append(
