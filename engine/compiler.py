@@ -328,7 +328,7 @@ class _Compiler:
     def declare_flags(
         self, doc: Document, base: tuple, decls: dict, scope: str, first_slot: int, taken: dict | None = None
     ) -> list[Flag]:
-        flags = []
+        flags: list[Flag] = []
         for name, d in decls.items():
             path = base + (name,)
             if name in _RESERVED:
@@ -639,6 +639,7 @@ class _Compiler:
                     seen_names.append(n)
 
         def parse(src, path, what, effect=False, pos=None):
+            tree: Any  # an ex.Effect when `effect`, else an ex.Expr
             try:
                 tree = ex.parse_effect(src) if effect else ex.parse_condition(src)
             except ex.ExprError as exc:
@@ -723,7 +724,7 @@ class _Compiler:
                     tpath = base + ("text", j) if isinstance(n.get("text"), list) else base + ("text",)
                     parse_inline(part, tpath, f"in the text of node '{nid}'")
             for m, eff in enumerate(_effects(n.get("do"))):
-                epath = base + ("do",) if isinstance(n.get("do"), str) else base + ("do", m)
+                epath: tuple = base + ("do",) if isinstance(n.get("do"), str) else base + ("do", m)
                 parse(eff, epath, f"in an effect of node '{nid}'", effect=True)
             for k, c in enumerate(n.get("choices") or ()):
                 cpath = base + ("choices", k)
@@ -811,7 +812,9 @@ class _Compiler:
     def choice_keys(self, doc, base, nid, choices: list) -> list:
         """Give each choice its key (see model.Choice): its id, else `@target` (`#2`, `#3`... for
         later siblings going the same way). Two choices of a node with one id is an error."""
-        out, ids, same_way = [], {}, {}
+        out: list = []
+        ids: dict = {}
+        same_way: dict = {}
         for c in choices:
             if c.id is not None:
                 if c.id in ids:
@@ -863,7 +866,7 @@ class _Compiler:
         if count_slot is not None:
             enter.append(_count_effect(nid, count_slot))
         for m, src in enumerate(_effects(n.get("do"))):
-            epath = base + ("do",) if isinstance(n.get("do"), str) else base + ("do", m)
+            epath: tuple = base + ("do",) if isinstance(n.get("do"), str) else base + ("do", m)
             if parsed.get(epath) is not None:
                 enter.append(effect(src, epath, parsed[epath]))
         pos = doc.key_pos(base)
@@ -1277,8 +1280,8 @@ class _Compiler:
         # A ring of `next:` nodes would play forever without a click.
         for nid, node in ch.nodes.items():
             walked = [nid]
-            while ch.nodes[walked[-1]].next is not None and len(walked) <= len(ch.nodes):
-                walked.append(ch.nodes[walked[-1]].next)
+            while (after := ch.nodes[walked[-1]].next) is not None and len(walked) <= len(ch.nodes):
+                walked.append(after)
                 if walked[-1] == nid:
                     if nid == min(walked[:-1]):
                         self.err(
@@ -1303,7 +1306,7 @@ class _Compiler:
                 if p not in alive:
                     alive.add(p)
                     queue.append(p)
-        for nid in sorted(reach - alive, key=lambda n: ch.nodes[n].pos.line if ch.nodes[n].pos else 0):
+        for nid in sorted(reach - alive, key=lambda n: _line(ch.nodes[n].pos)):
             self.err(
                 "no-way-on",
                 f"from node '{nid}' no path leads to any ending",
@@ -1411,3 +1414,7 @@ def _with_scene(nodes: dict[str, Node], start: str) -> dict[str, Node]:
 def _agreed(values: list):
     vals = set(values)
     return vals.pop() if len(vals) == 1 else None
+
+
+def _line(pos: Pos | None) -> int:
+    return pos.line if pos is not None else 0

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic, warning
@@ -275,7 +275,7 @@ def _varying_places(story: Story, reach, places) -> set:
     """Keys of the places whose outcome differs between two reachable states (when exploration
     was incomplete for a chapter, every place there counts as able to differ)."""
     out = set()
-    last_endings = []
+    last_endings: list[tuple] | None = []  # None: the last chapter's endings are not all known
     for ch in story.chapters:
         ex = reach.exploration(ch.id)
         if ex is None or not ex.complete:
@@ -292,7 +292,8 @@ def _varying_places(story: Story, reach, places) -> set:
         if ch is story.chapters[-1]:
             last_endings = [ex.keys[s][1] for s in ex.ending_states]
     for p in epilogue_places(story):
-        if last_endings is None or len({bool(p.test(v, 0)) for v in last_endings}) > 1:
+        test = p.test
+        if last_endings is None or (test is not None and len({bool(test(v, 0)) for v in last_endings}) > 1):
             out.add(p.key)
     return out
 
@@ -468,28 +469,36 @@ def _ending_words(ch: Chapter, ex: Exploration | None) -> list[EndingWords]:
             ni, vals, seen, _ = ex.keys[sid]
             return _node_words(ch.nodes[g.ids[ni]], vals, seen, cache)
 
-        succ_start, succ = ex.succ_start, ex.succ
+        succ_start: Sequence[int] = ex.succ_start
+        succ: Sequence[int] = ex.succ
         starts = [s for s in range(n) if ex.parent[s] < 0]
-        node_of = lambda s: g.ids[ex.keys[s][0]]  # noqa: E731
+
+        def node_of(s: int) -> str:
+            return g.ids[ex.keys[s][0]]
     else:
         ids = list(ch.nodes)
         index = {nid: i for i, nid in enumerate(ids)}
         n = len(ids)
-        succ_start, succ = [0], []
+        succ_list: list[int] = []
+        start_list = [0]
         for nid in ids:
-            succ.extend(index[t] for t in successors(ch.nodes[nid]))  # `next:` moves on too
-            succ_start.append(len(succ))
+            succ_list.extend(index[t] for t in successors(ch.nodes[nid]))  # `next:` moves on too
+            start_list.append(len(succ_list))
+        succ_start, succ = start_list, succ_list
 
-        def words(v: int) -> int:
-            node = ch.nodes[ids[v]]
+        def words(sid: int) -> int:
+            node = ch.nodes[ids[sid]]
             return sum(count_words(p.text) for p in node.text if p.condition is None)
 
         starts = [index[ch.start]]
-        node_of = lambda v: ids[v]  # noqa: E731
+
+        def node_of(s: int) -> str:
+            return ids[s]
+
     w = [words(v) for v in range(n)]
     lo = _fewest(n, succ_start, succ, starts, w)
     hi = _most(n, succ_start, succ, starts, w)
-    per: dict[str, list] = {}
+    per: dict[str, tuple] = {}
     for v in range(n):
         nid = node_of(v)
         if ch.nodes[nid].is_ending and lo[v] is not None:
@@ -497,7 +506,7 @@ def _ending_words(ch: Chapter, ex: Exploration | None) -> list[EndingWords]:
             per[nid] = (lo[v] if a is None else min(a, lo[v]), hi[v] if b is None else max(b, hi[v]))
     out = []
     for nid, node in ch.nodes.items():
-        if node.is_ending:
+        if node.ending is not None:
             a, b = per.get(nid, (None, None))
             out.append(EndingWords(nid, node.ending.title, a, b))
     return out
