@@ -369,7 +369,7 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
     )
     report.coverage = _coverage(flats, hits, starts)
     report.findings = sorted(findings.values(), key=lambda f: (f.chapter, f.node, f.code))
-    from . import Replayer
+    from .replay import Replayer
 
     rp = Replayer(story, story_arg)
     for f in report.findings:

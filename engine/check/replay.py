@@ -1,0 +1,112 @@
+"""Turning a shortest path found by exploration into a `chronicle play ... --replay` command a
+person can paste: the chapter, the starting flag values the finding depends on, the choices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..expr import names_in
+from ..model import Chapter, Story
+from .explore import (
+    Exploration,
+)
+
+
+class Replayer:
+    """Turns a shortest path into a command a person can paste."""
+
+    def __init__(self, story: Story, story_arg: str | None):
+        self.story, self.story_arg = story, story_arg
+
+    def command(self, ex: Exploration, sid: int, then: int | None = None, every_flag: bool = False) -> str:
+        """`every_flag`: keep every start value (for a finding about what play can still do from
+        the state, like a trap, which flags read later on decide)."""
+        start, numbers, indices = ex.path(sid)
+        if then is not None:
+            numbers = numbers + [then]
+        keep = None if every_flag else _names_along(self.story, ex.chapter, indices, then, sid, ex)
+        return self.command_for(ex.chapter, ex.starts[start], numbers, keep)
+
+    def command_for(self, ch: Chapter, start_values: tuple, numbers: list[int], keep: set | None = None) -> str:
+        """`keep`: the story-wide flags the finding can depend on (None: every one); a start
+        value of any other flag is incidental and left out of the command."""
+        parts = ["chronicle play"]
+        if self.story_arg:
+            parts.append(f"--story {_quote(self.story_arg)}")
+        parts.append(f"--chapter {ch.id}")
+        for f in self.story.flags:
+            v = start_values[f.slot]
+            if v != f.default and (keep is None or f.name in keep):
+                parts.append("--set " + _quote(f"{f.name}={_show(v)}"))
+        parts.append(f"--replay {','.join(map(str, numbers))}" if numbers else '--replay ""')
+        return " ".join(parts)
+
+
+def _names_along(story: Story, ch: Chapter, indices: list[int], then: int | None, sid: int, ex: Exploration) -> set:
+    """Every flag that can matter to a replay and to what it shows: what the conditions of the
+    nodes along the path read (they decide which choices are on offer, and so their numbers),
+    what the effects taken read, and, at the last node, its text's conditions and the `holds`
+    of the facts it or its ending can be judged against. A flag read nowhere there cannot
+    change the replay or the finding."""
+    names: set = set()
+
+    def node_reads(node) -> None:
+        for c in node.choices:
+            if c.condition is not None:
+                names.update(names_in(c.condition))
+
+    def through(nid: str) -> str:
+        """Play goes on through `next:` nodes by itself; their entry effects are taken too."""
+        for e in ch.nodes[nid].enter:
+            names.update(names_in(e.expr))
+        while (after := ch.nodes[nid].next) is not None and len(path_nodes) <= len(ch.nodes) + len(indices):
+            nid = after
+            path_nodes.append(ch.nodes[nid])
+            for e in ch.nodes[nid].enter:
+                names.update(names_in(e.expr))
+        return nid
+
+    nid = ch.start
+    path_nodes = [ch.nodes[nid]]
+    nid = through(nid)
+    for ci in indices:
+        choice = ch.nodes[nid].choices[ci]
+        for e in choice.effects:
+            names.update(names_in(e.expr))
+        nid = choice.target
+        path_nodes.append(ch.nodes[nid])
+        nid = through(nid)
+    for node in path_nodes:
+        node_reads(node)
+    last = path_nodes[-1]
+    if then is not None:
+        # `then` is the number offered at the last node: every available choice's effects may matter
+        for c in last.choices:
+            for e in c.effects:
+                names.update(names_in(e.expr))
+    for part in last.text:
+        if part.condition is not None:
+            names.update(names_in(part.condition))
+    judged: set[str] = set()  # facts the last node can be judged against: an ending's, and what its words assert
+    if last.ending:
+        judged.update(ch.covers)
+        judged.update(last.ending.diverges)
+    parts: tuple[Any, ...] = (*last.text, *last.choices)  # text parts and choices alike may assert
+    for part in parts:
+        for key in ("asserts", "denies", "else_asserts", "else_denies"):
+            judged.update(getattr(part, key, ()) or ())
+    for fid in judged:
+        fact = story.facts.get(fid)
+        if fact is not None and fact.holds is not None:
+            names.update(names_in(fact.holds))
+    return names
+
+
+def _show(v) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+
+def _quote(s: str) -> str:
+    import shlex
+
+    return shlex.quote(s)
