@@ -153,7 +153,7 @@ def test_the_quit_message_is_a_command_that_works_from_anywhere(term, tmp_path):
     command = ""
     for line in lines:  # the terminal wraps the long command hard at the edge: join it back
         command += line
-        if len(line) < 100:
+        if "--continue" in command:  # the command's last word (a wrap may fall anywhere before it)
             break
     argv = shlex.split(command)
     assert str(tmp_path / "my-saves") in argv and str(TOUR) in argv
