@@ -21,13 +21,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import cache
+from . import cache, calls
 from . import expr as ex
 from . import inline as il
 from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
 from .gcpause import paused_gc
 from .model import (
+    DEFAULT_MAX_CALL_DEPTH,
     ENDING_KINDS,
     Chapter,
     Choice,
@@ -302,6 +303,7 @@ class _Compiler:
             warnings=tuple(d for d in self.diags if not d.is_error),
             style=frozen_map(data.get("style") or {}),
             style_pos=manifest.pos(("style",)),
+            max_call_depth=data.get("max_call_depth", DEFAULT_MAX_CALL_DEPTH),
         )
 
     def partial_story(
@@ -791,7 +793,7 @@ class _Compiler:
         if len([d for d in self.diags if d.is_error]) > before:
             return None
 
-        nodes = _with_scene(nodes, start)
+        nodes = _with_scene(_with_returns(nodes), start)
         chapter = Chapter(
             id=cid,
             title=data["title"],
@@ -927,13 +929,17 @@ class _Compiler:
         canon_seen = None
         for k, c in enumerate(n.get("choices") or ()):
             cpath = base + ("choices", k)
-            if c["goto"] not in node_ids:
-                self.err(
-                    "unknown-node",
-                    f"choice {k + 1} of node '{nid}' goes to '{c['goto']}', which is not a node here",
-                    doc.pos(cpath + ("goto",)),
-                    did_you_mean(c["goto"], node_ids),
-                )
+            for way, verb in (("goto", "goes to"), ("call", "calls")):
+                if c.get(way) is not None and c[way] not in node_ids:
+                    self.err(
+                        "unknown-node",
+                        f"choice {k + 1} of node '{nid}' {verb} '{c[way]}', which is not a node here",
+                        doc.pos(cpath + (way,)),
+                        did_you_mean(c[way], node_ids),
+                    )
+            # A call enters the called node and comes back to `goto` (else here) when it returns.
+            target = c["call"] if c.get("call") is not None else c["goto"]
+            returns_to = (c.get("goto") or nid) if c.get("call") is not None else None
             cond = parsed.get(cpath + ("if",))
             c_asserts, c_denies = self.assertions(doc, cpath, c, fact_ref, f"choice {k + 1} of node '{nid}'")
             effects = []
@@ -962,7 +968,8 @@ class _Compiler:
                 Choice(
                     index=k,
                     text=c["text"],
-                    target=c["goto"],
+                    target=target,
+                    returns_to=returns_to,
                     condition=cond,
                     condition_src=c.get("if"),
                     test=ex.compile_expr(cond, slots, seen_bits) if cond else None,
@@ -1041,6 +1048,13 @@ class _Compiler:
                     doc.key_pos(base + ("choices",)),
                     "an ending ends the chapter: remove `choices` or `ending`",
                 )
+            if n.get("return"):
+                self.err(
+                    "return-misplaced",
+                    f"node '{nid}' is an ending but also has `return: true`",
+                    doc.key_pos(base + ("return",)),
+                    "an ending ends the chapter: remove `return` or `ending`",
+                )
             if n.get("next") is not None:
                 self.err(
                     "next-with-choices",
@@ -1060,6 +1074,16 @@ class _Compiler:
             ending = Ending(
                 kind=kind, title=e["title"], diverges=diverges, pos=doc.pos(epath), hint=hint.strip() if hint else None
             )
+        elif n.get("return"):
+            for other, what in (("choices", "choices"), ("next", "`next:`")):
+                if n.get(other):
+                    self.err(
+                        "return-misplaced",
+                        f"node '{nid}' has both `return: true` and {what}",
+                        doc.key_pos(base + (other,)),
+                        "a returning node goes back to its caller without a click, so it offers no choices "
+                        "and has no `next:`: remove one of them",
+                    )
         elif n.get("next") is not None:
             if n.get("choices"):
                 self.err(
@@ -1118,6 +1142,7 @@ class _Compiler:
             enter=tuple(enter),
             next=n.get("next"),
             allow=tuple(n.get("allow") or ()),
+            returns=bool(n.get("return")) and ending is None and not n.get("choices") and n.get("next") is None,
         )
 
     def assertions(self, doc: Document, path: tuple, part: dict, fact_ref, what: str) -> tuple[tuple, tuple]:
@@ -1266,6 +1291,14 @@ class _Compiler:
                     reach.add(t)
                     queue.append(t)
         for nid, node in ch.nodes.items():
+            if node.returns and not node.return_to:
+                self.err(
+                    "return-unreached",
+                    f"node '{nid}' returns, but no `call:` leads to it, so there is nothing to return to",
+                    node.pos,
+                    f"call it from a choice with `call: {nid}` (or a node that leads to it), "
+                    "or give it choices instead of `return: true`",
+                )
             if nid not in reach:
                 self.err(
                     "unreachable-node",
@@ -1306,7 +1339,8 @@ class _Compiler:
                 if p not in alive:
                     alive.add(p)
                     queue.append(p)
-        for nid in sorted(reach - alive, key=lambda n: _line(ch.nodes[n].pos)):
+        unanswered = {n for n, node in ch.nodes.items() if node.returns and not node.return_to}  # said above
+        for nid in sorted(reach - alive - unanswered, key=lambda n: _line(ch.nodes[n].pos)):
             self.err(
                 "no-way-on",
                 f"from node '{nid}' no path leads to any ending",
@@ -1409,6 +1443,12 @@ def _with_scene(nodes: dict[str, Node], start: str) -> dict[str, Node]:
         )
         for nid, n in nodes.items()
     }
+
+
+def _with_returns(nodes: dict[str, Node]) -> dict[str, Node]:
+    """Give each returning node its `return_to`: where the calls that can reach it return to."""
+    places = calls.return_places(nodes)
+    return {nid: replace(n, return_to=places[nid]) if nid in places else n for nid, n in nodes.items()}
 
 
 def _agreed(values: list):

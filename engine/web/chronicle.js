@@ -226,7 +226,7 @@
         var node = {
           id: id, raw: raw, ending: raw.ending || null, records: raw.records || [],
           date: raw.shown_date ? raw.shown_date.human : null, place: raw.shown_place || null,
-          bit: ch.seenBit[id], next: raw.next || null, text: [], choices: [],
+          bit: ch.seenBit[id], next: raw.next || null, returns: !!raw.returns, text: [], choices: [],
           enter: (raw.enter || []).map(function (eff) { return effectOf(eff, ch); })
         };
         (raw.text || []).forEach(function (p) { node.text.push(textPart(p, ch, countSlot)); });
@@ -235,6 +235,7 @@
           if (c2.count) effects.push(effectOf(c2.count, ch));  // a choice's visit count, after its effects
           node.choices.push({
             index: c2.index, text: c2.text, target: c2.target, canon: !!c2.canon, key: c2.key || ("@" + c2.target),
+            returnsTo: c2.returns_to || null,  // a call: where play comes back to when it returns
             conditionSrc: c2.condition_src || null,
             test: c2.condition ? compileExpr(c2.condition, ch) : null,
             effects: effects, say: c2.say ? textPart(c2.say, ch, countSlot) : null
@@ -257,11 +258,12 @@
   // ---- playing -----------------------------------------------------------------------------
 
   // lead: paragraphs shown before the node's own text (a choice's `say:`, `next:` nodes passed through).
-  function State(chapter, node, values, seen, path, lead) {
+  // stack: where each unfinished `call:` returns to, innermost last (runtime.State.stack).
+  function State(chapter, node, values, seen, path, lead, stack) {
     this.chapter = chapter; this.node = node; this.values = values; this.seen = seen; this.path = path;
-    this.lead = lead;
+    this.lead = lead; this.stack = stack || NO_STACK;
   }
-  var NO_LEAD = [];
+  var NO_LEAD = [], NO_STACK = [];
   // A path: null, or {move, prev, length}.
   function push(path, move) { return { move: move, prev: path, length: path ? path.length + 1 : 1 }; }
   function pathArray(path) {
@@ -279,19 +281,24 @@
   function seenAt(ch, node, seen) { return node.bit === undefined ? seen : ch.setBit(seen, node.bit); }
 
   /* Enter a node (its count and `do:` applied, its seen bit set) and go on through `next:`
-   * nodes, whose text joins the lead: play stops only where the reader has something to do. */
-  function arrive(ch, id, values, seen, path, lead) {
-    var node = ch.nodes[id];
+   * nodes and returning nodes (back to the top of the call stack), whose text joins the lead:
+   * play stops only where the reader has something to do. */
+  function arrive(ch, id, values, seen, path, lead, stack) {
+    var node = ch.nodes[id], after;
+    stack = stack || NO_STACK;
     values = applyAll(node.enter, values, seen);
     seen = seenAt(ch, node, seen);
-    while (node.next !== null) {
+    for (;;) {
+      if (node.next !== null) after = node.next;
+      else if (node.returns && stack.length) { after = stack[stack.length - 1]; stack = stack.slice(0, -1); }
+      else break;
       if (lead === NO_LEAD) lead = [];
       Array.prototype.push.apply(lead, textOf(node, values, seen));
-      node = ch.nodes[node.next];
+      node = ch.nodes[after];
       values = applyAll(node.enter, values, seen);
       seen = seenAt(ch, node, seen);
     }
-    return new State(ch.id, node.id, values, seen, path, lead);
+    return new State(ch.id, node.id, values, seen, path, lead, stack);
   }
 
   function chapterValues(story, ch, carried) {
@@ -350,9 +357,10 @@
     if (choice.test !== null && !choice.test(state.values, state.seen)) {
       throw new PlayError("'" + choice.text + "' is not available here (it needs " + choice.conditionSrc + ")");
     }
-    var values = applyAll(choice.effects, state.values, state.seen), lead = NO_LEAD;
+    var values = applyAll(choice.effects, state.values, state.seen), lead = NO_LEAD, stack = state.stack;
     if (choice.say !== null) lead = paragraphs(render(choice.say, values, state.seen, true));
-    return arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead);
+    if (choice.returnsTo !== null) stack = stack.concat([choice.returnsTo]);  // a call: remember the way back
+    return arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead, stack);
   }
 
   function isEnding(story, state) { return nodeOf(story, state).ending !== null; }
