@@ -431,7 +431,7 @@ class Session:
                 move = nxt.path[-1] if nxt.path else CONTINUE
                 if move != CONTINUE:
                     date, _ = rt.scene(story, states[: i + 1])
-                    entry[1].append((date, node.choices[move].text))
+                    entry[1].append((date, rt.choice_text(story, s, node.choices[move])))
         return j
 
     def pages(self) -> list[Page]:
@@ -450,7 +450,7 @@ class Session:
             place = node.shown_place or place
             taken = None
             if i + 1 < len(states) and states[i + 1].path and states[i + 1].path[-1] != CONTINUE:
-                taken = node.choices[states[i + 1].path[-1]].text
+                taken = rt.choice_text(story, s, node.choices[states[i + 1].path[-1]])
             out.append(
                 Page(
                     i + 1,
