@@ -428,3 +428,19 @@ def test_inline_mistakes_in_a_choices_text_name_their_brace(tmp_path):
     (d,) = [d for d in diags if d.is_error]
     assert d.code == "unknown-flag" and "choice 1 of node 'hall'" in d.message
     assert (d.pos.line, d.pos.col) == (9, 22)  # the `{` of "      - text: Knock {nerve: hard}."
+
+
+@pytest.mark.parametrize("history", [None, "facts: []\n"])
+def test_the_journal_of_a_story_without_history_never_speaks_of_it(tmp_path, history):
+    from engine.player.render import journal
+    from engine.player.session import Session
+
+    root = plain_story(tmp_path, history)
+    with no_cache():
+        story = load_story(root)
+    session = Session(story, None)
+    session.new_game(rt.start(story))
+    session.choose(session.offered()[1])
+    shown = " ".join(text for line in journal(session.journal(), 80) for _style, text in line)
+    assert "You go." not in shown and "Go." in shown and "Gone" in shown
+    assert "history" not in shown.lower() and "documented" not in shown.lower(), shown

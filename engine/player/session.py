@@ -39,6 +39,7 @@ class Journal:
     chapters: list = field(
         default_factory=list
     )  # [chapter label, [(date text, choice text)], (ending title, kind) or None]
+    documented: bool = True  # the story has documented history (a story without it never speaks of it)
 
 
 @dataclass
@@ -411,7 +412,7 @@ class Session:
     def journal(self) -> Journal:
         """The documented events recorded so far, and the choices that led here, by chapter."""
         story, states = self.story, self.states
-        j = Journal()
+        j = Journal(documented=any(not f.story for f in story.facts.values()))
         for fact, s in rt.records(story, states):
             (j.story_events if fact.story else j.events).append(
                 (fact.date.human(), fact.statement, chapter_label(story, s.chapter))

@@ -928,8 +928,11 @@
             (f.story ? " (an event of this story, not documented history)" : "")));
         });
       });
-      body.appendChild(el("h3", {}, "Documented events you have lived through"));
-      body.appendChild(documented.children.length ? documented : el("p", { "class": "dim" }, "None yet."));
+      var hasHistory = Object.keys(story.facts).some(function (k) { return !story.facts[k].story; });
+      if (hasHistory) {  // a story without documented history never speaks of it
+        body.appendChild(el("h3", {}, "Documented events you have lived through"));
+        body.appendChild(documented.children.length ? documented : el("p", { "class": "dim" }, "None yet."));
+      }
       if (own.children.length) { body.appendChild(el("h3", {}, "Events of this story")); body.appendChild(own); }
       if (changed.children.length) { body.appendChild(el("h3", {}, "History you changed")); body.appendChild(changed); }
       body.appendChild(el("h3", {}, "The choices that led here"));
