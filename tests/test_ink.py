@@ -444,3 +444,25 @@ def test_the_journal_of_a_story_without_history_never_speaks_of_it(tmp_path, his
     shown = " ".join(text for line in journal(session.journal(), 80) for _style, text in line)
     assert "You go." not in shown and "Go." in shown and "Gone" in shown
     assert "history" not in shown.lower() and "documented" not in shown.lower(), shown
+
+
+def test_a_choice_texts_inline_part_that_never_varies_is_reported_where_it_is_written(tmp_path):
+    nodes = {
+        "hall": {
+            "text": "The hall.",
+            "choices": [
+                {"text": "Light the lamp.", "if": "not lit", "do": ["lit = true"], "goto": "hall"},
+                {"text": "Read{lit: by lamplight| in the dark}.", "if": "lit", "goto": "end", "canon": True},
+            ],
+        },
+        "end": CANON_END,
+    }
+    story = story_of(tmp_path, nodes, FLAGS)
+    [d] = [d for d in check_story(story).diagnostics if d.code == "text-never-shown"]
+    assert "the text of choice 2 of node 'hall'" in d.message and "always shows its first text" in d.message
+    assert d.pos == story.chapter("one").nodes["hall"].choices[1].label.pos
+    # where the condition does vary, nothing is said
+    nodes["hall"]["choices"][1]["if"] = "true"
+    assert not [
+        d for d in check_story(story_of(tmp_path / "b", nodes, FLAGS)).diagnostics if d.code == "text-never-shown"
+    ]
