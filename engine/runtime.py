@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .diagnostics import did_you_mean
@@ -134,9 +134,18 @@ def chapter_values(story: Story, chapter: Chapter, carried: Iterable[Any] | None
 
 
 def start(
-    story: Story, chapter: str | None = None, at: str | None = None, flags: Mapping[str, Any] | None = None
+    story: Story,
+    chapter: str | None = None,
+    at: str | None = None,
+    flags: Mapping[str, Any] | None = None,
+    *,
+    settled: bool = False,
 ) -> State:
-    """The state at a chapter's start (or at any node, for trying a scene)."""
+    """The state at a chapter's start (or at any node, for trying a scene).
+
+    With `settled`, `flags` are values play already had there, after arriving (as a save or an
+    arrival record writes them down): they are kept as given, so the arrival's `do:` effects
+    and visit counts do not apply over them a second time."""
     if not story.chapters:
         raise PlayError("the story has no chapters")
     ch = story.chapters[0] if chapter is None else _chapter(story, chapter)
@@ -144,6 +153,7 @@ def start(
     if node not in ch.nodes:
         raise PlayError(f"chapter '{ch.id}' has no node '{node}'" + _did_you_mean(node, ch.nodes))
     values = list(chapter_values(story, ch))
+    given = []
     for name, value in (flags or {}).items():
         f = ch.flag(name)
         if f is None:
@@ -158,7 +168,14 @@ def start(
         if not f.accepts(value):
             raise PlayError(f"{value!r} is not a valid value for {name} ({f.describe()})")
         values[f.slot] = value
-    return _arrive(ch, node, tuple(values), 0, _NO_MOVES, [])
+        given.append(f.slot)
+    state = _arrive(ch, node, tuple(values), 0, _NO_MOVES, [])
+    if settled and given:
+        kept = list(state.values)
+        for slot in given:
+            kept[slot] = values[slot]
+        state = replace(state, values=tuple(kept))
+    return state
 
 
 def _chapter(story: Story, chapter_id: str) -> Chapter:

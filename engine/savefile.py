@@ -108,7 +108,7 @@ def from_json(story: Story, data: Any) -> Loaded:
     changed = data.get("story_hash") != story.content_hash
     flags, flag_notes = _start_flags(story, st, changed)
     try:
-        first = start(story, st.get("chapter"), st.get("node"), flags)
+        first = start(story, st.get("chapter"), st.get("node"), flags, settled=True)
     except (PlayError, TypeError) as exc:
         raise SaveError(f"the save starts where this story cannot: {exc}") from None
     if version == 1:

@@ -170,7 +170,7 @@ def _new_start(old: Story, new: Story, s: rt.State) -> rt.State | None:
         v = s.values[f.slot]
         if g is not None and g.accepts(v):
             flags[f.name] = v
-    return rt.start(new, s.chapter, s.node, flags)
+    return rt.start(new, s.chapter, s.node, flags, settled=True)  # the values already count the arrival
 
 
 def compare(old: Story, new: Story, *, max_pairs: int = DEFAULT_MAX_PAIRS) -> SinceReport:

@@ -505,7 +505,7 @@ class Session:
             if a["chapter"] not in order or order[a["chapter"]] == 0:
                 continue
             try:
-                rt.start(self.story, a["chapter"], None, a["flags"])
+                rt.start(self.story, a["chapter"], None, a["flags"], settled=True)
             except (PlayError, TypeError, ValueError):
                 continue  # the story changed since (or the record was edited): no longer a start
             after = a.get("after") if isinstance(a.get("after"), str) else None
@@ -516,7 +516,7 @@ class Session:
 
     def start_at(self, arrival: Arrival) -> None:
         """A new game from a chapter reached before, with the flags it was reached with."""
-        self.new_game(rt.start(self.story, arrival.chapter, None, arrival.flags))
+        self.new_game(rt.start(self.story, arrival.chapter, None, arrival.flags, settled=True))
 
     def endings_register(self) -> tuple[list[tuple[str, list[EndingEntry]]], list[str]]:
         """Per chapter, every ending, found or not (kept with the saves, across playthroughs)."""
@@ -593,7 +593,7 @@ class Session:
                 f.name: old_values[f.name] for f in ch.layout if f.name in old_values and f.accepts(old_values[f.name])
             }
         try:
-            state = rt.start(new_story, cur.chapter, cur.node, flags)
+            state = rt.start(new_story, cur.chapter, cur.node, flags, settled=True)
             note = f"Reloaded; the path so far no longer fits ({why}), so this scene starts afresh."
         except PlayError:
             try:

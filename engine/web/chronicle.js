@@ -314,20 +314,27 @@
     return typeof v === "string" && (f.values || []).indexOf(v) >= 0;
   }
 
-  function start(story, chapterId, at, flags) {
+  // settled: the flags are values play already had there, after arriving (as a save writes them
+  // down), so the arrival's `do:` effects and visit counts do not apply over them again.
+  function start(story, chapterId, at, flags, settled) {
     if (!story.chapters.length) throw new PlayError("the story has no chapters");
     var ch = chapterId ? chapterOf(story, chapterId) : story.chapters[0];
     var id = at || ch.start;
     if (!ch.nodes[id]) throw new PlayError("chapter '" + ch.id + "' has no node '" + id + "'");
-    var values = chapterValues(story, ch, null);
+    var values = chapterValues(story, ch, null), given = [];
     Object.keys(flags || {}).forEach(function (name) {
       var f = null;
       ch.layout.forEach(function (x) { if (x.name === name) f = x; });
       if (!f) throw new PlayError("there is no flag '" + name + "' in chapter '" + ch.id + "'");
       if (!accepts(f, flags[name])) throw new PlayError(JSON.stringify(flags[name]) + " is not a valid value for " + name);
       values[f.slot] = flags[name];
+      given.push(f.slot);
     });
-    return arrive(ch, id, values, ch.noSeen, null, NO_LEAD);
+    var state = arrive(ch, id, values, ch.noSeen, null, NO_LEAD);
+    if (!settled || !given.length) return state;
+    var kept = state.values.slice();
+    given.forEach(function (slot) { kept[slot] = values[slot]; });
+    return new State(state.chapter, state.node, kept, state.seen, state.path, state.lead, state.stack);
   }
 
   function available(story, state) {
@@ -528,7 +535,7 @@
       refuse("the save does not say where play started");
     }
     var changed = data.story_hash !== story.hash, first, states;
-    try { first = start(story, st.chapter, st.node, st.flags); } catch (e) {
+    try { first = start(story, st.chapter, st.node, st.flags, true); } catch (e) {
       refuse("the save starts where this story cannot: " + e.message);
     }
     if (v === 1) {
