@@ -262,8 +262,10 @@ def test_a_save_the_changed_story_cannot_replay_whole_resumes_where_it_can(tmp_p
     text = f.read_text()
     text = text.replace(
         """      - text: Ring the village for help.
+        id: ring
         if: not asked_for_help
         do: [asked_for_help = true, courage -= 1]
+        say: The line crackles. Someone at the post office promises to tell the harbour master.
         goto: tower
 """,
         "",
