@@ -26,7 +26,14 @@ def flags(story, state):
 def test_start_state_of_the_tour(tour):
     s = rt.start(tour)
     assert s.at() == ("storm", "tower")
-    assert flags(tour, s) == {"lamp_lit": True, "courage": 1, "weather": "gale", "oil": 2, "asked_for_help": False, "logged": False}
+    assert flags(tour, s) == {
+        "lamp_lit": True,
+        "courage": 1,
+        "weather": "gale",
+        "oil": 2,
+        "asked_for_help": False,
+        "logged": False,
+    }
     assert texts(rt.available(tour, s)) == ["Trim the wick.", "Ring the village for help.", "Write up the log."]
     assert rt.node_text(tour, s) == ["Wind hammers the glass.", "The lamp gutters."]
 
