@@ -736,6 +736,7 @@ class _Compiler:
                     epath = cpath + ("do",) if isinstance(c.get("do"), str) else cpath + ("do", m)
                     parse(eff, epath, f"in an effect of choice {k + 1} of node '{nid}'", effect=True)
                 parse_inline(c.get("say"), cpath + ("say",), f"in what choice {k + 1} of node '{nid}' says")
+                parse_inline(c.get("text"), cpath + ("text",), f"in the text of choice {k + 1} of node '{nid}'")
         seen_bits = {n: 1 << i for i, n in enumerate(seen_names)}
         # Visit counts: one hidden int slot per counted node or choice, after the declared flags.
         # A node whose text has a sequence ({&a|b}) is counted too (its cap stays 0 unless compared).
@@ -953,6 +954,10 @@ class _Compiler:
             if c.get("say") is not None:
                 segs, fn = inline(cpath + ("say",))
                 say = TextPart(text=c["say"], inline=segs, render=fn, pos=doc.pos(cpath + ("say",)))
+            label = None
+            segs, fn = inline(cpath + ("text",))
+            if segs is not None:
+                label = TextPart(text=c["text"], inline=segs, render=fn, pos=doc.pos(cpath + ("text",)))
             key = f"{nid}.{c['id']}" if c.get("id") is not None else None
             count = _count_effect(key, counter_slot[key]) if key in counter_slot else None
             if c.get("canon"):
@@ -970,6 +975,7 @@ class _Compiler:
                     text=c["text"],
                     target=target,
                     returns_to=returns_to,
+                    label=label,
                     condition=cond,
                     condition_src=c.get("if"),
                     test=ex.compile_expr(cond, slots, seen_bits) if cond else None,
@@ -1258,8 +1264,9 @@ class _Compiler:
                 note(ch.id, [e.expr for e in node.enter])
                 note(ch.id, [t for p in node.text for t in il.text_exprs(p)])
                 for c in node.choices:
-                    if c.say is not None:
-                        note(ch.id, il.text_exprs(c.say))
+                    for said in (c.say, c.label):
+                        if said is not None:
+                            note(ch.id, il.text_exprs(said))
                     note(ch.id, ([c.condition] if c.condition is not None else []) + [e.expr for e in c.effects])
         for f in story_flags:
             if (None, f.name) not in read:

@@ -175,6 +175,9 @@ class Choice:
     # A subroutine call (`call: NODE`): `target` is the called node, and this is where play comes
     # back to when the call returns (the choice's `goto`, else the node that offered it).
     returns_to: str | None = None
+    # The choice's text as a TextPart when it holds inline parts ({cond: a | b}, {x}); None when
+    # `text` is shown as written. runtime.available() gives choices with their text resolved.
+    label: TextPart | None = None
 
     @property
     def all_effects(self) -> tuple:

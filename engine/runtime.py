@@ -204,10 +204,23 @@ def node_of(story: Story, state: State) -> Node:
 
 
 def available(story: Story, state: State) -> list[Choice]:
-    """The choices offered in this state, in the order the author wrote them."""
+    """The choices offered in this state, in the order the author wrote them, each with its text
+    as the reader sees it here (inline parts resolved)."""
     node = node_of(story, state)
     v, s = state.values, state.seen
-    return [c for c in node.choices if c.test is None or c.test(v, s)]
+    return [choice_here(c, v, s) for c in node.choices if c.test is None or c.test(v, s)]
+
+
+def choice_here(choice: Choice, values: tuple, seen: int) -> Choice:
+    """The choice with its text resolved for these values: itself when its text has no inline parts."""
+    if choice.label is None or choice.label.render is None:
+        return choice
+    return replace(choice, text=_SPACE.sub(" ", choice.label.render(values, seen)).strip())
+
+
+def choice_text(story: Story, state: State, choice: Choice) -> str:
+    """A choice's text as it read in `state` (the state it was offered in)."""
+    return choice_here(choice, state.values, state.seen).text
 
 
 def apply_effects(choice: Choice, values: tuple, seen: int) -> tuple:

@@ -173,8 +173,8 @@ def prepare(
         elif node.returns:
             moves_out = tuple(_auto(node, back) for back in node.return_to)
         for c in moves_out:
-            if text_reads and c.say is not None:
-                for tree in il.text_exprs(c.say):
+            for said in (c.say, c.label) if text_reads else ():
+                for tree in il.text_exprs(said) if said is not None else ():
                     reads |= mask(names_in(tree))
             all_effects = c.all_effects + ch.nodes[c.target].enter
             effs = tuple(_step(e, caps) for e in all_effects)

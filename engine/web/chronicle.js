@@ -236,6 +236,7 @@
           node.choices.push({
             index: c2.index, text: c2.text, target: c2.target, canon: !!c2.canon, key: c2.key || ("@" + c2.target),
             returnsTo: c2.returns_to || null,  // a call: where play comes back to when it returns
+            label: c2.label ? textPart(c2.label, ch, countSlot) : null,  // its text, when it has inline parts
             conditionSrc: c2.condition_src || null,
             test: c2.condition ? compileExpr(c2.condition, ch) : null,
             effects: effects, say: c2.say ? textPart(c2.say, ch, countSlot) : null
@@ -337,11 +338,18 @@
     return new State(state.chapter, state.node, kept, state.seen, state.path, state.lead, state.stack);
   }
 
+  /* The choices offered, each with its text as the reader sees it here (runtime.available). */
   function available(story, state) {
     var node = nodeOf(story, state), out = [], v = state.values, s = state.seen, cs = node.choices;
-    for (var i = 0; i < cs.length; i++) if (cs[i].test === null || cs[i].test(v, s)) out.push(cs[i]);
+    for (var i = 0; i < cs.length; i++) if (cs[i].test === null || cs[i].test(v, s)) out.push(choiceHere(cs[i], v, s));
     return out;
   }
+  /* The choice with its inline parts resolved for these values (itself when it has none). */
+  function choiceHere(c, values, seen) {
+    if (c.label === null || c.label.render === null) return c;
+    return Object.assign({}, c, { text: c.label.render(values, seen).replace(SPACE, " ").replace(TRIM, "") });
+  }
+  function choiceText(state, c) { return choiceHere(c, state.values, state.seen).text; }
 
   function applyAll(effs, values, seen) {
     if (!effs.length) return values;
@@ -775,8 +783,8 @@
         if (i > from) {
           var prev = this.states[i - 1], move = this.states[i].path.move;
           var c = nodeOf(this.story, prev).choices[move];
-          var n = available(this.story, prev).indexOf(c) + 1;
-          this.appendChosen(n, c.text);
+          var n = available(this.story, prev).map(function (x) { return x.index; }).indexOf(c.index) + 1;
+          this.appendChosen(n, choiceText(prev, c));
         }
         this.appendPassage(i, i === from);
       }
@@ -927,8 +935,11 @@
             (f.story ? " (an event of this story, not documented history)" : "")));
         });
       });
-      body.appendChild(el("h3", {}, "Documented events you have lived through"));
-      body.appendChild(documented.children.length ? documented : el("p", { "class": "dim" }, "None yet."));
+      var hasHistory = Object.keys(story.facts).some(function (k) { return !story.facts[k].story; });
+      if (hasHistory) {  // a story without documented history never speaks of it
+        body.appendChild(el("h3", {}, "Documented events you have lived through"));
+        body.appendChild(documented.children.length ? documented : el("p", { "class": "dim" }, "None yet."));
+      }
       if (own.children.length) { body.appendChild(el("h3", {}, "Events of this story")); body.appendChild(own); }
       if (changed.children.length) { body.appendChild(el("h3", {}, "History you changed")); body.appendChild(changed); }
       body.appendChild(el("h3", {}, "The choices that led here"));
@@ -948,7 +959,7 @@
         if (i + 1 < states.length && states[i + 1].path.move !== CONTINUE) {
           any = true;
           var sc = scene(story, states.slice(0, i + 1)), c = node.choices[states[i + 1].path.move];
-          cur.appendChild(el("li", {}, (sc.date ? sc.date + " \u2014 " : "") + c.text));
+          cur.appendChild(el("li", {}, (sc.date ? sc.date + " \u2014 " : "") + choiceText(s, c)));
         }
       }
       if (!any) body.appendChild(el("p", { "class": "dim" }, "None yet."));
