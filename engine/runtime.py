@@ -119,6 +119,9 @@ class State:
     passed: tuple = field(default=(), compare=False)  # the `next:` nodes play went through to get here
     # The call stack: where each unfinished `call:` returns to, innermost last.
     stack: tuple = ()
+    # For a state made by `start`: the flag values play entered its node with, before that node's
+    # count and `do:`. A save records these as where it started (loading enters the node again).
+    entry: tuple | None = field(default=None, compare=False)
 
     def at(self) -> tuple[str, str]:
         return self.chapter, self.node
@@ -134,18 +137,9 @@ def chapter_values(story: Story, chapter: Chapter, carried: Iterable[Any] | None
 
 
 def start(
-    story: Story,
-    chapter: str | None = None,
-    at: str | None = None,
-    flags: Mapping[str, Any] | None = None,
-    *,
-    settled: bool = False,
+    story: Story, chapter: str | None = None, at: str | None = None, flags: Mapping[str, Any] | None = None
 ) -> State:
-    """The state at a chapter's start (or at any node, for trying a scene).
-
-    With `settled`, `flags` are values play already had there, after arriving (as a save or an
-    arrival record writes them down): they are kept as given, so the arrival's `do:` effects
-    and visit counts do not apply over them a second time."""
+    """The state at a chapter's start (or at any node, for trying a scene)."""
     if not story.chapters:
         raise PlayError("the story has no chapters")
     ch = story.chapters[0] if chapter is None else _chapter(story, chapter)
@@ -153,7 +147,6 @@ def start(
     if node not in ch.nodes:
         raise PlayError(f"chapter '{ch.id}' has no node '{node}'" + _did_you_mean(node, ch.nodes))
     values = list(chapter_values(story, ch))
-    given = []
     for name, value in (flags or {}).items():
         f = ch.flag(name)
         if f is None:
@@ -168,14 +161,7 @@ def start(
         if not f.accepts(value):
             raise PlayError(f"{value!r} is not a valid value for {name} ({f.describe()})")
         values[f.slot] = value
-        given.append(f.slot)
-    state = _arrive(ch, node, tuple(values), 0, _NO_MOVES, [])
-    if settled and given:
-        kept = list(state.values)
-        for slot in given:
-            kept[slot] = values[slot]
-        state = replace(state, values=tuple(kept))
-    return state
+    return replace(_arrive(ch, node, tuple(values), 0, _NO_MOVES, []), entry=tuple(values))
 
 
 def _chapter(story: Story, chapter_id: str) -> Chapter:

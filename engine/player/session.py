@@ -482,10 +482,13 @@ class Session:
         """Note the chapter just entered, with its story-wide flags, for the title's Chapters."""
         if not self.record_endings or self.store is None or len(self.states) < 2:
             return
-        prev = rt.node_of(self.story, self.states[-2])
+        before = self.states[-2]
+        prev = rt.node_of(self.story, before)
         entry = {
             "chapter": self.state.chapter,
-            "flags": {f.name: self.state.values[f.slot] for f in self.story.flags},
+            # the flags the ending carried in, before the chapter's first node applied its `do:`:
+            # starting from them enters that node again, and applies it once
+            "flags": {f.name: before.values[f.slot] for f in self.story.flags},
             "after": prev.ending.title if prev.ending else None,
             "kind": prev.ending.kind if prev.ending else None,
             "found": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -506,7 +509,7 @@ class Session:
             if a["chapter"] not in order or order[a["chapter"]] == 0:
                 continue
             try:
-                rt.start(self.story, a["chapter"], None, a["flags"], settled=True)
+                rt.start(self.story, a["chapter"], None, a["flags"])
             except (PlayError, TypeError, ValueError):
                 continue  # the story changed since (or the record was edited): no longer a start
             after = a.get("after") if isinstance(a.get("after"), str) else None
@@ -517,7 +520,7 @@ class Session:
 
     def start_at(self, arrival: Arrival) -> None:
         """A new game from a chapter reached before, with the flags it was reached with."""
-        self.new_game(rt.start(self.story, arrival.chapter, None, arrival.flags, settled=True))
+        self.new_game(rt.start(self.story, arrival.chapter, None, arrival.flags))
 
     def endings_register(self) -> tuple[list[tuple[str, list[EndingEntry]]], list[str]]:
         """Per chapter, every ending, found or not (kept with the saves, across playthroughs)."""
@@ -594,7 +597,7 @@ class Session:
                 f.name: old_values[f.name] for f in ch.layout if f.name in old_values and f.accepts(old_values[f.name])
             }
         try:
-            state = rt.start(new_story, cur.chapter, cur.node, flags, settled=True)
+            state = rt.start(new_story, cur.chapter, cur.node, flags)
             note = f"Reloaded; the path so far no longer fits ({why}), so this scene starts afresh."
         except PlayError:
             try:

@@ -315,27 +315,22 @@
     return typeof v === "string" && (f.values || []).indexOf(v) >= 0;
   }
 
-  // settled: the flags are values play already had there, after arriving (as a save writes them
-  // down), so the arrival's `do:` effects and visit counts do not apply over them again.
-  function start(story, chapterId, at, flags, settled) {
+  function start(story, chapterId, at, flags) {
     if (!story.chapters.length) throw new PlayError("the story has no chapters");
     var ch = chapterId ? chapterOf(story, chapterId) : story.chapters[0];
     var id = at || ch.start;
     if (!ch.nodes[id]) throw new PlayError("chapter '" + ch.id + "' has no node '" + id + "'");
-    var values = chapterValues(story, ch, null), given = [];
+    var values = chapterValues(story, ch, null);
     Object.keys(flags || {}).forEach(function (name) {
       var f = null;
       ch.layout.forEach(function (x) { if (x.name === name) f = x; });
       if (!f) throw new PlayError("there is no flag '" + name + "' in chapter '" + ch.id + "'");
       if (!accepts(f, flags[name])) throw new PlayError(JSON.stringify(flags[name]) + " is not a valid value for " + name);
       values[f.slot] = flags[name];
-      given.push(f.slot);
     });
-    var state = arrive(ch, id, values, ch.noSeen, null, NO_LEAD);
-    if (!settled || !given.length) return state;
-    var kept = state.values.slice();
-    given.forEach(function (slot) { kept[slot] = values[slot]; });
-    return new State(state.chapter, state.node, kept, state.seen, state.path, state.lead, state.stack);
+    var first = arrive(ch, id, values.slice(), ch.noSeen, null, NO_LEAD);
+    first.entry = values;  // the flags its node was entered with, before its `do:`: what a save starts from
+    return first;
   }
 
   /* The choices offered, each with its text as the reader sees it here (runtime.available). */
@@ -444,7 +439,7 @@
   /* The state as plain data: what the property test compares with Python's State. */
   function snapshot(story, state) {
     return { chapter: state.chapter, node: state.node, values: state.values.slice(), seen: seenNodes(story, state),
-             path: pathArray(state.path) };
+             path: pathArray(state.path), stack: state.stack.slice() };
   }
 
   /* (date, place) to show for the last state: the nearest known, walking back (runtime.scene). */
@@ -506,7 +501,8 @@
     var path = stepsOf(story, states);
     var out = {
       format: SAVE_FORMAT, version: SAVE_VERSION, story: story.title, story_hash: story.hash,
-      start: { chapter: first.chapter, node: first.node, flags: flagValues(story, first) },
+      start: { chapter: first.chapter, node: first.node,
+               flags: flagValues(story, first.entry ? { chapter: first.chapter, values: first.entry } : first) },
       path: path,
       state: { chapter: last.chapter, node: last.node, flags: flagValues(story, last), seen: seenNodes(story, last) }
     };
@@ -543,7 +539,7 @@
       refuse("the save does not say where play started");
     }
     var changed = data.story_hash !== story.hash, first, states;
-    try { first = start(story, st.chapter, st.node, st.flags, true); } catch (e) {
+    try { first = start(story, st.chapter, st.node, st.flags); } catch (e) {
       refuse("the save starts where this story cannot: " + e.message);
     }
     if (v === 1) {
