@@ -49,9 +49,9 @@ def test_round_trip_from_a_chosen_start(tour):
 
 
 def test_a_save_of_a_chapter_whose_first_scene_does_something_on_arrival_loads_exactly(tmp_path):
-    # The save writes the start flags down as play had them on arrival, `do:` applied; loading
-    # must not apply the arrival's effects over them again (`gold += 5` twice, and the saved
-    # position would no longer follow from the choices: "the file was altered").
+    # Loading enters the first scene again, so its `do:` must be applied once over the flags the
+    # save starts from, not twice (`gold += 5` twice, and the saved position would no longer
+    # follow from the choices: "the file was altered").
     nodes = {
         "gate": {
             "do": ["gold += 5", "visited = true"],

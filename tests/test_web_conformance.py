@@ -402,8 +402,8 @@ _LOAD_PYTHON_SAVE_JS = """(data) => {
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_a_save_loads_where_it_was_made_in_both_runtimes(ink, data):
-    # Every scene here does something on arrival (`do:` and visit counts): a save writes the start
-    # flags down with them applied, and loading must not apply them a second time.
+    # Every scene here does something on arrival (`do:` and visit counts): a save made by the
+    # terminal loads in the browser at the very state it was made in, arrival applied once.
     story, page = ink
     ch = data.draw(st.sampled_from(["one", "two"]))
     flags = data.draw(flag_values_strategy(story.flags))
