@@ -532,7 +532,9 @@ class Brute:
                 c = choices[k]
                 counted = c.get("id") and f'visits("{s.node}.{c["id"]}")' in self.caps(cid)
                 key = (_way(c, s.node), tuple(_effects(c.get("do"))), c["id"] if counted else None)
-                if key in seen:
+                # `allow: [choice-indistinct]` on the node, or on the later choice (the one named), silences it
+                silenced = "choice-indistinct" in (*(nodes[s.node].get("allow") or ()), *(c.get("allow") or ()))
+                if key in seen and not silenced:
                     out.add(("choice-indistinct", (cid, s.node, k)))
                 seen[key] = k
         return out
