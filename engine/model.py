@@ -151,8 +151,8 @@ class Effect:
 class Choice:
     """A choice. `key` names it in saves: its `id:` when the author gave one, else its
     destination (`@target`; a call that comes back elsewhere, `@called>back`), with `#2`, `#3`...
-    for the second and later siblings that go the same way. A key survives inserting other choices, reordering siblings and
-    rewording the text."""
+    for the second and later siblings that go the same way. A key survives inserting other
+    choices, reordering siblings and rewording the text."""
 
     index: int  # position in the node's list of choices
     text: str
