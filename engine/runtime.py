@@ -119,6 +119,9 @@ class State:
     passed: tuple = field(default=(), compare=False)  # the `next:` nodes play went through to get here
     # The call stack: where each unfinished `call:` returns to, innermost last.
     stack: tuple = ()
+    # How many of the lead's paragraphs are the chosen choice's `say:`: they belong to the moment
+    # of choosing, so a transcript prints them before a change of place or date.
+    said: int = field(default=0, compare=False)
     # For a state made by `start`: the flag values play entered its node with, before that node's
     # count and `do:`. A save records these as where it started (loading enters the node again).
     entry: tuple | None = field(default=None, compare=False)
@@ -245,7 +248,9 @@ def choose(story: Story, state: State, choice: Choice | int) -> State:
     stack = state.stack
     if choice.returns_to is not None:  # a call: remember where to come back to
         stack = stack + (choice.returns_to,)
-    return _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead, stack)
+    said = len(lead)  # (before the nodes play passes through add theirs)
+    state = _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead, stack)
+    return replace(state, said=said) if said else state
 
 
 def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: list, stack: tuple = ()) -> State:

@@ -42,10 +42,11 @@ def chapter_card(story: Story, state: State) -> list[str]:
     return lines
 
 
-def scene_lines(story: Story, state: State, width: int = WIDTH) -> list[str]:
-    """The node's prose, then its ending or its numbered choices."""
+def scene_lines(story: Story, state: State, width: int = WIDTH, skip: int = 0) -> list[str]:
+    """The node's prose, then its ending or its numbered choices (`skip`: leave out the first
+    paragraphs, already shown)."""
     out = []
-    for p in rt.node_text(story, state):
+    for p in rt.node_text(story, state)[skip:]:
         out.append(wrap(p, width))
         out.append("")
     node = rt.node_of(story, state)
@@ -116,14 +117,19 @@ class TextPlayer:
 
     def show(self, state: State, new_chapter: bool) -> None:
         where = where_of(self.story, state)
+        said = 0
         if new_chapter:
             self.emit(chapter_card(self.story, state) + [""])
         elif where and where != self.where:
-            # place and date wherever they change, as the player's toolbar shows them
+            # place and date wherever they change, as the player's toolbar shows them; what the
+            # chosen choice says belongs to the moment of choosing, before the change
+            said = state.said
+            for p in state.lead[:said]:
+                self.emit([wrap(p, self.width), ""])
             self.emit([f"-- {clean(where)} --", ""])
         if where:
             self.where = where
-        self.emit(scene_lines(self.story, state, self.width))
+        self.emit(scene_lines(self.story, state, self.width, skip=said))
 
     def run(
         self, first: State, next_number: Callable[[State], int | None], more: Callable[[], bool] = lambda: True

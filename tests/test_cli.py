@@ -351,7 +351,8 @@ def test_transcripts_show_place_and_date_wherever_they_change_and_the_history_re
     assert out.startswith("== Chapter 1: The Storm ==\nThe lighthouse, 12 October 1901\n")
     # the night passes: the date changes inside the chapter, and the transcript says so there
     assert (
-        "> 1. Keep watch till dawn.\n\n-- The lighthouse, 13 October 1901 --\n\n"
-        "You pull the chair to the window.\n\nGrey light." in out
+        # what the choice says belongs to the night before, so it comes before the new date
+        "> 1. Keep watch till dawn.\n\nYou pull the chair to the window.\n\n"
+        "-- The lighthouse, 13 October 1901 --\n\nGrey light." in out
     )
     assert "The lamp gutters.\n\n[History: A great storm hits the island in October 1901. (October 1901)]" in out

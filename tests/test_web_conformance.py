@@ -181,6 +181,7 @@ def python_play(story, chapter_id, flags, picks):
                 "seen": sorted(rt.seen_nodes(story, s)),
                 "path": list(s.path),
                 "stack": list(s.stack),
+                "said": s.said,
             },
             rt.node_text(story, s),
             rt.epilogue_text(story, s) if rt.is_final(story, s) else None,

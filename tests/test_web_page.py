@@ -418,3 +418,46 @@ def test_the_site_plays_from_a_static_web_server_too(browser, site):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_tour_plays_its_constructs_and_a_choices_words_come_before_a_new_date(browser, tmp_path):
+    """The tour uses every construct (calls among them); in the page, as in the transcript, what a
+    choice says belongs to the moment of choosing: it comes before the line of the new date."""
+    tour = load_story(ROOT / "tests" / "stories" / "tour")
+    page = browser.page(url_of(export_web(tour, tmp_path / "site").folder))
+    try:
+        page.click("#new-game")
+        press_number(page, 3)  # write up the log: a call, its text joined to the tower's on return
+        last = page.eval_on_selector_all(".passage", "ps => ps[ps.length - 1].textContent")
+        assert "You open the log at a clean page." in last and "The wind has not let up." in last
+        assert choices(page)[:2] == ["Trim the wick.", "Ring the village for help."]
+        for n in (1, 1, 1):  # trim the wick, pour in the oil, keep watch till dawn
+            press_number(page, n)
+        order = page.eval_on_selector_all(
+            ".passage:last-of-type > p", "ps => ps.map(p => [p.className, p.textContent])"
+        )
+        said = order.index(["para", "You pull the chair to the window."])
+        scene = next(i for i, (cls, _t) in enumerate(order) if cls == "scene")
+        assert said < scene and "13 October 1901" in order[scene][1]
+        assert not page.errors
+    finally:
+        page.context.close()
+
+
+def test_a_story_without_history_never_speaks_of_it_in_the_journal(browser, tmp_path):
+    from test_ink import plain_story
+
+    root = plain_story(tmp_path, None)
+    with no_cache():
+        story = load_story(root)
+    page = browser.page(url_of(export_web(story, tmp_path / "site").folder))
+    try:
+        page.click("#new-game")
+        press_number(page, 2)
+        page.keyboard.press("j")
+        journal = text(page, "#journal").lower()
+        assert "choices that led here" in journal
+        assert "history" not in journal and "documented" not in journal, journal
+        assert not page.errors
+    finally:
+        page.context.close()

@@ -263,6 +263,7 @@
   function State(chapter, node, values, seen, path, lead, stack) {
     this.chapter = chapter; this.node = node; this.values = values; this.seen = seen; this.path = path;
     this.lead = lead; this.stack = stack || NO_STACK;
+    this.said = 0;  // how many lead paragraphs are the chosen choice's `say:` (runtime.State.said)
   }
   var NO_LEAD = [], NO_STACK = [];
   // A path: null, or {move, prev, length}.
@@ -370,7 +371,10 @@
     var values = applyAll(choice.effects, state.values, state.seen), lead = NO_LEAD, stack = state.stack;
     if (choice.say !== null) lead = paragraphs(render(choice.say, values, state.seen, true));
     if (choice.returnsTo !== null) stack = stack.concat([choice.returnsTo]);  // a call: remember the way back
-    return arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead, stack);
+    var said = lead.length;  // (before the nodes play passes through add theirs)
+    var next = arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead, stack);
+    next.said = said;
+    return next;
   }
 
   function isEnding(story, state) { return nodeOf(story, state).ending !== null; }
@@ -439,7 +443,7 @@
   /* The state as plain data: what the property test compares with Python's State. */
   function snapshot(story, state) {
     return { chapter: state.chapter, node: state.node, values: state.values.slice(), seen: seenNodes(story, state),
-             path: pathArray(state.path), stack: state.stack.slice() };
+             path: pathArray(state.path), stack: state.stack.slice(), said: state.said };
   }
 
   /* (date, place) to show for the last state: the nearest known, walking back (runtime.scene). */
@@ -806,12 +810,19 @@
         var where = whereOf(node);
         if (where) card.appendChild(el("p", { "class": "card-where" }, where));
         sec.appendChild(card);
-      } else {  // place and date again wherever they change, as the terminal shows them
+      }
+      var paras = nodeText(story, st);
+      if (!withCard) {  // place and date again wherever they change, as the terminal shows them
         var here = whereOf(node), before = "";
         for (var j = i - 1; j >= 0 && !before; j--) before = whereOf(nodeOf(story, this.states[j]));
-        if (here && here !== before) sec.appendChild(el("p", { "class": "scene" }, here));
+        if (here && here !== before) {
+          // what the chosen choice says belongs to the moment of choosing, before the change
+          paras.slice(0, st.said).forEach(function (p) { sec.appendChild(el("p", { "class": "para" }, p)); });
+          paras = paras.slice(st.said);
+          sec.appendChild(el("p", { "class": "scene" }, here));
+        }
       }
-      nodeText(story, st).forEach(function (p) { sec.appendChild(el("p", { "class": "para" }, p)); });
+      paras.forEach(function (p) { sec.appendChild(el("p", { "class": "para" }, p)); });
       node.records.forEach(function (fid) {  // a fact happening here says so (documented, or the story's own)
         var f = story.facts[fid];
         if (!f) return;
