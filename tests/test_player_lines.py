@@ -87,6 +87,7 @@ def test_a_script_runs_on_through_the_chapters_to_the_end(tmp_path):
     assert p.returncode == 0
 
 
+@pytest.mark.slow  # the real command three or more times, each a process of its own
 def test_continue_and_load_in_line_mode(tmp_path):
     play(tmp_path, "2\n1\nsave mine\n1\n")
     p = play(tmp_path, "\n", "--continue")
