@@ -213,6 +213,16 @@ COMPILE = _section(
         "nodes lead on to each other with `next:` in a ring, so play would never stop",
         "give one of them choices",
     ),
+    (
+        "return-misplaced",
+        "a node has `return: true` and also choices, `next:` or an ending",
+        "a returning node goes back to its caller by itself: keep `return`, or the rest, not both",
+    ),
+    (
+        "return-unreached",
+        "a node has `return: true`, but no `call:` can lead to it",
+        "call it (`call:` on a choice), or give it choices instead",
+    ),
 )
 
 # ---- explore / canon: what `chronicle check` proves (engine/check/) ------------
@@ -222,6 +232,16 @@ CHECK = _section(
         "soft-lock",
         "a state in which a non-ending node offers no choice",
         "add an unconditional choice, or make the conditions cover every case",
+    ),
+    (
+        "return-empty",
+        "play reaches a node with `return: true` without a call to return to (it came by `goto`)",
+        "reach it only through `call:`, or give the way in its own node",
+    ),
+    (
+        "call-depth",
+        "calls nest deeper than story.yaml's `max_call_depth` in some reachable state",
+        "return before calling again, or raise `max_call_depth`",
     ),
     (
         "trap",

@@ -21,13 +21,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import cache
+from . import cache, calls
 from . import expr as ex
 from . import inline as il
 from .dates import DateError, DateSpan, parse_date
 from .diagnostics import ChronicleError, Diagnostic, Pos, did_you_mean, error, has_errors, sort_key, warning
 from .gcpause import paused_gc
 from .model import (
+    DEFAULT_MAX_CALL_DEPTH,
     ENDING_KINDS,
     Chapter,
     Choice,
@@ -302,6 +303,7 @@ class _Compiler:
             warnings=tuple(d for d in self.diags if not d.is_error),
             style=frozen_map(data.get("style") or {}),
             style_pos=manifest.pos(("style",)),
+            max_call_depth=data.get("max_call_depth", DEFAULT_MAX_CALL_DEPTH),
         )
 
     def partial_story(
@@ -734,6 +736,7 @@ class _Compiler:
                     epath = cpath + ("do",) if isinstance(c.get("do"), str) else cpath + ("do", m)
                     parse(eff, epath, f"in an effect of choice {k + 1} of node '{nid}'", effect=True)
                 parse_inline(c.get("say"), cpath + ("say",), f"in what choice {k + 1} of node '{nid}' says")
+                parse_inline(c.get("text"), cpath + ("text",), f"in the text of choice {k + 1} of node '{nid}'")
         seen_bits = {n: 1 << i for i, n in enumerate(seen_names)}
         # Visit counts: one hidden int slot per counted node or choice, after the declared flags.
         # A node whose text has a sequence ({&a|b}) is counted too (its cap stays 0 unless compared).
@@ -791,7 +794,7 @@ class _Compiler:
         if len([d for d in self.diags if d.is_error]) > before:
             return None
 
-        nodes = _with_scene(nodes, start)
+        nodes = _with_scene(_with_returns(nodes), start)
         chapter = Chapter(
             id=cid,
             title=data["title"],
@@ -899,13 +902,17 @@ class _Compiler:
         canon_seen = None
         for k, c in enumerate(n.get("choices") or ()):
             cpath = base + ("choices", k)
-            if c["goto"] not in node_ids:
-                self.err(
-                    "unknown-node",
-                    f"choice {k + 1} of node '{nid}' goes to '{c['goto']}', which is not a node here",
-                    doc.pos(cpath + ("goto",)),
-                    did_you_mean(c["goto"], node_ids),
-                )
+            for way, verb in (("goto", "goes to"), ("call", "calls")):
+                if c.get(way) is not None and c[way] not in node_ids:
+                    self.err(
+                        "unknown-node",
+                        f"choice {k + 1} of node '{nid}' {verb} '{c[way]}', which is not a node here",
+                        doc.pos(cpath + (way,)),
+                        did_you_mean(c[way], node_ids),
+                    )
+            # A call enters the called node and comes back to `goto` (else here) when it returns.
+            target = c["call"] if c.get("call") is not None else c["goto"]
+            returns_to = (c.get("goto") or nid) if c.get("call") is not None else None
             cond = parsed.get(cpath + ("if",))
             c_asserts, c_denies = self.assertions(doc, cpath, c, fact_ref, f"choice {k + 1} of node '{nid}'")
             effects = []
@@ -919,6 +926,10 @@ class _Compiler:
             if c.get("say") is not None:
                 segs, fn = inline(cpath + ("say",))
                 say = TextPart(text=c["say"], inline=segs, render=fn, pos=doc.pos(cpath + ("say",)))
+            label = None
+            segs, fn = inline(cpath + ("text",))
+            if segs is not None:
+                label = TextPart(text=c["text"], inline=segs, render=fn, pos=doc.pos(cpath + ("text",)))
             key = f"{nid}.{c['id']}" if c.get("id") is not None else None
             count = _count_effect(key, counter_slot[key]) if key in counter_slot else None
             if c.get("canon"):
@@ -934,7 +945,9 @@ class _Compiler:
                 Choice(
                     index=k,
                     text=c["text"],
-                    target=c["goto"],
+                    target=target,
+                    returns_to=returns_to,
+                    label=label,
                     condition=cond,
                     condition_src=c.get("if"),
                     test=ex.compile_expr(cond, slots, seen_bits) if cond else None,
@@ -1013,6 +1026,13 @@ class _Compiler:
                     doc.key_pos(base + ("choices",)),
                     "an ending ends the chapter: remove `choices` or `ending`",
                 )
+            if n.get("return"):
+                self.err(
+                    "return-misplaced",
+                    f"node '{nid}' is an ending but also has `return: true`",
+                    doc.key_pos(base + ("return",)),
+                    "an ending ends the chapter: remove `return` or `ending`",
+                )
             if n.get("next") is not None:
                 self.err(
                     "next-with-choices",
@@ -1032,6 +1052,16 @@ class _Compiler:
             ending = Ending(
                 kind=kind, title=e["title"], diverges=diverges, pos=doc.pos(epath), hint=hint.strip() if hint else None
             )
+        elif n.get("return"):
+            for other, what in (("choices", "choices"), ("next", "`next:`")):
+                if n.get(other):
+                    self.err(
+                        "return-misplaced",
+                        f"node '{nid}' has both `return: true` and {what}",
+                        doc.key_pos(base + (other,)),
+                        "a returning node goes back to its caller without a click, so it offers no choices "
+                        "and has no `next:`: remove one of them",
+                    )
         elif n.get("next") is not None:
             if n.get("choices"):
                 self.err(
@@ -1090,6 +1120,7 @@ class _Compiler:
             enter=tuple(enter),
             next=n.get("next"),
             allow=tuple(n.get("allow") or ()),
+            returns=bool(n.get("return")) and ending is None and not n.get("choices") and n.get("next") is None,
         )
 
     def assertions(self, doc: Document, path: tuple, part: dict, fact_ref, what: str) -> tuple[tuple, tuple]:
@@ -1227,8 +1258,9 @@ class _Compiler:
                 note(ch.id, [e.expr for e in node.enter])
                 note(ch.id, [t for p in node.text for t in il.text_exprs(p)])
                 for c in node.choices:
-                    if c.say is not None:
-                        note(ch.id, il.text_exprs(c.say))
+                    for said in (c.say, c.label):
+                        if said is not None:
+                            note(ch.id, il.text_exprs(said))
                     note(ch.id, ([c.condition] if c.condition is not None else []) + [e.expr for e in c.effects])
         for f in story_flags:
             if (None, f.name) not in read:
@@ -1260,6 +1292,14 @@ class _Compiler:
                     reach.add(t)
                     queue.append(t)
         for nid, node in ch.nodes.items():
+            if node.returns and not node.return_to:
+                self.err(
+                    "return-unreached",
+                    f"node '{nid}' returns, but no `call:` leads to it, so there is nothing to return to",
+                    node.pos,
+                    f"call it from a choice with `call: {nid}` (or a node that leads to it), "
+                    "or give it choices instead of `return: true`",
+                )
             if nid not in reach:
                 self.err(
                     "unreachable-node",
@@ -1300,7 +1340,8 @@ class _Compiler:
                 if p not in alive:
                     alive.add(p)
                     queue.append(p)
-        for nid in sorted(reach - alive, key=lambda n: _line(ch.nodes[n].pos)):
+        unanswered = {n for n, node in ch.nodes.items() if node.returns and not node.return_to}  # said above
+        for nid in sorted(reach - alive - unanswered, key=lambda n: _line(ch.nodes[n].pos)):
             self.err(
                 "no-way-on",
                 f"from node '{nid}' no path leads to any ending",
@@ -1403,6 +1444,12 @@ def _with_scene(nodes: dict[str, Node], start: str) -> dict[str, Node]:
         )
         for nid, n in nodes.items()
     }
+
+
+def _with_returns(nodes: dict[str, Node]) -> dict[str, Node]:
+    """Give each returning node its `return_to`: where the calls that can reach it return to."""
+    places = calls.return_places(nodes)
+    return {nid: replace(n, return_to=places[nid]) if nid in places else n for nid, n in nodes.items()}
 
 
 def _agreed(values: list):

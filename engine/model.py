@@ -26,6 +26,7 @@ from .expr import Expr, FlagType
 ENDING_KINDS = ("canon", "personal", "divergent")
 # Kinds an ending may take in a story without history (no history.yaml, or no facts).
 PLAIN_ENDING_KINDS = ("good", "bad", "neutral")
+DEFAULT_MAX_CALL_DEPTH = 8  # story.yaml's `max_call_depth` when it says none
 AUTO = -2  # the index of the implicit move of a `next:` node (the explorer steps through it; play never stops there)
 
 
@@ -216,6 +217,12 @@ class Choice:
     say: TextPart | None = None  # printed after the choice is taken, before the destination's text
     count: Effect | None = None  # `visits("node.id") += 1`, when something reads that count
     allow: tuple = ()  # warning codes silenced here
+    # A subroutine call (`call: NODE`): `target` is the called node, and this is where play comes
+    # back to when the call returns (the choice's `goto`, else the node that offered it).
+    returns_to: str | None = None
+    # The choice's text as a TextPart when it holds inline parts ({cond: a | b}, {x}); None when
+    # `text` is shown as written. runtime.available() gives choices with their text resolved.
+    label: TextPart | None = None
 
     @property
     def all_effects(self) -> tuple:
@@ -273,6 +280,11 @@ class Node:
     enter: tuple = ()  # Effects applied on entering: the visit count (when read), then `do:`
     next: str | None = None  # play continues into this node without a click
     allow: tuple = ()  # warning codes silenced here
+    # `return: true`: after its text, play goes back to where the innermost call returns to,
+    # without a click. `return_to` is every place a call that can reach this node returns to
+    # (worked out by the compiler, for the analyses that look at the graph without a stack).
+    returns: bool = False
+    return_to: tuple = ()
 
     @property
     def is_ending(self) -> bool:
@@ -338,6 +350,9 @@ class Story:
         default_factory=lambda: MappingProxyType({})
     )  # budgets: max_corridor, max_flavour_share
     style_pos: Pos | None = None
+    max_call_depth: int = (
+        DEFAULT_MAX_CALL_DEPTH  # the deepest call stack play may build; `check` proves it is never passed
+    )
 
     def chapter(self, chapter_id: str) -> Chapter:
         for c in self.chapters:
@@ -359,9 +374,12 @@ class Story:
 
 
 def successors(node: Node) -> list[str]:
-    """The nodes play can go to from `node`: its choices' targets, or its `next:`."""
+    """The nodes play can go to from `node`: its choices' targets (a call's is the called node),
+    its `next:`, or, for a returning node, every place a call reaching it returns to."""
     if node.next is not None:
         return [node.next]
+    if node.returns:
+        return list(node.return_to)
     return [c.target for c in node.choices]
 
 

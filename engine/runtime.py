@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .diagnostics import did_you_mean
@@ -117,6 +117,8 @@ class State:
     # text of the `next:` nodes play went through without a click. Not part of the state's identity.
     lead: tuple = field(default=(), compare=False)
     passed: tuple = field(default=(), compare=False)  # the `next:` nodes play went through to get here
+    # The call stack: where each unfinished `call:` returns to, innermost last.
+    stack: tuple = ()
 
     def at(self) -> tuple[str, str]:
         return self.chapter, self.node
@@ -185,10 +187,23 @@ def node_of(story: Story, state: State) -> Node:
 
 
 def available(story: Story, state: State) -> list[Choice]:
-    """The choices offered in this state, in the order the author wrote them."""
+    """The choices offered in this state, in the order the author wrote them, each with its text
+    as the reader sees it here (inline parts resolved)."""
     node = node_of(story, state)
     v, s = state.values, state.seen
-    return [c for c in node.choices if c.test is None or c.test(v, s)]
+    return [choice_here(c, v, s) for c in node.choices if c.test is None or c.test(v, s)]
+
+
+def choice_here(choice: Choice, values: tuple, seen: int) -> Choice:
+    """The choice with its text resolved for these values: itself when its text has no inline parts."""
+    if choice.label is None or choice.label.render is None:
+        return choice
+    return replace(choice, text=_SPACE.sub(" ", choice.label.render(values, seen)).strip())
+
+
+def choice_text(story: Story, state: State, choice: Choice) -> str:
+    """A choice's text as it read in `state` (the state it was offered in)."""
+    return choice_here(choice, state.values, state.seen).text
 
 
 def apply_effects(choice: Choice, values: tuple, seen: int) -> tuple:
@@ -219,28 +234,39 @@ def choose(story: Story, state: State, choice: Choice | int) -> State:
     lead: list[str] = []
     if choice.say is not None:
         lead.extend(paragraphs(_render(choice.say, choice.say.text, choice.say.render, values, state.seen)))
-    return _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead)
+    stack = state.stack
+    if choice.returns_to is not None:  # a call: remember where to come back to
+        stack = stack + (choice.returns_to,)
+    return _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead, stack)
 
 
-def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: list) -> State:
+def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: list, stack: tuple = ()) -> State:
     """Enter a node (its count and `do:` applied, its seen bit set), and go on through `next:`
-    nodes, whose text joins the page: play stops only where the player has something to do."""
+    nodes and returning nodes, whose text joins the page: play stops only where the player has
+    something to do. A returning node with nothing to return to stops play (`check` reports it)."""
     node = ch.nodes[nid]
     values = _apply(node.enter, values, seen)
     seen = _seen_bit(ch, nid, seen)
     passed = []
-    while node.next is not None:
+    while True:
+        if node.next is not None:
+            after = node.next
+        elif node.returns and stack:
+            after, stack = stack[-1], stack[:-1]
+        else:
+            break
         lead.extend(_text_of(node, values, seen))
         passed.append(nid)
-        nid = node.next
+        nid = after
         node = ch.nodes[nid]
         values = _apply(node.enter, values, seen)
         seen = _seen_bit(ch, nid, seen)
-    return State(ch.id, nid, values, seen, path, tuple(lead), tuple(passed))
+    return State(ch.id, nid, values, seen, path, tuple(lead), tuple(passed), stack)
 
 
 def chain(ch: Chapter, nid: str) -> list[str]:
-    """The nodes play enters when it goes to `nid`: nid and the `next:` nodes after it."""
+    """The nodes play enters when it goes to `nid`: nid and the `next:` nodes after it (a
+    returning node ends the chain: where it goes depends on the call stack)."""
     out = [nid]
     while (after := ch.nodes[out[-1]].next) is not None and len(out) <= len(ch.nodes):
         out.append(after)

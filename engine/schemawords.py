@@ -31,6 +31,19 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
         yield _custom(custom, inst, doc, path, v)
         return
 
+    branches = err.validator_value if v == "anyOf" else None
+    if isinstance(inst, dict) and isinstance(branches, list) and all(set(b) == {"required"} for b in branches):
+        # {anyOf: [{required: [goto]}, {required: [call]}]}: one of these keys is needed
+        names = [b["required"][0] for b in branches]
+        descs = [f"{n}: {d}" for n in names if (d := _describe_key(err, n))]
+        yield error(
+            "schema",
+            f"{_a(_noun(schema, path))} needs " + " or ".join(f"'{n}'" for n in names),
+            doc.key_pos(path),
+            "; or ".join(descs) or None,
+        )
+        return
+
     if err.context:
         best = best_match(err.context)
         if best is not None:

@@ -36,6 +36,7 @@ LAYERS: dict[str, str] = {
     "cache": "load",
     # the immutable compiled story
     "model": "model",
+    "calls": "model",
     # files -> Story
     "compiler": "compile",
     "chapterctx": "compile",

@@ -166,3 +166,31 @@ def test_a_story_that_does_not_compile_is_refused(tmp_path):
     done = chronicle("graph", "--story", root)
     assert done.returncode == 1
     assert "unknown-node" in done.stderr
+
+
+def test_calls_are_dashed_returns_dotted_and_the_canonical_path_runs_through_them(tmp_path):
+    root = tmp_path / "calls"
+    (root / "story").mkdir(parents=True)
+    (root / "chapters").mkdir()
+    (root / "story" / "story.yaml").write_text("title: Calls\nchapters: [one]\n")
+    (root / "chapters" / "one.yaml").write_text(
+        "id: one\ntitle: One\nstart: hall\nnodes:\n"
+        "  hall:\n    text: The hall.\n    choices:\n"
+        "      - {text: Read the map., call: map, goto: road, canon: true}\n      - {text: Go., goto: road}\n"
+        "  map:\n    text: The map.\n    next: fold\n"
+        "  fold:\n    text: You fold it.\n    return: true\n"
+        "  road:\n    text: The road.\n    choices:\n      - {text: Walk., goto: out, canon: true}\n"
+        "  out:\n    text: Out.\n    ending: {title: Out}\n"
+    )
+    [m] = build_maps(load_story(root), None, [])
+    edges = {(e.src.split("/")[1], e.dst.split("/")[1]): e for e in m.edges}
+    call = edges[("hall", "map")]
+    assert call.call and call.label.startswith("call, back to road") and call.canon_path
+    assert edges[("fold", "road")].back and edges[("fold", "road")].label == "return"
+    assert not edges[("map", "fold")].label  # `next:` is a plain edge
+    # the canonical path goes into the call, back out where it returns, and on to the ending
+    assert edges[("road", "out")].canon_path
+    dot = render_dot([m])
+    assert '"one/hall" -> "one/map" [label="call, back to road · 1", penwidth=3' in dot and "style=dashed" in dot
+    assert '"one/fold" -> "one/road" [label="return", style=dotted' in dot
+    assert 'n_one__fold -.->|"return"| n_one__road' in render_mermaid([m])

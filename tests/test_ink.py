@@ -388,3 +388,82 @@ def test_history_kinds_are_refused_without_history_and_required_with_it(tmp_path
     with no_cache():
         _s, diags = compile_story(root)
     assert [d.code for d in diags if d.is_error] == ["ending-kind"]
+
+
+def test_a_choices_own_text_may_hold_inline_parts(tmp_path):
+    story = story_of(
+        tmp_path,
+        {
+            "hall": {
+                "text": "The hall.",
+                "choices": [
+                    {"text": 'Knock{visits("hall") > 1: again}{lit: at the lit door}.', "goto": "hall"},
+                    {"text": "Light the lamp ({tea} cups in).", "do": ["lit = true"], "goto": "hall"},
+                    {"text": "Go.", "goto": "end", "canon": True},
+                ],
+            },
+            "end": CANON_END,
+        },
+        FLAGS,
+    )
+    state = rt.start(story)
+    assert [c.text for c in rt.available(story, state)] == ["Knock.", "Light the lamp (0 cups in).", "Go."]
+    state = rt.choose(story, state, rt.available(story, state)[1])
+    offered = rt.available(story, state)
+    assert offered[0].text == "Knock again at the lit door."
+    # the resolved choice is still the choice: taking it plays on as the written one does
+    after = rt.choose(story, state, offered[0])
+    assert after.node == "hall" and after.path == (1, 0)
+    # the text the reader picked is what the journal says they picked
+    assert rt.choice_text(story, state, story.chapter("one").nodes["hall"].choices[0]) == "Knock again at the lit door."
+
+
+def test_inline_mistakes_in_a_choices_text_name_their_brace(tmp_path):
+    raw = (
+        "id: one\ntitle: One\nperiod: {from: 1900, to: 1900}\nstart: hall\nnodes:\n  hall:\n    text: The hall.\n"
+        '    choices:\n      - text: "Knock {nerve: hard}."\n        goto: end\n        canon: true\n'
+        "  end: {text: Done., ending: {kind: canon, title: Done}}\n"
+    )
+    story, diags = build(tmp_path, {}, raw=raw)
+    assert story is None
+    (d,) = [d for d in diags if d.is_error]
+    assert d.code == "unknown-flag" and "choice 1 of node 'hall'" in d.message
+    assert (d.pos.line, d.pos.col) == (9, 22)  # the `{` of "      - text: Knock {nerve: hard}."
+
+
+@pytest.mark.parametrize("history", [None, "facts: []\n"])
+def test_the_journal_of_a_story_without_history_never_speaks_of_it(tmp_path, history):
+    from engine.player.render import journal
+    from engine.player.session import Session
+
+    root = plain_story(tmp_path, history)
+    with no_cache():
+        story = load_story(root)
+    session = Session(story, None)
+    session.new_game(rt.start(story))
+    session.choose(session.offered()[1])
+    shown = " ".join(text for line in journal(session.journal(), 80) for _style, text in line)
+    assert "You go." not in shown and "Go." in shown and "Gone" in shown
+    assert "history" not in shown.lower() and "documented" not in shown.lower(), shown
+
+
+def test_a_choice_texts_inline_part_that_never_varies_is_reported_where_it_is_written(tmp_path):
+    nodes = {
+        "hall": {
+            "text": "The hall.",
+            "choices": [
+                {"text": "Light the lamp.", "if": "not lit", "do": ["lit = true"], "goto": "hall"},
+                {"text": "Read{lit: by lamplight| in the dark}.", "if": "lit", "goto": "end", "canon": True},
+            ],
+        },
+        "end": CANON_END,
+    }
+    story = story_of(tmp_path, nodes, FLAGS)
+    [d] = [d for d in check_story(story).diagnostics if d.code == "text-never-shown"]
+    assert "the text of choice 2 of node 'hall'" in d.message and "always shows its first text" in d.message
+    assert d.pos == story.chapter("one").nodes["hall"].choices[1].label.pos
+    # where the condition does vary, nothing is said
+    nodes["hall"]["choices"][1]["if"] = "true"
+    assert not [
+        d for d in check_story(story_of(tmp_path / "b", nodes, FLAGS)).diagnostics if d.code == "text-never-shown"
+    ]

@@ -198,15 +198,15 @@ def test_unknown_key_points_at_the_key_and_lists_the_allowed_ones():
     assert at(d) == loc(text, "colour")
     assert (
         d.message
-        == "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, allow)"
+        == "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, return, allow)"
     )
 
 
 def test_misspelt_key_gets_a_suggestion():
     ds = errors(CHAPTER.replace("        goto: embassy", "        go_to: embassy"))
     assert [d.message for d in ds] == [
-        "a choice needs 'goto'",
-        "unknown key 'go_to' in this choice (allowed: text, id, if, do, goto, canon, asserts, denies, say, allow)",
+        "a choice needs 'goto' or 'call'",
+        "unknown key 'go_to' in this choice (allowed: text, id, if, do, goto, call, canon, asserts, denies, say, allow)",
     ]
     assert ds[1].hint == "did you mean 'goto'?"
 
@@ -226,15 +226,16 @@ def test_every_error_is_reported_not_just_the_first():
     got = [(at(d), d.message) for d in errors(text)]
     assert got == [
         ((2, 8), "expected text here, found a list"),
-        (loc(text, "text: Ask"), "a choice needs 'goto'"),
+        (loc(text, "text: Ask"), "a choice needs 'goto' or 'call'"),
         (loc(text, "cannon"), "'cannon' is not one of: canon, personal, divergent, good, bad, neutral"),
     ]
 
 
 def test_choice_needs_goto_with_a_hint_from_the_schema():
     d = one(CHAPTER.replace("        goto: embassy\n", ""))
-    assert d.message == "a choice needs 'goto'"
-    assert d.hint == "goto: The id of the node this choice leads to."
+    assert d.message == "a choice needs 'goto' or 'call'"
+    assert d.hint.startswith("goto: The id of the node this choice leads to.")
+    assert "; or call: Calls a subroutine" in d.hint
     assert at(d) == loc(CHAPTER, "text: Ask")
 
 
@@ -535,5 +536,5 @@ def test_a_large_chapter_validates_quickly():
     got = [d.message for d in validate(doc, "chapter")]
     assert got == [
         "expected an id (text) here, found the number 7",
-        "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, allow)",
+        "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, return, allow)",
     ]

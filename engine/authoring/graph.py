@@ -16,6 +16,9 @@ The map is built once (`build_maps`) and written by the renderers:
     red, dashed, with the diagnostic codes in the label (`⚠ soft-lock`);
   * with every chapter, each ending has a dotted edge into the next chapter's
     start;
+  * a call (`call:`) is a dashed edge into the called node, labelled "call, back to X";
+    a returning node has a dotted edge labelled "return" to each place a call returns to;
+    `next:` is a plain, unlabelled edge;
   * with the choice analysis (`stats --choices`), flavour choices are dashed edges
     and the nodes of corridors (runs of single-choice nodes) are shaded grey.
 
@@ -63,6 +66,8 @@ class MapEdge:
     canon_path: bool = False
     chapter_link: bool = False
     flavour: bool = False  # nothing later can tell this choice from a sibling (dashed)
+    call: bool = False  # a subroutine call (`call:`): dashed, labelled "call"
+    back: bool = False  # a returning node's way back to where a call returns (dotted, "return")
 
 
 @dataclass
@@ -78,15 +83,28 @@ class ChapterMap:
 
 
 def canonical_edges(ch: Chapter) -> set[tuple[str, int]]:
-    """(node id, choice index) of the canonical path: canon choices followed from the start."""
-    out, nid, seen = set(), ch.start, set()
-    while nid not in seen and nid in ch.nodes:
-        seen.add(nid)
+    """(node id, choice index) of the canonical path: canon choices followed from the start,
+    on through `next:` nodes, into calls and back out where they return."""
+    out: set[tuple[str, int]] = set()
+    nid, seen = ch.start, set()
+    stack: tuple[str, ...] = ()
+    while (nid, stack) not in seen and nid in ch.nodes:
+        seen.add((nid, stack))
         node = ch.nodes[nid]
+        if node.next is not None:
+            nid = node.next
+            continue
+        if node.returns:
+            if not stack:
+                break
+            nid, stack = stack[-1], stack[:-1]
+            continue
         canon = next((c for c in node.choices if c.canon), None)
         if canon is None:
             break
         out.add((nid, canon.index))
+        if canon.returns_to is not None:
+            stack = stack + (canon.returns_to,)
         nid = canon.target
     return out
 
@@ -201,17 +219,23 @@ def build_maps(
                 label.append("⚠ " + ", ".join(dict.fromkeys(d.code for d in found)))
             nodes.append(MapNode(f"{ch.id}/{nid}", node, label, kind, nid == ch.start, found, nid in corridor))
             for c in node.choices:
+                how = choice_label(c, with_text)
+                if c.returns_to is not None:
+                    how = f"call, back to {c.returns_to} · {how}"
                 edges.append(
                     MapEdge(
                         f"{ch.id}/{nid}",
                         f"{ch.id}/{c.target}",
-                        choice_label(c, with_text),
+                        how,
                         canon_path=(nid, c.index) in canon,
                         flavour=(nid, c.index) in flavour,
+                        call=c.returns_to is not None,
                     )
                 )
             if node.next is not None:  # play goes on without a click: a plain, unlabelled edge
                 edges.append(MapEdge(f"{ch.id}/{nid}", f"{ch.id}/{node.next}", ""))
+            for back in node.return_to:  # and back from a call, to each place one returns to
+                edges.append(MapEdge(f"{ch.id}/{nid}", f"{ch.id}/{back}", "return", back=True))
         maps.append(ChapterMap(ch, number, nodes, edges, by_chapter.get(ch.id, [])))
     if chapter is None:
         for a, b in zip(maps, maps[1:]):
@@ -312,7 +336,11 @@ def render_mermaid(maps: list[ChapterMap], title: str | None = None) -> str:
         if e.src not in keys or e.dst not in keys:
             continue
         a, b = mermaid_id(e.src), mermaid_id(e.dst)
-        arrow = "-.->" if e.chapter_link else "==>" if e.canon_path else "-.->" if e.flavour else "-->"
+        arrow = (
+            "==>" if e.canon_path and not e.chapter_link else "-.->" if e.chapter_link or e.flavour or e.call else "-->"
+        )
+        if e.back:
+            arrow = "-.->"
         label = f'|"{mermaid_escape(e.label)}"|' if e.label else ""
         out.append(f"  {a} {arrow}{label} {b}")
     out.append("  classDef start stroke-width:3px")
@@ -404,8 +432,10 @@ def render_dot(maps: list[ChapterMap], title: str | None = None) -> str:
             edge_attrs.append('penwidth=3, color="#2e7d32"')
         if e.chapter_link:
             edge_attrs.append('style=dotted, color="#888888", arrowhead=empty')
-        if e.flavour:
+        if e.flavour or e.call:
             edge_attrs.append("style=dashed")
+        if e.back:
+            edge_attrs.append('style=dotted, color="#555555"')
         shown = f" [{', '.join(edge_attrs)}]" if edge_attrs else ""
         out.append(f"  {dot_quote(e.src)} -> {dot_quote(e.dst)}{shown};")
     out.append("}")

@@ -160,7 +160,9 @@ def _explain_reached(
         ans.steps.append(Step(nodes[k], number, index, c.text, c.condition_src, tuple(e.src for e in c.effects)))
     at = states[len(numbers)]
     # play goes on through a `next:` node by itself: the replay stops where the player next acts
-    assert at.node == ans.node or ans.node in rt.chain(ch, ans.node) and ch.nodes[ans.node].next, (at.node, ans.node)
+    # (and through a returning node, back to where its call returns)
+    passing = ch.nodes[ans.node].next is not None or ch.nodes[ans.node].returns
+    assert at.node == ans.node or passing, (at.node, ans.node)
     ans.arrival = rt.flag_values(story, at)
     if choice:
         ans.after = rt.flag_values(story, states[-1])
@@ -213,12 +215,22 @@ def _explain_blocked(
         return [f"{pad}... and further back: run `chronicle why {ch.id}:{nid}`"]
     ways_in = [(pid, c) for pid, p in ch.nodes.items() for c in p.choices if c.target == nid]
     flows_in = [pid for pid, p in ch.nodes.items() if p.next == nid]  # `next:` nodes that go on into it
-    if flows_in and not ways_in:
+    returns_in = [pid for pid, p in ch.nodes.items() if nid in p.return_to]  # returning nodes that come back here
+    if (flows_in or returns_in) and not ways_in:
+        how = " and ".join(
+            x
+            for x in (
+                "by `next:`" if flows_in else "",
+                "returning from a call" if returns_in else "",
+            )
+            if x
+        )
         lines = [
             f"{pad}'{nid}' follows only after "
-            + ", ".join(f"'{p}'" for p in flows_in)
-            + " (by `next:`), which play never reaches:"
+            + ", ".join(f"'{p}'" for p in flows_in + returns_in)
+            + f" ({how}), which play never reaches:"
         ]
+        flows_in = flows_in + returns_in
         for pid in flows_in:
             lines += _explain_blocked(story, exp, pid, None, depth + 1, visited)
         return lines

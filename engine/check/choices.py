@@ -312,8 +312,8 @@ def _chapter_choices(
             ni, vals, seen, _rec = key
             nid = g.ids[ni]
             reached.add(nid)
-            if nodes[nid].is_ending:
-                continue
+            if nodes[nid].is_ending or nodes[nid].next is not None or nodes[nid].returns:
+                continue  # (play moves on from `next:` and returning nodes by itself: no click there)
             avail = [t for t in g.transitions[ni] if t.test is None or t.test(vals, seen)]
             offered_counts[nid].add(len(avail))
             succ = ex.succ[ex.succ_start[sid] : ex.succ_start[sid + 1]]
@@ -390,6 +390,10 @@ def _echoes(story: Story, ch: Chapter, choice, places, varies, taken: dict) -> l
                 work.append((ci + 1, order[ci + 1].start, frozenset(carried)))
             else:
                 epilogue_taint |= carried
+            continue
+        if node.next is not None or node.returns:  # play moves on by itself
+            for after in successors(node):
+                work.append((ci, after, tainted))
             continue
         edges = taken[c.id]
         for d in node.choices:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from .. import calls
 from ..expr import evaluate, names_in, seen_in
 from ..model import AUTO, Chapter, Choice, Story
 
@@ -46,6 +47,7 @@ class Dataflow:
     unproven_divergence: list = field(default_factory=list)  # (ending node id, Fact)
     divergence_unused: list = field(default_factory=list)  # (ending node id, Fact): listed, yet holds there always
     end_env: tuple | None = None  # joined story-wide value sets at the endings
+    calls_bounded: bool = True  # calls never nest deeper than max_call_depth, on the graph alone
 
 
 def _possible(expr, env: tuple, slots: dict, flags) -> set | None:
@@ -130,10 +132,14 @@ def _join(a: tuple, b: tuple) -> tuple:
 
 
 def moves(ch: Chapter, node) -> tuple:
-    """The ways on from a node: its choices, or the one implicit move of a `next:` node."""
-    if node.next is None:
-        return node.choices
-    return (Choice(index=AUTO, text="", target=node.next, pos=node.pos),)
+    """The ways on from a node: its choices, the one implicit move of a `next:` node, or a
+    returning node's implicit moves back to every place a call reaching it returns to (the
+    stack is not modelled: which of them play takes is left open, which stays sound)."""
+    if node.next is not None:
+        return (Choice(index=AUTO, text="", target=node.next, pos=node.pos),)
+    if node.returns:
+        return tuple(Choice(index=AUTO, text="", target=back, pos=node.pos) for back in node.return_to)
+    return node.choices
 
 
 def effects_of(ch: Chapter, c) -> tuple:
@@ -199,6 +205,10 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
     flags = ch.layout
     df = Dataflow(ch, env)
     always_open: dict[str, list] = {}
+    at_top = set(calls.returns_at_top(ch.nodes, ch.start))
+    if any(c.returns_to is not None for n in ch.nodes.values() for c in n.choices):
+        most = calls.deepest(ch.nodes, ch.start)
+        df.calls_bounded = most is not None and most <= story.max_call_depth
     for nid, node in ch.nodes.items():
         if nid not in env:
             df.unreached.append(nid)
@@ -231,6 +241,9 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
                                 df.unproven_bounds.append((nid, c, eff))
                     after[eff.slot] = ANY  # later effects: stay sound without re-deriving
         always_open[nid] = opened
+        if node.returns and nid in at_top:
+            df.unproven_softlock.append(nid)  # reached by `goto` with no call waiting, maybe
+            continue
         if opened:
             df.softlock_free.add(nid)
         else:
@@ -252,10 +265,13 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
         for nid in always_open:
             if nid in safe:
                 continue
-            into_safe = [c for c in moves(ch, ch.nodes[nid]) if c.target in safe]
+            node = ch.nodes[nid]
+            into_safe = [c for c in moves(ch, node) if c.target in safe]
             if not into_safe:
                 continue
-            if any(c.condition is None for c in into_safe):
+            if node.returns:  # play goes back to one of them, which one the stack decides: all must be safe
+                ok = nid not in at_top and len(into_safe) == len(node.return_to)
+            elif any(c.condition is None for c in into_safe):
                 ok = True
             else:
                 alternatives = tuple(c.condition for c in into_safe)

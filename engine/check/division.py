@@ -55,7 +55,7 @@ def division_findings(ex, rp) -> list[Diagnostic]:
     suspects: dict[int, list] = {}
     for ni, ts in enumerate(g.transitions):
         for t in ts:
-            effects = [e for _s, _f, e in t.effects]
+            effects = [e for _s, _f, e in t.effects if e is not None]  # (a call's push has none)
             if risky(t.choice.condition) or any(risky(e.expr.value) for e in effects):
                 suspects.setdefault(ni, []).append((t, effects))
     if not suspects:

@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from .. import calls
 from .. import inline as il
 from ..expr import names_in
 from ..gcpause import paused_gc
@@ -91,8 +92,9 @@ class ChapterGraph:
     overflowed: list = field(default_factory=list)
 
 
-def _auto(node) -> Choice:
-    return Choice(index=AUTO, text="", target=node.next, pos=node.pos)
+def _auto(node, target: str | None = None) -> Choice:
+    """The implicit move of a `next:` node (or of a returning node, back to `target`)."""
+    return Choice(index=AUTO, text="", target=target or node.next, pos=node.pos)
 
 
 def _step(e, caps, overflow=None) -> tuple:
@@ -151,6 +153,7 @@ def prepare(
     flow: list[list[tuple[int, int, int]]] = []  # per node: (target, kill, gen) per choice
     caps = counter_caps(ch)
     overflowed: list = []
+    ss = calls.stack_slot(ch)
     for nid in ids:
         node = ch.nodes[nid]
         ts, reads, moves = [], 0, []
@@ -161,16 +164,30 @@ def prepare(
                 for tree in il.text_exprs(part):
                     reads |= mask(names_in(tree))
         # A `next:` node moves on by itself: one implicit, unconditional move (play never stops
-        # there, so paths skip it). Moving applies the choice's effects and count, then the
+        # there, so paths skip it). A returning node moves by itself too, back to the top of the
+        # stack: one implicit move per place it can return to, each taken when that place is on
+        # top. Moving applies the choice's effects and count (and a call's push), then the
         # destination's entry (its count, its `do:`).
-        moves_out = node.choices if node.next is None else (_auto(node),)
+        moves_out: tuple = node.choices
+        if node.next is not None:
+            moves_out = (_auto(node),)
+        elif node.returns:
+            moves_out = tuple(_auto(node, back) for back in node.return_to)
         for c in moves_out:
-            if text_reads and c.say is not None:
-                for tree in il.text_exprs(c.say):
+            for said in (c.say, c.label) if text_reads else ():
+                for tree in il.text_exprs(said) if said is not None else ():
                     reads |= mask(names_in(tree))
             all_effects = c.all_effects + ch.nodes[c.target].enter
             effs = tuple(_step(e, caps, overflowed.append) for e in all_effects)
-            ts.append(Transition(c, c.test, effs, index[c.target]))
+            test = c.test
+            if ss is not None and c.returns_to is not None:
+                effs = tuple(_step(e, caps, overflowed.append) for e in c.all_effects)
+                effs += ((ss, calls.push(ss, c.returns_to, story.max_call_depth), None),)
+                effs += tuple(_step(e, caps, overflowed.append) for e in ch.nodes[c.target].enter)
+            elif ss is not None and node.returns:
+                test = calls.top_is(ss, c.target)
+                effs = ((ss, calls.pop(ss), None),) + effs
+            ts.append(Transition(c, test, effs, index[c.target]))
             if c.condition is not None:
                 reads |= mask(names_in(c.condition))
             # live before the effects = (live at the target - kill) | gen, walking the effects backwards:
@@ -222,7 +239,7 @@ def prepare(
         for fid in ch.nodes[nid].records:
             bits |= tracked.get(fid, 0)
         record_bits.append(bits)
-    defaults = tuple(f.default for f in ch.layout)
+    defaults = tuple(f.default for f in ch.layout) + (((),) if ss is not None else ())
     return ChapterGraph(
         ch,
         ids,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 
+from .. import calls
 from ..diagnostics import Diagnostic, Pos, error, warning
 from ..expr import names_in
 from ..model import AUTO, Story
@@ -51,6 +52,18 @@ def exploration_findings(
         )
     for ni, sid in sorted(ex.softlocks.items()):
         node = ch.nodes[g.ids[ni]]
+        if node.returns:
+            out.append(
+                error(
+                    "return-empty",
+                    f"play reaches node '{node.id}', which returns, without a call to return to "
+                    "(it came by `goto`, not `call:`)",
+                    node.pos,
+                    f"reach '{node.id}' only through `call:`, or give the way that comes by `goto` a node of its own",
+                    replay=rp.command(ex, sid),
+                )
+            )
+            continue
         vals = ", ".join(
             f"{k}={_show(v)}"
             for k, v in ex.values_of(sid).items()
@@ -82,6 +95,7 @@ def exploration_findings(
                     replay=rp.command(ex, sid, every_flag=True),
                 )
             )
+    out += _call_depth_findings(story, ex, rp)
     for ov in ex.overflows.values():
         eff = ov.effect
         f = ch.layout[eff.slot]
@@ -146,13 +160,43 @@ def exploration_findings(
     return out
 
 
+def _call_depth_findings(story: Story, ex: Exploration, rp: Replayer) -> list[Diagnostic]:
+    """A call offered where the stack is already `max_call_depth` deep would go deeper than play
+    may: named once per choice, from the nearest state that offers it so."""
+    ss = calls.stack_slot(ex.chapter)
+    if ss is None:
+        return []
+    depth, g = story.max_call_depth, ex.graph
+    out, reported = [], set()
+    for sid, (ni, vals, seen, _rec) in enumerate(ex.keys):  # breadth-first: the first found is the nearest
+        if len(vals[ss]) < depth:
+            continue
+        for t in g.transitions[ni]:
+            c = t.choice
+            if c.returns_to is None or (ni, c.index) in reported or (t.test is not None and not t.test(vals, seen)):
+                continue
+            reported.add((ni, c.index))
+            out.append(
+                error(
+                    "call-depth",
+                    f"choice {c.index + 1} of node '{g.ids[ni]}' calls '{c.target}' with {depth} calls already "
+                    f"waiting to return, deeper than `max_call_depth` ({depth}) allows",
+                    c.pos,
+                    "return before calling again (a call that can repeat itself needs a way out that returns), "
+                    "or raise `max_call_depth` in story/story.yaml",
+                    replay=rp.command(ex, sid, ex.number_of(sid, c.index)),
+                )
+            )
+    return out
+
+
 def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
     """Two choices offered together that lead to the same node with the same effects:
     whichever the player picks, nothing afterwards can differ. The later one is named."""
     g = ex.graph
     suspects = set()
     for ni in range(len(g.ids)):
-        keys = [(t.target, tuple(e.src for e in t.choice.all_effects)) for t in g.transitions[ni]]
+        keys = [(t.target, t.choice.returns_to, tuple(e.src for e in t.choice.all_effects)) for t in g.transitions[ni]]
         if len(set(keys)) < len(keys):
             suspects.add(ni)
     if not suspects:
@@ -166,7 +210,7 @@ def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
         for t in g.transitions[ni]:
             if t.test is not None and not t.test(key[1], key[2]):
                 continue
-            k = (t.target, tuple(e.src for e in t.choice.all_effects))
+            k = (t.target, t.choice.returns_to, tuple(e.src for e in t.choice.all_effects))
             if k in seen_key and (ni, t.choice.index) not in reported:
                 reported.add((ni, t.choice.index))
                 a = seen_key[k]
@@ -337,7 +381,12 @@ def dataflow_findings(
             )
         )
     unproven = []
-    unproven += [f"no soft-lock at '{n}'" for n in df.unproven_softlock]
+    unproven += [
+        f"'{n}' always has a call to return to" if ch.nodes[n].returns else f"no soft-lock at '{n}'"
+        for n in df.unproven_softlock
+    ]
+    if not df.calls_bounded:
+        unproven.append(f"calls never nest deeper than max_call_depth ({story.max_call_depth})")
     unproven += [f"`{e.src}` in '{n}' stays within bounds" for n, c, e in df.unproven_bounds]
     unproven += [f"no loop without a way out through '{n}'" for n in df.unproven_traps]
     unproven += [f"'{f.id}' holds at ending '{n}'" for n, f in df.unproven_divergence]

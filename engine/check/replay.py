@@ -55,27 +55,22 @@ def _names_along(story: Story, ch: Chapter, indices: list[int], then: int | None
             if c.condition is not None:
                 names.update(names_in(c.condition))
 
-    def through(nid: str) -> str:
-        """Play goes on through `next:` nodes by itself; their entry effects are taken too."""
-        for e in ch.nodes[nid].enter:
+    # The nodes along the path, from the explored states themselves: play goes on through
+    # `next:` and returning nodes by itself (their entry effects are taken too), and where a
+    # returning node goes depends on the call stack, which the states hold.
+    chain = [sid]
+    while ex.parent[chain[-1]] >= 0:
+        chain.append(ex.parent[chain[-1]])
+    chain.reverse()
+    path_nodes = [ch.nodes[ex.node_of(s)] for s in chain]
+    for k, s in enumerate(chain):
+        node = path_nodes[k]
+        for e in node.enter:
             names.update(names_in(e.expr))
-        while (after := ch.nodes[nid].next) is not None and len(path_nodes) <= len(ch.nodes) + len(indices):
-            nid = after
-            path_nodes.append(ch.nodes[nid])
-            for e in ch.nodes[nid].enter:
+        ci = ex.via_choice[s]
+        if k > 0 and ci >= 0:
+            for e in path_nodes[k - 1].choices[ci].effects:
                 names.update(names_in(e.expr))
-        return nid
-
-    nid = ch.start
-    path_nodes = [ch.nodes[nid]]
-    nid = through(nid)
-    for ci in indices:
-        choice = ch.nodes[nid].choices[ci]
-        for e in choice.effects:
-            names.update(names_in(e.expr))
-        nid = choice.target
-        path_nodes.append(ch.nodes[nid])
-        nid = through(nid)
     for node in path_nodes:
         node_reads(node)
     last = path_nodes[-1]

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from .. import calls
 from ..diagnostics import Diagnostic, error
 from ..expr import Lit, names_in, seen_in
 from ..gcpause import paused_gc
@@ -91,6 +92,7 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
         overflowed: list = []
         flat = partial(_flat_effects, overflow=overflowed.append)
 
+        ss = calls.stack_slot(ch)  # the call stack rides after the flags, as in exploration
         for ni, nid in enumerate(ids):
             node = ch.nodes[nid]
             moves: list[tuple] = []
@@ -100,8 +102,17 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
                     (None, tuple(flat(ch.nodes[node.next].enter)) or None, index[node.next], gid + len(choices))
                 )
                 choices.append((ni, None))
+            if node.returns and ss is not None:
+                # a returning node too: one move per place it can return to, taken when that is on top
+                for back in node.return_to:
+                    effs = [(ss, calls.pop(ss), None, None)] + flat(ch.nodes[back].enter)
+                    moves.append((calls.top_is(ss, back), tuple(effs), index[back], gid + len(choices)))
+                    choices.append((ni, None))
             for c in node.choices:
-                effs = flat(c.all_effects + ch.nodes[c.target].enter)
+                effs = flat(c.all_effects)
+                if c.returns_to is not None and ss is not None:
+                    effs.append((ss, calls.push(ss, c.returns_to, story.max_call_depth), None, None))
+                effs += flat(ch.nodes[c.target].enter)
                 moves.append((c.test, tuple(effs) or None, index[c.target], gid + len(choices)))
                 choices.append((ni, c))
             ts = tuple(moves)
@@ -115,7 +126,7 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
                 nodes,
                 [ch.seen_bits.get(n, 0) for n in ids],
                 index[ch.start],
-                tuple(f.default for f in ch.layout[len(story.flags) :]),
+                tuple(f.default for f in ch.layout[len(story.flags) :]) + (((),) if ss is not None else ()),
                 gid,
                 choices,
                 max_steps if max_steps is not None else default_max_steps(ch),
@@ -152,6 +163,8 @@ def _node_plan(node, ts: tuple, ch: Chapter, slots: dict, getters: dict) -> tupl
 
     if node.is_ending:
         return (None, 0, None, None, None)
+    if node.returns:  # which way back depends on the stack: look every time
+        return (ts, 4, None, None, None)
     conds = [c.condition for c in node.choices if c.condition is not None]
     if not conds:
         return (ts, 0, None, None, None)
@@ -180,8 +193,8 @@ def _offered(ts: tuple, vals, seen) -> list:
 def _apply(effs, vals: list, seen: int) -> None:
     """Apply effects to a value list, ints clamped to their bounds as play does, and nothing
     reported (the start node's entry, and replaying what play found)."""
-    for slot, _fn, const, eff in effs:
-        vals[slot] = const if const is not None else eff.bounded(vals, seen)
+    for slot, fn, const, eff in effs:  # (a call's push or a return's pop has no Effect: fn is all it is)
+        vals[slot] = const if const is not None else (fn if eff is None else eff.bounded)(vals, seen)
 
 
 @dataclass
@@ -198,6 +211,7 @@ class Finding:
     effect: Any = None  # model.Effect, for int-bounds
     value: Any = None  # the out-of-bounds value, for int-bounds
     visits: int = 0  # for step-bound: visits to the most visited node
+    last_run: int = 0  # the last playthrough counted (a playthrough can meet it more than once)
     trapped: bool | None = None  # for step-bound: no ending reachable (None: not known)
 
 
@@ -330,10 +344,11 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
                             f = findings.get(key)
                             if f is None:
                                 findings[key] = Finding(
-                                    "int-bounds", ci, ni, start_values, path[:], run, effect=eff, value=x
+                                    "int-bounds", ci, ni, start_values, path[:], run, effect=eff, value=x, last_run=run
                                 )
-                            else:
+                            elif f.last_run != run:  # counted once per playthrough
                                 f.count += 1
+                                f.last_run = run
                         overflowed.clear()
                 ni = t[2]
                 seen |= seen_bit[ni]
@@ -390,8 +405,9 @@ def _coverage(flats: list[_Flat], hits: list[int], starts: list[int]) -> list[Ch
         choice_hits = {}
         for k, (ni, c) in enumerate(fl.choices):
             h = hits[fl.first_choice + k]
-            if c is None:  # the move of a `next:` node
-                node_hits[fl.trans[ni][0][2]] += h
+            if c is None:  # the move of a `next:` or returning node
+                g = fl.first_choice + k
+                node_hits[next(t[2] for t in fl.trans[ni] if t[3] == g)] += h
                 continue
             choice_hits[(fl.ids[ni], c.index)] = h
             node_hits[fl.trans[ni][c.index][2]] += h
@@ -473,6 +489,15 @@ def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> Diagnosti
     node = ch.nodes[fl.ids[f.node]]
     times = f"in {f.count:,} of {runs:,} playthroughs" if f.count > 1 else f"in playthrough {f.playthrough}"
     states, numbers = _walk(fl, f.start_values, f.path)
+    if f.code == "soft-lock" and node.returns:
+        short, _ = _without_cycles(states, numbers)
+        return error(
+            "return-empty",
+            f"play reaches node '{node.id}', which returns, without a call to return to ({times})",
+            node.pos,
+            f"reach '{node.id}' only through `call:`, or give the way that comes by `goto` a node of its own",
+            replay=rp.command_for(ch, f.start_values, short),
+        )
     if f.code == "soft-lock":
         short, _ = _without_cycles(states, numbers)
         return error(

@@ -194,7 +194,7 @@ def compare(old: Story, new: Story, *, max_pairs: int = DEFAULT_MAX_PAIRS) -> Si
         values = list(s.values)
         for k in slots:
             values[k] = layout[k].default
-        return rt.State(s.chapter, s.node, tuple(values), s.seen, s.path)
+        return rt.State(s.chapter, s.node, tuple(values), s.seen, s.path, stack=s.stack)
 
     def key_of(s: rt.State) -> tuple:
         return (s.chapter, s.node, s.values, s.seen)

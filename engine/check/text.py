@@ -8,8 +8,8 @@ where no choice needs it (that is what keeps exploration small), so a condition 
 one is judged by the dataflow analysis instead: the values each flag may hold at the
 node, an over-approximation, so a condition it finds always true (or always false) is
 so in play. The check is sound (it never reports a text some playthrough shows) but
-does not claim to find every such text. A choice's `say:` and the options of sequences
-are not judged.
+does not claim to find every such text. A choice's own text is judged in the states that
+offer the choice; a choice's `say:` and the options of sequences are not judged.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ def text_findings(ex, rp) -> list[Diagnostic]:
     wanted: dict = {}
     for ni, nid in enumerate(g.ids):
         node = ch.nodes[nid]
-        if any(p.condition is not None or p.inline or p.else_inline for p in node.text):
+        if any(p.condition is not None or p.inline or p.else_inline for p in node.text) or any(
+            c.label is not None for c in node.choices
+        ):
             wanted[ni] = []
     if not wanted:
         return []
@@ -102,13 +104,21 @@ def text_findings(ex, rp) -> list[Diagnostic]:
                 shown_else = sids if part.else_inline else []
             out += _inline(ex, rp, node, part.inline, shown_main, slots, judged, constant)
             out += _inline(ex, rp, node, part.else_inline, shown_else, slots, judged, constant)
+        for c in node.choices:
+            if c.label is None:
+                continue
+            offered = [s for s in sids if c.test is None or c.test(*ex.keys[s][1:3])]
+            where = (f"the text of choice {c.index + 1} of node '{node.id}'", c.label.pos or c.pos)
+            out += _inline(ex, rp, node, c.label.inline, offered, slots, judged, constant, where)
     return out
 
 
-def _inline(ex, rp, node, segs, sids, slots, judged, constant) -> list[Diagnostic]:
+def _inline(ex, rp, node, segs, sids, slots, judged, constant, where=None) -> list[Diagnostic]:
+    """`where`: (what to call the text, its position); a node's own text by default."""
     out: list[Diagnostic] = []
     if not segs or not sids:
         return out
+    what, pos = where or (f"node '{node.id}'", node.pos)
     bits = ex.chapter.seen_bits
     for x in segs:
         if isinstance(x, il.Branch):
@@ -118,16 +128,16 @@ def _inline(ex, rp, node, segs, sids, slots, judged, constant) -> list[Diagnosti
                     out.append(
                         warning(
                             "text-never-shown",
-                            f"in node '{node.id}', the inline part `{{{x.src}: ...}}` "
+                            f"in {what}, the inline part `{{{x.src}: ...}}` "
                             f"always shows its {'first' if always else 'second'} text: `{x.src}` is "
                             f"{str(always).lower()} wherever play reaches it",
-                            node.pos,
+                            pos,
                             "change the condition, or write the text plainly",
                             replay=rp.command(ex, sids[0]),
                         )
                     )
-                out += _inline(ex, rp, node, x.then, sids, slots, judged, constant)
-                out += _inline(ex, rp, node, x.other, sids, slots, judged, constant)
+                out += _inline(ex, rp, node, x.then, sids, slots, judged, constant, where)
+                out += _inline(ex, rp, node, x.other, sids, slots, judged, constant, where)
                 continue
             test = compile_expr(x.cond, slots, bits)
             yes: list = []
@@ -139,14 +149,14 @@ def _inline(ex, rp, node, segs, sids, slots, judged, constant) -> list[Diagnosti
                 out.append(
                     warning(
                         "text-never-shown",
-                        f"in node '{node.id}', the inline part `{{{x.src}: ...}}` always "
+                        f"in {what}, the inline part `{{{x.src}: ...}}` always "
                         f"shows its {'second' if not yes else 'first'} text: `{x.src}` is {always} in every "
                         "state that shows it",
-                        node.pos,
+                        pos,
                         "change the condition, or write the text plainly",
                         replay=rp.command(ex, sids[0]),
                     )
                 )
-            out += _inline(ex, rp, node, x.then, yes, slots, judged, constant)
-            out += _inline(ex, rp, node, x.other, no, slots, judged, constant)
+            out += _inline(ex, rp, node, x.then, yes, slots, judged, constant, where)
+            out += _inline(ex, rp, node, x.other, no, slots, judged, constant, where)
     return out

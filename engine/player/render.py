@@ -245,13 +245,15 @@ def endings_found(found: Found, width: int) -> list[Line]:
 
 def journal(j: Journal, width: int) -> list[Line]:
     out: list[Line] = [[("class:heading", "Journal")], blank()]
-    out.append([("class:heading", "Documented events you have lived through")])
-    if not j.events:
-        out += styled("dim", wrap("None yet.", width, "  ", first="  "))
-    for date, statement, _label in j.events:
-        out += styled("prose", wrap(f"{date} \u2014 {statement}", width, "    ", first="  "))
+    if j.documented:  # a story without documented history never speaks of it
+        out.append([("class:heading", "Documented events you have lived through")])
+        if not j.events:
+            out += styled("dim", wrap("None yet.", width, "  ", first="  "))
+        for date, statement, _label in j.events:
+            out += styled("prose", wrap(f"{date} \u2014 {statement}", width, "    ", first="  "))
     if j.story_events:  # the story's own events, apart from the documented ones
-        out += [blank(), [("class:heading", "Events of this story")]]
+        out += [blank()] if j.documented else []
+        out += [[("class:heading", "Events of this story")]]
         for date, statement, _label in j.story_events:
             out += styled("prose", wrap(f"{date} \u2014 {statement}", width, "    ", first="  "))
     if j.changed:

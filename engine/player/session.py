@@ -39,6 +39,7 @@ class Journal:
     chapters: list = field(
         default_factory=list
     )  # [chapter label, [(date text, choice text)], (ending title, kind) or None]
+    documented: bool = True  # the story has documented history (a story without it never speaks of it)
 
 
 @dataclass
@@ -411,7 +412,7 @@ class Session:
     def journal(self) -> Journal:
         """The documented events recorded so far, and the choices that led here, by chapter."""
         story, states = self.story, self.states
-        j = Journal()
+        j = Journal(documented=any(not f.story for f in story.facts.values()))
         for fact, s in rt.records(story, states):
             (j.story_events if fact.story else j.events).append(
                 (fact.date.human(), fact.statement, chapter_label(story, s.chapter))
@@ -431,7 +432,7 @@ class Session:
                 move = nxt.path[-1] if nxt.path else CONTINUE
                 if move != CONTINUE:
                     date, _ = rt.scene(story, states[: i + 1])
-                    entry[1].append((date, node.choices[move].text))
+                    entry[1].append((date, rt.choice_text(story, s, node.choices[move])))
         return j
 
     def pages(self) -> list[Page]:
@@ -450,7 +451,7 @@ class Session:
             place = node.shown_place or place
             taken = None
             if i + 1 < len(states) and states[i + 1].path and states[i + 1].path[-1] != CONTINUE:
-                taken = node.choices[states[i + 1].path[-1]].text
+                taken = rt.choice_text(story, s, node.choices[states[i + 1].path[-1]])
             out.append(
                 Page(
                     i + 1,

@@ -226,7 +226,7 @@
         var node = {
           id: id, raw: raw, ending: raw.ending || null, records: raw.records || [],
           date: raw.shown_date ? raw.shown_date.human : null, place: raw.shown_place || null,
-          bit: ch.seenBit[id], next: raw.next || null, text: [], choices: [],
+          bit: ch.seenBit[id], next: raw.next || null, returns: !!raw.returns, text: [], choices: [],
           enter: (raw.enter || []).map(function (eff) { return effectOf(eff, ch); })
         };
         (raw.text || []).forEach(function (p) { node.text.push(textPart(p, ch, countSlot)); });
@@ -235,6 +235,8 @@
           if (c2.count) effects.push(effectOf(c2.count, ch));  // a choice's visit count, after its effects
           node.choices.push({
             index: c2.index, text: c2.text, target: c2.target, canon: !!c2.canon, key: c2.key || ("@" + c2.target),
+            returnsTo: c2.returns_to || null,  // a call: where play comes back to when it returns
+            label: c2.label ? textPart(c2.label, ch, countSlot) : null,  // its text, when it has inline parts
             conditionSrc: c2.condition_src || null,
             test: c2.condition ? compileExpr(c2.condition, ch) : null,
             effects: effects, say: c2.say ? textPart(c2.say, ch, countSlot) : null
@@ -257,11 +259,12 @@
   // ---- playing -----------------------------------------------------------------------------
 
   // lead: paragraphs shown before the node's own text (a choice's `say:`, `next:` nodes passed through).
-  function State(chapter, node, values, seen, path, lead) {
+  // stack: where each unfinished `call:` returns to, innermost last (runtime.State.stack).
+  function State(chapter, node, values, seen, path, lead, stack) {
     this.chapter = chapter; this.node = node; this.values = values; this.seen = seen; this.path = path;
-    this.lead = lead;
+    this.lead = lead; this.stack = stack || NO_STACK;
   }
-  var NO_LEAD = [];
+  var NO_LEAD = [], NO_STACK = [];
   // A path: null, or {move, prev, length}.
   function push(path, move) { return { move: move, prev: path, length: path ? path.length + 1 : 1 }; }
   function pathArray(path) {
@@ -279,19 +282,24 @@
   function seenAt(ch, node, seen) { return node.bit === undefined ? seen : ch.setBit(seen, node.bit); }
 
   /* Enter a node (its count and `do:` applied, its seen bit set) and go on through `next:`
-   * nodes, whose text joins the lead: play stops only where the reader has something to do. */
-  function arrive(ch, id, values, seen, path, lead) {
-    var node = ch.nodes[id];
+   * nodes and returning nodes (back to the top of the call stack), whose text joins the lead:
+   * play stops only where the reader has something to do. */
+  function arrive(ch, id, values, seen, path, lead, stack) {
+    var node = ch.nodes[id], after;
+    stack = stack || NO_STACK;
     values = applyAll(node.enter, values, seen);
     seen = seenAt(ch, node, seen);
-    while (node.next !== null) {
+    for (;;) {
+      if (node.next !== null) after = node.next;
+      else if (node.returns && stack.length) { after = stack[stack.length - 1]; stack = stack.slice(0, -1); }
+      else break;
       if (lead === NO_LEAD) lead = [];
       Array.prototype.push.apply(lead, textOf(node, values, seen));
-      node = ch.nodes[node.next];
+      node = ch.nodes[after];
       values = applyAll(node.enter, values, seen);
       seen = seenAt(ch, node, seen);
     }
-    return new State(ch.id, node.id, values, seen, path, lead);
+    return new State(ch.id, node.id, values, seen, path, lead, stack);
   }
 
   function chapterValues(story, ch, carried) {
@@ -323,11 +331,18 @@
     return arrive(ch, id, values, ch.noSeen, null, NO_LEAD);
   }
 
+  /* The choices offered, each with its text as the reader sees it here (runtime.available). */
   function available(story, state) {
     var node = nodeOf(story, state), out = [], v = state.values, s = state.seen, cs = node.choices;
-    for (var i = 0; i < cs.length; i++) if (cs[i].test === null || cs[i].test(v, s)) out.push(cs[i]);
+    for (var i = 0; i < cs.length; i++) if (cs[i].test === null || cs[i].test(v, s)) out.push(choiceHere(cs[i], v, s));
     return out;
   }
+  /* The choice with its inline parts resolved for these values (itself when it has none). */
+  function choiceHere(c, values, seen) {
+    if (c.label === null || c.label.render === null) return c;
+    return Object.assign({}, c, { text: c.label.render(values, seen).replace(SPACE, " ").replace(TRIM, "") });
+  }
+  function choiceText(state, c) { return choiceHere(c, state.values, state.seen).text; }
 
   function applyAll(effs, values, seen) {
     if (!effs.length) return values;
@@ -350,9 +365,10 @@
     if (choice.test !== null && !choice.test(state.values, state.seen)) {
       throw new PlayError("'" + choice.text + "' is not available here (it needs " + choice.conditionSrc + ")");
     }
-    var values = applyAll(choice.effects, state.values, state.seen), lead = NO_LEAD;
+    var values = applyAll(choice.effects, state.values, state.seen), lead = NO_LEAD, stack = state.stack;
     if (choice.say !== null) lead = paragraphs(render(choice.say, values, state.seen, true));
-    return arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead);
+    if (choice.returnsTo !== null) stack = stack.concat([choice.returnsTo]);  // a call: remember the way back
+    return arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead, stack);
   }
 
   function isEnding(story, state) { return nodeOf(story, state).ending !== null; }
@@ -760,8 +776,8 @@
         if (i > from) {
           var prev = this.states[i - 1], move = this.states[i].path.move;
           var c = nodeOf(this.story, prev).choices[move];
-          var n = available(this.story, prev).indexOf(c) + 1;
-          this.appendChosen(n, c.text);
+          var n = available(this.story, prev).map(function (x) { return x.index; }).indexOf(c.index) + 1;
+          this.appendChosen(n, choiceText(prev, c));
         }
         this.appendPassage(i, i === from);
       }
@@ -912,8 +928,11 @@
             (f.story ? " (an event of this story, not documented history)" : "")));
         });
       });
-      body.appendChild(el("h3", {}, "Documented events you have lived through"));
-      body.appendChild(documented.children.length ? documented : el("p", { "class": "dim" }, "None yet."));
+      var hasHistory = Object.keys(story.facts).some(function (k) { return !story.facts[k].story; });
+      if (hasHistory) {  // a story without documented history never speaks of it
+        body.appendChild(el("h3", {}, "Documented events you have lived through"));
+        body.appendChild(documented.children.length ? documented : el("p", { "class": "dim" }, "None yet."));
+      }
       if (own.children.length) { body.appendChild(el("h3", {}, "Events of this story")); body.appendChild(own); }
       if (changed.children.length) { body.appendChild(el("h3", {}, "History you changed")); body.appendChild(changed); }
       body.appendChild(el("h3", {}, "The choices that led here"));
@@ -933,7 +952,7 @@
         if (i + 1 < states.length && states[i + 1].path.move !== CONTINUE) {
           any = true;
           var sc = scene(story, states.slice(0, i + 1)), c = node.choices[states[i + 1].path.move];
-          cur.appendChild(el("li", {}, (sc.date ? sc.date + " \u2014 " : "") + c.text));
+          cur.appendChild(el("li", {}, (sc.date ? sc.date + " \u2014 " : "") + choiceText(s, c)));
         }
       }
       if (!any) body.appendChild(el("p", { "class": "dim" }, "None yet."));
