@@ -118,3 +118,14 @@ def pop(slot: int) -> Callable:
 def top_is(slot: int, back: str) -> Callable:
     """The test of a returning node's move back to `back`: taken when `back` is on top."""
     return lambda vals, seen: bool(vals[slot]) and vals[slot][-1] == back
+
+
+def ways_back(ch: Chapter) -> dict[str, tuple[str, ...]]:
+    """Per returning node, the places its move back may go in exploration and random play: its
+    `return_to`, then every other place a call of the chapter returns to. The others are met
+    only after a call made at `max_call_depth` did not push (reported as `call-depth`): the
+    return then answers an outer call, and play goes back to wherever that one returns to."""
+    every = list(dict.fromkeys(c.returns_to for n in ch.nodes.values() for c in n.choices if c.returns_to is not None))
+    return {
+        nid: n.return_to + tuple(p for p in every if p not in n.return_to) for nid, n in ch.nodes.items() if n.returns
+    }

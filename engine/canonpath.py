@@ -2,8 +2,9 @@
 
 One walk, chapter by chapter, serves `chronicle play --canon`, the canon checks
 (`engine.check.canon`) and the golden transcripts. A chapter's leg ends at its ending, or
-where the path breaks: no canonical choice is available, none is marked, or the path has
-taken more steps than the chapter has nodes (so it loops).
+where the path breaks: no canonical choice is available, none is marked, the path comes back
+to a node with the same calls waiting (so it loops: from there it can only go the same way
+again), or its canonical choice is a call made with `max_call_depth` calls already waiting.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .model import Chapter, Choice, Story
 class Leg:
     chapter: Chapter
     states: list[rt.State]  # from the chapter's first state to its ending, or to where the path broke
-    broken: str | None = None  # None, or why the path stops here: "loop", "unavailable" or "unmarked"
+    broken: str | None = None  # None, or why the path stops here: "loop", "deep", "unavailable" or "unmarked"
 
     @property
     def last(self) -> rt.State:
@@ -37,14 +38,22 @@ def legs(story: Story) -> Iterator[Leg]:
     while True:
         chapter = story.chapter(state.chapter)
         states = [state]
+        # A node's canonical choice is always the same one, so coming back to a node with the same
+        # calls waiting means going round again (counting steps against the number of nodes is not
+        # enough: a path may call one subroutine from several places, passing its nodes each time).
+        been = set()
         while not rt.is_ending(story, state):
             canon = [c for c in rt.available(story, state) if c.canon]
-            if len(states) > len(chapter.nodes):
+            if (state.node, state.stack) in been:
                 yield Leg(chapter, states, "loop")
                 return
+            been.add((state.node, state.stack))
             if not canon:
                 node = rt.node_of(story, state)
                 yield Leg(chapter, states, "unavailable" if any(c.canon for c in node.choices) else "unmarked")
+                return
+            if canon[0].returns_to is not None and len(state.stack) >= story.max_call_depth:
+                yield Leg(chapter, states, "deep")
                 return
             state = rt.choose(story, state, canon[0])
             states.append(state)
@@ -62,6 +71,8 @@ def canon_states(story: Story, chapter: str | None = None) -> tuple[list[rt.Stat
         states += leg.states
         if leg.broken == "loop":
             return states, "the canonical path loops without reaching an ending"
+        if leg.broken == "deep":
+            return states, f"the canonical path calls deeper than max_call_depth ({story.max_call_depth}) allows"
         if leg.broken:
             return states, f"{leg.last.chapter}:{leg.last.node} offers no canonical choice in the canonical state"
         if chapter and leg.chapter.id == chapter:

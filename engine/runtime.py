@@ -119,6 +119,9 @@ class State:
     passed: tuple = field(default=(), compare=False)  # the `next:` nodes play went through to get here
     # The call stack: where each unfinished `call:` returns to, innermost last.
     stack: tuple = ()
+    # For a state made by `start`: the flag values play entered its node with, before that node's
+    # count and `do:`. A save records these as where it started (loading enters the node again).
+    entry: tuple | None = field(default=None, compare=False)
 
     def at(self) -> tuple[str, str]:
         return self.chapter, self.node
@@ -158,7 +161,7 @@ def start(
         if not f.accepts(value):
             raise PlayError(f"{value!r} is not a valid value for {name} ({f.describe()})")
         values[f.slot] = value
-    return _arrive(ch, node, tuple(values), 0, _NO_MOVES, [])
+    return replace(_arrive(ch, node, tuple(values), 0, _NO_MOVES, []), entry=tuple(values))
 
 
 def _chapter(story: Story, chapter_id: str) -> Chapter:

@@ -50,7 +50,8 @@ def to_json(story: Story, states: list[State], **extra: Any) -> dict:
         "version": VERSION,
         "story": story.title,
         "story_hash": story.content_hash,
-        "start": {"chapter": first.chapter, "node": first.node, "flags": _flags(story, first)},
+        # the flags play entered the first node with (its `do:` is applied again on loading)
+        "start": {"chapter": first.chapter, "node": first.node, "flags": _flags(story, first, first.entry)},
         "path": steps_of(story, states),
         "state": {
             "chapter": last.chapter,
@@ -75,9 +76,10 @@ def steps_of(story: Story, states: list[State]) -> list[str]:
     return out
 
 
-def _flags(story: Story, s: State) -> dict:
+def _flags(story: Story, s: State, values: tuple | None = None) -> dict:
     ch = story.chapter(s.chapter)
-    return {f.name: s.values[f.slot] for f in ch.declared}
+    values = s.values if values is None else values
+    return {f.name: values[f.slot] for f in ch.declared}
 
 
 def from_json(story: Story, data: Any) -> Loaded:

@@ -48,6 +48,26 @@ the brute force derives that bound itself, from the spec's expression strings.
                           or an offered choice asserts a fact whose `holds` is
                           false, or denies one whose `holds` is true (a fact with
                           no `holds` always holds)
+
+Subroutines are learnt from their definitions too, and the call stack is part of the full
+state (a tuple of return places, innermost last). A choice with `call: X` applies its effects,
+pushes its return place (its `goto`, else the node that offered it) and enters X. A node with
+`return: true` moves on by itself (AUTO, never typed) when the stack is not empty: it pops the
+innermost place and enters it (its count and `do:`, like any arrival). The stack is bounded by
+the story's `max_call_depth` (default 8): a call made with the stack already that deep does not
+push (so the states stay finite; the finding below says it happened).
+  call-depth              a reachable state offers a call while `max_call_depth`
+                          calls are already waiting to return
+  return-empty            a reachable state is at a returning node with an empty
+                          stack (play stops there: nothing to return to); such a
+                          state is not also a soft-lock
+  trap                    is named only at nodes play stops at: never at a `next:`
+                          node, nor at a returning node (in a trapped state it
+                          always has a place to return to)
+  canon-broken            with calls: the canonical path comes back to a node with
+                          the same calls waiting, or makes a call deeper than
+                          `max_call_depth` allows (without calls this is the
+                          definition above)
 """
 
 from __future__ import annotations
@@ -75,7 +95,8 @@ from engine.expr import (
 )
 
 MAX_DEPTH = 400
-AUTO = "auto"  # the automatic move of a `next:` node
+AUTO = "auto"  # the automatic move of a `next:` node, or of a returning node back to its caller
+DEFAULT_MAX_CALL_DEPTH = 8
 
 
 class DivZero(Exception):
@@ -132,6 +153,7 @@ class BState:
     node: str
     values: tuple  # sorted (name, value) pairs of every flag in scope
     visited: frozenset  # every node visited in this chapter, the current one included
+    stack: tuple = ()  # where each unfinished call returns to, innermost last
 
     def lookup(self, name):
         return dict(self.values)[name]
@@ -145,6 +167,9 @@ class ChapterRun:
     softlock_states: set = field(default_factory=set)
     offered: set = field(default_factory=set)  # (node, choice index)
     overflows: dict = field(default_factory=dict)  # (node, choice index, effect index) -> min depth of the state
+    deep_calls: dict = field(
+        default_factory=dict
+    )  # (node, choice index) -> min depth of a state offering it at full depth
     starts: list = field(default_factory=list)  # story-wide values this chapter started from
     complete: bool = True
 
@@ -163,6 +188,7 @@ class Brute:
         self.facts = {f["id"]: f for f in list(spec["facts"]) + list(spec.get("story_facts") or ())}
         self.order = list(spec["chapters"])
         self.divisions: dict = {}  # cid -> {(node, choice index or AUTO)}: moves met dividing by zero
+        self.max_call_depth = spec.get("max_call_depth", DEFAULT_MAX_CALL_DEPTH)
         self._caps: dict = {}
 
     # ---- one chapter ----------------------------------------------------------------
@@ -207,6 +233,8 @@ class Brute:
         node = self.spec["chapters"][cid]["nodes"][s.node]
         if node.get("next"):
             return [AUTO]
+        if node.get("return"):
+            return [AUTO] if s.stack else []
         vals = dict(s.values)
         out = []
         for k, c in enumerate(node.get("choices") or ()):
@@ -260,16 +288,34 @@ class Brute:
         node = self.spec["chapters"][cid]["nodes"][s.node]
         vals = dict(s.values)
         over: list = []
-        if k == AUTO:
+        stack = s.stack
+        if k == AUTO and node.get("return"):
+            target, stack = stack[-1], stack[:-1]
+        elif k == AUTO:
             target = node["next"]
         else:
             c = node["choices"][k]
             self._run(cid, (s.node, k), _effects(c.get("do")), vals, s.visited, over, lambda m: m)
             if c.get("id"):
                 self._count(cid, f'visits("{s.node}.{c["id"]}")', vals)
-            target = c["goto"]
+            if c.get("call"):
+                target = c["call"]
+                if len(stack) < self.max_call_depth:
+                    stack = stack + (c.get("goto") or s.node,)
+            else:
+                target = c["goto"]
         vals, more = self.enter(cid, target, vals, s.visited, (s.node, k))
-        return BState(target, tuple(sorted(vals.items())), s.visited | {target}), over + more
+        return BState(target, tuple(sorted(vals.items())), s.visited | {target}, stack), over + more
+
+    def deep_call(self, cid: str, s: BState, k) -> bool:
+        """Move k of state s is a call made with `max_call_depth` calls already waiting."""
+        if k == AUTO:
+            return False
+        c = self.spec["chapters"][cid]["nodes"][s.node]["choices"][k]
+        return bool(c.get("call")) and len(s.stack) >= self.max_call_depth
+
+    def is_returning(self, cid: str, node: str) -> bool:
+        return bool(self.spec["chapters"][cid]["nodes"][node].get("return"))
 
     def is_ending(self, cid: str, node: str) -> bool:
         return "ending" in self.spec["chapters"][cid]["nodes"][node]
@@ -293,6 +339,8 @@ class Brute:
                 run.softlock_states.add(s)
             for number, k in enumerate(ks, 1):
                 run.offered.add((s.node, k))
+                if self.deep_call(cid, s, k):
+                    run.deep_calls[(s.node, k)] = min(d, run.deep_calls.get((s.node, k), d))
                 t, over = self.take(cid, s, k)
                 for m in over:
                     key = (s.node, k, m)
@@ -349,19 +397,21 @@ class Brute:
             ch = self.spec["chapters"][cid]
             s = self.start_state(cid, story_values)
             records: list = []
-            nodes_seen = set()
+            nodes_seen = set()  # (node, calls waiting): from there the walk can only go the same way
             while not self.is_ending(cid, s.node):
                 node = ch["nodes"][s.node]
                 records += node.get("records") or []
-                if s.node in nodes_seen:
+                if (s.node, s.stack) in nodes_seen:
                     found.add(("canon-broken", cid))
                     return found
-                nodes_seen.add(s.node)
-                if node.get("next"):
+                nodes_seen.add((s.node, s.stack))
+                if node.get("next") or (node.get("return") and s.stack):
                     s, _ = self.take(cid, s, AUTO)
                     continue
-                canon = [k for k in self.offered(cid, s) if node["choices"][k].get("canon")]
-                if not canon:
+                canon = (
+                    [k for k in self.offered(cid, s) if node["choices"][k].get("canon")] if "choices" in node else []
+                )
+                if not canon or self.deep_call(cid, s, canon[0]):
                     found.add(("canon-broken", cid))
                     return found
                 s, _ = self.take(cid, s, canon[0])
@@ -387,10 +437,13 @@ class Brute:
             ch = self.spec["chapters"][cid]
             reached = run.reached
             for s in run.softlock_states:
-                found.add(("soft-lock", (cid, s.node)))
+                found.add(("return-empty" if self.is_returning(cid, s.node) else "soft-lock", (cid, s.node)))
             for s in self.trapped(run) - run.softlock_states:
-                if not ch["nodes"][s.node].get("next"):  # play never stops at a `next:` node
+                # play never stops at a `next:` node, nor at a returning node with a place to go back to
+                if not ch["nodes"][s.node].get("next") and not self.is_returning(cid, s.node):
                     found.add(("trap", (cid, s.node)))
+            for n, k in run.deep_calls:
+                found.add(("call-depth", (cid, n, k)))
             for n, k, m in run.overflows:
                 found.add(("int-bounds", (cid, *m[1:]) if isinstance(m, tuple) else (cid, n, k, m)))
             for where in self.divisions.get(cid, ()):
@@ -471,15 +524,17 @@ class Brute:
         for s in run.depth:
             if self.is_ending(cid, s.node):
                 continue
-            if nodes[s.node].get("next"):
+            if nodes[s.node].get("next") or nodes[s.node].get("return"):
                 continue
             choices = nodes[s.node]["choices"]
             seen: dict = {}
             for k in self.offered(cid, s):
                 c = choices[k]
                 counted = c.get("id") and f'visits("{s.node}.{c["id"]}")' in self.caps(cid)
-                key = (c["goto"], tuple(_effects(c.get("do"))), c["id"] if counted else None)
-                if key in seen:
+                key = (_way(c, s.node), tuple(_effects(c.get("do"))), c["id"] if counted else None)
+                # `allow: [choice-indistinct]` on the node, or on the later choice (the one named), silences it
+                silenced = "choice-indistinct" in (*(nodes[s.node].get("allow") or ()), *(c.get("allow") or ()))
+                if key in seen and not silenced:
                     out.add(("choice-indistinct", (cid, s.node, k)))
                 seen[key] = k
         return out
@@ -514,8 +569,11 @@ class Brute:
         return out
 
     # ---- following a replay -----------------------------------------------------------
-    def replay_numbers(self, cid: str, story_values: dict, numbers: list[int]) -> list[BState]:
-        """The states along a replay given as the numbers a player types, within one chapter."""
+    def replay_numbers(
+        self, cid: str, story_values: dict, numbers: list[int], deep: list | None = None
+    ) -> list[BState]:
+        """The states along a replay given as the numbers a player types, within one chapter.
+        `deep`, when given, collects the calls on the way made at full depth (they did not push)."""
         states = [self.start_state(cid, story_values)]
 
         def through():  # play goes on through `next:` nodes by itself
@@ -526,9 +584,18 @@ class Brute:
         for n in numbers:
             ks = self.offered(cid, states[-1])
             assert 1 <= n <= len(ks), f"replay asks for choice {n} of {len(ks)}"
+            if deep is not None and self.deep_call(cid, states[-1], ks[n - 1]):
+                deep.append((states[-1].node, ks[n - 1]))
             states.append(self.take(cid, states[-1], ks[n - 1])[0])
             through()
         return states
+
+
+def _way(c: dict, here: str) -> tuple:
+    """Where a choice leads, as play sees it: (node entered, where a call comes back to)."""
+    if c.get("call"):
+        return c["call"], c.get("goto") or here
+    return c["goto"], None
 
 
 def expected_findings(spec: dict) -> set:
@@ -630,8 +697,19 @@ def _words(draw, text: str) -> dict:
 
 @st.composite
 def chapter_specs(
-    draw, cid: str, max_nodes: int = 4, guard_p: float = 0.5, assertions: bool = False, ink: bool = False
+    draw,
+    cid: str,
+    max_nodes: int = 4,
+    guard_p: float = 0.5,
+    assertions: bool = False,
+    ink: bool = False,
+    calls: bool = False,
 ):
+    """`calls`: subroutines. r0 (and sometimes r1) return; s0, when there, is a subroutine with
+    choices (back to r0 canonically, and sometimes calling itself, calling r1, or leaving for
+    the main line). Spine and extra choices sometimes `call:` one of them (with or without a
+    `goto`), and extra choices may also `goto` them, so a returning node is reached with an
+    empty stack now and then."""
     k = draw(st.integers(1, max_nodes))
     m = draw(st.integers(1, 3))
     inner = [f"n{i}" for i in range(k)]
@@ -640,7 +718,10 @@ def chapter_specs(
     if not clicks:
         m = 1
     ends = [f"e{j}" for j in range(m)]
-    allnodes = inner + ends
+    subs: list[str] = []
+    if calls and clicks:
+        subs = ["r0"] + (["r1"] if draw(st.booleans()) else []) + (["s0"] if draw(st.floats(0, 1)) < 0.6 else [])
+    allnodes = inner + ends + subs
     guards, effects = guard_pool(allnodes), effect_pool(allnodes)
     if ink:
         guards = (
@@ -681,15 +762,38 @@ def chapter_specs(
                 part["else"] = other if len(other) > 1 else other["text"]
         return [plain, part]
 
-    choices = {n: [] for n in inner}
+    def call(c, here, target=None):
+        """Make choice c a call (of `target`, else a random subroutine or main-line node), coming
+        back to its `goto`, or (half the time, unless it is canonical) to `here`."""
+        c["call"] = target or draw(st.sampled_from(subs + inner if draw(st.floats(0, 1)) < 0.2 else subs))
+        if not c.get("canon") and (draw(st.booleans()) or (c["goto"] in subs and here != "s0")):
+            del c["goto"]  # (a call from the main line comes back to the main line)
+        c["text"] = f"Call {c['call']} from {here}."
+        return c
+
+    choices: dict = {n: [] for n in inner + subs}
     for i, n in enumerate(inner):
         if n not in nexts:
-            choices[n].append(choice(inner[i + 1] if i + 1 < k else "e0", canon=True))
+            c = choice(inner[i + 1] if i + 1 < k else "e0", canon=True)
+            choices[n].append(call(c, n, draw(st.sampled_from(subs))) if subs and draw(st.floats(0, 1)) < 0.25 else c)
     for e in ends[1:]:
         choices[draw(st.sampled_from(clicks))].append(choice(e))
     for n in clicks:
         for _ in range(draw(st.integers(0, 2))):
-            choices[n].append(choice(draw(st.sampled_from(allnodes))))
+            c = choice(draw(st.sampled_from(allnodes)))
+            choices[n].append(call(c, n) if subs and draw(st.floats(0, 1)) < 0.3 else c)
+    if "s0" in subs:
+        choices["s0"].append(choice("r0", canon=True))
+        if draw(st.booleans()):  # recursion: can go deeper than a small max_call_depth
+            choices["s0"].append(call(choice("s0"), "s0", "s0"))
+        if "r1" in subs and draw(st.booleans()):  # a nested call
+            choices["s0"].append(call(choice(draw(st.sampled_from(subs))), "s0", "r1"))
+        if draw(st.floats(0, 1)) < 0.3:  # leaving the subroutine for the main line, its call still waiting
+            choices["s0"].append(choice(draw(st.sampled_from(inner))))
+    for r in subs:  # every subroutine is called from somewhere, so every returning node answers a call
+        if not any(c.get("call") == r for n in clicks for c in choices[n]):
+            where = draw(st.sampled_from(clicks))
+            choices[where].append(call(choice(draw(st.sampled_from(allnodes))), where, r))
     nodes = {}
     recorder = draw(st.sampled_from(inner)) if covers else None
     for i, n in enumerate(inner):
@@ -705,6 +809,18 @@ def chapter_specs(
             node["do"] = [draw(st.sampled_from(SAFE_DO))]
         if n == recorder:
             node["records"] = ["event"]
+        nodes[n] = node
+    for n in subs:
+        if n == "s0":
+            order = list(draw(st.permutations(choices[n])))
+            if ink:
+                for j, c in enumerate(order):
+                    c["id"] = f"c{j}"
+            node = {"text": text(n), "choices": order}
+        else:
+            node = {"text": text(n), "return": True}
+        if ink and draw(st.floats(0, 1)) < 0.3:
+            node["do"] = [draw(st.sampled_from(SAFE_DO))]
         nodes[n] = node
     for j, e in enumerate(ends):
         kind = "canon" if j == 0 else draw(st.sampled_from(["personal", "divergent"] if covers else ["personal"]))
@@ -732,15 +848,26 @@ def chapter_specs(
 
 @st.composite
 def story_specs(
-    draw, max_chapters: int = 2, max_nodes: int = 4, guard_p: float = 0.5, assertions: bool = False, ink: bool = False
+    draw,
+    max_chapters: int = 2,
+    max_nodes: int = 4,
+    guard_p: float = 0.5,
+    assertions: bool = False,
+    ink: bool = False,
+    calls: bool = False,
 ):
     """`assertions`: text parts (with or without `if`, some with an `else` mapping) and choices
-    assert and deny the documented fact and two story facts."""
+    assert and deny the documented fact and two story facts. `calls`: subroutines (see
+    chapter_specs), and a `max_call_depth` that is small (1 to 3) or the default."""
     n = draw(st.integers(1, max_chapters))
-    chapters = {f"c{i}": draw(chapter_specs(f"c{i}", max_nodes, guard_p, assertions, ink)) for i in range(n)}
+    chapters = {f"c{i}": draw(chapter_specs(f"c{i}", max_nodes, guard_p, assertions, ink, calls)) for i in range(n)}
     spec = {"flags": dict(STORY_FLAGS), "facts": [dict(EVENT)], "chapters": chapters}
     if assertions:
         spec["story_facts"] = [dict(f) for f in STORY_FACTS]
+    if calls:
+        depth = draw(st.sampled_from([1, 2, 3, None]))
+        if depth is not None:
+            spec["max_call_depth"] = depth
     return spec
 
 
@@ -777,8 +904,8 @@ def clean_spec(spec: dict) -> dict:
                 same = [
                     c
                     for c in choices
-                    if (c["goto"], tuple(_effects(c.get("do"))))
-                    == (choices[k]["goto"], tuple(_effects(choices[k].get("do"))))
+                    if (_way(c, nid), tuple(_effects(c.get("do"))))
+                    == (_way(choices[k], nid), tuple(_effects(choices[k].get("do"))))
                 ]
                 keep = next((c for c in same if c.get("canon")), same[0])
                 for c in same:
@@ -794,9 +921,13 @@ def clean_spec(spec: dict) -> dict:
             elif code == "divide-by-zero":
                 cid, nid, k = subject
                 node = spec["chapters"][cid]["nodes"][nid]
-                target = node["next"] if k == AUTO else node["choices"][k]["goto"]
-                if spec["chapters"][cid]["nodes"][target].pop("do", None) is not None:
-                    changed = True
+                if k == AUTO:  # a `next:` node, or a returning node: its way on enters some node with a `do:`
+                    targets = [node["next"]] if node.get("next") else list(spec["chapters"][cid]["nodes"])
+                else:
+                    targets = [_way(node["choices"][k], nid)[0]]
+                for target in targets:
+                    if spec["chapters"][cid]["nodes"][target].pop("do", None) is not None:
+                        changed = True
                 if k != AUTO and not node["choices"][k].get("canon") and not node["choices"][k].get("_drop"):
                     node["choices"][k]["_drop"] = changed = True
             elif code == "continuity":
@@ -809,6 +940,37 @@ def clean_spec(spec: dict) -> dict:
                 if not c.get("canon") and not c.get("_drop"):
                     c["_drop"] = True
                     changed = True
+            elif code == "node-unreached" and subject[1][0] in "rs":  # a subroutine nothing calls in play
+                cid, nid = subject
+                for node in spec["chapters"][cid]["nodes"].values():
+                    for c in node.get("choices") or ():
+                        if c.get("canon") and c.get("call") == nid:
+                            del c["call"]
+                            changed = True
+                        elif not c.get("canon") and nid in (c.get("call"), c.get("goto")) and not c.get("_drop"):
+                            c["_drop"] = changed = True
+            elif code == "call-depth":
+                cid, nid, k = subject
+                c = spec["chapters"][cid]["nodes"][nid]["choices"][k]
+                if c.get("canon"):  # a canonical call comes back to its `goto`: go there directly
+                    del c["call"]
+                    changed = True
+                elif not c.get("_drop"):
+                    c["_drop"] = changed = True
+            elif code == "return-empty":
+                # the ways in by `goto` (not by a call) from outside the subroutines: first those
+                # straight into the returning node, then those into any subroutine node
+                cid, nid = subject
+                nodes = spec["chapters"][cid]["nodes"]
+                for into in ({nid}, {n for n in nodes if n[0] in "rs"}):
+                    for here, node in nodes.items():
+                        for c in node.get("choices") or ():
+                            if c.get("call") or c.get("canon") or c.get("_drop") or c["goto"] not in into:
+                                continue
+                            if here[0] not in "rs" or into == {nid}:
+                                c["_drop"] = changed = True
+                    if changed:
+                        break
         if not changed:
             # soft-locks, traps and divergence: drop the non-spine choices of the nodes involved
             for code, subject in sorted(found, key=repr):
@@ -848,6 +1010,30 @@ def clean_spec(spec: dict) -> dict:
                     node["choices"] = [c for c in node["choices"] if not c.get("_drop")]
             _drop_orphans(ch)
     raise AssertionError("repair did not converge")
+
+
+def _unanswered(ch: dict) -> set:
+    """Returning nodes no call can reach on the graph: walking from each call's node by `goto`
+    and `next:`, stepping over nested calls to where they come back, and stopping at returns."""
+    nodes = ch["nodes"]
+    answered: set = set()
+    for node in nodes.values():
+        for c in node.get("choices") or ():
+            if not c.get("call") or c["call"] not in nodes:
+                continue
+            walked, todo = {c["call"]}, [c["call"]]
+            while todo:
+                nid = todo.pop()
+                n = nodes[nid]
+                if n.get("return"):
+                    continue
+                ways = [n["next"]] if n.get("next") else [_way(x, nid)[1] or x["goto"] for x in n.get("choices") or ()]
+                for w in ways:
+                    if w and w in nodes and w not in walked:
+                        walked.add(w)
+                        todo.append(w)
+            answered |= walked
+    return {n for n, v in nodes.items() if v.get("return") and n not in answered}
 
 
 def _counted_names(ch: dict) -> set:
@@ -907,11 +1093,23 @@ def _drop_orphans(ch: dict) -> None:
                     for c in node["choices"]
                     if c.get("canon") or all(v.node in names for v in _visits_of(c.get("if")))
                 ]
-        targets = {c["goto"] for n in ch["nodes"].values() for c in n.get("choices") or ()} | {ch["start"]}
-        targets |= {n["next"] for n in ch["nodes"].values() if n.get("next")}
-        orphans = [n for n in ch["nodes"] if n not in targets]
+        targets = {c.get("call") or c["goto"] for n in ch["nodes"].values() for c in n.get("choices") or ()}
+        targets |= {c["goto"] for n in ch["nodes"].values() for c in n.get("choices") or () if c.get("goto")}
+        targets |= {n["next"] for n in ch["nodes"].values() if n.get("next")} | {ch["start"]}
+        # a returning node no call reaches does not compile (return-unreached), nor does a node
+        # left with no choices: both go, with the ways into them
+        dead = _unanswered(ch) | {
+            n for n, v in ch["nodes"].items() if "choices" in v and not v["choices"] and n != ch["start"]
+        }
+        orphans = [n for n in ch["nodes"] if n not in targets or n in dead]
         if not orphans:
             return
+        for node in ch["nodes"].values():
+            for c in node.get("choices") or ():
+                if c.get("canon") and c.get("call") in orphans:  # a canonical call goes straight on instead
+                    del c["call"]
+            if "choices" in node:
+                node["choices"] = [c for c in node["choices"] if not {c.get("call"), c.get("goto")} & set(orphans)]
         for n in orphans:
             del ch["nodes"][n]
             token = f'seen("{n}")'
@@ -948,6 +1146,8 @@ _SUBJECT = {
     "covered-not-recorded": r"chapter '([^']+)' covers '([^']+)'",
     "canon-holds": r"'([^']+)' is recorded on the canonical path of '([^']+)', but .* false at the end of '([^']+)'",
     "continuity": r"^(.*?) of node '([^']+)' (?:asserts|denies) (?:story )?fact '([^']+)'",
+    "return-empty": r"reaches node '([^']+)', which returns",
+    "call-depth": r"choice (\d+) of node '([^']+)' calls",
 }
 
 
@@ -982,7 +1182,7 @@ def subject_of(story, d):
     if pattern is None:
         return code, d.message
     g = re.search(pattern, d.message).groups()
-    if code == "choice-never-available":
+    if code in ("choice-never-available", "call-depth"):
         return code, (cid, g[1], int(g[0]) - 1)
     if code == "choice-indistinct":
         return code, (cid, g[2], int(g[1]) - 1)

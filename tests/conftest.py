@@ -140,6 +140,7 @@ def write_story(
     order: list | None = None,
     manifest=None,
     history=None,
+    max_call_depth: int | None = None,
 ) -> Path:
     """Write a story folder under `root` and return it.
 
@@ -153,6 +154,8 @@ def write_story(
         manifest = {"title": title, "chapters": list(order if order is not None else chapters)}
         if flags:
             manifest["flags"] = flags
+        if max_call_depth is not None:
+            manifest["max_call_depth"] = max_call_depth
     if history is None:
         history = {"facts": facts if facts is not None else [DEFAULT_FACT]}
     (root / "story" / "story.yaml").write_bytes(_dump(manifest))

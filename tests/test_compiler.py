@@ -52,7 +52,15 @@ def test_tour_compiles_to_plain_data():
         ("weather", 2, "story"),
     ]
     storm = story.chapter("storm")
-    assert [(f.name, f.slot) for f in storm.layout][3:] == [("oil", 3), ("asked_for_help", 4)]
+    assert [(f.name, f.slot) for f in storm.layout][3:] == [
+        ("oil", 3),
+        ("asked_for_help", 4),
+        ("logged", 5),
+        # the counters play keeps: the log's and the tower's visits for their sequences, the log choice's takes
+        ('visits("log")', 6),
+        ('visits("tower")', 7),
+        ('visits("tower.log")', 8),
+    ]
     assert set(storm.seen_bits) == {"door"}  # only nodes some seen() names get a bit
     stair = storm.nodes["stair"]
     assert [c.target for c in stair.choices] == ["lamp", "dark", "door"]

@@ -33,7 +33,13 @@ def compile_spec(spec: dict, where: str):
     history = {"facts": spec["facts"]}
     if spec.get("story_facts"):
         history["story_facts"] = spec["story_facts"]
-    root = write_story(Path(where) / "story", spec["chapters"], flags=spec["flags"], history=history)
+    root = write_story(
+        Path(where) / "story",
+        spec["chapters"],
+        flags=spec["flags"],
+        history=history,
+        max_call_depth=spec.get("max_call_depth"),
+    )
     with no_cache():
         return load_story(root), root
 
@@ -58,9 +64,25 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
         code, subject = subject_of(story, d)
         cid, numbers = args["chapter"], args["numbers"]
         sets = typed(brute.decls(cid), args["sets"])
+        deep: list = []
+        bstates = brute.replay_numbers(cid, sets, numbers, deep)
+        if code == "call-depth":  # the replay takes the call, from a state where the stack is full
+            _cid, nid, k = subject
+            assert deep[-1] == (nid, k)
+            before = brute.replay_numbers(cid, sets, numbers[:-1])
+            assert len(before) - 1 == runs[cid].deep_calls[(nid, k)], f"{d.replay} is not a shortest way"
+            deep.pop()
+        if deep:
+            # The way there makes a call at full depth, which `check` reports (call-depth) and
+            # explores as not pushing; play pushes it, and may go elsewhere from there.
+            continue
         states = rt.replay_numbers(story, rt.start(story, cid, None, sets), numbers)
-        bstates = brute.replay_numbers(cid, sets, numbers)
         last, blast = states[-1], bstates[-1]
+        if code == "call-depth":
+            assert states[-2].node == nid and rt.available(story, states[-2])[numbers[-1] - 1].index == k
+            assert len(states[-2].stack) == story.max_call_depth  # play itself goes one deeper than allowed
+            assert len(states[-1].stack) <= story.max_call_depth + 1
+            continue
         assert last.chapter == cid and last.node == blast.node
         run = runs[cid]
         if code == "int-bounds" and len(subject) == 3:
@@ -89,14 +111,17 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
                 return (
                     s.node == state.node
                     and s.visited == state.visited
+                    and s.stack == state.stack
                     and all(a == b for (name, a), (_n, b) in zip(s.values, state.values) if name not in left_out)
                 )
 
             return any(same(s) for s in among)
 
-        if code == "soft-lock":
+        if code in ("soft-lock", "return-empty"):
             assert rt.available(story, last) == [] and real(blast, run.softlock_states)
             assert moves == min(run.depth[s] for s in run.softlock_states if s.node == node)
+            if code == "return-empty":  # play stopped at the returning node: nothing to go back to
+                assert last.stack == () and blast.stack == ()
         elif code == "trap":
             assert blast in trapped[cid]  # a trap's replay keeps every start value
             assert moves == min(run.depth[s] for s in trapped[cid] if s.node == node)
@@ -142,10 +167,16 @@ def agree(spec: dict) -> None:
             while ex.parent[s] >= 0:
                 moves, s = moves + 1, ex.parent[s]
             assert moves == run.reached[node], f"shortest path to {cid}:{node}"
+            deep: list = []
+            brute.replay_numbers(cid, story_values(story, ex.starts[start]), numbers, deep)
+            if deep:
+                continue  # play pushes a call made at full depth, which check explores as not pushing
             first = rt.start(story, cid, None, story_values(story, ex.starts[start]))
             landed = rt.replay_numbers(story, first, numbers)[-1].node
-            # play goes on through a `next:` node by itself, so a replay to one lands further on
-            assert landed == node or story.chapter(cid).nodes[node].next is not None
+            # play goes on through a `next:` node (and a returning node with a call to answer) by
+            # itself, so a replay to one lands further on
+            passing = story.chapter(cid).nodes[node]
+            assert landed == node or passing.next is not None or passing.returns
     assert {subject_of(story, d) for d in judged(report)} == brute.expected()
     check_replays(story, brute, runs, report)
 
@@ -192,7 +223,10 @@ def test_the_tour_story_agrees_with_brute_force(tmp_path):
         ex = report.explorations[cid]
         assert {ex.graph.ids[ni] for ni in ex.first_at_node} == set(run.reached)
         for ni, sid in ex.first_at_node.items():
-            assert len(ex.path(sid)[1]) == run.reached[ex.graph.ids[ni]]
+            moves, s = 0, sid  # moves, the automatic ones of `next:` and returning nodes included
+            while ex.parent[s] >= 0:
+                moves, s = moves + 1, ex.parent[s]
+            assert moves == run.reached[ex.graph.ids[ni]], ex.graph.ids[ni]
 
 
 def test_soft_lock_message_names_only_the_flags_its_conditions_read(tmp_path):
@@ -230,4 +264,20 @@ def test_soft_lock_message_names_only_the_flags_its_conditions_read(tmp_path):
 @given(story_specs(max_nodes=5, guard_p=0.6, ink=True))
 def test_explorer_agrees_with_brute_force_on_ink_stories(spec):
     """`next:` nodes, node `do:`, saturated counts and choice ids: the same states, paths and findings."""
+    agree(spec)
+
+
+@SETTINGS
+@given(story_specs(max_nodes=5, guard_p=0.5, calls=True))
+def test_explorer_agrees_with_brute_force_on_stories_with_calls(spec):
+    """`call:` and `return: true`, nested calls, recursion past a small `max_call_depth`, returning
+    nodes reached by `goto` with nothing to return to: the same states, paths and findings."""
+    agree(spec)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(story_specs(max_nodes=5, guard_p=0.6, ink=True, calls=True))
+def test_explorer_agrees_with_brute_force_on_ink_stories_with_calls(spec):
+    """Calls among `next:` nodes, node `do:` (applied again on entering the place a call returns
+    to), counts and `say:`."""
     agree(spec)

@@ -7,12 +7,16 @@ test_check_props.py; the diagnostic codes' fixtures in tests/fixtures/codes/.)
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from conftest import chapter, no_cache, write_story
 
 from engine import runtime as rt
 from engine.check import check_story
 from engine.compiler import compile_story, load_story
+from engine.expr import Arith, Visits
+from engine.inline import Branch, Seq, Value
 
 CANON_END = {"text": "Done.", "ending": {"kind": "canon", "title": "Done"}}
 
@@ -388,6 +392,78 @@ def test_history_kinds_are_refused_without_history_and_required_with_it(tmp_path
     with no_cache():
         _s, diags = compile_story(root)
     assert [d.code for d in diags if d.is_error] == ["ending-kind"]
+
+
+# ---- the tour story uses every construct once ----------------------------------------------
+
+
+def _walk(x):
+    """Every object inside `x`: a segment tuple, an inline part, an expression tree."""
+    yield x
+    if isinstance(x, tuple):
+        for y in x:
+            yield from _walk(y)
+    elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+        for f in dataclasses.fields(x):
+            yield from _walk(getattr(x, f.name))
+
+
+def test_the_tour_story_uses_every_construct():
+    # The tour doubles as the example of every construct (AUTHORING.md says so) and the
+    # tests play it: an edit that drops one should fail here, not leave it silently untested.
+    from conftest import TOUR
+
+    with no_cache():
+        story = load_story(TOUR)
+    nodes = [n for ch in story.chapters for n in ch.nodes.values()]
+    choices = [c for n in nodes for c in n.choices]
+    texts = [p for n in nodes for p in n.text] + [c.say for c in choices if c.say is not None]
+    inline = [obj for p in texts for obj in _walk(p.inline or ())]
+    exprs = [obj for p in texts for obj in _walk((p.inline or (), p.condition))]
+    exprs += [obj for c in choices for obj in _walk(c.condition)]
+    exprs += [obj for c in choices for e in c.effects for obj in _walk(e.expr)]
+
+    assert {s.kind for s in inline if isinstance(s, Seq)} == {"&", "!"}  # a cycle and a once-only
+    assert any(isinstance(s, Branch) for s in inline)  # {cond: text}
+    assert any(isinstance(s, Value) for s in inline)  # {expr}
+    assert any("{{" in p.text and any(isinstance(s, str) and "{" in s for s in p.inline or ()) for p in texts)
+    assert {e.op for e in exprs if isinstance(e, Arith)} >= {"//", "%"}
+    assert any(c.say is not None for c in choices)
+    assert any(n.next is not None and not n.choices for n in nodes)
+    assert any(e.src == "logged = true" for n in nodes for e in n.enter)  # a node's own do:, not a count
+    # a choice id, and its count read back in a condition
+    ids = {f"{n.id}.{c.id}" for n in nodes for c in n.choices if c.id}
+    assert ids and any(e.name == f'visits("{i}")' for e in exprs if isinstance(e, Visits) for i in ids)
+    assert any(c.returns_to is not None for c in choices) and any(n.returns for n in nodes)
+    assert "choice-indistinct" in {a for n in nodes for a in n.allow} | {a for c in choices for a in c.allow}
+    # and none of it leaves a finding: the tour checks clean
+    report = check_story(story)
+    assert not report.diagnostics, [d.render() for d in report.diagnostics]
+
+
+def test_the_tours_log_book_is_a_subroutine_that_returns_where_it_was_called(tmp_path):
+    from conftest import TOUR
+
+    with no_cache():
+        tour = load_story(TOUR)
+    at_tower = rt.replay_numbers(tour, rt.start(tour), [3])[-1]  # write up the log, from the tower
+    assert at_tower.at() == ("storm", "tower") and at_tower.stack == ()
+    page = rt.node_text(tour, at_tower)
+    assert page[:3] == [
+        "You open the log at a clean page. Cans of oil: 2, enough for 9 hours.",
+        "You sign under {Remarks}, as the Board requires, and blot the ink.",
+        "The wind has not let up.",  # back at the tower: its second visit, so the cycle moves on
+    ]
+    again = rt.replay_numbers(tour, at_tower, [3])[-1]  # twice at most: visits("tower.log") < 2
+    assert rt.node_text(tour, again)[0].startswith("You find your place in the log.")
+    assert rt.node_text(tour, again)[2] == "Wind hammers the glass."  # the cycle comes round
+    assert [c.text for c in rt.available(tour, again)] == ["Trim the wick.", "Ring the village for help."]
+    # from the lamp, with one can poured (an odd number left): the log returns to the lamp
+    at_lamp = rt.replay_numbers(tour, rt.start(tour), [1, 1, 3])[-1]
+    assert at_lamp.at() == ("storm", "lamp") and rt.flag_values(tour, at_lamp)["logged"] is True
+    assert rt.node_text(tour, at_lamp)[0].endswith("Cans of oil: 1, enough for 4 hours. One can is already open.")
+    assert "The log is written up" in rt.node_text(tour, at_lamp)[-1]
+    assert [c.text for c in rt.available(tour, at_lamp)] == ["Keep watch till dawn.", "Sleep at your post."]
 
 
 def test_a_choices_own_text_may_hold_inline_parts(tmp_path):

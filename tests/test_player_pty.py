@@ -49,7 +49,7 @@ def test_new_game_choose_save_quit_and_continue(term):
 
 def test_choices_by_their_first_words_with_completion_and_hints(term):
     t = new_game(term)
-    t.enter("xyzzy").wait("Type a number from 1 to 2 or the first words of a choice")
+    t.enter("xyzzy").wait("Type a number from 1 to 3 or the first words of a choice")
     assert "1. Trim the wick." in t.text  # the same prompt again, the choices still there
     t.enter("ring").wait("\u2192 Ring the village for help.")
     assert "Wind hammers the glass." in t.text
@@ -253,16 +253,19 @@ def test_a_save_from_a_changed_story(term, tmp_path):
     t.finish()
     storm = story / "chapters" / "storm.yaml"
     original = storm.read_text()
-    storm.write_text(original.replace("Wind hammers the glass.", "Rain lashes the glass."))
-    cont = term("--continue", story=story).wait("Rain lashes the glass.")
+    # the tower's second visit (after ringing) is where the save resumes: reword what it shows
+    storm.write_text(original.replace("The wind has not let up.", "The rain has not let up."))
+    cont = term("--continue", story=story).wait("The rain has not let up.")
     assert "The story has changed since this save; your choices still fit it." in cont.flat
     cont.enter("quit")
     cont.finish()
 
     storm.write_text(
         original.replace(
-            "      - text: Ring the village for help.\n        if: not asked_for_help\n"
-            "        do: [asked_for_help = true, courage -= 1]\n        goto: tower\n",
+            "      - text: Ring the village for help.\n        id: ring\n        if: not asked_for_help\n"
+            "        do: [asked_for_help = true, courage -= 1]\n"
+            "        say: The line crackles. Someone at the post office promises to tell the harbour master.\n"
+            "        goto: tower\n",
             "",
         )
     )
@@ -316,7 +319,7 @@ def test_a_new_game_keeps_the_earlier_one(term):
     assert re.search(r"1\.\s+autosave\b", t.text) and re.search(r"2\.\s+autosave-1\b", t.text)
     t.enter("2").wait("Loaded 'autosave-1'.")
     assert "1. Trim the wick." in t.text
-    assert t.saved()["path"] == ["tower:@tower"]  # format 2: the step by node and choice key
+    assert t.saved()["path"] == ["tower:ring"]  # format 2: the step by node and choice key (its id)
 
 
 # ---- debug and watch -----------------------------------------------------------------------

@@ -263,8 +263,10 @@ def test_a_save_the_changed_story_cannot_replay_whole_resumes_where_it_can(tmp_p
     text = f.read_text()
     text = text.replace(
         """      - text: Ring the village for help.
+        id: ring
         if: not asked_for_help
         do: [asked_for_help = true, courage -= 1]
+        say: The line crackles. Someone at the post office promises to tell the harbour master.
         goto: tower
 """,
         "",
@@ -347,3 +349,26 @@ def test_pages_carry_the_scene_as_the_status_line_does_and_name_the_choice_made(
     assert pages[6].ending == ("The Lamp Burns", "canon") and pages[6].taken is None
     assert pages[-1].chapter == "Chapter 2: The Morning After" and pages[-1].place == "The quay"
     assert s.states[-1] is s.state  # reading pages changes nothing
+
+
+def test_a_chapter_reached_before_starts_with_the_flags_it_was_reached_with_once(tmp_path, store):
+    # The second chapter's first scene gives the keeper heart on arrival (`do: [courage += 1]`,
+    # a story-wide flag): starting there again from the title's Chapters must do it once, not twice.
+    root = copy_tour(tmp_path)
+    f = root / "chapters" / "morning.yaml"
+    f.write_text(f.read_text().replace("  quay:\n", "  quay:\n    do: [courage += 1]\n", 1))
+    story = load_story(root)
+    s = new(story, store)
+    pick(s, "Trim")
+    pick(s, "Let the lamp die")
+    s.advance()
+    assert rt.flag_values(story, s.state)["courage"] == 2  # 1 carried in, +1 on the quay
+    (arrival,) = s.arrivals()
+    t = Session(story, store)
+    t.start_at(arrival)
+    assert t.state.at() == ("morning", "quay") and rt.flag_values(story, t.state)["courage"] == 2
+    pick(t, "Search")
+    t.save("later")
+    before = t.state
+    notes = t.load("later")
+    assert t.state == before and not any("cannot be used" in n for n in notes), notes

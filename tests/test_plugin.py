@@ -59,11 +59,12 @@ def test_collecting_lists_the_items_without_checking(pytester):
 
 def test_a_soft_lock_fails_its_chapter_with_the_diagnostics_and_a_replay(pytester):
     root = _story(pytester)
-    _edit(
-        root / "chapters" / "storm.yaml",
-        "      - text: Climb again.\n",
-        "      - text: Climb again.\n        if: oil > 5\n",
-    )
+    for way_up in ("Climb again.", "Go back up."):  # the door's two ways back up, both closed
+        _edit(
+            root / "chapters" / "storm.yaml",
+            f"      - text: {way_up}\n",
+            f"      - text: {way_up}\n        if: oil > 5\n",
+        )
     result = _run(pytester)
     result.assert_outcomes(passed=2, failed=1)
     out = result.stdout.str()

@@ -118,9 +118,15 @@ def test_coverage_counts_add_up_and_reach_everything_reachable(tour):
         assert cov.starts == 500
         assert sum(cov.ending_hits.values()) == 500  # every playthrough ends each chapter once
         ch = tour.chapter(cov.id)
+        taken = {(n, i): (ch.nodes[n].choices[i], h) for (n, i), h in cov.choice_hits.items()}
+        # every call in the tour returns (the log-book has no choices): one return per call taken
+        calls = sum(h for c, h in taken.values() if c.returns_to is not None)
+        assert calls == sum(cov.node_hits[n] for n, node in ch.nodes.items() if node.returns)
         for nid in ch.nodes:
-            into = sum(h for (n, i), h in cov.choice_hits.items() if ch.nodes[n].choices[i].target == nid)
-            assert cov.node_hits[nid] == into + (500 if nid == ch.start else 0)
+            into = sum(h for c, h in taken.values() if c.target == nid)  # a call's target is the called node
+            glued = sum(cov.node_hits[n] for n, node in ch.nodes.items() if node.next == nid)
+            returned = sum(h for c, h in taken.values() if c.returns_to == nid)
+            assert cov.node_hits[nid] == into + glued + returned + (500 if nid == ch.start else 0)
     # the tour is small: 500 playthroughs reach every node and ending that exploration reaches
     explored = check_story(tour).explorations
     for cov in rep.coverage:

@@ -25,8 +25,10 @@ TRIM = """      - text: Trim the wick.
         canon: true
 """
 RING = """      - text: Ring the village for help.
+        id: ring
         if: not asked_for_help
         do: [asked_for_help = true, courage -= 1]
+        say: The line crackles. Someone at the post office promises to tell the harbour master.
         goto: tower
 """
 POUR = """      - text: Pour in a can of oil.
@@ -138,7 +140,7 @@ def test_a_format_1_save_still_loads_and_is_written_back_as_format_2(tour):
     assert loaded.states[-1] == states[-1] and loaded.note is None
     again = to_json(tour, loaded.states)
     assert again["version"] == VERSION == 2
-    assert again["path"] == ["tower:@tower", "tower:@stair", "stair:@lamp", "lamp:@dawn", ">", "quay:@harbour"]
+    assert again["path"] == ["tower:ring", "tower:@stair", "stair:@lamp", "lamp:@dawn", ">", "quay:@harbour"]
     assert again["path"] == steps_of(tour, states)
 
 

@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from conftest import TOUR
+from conftest import TOUR, chapter, write_story
 
 from engine import runtime as rt
 from engine.compiler import load_story
@@ -46,6 +46,34 @@ def test_round_trip_from_a_chosen_start(tour):
     loaded = from_json(tour, through_text(to_json(tour, states)))
     assert loaded.start == first and loaded.states[-1] == states[-1]
     assert loaded.states[-1].at() == ("morning", "home")
+
+
+def test_a_save_of_a_chapter_whose_first_scene_does_something_on_arrival_loads_exactly(tmp_path):
+    # Loading enters the first scene again, so its `do:` must be applied once over the flags the
+    # save starts from, not twice (`gold += 5` twice, and the saved position would no longer
+    # follow from the choices: "the file was altered").
+    nodes = {
+        "gate": {
+            "do": ["gold += 5", "visited = true"],
+            "text": "You have {gold} coins.",
+            "choices": [
+                {"text": "Pay the toll.", "do": ["gold -= 2"], "goto": "gate"},
+                {"text": "Walk on.", "goto": "road", "canon": True},
+            ],
+        },
+        "road": {"text": "The road.", "ending": {"kind": "canon", "title": "On"}},
+    }
+    flags = {
+        "gold": {"type": "int", "default": 0, "min": 0, "max": 99, "doc": "coins"},
+        "visited": {"type": "bool", "default": False, "doc": "been to the gate"},
+    }
+    story = load_story(write_story(tmp_path / "s", {"one": chapter("one", nodes, flags=flags)}))
+    for numbers in ([], [1], [1, 1], [1, 1, 2]):
+        states = play(story, numbers)
+        loaded = from_json(story, through_text(to_json(story, states)))
+        assert loaded.note is None and loaded.states == states
+        assert rt.flag_values(story, loaded.states[0])["gold"] == 5  # one arrival, counted once
+    assert rt.flag_values(story, loaded.states[-1])["gold"] == 11  # 5 + (5 - 2) + (5 - 2)
 
 
 def test_extra_fields_are_kept_in_the_save(tour):

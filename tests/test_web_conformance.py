@@ -5,9 +5,10 @@
    step, laid out as the terminal lays it out, must equal the golden file line for line.
 2. A property test plays random paths through both runtimes, from random chapters and
    story-wide flag values, and compares the states (chapter, node, flag values, seen
-   nodes, path) and the shown text after every step: on the real story and on a small
-   story built to hit the corners (int bounds, overflowing arithmetic, seen(), enums,
-   conditional text, flags carried across chapters).
+   nodes, path, call stack) and the shown text after every step: on the real story, on a
+   small story built to hit the corners (int bounds, overflowing arithmetic, seen(), enums,
+   conditional text, flags carried across chapters), on one built around subroutine calls,
+   and on random generated stories with calls (tests/brute.py's generator).
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from web_support import browser, chromium_or_skip, site, story, url_of  # noqa: 
 
 chromium_or_skip()
 
+from brute import story_specs  # noqa: E402
 from conftest import chapter, no_cache, write_story  # noqa: E402
 from test_transcripts import ENTRIES, HERE, _name, path_for  # noqa: E402
 
 from engine import load_story  # noqa: E402
 from engine import runtime as rt  # noqa: E402
 from engine.export.web import export_web  # noqa: E402
+from engine.savefile import from_json as from_save  # noqa: E402
+from engine.savefile import to_json as save_json  # noqa: E402
 from engine.transcript import wrap  # noqa: E402
 
 
@@ -159,6 +163,7 @@ def python_play(story, chapter_id, flags, picks):
                 "values": list(s.values),
                 "seen": sorted(rt.seen_nodes(story, s)),
                 "path": list(s.path),
+                "stack": list(s.stack),
             },
             rt.node_text(story, s),
             rt.epilogue_text(story, s) if rt.is_final(story, s) else None,
@@ -368,3 +373,210 @@ def test_random_paths_agree_on_inks_constructs(ink, data):
     flags = data.draw(flag_values_strategy(story.flags))
     picks = data.draw(st.lists(st.integers(0, 1000), max_size=60))
     _compare(story, page, ch, flags, picks)
+
+
+_LOAD_PYTHON_SAVE_JS = """(data) => {
+  const C = window.Chronicle, story = chronicleReader.story;
+  const r = C.fromSave(story, data), last = r.states[r.states.length - 1];
+  return [r.note, C.snapshot(story, last), r.states.length];
+}"""
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_a_save_loads_where_it_was_made_in_both_runtimes(ink, data):
+    # Every scene here does something on arrival (`do:` and visit counts): a save made by the
+    # terminal loads in the browser at the very state it was made in, arrival applied once.
+    story, page = ink
+    ch = data.draw(st.sampled_from(["one", "two"]))
+    flags = data.draw(flag_values_strategy(story.flags))
+    picks = data.draw(st.lists(st.integers(0, 1000), max_size=12))
+    states = [rt.start(story, ch, None, flags)]
+    for pick in picks:
+        s = states[-1]
+        if rt.is_ending(story, s):
+            if rt.is_final(story, s):
+                break
+            states.append(rt.advance(story, s))
+        else:
+            offered = rt.available(story, s)
+            states.append(rt.choose(story, s, offered[pick % len(offered)]))
+    saved = json.loads(json.dumps(save_json(story, states)))
+    loaded = from_save(story, saved)
+    assert loaded.note is None and loaded.states == states
+    note, snap, count = page.evaluate(_LOAD_PYTHON_SAVE_JS, saved)
+    last = states[-1]
+    assert note is None and count == len(states)
+    assert (snap["chapter"], snap["node"], snap["values"], snap["path"]) == (
+        last.chapter,
+        last.node,
+        list(last.values),
+        list(last.path),
+    )
+
+
+# Subroutines (issue 17 point 4): calls with and without `goto`, a call back into itself with
+# no bound (play pushes as deep as the path goes), a nested call whose way back is a returning
+# node, a call whose way back is a `next:` node, leaving a subroutine with its call waiting, a
+# returning node reached by `goto` (with a call waiting it returns; without, play stops), node
+# `do:` and visit counts applied again on every way back in, `say:` on a call.
+CALLS_FLAGS = {
+    "tea": {"type": "int", "default": 0, "min": -20, "max": 20, "doc": "cups"},
+    "lit": {"type": "bool", "default": False, "doc": "the lamp"},
+}
+
+
+def _calls_chapter(cid):
+    return chapter(
+        cid,
+        {
+            "hall": {
+                "text": 'The hall, visit {visits("hall")}{lit:, lamp lit}; tea {tea}.',
+                "do": "tea += 1",
+                "choices": [
+                    {"text": "Ring for the clerk.", "id": "ring", "call": "clerk", "say": "You ring the bell."},
+                    {"text": "Ask the clerk, then step out.", "call": "clerk", "goto": "porch"},
+                    {"text": "Go down to the cellar.", "call": "cellar", "goto": "stair"},
+                    {"text": "Walk into the office.", "goto": "office"},
+                    {"text": "Leave.", "goto": "end", "canon": True, "if": 'visits("hall.ring") < 3 or lit'},
+                    {"text": "Leave anyway.", "goto": "end", "if": 'visits("hall.ring") >= 3 and not lit'},
+                ],
+            },
+            "clerk": {
+                "text": [
+                    'The clerk nods ({visits("clerk")}).',
+                    {"if": "tea > 3", "text": "He smells the tea.", "else": "He waits."},
+                ],
+                "choices": [
+                    {"text": "Ask again.", "call": "clerk", "do": "tea -= 1"},
+                    {"text": "Follow him to the office.", "goto": "office"},
+                    {"text": "Check the ledger.", "call": "ledger", "goto": "office"},
+                    {"text": "Slip out to the porch.", "goto": "porch"},
+                ],
+            },
+            "ledger": {"text": "The ledger{lit: glows| is dark}.", "do": "lit = not lit", "return": True},
+            "office": {"text": "The office{tea > 2:, warm}.", "do": "tea = tea * 2 // 3", "return": True},
+            "cellar": {"text": "The cellar steps.", "next": "vault"},
+            "vault": {"text": "The vault, {tea}.", "do": "tea -= 2", "return": True},
+            "stair": {"text": "You climb back up.", "next": "hall"},
+            "porch": {
+                "text": 'The porch ({visits("porch")}).',
+                "choices": [
+                    {"text": "Back in.", "goto": "hall"},
+                    {"text": "Call the clerk out here.", "call": "clerk"},
+                    {"text": "Sit in the office doorway.", "goto": "office"},
+                ],
+            },
+            "end": {"text": "Out, {tea}.", "ending": {"kind": "canon", "title": "Out"}},
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def calls(browser, tmp_path_factory):
+    root = write_story(
+        tmp_path_factory.mktemp("calls"),
+        {"one": _calls_chapter("one"), "two": _calls_chapter("two")},
+        flags=CALLS_FLAGS,
+        title="Calls",
+    )
+    with no_cache():
+        story = load_story(root)
+    p = browser.page(url_of(export_web(story, tmp_path_factory.mktemp("calls-site")).folder))
+    yield story, p
+    assert not p.errors and not p.requests
+    p.context.close()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_random_paths_agree_on_calls(calls, data):
+    story, page = calls
+    ch = data.draw(st.sampled_from(["one", "two"]))
+    flags = data.draw(flag_values_strategy(story.flags))
+    picks = data.draw(st.lists(st.integers(0, 1000), max_size=60))
+    _compare(story, page, ch, flags, picks)
+
+
+def test_the_calls_story_goes_where_its_paths_say(calls):
+    """The random paths above do reach the cases they are there for: a stack several calls deep,
+    a way back through a `next:` node, and play stopped at a returning node with nothing to
+    return to (both runtimes alike)."""
+    story, page = calls
+    deep = python_play(story, "one", {}, [0, 0, 0, 0])  # ring; ask again, three times
+    assert deep[-1][0]["stack"] == ["hall", "clerk", "clerk", "clerk"]  # innermost last
+    home = python_play(story, "one", {}, [2])  # the cellar, then back up the stair into the hall
+    assert home[-1][0]["node"] == "hall" and home[-1][0]["stack"] == []
+    assert home[-1][1][:3] == ["The cellar steps.", "The vault, -1.", "You climb back up."]
+    stuck = python_play(story, "one", {}, [3])  # into the office by goto: nothing to return to
+    assert stuck[-1][0]["node"] == "office" and stuck[-1][0]["stack"] == []
+    for picks in ([0, 0, 0, 0], [2], [3], [1, 2, 0, 1]):
+        assert page.evaluate(_PLAY_JS, ["one", {}, picks]) == json.loads(
+            json.dumps(python_play(story, "one", {}, picks))
+        )
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(spec=story_specs(max_chapters=2, max_nodes=5, guard_p=0.5, ink=True, calls=True), data=st.data())
+def test_random_stories_with_calls_play_alike(browser, tmp_path_factory, spec, data):
+    """Random stories from the brute force's generator (calls, recursion, returns reached by
+    `goto`, `next:`, node `do:`, counts, `say:`), each exported and played down random paths in
+    both runtimes."""
+    where = tmp_path_factory.mktemp("random")
+    with no_cache():
+        story = load_story(
+            write_story(
+                where / "story",
+                spec["chapters"],
+                flags=spec["flags"],
+                facts=spec["facts"],
+                max_call_depth=spec.get("max_call_depth"),
+            )
+        )
+    page = browser.page(url_of(export_web(story, where / "site").folder))
+    try:
+        for _ in range(5):
+            ch = data.draw(st.sampled_from(sorted(spec["chapters"])))
+            picks = data.draw(st.lists(st.integers(0, 1000), max_size=40))
+            _compare(story, page, ch, data.draw(flag_values_strategy(story.flags)), picks)
+        assert not page.errors and not page.requests
+    finally:
+        page.context.close()
+
+
+_SAVE_JS = """([picks]) => {
+  const C = window.Chronicle, story = chronicleReader.story;
+  const states = [C.start(story, null, null, {})];
+  for (const pick of picks) {
+    const offered = C.available(story, states[states.length - 1]);
+    if (!offered.length) break;
+    states.push(C.choose(story, states[states.length - 1], offered[pick % offered.length]));
+  }
+  return C.saveData(story, states, {});
+}"""
+
+
+@pytest.mark.parametrize("picks", [[0, 0, 0], [1, 2, 3], [2, 0, 1, 0]], ids=["deep", "nested", "next-and-back"])
+def test_saves_in_the_middle_of_calls_load_in_the_other_runtime(calls, picks):
+    """The hall's `do:` runs on entering it, the start included: a save starts from the flags
+    before that, so loading enters the hall once, not twice, in either runtime."""
+    from engine.savefile import from_json, to_json
+
+    story, page = calls
+    states = [rt.start(story)]
+    for p in picks:
+        offered = rt.available(story, states[-1])
+        if not offered:
+            break
+        states.append(rt.choose(story, states[-1], offered[p % len(offered)]))
+    ours = json.loads(json.dumps(to_json(story, states)))
+    theirs = page.evaluate(_SAVE_JS, [picks])
+    assert {k: theirs[k] for k in ("start", "path", "state")} == {k: ours[k] for k in ("start", "path", "state")}
+    loaded = from_json(story, theirs)
+    assert loaded.note is None and [s.stack for s in loaded.states] == [s.stack for s in states]
+    back = page.evaluate(
+        "(d) => { const r = window.Chronicle.fromSave(chronicleReader.story, d); "
+        "return [r.note, r.states.map((s) => s.stack.slice())]; }",
+        ours,
+    )
+    assert back == [None, [list(s.stack) for s in states]]

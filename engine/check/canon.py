@@ -75,6 +75,14 @@ def _leg_findings(story: Story, leg: canonpath.Leg, recorded: list[tuple[str, st
                 f"the canonical path of '{ch.id}' loops without reaching an ending",
                 "mark a canonical choice that leads out of the loop",
             )
+        elif leg.broken == "deep":
+            c = leg.marked_choice(story)
+            assert c is not None  # "deep" means the marked choice is a call
+            msg, hint = (
+                f"the canonical choice of node '{node.id}' ('{c.text}') calls '{c.target}' with "
+                f"{story.max_call_depth} calls already waiting, deeper than `max_call_depth` allows",
+                "return from the calls on the canonical path before calling again",
+            )
         elif leg.broken == "unavailable":
             c = leg.marked_choice(story)
             assert c is not None  # "unavailable" means a choice is marked, but its condition is false

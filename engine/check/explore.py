@@ -154,6 +154,7 @@ def prepare(
     caps = counter_caps(ch)
     overflowed: list = []
     ss = calls.stack_slot(ch)
+    backs = calls.ways_back(ch)
     for nid in ids:
         node = ch.nodes[nid]
         ts, reads, moves = [], 0, []
@@ -172,7 +173,7 @@ def prepare(
         if node.next is not None:
             moves_out = (_auto(node),)
         elif node.returns:
-            moves_out = tuple(_auto(node, back) for back in node.return_to)
+            moves_out = tuple(_auto(node, back) for back in backs[nid])
         for c in moves_out:
             for said in (c.say, c.label) if text_reads else ():
                 for tree in il.text_exprs(said) if said is not None else ():

@@ -82,8 +82,12 @@ def exploration_findings(
         seen_trap_nodes = set()
         for sid in trapped_states(ex):
             ni = ex.keys[sid][0]
-            if ni in seen_trap_nodes or ch.nodes[g.ids[ni]].next is not None:
-                continue  # (play never stops at a `next:` node: the trap is named where it does)
+            here = ch.nodes[g.ids[ni]]
+            if ni in seen_trap_nodes or here.next is not None or here.returns:
+                # play never stops at a `next:` node, nor at a returning node in a trapped state (it has
+                # a call to answer there, or the state would be stuck, not trapped): the trap is named
+                # where play does stop
+                continue
             seen_trap_nodes.add(ni)
             node = ch.nodes[g.ids[ni]]
             out.append(

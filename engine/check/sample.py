@@ -93,6 +93,7 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
         flat = partial(_flat_effects, overflow=overflowed.append)
 
         ss = calls.stack_slot(ch)  # the call stack rides after the flags, as in exploration
+        backs = calls.ways_back(ch)
         for ni, nid in enumerate(ids):
             node = ch.nodes[nid]
             moves: list[tuple] = []
@@ -104,7 +105,7 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
                 choices.append((ni, None))
             if node.returns and ss is not None:
                 # a returning node too: one move per place it can return to, taken when that is on top
-                for back in node.return_to:
+                for back in backs[nid]:
                     effs = [(ss, calls.pop(ss), None, None)] + flat(ch.nodes[back].enter)
                     moves.append((calls.top_is(ss, back), tuple(effs), index[back], gid + len(choices)))
                     choices.append((ni, None))

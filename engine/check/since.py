@@ -164,10 +164,13 @@ def _new_start(old: Story, new: Story, s: rt.State) -> rt.State | None:
     ch = new.chapter(s.chapter)
     if s.node not in ch.nodes:
         return None
+    # From the values play entered the node with, as a save records them: entering it again
+    # applies its count and `do:` once (its arrived values would have them applied twice).
+    values = s.entry if s.entry is not None else s.values
     flags = {}
     for f in old.chapter(s.chapter).layout:
         g = ch.flag(f.name)
-        v = s.values[f.slot]
+        v = values[f.slot]
         if g is not None and g.accepts(v):
             flags[f.name] = v
     return rt.start(new, s.chapter, s.node, flags)

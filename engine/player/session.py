@@ -482,10 +482,13 @@ class Session:
         """Note the chapter just entered, with its story-wide flags, for the title's Chapters."""
         if not self.record_endings or self.store is None or len(self.states) < 2:
             return
-        prev = rt.node_of(self.story, self.states[-2])
+        before = self.states[-2]
+        prev = rt.node_of(self.story, before)
         entry = {
             "chapter": self.state.chapter,
-            "flags": {f.name: self.state.values[f.slot] for f in self.story.flags},
+            # the flags the ending carried in, before the chapter's first node applied its `do:`:
+            # starting from them enters that node again, and applies it once
+            "flags": {f.name: before.values[f.slot] for f in self.story.flags},
             "after": prev.ending.title if prev.ending else None,
             "kind": prev.ending.kind if prev.ending else None,
             "found": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

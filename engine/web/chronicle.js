@@ -328,7 +328,9 @@
       if (!accepts(f, flags[name])) throw new PlayError(JSON.stringify(flags[name]) + " is not a valid value for " + name);
       values[f.slot] = flags[name];
     });
-    return arrive(ch, id, values, ch.noSeen, null, NO_LEAD);
+    var first = arrive(ch, id, values.slice(), ch.noSeen, null, NO_LEAD);
+    first.entry = values;  // the flags its node was entered with, before its `do:`: what a save starts from
+    return first;
   }
 
   /* The choices offered, each with its text as the reader sees it here (runtime.available). */
@@ -437,7 +439,7 @@
   /* The state as plain data: what the property test compares with Python's State. */
   function snapshot(story, state) {
     return { chapter: state.chapter, node: state.node, values: state.values.slice(), seen: seenNodes(story, state),
-             path: pathArray(state.path) };
+             path: pathArray(state.path), stack: state.stack.slice() };
   }
 
   /* (date, place) to show for the last state: the nearest known, walking back (runtime.scene). */
@@ -499,7 +501,8 @@
     var path = stepsOf(story, states);
     var out = {
       format: SAVE_FORMAT, version: SAVE_VERSION, story: story.title, story_hash: story.hash,
-      start: { chapter: first.chapter, node: first.node, flags: flagValues(story, first) },
+      start: { chapter: first.chapter, node: first.node,
+               flags: flagValues(story, first.entry ? { chapter: first.chapter, values: first.entry } : first) },
       path: path,
       state: { chapter: last.chapter, node: last.node, flags: flagValues(story, last), seen: seenNodes(story, last) }
     };
