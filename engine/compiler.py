@@ -830,8 +830,11 @@ class _Compiler:
                 ids[c.id] = c.index
                 key = c.id
             else:
-                n = same_way[c.target] = same_way.get(c.target, 0) + 1
-                key = f"@{c.target}" + (f"#{n}" if n > 1 else "")
+                # a call is known by the node it calls and, when it comes back elsewhere, where
+                # (`@map>road`): `call: map` and `call: map, goto: road` are different ways on
+                way = c.target + (f">{c.returns_to}" if c.returns_to not in (None, nid) else "")
+                n = same_way[way] = same_way.get(way, 0) + 1
+                key = f"@{way}" + (f"#{n}" if n > 1 else "")
             out.append(replace(c, key=key))
         return out
 

@@ -195,9 +195,9 @@ class Effect:
 @dataclass(frozen=True)
 class Choice:
     """A choice. `key` names it in saves: its `id:` when the author gave one, else its
-    destination (`@target`), with `#2`, `#3`... for the second and later siblings that go to
-    the same node. A key survives inserting other choices, reordering siblings and
-    rewording the text."""
+    destination (`@target`; a call that comes back elsewhere, `@called>back`), with `#2`, `#3`...
+    for the second and later siblings that go the same way. A key survives inserting other
+    choices, reordering siblings and rewording the text."""
 
     index: int  # position in the node's list of choices
     text: str

@@ -1093,6 +1093,10 @@ def _drop_orphans(ch: dict) -> None:
                     for c in node["choices"]
                     if c.get("canon") or all(v.node in names for v in _visits_of(c.get("if")))
                 ]
+            for part in node["text"] if isinstance(node.get("text"), list) else ():
+                if isinstance(part, dict) and not all(v.node in names for v in _visits_of(part.get("if"))):
+                    part.pop("if")  # a text part counting it is shown always now (and loses its `else`)
+                    part.pop("else", None)
         targets = {c.get("call") or c["goto"] for n in ch["nodes"].values() for c in n.get("choices") or ()}
         targets |= {c["goto"] for n in ch["nodes"].values() for c in n.get("choices") or () if c.get("goto")}
         targets |= {n["next"] for n in ch["nodes"].values() if n.get("next")} | {ch["start"]}

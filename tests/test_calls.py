@@ -291,3 +291,34 @@ def test_a_canonical_path_that_recurses_past_max_call_depth_is_broken(tmp_path):
     assert set(errors) == {"canon-broken", "call-depth"}
     assert "calls 'ask' with 2 calls already waiting" in errors["canon-broken"].message
     assert "--replay 1,1,1" in errors["call-depth"].replay
+
+
+def test_a_call_that_comes_back_elsewhere_is_its_own_way_in_saves(tmp_path):
+    """`call: map` and `call: map, goto: road` in one node keep their save keys when reordered."""
+    from engine import savefile
+
+    root = tmp_path / "keys"
+    (root / "story").mkdir(parents=True)
+    (root / "chapters").mkdir()
+    (root / "story" / "story.yaml").write_text("title: Keys\nchapters: [one]\n")
+    chapter = (
+        "id: one\ntitle: One\nstart: hall\nnodes:\n"
+        "  hall:\n    text: The hall.\n    choices:\n{first}\n{second}\n      - {{text: Go., goto: road}}\n"
+        "  map:\n    text: The map.\n    return: true\n"
+        "  road:\n    text: The road.\n    choices:\n      - {{text: Walk., goto: out}}\n"
+        "  out:\n    text: Out.\n    ending: {{title: Out}}\n"
+    )
+    stay = "      - {text: Look at the map., call: map}"
+    leave = "      - {text: Look at the map and go., call: map, goto: road}"
+    (root / "chapters" / "one.yaml").write_text(chapter.format(first=stay, second=leave))
+    story = load_story(root)
+    hall = story.chapter("one").nodes["hall"]
+    assert [c.key for c in hall.choices] == ["@map", "@map>road", "@road"]
+    states = rt.replay(story, rt.start(story), [1])  # look at the map and go: back at the road
+    assert states[-1].node == "road"
+    saved = savefile.to_json(story, states)
+    assert saved["path"] == ["hall:@map>road"]
+    (root / "chapters" / "one.yaml").write_text(chapter.format(first=leave, second=stay))
+    edited = load_story(root)
+    loaded = savefile.from_json(edited, saved)
+    assert loaded.states[-1].node == "road"

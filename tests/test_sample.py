@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import shutil
 from pathlib import Path
@@ -270,3 +271,37 @@ def test_a_generated_story_plays_without_findings(tmp_path):
     assert rep.finished == 200
     assert all(cov.nodes_reached > len(cov.node_hits) // 2 for cov in rep.coverage)
     shutil.rmtree(root)
+
+
+# ---- random play against the brute force, on stories with calls ----------------------------------
+
+from brute import Brute, story_specs, subject_of  # noqa: E402
+from conftest import no_cache  # noqa: E402
+from conftest import write_story as write_spec  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(story_specs(max_nodes=5, guard_p=0.5, ink=True, calls=True))
+def test_random_play_finds_only_what_the_brute_force_finds_on_stories_with_calls(tmp_path_factory, spec):
+    """Random play keeps the call stack as exploration does: whatever it reports (soft-locks,
+    returns with nothing to return to, ints out of bounds, traps) is there, and every node it
+    reaches is reachable."""
+    where = tmp_path_factory.mktemp("calls")
+    root = write_spec(
+        where, spec["chapters"], flags=spec["flags"], facts=spec["facts"], max_call_depth=spec.get("max_call_depth")
+    )
+    with no_cache():
+        story = load_story(root)
+    brute = Brute(spec)
+    expected, runs = brute.expected(), brute.run_all()
+    rep = sample(story, 40, seed=3)
+    for d in rep.diagnostics:
+        if d.code == "trap":  # named by chapter: a playthrough that ran on and on there
+            chapter = re.search(r"in chapter '([^']+)'", d.message).group(1)
+            assert any(code == "trap" and subject[0] == chapter for code, subject in expected), d.render()
+        elif d.code in ("soft-lock", "return-empty", "int-bounds", "divide-by-zero"):
+            assert subject_of(story, d) in expected, d.render()
+    for cov in rep.coverage:
+        reached = set(runs[cov.id].reached) if cov.id in runs else set()
+        assert {n for n, hits in cov.node_hits.items() if hits} <= reached
