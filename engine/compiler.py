@@ -897,37 +897,9 @@ class _Compiler:
                 parts.append(TextPart(text=part, inline=segs, render=fn))
                 continue
             tree = parsed.get(base + ("text", j, "if"))
-            ppath = base + ("text", j)
-            asserts, denies = self.assertions(doc, ppath, part, fact_ref, f"text part {j + 1} of node '{nid}'")
-            other = part.get("else")
-            else_asserts = else_denies = ()
-            segs, fn = inline(ppath + ("text",))
-            esegs, efn = inline(ppath + ("else",))
-            if isinstance(other, dict):
-                else_asserts, else_denies = self.assertions(
-                    doc, ppath + ("else",), other, fact_ref, f"the `else` of text part {j + 1} of node '{nid}'"
-                )
-                other = other["text"]
-                esegs, efn = inline(ppath + ("else", "text"))
-            parts.append(
-                TextPart(
-                    text=part["text"],
-                    condition=tree,
-                    condition_src=part.get("if"),
-                    test=ex.compile_expr(tree, slots, seen_bits) if tree else None,
-                    else_text=other,
-                    pos=doc.pos(ppath),
-                    asserts=asserts,
-                    denies=denies,
-                    else_asserts=else_asserts,
-                    else_denies=else_denies,
-                    else_pos=doc.pos(ppath + ("else",)) if other is not None else None,
-                    inline=segs,
-                    render=fn,
-                    else_inline=esegs,
-                    else_render=efn,
-                )
-            )
+            test = ex.compile_expr(tree, slots, seen_bits) if tree else None
+            what = f"text part {j + 1} of node '{nid}'"
+            parts.append(self.text_part(doc, base + ("text", j), part, tree, test, fact_ref, what, inline))
 
         choices = []
         canon_seen = None
@@ -1220,30 +1192,52 @@ class _Compiler:
                         exc.hint = "the epilogue belongs to no chapter, so it cannot ask seen(): set a story-wide flag"
                     self.expr_diag(exc, doc, ppath + ("if",), f"in a condition of the epilogue (part {j + 1})")
                     tree = test = None
-            asserts, denies = self.assertions(doc, ppath, part, fact_ref, f"epilogue part {j + 1}")
-            other = part.get("else")
-            else_asserts = else_denies = ()
-            if isinstance(other, dict):
-                else_asserts, else_denies = self.assertions(
-                    doc, ppath + ("else",), other, fact_ref, f"the `else` of epilogue part {j + 1}"
-                )
-                other = other["text"]
-            parts.append(
-                TextPart(
-                    text=part["text"],
-                    condition=tree,
-                    condition_src=part.get("if"),
-                    test=test,
-                    else_text=other,
-                    pos=doc.pos(ppath),
-                    asserts=asserts,
-                    denies=denies,
-                    else_asserts=else_asserts,
-                    else_denies=else_denies,
-                    else_pos=doc.pos(ppath + ("else",)) if other is not None else None,
-                )
-            )
+            parts.append(self.text_part(doc, ppath, part, tree, test, fact_ref, f"epilogue part {j + 1}"))
         return tuple(parts)
+
+    def text_part(
+        self,
+        doc: Document,
+        ppath: tuple,
+        part: dict,
+        tree: ex.Expr | None,
+        test: Callable | None,
+        fact_ref: Callable,
+        what: str,
+        inline: Callable[[tuple], tuple] = lambda path: (None, None),
+    ) -> TextPart:
+        """A conditional text part (`if:`, `text:`, `else:`, each text with the facts it asserts or
+        denies), of a node or of the epilogue. `tree`/`test`: its condition, parsed and compiled
+        by the caller (over a chapter's flags, or the story-wide ones). `inline(path)`: the inline
+        segments and renderer of the text at `path` ((None, None) where text has none)."""
+        asserts, denies = self.assertions(doc, ppath, part, fact_ref, what)
+        other = part.get("else")
+        else_asserts = else_denies = ()
+        segs, fn = inline(ppath + ("text",))
+        esegs, efn = inline(ppath + ("else",))
+        if isinstance(other, dict):
+            else_asserts, else_denies = self.assertions(
+                doc, ppath + ("else",), other, fact_ref, f"the `else` of {what}"
+            )
+            other = other["text"]
+            esegs, efn = inline(ppath + ("else", "text"))
+        return TextPart(
+            text=part["text"],
+            condition=tree,
+            condition_src=part.get("if"),
+            test=test,
+            else_text=other,
+            pos=doc.pos(ppath),
+            asserts=asserts,
+            denies=denies,
+            else_asserts=else_asserts,
+            else_denies=else_denies,
+            else_pos=doc.pos(ppath + ("else",)) if other is not None else None,
+            inline=segs,
+            render=fn,
+            else_inline=esegs,
+            else_render=efn,
+        )
 
     def check_flag_use(
         self, story_flags: list[Flag], chapters: list[Chapter], facts: dict, epilogue_parts: tuple = ()

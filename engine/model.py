@@ -11,8 +11,10 @@ the nodes some `seen("...")` names (only those can matter).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -136,8 +138,23 @@ class Fact:
         return self.holds_fn is None or bool(self.holds_fn(values, 0))
 
 
+def clamp(x: Any, lo: int | None, hi: int | None) -> Any:
+    """An int flag's bounds: a value below `lo` becomes `lo`, above `hi` becomes `hi` (None: no
+    bound). The one statement of that rule: play, exploration, random play and the checks all
+    keep bounds through `Effect.clamped`, which calls this."""
+    if lo is not None and x < lo:
+        return lo
+    if hi is not None and x > hi:
+        return hi
+    return x
+
+
 @dataclass(frozen=True)
 class Effect:
+    """`flag = value`, `flag += value` or `flag -= value`. `fn(values, seen)` is the compiled
+    value, unbounded; `min`/`max` are the int flag's bounds (set for every int effect by the
+    compiler), kept by `clamped`/`bounded`."""
+
     expr: EffectExpr
     src: str
     slot: int
@@ -145,6 +162,34 @@ class Effect:
     min: int | None = None
     max: int | None = None
     pos: Pos | None = None
+
+    def clamped(self, overflow: Callable[[tuple[Effect, Any]], object] | None = None) -> Callable:
+        """The value function with the flag's bounds kept: `step(values, seen)` gives the value to
+        store. `overflow`, when given, is called with (this effect, the value before clamping)
+        each time a value leaves the bounds, so the checker can report it where play only clamps.
+        An effect without bounds gets `fn` itself: nothing is added to its call."""
+        fn, lo, hi = self.fn, self.min, self.max
+        if lo is None and hi is None:
+            return fn
+        low = lo if lo is not None else -math.inf
+        high = hi if hi is not None else math.inf
+
+        def step(vals, seen):
+            x = fn(vals, seen)
+            if low <= x <= high:
+                return x
+            if overflow is not None:
+                overflow((self, x))
+            return clamp(x, lo, hi)
+
+        return step
+
+    @cached_property
+    def bounded(self) -> Callable:
+        """`clamped()`, built once per effect: what play applies. (A cached property writes the
+        instance's own dictionary, which a frozen dataclass allows; it is no field, so it is
+        neither compared nor exported.)"""
+        return self.clamped()
 
 
 @dataclass(frozen=True)

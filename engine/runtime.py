@@ -222,12 +222,7 @@ def _apply(effects: tuple, values: tuple, seen: int) -> tuple:
         return values
     vals = list(values)
     for eff in effects:
-        x = eff.fn(vals, seen)
-        if eff.min is not None and x < eff.min:
-            x = eff.min
-        elif eff.max is not None and x > eff.max:
-            x = eff.max
-        vals[eff.slot] = x
+        vals[eff.slot] = eff.bounded(vals, seen)
     return tuple(vals)
 
 

@@ -1,5 +1,9 @@
-"""Plain-text play: the transcript printed by `--script`, `--canon`, `--replay`
-and by the player when its input is not a terminal. No terminal control at all.
+"""Plain-text play: how a screen of play is laid out as plain text, the one place that says it.
+
+The transcript printed by `--script`, `--canon` and `--replay` (`TextPlayer`), the golden
+transcripts, and the player's line mode and `--transcript` file (engine.player.game passes
+these functions as the plain form of each scene) all lay a scene out here. No terminal
+control at all.
 
 Place and date are shown on the chapter card and again wherever they change
 (`-- place, date --`); a node that records a documented fact says so after its
@@ -13,16 +17,22 @@ from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from . import runtime as rt
-from .model import Story
+from .model import Choice, Node, Story
 from .runtime import State
 from .textsafe import clean
 
 WIDTH = 78
 
 
-def wrap(paragraph: str, width: int = WIDTH, indent: str = "") -> str:
+def wrap(paragraph: str, width: int = WIDTH, indent: str = "", hang: str | None = None) -> str:
+    """A paragraph filled to `width` (lines joined by newlines), each line indented by `indent`,
+    or the lines after the first by `hang` when given."""
     return textwrap.fill(
-        clean(paragraph), width=width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+        clean(paragraph),
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=indent if hang is None else hang,
+        break_on_hyphens=False,
     )
 
 
@@ -42,53 +52,80 @@ def chapter_card(story: Story, state: State) -> list[str]:
     return lines
 
 
+def banner_lines(where: str) -> list[str]:
+    """Place and date where they change inside a chapter (the terminal's status line shows them)."""
+    return [f"-- {clean(where)} --", ""]
+
+
 def scene_lines(story: Story, state: State, width: int = WIDTH, skip: int = 0) -> list[str]:
     """The node's prose, then its ending or its numbered choices (`skip`: leave out the first
     paragraphs, already shown)."""
+    node = rt.node_of(story, state)
+    if node.ending:
+        return text_lines(story, state, width, skip) + ending_lines(story, node, width)
+    return text_lines(story, state, width, skip) + choice_lines(rt.available(story, state), width)
+
+
+def said_lines(state: State, width: int = WIDTH) -> list[str]:
+    """What the chosen choice said (its `say:`): it belongs to the moment of choosing, so it is
+    shown before a change of place or date."""
+    out = []
+    for p in state.lead[: state.said]:
+        out += [wrap(p, width), ""]
+    return out
+
+
+def text_lines(story: Story, state: State, width: int = WIDTH, skip: int = 0) -> list[str]:
+    """What arriving shows, a paragraph a line (wrapped, with a blank line after each), then the
+    documented events the node records (`skip`: leave out the first paragraphs, already shown)."""
     out = []
     for p in rt.node_text(story, state)[skip:]:
-        out.append(wrap(p, width))
-        out.append("")
-    node = rt.node_of(story, state)
-    for fid in node.records:
+        out += [wrap(p, width), ""]
+    for fid in rt.node_of(story, state).records:
         fact = story.facts[fid]
         # the story's own facts are told apart from documented history
-        out.append(
-            wrap(f"[{'In this story' if fact.story else 'History'}: {fact.statement} ({fact.date.human()})]", width)
-        )
-        out.append("")
-    if node.ending:
-        e = node.ending
-        words = ending_kind_words(e.kind)
-        out.append(f"*** {clean(e.title)} ({words}) ***" if words else f"*** {clean(e.title)} ***")
-        broken = [story.facts[f] for f in e.diverges]
-        for heading, facts in (
-            ("History you changed", [f for f in broken if not f.story]),
-            ("Events of this story you changed", [f for f in broken if f.story]),
-        ):
-            if facts:
-                out.append(f"{heading}:")
-                out += [
-                    textwrap.fill(
-                        "- " + clean(rt.told_broken(f)) + f" ({f.date.human()})",
-                        width=width,
-                        initial_indent="  ",
-                        subsequent_indent="    ",
-                        break_on_hyphens=False,
-                    )
-                    for f in facts
-                ]
-        out.append("")
-    else:
-        offered = rt.available(story, state)
-        for i, c in enumerate(offered, 1):
-            out.append(wrap(f"{i}. {c.text}", width, "  "))
-        if not offered:
-            out.append(
-                "(No choice is available here: the story is stuck. `chronicle check` reports this as a soft-lock.)"
-            )
-        out.append("")
+        what = "In this story" if fact.story else "History"
+        out += [wrap(f"[{what}: {fact.statement} ({fact.date.human()})]", width), ""]
     return out
+
+
+def ending_lines(story: Story, node: Node, width: int = WIDTH) -> list[str]:
+    """An ending's banner (its title, how it stands to history) and the facts it broke."""
+    e = node.ending
+    assert e is not None, "laid out only for an ending node"
+    words = ending_kind_words(e.kind)
+    out = [f"*** {clean(e.title)} ({words}) ***" if words else f"*** {clean(e.title)} ***"]
+    broken = [story.facts[f] for f in e.diverges if f in story.facts]
+    for heading, facts in (
+        ("History you changed", [f for f in broken if not f.story]),
+        ("Events of this story you changed", [f for f in broken if f.story]),
+    ):
+        if facts:
+            out.append(f"{heading}:")
+            out += [wrap(f"- {rt.told_broken(f)} ({f.date.human()})", width, "  ", "    ") for f in facts]
+    return out + [""]
+
+
+STUCK = "(No choice is available here: the story is stuck. `chronicle check` reports this as a soft-lock.)"
+
+
+def choice_lines(offered: list[Choice], width: int = WIDTH, stuck: str = STUCK) -> list[str]:
+    """The choices on offer, numbered from 1; `stuck` where there are none."""
+    out = [wrap(f"{i}. {c.text}", width, "  ") for i, c in enumerate(offered, 1)]
+    if not offered:
+        out.append(wrap(stuck, width))
+    return out + [""]
+
+
+def epilogue_lines(story: Story, state: State, width: int = WIDTH) -> list[str]:
+    """The end of the story: the epilogue (for the final ending `state`), if there is one, then THE END."""
+    out = []
+    words = rt.epilogue_text(story, state)
+    if words:
+        out.append("== Epilogue ==")
+        for p in words:
+            out += [wrap(p, width), ""]
+    return out + ["THE END"]
 
 
 def ending_kind_words(kind: str | None) -> str | None:
@@ -124,9 +161,7 @@ class TextPlayer:
             # place and date wherever they change, as the player's toolbar shows them; what the
             # chosen choice says belongs to the moment of choosing, before the change
             said = state.said
-            for p in state.lead[:said]:
-                self.emit([wrap(p, self.width), ""])
-            self.emit([f"-- {clean(where)} --", ""])
+            self.emit(said_lines(state, self.width) + banner_lines(where))
         if where:
             self.where = where
         self.emit(scene_lines(self.story, state, self.width, skip=said))
@@ -146,10 +181,7 @@ class TextPlayer:
             new_chapter = False
             if rt.is_ending(self.story, state):
                 if rt.is_final(self.story, state):
-                    words = rt.epilogue_text(self.story, state)
-                    if words:
-                        self.emit(["== Epilogue =="] + [wrap(p, self.width) + "\n" for p in words])
-                    self.emit(["THE END"])
+                    self.emit(epilogue_lines(self.story, state, self.width))
                     return state, 0
                 if not more():
                     return state, 0

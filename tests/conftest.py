@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TOUR = ROOT / "tests" / "stories" / "tour"
@@ -57,6 +58,24 @@ SLOW_FILES = frozenset(
         "test_web_page.py",  # headless Chromium
     }
 )
+
+
+# The fast set (`-m "not slow"`, `make test-fast`) runs each property test on a quarter of its
+# examples (at least 10; 25 where a test sets none), for quick answers while working; the whole
+# suite (`make test`, CI) runs them all. A property test names its count through examples().
+_FAST = {"on": False}
+
+
+def pytest_configure(config):
+    if (config.option.markexpr or "").strip() == "not slow":
+        _FAST["on"] = True
+        settings.register_profile("fast-set", max_examples=25)
+        settings.load_profile("fast-set")
+
+
+def examples(n: int) -> int:
+    """A property test's number of examples: `n`, or a quarter of it in the fast set."""
+    return max(10, n // 4) if _FAST["on"] else n
 
 
 def pytest_collection_modifyitems(config, items):

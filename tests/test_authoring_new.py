@@ -155,6 +155,7 @@ def test_layouts_it_cannot_edit_safely_are_refused():
         insert_chapter("chapters: [a]\n", "a")
 
 
+@pytest.mark.slow  # copies the real story and runs the transcript tests in a pytest of their own
 def test_a_new_chapter_asks_for_its_golden_transcript_by_name(tmp_path):
     """After `chronicle new chapter`, the transcript tests need no new entry in paths.yaml: they
     fail on the missing golden transcript (and on the chapters renumbered after it), and the

@@ -19,7 +19,7 @@ import tempfile
 
 import pytest
 from brute import Brute, clean_spec, judged, replay_args, story_specs, subject_of
-from conftest import no_traceback, run_cli, write_story
+from conftest import examples, no_traceback, run_cli, write_story
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_explore import check_replays, compile_spec
@@ -27,7 +27,7 @@ from test_explore import check_replays, compile_spec
 from engine.check import check_story
 
 SETTINGS = settings(
-    max_examples=20,
+    max_examples=examples(20),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
@@ -44,7 +44,9 @@ def checked(spec: dict):
     return found, report, brute
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(story_specs(max_chapters=2, max_nodes=5, guard_p=0.6))
 def test_clean_random_stories_check_clean(spec):
     spec = clean_spec(spec)
@@ -54,7 +56,9 @@ def test_clean_random_stories_check_clean(spec):
     assert report.ok and report.complete
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(story_specs(max_chapters=2, max_nodes=5, guard_p=0.6, assertions=True))
 def test_clean_random_stories_with_assertions_check_clean(spec):
     """Repaired so every assertion agrees with every path's history (the words that did not
@@ -220,6 +224,7 @@ def test_base_story_checks_clean_through_the_cli(tmp_path):
     assert json.loads(proc.stdout)["ok"] is True
 
 
+@pytest.mark.slow  # the real command three or more times, each a process of its own
 def test_replay_commands_from_the_cli_replay_through_the_cli(tmp_path):
     """One story with one defect of each kind, checked by the CLI; each replay pasted back into it."""
     spec = copy.deepcopy(BASE)
@@ -255,7 +260,9 @@ def test_replay_commands_from_the_cli_replay_through_the_cli(tmp_path):
 # ---- the ink-like constructs ------------------------------------------------------------------
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(story_specs(max_chapters=2, max_nodes=5, guard_p=0.6, ink=True))
 def test_random_ink_stories_agree_with_the_brute_force(spec):
     """Counts (saturated), choice ids, `next:`, node `do:`, `say:`, `//` and `%`: the checker

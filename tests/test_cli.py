@@ -310,6 +310,7 @@ def test_canon_replay_of_a_broken_canonical_path_plays_the_checked_story(tmp_pat
     assert replay.returncode == 1 and "the canonical path breaks" in replay.stderr
 
 
+@pytest.mark.slow  # the real command three or more times, each a process of its own
 def test_trying_a_scene_never_touches_the_readers_saves(tmp_path):
     """Piped `play --chapter/--at/--set` (an author trying a scene) writes no save at all unless
     given --save-dir; the reader's save folder stays as it was."""

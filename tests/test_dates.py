@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,7 +66,7 @@ def test_an_interval_is_refused_where_one_date_is_wanted():
 dates = st.dates(min_value=dt.date(1000, 1, 1), max_value=dt.date(2999, 12, 31))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(dates, st.sampled_from(["y", "m", "d"]))
 def test_a_date_lies_within_its_coarser_forms(d, precision):
     text = {"y": f"{d.year:04d}", "m": f"{d.year:04d}-{d.month:02d}", "d": d.isoformat()}[precision]
@@ -75,7 +76,7 @@ def test_a_date_lies_within_its_coarser_forms(d, precision):
     assert str(span) == text
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(dates, dates)
 def test_before_agrees_with_the_calendar_for_days(a, b):
     assert parse_date(a.isoformat()).before(parse_date(b.isoformat())) == (a < b)

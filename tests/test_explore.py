@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from brute import Brute, judged, replay_args, story_specs, subject_of, typed
-from conftest import no_cache, write_story
+from conftest import examples, no_cache, write_story
 from hypothesis import HealthCheck, given, settings
 
 from engine import runtime as rt
@@ -25,7 +25,7 @@ from engine.compiler import load_story
 from engine.model import AUTO
 
 SETTINGS = settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 
 
@@ -200,7 +200,9 @@ def test_continuity_agrees_with_brute_force_on_stories_with_assertions(spec):
     agree(spec)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(story_specs(max_chapters=1, max_nodes=6, guard_p=0.8))
 def test_agreement_on_larger_heavily_guarded_chapters(spec):
     agree(spec)

@@ -75,6 +75,7 @@ def test_the_json_plays_the_golden_transcripts(exported, entry):
     assert out.getvalue() == (HERE / f"{_name(entry)}.txt").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # the real command three or more times, each a process of its own
 def test_export_json_then_play_it_from_the_command_line(tmp_path):
     target = tmp_path / "story.json"
     proc = run_cli("export", "json", "-o", target)

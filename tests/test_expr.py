@@ -10,6 +10,7 @@ ExprError, and everything outside the language is refused by name.
 from __future__ import annotations
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -55,7 +56,7 @@ SEEN_BITS = {n: 1 << i for i, n in enumerate(NODES)}
 BY_TYPE = {BOOL: ["b0", "b1"], INT: ["i0", "i1"]}
 ENUMS = ["mood", "temper", "weather"]
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # ---- strategies: well-typed trees ---------------------------------------------------
 
@@ -463,7 +464,7 @@ junk = st.one_of(
 )
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(junk)
 def test_junk_raises_only_expr_error(text):
     for parse in (parse_condition, parse_effect):

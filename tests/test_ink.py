@@ -354,6 +354,7 @@ def plain_story(tmp_path, history=None):
     return root
 
 
+@pytest.mark.slow  # the real command three or more times, each a process of its own
 @pytest.mark.parametrize("history", [None, "facts: []\n"])
 def test_a_story_without_history_checks_clean_and_never_speaks_of_it(tmp_path, history):
     from conftest import run_cli

@@ -36,11 +36,32 @@ def test_choice_numbers_from_a_pipe_play_the_game_in_plain_text(tmp_path):
     out = p.stdout
     assert "\x1b" not in out
     assert out.startswith("\nThe Lighthouse Keeper\nA test story\n\nA storm is coming to the island.")
-    assert "== Chapter 1: The Storm ==\nThe lighthouse \u00b7 12 October 1901" in out
+    assert "== Chapter 1: The Storm ==\nThe lighthouse, 12 October 1901" in out
     assert "> 1\n  \u2192 Trim the wick.\n\nYou climb the stair." in out
     assert "> 2\n  \u2192 Let the lamp die.\n\nThe tower goes dark." in out
-    assert "*** Darkness ***\nA divergent ending: history breaks here." in out
+    assert "*** Darkness (history diverges) ***\nHistory you changed:\n  - In your history" in out
     assert "Your game is saved" in out and "--continue" in out
+
+
+def test_line_mode_lays_each_scene_out_as_the_transcript_of_the_same_choices_does(tmp_path):
+    """One plain layout: what line mode shows of each scene (card, prose, recorded history,
+    choices, ending, epilogue) is what `play --script` prints for the same choices; only what
+    belongs to a game (the title screen, the typed answers, notes, the endings found) is added."""
+    (tmp_path / "moves").write_text("1\n1\n1\n1\n")
+    script = subprocess.run(
+        [sys.executable, "-m", "engine", "play", "--story", str(TOUR), "--script", str(tmp_path / "moves")],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        timeout=20,
+    )
+    assert script.returncode == 0, script.stderr
+    out = play(tmp_path, "1\n1\n1\n\n1\n").stdout
+    blocks = [b for b in script.stdout.split("\n\n") if b.strip() and not b.startswith("> ")]
+    assert len(blocks) > 10 and any(b.startswith("[History: ") for b in blocks)
+    assert any(b.startswith("-- ") for b in blocks) and any(b.startswith("== Epilogue ==") for b in blocks)
+    for block in blocks:
+        assert block in out, block
 
 
 def test_choice_words_and_commands_work_in_line_mode(tmp_path):
@@ -59,13 +80,14 @@ def test_choice_words_and_commands_work_in_line_mode(tmp_path):
 def test_a_script_runs_on_through_the_chapters_to_the_end(tmp_path):
     p = play(tmp_path, "1\n1\n1\n1\n")
     out = p.stdout
-    assert "*** The Lamp Burns ***" in out and "== Chapter 2: The Morning After ==" in out
-    assert "*** Safe Harbour ***" in out
-    assert "== Epilogue ==\n\nThe lamp still turns." in out and "THE END" in out
+    assert "*** The Lamp Burns (the documented history) ***" in out and "== Chapter 2: The Morning After ==" in out
+    assert "*** Safe Harbour (the documented history) ***" in out
+    assert "== Epilogue ==\nThe lamp still turns." in out and "THE END" in out
     assert "Endings you have found: 2 of 6" in out
     assert p.returncode == 0
 
 
+@pytest.mark.slow  # the real command three or more times, each a process of its own
 def test_continue_and_load_in_line_mode(tmp_path):
     play(tmp_path, "2\n1\nsave mine\n1\n")
     p = play(tmp_path, "\n", "--continue")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, TOUR, chapter, write_story
-from test_player_pty import SLUG, Term, new_game, term  # noqa: F401  (term is a fixture)
+from pty_support import SLUG, Term, new_game, tall_story, term  # noqa: F401  (term is a fixture)
 
 LINES = [["1", "You climb the stair."], ["1", "The flame steadies."], ["1", "Grey light."]]
 
@@ -354,24 +354,7 @@ def test_odd_numbers_in_plain_mode_and_scripts_never_crash(tmp_path, typed):
 
 
 def test_ctrl_d_at_a_more_pause_leaves_and_a_second_one_is_harmless(term, tmp_path):
-    paragraphs = "\n\n".join(f"Paragraph {i}." for i in range(1, 21))
-    story = write_story(
-        tmp_path / "tall",
-        {
-            "one": chapter(
-                "one",
-                {
-                    "start": {
-                        "date": "1900-01-02",
-                        "place": "Here",
-                        "text": paragraphs,
-                        "choices": [{"text": "Go on.", "goto": "end", "canon": True}],
-                    },
-                    "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
-                },
-            )
-        },
-    )
+    story = tall_story(tmp_path)
     t = term("--chapter", "one", story=story, rows=12).wait("\u2014 more:")
     t.type("\x04").wait(lambda t: not t.child.isalive())
     t.type("\x04")
@@ -405,24 +388,7 @@ def test_a_huge_paste_without_bracketed_paste_does_not_freeze_the_prompt(term):
 
 
 def test_q_at_a_scenes_more_pause_shows_the_rest_at_once_never_hiding_the_choices(term, tmp_path):
-    paragraphs = "\n\n".join(f"Paragraph {i}." for i in range(1, 31))
-    story = write_story(
-        tmp_path / "tall",
-        {
-            "one": chapter(
-                "one",
-                {
-                    "start": {
-                        "date": "1900-01-02",
-                        "place": "Here",
-                        "text": paragraphs,
-                        "choices": [{"text": "Go on.", "goto": "end", "canon": True}],
-                    },
-                    "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
-                },
-            )
-        },
-    )
+    story = tall_story(tmp_path, 30)
     t = term("--chapter", "one", "--save-dir", str(tmp_path / "s"), story=story, rows=20).wait("\u2014 more:")
     t.type("q").wait("1. Go on.")
     assert "more:" not in t.text and t.prompt_line() == ">" and "Paragraph 30." in t.text

@@ -162,7 +162,7 @@ def test_flags_added_removed_or_retyped_since_the_save(tmp_path, tour):
 # ---- never a silent change of path: random edits to random stories -------------------------------
 
 from brute import story_specs  # noqa: E402
-from conftest import no_cache, write_story  # noqa: E402
+from conftest import examples, no_cache, write_story  # noqa: E402
 from hypothesis import HealthCheck, event, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -199,7 +199,9 @@ def edited_pairs(draw):
     return spec, _edit(draw, spec), draw(st.lists(st.integers(0, 7), max_size=12))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(edited_pairs())
 def test_an_edited_story_never_silently_changes_a_saves_path(tmp_path_factory, case):
     old_spec, new_spec, picks = case

@@ -233,6 +233,7 @@ def test_replayed_states_share_their_path_and_still_equal_tuples(tour):
     assert {last: 1}[rt.replay(tour, loaded.start, moves)[-1]] == 1  # equal states hash alike
 
 
+@pytest.mark.slow  # a 100,000-move save replayed in a child process under a memory cap
 def test_a_100000_move_save_loads_under_a_memory_limit(tmp_path):
     """Each replayed state used to keep its own copy of the path: quadratic (gigabytes)."""
     from conftest import run_cli

@@ -45,6 +45,7 @@ def test_edits_that_keep_every_save_are_clean(tmp_path, edit):
     assert "every save of that version resumes exactly in this one" in proc.stdout
 
 
+@pytest.mark.slow  # the real command three or more times, each a process of its own
 def test_a_newly_guarded_step_is_reported_with_what_it_breaks(tmp_path):
     old, new = two_versions(tmp_path, "guarded")
     proc = run_cli("check", "--story", new, "--since", old, "--format", "json")

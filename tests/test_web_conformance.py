@@ -19,13 +19,13 @@ import textwrap
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from web_support import Browser, chromium_or_skip, url_of
+from web_support import browser, chromium_or_skip, site, story, url_of  # noqa: F401  (fixtures)
 
 chromium_or_skip()
 
 from brute import story_specs  # noqa: E402
 from conftest import chapter, no_cache, write_story  # noqa: E402
-from test_transcripts import ENTRIES, HERE, ROOT, _name, path_for  # noqa: E402
+from test_transcripts import ENTRIES, HERE, _name, path_for  # noqa: E402
 
 from engine import load_story  # noqa: E402
 from engine import runtime as rt  # noqa: E402
@@ -33,23 +33,6 @@ from engine.export.web import export_web  # noqa: E402
 from engine.savefile import from_json as from_save  # noqa: E402
 from engine.savefile import to_json as save_json  # noqa: E402
 from engine.transcript import wrap  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser():
-    b = Browser()
-    yield b
-    b.close()
-
-
-@pytest.fixture(scope="module")
-def story():
-    return load_story(ROOT)
-
-
-@pytest.fixture(scope="module")
-def site(story, tmp_path_factory):
-    return export_web(story, tmp_path_factory.mktemp("site")).folder
 
 
 @pytest.fixture(scope="module")

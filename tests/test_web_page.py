@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from web_support import Browser, chromium_or_skip, url_of
+from web_support import browser, chromium_or_skip, site, story, url_of  # noqa: F401  (fixtures)
 
 chromium_or_skip()
 
@@ -24,23 +24,6 @@ from engine.export.web import export_web  # noqa: E402
 from engine.savefile import to_json as save_json  # noqa: E402
 
 SHOTS = ROOT / "build" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    b = Browser()
-    yield b
-    b.close()
-
-
-@pytest.fixture(scope="module")
-def story():
-    return load_story(ROOT)
-
-
-@pytest.fixture(scope="module")
-def site(story, tmp_path_factory):
-    return export_web(story, tmp_path_factory.mktemp("site")).folder
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import yaml
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -441,7 +442,7 @@ def test_a_large_chapter_loads_quickly():
 YAMLISH = st.text(alphabet="ab1-:[]{},&*!|>'\"#?%@ \n\t.~", max_size=60)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=200), YAMLISH))
 def test_junk_text_raises_only_chronicle_error(text):
     try:
@@ -452,7 +453,7 @@ def test_junk_text_raises_only_chronicle_error(text):
         assert doc.file == "junk.yaml"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.binary(max_size=200))
 def test_junk_bytes_raise_only_chronicle_error(data):
     try:
@@ -493,7 +494,7 @@ _data = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(_data, st.booleans())
 def test_safe_dump_round_trips(value, flow):
     text = yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True)

@@ -69,5 +69,29 @@ class Browser:
         self._pw.stop()
 
 
+# The page's tests share these: one browser, the real story and its exported site, per module.
+
+
+@pytest.fixture(scope="module")
+def browser():
+    b = Browser()
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def story():
+    from engine import load_story
+
+    return load_story(Path(__file__).resolve().parent.parent)
+
+
+@pytest.fixture(scope="module")
+def site(story, tmp_path_factory):
+    from engine.export.web import export_web
+
+    return export_web(story, tmp_path_factory.mktemp("site")).folder
+
+
 def url_of(folder: Path) -> str:
     return (Path(folder).resolve() / "index.html").as_uri()

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from .. import expr as ex
 from ..check.choices import count_words
 from ..check.explore import DEFAULT_MAX_STATES
+from ..check.graphwalk import post_order
 from ..check.reach import explore_story
 from ..model import Chapter, Story, successors
 
@@ -148,45 +149,20 @@ def _lengths(n: int, succ_start, succ, starts: list[int], is_end) -> tuple[int |
             if dist[w] < 0:
                 dist[w] = dist[v] + 1
                 q.append(w)
-    # Iterative depth-first search. When v finishes, its successors that are finished too
-    # are exactly those not on the stack: the edges to the others close a loop.
-    state = bytearray(n)  # 0 new, 1 on the stack, 2 finished
+    # Play stops at an ending, so the walk does not go on from one.
+    post, back = post_order(n, succ_start, succ, starts, stop=is_end)
     longest = [-1] * n  # choices from v to an ending, -1 when none is reached
-    loops = False
-    for s in starts:
-        if state[s]:
+    for v in post:  # successors first: each edge that closes no loop leads to a finished vertex
+        if is_end(v):
+            longest[v] = 0
             continue
-        state[s] = 1
-        stack = [[s, succ_start[s]]]
-        while stack:
-            top = stack[-1]
-            v, k = top
-            end = succ_start[v + 1] if not is_end(v) else k
-            pushed = False
-            while k < end:
-                w = succ[k]
-                k += 1
-                if state[w] == 0:
-                    state[w] = 1
-                    top[1] = k
-                    stack.append([w, succ_start[w]])
-                    pushed = True
-                    break
-                if state[w] == 1:
-                    loops = True
-            if pushed:
-                continue
-            stack.pop()
-            state[v] = 2
-            if is_end(v):
-                longest[v] = 0
-                continue
-            best = -1
-            for j in range(succ_start[v], succ_start[v + 1]):
-                w = succ[j]
-                if state[w] == 2 and longest[w] >= 0 and longest[w] + 1 > best:
-                    best = longest[w] + 1
-            longest[v] = best
+        best = -1
+        for j in range(succ_start[v], succ_start[v + 1]):
+            w = succ[j]
+            if (v, w) not in back and longest[w] >= 0 and longest[w] + 1 > best:
+                best = longest[w] + 1
+        longest[v] = best
+    loops = bool(back)
     ls = [longest[s] for s in starts if longest[s] >= 0]
     return shortest, (max(ls) if ls else None), loops
 

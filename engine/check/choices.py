@@ -38,6 +38,7 @@ from ..diagnostics import Diagnostic, warning
 from ..expr import names_in
 from ..model import Chapter, Story, successors
 from .explore import DEFAULT_MAX_STATES, Exploration
+from .graphwalk import post_order
 from .reach import explore_story
 
 CHOICES_FORMAT_VERSION = 1
@@ -546,29 +547,7 @@ def _fewest(n, succ_start, succ, starts, w) -> list:
 def _most(n, succ_start, succ, starts, w) -> list:
     """Most words read up to each vertex along paths that close no loop: the back edges of a
     depth-first search are left out, and the rest (a DAG) is relaxed in topological order."""
-    state = bytearray(n)
-    post: list[int] = []
-    back: set = set()
-    for s in starts:
-        if state[s]:
-            continue
-        state[s] = 1
-        stack = [[s, succ_start[s]]]
-        while stack:
-            top = stack[-1]
-            v, k = top
-            if k < succ_start[v + 1]:
-                top[1] = k + 1
-                t = succ[k]
-                if state[t] == 0:
-                    state[t] = 1
-                    stack.append([t, succ_start[t]])
-                elif state[t] == 1:
-                    back.add((v, t))
-                continue
-            stack.pop()
-            state[v] = 2
-            post.append(v)
+    post, back = post_order(n, succ_start, succ, starts)
     best: list = [None] * n
     for s in starts:
         best[s] = w[s]

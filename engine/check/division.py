@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..diagnostics import Diagnostic, error
 from ..expr import _ARITH_FN, _CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, _nodes
-from ..model import AUTO
+from ..model import AUTO, clamp
 
 
 def risky(tree) -> bool:
@@ -55,7 +55,7 @@ def division_findings(ex, rp) -> list[Diagnostic]:
     suspects: dict[int, list] = {}
     for ni, ts in enumerate(g.transitions):
         for t in ts:
-            effects = [e for _s, _f, _lo, _hi, e in t.effects if e is not None]  # (a call's push has none)
+            effects = [e for _s, _f, e in t.effects if e is not None]  # (a call's push has none)
             if risky(t.choice.condition) or any(risky(e.expr.value) for e in effects):
                 suspects.setdefault(ni, []).append((t, effects))
     if not suspects:
@@ -78,9 +78,7 @@ def division_findings(ex, rp) -> list[Diagnostic]:
                     x = _eval(e.expr.value, lst, seen, slots, bits)
                     cur = lst[e.slot]
                     x = x if e.expr.op == "=" else cur + x if e.expr.op == "+=" else cur - x
-                    if e.min is not None:
-                        x = max(e.min, min(e.max, x))
-                    lst[e.slot] = x
+                    lst[e.slot] = clamp(x, e.min, e.max)
             except _Zero:
                 reported.add((ni, t.choice.index))
                 auto = t.choice.index == AUTO

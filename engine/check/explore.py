@@ -69,7 +69,7 @@ except (ValueError, OSError, AttributeError):
 class Transition:
     choice: Choice
     test: Callable | None
-    effects: tuple  # (slot, fn, lo, hi, effect)
+    effects: tuple  # (slot, fn, effect): fn gives the value to store, bounds kept (see _step)
     target: int
 
 
@@ -87,6 +87,9 @@ class ChapterGraph:
     seen_bit: list[int]
     record_bits: list[int]  # per node: bits of tracked facts it records
     tracked_facts: dict[str, int]  # fact id -> bit
+    # (effect, value before clamping) for each value a transition's effects took past an int
+    # flag's bounds: the effects' functions append here, the explorer reports and empties it.
+    overflowed: list = field(default_factory=list)
 
 
 def _auto(node, target: str | None = None) -> Choice:
@@ -94,15 +97,16 @@ def _auto(node, target: str | None = None) -> Choice:
     return Choice(index=AUTO, text="", target=target or node.next, pos=node.pos)
 
 
-def _step(e, caps) -> tuple:
-    """One effect for the hot loop: (slot, fn, lo, hi, effect). A visit count saturates at its
+def _step(e, caps, overflow=None) -> tuple:
+    """One effect for the hot loop: (slot, fn, effect), fn keeping the int bounds as play does
+    (`Effect.clamped`) and telling `overflow` when it has to. A visit count saturates at its
     cap, one more than the largest number it is compared with: the counts below the cap and
     "cap or more" decide every comparison exactly as the true count does, and the states stay finite."""
     cap = caps.get(e.slot)
     if cap is None:
-        return (e.slot, e.fn, e.min, e.max, e)
+        return (e.slot, e.clamped(overflow), e)
     slot = e.slot
-    return (slot, lambda vals, seen: vals[slot] + 1 if vals[slot] < cap else cap, None, None, e)
+    return (slot, lambda vals, seen: vals[slot] + 1 if vals[slot] < cap else cap, e)
 
 
 def counter_caps(ch: Chapter) -> dict[int, int]:
@@ -116,14 +120,10 @@ def enter_start(ch: Chapter, values: tuple, seen: int = 0) -> tuple:
     if not node.enter:
         return values
     vals = list(values)
+    caps = counter_caps(ch)
     for e in node.enter:
-        slot, fn, lo, hi, _e = _step(e, counter_caps(ch))
-        x = fn(vals, seen)
-        if lo is not None and x < lo:
-            x = lo
-        elif hi is not None and x > hi:
-            x = hi
-        vals[slot] = x
+        slot, fn, _e = _step(e, caps)
+        vals[slot] = fn(vals, seen)
     return tuple(vals)
 
 
@@ -152,6 +152,7 @@ def prepare(
     reads_at: list[int] = []  # per node: flags its conditions read (bit masks over slots)
     flow: list[list[tuple[int, int, int]]] = []  # per node: (target, kill, gen) per choice
     caps = counter_caps(ch)
+    overflowed: list = []
     ss = calls.stack_slot(ch)
     backs = calls.ways_back(ch)
     for nid in ids:
@@ -178,15 +179,15 @@ def prepare(
                 for tree in il.text_exprs(said) if said is not None else ():
                     reads |= mask(names_in(tree))
             all_effects = c.all_effects + ch.nodes[c.target].enter
-            effs = tuple(_step(e, caps) for e in all_effects)
+            effs = tuple(_step(e, caps, overflowed.append) for e in all_effects)
             test = c.test
             if ss is not None and c.returns_to is not None:
-                effs = tuple(_step(e, caps) for e in c.all_effects)
-                effs += ((ss, calls.push(ss, c.returns_to, story.max_call_depth), None, None, None),)
-                effs += tuple(_step(e, caps) for e in ch.nodes[c.target].enter)
+                effs = tuple(_step(e, caps, overflowed.append) for e in c.all_effects)
+                effs += ((ss, calls.push(ss, c.returns_to, story.max_call_depth), None),)
+                effs += tuple(_step(e, caps, overflowed.append) for e in ch.nodes[c.target].enter)
             elif ss is not None and node.returns:
                 test = calls.top_is(ss, c.target)
-                effs = ((ss, calls.pop(ss), None, None, None),) + effs
+                effs = ((ss, calls.pop(ss), None),) + effs
             ts.append(Transition(c, test, effs, index[c.target]))
             if c.condition is not None:
                 reads |= mask(names_in(c.condition))
@@ -251,6 +252,7 @@ def prepare(
         [ch.seen_bits.get(n, 0) for n in ids],
         record_bits,
         tracked,
+        overflowed,
     )
 
 
@@ -372,13 +374,14 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     for ni, ts in enumerate(g.transitions):
         row = []
         for t in ts:
-            row.append((t.test, t.effects, t.target, len(gids), t.choice.index))
+            row.append((t.test, tuple((slot, fn) for slot, fn, _e in t.effects), t.target, len(gids), t.choice.index))
             gids.append((ni, t.choice.index))
         trans.append(row)
     dead = [d or None for d in g.dead]
     offered_first = [-1] * len(gids)
     first_at = [-1] * len(g.ids)
     softlocks, overflows, endings = ex.softlocks, ex.overflows, ex.endings
+    overflowed = g.overflowed
 
     start_node = g.index[ch.start]
     for k, vals in enumerate(entered):
@@ -437,13 +440,13 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
             new = vals
             if effects:
                 lst = list(vals)
-                for slot, fn, lo, hi, eff in effects:
-                    x = fn(lst, seen)
-                    if (lo is not None and x < lo) or (hi is not None and x > hi):
+                for slot, fn in effects:
+                    lst[slot] = fn(lst, seen)
+                if overflowed:  # an effect met an int flag's bound (and kept it): the first one is reported
+                    for eff, x in overflowed:
                         if id(eff) not in overflows:
                             overflows[id(eff)] = Overflow(sid, number if cindex != AUTO else None, eff, x)
-                        x = lo if (lo is not None and x < lo) else hi
-                    lst[slot] = x
+                    overflowed.clear()
                 d = dead[tj]
                 if d:
                     for slot in d:

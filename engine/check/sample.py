@@ -30,13 +30,14 @@ import random
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from .. import calls
 from ..diagnostics import Diagnostic, error
 from ..expr import Lit, names_in, seen_in
 from ..gcpause import paused_gc
-from ..model import Chapter, Choice, Story
+from ..model import Chapter, Choice, Story, clamp
 
 BOUND_CHECK_STATES = 100_000  # states searched to tell a trap from a long walk
 
@@ -64,14 +65,19 @@ class _Flat:
     choices: list  # chapter-local choice number -> (node index, model.Choice, or None for a `next:` move)
     max_steps: int
     start_enter: tuple = ()  # the start node's entry effects (its count, its `do:`), as _apply takes them
+    # (effect, value before clamping) for each value an effect took past an int flag's bounds in
+    # play: the flattened effects' functions append here, play reports and empties it.
+    overflowed: list = field(default_factory=list)
 
 
 def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
     """Each chapter as tuples of closures.
 
     Per node, a plan for finding the offered choices fast (see _node_plan).
-    An effect is (slot, fn, constant, lo, hi, effect): `constant` is set (and
-    fn not called) for `flag = literal`; lo/hi are set for bounded ints.
+    An effect is (slot, fn, constant, effect): `constant` is set (and fn not
+    called) for `flag = literal` inside the flag's bounds; fn keeps the bounds as
+    play does (`Effect.clamped`) and appends to the chapter's `overflowed` list
+    when it has to.
     """
     out = []
     gid = 0
@@ -83,20 +89,8 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
         trans: list[tuple] = []
         nodes: list[tuple] = []
         choices: list[tuple[int, Choice | None]] = []  # (node index, choice; None for a `next:` move)
-
-        def flat(effects) -> list:
-            effs = []
-            for e in effects:
-                const: Any = e.expr.value.value if (e.expr.op == "=" and isinstance(e.expr.value, Lit)) else None
-                if e.min is not None or e.max is not None:
-                    lo = e.min if e.min is not None else float("-inf")
-                    hi = e.max if e.max is not None else float("inf")
-                    if const is not None and lo <= const <= hi:
-                        lo = hi = None
-                    effs.append((e.slot, e.fn, const, lo, hi, e))
-                else:
-                    effs.append((e.slot, e.fn, const, None, None, e))
-            return effs
+        overflowed: list = []
+        flat = partial(_flat_effects, overflow=overflowed.append)
 
         ss = calls.stack_slot(ch)  # the call stack rides after the flags, as in exploration
         backs = calls.ways_back(ch)
@@ -112,13 +106,13 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
             if node.returns and ss is not None:
                 # a returning node too: one move per place it can return to, taken when that is on top
                 for back in backs[nid]:
-                    effs = [(ss, calls.pop(ss), None, None, None, None)] + flat(ch.nodes[back].enter)
+                    effs = [(ss, calls.pop(ss), None, None)] + flat(ch.nodes[back].enter)
                     moves.append((calls.top_is(ss, back), tuple(effs), index[back], gid + len(choices)))
                     choices.append((ni, None))
             for c in node.choices:
                 effs = flat(c.all_effects)
                 if c.returns_to is not None and ss is not None:
-                    effs.append((ss, calls.push(ss, c.returns_to, story.max_call_depth), None, None, None, None))
+                    effs.append((ss, calls.push(ss, c.returns_to, story.max_call_depth), None, None))
                 effs += flat(ch.nodes[c.target].enter)
                 moves.append((c.test, tuple(effs) or None, index[c.target], gid + len(choices)))
                 choices.append((ni, c))
@@ -138,10 +132,22 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
                 choices,
                 max_steps if max_steps is not None else default_max_steps(ch),
                 tuple(flat(ch.nodes[ch.start].enter)),
+                overflowed,
             )
         )
         gid += len(choices)
     return out
+
+
+def _flat_effects(effects, overflow) -> list:
+    """Effects as _flatten lays them out, telling `overflow` when one meets an int flag's bound."""
+    effs = []
+    for e in effects:
+        const: Any = e.expr.value.value if (e.expr.op == "=" and isinstance(e.expr.value, Lit)) else None
+        if const is not None and clamp(const, e.min, e.max) != const:
+            const = None  # out of bounds: let the function clamp it and say so
+        effs.append((e.slot, e.clamped(overflow), const, e))
+    return effs
 
 
 def _node_plan(node, ts: tuple, ch: Chapter, slots: dict, getters: dict) -> tuple:
@@ -186,12 +192,10 @@ def _offered(ts: tuple, vals, seen) -> list:
 
 
 def _apply(effs, vals: list, seen: int) -> None:
-    """Apply effects to a value list, ints clamped to their bounds (as play does)."""
-    for slot, fn, const, lo, hi, _eff in effs:
-        x = const if const is not None else fn(vals, seen)
-        if lo is not None:
-            x = lo if x < lo else hi if x > hi else x
-        vals[slot] = x
+    """Apply effects to a value list, ints clamped to their bounds as play does, and nothing
+    reported (the start node's entry, and replaying what play found)."""
+    for slot, fn, const, eff in effs:  # (a call's push or a return's pop has no Effect: fn is all it is)
+        vals[slot] = const if const is not None else (fn if eff is None else eff.bounded)(vals, seen)
 
 
 @dataclass
@@ -295,7 +299,7 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
             vals = list(start_values)
             if fl.start_enter:
                 _apply(fl.start_enter, vals, 0)
-            nodes, seen_bit = fl.nodes, fl.seen_bit
+            nodes, seen_bit, overflowed = fl.nodes, fl.seen_bit, fl.overflowed
             ni = fl.start
             seen = seen_bit[ni]
             bound = fl.max_steps
@@ -333,9 +337,10 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
                 append(t[3])  # the choice's global number: counted per chapter, and replayable
                 effs = t[1]
                 if effs is not None:
-                    for slot, fn, const, lo, hi, eff in effs:
-                        x = const if const is not None else fn(vals, seen)
-                        if lo is not None and (x < lo or x > hi):
+                    for slot, fn, const, _eff in effs:
+                        vals[slot] = const if const is not None else fn(vals, seen)
+                    if overflowed:  # an effect met an int flag's bound (and kept it)
+                        for eff, x in overflowed:
                             key = ("int-bounds", id(eff))
                             f = findings.get(key)
                             if f is None:
@@ -345,8 +350,7 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
                             elif f.last_run != run:  # counted once per playthrough
                                 f.count += 1
                                 f.last_run = run
-                            x = lo if x < lo else hi
-                        vals[slot] = x
+                        overflowed.clear()
                 ni = t[2]
                 seen |= seen_bit[ni]
                 if len(path) >= bound:

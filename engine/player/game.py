@@ -11,6 +11,7 @@ import shlex
 from collections.abc import Callable
 
 from .. import runtime as rt
+from .. import transcript as tx
 from ..model import Story
 from ..runtime import PlayError, State
 from . import render as r
@@ -83,6 +84,7 @@ class Game:
         self.watch = watch
         self.pending: str | None = None  # line mode: a line typed at an ending, for the next chapter
         self.later: list[str] = []  # notes to show under the next scene (a chapter card clears the screen)
+        self.where_shown = ""  # the place and date last shown in plain text (a change is said there)
 
     @property
     def story(self) -> Story:
@@ -345,7 +347,7 @@ class Game:
 
     def take(self, pick: Pick) -> None:
         self.fe.new_page()
-        self.fe.show(lambda w, c=pick.choice, n=pick.number: r.chosen(c, n, w))
+        self.fe.show(lambda w, c=pick.choice: r.chosen(c, w))
         try:
             notes = self.s.choose(pick.choice)
         except SessionError as exc:
@@ -393,22 +395,34 @@ class Game:
             self.fe.new_page(clear=card)
         story, s = self.story, self.s
         state, scene = s.state, s.scene()
+        # The plain form of each piece (line mode, the --transcript file) is laid out by
+        # engine.transcript, as the transcripts of --script and --canon are.
+        where = tx.where_of(story, state)
+        banner = tx.banner_lines(where) if where and where != self.where_shown and not card else []
+        self.where_shown = where or self.where_shown
         if card:
             self.fe.show(
                 lambda w: r.chapter_card(story, state, scene, w),
-                lambda w: r.chapter_card(story, state, scene, w, plain_mode=True),
+                lambda w: r.from_plain(tx.chapter_card(story, state) + [""]),
             )
         # Notes (loaded, welcome back, took back...) come before the scene, so the choices are
         # the last thing on the screen and nothing waits at "more" for a note alone.
         later, self.later = self.later, []
         self.notes(later)
         paragraphs = rt.node_text(story, state)
-        self.fe.show(lambda w: r.prose(paragraphs, w))
+        said = state.said if banner else 0  # what the choice said comes before a new place or date
+        self.fe.show(
+            lambda w: r.prose(paragraphs, w),
+            lambda w: r.from_plain(tx.said_lines(state, w)[: 2 * said] + banner + tx.text_lines(story, state, w, said)),
+        )
         node = rt.node_of(story, state)
         if node.ending:
             self.fe.show(
                 lambda w: r.ending(story, node, w, new_ending),
-                lambda w: r.ending(story, node, w, new_ending, plain_mode=True),
+                lambda w: (
+                    r.from_plain(tx.ending_lines(story, node, w))
+                    + (r.first_time(w) + [r.blank()] if new_ending else [])
+                ),
             )
             changes = s.dossier_changes()
             if changes:
@@ -417,7 +431,7 @@ class Game:
                 found, notes = s.endings_found()
                 self.fe.show(
                     lambda w: r.epilogue(story, found, w, state=state),
-                    lambda w: r.epilogue(story, found, w, plain_mode=True, state=state),
+                    lambda w: r.from_plain(tx.epilogue_lines(story, state, w) + [""]) + r.endings_found(found, w),
                 )
                 self.notes(notes)
                 self.say("The story is over. Type restart to play again, undo to go back, journal, or quit.", "dim")
@@ -427,7 +441,7 @@ class Game:
                 self.say(f"Press Enter to go on to {chapter_label(story, nxt.id)}.", "dim")
         else:
             offered = s.offered()
-            self.fe.show(lambda w: r.choices(offered, w))
+            self.fe.show(lambda w: r.choices(offered, w), lambda w: r.from_plain(tx.choice_lines(offered, w, r.STUCK)))
 
     # ---- commands ---------------------------------------------------------------------------
     def command(self, cmd: Command) -> None:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable
 
 from .. import runtime as rt
+from .. import transcript as tx
 from ..model import Choice, Node, Story
 from ..runtime import State
 from ..textsafe import clean
@@ -124,17 +125,15 @@ def menu(items: list[tuple[str, str, str | None]], width: int) -> list[Line]:
     return out
 
 
-def chapter_card(
-    story: Story, state: State, scene: tuple[str | None, str | None], width: int, plain_mode: bool = False
-) -> list[Line]:
+def from_plain(lines: list[str]) -> list[Line]:
+    """Plain text laid out by engine.transcript (line mode, the --transcript file), as lines."""
+    return [[("", ln)] for entry in lines for ln in entry.split("\n")]
+
+
+def chapter_card(story: Story, state: State, scene: tuple[str | None, str | None], width: int) -> list[Line]:
     label = chapter_label(story, state.chapter)
     date, place = scene
     where = " \u00b7 ".join(clean(x) for x in (place, date) if x)
-    if plain_mode:
-        out = [[("", f"== {clean(label)} ==")]]
-        if where:
-            out.append([("", where)])
-        return out + [blank()]
     out = [blank(), [("class:card", clean(label))]]
     where_lines = wrap(where, width) if where else []
     out += styled("card.where", where_lines)
@@ -150,6 +149,10 @@ def prose(paragraphs: list[str], width: int) -> list[Line]:
     return out
 
 
+# A soft-lock as the player says it: in a game, the reader can take a choice back.
+STUCK = tx.STUCK.removesuffix(")") + " Type undo to go back.)"
+
+
 def choices(offered: list[Choice], width: int) -> list[Line]:
     out = []
     for i, c in enumerate(offered, 1):
@@ -158,20 +161,12 @@ def choices(offered: list[Choice], width: int) -> list[Line]:
         out.append([("class:choice.number", head), ("class:choice", body[0][len(head) :])])
         out += styled("choice", body[1:])
     if not offered:
-        out += styled(
-            "warning",
-            wrap(
-                "(No choice is available here: the story is stuck. "
-                "`chronicle check` reports this as a soft-lock. Type undo to go back.)",
-                width,
-            ),
-        )
+        out += styled("warning", wrap(STUCK, width))
     return out + [blank()]
 
 
-def chosen(choice: Choice, number: int, width: int, plain_mode: bool = False) -> list[Line]:
-    if plain_mode:
-        return styled("chosen", wrap(f"> {number}. {choice.text}", width)) + [blank()]
+def chosen(choice: Choice, width: int) -> list[Line]:
+    """The choice taken, under the number the reader typed."""
     return styled("chosen", wrap(choice.text, width, "    ", first="  \u2192 ")) + [blank()]
 
 
@@ -191,11 +186,11 @@ KIND_WORDS = {
 }
 
 
-def ending(story: Story, node: Node, width: int, new: bool = False, plain_mode: bool = False) -> list[Line]:
+def ending(story: Story, node: Node, width: int, new: bool = False) -> list[Line]:
     e = node.ending
     assert e is not None, "drawn only for an ending node"
     title = clean(e.title)
-    out: list[Line] = [[("class:ending", f"*** {title} ***" if plain_mode else f"\u2500\u2500 {title} \u2500\u2500")]]
+    out: list[Line] = [[("class:ending", f"\u2500\u2500 {title} \u2500\u2500")]]
     if e.kind is not None:
         out += styled("ending.kind", wrap(KIND_WORDS.get(e.kind, e.kind), width))
     broken = [story.facts[f] for f in e.diverges if f in story.facts]
@@ -212,24 +207,31 @@ def ending(story: Story, node: Node, width: int, new: bool = False, plain_mode: 
                     wrap(f"{clean(rt.told_broken(fact))} ({fact.date.human()})", width, "    ", first="  \u2022 "),
                 )
     if new:
-        out += styled("notice", wrap("You found this ending for the first time.", width))
+        out += first_time(width)
     return out + [blank()]
 
 
-def epilogue(
-    story: Story,
-    found: list[tuple[str, list[tuple[str, str | None]], int]],
-    width: int,
-    plain_mode: bool = False,
-    state=None,
-) -> list[Line]:
+def first_time(width: int) -> list[Line]:
+    return styled("notice", wrap("You found this ending for the first time.", width))
+
+
+Found = list[tuple[str, list[tuple[str, str | None]], int]]  # per chapter: label, endings found, endings
+
+
+def epilogue(story: Story, found: Found, width: int, state=None) -> list[Line]:
     """The epilogue (its parts resolved for `state`, the final ending), then the endings found."""
     out: list[Line] = []
     words = rt.epilogue_text(story, state) if state is not None else rt.paragraphs(story.epilogue or "")
     if words:
-        out += [[("class:card", "== Epilogue ==" if plain_mode else "Epilogue")], blank()]
+        out += [[("class:card", "Epilogue")], blank()]
         out += prose(words, width)
     out += [[("class:title", "THE END")], blank()]
+    return out + endings_found(found, width)
+
+
+def endings_found(found: Found, width: int) -> list[Line]:
+    """After THE END: the endings found so far, chapter by chapter."""
+    out: list[Line] = []
     got = sum(len(g) for _, g, _ in found)
     total = sum(t for _, _, t in found)
     out.append([("class:heading", f"Endings you have found: {got} of {total}")])
