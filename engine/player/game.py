@@ -413,7 +413,9 @@ class Game:
         said = state.said if banner else 0  # what the choice said comes before a new place or date
         self.fe.show(
             lambda w: r.prose(paragraphs, w),
-            lambda w: r.from_plain(tx.said_lines(state, w)[: 2 * said] + banner + tx.text_lines(story, state, w, said)),
+            lambda w: r.from_plain(
+                (tx.said_lines(state, w) if said else []) + banner + tx.text_lines(story, state, w, said)
+            ),
         )
         node = rt.node_of(story, state)
         if node.ending:
