@@ -979,6 +979,14 @@ def clean_spec(spec: dict) -> dict:
                     for c in spec["chapters"][cid]["nodes"][nid]["choices"]:
                         if not c.get("canon"):
                             c["_drop"] = changed = True
+                elif code in ("ending-unreached", "node-unreached"):
+                    # its ways in are written but never taken in play: drop them (an ending left
+                    # with no way in goes with them); the spine's own choices stay
+                    cid, nid = subject
+                    for node in spec["chapters"][cid]["nodes"].values():
+                        for c in node.get("choices") or ():
+                            if not c.get("canon") and not c.get("_drop") and nid in (c.get("call"), c.get("goto")):
+                                c["_drop"] = changed = True
                 elif code == "divergence-unused":
                     cid, nid, _fid = subject
                     end = spec["chapters"][cid]["nodes"][nid]["ending"]

@@ -103,9 +103,16 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
         node = subject[1]
         if last.node != node and node in last.passed:
             # a finding at a node play passes through by itself (`next:`, or a return with a call to
-            # answer): the replay goes on past it, as play does; the state in question is the
-            # brute force's last one there
-            at = max(i for i, s in enumerate(bstates) if s.node == node)
+            # answer): the replay goes on past it, as play does. The state in question is one of
+            # the brute force's states there after the last typed choice (play can pass the node
+            # more than once on the way: a call that comes back to a returning node): for words
+            # judged against history, the first that shows the finding; else the last
+            chain = range(len(bstates) - 1 - len(last.passed), len(bstates))
+            there = [i for i in chain if bstates[i].node == node]
+            if code == "continuity":
+                bad = [i for i in there if (code, subject) in brute.continuity(cid, RunOf(brute, cid, bstates[i]))]
+                there = bad[:1] or there
+            at = there[-1] if code != "continuity" else there[0]
             blast, moves = bstates[at], at
         assert last.node == node or node in last.passed, f"{d.replay} ends at {last.node}, not at {node}"
         # A replay sets only the story-wide flags its finding can depend on; the state it reaches

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -139,9 +138,15 @@ def test_kill_between_write_and_rename_leaves_the_old_save_whole(tmp_path):
 
 
 def test_ctrl_c_during_a_write_waits_until_the_file_is_whole(tmp_path, monkeypatch):
-    monkeypatch.setenv(saves.DELAY_ENV, "0.3")
+    # Ctrl-C arrives in the middle of the write, after the bytes and before the rename. (Sent
+    # from inside the write, not from a timer: a timer late on a loaded machine fired after the
+    # write was done, and its Ctrl-C interrupted whatever test ran next.)
+    def interrupted_mid_write():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+
+    monkeypatch.setattr(saves, "_test_delay", interrupted_mid_write)
     target = tmp_path / "f.json"
-    threading.Timer(0.1, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
     with pytest.raises(KeyboardInterrupt):
         atomic_write(target, '{"done": true}')
     assert json.loads(target.read_text()) == {"done": True}
