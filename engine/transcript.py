@@ -42,10 +42,11 @@ def where_of(story: Story, state: State) -> str:
     return ", ".join(x for x in (node.shown_place, node.shown_date.human() if node.shown_date else None) if x)
 
 
-def chapter_card(story: Story, state: State) -> list[str]:
+def chapter_card(story: Story, state: State, where: str | None = None) -> list[str]:
+    """The chapter's number and title, and `where` (default: the place and date the node shows)."""
     ch = story.chapter(state.chapter)
     number = [c.id for c in story.chapters].index(ch.id) + 1
-    where = where_of(story, state)
+    where = where_of(story, state) if where is None else where
     lines = [f"== Chapter {number}: {clean(ch.title)} =="]
     if where:
         lines.append(clean(where))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import chapter, no_cache, no_traceback, run_cli, write_story
+from conftest import chapter, examples, no_cache, no_traceback, run_cli, write_story
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -226,7 +226,7 @@ def test_the_json_export_plays_calls_as_the_story_does(root, story, tmp_path):
         assert rt.node_text(story, a) == rt.node_text(again, b)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(0, 99), max_size=30))
 def test_random_paths_play_alike_from_the_json_export(story, picks):
     again = compiled.from_json(json.loads(compiled.dumps(story)))

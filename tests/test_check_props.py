@@ -275,7 +275,9 @@ def test_random_ink_stories_agree_with_the_brute_force(spec):
     assert judged(report) == [], [d.render() for d in report.diagnostics]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(story_specs(max_chapters=2, max_nodes=5, guard_p=0.6, ink=True, calls=True))
 def test_random_stories_with_calls_agree_with_the_brute_force(spec):
     """`call:` and `return: true` among the ink-like constructs: nested calls, recursion past a

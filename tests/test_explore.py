@@ -288,7 +288,9 @@ def test_explorer_agrees_with_brute_force_on_stories_with_calls(spec):
     agree(spec)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(story_specs(max_nodes=5, guard_p=0.6, ink=True, calls=True))
 def test_explorer_agrees_with_brute_force_on_ink_stories_with_calls(spec):
     """Calls among `next:` nodes, node `do:` (applied again on entering the place a call returns
@@ -296,7 +298,9 @@ def test_explorer_agrees_with_brute_force_on_ink_stories_with_calls(spec):
     agree(spec)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(story_specs(max_nodes=5, guard_p=0.5, ink=True, calls=True, assertions=True))
 def test_continuity_agrees_with_brute_force_through_calls(spec):
     """Text and choices asserting facts in subroutines: a returning node's words are judged in

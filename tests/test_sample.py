@@ -276,12 +276,14 @@ def test_a_generated_story_plays_without_findings(tmp_path):
 # ---- random play against the brute force, on stories with calls ----------------------------------
 
 from brute import Brute, story_specs, subject_of  # noqa: E402
-from conftest import no_cache  # noqa: E402
+from conftest import examples, no_cache  # noqa: E402
 from conftest import write_story as write_spec  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(story_specs(max_nodes=5, guard_p=0.5, ink=True, calls=True))
 def test_random_play_finds_only_what_the_brute_force_finds_on_stories_with_calls(tmp_path_factory, spec):
     """Random play keeps the call stack as exploration does: whatever it reports (soft-locks,

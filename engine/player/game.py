@@ -403,7 +403,10 @@ class Game:
         if card:
             self.fe.show(
                 lambda w: r.chapter_card(story, state, scene, w),
-                lambda w: r.from_plain(tx.chapter_card(story, state) + [""]),
+                # (a card in mid-chapter, after a load or an undo, names the nearest known place)
+                lambda w: r.from_plain(
+                    tx.chapter_card(story, state, where or ", ".join(x for x in scene[::-1] if x)) + [""]
+                ),
             )
         # Notes (loaded, welcome back, took back...) come before the scene, so the choices are
         # the last thing on the screen and nothing waits at "more" for a note alone.
