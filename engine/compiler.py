@@ -1022,27 +1022,19 @@ class _Compiler:
                     doc.pos(epath + ("kind",)),
                     "list the covered facts this branch breaks under `diverges:`",
                 )
-            if n.get("choices"):
-                self.err(
-                    "ending-with-choices",
-                    f"node '{nid}' is an ending but also offers choices",
-                    doc.key_pos(base + ("choices",)),
-                    "an ending ends the chapter: remove `choices` or `ending`",
-                )
-            if n.get("return"):
-                self.err(
-                    "return-misplaced",
-                    f"node '{nid}' is an ending but also has `return: true`",
-                    doc.key_pos(base + ("return",)),
-                    "an ending ends the chapter: remove `return` or `ending`",
-                )
-            if n.get("next") is not None:
-                self.err(
-                    "next-with-choices",
-                    f"node '{nid}' is an ending but also goes on with `next:`",
-                    doc.key_pos(base + ("next",)),
-                    "an ending ends the chapter: remove `next` or `ending`",
-                )
+            # an ending ends the chapter: nothing may go on from it
+            for key, code, what in (
+                ("choices", "ending-with-choices", "offers choices"),
+                ("return", "return-misplaced", "has `return: true`"),
+                ("next", "next-with-choices", "goes on with `next:`"),
+            ):
+                if n.get(key):
+                    self.err(
+                        code,
+                        f"node '{nid}' is an ending but also {what}",
+                        doc.key_pos(base + (key,)),
+                        f"an ending ends the chapter: remove `{key}` or `ending`",
+                    )
             hint = e.get("hint")
             if hint is not None and ("\n" in hint.strip() or len(hint) > MAX_HINT):
                 self.err(
