@@ -15,9 +15,11 @@ play: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# Everything but the slow end-to-end files (marked `slow` in tests/conftest.py).
+# Everything but the slow end-to-end files (marked `slow` in tests/conftest.py), spread over
+# the machine's cores. (`make test`, which CI runs, stays in one process: its terminal and
+# browser tests time real keystrokes.)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n auto
 
 # The same three checks as .pre-commit-config.yaml and .ci/run.
 lint: $(LINT_STAMP)
