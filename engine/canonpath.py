@@ -36,31 +36,35 @@ def legs(story: Story) -> Iterator[Leg]:
     cannot start."""
     state = rt.start(story)
     while True:
-        chapter = story.chapter(state.chapter)
-        states = [state]
-        # A node's canonical choice is always the same one, so coming back to a node with the same
-        # calls waiting means going round again (counting steps against the number of nodes is not
-        # enough: a path may call one subroutine from several places, passing its nodes each time).
-        been = set()
-        while not rt.is_ending(story, state):
-            canon = [c for c in rt.available(story, state) if c.canon]
-            if (state.node, state.stack) in been:
-                yield Leg(chapter, states, "loop")
-                return
-            been.add((state.node, state.stack))
-            if not canon:
-                node = rt.node_of(story, state)
-                yield Leg(chapter, states, "unavailable" if any(c.canon for c in node.choices) else "unmarked")
-                return
-            if canon[0].returns_to is not None and len(state.stack) >= story.max_call_depth:
-                yield Leg(chapter, states, "deep")
-                return
-            state = rt.choose(story, state, canon[0])
-            states.append(state)
-        yield Leg(chapter, states)
-        if rt.is_final(story, state):
+        leg = walk(story, state)
+        yield leg
+        if leg.broken or rt.is_final(story, leg.last):
             return
-        state = rt.advance(story, state)
+        state = rt.advance(story, leg.last)
+
+
+def walk(story: Story, state: rt.State) -> Leg:
+    """The canonical choices followed from `state` to the end of its chapter, or to where the
+    path breaks."""
+    chapter = story.chapter(state.chapter)
+    states = [state]
+    # A node's canonical choice is always the same one, so coming back to a node with the same
+    # calls waiting means going round again (counting steps against the number of nodes is not
+    # enough: a path may call one subroutine from several places, passing its nodes each time).
+    been = set()
+    while not rt.is_ending(story, state):
+        canon = [c for c in rt.available(story, state) if c.canon]
+        if (state.node, state.stack) in been:
+            return Leg(chapter, states, "loop")
+        been.add((state.node, state.stack))
+        if not canon:
+            node = rt.node_of(story, state)
+            return Leg(chapter, states, "unavailable" if any(c.canon for c in node.choices) else "unmarked")
+        if canon[0].returns_to is not None and len(state.stack) >= story.max_call_depth:
+            return Leg(chapter, states, "deep")
+        state = rt.choose(story, state, canon[0])
+        states.append(state)
+    return Leg(chapter, states)
 
 
 def canon_states(story: Story, chapter: str | None = None) -> tuple[list[rt.State], str | None]:

@@ -10,8 +10,8 @@ The map is built once (`build_maps`) and written by the renderers:
     `denies c`), and a divergent ending the facts it `diverges` from;
   * every choice is an edge labelled with its number in the node's list, its
     condition (`if ...`), its effects (`do ...`) and the facts its text asserts
-    or denies; the canonical path (the
-    `canon: true` choices followed from the start) is drawn heavier;
+    or denies; the canonical path (the `canon: true` choices followed from the start as play
+    follows them, `engine.canonpath`) is drawn heavier;
   * nodes that `chronicle check` finds something wrong with are outlined in
     red, dashed, with the diagnostic codes in the label (`⚠ soft-lock`);
   * with every chapter, each ending has a dotted edge into the next chapter's
@@ -33,6 +33,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
+from .. import canonpath
+from .. import runtime as rt
 from ..diagnostics import Diagnostic
 from ..model import Chapter, Node, Story
 from . import AuthoringError
@@ -82,30 +84,24 @@ class ChapterMap:
 # ---- building the map ----------------------------------------------------------------------
 
 
-def canonical_edges(ch: Chapter) -> set[tuple[str, int]]:
-    """(node id, choice index) of the canonical path: canon choices followed from the start,
-    on through `next:` nodes, into calls and back out where they return."""
-    out: set[tuple[str, int]] = set()
-    nid, seen = ch.start, set()
-    stack: tuple[str, ...] = ()
-    while (nid, stack) not in seen and nid in ch.nodes:
-        seen.add((nid, stack))
-        node = ch.nodes[nid]
-        if node.next is not None:
-            nid = node.next
-            continue
-        if node.returns:
-            if not stack:
-                break
-            nid, stack = stack[-1], stack[:-1]
-            continue
-        canon = next((c for c in node.choices if c.canon), None)
-        if canon is None:
-            break
-        out.add((nid, canon.index))
-        if canon.returns_to is not None:
-            stack = stack + (canon.returns_to,)
-        nid = canon.target
+def canonical_edges(story: Story) -> dict[str, set[tuple[str, int]]]:
+    """Per chapter, (node id, choice index) of each choice on the canonical path, as play follows
+    it (`engine.canonpath`, the walk `check` proves): from the story's start, and for a chapter the
+    path does not reach (an earlier one breaks), from the chapter's own start."""
+    out: dict[str, set[tuple[str, int]]] = {}
+    try:
+        reached = list(canonpath.legs(story))
+    except rt.PlayError:
+        reached = []
+    walked = {leg.chapter.id: leg for leg in reached}
+    for ch in story.chapters:
+        leg = walked.get(ch.id)
+        if leg is None:
+            try:
+                leg = canonpath.walk(story, rt.start(story, ch.id))
+            except rt.PlayError:
+                continue
+        out[ch.id] = {(a.node, b.path[-1]) for a, b in zip(leg.states, leg.states[1:])}
     return out
 
 
@@ -192,11 +188,12 @@ def build_maps(
             f"there is no chapter '{chapter}' (chapters: {', '.join(c.id for c in story.chapters)})", 2
         )
     by_node, by_chapter = findings_by_node(story, diagnostics or [])
+    canon_by_chapter = canonical_edges(story)
     maps = []
     for number, ch in enumerate(story.chapters, 1):
         if chapter is not None and ch.id != chapter:
             continue
-        canon = canonical_edges(ch)
+        canon = canon_by_chapter.get(ch.id, set())
         analysis = next((cc for cc in choices or () if cc.id == ch.id), None)
         flavour = {(c.node, c.index - 1) for c in analysis.choices if c.flavour} if analysis else set()
         corridor = {n for cor in analysis.corridors for n in cor.nodes} if analysis else set()
