@@ -5,4 +5,4 @@ re-exports it, and the compiled-story cache keys on it; a module of its own so t
 has to import the package's `__init__` (which imports the compiler, which imports the cache).
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

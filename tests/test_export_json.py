@@ -177,3 +177,14 @@ def test_every_closure_is_there_after_loading_wherever_it_sits(exported, story):
                     checked += 1
             stack.extend(getattr(x, f.name) for f in dataclasses.fields(x) if f.compare)
     assert checked > 100
+
+
+def test_a_version_1_export_still_plays(exported):
+    """Version 2 added calls and choice labels; a story exported as version 1 has neither and
+    plays as it did."""
+    older = dict(json.loads(json.dumps(exported)), version=1)
+    story = compiled.from_json(older)
+    first, numbers = path_for(story, ENTRIES[0])
+    out, queue = io.StringIO(), list(numbers)
+    TextPlayer(story, out).run(first, lambda s: queue.pop(0) if queue else None, lambda: False)
+    assert out.getvalue() == (HERE / f"{_name(ENTRIES[0])}.txt").read_text(encoding="utf-8")

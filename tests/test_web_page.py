@@ -282,8 +282,12 @@ def test_a_story_the_player_cannot_read_says_so(browser, site, tmp_path):
     import shutil
 
     copy = Path(shutil.copytree(site, tmp_path / "newer"))
-    js = (copy / "story.js").read_text(encoding="utf-8").replace('"version":1,', '"version":99,', 1)
-    (copy / "story.js").write_text(js, encoding="utf-8")
+    from engine.export import compiled
+
+    js = (copy / "story.js").read_text(encoding="utf-8")
+    written = f'"version":{compiled.VERSION},'
+    assert written in js
+    (copy / "story.js").write_text(js.replace(written, '"version":99,', 1), encoding="utf-8")
     page = browser.page(url_of(copy))
     try:
         assert "newer Chronicle" in text(page, "#title-byline")

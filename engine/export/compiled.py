@@ -18,7 +18,7 @@ so a story loaded from JSON plays exactly as the one compiled from YAML.
 
 The document:
 
-    {"format": "chronicle-compiled", "version": 1, "content_hash": "<sha256 of the story object>",
+    {"format": "chronicle-compiled", "version": 2, "content_hash": "<sha256 of the story object>",
      "story": {"$": "Story", "title": ..., "chapters": [...], "flags": [...], "facts": {...}, ...}}
 """
 
@@ -39,7 +39,10 @@ from ..diagnostics import Pos
 from ..model import Story, frozen_map
 
 FORMAT = "chronicle-compiled"
-VERSION = 1
+# 2: subroutines (`Choice.returns_to`, `Node.returns`, `Story.max_call_depth`) and inline parts in
+# a choice's text (`Choice.label`), which a reader of version 1 would play as plain gotos and
+# literal braces. A reader of 2 reads 1 as it always did.
+VERSION = 2
 
 # What a story means does not include where it was compiled, or the warnings its compile found.
 _LEFT_OUT = {("Story", "root"), ("Story", "warnings")}

@@ -17,7 +17,7 @@
   "use strict";
 
   var FORMAT = "chronicle-compiled";
-  var VERSION = 1;
+  var VERSION = 2;  // the compiled format it reads (engine/export/compiled.py)
   var CONTINUE = -1;
 
   function PlayError(message) { this.name = "PlayError"; this.message = message; }
