@@ -197,7 +197,11 @@ def available(story: Story, state: State) -> list[Choice]:
     as the reader sees it here (inline parts resolved)."""
     node = node_of(story, state)
     v, s = state.values, state.seen
-    return [choice_here(c, v, s) for c in node.choices if c.test is None or c.test(v, s)]
+    return [
+        c if c.label is None else choice_here(c, v, s)  # (most choices have no inline parts: no call)
+        for c in node.choices
+        if c.test is None or c.test(v, s)
+    ]
 
 
 def choice_here(choice: Choice, values: tuple, seen: int) -> Choice:
