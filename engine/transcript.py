@@ -64,7 +64,9 @@ def scene_lines(story: Story, state: State, width: int = WIDTH, skip: int = 0) -
     node = rt.node_of(story, state)
     if node.ending:
         return text_lines(story, state, width, skip) + ending_lines(story, node, width)
-    return text_lines(story, state, width, skip) + choice_lines(rt.available(story, state), width)
+    return text_lines(story, state, width, skip) + choice_lines(
+        rt.available(story, state), width, stuck_words(story, state)
+    )
 
 
 def said_lines(state: State, width: int = WIDTH) -> list[str]:
@@ -108,6 +110,15 @@ def ending_lines(story: Story, node: Node, width: int = WIDTH) -> list[str]:
 
 
 STUCK = "(No choice is available here: the story is stuck. `chronicle check` reports this as a soft-lock.)"
+RETURN_EMPTY = (
+    "(This scene returns, but play came here with no call to return to, so the story stops here. "
+    "`chronicle check` reports this as return-empty.)"
+)
+
+
+def stuck_words(story: Story, state: State) -> str:
+    """What is said where nothing is on offer: a soft-lock, or a return with nothing to return to."""
+    return RETURN_EMPTY if rt.node_of(story, state).returns else STUCK
 
 
 def choice_lines(offered: list[Choice], width: int = WIDTH, stuck: str = STUCK) -> list[str]:

@@ -448,3 +448,39 @@ def test_a_story_without_history_never_speaks_of_it_in_the_journal(browser, tmp_
         assert not page.errors
     finally:
         page.context.close()
+
+
+def test_a_return_with_nothing_to_return_to_says_why_the_story_stops(browser, tmp_path):
+    root = write_story(
+        tmp_path / "calls",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "hall": {
+                        "text": "The hall.",
+                        "choices": [
+                            {"text": "Into the office.", "goto": "office"},
+                            {"text": "Out.", "goto": "end", "canon": True},
+                            {"text": "Ask.", "call": "office"},
+                        ],
+                    },
+                    "office": {"text": "The office.", "return": True},
+                    "end": {"text": "Gone.", "ending": {"kind": "canon", "title": "Gone"}},
+                },
+            )
+        },
+    )
+    with no_cache():
+        story = load_story(root)
+    page = browser.page(url_of(export_web(story, tmp_path / "site").folder))
+    try:
+        page.click("#new-game")
+        press_number(page, 3)  # a call: the office returns to the hall
+        assert choices(page) == ["Into the office.", "Out.", "Ask."]
+        press_number(page, 1)  # by goto: nothing to return to
+        assert choices(page) == []
+        assert "no call to return to" in text(page, "#choices-label")
+        assert not page.errors
+    finally:
+        page.context.close()

@@ -446,7 +446,10 @@ class Game:
                 self.say(f"Press Enter to go on to {chapter_label(story, nxt.id)}.", "dim")
         else:
             offered = s.offered()
-            self.fe.show(lambda w: r.choices(offered, w), lambda w: r.from_plain(tx.choice_lines(offered, w, r.STUCK)))
+            stuck = r.stuck(story, state)
+            self.fe.show(
+                lambda w: r.choices(offered, w, stuck), lambda w: r.from_plain(tx.choice_lines(offered, w, stuck))
+            )
 
     # ---- commands ---------------------------------------------------------------------------
     def command(self, cmd: Command) -> None:

@@ -153,7 +153,12 @@ def prose(paragraphs: list[str], width: int) -> list[Line]:
 STUCK = tx.STUCK.removesuffix(")") + " Type undo to go back.)"
 
 
-def choices(offered: list[Choice], width: int) -> list[Line]:
+def stuck(story: Story, state: State) -> str:
+    """Where nothing is on offer, as the player says it (with undo to go back)."""
+    return tx.stuck_words(story, state).removesuffix(")") + " Type undo to go back.)"
+
+
+def choices(offered: list[Choice], width: int, stuck: str = STUCK) -> list[Line]:
     out = []
     for i, c in enumerate(offered, 1):
         head = f"  {i}. "
@@ -161,7 +166,7 @@ def choices(offered: list[Choice], width: int) -> list[Line]:
         out.append([("class:choice.number", head), ("class:choice", body[0][len(head) :])])
         out += styled("choice", body[1:])
     if not offered:
-        out += styled("warning", wrap(STUCK, width))
+        out += styled("warning", wrap(stuck, width))
     return out + [blank()]
 
 

@@ -876,10 +876,12 @@
         }
       } else {
         available(story, st).forEach(function (c, i) { items.push([c.text, function () { self.pick(i + 1); }]); });
-        if (!items.length) $("choices-label").textContent = "No choice is available here: the story is stuck.";
       }
       $("choices-label").textContent = isEnding(story, st) ? (isFinal(story, st) ? "The story is over" : "This chapter is over")
-        : "What do you do?";
+        : items.length ? "What do you do?"
+        : nodeOf(story, st).returns
+          ? "This scene returns, but play came here with no call to return to, so the story stops here. Undo to go back."
+          : "No choice is available here: the story is stuck. Undo to go back.";
       items.forEach(function (it, i) {
         var li = el("li"), b = el("button", { type: "button", "class": "choice", "data-number": String(i + 1) });
         b.appendChild(el("span", { "class": "num", "aria-hidden": "true" }, String(i + 1)));
