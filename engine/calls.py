@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from .model import Chapter, Choice, Node
+from .model import AUTO, Chapter, Choice, Node
 
 
 def level_walk(nodes: Mapping[str, Node], start: str) -> tuple[list[str], list[Choice]]:
@@ -92,6 +92,18 @@ def deepest(nodes: Mapping[str, Node], start: str) -> int | None:
 # Exploration and random play keep the call stack as one more value after the flags (a tuple of
 # return places, innermost last), so a state with another stack is another state and their hot
 # loops need no change; play keeps it in `runtime.State.stack`. These build the moves on it.
+
+
+def ways_on(node: Node, backs: tuple[str, ...] | None = None) -> tuple[Choice, ...]:
+    """The moves out of a node: its choices; or the one implicit move (index AUTO, which play
+    makes by itself) of a `next:` node; or a returning node's implicit moves, one back to each
+    of `backs` (default its `return_to`)."""
+    if node.next is not None:
+        return (Choice(index=AUTO, text="", target=node.next, pos=node.pos),)
+    if node.returns:
+        places = node.return_to if backs is None else backs
+        return tuple(Choice(index=AUTO, text="", target=back, pos=node.pos) for back in places)
+    return node.choices
 
 
 def has_calls(ch: Chapter) -> bool:

@@ -26,7 +26,7 @@ from typing import Any
 
 from .. import calls
 from ..expr import evaluate, names_in, seen_in
-from ..model import AUTO, Chapter, Choice, Story
+from ..model import Chapter, Story
 
 MAX_SET = 256  # an int flag with more possible values than this becomes "any value"
 MAX_COMBOS = 4096  # combinations of flag values tried per expression
@@ -132,14 +132,10 @@ def _join(a: tuple, b: tuple) -> tuple:
 
 
 def moves(ch: Chapter, node) -> tuple:
-    """The ways on from a node: its choices, the one implicit move of a `next:` node, or a
-    returning node's implicit moves back to every place a call reaching it returns to (the
-    stack is not modelled: which of them play takes is left open, which stays sound)."""
-    if node.next is not None:
-        return (Choice(index=AUTO, text="", target=node.next, pos=node.pos),)
-    if node.returns:
-        return tuple(Choice(index=AUTO, text="", target=back, pos=node.pos) for back in node.return_to)
-    return node.choices
+    """The ways on from a node (`calls.ways_on`): a returning node's go back to every place a
+    call reaching it returns to (the stack is not modelled: which of them play takes is left
+    open, which stays sound)."""
+    return calls.ways_on(node)
 
 
 def effects_of(ch: Chapter, c) -> tuple:

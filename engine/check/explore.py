@@ -92,11 +92,6 @@ class ChapterGraph:
     overflowed: list = field(default_factory=list)
 
 
-def _auto(node, target: str | None = None) -> Choice:
-    """The implicit move of a `next:` node (or of a returning node, back to `target`)."""
-    return Choice(index=AUTO, text="", target=target or node.next, pos=node.pos)
-
-
 def _step(e, caps, overflow=None) -> tuple:
     """One effect for the hot loop: (slot, fn, effect), fn keeping the int bounds as play does
     (`Effect.clamped`) and telling `overflow` when it has to. A visit count saturates at its
@@ -169,26 +164,20 @@ def prepare(
         # stack: one implicit move per place it can return to, each taken when that place is on
         # top. Moving applies the choice's effects and count (and a call's push), then the
         # destination's entry (its count, its `do:`).
-        moves_out: tuple = node.choices
-        if node.next is not None:
-            moves_out = (_auto(node),)
-        elif node.returns:
-            moves_out = tuple(_auto(node, back) for back in backs[nid])
-        for c in moves_out:
+        for c in calls.ways_on(node, backs.get(nid)):
             for said in (c.say, c.label) if text_reads else ():
                 for tree in il.text_exprs(said) if said is not None else ():
                     reads |= mask(names_in(tree))
             all_effects = c.all_effects + ch.nodes[c.target].enter
-            effs = tuple(_step(e, caps, overflowed.append) for e in all_effects)
+            own = tuple(_step(e, caps, overflowed.append) for e in c.all_effects)
+            entry = tuple(_step(e, caps, overflowed.append) for e in ch.nodes[c.target].enter)
             test = c.test
-            if ss is not None and c.returns_to is not None:
-                effs = tuple(_step(e, caps, overflowed.append) for e in c.all_effects)
-                effs += ((ss, calls.push(ss, c.returns_to, story.max_call_depth), None),)
-                effs += tuple(_step(e, caps, overflowed.append) for e in ch.nodes[c.target].enter)
-            elif ss is not None and node.returns:
-                test = calls.top_is(ss, c.target)
-                effs = ((ss, calls.pop(ss), None),) + effs
-            ts.append(Transition(c, test, effs, index[c.target]))
+            stack: tuple = ()
+            if ss is not None and c.returns_to is not None:  # a call pushes between the two
+                stack = ((ss, calls.push(ss, c.returns_to, story.max_call_depth), None),)
+            elif ss is not None and node.returns:  # the way back pops first, when its place is on top
+                test, own = calls.top_is(ss, c.target), ((ss, calls.pop(ss), None),) + own
+            ts.append(Transition(c, test, own + stack + entry, index[c.target]))
             if c.condition is not None:
                 reads |= mask(names_in(c.condition))
             # live before the effects = (live at the target - kill) | gen, walking the effects backwards:

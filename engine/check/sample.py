@@ -37,7 +37,7 @@ from .. import calls
 from ..diagnostics import Diagnostic, error
 from ..expr import Lit, names_in, seen_in
 from ..gcpause import paused_gc
-from ..model import Chapter, Choice, Story, clamp
+from ..model import AUTO, Chapter, Choice, Story, clamp
 
 BOUND_CHECK_STATES = 100_000  # states searched to tell a trap from a long walk
 
@@ -97,25 +97,17 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
         for ni, nid in enumerate(ids):
             node = ch.nodes[nid]
             moves: list[tuple] = []
-            if node.next is not None:
-                # a `next:` node moves on by itself: one move, counted apart from the choices
-                moves.append(
-                    (None, tuple(flat(ch.nodes[node.next].enter)) or None, index[node.next], gid + len(choices))
-                )
-                choices.append((ni, None))
-            if node.returns and ss is not None:
-                # a returning node too: one move per place it can return to, taken when that is on top
-                for back in backs[nid]:
-                    effs = [(ss, calls.pop(ss), None, None)] + flat(ch.nodes[back].enter)
-                    moves.append((calls.top_is(ss, back), tuple(effs), index[back], gid + len(choices)))
-                    choices.append((ni, None))
-            for c in node.choices:
-                effs = flat(c.all_effects)
-                if c.returns_to is not None and ss is not None:
+            # `next:` and returning nodes move on by themselves (calls.ways_on): their moves are
+            # counted apart from the choices; a way back is taken when its place is on top
+            for c in calls.ways_on(node, backs.get(nid)):
+                test, effs = c.test, flat(c.all_effects)
+                if ss is not None and c.returns_to is not None:  # a call pushes after its effects
                     effs.append((ss, calls.push(ss, c.returns_to, story.max_call_depth), None, None))
+                elif ss is not None and node.returns:
+                    test, effs = calls.top_is(ss, c.target), [(ss, calls.pop(ss), None, None)]
                 effs += flat(ch.nodes[c.target].enter)
-                moves.append((c.test, tuple(effs) or None, index[c.target], gid + len(choices)))
-                choices.append((ni, c))
+                moves.append((test, tuple(effs) or None, index[c.target], gid + len(choices)))
+                choices.append((ni, None if c.index == AUTO else c))
             ts = tuple(moves)
             trans.append(ts)
             nodes.append(_node_plan(node, ts, ch, slots, getters))

@@ -63,44 +63,15 @@ def text_findings(ex, rp) -> list[Diagnostic]:
                 shown_main = [s for s, t in zip(sids, truth) if t]
                 shown_else = [s for s, t in zip(sids, truth) if not t]
                 if not shown_main or not shown_else:
-                    always = "false" if not shown_main else "true"
-                    what = (
-                        "its text is never shown"
-                        if not shown_main
-                        else "its `else` text is never shown"
-                        if part.else_text
-                        else "the condition decides nothing"
-                    )
                     out.append(
-                        warning(
-                            "text-never-shown",
-                            f"in node '{node.id}', text part {j + 1}: {what}, as "
-                            f"`{part.condition_src}` is {always} in every state that reaches it",
-                            part.pos or node.pos,
-                            "change the condition, or write the text plainly",
-                            replay=rp.command(ex, sids[0]),
+                        _part_never_shown(
+                            node, j, part, bool(shown_main), "in every state that reaches it", rp.command(ex, sids[0])
                         )
                     )
             elif part.condition is not None:
                 always = constant(part.condition)
                 if always is not None:
-                    what = (
-                        "its text is never shown"
-                        if not always
-                        else "its `else` text is never shown"
-                        if part.else_text
-                        else "the condition decides nothing"
-                    )
-                    out.append(
-                        warning(
-                            "text-never-shown",
-                            f"in node '{node.id}', text part {j + 1}: {what}, as "
-                            f"`{part.condition_src}` is {str(always).lower()} wherever play reaches it",
-                            part.pos or node.pos,
-                            "change the condition, or write the text plainly",
-                            replay=rp.command(ex, sids[0]),
-                        )
-                    )
+                    out.append(_part_never_shown(node, j, part, always, _PROVED, rp.command(ex, sids[0])))
                 shown_else = sids if part.else_inline else []
             out += _inline(ex, rp, node, part.inline, shown_main, slots, judged, constant)
             out += _inline(ex, rp, node, part.else_inline, shown_else, slots, judged, constant)
@@ -125,17 +96,7 @@ def _inline(ex, rp, node, segs, sids, slots, judged, constant, where=None) -> li
             if not judged(x.cond):
                 always = constant(x.cond)
                 if always is not None:
-                    out.append(
-                        warning(
-                            "text-never-shown",
-                            f"in {what}, the inline part `{{{x.src}: ...}}` "
-                            f"always shows its {'first' if always else 'second'} text: `{x.src}` is "
-                            f"{str(always).lower()} wherever play reaches it",
-                            pos,
-                            "change the condition, or write the text plainly",
-                            replay=rp.command(ex, sids[0]),
-                        )
-                    )
+                    out.append(_branch_never_shown(what, x, always, _PROVED, pos, rp.command(ex, sids[0])))
                 out += _inline(ex, rp, node, x.then, sids, slots, judged, constant, where)
                 out += _inline(ex, rp, node, x.other, sids, slots, judged, constant, where)
                 continue
@@ -145,18 +106,44 @@ def _inline(ex, rp, node, segs, sids, slots, judged, constant, where=None) -> li
             for s in sids:
                 (yes if test(*ex.keys[s][1:3]) else no).append(s)
             if not yes or not no:
-                always = "false" if not yes else "true"
                 out.append(
-                    warning(
-                        "text-never-shown",
-                        f"in {what}, the inline part `{{{x.src}: ...}}` always "
-                        f"shows its {'second' if not yes else 'first'} text: `{x.src}` is {always} in every "
-                        "state that shows it",
-                        pos,
-                        "change the condition, or write the text plainly",
-                        replay=rp.command(ex, sids[0]),
+                    _branch_never_shown(
+                        what, x, bool(yes), "in every state that shows it", pos, rp.command(ex, sids[0])
                     )
                 )
             out += _inline(ex, rp, node, x.then, yes, slots, judged, constant, where)
             out += _inline(ex, rp, node, x.other, no, slots, judged, constant, where)
     return out
+
+
+_PROVED = "wherever play reaches it"  # (judged by the dataflow analysis, not state by state)
+
+
+def _part_never_shown(node, j: int, part, always: bool, how: str, replay: str | None) -> Diagnostic:
+    """A text part whose `if` is `always` true or false (`how`: where that was found so)."""
+    what = (
+        "its text is never shown"
+        if not always
+        else "its `else` text is never shown"
+        if part.else_text
+        else "the condition decides nothing"
+    )
+    return _never_shown(
+        f"in node '{node.id}', text part {j + 1}: {what}, as `{part.condition_src}` is {str(always).lower()} {how}",
+        part.pos or node.pos,
+        replay,
+    )
+
+
+def _branch_never_shown(what: str, x, always: bool, how: str, pos, replay: str | None) -> Diagnostic:
+    """An inline `{cond: a | b}` whose condition is `always` true or false."""
+    return _never_shown(
+        f"in {what}, the inline part `{{{x.src}: ...}}` always shows its {'first' if always else 'second'} "
+        f"text: `{x.src}` is {str(always).lower()} {how}",
+        pos,
+        replay,
+    )
+
+
+def _never_shown(message: str, pos, replay: str | None) -> Diagnostic:
+    return warning("text-never-shown", message, pos, "change the condition, or write the text plainly", replay=replay)
