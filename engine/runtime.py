@@ -247,15 +247,15 @@ def choose(story: Story, state: State, choice: Choice | int) -> State:
     stack = state.stack
     if choice.returns_to is not None:  # a call: remember where to come back to
         stack = stack + (choice.returns_to,)
-    said = len(lead)  # (before the nodes play passes through add theirs)
-    state = _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead, stack)
-    return replace(state, said=said) if said else state
+    return _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead, stack)
 
 
 def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: list, stack: tuple = ()) -> State:
     """Enter a node (its count and `do:` applied, its seen bit set), and go on through `next:`
     nodes and returning nodes, whose text joins the page: play stops only where the player has
-    something to do. A returning node with nothing to return to stops play (`check` reports it)."""
+    something to do. A returning node with nothing to return to stops play (`check` reports it).
+    What `lead` holds on the way in is the chosen choice's `say:` (State.said counts it)."""
+    said = len(lead)
     node = ch.nodes[nid]
     values = _apply(node.enter, values, seen)
     seen = _seen_bit(ch, nid, seen)
@@ -273,7 +273,7 @@ def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: 
         node = ch.nodes[nid]
         values = _apply(node.enter, values, seen)
         seen = _seen_bit(ch, nid, seen)
-    return State(ch.id, nid, values, seen, path, tuple(lead), tuple(passed), stack)
+    return State(ch.id, nid, values, seen, path, tuple(lead), tuple(passed), stack, said=said)
 
 
 def chain(ch: Chapter, nid: str) -> list[str]:

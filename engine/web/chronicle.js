@@ -284,9 +284,10 @@
 
   /* Enter a node (its count and `do:` applied, its seen bit set) and go on through `next:`
    * nodes and returning nodes (back to the top of the call stack), whose text joins the lead:
-   * play stops only where the reader has something to do. */
+   * play stops only where the reader has something to do. What `lead` holds on the way in is the
+   * chosen choice's `say:` (State.said counts it). */
   function arrive(ch, id, values, seen, path, lead, stack) {
-    var node = ch.nodes[id], after;
+    var node = ch.nodes[id], after, said = lead.length;
     stack = stack || NO_STACK;
     values = applyAll(node.enter, values, seen);
     seen = seenAt(ch, node, seen);
@@ -300,7 +301,9 @@
       values = applyAll(node.enter, values, seen);
       seen = seenAt(ch, node, seen);
     }
-    return new State(ch.id, node.id, values, seen, path, lead, stack);
+    var state = new State(ch.id, node.id, values, seen, path, lead, stack);
+    state.said = said;
+    return state;
   }
 
   function chapterValues(story, ch, carried) {
@@ -371,10 +374,7 @@
     var values = applyAll(choice.effects, state.values, state.seen), lead = NO_LEAD, stack = state.stack;
     if (choice.say !== null) lead = paragraphs(render(choice.say, values, state.seen, true));
     if (choice.returnsTo !== null) stack = stack.concat([choice.returnsTo]);  // a call: remember the way back
-    var said = lead.length;  // (before the nodes play passes through add theirs)
-    var next = arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead, stack);
-    next.said = said;
-    return next;
+    return arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead, stack);
   }
 
   function isEnding(story, state) { return nodeOf(story, state).ending !== null; }
