@@ -184,23 +184,23 @@ def test_play_replay_goes_through_calls(root):
     assert out.count("The archivist looks up.") == 1
 
 
+# A returning node reached by a call (choice 3) and by `goto` (choice 1: nothing to return to).
+RETURN_BY_GOTO = {
+    "hall": {
+        "text": "The hall.",
+        "choices": [
+            {"text": "Into the office.", "goto": "office"},
+            {"text": "Out.", "goto": "end", "canon": True},
+            {"text": "Ask.", "call": "office"},
+        ],
+    },
+    "office": {"text": "The office.", "return": True},
+    "end": {"text": "Gone.", "ending": {"kind": "canon", "title": "Gone"}},
+}
+
+
 def test_play_replay_stops_at_a_return_with_nothing_to_return_to(tmp_path):
-    ch = chapter(
-        "one",
-        {
-            "hall": {
-                "text": "The hall.",
-                "choices": [
-                    {"text": "Into the office.", "goto": "office"},
-                    {"text": "Out.", "goto": "end", "canon": True},
-                    {"text": "Ask.", "call": "office"},
-                ],
-            },
-            "office": {"text": "The office.", "return": True},
-            "end": {"text": "Gone.", "ending": {"kind": "canon", "title": "Gone"}},
-        },
-    )
-    root = write_story(tmp_path / "s", {"one": ch})
+    root = write_story(tmp_path / "s", {"one": chapter("one", RETURN_BY_GOTO)})
     proc = run_cli("play", "--story", root, "--replay", "1")
     no_traceback(proc)
     assert "The office." in proc.stdout

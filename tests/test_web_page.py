@@ -451,26 +451,9 @@ def test_a_story_without_history_never_speaks_of_it_in_the_journal(browser, tmp_
 
 
 def test_a_return_with_nothing_to_return_to_says_why_the_story_stops(browser, tmp_path):
-    root = write_story(
-        tmp_path / "calls",
-        {
-            "one": chapter(
-                "one",
-                {
-                    "hall": {
-                        "text": "The hall.",
-                        "choices": [
-                            {"text": "Into the office.", "goto": "office"},
-                            {"text": "Out.", "goto": "end", "canon": True},
-                            {"text": "Ask.", "call": "office"},
-                        ],
-                    },
-                    "office": {"text": "The office.", "return": True},
-                    "end": {"text": "Gone.", "ending": {"kind": "canon", "title": "Gone"}},
-                },
-            )
-        },
-    )
+    from test_calls import RETURN_BY_GOTO
+
+    root = write_story(tmp_path / "calls", {"one": chapter("one", RETURN_BY_GOTO)})
     with no_cache():
         story = load_story(root)
     page = browser.page(url_of(export_web(story, tmp_path / "site").folder))
