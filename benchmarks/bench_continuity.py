@@ -66,7 +66,7 @@ def _annotate(root: Path) -> None:
 
 def _check_seconds(root: Path) -> tuple[float, int]:
     from engine.check import check_story
-    from engine.compiler import load_story
+    from engine.compile import load_story
 
     story = load_story(root)
     best, states = None, 0

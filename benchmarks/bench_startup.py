@@ -91,7 +91,7 @@ def _compiles(root: Path | None) -> bool:
     if root is None:
         return False
     sys.path.insert(0, str(ROOT))
-    from engine.compiler import compile_story
+    from engine.compile import compile_story
     from engine.diagnostics import has_errors
 
     story, diags = compile_story(root)

@@ -83,7 +83,7 @@ def _since(t):
 def work(kind: str, story_dir: str, arg: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from engine import cache
-    from engine.compiler import compile_story
+    from engine.compile import compile_story
 
     base = _rss_mib()
     if kind == "load":  # arg: 1 = cold (cache cleared first), 0 = warm

@@ -9,7 +9,7 @@ The library API; the `chronicle` command only wraps it.
     report = check(story)                        # every reachable state explored
 """
 
-from .compiler import compile_story, load_story
+from .compile import compile_story, load_story
 from .diagnostics import ChronicleError, Diagnostic, Pos
 from .model import Chapter, Choice, Fact, Flag, Node, Story
 from .runtime import State, advance, available, choose, is_ending, is_final, node_text, replay, start

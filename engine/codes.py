@@ -74,7 +74,7 @@ SCHEMA = _section(
     ),
 )
 
-# ---- compile: names, expressions, types (engine/compiler.py, engine/expr.py) --
+# ---- compile: names, expressions, types (engine/compile/, engine/expr.py) --
 COMPILE = _section(
     "compile",
     ("duplicate-id", "a chapter, fact or flag is declared twice", "rename or remove one of them"),

@@ -24,7 +24,7 @@ from typing import Any, cast
 
 MAX_SOURCE_CHARS = 500
 MAX_DEPTH = 32
-INT_LITERAL_LIMIT = 2**31  # whole-number literals: int flags hold -2**31 .. 2**31 - 1 (compiler.INT_LIMIT)
+INT_LITERAL_LIMIT = 2**31  # whole-number literals: int flags hold -2**31 .. 2**31 - 1 (compile.declare.INT_LIMIT)
 
 BOOL, INT, STR = "bool", "int", "str"
 
@@ -441,7 +441,7 @@ class FlagType:
         return STR if self.type == "enum" else self.type
 
 
-def _nodes(e: Expr):
+def subtrees(e: Expr):
     """Every node of an expression tree (iteratively: trees may be deep)."""
     stack = [e]
     while stack:
@@ -459,14 +459,14 @@ def names_in(e: Expr | Effect) -> set[str]:
     """Flag names an expression reads (an effect's `+=`/`-=` also reads its target)."""
     if isinstance(e, Effect):
         return ({e.target} if e.op != "=" else set()) | names_in(e.value)
-    return {x.name for x in _nodes(e) if isinstance(x, Var)}
+    return {x.name for x in subtrees(e) if isinstance(x, Var)}
 
 
 def seen_in(e: Expr | Effect) -> set[str]:
     """Node ids named by seen(...) in an expression."""
     if isinstance(e, Effect):
         return seen_in(e.value)
-    return {x.node for x in _nodes(e) if isinstance(x, Seen)}
+    return {x.node for x in subtrees(e) if isinstance(x, Seen)}
 
 
 def typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str], bool] | None = None) -> str:

@@ -87,11 +87,11 @@ from engine.expr import (
     Seen,
     Var,
     Visits,
-    _nodes,
     evaluate,
     names_in,
     parse_condition,
     parse_effect,
+    subtrees,
 )
 
 MAX_DEPTH = 400
@@ -209,7 +209,7 @@ class Brute:
                     exprs += [eff(d).value for d in _effects(c.get("do"))]
             caps: dict = {}
             for e in exprs:
-                for x in _nodes(e):
+                for x in subtrees(e):
                     if isinstance(x, Compare):
                         for a, b in ((x.left, x.right), (x.right, x.left)):
                             if isinstance(a, Visits) and isinstance(b, Lit):
@@ -1053,7 +1053,7 @@ def _counted_names(ch: dict) -> set:
 
 
 def _visits_of(src) -> list:
-    return [] if not src else [x for x in _nodes(cond(src)) if isinstance(x, Visits)]
+    return [] if not src else [x for x in subtrees(cond(src)) if isinstance(x, Visits)]
 
 
 def _unsay(node: dict, site: str, fid: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 from authoring_helpers import LIGHTHOUSE, chronicle, cli, no_dot_env, parse_dot, parse_mermaid
 
 from engine.authoring.graph import build_maps, mermaid_escape, render_dot, render_mermaid
-from engine.compiler import load_story
+from engine.compile import load_story
 from tools import docs
 
 HAVE_DOT = shutil.which("dot") is not None

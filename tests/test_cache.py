@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import cache, compiler
-from engine.compiler import compile_story
+from engine import cache, loader
+from engine.compile import compile_story
 
 TOUR = Path(__file__).resolve().parent / "stories" / "tour"
 
@@ -35,7 +35,7 @@ def no_yaml(monkeypatch):
     def refuse(*a, **k):
         raise AssertionError("YAML was read although the cache holds this file")
 
-    monkeypatch.setattr(compiler, "load_file", refuse)
+    monkeypatch.setattr(loader, "load_file", refuse)
 
 
 def test_a_cached_run_gives_the_same_diagnostics_and_positions(story, monkeypatch):
@@ -122,8 +122,8 @@ def test_a_new_engine_misses_the_cache(story, monkeypatch):
     compile_story(story)
     monkeypatch.setattr(cache, "engine_fingerprint", lambda: b"another engine")
     calls = []
-    real = compiler.load_file
-    monkeypatch.setattr(compiler, "load_file", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = loader.load_file
+    monkeypatch.setattr(loader, "load_file", lambda *a, **k: calls.append(a) or real(*a, **k))
     compile_story(story)
     assert len(calls) == 4
 

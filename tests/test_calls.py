@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from engine import runtime as rt
 from engine.check import check_story
-from engine.compiler import load_story
+from engine.compile import load_story
 from engine.export import compiled
 from engine.player.saves import AUTOSAVE, SaveStore
 from engine.player.session import Session

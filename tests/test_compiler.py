@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import DEFAULT_FACT, TOUR, chapter, no_cache, two_node_chapter, write_story
 
-from engine.compiler import compile_story, load_story
+from engine.compile import compile_story, load_story
 from engine.diagnostics import ChronicleError
 
 STORY_FLAGS = {

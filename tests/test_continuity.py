@@ -11,7 +11,7 @@ from conftest import chapter, no_cache, no_traceback, run_cli, write_story
 
 from engine import runtime as rt
 from engine.check import check_story
-from engine.compiler import compile_story, load_story
+from engine.compile import compile_story, load_story
 
 FLAGS = {"pact_torn": {"type": "bool", "default": False, "doc": "The pact was torn up (history says it held)"}}
 FACTS = [

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 
 from engine import runtime as rt
 from engine.check import check_story
-from engine.compiler import load_story
+from engine.compile import load_story
 from engine.model import AUTO
 
 SETTINGS = settings(

@@ -14,7 +14,7 @@ from conftest import chapter, no_cache, write_story
 
 from engine import runtime as rt
 from engine.check import check_story
-from engine.compiler import compile_story, load_story
+from engine.compile import compile_story, load_story
 from engine.expr import Arith, Visits
 from engine.inline import Branch, Seq, Value
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine import runtime as rt
-from engine.compiler import load_story
+from engine.compile import load_story
 from engine.model import Choice
 from engine.player import render as r
 from engine.player.commands import Command, Pick, Unclear, completions, parse

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import runtime as rt
-from engine.compiler import load_story
+from engine.compile import load_story
 from engine.player.saves import AUTOSAVE, SaveStore
 from engine.player.session import Session, SessionError
 

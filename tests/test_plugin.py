@@ -7,7 +7,7 @@ from pathlib import Path
 
 import engine.check  # noqa: F401  imported here, so pytester's in-process runs do not import them afresh each time
 import engine.check.report  # noqa: F401
-import engine.compiler  # noqa: F401
+import engine.compile  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
@@ -137,7 +137,7 @@ def test_the_story_folder_can_be_named(pytester):
 def test_the_story_is_compiled_once_per_session(pytester):
     _story(pytester)
     pytester.makeconftest("""
-import engine.compiler as compiler
+import engine.compile as compiler
 
 calls = []
 _real = compiler.compile_story_partial  # what every compile goes through

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine import runtime as rt
 from engine.check import check_story
-from engine.compiler import load_story
+from engine.compile import load_story
 
 ROOT = Path(__file__).resolve().parent / "stories"
 INK, PLAIN = ROOT / "port-ink", ROOT / "port-plain"

@@ -6,7 +6,7 @@ import pytest
 from conftest import TOUR, chapter, write_story
 
 from engine import runtime as rt
-from engine.compiler import load_story
+from engine.compile import load_story
 from engine.runtime import CONTINUE, PlayError
 
 

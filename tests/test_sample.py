@@ -15,7 +15,7 @@ from engine.check import check_story
 from engine.check.sample import sample
 from engine.check.sample_report import render_text
 from engine.cli import main
-from engine.compiler import load_story
+from engine.compile import load_story
 
 TOUR = Path(__file__).resolve().parent / "stories" / "tour"
 

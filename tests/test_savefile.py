@@ -10,7 +10,7 @@ import pytest
 from conftest import TOUR, chapter, write_story
 
 from engine import runtime as rt
-from engine.compiler import load_story
+from engine.compile import load_story
 from engine.savefile import FORMAT, VERSION, SaveError, from_json, steps_of, to_json
 
 

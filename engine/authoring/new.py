@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from ..compiler import CHAPTER_DIR, HISTORY_FILE, STORY_FILE, display_path
+from ..locate import CHAPTER_DIR, HISTORY_FILE, STORY_FILE, display_path
 from ..yamlload import read_regular
 from . import AuthoringError
 

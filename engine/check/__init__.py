@@ -76,7 +76,7 @@ def check_story(
     comes first (`stopped(chapter, bound)` is told which), and the dataflow analysis takes over.
 
     `after_gap`: chapters that come after one that did not compile (a partial story, see
-    `compiler.compile_story_partial`). Nothing is known of the states they start in, so they
+    `compile.compile_story_partial`). Nothing is known of the states they start in, so they
     are not explored (`Report.unexplored`), and the canonical path is checked only up to the gap."""
     # Checking builds millions of small tuples and no garbage cycles: pause the cyclic collector.
     with paused_gc():

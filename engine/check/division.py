@@ -9,14 +9,14 @@ into 0, so a finding is a mistake in the story, never a crash.
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic, error
-from ..expr import _ARITH_FN, _CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, _nodes
+from ..expr import _ARITH_FN, _CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, subtrees
 from ..model import AUTO, clamp
 
 
 def risky(tree) -> bool:
     """Does the expression divide by something that is not a literal?"""
     return tree is not None and any(
-        isinstance(x, Arith) and x.op in ("//", "%") and not isinstance(x.right, Lit) for x in _nodes(tree)
+        isinstance(x, Arith) and x.op in ("//", "%") and not isinstance(x.right, Lit) for x in subtrees(tree)
     )
 
 

@@ -19,7 +19,7 @@ from ..check.since import SinceError
 from ..check.since import render_json as since_json
 from ..check.since import render_text as since_text
 from ..checkrun import check_folder, check_since, empty_summary
-from ..compiler import compile_story_partial
+from ..compile import compile_story_partial
 from ..diagnostics import has_errors
 from .common import add_budget_args, add_max_states_arg, add_story_arg, story_root
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from ..compiler import load_story
+from ..compile import load_story
 from ..locate import default_story_root
 from ..model import Story
 

@@ -6,7 +6,7 @@ import sys
 
 from ..authoring import AuthoringError
 from ..authoring.new import new_chapter, new_story
-from ..compiler import display_path
+from ..locate import display_path
 from .common import add_story_arg, story_root
 
 

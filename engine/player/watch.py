@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from ..compiler import compile_story
+from ..compile import compile_story
 from ..diagnostics import has_errors, sort_key
 from ..model import Story
 
