@@ -194,3 +194,18 @@ def test_calls_are_dashed_returns_dotted_and_the_canonical_path_runs_through_the
     assert '"one/hall" -> "one/map" [label="call, back to road · 1", penwidth=3' in dot and "style=dashed" in dot
     assert '"one/fold" -> "one/road" [label="return", style=dotted' in dot
     assert 'n_one__fold -.->|"return"| n_one__road' in render_mermaid([m])
+
+
+def test_each_text_part_says_what_it_asserts_under_its_own_condition(tmp_path):
+    """A node whose parts assert and deny the same fact on different branches shows a line
+    per part with its condition, never one merged 'asserts X / denies X' line."""
+    root = tmp_path / "story"
+    shutil.copytree(docs.BASE, root)
+    shutil.copy(docs.FIXTURES / "continuity" / "fix" / "chapters" / "one.yaml", root / "chapters" / "one.yaml")
+    done = chronicle("graph", "--no-check", "--story", root)
+    assert done.returncode == 0, done.stderr
+    labels = {nid.split("__")[1]: label for nid, (_shape, label) in parse_mermaid(done.stdout).nodes.items()}
+    lines = labels["torn"].split("<br/>")
+    assert "if not treaty_torn: asserts treaty-signed" in lines
+    assert "unless not treaty_torn: denies treaty-signed" in lines
+    assert not any("asserts" in ln and "denies" in ln for ln in lines)

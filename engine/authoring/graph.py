@@ -122,17 +122,29 @@ def choice_label(c, with_text: bool = False, width: int = 40) -> str:
 
 
 def said_label(node: Node) -> list[str]:
-    """The facts a node's text states (`asserts`, `denies`, its parts' and their `else`s' together)."""
-    asserts, denies = {}, {}
-    for p in node.text:
-        asserts.update(dict.fromkeys(p.asserts + p.else_asserts))
-        denies.update(dict.fromkeys(p.denies + p.else_denies))
+    """What a node's text states, a line per text part that asserts or denies a fact.
+
+    A part shown under a condition says so (`if …: asserts a`), and its `else` says the
+    opposite branch (`else: denies a`), so the label never merges what two branches claim."""
     out = []
+    for p in node.text:
+        cond = " ".join(p.condition_src.split()) if p.condition_src else None
+        said = _said(p.asserts, p.denies)
+        if said:
+            out.append(f"if {cond}: {said}" if cond else said)
+        else_said = _said(p.else_asserts, p.else_denies)
+        if else_said:
+            out.append(f"unless {cond}: {else_said}" if cond else f"else: {else_said}")
+    return list(dict.fromkeys(out))
+
+
+def _said(asserts: tuple, denies: tuple) -> str:
+    parts = []
     if asserts:
-        out.append("asserts " + ", ".join(asserts))
+        parts.append("asserts " + ", ".join(asserts))
     if denies:
-        out.append("denies " + ", ".join(denies))
-    return out
+        parts.append("denies " + ", ".join(denies))
+    return " · ".join(parts)
 
 
 def findings_by_node(story: Story, diagnostics: list[Diagnostic]) -> tuple[dict, dict]:
