@@ -176,3 +176,85 @@ def test_a_replay_line_sets_only_the_flags_its_finding_depends_on(tmp_path):
     replay = next(line for line in proc.stdout.splitlines() if "replay:" in line and "--chapter two" in line)
     assert "--set key=true" in replay
     assert "mood" not in replay
+
+
+TWO_ENDINGS = """\
+id: one
+title: One
+period: {from: "1900", to: "1900"}
+start: first
+nodes:
+  first:
+    text: It begins.
+    choices:
+      - text: Light the lamp.
+        goto: lit
+        canon: true
+        do: lamp = true
+      - text: Sound the horn.
+        goto: sounded
+        do: horn = true
+  lit:
+    text: The lamp burns.
+    ending: {kind: canon, title: The Lamp}
+  sounded:
+    text: The horn sounds.
+    ending: {kind: personal, title: The Horn}
+"""
+
+SECOND = """\
+id: two
+title: Two
+period: {from: "1900", to: "1900"}
+start: quay
+nodes:
+  quay:
+    text: "{lamp: The lamp still burns.|The lamp is dark.} {horn: They heard the horn.|Nobody heard a horn.}"
+    choices:
+      - text: Go home.
+        goto: home
+        canon: true
+  home:
+    text: Home.
+    ending: {kind: canon, title: Home}
+"""
+
+LAMP_AND_HORN = {
+    "lamp": {"type": "bool", "default": False, "doc": "The lamp was lit"},
+    "horn": {"type": "bool", "default": False, "doc": "The horn was sounded"},
+}
+
+
+def test_set_warns_of_a_start_no_way_through_the_story_gives(tmp_path):
+    """Issue 26.7: `--set` with values no earlier ending hands on together is a scene no reader
+    sees; play says so (and where the combination does arise), then tries it as asked."""
+    root = write_story(tmp_path / "s", {"one": TWO_ENDINGS, "two": SECOND}, flags=LAMP_AND_HORN)
+    both = run_cli(
+        "play",
+        "--story",
+        ".",
+        "--chapter",
+        "two",
+        "--set",
+        "lamp=true",
+        "--set",
+        "horn=true",
+        "--replay",
+        "1",
+        cwd=root,
+    )
+    no_traceback(both)
+    assert both.returncode == 0, both.stderr
+    assert "no way through the story starts chapter 2 (two) with lamp=true and horn=true" in both.stderr
+    assert "no ending of chapter 1 (one) hands them on" in both.stderr
+    assert "The lamp still burns. They heard the horn." in both.stdout  # tried anyway
+    one = run_cli("play", "--story", ".", "--chapter", "two", "--set", "horn=true", "--replay", "1", cwd=root)
+    assert one.returncode == 0 and "warning" not in one.stderr, one.stderr
+    early = run_cli("play", "--story", ".", "--chapter", "one", "--set", "lamp=true", "--replay", "1", cwd=root)
+    assert "starts chapter 1 (one) with lamp=true" in early.stderr
+    assert "arises at the start of chapter 2 (two)" in early.stderr
+    # inside the chapter that sets it, any value can arise: no warning
+    inside = run_cli(
+        "play", "--story", ".", "--chapter", "one", "--at", "lit", "--set", "lamp=true", "--replay", "1", cwd=root
+    )
+    assert "warning" not in inside.stderr, inside.stderr

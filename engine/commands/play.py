@@ -33,10 +33,23 @@ def register(sub) -> None:
 def first_state(story, args) -> rt.State:
     if args.at and not args.chapter:
         usage_error("--at needs --chapter")
+    sets = parse_sets(args.set)
     try:
-        return rt.start(story, args.chapter, args.at, parse_sets(args.set))
+        state = rt.start(story, args.chapter, args.at, sets)
     except rt.PlayError as exc:
         usage_error(str(exc))
+    if sets and not args.canon:
+        warn_impossible_start(story, state, list(sets), args.at)
+    return state
+
+
+def warn_impossible_start(story, state: rt.State, names: list[str], at: str | None) -> None:
+    """Say on stderr when the --set values are a start no way through the story gives."""
+    from ..check.starts import judge_start
+
+    verdict = judge_start(story, state.chapter, state.values, names, at)
+    if not verdict.possible:
+        print(clean(f"warning: {verdict.message} Trying it anyway."), file=sys.stderr)
 
 
 def run(args) -> int:
