@@ -294,6 +294,12 @@ CHECK = _section(
         "more flavour choices at a chapter's decision points than `style: max_flavour_share` allows",
         "give some of them consequences a reader can notice later",
     ),
+    (
+        "choice-unanswered",
+        "with `style: {answer_every_choice: true}`: a choice offered beside a sibling that goes the same way, "
+        "with no `say:` and setting nothing any shown text reads, so nothing on the page after it answers it",
+        "give it a `say:` line, or let the text that follows read a flag it sets",
+    ),
 ) | _section(
     "canon",
     (

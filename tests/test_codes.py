@@ -56,6 +56,7 @@ def test_fixture_reports_exactly_its_code(code):
             "choice-indistinct",
             "corridor",
             "flavour-heavy",
+            "choice-unanswered",
             "allow-unused",
             "text-never-shown",
         )

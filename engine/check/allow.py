@@ -103,5 +103,7 @@ _WARNINGS = {
     "text-never-shown",
     "corridor",
     "flavour-heavy",
+    "choice-unanswered",
 }
+
 _ERRORS = set(CODES) - _WARNINGS

@@ -16,6 +16,12 @@ as a read so that flags only the prose notices keep their real values:
       - flavour: in every state where it is offered, a sibling offered with it leads to
         the very same state (same node, same values of every flag anything later reads):
         nothing later can tell the two apart;
+      - unanswered: in some state where it is offered, a sibling offered with it goes to the
+        same node, and the choice has no `say:` and sets no flag any shown text reads (text
+        conditions, inline parts, the epilogue, and the flags those are computed from): the
+        page after it is the page after that sibling, with nothing that follows from it.
+        Warned about by `check` (code `choice-unanswered`) when story.yaml sets
+        `style: {answer_every_choice: true}`;
   * corridors: maximal runs of reachable nodes that each offer exactly one choice, in
     every state that reaches them;
   * branch balance: per ending, the fewest and most words of node text a reader reads on
@@ -34,6 +40,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from .. import inline as il
 from ..diagnostics import Diagnostic, warning
 from ..expr import names_in
 from ..model import Chapter, Story, successors
@@ -76,6 +83,11 @@ class ChoiceInfo:
     echoes: int
     flavour: bool
     places: list = field(default_factory=list)  # labels of the echoing places
+    # Offered beside a sibling that goes the same way, with no `say:` of its own, setting
+    # nothing any shown text reads: the reader sees what follows a sibling (see `unanswered`).
+    unanswered: bool = False
+    same_way_as: int | None = None  # that sibling's number (1-based)
+    pos: object = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict:
         return {
@@ -85,6 +97,7 @@ class ChoiceInfo:
             "branches": self.branches,
             "echoes": self.echoes,
             "flavour": self.flavour,
+            "answered": not self.unanswered,
             "places": self.places,
         }
 
@@ -193,6 +206,56 @@ def chapter_places(story: Story, ch: Chapter) -> dict[str, list[Place]]:
     return out
 
 
+def text_reads(story: Story) -> frozenset:
+    """The flags any shown text can depend on: the conditions of text parts (a node's, a
+    choice's `say:`, the epilogue's), the inline parts in them and in choice labels, and, since
+    an effect can compute one flag from another (`b = a + 1`), every flag such a flag is
+    computed from."""
+    names: set = set()
+
+    def part_reads(part) -> None:
+        if getattr(part, "condition", None) is not None:
+            names.update(names_in(part.condition))
+        for tree in il.text_exprs(part):
+            names.update(names_in(tree))
+
+    effects: list = []
+    for ch in story.chapters:
+        for node in ch.nodes.values():
+            effects += node.enter
+            for part in node.text:
+                part_reads(part)
+            for c in node.choices:
+                effects += c.all_effects
+                for said in (c.say, c.label):
+                    if said is not None:
+                        part_reads(said)
+    for part in getattr(story, "epilogue_parts", None) or ():
+        part_reads(part)
+    grown = True
+    while grown:
+        grown = False
+        for e in effects:
+            if e.expr.target in names:
+                new = names_in(e.expr.value) - names
+                if new:
+                    names |= new
+                    grown = True
+    return frozenset(names)
+
+
+def _unanswered(c, pairs_seen: list, read_by_text: frozenset) -> int | None:
+    """The number of a sibling offered with choice `c` that goes the same way, when `c` has no
+    `say:` and sets nothing the text reads (so nothing shown after it answers it); else None."""
+    if c.say is not None or {e.expr.target for e in c.all_effects} & read_by_text:
+        return None
+    for _t, _n, pairs in pairs_seen:
+        for i, t, _s in pairs:
+            if i != c.index and t == c.target:
+                return i + 1
+    return None
+
+
 def _story_test(fn: Callable | None) -> Callable | None:
     return None if fn is None else (lambda vals, seen: fn(vals, 0))
 
@@ -260,6 +323,7 @@ def analyse_choices(
     places = {ch.id: chapter_places(story, ch) for ch in story.chapters}
     varies = _varying_places(story, reach, places) if "echoes" in need else set()
     taken = _taken_edges(story, reach)
+    read_by_text = text_reads(story)
     out = []
     exact = True
     for ch in story.chapters:
@@ -268,7 +332,7 @@ def analyse_choices(
         exact = usable
         if chapter is not None and ch.id != chapter:
             continue
-        out.append(_chapter_choices(story, ch, ex if usable else None, places, varies, taken, need))
+        out.append(_chapter_choices(story, ch, ex if usable else None, places, varies, taken, need, read_by_text))
     return out
 
 
@@ -300,7 +364,14 @@ def _varying_places(story: Story, reach, places) -> set:
 
 
 def _chapter_choices(
-    story: Story, ch: Chapter, ex: Exploration | None, places, varies, taken, need: frozenset = ALL
+    story: Story,
+    ch: Chapter,
+    ex: Exploration | None,
+    places,
+    varies,
+    taken,
+    need: frozenset = ALL,
+    read_by_text: frozenset = frozenset(),
 ) -> ChapterChoices:
     nodes = ch.nodes
     offered_counts: dict[str, set] = {nid: set() for nid in nodes}  # node -> numbers of choices offered at once
@@ -345,9 +416,19 @@ def _chapter_choices(
                 )
             else:
                 flavour = not echo_places and any(d.index != c.index and d.target == c.target for d in node.choices)
+            same_way = _unanswered(c, seen_in, read_by_text)
             choices.append(
                 ChoiceInfo(
-                    nid, c.index + 1, c.text, branches, len(echo_places), flavour, [p.label for p in echo_places]
+                    nid,
+                    c.index + 1,
+                    c.text,
+                    branches,
+                    len(echo_places),
+                    flavour,
+                    [p.label for p in echo_places],
+                    unanswered=same_way is not None,
+                    same_way_as=same_way,
+                    pos=c.pos,
                 )
             )
     corridors = _corridors(ch, ex, offered_counts, reached)
@@ -568,13 +649,16 @@ def _most(n, succ_start, succ, starts, w) -> list:
 
 
 def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES, reach=None) -> list[Diagnostic]:
-    """`corridor` and `flavour-heavy` warnings where a chapter exceeds the story's budgets.
+    """`corridor` and `flavour-heavy` warnings where a chapter exceeds the story's budgets, and
+    `choice-unanswered` where the story asks that every choice be answered.
+
 
     `reach`: check's own explorations, enough for corridors; flavour needs its own (conditional
     text read), so only a flavour budget costs a second exploration."""
     max_corridor = story.style.get("max_corridor")
     max_share = story.style.get("max_flavour_share")
-    if max_corridor is None and max_share is None:
+    answer_all = bool(story.style.get("answer_every_choice"))
+    if max_corridor is None and max_share is None and not answer_all:
         return []
     out: list[Diagnostic] = []
     if max_share is not None:
@@ -592,6 +676,19 @@ def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES, reach=
                             f"({' -> '.join(cor.nodes)}), past the budget of {max_corridor}{basis}",
                             ch.nodes[cor.start].pos,
                             "offer a real choice inside the run, or merge its nodes",
+                        )
+                    )
+        if answer_all:
+            for c in cc.choices:
+                if c.unanswered:
+                    out.append(
+                        warning(
+                            "choice-unanswered",
+                            f"choice {c.index} of '{c.node}' (\"{_short(c.text)}\") is not answered: it goes the "
+                            f"way choice {c.same_way_as} goes, has no `say:`, and sets nothing the text reads, so "
+                            f"the reader sees nothing that follows from it{basis}",
+                            c.pos or ch.nodes[c.node].pos,
+                            "give it a `say:` line, or let the text that follows read a flag it sets",
                         )
                     )
         if max_share is not None and cc.flavour_share > max_share:
@@ -639,6 +736,8 @@ def render_text(story: Story, result: list[ChapterChoices]) -> str:
             tags.append(f"{c.echoes} echo{'es' if c.echoes != 1 else ''}")
             if c.flavour:
                 tags.append("flavour")
+            if c.unanswered:
+                tags.append(f"unanswered (goes the way of {c.same_way_as}, says nothing)")
             out.append(f'    {c.node} {c.index}: {", ".join(tags)}  "{_short(c.text)}"')
             for label in c.places:
                 out.append(f"        echoed at {label}")
@@ -650,7 +749,8 @@ def render_text(story: Story, result: list[ChapterChoices]) -> str:
     out.append(
         "branches: offered beside a sibling that leads elsewhere. echoes: later places (conditional text, "
         "choice conditions, a fact's holds at an ending, the epilogue) that can show what the choice set. "
-        "flavour: a sibling offered with it always leads to the same state."
+        "flavour: a sibling offered with it always leads to the same state. unanswered: it goes the way a "
+        "sibling offered with it goes, has no `say:`, and sets nothing any text reads."
     )
     return "\n".join(out).rstrip() + "\n"
 
