@@ -105,5 +105,4 @@ _WARNINGS = {
     "flavour-heavy",
     "choice-unanswered",
 }
-
 _ERRORS = set(CODES) - _WARNINGS
