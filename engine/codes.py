@@ -297,7 +297,8 @@ CHECK = _section(
     (
         "choice-unanswered",
         "with `style: {answer_every_choice: true}`: a choice offered beside a sibling that goes the same way, "
-        "with no `say:` and setting nothing any shown text reads, so nothing on the page after it answers it",
+        "with no `say:`, setting nothing any shown text reads, and whose next page shows nothing the sibling's "
+        "does not: nothing answers it",
         "give it a `say:` line, or let the text that follows read a flag it sets",
     ),
 ) | _section(

@@ -244,16 +244,29 @@ def text_reads(story: Story) -> frozenset:
     return frozenset(names)
 
 
-def _unanswered(c, pairs_seen: list, read_by_text: frozenset) -> int | None:
+def _unanswered(c, pairs_seen: list, read_by_text: frozenset, page: Callable | None) -> int | None:
     """The number of a sibling offered with choice `c` that goes the same way, when `c` has no
-    `say:` and sets nothing the text reads (so nothing shown after it answers it); else None."""
+    `say:`, sets nothing the text reads, and (with explored states: `page(state)` gives the
+    paragraphs shown on arriving there) the page after it shows no paragraph the page after
+    that sibling does not: nothing shown after it answers it. Else None."""
     if c.say is not None or {e.expr.target for e in c.all_effects} & read_by_text:
         return None
-    for _t, _n, pairs in pairs_seen:
-        for i, t, _s in pairs:
-            if i != c.index and t == c.target:
+    for _t, nxt, pairs in pairs_seen:
+        for i, t, s in pairs:
+            if i != c.index and t == c.target and (page is None or page(nxt) <= page(s)):
                 return i + 1
     return None
+
+
+def _shown(node, vals, seen) -> frozenset:
+    """The paragraphs of `node`'s text shown in a state (each part's text, else, or nothing)."""
+    out = []
+    for p in node.text:
+        if p.condition is None or p.test is None or p.test(vals, seen):
+            out.append(p.render(vals, seen) if p.render is not None else p.text)
+        elif p.else_text is not None:
+            out.append(p.else_render(vals, seen) if p.else_render is not None else p.else_text)
+    return frozenset(t for t in out if t and t.strip())
 
 
 def _story_test(fn: Callable | None) -> Callable | None:
@@ -399,6 +412,16 @@ def _chapter_choices(
                 for c in node.choices:
                     offered_in[(nid, c.index)] = [(c.target, None, pairs)]
 
+    page: Callable | None = None
+    if ex is not None:
+        pages: dict[int, frozenset] = {}
+
+        def page(state: int) -> frozenset:
+            if state not in pages:
+                ni, vals, seen, _rec = ex.keys[state]
+                pages[state] = _shown(nodes[ex.graph.ids[ni]], vals, seen)
+            return pages[state]
+
     decision_points = [nid for nid in nodes if any(n >= 2 for n in offered_counts[nid])]
     choices = []
     for nid, node in nodes.items():
@@ -416,7 +439,7 @@ def _chapter_choices(
                 )
             else:
                 flavour = not echo_places and any(d.index != c.index and d.target == c.target for d in node.choices)
-            same_way = _unanswered(c, seen_in, read_by_text)
+            same_way = _unanswered(c, seen_in, read_by_text, page)
             choices.append(
                 ChoiceInfo(
                     nid,
@@ -661,8 +684,8 @@ def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES, reach=
     if max_corridor is None and max_share is None and not answer_all:
         return []
     out: list[Diagnostic] = []
-    if max_share is not None:
-        reach = None
+    if max_share is not None or answer_all:
+        reach = None  # (flavour and answers need conditional text counted as a read)
     for cc in analyse_choices(story, max_states=max_states, need=frozenset(), reach=reach):
         ch = story.chapter(cc.id)
         basis = "" if cc.basis == "states" else " (measured on the node graph: exploration was incomplete)"
@@ -685,8 +708,8 @@ def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES, reach=
                         warning(
                             "choice-unanswered",
                             f"choice {c.index} of '{c.node}' (\"{_short(c.text)}\") is not answered: it goes the "
-                            f"way choice {c.same_way_as} goes, has no `say:`, and sets nothing the text reads, so "
-                            f"the reader sees nothing that follows from it{basis}",
+                            f"way choice {c.same_way_as} goes, has no `say:`, sets nothing the text reads, and the "
+                            f"page after it shows nothing the page after choice {c.same_way_as} does not{basis}",
                             c.pos or ch.nodes[c.node].pos,
                             "give it a `say:` line, or let the text that follows read a flag it sets",
                         )
