@@ -44,27 +44,33 @@ def judge_start(
     if not judged:
         return StartVerdict(possible=True, known=True)
     want = {f.slot: values[f.slot] for f in judged}
-    reach = explore_story(story)
-    starts_of: dict[str, list[tuple]] = {}
-    earlier = [story.story_defaults]
-    for ch in story.chapters:
-        starts_of[ch.id] = earlier
-        ex = reach.exploration(ch.id)
-        if ex is None:
-            break
-        earlier = ex.handed_on(n_story) if ex.complete else []
-
-    def arises(chapter: str) -> bool:
-        return any(all(s[slot] == v for slot, v in want.items()) for s in starts_of.get(chapter, []))
-
     order = [c.id for c in story.chapters]
-    explored = [reach.exploration(c) for c in order[: order.index(chapter_id)]]
-    known = all(ex is not None and ex.complete for ex in explored)
-    if arises(chapter_id) or not known:
-        return StartVerdict(possible=True, known=known)
-    others = tuple(c for c in order if c != chapter_id and arises(c))
-    shown = " and ".join(f"{f.name}={_word(values[f.slot])}" for f in judged)
     number = order.index(chapter_id) + 1
+
+    def starts_of(reach) -> dict[str, list[tuple]]:
+        out: dict[str, list[tuple]] = {}
+        earlier = [story.story_defaults]
+        for ch in story.chapters:
+            out[ch.id] = earlier
+            ex = reach.exploration(ch.id) if reach is not None else None
+            if ex is None:
+                break
+            earlier = ex.handed_on(n_story) if ex.complete else []
+        return out
+
+    def arises(starts: dict, chapter: str) -> bool:
+        return any(all(s[slot] == v for slot, v in want.items()) for s in starts.get(chapter, []))
+
+    # Only the chapters before this one decide it; the rest are explored only to say where
+    # the combination does arise, once it is known not to arise here.
+    reach = explore_story(story, until=order[number - 2]) if number > 1 else None
+    explored = [reach.exploration(c) for c in order[: number - 1]] if reach is not None else []
+    known = all(ex is not None and ex.complete for ex in explored)
+    if not known or arises(starts_of(reach), chapter_id):
+        return StartVerdict(possible=True, known=known)
+    starts = starts_of(explore_story(story))
+    others = tuple(c for c in order if c != chapter_id and arises(starts, c))
+    shown = " and ".join(f"{f.name}={_word(values[f.slot])}" for f in judged)
     if number == 1:
         why = "the story starts with every story-wide flag at its default"
     else:
