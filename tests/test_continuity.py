@@ -433,7 +433,11 @@ def test_why_and_graph_know_what_the_words_say(tmp_path):
         "by": "text part 2 of node 'square'",
     }
     mermaid = render_mermaid(build_maps(s))
-    assert "asserts pact-signed, envoy-stays<br/>denies pact-signed, envoy-stays" in mermaid
+    # each branch with what it says under its own condition (issue 26.6), never merged
+    assert (
+        "if not pact_torn: asserts pact-signed, envoy-stays<br/>unless not pact_torn: denies pact-signed, envoy-stays"
+        in mermaid
+    )
     assert "diverges pact-signed" in mermaid
 
 
