@@ -271,8 +271,16 @@ CHECK = _section(
         "a node speaks of a fact that may not have happened yet on some path there",
         "record the fact earlier on every path, or drop the ref",
     ),
-    ("explore-incomplete", "exploration stopped at --max-states, so not everything is proven", "raise --max-states"),
-    ("unproven", "what the dataflow fallback could not prove after an incomplete exploration", "raise --max-states"),
+    (
+        "explore-incomplete",
+        "exploration stopped at a bound (states, memory or time), so not everything is proven",
+        "raise the bound the message names (--max-states, --max-memory or --max-seconds)",
+    ),
+    (
+        "unproven",
+        "what the dataflow fallback could not prove after an incomplete exploration",
+        "raise the bound that stopped exploration",
+    ),
     (
         "text-never-shown",
         "conditional text (a part's `if`, or an inline {cond: a | b}) whose condition is the same in every "

@@ -27,6 +27,7 @@ from .explore import (
     DEFAULT_MAX_MEMORY_MIB,
     DEFAULT_MAX_SECONDS,
     DEFAULT_MAX_STATES,
+    bound_option,
     explore,
 )
 from .findings import dataflow_findings, exploration_findings
@@ -93,6 +94,7 @@ def _check_story(
     replayer = Replayer(story, story_arg)
     starts = [story.story_defaults]
     starts_complete = True  # do `starts` hold every story-wide state play can bring here?
+    cut_by = None  # the bound that stopped the first incomplete exploration
     carried = None  # dataflow value sets handed on when an earlier exploration was incomplete
     earlier_facts: set[str] = set()
     budget = max_states
@@ -122,6 +124,8 @@ def _check_story(
         report.states += len(ex.keys)
         budget -= len(ex.keys)
         exact = ex.complete and starts_complete
+        cut_by = cut_by or ex.stopped_by
+        ex.cut_by = None if exact else cut_by
         ex.exact = exact  # canon's "holds at every state reaching the ending" is a proof only then
         report.diagnostics += exploration_findings(story, ex, replayer, earlier_facts, exact)
         broken_words: set = set()
@@ -149,7 +153,7 @@ def _check_story(
                         "unproven",
                         "not proven for the epilogue (exploration incomplete, dataflow too coarse): " + "; ".join(left),
                         story.epilogue_parts[0].pos,
-                        "raise --max-states to explore the story whole",
+                        f"raise {bound_option(cut_by)} to explore the story whole",
                         extra={"unproven": left},
                     )
                 )

@@ -6,8 +6,13 @@ effects exactly as play does. Breadth-first order means the first time a state
 is met, its parent chain is a shortest path to it: every finding carries that
 path as a replay command.
 
-States are small tuples (node index, flag values, seen bits, recorded-fact
-bits), deduplicated by hashing. Two things keep the space small without losing
+A state (node index, flag values, seen bits, recorded-fact bits) is held as one
+int, its flag values as the id of a tuple shared by every state with those
+values (StateKeys), and its edges are written into flat arrays as they are
+found. Exploration stops at the first of three bounds: states, the memory this
+exploration holds by its own count (held_bytes: the same story stops at the
+same state in any process) and time (the one bound that can differ from run to
+run, and the report says when it fired). Two things keep the space small without losing
 exactness:
   * live flags: a flag that no condition or effect can read again from a node
     on (and that is not story-wide, which endings hand on) is reset to its
@@ -18,11 +23,13 @@ exactness:
 
 from __future__ import annotations
 
+import sys
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from .. import calls
 from .. import inline as il
@@ -32,37 +39,23 @@ from ..model import AUTO, Chapter, Choice, Effect, Story
 from .continuity import reads as continuity_reads
 
 DEFAULT_MAX_STATES = 2_000_000
-# Besides the state bound, exploration stops when the process holds this much memory, or
-# after this long: states of a chapter with many flags are large, and a wide chapter can
-# spend minutes on a bound of states. Both keep a default `check` under 1 GiB and about a
-# minute on a small machine; --max-memory and --max-seconds change them.
+# Besides the state bound, exploration of a chapter stops when it holds this much memory (by
+# the explorer's own count, held_bytes), or after this long: states of a chapter with many flags
+# are large, and a wide chapter can spend minutes on a bound of states. Both keep a default
+# `check` under 1 GiB and about a minute on a small machine; --max-memory and --max-seconds
+# change them.
 DEFAULT_MAX_MEMORY_MIB = 768
 DEFAULT_MAX_SECONDS = 60.0
 _CHECK_EVERY_STATES = 4096  # new states between looks at memory and the clock
 _CHECK_EVERY_EXPANDED = 1024  # expanded states between looks
 
 BOUND_WORDS = {"states": "state bound", "memory": "memory bound", "time": "time bound"}
+BOUND_OPTIONS = {"states": "--max-states", "memory": "--max-memory", "time": "--max-seconds"}
 
 
-def _resident_bytes() -> int:
-    """This process's resident memory now (Linux), else its peak so far."""
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * _PAGE
-    except (OSError, ValueError, IndexError):
-        import resource
-        import sys
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024
-
-
-try:
-    import os as _os
-
-    _PAGE = _os.sysconf("SC_PAGE_SIZE")
-except (ValueError, OSError, AttributeError):
-    _PAGE = 4096
+def bound_option(bound: str | None) -> str:
+    """The option that raises `bound` ("states", "memory", "time"; None: the state bound)."""
+    return BOUND_OPTIONS.get(bound or "states", "--max-states")
 
 
 @dataclass
@@ -253,17 +246,64 @@ class Overflow:
     value: int
 
 
+class StateKeys(Sequence):
+    """The explored states as (node index, flag values, seen bits, recorded bits), by state id.
+
+    Each state is held as one int, (((values id << R | recorded) << S | seen) << N) | node, where
+    the values id names one tuple of flag values in a table shared by every state holding them:
+    a tuple per distinct valuation, not per state. This view unpacks a state when it is read."""
+
+    __slots__ = ("packed", "table", "node_bits", "seen_bits", "rec_bits")
+
+    def __init__(self, packed: list, table: list, node_bits: int, seen_bits: int, rec_bits: int):
+        self.packed, self.table = packed, table
+        self.node_bits, self.seen_bits, self.rec_bits = node_bits, seen_bits, rec_bits
+
+    def __len__(self) -> int:
+        return len(self.packed)
+
+    def _unpack(self, key: int) -> tuple:
+        nb, sb, rb = self.node_bits, self.seen_bits, self.rec_bits
+        return (
+            key & ((1 << nb) - 1),
+            self.table[key >> (nb + sb + rb)],
+            (key >> nb) & ((1 << sb) - 1),
+            (key >> (nb + sb)) & ((1 << rb) - 1),
+        )
+
+    @overload
+    def __getitem__(self, sid: int) -> tuple: ...
+    @overload
+    def __getitem__(self, sid: slice) -> list: ...
+    def __getitem__(self, sid):
+        if isinstance(sid, slice):
+            return [self._unpack(k) for k in self.packed[sid]]
+        return self._unpack(self.packed[sid])
+
+    def __iter__(self) -> Iterator[tuple]:
+        unpack = self._unpack
+        for k in self.packed:
+            yield unpack(k)
+
+    def node(self, sid: int) -> int:
+        return self.packed[sid] & ((1 << self.node_bits) - 1)
+
+    def values(self, sid: int) -> tuple:
+        return self.table[self.packed[sid] >> (self.node_bits + self.seen_bits + self.rec_bits)]
+
+
 @dataclass
 class Exploration:
     """Every reachable state of one chapter, with parent links for shortest paths."""
 
     graph: ChapterGraph
     starts: list[tuple]  # the full flag tuple of each start state, by start index
-    keys: list[tuple] = field(default_factory=list)  # state id -> (node, values, seen, recorded)
-    parent: array = field(default_factory=lambda: array("l"))  # state id -> parent id, or -1 - start index
-    via_choice: array = field(default_factory=lambda: array("l"))  # state id -> index of that choice in the node
-    succ_start: array = field(default_factory=lambda: array("l"))  # CSR of successor edges
-    succ: array = field(default_factory=lambda: array("l"))
+    # state id -> (node, values, seen, recorded), unpacked from one int per state
+    keys: StateKeys = field(default_factory=lambda: StateKeys([], [], 1, 0, 0))
+    parent: array = field(default_factory=lambda: array("q"))  # state id -> parent id, or -1 - start index
+    via_choice: array = field(default_factory=lambda: array("i"))  # state id -> index of that choice in the node
+    succ_start: array = field(default_factory=lambda: array("q"))  # CSR of successor edges, written as found
+    succ: array = field(default_factory=lambda: array("q"))
     complete: bool = True
     stopped_by: str | None = None  # "states" | "memory" | "time": the bound that stopped it
     first_at_node: dict = field(default_factory=dict)  # node index -> first (shortest) state id
@@ -274,7 +314,11 @@ class Exploration:
     ending_states: list = field(default_factory=list)
     edges: set = field(default_factory=set)  # (node index, node index) actually taken
     seconds: float = 0.0
+    held_bytes: int = 0  # what the memory bound counted at the end (see held_bytes())
     exact: bool = True  # set by check: False when the starts were not every state play can bring here
+    # set by check: the bound that left this chapter unproven (its own, or an earlier chapter's that
+    # cut short the starts handed on here), or None
+    cut_by: str | None = None
 
     @property
     def chapter(self) -> Chapter:
@@ -332,8 +376,10 @@ def explore(
 ) -> Exploration:
     """Explore every state of chapter `ch` reachable from the given story-wide start values.
 
-    Stops at whichever bound comes first: `max_states`, the process holding `max_memory_mib`,
-    or time.perf_counter() passing `deadline` (default: DEFAULT_MAX_SECONDS from now)."""
+    Stops at whichever bound comes first: `max_states`, this exploration holding
+    `max_memory_mib` by its own count (held_bytes, never the process's size, so that the result
+    does not depend on what else the process holds), or time.perf_counter() passing `deadline`
+    (default: DEFAULT_MAX_SECONDS from now)."""
     if deadline is None:
         deadline = time.perf_counter() + DEFAULT_MAX_SECONDS
     limits = (int(max_memory_mib * 1024 * 1024), deadline)
@@ -351,11 +397,27 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     start_values = [tuple(s) + local_defaults for s in dict.fromkeys(tuple(s) for s in starts)]
     entered = [enter_start(ch, v) for v in start_values]
     ex = Exploration(g, start_values)
-    keys, parent, via_choice = ex.keys, ex.parent, ex.via_choice
-    ids: dict[tuple, int] = {}
-    succ_all: list = []  # successor ids of each state, in state-id order
+    parent, via_choice = ex.parent, ex.via_choice
+    succ, succ_start = ex.succ, ex.succ_start
     defaults = g.defaults
-    is_ending, seen_bit, record_bits = g.is_ending, g.seen_bit, g.record_bits
+    is_ending = g.is_ending
+    # A state is one int (see StateKeys): node in the low NB bits, then the seen bits, then the
+    # recorded bits, then the id of its flag values in `table`. A choice that changes no flag
+    # keeps the values id, so its successor's key is the state's own key with the node and the
+    # destination's seen/recorded bits put in: `here | add[target]`, no tuple built or hashed.
+    nb = max(1, (len(g.ids) - 1).bit_length())
+    sb = max([b.bit_length() for b in g.seen_bit] + [0])
+    rb = max([b.bit_length() for b in g.record_bits] + [0])
+    hi = nb + sb + rb
+    node_mask = (1 << nb) - 1
+    add = [sbit << nb | rbits << (nb + sb) | ni for ni, (sbit, rbits) in enumerate(zip(g.seen_bit, g.record_bits))]
+    seen_mask = ((1 << sb) - 1) << nb
+    low_mask = (1 << hi) - 1
+    table: list[tuple] = []  # values id -> flag values
+    vid_of: dict[tuple, int] = {}
+    packed: list[int] = []  # state id -> key
+    ex.keys = StateKeys(packed, table, nb, sb, rb)
+    ids: dict[int, int] = {}  # key -> state id
     # Hot-loop layout: per node, (test, effects, target, global choice id, choice index) tuples;
     # per node, None or the dead slots to reset on arrival.
     gids: list[tuple[int, int]] = []  # global choice id -> (node, choice index)
@@ -380,20 +442,27 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
             for slot in d:
                 lst[slot] = defaults[slot]
             vals = tuple(lst)
-        key = (start_node, vals, seen_bit[start_node], record_bits[start_node])
+        vid = vid_of.get(vals)
+        if vid is None:
+            vid = vid_of[vals] = len(table)
+            table.append(vals)
+        key = vid << hi | add[start_node]
         if key in ids:
             continue
-        ids[key] = len(keys)
-        keys.append(key)
+        ids[key] = len(packed)
+        packed.append(key)
         parent.append(-1 - k)
         via_choice.append(-1)
 
-    count = len(keys)
+    count = len(packed)
     next_report = 50_000
     max_bytes, deadline = limits
-    # Memory and the clock are looked at every _CHECK_EVERY_EXPANDED expanded states, and every
-    # _CHECK_EVERY_STATES new ones (a wide node adds hundreds at once): the second look shares
-    # the comparison with the state bound, so the hot loop pays one comparison per state for both.
+    value_bytes = _value_bytes(start_values[0]) if start_values else 0
+    # The memory bound counts what this exploration holds (see held_bytes), not what the process
+    # does: the same story stops at the same state in any process. It and the clock are looked at
+    # every _CHECK_EVERY_EXPANDED expanded states, and every _CHECK_EVERY_STATES new ones (a wide
+    # node adds hundreds at once): the second look shares the comparison with the state bound, so
+    # the hot loop pays one comparison per state for both.
     look_at_sid = 0
     next_look = min(max_states, count + _CHECK_EVERY_STATES)
     sid = 0
@@ -401,24 +470,33 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     while sid < count:
         if sid >= look_at_sid:
             look_at_sid = sid + _CHECK_EVERY_EXPANDED
-            hit = "time" if time.perf_counter() > deadline else "memory" if _resident_bytes() > max_bytes else None
+            if held_bytes(count, len(table), len(succ), value_bytes) > max_bytes:
+                hit = "memory"
+            elif time.perf_counter() > deadline:
+                hit = "time"
+            else:
+                hit = None
             if hit:
                 # (after the state bound, the states already queued are still expanded, for their
                 # findings; time and memory stop that too, and the first bound hit is the one named)
                 ex.stopped_by = ex.stopped_by or hit
                 ex.complete = False
-                succ_all.extend([] for _ in range(count - sid))  # states never expanded: no edges known
                 break
-        ni, vals, seen, rec = keys[sid]
+        here = packed[sid]
+        ni = here & node_mask
+        succ_start.append(len(succ))
         if first_at[ni] < 0:
             first_at[ni] = sid
-        out: list[int] = []
-        succ_all.append(out)
         if is_ending[ni]:
             endings[ni] = endings.get(ni, 0) + 1
             ex.ending_states.append(sid)
             sid += 1
             continue
+        vid = here >> hi
+        vals = table[vid]
+        seen = (here & seen_mask) >> nb
+        here ^= ni  # the state's key with no node: add[target] puts one in
+        low = here & low_mask
         number = 0
         for test, effects, tj, gid, cindex in trans[ni]:
             if test is not None and not test(vals, seen):
@@ -426,8 +504,8 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
             number += 1
             if offered_first[gid] < 0:
                 offered_first[gid] = sid
-            new = vals
-            if effects:
+            d = dead[tj]
+            if effects or d:
                 lst = list(vals)
                 for slot, fn in effects:
                     lst[slot] = fn(lst, seen)
@@ -436,17 +514,17 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
                         if id(eff) not in overflows:
                             overflows[id(eff)] = Overflow(sid, number if cindex != AUTO else None, eff, x)
                     overflowed.clear()
-                d = dead[tj]
                 if d:
                     for slot in d:
                         lst[slot] = defaults[slot]
                 new = tuple(lst)
-            elif dead[tj]:
-                lst = list(vals)
-                for slot in dead[tj]:
-                    lst[slot] = defaults[slot]
-                new = tuple(lst)
-            key = (tj, new, seen | seen_bit[tj], rec | record_bits[tj])
+                nv = vid_of.get(new)
+                if nv is None:
+                    nv = vid_of[new] = len(table)
+                    table.append(new)
+                key = low | nv << hi | add[tj] if nv != vid else here | add[tj]
+            else:
+                key = here | add[tj]
             nid = ids.get(key)
             if nid is None:
                 if count >= next_look:
@@ -459,16 +537,19 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
                 nid = count
                 count += 1
                 ids[key] = nid
-                keys.append(key)
+                packed.append(key)
                 parent.append(sid)
                 via_choice.append(cindex)
-            out.append(nid)
+            succ.append(nid)
         if number == 0 and ni not in softlocks:
             softlocks[ni] = sid
         sid += 1
         if progress is not None and count >= next_report:
             progress(count)
             next_report += 50_000
+    # states never expanded (a bound stopped exploration first): no edges known
+    succ_start.extend([len(succ)] * (count + 1 - len(succ_start)))
+    ex.held_bytes = held_bytes(count, len(table), len(succ), value_bytes)
     ex.first_at_node = {ni: s for ni, s in enumerate(first_at) if s >= 0}
     ex.offered = {gids[gid]: s for gid, s in enumerate(offered_first) if s >= 0}
     ex.edges = {
@@ -476,14 +557,31 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
         for gid, s in enumerate(offered_first)
         if s >= 0
     }
-    # successor lists in CSR form, for the backward search for traps
-    ex.succ_start.append(0)
-    for out in succ_all:
-        if out:
-            ex.succ.extend(out)
-        ex.succ_start.append(len(ex.succ))
     ex.seconds = time.perf_counter() - t0
     return ex
+
+
+# What the memory bound counts, in bytes (measured with CPython 3.11-3.13 on 64-bit Linux; see
+# ARCHITECTURE.md "Bounds"): per state, its key (an int and the list's pointer to it), its entry
+# in the key -> id table (the entry, the id's int, the table's spare room), its parent and choice
+# (8 bytes each) and its place in the edge index (8); per distinct valuation of the flags, the tuple
+# and its entry in the values table; per edge, 8 bytes. The explorer keeps these counts itself, so
+# the figure is the same in every process for the same story; the process's fixed cost (the
+# interpreter, the compiled story) comes on top of it.
+STATE_BYTES = 130
+VALUES_ENTRY_BYTES = 100
+EDGE_BYTES = 8
+
+
+def _value_bytes(values: tuple) -> int:
+    """What one distinct valuation costs: its tuple (ints above 256 are objects of their own)."""
+    big = sum(1 for v in values if isinstance(v, int) and not -5 <= v <= 256)
+    return sys.getsizeof(values) + 32 * big + VALUES_ENTRY_BYTES
+
+
+def held_bytes(states: int, valuations: int, edges: int, value_bytes: int) -> int:
+    """The memory an exploration holds by the explorer's own count (see STATE_BYTES)."""
+    return states * STATE_BYTES + valuations * value_bytes + edges * EDGE_BYTES
 
 
 def _pos(g: ChapterGraph, gid: tuple[int, int]) -> int:

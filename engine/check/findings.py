@@ -15,6 +15,7 @@ from .division import division_findings, risky
 from .explore import (
     BOUND_WORDS,
     Exploration,
+    bound_option,
     trapped_states,
 )
 from .replay import Replayer, _show
@@ -35,12 +36,12 @@ def exploration_findings(
                 f"'{ch.id}' was explored from only the start states found before an earlier chapter's "
                 "exploration stopped at its bound; what is proven is listed below",
                 ch.pos,
-                "raise --max-states so the earlier chapter is explored whole",
+                f"raise {bound_option(ex.cut_by)} so the earlier chapter is explored whole",
             )
         )
     if not ex.complete:
         bound = BOUND_WORDS.get(ex.stopped_by or "states", "bound")
-        option = {"memory": "--max-memory", "time": "--max-seconds"}.get(ex.stopped_by or "", "--max-states")
+        option = bound_option(ex.stopped_by)
         out.append(
             error(
                 "explore-incomplete",
@@ -418,7 +419,7 @@ def dataflow_findings(
                 "unproven",
                 f"not proven for '{ch.id}' (exploration incomplete, dataflow too coarse): {shown}",
                 ch.pos,
-                "raise --max-states to explore the chapter whole",
+                f"raise {bound_option(ex.cut_by)} to explore the chapter whole",
                 extra={"unproven": unproven},
             )
         )

@@ -45,14 +45,17 @@ def add_budget_args(p: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=DEFAULT_MAX_MEMORY_MIB,
         metavar="MIB",
-        help=f"stop exploring when the process holds MIB mebibytes (default {DEFAULT_MAX_MEMORY_MIB:,})",
+        help="stop exploring a chapter when its exploration holds MIB mebibytes, by the explorer's own count "
+        f"of its states and edges, so the same story stops at the same place in any process "
+        f"(default {DEFAULT_MAX_MEMORY_MIB:,}; the process itself needs about 100 MiB more)",
     )
     p.add_argument(
         "--max-seconds",
         type=positive_int,
         default=int(DEFAULT_MAX_SECONDS),
         metavar="S",
-        help=f"stop exploring after S seconds (default {int(DEFAULT_MAX_SECONDS)})",
+        help=f"stop exploring after S seconds (default {int(DEFAULT_MAX_SECONDS)}); the report says when "
+        "it fired, the one bound whose result can differ from run to run",
     )
 
 
