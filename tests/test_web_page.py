@@ -386,7 +386,7 @@ def test_the_journal_shows_the_dossier_of_flags_marked_show(browser, tmp_path):
 
 
 def test_the_site_plays_from_a_static_web_server_too(browser, site):
-    """Any static host serves the same four files; nothing in the page depends on file://."""
+    """Any static host serves the same five files; nothing in the page depends on file://."""
     import functools
     import http.server
     import threading

@@ -21,7 +21,9 @@ def register(sub) -> None:
     j.add_argument("--indent", type=int, default=None, metavar="N", help="pretty-print with N spaces")
     add_story_arg(j)
     j.set_defaults(func=run_json)
-    w = what.add_parser("web", help="a self-contained static site (index.html, story.js, chronicle.js, style.css)")
+    w = what.add_parser(
+        "web", help="a self-contained static site: index.html, story.js, runtime.js, reader.js, style.css"
+    )
     w.add_argument("out", metavar="OUT", type=Path, help="the folder to write the site into")
     add_story_arg(w)
     w.set_defaults(func=run_web)

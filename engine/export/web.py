@@ -1,12 +1,13 @@
 """`chronicle export web OUT/`: a self-contained static site that plays the story.
 
-The site is four files, with nothing fetched from anywhere:
+The site is five files, with nothing fetched from anywhere:
 
     index.html    the reader's page
     story.js      the compiled story (`chronicle export json`), as one assignment
                   `window.CHRONICLE_STORY = {...};` so that it loads from file:// too
                   (browsers refuse fetch() of a local file, but run a local script)
-    chronicle.js  the JavaScript runtime and the page's code
+    runtime.js    the JavaScript runtime (engine/runtime.py's twin), as `window.Chronicle`
+    reader.js     the page's code, which plays the story with runtime.js
     style.css     the stylesheet (light and dark, following the system)
 """
 
@@ -22,7 +23,7 @@ from ..model import Story
 from .compiled import to_json
 
 ASSETS = Path(__file__).resolve().parent.parent / "web"
-FILES = ("index.html", "story.js", "chronicle.js", "style.css")
+FILES = ("index.html", "story.js", "runtime.js", "reader.js", "style.css")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ def export_web(story: Story, out: str | os.PathLike) -> Site:
     contents = {
         "index.html": page(story),
         "story.js": story_script(story),
-        "chronicle.js": (ASSETS / "chronicle.js").read_text(encoding="utf-8"),
+        "runtime.js": (ASSETS / "runtime.js").read_text(encoding="utf-8"),
+        "reader.js": (ASSETS / "reader.js").read_text(encoding="utf-8"),
         "style.css": (ASSETS / "style.css").read_text(encoding="utf-8"),
     }
     sizes = {}

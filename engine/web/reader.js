@@ -1,0 +1,522 @@
+/* Chronicle in the browser, part two: the reader's page (index.html), playing the story that
+ * story.js assigns to `window.CHRONICLE_STORY` with the runtime of runtime.js (`window.Chronicle`),
+ * which is loaded before it. It keeps the player's saves, autosave and endings found in
+ * localStorage, as the terminal player keeps them in files.
+ *
+ * Story text is only ever put on the page with textContent, never as HTML.
+ */
+(function (root) {
+  "use strict";
+
+  if (typeof document === "undefined") return;
+  var C = root.Chronicle;
+  var CONTINUE = C.CONTINUE, PlayError = C.PlayError, load = C.load, start = C.start, available = C.available,
+      choiceText = C.choiceText, choose = C.choose, advance = C.advance, isEnding = C.isEnding, isFinal = C.isFinal,
+      nodeOf = C.nodeOf, nodeText = C.nodeText, paragraphs = C.paragraphs, epilogueText = C.epilogueText,
+      toldBroken = C.toldBroken, scene = C.scene, saveData = C.saveData, fromSave = C.fromSave;
+
+  var KIND_WORDS = { canon: "the documented history", personal: "a personal fate; history holds",
+                     divergent: "history diverges", good: "a good ending", bad: "a bad ending", neutral: "an ending" };
+  var SAVE_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+  var ENDINGS = "endings";  // the record of endings found, as the terminal keeps it (endings.json)
+
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) e.textContent = text;  // text, never HTML
+    return e;
+  }
+  function $(id) { return document.getElementById(id); }
+  function whereOf(node) { return [node.place, node.date].filter(Boolean).join(", "); }
+
+  function slug(title) { return (title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60)) || "story"; }
+
+  function Reader(story) {
+    this.story = story;
+    this.states = [];
+    this.prefix = "chronicle:" + slug(story.title) + ":";
+  }
+
+  Reader.prototype = {
+    // ---- storage: one localStorage key per slot, JSON like the terminal's save files ------------
+    storage: function () { try { return window.localStorage; } catch (e) { return null; } },
+    readSlot: function (name) {
+      var ls = this.storage(), raw = ls && ls.getItem(this.prefix + name);
+      if (!raw) return null;
+      try { return JSON.parse(raw); } catch (e) { return { damaged: true }; }
+    },
+    writeSlot: function (name, data) {
+      var ls = this.storage();
+      if (!ls) return false;
+      try { ls.setItem(this.prefix + name, JSON.stringify(data)); return true; } catch (e) { return false; }
+    },
+    slots: function () {
+      var ls = this.storage(), out = [];
+      if (!ls) return out;
+      for (var i = 0; i < ls.length; i++) {
+        var k = ls.key(i);
+        if (k.indexOf(this.prefix) === 0 && k !== this.prefix + ENDINGS) out.push(k.slice(this.prefix.length));
+      }
+      var self = this;
+      return out.map(function (n) { return { name: n, data: self.readSlot(n) }; })
+        .sort(function (a, b) { return ((b.data && b.data.saved) || "").localeCompare((a.data && a.data.saved) || ""); });
+    },
+    summary: function () {
+      var st = this.states[this.states.length - 1], ch = this.story.byId[st.chapter], sc = scene(this.story, this.states);
+      return { chapter: "Chapter " + ch.number + ": " + ch.title, place: sc.place, date: sc.date };
+    },
+    save: function (name) {
+      return this.writeSlot(name, saveData(this.story, this.states,
+        { summary: this.summary(), saved: new Date().toISOString() }));
+    },
+    autosave: function () {
+      if (!this.states.length) return;
+      this.save("autosave");
+      this.recordEnding();
+    },
+
+    // ---- endings found, across playthroughs -------------------------------------------------------
+    endingsFound: function () {
+      var d = this.readSlot(ENDINGS);
+      return (d && d.format === "chronicle-endings" && d.found && typeof d.found === "object") ? d.found : {};
+    },
+    recordEnding: function () {
+      var st = this.current(), node = nodeOf(this.story, st);
+      if (!node.ending) return;
+      var found = this.endingsFound(), key = st.chapter + "/" + node.id;
+      if (found[key]) return;
+      found[key] = { chapter: st.chapter, node: node.id, title: node.ending.title, kind: node.ending.kind || null,
+                     found: new Date().toISOString() };
+      this.writeSlot(ENDINGS, { format: "chronicle-endings", version: 1, found: found });
+      this.notice("You found this ending for the first time.");
+    },
+    showEndings: function () {
+      var story = this.story, found = this.endingsFound(), body = $("endings-body");
+      body.textContent = "";
+      var got = 0, total = 0;
+      story.chapters.forEach(function (ch) {
+        body.appendChild(el("h3", {}, "Chapter " + ch.number + ": " + ch.title));
+        var ul = el("ul", { "class": "register" });
+        Object.keys(ch.nodes).forEach(function (id) {
+          var e = ch.nodes[id].ending;
+          if (!e) return;
+          total++;
+          var li = el("li");
+          if (found[ch.id + "/" + id]) {
+            got++;
+            li.appendChild(el("strong", {}, e.title));
+            if (KIND_WORDS[e.kind]) li.appendChild(document.createTextNode(" \u2014 " + KIND_WORDS[e.kind]));
+            (e.diverges || []).forEach(function (fid) {
+              var f = story.facts[fid];
+              if (f) li.appendChild(el("span", { "class": "broke" }, toldBroken(f) + " (" + f.date.human + ")"));
+            });
+          } else {
+            li.className = "unfound";
+            li.appendChild(el("span", {}, "Not found yet"));
+            if (e.hint) li.appendChild(el("span", { "class": "hint" }, e.hint));
+          }
+          ul.appendChild(li);
+        });
+        body.appendChild(ul);
+      });
+      $("endings-count").textContent = "You have found " + got + " of " + total + " endings.";
+      openDialog($("endings"));
+    },
+
+    // ---- the title screen -------------------------------------------------------------------------
+    showTitle: function () {
+      var s = this.story;
+      document.title = s.title;
+      $("title-name").textContent = s.title;
+      $("title-byline").textContent = s.byline || "";
+      var intro = $("title-intro");
+      intro.textContent = "";
+      if (s.intro) paragraphs(s.intro).forEach(function (p) { intro.appendChild(el("p", {}, p)); });
+      $("continue").hidden = !this.readSlot("autosave");
+      $("load").hidden = !this.slots().length;
+      $("endings-button").hidden = !Object.keys(this.endingsFound()).length;
+      $("title-screen").hidden = false;
+      $("play").hidden = true;
+      $("bar").hidden = true;  // the title screen names the story itself
+      $("new-game").focus();
+    },
+
+    begin: function (states, note) {
+      this.states = states;
+      $("title-screen").hidden = true;
+      $("play").hidden = false;
+      $("bar").hidden = false;
+      this.renderAll();
+      if (note) this.notice(note);
+    },
+    newGame: function () { this.begin([start(this.story)]); this.autosave(); },
+    /* Start anywhere (authors and tests): a chapter, a node, flag values. */
+    startAt: function (chapter, node, flags) { this.begin([start(this.story, chapter, node, flags)]); },
+    resume: function (name) {
+      var data = this.readSlot(name);
+      if (!data) { this.notice("There is no save called " + name + "."); return false; }
+      try {
+        if (data.damaged) throw new PlayError("the save is damaged (not JSON)");
+        var got = fromSave(this.story, data);
+        this.begin(got.states, got.note);
+        return true;
+      } catch (e) {
+        if (!(e instanceof PlayError)) throw e;
+        this.notice("The save " + name + " cannot be used: " + e.message + ".", true);
+        return false;
+      }
+    },
+
+    // ---- moving ------------------------------------------------------------------------------------
+    current: function () { return this.states[this.states.length - 1]; },
+    pick: function (number) {
+      var st = this.current();
+      if (isEnding(this.story, st)) {
+        if (number === 1 && !isFinal(this.story, st)) this.goOn();
+        return;
+      }
+      var offered = available(this.story, st);
+      if (!(number >= 1 && number <= offered.length)) return;
+      var c = offered[number - 1];
+      this.states.push(choose(this.story, st, c));
+      var echo = this.appendChosen(number, c.text);
+      this.appendPassage(this.states.length - 1, false);
+      echo.scrollIntoView({ block: "start" });
+      this.renderControls();
+      this.autosave();
+    },
+    goOn: function () {
+      this.states.push(advance(this.story, this.current()));
+      this.renderAll();
+      this.autosave();
+    },
+    undo: function () {
+      if (this.states.length < 2) { this.notice("There is nothing to undo."); return; }
+      this.states.pop();
+      this.renderAll();
+      this.autosave();
+      this.notice("You stepped back one choice.");
+    },
+
+    // ---- drawing: the current chapter as a column of passages ----------------------------------------
+    chapterStart: function () {
+      var i = this.states.length - 1;
+      while (i > 0 && this.states[i].path && this.states[i].path.move !== CONTINUE) i--;
+      return i;
+    },
+    renderAll: function () {
+      var log = $("log");
+      log.textContent = "";
+      var from = this.chapterStart();
+      for (var i = from; i < this.states.length; i++) {
+        if (i > from) {
+          var prev = this.states[i - 1], move = this.states[i].path.move;
+          var c = nodeOf(this.story, prev).choices[move];
+          var n = available(this.story, prev).map(function (x) { return x.index; }).indexOf(c.index) + 1;
+          this.appendChosen(n, choiceText(prev, c));
+        }
+        this.appendPassage(i, i === from);
+      }
+      this.renderControls();
+      window.scrollTo(0, 0);
+      $("log").querySelector(".card h2, .passage").focus({ preventScroll: true });
+    },
+    appendChosen: function (number, text) {
+      var p = el("p", { "class": "chosen" });
+      p.appendChild(el("span", { "class": "visually-hidden" }, "You chose: "));
+      p.appendChild(el("span", { "class": "chosen-num", "aria-hidden": "true" }, number + ". "));
+      p.appendChild(el("span", { "class": "chosen-text" }, text));
+      $("log").appendChild(p);
+      return p;
+    },
+    appendPassage: function (i, withCard) {
+      var story = this.story, st = this.states[i], node = nodeOf(story, st), ch = story.byId[st.chapter];
+      var sec = el("section", { "class": "passage", tabindex: "-1", "aria-label": node.date || ch.title });
+      if (withCard) {
+        var card = el("header", { "class": "card" });
+        card.appendChild(el("p", { "class": "card-number" }, "Chapter " + ch.number));
+        card.appendChild(el("h2", { "class": "card-title", tabindex: "-1" }, ch.title));
+        var where = whereOf(node);
+        if (where) card.appendChild(el("p", { "class": "card-where" }, where));
+        sec.appendChild(card);
+      }
+      var paras = nodeText(story, st);
+      if (!withCard) {  // place and date again wherever they change, as the terminal shows them
+        var here = whereOf(node), before = "";
+        for (var j = i - 1; j >= 0 && !before; j--) before = whereOf(nodeOf(story, this.states[j]));
+        if (here && here !== before) {
+          // what the chosen choice says belongs to the moment of choosing, before the change
+          paras.slice(0, st.said).forEach(function (p) { sec.appendChild(el("p", { "class": "para" }, p)); });
+          paras = paras.slice(st.said);
+          sec.appendChild(el("p", { "class": "scene" }, here));
+        }
+      }
+      paras.forEach(function (p) { sec.appendChild(el("p", { "class": "para" }, p)); });
+      node.records.forEach(function (fid) {  // a fact happening here says so (documented, or the story's own)
+        var f = story.facts[fid];
+        if (!f) return;
+        var rec = el("p", { "class": "record" });
+        rec.appendChild(el("span", { "class": "record-label" }, f.story ? "In this story: " : "History: "));
+        rec.appendChild(document.createTextNode(f.statement + " (" + f.date.human + ")"));
+        sec.appendChild(rec);
+      });
+      if (node.ending) sec.appendChild(this.endingBlock(node.ending));
+      if (isFinal(story, st)) sec.appendChild(this.epilogueBlock());
+      $("log").appendChild(sec);
+      return sec;
+    },
+    endingBlock: function (ending) {
+      var story = this.story, box = el("aside", { "class": "ending ending-" + ending.kind, "aria-label": "Ending" });
+      box.appendChild(el("h3", { "class": "ending-title" }, ending.title));
+      if (ending.kind && KIND_WORDS[ending.kind]) box.appendChild(el("p", { "class": "ending-kind" }, KIND_WORDS[ending.kind]));
+      var broken = (ending.diverges || []).map(function (fid) { return story.facts[fid]; }).filter(Boolean);
+      // Documented history and the story's own events are told apart, each the right way round.
+      [["History you changed:", false], ["Events of this story you changed:", true]].forEach(function (group) {
+        var facts = broken.filter(function (f) { return !!f.story === group[1]; });
+        if (!facts.length) return;
+        box.appendChild(el("p", { "class": "diverged-lead" }, group[0]));
+        var ul = el("ul", { "class": "diverged" });
+        facts.forEach(function (f) { ul.appendChild(el("li", {}, toldBroken(f) + " (" + f.date.human + ")")); });
+        box.appendChild(ul);
+      });
+      return box;
+    },
+    epilogueBlock: function () {
+      var box = el("section", { "class": "epilogue", "aria-label": "Epilogue" });
+      var words = epilogueText(this.story, this.current());
+      if (words.length) {
+        box.appendChild(el("h2", { "class": "epilogue-title" }, "Epilogue"));
+        words.forEach(function (p) { box.appendChild(el("p", { "class": "para" }, p)); });
+      }
+      box.appendChild(el("p", { "class": "the-end" }, "The End"));
+      return box;
+    },
+    renderControls: function () {
+      var story = this.story, st = this.current(), list = $("choices"), self = this;
+      list.textContent = "";
+      var items = [];
+      if (isEnding(story, st)) {
+        if (isFinal(story, st)) {
+          items.push(["Play again from the beginning", function () { self.newGame(); }]);
+          items.push(["Back to the title screen", function () { self.showTitle(); }]);
+        } else {
+          var nxt = story.byId[st.chapter].next;
+          items.push(["Go on to Chapter " + nxt.number + ": " + nxt.title, function () { self.goOn(); }]);
+        }
+      } else {
+        available(story, st).forEach(function (c, i) { items.push([c.text, function () { self.pick(i + 1); }]); });
+      }
+      $("choices-label").textContent = isEnding(story, st) ? (isFinal(story, st) ? "The story is over" : "This chapter is over")
+        : items.length ? "What do you do?"
+        : nodeOf(story, st).returns
+          ? "This scene returns, but play came here with no call to return to, so the story stops here. Undo to go back."
+          : "No choice is available here: the story is stuck. Undo to go back.";
+      items.forEach(function (it, i) {
+        var li = el("li"), b = el("button", { type: "button", "class": "choice", "data-number": String(i + 1) });
+        b.appendChild(el("span", { "class": "num", "aria-hidden": "true" }, String(i + 1)));
+        b.appendChild(el("span", { "class": "label" }, it[0]));
+        b.addEventListener("click", it[1]);
+        li.appendChild(b);
+        list.appendChild(li);
+      });
+      $("undo").disabled = this.states.length < 2;
+    },
+    notice: function (text, warn) {
+      var n = $("notice");
+      n.textContent = text;
+      n.className = warn ? "notice warn" : "notice";
+      n.hidden = false;
+      clearTimeout(this._noticeTimer);
+      this._noticeTimer = setTimeout(function () { n.hidden = true; }, warn ? 12000 : 5000);
+    },
+
+    // ---- the journal --------------------------------------------------------------------------------
+    showJournal: function () {
+      var story = this.story, states = this.states, body = $("journal-body");
+      body.textContent = "";
+      var shown = dossier(story, this.current());
+      if (shown.length) {
+        body.appendChild(el("h3", {}, "Dossier"));
+        var dl = el("dl", { "class": "dossier" });
+        shown.forEach(function (row) {
+          dl.appendChild(el("dt", {}, row.label));
+          var dd = el("dd");
+          if (row.bar) {
+            var m = el("meter", { min: String(row.bar[0]), max: String(row.bar[1]), value: String(row.value),
+                                  "aria-label": row.label });
+            dd.appendChild(m);
+            dd.appendChild(el("span", { "class": "dim" }, " " + row.value + " of " + row.bar[1]));
+          } else dd.textContent = row.text;
+          dl.appendChild(dd);
+        });
+        body.appendChild(dl);
+      }
+      function eventItem(date, words) {
+        var li = el("li");
+        li.appendChild(el("span", { "class": "date" }, date));
+        li.appendChild(document.createTextNode(" \u2014 " + words));
+        return li;
+      }
+      var documented = el("ul", { "class": "events" }), own = el("ul", { "class": "events" });
+      var changed = el("ul", { "class": "events" }), brokeSeen = {};
+      states.forEach(function (s) {
+        var node = nodeOf(story, s);
+        node.records.forEach(function (fid) {
+          var f = story.facts[fid];
+          if (f) (f.story ? own : documented).appendChild(eventItem(f.date.human, f.statement));
+        });
+        ((node.ending && node.ending.diverges) || []).forEach(function (fid) {
+          var f = story.facts[fid];
+          if (!f || brokeSeen[fid]) return;
+          brokeSeen[fid] = true;
+          changed.appendChild(eventItem(f.date.human, toldBroken(f) +
+            (f.story ? " (an event of this story, not documented history)" : "")));
+        });
+      });
+      var hasHistory = Object.keys(story.facts).some(function (k) { return !story.facts[k].story; });
+      if (hasHistory) {  // a story without documented history never speaks of it
+        body.appendChild(el("h3", {}, "Documented events you have lived through"));
+        body.appendChild(documented.children.length ? documented : el("p", { "class": "dim" }, "None yet."));
+      }
+      if (own.children.length) { body.appendChild(el("h3", {}, "Events of this story")); body.appendChild(own); }
+      if (changed.children.length) { body.appendChild(el("h3", {}, "History you changed")); body.appendChild(changed); }
+      body.appendChild(el("h3", {}, "The choices that led here"));
+      var cur = null, any = false;
+      for (var i = 0; i < states.length; i++) {
+        var s = states[i], ch = story.byId[s.chapter], node = nodeOf(story, s);
+        if (!cur || i === 0 || (s.path && s.path.move === CONTINUE)) {
+          body.appendChild(el("h4", {}, "Chapter " + ch.number + ": " + ch.title));
+          cur = el("ol", { "class": "made" });
+          body.appendChild(cur);
+        }
+        if (node.ending) {
+          any = true;
+          cur.appendChild(el("li", { "class": "made-ending" }, "Ending: " + node.ending.title +
+                                                (node.ending.kind ? " (" + node.ending.kind + ")" : "")));
+        }
+        if (i + 1 < states.length && states[i + 1].path.move !== CONTINUE) {
+          any = true;
+          var sc = scene(story, states.slice(0, i + 1)), c = node.choices[states[i + 1].path.move];
+          cur.appendChild(el("li", {}, (sc.date ? sc.date + " \u2014 " : "") + choiceText(s, c)));
+        }
+      }
+      if (!any) body.appendChild(el("p", { "class": "dim" }, "None yet."));
+      openDialog($("journal"));
+    },
+
+    // ---- named saves ------------------------------------------------------------------------------------
+    showSaves: function (mode) {
+      var self = this, box = $("saves-body");
+      $("saves-title").textContent = mode === "save" ? "Save the game" : "Load a game";
+      $("save-form").hidden = mode !== "save";
+      $("save-error").textContent = "";
+      box.textContent = "";
+      var slots = this.slots().filter(function (x) { return mode !== "save" || x.name.indexOf("autosave") !== 0; });
+      if (!slots.length) box.appendChild(el("p", { "class": "dim" }, "No saved games yet."));
+      var ul = el("ul", { "class": "slots" });
+      slots.forEach(function (slot) {
+        var d = slot.data || {}, sm = (d.summary && typeof d.summary === "object") ? d.summary : {};
+        var li = el("li"), b = el("button", { type: "button", "class": "slot" });
+        b.appendChild(el("strong", {}, slot.name));
+        var desc = [sm.chapter, sm.place, sm.date].filter(function (x) { return typeof x === "string" && x; }).join(" \u00b7 ");
+        b.appendChild(el("span", { "class": "slot-desc" }, desc || (d.damaged ? "damaged" : "")));
+        b.addEventListener("click", function () {
+          if (mode === "save") { $("save-name").value = slot.name; $("save-name").focus(); return; }
+          closeDialog($("saves"));
+          self.resume(slot.name);
+        });
+        li.appendChild(b);
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+      openDialog($("saves"));
+      if (mode === "save") $("save-name").focus();
+    },
+    saveNamed: function (raw) {
+      var name = raw.trim().toLowerCase();
+      if (!SAVE_NAME.test(name)) return "Use up to 40 letters, digits, - or _ (starting with a letter or digit).";
+      if (name.indexOf("autosave") === 0) return "Names starting with 'autosave' are kept for automatic saves.";
+      if (!this.save(name)) return "The browser would not store the save (private mode, or storage is full).";
+      this.notice("Saved as " + name + ".");
+      return null;
+    }
+  };
+
+  /* The flags an author marked `show:`, as the reader sees them (model.Flag.shown). */
+  function shownValue(f, v) {
+    var key = v === true ? "true" : v === false ? "false" : String(v), words = (f.show && f.show.words) || {};
+    if (Object.prototype.hasOwnProperty.call(words, key)) return words[key];
+    if (f.type === "bool") return v ? "yes" : "no";
+    return key.replace(/_/g, " ");
+  }
+  function dossier(story, state) {
+    var out = [];
+    story.byId[state.chapter].layout.forEach(function (f) {
+      if (!f.show) return;
+      var v = state.values[f.slot], bar = f.show.as_ === "bar" && f.type === "int" && f.min != null && f.max != null;
+      out.push({ label: f.show.label, value: v, text: shownValue(f, v), bar: bar ? [f.min, f.max] : null });
+    });
+    return out;
+  }
+
+
+  function openDialog(d) {
+    if (typeof d.showModal === "function") { if (!d.open) d.showModal(); } else d.setAttribute("open", "");
+    // Start reading at the top: showModal focuses the first button, which may sit at the bottom.
+    var h = d.querySelector("h2");
+    h.setAttribute("tabindex", "-1");
+    h.focus();
+    d.scrollTop = 0;
+  }
+  function closeDialog(d) { if (typeof d.close === "function") d.close(); else d.removeAttribute("open"); }
+
+  function boot() {
+    var story;
+    try {
+      story = load(root.CHRONICLE_STORY);
+    } catch (e) {
+      $("title-name").textContent = "This story cannot be played";
+      $("title-byline").textContent = (e && e.message) || String(e);
+      $("title-actions").hidden = true;
+      root.chronicleReader = null;
+      return;
+    }
+    document.documentElement.lang = story.lang;
+    $("bar-title").textContent = story.title;
+    var reader = new Reader(story);
+    root.chronicleReader = reader;
+    $("new-game").addEventListener("click", function () { reader.newGame(); });
+    $("continue").addEventListener("click", function () { reader.resume("autosave"); });
+    $("load").addEventListener("click", function () { reader.showSaves("load"); });
+    $("endings-button").addEventListener("click", function () { reader.showEndings(); });
+    $("undo").addEventListener("click", function () { reader.undo(); });
+    $("journal-button").addEventListener("click", function () { reader.showJournal(); });
+    $("save-button").addEventListener("click", function () { reader.showSaves("save"); });
+    $("load-button").addEventListener("click", function () { reader.showSaves("load"); });
+    $("menu-button").addEventListener("click", function () { reader.showTitle(); });
+    $("save-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var err = reader.saveNamed($("save-name").value);
+      $("save-error").textContent = err || "";
+      if (!err) closeDialog($("saves"));
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-close]"), function (b) {
+      b.addEventListener("click", function () { closeDialog(b.closest("dialog")); });
+    });
+    document.addEventListener("keydown", function (ev) {
+      if (ev.ctrlKey || ev.metaKey || ev.altKey || $("play").hidden) return;
+      var t = ev.target;
+      if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA")) return;
+      if (document.querySelector("dialog[open]")) return;
+      if (/^[1-9]$/.test(ev.key)) {
+        var b = document.querySelector('#choices button[data-number="' + ev.key + '"]');
+        if (b) { ev.preventDefault(); b.click(); }
+      } else if (ev.key === "u" || ev.key === "U") { ev.preventDefault(); reader.undo(); }
+      else if (ev.key === "j" || ev.key === "J") { ev.preventDefault(); reader.showJournal(); }
+    });
+    reader.showTitle();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+  else boot();
+})(typeof window !== "undefined" ? window : globalThis);
