@@ -194,6 +194,11 @@ COMPILE = _section(
         "write {CONDITION: text | other}, {EXPRESSION}, {&a|b}, {!a|b}, or {{ }} for braces",
     ),
     (
+        "mention-syntax",
+        "a fact's `mentions`/`mentions_not` pattern is not words, `a | b`, `(a | b)`, `word?` and `*`",
+        "write the phrase as it appears in the text; a pattern is never a regular expression",
+    ),
+    (
         "visits-use",
         "visits(...) is used other than compared with a whole number",
         'compare it with a number, e.g. visits("hall") >= 3',

@@ -58,6 +58,25 @@ class Seq:
     count: Any = None  # the expression of the visit count it follows: visits("its node")
 
 
+class Lit(str):
+    """A run of literal text that remembers where it was written: `at`, the index of its first
+    character in the text as written, and `esc`, the indices (in the run) of the characters
+    written doubled (`{{`, `}}`). `raw(i)` is where character i of the run was written, so a word
+    found in rendered text can be traced back to its line and column. A Lit equals the plain
+    string; a story loaded from compiled JSON has plain strings, which know no position."""
+
+    at: int
+    esc: tuple
+
+    def __new__(cls, text: str, at: int, esc: tuple = ()):
+        self = super().__new__(cls, text)
+        self.at, self.esc = at, esc
+        return self
+
+    def raw(self, i: int) -> int:
+        return self.at + i + sum(1 for e in self.esc if e < i)
+
+
 def has_inline(text: str) -> bool:
     return "{" in text or "}" in text
 
@@ -75,23 +94,29 @@ def _text(s: str, i: int, depth: int, stops: str, count) -> tuple[tuple, int, st
     """Literal text and parts up to one of `stops` (returned, with the index after it) or the end."""
     out: list = []
     buf: list[str] = []
+    esc: list[int] = []  # indices in buf of braces written doubled
+    start = i
     n = len(s)
     while i < n:
         c = s[i]
+        if not buf:
+            start = i
         if c == "{" and s.startswith("{{", i):
+            esc.append(len(buf))
             buf.append("{")
             i += 2
         elif c == "}" and s.startswith("}}", i) and "}" not in stops:
+            esc.append(len(buf))
             buf.append("}")
             i += 2
         elif c in stops:
             if buf:
-                out.append("".join(buf))
+                out.append(Lit("".join(buf), start, tuple(esc)))
             return tuple(out), i + 1, c
         elif c == "{":
             if buf:
-                out.append("".join(buf))
-                buf = []
+                out.append(Lit("".join(buf), start, tuple(esc)))
+                buf, esc = [], []
             part, i = _part(s, i, depth + 1, count)
             out.append(part)
         elif c == "}":
@@ -100,7 +125,7 @@ def _text(s: str, i: int, depth: int, stops: str, count) -> tuple[tuple, int, st
             buf.append(c)
             i += 1
     if buf:
-        out.append("".join(buf))
+        out.append(Lit("".join(buf), start, tuple(esc)))
     return tuple(out), i, None
 
 

@@ -132,6 +132,10 @@ class Fact:
     pos: Pos | None = None
     instead: str | None = None  # what happens in its place where it is broken
     story: bool = False  # a story fact, shown apart from documented history
+    # Phrases (engine.mentions patterns) that claim the fact happened / did not happen: `check`
+    # holds every shown text they match to the history of its path, marked or not.
+    mentions: tuple = ()
+    mentions_not: tuple = ()
 
     def holds_in(self, values: tuple) -> bool:
         """True where the fact is so (a fact with no `holds` can never be broken)."""
@@ -216,13 +220,14 @@ class Choice:
     key: str = ""  # its name in saves (see the class note)
     say: TextPart | None = None  # printed after the choice is taken, before the destination's text
     count: Effect | None = None  # `visits("node.id") += 1`, when something reads that count
-    allow: tuple = ()  # warning codes silenced here
+    allow: tuple = ()  # warning codes silenced here (and `mention`: its words claim nothing)
     # A subroutine call (`call: NODE`): `target` is the called node, and this is where play comes
     # back to when the call returns (the choice's `goto`, else the node that offered it).
     returns_to: str | None = None
     # The choice's text as a TextPart when it holds inline parts ({cond: a | b}, {x}); None when
     # `text` is shown as written. runtime.available() gives choices with their text resolved.
     label: TextPart | None = None
+    text_pos: Pos | None = None  # where `text` is written (mentions found in it are reported there)
 
     @property
     def all_effects(self) -> tuple:
@@ -251,6 +256,10 @@ class TextPart:
     else_asserts: tuple = ()
     else_denies: tuple = ()
     else_pos: Pos | None = None
+    # Where `text` and `else_text` themselves are written (a match of a mention is located from there).
+    text_pos: Pos | None = None
+    else_text_pos: Pos | None = None
+    allow: tuple = ()  # `mention`: these words claim no fact on purpose (a hypothetical, a rumour)
 
 
 @dataclass(frozen=True)
@@ -260,6 +269,7 @@ class Ending:
     diverges: tuple = ()
     pos: Pos | None = None
     hint: str | None = None  # shown in the list of endings while this one is not found
+    title_pos: Pos | None = None
 
 
 @dataclass(frozen=True)
@@ -353,6 +363,10 @@ class Story:
     max_call_depth: int = (
         DEFAULT_MAX_CALL_DEPTH  # the deepest call stack play may build; `check` proves it is never passed
     )
+    intro_pos: Pos | None = None
+    # The story's files as read (display path -> text), to point at a mention's very word; not
+    # part of what the story means, so never exported (like `root`).
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False)
 
     def chapter(self, chapter_id: str) -> Chapter:
         for c in self.chapters:

@@ -28,6 +28,7 @@ LAYERS: dict[str, str] = {
     "expr": "base",
     "diagnostics": "base",
     "inline": "base",
+    "mentions": "base",
     "gcpause": "base",
     # reading files: YAML with positions, schemas, the document cache
     "yamlload": "load",

@@ -30,7 +30,7 @@ def exported(story):
 
 
 def _same(a, b):
-    return dataclasses.replace(a, root="", warnings=()) == dataclasses.replace(b, root="", warnings=())
+    return dataclasses.replace(a, root="", warnings=(), sources={}) == dataclasses.replace(b, root="", warnings=(), sources={})
 
 
 @pytest.mark.parametrize("root", [ROOT, TOUR], ids=["real", "tour"])

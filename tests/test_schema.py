@@ -339,7 +339,9 @@ def test_choices_and_text_parts():
     )
     assert d.message == "'choices' needs at least 1 item, found 0"
     d = one(CHAPTER.replace("        else: Nobody", "        otherwise: Nobody"))
-    assert d.message.startswith("unknown key 'otherwise' in this text part (allowed: if, text, else, asserts, denies)")
+    assert d.message.startswith(
+        "unknown key 'otherwise' in this text part (allowed: if, text, else, asserts, denies, allow)"
+    )
     d = one(CHAPTER.replace("      - The majlis is quiet.", "      - 12"))
     assert d.message == "expected text or a mapping here, found the number 12"
     d = one(CHAPTER.replace("do: nerve -= 1", "do: 3"))

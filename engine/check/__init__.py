@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from ..diagnostics import Diagnostic, warning
 from ..gcpause import paused_gc
 from ..model import Chapter, Story
-from . import continuity
+from . import claims, continuity
 from .allow import apply_allows
 from .canon import check_canon
 from .choices import style_findings
@@ -98,6 +98,7 @@ def _check_story(
     carried = None  # dataflow value sets handed on when an earlier exploration was incomplete
     earlier_facts: set[str] = set()
     budget = max_states
+    mention_used: set = set()  # the `allow: [mention]` that exempted a claim (claims.mention_allows)
     for ch in story.chapters:
         if ch.id in after_gap:
             # a chapter before this one did not compile, so the states it starts in are unknown:
@@ -129,7 +130,9 @@ def _check_story(
         ex.exact = exact  # canon's "holds at every state reaching the ending" is a proof only then
         report.diagnostics += exploration_findings(story, ex, replayer, earlier_facts, exact)
         broken_words: set = set()
-        report.diagnostics += continuity.explored_findings(story, ex, replayer, broken_words)
+        report.diagnostics += continuity.explored_findings(story, ex, replayer, broken_words, mention_used)
+        if ch is story.chapters[0]:
+            report.diagnostics += continuity.intro_findings(story, ex, replayer)
         if not exact:
             report.complete = False
             df = analyse(story, ch, start_env(story, ch, starts, carried))
@@ -144,7 +147,9 @@ def _check_story(
     last = story.chapters[-1].id if story.chapters else None
     if last in report.explorations and not after_gap:
         words: set = set()
-        report.diagnostics += continuity.epilogue_findings(story, report.explorations[last], replayer, words)
+        report.diagnostics += continuity.epilogue_findings(
+            story, report.explorations[last], replayer, words, mention_used
+        )
         if not starts_complete:  # the last chapter's endings were not all found: the fallback's sets
             left = continuity.epilogue_unproven(story, carried, words)
             if left:
@@ -169,8 +174,26 @@ def _check_story(
         reach = Reach(dict(report.explorations), complete=report.complete)
         report.diagnostics += style_findings(story, max_states=max_states, reach=reach)
     report.diagnostics = apply_allows(story, report.diagnostics, report.complete)
+    if report.complete and not after_gap:
+        report.diagnostics += _unused_mention_allows(story, mention_used)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _unused_mention_allows(story: Story, used: set) -> list[Diagnostic]:
+    """An `allow: [mention]` that exempted no claim shown where history disagrees: stale, or never needed."""
+    out = []
+    for where, pos in claims.mention_allows(story):
+        if (where, pos) not in used:
+            out.append(
+                warning(
+                    "allow-unused",
+                    f"{where} allows 'mention', but no words there claim a fact where it disagrees with history",
+                    pos,
+                    "remove `mention` from `allow`: every claim its words make is true wherever they are shown",
+                )
+            )
+    return out
 
 
 def _tracked_facts(ch: Chapter, earlier: set[str]) -> list[str]:

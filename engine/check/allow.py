@@ -28,11 +28,14 @@ def apply_allows(story: Story, diagnostics: list[Diagnostic], complete: bool) ->
                 continue
             rows.append((node.pos.line, (ch.id, nid, None), node.allow, False))
             for code in node.allow:
-                allows.append(((ch.id, nid, None), code, node.pos, f"node '{nid}'"))
+                if code != "mention":  # (words that claim nothing: checked by check.claims)
+                    allows.append(((ch.id, nid, None), code, node.pos, f"node '{nid}'"))
             for c in node.choices:
                 if c.pos is not None and c.pos.line is not None:
                     rows.append((c.pos.line, (ch.id, nid, c.index), c.allow, True))
                 for code in c.allow:
+                    if code == "mention":
+                        continue
                     allows.append(((ch.id, nid, c.index), code, c.pos, f"choice {c.index + 1} of node '{nid}'"))
     if not allows:
         return diagnostics
@@ -104,5 +107,6 @@ _WARNINGS = {
     "corridor",
     "flavour-heavy",
     "choice-unanswered",
+    "unmarked-claim",
 }
 _ERRORS = set(CODES) - _WARNINGS

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from ..diagnostics import Diagnostic, Pos, error
 from ..expr import BoolOp, Expr, Lit, Not, names_in
 from ..model import Chapter, Fact, Node, Story
+from . import claims
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,21 @@ class Site:
     shown_expr: Expr  # the same, as an expression (for the dataflow fallback)
     asserts: tuple
     denies: tuple
+    # A claim found by a fact's `mentions` (claims.py): the words as shown; else None (a mark).
+    mention: str | None = None
+    after: Callable | None = None  # for a `say:`: values -> values after its choice's effects
+    exempt: bool = False  # `allow: [mention]`: judged only to see that the allow is needed
+    allow_where: tuple | None = None  # (description, pos) of that allow
+    extra_reads: frozenset = frozenset()  # for a `say:`: what its choice's effects read
 
     @property
     def facts(self) -> tuple:
         return self.asserts + self.denies
+
+    @property
+    def key(self) -> tuple:
+        """Names the words in findings: one finding per (site, fact)."""
+        return (self.node, self.what, str(self.pos) if self.mention is not None else "")
 
 
 def _negated(test: Callable[[tuple, int], bool]) -> Callable[[tuple, int], bool]:
@@ -56,9 +68,13 @@ def _always(_v, _s) -> bool:
     return True
 
 
-def sites(node: Node) -> list[Site]:
-    """Every place in `node` whose words assert or deny a fact."""
+def sites(node: Node, story: Story | None = None) -> list[Site]:
+    """Every place in `node` whose words assert or deny a fact: the marked ones, and (given the
+    story) every match of a fact's `mentions`."""
     out = _part_sites(node.id, node.text, "text part {} of node '" + node.id + "'")
+    if story is not None and claims.has_mentions(story):
+        ch = story.chapter(node.chapter)
+        out += _claim_sites(story, claims.node_texts(node), ch.slots, ch.seen_bits)
     for c in node.choices:
         if c.asserts or c.denies:
             out.append(
@@ -76,7 +92,45 @@ def sites(node: Node) -> list[Site]:
 
 
 def epilogue_sites(story: Story) -> list[Site]:
-    return _part_sites("", story.epilogue_parts, "epilogue part {}")
+    out = _part_sites("", story.epilogue_parts, "epilogue part {}")
+    if claims.has_mentions(story):
+        out += _claim_sites(story, claims.epilogue_texts(story), {f.name: f.slot for f in story.flags}, {})
+    return out
+
+
+def intro_sites(story: Story) -> list[Site]:
+    text = claims.intro_text(story)
+    if text is None or not claims.has_mentions(story):
+        return []
+    return _claim_sites(story, [text], {f.name: f.slot for f in story.flags}, {})
+
+
+def _claim_sites(story: Story, texts: list, slots, seen_bits) -> list[Site]:
+    out = []
+    for text in texts:
+        for c in claims.claims_in(story, text):
+            after, extra = None, frozenset[str]()
+            if text.after is not None:
+                effects = text.after.all_effects
+                after = lambda v, s, effects=effects: claims.apply(effects, v, s)  # noqa: E731
+                extra = frozenset(n for e in effects for n in names_in(e.expr.value))
+            out.append(
+                Site(
+                    text.node,
+                    text.what,
+                    c.pos,
+                    claims.shown_test(c, slots, seen_bits),
+                    claims.shown_expr(c),
+                    (c.fact,) if not c.negative else (),
+                    (c.fact,) if c.negative else (),
+                    mention=c.words,
+                    after=after,
+                    exempt=text.exempt,
+                    allow_where=text.allow_where,
+                    extra_reads=extra,
+                )
+            )
+    return out
 
 
 def _part_sites(node_id: str, parts, label: str) -> list[Site]:
@@ -107,8 +161,9 @@ def _part_sites(node_id: str, parts, label: str) -> list[Site]:
 def reads(story: Story, node: Node) -> set[str]:
     """Flags the continuity check reads at `node`: exploration keeps them alive there."""
     names: set[str] = set()
-    for site in sites(node):
+    for site in sites(node, story):
         names |= names_in(site.shown_expr)
+        names |= site.extra_reads
         for fid in site.facts:
             fact = story.facts.get(fid)
             if fact is not None and fact.holds is not None:
@@ -117,35 +172,37 @@ def reads(story: Story, node: Node) -> set[str]:
 
 
 def has_assertions(story: Story) -> bool:
-    return any(sites(n) for ch in story.chapters for n in ch.nodes.values())
+    return any(sites(n, story) for ch in story.chapters for n in ch.nodes.values())
 
 
 # ---- the exact check, over explored states ---------------------------------------------------
 
 
-def explored_findings(story: Story, ex, rp, reported: set | None = None) -> list[Diagnostic]:
+def explored_findings(story: Story, ex, rp, reported: set | None = None, used: set | None = None) -> list[Diagnostic]:
     """Every (site, fact) that some explored state shows in disagreement with history,
     with the shortest such state's replay (states are in breadth-first order).
-    `reported` collects (node, site, fact) of each finding."""
+    `reported` collects (site key, fact) of each finding; `used`, the `allow: [mention]`
+    that exempted one (their (description, pos))."""
     g, ch = ex.graph, ex.chapter
     checks: list = [None] * len(g.ids)
     any_site = False
     for ni, nid in enumerate(g.ids):
-        rows = _rows(story, sites(ch.nodes[nid]))
+        rows = _rows(story, sites(ch.nodes[nid], story))
         if rows:
             checks[ni] = rows
             any_site = True
     if not any_site:
         return []
-    out = []
+    out: list[Diagnostic] = []
     reported = set() if reported is None else reported
+    used = set() if used is None else used
     # The hot loop: per state at a node with assertions, one `holds` per (words, fact) and, only
     # where history disagrees with the words, one condition (are they shown here?).
     fast: list = [None] * len(checks)
     for ni, rows in enumerate(checks):
         if rows is not None:
             fast[ni] = tuple(
-                (site.shown, fact.holds_fn, want, (site.node, site.what, fact.id), site, fact)
+                (site.shown, fact.holds_fn, want, site.key + (fact.id,), site, fact, site.after)
                 for site, fact, want in rows
             )
     for sid, key in enumerate(ex.keys):
@@ -153,11 +210,15 @@ def explored_findings(story: Story, ex, rp, reported: set | None = None) -> list
         if rows is None:
             continue
         vals = key[1]
-        for shown, holds, want, k, site, fact in rows:
-            if (holds is None or bool(holds(vals, 0))) == want or k in reported or not shown(vals, key[2]):
+        for shown, holds, want, k, site, fact, after in rows:
+            hv = vals if after is None else after(vals, key[2])
+            if (holds is None or bool(holds(hv, 0))) == want or k in reported or not shown(vals, key[2]):
+                continue
+            if site.exempt:
+                used.add(site.allow_where)
                 continue
             reported.add(k)
-            out.append(_finding(story, ch, site, fact, want, vals, rp.command(ex, sid)))
+            out.append(_finding(story, ch, site, fact, want, hv, rp.command(ex, sid)))
     return out
 
 
@@ -167,19 +228,23 @@ def _rows(story: Story, site_list: list[Site]) -> list[tuple]:
     ]
 
 
-def _check_state(story, ch, rows, vals, seen, ex, sid, rp, reported, out, every_flag: bool = False) -> None:
+def _check_state(story, ch, rows, vals, seen, ex, sid, rp, reported, out, every_flag=False, used=None) -> None:
     for site, fact, want in rows:
         if fact.holds_in(vals) == want or not site.shown(vals, seen):
             continue
-        k = (site.node, site.what, fact.id)
+        k = site.key + (fact.id,)
         if k in reported:
+            continue
+        if site.exempt:
+            if used is not None:
+                used.add(site.allow_where)
             continue
         reported.add(k)
         # the epilogue reads flags the ending's own replay would not keep: keep every start value
         out.append(_finding(story, ch, site, fact, want, vals, rp.command(ex, sid, every_flag=every_flag)))
 
 
-def epilogue_findings(story: Story, ex, rp, reported: set | None = None) -> list[Diagnostic]:
+def epilogue_findings(story: Story, ex, rp, reported: set | None = None, used: set | None = None) -> list[Diagnostic]:
     """The epilogue's parts at every state the last chapter can end in (`ex` is its exploration)."""
     rows = _rows(story, epilogue_sites(story))
     if not rows or ex is None:
@@ -187,7 +252,19 @@ def epilogue_findings(story: Story, ex, rp, reported: set | None = None) -> list
     out: list[Diagnostic] = []
     reported = set() if reported is None else reported
     for sid in ex.ending_states:
-        _check_state(story, ex.chapter, rows, ex.keys[sid][1], 0, ex, sid, rp, reported, out, every_flag=True)
+        _check_state(story, ex.chapter, rows, ex.keys[sid][1], 0, ex, sid, rp, reported, out, True, used)
+    return out
+
+
+def intro_findings(story: Story, ex, rp) -> list[Diagnostic]:
+    """The intro, shown once before the first chapter, with the story-wide flags at their
+    defaults (`ex`: the first chapter's exploration, for the replay)."""
+    rows = _rows(story, intro_sites(story))
+    if not rows or ex is None or not ex.keys:
+        return []
+    out: list[Diagnostic] = []
+    vals = story.story_defaults
+    _check_state(story, ex.chapter, rows, vals, 0, ex, 0, rp, set(), out)
     return out
 
 
@@ -218,6 +295,13 @@ def _finding(story: Story, ch: Chapter, site: Site, fact: Fact, want: bool, vals
             if fact.holds is not None
             else f"give '{fact.id}' a `holds`, or drop it from `denies`"
         )
+    if site.mention is not None:
+        said = f"{site.what} says \"{site.mention}\", which claims {kind} '{fact.id}'"
+        if want:
+            msg = f"{said} (its `mentions`), but it can be shown where that fact is broken: {why}"
+        else:
+            msg = f"{said} did not happen (its `mentions_not`), but it can be shown where that fact holds: {why}"
+        hint += "; or, if the words are meant (a hypothetical, a rumour), `allow: [mention]` on their part"
     return error("continuity", msg, site.pos, hint, replay=replay)
 
 
@@ -242,7 +326,7 @@ def unproven(story: Story, ch: Chapter, df, reported: AbstractSet[tuple]) -> lis
     out = []
     for nid, node in ch.nodes.items():
         if nid in df.env:  # a node the fallback never reaches is proved unreachable
-            out += _unproven_sites(story, sites(node), df.env[nid], list(ch.layout), reported)
+            out += _unproven_sites(story, sites(node, story), df.env[nid], list(ch.layout), reported)
     return out
 
 
@@ -252,11 +336,11 @@ def _unproven_sites(story: Story, site_list: list[Site], env: tuple, layout: lis
     slots = {f.name: f.slot for f in layout}
     out = []
     for site, fact, want in _rows(story, site_list):
-        if (site.node, site.what, fact.id) in reported:
+        if site.key + (fact.id,) in reported or site.exempt:
             continue
         holds = fact.holds if fact.holds is not None else Lit(True)
         wrong = BoolOp("and", (site.shown_expr, Not(holds) if want else holds))
-        p = _possible(wrong, env, slots, layout)
+        p = _possible(wrong, env, slots, layout) if site.after is None else None  # (a `say:`: after effects)
         if p is None or True in p:
             out.append(f"{site.what} {'asserts' if want else 'denies'} '{fact.id}' only where history agrees")
     return out

@@ -100,6 +100,8 @@ def _story(
         style=frozen_map(data.get("style") or {}),
         style_pos=manifest.pos(("style",)),
         max_call_depth=data.get("max_call_depth", DEFAULT_MAX_CALL_DEPTH),
+        intro_pos=manifest.pos(("intro",)) if data.get("intro") is not None else None,
+        sources=frozen_map(files.texts),
     )
 
 

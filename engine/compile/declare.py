@@ -12,6 +12,7 @@ import keyword
 from collections.abc import Callable
 
 from .. import expr as ex
+from .. import mentions
 from ..dates import DateError, parse_date
 from ..diagnostics import did_you_mean
 from ..model import Fact, Flag, Show, Source, frozen_map
@@ -260,7 +261,10 @@ def _fact(
                 exc.hint = "a fact's `holds` may read only story-wide flags (story/story.yaml)"
             out.expr_error(exc, doc, path + ("holds",), f"in the `holds` of fact '{f['id']}'")
             holds = None
+    claims = {key: _mention_patterns(out, doc, path, f, key) for key in ("mentions", "mentions_not")}
     return Fact(
+        mentions=claims["mentions"],
+        mentions_not=claims["mentions_not"],
         id=f["id"],
         date=date,
         statement=f["statement"],
@@ -274,3 +278,21 @@ def _fact(
         instead=f.get("instead"),
         story=story,
     )
+
+
+def _mention_patterns(out: Reporter, doc: Document, path: tuple, f: dict, key: str) -> tuple:
+    """A fact's `mentions` or `mentions_not`, each pattern checked (engine.mentions)."""
+    found = []
+    for i, src in enumerate(f.get(key) or ()):
+        try:
+            mentions.parse(src)
+        except mentions.PatternError as exc:
+            out.err(
+                "mention-syntax",
+                f"in `{key}` of fact '{f['id']}', pattern `{src}`: {exc.message} (at character {exc.at + 1})",
+                doc.pos(path + (key, i)),
+                exc.hint or "a pattern is words, `a | b` alternatives, `(a | b)` groups, `word?` optional and `*` one word",
+            )
+            continue
+        found.append(src)
+    return tuple(found)

@@ -146,7 +146,7 @@ def _text(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> list[TextPart
         ppath = text_path(base, text, j)
         if isinstance(part, str):
             segs, fn = cx.inline(ppath)
-            parts.append(TextPart(text=part, inline=segs, render=fn))
+            parts.append(TextPart(text=part, inline=segs, render=fn, text_pos=cx.doc.pos(ppath)))
             continue
         tree = cx.parsed.get(ppath + ("if",))
         test = cx.closure(tree) if tree else None
@@ -218,6 +218,7 @@ def _choice(out: Reporter, cx: ChapterContext, nid: str, k: int, c: dict, key_of
         count=count_effect(key, cx.counter_slot[key]) if key in cx.counter_slot else None,
         allow=tuple(c.get("allow") or ()),
         key=key_of(k, c.get("id"), target, returns_to),
+        text_pos=doc.pos(cpath + ("text",)),
     )
 
 
@@ -325,7 +326,12 @@ def _ending(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> Ending:
             "shorten it to a single line that nudges without giving the ending away",
         )
     return Ending(
-        kind=kind, title=e["title"], diverges=diverges, pos=doc.pos(epath), hint=hint.strip() if hint else None
+        kind=kind,
+        title=e["title"],
+        diverges=diverges,
+        pos=doc.pos(epath),
+        hint=hint.strip() if hint else None,
+        title_pos=doc.pos(epath + ("title",)),
     )
 
 
@@ -454,6 +460,11 @@ def text_part(
         else_asserts=else_asserts,
         else_denies=else_denies,
         else_pos=doc.pos(ppath + ("else",)) if other is not None else None,
+        text_pos=doc.pos(ppath + ("text",)),
+        else_text_pos=doc.pos(ppath + (("else", "text") if isinstance(part.get("else"), dict) else ("else",)))
+        if other is not None
+        else None,
+        allow=tuple(part.get("allow") or ()),
         inline=segs,
         render=fn,
         else_inline=esegs,
@@ -473,7 +484,7 @@ def epilogue(out: Reporter, doc: Document, story_flags: list[Flag], facts: dict 
     for j, part in enumerate(text_parts(raw)):
         ppath = ("epilogue",) if isinstance(raw, str) else ("epilogue", j)
         if isinstance(part, str):
-            parts.append(TextPart(text=part, pos=doc.pos(ppath)))
+            parts.append(TextPart(text=part, pos=doc.pos(ppath), text_pos=doc.pos(ppath)))
             continue
         tree = test = None
         if part.get("if") is not None:

@@ -44,8 +44,8 @@ FORMAT = "chronicle-compiled"
 # literal braces. A reader of 2 reads 1 as it always did.
 VERSION = 2
 
-# What a story means does not include where it was compiled, or the warnings its compile found.
-_LEFT_OUT = {("Story", "root"), ("Story", "warnings")}
+# What a story means does not include where it was compiled, the warnings its compile found, or its files.
+_LEFT_OUT = {("Story", "root"), ("Story", "warnings"), ("Story", "sources")}
 
 
 class CompiledFormatError(ValueError):
