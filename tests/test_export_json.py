@@ -30,7 +30,8 @@ def exported(story):
 
 
 def _same(a, b):
-    return dataclasses.replace(a, root="", warnings=(), sources={}) == dataclasses.replace(b, root="", warnings=(), sources={})
+    bare = {"root": "", "warnings": (), "sources": {}}
+    return dataclasses.replace(a, **bare) == dataclasses.replace(b, **bare)
 
 
 @pytest.mark.parametrize("root", [ROOT, TOUR], ids=["real", "tour"])

@@ -9,7 +9,7 @@ from conftest import no_cache, run_cli
 from engine import mentions as mn
 from engine import runtime as rt
 from engine.check import check_story
-from engine.compiler import compile_story, load_story
+from engine.compile import compile_story, load_story
 
 HISTORY = """\
 facts: []

@@ -291,7 +291,7 @@ def _mention_patterns(out: Reporter, doc: Document, path: tuple, f: dict, key: s
                 "mention-syntax",
                 f"in `{key}` of fact '{f['id']}', pattern `{src}`: {exc.message} (at character {exc.at + 1})",
                 doc.pos(path + (key, i)),
-                exc.hint or "a pattern is words, `a | b` alternatives, `(a | b)` groups, `word?` optional and `*` one word",
+                exc.hint or "a pattern is words, `a | b`, `(a | b)` groups, `word?` optional and `*` one word",
             )
             continue
         found.append(src)
