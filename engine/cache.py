@@ -26,14 +26,14 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import files
 from .schemacheck import conforms
 from .version import __version__
-from .yamlload import Document, read_regular
+from .yamlload import Document
 
 FORMAT = "chronicle-cache"
 VERSION = 2
@@ -53,11 +53,11 @@ def engine_fingerprint() -> bytes:
     import yaml
 
     h = hashlib.sha256(f"{FORMAT}/{VERSION}/{__version__}/yaml {yaml.__version__}".encode())
-    paths = [_ENGINE / name for name in _FINGERPRINT_FILES] + sorted((_ENGINE / "schemas").glob("*.json"))
-    for p in paths:
+    schemas = [_ENGINE / "schemas" / e.name for e in files.list_folder(_ENGINE / "schemas") if e.name.endswith(".json")]
+    for p in [_ENGINE / name for name in _FINGERPRINT_FILES] + schemas:
         h.update(p.name.encode() + b"\0")
         try:
-            h.update(p.read_bytes())
+            h.update(files.read_bytes(p))
         except OSError:
             h.update(b"<missing>")
         h.update(b"\0")
@@ -94,7 +94,7 @@ def load_document(root: Path, path: Path, raw: bytes | None, kind: str, display:
     if raw is None or not enabled() or not _safe_folder(root):
         return None
     try:
-        blob = read_regular(_entry_path(root, path), MAX_ENTRY_BYTES)
+        blob = files.read_bytes(_entry_path(root, path), limit=MAX_ENTRY_BYTES)
     except OSError:
         return None
     try:
@@ -235,25 +235,15 @@ def store_document(root: Path, path: Path, raw: bytes | None, kind: str, doc: Do
 
 
 def _write_atomic(target: Path, blob: bytes) -> bool:
-    tmp = None
     try:
         folder = target.parent
         if not folder.is_dir():
-            folder.mkdir(parents=True, exist_ok=True)
+            files.make_folder(folder)
             # a story repository that does not ignore .cache/ still never commits this
-            (folder / ".gitignore").write_text("# written by Chronicle: a cache, safe to delete\n*\n")
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        os.replace(tmp, target)
+            files.write(folder / ".gitignore", "# written by Chronicle: a cache, safe to delete\n*\n", durable=False)
+        files.write(target, blob, durable=False)  # a cache: a lost entry is only a miss
         return True
     except OSError:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
         return False
 
 
@@ -261,8 +251,9 @@ def clear(root: Path) -> None:
     """Remove every cached document of the story at `root`."""
     folder = cache_dir(root)
     if folder.is_dir():
-        for p in folder.glob("*.json"):
-            try:
-                p.unlink()
-            except OSError:
-                pass
+        for e in files.list_folder(folder):
+            if e.name.endswith(".json"):
+                try:
+                    files.remove(e.path)
+                except OSError:
+                    pass

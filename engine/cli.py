@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from . import files
 from .diagnostics import ChronicleError
 from .textsafe import CleanStream
 
@@ -69,6 +70,9 @@ def _run(args) -> int:
         for d in exc.diagnostics:
             print(d.render(), file=sys.stderr)
         return 1
+    except files.FileError as exc:  # a file the command reads or writes, refused or failed: one sentence
+        print(f"chronicle: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
@@ -96,12 +100,8 @@ def _is_stdout_error(exc: OSError) -> bool:
 
 def _drop_stdout() -> None:
     """Output that cannot be written is dropped, so Python's flush at exit does not fail again."""
-    import os
-
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        files.quiet_output(sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass
 

@@ -52,6 +52,11 @@ LOAD = _section(
         "keep one document per file (remove the extra ---)",
     ),
     (
+        "file-outside",
+        "a story file (the manifest, the history, a chapter) is a link to a file outside the story folder",
+        "copy the file into the story folder instead of linking to it",
+    ),
+    (
         "file-too-large",
         "the file is larger than 32 MiB, which no story file needs",
         "split the chapter into several files",

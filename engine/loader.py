@@ -20,10 +20,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache
+from . import cache, files
 from .diagnostics import ChronicleError, Diagnostic, Pos, error, warning
 from .locate import CHAPTER_DIR, HISTORY_FILE, STORY_FILE, chapter_file, display_path
-from .yamlload import MAX_BYTES, Document, load_file, read_regular
+from .yamlload import MAX_BYTES, Document, load_file, read_problem
 
 
 @dataclass
@@ -52,14 +52,6 @@ def load(root: str | os.PathLike) -> Loaded:
     return _Reader(Path(root)).run()
 
 
-def _inside(path: Path, root: Path) -> bool:
-    """Does `path` (symlinks followed) lie inside the folder `root`?"""
-    try:
-        return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
-    except (OSError, ValueError):
-        return False
-
-
 class _Reader:
     def __init__(self, root: Path):
         self.root = root
@@ -70,13 +62,17 @@ class _Reader:
         out = self.out
         try:
             self.read_all()
+        except files.FileError as exc:  # a folder of the story that cannot be read: that, and nothing else
+            out.diags = [d for d in out.diags if not d.is_error]
+            out.diags.append(error("file-missing", str(exc), Pos(exc.path)))
+            out.manifest = None
         finally:
             out.content_hash = self.hasher.hexdigest()[:16]
         return out
 
     def read_all(self) -> None:
         out, root = self.out, self.root
-        if not (root / STORY_FILE).exists():
+        if not files.exists(root / STORY_FILE, shown=display_path(root / STORY_FILE)):
             out.diags.append(
                 error(
                     "file-missing",
@@ -91,7 +87,7 @@ class _Reader:
             return
         # History is optional: fiction without a documented past has no history.yaml (or no facts),
         # and then needs no period, covers or canon marks.
-        out.has_history = (root / HISTORY_FILE).exists()
+        out.has_history = files.exists(root / HISTORY_FILE, shown=display_path(root / HISTORY_FILE))
         if out.has_history:
             out.history = self.document(root / HISTORY_FILE, "history")
             if out.history is not None and out.history.data.get("source"):
@@ -102,8 +98,9 @@ class _Reader:
             doc = self.chapter(i, cid, listed)
             if doc is not None:
                 out.chapters.append(doc)
-        if (root / CHAPTER_DIR).is_dir():
-            for extra in sorted((root / CHAPTER_DIR).glob("*.yaml")):
+        if files.exists(root / CHAPTER_DIR):
+            entries = files.list_folder(root / CHAPTER_DIR, shown=display_path(root / CHAPTER_DIR))
+            for extra in (root / CHAPTER_DIR / e.name for e in entries if e.name.endswith(".yaml")):
                 if extra.stem not in listed:
                     out.diags.append(
                         warning(
@@ -125,7 +122,7 @@ class _Reader:
             return None
         listed.add(cid)
         path = chapter_file(self.root, cid)
-        if not path.exists():
+        if not files.exists(path, shown=display_path(path)):
             self.out.diags.append(
                 error(
                     "file-missing",
@@ -154,7 +151,7 @@ class _Reader:
         """The paragraphs (non-blank lines) of the history's `source:` text, or None when it cannot be used."""
         name = history.data["source"]
         src_path = self.root / "story" / name
-        if not _inside(src_path, self.root):
+        if not files.is_inside(src_path, self.root):
             # a source elsewhere would let a story ask yes-or-no questions about any file on the machine
             self.out.diags.append(
                 error(
@@ -166,8 +163,8 @@ class _Reader:
             )
             return None
         try:
-            text = read_regular(src_path).decode("utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = files.read_text(src_path, inside=self.root)
+        except files.FileError:
             self.out.diags.append(
                 error(
                     "file-missing",
@@ -182,18 +179,27 @@ class _Reader:
 
     def document(self, path: Path, kind: str) -> Document | None:
         """One file as a schema-checked document, or None (its diagnostics recorded)."""
-        try:
-            # read once, at most the size limit, and never a FIFO or a device (see read_regular)
-            raw = read_regular(path, MAX_BYTES)
-        except OSError:
-            raw = None
-        if raw is not None and len(raw) > MAX_BYTES:
-            raw = None  # load_file below says how large it is
-        self.hasher.update(str(path.relative_to(self.root) if path.is_relative_to(self.root) else path).encode())
-        self.hasher.update(b"\0" + (raw if raw is not None else b"<missing>") + b"\0")
         shown = display_path(path)
-        if raw is not None:
-            self.out.texts[shown] = raw.decode("utf-8", "replace")
+        try:
+            # read once, at most the size limit, never a FIFO or a device, and never through a link
+            # that leads out of the story folder (that file is not read, so nothing of it is quoted)
+            raw = files.read_bytes(path, limit=MAX_BYTES, inside=self.root, shown=shown)
+        except files.Outside:
+            self.out.diags.append(
+                error(
+                    "file-outside",
+                    f"{shown} is a link to a file outside the story folder, so it is not read",
+                    Pos(shown),
+                    "copy the file into the story folder instead of linking to it",
+                )
+            )
+            return None
+        except files.FileError as exc:
+            self.out.diags.append(read_problem(exc, shown))
+            return None
+        self.hasher.update(str(path.relative_to(self.root) if path.is_relative_to(self.root) else path).encode())
+        self.hasher.update(b"\0" + raw + b"\0")
+        self.out.texts[shown] = raw.decode("utf-8", "replace")
         doc = cache.load_document(self.root, path, raw, kind, shown)
         if doc is not None:
             return doc  # these exact bytes loaded and passed the schema before

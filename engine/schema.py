@@ -22,6 +22,7 @@ import jsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from engine import files
 from engine.diagnostics import Diagnostic
 from engine.schemacheck import _FAST, KINDS, _compile_all, _regex, schema_for, schema_path
 from engine.schemawords import explain
@@ -32,7 +33,7 @@ __all__ = ["KINDS", "schema_for", "schema_text", "schema_path", "validate"]
 
 def schema_text(kind: str) -> str:
     """The shipped schema as pretty JSON (without a final newline), for ``chronicle schema KIND``."""
-    return schema_path(kind).read_text(encoding="utf-8").rstrip("\n")
+    return files.read_text(schema_path(kind)).rstrip("\n")
 
 
 # ---- a strict validator -----------------------------------------------------

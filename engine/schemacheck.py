@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from . import files
+
 KINDS = ("chapter", "story", "history")  # the files authors write
 OUTPUT_KINDS = ("compiled",)  # files Chronicle writes (`chronicle export json`)
 _DIR = Path(__file__).resolve().parent / "schemas"
@@ -30,7 +32,7 @@ def schema_path(kind: str) -> Path:
 @functools.cache
 def schema_for(kind: str) -> dict:
     """The schema for ``kind`` as a dict (cached; do not modify it)."""
-    return json.loads(schema_path(kind).read_text(encoding="utf-8"))
+    return json.loads(files.read_text(schema_path(kind)))
 
 
 @functools.cache

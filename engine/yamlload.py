@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +37,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
+from engine import files
 from engine.diagnostics import ChronicleError, Diagnostic, Pos, error
 from engine.gcpause import paused_gc
 
@@ -45,6 +45,7 @@ __all__ = [
     "Document",
     "load_file",
     "load_text",
+    "read_problem",
     "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_ALIASES",
@@ -100,67 +101,25 @@ class Document:
 # ---- reading --------------------------------------------------------------------
 
 
-class NotRegularFile(OSError):
-    """The path is a FIFO, a device, a socket or a folder: nothing a story is made of."""
-
-    def __init__(self, what: str):
-        super().__init__(what)
-        self.strerror = what
-
-
-def read_regular(path: str | os.PathLike, limit: int = MAX_BYTES) -> bytes:
-    """At most limit + 1 bytes of a regular file (so a caller can tell it is too large).
-
-    Opened without blocking, so a FIFO is refused at once instead of waiting for a
-    writer forever; a device such as /dev/zero is refused before a byte is read."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise NotRegularFile(_kind_of(st.st_mode))
-        os.set_blocking(fd, True)
-        chunks, got = [], 0
-        while got <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - got))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-def _kind_of(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "it is a folder, not a file"
-    if stat.S_ISFIFO(mode):
-        return "it is a named pipe (FIFO), not a regular file"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "it is a device, not a regular file"
-    if stat.S_ISSOCK(mode):
-        return "it is a socket, not a regular file"
-    return "it is not a regular file"
-
-
 def load_file(path: str | os.PathLike, display: str | None = None, raw: bytes | None = None) -> Document:
-    """Read (unless `raw`, the bytes read_regular gave, is passed) and parse one YAML file;
+    """Read (unless `raw`, the bytes files.read_bytes gave, is passed) and parse one YAML file;
     raise ChronicleError on any problem."""
     name = display if display is not None else os.fspath(path)
-    if raw is not None:
-        return load_text(raw, name)
-    try:
-        raw = read_regular(path, MAX_BYTES)
-        if len(raw) > MAX_BYTES:
-            raise ChronicleError(_too_large(name, os.stat(path).st_size))
-    except FileNotFoundError:
-        raise ChronicleError(error("file-missing", f"there is no file {name}", Pos(name))) from None
-    except IsADirectoryError:
-        raise ChronicleError(error("file-missing", f"{name} is a folder, not a file", Pos(name))) from None
-    except OSError as e:
-        why = e.strerror or str(e)
-        raise ChronicleError(error("file-missing", f"cannot read {name}: {why}", Pos(name))) from None
+    if raw is None:
+        try:
+            raw = files.read_bytes(path, limit=MAX_BYTES, shown=name)
+        except files.FileError as e:
+            raise ChronicleError(read_problem(e, name)) from None
     return load_text(raw, name)
+
+
+def read_problem(exc: files.FileError, name: str) -> Diagnostic:
+    """The diagnostic for a story file that files.read_bytes refused."""
+    if isinstance(exc, files.TooLarge):
+        return _too_large(name, exc.size)
+    if isinstance(exc, files.Missing):
+        return error("file-missing", f"there is no file {name}", Pos(name))
+    return error("file-missing", str(exc), Pos(exc.path if exc.folder else name))
 
 
 def load_text(text: str | bytes, file: str) -> Document:

@@ -30,6 +30,7 @@ LAYERS: dict[str, str] = {
     "inline": "base",
     "mentions": "base",
     "gcpause": "base",
+    "files": "base",
     # reading files: YAML with positions, schemas, the document cache
     "yamlload": "load",
     "schema": "load",

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from engine import files
 from engine.player import saves
 from engine.player.saves import (
     AUTOSAVE,
     SaveFileError,
     SaveStore,
     SlotNameError,
-    atomic_write,
     default_base,
     slot_name,
     slug,
@@ -145,10 +145,10 @@ def test_ctrl_c_during_a_write_waits_until_the_file_is_whole(tmp_path, monkeypat
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.05)
 
-    monkeypatch.setattr(saves, "_test_delay", interrupted_mid_write)
+    monkeypatch.setattr(files, "_test_delay", interrupted_mid_write)
     target = tmp_path / "f.json"
     with pytest.raises(KeyboardInterrupt):
-        atomic_write(target, '{"done": true}')
+        files.write(target, '{"done": true}')
     assert json.loads(target.read_text()) == {"done": True}
     assert list(tmp_path.iterdir()) == [target]
 

@@ -18,7 +18,8 @@ differ from the example story in tests/fixtures/codes/_base/ (an overlay), plus
   case.yaml   optional: note (a sentence for the guide), also (codes that this
               problem necessarily brings with it), max_states / fix_max_states
               (`check --max-states`), pad ({file, size}: grow a file to size
-              bytes, for sizes git should not store)
+              bytes, for sizes git should not store), link ({file}: replace the
+              file by a link to the example story's copy, outside the story folder)
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class Case:
     max_states: int | None = None
     fix_max_states: int | None = None
     pad: dict | None = None
+    link: dict | None = None
 
     @property
     def has_fix(self) -> bool:
@@ -97,6 +99,7 @@ def load_case(code: str) -> Case:
         meta.get("max_states"),
         meta.get("fix_max_states"),
         meta.get("pad"),
+        meta.get("link"),
     )
 
 
@@ -107,6 +110,10 @@ def materialise(case: Case, dest: Path, fixed: bool = False) -> Path:
         p = dest / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(data)
+    if case.link and not fixed:
+        p = dest / case.link["file"]
+        p.unlink()
+        p.symlink_to((BASE / case.link["file"]).resolve())
     if case.pad and not fixed:
         p = dest / case.pad["file"]
         size = int(case.pad["size"])
@@ -250,6 +257,9 @@ def _render_case(code: str, c) -> list[str]:
         out.append(f"`{rel}`{note}:")
         out.append("")
         out.append(_fence(text, "yaml" if rel.endswith(".yaml") else "text"))
+        out.append("")
+    if case.link:
+        out.append(f"(`{case.link['file']}` is then replaced by a link to a file outside the story folder.)")
         out.append("")
     if case.pad:
         out.append(f"(`{case.pad['file']}` is then padded with a comment to {int(case.pad['size']):,} bytes.)")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from .. import files
 from ..locate import CHAPTER_DIR, HISTORY_FILE, STORY_FILE, display_path
-from ..yamlload import read_regular
 from . import AuthoringError
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -50,12 +50,18 @@ def install_schemas(root: Path) -> list[Path]:
     """Copy the shipped schemas into `root`/schemas/ (replacing older copies); the paths written."""
     from ..schema import KINDS, schema_path
 
-    folder = Path(root) / SCHEMA_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    root = Path(root)
+    if not files.exists(root / STORY_FILE):
+        raise AuthoringError(
+            f"{display_path(root)} holds no story (there is no {display_path(root / STORY_FILE)}), "
+            "so no schemas were installed; point --story at a story folder"
+        )
+    folder = root / SCHEMA_DIR
+    files.make_folder(folder, shown=display_path(folder))
     written = []
     for kind in KINDS:
         target = folder / f"{kind}.schema.json"
-        target.write_bytes(schema_path(kind).read_bytes())
+        files.write(target, files.read_bytes(schema_path(kind)), shown=display_path(target))
         written.append(target)
     return written
 
@@ -67,7 +73,7 @@ def schema_ref(kind: str, from_dir: Path, root: Path | None = None) -> str:
     from ..schema import schema_path  # here, not at the top: jsonschema is slow to import and play never needs it
 
     target = schema_path(kind)
-    if root is not None and (Path(root) / SCHEMA_DIR / target.name).is_file():
+    if root is not None and os.path.isfile(Path(root) / SCHEMA_DIR / target.name):
         target = Path(root) / SCHEMA_DIR / target.name
     try:
         return Path(os.path.relpath(target, from_dir.resolve())).as_posix()
@@ -272,18 +278,18 @@ def new_chapter(
     manifest = root / STORY_FILE
     mname = display_path(manifest)
     try:
-        mtext = read_regular(manifest).decode("utf-8")
-    except FileNotFoundError:
+        mtext = files.read_text(manifest, inside=root, shown=mname)
+    except files.Missing:
         raise AuthoringError(
             f"no story manifest at {mname}; create a story with `chronicle new story DIR`, or point --story at one"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AuthoringError(f"cannot read {mname}: {getattr(exc, 'strerror', None) or exc}") from None
+    except files.FileError as exc:
+        raise AuthoringError(str(exc)) from None
     ids = chapter_ids(mtext, mname)
     path = root / CHAPTER_DIR / f"{chapter_id}.yaml"
     if chapter_id in ids:
         raise AuthoringError(f"chapter '{chapter_id}' already exists (it is in the chapter list of {mname})")
-    if path.exists():
+    if files.exists(path):
         raise AuthoringError(
             f"{display_path(path)} already exists but is not in the chapter list; add "
             f"'{chapter_id}' to `chapters:` in {mname} instead"
@@ -304,14 +310,12 @@ def new_chapter(
             year = str(_dt.date.today().year)
             span = (year, year)
     text = chapter_text(chapter_id, title or title_from_id(chapter_id), span, schema_ref("chapter", path.parent, root))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8", newline="\n") as f:
-        f.write(text)
+    files.write(path, text, new=True, parents=True, shown=display_path(path))
     try:
-        _replace_text(manifest, new_mtext)
-    except OSError as exc:
-        path.unlink()
-        raise AuthoringError(f"cannot write {mname}: {exc.strerror or exc}") from None
+        files.write(manifest, new_mtext, shown=mname)
+    except files.FileError as exc:
+        files.remove(path)
+        raise AuthoringError(str(exc)) from None
     where = (
         f"after '{order[k - 1]}'"
         if k > 0
@@ -320,13 +324,6 @@ def new_chapter(
         else "as the only chapter"
     )
     return Created([path, manifest], chapter_id, where)
-
-
-def _replace_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 # ---- new story -------------------------------------------------------------------------
@@ -339,18 +336,18 @@ def new_story(
     root = Path(folder)
     check_id(chapter_id)
     manifest = root / STORY_FILE
-    if manifest.exists():
+    if files.exists(manifest):
         raise AuthoringError(
             f"{display_path(manifest)} already exists; add chapters to that story with "
             "`chronicle new chapter ID --story " + str(folder) + "`"
         )
-    if root.exists() and not root.is_dir():
+    if files.exists(root) and not os.path.isdir(root):
         raise AuthoringError(f"{display_path(root)} is a file, not a folder")
     span = parse_period(period) if period else (str(_dt.date.today().year),) * 2
     title = title or title_from_id(re.sub(r"[^a-z0-9]+", "-", root.resolve().name.lower()).strip("-") or "story")
     story_dir = root / "story"
     chapter = root / CHAPTER_DIR / f"{chapter_id}.yaml"
-    files = {
+    contents = {
         manifest: f"""# yaml-language-server: $schema=../{SCHEMA_DIR}/story.schema.json
 # The story manifest; the format is in AUTHORING.md.
 title: {yaml_str(title)}
@@ -369,12 +366,10 @@ facts:
         story_dir / "source.txt": "Paste the source text here, one paragraph per line.\n",
         chapter: chapter_text(chapter_id, title_from_id(chapter_id), span, f"../{SCHEMA_DIR}/chapter.schema.json"),
     }
-    for p in files:
-        if p.exists():
+    for p in contents:
+        if files.exists(p):
             raise AuthoringError(f"{display_path(p)} already exists; choose an empty folder")
-    for p, text in files.items():
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with open(p, "x", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+    for p, text in contents.items():
+        files.write(p, text, new=True, parents=True, shown=display_path(p))
     # the schemas go inside the story, so its `$schema` lines hold wherever the folder is copied
-    return Created(list(files) + install_schemas(root), chapter_id, "as the only chapter")
+    return Created(list(contents) + install_schemas(root), chapter_id, "as the only chapter")

@@ -82,6 +82,10 @@ def division_findings(ex, rp) -> list[Diagnostic]:
             except _Zero:
                 reported.add((ni, t.choice.index))
                 auto = t.choice.index == AUTO
+                # The replay goes on to take the choice only when play offers it there: a condition
+                # that divides by zero is worked out as play does it (the division gives 0), and
+                # `10 // y > 1` is then false, so the replay stops at the state that shows the problem.
+                offered = not auto and (t.test is None or t.test(vals, seen))
                 what = (
                     f"on the way from node '{g.ids[ni]}' to '{g.ids[t.target]}'"
                     if auto
@@ -93,7 +97,7 @@ def division_findings(ex, rp) -> list[Diagnostic]:
                         f"`{where}` divides by zero {what} (play would use 0)",
                         t.choice.pos,
                         "guard the division, e.g. `y > 0 and x // y > 1`, or keep the divisor's flag above 0",
-                        replay=rp.command(ex, sid, None if auto else ex.number_of(sid, t.choice.index)),
+                        replay=rp.command(ex, sid, ex.number_of(sid, t.choice.index) if offered else None),
                     )
                 )
     return out

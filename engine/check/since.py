@@ -29,6 +29,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import files
 from .. import runtime as rt
 from ..diagnostics import Pos
 from ..model import Chapter, Flag, Story
@@ -94,6 +95,8 @@ def old_version_root(story_root: Path, since: str, workdir: Path) -> Path:
     as_dir = Path(since)
     if (as_dir / "story" / "story.yaml").is_file():
         return as_dir
+    if since.startswith("-"):  # git would take it for an option (`--output=FILE` writes a file)
+        raise SinceError(f"'{since}' is neither a story folder nor a git revision (a revision never starts with '-')")
     root = story_root.resolve()
     try:
         top, prefix = subprocess.run(
@@ -105,7 +108,7 @@ def old_version_root(story_root: Path, since: str, workdir: Path) -> Path:
         ).stdout.split("\n")[:2]
         # from the top of the repository, `REV:folder` is the story folder as that revision had it
         tar = subprocess.run(
-            ["git", "-C", top, "archive", "--format=tar", f"{since}:{prefix}"],
+            ["git", "-C", top, "archive", "--format=tar", "--end-of-options", f"{since}:{prefix}"],
             capture_output=True,
             timeout=120,
             check=True,
@@ -123,8 +126,17 @@ def old_version_root(story_root: Path, since: str, workdir: Path) -> Path:
     except subprocess.TimeoutExpired:
         raise SinceError(f"git took too long to read revision '{since}'") from None
     dest = workdir / "old"
+    files.make_folder(dest)
     with tarfile.open(fileobj=io.BytesIO(tar)) as t:
-        t.extractall(dest, filter="data")
+        # the revision's regular files only, written through the one writer; git archive never
+        # holds a name outside the folder, but a link or an odd name is skipped all the same
+        for member in t:
+            parts = Path(member.name).parts
+            if not member.isfile() or not parts or Path(member.name).is_absolute() or ".." in parts:
+                continue
+            got = t.extractfile(member)
+            if got is not None:
+                files.write(dest.joinpath(*parts), got.read(), parents=True, durable=False)
     return dest
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import add_story_arg, fail, open_story
+from .. import files
+from .common import add_story_arg, open_story
 
 
 def register(sub) -> None:
@@ -38,11 +39,8 @@ def run_json(args) -> int:
     if not args.output or args.output == "-":
         sys.stdout.write(text)
         return 0
-    try:
-        Path(args.output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
-    print(f"wrote {args.output} ({len(text.encode('utf-8')):,} bytes)", file=sys.stderr)
+    size = files.write(args.output, text)  # a failure is one FileError, which cli.main prints
+    print(f"wrote {args.output} ({size:,} bytes)", file=sys.stderr)
     return 0
 
 
@@ -50,12 +48,7 @@ def run_web(args) -> int:
     from ..export.web import export_web
 
     story = open_story(args)
-    if args.out.exists() and not args.out.is_dir():
-        return fail(f"{args.out} exists and is not a folder")
-    try:
-        site = export_web(story, args.out)
-    except OSError as exc:
-        return fail(f"cannot write the site into {args.out}: {exc.strerror or exc}")
+    site = export_web(story, args.out)
     for name, size in site.sizes.items():
         print(f"  {name:<13} {size:>10,} bytes")
     print(f"wrote {site.folder}/ ({site.total:,} bytes in {len(site.sizes)} files); open {site.folder / 'index.html'}")

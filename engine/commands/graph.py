@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .. import files
 from ..authoring import AuthoringError
 from ..authoring.graph import build_maps, render_dot, render_markdown, render_mermaid, render_svg
 from .common import add_max_states_arg, add_story_arg, open_story
@@ -61,10 +62,7 @@ def run(args) -> int:
         return exc.exit_code
     if args.output:
         path = Path(args.output)
-        if isinstance(data, bytes):
-            path.write_bytes(data)
-        else:
-            path.write_text(data, encoding="utf-8")
+        files.write(path, data)  # a failure is one FileError, which cli.main prints
         flagged = sum(1 for m in maps for n in m.nodes if n.findings)
         print(
             f"wrote {path}" + (f" ({flagged} node{'s' if flagged != 1 else ''} flagged by check)" if flagged else ""),

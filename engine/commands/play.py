@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 
+from .. import files
 from .. import runtime as rt
 from ..canonpath import canon_states
 from ..player.options import add_options as add_player_options  # argparse only: light to import
 from ..textsafe import clean
 from ..transcript import TextPlayer
 from .common import add_story_arg, fail, open_story, parse_sets, usage_error
+
+MAX_SCRIPT = 4 * 1024 * 1024  # bytes: a script of choice numbers, one a line, is never near this
 
 
 def register(sub) -> None:
@@ -81,9 +84,13 @@ def play_numbers(story, first, numbers: list[int]) -> int:
 
 def play_script(story, first, name: str) -> int:
     try:
-        text = sys.stdin.read() if name == "-" else open(name, encoding="utf-8").read()
+        text = sys.stdin.read(MAX_SCRIPT + 1) if name == "-" else files.read_text(name, limit=MAX_SCRIPT)
+    except files.FileError as exc:
+        return fail(f"cannot read script {name}: {exc.why}")
     except (OSError, UnicodeDecodeError) as exc:
         return fail(f"cannot read script {name}: {getattr(exc, 'strerror', None) or exc}")
+    if len(text) > MAX_SCRIPT:
+        return fail(f"cannot read script {name}: it is over the {MAX_SCRIPT // (1024 * 1024)} MiB a script may hold")
     numbers = []
     for lineno, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()

@@ -26,6 +26,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     # imported here: jsonschema is slow to import and play never needs it
+    from ..authoring import AuthoringError
     from ..authoring.new import install_schemas
     from ..schema import schema_text
 
@@ -33,8 +34,8 @@ def run(args) -> int:
         root = story_root(args)
         try:
             written = install_schemas(root)
-        except OSError as exc:
-            return fail(f"cannot write the schemas into {root}: {exc.strerror or exc}")
+        except AuthoringError as exc:
+            return fail(exc.message, exc.exit_code)
         for path in written:
             print(f"wrote {path}")
         print(

@@ -282,7 +282,7 @@ def _ending(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> Ending:
             doc.pos(epath + (("kind",) if kind else ())),
             "a story with documented history says how each ending stands to it: canon, personal or divergent",
         )
-    if not is_documented and kind in ENDING_KINDS:
+    if not is_documented and facts is not None and kind in ENDING_KINDS:  # (None: the history did not load)
         out.err(
             "ending-kind",
             f"ending '{nid}' is `{kind}`, but this story has no documented history",

@@ -34,7 +34,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
 
-from .. import dates, diagnostics, expr, model
+from .. import dates, diagnostics, expr, files, model
 from ..diagnostics import Pos
 from ..model import Story, frozen_map
 
@@ -43,6 +43,7 @@ FORMAT = "chronicle-compiled"
 # a choice's text (`Choice.label`), which a reader of version 1 would play as plain gotos and
 # literal braces. A reader of 2 reads 1 as it always did.
 VERSION = 2
+MAX_BYTES = 256 * 1024 * 1024  # a compiled story larger than this is refused, not read
 
 # What a story means does not include where it was compiled, the warnings its compile found, or its files.
 _LEFT_OUT = {("Story", "root"), ("Story", "warnings"), ("Story", "sources")}
@@ -277,11 +278,9 @@ def load(path: str | os.PathLike) -> Story:
     """Load a compiled story file; CompiledFormatError ("file:line:col: what is wrong") when it cannot be used."""
     shown = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CompiledFormatError(
-            f"{shown}: cannot read the compiled story: {getattr(exc, 'strerror', None) or exc}"
-        ) from None
+        text = files.read_text(path, limit=MAX_BYTES)
+    except files.FileError as exc:
+        raise CompiledFormatError(f"{shown}: cannot read the compiled story: {exc.why}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

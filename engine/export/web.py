@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import files
 from ..model import Story
 from .compiled import to_json
 
@@ -46,24 +47,22 @@ def story_script(story: Story) -> str:
 
 def page(story: Story) -> str:
     """index.html with the story's title filled in (escaped): the page reads well before the script runs."""
-    text = (ASSETS / "index.html").read_text(encoding="utf-8")
+    text = files.read_text(ASSETS / "index.html")
     return text.replace("<title>Chronicle</title>", f"<title>{html.escape(story.title)}</title>", 1)
 
 
 def export_web(story: Story, out: str | os.PathLike) -> Site:
     """Write the site into `out` (created if needed; other files there are left alone)."""
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    files.make_folder(folder)
     contents = {
         "index.html": page(story),
         "story.js": story_script(story),
-        "runtime.js": (ASSETS / "runtime.js").read_text(encoding="utf-8"),
-        "reader.js": (ASSETS / "reader.js").read_text(encoding="utf-8"),
-        "style.css": (ASSETS / "style.css").read_text(encoding="utf-8"),
+        "runtime.js": files.read_text(ASSETS / "runtime.js"),
+        "reader.js": files.read_text(ASSETS / "reader.js"),
+        "style.css": files.read_text(ASSETS / "style.css"),
     }
     sizes = {}
     for name, text in contents.items():
-        data = text.encode("utf-8")
-        (folder / name).write_bytes(data)
-        sizes[name] = len(data)
+        sizes[name] = files.write(folder / name, text)
     return Site(folder, sizes)

@@ -33,6 +33,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPress
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.styles import Style
 
+from .. import files
 from .. import runtime as rt
 from ..model import Story
 from ..runtime import State
@@ -388,7 +389,7 @@ def play(story: Story, first_state: State, args, start_values: dict[str, str] | 
     transcript = None
     if opts.transcript:
         try:
-            transcript = Transcript(open(opts.transcript, "w", encoding="utf-8"))
+            transcript = Transcript(files.open_stream(opts.transcript))
         except OSError as exc:
             print(f"chronicle: cannot write the transcript {opts.transcript}: {exc.strerror or exc}", file=sys.stderr)
             return 2
@@ -461,8 +462,7 @@ def _quiet_exit() -> None:
             sys.stdout.flush()
     except (OSError, ValueError):
         try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            files.quiet_output(sys.stdout.fileno())
         except (OSError, ValueError, AttributeError):
             pass
 
@@ -472,9 +472,8 @@ def _crash(exc: BaseException, opts: Options, session: Session) -> int:
     log = None
     try:
         base = opts.save_dir or default_base()
-        base.mkdir(parents=True, exist_ok=True)
         log = base / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.log"
-        log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        files.write(log, "".join(traceback.format_exception(exc)), parents=True)
     except OSError:
         log = None
     saved = " Your game was autosaved after your last choice." if session.autosaved else ""

@@ -171,9 +171,10 @@ class LineFrontend(Frontend):
         if not line:
             self._out("\n")
             raise EOFError
-        line = line.rstrip("\r\n")
+        # What is echoed is what is parsed: `ESC[31m1` and `1<NUL>` are the `1` the reader sees.
+        line = clean(line.rstrip("\r\n"))
         if self.echo_input:
-            self._out(clean(line) + "\n")
+            self._out(line + "\n")
         if self.transcript:
-            self.transcript.typed(q.message, clean(line))
+            self.transcript.typed(q.message, line)
         return line

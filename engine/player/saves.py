@@ -34,22 +34,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-
-try:
-    import fcntl
-except ImportError:  # not a POSIX system: no locks, as before
-    fcntl = None  # type: ignore[assignment]
 import os
 import re
-import signal
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ..yamlload import NotRegularFile, read_regular
+from .. import files
 
 AUTOSAVE = "autosave"
 TRIAL_AUTOSAVE = "autosave-trial"  # play started at a chosen chapter/node/flags (an author trying a scene)
@@ -59,13 +51,11 @@ EARLIER = ".earlier-story-"  # in the name of a save kept from an earlier versio
 ENDINGS_FORMAT = "chronicle-endings"
 MAX_ARRIVALS = 9  # per chapter, kept in the record for the title screen's Chapters
 MAX_SAVE_BYTES = 16 * 1024 * 1024
-# Tests set this to a number of seconds to sleep between writing a save and
-# renaming it into place, so they can kill the process mid-write.
-DELAY_ENV = "CHRONICLE_TEST_SAVE_DELAY"
+DELAY_ENV = files.DELAY_ENV  # tests sleep this long between writing a save and renaming it into place
 
 _SLOT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _AUTO = re.compile(r"^autosave(?:-[0-9]+)?$")
-_TMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp$")
+_TMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.(?:[a-z0-9_]+\.)?tmp$")  # files.write's temporaries
 
 
 class SaveFileError(Exception):
@@ -138,31 +128,21 @@ class SaveStore:
         folder then never write the same autosave. Where locks are not supported, True."""
         if name in self._held:
             return True
-        if fcntl is None:
-            return True
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.folder / f".{name}.lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            files.make_folder(self.folder)
         except OSError:
             return True  # the folder cannot be written: writing the save will say so
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+        fd = files.lock_fd(self.folder / f".{name}.lock", wait=False)
+        if fd is None:
             return False
-        except OSError:  # a file system without locks: carry on as before
-            os.close(fd)
-            return True
-        self._held[name] = fd
+        if fd >= 0:
+            self._held[name] = fd
         return True
 
     def release(self, name: str | None = None) -> None:
         """Let go of one slot held by hold(), or of all of them."""
         for slot in [name] if name is not None else list(self._held):
-            fd = self._held.pop(slot, None)
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)  # closing the descriptor drops the lock
+            files.unlock_fd(self._held.pop(slot, None))
 
     def __del__(self):
         with contextlib.suppress(Exception):
@@ -189,7 +169,7 @@ class SaveStore:
         """Every save in the folder, newest first (damaged ones included, with their problem)."""
         out = []
         try:
-            entries = list(os.scandir(self.folder))
+            entries = files.list_folder(self.folder)
         except OSError:
             return []
         for e in entries:
@@ -224,7 +204,7 @@ class SaveStore:
         self._clean_stale_temporaries()
         text = json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
         path = self.path(name)
-        atomic_write(path, text)
+        files.write(path, text, parents=True)
         return path
 
     def quarantine(self, name: str) -> Path | None:
@@ -237,9 +217,7 @@ class SaveStore:
             n += 1
             dst = self.folder / f"{name}.corrupt-{stamp}-{n}.json"
         try:
-            with _sigint_held():
-                os.replace(src, dst)
-                fsync_dir(self.folder)
+            files.rename(src, dst)
         except FileNotFoundError:
             return None
         return dst
@@ -249,8 +227,8 @@ class SaveStore:
         (the slot itself goes on with the resumed game). Returns where, or None when there is none."""
         src = self.path(name)
         try:
-            data = read_regular(src, MAX_SAVE_BYTES)
-        except (OSError, NotRegularFile):
+            data = files.read_bytes(src, limit=MAX_SAVE_BYTES)
+        except OSError:
             return None
         stamp = time.strftime("%Y%m%d-%H%M%S")
         dst = self.folder / f"{name}{EARLIER}{stamp}.json"
@@ -258,7 +236,7 @@ class SaveStore:
         while dst.exists():
             n += 1
             dst = self.folder / f"{name}{EARLIER}{stamp}-{n}.json"
-        atomic_write(dst, data.decode("utf-8", "replace"))
+        files.write(dst, data)
         return dst
 
     def rotate_autosave(self) -> str | None:
@@ -267,12 +245,10 @@ class SaveStore:
         Returns the name it was kept under, or None when there was no autosave."""
         if not self.exists(AUTOSAVE):
             return None
-        with _sigint_held():
-            for i in range(OLD_AUTOSAVES, 0, -1):
-                older = self.path(f"{AUTOSAVE}-{i - 1}" if i > 1 else AUTOSAVE)
-                if older.exists():
-                    os.replace(older, self.path(f"{AUTOSAVE}-{i}"))
-            fsync_dir(self.folder)
+        for i in range(OLD_AUTOSAVES, 0, -1):
+            older = self.path(f"{AUTOSAVE}-{i - 1}" if i > 1 else AUTOSAVE)
+            if older.exists():
+                files.rename(older, self.path(f"{AUTOSAVE}-{i}"))
         return f"{AUTOSAVE}-1"
 
     # ---- endings found -------------------------------------------------------------------
@@ -298,13 +274,17 @@ class SaveStore:
         )
 
     def add_ending(self, key: str, entry: dict) -> tuple[bool, str | None]:
-        """Record an ending as found. Returns (first time found, note about a damaged record)."""
-        found, note = self.read_endings()
-        if key in found:
-            return False, note
-        found[key] = entry
-        self._write_record(found=found)
-        return True, note
+        """Record an ending as found. Returns (first time found, note about a damaged record).
+
+        The record is read, changed and written under a lock (.endings.lock), so two games on
+        one save folder that find endings at the same moment both stay in it."""
+        with self._record_locked():
+            found, note = self.read_endings()
+            if key in found:
+                return False, note
+            found[key] = entry
+            self._write_record(found=found)
+            return True, note
 
     def read_arrivals(self) -> list[dict]:
         """The chapters reached, each arrival {chapter, flags, after?, kind?, found}, oldest first.
@@ -325,6 +305,10 @@ class SaveStore:
     def add_arrival(self, entry: dict) -> None:
         """Record reaching a chapter with these story-wide flags (once per chapter and flags;
         a later arrival with the same flags only refreshes what came before it)."""
+        with self._record_locked():
+            self._add_arrival(entry)
+
+    def _add_arrival(self, entry: dict) -> None:
         arrivals = [
             a for a in self.read_arrivals() if not (a["chapter"] == entry["chapter"] and a["flags"] == entry["flags"])
         ]
@@ -336,6 +320,15 @@ class SaveStore:
             if per[a["chapter"]] <= MAX_ARRIVALS:
                 kept.append(a)
         self._write_record(arrivals=list(reversed(kept)))
+
+    @contextlib.contextmanager
+    def _record_locked(self) -> Iterator[None]:
+        try:
+            files.make_folder(self.folder)
+        except OSError:
+            pass  # writing the record will say what is wrong
+        with files.locked(self.folder / f".{ENDINGS}.lock"):
+            yield
 
     def _write_record(self, **parts) -> None:
         """Rewrite endings.json with `parts` replaced and the rest kept as it was."""
@@ -351,14 +344,14 @@ class SaveStore:
             return
         self._cleaned = True
         try:
-            entries = list(os.scandir(self.folder))
+            entries = files.list_folder(self.folder)
         except OSError:
             return
         for e in entries:
             m = _TMP.match(e.name)
             if m and not _alive(int(m["pid"])):
                 with contextlib.suppress(OSError):
-                    os.unlink(e.path)
+                    files.remove(e.path)
 
 
 # ---- the primitives ----------------------------------------------------------------------
@@ -367,17 +360,17 @@ class SaveStore:
 def read_json(path: Path) -> dict:
     try:
         # never more than the limit, and a FIFO or a device is refused instead of hanging play
-        raw = read_regular(path, MAX_SAVE_BYTES)
-    except FileNotFoundError:
+        raw = files.read_bytes(path, limit=MAX_SAVE_BYTES)
+    except files.Missing:
         raise
-    except IsADirectoryError:
-        raise SaveFileError("it is a folder, not a file") from None
-    except NotRegularFile as exc:
-        raise SaveFileError(str(exc)) from None
+    except files.TooLarge:
+        raise SaveFileError("it is far too large to be a save") from None
+    except files.NotRegular as exc:
+        raise SaveFileError(exc.why) from None
     except OSError as exc:
         raise SaveFileError(f"it cannot be read ({exc.strerror or exc})") from None
-    if len(raw) > MAX_SAVE_BYTES:
-        raise SaveFileError("it is far too large to be a save")
+    if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, as Windows Notepad writes one
+        raw = raw[3:]
     if not raw.strip():
         raise SaveFileError("the file is empty")
     try:
@@ -393,50 +386,6 @@ def read_json(path: Path) -> dict:
     return data
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` so that a crash at any moment leaves the old file or the new, whole."""
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
-    with _sigint_held():
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            _test_delay()
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        fsync_dir(folder)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable (where the platform allows it)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _test_delay() -> None:
-    delay = os.environ.get(DELAY_ENV)
-    if delay:
-        try:
-            time.sleep(float(delay))
-        except ValueError:
-            pass
-
-
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -447,26 +396,3 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True
     return True
-
-
-@contextlib.contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Hold back Ctrl-C (SIGINT) until the block is done, then deliver it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    got: list[Any] = []
-    try:
-        previous = signal.signal(signal.SIGINT, lambda *a: got.append(a))
-    except (ValueError, OSError):
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if got:
-            if callable(previous):
-                previous(*got[0])
-            elif previous == signal.SIG_DFL:
-                signal.raise_signal(signal.SIGINT)

@@ -6,10 +6,10 @@ handful of files several times a second.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
+from .. import files
 from ..compile import compile_story
 from ..diagnostics import has_errors, sort_key
 from ..model import Story
@@ -26,7 +26,7 @@ class Watcher:
         out = set()
         for folder in (self.root / "story", self.root / "chapters"):
             try:
-                entries = list(os.scandir(folder))
+                entries = files.list_folder(folder)
             except OSError:
                 continue
             for e in entries:
