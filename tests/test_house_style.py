@@ -226,3 +226,92 @@ def test_expressions_and_seed_quotes_are_not_prose(tmp_path):
     )
     assert not _check(doc, tmp_path)
     assert _check("note: Mashad fell in the 80s.\n", tmp_path)
+
+
+# ---- one spelling per name ---------------------------------------------------------------------
+
+# Pairs that a transliteration-blind comparison puts together but that are two words or two
+# people: Abu Salem the fisherman and Salim al-Saadi; Evin prison; a wadi and to wade.
+DISTINCT = [{"Salem", "Salim"}, {"Even", "Evin"}, {"Wade", "Wadi"}]
+
+
+def _name_key(word: str) -> str:
+    """A name with the differences transliteration makes taken out: ou/u, q/k, kh/k, dh/d, e/i,
+    an apostrophe or a possessive."""
+    w = re.sub(r"'s$", "", word).lower().replace("'", "")
+    for a, b in (("ou", "u"), ("kh", "k"), ("dh", "d"), ("q", "k"), ("e", "i")):
+        w = w.replace(a, b)
+    return w
+
+
+def test_one_spelling_per_name_across_the_story():
+    """The same name is spelled one way in every chapter and in story/ (Nuri, never also Nouri)."""
+    spellings: dict[str, dict[str, str]] = {}
+    for path in FILES:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        for line, _style, _key, text in prose(root):
+            for m in re.finditer(r"\b[A-Z][a-z]+(?:'[a-z]+)?\b", text):
+                word = re.sub(r"'s$", "", m.group(0))
+                spellings.setdefault(_name_key(word), {}).setdefault(word, f"{path.relative_to(ROOT)}:{line}")
+    clashes = [
+        ", ".join(f"{w} ({at})" for w, at in sorted(seen.items()))
+        for seen in spellings.values()
+        if len(seen) > 1 and set(seen) not in DISTINCT
+    ]
+    assert not clashes, "one name, two spellings:\n" + "\n".join(clashes)
+
+
+def test_the_name_check_catches_a_second_spelling():
+    assert _name_key("Nouri") == _name_key("Nuri")
+    assert _name_key("Souq") == _name_key("Souk")
+    assert _name_key("Baluchestan") == _name_key("Baluchistan")
+    assert _name_key("Nuri") != _name_key("Noura")
+
+
+def test_no_text_part_is_empty():
+    """Every text part (and its else) has words in it: an empty part prints a blank paragraph."""
+    empty = []
+    for path in FILES:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        for line, _style, key, text in prose(root):
+            if key in ("text", "else", "say") and not text.strip():
+                empty.append(f"{path.relative_to(ROOT)}:{line} ({key})")
+    assert not empty, "empty text parts:\n" + "\n".join(empty)
+
+
+# ---- routes every reader takes (issue 30 points 17 and 20) --------------------------------------
+
+
+def _chapter(name: str) -> dict:
+    return yaml.safe_load((ROOT / "chapters" / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def _plain_text(node: dict) -> str:
+    text = node.get("text")
+    parts = [text] if isinstance(text, str) else text or []
+    shown = [p if isinstance(p, str) else p.get("text", "") for p in parts if isinstance(p, str) or "if" not in p]
+    return " ".join(shown)
+
+
+def test_the_first_narrator_is_named_on_every_route():
+    """Chapter 1's start node, which every route reads, names Mansour in text no condition hides."""
+    ch = _chapter("riyadh-1980")
+    assert "Mansour" in _plain_text(ch["nodes"][ch["start"]])
+
+
+def test_no_ending_of_chapter_one_comes_after_fewer_than_four_choices():
+    """Counted on the node graph (conditions can only make a route longer): the shortest way to
+    each ending of chapter 1 takes at least four clicks (the refugee ledger's took three), so no
+    ending arrives before the story has had time to be a chapter."""
+    ch = _chapter("riyadh-1980")
+    nodes = ch["nodes"]
+    depth = {ch["start"]: 0}
+    queue = [ch["start"]]
+    while queue:
+        nid = queue.pop(0)
+        for c in nodes[nid].get("choices", []):
+            if c["goto"] not in depth:
+                depth[c["goto"]] = depth[nid] + 1
+                queue.append(c["goto"])
+    short = {nid: depth[nid] for nid, n in nodes.items() if "ending" in n and depth.get(nid, 99) < 4}
+    assert not short, f"endings reached in fewer than four choices: {short}"

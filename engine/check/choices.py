@@ -244,18 +244,40 @@ def text_reads(story: Story) -> frozenset:
     return frozenset(names)
 
 
-def _unanswered(c, pairs_seen: list, read_by_text: frozenset, page: Callable | None) -> int | None:
+def _unanswered(c, pairs_seen: list, read_by_text: frozenset, moves: list | None, nodes) -> int | None:
     """The number of a sibling offered with choice `c` that goes the same way, when `c` has no
-    `say:`, sets nothing the text reads, and (with explored states: `page(state)` gives the
-    paragraphs shown on arriving there) the page after it shows no paragraph the page after
-    that sibling does not: nothing shown after it answers it. Else None."""
+    `say:`, sets nothing the text reads, and the page after it shows no paragraph the page
+    after that sibling does not: nothing shown after it answers it. Else None.
+
+    `moves`: per explored state offering `c`, (values, seen, {index: transition}); the pages
+    are the destination's text in the values each move makes from that state (made here, not
+    read off the successor state, whose flags only text reads are reset as dead). Without
+    explored states (`moves` None), any sibling that goes the same way counts."""
     if c.say is not None or {e.expr.target for e in c.all_effects} & read_by_text:
         return None
-    for _t, nxt, pairs in pairs_seen:
-        for i, t, s in pairs:
-            if i != c.index and t == c.target and (page is None or page(nxt) <= page(s)):
-                return i + 1
+    if moves is None:
+        for _t, _n, pairs in pairs_seen:
+            for i, t, _s in pairs:
+                if i != c.index and t == c.target:
+                    return i + 1
+        return None
+    dest = nodes[c.target]
+    for vals, seen, by_index in moves:
+        mine = _page_after(dest, by_index[c.index], vals, seen)
+        for i, t in by_index.items():
+            if i != c.index and t.target == by_index[c.index].target:
+                if mine <= _page_after(dest, t, vals, seen):
+                    return i + 1
     return None
+
+
+def _page_after(dest, move, vals, seen) -> frozenset:
+    """The paragraphs of `dest` shown after `move` from a state with these values."""
+    after = list(vals)
+    for slot, fn, _e in move.effects:
+        if slot is not None:
+            after[slot] = fn(after, seen)
+    return _shown(dest, tuple(after), seen)
 
 
 def _shown(node, vals, seen) -> frozenset:
@@ -389,6 +411,7 @@ def _chapter_choices(
     nodes = ch.nodes
     offered_counts: dict[str, set] = {nid: set() for nid in nodes}  # node -> numbers of choices offered at once
     offered_in: dict[tuple, list] = {}  # (node, choice index) -> [(state, successor, sibling successors...)]
+    offered_moves: dict[tuple, list] = {}  # (node, choice index) -> [(values, seen, {index: transition})]
     reached = set(nodes) if ex is None else set()
     if ex is not None:
         g = ex.graph
@@ -402,8 +425,10 @@ def _chapter_choices(
             offered_counts[nid].add(len(avail))
             succ = ex.succ[ex.succ_start[sid] : ex.succ_start[sid + 1]]
             pairs = [(t.choice.index, g.ids[t.target], succ[k]) for k, t in enumerate(avail)]
+            moves = {t.choice.index: t for t in avail}
             for ci, target, nxt in pairs:
                 offered_in.setdefault((nid, ci), []).append((target, nxt, pairs))
+                offered_moves.setdefault((nid, ci), []).append((vals, seen, moves))
     else:
         for nid, node in nodes.items():
             if not node.is_ending:
@@ -411,16 +436,6 @@ def _chapter_choices(
                 pairs = [(c.index, c.target, None) for c in node.choices]
                 for c in node.choices:
                     offered_in[(nid, c.index)] = [(c.target, None, pairs)]
-
-    page: Callable | None = None
-    if ex is not None:
-        pages: dict[int, frozenset] = {}
-
-        def page(state: int) -> frozenset:
-            if state not in pages:
-                ni, vals, seen, _rec = ex.keys[state]
-                pages[state] = _shown(nodes[ex.graph.ids[ni]], vals, seen)
-            return pages[state]
 
     decision_points = [nid for nid in nodes if any(n >= 2 for n in offered_counts[nid])]
     choices = []
@@ -439,7 +454,8 @@ def _chapter_choices(
                 )
             else:
                 flavour = not echo_places and any(d.index != c.index and d.target == c.target for d in node.choices)
-            same_way = _unanswered(c, seen_in, read_by_text, page)
+            offers = offered_moves.get((nid, c.index), []) if ex is not None else None
+            same_way = _unanswered(c, seen_in, read_by_text, offers, nodes)
             choices.append(
                 ChoiceInfo(
                     nid,
@@ -684,8 +700,8 @@ def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES, reach=
     if max_corridor is None and max_share is None and not answer_all:
         return []
     out: list[Diagnostic] = []
-    if max_share is not None or answer_all:
-        reach = None  # (flavour and answers need conditional text counted as a read)
+    if max_share is not None:
+        reach = None  # (flavour needs conditional text counted as a read; answers make their own pages)
     for cc in analyse_choices(story, max_states=max_states, need=frozenset(), reach=reach):
         ch = story.chapter(cc.id)
         basis = "" if cc.basis == "states" else " (measured on the node graph: exploration was incomplete)"
