@@ -58,7 +58,15 @@ _READ = """() => {
     card: card ? {number: txt(card.querySelector('.card-number')), title: txt(card.querySelector('.card-title')),
                   where: txt(card.querySelector('.card-where'))} : null,
     scene: txt(sec.querySelector(':scope > p.scene')),
-    paras: Array.from(sec.querySelectorAll(':scope > p.para')).map(txt),
+    // a chosen choice's `say:` is shown before the place line, at the moment of choosing
+    lead: Array.from(sec.querySelectorAll(':scope > p.para')).filter((p) => {
+      const s = sec.querySelector(':scope > p.scene');
+      return s && (p.compareDocumentPosition(s) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }).map(txt),
+    paras: Array.from(sec.querySelectorAll(':scope > p.para')).filter((p) => {
+      const s = sec.querySelector(':scope > p.scene');
+      return !(s && (p.compareDocumentPosition(s) & Node.DOCUMENT_POSITION_FOLLOWING));
+    }).map(txt),
     records: Array.from(sec.querySelectorAll(':scope > p.record')).map(txt),
     ending: ending ? {title: txt(ending.querySelector('.ending-title')), kind: txt(ending.querySelector('.ending-kind')),
                       broken: Array.from(ending.querySelectorAll('.diverged-lead')).map(
@@ -79,6 +87,8 @@ def _lines(view: dict) -> list[str]:
         if view["card"]["where"]:
             out.append(view["card"]["where"])
         out.append("")
+    for p in view["lead"]:
+        out += [wrap(p), ""]
     if view["scene"]:
         out += [f"-- {view['scene']} --", ""]
     for p in view["paras"]:
