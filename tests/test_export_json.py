@@ -10,7 +10,7 @@ import json
 import jsonschema
 import pytest
 from conftest import TOUR, no_traceback, run_cli
-from test_transcripts import ENTRIES, HERE, ROOT, _name, path_for
+from test_transcripts import ENTRIES, HERE, ROOT, _name, expected, path_for
 
 from engine import load_story, model
 from engine.export import compiled
@@ -73,7 +73,7 @@ def test_the_json_plays_the_golden_transcripts(exported, entry):
     first, numbers = path_for(story, entry)
     out, queue = io.StringIO(), list(numbers)
     TextPlayer(story, out).run(first, lambda s: queue.pop(0) if queue else None, lambda: False)
-    assert out.getvalue() == (HERE / f"{_name(entry)}.txt").read_text(encoding="utf-8")
+    assert out.getvalue() == expected(story, entry)
 
 
 @pytest.mark.slow  # the real command three or more times, each a process of its own
@@ -188,4 +188,4 @@ def test_a_version_1_export_still_plays(exported):
     first, numbers = path_for(story, ENTRIES[0])
     out, queue = io.StringIO(), list(numbers)
     TextPlayer(story, out).run(first, lambda s: queue.pop(0) if queue else None, lambda: False)
-    assert out.getvalue() == (HERE / f"{_name(ENTRIES[0])}.txt").read_text(encoding="utf-8")
+    assert out.getvalue() == expected(story, ENTRIES[0])

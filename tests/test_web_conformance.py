@@ -25,7 +25,7 @@ chromium_or_skip()
 
 from brute import story_specs  # noqa: E402
 from conftest import chapter, no_cache, write_story  # noqa: E402
-from test_transcripts import ENTRIES, HERE, _name, path_for  # noqa: E402
+from test_transcripts import ENTRIES, _name, expected, path_for  # noqa: E402
 
 from engine import load_story  # noqa: E402
 from engine import runtime as rt  # noqa: E402
@@ -136,7 +136,7 @@ def test_golden_transcript_replays_in_the_browser(story, page, entry):
         view = page.evaluate(_READ)
         assert view["chosen"]["number"] == f"{n}. "
         lines += [f"> {n}. {view['chosen']['text']}", ""] + _lines(view)
-    golden = (HERE / f"{_name(entry)}.txt").read_text(encoding="utf-8")
+    golden = expected(story, entry)
     assert "\n".join(lines) + "\n" == golden
 
 
