@@ -204,6 +204,12 @@ COMPILE = _section(
         "write the phrase as it appears in the text; a pattern is never a regular expression",
     ),
     (
+        "inline-space",
+        "a space written inside an inline part {...} lands before a comma, full stop or other mark "
+        "in what the reader sees ('five , and Kamil')",
+        "spaces inside {...} are printed as written: move the space out of the part, or drop it",
+    ),
+    (
         "visits-use",
         "visits(...) is used other than compared with a whole number",
         'compare it with a number, e.g. visits("hall") >= 3',

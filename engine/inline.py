@@ -212,6 +212,31 @@ def walk(segs: tuple):
                 yield from walk(o)
 
 
+_PUNCT = ",.;:!?)"
+
+
+def stray_spaces(segs: tuple) -> list[tuple[Any, str, str]]:
+    """Where a space written inside a part lands before a punctuation mark in what the reader
+    sees (`five{late: , and Kamil}` shows "five , and Kamil"): (part, the branch or option as
+    written, the text the reader sees around the mark). Spaces inside parts are kept as written
+    (`hall{again: again}` needs its space), so only a space before punctuation is suspect."""
+    out = []
+    for i, part in enumerate(segs):
+        if not isinstance(part, (Branch, Seq)):
+            continue
+        after = segs[i + 1] if i + 1 < len(segs) and isinstance(segs[i + 1], str) else ""
+        options = (part.then, part.other) if isinstance(part, Branch) else part.options
+        for option in options:
+            first = option[0] if option and isinstance(option[0], str) else ""
+            last = option[-1] if option and isinstance(option[-1], str) else ""
+            lead = first[: len(first) - len(first.lstrip())]
+            if lead and first[len(lead) : len(lead) + 1] in tuple(_PUNCT):
+                out.append((part, first, first.lstrip()[:20]))
+            elif last and last != last.rstrip() and after[:1] in tuple(_PUNCT) and after[:1]:
+                out.append((part, last, (last.rstrip()[-12:] + " " + after[:8]).strip()))
+    return out
+
+
 def uses_sequences(segs: tuple) -> bool:
     return any(isinstance(p, Seq) for p in walk(segs))
 

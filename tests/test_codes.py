@@ -59,6 +59,7 @@ def test_fixture_reports_exactly_its_code(code):
             "choice-unanswered",
             "allow-unused",
             "text-never-shown",
+            "inline-space",
         )
         else "error"
     )

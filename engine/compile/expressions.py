@@ -217,6 +217,15 @@ def parse_chapter(
                 visits_caps(tree, visit_caps)
             for v in visits_in(tree):
                 visit_caps.setdefault(v.node, 0)
+        for part, written, seen_as in il.stray_spaces(segs):
+            out.warn(
+                "inline-space",
+                f"{what}: the space written at {written[:24]!r} inside {{…}} is shown before a punctuation mark "
+                f"(the reader sees ' {seen_as}')",
+                out.inline_pos(doc, path, text, part.at),
+                "spaces inside {…} are printed as written: move the space out of the part, or drop it "
+                "(write `five{late:, and Kamil}`, not `five{late: , and Kamil}`)",
+            )
         if ok:
             parsed[("inline",) + path] = segs
             if any(isinstance(p, il.Seq) for p in il.walk(segs)):
