@@ -251,31 +251,38 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
                     df.softlock_free.add(nid)
                     continue
             df.unproven_softlock.append(nid)
-    # traps: nodes from which an ending is reached through always-open choices are safe
+    # traps: nodes from which an ending is reached through always-open choices are safe. A node
+    # can turn safe only when one of its moves' targets does: a worklist over predecessors, from
+    # the endings back (one look at a node per target of it that turns safe, not a sweep of every
+    # node per layer).
     from ..expr import BoolOp
 
     safe = {nid for nid, n in ch.nodes.items() if n.ending and nid in env}
-    changed = True
-    while changed:
-        changed = False
-        for nid in always_open:
-            if nid in safe:
-                continue
-            node = ch.nodes[nid]
-            into_safe = [c for c in moves(ch, node) if c.target in safe]
-            if not into_safe:
-                continue
-            if node.returns:  # play goes back to one of them, which one the stack decides: all must be safe
-                ok = nid not in at_top and len(into_safe) == len(node.return_to)
-            elif any(c.condition is None for c in into_safe):
-                ok = True
-            else:
-                alternatives = tuple(c.condition for c in into_safe)
-                either = alternatives[0] if len(alternatives) == 1 else BoolOp("or", alternatives)
-                ok = _possible(either, env[nid], slots, flags) == {True}
-            if ok:
+    preds: dict[str, list[str]] = {}
+    for nid in always_open:
+        for c in moves(ch, ch.nodes[nid]):
+            preds.setdefault(c.target, []).append(nid)
+
+    def turns_safe(nid: str) -> bool:
+        node = ch.nodes[nid]
+        into_safe = [c for c in moves(ch, node) if c.target in safe]
+        if not into_safe:
+            return False
+        if node.returns:  # play goes back to one of them, which one the stack decides: all must be safe
+            return nid not in at_top and len(into_safe) == len(node.return_to)
+        if any(c.condition is None for c in into_safe):
+            return True
+        alternatives = tuple(c.condition for c in into_safe)
+        either = alternatives[0] if len(alternatives) == 1 else BoolOp("or", alternatives)
+        return _possible(either, env[nid], slots, flags) == {True}
+
+    work = deque(safe)
+    while work:
+        t = work.popleft()
+        for nid in dict.fromkeys(preds.get(t, ())):
+            if nid not in safe and turns_safe(nid):
                 safe.add(nid)
-                changed = True
+                work.append(nid)
     df.unproven_traps = [nid for nid in env if nid not in safe]
     # divergence at endings
     n_story = len(story.flags)
