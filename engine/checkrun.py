@@ -107,12 +107,20 @@ def check_folder(
 
 
 def check_since(
-    root: str | os.PathLike, new: Story, since: str, *, max_pairs: int = since_mod.DEFAULT_MAX_PAIRS
+    root: str | os.PathLike,
+    new: Story,
+    since: str,
+    *,
+    max_pairs: int = since_mod.DEFAULT_MAX_PAIRS,
+    max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
 ) -> tuple[since_mod.SinceReport, str | None]:
     """`check --since`: compile the older version of the story (a git revision of `root`, or a
-    folder) and compare it with `new`. Returns (report, the older story's folder for replay
-    commands, or None when it was a temporary unpacking); raises since.SinceError when the older
-    version cannot be had or does not compile."""
+    folder) and compare it with `new`, within the three bounds (pairs of states, the memory the
+    comparison holds by its own count, seconds from now). Returns (report, the older story's
+    folder for replay commands, or None when it was a temporary unpacking); raises
+    since.SinceError when the older version cannot be had or does not compile."""
+    deadline = time.perf_counter() + max_seconds
     with tempfile.TemporaryDirectory(prefix="chronicle-since-") as tmp:
         old_root = since_mod.old_version_root(Path(root), since, Path(tmp))
         old, diags = compiler.compile_story(old_root)
@@ -123,5 +131,5 @@ def check_since(
                 f"{'s' if len(errors) != 1 else ''}; first: "
                 f"{errors[0].render().splitlines()[0]})"
             )
-        report = since_mod.compare(old, new, max_pairs=max_pairs)
+        report = since_mod.compare(old, new, max_pairs=max_pairs, max_memory_mib=max_memory_mib, deadline=deadline)
         return report, (str(old_root) if old_root == Path(since) else None)

@@ -110,3 +110,76 @@ def test_check_gives_byte_identical_findings_alone_and_after_a_700_mb_allocation
         del ballast
     assert '"complete": true' in alone
     assert after == alone
+
+
+# ---- check --since: its own pair bound, and the memory and time bounds (issue 31.15, 26.4) ----
+
+
+def wide_hub(root, n_flags: int = 12):
+    """Issue 31.15's shape: 12 ints 0..100 around a hub, far too many pairs for any bound."""
+    flag = {"type": "int", "default": 0, "min": 0, "max": 100}
+    flags = {f"f{i}": dict(flag, doc=f"Counter {i}") for i in range(n_flags)}
+    choices = [{"text": f"Bump {i}.", "if": f"f{i} < 100", "do": [f"f{i} += 1"], "goto": "hub"} for i in range(n_flags)]
+    choices.append({"text": "Leave.", "goto": "end", "canon": True})
+    nodes = {
+        "hub": {"text": "The hub.", "choices": choices},
+        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "Out"}},
+    }
+    return write_story(root, {"one": chapter("one", nodes, flags=flags)})
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    root = wide_hub(tmp_path_factory.mktemp("wide") / "story")
+    story, diags = compile_story(root)
+    assert story is not None, diags
+    return root, story
+
+
+def test_since_stops_at_its_memory_bound_by_its_own_count(wide):
+    from engine.check.since import compare
+
+    _root, story = wide
+    first = compare(story, story, max_memory_mib=4)
+    ballast = b"x" * (200 * 1024 * 1024)
+    second = compare(story, story, max_memory_mib=4)
+    del ballast
+    assert first.stopped_by == second.stopped_by == "memory"
+    assert not first.complete and first.pairs == second.pairs and first.old_states == second.old_states
+
+
+def test_since_stops_at_its_time_bound_and_says_so(wide):
+    import time
+
+    from engine.check.since import compare, render_text
+
+    _root, story = wide
+    report = compare(story, story, deadline=time.perf_counter())  # already passed: the first look stops it
+    assert report.stopped_by == "time" and not report.complete
+    text = render_text(report, "OLD", None)
+    assert "not proven" in text and "stopped at the time bound" in text and "--max-seconds" in text
+
+
+def test_since_has_its_own_pair_bound(wide):
+    from engine.check.since import compare
+
+    _root, story = wide
+    report = compare(story, story, max_pairs=500)
+    assert report.stopped_by == "pairs" and report.pairs == 500 and not report.complete
+
+
+def test_check_since_on_the_command_line_honours_max_memory_and_stops_cleanly(wide):
+    import json
+
+    from conftest import no_traceback, run_cli
+
+    root, _story = wide
+    proc = run_cli("check", "--story", root, "--since", root, "--max-memory", "4", "--format", "json", timeout=600)
+    no_traceback(proc)
+    assert proc.returncode == 1
+    report = json.loads(proc.stdout)
+    assert report["stopped_by"] == "memory" and report["complete"] is False and report["ok"] is False
+    proc = run_cli("check", "--story", root, "--since", root, "--max-pairs", "300", timeout=600)
+    no_traceback(proc)
+    assert proc.returncode == 1
+    assert "stopped at the pair bound after 300 pairs" in proc.stdout and "--max-pairs" in proc.stdout

@@ -21,7 +21,7 @@ from ..check.since import render_text as since_text
 from ..checkrun import check_folder, check_since, empty_summary
 from ..compile import compile_story_partial
 from ..diagnostics import has_errors
-from .common import add_budget_args, add_max_states_arg, add_story_arg, story_root
+from .common import add_budget_args, add_max_states_arg, add_story_arg, positive_int, story_root
 
 
 def register(sub) -> None:
@@ -42,6 +42,16 @@ def register(sub) -> None:
         metavar="REV|DIR",
         help="which saves of an older version break: REV is a git revision of the story (HEAD~1, a tag), "
         "DIR a folder holding a copy of the older story",
+    )
+    from ..check.since import DEFAULT_MAX_PAIRS
+
+    p.add_argument(
+        "--max-pairs",
+        type=positive_int,
+        default=DEFAULT_MAX_PAIRS,
+        metavar="N",
+        help=f"with --since: stop comparing after N pairs of old and new states (default {DEFAULT_MAX_PAIRS:,}); "
+        "--max-memory and --max-seconds bind it too",
     )
     p.set_defaults(func=run)
 
@@ -150,7 +160,14 @@ def _count(text: str) -> int:
 
 def _run_since(story, args) -> int:
     try:
-        report, old_arg = check_since(story.root, story, args.since, max_pairs=args.max_states)
+        report, old_arg = check_since(
+            story.root,
+            story,
+            args.since,
+            max_pairs=args.max_pairs,
+            max_memory_mib=args.max_memory,
+            max_seconds=args.max_seconds,
+        )
     except SinceError as exc:
         print(f"chronicle check: {exc}", file=sys.stderr)
         return 2
