@@ -27,6 +27,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from .. import expr as ex
+from .. import inline as il
 from ..check.choices import count_words
 from ..check.explore import DEFAULT_MAX_STATES
 from ..check.graphwalk import post_order
@@ -100,9 +101,14 @@ def flag_uses(story: Story, ch: Chapter) -> list[FlagUse]:
         for part in node.text:
             if part.condition is not None:
                 read |= ex.names_in(part.condition)
+            for tree in il.text_exprs(part):  # inline parts read too: `{flag: a | b}`, `{flag}`
+                read |= ex.names_in(tree)
         for c in node.choices:
             if c.condition is not None:
                 read |= ex.names_in(c.condition)
+            for said in (c.label, c.say):
+                for tree in il.text_exprs(said) if said is not None else ():
+                    read |= ex.names_in(tree)
             for e in c.effects:
                 read |= ex.names_in(e.expr)
                 written.add(e.expr.target)

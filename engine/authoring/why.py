@@ -55,6 +55,7 @@ class Answer:
     replay: str | None = None
     reasons: list = field(default_factory=list)  # lines explaining what blocks it (not reached)
     complete: bool = True
+    sets: dict = field(default_factory=dict)  # the --set values the answer starts from
 
     def to_json(self) -> dict:
         return {
@@ -112,12 +113,24 @@ def _example(story: Story) -> str:
     return "chapter:node"
 
 
-def why(story: Story, target: str, story_arg: str | None = None, max_states: int = DEFAULT_MAX_STATES) -> Answer:
+def why(
+    story: Story,
+    target: str,
+    story_arg: str | None = None,
+    max_states: int = DEFAULT_MAX_STATES,
+    sets: dict | None = None,
+) -> Answer:
+    """`sets`: story-wide flag values (name -> value, or its text as typed) the chapter starts
+    with, as `play --set` gives them: the answer is about the states play reaches from there."""
     ch, nid, choice = parse_target(story, target)
     ans = Answer(f"{ch.id}:{nid}" + (f":{choice}" if choice else ""), ch.id, nid, choice, False)
     reach = explore_story(story, until=ch.id, max_states=max_states)
     ans.complete = reach.complete
     exp = reach.exploration(ch.id)
+    if sets and exp is not None:
+        exp = _explore_with(story, ch, exp, _start_values(story, ch, sets), max_states)
+        ans.complete = ans.complete and exp.complete
+        ans.sets = dict(sets)
     if exp is None:
         assert reach.cut_off is not None, "a chapter goes unexplored only after a cut-off"
         prev = story.chapters[[c.id for c in story.chapters].index(reach.cut_off) - 1]
@@ -133,6 +146,46 @@ def why(story: Story, target: str, story_arg: str | None = None, max_states: int
     else:
         ans.reasons = _explain_blocked(story, exp, nid, choice, depth=0, visited=set())
     return ans
+
+
+def _start_values(story: Story, ch: Chapter, sets: dict) -> dict:
+    """`--set` values by flag name, parsed and checked against the story-wide flags."""
+    out = {}
+    for name, value in sets.items():
+        f = ch.flag(name)
+        if f is None:
+            raise AuthoringError(f"there is no flag '{name}' in chapter '{ch.id}'", 2)
+        if f.scope != "story":
+            raise AuthoringError(
+                f"'{name}' is chapter '{ch.id}'s own flag, which every playthrough starts at its default "
+                f"({_show(f.default)}): --set names a story-wide flag, which earlier chapters hand on",
+                2,
+            )
+        if isinstance(value, str) and not (f.type == "enum" and value in f.values):
+            try:
+                value = f.parse_value(value)
+            except ValueError as exc:
+                raise AuthoringError(str(exc), 2) from None
+        if not f.accepts(value):
+            raise AuthoringError(f"{value!r} is not a valid value for {name} ({f.describe()})", 2)
+        out[name] = value
+    return out
+
+
+def _explore_with(story: Story, ch: Chapter, exp: Exploration, values: dict, max_states: int) -> Exploration:
+    """The chapter explored from the starts play hands on that have these values; from the
+    defaults with these values set (as `play --set` starts) when no start play gives has them."""
+    from ..check.explore import explore
+
+    n = len(story.flags)
+    slots = {name: ch.flag(name).slot for name in values}  # type: ignore[union-attr]
+    starts = [s[:n] for s in exp.starts if all(s[slots[k]] == v for k, v in values.items())]
+    if not starts:
+        start = list(story.story_defaults)
+        for k, v in values.items():
+            start[slots[k]] = v
+        starts = [tuple(start)]
+    return explore(story, ch, sorted(set(starts), key=repr), max_states=max_states)
 
 
 # ---- reached: the shortest path ---------------------------------------------------------------
@@ -167,10 +220,13 @@ def _explain_reached(
     if choice:
         ans.after = rt.flag_values(story, states[-1])
     # What the words here say about history (asserts/denies), against this path's history.
+    # Only words shown on this path: a part its own `if:` hides here says nothing here.
     from ..check.continuity import sites
 
-    for site in sites(ch.nodes[ans.node]):
+    for site in sites(ch.nodes[ans.node], story):
         if choice and site.what.startswith("choice") and not site.what.startswith(f"choice {choice} "):
+            continue
+        if not site.shown(at.values, at.seen):
             continue
         for said, ids in (("asserts", site.asserts), ("denies", site.denies)):
             for fid in ids:

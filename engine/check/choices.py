@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 from .. import inline as il
 from ..diagnostics import Diagnostic, warning
-from ..expr import names_in
+from ..expr import compile_expr, names_in
 from ..model import Chapter, Story, successors
 from .explore import DEFAULT_MAX_STATES, Exploration
 from .graphwalk import post_order
@@ -68,6 +68,7 @@ class Place:
     label: str  # human-readable, e.g. "text part 2 of 'gate'"
     reads: frozenset
     test: Callable | None = None  # (values, seen) -> outcome, for "can differ"
+    valued: bool = False  # the outcome is a value shown (`{flag}`), not true or false
 
     @property
     def key(self) -> tuple:
@@ -176,7 +177,11 @@ def chapter_places(story: Story, ch: Chapter) -> dict[str, list[Place]]:
                         part.test,
                     )
                 )
+        for k, part in enumerate(node.text, 1):
+            here += _inline_places(ch, nid, part, f"text part {k}")
         for c in node.choices:
+            if c.label is not None:
+                here += _inline_places(ch, nid, c.label, f"the text of choice {c.index + 1}")
             if c.condition is not None:
                 here.append(
                     Place(
@@ -203,6 +208,28 @@ def chapter_places(story: Story, ch: Chapter) -> dict[str, list[Place]]:
                         )
                     )
         out[nid] = here
+    return out
+
+
+def _inline_places(ch: Chapter, nid: str, part, where: str) -> list[Place]:
+    """The inline parts of one text (`{flag: a | b}`, `{flag}`): each a place, read where shown."""
+    out = []
+    for segs in (part.inline, part.else_inline):
+        for x in il.walk(segs or ()):
+            tree = x.cond if isinstance(x, il.Branch) else x.expr if isinstance(x, il.Value) else None
+            if tree is None or not names_in(tree):
+                continue
+            out.append(
+                Place(
+                    ch.id,
+                    nid,
+                    "text",
+                    f"{ch.id}:{nid} {where} {{{x.src}}}",
+                    frozenset(names_in(tree)),
+                    compile_expr(tree, ch.slots, ch.seen_bits),
+                    valued=isinstance(x, il.Value),
+                )
+            )
     return out
 
 
@@ -387,7 +414,8 @@ def _varying_places(story: Story, reach, places) -> set:
             nid = ex.graph.ids[key[0]]
             for p in places[ch.id][nid]:
                 if p.test is not None:
-                    outcomes.setdefault(p.key, set()).add(bool(p.test(key[1], key[2])))
+                    v = p.test(key[1], key[2])
+                    outcomes.setdefault(p.key, set()).add(v if p.valued else bool(v))
         out |= {k for k, v in outcomes.items() if len(v) > 1}
         if ch is story.chapters[-1]:
             last_endings = [ex.keys[s][1] for s in ex.ending_states]

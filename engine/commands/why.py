@@ -7,7 +7,7 @@ import sys
 
 from ..authoring import AuthoringError
 from ..authoring.why import render_text, why
-from .common import add_max_states_arg, add_story_arg, open_story
+from .common import add_max_states_arg, add_story_arg, open_story, parse_sets
 
 
 def register(sub) -> None:
@@ -22,6 +22,12 @@ def register(sub) -> None:
     p.add_argument("target", metavar="CHAPTER:NODE[:CHOICE]", help="for example storm:lamp or storm:lamp:2")
     add_story_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.add_argument(
+        "--set",
+        metavar="FLAG=VALUE",
+        action="append",
+        help="start the chapter with this story-wide flag value, as play --set does (repeatable)",
+    )
     add_max_states_arg(p)
     p.set_defaults(func=run)
 
@@ -29,7 +35,13 @@ def register(sub) -> None:
 def run(args) -> int:
     story = open_story(args)
     try:
-        ans = why(story, args.target, story_arg=str(args.story) if args.story else None, max_states=args.max_states)
+        ans = why(
+            story,
+            args.target,
+            story_arg=str(args.story) if args.story else None,
+            max_states=args.max_states,
+            sets=parse_sets(args.set),
+        )
     except AuthoringError as exc:
         print(f"chronicle why: {exc.message}", file=sys.stderr)
         return exc.exit_code
