@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_STAMP := $(VENV)/.installed-lint
 
-.PHONY: play test test-fast lint format docs bench check bless clean
+.PHONY: play test test-fast lint format docs bench check bless clean fuzz
 
 play: $(STAMP)
 	@$(BIN)/chronicle play
@@ -20,6 +20,12 @@ test: $(STAMP)
 # browser tests time real keystrokes.)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" -n auto
+
+# The long fuzz (tests/test_fuzz.py): every command on FUZZ_EXAMPLES mutated stories, compiled
+# stories, saves and piped inputs each (`make test` runs a short round); it prints how many it tried.
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(STAMP)
+	CHRONICLE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s tests/test_fuzz.py
 
 # The same three checks as .pre-commit-config.yaml and .ci/run.
 lint: $(LINT_STAMP)

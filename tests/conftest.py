@@ -56,6 +56,8 @@ SLOW_FILES = frozenset(
         "test_check_progress.py",  # long explorations, to see the progress bar
         "test_web_conformance.py",  # headless Chromium
         "test_web_page.py",  # headless Chromium
+        "test_web_hostile.py",  # headless Chromium, hostile localStorage and the web fuzz
+        "test_fuzz.py",  # every command on mutated stories, compiled JSON, saves and piped input
     }
 )
 

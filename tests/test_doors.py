@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import errno
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -491,3 +492,111 @@ def test_the_door_check_sees_the_ways_a_file_is_opened():
     )
     assert len(_opening_calls(ast.parse(src))) == 8
     assert _opening_calls(ast.parse("'a'.replace('a', 'b')\ntarfile.open(fileobj=buf)\n")) == []
+
+
+# ---- 7: a compiled story is checked on load, not trusted for its hash ---------------------------
+
+
+def compiled_tour() -> dict:
+    from engine.compile import load_story
+    from engine.export.compiled import to_json
+
+    return to_json(load_story(TOUR))
+
+
+def rehashed(data: dict) -> dict:
+    from engine.export.compiled import content_hash
+
+    data["content_hash"] = content_hash(data["story"])
+    return data
+
+
+def _storm(d):
+    return d["story"]["chapters"][0]
+
+
+def _choice(d, node="tower", i=0):
+    return _storm(d)["nodes"][node]["choices"][i]
+
+
+TAMPERED = {
+    "a goto to a missing node": (lambda d: _choice(d).update(target="nowhere"), "names no node"),
+    "an unknown flag in a condition": (
+        lambda d: _choice(d, i=1).update(condition={"$": "Var", "name": "ghost"}),
+        "unknown flag 'ghost'",
+    ),
+    "nodes as a list": (lambda d: _storm(d).update(nodes=list(_storm(d)["nodes"].values())), "is not of type"),
+    "a default of the wrong type": (lambda d: d["story"]["flags"][1].update(default="lots"), "default"),
+    "a title that is not text": (lambda d: d["story"].update(title=["a", "b"]), "is not of type 'string'"),
+    "a negative effect slot": (lambda d: _choice(d, i=1)["effects"][0].update(slot=-1), "minimum"),
+    "an effect on another flag's slot": (
+        lambda d: _choice(d, i=1)["effects"][0].update(slot=_choice(d, i=1)["effects"][0]["slot"] + 1),
+        "which holds",
+    ),
+    "a start that is no node": (lambda d: _storm(d).update(start="void"), "names no node"),
+    "a node filed under another id": (
+        lambda d: _storm(d)["nodes"].update(extra=dict(_storm(d)["nodes"]["tower"])),
+        "is filed under 'extra'",
+    ),
+    "a condition that is a number": (
+        lambda d: _choice(d, i=1).update(condition={"$": "Lit", "value": 3}),
+        "not true or false",
+    ),
+    "a layout without the story-wide flags first": (
+        lambda d: _storm(d)["layout"].reverse(),
+        "slot",
+    ),
+}
+
+
+@pytest.mark.parametrize("what", list(TAMPERED))
+@pytest.mark.parametrize("cmd", [["play", "--replay", "1"], ["export", "web", "OUT"], ["stats"]])
+def test_a_damaged_compiled_story_is_refused_with_what_is_wrong(tmp_path, what, cmd, capsys):
+    change, words = TAMPERED[what]
+    data = compiled_tour()
+    change(data)
+    path = tmp_path / "story.json"
+    path.write_text(json.dumps(rehashed(data)))
+    cmd = [str(tmp_path / "site") if a == "OUT" else a for a in cmd]
+    code, out, err = run(*cmd, "--story", path, capsys=capsys)
+    assert code == 1, out + err
+    assert f"{path}:1:1: the compiled story is damaged: at story" in err
+    assert words in err
+    assert not (tmp_path / "site").exists()
+
+
+def test_an_untouched_compiled_story_still_plays(tmp_path, capsys):
+    path = tmp_path / "story.json"
+    path.write_text(json.dumps(compiled_tour()))
+    code, out, err = run("play", "--story", path, "--replay", "1", capsys=capsys)
+    assert code == 0 and "You climb the stair." in out
+
+
+def test_the_published_compiled_schema_names_every_field_the_export_writes():
+    """The schema a compiled story is held to on load covers the whole model, so a field of the
+    wrong kind is refused there, never met in play."""
+    from engine.export import compiled
+    from engine.schemacheck import schema_for
+
+    defs = schema_for("compiled")["$defs"]
+    exprs = {alt["properties"]["$"].get("const") for alt in defs["Expr"]["anyOf"] if "properties" in alt}
+    missing = []
+    for tag, cls in compiled.CLASSES.items():
+        if tag in ("Diagnostic", "FlagType", "Pos") or tag in exprs or tag in ("Var", "Visits", "Not", "Neg"):
+            continue  # never exported as objects (positions are text), or one of the expression kinds
+        props = defs.get(tag, {}).get("properties", {})
+        missing += [f"{tag}.{f.name}" for f in compiled._fields(cls) if f.name not in props]
+    assert missing == []
+
+
+@pytest.mark.parametrize("root", [ROOT, *sorted((ROOT / "tests" / "stories").iterdir())], ids=lambda p: p.name)
+def test_every_real_story_exports_to_json_its_schema_accepts(root):
+    import jsonschema
+
+    from engine.compile import load_story
+    from engine.export.compiled import from_json, to_json
+    from engine.schemacheck import schema_for
+
+    data = to_json(load_story(root))
+    assert list(jsonschema.Draft202012Validator(schema_for("compiled")).iter_errors(data)) == []
+    from_json(data)  # and its cross-references hold

@@ -37,6 +37,7 @@ from typing import Any, cast
 from .. import dates, diagnostics, expr, files, model
 from ..diagnostics import Pos
 from ..model import Story, frozen_map
+from . import verify
 
 FORMAT = "chronicle-compiled"
 # 2: subroutines (`Choice.returns_to`, `Node.returns`, `Story.max_call_depth`) and inline parts in
@@ -268,7 +269,10 @@ def from_json(data: Any, root: str = "") -> Story:
         raise CompiledFormatError(
             "the compiled story's content hash does not match its contents; the file was damaged or edited by hand"
         )
-    story = decode(body)
+    try:
+        story = verify.checked(body, decode)  # the schema, then every cross-reference (see verify.py)
+    except verify.Damaged as exc:
+        raise CompiledFormatError(f"the compiled story is damaged: {exc}") from None
     # Story-level expressions (facts' holds, the epilogue's parts) read the story-wide flags only.
     story = _compile(story, _Where({f.name: f.slot for f in story.flags}, {}))
     return dataclasses.replace(story, root=root)

@@ -29,6 +29,21 @@
   function $(id) { return document.getElementById(id); }
   function whereOf(node) { return [node.place, node.date].filter(Boolean).join(", "); }
 
+  function isRecord(x) { return x !== null && typeof x === "object" && !Array.isArray(x); }
+  function isText(x) { return typeof x === "string"; }
+  /* Why `data` cannot be a save this page lists and loads, or null (runtime.fromSave judges the rest). */
+  function saveProblem(data) {
+    if (!isRecord(data)) return "it does not hold a save";
+    if (data.format !== "chronicle-save") return "it is not a Chronicle save";
+    if (data.saved !== undefined && !isText(data.saved)) return "its time of saving is damaged";
+    var sm = data.summary;
+    if (sm !== undefined && !(isRecord(sm) && ["chapter", "place", "date"].every(function (k) {
+      return sm[k] === undefined || sm[k] === null || isText(sm[k]);
+    }))) return "its summary is damaged";
+    return null;
+  }
+  function savedAt(slot) { return slot.data && isText(slot.data.saved) ? slot.data.saved : ""; }
+
   function slug(title) { return (title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60)) || "story"; }
 
   function Reader(story) {
@@ -40,10 +55,16 @@
   Reader.prototype = {
     // ---- storage: one localStorage key per slot, JSON like the terminal's save files ------------
     storage: function () { try { return window.localStorage; } catch (e) { return null; } },
+    /* A slot's data, validated as the terminal validates a save file it lists: null when there
+     * is none, { damaged: true, why } when it cannot be a save (hand-edited, another version,
+     * another program's key), so one odd entry never stops the others from loading. */
     readSlot: function (name) {
-      var ls = this.storage(), raw = ls && ls.getItem(this.prefix + name);
+      var ls = this.storage(), raw = null, data;
+      try { raw = ls && ls.getItem(this.prefix + name); } catch (e) { raw = null; }
       if (!raw) return null;
-      try { return JSON.parse(raw); } catch (e) { return { damaged: true }; }
+      try { data = JSON.parse(raw); } catch (e) { return { damaged: true, why: "it is not JSON" }; }
+      var why = name === ENDINGS ? (isRecord(data) ? null : "it is not a record of endings") : saveProblem(data);
+      return why ? { damaged: true, why: why } : data;
     },
     writeSlot: function (name, data) {
       var ls = this.storage();
@@ -59,7 +80,7 @@
       }
       var self = this;
       return out.map(function (n) { return { name: n, data: self.readSlot(n) }; })
-        .sort(function (a, b) { return ((b.data && b.data.saved) || "").localeCompare((a.data && a.data.saved) || ""); });
+        .sort(function (a, b) { return savedAt(b).localeCompare(savedAt(a)) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0); });
     },
     summary: function () {
       var st = this.states[this.states.length - 1], ch = this.story.byId[st.chapter], sc = scene(this.story, this.states);
@@ -78,7 +99,7 @@
     // ---- endings found, across playthroughs -------------------------------------------------------
     endingsFound: function () {
       var d = this.readSlot(ENDINGS);
-      return (d && d.format === "chronicle-endings" && d.found && typeof d.found === "object") ? d.found : {};
+      return (d && !d.damaged && d.format === "chronicle-endings" && isRecord(d.found)) ? d.found : {};
     },
     recordEnding: function () {
       var st = this.current(), node = nodeOf(this.story, st);
@@ -156,13 +177,14 @@
       var data = this.readSlot(name);
       if (!data) { this.notice("There is no save called " + name + "."); return false; }
       try {
-        if (data.damaged) throw new PlayError("the save is damaged (not JSON)");
+        if (data.damaged) throw new PlayError("the save is damaged (" + data.why + ")");
         var got = fromSave(this.story, data);
         this.begin(got.states, got.note);
         return true;
       } catch (e) {
-        if (!(e instanceof PlayError)) throw e;
-        this.notice("The save " + name + " cannot be used: " + e.message + ".", true);
+        // whatever is wrong with it, a save that cannot be read is reported, never thrown
+        var why = e instanceof PlayError ? e.message : "the save is damaged";
+        this.notice("The save " + name + " cannot be used: " + why + ".", true);
         return false;
       }
     },
@@ -419,7 +441,7 @@
         var li = el("li"), b = el("button", { type: "button", "class": "slot" });
         b.appendChild(el("strong", {}, slot.name));
         var desc = [sm.chapter, sm.place, sm.date].filter(function (x) { return typeof x === "string" && x; }).join(" \u00b7 ");
-        b.appendChild(el("span", { "class": "slot-desc" }, desc || (d.damaged ? "damaged" : "")));
+        b.appendChild(el("span", { "class": "slot-desc" }, d.damaged ? "damaged: " + d.why : desc));
         b.addEventListener("click", function () {
           if (mode === "save") { $("save-name").value = slot.name; $("save-name").focus(); return; }
           closeDialog($("saves"));

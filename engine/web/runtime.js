@@ -183,6 +183,158 @@
     return out;
   }
 
+  // ---- is the data sound? ------------------------------------------------------------------
+  /* What is wrong with a compiled story's data, or null. engine/export/verify.py checks a
+   * compiled story the same way when the terminal loads one: the shapes and cross-references
+   * play relies on (every goto, call, return and `next:` names a node of its chapter, every
+   * flag sits in its slot, every effect writes the slot of the flag it names, every expression
+   * names declared flags), so damaged data is refused with a sentence, never met as a
+   * TypeError in the middle of play. */
+  var OPS = { BoolOp: ["and", "or"], Compare: ["==", "!=", "<", "<=", ">", ">="], Arith: ["+", "-", "*", "//", "%"] };
+  function isObj(x) { return x !== null && typeof x === "object" && !Array.isArray(x); }
+  function own(o, k) { return Object.prototype.hasOwnProperty.call(o, k); }
+  function isInt(x) { return typeof x === "number" && Number.isInteger(x); }
+  function isText(x) { return typeof x === "string"; }
+  function orNull(x, test) { return x === undefined || x === null || test(x); }
+  function listOf(x, test) { return x === undefined || (Array.isArray(x) && x.every(test)); }
+
+  function damage(s) {
+    var problem = null;
+    function bad(at, what) { if (problem === null) problem = "at " + at + ": " + what; return false; }
+    function fits(f, at) {
+      if (!isObj(f) || !isText(f.name)) return bad(at, "a flag without a name");
+      var d = f["default"];
+      if (f.type === "bool" ? typeof d !== "boolean"
+          : f.type === "int" ? !isInt(d) || !orNull(f.min, isInt) || !orNull(f.max, isInt)
+          : f.type === "enum" ? !Array.isArray(f.values) || f.values.indexOf(d) < 0 : true) {
+        return bad(at, "flag '" + f.name + "' has a default, bounds or values of the wrong kind");
+      }
+      return true;
+    }
+    function layout(flags, at) {
+      if (!Array.isArray(flags)) return bad(at, "it is not a list of flags");
+      var names = Object.create(null);
+      return flags.every(function (f, i) {
+        if (!fits(f, at + "[" + i + "]")) return false;
+        if (f.slot !== i) return bad(at + "[" + i + "]", "flag '" + f.name + "' says it is in slot " + f.slot + ", but it is in slot " + i);
+        if (names[f.name]) return bad(at + "[" + i + "]", "a second flag named '" + f.name + "'");
+        names[f.name] = true;
+        return true;
+      });
+    }
+    function expr(e, scope, at, depth) {
+      if (depth > 200) return bad(at, "an expression nested too deeply");
+      if (!isObj(e)) return bad(at, "an expression that is not a tree");
+      switch (e.$) {
+        case "Lit": return typeof e.value === "boolean" || isInt(e.value) || isText(e.value) || bad(at, "a literal of the wrong kind");
+        case "Var": case "Visits":
+          return (isText(e.name) && own(scope.slots, e.name)) || bad(at, "unknown flag '" + e.name + "'");
+        case "Seen": return isText(e.node) || bad(at, "seen() without a node");
+        case "Not": case "Neg": return expr(e.operand, scope, at, depth + 1);
+        case "BoolOp":
+          if (OPS.BoolOp.indexOf(e.op) < 0 || !Array.isArray(e.operands)) return bad(at, "a damaged and/or");
+          return e.operands.every(function (x) { return expr(x, scope, at, depth + 1); });
+        case "Compare": case "Arith":
+          if (OPS[e.$].indexOf(e.op) < 0) return bad(at, "the operator " + JSON.stringify(e.op) + " is unknown");
+          return expr(e.left, scope, at, depth + 1) && expr(e.right, scope, at, depth + 1);
+        default: return bad(at, "an expression of an unknown kind");
+      }
+    }
+    function segments(segs, scope, at, depth) {
+      if (!Array.isArray(segs) || depth > 50) return bad(at, "inline text that is not a list");
+      return segs.every(function (x) {
+        if (isText(x)) return true;
+        if (!isObj(x)) return bad(at, "an inline part of the wrong kind");
+        if (x.$ === "Value") return expr(x.expr, scope, at, 0);
+        if (x.$ === "Branch") return expr(x.cond, scope, at, 0) && segments(x.then, scope, at, depth + 1) && segments(x.other, scope, at, depth + 1);
+        if (x.$ === "Seq") {
+          if (!Array.isArray(x.options) || !x.options.length || (x.kind !== "&" && x.kind !== "!")) return bad(at, "a damaged sequence");
+          return (x.count === undefined || x.count === null || expr(x.count, scope, at, 0)) &&
+            x.options.every(function (o) { return segments(o, scope, at, depth + 1); });
+        }
+        return bad(at, "an inline part of an unknown kind");
+      });
+    }
+    function part(p, scope, at) {
+      if (!isObj(p) || !isText(p.text) || !orNull(p.else_text, isText)) return bad(at, "a text part without its text");
+      return orNull(p.condition, function (e) { return expr(e, scope, at + ".condition", 0); }) &&
+        orNull(p.inline, function (x) { return segments(x, scope, at + ".inline", 0); }) &&
+        orNull(p.else_inline, function (x) { return segments(x, scope, at + ".else_inline", 0); });
+    }
+    function effect(eff, ch, at) {
+      if (!isObj(eff) || !isInt(eff.slot) || !isObj(eff.expr)) return bad(at, "a damaged effect");
+      var f = ch.layout[eff.slot];
+      if (!f) return bad(at, "the effect writes slot " + eff.slot + ", which the chapter's layout does not have");
+      if (f.name !== eff.expr.target) return bad(at, "the effect on '" + eff.expr.target + "' writes slot " + eff.slot + ", which holds '" + f.name + "'");
+      if (["=", "+=", "-="].indexOf(eff.expr.op) < 0) return bad(at, "an effect with an unknown operator");
+      return expr(eff.expr.value, ch, at, 0);
+    }
+    function target(id, ch, at, what) {
+      return id === undefined || id === null || (isText(id) && own(ch.nodes, id)) ||
+        bad(at, what + " '" + id + "' names no node of chapter '" + ch.id + "'");
+    }
+    function node(n, id, ch, at) {
+      if (!isObj(n) || n.id !== id) return bad(at, "a node filed under another id");
+      if (!Array.isArray(n.text)) return bad(at + ".text", "it is not a list");
+      if (!orNull(n.ending, function (e) { return isObj(e) && isText(e.title); })) return bad(at + ".ending", "an ending without a title");
+      if (!orNull(n.shown_date, function (d) { return isObj(d) && isText(d.human); })) return bad(at + ".shown_date", "a date without its text");
+      if (!orNull(n.shown_place, isText)) return bad(at + ".shown_place", "it is not text");
+      if (!listOf(n.records, isText) || !listOf(n.return_to, isText)) return bad(at, "a list of ids that are not text");
+      return target(n.next, ch, at + ".next", "next") &&
+        n.text.every(function (p, i) { return part(p, ch, at + ".text[" + i + "]"); }) &&
+        listOf(n.enter, function (e) { return effect(e, ch, at + ".enter"); }) &&
+        listOf(n.choices, function (c, i) {
+          var cat = at + ".choices[" + i + "]";
+          if (!isObj(c) || !isText(c.text) || c.index !== i) return bad(cat, "a damaged choice");
+          return (isText(c.target) || bad(cat + ".target", "a goto that is not text")) &&
+            target(c.target, ch, cat + ".target", "goto") &&
+            target(c.returns_to, ch, cat + ".returns_to", "the return") &&
+            orNull(c.condition, function (e) { return expr(e, ch, cat + ".condition", 0); }) &&
+            listOf(c.effects, function (e) { return effect(e, ch, cat + ".effects"); }) &&
+            orNull(c.count, function (e) { return effect(e, ch, cat + ".count"); }) &&
+            orNull(c.say, function (p) { return part(p, ch, cat + ".say"); }) &&
+            orNull(c.label, function (p) { return part(p, ch, cat + ".label"); }) &&
+            orNull(c.key, isText) && orNull(c.condition_src, isText);
+        });
+    }
+    if (!isObj(s)) return "the story is not an object";
+    if (!isText(s.title) || !orNull(s.byline, isText) || !orNull(s.intro, isText) || !orNull(s.epilogue, isText)) {
+      bad("story", "the title, byline, intro or epilogue is not text");
+      return problem;
+    }
+    var storyFlags = s.flags === undefined ? [] : s.flags;
+    if (!layout(storyFlags, "story.flags") || !Array.isArray(s.chapters) || !orNull(s.facts, isObj)) {
+      return problem || "at story: the chapters, flags or facts are damaged";
+    }
+    var storyScope = { slots: Object.create(null) };
+    storyFlags.forEach(function (f) { storyScope.slots[f.name] = f.slot; });
+    var ids = Object.create(null);
+    var ok = listOf(s.epilogue_parts, function (p, i) { return part(p, storyScope, "story.epilogue_parts[" + i + "]"); }) &&
+      Object.keys(s.facts || {}).every(function (k) {
+        var f = s.facts[k], at = "story.facts." + k;
+        if (!isObj(f) || !isText(f.statement) || !isObj(f.date) || !isText(f.date.human)) return bad(at, "a damaged fact");
+        return orNull(f.holds, function (e) { return expr(e, storyScope, at + ".holds", 0); });
+      }) &&
+      s.chapters.every(function (c, i) {
+        var at = "story.chapters[" + i + "]";
+        if (!isObj(c) || !isText(c.id) || !isText(c.title) || ids[c.id]) return bad(at, "a chapter without an id and title of its own");
+        ids[c.id] = true;
+        if (!layout(c.layout, at + ".layout")) return false;
+        if (storyFlags.some(function (f, k) { return !c.layout[k] || c.layout[k].name !== f.name; })) {
+          return bad(at + ".layout", "the layout does not begin with the story-wide flags, in their slots");
+        }
+        if (!isObj(c.nodes)) return bad(at + ".nodes", "it is not an object of nodes");
+        if (!orNull(c.seen_bits, function (b) { return isObj(b) && Object.keys(b).every(function (k) { return isInt(b[k]) && b[k] > 0; }); })) {
+          return bad(at + ".seen_bits", "it is damaged");
+        }
+        var ch = { id: c.id, layout: c.layout, nodes: c.nodes, slots: Object.create(null) };
+        c.layout.forEach(function (f) { ch.slots[f.name] = f.slot; });
+        if (!isText(c.start) || !own(c.nodes, c.start)) return bad(at + ".start", "the start '" + c.start + "' names no node");
+        return Object.keys(c.nodes).every(function (id) { return node(c.nodes[id], id, ch, at + ".nodes." + id); });
+      });
+    return ok ? null : (problem || "at story: it is damaged");
+  }
+
   function load(doc) {
     if (!doc || typeof doc !== "object" || doc.format !== FORMAT) {
       throw new PlayError("this is not a compiled Chronicle story");
@@ -191,16 +343,17 @@
       throw new PlayError("this story was exported by a newer Chronicle (format " + doc.version +
                           "); this player reads format " + VERSION);
     }
-    var s = doc.story;
+    var s = doc.story, problem = damage(s);
+    if (problem) throw new PlayError("the compiled story is damaged: " + problem);
     var story = {
       title: s.title, byline: s.byline || null, intro: s.intro || null, epilogue: s.epilogue || null,
       lang: s.lang || "en", hash: s.content_hash, flags: s.flags || [], facts: s.facts || {},
-      chapters: [], byId: {}, nStory: (s.flags || []).length, doc: doc
+      chapters: [], byId: Object.create(null), nStory: (s.flags || []).length, doc: doc
     };
     s.chapters.forEach(function (c, number) {
       var ch = {
-        id: c.id, title: c.title, number: number + 1, start: c.start, layout: c.layout, nodes: {},
-        slots: {}, seenBit: {}, next: null, raw: c
+        id: c.id, title: c.title, number: number + 1, start: c.start, layout: c.layout, nodes: Object.create(null),
+        slots: Object.create(null), seenBit: Object.create(null), next: null, raw: c
       };
       c.layout.forEach(function (f) { ch.slots[f.name] = f.slot; });
       // Seen bits: small masks as plain numbers, any number of them exactly with BigInt.
@@ -248,7 +401,7 @@
     });
     for (var i = 0; i + 1 < story.chapters.length; i++) story.chapters[i].next = story.chapters[i + 1];
     // The epilogue's parts read the story-wide flags as the last ending left them (runtime.epilogue_text).
-    var storyScope = { id: "(epilogue)", slots: {}, seenBit: {}, hasBit: function () { return false; } };
+    var storyScope = { id: "(epilogue)", slots: Object.create(null), seenBit: Object.create(null), hasBit: function () { return false; } };
     story.flags.forEach(function (f) { storyScope.slots[f.name] = f.slot; });
     story.epilogueParts = (s.epilogue_parts || []).map(function (p) { return textPart(p, storyScope, undefined); });
     story.storyDefaults = story.flags.map(function (f) { return f.default; });
