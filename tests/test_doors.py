@@ -13,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TOUR, chapter, no_traceback, run_cli, write_story
+from conftest import ROOT, TOUR, chapter, no_traceback, run_cli, two_node_chapter, write_story
 
 from engine import cli, files
 from engine.player.saves import SaveStore
@@ -600,3 +601,94 @@ def test_every_real_story_exports_to_json_its_schema_accepts(root):
     data = to_json(load_story(root))
     assert list(jsonschema.Draft202012Validator(schema_for("compiled")).iter_errors(data)) == []
     from_json(data)  # and its cross-references hold
+
+
+# ---- what held, held (issue 31's list; the ones no test named before) ----------------------------
+
+
+def test_a_chapter_that_is_a_link_in_a_loop_is_one_diagnostic(tour, capsys):
+    (tour / "chapters" / "storm.yaml").unlink()
+    (tour / "chapters" / "storm.yaml").symlink_to("storm.yaml")
+    code, out, err = run("check", "--story", tour, capsys=capsys)
+    assert code == 1
+    assert "chapters/storm.yaml" in out and ("loop" in out or "outside" in out)
+
+
+@pytest.mark.parametrize(
+    "failure", [(errno.EROFS, "Read-only file system"), (errno.ENOSPC, "No space left on device")], ids=["ro", "full"]
+)
+def test_a_save_folder_that_cannot_be_written_keeps_the_old_save(tmp_path, monkeypatch, failure):
+    store = SaveStore(tmp_path / "saves")
+    store.write("autosave", {"n": 1})
+    real = files.tempfile.mkstemp
+
+    def refused(*a, **k):
+        raise OSError(failure[0], failure[1])
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refused if failure[0] == errno.EROFS else real)
+    if failure[0] == errno.ENOSPC:
+        monkeypatch.setattr(files.os, "fsync", refused)
+    with pytest.raises(files.FileError) as info:
+        store.write("autosave", {"n": 2})
+    assert failure[1] in str(info.value)
+    monkeypatch.undo()
+    assert store.read("autosave") == {"n": 1}
+    assert sorted(p.name for p in store.folder.iterdir() if not p.name.startswith(".autosave.lock")) == [
+        "autosave.json"
+    ]
+
+
+@pytest.mark.slow
+def test_sighup_stops_piped_play_with_the_game_saved(tmp_path):
+    # a real process: the hang-up is a signal to it
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine", "play", "--story", str(TOUR), "--save-dir", str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(b"1\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob("*/autosave.json")):
+        assert time.monotonic() < deadline and proc.poll() is None, "the game never autosaved"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGHUP)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGHUP
+    assert b"Traceback" not in out + err
+    assert json.loads(next(tmp_path.glob("*/autosave.json")).read_text())["format"] == "chronicle-save"
+
+
+@pytest.mark.slow
+def test_a_story_of_two_to_the_300_states_stops_at_the_state_bound(tmp_path, capsys):
+    flags = {f"b{i}": {"type": "bool", "default": False, "doc": f"Switch {i}"} for i in range(300)}
+    choices = [{"text": f"Flip {i}.", "if": f"not b{i}", "do": [f"b{i} = true"], "goto": "hub"} for i in range(300)]
+    choices.append({"text": "Leave.", "goto": "end", "canon": True})
+    root = write_story(
+        tmp_path / "big",
+        {
+            "one": chapter(
+                "one",
+                {
+                    "hub": {"text": "Switches.", "choices": choices},
+                    "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
+                },
+                flags=flags,
+            )
+        },
+    )
+    code, out, err = run("check", "--story", root, "--max-states", "5000", capsys=capsys)
+    assert code == 1
+    assert "explore-incomplete" in out and "state bound" in out
+
+
+@pytest.mark.slow
+def test_a_thirty_chapter_story_checks_within_its_bounds(tmp_path, capsys):
+    chapters = {f"c{i}": two_node_chapter(f"c{i}") for i in range(30)}
+    root = write_story(tmp_path / "long", chapters)
+    code, out, err = run("check", "--story", root, "--max-states", "1000", capsys=capsys)
+    assert code == 0, out
+    assert "30 chapters" in out
