@@ -364,6 +364,11 @@ def node_text(story: Story, state: State) -> list[str]:
     return list(state.lead) + _resolve(node_of(story, state).text, state.values, state.seen)
 
 
+def text_of(node: Node, values: tuple, seen: int) -> list[str]:
+    """A node's own prose for these values, as paragraphs (conditional and inline parts resolved)."""
+    return _resolve(node.text, values, seen)
+
+
 def epilogue_text(story: Story, state: State) -> list[str]:
     """The epilogue as paragraphs, its conditional parts resolved with the story-wide flags of
     `state` (the last chapter's ending). [] when the story has no epilogue."""
