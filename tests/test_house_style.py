@@ -315,3 +315,137 @@ def test_no_ending_of_chapter_one_comes_after_fewer_than_four_choices():
                 queue.append(c["goto"])
     short = {nid: depth[nid] for nid, n in nodes.items() if "ending" in n and depth.get(nid, 99) < 4}
     assert not short, f"endings reached in fewer than four choices: {short}"
+
+
+# ---- three voices (issue 27) ---------------------------------------------------------------------
+#
+# Measured over each chapter's narration: every text part, else and `say:` of its nodes, with
+# dialogue (anything in double quotes) taken out, since what other people say is theirs. A
+# sentence ends at . ! or ? before a capital; words are counted as `stats` counts them. The
+# figures are published in README.md's chapter table.
+
+NUMBER_WORDS = set(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
+    "million half dozen first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "thirteenth twentieth".split()
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')]*\s+(?=[\"'(]?[A-Z0-9])")
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+
+
+def _narration(chapter: dict) -> list[str]:
+    out: list[str] = []
+
+    def part(p) -> None:
+        if isinstance(p, str):
+            out.append(p)
+        elif isinstance(p, dict):
+            for k in ("text", "else"):
+                v = p.get(k)
+                if isinstance(v, str):
+                    out.append(v)
+                elif isinstance(v, dict):
+                    part(v)
+
+    for node in chapter["nodes"].values():
+        text = node.get("text")
+        for p in [text] if isinstance(text, str) else text or []:
+            part(p)
+        for c in node.get("choices") or []:
+            if isinstance(c.get("say"), str):
+                out.append(c["say"])
+    return out
+
+
+def _narration_sentences(para: str) -> list[str]:
+    """The sentences of a paragraph that are the narrator's: no dialogue in them, and not inside
+    a speech that runs over several sentences."""
+    out, inside = [], False
+    for sentence in _SENTENCE_END.split(para):
+        if not inside and '"' not in sentence:
+            out.append(sentence)
+        inside ^= sentence.count('"') % 2 == 1
+    return out
+
+
+def voice(name: str) -> dict:
+    """Median sentence length, per cent of sentences of six words or fewer, and numbers (figures
+    and number words) per 1,000 words, over a chapter's narration."""
+    lengths: list[int] = []
+    words: list[str] = []
+    for para in re.split(r"\n\s*\n", "\n\n".join(_narration(_chapter(name)))):
+        for sentence in _narration_sentences(" ".join(para.split())):
+            w = _WORD.findall(sentence)
+            if w:
+                lengths.append(len(w))
+                words += w
+    numbers = sum(
+        1 for w in words if re.fullmatch(r"\d[\d,]*\w*", w) or any(p in NUMBER_WORDS for p in w.lower().split("-"))
+    )
+    lengths.sort()
+    mid = len(lengths) // 2
+    median = lengths[mid] if len(lengths) % 2 else (lengths[mid - 1] + lengths[mid]) / 2
+    return {
+        "median": median,
+        "short": round(100 * sum(n <= 6 for n in lengths) / len(lengths), 1),
+        "numbers": round(1000 * numbers / len(words), 1),
+    }
+
+
+def test_three_voices_are_measurably_distinct():
+    """Mansour weighs his words in long, doubled sentences and counts little; Hashim counts, in
+    short level sentences; Salim, the diplomat, keeps between them. The figures in README.md."""
+    mansour, hashim, salim = voice("riyadh-1980"), voice("syrian-front-1984"), voice("tehran-1999")
+    assert mansour["median"] >= 15 and mansour["short"] <= 20 and mansour["numbers"] <= 18, mansour
+    assert hashim["median"] <= 11 and hashim["short"] >= 28 and hashim["numbers"] >= 28, hashim
+    assert mansour["median"] > salim["median"] > hashim["median"] + 2, (mansour, salim, hashim)
+    assert hashim["short"] >= salim["short"] + 4 and salim["short"] >= mansour["short"] + 4, (mansour, salim, hashim)
+    assert hashim["numbers"] >= salim["numbers"] + 5 and salim["numbers"] >= mansour["numbers"] + 5, (
+        mansour,
+        salim,
+        hashim,
+    )
+
+
+def test_the_voice_measure_counts_what_it_says():
+    text = 'He counts. "Do not count. Not now," she says. Nine, ten, eleven of them wait by the road in the sun.'
+    assert [len(_WORD.findall(s)) for s in _narration_sentences(text)] == [2, 12]
+
+
+# Tics the three narrators shared in the second draft, and clichés: each now belongs to one
+# voice or to none (the count is the most the whole story may have).
+TICS = {
+    r"which is how (you|he|she) knows?": 1,
+    r"says nothing, which": 0,
+    r"which is (his|her) way of": 1,
+    r"water through a sieve": 0,
+    r"crack of light": 0,
+    r"colour of the wall": 0,
+    r"thousand kilometres": 1,
+}
+
+
+def test_the_shared_tics_are_gone():
+    found: dict[str, list[str]] = {p: [] for p in TICS}
+    twice: set[str] = set()
+    for path in FILES:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        for line, _style, _key, text in prose(root):
+            flat = " ".join(text.split())
+            for p in TICS:
+                found[p] += [f"{path.relative_to(ROOT)}:{line}" for _ in re.finditer(p, flat, re.I)]
+            if re.search(r"\bread(s)? (it|them) twice\b", flat, re.I):
+                twice.add(path.stem)
+    over = {p: at for p, at in found.items() if len(at) > TICS[p]}
+    assert not over, over
+    assert twice <= {"riyadh-1980"}, f"'reads it twice' is Mansour's, and only his: {twice}"
+
+
+def test_the_readme_publishes_the_voices_as_measured():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ("riyadh-1980", "syrian-front-1984", "tehran-1999"):
+        v = voice(name)
+        row = re.search(rf"^\| `{name}` \| [^|]+ \| ([\d.]+) \| ([\d.]+) per cent \| ([\d.]+) \|$", readme, re.M)
+        assert row, f"README.md's voice table has no row for {name}"
+        assert (float(row[1]), float(row[2]), float(row[3])) == (v["median"], v["short"], v["numbers"]), (name, v)
