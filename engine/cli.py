@@ -16,7 +16,7 @@ from .diagnostics import ChronicleError
 from .textsafe import CleanStream
 
 # Subcommand modules, in the order `chronicle --help` lists them.
-COMMANDS = ["play", "check", "graph", "new", "why", "variants", "proof", "stats", "schema", "export"]
+COMMANDS = ["play", "check", "graph", "new", "why", "variants", "proof", "stats", "schema", "export", "lsp"]
 
 
 class _Parser(argparse.ArgumentParser):

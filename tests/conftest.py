@@ -58,6 +58,8 @@ SLOW_FILES = frozenset(
         "test_web_page.py",  # headless Chromium
         "test_web_hostile.py",  # headless Chromium, hostile localStorage and the web fuzz
         "test_fuzz.py",  # every command on mutated stories, compiled JSON, saves and piped input
+        "test_lsp.py",  # a real language server, its check running in child processes on the real story
+        "test_lsp_neovim.py",  # headless Neovim and its built-in LSP client
     }
 )
 
