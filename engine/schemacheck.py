@@ -68,6 +68,7 @@ _ANNOTATIONS = frozenset(
         "$defs",
         "errorMessage",
         "patternErrorMessage",
+        "x-chronicle-names",  # which of the story's own names go here (`chronicle schema --install` fills examples)
         "deprecated",
         "readOnly",
         "writeOnly",

@@ -4,9 +4,11 @@ describe every key with a description and examples (for hover text and completio
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from engine.schema import KINDS, schema_path
 
@@ -35,8 +37,17 @@ def keyed_subschemas(schema: dict, where: str = ""):
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_key_has_a_description_and_examples(kind):
     schema = json.loads(schema_path(kind).read_text(encoding="utf-8"))
-    lacking = [path for path, sub in keyed_subschemas(schema) if not (sub.get("description") and sub.get("examples"))]
+    keys = list(keyed_subschemas(schema))
+    lacking = [
+        path
+        for path, sub in keys
+        if not (sub.get("description") and (sub.get("examples") or sub.get("x-chronicle-names")))
+    ]
     assert lacking == [], f"keys of the {kind} schema without a description or examples: {lacking}"
+    # Where the value is the story's own names, the shipped schema gives no examples (an editor
+    # would offer them as if they were the author's); `schema --install` writes the story's own.
+    foreign = [path for path, sub in keys if sub.get("x-chronicle-names") and "examples" in sub]
+    assert foreign == [], f"keys of the {kind} schema with examples of somebody else's names: {foreign}"
 
 
 def story_files():
@@ -57,11 +68,17 @@ def test_story_files_name_their_schema(path, kind):
 
 def test_the_tour_carries_current_schemas_so_a_copy_keeps_its_editor_support():
     """The tour story points at its own schemas/ (relative, inside the folder), so a copy of the
-    folder anywhere still finds them; they must be the shipped ones."""
+    folder anywhere still finds them; they must be the shipped ones, with the tour's own names
+    as the examples of the keys that hold names."""
+    from engine.authoring.new import story_names, with_examples
+
     tour = ROOT / "tests" / "stories" / "tour"
+    names = story_names(tour)
+    assert names["node"], "the tour compiles, so its schemas carry its own names"
     for kind in KINDS:
         installed = tour / "schemas" / f"{kind}.schema.json"
-        assert installed.read_bytes() == schema_path(kind).read_bytes(), (
+        shipped = json.loads(schema_path(kind).read_text(encoding="utf-8"))
+        assert json.loads(installed.read_text(encoding="utf-8")) == with_examples(shipped, names), (
             f"{installed.relative_to(ROOT)} is older than the engine's schema: "
             "run `chronicle schema --install --story tests/stories/tour`"
         )
@@ -71,3 +88,36 @@ def test_the_tour_carries_current_schemas_so_a_copy_keeps_its_editor_support():
         assert first.startswith(prefix), path
         target = (path.parent / first[len(prefix) :]).resolve()
         assert target.is_relative_to(tour.resolve()) and target.is_file(), path
+
+
+def test_installed_schemas_give_the_storys_own_names_as_examples(tmp_path):
+    """`chronicle schema --install` on the real story: completion from the schema offers its own
+    node ids, flags, fact ids and chapter ids, never somebody else's; every example validates."""
+    from conftest import run_cli
+    from jsonschema import Draft202012Validator
+
+    for part in ("story", "chapters"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    proc = run_cli("schema", "--install", "--story", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    chapter = json.loads((tmp_path / "schemas" / "chapter.schema.json").read_text())
+    story = json.loads((tmp_path / "schemas" / "story.schema.json").read_text())
+    history = json.loads((tmp_path / "schemas" / "history.schema.json").read_text())
+    nodes = {nid for p in (ROOT / "chapters").glob("*.yaml") for nid in yaml.safe_load(p.read_text())["nodes"]}
+    facts = {f["id"] for f in yaml.safe_load((ROOT / "story" / "history.yaml").read_text())["facts"]}
+    goto = chapter["$defs"]["choice"]["properties"]["goto"]["examples"]
+    assert goto and set(goto) <= nodes
+    assert set(chapter["$defs"]["assertions"]["examples"][0]) <= facts
+    assert story["properties"]["chapters"]["examples"] == [["riyadh-1980", "syrian-front-1984", "tehran-1999"]]
+    assert set(history["$defs"]["fact"]["properties"]["id"]["examples"]) <= facts
+    flags = chapter["$defs"]["flagName"]["examples"]
+    assert "us_stood_aside" in flags and "asked_americans" not in flags
+    text = json.dumps([chapter, story, history])
+    for foreign in ('"majlis"', '"embassy"', '"asked_americans"', '"border-holds"'):
+        assert foreign not in text
+    for schema in (chapter, story, history):
+        Draft202012Validator.check_schema(schema)
+        for path, sub in keyed_subschemas(schema):
+            for example in sub.get("examples", []):
+                check = Draft202012Validator({"$defs": schema["$defs"], **sub})
+                assert check.is_valid(example), f"{path}: example {example!r} does not validate"

@@ -47,7 +47,10 @@ SCHEMA_DIR = "schemas"  # inside a story folder: where `chronicle schema --insta
 
 
 def install_schemas(root: Path) -> list[Path]:
-    """Copy the shipped schemas into `root`/schemas/ (replacing older copies); the paths written."""
+    """Write the schemas into `root`/schemas/ (replacing older copies); the paths written. Where a
+    key holds the story's own names (`x-chronicle-names` in the shipped schema, which carries no
+    examples there), the copy's `examples` are this story's own node ids, flags, fact ids,
+    chapter ids, conditions and effects, so an editor completing from the schema offers them."""
     from ..schema import KINDS, schema_path
 
     root = Path(root)
@@ -58,12 +61,70 @@ def install_schemas(root: Path) -> list[Path]:
         )
     folder = root / SCHEMA_DIR
     files.make_folder(folder, shown=display_path(folder))
+    names = story_names(root)
     written = []
     for kind in KINDS:
         target = folder / f"{kind}.schema.json"
-        files.write(target, files.read_bytes(schema_path(kind)), shown=display_path(target))
+        shipped = json.loads(files.read_bytes(schema_path(kind)))
+        text = json.dumps(with_examples(shipped, names), indent=2, ensure_ascii=False) + "\n"
+        files.write(target, text.encode("utf-8"), shown=display_path(target))
         written.append(target)
     return written
+
+
+MAX_EXAMPLES = 8
+
+
+def story_names(root: Path) -> dict[str, list]:
+    """The story's own names by kind, as `examples` lists: {} when the story does not compile
+    (then the installed schemas, like the shipped ones, give no examples for names)."""
+    from ..compile import compile_story
+
+    try:
+        story, _diags = compile_story(root)
+    except (OSError, ValueError):
+        story = None
+    if story is None:
+        return {}
+    nodes = [nid for ch in story.chapters for nid in ch.nodes]
+    flags = [f.name for f in story.flags] + [f.name for ch in story.chapters for f in ch.flags]
+    facts = list(story.facts)
+    conds, effects, choice_ids = [], [], []
+    for ch in story.chapters:
+        for node in ch.nodes.values():
+            for c in node.choices:
+                if c.condition_src:
+                    conds.append(c.condition_src)
+                if c.effects:
+                    effects.append([e.src for e in c.effects])
+                if c.id:
+                    choice_ids.append(c.id)
+    first = lambda xs: list(dict.fromkeys(xs))[:MAX_EXAMPLES]  # noqa: E731
+    out: dict[str, list] = {
+        "node": first(nodes),
+        "flag": first(flags),
+        "fact": first(facts),
+        "chapter": [ch.id for ch in story.chapters][:MAX_EXAMPLES],
+        "chapters": [[ch.id for ch in story.chapters]],
+        "facts": [facts[:2]] if facts else [],
+        "expression": first(conds)[:3],
+        "effects": [list(e) for e in {tuple(e): None for e in effects}][:2],
+        "choice-id": first(choice_ids),
+    }
+    return {k: v for k, v in out.items() if v}
+
+
+def with_examples(schema, names: dict[str, list]):
+    """A copy of `schema` with `examples` from `names` wherever it says `x-chronicle-names`."""
+    if isinstance(schema, list):
+        return [with_examples(v, names) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: with_examples(v, names) for k, v in schema.items()}
+    kind = schema.get("x-chronicle-names")
+    if isinstance(kind, str) and names.get(kind):
+        out["examples"] = names[kind]
+    return out
 
 
 def schema_ref(kind: str, from_dir: Path, root: Path | None = None) -> str:
