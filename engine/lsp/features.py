@@ -646,7 +646,9 @@ def _visible_flags(ws: Workspace, path: Path) -> dict[str, dict]:
 
 @cache
 def schema(kind: str) -> dict:
-    return json.loads((SCHEMAS / f"{kind}.schema.json").read_text(encoding="utf-8"))
+    from .. import files
+
+    return json.loads(files.read_text(SCHEMAS / f"{kind}.schema.json"))
 
 
 def _resolve(root: dict, s: Any, depth: int = 0) -> list[dict]:

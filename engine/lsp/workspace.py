@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import files
 from .index import FileIndex, index_text
 
 STORY_FILE = Path("story") / "story.yaml"
@@ -52,16 +51,20 @@ def kind_of(root: Path, path: Path) -> str | None:
 
 
 def read_file(path: Path) -> str | None:
-    """A story file's text, or None when it is missing, not a regular file, or too large."""
+    """A story file's text, or None when it is missing, not a regular file, or too large (read
+    through the one door, engine/files.py: a FIFO is never waited on)."""
     try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE:
-            return None
-        with open(path, "rb") as f:
-            raw = f.read(MAX_FILE + 1)
+        raw = files.read_bytes(path, limit=MAX_FILE)
     except OSError:
         return None
     return raw.decode("utf-8", "replace")
+
+
+def _entries(folder: Path) -> list:
+    try:
+        return files.list_folder(folder)
+    except OSError:
+        return []
 
 
 def digest(text: str | None) -> str:
@@ -83,6 +86,7 @@ class Workspace:
         self.root = Path(os.path.abspath(root))
         self.overlay: dict[Path, str] = {}  # open buffers: path -> text
         self._shadow: Path | None = None
+        self._tmp: tempfile.TemporaryDirectory | None = None
         self._sources_sig: tuple | None = None
         self._written: dict[Path, str] = {}  # relative path -> digest written into the shadow
         self._indexes: dict[Path, tuple[str, FileIndex]] = {}  # path -> (digest, index of that text)
@@ -96,11 +100,11 @@ class Workspace:
         out = [self.root / STORY_FILE]
         if (self.root / HISTORY_FILE).exists() or self.root / HISTORY_FILE in self.overlay:
             out.append(self.root / HISTORY_FILE)
-        chapters = set()
-        try:
-            chapters = {p for p in (self.root / CHAPTER_DIR).glob("*.yaml") if p.is_file()}
-        except OSError:
-            pass
+        chapters = {
+            self.root / CHAPTER_DIR / e.name
+            for e in _entries(self.root / CHAPTER_DIR)
+            if e.name.endswith(".yaml") and e.is_file()
+        }
         chapters |= {p for p in self.overlay if kind_of(self.root, p) == "chapter"}
         return out + sorted(chapters)
 
@@ -117,7 +121,8 @@ class Workspace:
     @property
     def shadow(self) -> Path:
         if self._shadow is None or not self._shadow.is_dir():
-            self._shadow = Path(tempfile.mkdtemp(prefix="chronicle-lsp-"))
+            self._tmp = tempfile.TemporaryDirectory(prefix="chronicle-lsp-")
+            self._shadow = Path(self._tmp.name)
             self._written = {}
             self._sources_sig = None
         return self._shadow
@@ -137,45 +142,49 @@ class Workspace:
             wanted.add(rel)
             if self._written.get(rel) != h:
                 target = shadow / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8", errors="surrogatepass")
+                files.write(target, text.encode("utf-8", "surrogatepass"), parents=True, durable=False)
                 self._written[rel] = h
         for rel in list(self._written):
             if rel not in wanted:
-                (shadow / rel).unlink(missing_ok=True)
+                files.remove(shadow / rel)
                 del self._written[rel]
         self._copy_sources(shadow)
         return hashes
 
     def _copy_sources(self, shadow: Path) -> None:
         """The rest of story/ (the history's sources, whose quotes are checked), copied when it
-        changes; symbolic links are copied as links, so one that leads out of the story is
-        refused in the copy as it is in the story."""
-        real = self.root / "story"
+        changes. A file that leads out of the story is not copied (the compiler then says it is
+        missing, where on the story itself it says it lies outside)."""
         managed = {self.root / STORY_FILE, self.root / HISTORY_FILE}
-        try:
-            files = sorted(p for p in real.rglob("*") if p not in managed and (p.is_symlink() or p.is_file()))
-            sig = tuple((str(p), p.lstat().st_mtime_ns, p.lstat().st_size) for p in files)
-        except OSError:
-            return
+        found: list[tuple[Path, int, int]] = []
+        stack = [self.root / "story"]
+        while stack and len(found) < 1000:
+            folder = stack.pop()
+            for e in _entries(folder):
+                p = folder / e.name
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(p)
+                elif p not in managed:
+                    try:
+                        st = e.stat()
+                    except OSError:
+                        continue
+                    found.append((p, st.st_mtime_ns, st.st_size))
+        sig = tuple(sorted((str(p), m, n) for p, m, n in found))
         if sig == self._sources_sig:
             return
-        for p in files:
-            dest = shadow / p.relative_to(self.root)
+        for p, _m, _n in found:
             try:
-                if p.lstat().st_size > MAX_FILE:
-                    continue
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                if dest.is_symlink() or dest.exists():
-                    dest.unlink()
-                shutil.copy2(p, dest, follow_symlinks=False)
+                data = files.read_bytes(p, limit=MAX_FILE, inside=self.root)
+                files.write(shadow / p.relative_to(self.root), data, parents=True, durable=False)
             except OSError:
                 continue
         self._sources_sig = sig
 
     def close(self) -> None:
-        if self._shadow is not None:
-            shutil.rmtree(self._shadow, ignore_errors=True)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
             self._shadow = None
 
     # ---- compiling ----------------------------------------------------------------
