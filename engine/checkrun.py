@@ -132,4 +132,7 @@ def check_since(
                 f"{errors[0].render().splitlines()[0]})"
             )
         report = since_mod.compare(old, new, max_pairs=max_pairs, max_memory_mib=max_memory_mib, deadline=deadline)
-        return report, (str(old_root) if old_root == Path(since) else None)
+        if old_root == Path(since):
+            return report, str(old_root)
+        since_mod.name_revision_files(report, old_root, Path(root), since)
+        return report, None

@@ -86,3 +86,46 @@ def test_a_git_revision_is_the_older_version(tmp_path):
     assert proc.returncode == 1 and "choice newly guarded" in proc.stdout
     bad = run_cli("check", "--story", repo / "tour", "--since", "no-such-rev")
     assert bad.returncode == 2 and "neither a story folder nor a git revision" in bad.stderr
+
+
+@pytest.mark.slow  # the real command several times, and git
+def test_a_revision_is_named_as_git_names_it_and_its_replays_run(tmp_path):
+    """Issue 26.4: a finding in the old version points at `REV:path` (what `git show` opens), not
+    at a temporary folder deleted afterwards; a gone choice says how `id:` keeps saves; the
+    report says how to unpack the revision, and its replay then runs."""
+    repo = tmp_path / "repo"
+    shutil.copytree(TOUR, repo / "tour")
+    git = lambda *a: subprocess.run(["git", "-C", str(repo), *a], check=True, capture_output=True)  # noqa: E731
+    git("init", "-q")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "add", ".")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "first")
+    f = repo / "tour" / STORM
+    climb = "      - text: Climb again.\n        goto: stair\n"  # its same-way sibling's key was @stair#2
+    text = f.read_text(encoding="utf-8")
+    assert climb in text
+    f.write_text(text.replace(climb, climb.replace("goto: stair", "goto: tower")), encoding="utf-8")
+    proc = run_cli("check", "--story", repo / "tour", "--since", "HEAD")
+    no_traceback(proc)
+    assert proc.returncode == 1
+    gone = next(ln for ln in proc.stdout.splitlines() if "choice gone" in ln)
+    assert gone.startswith("HEAD:tour/chapters/storm.yaml:"), gone
+    assert "chronicle-since-" not in proc.stdout
+    assert "give the choice an `id:` (here, in the release players have)" in gone
+    unpack = proc.stdout.split("unpacks, for its replays, with: ", 1)[1].splitlines()[0]
+    folder = unpack.split()[2]
+    assert folder.startswith("/tmp/chronicle-")
+    try:
+        subprocess.run(unpack, shell=True, check=True, capture_output=True)
+        replay = next(ln for ln in proc.stdout.splitlines() if "replay (old version): " in ln)
+        played = run_cli(*replay.split("replay (old version): ", 1)[1].split()[1:])
+        assert played.returncode == 0, played.stderr
+        assert played.stdout.rstrip().splitlines()[-1] != "" and "> 2. Go back up." in played.stdout
+        shown = subprocess.run(
+            ["git", "-C", str(repo), "show", gone.split(":")[0] + ":" + gone.split(":")[1]],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert "Go back up." in shown
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

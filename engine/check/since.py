@@ -98,6 +98,10 @@ class SinceReport:
     complete: bool
     stopped_by: str | None = None  # "pairs" | "memory" | "time": the bound that stopped it
     pairs: int = 0  # pairs of (old, new) states explored
+    # For a git revision (unpacked into a folder that is gone when `check` ends): the command that
+    # unpacks it again, and the folder that command makes, so the replays can be run by a person.
+    old_unpack: str | None = None
+    old_folder: str | None = None
 
 
 # ---- getting the older version ----------------------------------------------------------------
@@ -111,15 +115,8 @@ def old_version_root(story_root: Path, since: str, workdir: Path) -> Path:
         return as_dir
     if since.startswith("-"):  # git would take it for an option (`--output=FILE` writes a file)
         raise SinceError(f"'{since}' is neither a story folder nor a git revision (a revision never starts with '-')")
-    root = story_root.resolve()
     try:
-        top, prefix = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--show-toplevel", "--show-prefix"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout.split("\n")[:2]
+        top, prefix = git_location(story_root)
         # from the top of the repository, `REV:folder` is the story folder as that revision had it
         tar = subprocess.run(
             ["git", "-C", top, "archive", "--format=tar", "--end-of-options", f"{since}:{prefix}"],
@@ -152,6 +149,48 @@ def old_version_root(story_root: Path, since: str, workdir: Path) -> Path:
             if got is not None:
                 files.write(dest.joinpath(*parts), got.read(), parents=True, durable=False)
     return dest
+
+
+def git_location(story_root: Path) -> tuple[str, str]:
+    """(the repository's top folder, the story folder's path inside it, '' or ending in '/');
+    subprocess.CalledProcessError when `story_root` is not inside a git repository."""
+    top, prefix = subprocess.run(
+        ["git", "-C", str(story_root.resolve()), "rev-parse", "--show-toplevel", "--show-prefix"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split("\n")[:2]
+    return top, prefix
+
+
+def name_revision_files(report: SinceReport, old_root: Path, story_root: Path, since: str) -> None:
+    """Name the old version's files as git does (`REV:chapters/storm.yaml`, which `git show`
+    opens), not by the temporary folder they were unpacked into, and say how to unpack that
+    revision again so its replays run."""
+    top, prefix = git_location(story_root)
+    base = str(old_root)
+    for b in report.breaks:
+        if b.pos and b.pos.file and b.pos.file.startswith(base):
+            rel = Path(b.pos.file).relative_to(old_root).as_posix()
+            b.pos = Pos(f"{since}:{prefix}{rel}", b.pos.line, b.pos.col)
+    folder = f"/tmp/chronicle-{_slug(since)}"
+    report.old_folder = folder
+    report.old_unpack = (
+        f"mkdir -p {folder} && git -C {_shell(top)} archive --format=tar --end-of-options "
+        f"{_shell(since + ':' + prefix)} | tar -x -C {folder}"
+    )
+
+
+def _slug(text: str) -> str:
+    out = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text).strip("-.")
+    return out[:40] or "old"
+
+
+def _shell(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 # ---- comparing --------------------------------------------------------------------------------
@@ -377,7 +416,7 @@ def compare(
             o2 = rt.choose(old, o, c)
             d = new_choices.get(c.key)
             if d is None:
-                note("choice-gone", i, o, f"choice '{c.text}' ({c.key}) of '{o.node}' is gone", c.pos, then=step)
+                note("choice-gone", i, o, _gone(c, o.node), c.pos, then=step)
                 continue
             if d.test is not None and not d.test(n.values, n.seen):
                 note(
@@ -503,19 +542,34 @@ def _numbers(old: Story, pairs, parent, i, then: str | None) -> list[int]:
     return out
 
 
+def _gone(c, node: str) -> str:
+    """A choice a save took is gone: what it was, and how the next edit of this kind keeps saves."""
+    said = f"choice '{c.text}' ({c.key}) of '{node}' is gone"
+    if c.id is None:
+        return (
+            f"{said}; without an `id:` a choice is known by where it leads, so a new `goto:` or a reorder "
+            f"among same-way siblings loses its saves: give the choice an `id:` (here, in the release "
+            f"players have) before such an edit"
+        )
+    return f"{said}; saves know it by its `id: {c.id}`: keep a choice with that id in '{node}' and saves find it"
+
+
 # ---- rendering ------------------------------------------------------------------------------
 
 
 def render_text(report: SinceReport, since: str, old_arg: str | None) -> str:
     lines = []
+    replay_on = old_arg or report.old_folder
+    if report.old_unpack and any(b.kind != "flag-changed" for b in report.breaks):
+        lines.append(f"the old version ({since}) unpacks, for its replays, with: {report.old_unpack}")
     for b in report.breaks:
         where = f"{b.pos.file}:{b.pos.line}:{b.pos.col}: " if b.pos and b.pos.line else ""
         lines.append(f"{where}{KIND_WORDS[b.kind]}: {b.message}; {b.states:,} old state{'s' if b.states != 1 else ''}")
         if b.steps or b.kind != "flag-changed":
             lines.append(f"  saved steps: {', '.join(b.steps) if b.steps else '(none: at the start)'}")
-        if old_arg and b.kind != "flag-changed":
+        if replay_on and b.kind != "flag-changed":
             lines.append(
-                f"  replay (old version): chronicle play --story {old_arg} --replay "
+                f"  replay (old version): chronicle play --story {replay_on} --replay "
                 f"{','.join(map(str, b.numbers)) if b.numbers else chr(34) * 2}"
             )
     if report.breaks:
@@ -553,5 +607,6 @@ def render_json(report: SinceReport, since: str) -> dict:
         "stopped_by": report.stopped_by,
         "pairs": report.pairs,
         "ok": not report.breaks and report.complete,
+        "unpack": report.old_unpack,  # a git revision: the command that unpacks it for the replays
         "breaks": [b.to_json() for b in report.breaks],
     }
