@@ -157,9 +157,11 @@ def test_layouts_it_cannot_edit_safely_are_refused():
 
 @pytest.mark.slow  # copies the real story and runs the transcript tests in a pytest of their own
 def test_a_new_chapter_asks_for_its_golden_transcript_by_name(tmp_path):
-    """After `chronicle new chapter`, the transcript tests need no new entry in paths.yaml: they
-    fail on the missing golden transcript (and on the chapters renumbered after it), and the
-    failure names the file and the command that writes it."""
+    """After `chronicle new chapter`, the transcript tests need no new entry in paths.yaml. In
+    CI they fail on the missing golden transcript, naming the file and the command that writes
+    it; on a developer's machine the first run writes it and warns. Either way the chapters
+    renumbered after it stay green (issue 26.5)."""
+    import os
     import shutil
     import subprocess
     import sys
@@ -169,19 +171,32 @@ def test_a_new_chapter_asks_for_its_golden_transcript_by_name(tmp_path):
     shutil.copy(ROOT / "tests" / "test_transcripts.py", tmp_path / "tests" / "test_transcripts.py")
     r = chronicle("new", "chapter", "interlude-1982", "--after", "riyadh-1980", "--story", tmp_path)
     assert r.returncode == 0, r.stderr
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_transcripts.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 1, done.stdout
-    assert "test_every_chapter_has_a_canonical_and_a_divergent_transcript" not in done.stdout
+
+    def transcripts(ci: bool) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k != "CHRONICLE_CI"}
+        if ci:
+            env["CHRONICLE_CI"] = "1"
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_transcripts.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+
+    in_ci = transcripts(ci=True)
+    assert in_ci.returncode == 1, in_ci.stdout
+    assert "1 failed" in in_ci.stdout  # the new chapter's canonical transcript only: the renumbered ones pass
     assert (
-        "no golden transcript tests/transcripts/interlude-1982--canon.txt for chapter 'interlude-1982'" in done.stdout
+        "no golden transcript tests/transcripts/interlude-1982--canon.txt for chapter 'interlude-1982'" in in_ci.stdout
     )
-    assert "make bless" in done.stdout
+    assert "make bless" in in_ci.stdout
+    mine = transcripts(ci=False)
+    assert mine.returncode == 0, mine.stdout
+    assert "wrote a new golden transcript tests/transcripts/interlude-1982--canon.txt" in mine.stdout
+    assert (tmp_path / "tests" / "transcripts" / "interlude-1982--canon.txt").read_text(encoding="utf-8")
+    assert transcripts(ci=True).returncode == 0  # written once, it is there for CI too
 
 
 def test_a_new_story_carries_its_schemas_so_it_can_move(tmp_path):
