@@ -22,10 +22,13 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" -n auto
 
 # The long fuzz (tests/test_fuzz.py): every command on FUZZ_EXAMPLES mutated stories, compiled
-# stories, saves and piped inputs each (`make test` runs a short round); it prints how many it tried.
+# stories, saves and piped inputs each (`make test` runs a short round), then the web fuzz on
+# WEB_FUZZ_EXAMPLES pages with hostile localStorage; each prints how many it tried.
 FUZZ_EXAMPLES ?= 2000
+WEB_FUZZ_EXAMPLES ?= 300
 fuzz: $(STAMP)
 	CHRONICLE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s tests/test_fuzz.py
+	CHRONICLE_WEB_FUZZ_EXAMPLES=$(WEB_FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s tests/test_web_hostile.py
 
 # The same three checks as .pre-commit-config.yaml and .ci/run.
 lint: $(LINT_STAMP)

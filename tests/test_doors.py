@@ -543,6 +543,10 @@ TAMPERED = {
         lambda d: _choice(d, i=1).update(condition={"$": "Lit", "value": 3}),
         "not true or false",
     ),
+    "an expression whose kind is not text (found by the fuzzer)": (
+        lambda d: _choice(d, i=1).update(condition={"$": []}),
+        "is not",
+    ),
     "a layout without the story-wide flags first": (
         lambda d: _storm(d)["layout"].reverse(),
         "slot",

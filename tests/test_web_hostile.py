@@ -9,6 +9,7 @@ fuzz fills localStorage at random (hypothesis) and holds every load to that.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -174,8 +175,11 @@ NAMES = st.sampled_from(
 ) | st.text(max_size=12)
 
 
+WEB_FUZZ = int(os.environ.get("CHRONICLE_WEB_FUZZ_EXAMPLES", "0") or 0) or examples(24)  # `make fuzz`: 300
+
+
 @settings(
-    max_examples=examples(24),
+    max_examples=WEB_FUZZ,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
@@ -201,5 +205,15 @@ def test_web_fuzz_any_local_storage_leaves_the_title_screen_whole(chromium, site
         if page.is_visible("#continue"):
             page.evaluate("chronicleReader.resume('autosave')")
         assert not page.errors, (storage, page.errors)
+        TRIED.append(len(storage))
     finally:
         page.context.close()
+
+
+TRIED: list = []
+
+
+def test_report_how_many_pages_were_tried():
+    """(Runs after the web fuzz: its count, printed for `make fuzz`.)"""
+    if os.environ.get("CHRONICLE_WEB_FUZZ_EXAMPLES"):
+        print(f"\nweb fuzz: {len(TRIED):,} pages loaded with {sum(TRIED):,} hostile localStorage entries")

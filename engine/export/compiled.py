@@ -156,10 +156,11 @@ def decode(data: Any, where: str = "story") -> Any:
         tag = data.get("$")
         if tag is None:
             return frozen_map({k: decode(v, f"{where}.{k}") for k, v in data.items()})
-        cls = CLASSES.get(tag)
+        cls = CLASSES.get(tag) if isinstance(tag, str) else None
         if cls is None:
+            shown = tag if isinstance(tag, str) else json.dumps(tag)[:40]
             raise CompiledFormatError(
-                f"{where}: '{tag}' is not something this engine knows (the story was exported by a newer Chronicle?)"
+                f"{where}: '{shown}' is not something this engine knows (the story was exported by a newer Chronicle?)"
             )
         kwargs = {}
         for f in _fields(cls):

@@ -41,7 +41,10 @@ def checked(body: Any, decode: Callable[[Any], Any]) -> Story:
     problem = _schema_problem(body)
     if problem:
         raise Damaged(problem)
-    story = decode(body)
+    try:
+        story = decode(body)
+    except ValueError as exc:  # what the schema leaves open (a newer kind of object) and decoding refuses
+        raise Damaged(f"at {exc}") from None
     if not isinstance(story, Story):
         raise Damaged('the "story" object is not a Story')
     _Refs(story).check()
