@@ -373,6 +373,11 @@ CONTINUITY = _section(
         "a text part or choice is shown where a fact it asserts is broken, or a fact it denies holds",
         "make the words conditional on the flags that break the fact",
     ),
+    (
+        "unmarked-claim",
+        "unmarked text names a fact in its own words (a name and a key word of its statement) where it is broken",
+        "give the fact `mentions:`, mark the part `asserts`/`denies`, or `allow: [mention]` on it",
+    ),
 )
 
 CODES: dict[str, Code] = {**LOAD, **SCHEMA, **COMPILE, **CHECK, **CONTINUITY}

@@ -60,6 +60,7 @@ def test_fixture_reports_exactly_its_code(code):
             "allow-unused",
             "text-never-shown",
             "inline-space",
+            "unmarked-claim",
         )
         else "error"
     )

@@ -293,3 +293,29 @@ def test_a_story_from_compiled_json_still_checks_mentions(tmp_path):
     found = [d for d in check_story(again).diagnostics if d.code == "continuity"]
     assert len(found) == 1 and found[0].pos.file.endswith("one.yaml")
     assert rt.start(again, "one") is not None
+
+
+UNMARKED_HISTORY = """\
+facts: []
+story_facts:
+  - id: iraq-sends-volunteers
+    date: 1984
+    statement: Iraq sends volunteers to Syria to help it in its war with Israel.
+    holds: not iraq_stayed_out
+"""
+
+
+def test_an_unmarked_claim_in_a_fact_s_own_words_is_a_warning_when_asked_for(tmp_path):
+    farewell = '      - "{iraq_stayed_out: They remember the volunteers who went to Syria in 1984.|Nothing.}"'
+    root = story(tmp_path, farewell=farewell, history=UNMARKED_HISTORY)
+    assert check(root) == []  # not asked for: the story has no `style: {unmarked_claims: true}`
+    manifest = root / "story" / "story.yaml"
+    manifest.write_text(manifest.read_text() + "style: {unmarked_claims: true}\n")
+    (d,) = check(root)
+    assert (d.code, d.severity) == ("unmarked-claim", "warning")
+    assert "'iraq-sends-volunteers'" in d.message and "iraq_stayed_out=true" in d.message
+    assert line_col(d) == at(root, "volunteers who went to Syria")
+    # shown only where the fact holds: nothing to say
+    farewell = '      - "{not iraq_stayed_out: They remember the volunteers who went to Syria in 1984.|Nothing.}"'
+    (root / "chapters" / "one.yaml").write_text(CHAPTER.format(farewell=farewell, choices=PLAIN_CHOICES, title="End"))
+    assert check(root) == []

@@ -193,9 +193,10 @@ def intro_text(story: Story) -> Text | None:
 # ---- matches -----------------------------------------------------------------------------------
 
 
-def claims_in(story: Story, text: Text) -> list[Claim]:
-    """Every claim the text's words make, in every rendering of its inline parts."""
-    rules = _rules(story)
+def claims_in(story: Story, text: Text, rules: list | None = None) -> list[Claim]:
+    """Every claim the text's words make, in every rendering of its inline parts (`rules`: the
+    facts' `mentions` by default; `own_words(story)` for the unmarked-claim warning)."""
+    rules = _rules(story) if rules is None else rules
     if not rules:
         return []
     out: list[Claim] = []
@@ -381,3 +382,53 @@ def mention_allows(story: Story) -> list[tuple]:
         if "mention" in part.allow:
             out.append((f"epilogue part {j + 1}", part.pos or part.text_pos))
     return out
+
+
+# ---- a fact's own words: where no `mentions` are written --------------------------------------
+
+# Capitalised words that name nothing, and common words too short or too plain to claim a fact.
+_NOT_NAMES = frozenset(
+    "the a an in on at of and but his her their its it he she they after before once through "
+    "unlike instead within with by from until weeks years thousands".split()
+)
+_PLAIN = frozenset(
+    "about after again against their there these those which while would could should every "
+    "never still other being where first years later early large state found finds makes comes "
+    "becomes stays begins between under until since without".split()
+)
+
+
+def own_words(story: Story) -> list[tuple]:
+    """(fact id, regex, None) per breakable fact with no `mentions`/`mentions_not`, when the story
+    asks for it (`style: {unmarked_claims: true}`): a sentence
+    holding one of the names its statement writes (capitalised: places, people) and one of its
+    key words (the other long words), in either order. `unmarked-claim` warns of such a
+    sentence shown where the fact is broken."""
+    hit = _OWN.get(id(story))
+    if hit is not None and hit[0]() is story:
+        return hit[1]
+    import re
+
+    rules: list[tuple] = []
+    for fid, fact in story.facts.items() if story.style.get("unmarked_claims") else ():
+        if fact.holds is None or fact.mentions or fact.mentions_not:
+            continue
+        words = re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", fact.statement)
+        names = {w.split("'")[0].split("’")[0] for w in words[1:] if w[0].isupper() and w.lower() not in _NOT_NAMES}
+        if words and words[0][0].isupper() and words[0].lower() not in _NOT_NAMES and len(words[0]) > 3:
+            names.add(words[0].split("'")[0])
+        names |= {w.split("'")[0] for w in words if w[0].islower() and any(c.isupper() for c in w)}  # al-Dosari
+        keys = {w.lower() for w in words if w.islower() and len(w) >= 6 and w.lower() not in _PLAIN}
+        if not names or not keys:
+            continue
+        name_rx = "|".join(re.escape(n) for n in sorted(names))
+        key_rx = "|".join(re.escape(k) for k in sorted(keys))
+        gap = r"(?:[^\W_]*[^\w.!?\n]+){0,4}?"  # at most four words between, in one sentence
+        rx = rf"\b(?:{name_rx})\b{gap}\b(?:{key_rx})\b|\b(?:{key_rx})\b{gap}\b(?:{name_rx})\b"
+        rules.append((fid, re.compile(rx, re.IGNORECASE), None))
+    _OWN[id(story)] = (weakref.ref(story), rules)
+    weakref.finalize(story, _OWN.pop, id(story), None)
+    return rules
+
+
+_OWN: dict[int, tuple] = {}

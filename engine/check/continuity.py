@@ -24,7 +24,7 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from ..diagnostics import Diagnostic, Pos, error
+from ..diagnostics import Diagnostic, Pos, error, warning
 from ..expr import BoolOp, Expr, Lit, Not, names_in
 from ..model import Chapter, Fact, Node, Story
 from . import claims
@@ -48,6 +48,7 @@ class Site:
     exempt: bool = False  # `allow: [mention]`: judged only to see that the allow is needed
     allow_where: tuple | None = None  # (description, pos) of that allow
     extra_reads: frozenset = frozenset()  # for a `say:`: what its choice's effects read
+    unmarked: bool = False  # found by the fact's own words, not its `mentions`: a warning
 
     @property
     def facts(self) -> tuple:
@@ -72,7 +73,7 @@ def sites(node: Node, story: Story | None = None) -> list[Site]:
     """Every place in `node` whose words assert or deny a fact: the marked ones, and (given the
     story) every match of a fact's `mentions`."""
     out = _part_sites(node.id, node.text, "text part {} of node '" + node.id + "'")
-    if story is not None and claims.has_mentions(story):
+    if story is not None:
         ch = story.chapter(node.chapter)
         out += _claim_sites(story, claims.node_texts(node), ch.slots, ch.seen_bits)
     for c in node.choices:
@@ -93,22 +94,27 @@ def sites(node: Node, story: Story | None = None) -> list[Site]:
 
 def epilogue_sites(story: Story) -> list[Site]:
     out = _part_sites("", story.epilogue_parts, "epilogue part {}")
-    if claims.has_mentions(story):
-        out += _claim_sites(story, claims.epilogue_texts(story), {f.name: f.slot for f in story.flags}, {})
+    out += _claim_sites(story, claims.epilogue_texts(story), {f.name: f.slot for f in story.flags}, {})
     return out
 
 
 def intro_sites(story: Story) -> list[Site]:
     text = claims.intro_text(story)
-    if text is None or not claims.has_mentions(story):
+    if text is None:
         return []
     return _claim_sites(story, [text], {f.name: f.slot for f in story.flags}, {})
 
 
 def _claim_sites(story: Story, texts: list, slots, seen_bits) -> list[Site]:
-    out = []
+    out: list[Site] = []
+    mentions, own = claims._rules(story), claims.own_words(story)
+    if not mentions and not own:
+        return out
     for text in texts:
-        for c in claims.claims_in(story, text):
+        found = [(c, False) for c in claims.claims_in(story, text, mentions)] if mentions else []
+        if own:
+            found += [(c, True) for c in claims.claims_in(story, text, own)]
+        for c, unmarked in found:
             after, extra = None, frozenset[str]()
             if text.after is not None:
                 effects = text.after.all_effects
@@ -128,6 +134,7 @@ def _claim_sites(story: Story, texts: list, slots, seen_bits) -> list[Site]:
                     exempt=text.exempt,
                     allow_where=text.allow_where,
                     extra_reads=extra,
+                    unmarked=unmarked,
                 )
             )
     return out
@@ -295,6 +302,16 @@ def _finding(story: Story, ch: Chapter, site: Site, fact: Fact, want: bool, vals
             if fact.holds is not None
             else f"give '{fact.id}' a `holds`, or drop it from `denies`"
         )
+    if site.unmarked:
+        return warning(
+            "unmarked-claim",
+            f'{site.what} says "{site.mention}", in the words of {kind} \'{fact.id}\' ("{fact.statement}"), '
+            f"and carries no mark, but it can be shown where that fact is broken: {why}",
+            site.pos,
+            f"if the words claim '{fact.id}', give it `mentions:` (or mark the part `asserts`/`denies`) and show "
+            "them only where it holds; if they do not, give the fact the `mentions:` that do, or `allow: [mention]`",
+            replay=replay,
+        )
     if site.mention is not None:
         said = f"{site.what} says \"{site.mention}\", which claims {kind} '{fact.id}'"
         if want:
@@ -336,7 +353,7 @@ def _unproven_sites(story: Story, site_list: list[Site], env: tuple, layout: lis
     slots = {f.name: f.slot for f in layout}
     out = []
     for site, fact, want in _rows(story, site_list):
-        if site.key + (fact.id,) in reported or site.exempt:
+        if site.key + (fact.id,) in reported or site.exempt or site.unmarked:
             continue
         holds = fact.holds if fact.holds is not None else Lit(True)
         wrong = BoolOp("and", (site.shown_expr, Not(holds) if want else holds))
