@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import compile as compiler
+from . import link
 from .check import Report, check_story
 from .check import since as since_mod
 from .check.explore import DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES
@@ -66,9 +67,18 @@ def check_folder(
     progress: Callable[[str, int], None] | None = None,
     stopped: Callable[[str, str], None] | None = None,
 ) -> CheckRun:
-    """Compile the story in `root` and check it; `static` stops after compiling."""
+    """Compile the story in `root` and check it; `static` stops after compiling. `root` may be a
+    compiled story (`chronicle export json`), which is loaded (link.load: CompiledFormatError
+    when it cannot be used) and checked as it is: its compile's own checks were made when it
+    was compiled."""
     t0 = time.perf_counter()
-    story, diags, part = compiler.compile_story_partial(root)
+    story: Story | None
+    diags: list[Diagnostic]
+    part: compiler.Partial | None
+    if link.is_compiled(root):
+        story, diags, part = link.load(root), [], None
+    else:
+        story, diags, part = compiler.compile_story_partial(root)
     if not partial:
         part = None
     summary = empty_summary()

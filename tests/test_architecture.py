@@ -40,6 +40,8 @@ LAYERS: dict[str, str] = {
     # the immutable compiled story
     "model": "model",
     "calls": "model",
+    "link": "model",
+    "verify": "model",
     # files -> Story
     "compile": "compile",
     # playing a Story: the pure runtime, its save format, the plain-text transcript

@@ -12,7 +12,7 @@ import pytest
 from conftest import TOUR, no_traceback, run_cli
 from test_transcripts import ENTRIES, HERE, ROOT, _name, expected, path_for
 
-from engine import load_story, model
+from engine import link, load_story, model
 from engine.export import compiled
 from engine.export.web import FILES, export_web
 from engine.schema import schema_for
@@ -160,21 +160,23 @@ def test_export_web_into_a_file_is_refused(tmp_path):
     no_traceback(proc)
 
 
-def test_every_closure_is_there_after_loading_wherever_it_sits(exported, story):
-    """Wherever a tree sits in the model (a node, a choice, the epilogue, a fact), its closure
-    is rebuilt: a loaded part with a condition but no test would show text it must not."""
-    loaded = compiled.from_json(json.loads(json.dumps(exported)))
-    stack, checked = [loaded], 0
+@pytest.mark.parametrize("how", ["loaded", "compiled"])
+def test_every_closure_is_there_after_loading_wherever_it_sits(exported, story, how):
+    """Wherever a tree sits in the model (a node, a choice, the epilogue, a fact), the linker
+    gives it its closure, for a story loaded from JSON and one compiled from YAML alike: a part
+    with a condition but no test would show text it must not."""
+    linked = compiled.from_json(json.loads(json.dumps(exported))) if how == "loaded" else story
+    stack, checked = [linked], 0
     while stack:
         x = stack.pop()
         if isinstance(x, (tuple, list)):
             stack.extend(x)
         elif hasattr(x, "values") and callable(x.values) and not dataclasses.is_dataclass(x):
             stack.extend(x.values())
-        elif dataclasses.is_dataclass(x) and type(x) in compiled._TAG:
-            for (cname, fn_field), (tree_field, _build) in compiled.CLOSURES.items():
-                if compiled._TAG[type(x)] == cname and getattr(x, tree_field, None) is not None:
-                    assert getattr(x, fn_field) is not None, f"{cname}.{fn_field} missing after load"
+        elif dataclasses.is_dataclass(x) and type(x) in link.TAGS:
+            for (cname, fn_field), tree_field in link.CLOSURES.items():
+                if link.TAGS[type(x)] == cname and getattr(x, tree_field, None) is not None:
+                    assert getattr(x, fn_field) is not None, f"{cname}.{fn_field} missing after {how}"
                     checked += 1
             stack.extend(getattr(x, f.name) for f in dataclasses.fields(x) if f.compare)
     assert checked > 100
@@ -189,3 +191,35 @@ def test_a_version_1_export_still_plays(exported):
     out, queue = io.StringIO(), list(numbers)
     TextPlayer(story, out).run(first, lambda s: queue.pop(0) if queue else None, lambda: False)
     assert out.getvalue() == expected(story, ENTRIES[0])
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_export_story_names_the_story_before_or_after_the_kind(where, tmp_path):
+    """`export --story DIR json` exported the built-in story: the subcommand's default for
+    --story overwrote the value given to `export` itself."""
+    args = ["export", "--story", TOUR, "json"] if where == "before" else ["export", "json", "--story", TOUR]
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["story"]["title"] == load_story(TOUR).title != load_story(ROOT).title
+    site = tmp_path / "site"
+    web = run_cli("export", "--story", TOUR, "web", site)
+    assert web.returncode == 0, web.stderr
+    assert load_story(TOUR).title in (site / "story.js").read_text(encoding="utf-8")
+
+
+def test_check_story_checks_a_compiled_story(tmp_path):
+    """`check --story x.json` said "no story manifest at x.json/story/story.yaml", though its
+    --help says --story takes a compiled story: it now checks the story in the file."""
+    target = tmp_path / "tour.json"
+    assert run_cli("export", "json", "--story", TOUR, "-o", target).returncode == 0
+    from_json = run_cli("check", "--story", target, "--format", "json")
+    from_yaml = run_cli("check", "--story", TOUR, "--format", "json")
+    assert from_json.returncode == 0, from_json.stderr
+    mine, theirs = json.loads(from_json.stdout)["summary"], json.loads(from_yaml.stdout)["summary"]
+    assert (mine["chapters"], mine["nodes"], mine["states"]) == (theirs["chapters"], theirs["nodes"], theirs["states"])
+    assert "no story manifest" not in from_json.stderr
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text(target.read_text(encoding="utf-8").replace('"version":2', '"version":99', 1), encoding="utf-8")
+    refused = run_cli("check", "--story", damaged)
+    assert refused.returncode == 1 and "newer Chronicle" in refused.stderr
+    no_traceback(refused)

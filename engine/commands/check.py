@@ -21,7 +21,8 @@ from ..check.since import render_text as since_text
 from ..checkrun import check_folder, check_since, empty_summary
 from ..compile import compile_story_partial
 from ..diagnostics import has_errors
-from .common import add_budget_args, add_max_states_arg, add_story_arg, positive_int, story_root
+from ..link import CompiledFormatError, is_compiled, load
+from .common import add_budget_args, add_max_states_arg, add_story_arg, fail, positive_int, story_root
 
 
 def register(sub) -> None:
@@ -74,6 +75,8 @@ def run(args) -> int:
             progress=progress.update if progress else None,
             stopped=progress.stopped if progress else None,
         )
+    except CompiledFormatError as exc:
+        return fail(str(exc))
     finally:
         if progress:
             progress.close()
@@ -122,6 +125,12 @@ def _whole_story(args):
     """The story, compiled whole, for the modes that play it (--random, --since); None, with
     check's report of why printed, when it does not compile."""
     t0 = time.perf_counter()
+    if is_compiled(story_root(args)):
+        try:
+            return load(story_root(args))
+        except CompiledFormatError as exc:
+            fail(str(exc))
+            return None
     story, diags, _partial = compile_story_partial(story_root(args))
     if story is not None and not has_errors(diags):
         return story

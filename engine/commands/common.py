@@ -8,16 +8,20 @@ from pathlib import Path
 from typing import NoReturn
 
 from ..compile import load_story
+from ..link import is_compiled
 from ..locate import default_story_root
 from ..model import Story
 
 
-def add_story_arg(p: argparse.ArgumentParser) -> None:
+def add_story_arg(p: argparse.ArgumentParser, *, nested: bool = False) -> None:
+    """--story DIR|FILE.json. `nested`: on a subcommand of a command that takes --story itself
+    (`export --story X json` and `export json --story X` both work): left unset there, so
+    argparse does not overwrite the command's value with the subcommand's default."""
     p.add_argument(
         "--story",
         metavar="DIR",
         type=Path,
-        default=None,
+        default=argparse.SUPPRESS if nested else None,
         help="the story folder (holding story/story.yaml), or a compiled story "
         "(`chronicle export json`); default: the built-in story",
     )
@@ -78,8 +82,8 @@ def open_story(args) -> Story:
     """Compile the story named by --story (or load it, when it is a compiled .json);
     ChronicleError propagates to cli.main (exit 1)."""
     root = story_root(args)
-    if root.suffix == ".json" and not root.is_dir():
-        from ..export.compiled import CompiledFormatError, load
+    if is_compiled(root):
+        from ..link import CompiledFormatError, load
 
         try:
             return load(root)

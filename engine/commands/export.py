@@ -20,13 +20,13 @@ def register(sub) -> None:
     j = what.add_parser("json", help="the compiled story as versioned JSON")
     j.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     j.add_argument("--indent", type=int, default=None, metavar="N", help="pretty-print with N spaces")
-    add_story_arg(j)
+    add_story_arg(j, nested=True)
     j.set_defaults(func=run_json)
     w = what.add_parser(
         "web", help="a self-contained static site: index.html, story.js, runtime.js, reader.js, style.css"
     )
     w.add_argument("out", metavar="OUT", type=Path, help="the folder to write the site into")
-    add_story_arg(w)
+    add_story_arg(w, nested=True)
     w.set_defaults(func=run_web)
     add_story_arg(p)
     p.set_defaults(func=lambda args: (p.print_usage(sys.stderr), 2)[1])

@@ -6,10 +6,13 @@
                    (nodes.epilogue) over those flags
   2. per chapter   (chapter) its own flags (declare); every expression site parsed and
                    type-checked once (expressions), seen() bits and visit counters given out;
-                   each node built (nodes); each node's scene and returns (graph.with_*);
+                   each node built (nodes); each node's scene and returns (graph.fill_*);
                    the graph checks: unreachable nodes, returns nothing calls, `next:` rings,
                    nodes no ending is reached from (graph.chapter_graph)
-  3. story         flags nothing reads (graph.flag_use), then the Story itself
+  3. story         flags nothing reads (graph.flag_use), then the plain Story: trees, no
+                   closures, exactly what `chronicle export json` writes
+  4. link          (link.make_runnable) every tree compiled to its closure: the runnable Story, as
+                   a compiled JSON story is made runnable
 
 Every problem becomes a Diagnostic (`reporter`); nothing stops at the first one. A file whose
 schema check fails is not compiled further, and a chapter with errors is left out, so one
@@ -22,12 +25,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import loader
+from .. import link, loader
 from ..diagnostics import ChronicleError, Diagnostic, has_errors, sort_key
 from ..gcpause import paused_gc
 from ..model import DEFAULT_MAX_CALL_DEPTH, Flag, Story, frozen_map
 from . import declare, graph, nodes
-from .chapter import chapter
+from .chapter import compile_chapter
 from .reporter import Reporter
 
 
@@ -72,7 +75,7 @@ def compile_story_partial(root: str | os.PathLike) -> tuple[Story | None, list[D
         else:
             facts = None if files.has_history else {}  # a history that did not load: facts unknown
         epilogue = nodes.epilogue(out, manifest, story_flags, facts)
-        chapters = [c for doc in files.chapters if (c := chapter(out, doc, story_flags, facts)) is not None]
+        chapters = [c for doc in files.chapters if (c := compile_chapter(out, doc, story_flags, facts)) is not None]
         if has_errors(out.diags) or facts is None:
             return None, out.diags, _partial(files, out, chapters, story_flags, facts, epilogue)
         graph.flag_use(out, story_flags, chapters, facts, epilogue)
@@ -85,7 +88,7 @@ def _story(
     assert files.manifest is not None
     manifest = files.manifest
     data = manifest.data
-    return Story(
+    story = Story(
         title=data["title"],
         root=str(files.root),
         chapters=tuple(chapters),
@@ -103,6 +106,7 @@ def _story(
         intro_pos=manifest.pos(("intro",)) if data.get("intro") is not None else None,
         sources=frozen_map(files.texts),
     )
+    return link.make_runnable(story)
 
 
 def _partial(

@@ -12,7 +12,9 @@ from . import declare, expressions, graph, nodes
 from .reporter import Reporter
 
 
-def chapter(out: Reporter, doc: Document, story_flags: list[Flag], facts: dict[str, Fact] | None) -> Chapter | None:
+def compile_chapter(
+    out: Reporter, doc: Document, story_flags: list[Flag], facts: dict[str, Fact] | None
+) -> Chapter | None:
     """The chapter in `doc`, or None when it has errors (they are reported)."""
     data = doc.data
     cid = data["id"]
@@ -35,8 +37,6 @@ def chapter(out: Reporter, doc: Document, story_flags: list[Flag], facts: dict[s
         doc=doc,
         cid=cid,
         parsed=found.parsed,
-        slots={f.name: f.slot for f in layout},
-        seen_bits=found.seen_bits,
         flags=flag_by_name,
         node_ids=set(raw_nodes),
         fact_ref=fact_ref,
@@ -58,7 +58,8 @@ def chapter(out: Reporter, doc: Document, story_flags: list[Flag], facts: dict[s
     if out.errors() > before:
         return None
 
-    built = graph.with_scene(graph.with_returns(built), start)
+    graph.fill_returns(built)
+    graph.fill_scene(built, start)
     ch = Chapter(
         id=cid,
         title=data["title"],

@@ -177,18 +177,17 @@ def facts(out: Reporter, doc: Document, story_flags: list[Flag], paragraphs: lis
     when it has one that could be read (the loader read it), for checking the quotes."""
     data = doc.data
     types = {f.name: f.flag_type for f in story_flags}
-    slots = {f.name: f.slot for f in story_flags}
     facts: dict[str, Fact] = {}
     for section in ("facts", "story_facts"):
         for i, f in enumerate(data.get(section) or ()):
-            fact = _fact(out, doc, (section, i), f, section == "story_facts", facts, paragraphs, types, slots)
+            fact = _fact(out, doc, (section, i), f, section == "story_facts", facts, paragraphs, types)
             if fact is not None:
                 facts[fact.id] = fact
     return facts
 
 
 def _fact(
-    out: Reporter, doc: Document, path: tuple, f: dict, story: bool, facts: dict, paragraphs, types: dict, slots: dict
+    out: Reporter, doc: Document, path: tuple, f: dict, story: bool, facts: dict, paragraphs, types: dict
 ) -> Fact | None:
     if f["id"] in facts:
         first = facts[f["id"]]
@@ -245,7 +244,7 @@ def _fact(
                     doc.pos(path + ("source", "quote")),
                     "copy the quote exactly, or fix the paragraph number",
                 )
-    holds = holds_fn = None
+    holds = None
     if f.get("holds") is not None:
         try:
             holds = condition(
@@ -255,7 +254,6 @@ def _fact(
                 lambda t: f"`holds` must be true or false, but this is {t}",
                 "compare it, e.g. `not saudi_iraq_war` or `gulf_tension < 4`",
             )
-            holds_fn = ex.compile_expr(holds, slots, {})
         except ex.ExprError as exc:
             if exc.code == "unknown-flag":
                 exc.hint = "a fact's `holds` may read only story-wide flags (story/story.yaml)"
@@ -271,7 +269,6 @@ def _fact(
         source=source,
         holds=holds,
         holds_src=f.get("holds"),
-        holds_fn=holds_fn,
         note=f.get("note"),
         readings=tuple(f.get("readings") or ()),
         pos=doc.pos(path),

@@ -1,6 +1,7 @@
 """The nodes pass: each node of a chapter built from its YAML and the trees the expressions pass
 parsed, one small function per part (its effects on entering, date, text, choices, ending or
-way on, records and refs), and the epilogue's text parts, built the same way.
+way on, records and refs), and the epilogue's text parts, built the same way. What it builds is
+plain: trees, no closures (engine.link compiles those once the story is whole).
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import expr as ex
-from .. import inline as il
 from ..dates import DateError, DateSpan, parse_date
 from ..diagnostics import did_you_mean
+from ..link import UNLINKED
 from ..model import ENDING_KINDS, Choice, Effect, Ending, Fact, Flag, Node, TextPart
 from ..yamlload import Document
 from .declare import INT_LIMIT, fact_ref
@@ -29,8 +30,6 @@ class ChapterContext:
     doc: Document  # the chapter file, for positions
     cid: str  # the chapter's id
     parsed: dict[tuple, Any]  # path in the document -> parsed expression tree (or inline segments)
-    slots: dict[str, int]  # flag name -> slot in the chapter's layout
-    seen_bits: dict[str, int]  # node id -> its seen() bit
     flags: dict[str, Flag]  # flag name -> declaration (story-wide and the chapter's own)
     node_ids: set[str]  # every node id of the chapter
     fact_ref: Callable[[str, tuple, str], bool]  # checks a fact id, reporting an unknown one
@@ -39,13 +38,9 @@ class ChapterContext:
     period: Any  # the chapter's (from, to) dates, or None when they did not parse
     counter_slot: dict[str, int]  # node id -> slot of its visit count, for nodes something counts
 
-    def closure(self, tree):
-        return ex.compile_expr(tree, self.slots, self.seen_bits)
-
-    def inline(self, path: tuple) -> tuple:
-        """The inline segments of the text at `path` and their renderer, or (None, None)."""
-        segs = self.parsed.get(("inline",) + path)
-        return (segs, il.compile(segs, self.closure)) if segs is not None else (None, None)
+    def inline(self, path: tuple):
+        """The inline segments of the text at `path`, or None."""
+        return self.parsed.get(("inline",) + path)
 
     def effect(self, src: str, epath: tuple, tree) -> Effect:
         flag = self.flags[tree.target]
@@ -57,7 +52,7 @@ class ChapterContext:
             expr=tree,
             src=src,
             slot=flag.slot,
-            fn=ex.compile_effect_value(tree, self.slots, self.seen_bits),
+            fn=UNLINKED,
             min=lo,
             max=hi,
             pos=self.doc.pos(epath),
@@ -84,7 +79,7 @@ def count_effect(target: str, slot: int) -> Effect:
         expr=ex.Effect(name, "+=", ex.Lit(1)),
         src=f"{name} += 1",
         slot=slot,
-        fn=lambda vals, seen: vals[slot] + 1,
+        fn=UNLINKED,
         min=0,
         max=INT_LIMIT,
     )
@@ -145,13 +140,11 @@ def _text(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> list[TextPart
     for j, part in enumerate(text_parts(text)):
         ppath = text_path(base, text, j)
         if isinstance(part, str):
-            segs, fn = cx.inline(ppath)
-            parts.append(TextPart(text=part, inline=segs, render=fn, text_pos=cx.doc.pos(ppath)))
+            parts.append(TextPart(text=part, inline=cx.inline(ppath), text_pos=cx.doc.pos(ppath)))
             continue
         tree = cx.parsed.get(ppath + ("if",))
-        test = cx.closure(tree) if tree else None
         what = f"text part {j + 1} of node '{nid}'"
-        parts.append(text_part(out, cx.doc, ppath, part, tree, test, cx.fact_ref, what, cx.inline))
+        parts.append(text_part(out, cx.doc, ppath, part, tree, cx.fact_ref, what, cx.inline))
     return parts
 
 
@@ -192,12 +185,11 @@ def _choice(out: Reporter, cx: ChapterContext, nid: str, k: int, c: dict, key_of
     asserts, denies = assertions(out, doc, cpath, c, cx.fact_ref, f"choice {k + 1} of node '{nid}'")
     say = None
     if c.get("say") is not None:
-        segs, fn = cx.inline(cpath + ("say",))
-        say = TextPart(text=c["say"], inline=segs, render=fn, pos=doc.pos(cpath + ("say",)))
+        say = TextPart(text=c["say"], inline=cx.inline(cpath + ("say",)), pos=doc.pos(cpath + ("say",)))
     label = None
-    segs, fn = cx.inline(cpath + ("text",))
+    segs = cx.inline(cpath + ("text",))
     if segs is not None:
-        label = TextPart(text=c["text"], inline=segs, render=fn, pos=doc.pos(cpath + ("text",)))
+        label = TextPart(text=c["text"], inline=segs, pos=doc.pos(cpath + ("text",)))
     key = f"{nid}.{c['id']}" if c.get("id") is not None else None
     return Choice(
         index=k,
@@ -207,7 +199,6 @@ def _choice(out: Reporter, cx: ChapterContext, nid: str, k: int, c: dict, key_of
         label=label,
         condition=cond,
         condition_src=c.get("if"),
-        test=cx.closure(cond) if cond else None,
         effects=tuple(cx.effects(cpath, c.get("do"))),
         canon=bool(c.get("canon")),
         pos=doc.pos(cpath),
@@ -430,29 +421,27 @@ def text_part(
     ppath: tuple,
     part: dict,
     tree: ex.Expr | None,
-    test: Callable | None,
     check_fact: Callable,
     what: str,
-    inline: Callable[[tuple], tuple] = lambda path: (None, None),
+    inline: Callable[[tuple], Any] = lambda path: None,
 ) -> TextPart:
     """A conditional text part (`if:`, `text:`, `else:`, each text with the facts it asserts or
-    denies), of a node or of the epilogue. `tree`/`test`: its condition, parsed and compiled
-    by the caller (over a chapter's flags, or the story-wide ones). `inline(path)`: the inline
-    segments and renderer of the text at `path` ((None, None) where text has none)."""
+    denies), of a node or of the epilogue. `tree`: its condition, parsed and type-checked by
+    the caller (over a chapter's flags, or the story-wide ones). `inline(path)`: the inline
+    segments of the text at `path` (None where text has none)."""
     asserts, denies = assertions(out, doc, ppath, part, check_fact, what)
     other = part.get("else")
     else_asserts = else_denies = ()
-    segs, fn = inline(ppath + ("text",))
-    esegs, efn = inline(ppath + ("else",))
+    segs = inline(ppath + ("text",))
+    esegs = inline(ppath + ("else",))
     if isinstance(other, dict):
         else_asserts, else_denies = assertions(out, doc, ppath + ("else",), other, check_fact, f"the `else` of {what}")
         other = other["text"]
-        esegs, efn = inline(ppath + ("else", "text"))
+        esegs = inline(ppath + ("else", "text"))
     return TextPart(
         text=part["text"],
         condition=tree,
         condition_src=part.get("if"),
-        test=test,
         else_text=other,
         pos=doc.pos(ppath),
         asserts=asserts,
@@ -466,9 +455,7 @@ def text_part(
         else None,
         allow=tuple(part.get("allow") or ()),
         inline=segs,
-        render=fn,
         else_inline=esegs,
-        else_render=efn,
     )
 
 
@@ -478,7 +465,6 @@ def epilogue(out: Reporter, doc: Document, story_flags: list[Flag], facts: dict 
     if raw is None:
         return ()
     types = {f.name: f.flag_type for f in story_flags}
-    slots = {f.name: f.slot for f in story_flags}
     check_fact = fact_ref(out, doc, facts)
     parts = []
     for j, part in enumerate(text_parts(raw)):
@@ -486,7 +472,7 @@ def epilogue(out: Reporter, doc: Document, story_flags: list[Flag], facts: dict 
         if isinstance(part, str):
             parts.append(TextPart(text=part, pos=doc.pos(ppath), text_pos=doc.pos(ppath)))
             continue
-        tree = test = None
+        tree = None
         if part.get("if") is not None:
             try:
                 src = part["if"]
@@ -496,15 +482,14 @@ def epilogue(out: Reporter, doc: Document, story_flags: list[Flag], facts: dict 
                     lambda n: False,
                     lambda t: f"a condition must be true or false, but `{src}` is {t}",  # noqa: B023 (called at once)
                 )
-                test = ex.compile_expr(tree, slots, {})
             except ex.ExprError as exc:
                 if exc.code == "unknown-flag":
                     exc.hint = "the epilogue reads only story-wide flags (story/story.yaml `flags:`); " + (
-                        (did_you_mean(exc.name, slots) if exc.name else None) or ""
+                        (did_you_mean(exc.name, types) if exc.name else None) or ""
                     )
                 elif exc.code == "unknown-node":
                     exc.hint = "the epilogue belongs to no chapter, so it cannot ask seen(): set a story-wide flag"
                 out.expr_error(exc, doc, ppath + ("if",), f"in a condition of the epilogue (part {j + 1})")
-                tree = test = None
-        parts.append(text_part(out, doc, ppath, part, tree, test, check_fact, f"epilogue part {j + 1}"))
+                tree = None
+        parts.append(text_part(out, doc, ppath, part, tree, check_fact, f"epilogue part {j + 1}"))
     return tuple(parts)

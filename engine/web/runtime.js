@@ -184,7 +184,7 @@
   }
 
   // ---- is the data sound? ------------------------------------------------------------------
-  /* What is wrong with a compiled story's data, or null. engine/export/verify.py checks a
+  /* What is wrong with a compiled story's data, or null. engine/verify.py checks a
    * compiled story the same way when the terminal loads one: the shapes and cross-references
    * play relies on (every goto, call, return and `next:` names a node of its chapter, every
    * flag sits in its slot, every effect writes the slot of the flag it names, every expression
@@ -335,7 +335,15 @@
     return ok ? null : (problem || "at story: it is damaged");
   }
 
+  /* A compiled story document -> the runnable story, as engine/link.py's from_json: the document
+   * checked (validate: the envelope, then damage()), then every expression tree compiled to its
+   * closure (link). */
   function load(doc) {
+    validate(doc);
+    return link(doc.story, doc);
+  }
+
+  function validate(doc) {
     if (!doc || typeof doc !== "object" || doc.format !== FORMAT) {
       throw new PlayError("this is not a compiled Chronicle story");
     }
@@ -343,8 +351,11 @@
       throw new PlayError("this story was exported by a newer Chronicle (format " + doc.version +
                           "); this player reads format " + VERSION);
     }
-    var s = doc.story, problem = damage(s);
+    var problem = damage(doc.story);
     if (problem) throw new PlayError("the compiled story is damaged: " + problem);
+  }
+
+  function link(s, doc) {
     var story = {
       title: s.title, byline: s.byline || null, intro: s.intro || null, epilogue: s.epilogue || null,
       lang: s.lang || "en", hash: s.content_hash, flags: s.flags || [], facts: s.facts || {},

@@ -15,7 +15,7 @@ So `checked()` holds the document to
    a KeyError, a TypeError or another flag's slot.
 
 What is wrong is one `Damaged` ("at chapters[0].nodes.hall.choices[1]: goto 'nowhere' names no
-node of chapter 'one'"); engine/export/compiled.py says which file, and that it is damaged.
+node of chapter 'one'"); engine/link.py (from_json, its one caller) says which file, and that it is damaged.
 The JavaScript runtime (engine/web/) checks the data it is given the same way.
 """
 
@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .. import expr, inline, schemacheck
-from ..model import Chapter, Effect, Fact, Flag, Node, Story, TextPart
-from ..textsafe import clean
+from . import expr, inline, schemacheck
+from .model import Chapter, Effect, Fact, Flag, Node, Story, TextPart
+from .textsafe import clean
 
 MAX_SHOWN = 160  # characters of a value quoted in a message
 
