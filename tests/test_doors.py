@@ -580,6 +580,7 @@ def test_an_untouched_compiled_story_still_plays(tmp_path, capsys):
 def test_the_published_compiled_schema_names_every_field_the_export_writes():
     """The schema a compiled story is held to on load covers the whole model, so a field of the
     wrong kind is refused there, never met in play."""
+    from engine import link
     from engine.export import compiled
     from engine.schemacheck import schema_for
 
@@ -590,7 +591,7 @@ def test_the_published_compiled_schema_names_every_field_the_export_writes():
         if tag in ("Diagnostic", "FlagType", "Pos") or tag in exprs or tag in ("Var", "Visits", "Not", "Neg"):
             continue  # never exported as objects (positions are text), or one of the expression kinds
         props = defs.get(tag, {}).get("properties", {})
-        missing += [f"{tag}.{f.name}" for f in compiled._fields(cls) if f.name not in props]
+        missing += [f"{tag}.{f.name}" for f in link.fields(cls) if f.name not in props]
     assert missing == []
 
 
