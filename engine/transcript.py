@@ -84,11 +84,19 @@ def text_lines(story: Story, state: State, width: int = WIDTH, skip: int = 0) ->
     out = []
     for p in rt.node_text(story, state)[skip:]:
         out += [wrap(p, width), ""]
+    for note in record_lines(story, state):
+        out += [wrap(note, width), ""]
+    return out
+
+
+def record_lines(story: Story, state: State) -> list[str]:
+    """`[History: statement (date)]` for each documented fact the node records (the story's own
+    facts told apart: `[In this story: ...]`), unwrapped: every version shows these notes."""
+    out = []
     for fid in rt.node_of(story, state).records:
         fact = story.facts[fid]
-        # the story's own facts are told apart from documented history
         what = "In this story" if fact.story else "History"
-        out += [wrap(f"[{what}: {fact.statement} ({fact.date.human()})]", width), ""]
+        out.append(f"[{what}: {fact.statement} ({fact.date.human()})]")
     return out
 
 

@@ -152,6 +152,10 @@ class Term:
     def saved(self, name: str = "autosave") -> dict:
         return json.loads(self.save_file(name).read_text())
 
+    def saved_real(self, name: str = "autosave") -> dict:
+        """A save of the real story, Hammer and Crescent."""
+        return json.loads((self.saves / "hammer-and-crescent" / f"{name}.json").read_text())
+
 
 @pytest.fixture
 def term(tmp_path):

@@ -132,6 +132,33 @@ def test_a_newly_guarded_middle_step_resumes_after_the_step_before_and_keeps_the
     assert "mine" in [x.name for x in t.slots()] and kept[0].stem not in [x.name for x in t.slots()]
 
 
+@pytest.mark.parametrize("slot", ["mine", "autosave"])
+def test_a_game_resumed_across_an_edit_is_saved_as_resumed(tmp_path, tour, slot):
+    """Issue 26.8: quitting at once after "your game resumes after step 2 of 6" left the old path
+    in the file, so the next load went through the same change and kept another copy."""
+    store = SaveStore(tmp_path / "saves")
+    s = Session(tour, store)
+    s.new_game(rt.start(tour))
+    for t in MOVES:
+        if s.at_ending():
+            s.advance()
+        s.choose(next(c for c in s.offered() if c.text.startswith(t)))
+    if slot == "mine":
+        s.save("mine")
+    store.release()
+    story = edited(tmp_path, (POUR, "      - text: Pour in a can of oil.\n        if: oil > 5\n"))
+    t = Session(story, SaveStore(store.folder))
+    t.new_game(rt.start(story))
+    assert "resumes after step 2 of 6" in t.load(slot)[0]
+    t.store.release()
+    again = Session(story, SaveStore(store.folder))
+    again.new_game(rt.start(story))
+    assert again.load(slot) == []  # no change to go through: the file holds the game as it resumed
+    assert again.state.at() == ("storm", "stair") and len(again.states) == 3
+    kept = [p for p in store.folder.iterdir() if ".earlier-story-" in p.name]
+    assert len(kept) == 1  # the file as it was, kept once
+
+
 def test_a_format_1_save_still_loads_and_is_written_back_as_format_2(tour):
     states = play(tour, MOVES)
     old = to_json(tour, states)

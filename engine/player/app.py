@@ -41,7 +41,7 @@ from ..textsafe import clean
 from .frontend import WATCHED, Ask, Frontend, LineFrontend, OutputGone, Transcript
 from .game import Game
 from .options import Options
-from .render import MAX_WIDTH, STYLE_RULES, text_width
+from .render import KEEP, MAX_WIDTH, STYLE_RULES, text_width
 from .saves import SaveStore, default_base
 from .session import Session
 from .watch import Watcher, recompile
@@ -194,6 +194,7 @@ class TerminalFrontend(Frontend):
         self._quiet: PromptSession | None = None  # for yes/no questions, kept out of the history
         self._more: PromptSession | None = None  # the "more" pause when a page is taller than the screen
         self.printed = 0  # lines printed since the player last typed (or the screen was cleared)
+        self.typed_ahead = ""  # keys typed at a "more" pause: the start of the next answer
 
     def columns(self) -> int:
         try:
@@ -220,18 +221,29 @@ class TerminalFrontend(Frontend):
 
     def write(self, lines, closable: bool = False) -> None:
         """Print lines; when more than a screenful has come since the player last typed,
-        pause with "more" so nothing scrolls away unread. q or Escape there closes a
-        closable screen (the journal), or shows the rest of a scene without more pauses."""
+        pause with "more" so nothing scrolls away unread. Escape there, or a key typed to begin
+        an answer, closes a closable screen (the journal), or shows the rest of a scene without
+        more pauses. A list of choices (marked with `render.KEEP`) is never split by a pause:
+        its block (the question above it too) starts a new page when it would not fit."""
         try:
             rows = self.output.get_size().rows
         except Exception:
             rows = 24
         limit = max(rows - PAGE_MARGIN, 5)
         lines = list(lines)
+        keep_from = next((i for i, line in enumerate(lines) if KEEP in line), None)
         chunk: list = []
         pausing = self.paging
         for i, line in enumerate(lines):
-            if pausing and self.printed >= limit and any(lines[i:]):  # never pause before blank lines only
+            pause = self.printed >= limit and any(lines[i:])  # never pause before blank lines only
+            if keep_from is not None and self.printed and not pause:
+                # the whole block on a fresh page when it fits on one; else at least the choices
+                rest = len(lines) - i
+                if i == 0 and self.printed + rest > limit and rest <= limit:
+                    pause = True
+                elif i == keep_from and self.printed + rest > limit and rest <= limit:
+                    pause = True
+            if pausing and pause:
                 self._print(chunk)
                 chunk = []
                 try:
@@ -240,7 +252,7 @@ class TerminalFrontend(Frontend):
                     self.printed, self.paging = 0, False  # leaving: say goodbye without another pause
                     raise
                 self.printed = 0
-                if answer == "close":
+                if answer != "on":
                     if closable:
                         return
                     pausing = self.paging = False  # the rest of this scene at once, until the next prompt
@@ -256,13 +268,15 @@ class TerminalFrontend(Frontend):
         for line in lines:
             if pad and line:
                 ft.append(("", pad))
-            ft.extend((style, clean(text)) for style, text in line)
+            ft.extend((style, clean(text)) for style, text in line if text)
             ft.append(("", "\n"))
         print_formatted_text(FormattedText(ft), style=self.style, output=self.output, end="")
 
     def more(self) -> str:
-        """Wait at "more": Space, Enter (or any other key) go on, q or Escape close.
-        Nothing typed here reaches the next answer ("q" would otherwise quit the game)."""
+        """Wait at "more". Space and Enter (and keys that type nothing) go on: "on". Escape
+        closes: "close". Any other key, q included, begins the answer to the next prompt,
+        whole: it ends the pause ("typed") and is kept in `typed_ahead` for that prompt (the
+        keys typed after it reach the prompt by themselves, as typeahead)."""
         if self._more is None:
             kb = KeyBindings()
 
@@ -275,20 +289,28 @@ class TerminalFrontend(Frontend):
                 event.app.exit(exception=EOFError)
 
             @kb.add("escape", eager=True)
-            @kb.add("q")
-            @kb.add("Q")
             def _close(event):
                 event.app.exit(result="close")
 
+            @kb.add(Keys.BracketedPaste)
+            def _paste(event):
+                self.typed_ahead += event.data.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+                event.app.exit(result="typed")
+
             @kb.add("<any>")
             def _any(event):
-                event.app.exit(result="on")
+                data = event.data
+                if not isinstance(event.key_sequence[0].key, Keys) and data and data != " " and data.isprintable():
+                    self.typed_ahead += data
+                    event.app.exit(result="typed")
+                else:
+                    event.app.exit(result="on")
 
             self._more = PromptSession(
                 style=self.style, key_bindings=kb, erase_when_done=True, reserve_space_for_menu=0
             )
         return self._more.prompt(
-            [("", " " * self.margin()), ("class:dim", "  \u2014 more: Space goes on, q closes \u2014")]
+            [("", " " * self.margin()), ("class:dim", "  \u2014 more: Space goes on, Esc closes \u2014")]
         )
 
     def new_page(self, clear: bool = False) -> None:
@@ -313,7 +335,7 @@ class TerminalFrontend(Frontend):
         session.completer = _Completer(q.complete) if q.complete else None
         toolbar = q.toolbar
         session.bottom_toolbar = (lambda: FormattedText(toolbar(self.columns()))) if toolbar else None
-        default = q.default
+        default, self.typed_ahead = self.typed_ahead + q.default, ""
         self.paging = True
         while True:
             self.printed = 0

@@ -54,7 +54,7 @@ TITLE_WORDS = {
     "q": "quit",
     "exit": "quit",
 }
-READING = {"back", "journal", "dossier", "endings", "help", "load"}  # screens to read: q at "more" closes them
+OVER = "The story is over. Type restart to play again, undo to go back, journal, or quit."
 
 
 class Leave(Exception):
@@ -85,6 +85,8 @@ class Game:
         self.pending: str | None = None  # line mode: a line typed at an ending, for the next chapter
         self.later: list[str] = []  # notes to show under the next scene (a chapter card clears the screen)
         self.where_shown = ""  # the place and date last shown in plain text (a change is said there)
+        self.scenes = 0  # scenes shown so far: a command that showed none has its choices shown again
+        self.title_latest: Resumable | None = None  # the game Continue would resume, while on the title
 
     @property
     def story(self) -> Story:
@@ -204,6 +206,7 @@ class Game:
                     break
                 self.say(f"Type a number from 1 to {len(items)}, or just press Enter.", "hint")
             if action == "quit":
+                self.title_latest = latest  # leaving says where that game is kept
                 return False
             if action == "new":
                 self.s.new_game(first)
@@ -319,7 +322,7 @@ class Game:
             if isinstance(got, Pick):
                 self.take(got)
             elif isinstance(got, Command):
-                self.command(got)
+                self.command(got, answer)
             elif isinstance(got, Unclear):
                 self.unclear(got)
             else:
@@ -379,11 +382,10 @@ class Game:
         got = parse(answer, [], debug=self.opts.debug, allowed=AT_ENDING)
         if isinstance(got, Command):
             self.fe.echo(answer)
-        if isinstance(got, Command):
-            self.command(got)
+            self.command(got, answer)
             return
         if final:
-            self.say("The story is over. Type restart to play again, undo to go back, journal, or quit.", "hint")
+            self.say(OVER, "hint")
             return
         if answer.strip() and not self.fe.interactive:
             self.pending = answer  # line mode: this line is meant for the next chapter
@@ -412,16 +414,29 @@ class Game:
         # the last thing on the screen and nothing waits at "more" for a note alone.
         later, self.later = self.later, []
         self.notes(later)
+        self.scenes += 1
         paragraphs = rt.node_text(story, state)
         said = state.said if banner else 0  # what the choice said comes before a new place or date
-        self.fe.show(
-            lambda w: r.prose(paragraphs, w),
-            lambda w: r.from_plain(
-                (tx.said_lines(state, w) if said else []) + banner + tx.text_lines(story, state, w, said)
-            ),
-        )
+
+        def plain_text(w: int) -> list:
+            lead = tx.said_lines(state, w) if said else []
+            return r.from_plain(lead + banner + tx.text_lines(story, state, w, said))
+
         node = rt.node_of(story, state)
-        if node.ending:
+        if not node.ending:
+            # the last paragraph (the question the choices answer), the documented events and the
+            # choices are one block, which the terminal keeps on one page
+            offered = s.offered()
+            stuck = r.stuck(story, state)
+            body, question = paragraphs[:-1], paragraphs[-1:]
+            self.fe.show(lambda w: r.prose(body, w), plain_text)
+            self.fe.show(
+                lambda w: r.prose(question, w) + r.records(story, state, w) + r.choices(offered, w, stuck),
+                lambda w: r.from_plain(tx.choice_lines(offered, w, stuck)),
+            )
+            return
+        self.fe.show(lambda w: r.prose(paragraphs, w) + r.records(story, state, w), plain_text)
+        if node.ending is not None:  # (always: a scene with choices has returned above)
             self.fe.show(
                 lambda w: r.ending(story, node, w, new_ending),
                 lambda w: (
@@ -439,21 +454,53 @@ class Game:
                     lambda w: r.from_plain(tx.epilogue_lines(story, state, w) + [""]) + r.endings_found(found, w),
                 )
                 self.notes(notes)
-                self.say("The story is over. Type restart to play again, undo to go back, journal, or quit.", "dim")
+                self.say(OVER, "dim")
             else:
-                nxt = story.next_chapter(state.chapter)
-                assert nxt is not None, "an ending that is not final leads to a next chapter"
-                self.say(f"Press Enter to go on to {chapter_label(story, nxt.id)}.", "dim")
-        else:
-            offered = s.offered()
-            stuck = r.stuck(story, state)
-            self.fe.show(
-                lambda w: r.choices(offered, w, stuck), lambda w: r.from_plain(tx.choice_lines(offered, w, stuck))
-            )
+                self.say(self.go_on_words(), "dim")
+
+    def go_on_words(self) -> str:
+        nxt = self.story.next_chapter(self.s.state.chapter)
+        assert nxt is not None, "an ending that is not final leads to a next chapter"
+        return f"Press Enter to go on to {chapter_label(self.story, nxt.id)}."
+
+    def again(self) -> None:
+        """After a screen (help, the journal, the dossier...), what the player can do here,
+        shown again under it, so nothing has to be remembered from a page scrolled away."""
+        s, story = self.s, self.story
+        if not s.started:
+            return
+        if s.at_ending():
+            if s.at_final_ending():
+                self.say(OVER, "dim")
+            else:
+                self.say(self.go_on_words(), "dim")
+            return
+        offered, stuck = s.offered(), r.stuck(story, s.state)
+        self.fe.show(lambda w: r.choices(offered, w, stuck), lambda w: r.from_plain(tx.choice_lines(offered, w, stuck)))
 
     # ---- commands ---------------------------------------------------------------------------
-    def command(self, cmd: Command) -> None:
+    def command(self, cmd: Command, typed: str = "") -> None:
+        """Run a command; when it showed no scene of its own, show the choices again under it."""
+        if cmd.name == "quit" and typed.strip().lower() == "q" and not self.confirm_leaving():
+            self.again()
+            return
+        scenes = self.scenes
         getattr(self, f"cmd_{cmd.name}")(cmd.arg)
+        if self.scenes == scenes:
+            self.again()
+
+    def confirm_leaving(self) -> bool:
+        """A lone q might be a slip (or meant for a pager): leaving asks first."""
+        s = self.s
+        if s.store is None:
+            what = "this game is not saved"
+        else:
+            what = "your game is saved, and you can carry on later"
+        answer = self.ask(Ask(f"Leave the game? ({what[0].upper()}{what[1:]}.) (y/n) > ", history=False))
+        if isinstance(answer, str) and answer.strip().lower() in ("y", "yes", "q", "quit"):
+            raise Leave
+        self.say("Carrying on.", "dim")
+        return False
 
     def cmd_help(self, _arg) -> None:
         at_end, tab = self.s.at_ending(), not self.fe.plain
@@ -619,8 +666,14 @@ class Game:
     def leave(self, quitting: bool) -> int:
         self.fe.leaving()
         s = self.s
-        if s.started and s.autosaved:
-            where = r.describe(s.save_data()["summary"])
+        if s.started and not s.autosaved and s.store is not None and not s.choices_made():
+            # leaving before the first choice: the game is saved where it stands, so the
+            # command below carries on from here, as after any choice
+            self.notes(s.autosave())
+        latest = self.title_latest if not s.started else None
+        if s.started and s.autosaved or latest is not None:
+            summary = latest.summary(self.story) if latest is not None else s.save_data()["summary"]
+            where = r.describe(summary)
             command = self.continue_command()
             self.fe.show(
                 lambda w: (
@@ -628,7 +681,13 @@ class Game:
                     + [[("class:choice.number", "  " + command)], r.blank()]
                 )
             )
-        elif s.started and s.store is not None and s.choices_made():
+        elif s.started and s.store is None:
+            self.say(
+                "This game was not saved: a game started with --chapter, --at or --set keeps no saves "
+                "unless you give --save-dir DIR.",
+                "dim",
+            )
+        elif s.started and s.store is not None:
             self.say("Your game could not be saved (see above).", "warning")
         elif not quitting:
             self.say("Goodbye.", "dim")

@@ -55,6 +55,11 @@ STYLE_RULES = {
 }
 
 
+# An empty fragment that marks where a list of choices begins: the terminal never splits what
+# follows it (nor, when it fits, the whole block it is in) with a "more" pause.
+KEEP = ("class:keep", "")
+
+
 def text_width(columns: int) -> int:
     """The prose measure for a terminal this many columns wide."""
     return max(MIN_WIDTH, min(MAX_WIDTH, columns - 2))
@@ -167,7 +172,17 @@ def choices(offered: list[Choice], width: int, stuck: str = STUCK) -> list[Line]
         out += styled("choice", body[1:])
     if not offered:
         out += styled("warning", wrap(stuck, width))
+    out[0] = [KEEP, *out[0]]
     return out + [blank()]
+
+
+def records(story: Story, state: State, width: int) -> list[Line]:
+    """The documented events a node records, as every version shows them after its prose
+    (`[History: statement (date)]`; a story fact `[In this story: ...]`): engine.transcript's words."""
+    out: list[Line] = []
+    for text in tx.record_lines(story, state):
+        out += styled("dim", wrap(text, width)) + [blank()]
+    return out
 
 
 def chosen(choice: Choice, width: int) -> list[Line]:
@@ -560,8 +575,10 @@ def toolbar(
     """The status line: chapter, place, in-world date, and a reminder of keys on the right.
 
     When it does not fit, it gives way in this order: the reminder's long form (to
-    `short_keys`), the place, the chapter's title (the number stays), then the end of the date.
-    A reminder is shown whole or not at all, never cut to a word like "Enter:"."""
+    `short_keys`), the place (shortened at a word, with an ellipsis, never below a few
+    characters), the chapter's title (the number stays), the reminder, and only then the
+    place and the end of the date. A reminder is shown whole or not at all, never cut to a
+    word like "Enter:"."""
     date, place = scene
     number = f"Chapter {[c.id for c in story.chapters].index(state.chapter) + 1}"
     title = clean(story.chapter(state.chapter).title)
@@ -569,24 +586,27 @@ def toolbar(
     date = clean(date) if date else None
     sep = "  \u2502  "
     short = short_keys if short_keys is not None else (keys.split(" \u00b7 ")[0] if keys else keys)
+    least = 8  # characters of a shortened place, its ellipsis included: less says nothing
 
     def left(head: str, where: str | None) -> str:
         return " " + sep.join(x for x in (head, where, date) if x) + " "
 
+    def fitted(head: str, k: str, shorten: bool) -> tuple[str, str] | None:
+        right = f" {k} " if k else ""
+        if len(left(head, place)) + len(right) <= columns:
+            return left(head, place), right
+        if place and shorten:
+            room = columns - len(right) - len(left(head, "")) - len(sep)
+            if room >= least:
+                return left(head, cut(place, room)), right
+        return None
+
     full = f"{number}: {title}"
-    tries = [
-        (full, place, keys),
-        (full, place, short),
-        (full, None, keys),
-        (full, None, short),
-        (number, place, keys),
-        (number, None, keys),
-        (number, None, short),
-        (number, None, ""),
-    ]
-    for head, where, k in tries:
-        text, right = left(head, where), f" {k} " if k else ""
-        if len(text) + len(right) <= columns:
+    tries = [(full, keys, False), (full, short, True), (number, short, True), (number, "", True)]
+    for head, k, shorten in tries:
+        got = fitted(head, k, shorten)
+        if got:
+            text, right = got
             break
     else:
         right = ""

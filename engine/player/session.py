@@ -191,6 +191,13 @@ class Session:
                 "This game is open in another Chronicle session too. Moves made here go to a save "
                 "of their own, so neither session overwrites the other."
             )
+        if r.loaded.cut and self.store is not None and (r.slot != self.autosave_slot or self._owns_autosave):
+            # the game as resumed is what the slot holds from now on (the file as it was is kept
+            # above): loading it again, or quitting at once, never goes through the change again
+            try:
+                self.store.write(r.slot, self.save_data())
+            except OSError as exc:
+                notes.append(f"Could not save the resumed game to {self.store.path(r.slot)}: {exc.strerror or exc}.")
         return notes
 
     # ---- moving -----------------------------------------------------------------------------
