@@ -12,6 +12,7 @@ from engine.compile import load_story
 from engine.model import Choice
 from engine.player import render as r
 from engine.player.commands import Command, Pick, Unclear, completions, parse
+from engine.player.saves import SAVE_NAME_RULE
 
 TOUR = Path(__file__).resolve().parent / "stories" / "tour"
 
@@ -49,7 +50,7 @@ def test_a_choice_by_number_or_first_words(typed, number):
         ("xyzzy", "Type a number from 1 to 4 or the first words of a choice"),
         ("the wick", "Type a number"),
         ("undo lots", "undo takes a number of choices"),
-        ("save a b", "A save name is one word (letters, digits, - or _), so 'a b' cannot be one. Try: save a-b"),
+        ("save a b", "A save name is one word, so 'a b' cannot be one (" + SAVE_NAME_RULE + "). Try: save a-b"),
         ("\u00b2", "There is no choice \u00b2 here; choose 1 to 4."),
         ("\u2460", "There is no choice \u2460 here; choose 1 to 4."),
         ("9" * 5000, "There is no choice 999999\u2026999 here; choose 1 to 4."),

@@ -372,3 +372,35 @@ def test_a_chapter_reached_before_starts_with_the_flags_it_was_reached_with_once
     before = t.state
     notes = t.load("later")
     assert t.state == before and not any("cannot be used" in n for n in notes), notes
+
+
+def test_kept_games_are_kept_and_the_one_dropped_is_named(story, store):
+    """Issue 30.6: four new games later, game 1 was gone with no word."""
+    notes = []
+    for _ in range(5):
+        s = new(story, store)
+        notes = pick(s, "Trim")
+        store.release()
+    assert [x.name for x in store.autosaves()] == ["autosave", "autosave-1", "autosave-2", "autosave-3"]
+    dropped = [n for n in notes if "no longer kept" in n]
+    assert len(dropped) == 1
+    assert "Only 3 earlier games are kept, so the oldest of them (Chapter 1: The Storm" in dropped[0]
+    assert "save it under a name (save NAME)" in dropped[0]
+
+
+def test_playing_a_kept_game_again_puts_it_back_in_place_of_its_copy(story, store):
+    for first in ("Trim", "Ring", "Write", "Trim"):
+        s = new(story, store)
+        pick(s, first)
+        store.release()
+    games = {x.name: x.data["game"] for x in store.autosaves()}
+    s = Session(story, store)
+    notes = s.load("autosave-2")
+    notes += s.autosave()
+    assert not [n for n in notes if "no longer kept" in n]  # nothing dropped to make room
+    now = {x.name: x.data["game"] for x in store.autosaves()}
+    assert now["autosave"] == games["autosave-2"]
+    assert now["autosave-1"] == games["autosave"] and now["autosave-2"] == games["autosave-1"]
+    assert now["autosave-3"] == games["autosave-3"]
+    s.save("kept-for-good")  # a kept game turned into a named save
+    assert store.read("kept-for-good")["game"] == games["autosave-2"]

@@ -198,3 +198,28 @@ def test_the_terminal_screen_shows_the_history_notes_its_transcript_has(term, tm
     screen = " ".join(" ".join(s.split()) for s in seen)
     for note in notes:
         assert " ".join(note.split())[:60] in screen
+
+
+# ---- 6 and 7. the Load list shows the place; save names are letters of any alphabet -------------
+
+
+def test_the_load_list_tells_two_saves_of_one_date_apart_by_their_place(term):
+    t = new_real_game(term)
+    t.enter("save café").wait("Saved as 'café'")
+    t.enter("1")
+    through_pauses(t)
+    t.enter("save ministry").wait("Saved as 'ministry'")
+    t.enter("load").wait("Load which?")
+    rows = {line.split()[1]: line for line in t.lines if re.match(r"^\s+\d+\.\s+\S", line)}
+    assert "Riyadh, al-Malaz" in rows["café"] and "12 June 1980" in rows["café"]
+    assert "Ministry of Defen" in rows["ministry"] and "12 June 1980" in rows["ministry"]
+    assert all(len(line) <= 80 for line in rows.values())
+
+
+def test_a_save_name_the_rule_refuses_is_told_the_rule(term):
+    t = new_real_game(term)
+    t.enter("save -").wait("cannot be a save name")
+    assert (
+        "'-' cannot be a save name: a save name is up to 40 letters (of any alphabet), digits, - or _, "
+        "beginning with a letter or a digit" in t.flat
+    )

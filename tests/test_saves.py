@@ -16,6 +16,7 @@ from engine import files
 from engine.player import saves
 from engine.player.saves import (
     AUTOSAVE,
+    SAVE_NAME_RULE,
     SaveFileError,
     SaveStore,
     SlotNameError,
@@ -98,6 +99,14 @@ def test_rotation_keeps_the_last_three_earlier_autosaves(store):
     assert not store.exists("autosave-4")
 
 
+def test_rotation_up_to_a_kept_game_fills_its_place_and_drops_nothing_else(store):
+    for game in range(4):
+        store.rotate_autosave()
+        store.write(AUTOSAVE, {"game": game})
+    store.rotate_autosave(upto=2)  # the game of autosave-2 is being played again: its copy gives way
+    assert [store.read(f"autosave-{i}")["game"] for i in (1, 2, 3)] == [3, 2, 0]
+
+
 def test_rotation_without_an_autosave_does_nothing(store):
     assert store.rotate_autosave() is None
 
@@ -153,9 +162,34 @@ def test_ctrl_c_during_a_write_waits_until_the_file_is_whole(tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == [target]
 
 
-@pytest.mark.parametrize("typed, name", [("Mine", "mine"), ("  before-war ", "before-war"), ("a_1.json", "a_1")])
+@pytest.mark.parametrize(
+    "typed, name",
+    [
+        ("Mine", "mine"),
+        ("  before-war ", "before-war"),
+        ("a_1.json", "a_1"),
+        ("Café", "café"),  # Unicode letters are letters (issue 30.7)
+        ("Cafe\u0301", "café"),  # the same name typed with a combining accent is the same save
+        ("دفتر-١", "دفتر-١"),
+        ("Ёлка", "ёлка"),
+    ],
+)
 def test_slot_names_are_normalised(typed, name):
     assert slot_name(typed) == name
+
+
+@pytest.mark.parametrize("typed", ["-", "_x", "a b", "a/b", "a.b", "x" * 41, "\u00e9\nx"])
+def test_a_refused_name_is_told_the_rule_it_breaks_in_words_that_fit_it(typed):
+    with pytest.raises(SlotNameError) as got:
+        slot_name(typed)
+    assert str(got.value).endswith(": " + SAVE_NAME_RULE)
+    assert "of any alphabet" in SAVE_NAME_RULE and "beginning with a letter or a digit" in SAVE_NAME_RULE
+
+
+def test_a_save_with_an_accented_name_is_written_listed_and_loaded(store):
+    name = slot_name("Été")
+    store.write(name, {"game": "x"})
+    assert [s.name for s in store.slots()] == ["été"] and store.read(slot_name("ÉTÉ", for_writing=False))
 
 
 @pytest.mark.parametrize(

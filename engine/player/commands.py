@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..model import Choice
 from ..textsafe import clean
+from .saves import SAVE_NAME_RULE
 
 # name -> (argument kind or None, usage, what it does). The order is the order `help` lists them.
 COMMANDS = {
@@ -120,8 +121,8 @@ def _command(text: str, debug: bool, allowed: set[str] | None) -> Command | Uncl
     if kind == "slot":
         joined = "-".join(a.lower() for a in args)
         return Unclear(
-            f"A save name is one word (letters, digits, - or _), so '{clean(' '.join(args))[:40]}' "
-            f"cannot be one. Try: {name} {clean(joined)[:40]}"
+            f"A save name is one word, so '{clean(' '.join(args))[:40]}' cannot be one "
+            f"({SAVE_NAME_RULE}). Try: {name} {clean(joined)[:40]}"
         )
     return Unclear(f"Type it as: {usage}")
 

@@ -492,18 +492,22 @@ def saves_list(slots, width: int, now: float | None = None) -> list[Line]:
     out = [[("class:heading", "Saved games")]]
     for i, s in enumerate(slots, 1):
         head = f"  {i}. ".ljust(6)
+        room = width - len(head) - col
         if s.data is None:
             detail = f"damaged: {s.problem}"
         else:
-            detail = describe(s.summary, place=False, sep=" \u00b7 ") + f" \u00b7 saved {when(s.mtime, now)}"
-        room = width - len(head) - col
-        if s.data is not None and len(clean(detail)) > room and isinstance(s.summary.get("chapter"), int):
-            # too narrow for the chapter's title: the date and when it was saved tell saves
-            # apart, so the title gives way first
+            # the place tells apart two saves of one date (as the page's list does); when the line
+            # is too narrow, the chapter's title gives way first, then the place is shortened
+            saved = f"saved {when(s.mtime, now)}"
             short = {k: v for k, v in s.summary.items() if k != "chapter_title"}
-            rest = [describe(short, place=False, sep=" \u00b7 "), f"saved {when(s.mtime, now)}"]
-            forms = [" \u00b7 ".join([f"{word} {s.summary['chapter']}", *rest]) for word in ("Chapter", "Ch.")]
-            detail = next((f for f in forms if len(clean(f)) <= room), forms[-1])
+            numbered = isinstance(s.summary.get("chapter"), int)
+            forms = [" \u00b7 ".join([describe(s.summary, sep=" \u00b7 "), saved])]
+            if numbered:
+                forms += [
+                    " \u00b7 ".join([f"{word} {s.summary['chapter']}", describe(short, sep=" \u00b7 "), saved])
+                    for word in ("Chapter", "Ch.")
+                ]
+            detail = next((f for f in forms if len(clean(f)) <= room), None) or _place_cut(s, forms[-1], room, now)
         out.append(
             [
                 ("class:choice.number", head),
@@ -512,6 +516,21 @@ def saves_list(slots, width: int, now: float | None = None) -> list[Line]:
             ]
         )
     return out + [blank()]
+
+
+def _place_cut(slot, fallback: str, room: int, now: float | None) -> str:
+    """A save's line with its place shortened to fit `room`, when that leaves a few of its letters."""
+    summary = slot.summary
+    place = summary.get("place")
+    if not isinstance(place, str) or not isinstance(summary.get("chapter"), int):
+        return fallback
+    others = {k: v for k, v in summary.items() if k not in ("chapter_title", "place")}
+    parts = [f"Ch. {summary['chapter']}", describe(others, sep=" \u00b7 "), f"saved {when(slot.mtime, now)}"]
+    rest = len(" \u00b7 ".join(parts)) + 3
+    if room - rest < 8:
+        return fallback
+    parts.insert(1, cut(clean(place), room - rest))
+    return " \u00b7 ".join(parts)
 
 
 def describe(summary: dict, place: bool = True, sep: str = ", ") -> str:

@@ -37,6 +37,7 @@ import json
 import os
 import re
 import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,11 @@ MAX_ARRIVALS = 9  # per chapter, kept in the record for the title screen's Chapt
 MAX_SAVE_BYTES = 16 * 1024 * 1024
 DELAY_ENV = files.DELAY_ENV  # tests sleep this long between writing a save and renaming it into place
 
-_SLOT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+# A save name: letters of any alphabet, digits, - and _ (one word, so it is one file name and
+# one command argument), beginning with a letter or a digit. The web page keeps the same rule
+# and says it in the same words (engine/web, SAVE_NAME_RULE); tests hold the two together.
+_SLOT = re.compile(r"^[^\W_][\w-]{0,39}$")
+SAVE_NAME_RULE = "a save name is up to 40 letters (of any alphabet), digits, - or _, beginning with a letter or a digit"
 _AUTO = re.compile(r"^autosave(?:-[0-9]+)?$")
 _TMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.(?:[a-z0-9_]+\.)?tmp$")  # files.write's temporaries
 
@@ -81,11 +86,11 @@ def slug(title: str) -> str:
 
 def slot_name(text: str, *, for_writing: bool = True) -> str:
     """A slot name typed by a player, normalised; SlotNameError says what is wrong."""
-    name = text.strip().lower()
+    name = unicodedata.normalize("NFC", text.strip()).lower()
     if name.endswith(".json"):
         name = name[:-5]
-    if not _SLOT.match(name):
-        raise SlotNameError(f"'{text.strip()[:40]}' cannot be a save name: use up to 40 letters, digits, - or _")
+    if not _SLOT.fullmatch(name):
+        raise SlotNameError(f"'{text.strip()[:40]}' cannot be a save name: {SAVE_NAME_RULE}")
     if name == ENDINGS:
         raise SlotNameError(f"'{ENDINGS}' is kept for the record of endings found; choose another name")
     if for_writing and name.startswith(AUTOSAVE):
@@ -180,7 +185,7 @@ class SaveStore:
                 name == ENDINGS
                 or ".corrupt-" in name
                 or EARLIER in name
-                or not (_SLOT.match(name) or _AUTO.match(name))
+                or not (_SLOT.fullmatch(name) or _AUTO.fullmatch(name))
             ):
                 continue
             try:
@@ -239,13 +244,22 @@ class SaveStore:
         files.write(dst, data)
         return dst
 
-    def rotate_autosave(self) -> str | None:
-        """Keep the current autosave as autosave-1 (shifting older ones; three kept).
+    def oldest_kept(self) -> SlotInfo | None:
+        """The kept autosave the next rotation drops (the last of the OLD_AUTOSAVES), if there is one."""
+        last = f"{AUTOSAVE}-{OLD_AUTOSAVES}"
+        if not self.exists(AUTOSAVE) or not self.exists(last):
+            return None
+        return next((s for s in self.slots() if s.name == last), None)
+
+    def rotate_autosave(self, upto: int = OLD_AUTOSAVES) -> str | None:
+        """Keep the current autosave as autosave-1, shifting the older ones down to autosave-`upto`
+        (what was there is dropped: the oldest of the three kept, or with `upto` < 3 a kept game
+        that has just become the current one again).
 
         Returns the name it was kept under, or None when there was no autosave."""
         if not self.exists(AUTOSAVE):
             return None
-        for i in range(OLD_AUTOSAVES, 0, -1):
+        for i in range(max(1, min(upto, OLD_AUTOSAVES)), 0, -1):
             older = self.path(f"{AUTOSAVE}-{i - 1}" if i > 1 else AUTOSAVE)
             if older.exists():
                 files.rename(older, self.path(f"{AUTOSAVE}-{i}"))

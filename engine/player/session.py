@@ -22,7 +22,7 @@ from .. import runtime as rt
 from ..model import Choice, Story
 from ..runtime import CONTINUE, PlayError, State
 from ..savefile import NEXT_CHAPTER, Loaded, SaveError, from_json, to_json
-from .saves import AUTOSAVE, TRIAL_AUTOSAVE, SaveFileError, SaveStore, SlotInfo, SlotNameError, slot_name
+from .saves import AUTOSAVE, OLD_AUTOSAVES, TRIAL_AUTOSAVE, SaveFileError, SaveStore, SlotInfo, SlotNameError, slot_name
 
 QUICKSAVE = "quicksave"
 
@@ -128,6 +128,7 @@ class Session:
         self._autosave_failed = False
         self.last_ending_new = False  # the last ending reached was found for the first time
         self.autosaved = False  # the autosave holds this game
+        self.resumed_from: str | None = None  # the slot this game was loaded from
 
     # ---- where we are -----------------------------------------------------------------------
     @property
@@ -162,6 +163,7 @@ class Session:
 
     # ---- starting ---------------------------------------------------------------------------
     def new_game(self, first: State) -> None:
+        self.resumed_from = None
         self.states = [first]
         self.segments = [0]
         self.game_id = uuid.uuid4().hex
@@ -170,6 +172,7 @@ class Session:
 
     def resume(self, r: Resumable) -> list[str]:
         """Continue from a loaded save; returns notes for the player."""
+        self.resumed_from = r.slot
         self.states = list(r.loaded.states)
         self.segments = [0]
         game = r.data.get("game")
@@ -354,9 +357,20 @@ class Session:
                 notes.append(f"The old autosave could not be read ({exc}); it was moved aside to {moved.name}.")
             existing = None
         if existing is not None and existing.get("game") != self.game_id:
-            kept = self.store.rotate_autosave()
+            # a kept game resumed (autosave-N) is the current game now: the others shift into its place
+            hole = _kept_number(self.resumed_from)
+            dropped = None if hole else self.store.oldest_kept()
+            kept = self.store.rotate_autosave(hole or OLD_AUTOSAVES)
             if kept:
                 notes.append(f"Your earlier game is kept as '{kept}' (type: load {kept}).")
+            if dropped is not None:
+                from .render import describe, when  # (render imports this module)
+
+                notes.append(
+                    f"Only {OLD_AUTOSAVES} earlier games are kept, so the oldest of them "
+                    f"({describe(dropped.summary)}, saved {when(dropped.mtime)}) is no longer kept. "
+                    "To keep a game for good, load it and save it under a name (save NAME)."
+                )
         self._owns_autosave = True
         return notes
 
@@ -614,6 +628,12 @@ class Session:
             note = f"Reloaded; {cur.chapter}:{cur.node} is gone, so play starts again from the beginning."
         self.states, self.segments = [state], [0]
         return note
+
+
+def _kept_number(slot: str | None) -> int | None:
+    """N for a kept autosave's slot, autosave-N; else None."""
+    head, _, n = (slot or "").rpartition("-")
+    return int(n) if head == AUTOSAVE and n.isdigit() and 1 <= int(n) <= OLD_AUTOSAVES else None
 
 
 def check_save(story: Story, data: dict) -> Loaded:
