@@ -309,7 +309,7 @@ def test_a_new_game_keeps_the_earlier_one(term):
     t = new_game(term)
     t.enter("2").wait("1. Trim the wick.")
     t.enter("restart").wait("(y/n)")
-    t.enter("y").wait("Trim the wick.")
+    t.enter("y").wait("Your earlier game")  # (the old page's choices are still on screen until the new one is drawn)
     assert (
         "Your earlier game (Chapter 1: The Storm, The lighthouse, 12 October 1901) is kept as 'autosave-1': "
         "type load autosave-1 to go back to it"

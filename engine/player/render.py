@@ -493,6 +493,7 @@ def saves_list(slots, width: int, now: float | None = None) -> list[Line]:
     for i, s in enumerate(slots, 1):
         head = f"  {i}. ".ljust(6)
         room = width - len(head) - col
+        detail: str | None
         if s.data is None:
             detail = f"damaged: {s.problem}"
         else:
@@ -507,28 +508,32 @@ def saves_list(slots, width: int, now: float | None = None) -> list[Line]:
                     " \u00b7 ".join([f"{word} {s.summary['chapter']}", describe(short, sep=" \u00b7 "), saved])
                     for word in ("Chapter", "Ch.")
                 ]
-            detail = next((f for f in forms if len(clean(f)) <= room), None) or _place_cut(s, forms[-1], room, now)
+            detail = next((f for f in forms if len(clean(f)) <= room), None) or _place_cut(s, room, now)
+            if detail is None:  # no room for a few letters of the place: the date and the time stay whole
+                bare = {k: v for k, v in short.items() if k != "place"}
+                number = [f"Ch. {s.summary['chapter']}"] if numbered else []
+                detail = " \u00b7 ".join([*number, describe(bare, sep=" \u00b7 "), saved])
         out.append(
             [
                 ("class:choice.number", head),
                 ("class:choice", s.name.ljust(col)),
-                ("class:menu.detail", cut(clean(detail), room)),
+                ("class:menu.detail", cut(clean(detail or ""), room)),
             ]
         )
     return out + [blank()]
 
 
-def _place_cut(slot, fallback: str, room: int, now: float | None) -> str:
+def _place_cut(slot, room: int, now: float | None) -> str | None:
     """A save's line with its place shortened to fit `room`, when that leaves a few of its letters."""
     summary = slot.summary
     place = summary.get("place")
     if not isinstance(place, str) or not isinstance(summary.get("chapter"), int):
-        return fallback
+        return None
     others = {k: v for k, v in summary.items() if k not in ("chapter_title", "place")}
     parts = [f"Ch. {summary['chapter']}", describe(others, sep=" \u00b7 "), f"saved {when(slot.mtime, now)}"]
     rest = len(" \u00b7 ".join(parts)) + 3
     if room - rest < 8:
-        return fallback
+        return None
     parts.insert(1, cut(clean(place), room - rest))
     return " \u00b7 ".join(parts)
 
@@ -595,7 +600,7 @@ def toolbar(
 
     When it does not fit, it gives way in this order: the reminder's long form (to
     `short_keys`), the place (shortened at a word, with an ellipsis, never below a few
-    characters), the chapter's title (the number stays), the reminder, and only then the
+    characters), the reminder, the chapter's title (the number stays), and only then the
     place and the end of the date. A reminder is shown whole or not at all, never cut to a
     word like "Enter:"."""
     date, place = scene
@@ -621,7 +626,7 @@ def toolbar(
         return None
 
     full = f"{number}: {title}"
-    tries = [(full, keys, False), (full, short, True), (number, short, True), (number, "", True)]
+    tries = [(full, keys, False), (full, short, True), (full, "", True), (number, short, True), (number, "", True)]
     for head, k, shorten in tries:
         got = fitted(head, k, shorten)
         if got:
