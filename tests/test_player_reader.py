@@ -111,13 +111,14 @@ def test_the_save_list_uses_the_width_and_cuts_at_a_word(term, tmp_path, cols):
         assert "1 \u00b7 2 January 1900 \u00b7 saved just now" in row and "\u2026" not in row
 
 
-def test_at_60_columns_the_status_line_keeps_the_chapter_and_a_whole_hint(term):
+def test_at_60_columns_the_status_line_keeps_the_chapter_and_the_place(term):
     t = to_dawn(new_game(term, cols=60))
     status = t.lines[-1]
     # the key reminder gives way first, then the place is shortened, never dropped (issue 30.5)
     assert "Chapter 1: The Storm" in status and "The light" in status and "13 October 1901" in status
     t.enter().wait("The Mary rounds the point.")
-    assert "Chapter 2: The Morning After" in t.lines[-1] and "help" in t.lines[-1]
+    status = t.lines[-1]  # no room for the title beside the place: the title gives way, not the place
+    assert "Chapter 2" in status and "The quay" in status and "13 October 1901" in status and "help" in status
 
 
 def test_a_choice_completed_with_tab_shows_once(term):
