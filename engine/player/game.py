@@ -231,8 +231,8 @@ class Game:
 
     def endings_count(self) -> tuple[str, list[str]]:
         chapters, notes = self.s.endings_register()
-        got = sum(e.found for _, es in chapters for e in es)
-        total = sum(len(es) for _, es in chapters)
+        got = sum(e.found for _, es, _ in chapters for e in es)
+        total = sum(len(es) for _, es, _ in chapters)
         return f"{got} of {total} found", notes
 
     def keep_earlier(self, latest: Resumable) -> None:
@@ -507,7 +507,7 @@ class Game:
         self.fe.show(lambda w: r.help_text(w, self.opts.debug, None, at_end, tab), closable=True)
 
     def cmd_dossier(self, _arg) -> None:
-        rows = self.s.dossier()
+        rows = self.s.known()
         self.fe.show(lambda w: r.dossier(rows, w), lambda w: r.dossier(rows, w, plain_mode=True), closable=True)
 
     def cmd_endings(self, _arg) -> None:

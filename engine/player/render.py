@@ -380,18 +380,25 @@ def shown_value(flag, value, plain_mode: bool = False) -> str:
 
 
 def dossier(rows: list, width: int, plain_mode: bool = False) -> list[Line]:
+    """(flag, value, when last learned) for what the player knows, one line each, with the date
+    it was last learned beside it when there is room (and under it when there is not)."""
     out: list[Line] = [[("class:heading", "Dossier")]]
     if not rows:
-        return out + styled("dim", wrap("Nothing to show here.", width, "  ", first="  ")) + [blank()]
-    col = min(max(len(clean(f.show.label)) for f, _ in rows) + 4, width // 2)
-    for f, v in rows:
+        empty = "Nothing yet: what you learn of the people and the stakes is kept here."
+        return out + styled("dim", wrap(empty, width, "  ", first="  ")) + [blank()]
+    col = min(max(len(clean(f.show.label)) for f, *_ in rows) + 4, width // 2)
+    for f, v, *rest in rows:
+        when = rest[0] if rest else None
         label = cut(clean(f.show.label), col - 4)
-        out.append(
-            [
-                ("class:choice", f"  {label}".ljust(col)),
-                ("class:prose", cut(shown_value(f, v, plain_mode), max(width - col, 8))),
-            ]
-        )
+        value = shown_value(f, v, plain_mode)
+        since = f"  (since {clean(when)})" if when else ""
+        line = [("class:choice", f"  {label}".ljust(col)), ("class:prose", cut(value, max(width - col, 8)))]
+        if since and col + len(value) + len(since) <= width:
+            line.append(("class:dim", since))
+            since = ""
+        out.append(line)
+        if since:
+            out += styled("dim", wrap(since.strip(), width, " " * col, first=" " * col))
     return out + [blank()]
 
 
@@ -408,12 +415,19 @@ def dossier_changes(changes: list, width: int) -> list[Line]:
 
 
 def endings_register(chapters: list, width: int, plain_mode: bool = False) -> list[Line]:
-    """Every ending found in any playthrough, and for the rest a count and the author's hints."""
-    got = sum(e.found for _, entries in chapters for e in entries)
-    total = sum(len(entries) for _, entries in chapters)
+    """Every ending found in any playthrough; for the rest, how many are left and, in a chapter
+    the player has reached, the author's hints (a chapter not reached gives nothing away)."""
+    got = sum(e.found for _, entries, _ in chapters for e in entries)
+    total = sum(len(entries) for _, entries, _ in chapters)
     out: list[Line] = [[("class:heading", f"Endings found: {got} of {total}")], blank()]
-    for label, entries in chapters:
-        out += styled("card.where", wrap(label, width, "  ", first="  "))
+    for label, entries, reached in chapters:
+        n = sum(e.found for e in entries)
+        if not reached:
+            out += styled("card.where", wrap(f"{label}: not reached yet", width, "    ", first="  "))
+            out += styled("dim", wrap(f"{len(entries)} endings to find", width, "      ", first="    "))
+            out.append(blank())
+            continue
+        out += styled("card.where", wrap(f"{label}: {n} of {len(entries)} found", width, "    ", first="  "))
         for e in entries:
             if not e.found:
                 continue
@@ -421,7 +435,7 @@ def endings_register(chapters: list, width: int, plain_mode: bool = False) -> li
                 [
                     ("class:choice.number", "    \u2022 "),
                     ("class:choice", clean(e.title)),
-                    ("class:menu.detail", f" ({e.kind})"),
+                    ("class:menu.detail", f" ({e.kind})" if e.kind else ""),
                 ]
             ]
             for told, date in e.broke:
@@ -430,10 +444,12 @@ def endings_register(chapters: list, width: int, plain_mode: bool = False) -> li
                 )
         left = [e for e in entries if not e.found]
         if left:
-            out += styled("dim", wrap(f"{len(left)} still to find" if left else "", width, "      ", first="    "))
-            for e in left:
-                if e.hint:
-                    out += styled("hint", wrap(f"Hint: {e.hint}", width, "        ", first="      "))
+            hints = [e.hint for e in left if e.hint]
+            word = "ending" if len(left) == 1 else "endings"
+            lead = f"{len(left)} {word} left" + (": hints for them" if hints else "")
+            out += styled("dim", wrap(lead, width, "      ", first="    "))
+            for h in hints:
+                out += styled("hint", wrap(clean(h), width, "        ", first="      \u2022 "))
         else:
             out += styled("dim", wrap("All found.", width, "      ", first="    "))
         out.append(blank())

@@ -491,6 +491,26 @@ class Session:
         s = state or self.state
         return [(f, s.values[f.slot]) for f in self.story.chapter(s.chapter).layout if f.show is not None]
 
+    def known(self) -> list[tuple[Any, Any, str | None]]:
+        """The dossier as the player knows it: (flag, value, when it was last learned) for each
+        shown flag that play has set (its value changed in this game, or came in from an earlier
+        chapter different from its default). A person or a fact the story has not yet brought
+        into play is not listed (issue 30.15). `when`: the in-world date of the scene where the
+        value last changed, or None when it was carried in."""
+        story, states = self.story, self.states[self.segments[-1] :]
+        out = []
+        here = self.state.chapter
+        first = len(states) - 1  # where this chapter begins in this game
+        while first > 0 and states[first - 1].chapter == here:
+            first -= 1
+        for f, v in self.dossier():
+            k = f.slot
+            moved = (i for i in range(len(states) - 1, first, -1) if states[i - 1].values[k] != states[i].values[k])
+            last = next(moved, None)
+            if last is not None or v != f.default:
+                out.append((f, v, rt.scene(story, states[: last + 1])[0] if last is not None else None))
+        return out
+
     def dossier_changes(self) -> list[tuple[Any, Any, Any]]:
         """(flag, value when the chapter began, value now) for shown flags that changed in it."""
         i = len(self.states) - 1
@@ -543,9 +563,23 @@ class Session:
         """A new game from a chapter reached before, with the flags it was reached with."""
         self.new_game(rt.start(self.story, arrival.chapter, None, arrival.flags))
 
-    def endings_register(self) -> tuple[list[tuple[str, list[EndingEntry]]], list[str]]:
-        """Per chapter, every ending, found or not (kept with the saves, across playthroughs)."""
+    def reached(self, found: dict | None = None) -> set[str]:
+        """The chapters this player has reached, in any playthrough: the first, those of this game,
+        those arrived at (the record of arrivals) and those where an ending was found."""
+        out = {self.story.chapters[0].id} if self.story.chapters else set()
+        out |= {s.chapter for s in self.states}
+        if self.store is not None:
+            out |= {a["chapter"] for a in self.store.read_arrivals()}
+            if found is None:
+                found, _ = self.store.read_endings()
+        out |= {k.partition("/")[0] for k in (found or {})}
+        return out
+
+    def endings_register(self) -> tuple[list[tuple[str, list[EndingEntry], bool]], list[str]]:
+        """Per chapter, every ending, found or not (kept with the saves, across playthroughs),
+        and whether the player has reached the chapter (its hints are for a reached chapter only)."""
         found, note = self.store.read_endings() if self.store else ({}, None)
+        reached = self.reached(found)
         out = []
         for ch in self.story.chapters:
             entries = []
@@ -559,7 +593,7 @@ class Session:
                     if fact is not None:  # said as the ending banner says it, never the statement alone
                         broke.append((rt.told_broken(fact), fact.date.human()))
                 entries.append(EndingEntry(n.ending.title, n.ending.kind, got, broke, n.ending.hint))
-            out.append((chapter_label(self.story, ch.id), entries))
+            out.append((chapter_label(self.story, ch.id), entries, ch.id in reached))
         return out, [note] if note else []
 
     def _record_ending(self) -> list[str]:
