@@ -50,6 +50,7 @@ SLOW_FILES = frozenset(
         "test_player_pty.py",  # the game under a real pty, one process per test
         "test_player_reader.py",  # the same, for the reader's screens
         "test_reader_terminal.py",  # the real story at 80x24 under a pty
+        "test_reader_page.py",  # headless Chromium
         "test_hardening.py",  # hostile streams, kills mid-save, two players at once
         "test_bad_input.py",  # every bad story through the real command, large files included
         "test_two_sessions.py",  # two games at once on one save folder, in real processes

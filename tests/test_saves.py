@@ -172,6 +172,7 @@ def test_ctrl_c_during_a_write_waits_until_the_file_is_whole(tmp_path, monkeypat
         ("Cafe\u0301", "café"),  # the same name typed with a combining accent is the same save
         ("دفتر-١", "دفتر-١"),
         ("Ёлка", "ёлка"),
+        ("हिन्दी", "हिन्दी"),  # vowel signs are marks, part of the letters
     ],
 )
 def test_slot_names_are_normalised(typed, name):

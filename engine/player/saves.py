@@ -57,7 +57,6 @@ DELAY_ENV = files.DELAY_ENV  # tests sleep this long between writing a save and 
 # A save name: letters of any alphabet, digits, - and _ (one word, so it is one file name and
 # one command argument), beginning with a letter or a digit. The web page keeps the same rule
 # and says it in the same words (engine/web, SAVE_NAME_RULE); tests hold the two together.
-_SLOT = re.compile(r"^[^\W_][\w-]{0,39}$")
 SAVE_NAME_RULE = "a save name is up to 40 letters (of any alphabet), digits, - or _, beginning with a letter or a digit"
 _AUTO = re.compile(r"^autosave(?:-[0-9]+)?$")
 _TMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.(?:[a-z0-9_]+\.)?tmp$")  # files.write's temporaries
@@ -89,13 +88,22 @@ def slot_name(text: str, *, for_writing: bool = True) -> str:
     name = unicodedata.normalize("NFC", text.strip()).lower()
     if name.endswith(".json"):
         name = name[:-5]
-    if not _SLOT.fullmatch(name):
+    if not is_slot_name(name):
         raise SlotNameError(f"'{text.strip()[:40]}' cannot be a save name: {SAVE_NAME_RULE}")
     if name == ENDINGS:
         raise SlotNameError(f"'{ENDINGS}' is kept for the record of endings found; choose another name")
     if for_writing and name.startswith(AUTOSAVE):
         raise SlotNameError("names starting with 'autosave' are kept for automatic saves; choose another name")
     return name
+
+
+def is_slot_name(name: str) -> bool:
+    r"""The rule of SAVE_NAME_RULE: letters of any alphabet (with their accents and vowel signs,
+    Unicode's marks), digits, - and _, up to 40, beginning with a letter or a digit. The page's
+    test is the same: /^[\p{L}\p{N}][\p{L}\p{M}\p{N}_-]{0,39}$/u."""
+    if not 1 <= len(name) <= 40 or not (name[0].isalpha() or name[0].isnumeric()):
+        return False
+    return all(c.isalpha() or c.isnumeric() or c in "-_" or unicodedata.category(c).startswith("M") for c in name)
 
 
 @dataclass(frozen=True)
@@ -185,7 +193,7 @@ class SaveStore:
                 name == ENDINGS
                 or ".corrupt-" in name
                 or EARLIER in name
-                or not (_SLOT.fullmatch(name) or _AUTO.fullmatch(name))
+                or not (is_slot_name(name) or _AUTO.fullmatch(name))
             ):
                 continue
             try:

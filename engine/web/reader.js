@@ -17,7 +17,10 @@
 
   var KIND_WORDS = { canon: "the documented history", personal: "a personal fate; history holds",
                      divergent: "history diverges", good: "a good ending", bad: "a bad ending", neutral: "an ending" };
-  var SAVE_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+  // The save-name rule of engine/player/saves.py (is_slot_name), in the same words (SAVE_NAME_RULE).
+  var SAVE_NAME = /^[\p{L}\p{N}][\p{L}\p{M}\p{N}_-]{0,39}$/u;
+  var SAVE_NAME_RULE = "a save name is up to 40 letters (of any alphabet), digits, - or _, beginning with a letter or a digit";
+  var OLD_AUTOSAVES = 3;  // earlier games kept, as autosave-1 to autosave-3 (as the terminal keeps them)
   var ENDINGS = "endings";  // the record of endings found, as the terminal keeps it (endings.json)
 
   function el(tag, attrs, text) {
@@ -101,6 +104,27 @@
       var d = this.readSlot(ENDINGS);
       return (d && !d.damaged && d.format === "chronicle-endings" && isRecord(d.found)) ? d.found : {};
     },
+    writeRecord: function (parts) {
+      var d = this.readSlot(ENDINGS);
+      var rec = { format: "chronicle-endings", version: 1, found: this.endingsFound(),
+                  reached: (d && Array.isArray(d.reached)) ? d.reached.filter(function (x) { return typeof x === "string"; }) : [] };
+      Object.keys(parts).forEach(function (k) { rec[k] = parts[k]; });
+      this.writeSlot(ENDINGS, rec);
+    },
+    /* The chapters this player has reached in any playthrough: the first, this game's, those
+       recorded on arrival and those where an ending was found (their hints are for them only). */
+    reached: function () {
+      var story = this.story, out = {}, d = this.readSlot(ENDINGS);
+      if (story.chapters.length) out[story.chapters[0].id] = true;
+      this.states.forEach(function (s) { out[s.chapter] = true; });
+      if (d && Array.isArray(d.reached)) d.reached.forEach(function (c) { if (typeof c === "string") out[c] = true; });
+      Object.keys(this.endingsFound()).forEach(function (k) { out[k.split("/")[0]] = true; });
+      return out;
+    },
+    recordArrival: function () {
+      var ch = this.current().chapter, d = this.readSlot(ENDINGS), list = (d && Array.isArray(d.reached)) ? d.reached : [];
+      if (list.indexOf(ch) < 0) this.writeRecord({ reached: list.concat([ch]) });
+    },
     recordEnding: function () {
       var st = this.current(), node = nodeOf(this.story, st);
       if (!node.ending) return;
@@ -108,37 +132,47 @@
       if (found[key]) return;
       found[key] = { chapter: st.chapter, node: node.id, title: node.ending.title, kind: node.ending.kind || null,
                      found: new Date().toISOString() };
-      this.writeSlot(ENDINGS, { format: "chronicle-endings", version: 1, found: found });
+      this.writeRecord({ found: found });
       this.notice("You found this ending for the first time.");
     },
     showEndings: function () {
-      var story = this.story, found = this.endingsFound(), body = $("endings-body");
+      var story = this.story, found = this.endingsFound(), reached = this.reached(), body = $("endings-body");
       body.textContent = "";
       var got = 0, total = 0;
       story.chapters.forEach(function (ch) {
-        body.appendChild(el("h3", {}, "Chapter " + ch.number + ": " + ch.title));
+        var ids = Object.keys(ch.nodes).filter(function (id) { return ch.nodes[id].ending; });
+        var mine = ids.filter(function (id) { return found[ch.id + "/" + id]; });
+        got += mine.length;
+        total += ids.length;
+        var head = "Chapter " + ch.number + ": " + ch.title;
+        if (!reached[ch.id]) {  // a chapter not reached gives nothing away
+          body.appendChild(el("h3", {}, head));
+          body.appendChild(el("p", { "class": "dim unreached" }, "Not reached yet: " + ids.length + " endings to find."));
+          return;
+        }
+        body.appendChild(el("h3", {}, head + " \u2014 " + mine.length + " of " + ids.length + " found"));
         var ul = el("ul", { "class": "register" });
-        Object.keys(ch.nodes).forEach(function (id) {
-          var e = ch.nodes[id].ending;
-          if (!e) return;
-          total++;
-          var li = el("li");
-          if (found[ch.id + "/" + id]) {
-            got++;
-            li.appendChild(el("strong", {}, e.title));
-            if (KIND_WORDS[e.kind]) li.appendChild(document.createTextNode(" \u2014 " + KIND_WORDS[e.kind]));
-            (e.diverges || []).forEach(function (fid) {
-              var f = story.facts[fid];
-              if (f) li.appendChild(el("span", { "class": "broke" }, toldBroken(f) + " (" + f.date.human + ")"));
-            });
-          } else {
-            li.className = "unfound";
-            li.appendChild(el("span", {}, "Not found yet"));
-            if (e.hint) li.appendChild(el("span", { "class": "hint" }, e.hint));
-          }
+        mine.forEach(function (id) {
+          var e = ch.nodes[id].ending, li = el("li");
+          li.appendChild(el("strong", {}, e.title));
+          if (KIND_WORDS[e.kind]) li.appendChild(document.createTextNode(" \u2014 " + KIND_WORDS[e.kind]));
+          (e.diverges || []).forEach(function (fid) {
+            var f = story.facts[fid];
+            if (f) li.appendChild(el("span", { "class": "broke" }, toldBroken(f) + " (" + f.date.human + ")"));
+          });
           ul.appendChild(li);
         });
-        body.appendChild(ul);
+        if (mine.length) body.appendChild(ul);
+        var left = ids.filter(function (id) { return !found[ch.id + "/" + id]; });
+        if (!left.length) { body.appendChild(el("p", { "class": "dim" }, "All found.")); return; }
+        var hints = left.map(function (id) { return ch.nodes[id].ending.hint; }).filter(Boolean);
+        body.appendChild(el("p", { "class": "dim left" }, left.length + (left.length === 1 ? " ending" : " endings") +
+                                                           " left" + (hints.length ? ": hints for them" : ".")));
+        if (hints.length) {
+          var hl = el("ul", { "class": "register hints" });
+          hints.forEach(function (h) { hl.appendChild(el("li", { "class": "hint" }, h)); });
+          body.appendChild(hl);
+        }
       });
       $("endings-count").textContent = "You have found " + got + " of " + total + " endings.";
       openDialog($("endings"));
@@ -171,6 +205,38 @@
       if (note) this.notice(note);
     },
     newGame: function () { this.begin([start(this.story)]); this.autosave(); },
+    /* New game over a game in progress asks first, and keeps the earlier game (autosave-1..3, the
+       oldest dropped with a word), as the terminal does. */
+    askNewGame: function () {
+      var self = this, auto = this.readSlot("autosave");
+      var progress = auto && !auto.damaged && Array.isArray(auto.path) && auto.path.length;
+      if (!progress) { this.newGame(); return; }
+      var sm = (auto.summary && typeof auto.summary === "object") ? auto.summary : {};
+      var where = [sm.chapter, sm.place, sm.date].filter(function (x) { return typeof x === "string" && x; }).join(", ");
+      var oldest = this.readSlot("autosave-" + OLD_AUTOSAVES);
+      var words = "This game" + (where ? " (" + where + ")" : "") + " will be kept as autosave-1: Load brings it back.";
+      if (oldest) {
+        var os = (oldest.summary && typeof oldest.summary === "object") ? oldest.summary : {};
+        var ow = [os.chapter, os.place, os.date].filter(function (x) { return typeof x === "string" && x; }).join(", ");
+        words += " Only " + OLD_AUTOSAVES + " earlier games are kept, so the oldest" + (ow ? " (" + ow + ")" : "") +
+                 " will no longer be kept; to keep it, load it and save it under a name first.";
+      }
+      $("confirm-text").textContent = words;
+      $("confirm-yes").onclick = function () {
+        closeDialog($("confirm"));
+        self.keepEarlier();
+        self.newGame();
+        self.notice("Your earlier game is kept as autosave-1.");
+      };
+      openDialog($("confirm"));
+      $("confirm-no").focus();
+    },
+    keepEarlier: function () {
+      for (var i = OLD_AUTOSAVES; i >= 1; i--) {
+        var from = i > 1 ? "autosave-" + (i - 1) : "autosave", data = this.readSlot(from);
+        if (data && !data.damaged) this.writeSlot("autosave-" + i, data);
+      }
+    },
     /* Start anywhere (authors and tests): a chapter, a node, flag values. */
     startAt: function (chapter, node, flags) { this.begin([start(this.story, chapter, node, flags)]); },
     resume: function (name) {
@@ -180,6 +246,7 @@
         if (data.damaged) throw new PlayError("the save is damaged (" + data.why + ")");
         var got = fromSave(this.story, data);
         this.begin(got.states, got.note);
+        this.showChoices();
         return true;
       } catch (e) {
         // whatever is wrong with it, a save that cannot be read is reported, never thrown
@@ -210,6 +277,7 @@
     goOn: function () {
       this.states.push(advance(this.story, this.current()));
       this.renderAll();
+      this.recordArrival();
       this.autosave();
     },
     undo: function () {
@@ -218,6 +286,7 @@
       this.renderAll();
       this.autosave();
       this.notice("You stepped back one choice.");
+      this.showChoices();  // (after the notice, which takes its own room above the choices)
     },
 
     // ---- drawing: the current chapter as a column of passages ----------------------------------------
@@ -225,6 +294,18 @@
       var i = this.states.length - 1;
       while (i > 0 && this.states[i].path && this.states[i].path.move !== CONTINUE) i--;
       return i;
+    },
+    /* After Undo or Continue the page is drawn again from the chapter's start: bring the choices
+       into view (the passage they answer above them), with the first one focused. */
+    showChoices: function () {
+      var controls = document.querySelector(".controls"), first = $("choices").querySelector("button");
+      if (controls) {
+        var r = controls.getBoundingClientRect(), bar = $("bar").getBoundingClientRect().height || 0;
+        // the whole list when it fits under the bar; else its start, with a little of the story above
+        var y = r.height <= innerHeight - bar ? r.bottom - innerHeight : r.top - bar - innerHeight * 0.15;
+        window.scrollTo(0, Math.max(0, window.scrollY + y));
+      }
+      if (first) first.focus({ preventScroll: true });
     },
     renderAll: function () {
       var log = $("log");
@@ -316,10 +397,16 @@
     renderControls: function () {
       var story = this.story, st = this.current(), list = $("choices"), self = this;
       list.textContent = "";
+      this.clearNotice();
+      // the top bar says where the reader is, as the terminal's status line does
+      var ch = story.byId[st.chapter], sc = scene(story, this.states.slice(this.chapterStart()));
+      $("bar-chapter").textContent = "Chapter " + ch.number + ": " + ch.title;
+      var where = [sc.place, sc.date].filter(Boolean).join(" \u00b7 ");
+      $("bar-where").textContent = where ? "\u00b7 " + where : "";
       var items = [];
       if (isEnding(story, st)) {
         if (isFinal(story, st)) {
-          items.push(["Play again from the beginning", function () { self.newGame(); }]);
+          items.push(["Play again from the beginning", function () { self.askNewGame(); }]);
           items.push(["Back to the title screen", function () { self.showTitle(); }]);
         } else {
           var nxt = story.byId[st.chapter].next;
@@ -343,22 +430,28 @@
       });
       $("undo").disabled = this.states.length < 2;
     },
+    /* A notice takes its own place in the page, never over the story or a control: above the
+       choices while playing, under the buttons on the title screen. It stays until the next move
+       (nothing jumps under the reader's finger when it goes). */
     notice: function (text, warn) {
-      var n = $("notice");
+      var n = $("notice"), playing = !$("play").hidden;
+      var before = playing ? $("choices-label") : null, host = playing ? before.parentNode : $("title-screen");
+      if (n.parentNode !== host || (before && n.nextSibling !== before)) host.insertBefore(n, before);
       n.textContent = text;
       n.className = warn ? "notice warn" : "notice";
       n.hidden = false;
-      clearTimeout(this._noticeTimer);
-      this._noticeTimer = setTimeout(function () { n.hidden = true; }, warn ? 12000 : 5000);
     },
+    clearNotice: function () { $("notice").hidden = true; },
 
     // ---- the journal --------------------------------------------------------------------------------
     showJournal: function () {
       var story = this.story, states = this.states, body = $("journal-body");
       body.textContent = "";
-      var shown = dossier(story, this.current());
+      var shown = dossier(story, states);
+      var anyShown = story.byId[this.current().chapter].layout.some(function (f) { return f.show; });
+      if (anyShown) body.appendChild(el("h3", {}, "Dossier"));
+      if (anyShown && !shown.length) body.appendChild(el("p", { "class": "dim" }, "Nothing yet: what you learn of the people and the stakes is kept here."));
       if (shown.length) {
-        body.appendChild(el("h3", {}, "Dossier"));
         var dl = el("dl", { "class": "dossier" });
         shown.forEach(function (row) {
           dl.appendChild(el("dt", {}, row.label));
@@ -369,6 +462,7 @@
             dd.appendChild(m);
             dd.appendChild(el("span", { "class": "dim" }, " " + row.value + " of " + row.bar[1]));
           } else dd.textContent = row.text;
+          if (row.since) dd.appendChild(el("span", { "class": "dim since" }, " (since " + row.since + ")"));
           dl.appendChild(dd);
         });
         body.appendChild(dl);
@@ -455,8 +549,9 @@
       if (mode === "save") $("save-name").focus();
     },
     saveNamed: function (raw) {
-      var name = raw.trim().toLowerCase();
-      if (!SAVE_NAME.test(name)) return "Use up to 40 letters, digits, - or _ (starting with a letter or digit).";
+      var name = raw.trim().normalize("NFC").toLowerCase();
+      if (name.slice(-5) === ".json") name = name.slice(0, -5);
+      if (!SAVE_NAME.test(name)) return "'" + raw.trim().slice(0, 40) + "' cannot be a save name: " + SAVE_NAME_RULE;
       if (name.indexOf("autosave") === 0) return "Names starting with 'autosave' are kept for automatic saves.";
       if (!this.save(name)) return "The browser would not store the save (private mode, or storage is full).";
       this.notice("Saved as " + name + ".");
@@ -471,12 +566,22 @@
     if (f.type === "bool") return v ? "yes" : "no";
     return key.replace(/_/g, " ");
   }
-  function dossier(story, state) {
-    var out = [];
+  /* What the player knows (engine/player/session.py, Session.known): each shown flag that play
+     has set (changed in this chapter, or carried in different from its default), with the date
+     of the scene where it last changed. */
+  function dossier(story, states) {
+    var out = [], state = states[states.length - 1], first = states.length - 1;
+    while (first > 0 && states[first - 1].chapter === state.chapter) first--;
     story.byId[state.chapter].layout.forEach(function (f) {
       if (!f.show) return;
       var v = state.values[f.slot], bar = f.show.as_ === "bar" && f.type === "int" && f.min != null && f.max != null;
-      out.push({ label: f.show.label, value: v, text: shownValue(f, v), bar: bar ? [f.min, f.max] : null });
+      var last = null;
+      for (var i = states.length - 1; i > first && last === null; i--) {
+        if (states[i - 1].values[f.slot] !== states[i].values[f.slot]) last = i;
+      }
+      if (last === null && v === f.default) return;
+      out.push({ label: f.show.label, value: v, text: shownValue(f, v), bar: bar ? [f.min, f.max] : null,
+                 since: last === null ? null : scene(story, states.slice(0, last + 1)).date });
     });
     return out;
   }
@@ -504,10 +609,10 @@
       return;
     }
     document.documentElement.lang = story.lang;
-    $("bar-title").textContent = story.title;
     var reader = new Reader(story);
     root.chronicleReader = reader;
-    $("new-game").addEventListener("click", function () { reader.newGame(); });
+    $("new-game").addEventListener("click", function () { reader.askNewGame(); });
+    $("confirm-no").addEventListener("click", function () { closeDialog($("confirm")); });
     $("continue").addEventListener("click", function () { reader.resume("autosave"); });
     $("load").addEventListener("click", function () { reader.showSaves("load"); });
     $("endings-button").addEventListener("click", function () { reader.showEndings(); });
