@@ -45,9 +45,7 @@ def after(out: str, typed: str) -> str:
 
 
 def test_every_ending_of_every_chapter_has_a_hint():
-    missing = [
-        f"{ch.id}:{n.id}" for ch in STORY.chapters for n in ch.nodes.values() if n.ending and not n.ending.hint
-    ]
+    missing = [f"{ch.id}:{n.id}" for ch in STORY.chapters for n in ch.nodes.values() if n.ending and not n.ending.hint]
     assert not missing
 
 
@@ -103,7 +101,7 @@ def test_on_the_red_city_route_each_broken_fact_is_told_in_its_own_words(tmp_pat
     out = play(tmp_path, "", "--chapter", "tehran-1999", "--replay", RED_CITY)
     assert "*** The Red City (history diverges) ***" in out
     assert "this did not happen" not in out
-    ending = next(n for ch in STORY.chapters for n in ch.nodes.values() if n.ending and n.ending.title == "The Red City")
+    ending = STORY.chapter("tehran-1999").nodes["red-city"]
     told = " ".join(out.split())
     for fid in ending.ending.diverges:
         fact = STORY.facts[fid]
