@@ -189,7 +189,7 @@ def test_the_top_bar_names_the_chapter_the_place_and_the_date(open_page, width):
 def test_the_endings_screen_hints_only_for_chapters_reached(open_page, story):
     page = open_page()
     page.click("#new-game")
-    play(page, 1, 2, 2)  # chapter 1's short route to an ending (The Ledger at Khafji)
+    play(page, 1, 2, 2, 1)  # chapter 1's short route to an ending (The Ledger at Khafji)
     page.click("#menu-button")
     page.click("#endings-button")
     body = page.text_content("#endings-body")

@@ -67,7 +67,7 @@ def test_the_endings_screen_hints_only_at_the_chapters_reached_and_counts_the_re
 def test_reaching_a_chapter_shows_its_hints(tmp_path):
     saves = tmp_path / "s"
     # chapter 1's short route to its ending, then on into chapter 2
-    out = play(tmp_path, "1\n2\n2\n\nendings\n", "--save-dir", str(saves))
+    out = play(tmp_path, "1\n2\n2\n1\n\nendings\n", "--save-dir", str(saves))
     shown = after(out, "endings")
     assert "Chapter 1: The Interpreter: 1 of 13 found" in shown and "12 endings left" in shown
     assert "Chapter 2: Red Buses to Damascus: 0 of 8 found" in shown
