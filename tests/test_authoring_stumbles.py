@@ -258,3 +258,23 @@ def test_set_warns_of_a_start_no_way_through_the_story_gives(tmp_path):
         "play", "--story", ".", "--chapter", "one", "--at", "lit", "--set", "lamp=true", "--replay", "1", cwd=root
     )
     assert "warning" not in inside.stderr, inside.stderr
+
+
+def test_a_holds_that_reads_seen_is_an_error_not_a_traceback(tmp_path):
+    """A fact's `holds` judged at every ending cannot read a chapter's seen()/visits(): one error
+    at the fact, with what to write instead (it was a KeyError traceback)."""
+    import shutil
+
+    from tools import docs
+
+    root = tmp_path / "s"
+    shutil.copytree(docs.BASE, root)
+    history = root / "story" / "history.yaml"
+    text = history.read_text(encoding="utf-8")
+    assert "holds: not treaty_torn" in text
+    history.write_text(text.replace("holds: not treaty_torn", 'holds: seen("hall")'), encoding="utf-8")
+    proc = run_cli("check", "--story", root)
+    no_traceback(proc)
+    assert proc.returncode == 1
+    assert "history.yaml:" in proc.stdout and "error[expr-type]" in proc.stdout
+    assert "may read only story-wide flags" in proc.stdout

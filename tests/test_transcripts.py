@@ -131,9 +131,7 @@ def expected(story, entry, here: Path = HERE) -> str | None:
     return _CARD.sub(f"== Chapter {number}: ", golden.read_text(encoding="utf-8"), count=1)
 
 
-def compare_with_golden(
-    story, entry, text: str, here: Path = HERE, in_ci: bool = IN_CI, bless: bool = BLESS
-) -> None:
+def compare_with_golden(story, entry, text: str, here: Path = HERE, in_ci: bool = IN_CI, bless: bool = BLESS) -> None:
     """Assert `text` is `entry`'s golden transcript; write it first when blessing, or when it is
     new and this is not CI."""
     golden = here / f"{_name(entry)}.txt"

@@ -254,6 +254,17 @@ def _fact(
                 lambda t: f"`holds` must be true or false, but this is {t}",
                 "compare it, e.g. `not saudi_iraq_war` or `gulf_tension < 4`",
             )
+            counted = next((t for t in ex.subtrees(holds) if isinstance(t, (ex.Seen, ex.Visits))), None)
+            if counted is not None:
+                # judged at every ending, in any chapter: a node's seen bit or visit count means nothing there
+                raise ex.ExprError(
+                    f"`{ex.unparse(counted)}` reads where play has been in one chapter, and a fact's "
+                    "`holds` is judged at the endings of every chapter",
+                    counted.offset,
+                    "a fact's `holds` may read only story-wide flags (story/story.yaml): set one where it "
+                    "happens (`do: lamp_seen = true`) and read that",
+                    "expr-type",
+                )
         except ex.ExprError as exc:
             if exc.code == "unknown-flag":
                 exc.hint = "a fact's `holds` may read only story-wide flags (story/story.yaml)"
