@@ -8,15 +8,16 @@ code). Exit codes: 0 fine, 1 problems found, 2 bad usage.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 from . import files
+from .commands import check, export, graph, lsp, new, play, proof, schema, stats, variants, why
 from .diagnostics import ChronicleError
 from .textsafe import CleanStream
 
-# Subcommand modules, in the order `chronicle --help` lists them.
-COMMANDS = ["play", "check", "graph", "new", "why", "variants", "proof", "stats", "schema", "export", "lsp"]
+# Subcommand modules, in the order `chronicle --help` lists them (plain imports, so the
+# architecture test sees them).
+COMMANDS = [play, check, graph, new, why, variants, proof, stats, schema, export, lsp]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,13 +29,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="chronicle", description="Play, check and author branching stories in the terminal.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f".commands.{name}", __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.endswith(f"commands.{name}"):
-                continue  # not built yet
-            raise
+    for module in COMMANDS:
         module.register(sub)
     return parser
 
