@@ -66,11 +66,13 @@ def check_folder(
     partial: bool = True,
     progress: Callable[[str, int], None] | None = None,
     stopped: Callable[[str, str], None] | None = None,
+    engine: str = "auto",
 ) -> CheckRun:
     """Compile the story in `root` and check it; `static` stops after compiling. `root` may be a
     compiled story (`chronicle export json`), which is loaded (link.load: CompiledFormatError
     when it cannot be used) and checked as it is: its compile's own checks were made when it
-    was compiled."""
+    was compiled. `engine`: "auto",
+    "explicit" or "symbolic" (see check.engines)."""
     t0 = time.perf_counter()
     story: Story | None
     diags: list[Diagnostic]
@@ -101,9 +103,18 @@ def check_folder(
                 max_seconds=max_seconds,
                 stopped=stopped,
                 after_gap=after_gap,
+                engine=engine,
             )
             diags = [d for d in diags if d.is_error] + report.diagnostics if part else report.diagnostics
-            summary.update(states=report.states, complete=report.complete, stopped_by=report.stopped_by)
+            summary.update(
+                states=report.states,
+                complete=report.complete,
+                stopped_by=report.stopped_by,
+                engine=report.engine,
+                engines=dict(report.engines),
+            )
+            if report.notes:
+                summary["notes"] = list(report.notes)
             if report.unexplored:
                 summary["unexplored"] = report.unexplored
         elif part is not None:

@@ -23,16 +23,17 @@ from .allow import apply_allows
 from .canon import check_canon
 from .choices import style_findings
 from .dataflow import analyse, start_env
+from .engines import Runner
 from .explore import (
     DEFAULT_MAX_MEMORY_MIB,
     DEFAULT_MAX_SECONDS,
     DEFAULT_MAX_STATES,
     bound_option,
-    explore,
 )
 from .findings import dataflow_findings, exploration_findings
 from .reach import Reach
 from .replay import Replayer
+from .states import start_values, state_count
 
 __all__ = ["Report", "Replayer", "check_story", "dataflow_findings", "exploration_findings"]
 
@@ -46,8 +47,16 @@ class Report:
     seconds: float = 0.0
     complete: bool = True
     stopped_by: str | None = None  # the first bound an exploration hit: "states" | "memory" | "time"
-    explorations: dict = field(default_factory=dict)  # chapter id -> Exploration
+    explorations: dict = field(default_factory=dict)  # chapter id -> Exploration (or SymbolicExploration)
+    engines: dict = field(default_factory=dict)  # chapter id -> "explicit" | "symbolic": which explorer ran
+    notes: list = field(default_factory=list)  # why a chapter asked to be symbolic was explored explicitly
     unexplored: list = field(default_factory=list)  # chapters left unexplored: one before them did not compile
+
+    @property
+    def engine(self) -> str:
+        """The explorer that ran: "explicit", "symbolic", or "mixed" (some chapters each)."""
+        used = set(self.engines.values())
+        return used.pop() if len(used) == 1 else "mixed" if used else "explicit"
 
     @property
     def errors(self) -> int:
@@ -72,27 +81,32 @@ def check_story(
     max_seconds: float = DEFAULT_MAX_SECONDS,
     stopped: Callable[[str, str], None] | None = None,
     after_gap: frozenset = frozenset(),
+    engine: str = "auto",
 ) -> Report:
     """Explore and check every chapter; exploration as a whole stops at whichever of the bounds
     comes first (`stopped(chapter, bound)` is told which), and the dataflow analysis takes over.
 
     `after_gap`: chapters that come after one that did not compile (a partial story, see
     `compile.compile_story_partial`). Nothing is known of the states they start in, so they
-    are not explored (`Report.unexplored`), and the canonical path is checked only up to the gap."""
+    are not explored (`Report.unexplored`), and the canonical path is checked only up to the gap.
+
+    `engine`: "explicit" (states one by one), "symbolic" (sets of states as BDDs, where the
+    chapter can be encoded; see symbolic.py) or "auto" (symbolic where the state space is too
+    large to meet one by one; see `engines.Runner`)."""
     # Checking builds millions of small tuples and no garbage cycles: pause the cyclic collector.
     with paused_gc():
         limits = (max_memory_mib, time.perf_counter() + max_seconds, stopped)
-        return _check_story(story, max_states, story_arg, progress, limits, after_gap)
+        return _check_story(story, max_states, story_arg, progress, limits, after_gap, engine)
 
 
 def _check_story(
-    story: Story, max_states: int, story_arg: str | None, progress, limits, after_gap=frozenset()
+    story: Story, max_states: int, story_arg: str | None, progress, limits, after_gap=frozenset(), engine="auto"
 ) -> Report:
     max_memory_mib, deadline, stopped = limits
     t0 = time.perf_counter()
     report = Report(list(story.warnings), chapters=len(story.chapters), nodes=sum(len(c.nodes) for c in story.chapters))
     replayer = Replayer(story, story_arg)
-    starts = [story.story_defaults]
+    runner = Runner(story, engine)
     starts_complete = True  # do `starts` hold every story-wide state play can bring here?
     cut_by = None  # the bound that stopped the first incomplete exploration
     carried = None  # dataflow value sets handed on when an earlier exploration was incomplete
@@ -107,23 +121,22 @@ def _check_story(
             continue
         tracked = _tracked_facts(ch, earlier_facts)
         cb = (lambda n, cid=ch.id: progress(cid, n)) if progress else None
-        ex = explore(
-            story,
+        ex = runner.explore(
             ch,
-            starts,
             max_states=max(budget, 1),
             tracked_facts=tracked,
             progress=cb,
             max_memory_mib=max_memory_mib,
             deadline=deadline,
         )
+        report.engines[ch.id] = runner.engine_of(ex)
         if ex.stopped_by:
             report.stopped_by = report.stopped_by or ex.stopped_by
             if stopped:
                 stopped(ch.id, ex.stopped_by)
         report.explorations[ch.id] = ex
-        report.states += len(ex.keys)
-        budget -= len(ex.keys)
+        report.states += state_count(ex)
+        budget -= state_count(ex)
         exact = ex.complete and starts_complete
         cut_by = cut_by or ex.stopped_by
         ex.cut_by = None if exact else cut_by
@@ -135,14 +148,14 @@ def _check_story(
             report.diagnostics += continuity.intro_findings(story, ex, replayer)
         if not exact:
             report.complete = False
-            df = analyse(story, ch, start_env(story, ch, starts, carried))
+            df = analyse(story, ch, start_env(story, ch, start_values(ex, len(story.flags)), carried))
             report.diagnostics += dataflow_findings(story, ex, df, earlier_facts, broken_words)
             carried = df.end_env
         starts_complete = exact
-        starts = ex.handed_on(len(story.flags))
+        runner.hand_on(ex)
         for n in ch.nodes.values():
             earlier_facts.update(n.records)
-        if not starts and exact:
+        if runner.nothing_handed_on() and exact:
             break  # nothing leads on; the findings above say why
     last = story.chapters[-1].id if story.chapters else None
     if last in report.explorations and not after_gap:
@@ -171,8 +184,11 @@ def _check_story(
     else:
         report.diagnostics += check_canon(story, report.explorations, replayer)
     if story.style:
-        reach = Reach(dict(report.explorations), complete=report.complete)
+        # the choice analysis walks explicit states; after a symbolic chapter it explores by itself
+        explicit = all(e == "explicit" for e in report.engines.values())
+        reach = Reach(dict(report.explorations), complete=report.complete) if explicit else None
         report.diagnostics += style_findings(story, max_states=max_states, reach=reach)
+    report.notes = runner.notes
     report.diagnostics = apply_allows(story, report.diagnostics, report.complete)
     if report.complete and not after_gap:
         report.diagnostics += _unused_mention_allows(story, mention_used)

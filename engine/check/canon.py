@@ -17,6 +17,7 @@ from .. import canonpath
 from .. import runtime as rt
 from ..diagnostics import Diagnostic, error, warning
 from ..model import Story
+from .states import scan_endings
 
 
 def check_canon(story: Story, explorations: dict, rp) -> list:
@@ -162,7 +163,12 @@ def _divergence(story: Story, ex, rp) -> list:
             covered.append((fact, fact.holds_fn))
     undeclared_reported = set()
     holds_somewhere: dict[tuple, bool] = {}
-    for sid in ex.ending_states:
+
+    def questions(sx):  # each ending reached with a covered fact broken
+        enc = sx.enc
+        return [(ni, ~enc.pred(fact.holds)) for ni in sx.ending_set() for fact, _fn in covered]
+
+    for sid in scan_endings(ex, questions):
         ni, vals, _seen, _rec = ex.keys[sid]
         node = ch.nodes[ex.graph.ids[ni]]
         for fact, holds_fn in covered:

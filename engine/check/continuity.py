@@ -28,6 +28,8 @@ from ..diagnostics import Diagnostic, Pos, error, warning
 from ..expr import BoolOp, Expr, Lit, Not, names_in
 from ..model import Chapter, Fact, Node, Story
 from . import claims
+from .states import first_state, scan, scan_endings
+from .states import scan, scan_endings
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Site:
     allow_where: tuple | None = None  # (description, pos) of that allow
     extra_reads: frozenset = frozenset()  # for a `say:`: what its choice's effects read
     unmarked: bool = False  # found by the fact's own words, not its `mentions`: a warning
+    after_effects: tuple = ()  # for a `say:`: those effects (model Effects), for the symbolic explorer
 
     @property
     def facts(self) -> tuple:
@@ -135,6 +138,7 @@ def _claim_sites(story: Story, texts: list, slots, seen_bits) -> list[Site]:
                     allow_where=text.allow_where,
                     extra_reads=extra,
                     unmarked=unmarked,
+                    after_effects=text.after.all_effects if text.after is not None else (),
                 )
             )
     return out
@@ -212,7 +216,20 @@ def explored_findings(story: Story, ex, rp, reported: set | None = None, used: s
                 (site.shown, fact.holds_fn, want, site.key + (fact.id,), site, fact, site.after)
                 for site, fact, want in rows
             )
-    for sid, key in enumerate(ex.keys):
+
+    def questions(sx):  # where each site's words disagree with history (a `say:`'s, after its effects)
+        enc = sx.enc
+        out = []
+        for ni, rows in enumerate(checks):
+            for site, fact, want in rows or ():
+                holds = enc.pred(fact.holds) if fact.holds is not None else enc.true
+                for st in reversed([enc.effect_step(e, enc.caps) for e in site.after_effects]):
+                    holds = enc.preimage(holds, st)
+                out.append((ni, enc.pred(site.shown_expr) & (~holds if want else holds)))
+        return out
+
+    for sid in scan(ex, questions):
+        key = ex.keys[sid]
         rows = fast[key[0]]
         if rows is None:
             continue
@@ -258,7 +275,18 @@ def epilogue_findings(story: Story, ex, rp, reported: set | None = None, used: s
         return []
     out: list[Diagnostic] = []
     reported = set() if reported is None else reported
-    for sid in ex.ending_states:
+
+    def questions(sx):  # ending states where the epilogue's words disagree with history
+        enc = sx.enc
+        ends = sx.ending_set()
+        out = []
+        for site, fact, want in rows:
+            holds = enc.pred(fact.holds) if fact.holds is not None else enc.true
+            bad = enc.pred(site.shown_expr) & (~holds if want else holds)
+            out.append({ni: u & bad for ni, u in ends.items()})
+        return out
+
+    for sid in scan_endings(ex, questions):
         _check_state(story, ex.chapter, rows, ex.keys[sid][1], 0, ex, sid, rp, reported, out, True, used)
     return out
 
@@ -267,11 +295,12 @@ def intro_findings(story: Story, ex, rp) -> list[Diagnostic]:
     """The intro, shown once before the first chapter, with the story-wide flags at their
     defaults (`ex`: the first chapter's exploration, for the replay)."""
     rows = _rows(story, intro_sites(story))
-    if not rows or ex is None or not ex.keys:
+    first = first_state(ex) if ex is not None else None
+    if not rows or first is None:
         return []
     out: list[Diagnostic] = []
     vals = story.story_defaults
-    _check_state(story, ex.chapter, rows, vals, 0, ex, 0, rp, set(), out)
+    _check_state(story, ex.chapter, rows, vals, 0, ex, first, rp, set(), out)
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..diagnostics import Diagnostic, error
 from ..expr import _ARITH_FN, _CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, subtrees
 from ..model import AUTO, clamp
+from .states import scan
 
 
 def risky(tree) -> bool:
@@ -62,8 +63,27 @@ def division_findings(ex, rp) -> list[Diagnostic]:
         return []
     slots = {f.name: f.slot for f in ch.layout}
     bits = dict(ch.seen_bits)
+
+    def questions(sx):  # where each suspect move divides by zero, in its condition or an effect
+        out = []
+        for ni in suspects:
+            for mv in sx.moves[ni]:
+                enc = sx.enc
+                c = mv.choice.condition
+                z = enc.zero(c) if c is not None else enc.false
+                for j, st in enumerate(mv.steps):
+                    if st.effect is None or not risky(st.effect.expr.value):
+                        continue
+                    u = enc.zero(st.effect.expr.value)
+                    for prev in reversed(mv.steps[:j]):
+                        u = enc.preimage(u, prev)
+                    z |= u & mv.guard
+                out.append((ni, z))
+        return out
+
     out, reported = [], set()
-    for sid, (ni, vals, seen, _rec) in enumerate(ex.keys):  # breadth-first: the first found is the nearest
+    for sid in scan(ex, questions):  # breadth-first: the first found is the nearest
+        ni, vals, seen, _rec = ex.keys[sid]
         for t, effects in suspects.get(ni, ()):
             if (ni, t.choice.index) in reported:
                 continue

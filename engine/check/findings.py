@@ -16,9 +16,9 @@ from .explore import (
     BOUND_WORDS,
     Exploration,
     bound_option,
-    trapped_states,
 )
 from .replay import Replayer, _show
+from .states import scan, trap_witnesses
 from .text import text_findings
 
 
@@ -81,7 +81,7 @@ def exploration_findings(
         )
     if exact:
         seen_trap_nodes = set()
-        for sid in trapped_states(ex):
+        for sid in trap_witnesses(ex):
             ni = ex.keys[sid][0]
             here = ch.nodes[g.ids[ni]]
             if ni in seen_trap_nodes or here.next is not None or here.returns:
@@ -172,8 +172,14 @@ def _call_depth_findings(story: Story, ex: Exploration, rp: Replayer) -> list[Di
     if ss is None:
         return []
     depth, g = story.max_call_depth, ex.graph
+
+    def questions(sx):  # (the symbolic explorer's sets: a call offered with the stack full)
+        full = sx.enc.full_stack()
+        return [(ni, full & mv.guard) for ni, mvs in enumerate(sx.moves) for mv in mvs if mv.choice.returns_to]
+
     out, reported = [], set()
-    for sid, (ni, vals, seen, _rec) in enumerate(ex.keys):  # breadth-first: the first found is the nearest
+    for sid in scan(ex, questions):  # breadth-first: the first found is the nearest
+        ni, vals, seen, _rec = ex.keys[sid]
         if len(vals[ss]) < depth:
             continue
         for t in g.transitions[ni]:
@@ -206,8 +212,24 @@ def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
             suspects.add(ni)
     if not suspects:
         return []
+
+    def questions(sx):  # a choice offered with an earlier one of the same key
+        out = []
+        for ni in suspects:
+            mvs = sx.moves[ni]
+            for j, mv in enumerate(mvs):
+                k = (g.transitions[ni][j].target, mv.choice.returns_to, tuple(e.src for e in mv.choice.all_effects))
+                earlier = sx.enc.false
+                for i in range(j):
+                    t = g.transitions[ni][i]
+                    if (t.target, t.choice.returns_to, tuple(e.src for e in t.choice.all_effects)) == k:
+                        earlier |= mvs[i].guard
+                out.append((ni, mv.guard & earlier))
+        return out
+
     out, reported = [], set()
-    for sid, key in enumerate(ex.keys):  # breadth-first order: the first state found is the nearest
+    for sid in scan(ex, questions):  # breadth-first order: the first state found is the nearest
+        key = ex.keys[sid]
         ni = key[0]
         if ni not in suspects:
             continue
@@ -281,16 +303,24 @@ def _date_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
 def _replay_into(ex: Exploration, rp: Replayer, b: int, source: int, shown: dict) -> str | None:
     """A replay that enters node b from a node carrying `source`'s date (shortest such state first)."""
     carriers = {n for n, (_d, src) in shown.items() if src == source}
-    for sid, key in enumerate(ex.keys):
+
+    def questions(sx):  # a carrier offering a way into b
+        sets: dict = {}
+        for m in carriers:
+            for mv in sx.moves[m]:
+                if mv.target == b:
+                    sets[m] = sets[m] | mv.guard if m in sets else mv.guard
+        return [sets]
+
+    for sid in scan(ex, questions):
+        key = ex.keys[sid]
         if key[0] not in carriers:
             continue
-        for k in range(ex.succ_start[sid], ex.succ_start[sid + 1]):
-            if ex.keys[ex.succ[k]][0] == b:
-                for t in ex.graph.transitions[key[0]]:
-                    if t.target == b and (t.test is None or t.test(key[1], key[2])):
-                        if t.choice.index == AUTO:  # a `next:` node: play goes on by itself
-                            return rp.command(ex, sid)
-                        return rp.command(ex, sid, ex.number_of(sid, t.choice.index))
+        for t in ex.graph.transitions[key[0]]:
+            if t.target == b and (t.test is None or t.test(key[1], key[2])):
+                if t.choice.index == AUTO:  # a `next:` node: play goes on by itself
+                    return rp.command(ex, sid)
+                return rp.command(ex, sid, ex.number_of(sid, t.choice.index))
     return None
 
 
@@ -309,7 +339,13 @@ def _ref_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: se
                 continue
             bit = g.tracked_facts.get(fid)
             bad = None
-            for sid, key in enumerate(ex.keys):
+
+            def questions(sx, ni=ni, bit=bit):  # a state here without the fact recorded
+                var = sx.enc.rec_var.get(bit) if bit else None
+                return [(ni, ~sx.enc.bdd.var(var) if var else sx.enc.true)]
+
+            for sid in scan(ex, questions):
+                key = ex.keys[sid]
                 if key[0] == ni and (bit is None or not key[3] & bit):
                     bad = sid
                     break

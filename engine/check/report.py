@@ -30,6 +30,8 @@ def render_text(diagnostics: list[Diagnostic], summary: dict) -> str:
         for d in group:
             lines.append(d.render())
         lines.append("")
+    for note in summary.get("notes", ()):
+        lines.append(f"note: {note}")
     lines.append(summary_line(summary))
     return "\n".join(lines)
 
@@ -49,9 +51,12 @@ def summary_line(s: dict) -> str:
             f"{', '.join(s['unexplored'])} not explored (it follows a chapter that did not compile, "
             "so its start states are unknown)"
         )
+    engine = ""
+    if s.get("states") is not None and s.get("engine"):
+        engine = f"; {s['engine']} engine, proof {'complete' if s.get('complete', True) else 'incomplete'}"
     return (
         f"check {verdict}: " + ", ".join(parts) + f"; {s['errors']} error{'s' if s['errors'] != 1 else ''}, "
-        f"{s['warnings']} warning{'s' if s['warnings'] != 1 else ''} in {s['seconds']:.2f} s"
+        f"{s['warnings']} warning{'s' if s['warnings'] != 1 else ''} in {s['seconds']:.2f} s" + engine
     )
 
 

@@ -18,6 +18,7 @@ from .. import inline as il
 from ..diagnostics import Diagnostic, warning
 from ..expr import compile_expr, names_in
 from .dataflow import _possible, analyse, start_env
+from .states import scan, start_values
 
 
 def text_findings(ex, rp) -> list[Diagnostic]:
@@ -32,7 +33,41 @@ def text_findings(ex, rp) -> list[Diagnostic]:
             wanted[ni] = []
     if not wanted:
         return []
-    for sid, key in enumerate(ex.keys):
+
+    def questions(sx):  # the first state of each set of states some text is judged over
+        enc = sx.enc
+        out: list = []
+
+        def branches(ni, segs, ctx):
+            for x in segs or ():
+                if isinstance(x, il.Branch):
+                    c = enc.pred(x.cond)
+                    out.extend(((ni, ctx & c), (ni, ctx & ~c)))
+                    for sub in (ctx, ctx & c, ctx & ~c):
+                        branches(ni, x.then, sub)
+                        branches(ni, x.other, sub)
+
+        for ni in wanted:
+            node, here = ch.nodes[g.ids[ni]], sx.at(ni)
+            out.append((ni, here))
+            for part in node.text:
+                main = else_ = here
+                if part.condition is not None:
+                    c = enc.pred(part.condition)
+                    main, else_ = here & c, here & ~c
+                    out.extend(((ni, main), (ni, else_)))
+                for ctx in (main, else_) if part.condition is not None else (here,):
+                    branches(ni, part.inline, ctx)
+                    branches(ni, part.else_inline, ctx)
+            for mv in sx.moves[ni]:
+                c = mv.choice
+                if c.label is not None:
+                    out.append((ni, here & mv.guard))
+                    branches(ni, c.label.inline, here & mv.guard)
+        return out
+
+    for sid in scan(ex, questions):
+        key = ex.keys[sid]
         if key[0] in wanted:
             wanted[key[0]].append(sid)
     out: list[Diagnostic] = []
@@ -51,7 +86,7 @@ def text_findings(ex, rp) -> list[Diagnostic]:
             nonlocal df
             if df is None:
                 n_story = len(rp.story.flags)
-                df = analyse(rp.story, ch, start_env(rp.story, ch, [s[:n_story] for s in ex.starts]))
+                df = analyse(rp.story, ch, start_env(rp.story, ch, start_values(ex, n_story)))
             env = df.env.get(node.id)
             p = _possible(tree, env, slots, ch.layout) if env is not None else None
             return next(iter(p)) if p in ({True}, {False}) else None

@@ -37,6 +37,16 @@ def register(sub) -> None:
     add_max_states_arg(p, "stopping there is an error")
     add_budget_args(p)
     p.add_argument("--static", action="store_true", help="only the static checks (no exploration)")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "explicit", "symbolic"],
+        default="auto",
+        help="how states are explored: one by one (explicit), as sets of states (symbolic), or whichever "
+        "suits each chapter (auto, the default)",
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help="say which engine explored each chapter, and which BDD library"
+    )
     _add_random_arguments(p)
     p.add_argument(
         "--since",
@@ -74,6 +84,7 @@ def run(args) -> int:
             static=args.static,
             progress=progress.update if progress else None,
             stopped=progress.stopped if progress else None,
+            engine=args.engine,
         )
     except CompiledFormatError as exc:
         return fail(str(exc))
@@ -83,8 +94,19 @@ def run(args) -> int:
     if args.format == "json":
         print(render_json(result.diagnostics, result.summary))
     else:
+        if args.verbose:
+            print(_engines_said(result.summary))
         print(render_text(result.diagnostics, result.summary))
     return 1 if result.summary["errors"] else 0
+
+
+def _engines_said(summary: dict) -> str:
+    from ..check.engines import backend
+
+    lines = [f"symbolic explorer's BDD library: dd.{backend()}"]
+    for cid, engine in summary.get("engines", {}).items():
+        lines.append(f"chapter {cid}: {engine} engine")
+    return "\n".join(lines)
 
 
 def _progress_bar(args):
