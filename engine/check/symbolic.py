@@ -48,7 +48,6 @@ from .explore import (
     DEFAULT_MAX_SECONDS,
     ChapterGraph,
     Exploration,
-    _resident_bytes,
     counter_caps,
     prepare,
 )
@@ -82,6 +81,12 @@ class Manager:
         if BACKEND == "cudd":
             self.bdd.configure(reordering=False)
         self.declared: set[str] = set()
+
+    def held_bytes(self) -> int:
+        """What the BDDs hold (CUDD's own count), for the memory bound."""
+        if BACKEND == "cudd":
+            return int(self.bdd.statistics(exact_node_count=False)["mem"])
+        return 64 * len(self.bdd)  # (autoref: about this much per node)
 
     def declare(self, names: Iterable[str]) -> None:
         new = [n for n in names if n not in self.declared]
@@ -632,7 +637,7 @@ class SymbolicExploration(Exploration):
             return sid
         sid = len(self.keys)
         self.key_ids[key] = sid
-        self.keys.append(key)
+        self.keys.append(key)  # type: ignore[attr-defined]  # a list here: only the states made concrete
         self.parent.append(parent)
         self.via_choice.append(via)
         self.rank[sid] = rank
@@ -878,7 +883,15 @@ def explore_symbolic(
         for vals in start_list:
             start_set |= enc.story_cube(vals[:n_story])
     local_defaults = tuple(g.defaults[n_story : len(ch.layout)])
-    ex = SymbolicExploration(g, [], enc=enc, moves=moves, start_set=start_set, start_steps=start_steps)
+    ex = SymbolicExploration(
+        g,
+        [],
+        keys=[],  # type: ignore[arg-type]  # a list: only the states made concrete
+        enc=enc,
+        moves=moves,
+        start_set=start_set,
+        start_steps=start_steps,
+    )
     ex.start_list = [tuple(s[:n_story]) + local_defaults for s in start_list] if start_list is not None else None
     # layer 0: the start states, through the start node's entry
     u = start_set & ex._local_defaults()
@@ -893,7 +906,7 @@ def explore_symbolic(
         ex.node_layers.setdefault(ni, []).append((0, lu))
     max_bytes = int(max_memory_mib * 1024 * 1024)
     while frontier:
-        if time.perf_counter() > deadline or _resident_bytes() > max_bytes:
+        if time.perf_counter() > deadline or mgr.held_bytes() > max_bytes:
             ex.complete = False
             ex.stopped_by = "time" if time.perf_counter() > deadline else "memory"
             break
@@ -901,7 +914,7 @@ def explore_symbolic(
         for k, (ni, s) in enumerate(frontier.items()):
             if g.is_ending[ni]:
                 continue
-            if k % 64 == 63 and (time.perf_counter() > deadline or _resident_bytes() > max_bytes):
+            if k % 64 == 63 and (time.perf_counter() > deadline or mgr.held_bytes() > max_bytes):
                 break
             for mv in moves[ni]:
                 img = ex._img_move(mv, s)
