@@ -29,7 +29,6 @@ from ..expr import BoolOp, Expr, Lit, Not, names_in
 from ..model import Chapter, Fact, Node, Story
 from . import claims
 from .states import first_state, scan, scan_endings
-from .states import scan, scan_endings
 
 
 @dataclass(frozen=True)

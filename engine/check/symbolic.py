@@ -31,6 +31,7 @@ state of each question's set (the only ones such a walk can report), in discover
 from __future__ import annotations
 
 import time
+import warnings
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -85,7 +86,9 @@ class Manager:
     def held_bytes(self) -> int:
         """What the BDDs hold (CUDD's own count), for the memory bound."""
         if BACKEND == "cudd":
-            return int(self.bdd.statistics(exact_node_count=False)["mem"])
+            with warnings.catch_warnings():  # (dd says, each time, that "mem" is in bytes now)
+                warnings.simplefilter("ignore", UserWarning)
+                return int(self.bdd.statistics(exact_node_count=False)["mem"])
         return 64 * len(self.bdd)  # (autoref: about this much per node)
 
     def declare(self, names: Iterable[str]) -> None:

@@ -39,13 +39,7 @@ def text_findings(ex, rp) -> list[Diagnostic]:
         out: list = []
 
         def branches(ni, segs, ctx):
-            for x in segs or ():
-                if isinstance(x, il.Branch):
-                    c = enc.pred(x.cond)
-                    out.extend(((ni, ctx & c), (ni, ctx & ~c)))
-                    for sub in (ctx, ctx & c, ctx & ~c):
-                        branches(ni, x.then, sub)
-                        branches(ni, x.other, sub)
+            _branch_questions(enc, out, ni, segs, ctx)
 
         for ni in wanted:
             node, here = ch.nodes[g.ids[ni]], sx.at(ni)
@@ -117,6 +111,17 @@ def text_findings(ex, rp) -> list[Diagnostic]:
             where = (f"the text of choice {c.index + 1} of node '{node.id}'", c.label.pos or c.pos)
             out += _inline(ex, rp, node, c.label.inline, offered, slots, judged, constant, where)
     return out
+
+
+def _branch_questions(enc, out: list, ni: int, segs, ctx) -> None:
+    """The sets an inline branch is judged over, under context `ctx` (a BDD), for `scan`."""
+    for x in segs or ():
+        if isinstance(x, il.Branch):
+            c = enc.pred(x.cond)
+            out.extend(((ni, ctx & c), (ni, ctx & ~c)))
+            for sub in (ctx, ctx & c, ctx & ~c):
+                _branch_questions(enc, out, ni, x.then, sub)
+                _branch_questions(enc, out, ni, x.other, sub)
 
 
 def _inline(ex, rp, node, segs, sids, slots, judged, constant, where=None) -> list[Diagnostic]:
