@@ -52,7 +52,7 @@ def summary_line(s: dict) -> str:
             "so its start states are unknown)"
         )
     engine = ""
-    if s.get("states") is not None and s.get("engine"):
+    if s.get("states") is not None and s.get("engine") not in (None, "explicit"):  # (explicit: not named)
         engine = f"; {s['engine']} engine, proof {'complete' if s.get('complete', True) else 'incomplete'}"
     return (
         f"check {verdict}: " + ", ".join(parts) + f"; {s['errors']} error{'s' if s['errors'] != 1 else ''}, "
