@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_STAMP := $(VENV)/.installed-lint
 
-.PHONY: play test test-fast lint format docs bench check bless clean fuzz
+.PHONY: play test test-fast test-stress lint format docs bench check bless clean fuzz
 
 play: $(STAMP)
 	@$(BIN)/chronicle play
@@ -29,6 +29,11 @@ WEB_FUZZ_EXAMPLES ?= 300
 fuzz: $(STAMP)
 	CHRONICLE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s tests/test_fuzz.py
 	CHRONICLE_WEB_FUZZ_EXAMPLES=$(WEB_FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s tests/test_web_hostile.py
+
+# Before a release: the whole suite beside two CPU-bound loops, with a fresh Hypothesis seed
+# (tools/stress.py; `python -m tools.stress --runs 3` for three in a row).
+test-stress: $(STAMP)
+	$(BIN)/python -m tools.stress
 
 # The same three checks as .pre-commit-config.yaml and .ci/run.
 lint: $(LINT_STAMP)

@@ -88,9 +88,15 @@ def pytest_configure(config):
         settings.load_profile("ci")
 
 
+# CHRONICLE_EXAMPLES=K multiplies every property test's examples by K (`make test-stress` sets
+# it, with fresh seeds, to hunt for the cases a routine run's examples miss).
+_SCALE = max(1, int(os.environ.get("CHRONICLE_EXAMPLES", "1") or 1))
+
+
 def examples(n: int) -> int:
-    """A property test's number of examples: `n`, or a quarter of it in the fast set."""
-    return max(10, n // 4) if _FAST["on"] else n
+    """A property test's number of examples: `n`, or a quarter of it in the fast set (times
+    CHRONICLE_EXAMPLES when set)."""
+    return (max(10, n // 4) if _FAST["on"] else n) * _SCALE
 
 
 def pytest_collection_modifyitems(config, items):
