@@ -409,14 +409,27 @@ def _varying_places(story: Story, reach, places) -> set:
             out |= {p.key for ps in places[ch.id].values() for p in ps}
             last_endings = None
             continue
-        outcomes: dict = {}
-        for key in ex.keys:
-            nid = ex.graph.ids[key[0]]
-            for p in places[ch.id][nid]:
-                if p.test is not None:
-                    v = p.test(key[1], key[2])
-                    outcomes.setdefault(p.key, set()).add(v if p.valued else bool(v))
-        out |= {k for k, v in outcomes.items() if len(v) > 1}
+        # Per node, the places still open: a place is settled (it varies) the first time a state
+        # gives it the other outcome, and a node with nothing open is passed over, so the work is
+        # one look at each state's node plus the tests of the places still open there.
+        ids = ex.graph.ids
+        open_at: list[dict] = [
+            {p.key: (p.test, p.valued) for p in places[ch.id][nid] if p.test is not None} for nid in ids
+        ]
+        first: dict = {}  # place key -> the outcome of the first state that showed it
+        keys = ex.keys
+        for sid in range(len(keys)) if any(open_at) else ():
+            todo = open_at[keys.node(sid)]
+            if not todo:
+                continue
+            _ni, vals, seen, _rec = keys[sid]
+            for k, (test, valued) in list(todo.items()):
+                v = test(vals, seen)
+                outcome = v if valued else bool(v)
+                was = first.setdefault(k, outcome)
+                if was != outcome:
+                    out.add(k)
+                    del todo[k]
         if ch is story.chapters[-1]:
             last_endings = [ex.keys[s][1] for s in ex.ending_states]
     for p in epilogue_places(story):
@@ -441,22 +454,50 @@ def _chapter_choices(
     offered_in: dict[tuple, list] = {}  # (node, choice index) -> [(state, successor, sibling successors...)]
     offered_moves: dict[tuple, list] = {}  # (node, choice index) -> [(values, seen, {index: transition})]
     reached = set(nodes) if ex is None else set()
+    # Over the explored states, what each choice needs is gathered as it goes, not kept per state:
+    # whether a sibling offered with it ever leads elsewhere (branches), whether in every state
+    # offering it a sibling leads to the very same state (flavour), and, for the choices that
+    # could be unanswered, the distinct (values, seen) it is offered in with the moves on offer.
+    branching: set = set()  # (node, choice index) offered beside a sibling that leads elsewhere
+    not_flavour: set = set()  # (node, choice index) offered once with no sibling to the same state
+    offered: set = set()  # (node, choice index) offered in some state
     if ex is not None:
         g = ex.graph
-        for sid, key in enumerate(ex.keys):
-            ni, vals, seen, _rec = key
+        keys = ex.keys
+        succ_all, succ_start = ex.succ, ex.succ_start
+        moves_wanted = {
+            (nid, c.index)
+            for nid, node in nodes.items()
+            for c in node.choices
+            if c.say is None and not ({e.expr.target for e in c.all_effects} & read_by_text)
+        }
+        moves_met: dict[tuple, set] = {}  # (node, choice index) -> ids of the (values, seen) kept
+        clickable = [not (nodes[nid].is_ending or nodes[nid].next is not None or nodes[nid].returns) for nid in g.ids]
+        for sid in range(len(keys)):
+            ni, vals, seen, _rec = keys[sid]
             nid = g.ids[ni]
             reached.add(nid)
-            if nodes[nid].is_ending or nodes[nid].next is not None or nodes[nid].returns:
+            if not clickable[ni]:
                 continue  # (play moves on from `next:` and returning nodes by itself: no click there)
             avail = [t for t in g.transitions[ni] if t.test is None or t.test(vals, seen)]
             offered_counts[nid].add(len(avail))
-            succ = ex.succ[ex.succ_start[sid] : ex.succ_start[sid + 1]]
-            pairs = [(t.choice.index, g.ids[t.target], succ[k]) for k, t in enumerate(avail)]
-            moves = {t.choice.index: t for t in avail}
-            for ci, target, nxt in pairs:
-                offered_in.setdefault((nid, ci), []).append((target, nxt, pairs))
-                offered_moves.setdefault((nid, ci), []).append((vals, seen, moves))
+            succ = succ_all[succ_start[sid] : succ_start[sid + 1]]
+            moves = None
+            for k, t in enumerate(avail):
+                at = (nid, t.choice.index)
+                offered.add(at)
+                if at not in branching and any(u.target != t.target for u in avail if u is not t):
+                    branching.add(at)
+                if at not in not_flavour and not any(j != k and succ[j] == succ[k] for j in range(len(succ))):
+                    not_flavour.add(at)
+                if at in moves_wanted:
+                    met = moves_met.setdefault(at, set())
+                    mark = (id(vals), seen)
+                    if mark not in met:
+                        met.add(mark)
+                        if moves is None:
+                            moves = {u.choice.index: u for u in avail}
+                        offered_moves.setdefault(at, []).append((vals, seen, moves))
     else:
         for nid, node in nodes.items():
             if not node.is_ending:
@@ -472,15 +513,15 @@ def _chapter_choices(
             continue
         for c in node.choices:
             seen_in = offered_in.get((nid, c.index), [])
-            branches = any(t != c.target for _t, _n, pairs in seen_in for (i, t, _s) in pairs if i != c.index)
             echo_places = (
                 sorted(_echoes(story, ch, c, places, varies, taken), key=lambda p: p.label) if "echoes" in need else []
             )
             if ex is not None:
-                flavour = bool(seen_in) and all(
-                    any(i != c.index and s == nxt for (i, _t, s) in pairs) for _t, nxt, pairs in seen_in
-                )
+                at = (nid, c.index)
+                branches = at in branching
+                flavour = at in offered and at not in not_flavour
             else:
+                branches = any(t != c.target for _t, _n, pairs in seen_in for (i, t, _s) in pairs if i != c.index)
                 flavour = not echo_places and any(d.index != c.index and d.target == c.target for d in node.choices)
             offers = offered_moves.get((nid, c.index), []) if ex is not None else None
             same_way = _unanswered(c, seen_in, read_by_text, offers, nodes)
@@ -676,19 +717,38 @@ def _node_words(node, vals, seen, cache: dict) -> int:
 
 
 def _fewest(n, succ_start, succ, starts, w) -> list:
-    """Fewest words read from a start up to and including each vertex (Dijkstra)."""
+    """Fewest words read from a start up to and including each vertex: Dijkstra with a bucket
+    per distance (the weights are whole numbers of words), so a vertex is handled once and the
+    heap holds only the distinct distances, not a vertex per edge."""
     dist: list = [None] * n
-    heap = [(w[s], s) for s in starts]
-    heapq.heapify(heap)
+    buckets: dict[int, list] = {}
+    heap: list[int] = []
+    for s in starts:
+        if w[s] not in buckets:
+            buckets[w[s]] = []
+            heapq.heappush(heap, w[s])
+        buckets[w[s]].append(s)
     while heap:
-        d, v = heapq.heappop(heap)
-        if dist[v] is not None:
-            continue
-        dist[v] = d
-        for k in range(succ_start[v], succ_start[v + 1]):
-            t = succ[k]
-            if dist[t] is None:
-                heapq.heappush(heap, (d + w[t], t))
+        d = heapq.heappop(heap)
+        bucket = buckets[d]
+        i = 0
+        while i < len(bucket):  # (a vertex of no words joins the bucket being emptied)
+            v = bucket[i]
+            i += 1
+            if dist[v] is not None:
+                continue
+            dist[v] = d
+            for k in range(succ_start[v], succ_start[v + 1]):
+                t = succ[k]
+                if dist[t] is None:
+                    nd = d + w[t]
+                    b = buckets.get(nd)
+                    if b is None:
+                        buckets[nd] = [t]
+                        heapq.heappush(heap, nd)
+                    else:
+                        b.append(t)
+        del buckets[d]
     return dist
 
 
