@@ -197,11 +197,7 @@ def run_cli(
 
     `limit_memory` caps the child's address space (bytes), so a test can show that
     something is done in bounded memory."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.pop("CHRONICLE_STORY", None)
-    env["COLUMNS"] = "100"
-    env["XDG_DATA_HOME"] = _TEST_DATA_HOME  # saves from piped play never land in the real home folder
+    env = _cli_env()
     if isinstance(input, bytes):
         input = input.decode("utf-8")
     return subprocess.run(
@@ -214,6 +210,38 @@ def run_cli(
         timeout=timeout,
         preexec_fn=_memory_cap(limit_memory) if limit_memory else None,
     )
+
+
+def _cli_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("CHRONICLE_STORY", None)
+    env["COLUMNS"] = "100"
+    env["XDG_DATA_HOME"] = _TEST_DATA_HOME  # saves from piped play never land in the real home folder
+    return env
+
+
+def run_cli_peak(*args, timeout: float = CLI_TIMEOUT) -> tuple[subprocess.CompletedProcess, int]:
+    """Run `python -m engine ARGS` and return the finished process and its own peak resident
+    size in KiB. The peak is this child's alone (os.wait4 on its pid): RUSAGE_CHILDREN would
+    also take in any earlier test's stray process that subprocess happens to reap meanwhile."""
+    import tempfile
+    import threading
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        cmd = [sys.executable, "-m", "engine", *map(str, args)]
+        child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=str(ROOT), env=_cli_env())
+        timer = threading.Timer(timeout, child.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(child.pid, 0)
+        finally:
+            timer.cancel()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        proc = subprocess.CompletedProcess(cmd, child.returncode, out.read().decode(), err.read().decode())
+    return proc, usage.ru_maxrss
 
 
 def _memory_cap(limit: int):
