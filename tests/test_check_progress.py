@@ -28,7 +28,7 @@ def test_a_long_exploration_shows_a_progress_bar_on_a_terminal(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100", LINES="30")
     child = pexpect.spawn(
         sys.executable,
-        ["-m", "engine", "check", "--story", str(story), "--max-states", "600000"],
+        ["-m", "engine", "check", "--story", str(story), "--max-states", "600000", "--engine", "explicit"],
         env=env,
         cwd=str(ROOT),
         dimensions=(30, 100),
@@ -45,7 +45,7 @@ def test_a_long_exploration_shows_a_progress_bar_on_a_terminal(tmp_path):
 def test_piped_output_has_no_progress_bar(tmp_path):
     story = _big_story(tmp_path)
     proc = subprocess.run(
-        [sys.executable, "-m", "engine", "check", "--story", str(story), "--max-states", "600000"],
+        [sys.executable, "-m", "engine", "check", "--story", str(story), "--max-states", "600000", "--engine", "explicit"],
         capture_output=True,
         text=True,
         cwd=str(ROOT),
