@@ -45,7 +45,18 @@ def test_a_long_exploration_shows_a_progress_bar_on_a_terminal(tmp_path):
 def test_piped_output_has_no_progress_bar(tmp_path):
     story = _big_story(tmp_path)
     proc = subprocess.run(
-        [sys.executable, "-m", "engine", "check", "--story", str(story), "--max-states", "600000", "--engine", "explicit"],
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "check",
+            "--story",
+            str(story),
+            "--max-states",
+            "600000",
+            "--engine",
+            "explicit",
+        ],
         capture_output=True,
         text=True,
         cwd=str(ROOT),

@@ -9,6 +9,7 @@ long it took.
 from __future__ import annotations
 
 import json
+
 import pytest
 from conftest import chapter, no_traceback, run_cli, run_cli_peak, write_story
 
