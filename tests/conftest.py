@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -224,20 +225,26 @@ def _cli_env() -> dict[str, str]:
 def run_cli_peak(*args, timeout: float = CLI_TIMEOUT) -> tuple[subprocess.CompletedProcess, int]:
     """Run `python -m engine ARGS` and return the finished process and its own peak resident
     size in KiB. The peak is this child's alone (os.wait4 on its pid): RUSAGE_CHILDREN would
-    also take in any earlier test's stray process that subprocess happens to reap meanwhile."""
-    import tempfile
-    import threading
-
+    also take in any earlier test's stray process that subprocess happens to reap meanwhile.
+    Past `timeout` the child is killed and TimeoutExpired raised, as run_cli does."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         cmd = [sys.executable, "-m", "engine", *map(str, args)]
         child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=str(ROOT), env=_cli_env())
-        timer = threading.Timer(timeout, child.kill)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            child.kill()
+
+        timer = threading.Timer(timeout, kill)
         timer.start()
         try:
             _, status, usage = os.wait4(child.pid, 0)
         finally:
             timer.cancel()
         child.returncode = os.waitstatus_to_exitcode(status)
+        if timed_out.is_set():
+            raise subprocess.TimeoutExpired(cmd, timeout)
         out.seek(0)
         err.seek(0)
         proc = subprocess.CompletedProcess(cmd, child.returncode, out.read().decode(), err.read().decode())
