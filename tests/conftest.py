@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -222,33 +221,47 @@ def _cli_env() -> dict[str, str]:
     return env
 
 
+# Run by run_cli_peak as a separate small process. Linux records, at exec, the peak resident
+# size of the memory the process is leaving (fs/exec.c: setmax_mm_hiwater_rss), and a child
+# forked from pytest leaves pytest's: a late test's child "peaked" at the whole suite's size
+# (1.27 GB in CI for a check that holds 847 MB). So this launcher, small itself, forks the
+# measured command, and reports that grandchild's own peak in KiB on its last stderr line.
+_PEAK_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+sys.stderr.write(f"\\npeak-kib {usage.ru_maxrss}\\n")
+sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
+"""
+
+
 def run_cli_peak(*args, timeout: float = CLI_TIMEOUT) -> tuple[subprocess.CompletedProcess, int]:
     """Run `python -m engine ARGS` and return the finished process and its own peak resident
-    size in KiB. The peak is this child's alone (os.wait4 on its pid): RUSAGE_CHILDREN would
-    also take in any earlier test's stray process that subprocess happens to reap meanwhile.
-    Past `timeout` the child is killed and TimeoutExpired raised, as run_cli does."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        cmd = [sys.executable, "-m", "engine", *map(str, args)]
-        child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=str(ROOT), env=_cli_env())
-        timed_out = threading.Event()
-
-        def kill() -> None:
-            timed_out.set()
-            child.kill()
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(child.pid, 0)
-        finally:
-            timer.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if timed_out.is_set():
-            raise subprocess.TimeoutExpired(cmd, timeout)
-        out.seek(0)
-        err.seek(0)
-        proc = subprocess.CompletedProcess(cmd, child.returncode, out.read().decode(), err.read().decode())
-    return proc, usage.ru_maxrss
+    size in KiB, measured by _PEAK_LAUNCHER (a child of pytest would report pytest's peak).
+    Past `timeout` the launcher and the command are killed together and TimeoutExpired raised,
+    as run_cli does."""
+    cmd = [sys.executable, "-m", "engine", *map(str, args)]
+    launcher = subprocess.Popen(
+        [sys.executable, "-c", _PEAK_LAUNCHER, *cmd],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=str(ROOT),
+        env=_cli_env(),
+        start_new_session=True,  # one process group, so a timeout kills the command too
+    )
+    try:
+        out, err = launcher.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(launcher.pid, 9)
+        launcher.communicate()
+        raise
+    err, _, peak_line = err.rstrip("\n").rpartition("\n")
+    peak_kib = int(peak_line.removeprefix("peak-kib "))
+    return subprocess.CompletedProcess(cmd, launcher.returncode, out, err), peak_kib
 
 
 def _memory_cap(limit: int):
