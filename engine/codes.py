@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+ERROR = "error"
+WARNING = "warning"  # reported, but `check` still passes: a thing to look at, not a fault
+
 
 @dataclass(frozen=True)
 class Code:
@@ -17,10 +20,12 @@ class Code:
     area: str  # load | schema | compile | explore | canon | continuity | play
     summary: str  # what the problem is, in one line
     fix: str  # what to do about it, in one line
+    severity: str = ERROR  # the only place a code's severity is decided (diagnostics.report)
 
 
-def _section(area: str, *entries: tuple[str, str, str]) -> dict[str, Code]:
-    return {c: Code(c, area, s, f) for c, s, f in entries}
+def _section(area: str, *entries: tuple[str, ...]) -> dict[str, Code]:
+    """Entries are (code, summary, fix) for an error, or (code, summary, fix, WARNING)."""
+    return {e[0]: Code(e[0], area, *e[1:]) for e in entries}
 
 
 # ---- load: reading files and YAML (engine/yamlload.py) --------------------------
@@ -88,6 +93,7 @@ COMPILE = _section(
         "chapter-not-listed",
         "a chapter file is not in story/story.yaml's chapter list",
         "add it to `chapters:` or delete the file",
+        WARNING,
     ),
     ("flag-shadows", "a chapter flag has the name of a story-wide flag", "rename the chapter flag"),
     (
@@ -192,6 +198,7 @@ COMPILE = _section(
         "flag-unread",
         "a flag that nothing ever reads, so setting it changes nothing a player can notice",
         "read it in a condition or text, or remove it",
+        WARNING,
     ),
     (
         "inline-syntax",
@@ -208,6 +215,7 @@ COMPILE = _section(
         "a space written inside an inline part {...} lands before a comma, full stop or other mark "
         "in what the reader sees ('five , and Kamil')",
         "spaces inside {...} are printed as written: move the space out of the part, or drop it",
+        WARNING,
     ),
     (
         "visits-use",
@@ -281,6 +289,7 @@ CHECK = _section(
         "choice-indistinct",
         "two choices offered together lead to the same node with the same effects",
         "make them differ, or merge them",
+        WARNING,
     ),
     (
         "ref-not-past",
@@ -296,27 +305,32 @@ CHECK = _section(
         "unproven",
         "what the dataflow fallback could not prove after an incomplete exploration",
         "raise the bound that stopped exploration",
+        WARNING,
     ),
     (
         "text-never-shown",
         "conditional text (a part's `if`, or an inline {cond: a | b}) whose condition is the same in every "
         "state that shows it",
         "change the condition, or write the text plainly",
+        WARNING,
     ),
     (
         "allow-unused",
         "an `allow:` names a code that is not a warning found there (or an error, which is never silenced)",
         "remove it from `allow`",
+        WARNING,
     ),
     (
         "corridor",
         "more single-choice nodes in a row than story.yaml's `style: max_corridor` allows",
         "offer a real choice inside the run, or merge its nodes",
+        WARNING,
     ),
     (
         "flavour-heavy",
         "more flavour choices at a chapter's decision points than `style: max_flavour_share` allows",
         "give some of them consequences a reader can notice later",
+        WARNING,
     ),
     (
         "choice-unanswered",
@@ -324,6 +338,7 @@ CHECK = _section(
         "with no `say:`, setting nothing any shown text reads, and whose next page shows nothing the sibling's "
         "does not: nothing answers it",
         "give it a `say:` line, or let the text that follows read a flag it sets",
+        WARNING,
     ),
 ) | _section(
     "canon",
@@ -362,6 +377,7 @@ CHECK = _section(
         "divergence-unused",
         "an ending lists a fact in `diverges` that holds in every state reaching it",
         "break it on the way, or drop it",
+        WARNING,
     ),
 )
 
@@ -377,6 +393,7 @@ CONTINUITY = _section(
         "unmarked-claim",
         "unmarked text names a fact in its own words (a name and a key word of its statement) where it is broken",
         "give the fact `mentions:`, mark the part `asserts`/`denies`, or `allow: [mention]` on it",
+        WARNING,
     ),
 )
 

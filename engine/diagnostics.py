@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from .codes import CODES, ERROR, WARNING
 from .textsafe import clean
 
-ERROR = "error"
-WARNING = "warning"
+__all__ = ["ERROR", "WARNING", "ChronicleError", "Diagnostic", "Pos", "report"]
 
 
 @dataclass(frozen=True)
@@ -72,12 +72,10 @@ class Diagnostic:
         return replace(self, pos=pos)
 
 
-def error(code: str, message: str, pos: Pos | None = None, hint: str | None = None, **kw) -> Diagnostic:
-    return Diagnostic(ERROR, code, message, pos, hint, **kw)
-
-
-def warning(code: str, message: str, pos: Pos | None = None, hint: str | None = None, **kw) -> Diagnostic:
-    return Diagnostic(WARNING, code, message, pos, hint, **kw)
+def report(code: str, message: str, pos: Pos | None = None, hint: str | None = None, **kw) -> Diagnostic:
+    """The one way to make a diagnostic: its severity is the catalogue's (engine/codes.py), so a
+    code cannot be raised as an error in one place and a warning in another."""
+    return Diagnostic(CODES[code].severity, code, message, pos, hint, **kw)
 
 
 class ChronicleError(Exception):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cache, files
-from .diagnostics import ChronicleError, Diagnostic, Pos, error, warning
+from .diagnostics import ChronicleError, Diagnostic, Pos, report
 from .locate import CHAPTER_DIR, HISTORY_FILE, STORY_FILE, chapter_file, display_path
 from .yamlload import MAX_BYTES, Document, load_file, read_problem
 
@@ -64,7 +64,7 @@ class _Reader:
             self.read_all()
         except files.FileError as exc:  # a folder of the story that cannot be read: that, and nothing else
             out.diags = [d for d in out.diags if not d.is_error]
-            out.diags.append(error("file-missing", str(exc), Pos(exc.path)))
+            out.diags.append(report("file-missing", str(exc), Pos(exc.path)))
             out.manifest = None
         finally:
             out.content_hash = self.hasher.hexdigest()[:16]
@@ -74,7 +74,7 @@ class _Reader:
         out, root = self.out, self.root
         if not files.exists(root / STORY_FILE, shown=display_path(root / STORY_FILE)):
             out.diags.append(
-                error(
+                report(
                     "file-missing",
                     f"no story manifest at {display_path(root / STORY_FILE)}",
                     Pos(display_path(root / STORY_FILE)),
@@ -103,7 +103,7 @@ class _Reader:
             for extra in (root / CHAPTER_DIR / e.name for e in entries if e.name.endswith(".yaml")):
                 if extra.stem not in listed:
                     out.diags.append(
-                        warning(
+                        report(
                             "chapter-not-listed",
                             f"{extra.name} is not in story/story.yaml's chapter list, so nobody can play it",
                             Pos(display_path(extra)),
@@ -117,14 +117,14 @@ class _Reader:
         assert manifest is not None
         if cid in listed:
             self.out.diags.append(
-                error("duplicate-id", f"chapter '{cid}' is listed twice", manifest.pos(("chapters", i)))
+                report("duplicate-id", f"chapter '{cid}' is listed twice", manifest.pos(("chapters", i)))
             )
             return None
         listed.add(cid)
         path = chapter_file(self.root, cid)
         if not files.exists(path, shown=display_path(path)):
             self.out.diags.append(
-                error(
+                report(
                     "file-missing",
                     f"chapter '{cid}' is listed in the manifest but {display_path(path)} does not exist",
                     manifest.pos(("chapters", i)),
@@ -137,7 +137,7 @@ class _Reader:
             return None
         if doc.data["id"] != cid:
             self.out.diags.append(
-                error(
+                report(
                     "chapter-id-mismatch",
                     f"this file is {path.name} but its id is '{doc.data['id']}'",
                     doc.pos(("id",)),
@@ -154,7 +154,7 @@ class _Reader:
         if not files.is_inside(src_path, self.root):
             # a source elsewhere would let a story ask yes-or-no questions about any file on the machine
             self.out.diags.append(
-                error(
+                report(
                     "source-outside",
                     f"the history's `source:` ({name}) lies outside the story folder",
                     history.pos(("source",)),
@@ -166,7 +166,7 @@ class _Reader:
             text = files.read_text(src_path, inside=self.root)
         except files.FileError:
             self.out.diags.append(
-                error(
+                report(
                     "file-missing",
                     f"the history's source {display_path(src_path)} cannot be read",
                     history.pos(("source",)),
@@ -186,7 +186,7 @@ class _Reader:
             raw = files.read_bytes(path, limit=MAX_BYTES, inside=self.root, shown=shown)
         except files.Outside:
             self.out.diags.append(
-                error(
+                report(
                     "file-outside",
                     f"{shown} is a link to a file outside the story folder, so it is not read",
                     Pos(shown),

@@ -15,7 +15,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError, best_match
 
-from engine.diagnostics import Diagnostic, did_you_mean, error
+from engine.diagnostics import Diagnostic, did_you_mean, report
 from engine.schemacheck import _equal
 from engine.yamlload import Document
 
@@ -36,7 +36,7 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
         # {anyOf: [{required: [goto]}, {required: [call]}]}: one of these keys is needed
         names = [b["required"][0] for b in branches]
         descs = [f"{n}: {d}" for n in names if (d := _describe_key(err, n))]
-        yield error(
+        yield report(
             "schema",
             f"{_a(_noun(schema, path))} needs " + " or ".join(f"'{n}'" for n in names),
             doc.key_pos(path),
@@ -66,7 +66,7 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
                 )
             elif hint is None:
                 hint = "remove it, or check its indentation"
-            yield error(
+            yield report(
                 "schema",
                 f"unknown key '{k}' in this {what} (allowed: {', '.join(allowed)})",
                 doc.key_pos(path + (k,)),
@@ -80,7 +80,7 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
                 continue
             what = _noun(schema, path)
             desc = _describe_key(err, name)
-            yield error(
+            yield report(
                 "schema",
                 f"{_a(what)} needs '{name}'",
                 doc.key_pos(path),
@@ -92,9 +92,9 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
         msg = schema.get("patternErrorMessage") or f"not in the expected form (the pattern {err.validator_value})"
         if "propertyNames" in err.absolute_schema_path and isinstance(inst, str):
             # A key of a mapping (a node id, a flag name): point at the key.
-            yield error("schema", f"{_show(inst)} is {msg}", doc.key_pos(path + (inst,)), _hint_for(msg))
+            yield report("schema", f"{_show(inst)} is {msg}", doc.key_pos(path + (inst,)), _hint_for(msg))
         else:
-            yield error("schema", f"{_show(inst)} is {msg}", doc.pos(path), _hint_for(msg))
+            yield report("schema", f"{_show(inst)} is {msg}", doc.pos(path), _hint_for(msg))
         return
 
     if v == "maxLength" and isinstance(inst, str):
@@ -104,7 +104,7 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
             f"{err.validator_value} characters allowed"
         )
         where = doc.key_pos(path + (inst,)) if "propertyNames" in err.absolute_schema_path else doc.pos(path)
-        yield error("schema", what, where, "use a shorter name")
+        yield report("schema", what, where, "use a shorter name")
         return
 
     if v == "type":
@@ -113,7 +113,7 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
 
     if v == "enum":
         values = _value(err)
-        yield error(
+        yield report(
             "schema",
             f"{_show(inst)} is not one of: {', '.join(_show_bare(x) for x in values)}",
             doc.pos(path),
@@ -122,13 +122,13 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
         return
 
     if v == "const":
-        yield error("schema", f"expected {_show(err.validator_value)} here, found {_show(inst)}", doc.pos(path))
+        yield report("schema", f"expected {_show(err.validator_value)} here, found {_show(inst)}", doc.pos(path))
         return
 
     name = _name(path)
     if v == "minItems":
         n = err.validator_value
-        yield error(
+        yield report(
             "schema",
             f"{name} needs at least {n} item{'s' if n != 1 else ''}, "
             f"found {len(inst) if isinstance(inst, list) else 0}",
@@ -140,7 +140,7 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
         for i, x in enumerate(inst):
             first = next((j for j in range(i) if _equal(inst[j], x)), None)
             if first is not None:
-                yield error(
+                yield report(
                     "schema",
                     f"{_show(x)} appears twice in {name} (items {first + 1} and {i + 1})",
                     doc.pos(path + (i,)),
@@ -148,28 +148,28 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
                 )
         return
     if v == "minLength":
-        yield error("schema", f"{name} is empty", doc.pos(path), "write something, or remove the key")
+        yield report("schema", f"{name} is empty", doc.pos(path), "write something, or remove the key")
         return
     if v == "minProperties":
-        yield error("schema", f"{name} is empty; it needs at least {err.validator_value} entry", doc.pos(path))
+        yield report("schema", f"{name} is empty; it needs at least {err.validator_value} entry", doc.pos(path))
         return
     if v in ("minimum", "exclusiveMinimum"):
-        yield error("schema", f"{name} must be at least {err.validator_value}, found {_show(inst)}", doc.pos(path))
+        yield report("schema", f"{name} must be at least {err.validator_value}, found {_show(inst)}", doc.pos(path))
         return
     if v in ("maximum", "exclusiveMaximum"):
-        yield error("schema", f"{name} must be at most {err.validator_value}, found {_show(inst)}", doc.pos(path))
+        yield report("schema", f"{name} must be at most {err.validator_value}, found {_show(inst)}", doc.pos(path))
         return
     if v == "not":
-        yield error("schema", f"{name} is not allowed here", doc.key_pos(path))
+        yield report("schema", f"{name} is not allowed here", doc.key_pos(path))
         return
-    yield error("schema", f"{err.message} (at {name})", doc.pos(path))
+    yield report("schema", f"{err.message} (at {name})", doc.pos(path))
 
 
 def _custom(msg: str, inst: Any, doc: Document, path: tuple, validator) -> Diagnostic:
     if msg.startswith("not "):
-        return error("schema", f"{_show(inst)} is {msg}", doc.pos(path), _hint_for(msg, inst))
+        return report("schema", f"{_show(inst)} is {msg}", doc.pos(path), _hint_for(msg, inst))
     # A sentence of its own, about a key that should not be there.
-    return error("schema", msg, doc.key_pos(path), "remove it" if validator == "not" else None)
+    return report("schema", msg, doc.key_pos(path), "remove it" if validator == "not" else None)
 
 
 def _value(err: ValidationError) -> Any:
@@ -204,7 +204,7 @@ def _type_error(err: ValidationError, schema: dict, doc: Document, path: tuple) 
         hint = "write a list as [a, b] or as lines starting with '- '"
     elif "boolean" in types and isinstance(inst, str) and inst.lower() in ("yes", "no", "on", "off", "y", "n"):
         hint = "write true or false (yes/no are read as text)"
-    return error("schema", f"expected {want} here, found {_found(inst)}", doc.pos(path), hint)
+    return report("schema", f"expected {want} here, found {_found(inst)}", doc.pos(path), hint)
 
 
 _TYPE_WORDS = {

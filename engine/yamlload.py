@@ -38,7 +38,7 @@ from yaml.events import (
 )
 
 from engine import files
-from engine.diagnostics import ChronicleError, Diagnostic, Pos, error
+from engine.diagnostics import ChronicleError, Diagnostic, Pos, report
 from engine.gcpause import paused_gc
 
 __all__ = [
@@ -118,8 +118,8 @@ def read_problem(exc: files.FileError, name: str) -> Diagnostic:
     if isinstance(exc, files.TooLarge):
         return _too_large(name, exc.size)
     if isinstance(exc, files.Missing):
-        return error("file-missing", f"there is no file {name}", Pos(name))
-    return error("file-missing", str(exc), Pos(exc.path if exc.folder else name))
+        return report("file-missing", f"there is no file {name}", Pos(name))
+    return report("file-missing", str(exc), Pos(exc.path if exc.folder else name))
 
 
 def load_text(text: str | bytes, file: str) -> Document:
@@ -141,7 +141,7 @@ def load_text(text: str | bytes, file: str) -> Document:
         line, col = _line_col(text, bad.start())
         ch = bad.group()
         raise ChronicleError(
-            error(
+            report(
                 "yaml-character",
                 f"the file holds a character YAML does not allow: U+{ord(ch):04X}",
                 Pos(file, line, col),
@@ -156,7 +156,7 @@ def load_text(text: str | bytes, file: str) -> Document:
 
 def _too_large(file: str, size: int) -> Diagnostic:
     mib = MAX_BYTES // (1024 * 1024)
-    return error(
+    return report(
         "file-too-large",
         f"the file is {size:,} bytes, over the {mib} MiB a story file may hold",
         Pos(file),
@@ -180,7 +180,7 @@ def _decode(raw: bytes, file: str) -> str:
         else:
             what = f"the file is not UTF-8 text (byte 0x{raw[start]:02X} cannot start or continue a character here)"
         raise ChronicleError(
-            error("yaml-encoding", what, Pos(file, line, col), "save the file as UTF-8 in your editor")
+            report("yaml-encoding", what, Pos(file, line, col), "save the file as UTF-8 in your editor")
         ) from None
 
 
@@ -428,7 +428,7 @@ class _Builder:
                     if entry is None:
                         if name in open_anchors:
                             raise _Limit(
-                                error(
+                                report(
                                     "yaml-alias-limit",
                                     f"alias *{name} is used inside the value it names, which would never end",
                                     Pos(file, *lc),
@@ -436,7 +436,7 @@ class _Builder:
                                 )
                             )
                         problems.append(
-                            error(
+                            report(
                                 "yaml-syntax",
                                 f"alias *{name} names no anchor &{name} above it",
                                 Pos(file, *lc),
@@ -450,7 +450,7 @@ class _Builder:
                     expanded += size
                     if aliases > MAX_ALIASES:
                         raise _Limit(
-                            error(
+                            report(
                                 "yaml-alias-limit",
                                 f"more than {MAX_ALIASES} aliases (*name) in one file",
                                 Pos(file, *lc),
@@ -459,7 +459,7 @@ class _Builder:
                         )
                     if expanded > MAX_EXPANDED:
                         raise _Limit(
-                            error(
+                            report(
                                 "yaml-alias-limit",
                                 f"aliases expand to more than {MAX_EXPANDED:,} values (a 'billion laughs' file?)",
                                 Pos(file, *lc),
@@ -510,14 +510,14 @@ class _Builder:
             problems.append(self._syntax(e, text))
             raise ChronicleError(_sorted(problems)) from None
         except yaml.YAMLError as e:  # e.g. a ReaderError, which has no mark
-            problems.append(error("yaml-syntax", f"the YAML cannot be read: {e}", Pos(file)))
+            problems.append(report("yaml-syntax", f"the YAML cannot be read: {e}", Pos(file)))
             raise ChronicleError(_sorted(problems)) from None
         finally:
             loader.dispose()
 
         if documents == 0 or root_empty:
             problems.append(
-                error("yaml-empty", "the file holds no YAML document (it is empty, or only comments)", Pos(file, 1, 1))
+                report("yaml-empty", "the file holds no YAML document (it is empty, or only comments)", Pos(file, 1, 1))
             )
         if problems:
             raise ChronicleError(_sorted(problems))
@@ -536,7 +536,7 @@ class _Builder:
                 return _plain(v)
             except ValueError:
                 self.problems.append(
-                    error(
+                    report(
                         "yaml-syntax",
                         f"this number has {len(v)} digits, too many to read",
                         self._pos(mark),
@@ -549,7 +549,7 @@ class _Builder:
         except KeyError:
             self.problems.append(self._bad_tag(tag, mark))
         except ValueError as e:
-            self.problems.append(error("yaml-tag", str(e), self._pos(mark), "remove the tag, or fix the value"))
+            self.problems.append(report("yaml-tag", str(e), self._pos(mark), "remove the tag, or fix the value"))
         return None
 
     def _duplicate(self, top: list, key: str, lc: tuple[int, int], key_marks: dict) -> None:
@@ -570,7 +570,7 @@ class _Builder:
             at = key_marks.get(top[1] + (empty,))
             line = f" on line {at[0]}" if at else ""
             self.problems.append(
-                error(
+                report(
                     "yaml-duplicate-key",
                     f"key '{key}' appears twice in this mapping{where}: '{empty}'{line} has no value, so the "
                     f"keys below it are read as part of this mapping",
@@ -582,7 +582,7 @@ class _Builder:
             top[4] = first or lc
             return
         self.problems.append(
-            error(
+            report(
                 "yaml-duplicate-key",
                 f"key '{key}' appears twice in this mapping{where}",
                 Pos(self.file, *lc),
@@ -595,7 +595,7 @@ class _Builder:
 
     def _complex_key(self, top: list, lc: tuple[int, int]) -> None:
         self.problems.append(
-            error(
+            report(
                 "yaml-key",
                 "a mapping key is itself a list or a mapping",
                 Pos(self.file, *lc),
@@ -606,7 +606,7 @@ class _Builder:
         top[4] = lc
 
     def _bad_tag(self, tag: str, mark) -> Diagnostic:
-        return error(
+        return report(
             "yaml-tag",
             f"the tag {_show_tag(tag)} is not allowed: story files hold plain data only",
             self._pos(mark),
@@ -614,7 +614,7 @@ class _Builder:
         )
 
     def _too_deep(self, mark) -> Diagnostic:
-        return error(
+        return report(
             "yaml-depth",
             f"the document is nested more than {MAX_DEPTH} levels deep",
             self._pos(mark),
@@ -622,7 +622,7 @@ class _Builder:
         )
 
     def _multi(self, ev) -> Diagnostic:
-        return error(
+        return report(
             "yaml-multi-document",
             "a second YAML document starts here; a story file holds exactly one",
             self._pos(ev.start_mark),
@@ -649,7 +649,7 @@ class _Builder:
             what = _CONTEXTS.get(e.context.replace("while ", "").strip())
             if what:
                 message += f"; the {what} began at line {cm.line + 1}, column {cm.column + 1}"
-        return error("yaml-syntax", message, pos, _syntax_hint(problem))
+        return report("yaml-syntax", message, pos, _syntax_hint(problem))
 
 
 def _char_at(text: str, line: int, column: int) -> str:

@@ -45,25 +45,7 @@ def test_fixture_reports_exactly_its_code(code):
     found = docs.run_case(case)
     assert {d.code for d in found} == {code, *case.also}, "\n".join(d.render() for d in found)
     assert code in {d.code for d in found}
-    want_severity = (
-        "warning"
-        if code
-        in (
-            "chapter-not-listed",
-            "divergence-unused",
-            "unproven",
-            "flag-unread",
-            "choice-indistinct",
-            "corridor",
-            "flavour-heavy",
-            "choice-unanswered",
-            "allow-unused",
-            "text-never-shown",
-            "inline-space",
-            "unmarked-claim",
-        )
-        else "error"
-    )
+    want_severity = CODES[code].severity  # the catalogue decides; diagnostics.report applies it
     assert {d.severity for d in found if d.code == code} == {want_severity}
 
 
@@ -134,3 +116,25 @@ def test_docs_check_mode_notices_a_stale_document(tmp_path, monkeypatch):
     assert docs.main(["--check"]) == 1
     assert docs.main([]) == 0
     assert docs.main(["--check"]) == 0
+
+
+def test_only_the_catalogue_decides_a_severity():
+    """Every diagnostic is made by diagnostics.report, which takes the severity from the
+    catalogue: no module builds a Diagnostic itself or changes the severity of one."""
+    import ast
+    from pathlib import Path
+
+    offenders = []
+    for path in Path(__file__).resolve().parents[1].joinpath("engine").rglob("*.py"):
+        if path.name == "diagnostics.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                f = node.func
+                name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+                owner = f.value.id if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else ""
+                if owner == "T":  # the language server's own lsprotocol types
+                    continue
+                if name == "Diagnostic" or any(k.arg == "severity" for k in node.keywords):
+                    offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []

@@ -206,13 +206,14 @@ def render_codes() -> str:
         "Every problem `chronicle check` reports has a code; this is the whole catalogue (from "
         "`engine/codes.py`). Each example below is a real test (`tests/test_codes.py`): the files shown "
         "are laid over the example story, `check` reports exactly the code shown, and the fix makes it "
-        "clean."
+        "clean. A warning is reported but does not fail `check`; only a warning can be silenced with "
+        "`allow:`."
     )
     out.append("")
-    out.append("| code | area | what it means | what to do |")
-    out.append("| --- | --- | --- | --- |")
+    out.append("| code | area | severity | what it means | what to do |")
+    out.append("| --- | --- | --- | --- | --- |")
     for code, c in CODES.items():
-        out.append(f"| [`{code}`](#{_anchor(code)}) | {c.area} | {_cell(c.summary)} | {_cell(c.fix)} |")
+        out.append(f"| [`{code}`](#{_anchor(code)}) | {c.area} | {c.severity} | {_cell(c.summary)} | {_cell(c.fix)} |")
     out.append("")
     out.append("### The example story")
     out.append("")

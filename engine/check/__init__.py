@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from ..diagnostics import Diagnostic, warning
+from .. import diagnostics
+from ..diagnostics import Diagnostic
 from ..gcpause import paused_gc
 from ..model import Chapter, Story
 from . import claims, continuity
@@ -167,7 +168,7 @@ def _check_story(
             left = continuity.epilogue_unproven(story, carried, words)
             if left:
                 report.diagnostics.append(
-                    warning(
+                    diagnostics.report(
                         "unproven",
                         "not proven for the epilogue (exploration incomplete, dataflow too coarse): " + "; ".join(left),
                         story.epilogue_parts[0].pos,
@@ -202,7 +203,7 @@ def _unused_mention_allows(story: Story, used: set) -> list[Diagnostic]:
     for where, pos in claims.mention_allows(story):
         if (where, pos) not in used:
             out.append(
-                warning(
+                diagnostics.report(
                     "allow-unused",
                     f"{where} allows 'mention', but no words there claim a fact where it disagrees with history",
                     pos,

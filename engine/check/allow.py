@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from ..codes import CODES
-from ..diagnostics import Diagnostic, Pos, warning
+from ..codes import CODES, WARNING
+from ..diagnostics import Diagnostic, Pos, report
 from ..model import Story
 
 
@@ -67,7 +67,7 @@ def apply_allows(story: Story, diagnostics: list[Diagnostic], complete: bool) ->
             continue
         if code not in CODES:
             out.append(
-                warning(
+                report(
                     "allow-unused",
                     f"{where} allows '{code}', which is not a diagnostic code",
                     pos,
@@ -76,7 +76,7 @@ def apply_allows(story: Story, diagnostics: list[Diagnostic], complete: bool) ->
             )
         elif code in _ERRORS:
             out.append(
-                warning(
+                report(
                     "allow-unused",
                     f"{where} allows '{code}', but that is an error, and errors are never silenced",
                     pos,
@@ -85,7 +85,7 @@ def apply_allows(story: Story, diagnostics: list[Diagnostic], complete: bool) ->
             )
         elif complete:
             out.append(
-                warning(
+                report(
                     "allow-unused",
                     f"{where} allows '{code}', but no such warning is found there",
                     pos,
@@ -95,18 +95,6 @@ def apply_allows(story: Story, diagnostics: list[Diagnostic], complete: bool) ->
     return out
 
 
-# Codes that are only ever warnings; allow silences these and nothing else.
-_WARNINGS = {
-    "chapter-not-listed",
-    "divergence-unused",
-    "unproven",
-    "flag-unread",
-    "choice-indistinct",
-    "allow-unused",
-    "text-never-shown",
-    "corridor",
-    "flavour-heavy",
-    "choice-unanswered",
-    "unmarked-claim",
-}
+# allow silences warnings and nothing else; the catalogue says which codes those are.
+_WARNINGS = {c for c, entry in CODES.items() if entry.severity == WARNING}
 _ERRORS = set(CODES) - _WARNINGS

@@ -15,7 +15,7 @@ import shlex
 
 from .. import canonpath
 from .. import runtime as rt
-from ..diagnostics import Diagnostic, error, warning
+from ..diagnostics import Diagnostic, report
 from ..model import Story
 from .states import scan_endings
 
@@ -30,7 +30,7 @@ def check_canon(story: Story, explorations: dict, rp) -> list:
         for fid in ch.covers:
             if fid not in recorded_anywhere:
                 out.append(
-                    error(
+                    report(
                         "covered-not-recorded",
                         f"chapter '{ch.id}' covers '{fid}' but no node records it",
                         ch.pos,
@@ -39,7 +39,7 @@ def check_canon(story: Story, explorations: dict, rp) -> list:
                 )
         if not any(n.ending and n.ending.kind == "canon" for n in ch.nodes.values()):
             out.append(
-                error(
+                report(
                     "canon-ending",
                     f"chapter '{ch.id}' has no canon ending",
                     ch.pos,
@@ -96,7 +96,7 @@ def _leg_findings(story: Story, leg: canonpath.Leg, recorded: list[tuple[str, st
                 f"node '{node.id}' is on the canonical path but no choice is marked `canon: true`",
                 "mark the choice history took",
             )
-        out.append(error("canon-broken", msg, node.pos, hint, replay=cmd))
+        out.append(report("canon-broken", msg, node.pos, hint, replay=cmd))
         return out
     # the `next:` nodes play went through on the way to each state record too
     chapter_records = [fid for s in leg.states for nid in s.passed + (s.node,) for fid in ch.nodes[nid].records]
@@ -104,7 +104,7 @@ def _leg_findings(story: Story, leg: canonpath.Leg, recorded: list[tuple[str, st
     assert ending is not None, "an unbroken leg ends at an ending"
     if ending.kind != "canon":
         out.append(
-            error(
+            report(
                 "canon-ending",
                 f"the canonical path of '{ch.id}' ends at '{node.id}', a {ending.kind} ending",
                 ending.pos,
@@ -115,7 +115,7 @@ def _leg_findings(story: Story, leg: canonpath.Leg, recorded: list[tuple[str, st
     for fid in ch.covers:
         if fid not in chapter_records and fid in story.facts:
             out.append(
-                error(
+                report(
                     "canon-missing-fact",
                     f"the canonical path of '{ch.id}' never records '{fid}', which the chapter covers",
                     ch.pos,
@@ -127,7 +127,7 @@ def _leg_findings(story: Story, leg: canonpath.Leg, recorded: list[tuple[str, st
         fa, fb = story.facts[a], story.facts[b]
         if fb.date.before(fa.date):
             out.append(
-                error(
+                report(
                     "canon-order",
                     f"the canonical path of '{ch.id}' records '{b}' ({fb.date}) after '{a}' ({fa.date})",
                     ch.pos,
@@ -141,7 +141,7 @@ def _leg_findings(story: Story, leg: canonpath.Leg, recorded: list[tuple[str, st
         fact = story.facts[fid]
         if fact.holds_fn is not None and not fact.holds_fn(state.values, 0):
             out.append(
-                error(
+                report(
                     "canon-holds",
                     f"'{fid}' is recorded on the canonical path of '{where}', but its "
                     f"`holds` ({fact.holds_src}) is false at the end of '{ch.id}'",
@@ -178,7 +178,7 @@ def _divergence(story: Story, ex, rp) -> list:
             if not holds and fact.id not in node.ending.diverges and key not in undeclared_reported:
                 undeclared_reported.add(key)
                 out.append(
-                    error(
+                    report(
                         "divergence-undeclared",
                         f"ending '{node.id}' is reached with '{fact.id}' broken ({fact.holds_src} is false), "
                         "but the ending does not list it in `diverges`",
@@ -200,7 +200,7 @@ def _divergence(story: Story, ex, rp) -> list:
                 continue
             if not holds_somewhere.get((nid, fid), False):
                 out.append(
-                    warning(
+                    report(
                         "divergence-unused",
                         f"ending '{nid}' lists '{fid}' in `diverges`, but '{fid}' holds in every state that reaches it",
                         node.ending.pos,

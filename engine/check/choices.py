@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .. import inline as il
-from ..diagnostics import Diagnostic, warning
+from ..diagnostics import Diagnostic, report
 from ..expr import compile_expr, names_in
 from ..model import Chapter, Story, successors
 from .explore import DEFAULT_MAX_STATES, Exploration
@@ -797,7 +797,7 @@ def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES, reach=
             for cor in cc.corridors:
                 if len(cor.nodes) > max_corridor:
                     out.append(
-                        warning(
+                        report(
                             "corridor",
                             f"{len(cor.nodes)} single-choice nodes in a row, {cor.start} to {cor.end} "
                             f"({' -> '.join(cor.nodes)}), past the budget of {max_corridor}{basis}",
@@ -809,7 +809,7 @@ def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES, reach=
             for c in cc.choices:
                 if c.unanswered:
                     out.append(
-                        warning(
+                        report(
                             "choice-unanswered",
                             f"choice {c.index} of '{c.node}' (\"{_short(c.text)}\") is not answered: it goes the "
                             f"way choice {c.same_way_as} goes, has no `say:`, sets nothing the text reads, and the "
@@ -821,7 +821,7 @@ def style_findings(story: Story, *, max_states: int = DEFAULT_MAX_STATES, reach=
         if max_share is not None and cc.flavour_share > max_share:
             names = [f"{c.node} {c.index}" for c in cc.choices if c.flavour and c.node in cc.decision_points]
             out.append(
-                warning(
+                report(
                     "flavour-heavy",
                     f"{cc.flavour_share:.0%} of the choices at '{cc.id}''s decision points are flavour "
                     f"(budget {max_share:.0%}): {', '.join(names)}{basis}",

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from ..diagnostics import Diagnostic, Pos, error, warning
+from ..diagnostics import Diagnostic, Pos, report
 from ..expr import BoolOp, Expr, Lit, Not, names_in
 from ..model import Chapter, Fact, Node, Story
 from . import claims
@@ -331,7 +331,7 @@ def _finding(story: Story, ch: Chapter, site: Site, fact: Fact, want: bool, vals
             else f"give '{fact.id}' a `holds`, or drop it from `denies`"
         )
     if site.unmarked:
-        return warning(
+        return report(
             "unmarked-claim",
             f'{site.what} says "{site.mention}", in the words of {kind} \'{fact.id}\' ("{fact.statement}"), '
             f"and carries no mark, but it can be shown where that fact is broken: {why}",
@@ -347,7 +347,7 @@ def _finding(story: Story, ch: Chapter, site: Site, fact: Fact, want: bool, vals
         else:
             msg = f"{said} did not happen (its `mentions_not`), but it can be shown where that fact holds: {why}"
         hint += "; or, if the words are meant (a hypothetical, a rumour), `allow: [mention]` on their part"
-    return error("continuity", msg, site.pos, hint, replay=replay)
+    return report("continuity", msg, site.pos, hint, replay=replay)
 
 
 def _values(ch: Chapter, fact: Fact, vals: tuple) -> str:

@@ -8,7 +8,7 @@ into 0, so a finding is a mistake in the story, never a crash.
 
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic, report
 from ..expr import _ARITH_FN, _CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, subtrees
 from ..model import AUTO, clamp
 from .states import scan
@@ -112,7 +112,7 @@ def division_findings(ex, rp) -> list[Diagnostic]:
                     else f"in choice {t.choice.index + 1} of node '{g.ids[ni]}'"
                 )
                 out.append(
-                    error(
+                    report(
                         "divide-by-zero",
                         f"`{where}` divides by zero {what} (play would use 0)",
                         t.choice.pos,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Set as AbstractSet
 
 from .. import calls
-from ..diagnostics import Diagnostic, Pos, error, warning
+from ..diagnostics import Diagnostic, Pos, report
 from ..expr import names_in
 from ..model import AUTO, Story
 from . import continuity
@@ -31,7 +31,7 @@ def exploration_findings(
     out: list[Diagnostic] = []
     if ex.complete and not exact:
         out.append(
-            error(
+            report(
                 "explore-incomplete",
                 f"'{ch.id}' was explored from only the start states found before an earlier chapter's "
                 "exploration stopped at its bound; what is proven is listed below",
@@ -43,7 +43,7 @@ def exploration_findings(
         bound = BOUND_WORDS.get(ex.stopped_by or "states", "bound")
         option = bound_option(ex.stopped_by)
         out.append(
-            error(
+            report(
                 "explore-incomplete",
                 f"exploration of '{ch.id}' stopped at the {bound} after {len(ex.keys):,} states; "
                 "findings below marked 'proved by dataflow' hold, and what stays unproven is listed",
@@ -55,7 +55,7 @@ def exploration_findings(
         node = ch.nodes[g.ids[ni]]
         if node.returns:
             out.append(
-                error(
+                report(
                     "return-empty",
                     f"play reaches node '{node.id}', which returns, without a call to return to "
                     "(it came by `goto`, not `call:`)",
@@ -71,7 +71,7 @@ def exploration_findings(
             if any(c.condition is not None and k in names_in(c.condition) for c in node.choices)
         )
         out.append(
-            error(
+            report(
                 "soft-lock",
                 f"in node '{node.id}' no choice is available" + (f" when {vals}" if vals else ""),
                 node.pos,
@@ -92,7 +92,7 @@ def exploration_findings(
             seen_trap_nodes.add(ni)
             node = ch.nodes[g.ids[ni]]
             out.append(
-                error(
+                report(
                     "trap",
                     f"from node '{node.id}' in this state no ending can be reached: play loops forever",
                     node.pos,
@@ -109,7 +109,7 @@ def exploration_findings(
         else:
             bound = f"max {f.max}" if f.max is not None else f"largest value an int flag can hold ({eff.max})"
         out.append(
-            error(
+            report(
                 "int-bounds",
                 f"`{eff.src}` takes {f.name} to {ov.value}, past its {bound}",
                 eff.pos,
@@ -124,7 +124,7 @@ def exploration_findings(
                 continue
             if node.ending:
                 out.append(
-                    error(
+                    report(
                         "ending-unreached",
                         f"ending '{nid}' ({node.ending.title}) is never reached in play",
                         node.ending.pos,
@@ -133,7 +133,7 @@ def exploration_findings(
                 )
             else:
                 out.append(
-                    error(
+                    report(
                         "node-unreached",
                         f"node '{nid}' is reached by no real playthrough "
                         "(the choices leading here are never available)",
@@ -147,7 +147,7 @@ def exploration_findings(
         for c in node.choices:
             if (ni, c.index) not in ex.offered:
                 out.append(
-                    error(
+                    report(
                         "choice-never-available",
                         f"choice {c.index + 1} of node '{nid}' ('{c.text}') is never available: "
                         f"`{c.condition_src}` is false in every state that reaches this node",
@@ -188,7 +188,7 @@ def _call_depth_findings(story: Story, ex: Exploration, rp: Replayer) -> list[Di
                 continue
             reported.add((ni, c.index))
             out.append(
-                error(
+                report(
                     "call-depth",
                     f"choice {c.index + 1} of node '{g.ids[ni]}' calls '{c.target}' with {depth} calls already "
                     f"waiting to return, deeper than `max_call_depth` ({depth}) allows",
@@ -242,7 +242,7 @@ def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
                 reported.add((ni, t.choice.index))
                 a = seen_key[k]
                 out.append(
-                    warning(
+                    report(
                         "choice-indistinct",
                         f"choices {a + 1} and {t.choice.index + 1} of node '{g.ids[ni]}' are offered together and both "
                         f"go to '{g.ids[t.target]}' with the same effects, "
@@ -289,7 +289,7 @@ def _date_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
         if nb.date is not None and nb.date.last < first:
             replay = _replay_into(ex, rp, b, source, shown)
             out.append(
-                error(
+                report(
                     "date-backwards",
                     f"node '{nb.id}' ({nb.date}) can come after '{ns.id}' ({ns.date}) but is dated earlier",
                     nb.pos,
@@ -352,7 +352,7 @@ def _ref_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: se
             if bad is not None:
                 how = "it is not recorded earlier on this path" if bit else "no node of this chapter records it"
                 out.append(
-                    error(
+                    report(
                         "ref-not-past",
                         f"node '{nid}' speaks of '{fid}' ({fact.date}), but {how} and it is not "
                         f"dated before the node ({when})",
@@ -382,7 +382,7 @@ def dataflow_findings(
             else ("node-unreached", f"node '{nid}'")
         )
         out.append(
-            error(
+            report(
                 code,
                 f"{what} is never reached in play (proved by dataflow)",
                 node.pos,
@@ -391,7 +391,7 @@ def dataflow_findings(
         )
     for nid, c in df.never_available:
         out.append(
-            error(
+            report(
                 "choice-never-available",
                 f"choice {c.index + 1} of node '{nid}' ('{c.text}') is never "
                 f"available: `{c.condition_src}` is false for every value its flags can have here "
@@ -403,7 +403,7 @@ def dataflow_findings(
     for nid, fact in df.divergence_errors:
         node = ch.nodes[nid]
         out.append(
-            error(
+            report(
                 "divergence-undeclared",
                 f"ending '{nid}' is always reached with '{fact.id}' broken "
                 f"({fact.holds_src} is false), but does not list it in `diverges` (proved by dataflow)",
@@ -413,7 +413,7 @@ def dataflow_findings(
         )
     for nid, fact in df.divergence_unused:
         out.append(
-            warning(
+            report(
                 "divergence-unused",
                 f"ending '{nid}' lists '{fact.id}' in `diverges`, but '{fact.id}' "
                 "holds in every state that reaches it (proved by dataflow)",
@@ -451,7 +451,7 @@ def dataflow_findings(
     if unproven:
         shown = "; ".join(unproven[:20]) + (f"; and {len(unproven) - 20} more" if len(unproven) > 20 else "")
         out.append(
-            warning(
+            report(
                 "unproven",
                 f"not proven for '{ch.id}' (exploration incomplete, dataflow too coarse): {shown}",
                 ch.pos,

@@ -34,7 +34,7 @@ from functools import partial
 from typing import Any
 
 from .. import calls
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic, report
 from ..expr import Lit, names_in, seen_in
 from ..gcpause import paused_gc
 from ..model import AUTO, Chapter, Choice, Story, clamp
@@ -484,7 +484,7 @@ def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> Diagnosti
     states, numbers = _walk(fl, f.start_values, f.path)
     if f.code == "soft-lock" and node.returns:
         short, _ = _without_cycles(states, numbers)
-        return error(
+        return report(
             "return-empty",
             f"play reaches node '{node.id}', which returns, without a call to return to ({times})",
             node.pos,
@@ -493,7 +493,7 @@ def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> Diagnosti
         )
     if f.code == "soft-lock":
         short, _ = _without_cycles(states, numbers)
-        return error(
+        return report(
             "soft-lock",
             f"in node '{node.id}' no choice is available ({times})",
             node.pos,
@@ -505,7 +505,7 @@ def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> Diagnosti
         flag = ch.layout[eff.slot]
         bound = f"min {eff.min}" if f.value < eff.min else f"max {eff.max}"  # an unbounded int's are implicit
         short, _ = _without_cycles(states[:-1], numbers[:-1])
-        return error(
+        return report(
             "int-bounds",
             f"`{eff.src}` takes {flag.name} to {f.value}, past its {bound} ({times})",
             eff.pos,
@@ -529,7 +529,7 @@ def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> Diagnosti
         f"({times}); in its second half it passed node '{looping.id}' {counts[busiest]:,} times"
     )
     if reach is False:
-        return error(
+        return report(
             "trap",
             f"{what}, and from where it stopped (node '{at.id}') no ending can be reached: play loops forever",
             looping.pos,

@@ -15,7 +15,7 @@ offer the choice; a choice's `say:` and the options of sequences are not judged.
 from __future__ import annotations
 
 from .. import inline as il
-from ..diagnostics import Diagnostic, warning
+from ..diagnostics import Diagnostic, report
 from ..expr import compile_expr, names_in
 from .dataflow import _possible, analyse, start_env
 from .states import scan, start_values
@@ -186,4 +186,4 @@ def _branch_never_shown(what: str, x, always: bool, how: str, pos, replay: str |
 
 
 def _never_shown(message: str, pos, replay: str | None) -> Diagnostic:
-    return warning("text-never-shown", message, pos, "change the condition, or write the text plainly", replay=replay)
+    return report("text-never-shown", message, pos, "change the condition, or write the text plainly", replay=replay)

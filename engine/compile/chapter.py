@@ -49,7 +49,7 @@ def compile_chapter(
 
     start = data["start"]
     if start not in built:
-        out.err(
+        out.report(
             "unknown-node",
             f"the chapter starts at '{start}', which is not a node here",
             doc.pos(("start",)),
@@ -83,7 +83,7 @@ def _period(out: Reporter, doc: Document, facts: dict | None):
     data = doc.data
     if data.get("period") is None:
         if nodes.documented(facts):
-            out.err(
+            out.report(
                 "bad-date",
                 "the chapter has no `period:`, which a story with documented history needs",
                 doc.pos(("id",)),
@@ -96,8 +96,8 @@ def _period(out: Reporter, doc: Document, facts: dict | None):
             parse_date(data["period"]["to"], allow_span=False),
         )
     except DateError as exc:
-        out.err("bad-date", f"period: {exc}", doc.pos(("period",)))
+        out.report("bad-date", f"period: {exc}", doc.pos(("period",)))
         return None
     if period[1].last < period[0].first:
-        out.err("bad-date", "the chapter's period ends before it begins", doc.pos(("period",)))
+        out.report("bad-date", "the chapter's period ends before it begins", doc.pos(("period",)))
     return period

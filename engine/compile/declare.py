@@ -44,7 +44,7 @@ def fact_ref(out: Reporter, doc: Document, facts: dict | None) -> Callable[[str,
 
     def check(fid: str, path: tuple, why: str) -> bool:
         if facts is not None and fid not in facts:
-            out.err(
+            out.report(
                 "unknown-fact",
                 f"{why} '{fid}', which is not a fact in story/history.yaml "
                 "(neither under `facts` nor under `story_facts`)",
@@ -64,7 +64,7 @@ def flags(
     for name, d in decls.items():
         path = base + (name,)
         if name in RESERVED:
-            out.err(
+            out.report(
                 "flag-name",
                 f"'{name}' cannot be a flag name: the expression language uses that word itself",
                 doc.key_pos(path),
@@ -72,7 +72,7 @@ def flags(
             )
             continue
         if taken and name in taken:
-            out.err(
+            out.report(
                 "flag-shadows",
                 f"chapter flag '{name}' has the name of a story-wide flag",
                 doc.key_pos(path),
@@ -82,7 +82,7 @@ def flags(
         lo, hi, values = d.get("min"), d.get("max"), tuple(d.get("values") or ())
         out_of_range = [k for k in ("default", "min", "max") if d["type"] == "int" and _beyond_int(d.get(k))]
         for k in out_of_range:
-            out.err(
+            out.report(
                 "number-range",
                 f"flag '{name}' has {k} {_short_int(d[k])}, beyond what an int flag can "
                 f"hold ({-INT_LIMIT - 1:,} to {INT_LIMIT:,})",
@@ -106,14 +106,14 @@ def flags(
             show=_show(out, doc, path, name, d),
         )
         if lo is not None and hi is not None and lo > hi:
-            out.err("flag-default", f"flag '{name}' has min {lo} above max {hi}", doc.pos(path + ("min",)))
+            out.report("flag-default", f"flag '{name}' has min {lo} above max {hi}", doc.pos(path + ("min",)))
         elif not flag.accepts(flag.default):
             want = {
                 "int": f"a whole number from {lo} to {hi}",
                 "enum": f"one of {', '.join(values)}",
                 "bool": "true or false",
             }[flag.type]
-            out.err(
+            out.report(
                 "flag-default",
                 f"flag '{name}' defaults to {flag.default!r}, which is not {want}",
                 doc.pos(path + ("default",)),
@@ -132,14 +132,14 @@ def _show(out: Reporter, doc: Document, path: tuple, name: str, d: dict) -> Show
     if kind == "bar":
         if d["type"] != "int" or d.get("min") is None or d.get("max") is None:
             what = "an int flag without both min and max" if d["type"] == "int" else f"a {d['type']} flag"
-            out.err(
+            out.report(
                 "flag-show",
                 f"flag '{name}' is shown as a bar, but a bar needs bounds and '{name}' is {what}",
                 doc.pos(spath + ("as",)),
                 "give the flag `min:` and `max:`, or show it `as: word`",
             )
         if words:
-            out.err(
+            out.report(
                 "flag-show",
                 f"flag '{name}' is shown as a bar, so its `words` would never be shown",
                 doc.key_pos(spath + ("words",)),
@@ -156,14 +156,14 @@ def _show(out: Reporter, doc: Document, path: tuple, name: str, d: dict) -> Show
         if allowed is None:  # an int: whole numbers within its bounds
             number = int(key) if key.isascii() and key.lstrip("-").isdigit() and len(key) < 20 else None
             if number is None or (lo is not None and number < lo) or (hi is not None and number > hi):
-                out.err(
+                out.report(
                     "flag-show",
                     f"flag '{name}' never has the value '{key}', so its word is never shown",
                     doc.key_pos(spath + ("words", key)),
                     "key the words by whole numbers the flag can hold",
                 )
         elif key not in allowed:
-            out.err(
+            out.report(
                 "flag-show",
                 f"flag '{name}' never has the value '{key}', so its word is never shown",
                 doc.key_pos(spath + ("words", key)),
@@ -192,14 +192,14 @@ def _fact(
     if f["id"] in facts:
         first = facts[f["id"]]
         if story and not first.story:
-            out.err(
+            out.report(
                 "story-fact-id",
                 f"story fact '{f['id']}' has the id of a documented fact (at {first.pos})",
                 doc.pos(path + ("id",)),
                 "rename the story fact: an id names one fact, documented or not",
             )
         else:
-            out.err(
+            out.report(
                 "duplicate-id",
                 f"fact '{f['id']}' is declared twice (first at {first.pos})",
                 doc.pos(path + ("id",)),
@@ -208,20 +208,20 @@ def _fact(
     try:
         date = parse_date(f["date"])
     except DateError as exc:
-        out.err("bad-date", str(exc), doc.pos(path + ("date",)))
+        out.report("bad-date", str(exc), doc.pos(path + ("date",)))
         return None
     src = f.get("source")
     source = None
     if story:
         if src is not None:
-            out.err(
+            out.report(
                 "story-fact-source",
                 f"story fact '{f['id']}' cites the source, but story facts are the fiction's own",
                 doc.key_pos(path + ("source",)),
                 "remove `source:`; if the source really documents it, move it under `facts:`",
             )
     elif src is None:
-        out.err(
+        out.report(
             "fact-source-missing",
             f"documented fact '{f['id']}' does not say where in the source it comes from",
             doc.pos(path),
@@ -232,13 +232,13 @@ def _fact(
         if paragraphs is not None:
             n = src["paragraph"]
             if n > len(paragraphs):
-                out.err(
+                out.report(
                     "quote-not-in-source",
                     f"the source has {len(paragraphs)} paragraphs, not {n}",
                     doc.pos(path + ("source", "paragraph")),
                 )
             elif src["quote"] not in paragraphs[n - 1]:
-                out.err(
+                out.report(
                     "quote-not-in-source",
                     f"fact '{f['id']}' quotes words that are not in paragraph {n} of the source",
                     doc.pos(path + ("source", "quote")),
@@ -295,7 +295,7 @@ def _mention_patterns(out: Reporter, doc: Document, path: tuple, f: dict, key: s
         try:
             mentions.parse(src)
         except mentions.PatternError as exc:
-            out.err(
+            out.report(
                 "mention-syntax",
                 f"in `{key}` of fact '{f['id']}', pattern `{src}`: {exc.message} (at character {exc.at + 1})",
                 doc.pos(path + (key, i)),

@@ -171,7 +171,7 @@ def parse_chapter(
             out.expr_error(exc, doc, path, what)
             return
         for bad in visits_caps(tree.value if effect else tree, visit_caps):
-            out.err(
+            out.report(
                 "visits-use",
                 f"{what}: `{bad.name}` is used other than compared with a whole number",
                 doc.pos(path),
@@ -189,7 +189,7 @@ def parse_chapter(
         try:
             segs = il.parse(text, path[1])  # ("nodes", node id, ...): sequences follow that node's visits
         except il.InlineError as exc:
-            out.err(exc.code, f"{what}: {exc.message}", out.inline_pos(doc, path, text, exc.at), exc.hint)
+            out.report(exc.code, f"{what}: {exc.message}", out.inline_pos(doc, path, text, exc.at), exc.hint)
             return
         ok = True
         for part in il.walk(segs):
@@ -210,7 +210,7 @@ def parse_chapter(
             except ex.ExprError as exc:
                 if exc.code == "unknown-flag":
                     exc.hint = did_you_mean(str(exc.message).split("'")[1], flag_by_name) or exc.hint
-                out.err(exc.code, f"{what}: {exc.message}", out.inline_pos(doc, path, text, part.at), exc.hint)
+                out.report(exc.code, f"{what}: {exc.message}", out.inline_pos(doc, path, text, part.at), exc.hint)
                 ok = False
                 continue
             if isinstance(part, il.Branch):  # a condition: its counts saturate as in choices (check judges it)
@@ -218,7 +218,7 @@ def parse_chapter(
             for v in visits_in(tree):
                 visit_caps.setdefault(v.node, 0)
         for part, written, seen_as in il.stray_spaces(segs):
-            out.warn(
+            out.report(
                 "inline-space",
                 f"{what}: the space written at {written[:24]!r} inside {{…}} is shown before a punctuation mark "
                 f"(the reader sees ' {seen_as}')",

@@ -46,7 +46,7 @@ def flag_use(
                 note(ch.id, ([c.condition] if c.condition is not None else []) + [e.expr for e in c.effects])
     for f in story_flags:
         if (None, f.name) not in read:
-            out.warn(
+            out.report(
                 "flag-unread",
                 f"story-wide flag '{f.name}' is never read: no condition, text or `holds` "
                 "looks at it, so setting it changes nothing a player can notice",
@@ -56,7 +56,7 @@ def flag_use(
     for ch in chapters:
         for f in ch.flags:
             if (ch.id, f.name) not in read:
-                out.warn(
+                out.report(
                     "flag-unread",
                     f"flag '{f.name}' of chapter '{ch.id}' is never read, so setting it "
                     "changes nothing a player can notice",
@@ -76,7 +76,7 @@ def chapter_graph(out: Reporter, ch: Chapter) -> None:
                 queue.append(t)
     for nid, node in ch.nodes.items():
         if node.returns and not node.return_to:
-            out.err(
+            out.report(
                 "return-unreached",
                 f"node '{nid}' returns, but no `call:` leads to it, so there is nothing to return to",
                 node.pos,
@@ -84,7 +84,7 @@ def chapter_graph(out: Reporter, ch: Chapter) -> None:
                 "or give it choices instead of `return: true`",
             )
         if nid not in reach:
-            out.err(
+            out.report(
                 "unreachable-node",
                 f"no choice leads to node '{nid}'",
                 node.pos,
@@ -101,7 +101,7 @@ def chapter_graph(out: Reporter, ch: Chapter) -> None:
             walked.append(after)
             if walked[-1] == nid:
                 if nid == min(walked[:-1]):
-                    out.err(
+                    out.report(
                         "next-loop",
                         f"nodes {' -> '.join(walked)} go on to each other with `next:` for ever",
                         node.pos,
@@ -110,7 +110,7 @@ def chapter_graph(out: Reporter, ch: Chapter) -> None:
                 break
     alive = {n for n, node in ch.nodes.items() if node.is_ending}
     if not alive:
-        out.err(
+        out.report(
             "no-ending",
             f"chapter '{ch.id}' has no ending",
             ch.pos,
@@ -125,7 +125,7 @@ def chapter_graph(out: Reporter, ch: Chapter) -> None:
                 queue.append(p)
     unanswered = {n for n, node in ch.nodes.items() if node.returns and not node.return_to}  # said above
     for nid in sorted(reach - alive - unanswered, key=lambda n: _line(ch.nodes[n].pos)):
-        out.err(
+        out.report(
             "no-way-on",
             f"from node '{nid}' no path leads to any ending",
             ch.nodes[nid].pos,

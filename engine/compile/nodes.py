@@ -123,9 +123,9 @@ def _date(out: Reporter, cx: ChapterContext, nid: str, n: dict):
     try:
         date = parse_date(n["date"], allow_span=False)
     except DateError as exc:
-        out.err("bad-date", f"node '{nid}': {exc}", doc.pos(base + ("date",)))
+        out.report("bad-date", f"node '{nid}': {exc}", doc.pos(base + ("date",)))
     if date and period and not date.overlaps(DateSpan(period[0].first, period[1].last, "")):
-        out.err(
+        out.report(
             "date-outside-period",
             f"node '{nid}' is dated {date}, outside the chapter's period {period[0]} to {period[1]}",
             doc.pos(base + ("date",)),
@@ -158,7 +158,7 @@ def _choices(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> list[Choic
         choices.append(_choice(out, cx, nid, k, c, key_of))
         if c.get("canon"):
             if canon_seen is not None:
-                out.err(
+                out.report(
                     "canon-ambiguous",
                     f"node '{nid}' marks both choice {canon_seen + 1} and choice {k + 1} as canon",
                     doc.pos(cpath + ("canon",)),
@@ -172,7 +172,7 @@ def _choice(out: Reporter, cx: ChapterContext, nid: str, k: int, c: dict, key_of
     doc, cpath = cx.doc, ("nodes", nid, "choices", k)
     for way, verb in (("goto", "goes to"), ("call", "calls")):
         if c.get(way) is not None and c[way] not in cx.node_ids:
-            out.err(
+            out.report(
                 "unknown-node",
                 f"choice {k + 1} of node '{nid}' {verb} '{c[way]}', which is not a node here",
                 doc.pos(cpath + (way,)),
@@ -225,7 +225,7 @@ def choice_keys(
     def key(index: int, cid: str | None, target: str, returns_to: str | None) -> str:
         if cid is not None:
             if cid in ids:
-                out.err(
+                out.report(
                     "duplicate-id",
                     f"node '{nid}' has two choices with id '{cid}' (choices {ids[cid] + 1} and {index + 1})",
                     doc.pos(base + ("choices", index, "id")),
@@ -249,14 +249,14 @@ def _ending(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> Ending:
     diverges = tuple(e.get("diverges") or ())
     for i, fid in enumerate(diverges):
         if cx.fact_ref(fid, epath + ("diverges", i), f"ending '{nid}' diverges from") and fid not in cx.covers:
-            out.err(
+            out.report(
                 "diverges-not-covered",
                 f"ending '{nid}' diverges from '{fid}', which this chapter does not cover",
                 doc.pos(epath + ("diverges", i)),
                 f"add '{fid}' to the chapter's `covers`, or drop it here",
             )
         elif e.get("kind") == "divergent" and facts is not None and fid in facts and facts[fid].holds_src is None:
-            out.err(
+            out.report(
                 "diverges-unbreakable",
                 f"ending '{nid}' diverges from '{fid}', but that fact has no `holds`, so no branch can break it",
                 doc.pos(epath + ("diverges", i)),
@@ -265,7 +265,7 @@ def _ending(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> Ending:
     kind = e.get("kind")
     is_documented = documented(facts)
     if is_documented and kind not in ENDING_KINDS:
-        out.err(
+        out.report(
             "ending-kind",
             f"ending '{nid}' needs a kind: canon, personal or divergent"
             if kind is None
@@ -274,21 +274,21 @@ def _ending(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> Ending:
             "a story with documented history says how each ending stands to it: canon, personal or divergent",
         )
     if not is_documented and facts is not None and kind in ENDING_KINDS:  # (None: the history did not load)
-        out.err(
+        out.report(
             "ending-kind",
             f"ending '{nid}' is `{kind}`, but this story has no documented history",
             doc.pos(epath + ("kind",)),
             "use good, bad or neutral, or leave the kind out",
         )
     if kind in ("canon", "personal") and diverges:
-        out.err(
+        out.report(
             "ending-kind",
             f"a {e['kind']} ending keeps history, so it cannot list `diverges`",
             doc.pos(epath + ("kind",)),
             "make it `kind: divergent`, or remove `diverges`",
         )
     if kind == "divergent" and not diverges:
-        out.err(
+        out.report(
             "ending-kind",
             f"divergent ending '{nid}' does not say which facts it changes",
             doc.pos(epath + ("kind",)),
@@ -301,7 +301,7 @@ def _ending(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> Ending:
         ("next", "next-with-choices", "goes on with `next:`"),
     ):
         if n.get(key):
-            out.err(
+            out.report(
                 code,
                 f"node '{nid}' is an ending but also {what}",
                 doc.key_pos(base + (key,)),
@@ -309,7 +309,7 @@ def _ending(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> Ending:
             )
     hint = e.get("hint")
     if hint is not None and ("\n" in hint.strip() or len(hint) > MAX_HINT):
-        out.err(
+        out.report(
             "ending-hint",
             f"the hint for ending '{nid}' must be one line of at most {MAX_HINT} characters, "
             f"since it is shown in the list of endings",
@@ -332,7 +332,7 @@ def _way_on(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> None:
     if n.get("return"):
         for other, what in (("choices", "choices"), ("next", "`next:`")):
             if n.get(other):
-                out.err(
+                out.report(
                     "return-misplaced",
                     f"node '{nid}' has both `return: true` and {what}",
                     doc.key_pos(base + (other,)),
@@ -341,21 +341,21 @@ def _way_on(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> None:
                 )
     elif n.get("next") is not None:
         if n.get("choices"):
-            out.err(
+            out.report(
                 "next-with-choices",
                 f"node '{nid}' has both choices and `next:`",
                 doc.key_pos(base + ("next",)),
                 "`next:` continues without a click, so the node offers no choices: remove one of them",
             )
         if n["next"] not in cx.node_ids:
-            out.err(
+            out.report(
                 "unknown-node",
                 f"node '{nid}' goes on to '{n['next']}', which is not a node here",
                 doc.pos(base + ("next",)),
                 did_you_mean(n["next"], cx.node_ids),
             )
     elif not n.get("choices"):
-        out.err(
+        out.report(
             "no-choices",
             f"node '{nid}' has no choices and is not an ending, so play would stop here",
             doc.key_pos(base),
@@ -370,14 +370,14 @@ def _records(out: Reporter, cx: ChapterContext, nid: str, n: dict, date) -> tupl
         if cx.fact_ref(fid, base + ("records", i), f"node '{nid}' records") and facts is not None:
             fact = facts[fid]
             if date and not fact.date.overlaps(date):
-                out.err(
+                out.report(
                     "record-date",
                     f"node '{nid}' (dated {date}) records '{fid}', which is dated {fact.date}",
                     doc.pos(base + ("records", i)),
                     "a fact is recorded where it happens: fix the node's date or move the record",
                 )
             if period and not fact.date.overlaps(DateSpan(period[0].first, period[1].last, "")):
-                out.err(
+                out.report(
                     "record-outside-period",
                     f"node '{nid}' records '{fid}' ({fact.date}), outside the chapter's period",
                     doc.pos(base + ("records", i)),
@@ -405,7 +405,7 @@ def assertions(out: Reporter, doc: Document, path: tuple, part: dict, check_fact
     asserts, denies = found
     for i, fid in enumerate(denies):
         if fid in asserts:
-            out.err(
+            out.report(
                 "asserts-conflict",
                 f"{what} both asserts and denies '{fid}'",
                 doc.pos(path + ("denies", i)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import expr as ex
-from ..diagnostics import Diagnostic, Pos, error, warning
+from ..diagnostics import Diagnostic, Pos, report
 from ..yamlload import Document
 
 
@@ -14,18 +14,16 @@ class Reporter:
         self.diags = diags
         self.texts = texts
 
-    def err(self, code: str, message: str, pos: Pos | None = None, hint: str | None = None) -> None:
-        self.diags.append(error(code, message, pos, hint))
-
-    def warn(self, code: str, message: str, pos: Pos | None = None, hint: str | None = None) -> None:
-        self.diags.append(warning(code, message, pos, hint))
+    def report(self, code: str, message: str, pos: Pos | None = None, hint: str | None = None) -> None:
+        """Add a diagnostic, at the severity the catalogue gives its code."""
+        self.diags.append(report(code, message, pos, hint))
 
     def errors(self) -> int:
         """How many errors so far (a pass compares before and after)."""
         return sum(1 for d in self.diags if d.is_error)
 
     def expr_error(self, exc: ex.ExprError, doc: Document, path: tuple, what: str) -> None:
-        self.err(exc.code, f"{what}: {exc.message}", doc.pos(path), exc.hint)
+        self.report(exc.code, f"{what}: {exc.message}", doc.pos(path), exc.hint)
 
     def inline_pos(self, doc: Document, path: tuple, value: str, at: int) -> Pos:
         """The line and column of the `{` at index `at` of the string at `path`.
