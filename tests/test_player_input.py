@@ -11,7 +11,7 @@ from engine import runtime as rt
 from engine.compile import load_story
 from engine.model import Choice
 from engine.player import render as r
-from engine.player.commands import Command, Pick, Unclear, completions, parse
+from engine.player.prompt_input import Command, Pick, Unclear, completions, parse
 from engine.player.saves import SAVE_NAME_RULE
 
 TOUR = Path(__file__).resolve().parent / "stories" / "tour"

@@ -15,7 +15,7 @@ from .. import transcript as tx
 from ..model import Story
 from ..runtime import PlayError, State
 from . import render as r
-from .commands import Command, Pick, Unclear, completions, number, parse
+from .prompt_input import Command, Pick, Unclear, completions, number, parse
 from .frontend import WATCHED, Ask, Frontend
 from .options import Options
 from .saves import AUTOSAVE

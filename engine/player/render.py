@@ -21,7 +21,7 @@ from .. import transcript as tx
 from ..model import Choice, Node, Story
 from ..runtime import State
 from ..textsafe import clean
-from .commands import help_lines
+from .prompt_input import help_lines
 from .session import Arrival, Journal, Page, chapter_label
 
 Line = list  # of (style, text)
