@@ -651,7 +651,7 @@ def _typecheck_effect(eff: Effect, flags: Mapping[str, FlagType], *, seen_ok=Non
 # `evaluate` is a plain tree-walking interpreter (the reference); `compile_expr`
 # builds closures over a state's value tuple for speed. Tests hold them equal.
 
-_CMP_FN = {
+CMP_FN = {
     "==": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -671,7 +671,7 @@ def _mod(a: int, b: int) -> int:
     return a % b if b else 0
 
 
-_ARITH_FN = {"+": operator.add, "-": operator.sub, "*": operator.mul, "//": _floordiv, "%": _mod}
+ARITH_FN = {"+": operator.add, "-": operator.sub, "*": operator.mul, "//": _floordiv, "%": _mod}
 
 
 def evaluate(e: Expr, lookup: Callable[[str], Any], seen: Callable[[str], bool] = lambda n: False) -> Any:
@@ -690,9 +690,9 @@ def evaluate(e: Expr, lookup: Callable[[str], Any], seen: Callable[[str], bool] 
             return all(evaluate(x, lookup, seen) for x in e.operands)
         return any(evaluate(x, lookup, seen) for x in e.operands)
     if isinstance(e, Compare):
-        return _CMP_FN[e.op](evaluate(e.left, lookup, seen), evaluate(e.right, lookup, seen))
+        return CMP_FN[e.op](evaluate(e.left, lookup, seen), evaluate(e.right, lookup, seen))
     if isinstance(e, Arith):
-        return _ARITH_FN[e.op](evaluate(e.left, lookup, seen), evaluate(e.right, lookup, seen))
+        return ARITH_FN[e.op](evaluate(e.left, lookup, seen), evaluate(e.right, lookup, seen))
     raise TypeError(e)
 
 
@@ -730,7 +730,7 @@ def compile_expr(e: Expr, slot: Mapping[str, int], seen_bit: Mapping[str, int]) 
             return lambda vals, seen: all(f(vals, seen) for f in fs)
         return lambda vals, seen: any(f(vals, seen) for f in fs)
     if isinstance(e, (Compare, Arith)):
-        op = _CMP_FN[e.op] if isinstance(e, Compare) else _ARITH_FN[e.op]
+        op = CMP_FN[e.op] if isinstance(e, Compare) else ARITH_FN[e.op]
         if isinstance(e.left, Var) and isinstance(e.right, Lit):
             i, c = slot[e.left.name], cast(Any, e.right.value)
             return lambda vals, seen: op(vals[i], c)

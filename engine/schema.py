@@ -24,7 +24,7 @@ from jsonschema.exceptions import ValidationError
 
 from engine import files
 from engine.diagnostics import Diagnostic
-from engine.schemacheck import _FAST, KINDS, _compile_all, _regex, schema_for, schema_path
+from engine.schemacheck import COMPILED_CHECKS, KINDS, cached_regex, compile_all, schema_for, schema_path
 from engine.schemawords import explain
 from engine.yamlload import Document
 
@@ -48,12 +48,12 @@ def _is_number(checker, instance) -> bool:
 
 
 def _pattern(validator, pattern, instance, schema):
-    if isinstance(instance, str) and not _regex(pattern).search(instance):
+    if isinstance(instance, str) and not cached_regex(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 def _skip(sub, value) -> bool:
-    check = _FAST.get(id(sub))
+    check = COMPILED_CHECKS.get(id(sub))
     return check is not None and check(value)
 
 
@@ -68,7 +68,7 @@ def _properties(validator, properties, instance, schema):
 def _additional(validator, aP, instance, schema):
     if isinstance(aP, dict) and isinstance(instance, dict):
         props = schema.get("properties", {})
-        pats = [_regex(p) for p in schema.get("patternProperties", {})]
+        pats = [cached_regex(p) for p in schema.get("patternProperties", {})]
         for k, value in instance.items():
             if k in props or any(p.search(k) for p in pats) or _skip(aP, value):
                 continue
@@ -102,7 +102,7 @@ _Pruned = jsonschema.validators.extend(
 @functools.cache
 def _validator(kind: str):
     schema = schema_for(kind)  # tests/test_schema.py checks it against the metaschema
-    _compile_all(schema)
+    compile_all(schema)
     return _Pruned(schema)
 
 
@@ -117,7 +117,7 @@ def _reference_validator(kind: str):
 def validate(doc: Document, kind: str) -> list[Diagnostic]:
     """Every way ``doc`` breaks the ``kind`` schema, as diagnostics ([] when valid)."""
     validator = _validator(kind)
-    if _FAST[id(validator.schema)](doc.data):
+    if COMPILED_CHECKS[id(validator.schema)](doc.data):
         return []
     out: list[Diagnostic] = []
     seen: set = set()

@@ -36,7 +36,7 @@ def schema_for(kind: str) -> dict:
 
 
 @functools.cache
-def _regex(pattern: str) -> re.Pattern:
+def cached_regex(pattern: str) -> re.Pattern:
     # ECMA 262 '$' (without the m flag) matches only at the very end; Python's also
     # matches before a final newline, which would let "majlis\n" pass as an id.
     if pattern.endswith("$") and not pattern.endswith("\\$"):
@@ -51,7 +51,7 @@ def _regex(pattern: str) -> re.Pattern:
 # as usual, to word the errors, except that it does not descend into a value the
 # compiled check accepts (it would find nothing there). tests/test_schema.py
 # checks that both agree, on the real files and on random mutations of them.
-_FAST: dict[int, Any] = {}  # id(subschema) -> compiled check; the schemas are cached forever
+COMPILED_CHECKS: dict[int, Any] = {}  # id(subschema) -> compiled check; the schemas are cached forever
 
 
 # ---- the compiled check ----------------------------------------------------------
@@ -92,16 +92,16 @@ def _unbool(x):
     return _TRUE if x is True else _FALSE if x is False else x
 
 
-def _equal(a, b) -> bool:
+def json_equal(a, b) -> bool:
     """JSON equality as jsonschema sees it: true is not 1, 1 is 1.0."""
     if a is b:
         return True
     if isinstance(a, str) or isinstance(b, str):
         return a == b
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
     if isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
         return False
     return _unbool(a) == _unbool(b)
@@ -110,12 +110,12 @@ def _equal(a, b) -> bool:
 def _unique(items: list) -> bool:
     if all(type(x) is str for x in items):
         return len(set(items)) == len(items)
-    return not any(_equal(items[i], items[j]) for i in range(len(items)) for j in range(i))
+    return not any(json_equal(items[i], items[j]) for i in range(len(items)) for j in range(i))
 
 
-def _compile_all(root: dict) -> None:
-    """Compile ``root`` and every subschema in it, registering each in _FAST."""
-    if id(root) in _FAST:
+def compile_all(root: dict) -> None:
+    """Compile ``root`` and every subschema in it, registering each in COMPILED_CHECKS."""
+    if id(root) in COMPILED_CHECKS:
         return
     defs = root.get("$defs", {})
     compiled: dict[int, Any] = {}
@@ -140,7 +140,7 @@ def _compile_all(root: dict) -> None:
         fn = build(schema)
         cell.append(fn)
         compiled[key] = fn
-        _FAST[key] = fn
+        COMPILED_CHECKS[key] = fn
         return fn
 
     def build(s: dict):
@@ -159,15 +159,15 @@ def _compile_all(root: dict) -> None:
                 checks.append(lambda x, preds=tuple(preds): any(p(x) for p in preds))
         if "enum" in s:
             values = s["enum"]
-            checks.append(lambda x, values=values: any(_equal(x, v) for v in values))
+            checks.append(lambda x, values=values: any(json_equal(x, v) for v in values))
         if "const" in s:
             c = s["const"]
-            checks.append(lambda x, c=c: _equal(x, c))
+            checks.append(lambda x, c=c: json_equal(x, c))
         # objects
         props = {k: comp(v) for k, v in s.get("properties", {}).items()}
         required = list(s.get("required", ()))
         aP = s.get("additionalProperties", True)
-        pats = [_regex(p) for p in s.get("patternProperties", {})]
+        pats = [cached_regex(p) for p in s.get("patternProperties", {})]
         if pats:
             raise ValueError("schema: patternProperties is not supported by the compiled check")
         extra = comp(aP)
@@ -228,7 +228,7 @@ def _compile_all(root: dict) -> None:
             n = s["maxLength"]
             checks.append(lambda x, n=n: not isinstance(x, str) or len(x) <= n)
         if "pattern" in s:
-            rx = _regex(s["pattern"])
+            rx = cached_regex(s["pattern"])
             checks.append(lambda x, rx=rx: not isinstance(x, str) or rx.search(x) is not None)
         # numbers
         if "minimum" in s:
@@ -309,5 +309,5 @@ _KEYWORDS = frozenset(
 def conforms(data: Any, kind: str) -> bool:
     """Does `data` satisfy the shipped schema for `kind`?"""
     schema = schema_for(kind)
-    _compile_all(schema)
-    return _FAST[id(schema)](data)
+    compile_all(schema)
+    return COMPILED_CHECKS[id(schema)](data)

@@ -16,7 +16,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError, best_match
 
 from engine.diagnostics import Diagnostic, did_you_mean, report
-from engine.schemacheck import _equal
+from engine.schemacheck import json_equal
 from engine.yamlload import Document
 
 
@@ -138,7 +138,7 @@ def explain(err: ValidationError, doc: Document) -> Iterable[Diagnostic]:
         return
     if v == "uniqueItems" and isinstance(inst, list):
         for i, x in enumerate(inst):
-            first = next((j for j in range(i) if _equal(inst[j], x)), None)
+            first = next((j for j in range(i) if json_equal(inst[j], x)), None)
             if first is not None:
                 yield report(
                     "schema",

@@ -223,3 +223,41 @@ def test_known_debt_is_still_real():
     """An entry of KNOWN_DEBT that no longer happens must leave the list (and ARCHITECTURE.md)."""
     fixed = KNOWN_DEBT - wrong_way_imports()
     assert not fixed, f"fixed, so remove from KNOWN_DEBT and ARCHITECTURE.md's debt list: {sorted(fixed)}"
+
+
+def private_name_uses(paths: list[Path] | None = None) -> list[str]:
+    """Places where one engine module takes another's private name: `from .x import _name`, or
+    `x._name` on a module imported as `x`. A name another module needs is public."""
+    found = []
+    for path in all_modules() if paths is None else paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        modules = set()  # local names bound to engine modules in this file
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("engine")):
+                for a in node.names:
+                    if a.name.startswith("_") and not a.name.startswith("__"):
+                        found.append(f"{path.name}:{node.lineno} imports {a.name}")
+                    modules.add(a.asname or a.name)
+            elif isinstance(node, ast.Import):
+                modules.update(a.asname or a.name for a in node.names if a.name.startswith("engine"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in modules
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
+                found.append(f"{path.name}:{node.lineno} uses {node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_names():
+    assert private_name_uses() == []
+
+
+def test_the_private_name_rule_sees_a_violation(tmp_path):
+    bad = tmp_path / "probe.py"
+    bad.write_text("from ..expr import _floordiv\nfrom . import claims\nclaims._secret\n", encoding="utf-8")
+    found = private_name_uses([bad])
+    assert any("imports _floordiv" in f for f in found) and any("claims._secret" in f for f in found)

@@ -196,7 +196,7 @@ def intro_text(story: Story) -> Text | None:
 def claims_in(story: Story, text: Text, rules: list | None = None) -> list[Claim]:
     """Every claim the text's words make, in every rendering of its inline parts (`rules`: the
     facts' `mentions` by default; `own_words(story)` for the unmarked-claim warning)."""
-    rules = _rules(story) if rules is None else rules
+    rules = mention_rules(story) if rules is None else rules
     if not rules:
         return []
     out: list[Claim] = []
@@ -288,7 +288,7 @@ def _runs(segs: tuple, conds: tuple):
 _RULES: dict[int, tuple] = {}
 
 
-def _rules(story: Story) -> list[tuple]:
+def mention_rules(story: Story) -> list[tuple]:
     """(fact id, mentions regex or None, mentions_not regex or None) per fact with any."""
     hit = _RULES.get(id(story))
     if hit is not None and hit[0]() is story:
@@ -314,7 +314,7 @@ def _union(patterns: tuple):
 
 
 def has_mentions(story: Story) -> bool:
-    return bool(_rules(story))
+    return bool(mention_rules(story))
 
 
 # ---- claims as conditions ------------------------------------------------------------------------

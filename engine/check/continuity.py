@@ -109,7 +109,7 @@ def intro_sites(story: Story) -> list[Site]:
 
 def _claim_sites(story: Story, texts: list, slots, seen_bits) -> list[Site]:
     out: list[Site] = []
-    mentions, own = claims._rules(story), claims.own_words(story)
+    mentions, own = claims.mention_rules(story), claims.own_words(story)
     if not mentions and not own:
         return out
     for text in texts:
@@ -376,7 +376,7 @@ def unproven(story: Story, ch: Chapter, df, reported: AbstractSet[tuple]) -> lis
 
 
 def _unproven_sites(story: Story, site_list: list[Site], env: tuple, layout: list, reported: AbstractSet) -> list[str]:
-    from .dataflow import _possible  # the fallback's own evaluator over value sets
+    from .dataflow import possible_values  # the fallback's own evaluator over value sets
 
     slots = {f.name: f.slot for f in layout}
     out = []
@@ -385,7 +385,7 @@ def _unproven_sites(story: Story, site_list: list[Site], env: tuple, layout: lis
             continue
         holds = fact.holds if fact.holds is not None else Lit(True)
         wrong = BoolOp("and", (site.shown_expr, Not(holds) if want else holds))
-        p = _possible(wrong, env, slots, layout) if site.after is None else None  # (a `say:`: after effects)
+        p = possible_values(wrong, env, slots, layout) if site.after is None else None  # (a `say:`: after effects)
         if p is None or True in p:
             out.append(f"{site.what} {'asserts' if want else 'denies'} '{fact.id}' only where history agrees")
     return out

@@ -50,7 +50,7 @@ class Dataflow:
     calls_bounded: bool = True  # calls never nest deeper than max_call_depth, on the graph alone
 
 
-def _possible(expr, env: tuple, slots: dict, flags) -> set | None:
+def possible_values(expr, env: tuple, slots: dict, flags) -> set | None:
     """Every value `expr` can take when each flag ranges over its set; None if too many to try."""
     names = sorted(names_in(expr))
     seen_nodes = sorted(seen_in(expr))
@@ -90,7 +90,7 @@ def _compares(op: Callable[[Any, Any], bool], lit: Any, v: Any) -> bool:
 
 def _refine(env: tuple, cond, slots: dict, flags) -> tuple:
     """Narrow the value sets by what a condition's simple conjuncts say (`x`, `not x`, `x >= 2`)."""
-    from ..expr import _CMP_FN, BoolOp, Compare, Lit, Not, Var
+    from ..expr import CMP_FN, BoolOp, Compare, Lit, Not, Var
 
     conjuncts = list(cond.operands) if isinstance(cond, BoolOp) and cond.op == "and" else [cond]
     out = list(env)
@@ -101,7 +101,7 @@ def _refine(env: tuple, cond, slots: dict, flags) -> tuple:
         elif isinstance(c, Not) and isinstance(c.operand, Var):
             slot, keep = slots[c.operand.name], (lambda v: v is False)
         elif isinstance(c, Compare) and isinstance(c.left, Var) and isinstance(c.right, Lit):
-            op, lit = _CMP_FN[c.op], c.right.value
+            op, lit = CMP_FN[c.op], c.right.value
             slot, keep = slots[c.left.name], partial(_compares, op, lit)
         else:
             continue
@@ -157,7 +157,7 @@ def analyse(story: Story, ch: Chapter, start_env: tuple) -> Dataflow:
         here = env[nid]
         for c in moves(ch, ch.nodes[nid]):
             if c.condition is not None:
-                p = _possible(c.condition, here, slots, flags)
+                p = possible_values(c.condition, here, slots, flags)
                 if p is not None and True not in p:
                     continue
             after = list(_refine(here, c.condition, slots, flags)) if c.condition is not None else list(here)
@@ -175,7 +175,7 @@ def analyse(story: Story, ch: Chapter, start_env: tuple) -> Dataflow:
 def _apply(after: list, effects, slots: dict, flags) -> tuple:
     """The value sets after a run of effects (over-approximated)."""
     for eff in effects:
-        p = _possible(eff.expr.value, tuple(after), slots, flags)
+        p = possible_values(eff.expr.value, tuple(after), slots, flags)
         f = flags[eff.slot]
         if p is None:
             after[eff.slot] = ANY
@@ -214,7 +214,7 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
             continue
         opened = []
         for c in moves(ch, node):
-            p = _possible(c.condition, here, slots, flags) if c.condition is not None else {True}
+            p = possible_values(c.condition, here, slots, flags) if c.condition is not None else {True}
             if p is not None and True not in p:
                 df.never_available.append((nid, c))
             if p == {True}:
@@ -223,7 +223,7 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
                 after = list(_refine(here, c.condition, slots, flags)) if c.condition is not None else list(here)
                 for eff in effects_of(ch, c):
                     f = flags[eff.slot]
-                    raw = _possible(eff.expr.value, tuple(after), slots, flags)
+                    raw = possible_values(eff.expr.value, tuple(after), slots, flags)
                     if f.type == "int" and (f.min is not None or f.max is not None):
                         if raw is None or after[eff.slot] is ANY and eff.expr.op != "=":
                             df.unproven_bounds.append((nid, c, eff))
@@ -246,7 +246,7 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
             # try the disjunction of all conditions as one expression: exact for independent flags
             conds = [c.condition for c in node.choices if c.condition is not None]
             if len(conds) == len(node.choices) and conds:
-                p = _possible(BoolOp("or", tuple(conds)) if len(conds) > 1 else conds[0], here, slots, flags)
+                p = possible_values(BoolOp("or", tuple(conds)) if len(conds) > 1 else conds[0], here, slots, flags)
                 if p == {True}:
                     df.softlock_free.add(nid)
                     continue
@@ -274,7 +274,7 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
             return True
         alternatives = tuple(c.condition for c in into_safe)
         either = alternatives[0] if len(alternatives) == 1 else BoolOp("or", alternatives)
-        return _possible(either, env[nid], slots, flags) == {True}
+        return possible_values(either, env[nid], slots, flags) == {True}
 
     work = deque(safe)
     while work:
@@ -295,10 +295,10 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
         end_env = story_part if end_env is None else _join(end_env, story_part)
         for fact in covered:
             if fact.id in node.ending.diverges:
-                if _possible(fact.holds, env[nid], slots, flags) == {True}:
+                if possible_values(fact.holds, env[nid], slots, flags) == {True}:
                     df.divergence_unused.append((nid, fact))
                 continue
-            p = _possible(fact.holds, env[nid], slots, flags)
+            p = possible_values(fact.holds, env[nid], slots, flags)
             if p == {False}:
                 df.divergence_errors.append((nid, fact))
             elif p is None or False in p:

@@ -9,7 +9,7 @@ into 0, so a finding is a mistake in the story, never a crash.
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic, report
-from ..expr import _ARITH_FN, _CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, subtrees
+from ..expr import ARITH_FN, CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, subtrees
 from ..model import AUTO, clamp
 from .states import scan
 
@@ -42,12 +42,12 @@ def _eval(e, vals, seen, slots, bits):
             return all(_eval(x, vals, seen, slots, bits) for x in e.operands)
         return any(_eval(x, vals, seen, slots, bits) for x in e.operands)
     if isinstance(e, Compare):
-        return _CMP_FN[e.op](_eval(e.left, vals, seen, slots, bits), _eval(e.right, vals, seen, slots, bits))
+        return CMP_FN[e.op](_eval(e.left, vals, seen, slots, bits), _eval(e.right, vals, seen, slots, bits))
     if isinstance(e, Arith):
         a, b = _eval(e.left, vals, seen, slots, bits), _eval(e.right, vals, seen, slots, bits)
         if e.op in ("//", "%") and b == 0:
             raise _Zero
-        return _ARITH_FN[e.op](a, b)
+        return ARITH_FN[e.op](a, b)
     raise TypeError(e)
 
 

@@ -17,7 +17,7 @@ from .explore import (
     Exploration,
     bound_option,
 )
-from .replay import Replayer, _show
+from .replay import Replayer, show_value
 from .states import scan, trap_witnesses
 from .text import text_findings
 
@@ -66,7 +66,7 @@ def exploration_findings(
             )
             continue
         vals = ", ".join(
-            f"{k}={_show(v)}"
+            f"{k}={show_value(v)}"
             for k, v in ex.values_of(sid).items()
             if any(c.condition is not None and k in names_in(c.condition) for c in node.choices)
         )

@@ -37,7 +37,7 @@ class Replayer:
         for f in self.story.flags:
             v = start_values[f.slot]
             if v != f.default and (keep is None or f.name in keep):
-                parts.append("--set " + _quote(f"{f.name}={_show(v)}"))
+                parts.append("--set " + _quote(f"{f.name}={show_value(v)}"))
         parts.append(f"--replay {','.join(map(str, numbers))}" if numbers else '--replay ""')
         return " ".join(parts)
 
@@ -97,7 +97,7 @@ def _names_along(story: Story, ch: Chapter, indices: list[int], then: int | None
     return names
 
 
-def _show(v) -> str:
+def show_value(v) -> str:
     return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
 

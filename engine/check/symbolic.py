@@ -40,9 +40,7 @@ from typing import Any
 
 from .. import calls
 from ..diagnostics import Pos
-from ..expr import _ARITH_FN as ARITH_FN
-from ..expr import _CMP_FN as CMP_FN
-from ..expr import Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var
+from ..expr import ARITH_FN, CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var
 from ..model import AUTO, Chapter, Story, clamp
 from .explore import (
     DEFAULT_MAX_MEMORY_MIB,

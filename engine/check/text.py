@@ -17,7 +17,7 @@ from __future__ import annotations
 from .. import inline as il
 from ..diagnostics import Diagnostic, report
 from ..expr import compile_expr, names_in
-from .dataflow import _possible, analyse, start_env
+from .dataflow import analyse, possible_values, start_env
 from .states import scan, start_values
 
 
@@ -82,7 +82,7 @@ def text_findings(ex, rp) -> list[Diagnostic]:
                 n_story = len(rp.story.flags)
                 df = analyse(rp.story, ch, start_env(rp.story, ch, start_values(ex, n_story)))
             env = df.env.get(node.id)
-            p = _possible(tree, env, slots, ch.layout) if env is not None else None
+            p = possible_values(tree, env, slots, ch.layout) if env is not None else None
             return next(iter(p)) if p in ({True}, {False}) else None
 
         for j, part in enumerate(node.text):

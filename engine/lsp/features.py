@@ -376,11 +376,11 @@ def _data(ws: Workspace, path: Path | None) -> dict:
     if ix.data is None:
         import yaml
 
-        from .index import _Loader, _plain
+        from .index import Loader, plain
 
         try:
-            root = yaml.compose(ix.text, Loader=_Loader)
-            ix.data = _plain(root) if root is not None else {}
+            root = yaml.compose(ix.text, Loader=Loader)
+            ix.data = plain(root) if root is not None else {}
         except yaml.YAMLError:
             ix.data = {}
     return ix.data if isinstance(ix.data, dict) else {}

@@ -27,9 +27,9 @@ from typing import Any
 import yaml
 
 try:  # libyaml's composer when present: a 10 MB paste is composed in a second, not a minute
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as Loader
 except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as Loader  # type: ignore[assignment]
 
 NODE_KEYS = ("goto", "call", "next", "start")
 FACT_KEYS = ("asserts", "denies", "records", "refs", "covers", "diverges")
@@ -141,7 +141,7 @@ def index_text(text: str, kind: str) -> FileIndex:
     if len(text) > MAX_INDEX_CHARS:
         return FileIndex(kind, False, text, error="too large to index")
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=Loader)
     except yaml.YAMLError as exc:
         return FileIndex(kind, False, text, error=str(exc).splitlines()[0] if str(exc) else "bad YAML")
     except (ValueError, RecursionError, MemoryError):  # pragma: no cover - defensive
@@ -156,16 +156,16 @@ def index_text(text: str, kind: str) -> FileIndex:
     return idx
 
 
-def _plain(node) -> Any:
+def plain(node) -> Any:
     """The node as plain data (scalars as text, except true/false/null and whole numbers)."""
     if isinstance(node, yaml.MappingNode):
         out = {}
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode):
-                out[k.value] = _plain(v)
+                out[k.value] = plain(v)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(v) for v in node.value]
+        return [plain(v) for v in node.value]
     v = node.value
     if node.style is None and node.tag.endswith((":bool", ":null", ":int")):
         low = v.lower()
@@ -212,7 +212,7 @@ class _Walker:
         if not isinstance(node, yaml.MappingNode):
             return
         if kind == "chapter" and self.node and len(path) == 4 and path[2] == "choices" and isinstance(path[3], int):
-            info = _plain(node)
+            info = plain(node)
             self.idx.choices.append(ChoiceDef(self.node, path[3], self.span(node), info, node.flow_style is True))
         if kind == "history" and len(path) == 2 and path[0] in ("facts", "story_facts"):
             self.fact(node, path[0] == "story_facts")
@@ -223,12 +223,12 @@ class _Walker:
             self.idx.scalars[(ks.line, ks.col)] = (ks.end_line, ks.end_col)
             key = k.value
             if path == ("flags",) or (kind == "chapter" and path == ("flags",)):
-                info = _plain(v)
+                info = plain(v)
                 self.idx.flags[key] = FlagDef(key, ks, info if isinstance(info, dict) else {})
                 self.add("flag", key, ks, "def")
             if kind == "chapter" and path == ("nodes",):
                 self.node = key
-                info = _plain(v)
+                info = plain(v)
                 self.idx.nodes[key] = NodeDef(key, ks, info if isinstance(info, dict) else {})
                 self.add("node", key, ks, "def")
             self.walk(v, path + (key,))
@@ -238,7 +238,7 @@ class _Walker:
     def fact(self, node, story: bool) -> None:
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == "id" and isinstance(v, yaml.ScalarNode):
-                info = _plain(node)
+                info = plain(node)
                 s = self.span(v)
                 self.idx.facts[v.value] = FactDef(v.value, s, info if isinstance(info, dict) else {}, story)
                 self.add("fact", v.value, s, "def", "id")

@@ -15,9 +15,9 @@ from .. import transcript as tx
 from ..model import Story
 from ..runtime import PlayError, State
 from . import render as r
-from .prompt_input import Command, Pick, Unclear, completions, number, parse
 from .frontend import WATCHED, Ask, Frontend
 from .options import Options
+from .prompt_input import Command, Pick, Unclear, completions, number, parse
 from .saves import AUTOSAVE
 from .session import Resumable, Session, SessionError, chapter_label
 
