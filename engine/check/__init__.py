@@ -4,9 +4,13 @@
 state the previous chapter's endings can hand on, then checks the canonical
 path and history. It returns a Report; rendering lives in report.py.
 
-One module per job: `findings` words what exploration and the dataflow fallback find,
-`replay` turns a path into a command, `canon`, `continuity`, `text`, `division`, `allow` and
-`choices` each check one thing; this module runs them in play order.
+One module per job, and this module only runs them, chapter by chapter in play order:
+`engines` picks and runs the explorer of each chapter (`explore` or `symbolic`), `dataflow` is
+the sound fallback past the bounds, `findings` words what either finds (dead ends, traps,
+endings, choices, bounds), `continuity` (with `claims`) checks the words against the history
+along every path and in the epilogue, `canon` the canonical path, `choices` (through
+`style_findings`) whether each choice matters, and `allow` applies the authors' `allow:`
+last; `text` and `division` are called from `findings`; `replay` turns a path into a command.
 """
 
 from __future__ import annotations
