@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from authoring_helpers import LIGHTHOUSE, chronicle, cli
+from authoring_helpers import LIGHTHOUSE, ROOT, chronicle, cli
 
 from tools import docs
 
@@ -142,3 +142,45 @@ def test_an_incomplete_exploration_falls_back_on_the_graph():
         ("graph", 2, 3),
         ("graph", 1, 1),
     ]
+
+
+# ---- which bound made a figure inexact (issue 28) ---------------------------------------------
+
+
+TOUR = ROOT / "tests" / "stories" / "tour"
+
+
+def test_stats_choices_names_the_bound_that_cut_exploration_short():
+    code, out, _ = cli("stats", "--choices", "--story", TOUR, "--max-states", "20")
+    assert code == 0
+    assert "storm (basis: graph)" in out
+    assert "its exploration stopped at the state bound; raise --max-states" in out
+    # the next chapter's starts come from the first one's endings, which are not all known
+    assert "an earlier chapter's exploration stopped at a bound" in out
+    code, out, _ = cli("stats", "--choices", "--story", TOUR, "--max-states", "20", "--format", "json")
+    assert [(c["basis"], c["stopped_by"]) for c in json.loads(out)["chapters"]] == [
+        ("graph", "states"),
+        ("graph", "earlier"),
+    ]
+    code, out, _ = cli("stats", "--choices", "--story", TOUR, "--format", "json")
+    assert {(c["basis"], c["stopped_by"]) for c in json.loads(out)["chapters"]} == {("states", None)}
+
+
+def test_stats_takes_the_memory_bound_and_says_when_it_fired(tmp_path):
+    from conftest import chapter, write_story
+
+    n = 60  # 4**60 states: only a bound ends the exploration
+    flags = {f"f{i}": {"type": "int", "default": 0, "min": 0, "max": 3, "doc": f"Counter {i}"} for i in range(n)}
+    choices = [{"text": f"Bump {i}.", "if": f"f{i} < 3", "do": [f"f{i} += 1"], "goto": "hub"} for i in range(n)]
+    choices.append({"text": "Leave.", "goto": "end", "canon": True})
+    nodes = {
+        "hub": {"text": "The hub.", "choices": choices},
+        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
+    }
+    root = write_story(tmp_path / "story", {"one": chapter("one", nodes, flags=flags)})
+    code, out, _ = cli("stats", "--story", root, "--max-memory", "4")
+    assert code == 0
+    out = " ".join(out.split())  # the note is wrapped to the terminal
+    assert "one is measured on the graph: its exploration stopped at the memory bound; raise --max-memory" in out
+    code, out, _ = cli("stats", "--choices", "--story", root, "--max-memory", "4", "--format", "json")
+    assert json.loads(out)["chapters"][0]["stopped_by"] == "memory"

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from .. import expr as ex
 from .. import inline as il
 from ..check.choices import count_words
-from ..check.explore import DEFAULT_MAX_STATES
+from ..check.explore import DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES
 from ..check.graphwalk import post_order
-from ..check.reach import explore_story
+from ..check.reach import explore_story, inexact_words
 from ..model import Chapter, Story, successors
 
 WORDS_PER_MINUTE = 230
@@ -63,6 +63,7 @@ class ChapterStats:
     # Covered facts no ending of this chapter can break (no `holds`, or it is true in every
     # ending state explored): the history this chapter fixes. None when exploration was incomplete.
     fixed: list | None = None
+    inexact: str | None = None  # why the basis is the graph when exploring (Reach.why_inexact)
 
     @property
     def reading_minutes(self) -> float:
@@ -81,6 +82,7 @@ class ChapterStats:
             "longest": self.longest,
             "loops": self.loops,
             "basis": self.basis,
+            "stopped_by": self.inexact,
             "flags": {
                 f.name: {"scope": f.scope, "type": f.type, "read": f.read, "written": f.written}
                 | ({"read_later": f.read_later} if f.scope == "story" else {})
@@ -224,9 +226,21 @@ def fixed_facts(story: Story, ch: Chapter, exp) -> list[str]:
 
 
 def story_stats(
-    story: Story, chapter: str | None = None, *, explore: bool = True, max_states: int = DEFAULT_MAX_STATES
+    story: Story,
+    chapter: str | None = None,
+    *,
+    explore: bool = True,
+    max_states: int = DEFAULT_MAX_STATES,
+    max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
 ) -> list[ChapterStats]:
-    reach = explore_story(story, until=chapter, max_states=max_states) if explore else None
+    reach = (
+        explore_story(
+            story, until=chapter, max_states=max_states, max_memory_mib=max_memory_mib, max_seconds=max_seconds
+        )
+        if explore
+        else None
+    )
     out = []
     exact = True  # every chapter so far explored whole, so this one started from every state it can
     for ch in story.chapters:
@@ -235,7 +249,9 @@ def story_stats(
         exact = usable
         if chapter is not None and ch.id != chapter:
             continue
-        out.append(chapter_stats(story, ch, exp if usable else None))
+        st = chapter_stats(story, ch, exp if usable else None)
+        st.inexact = None if usable or reach is None else reach.why_inexact(story, ch.id)
+        out.append(st)
     story_names = {f.name for f in story.flags}
     readers: dict[str, list[str]] = {n: [] for n in story_names}
     for ch in story.chapters:
@@ -305,6 +321,14 @@ def render_text(story: Story, stats: list[ChapterStats]) -> str:
         "to a state it was in, and so go on as long as the player likes.",
         88,
     )
+    for s in stats:
+        if s.inexact:
+            out += textwrap.wrap(
+                f"{s.id} is measured on the graph: {inexact_words(s.inexact)}.",
+                88,
+                subsequent_indent="  ",
+                break_on_hyphens=False,  # keep an option such as --max-memory whole
+            )
     out.append("")
     out.append("History no ending can break (covered facts whose `holds` is true at every ending, or that have none):")
     for s in stats:

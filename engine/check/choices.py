@@ -44,9 +44,9 @@ from .. import inline as il
 from ..diagnostics import Diagnostic, report
 from ..expr import compile_expr, names_in
 from ..model import Chapter, Story, successors
-from .explore import DEFAULT_MAX_STATES, Exploration
+from .explore import DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES, Exploration
 from .graphwalk import post_order
-from .reach import explore_story
+from .reach import explore_story, inexact_words
 
 CHOICES_FORMAT_VERSION = 1
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
@@ -138,6 +138,7 @@ class ChapterChoices:
     choices: list
     corridors: list
     endings: list
+    inexact: str | None = None  # why the basis is the graph (Reach.why_inexact), None on states
 
     @property
     def flavour_share(self) -> float:
@@ -149,6 +150,7 @@ class ChapterChoices:
         return {
             "id": self.id,
             "basis": self.basis,
+            "stopped_by": self.inexact,
             "decision_points": self.decision_points,
             "flavour_share": round(self.flavour_share, 3),
             "corridors": [c.to_json() for c in self.corridors],
@@ -372,7 +374,14 @@ ALL = frozenset({"echoes", "words"})
 
 
 def analyse_choices(
-    story: Story, chapter: str | None = None, *, max_states: int = DEFAULT_MAX_STATES, need: frozenset = ALL, reach=None
+    story: Story,
+    chapter: str | None = None,
+    *,
+    max_states: int = DEFAULT_MAX_STATES,
+    max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    need: frozenset = ALL,
+    reach=None,
 ) -> list[ChapterChoices]:
     """The analysis, per chapter. `need` leaves out the costlier parts nobody asked for
     ("echoes", "words"); `reach` reuses explorations already made (check's own, for the
@@ -380,7 +389,12 @@ def analyse_choices(
     not count conditional text as a read)."""
     if reach is None:
         reach = explore_story(
-            story, max_states=max_states, text_reads=True, story_live=lambda ch: _story_reads_later(story, ch)
+            story,
+            max_states=max_states,
+            max_memory_mib=max_memory_mib,
+            max_seconds=max_seconds,
+            text_reads=True,
+            story_live=lambda ch: _story_reads_later(story, ch),
         )
     places = {ch.id: chapter_places(story, ch) for ch in story.chapters}
     varies = _varying_places(story, reach, places) if "echoes" in need else set()
@@ -394,7 +408,9 @@ def analyse_choices(
         exact = usable
         if chapter is not None and ch.id != chapter:
             continue
-        out.append(_chapter_choices(story, ch, ex if usable else None, places, varies, taken, need, read_by_text))
+        cc = _chapter_choices(story, ch, ex if usable else None, places, varies, taken, need, read_by_text)
+        cc.inexact = None if usable else reach.why_inexact(story, ch.id)
+        out.append(cc)
     return out
 
 
@@ -847,6 +863,8 @@ def render_text(story: Story, result: list[ChapterChoices]) -> str:
         flav = sum(1 for c in cc.choices if c.flavour)
         longest = max((len(c.nodes) for c in cc.corridors), default=0)
         out.append(f"{cc.id} (basis: {cc.basis})")
+        if cc.inexact:
+            out.append(f"  measured on the node graph, not on states: {inexact_words(cc.inexact)}")
         out.append(
             f"  decision points: {len(cc.decision_points)}; choices: {total}; branching: "
             f"{sum(c.branches for c in cc.choices)}; echoed later: {echoed}; flavour: {flav} "

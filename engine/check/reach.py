@@ -7,11 +7,20 @@ leads into (the one before it has no reachable ending) is not explored.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..model import Chapter, Story
-from .explore import DEFAULT_MAX_STATES, Exploration, explore
+from .explore import (
+    BOUND_WORDS,
+    DEFAULT_MAX_MEMORY_MIB,
+    DEFAULT_MAX_SECONDS,
+    DEFAULT_MAX_STATES,
+    Exploration,
+    bound_option,
+    explore,
+)
 
 
 @dataclass
@@ -23,6 +32,31 @@ class Reach:
     def exploration(self, chapter_id: str) -> Exploration | None:
         return self.explorations.get(chapter_id)
 
+    def why_inexact(self, story: Story, chapter_id: str) -> str | None:
+        """Why figures for `chapter_id` cannot rest on its states: the bound that stopped its
+        exploration ("states", "memory", "time"), "earlier" when an earlier chapter's stopped
+        (so this one's starts are not all known), "unexplored" when nothing led into it; None
+        when it and every chapter before it were explored whole."""
+        for ch in story.chapters:
+            ex = self.exploration(ch.id)
+            mine = ch.id == chapter_id
+            if ex is None:
+                return "unexplored" if mine else "earlier"
+            if not ex.complete:
+                return (ex.stopped_by or "states") if mine else "earlier"
+            if mine:
+                return None
+        return "unexplored"
+
+
+def inexact_words(reason: str) -> str:
+    """What `Reach.why_inexact` found, in words a report can print after "measured on the graph"."""
+    if reason in BOUND_WORDS:
+        return f"its exploration stopped at the {BOUND_WORDS[reason]}; raise {bound_option(reason)} for exact figures"
+    if reason == "earlier":
+        return "an earlier chapter's exploration stopped at a bound, so this chapter's starts are not all known"
+    return "nothing leads into it, so it was not explored"
+
 
 def explore_story(
     story: Story,
@@ -31,10 +65,15 @@ def explore_story(
     max_states: int = DEFAULT_MAX_STATES,
     text_reads: bool = False,
     story_live: Callable[[Chapter], int] | None = None,
+    max_memory_mib: float = DEFAULT_MAX_MEMORY_MIB,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
 ) -> Reach:
     """Explore chapters in play order, stopping after `until` (a chapter id) when given.
 
-    `text_reads` and `story_live` are handed to the explorer (see `explore.prepare`)."""
+    The bounds are `check`'s: states over the whole story, memory per chapter (by the
+    explorer's own count), seconds over the whole story. `text_reads` and `story_live` are
+    handed to the explorer (see `explore.prepare`)."""
+    deadline = time.perf_counter() + max_seconds
     reach = Reach()
     starts = [story.story_defaults]
     n_story = len(story.flags)
@@ -50,6 +89,8 @@ def explore_story(
             max_states=max(budget, 1),
             text_reads=text_reads,
             story_live=story_live(ch) if story_live else None,
+            max_memory_mib=max_memory_mib,
+            deadline=deadline,
         )
         budget -= len(ex.keys)
         reach.explorations[ch.id] = ex

@@ -9,7 +9,7 @@ from ..authoring.stats import render_json, render_text, story_stats
 from ..check.choices import analyse_choices
 from ..check.choices import render_json as choices_json
 from ..check.choices import render_text as choices_text
-from .common import add_max_states_arg, add_story_arg, open_story, usage_error
+from .common import add_budget_args, add_max_states_arg, add_story_arg, open_story, usage_error
 
 
 def register(sub) -> None:
@@ -31,6 +31,7 @@ def register(sub) -> None:
         "corridors of single-choice nodes, and the words read to reach each ending",
     )
     add_max_states_arg(p)
+    add_budget_args(p)
     p.set_defaults(func=run)
 
 
@@ -39,13 +40,26 @@ def run(args) -> int:
     if args.chapter and not story.has_chapter(args.chapter):
         usage_error(f"there is no chapter '{args.chapter}' (chapters: {', '.join(c.id for c in story.chapters)})")
     if args.choices:
-        result = analyse_choices(story, args.chapter, max_states=args.max_states)
+        result = analyse_choices(
+            story,
+            args.chapter,
+            max_states=args.max_states,
+            max_memory_mib=args.max_memory,
+            max_seconds=args.max_seconds,
+        )
         if args.format == "json":
             print(json.dumps(choices_json(story, result), indent=2))
         else:
             sys.stdout.write(choices_text(story, result))
         return 0
-    stats = story_stats(story, args.chapter, explore=not args.static, max_states=args.max_states)
+    stats = story_stats(
+        story,
+        args.chapter,
+        explore=not args.static,
+        max_states=args.max_states,
+        max_memory_mib=args.max_memory,
+        max_seconds=args.max_seconds,
+    )
     if args.format == "json":
         print(json.dumps(render_json(story, stats), indent=2))
     else:
