@@ -130,8 +130,9 @@ def stuck_words(story: Story, state: State) -> str:
 
 
 def choice_lines(offered: list[Choice], width: int = WIDTH, stuck: str = STUCK) -> list[str]:
-    """The choices on offer, numbered from 1; `stuck` where there are none."""
-    out = [wrap(f"{i}. {c.text}", width, "  ") for i, c in enumerate(offered, 1)]
+    """The choices on offer, numbered from 1, a long one's later lines under its first word (as
+    the full-screen player sets them); `stuck` where there are none."""
+    out = [wrap(f"{i}. {c.text}", width, "  ", hang=" " * len(f"  {i}. ")) for i, c in enumerate(offered, 1)]
     if not offered:
         out.append(wrap(stuck, width))
     return out + [""]
