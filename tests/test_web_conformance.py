@@ -108,7 +108,9 @@ def _lines(view: dict) -> list[str]:
             ]
         out.append("")
     else:
-        out += [wrap(f"{i}. {c}", indent="  ", hang=" " * len(f"  {i}. ")) for i, c in enumerate(view["choices"], 1)] + [""]
+        out += [
+            wrap(f"{i}. {c}", indent="  ", hang=" " * len(f"  {i}. ")) for i, c in enumerate(view["choices"], 1)
+        ] + [""]
     if view["epilogue"]:
         ep = view["epilogue"]
         if ep["heading"]:
