@@ -94,14 +94,21 @@ def test_real_story_same_report_under_both_engines():
 # The codes found by walking the states of chosen nodes (states.scan_node): their fixtures (each
 # state at a node is judged in breadth-first order, and the replay is the first bad one's) give the
 # same report under both engines.
-SCANNED_CODES = ["ref-not-past", "choice-indistinct", "call-depth", "date-backwards", "divide-by-zero", "continuity"]
+SCANNED_CODES = [
+    "ref-not-past",
+    "choice-indistinct",
+    "call-depth",
+    "date-backwards",
+    "divide-by-zero",
+    "text-never-shown",
+    "continuity",
+]
 
 
 @pytest.mark.parametrize("code", SCANNED_CODES)
 def test_code_fixtures_same_report_under_both_engines(code, tmp_path):
-    from tools import docs
-
     from engine import compile as compiler
+    from tools import docs
 
     root = docs.materialise(docs.load_case(code), tmp_path / "story")
     story, _ = compiler.compile_story(str(root))

@@ -28,7 +28,7 @@ from ..diagnostics import Diagnostic, Pos, report
 from ..expr import BoolOp, Expr, Lit, Not, names_in
 from ..model import Chapter, Fact, Node, Story
 from . import claims
-from .states import first_state, scan, scan_endings
+from .states import first_state, scan_endings, scan_node
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ def explored_findings(story: Story, ex, rp, reported: set | None = None, used: s
                 out.append((ni, enc.pred(site.shown_expr) & (~holds if want else holds)))
         return out
 
-    for sid in scan(ex, questions):
+    for sid in scan_node(ex, [ni for ni, rows in enumerate(checks) if rows is not None], questions):
         key = ex.keys[sid]
         rows = fast[key[0]]
         if rows is None:

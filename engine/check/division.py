@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..diagnostics import Diagnostic, report
 from ..expr import ARITH_FN, CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, subtrees
 from ..model import AUTO, clamp
-from .states import scan
+from .states import scan_node
 
 
 def risky(tree) -> bool:
@@ -82,7 +82,7 @@ def division_findings(ex, rp) -> list[Diagnostic]:
         return out
 
     out, reported = [], set()
-    for sid in scan(ex, questions):  # breadth-first: the first found is the nearest
+    for sid in scan_node(ex, suspects, questions):  # breadth-first: the first found is the nearest
         ni, vals, seen, _rec = ex.keys[sid]
         for t, effects in suspects.get(ni, ()):
             if (ni, t.choice.index) in reported:

@@ -253,11 +253,12 @@ class StateKeys(Sequence):
     the values id names one tuple of flag values in a table shared by every state holding them:
     a tuple per distinct valuation, not per state. This view unpacks a state when it is read."""
 
-    __slots__ = ("packed", "table", "node_bits", "seen_bits", "rec_bits")
+    __slots__ = ("packed", "table", "node_bits", "seen_bits", "rec_bits", "_by_node")
 
     def __init__(self, packed: list, table: list, node_bits: int, seen_bits: int, rec_bits: int):
         self.packed, self.table = packed, table
         self.node_bits, self.seen_bits, self.rec_bits = node_bits, seen_bits, rec_bits
+        self._by_node: tuple | None = None  # (states counted, {node index: state ids})
 
     def __len__(self) -> int:
         return len(self.packed)
@@ -287,6 +288,21 @@ class StateKeys(Sequence):
 
     def node(self, sid: int) -> int:
         return self.packed[sid] & ((1 << self.node_bits) - 1)
+
+    def by_node(self) -> dict[int, array]:
+        """Node index -> the ids of the states at it, in id (breadth-first) order; worked out
+        once, from the node bits alone (see states.scan_node)."""
+        if self._by_node is None or self._by_node[0] != len(self.packed):
+            mask = (1 << self.node_bits) - 1
+            out: dict[int, array] = {}
+            for sid, key in enumerate(self.packed):
+                ni = key & mask
+                ids = out.get(ni)
+                if ids is None:
+                    ids = out[ni] = array("q")
+                ids.append(sid)
+            self._by_node = (len(self.packed), out)
+        return self._by_node[1]
 
     def values(self, sid: int) -> tuple:
         return self.table[self.packed[sid] >> (self.node_bits + self.seen_bits + self.rec_bits)]

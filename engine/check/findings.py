@@ -18,7 +18,7 @@ from .explore import (
     bound_option,
 )
 from .replay import Replayer, show_value
-from .states import scan, trap_witnesses
+from .states import scan_node, trap_witnesses
 from .text import text_findings
 
 
@@ -177,8 +177,9 @@ def _call_depth_findings(story: Story, ex: Exploration, rp: Replayer) -> list[Di
         full = sx.enc.full_stack()
         return [(ni, full & mv.guard) for ni, mvs in enumerate(sx.moves) for mv in mvs if mv.choice.returns_to]
 
+    calling = [ni for ni in range(len(g.ids)) if any(t.choice.returns_to is not None for t in g.transitions[ni])]
     out, reported = [], set()
-    for sid in scan(ex, questions):  # breadth-first: the first found is the nearest
+    for sid in scan_node(ex, calling, questions):  # breadth-first: the first found is the nearest
         ni, vals, seen, _rec = ex.keys[sid]
         if len(vals[ss]) < depth:
             continue
@@ -228,7 +229,7 @@ def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
         return out
 
     out, reported = [], set()
-    for sid in scan(ex, questions):  # breadth-first order: the first state found is the nearest
+    for sid in scan_node(ex, suspects, questions):  # breadth-first order: the first state found is the nearest
         key = ex.keys[sid]
         ni = key[0]
         if ni not in suspects:
@@ -312,7 +313,7 @@ def _replay_into(ex: Exploration, rp: Replayer, b: int, source: int, shown: dict
                     sets[m] = sets[m] | mv.guard if m in sets else mv.guard
         return [sets]
 
-    for sid in scan(ex, questions):
+    for sid in scan_node(ex, carriers, questions):
         key = ex.keys[sid]
         if key[0] not in carriers:
             continue
@@ -344,7 +345,7 @@ def _ref_findings(story: Story, ex: Exploration, rp: Replayer, earlier_facts: se
                 var = sx.enc.rec_var.get(bit) if bit else None
                 return [(ni, ~sx.enc.bdd.var(var) if var else sx.enc.true)]
 
-            for sid in scan(ex, questions):
+            for sid in scan_node(ex, (ni,), questions):
                 key = ex.keys[sid]
                 if key[0] == ni and (bit is None or not key[3] & bit):
                     bad = sid

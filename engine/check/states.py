@@ -9,10 +9,13 @@ state, in order; for the symbolic one (`symbolic.SymbolicExploration`) it is the
 each of the consumer's questions (`questions(sx)` gives (node index, BDD) pairs or
 {node index: BDD} dicts, over `sx.enc` and `sx.moves`), which are exactly the states such a
 walk can report, in the same order. The walk itself, and so the finding, is the same code.
+A consumer that judges the states of a few nodes only walks `scan_node(ex, nodes, questions)`:
+the explicit explorer's states at those nodes, grouped once per exploration, in the same order.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -26,6 +29,20 @@ def scan(ex, questions: Callable[[Any], Iterable]) -> Sequence[int]:
     if is_symbolic(ex):
         return ex.witnesses(questions(ex))
     return range(len(ex.keys))
+
+
+def scan_node(ex, nodes: Iterable[int], questions: Callable[[Any], Iterable]) -> Sequence[int]:
+    """As `scan`, for a consumer that looks only at the states of `nodes` (node indices): for the
+    explicit explorer, the states at those nodes alone, in the same breadth-first order, so no other
+    state is unpacked; for the symbolic one, the witnesses of the questions, as `scan` gives them.
+    Either way the consumer still passes over a state at any other node."""
+    if is_symbolic(ex):
+        return ex.witnesses(questions(ex))
+    by = ex.keys.by_node()
+    lists = [by[ni] for ni in set(nodes) if ni in by]
+    if len(lists) == 1:
+        return lists[0]
+    return sorted(itertools.chain.from_iterable(lists))
 
 
 def scan_endings(ex, questions: Callable[[Any], Iterable]) -> Sequence[int]:

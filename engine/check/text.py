@@ -18,7 +18,7 @@ from .. import inline as il
 from ..diagnostics import Diagnostic, report
 from ..expr import compile_expr, names_in
 from .dataflow import analyse, possible_values, start_env
-from .states import scan, start_values
+from .states import scan_node, start_values
 
 
 def text_findings(ex, rp) -> list[Diagnostic]:
@@ -60,10 +60,10 @@ def text_findings(ex, rp) -> list[Diagnostic]:
                     branches(ni, c.label.inline, here & mv.guard)
         return out
 
-    for sid in scan(ex, questions):
-        key = ex.keys[sid]
-        if key[0] in wanted:
-            wanted[key[0]].append(sid)
+    for sid in scan_node(ex, wanted, questions):
+        ni = ex.keys[sid][0]
+        if ni in wanted:
+            wanted[ni].append(sid)
     out: list[Diagnostic] = []
     df = None
     for ni, sids in wanted.items():
