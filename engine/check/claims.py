@@ -210,8 +210,8 @@ def claims_in(story: Story, text: Text, rules: list | None = None) -> list[Claim
         for fid, yes, no in rules:
             if fid in text.marks:
                 continue
-            denials = [m.span() for m in no.finditer(joined)] if no is not None else []
             matches = [(m, True) for m in no.finditer(joined)] if no is not None else []
+            denials = [m.span() for m, _ in matches]
             if yes is not None:
                 matches += [
                     (m, False)

@@ -20,6 +20,7 @@ any combination of the flags' possible values) and lists the others as unproven.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -73,7 +74,25 @@ def _always(_v, _s) -> bool:
 
 def sites(node: Node, story: Story | None = None) -> list[Site]:
     """Every place in `node` whose words assert or deny a fact: the marked ones, and (given the
-    story) every match of a fact's `mentions`."""
+    story) every match of a fact's `mentions`. Worked out once per (story, node): exploration
+    (`reads`) and the check both ask, and matching the mentions is the costly part."""
+    if story is None:
+        return _node_sites(node, None)
+    hit = _SITES.get(id(story))
+    if hit is None or hit[0]() is not story:
+        hit = _SITES[id(story)] = (weakref.ref(story), {})
+        weakref.finalize(story, _SITES.pop, id(story), None)
+    memo = hit[1]
+    mine = memo.get(id(node))
+    if mine is None or mine[0] is not node:
+        mine = memo[id(node)] = (node, _node_sites(node, story))
+    return list(mine[1])
+
+
+_SITES: dict[int, tuple] = {}  # id(story) -> (a weak reference to it, {id(node): (node, its sites)})
+
+
+def _node_sites(node: Node, story: Story | None) -> list[Site]:
     out = _part_sites(node.id, node.text, "text part {} of node '" + node.id + "'")
     if story is not None:
         ch = story.chapter(node.chapter)
@@ -252,8 +271,12 @@ def _rows(story: Story, site_list: list[Site]) -> list[tuple]:
 
 
 def _check_state(story, ch, rows, vals, seen, ex, sid, rp, reported, out, every_flag=False, used=None) -> None:
+    holds: dict[str, bool] = {}  # fact id -> does it hold in `vals` (rows share facts)
     for site, fact, want in rows:
-        if fact.holds_in(vals) == want or not site.shown(vals, seen):
+        h = holds.get(fact.id)
+        if h is None:
+            h = holds[fact.id] = fact.holds_in(vals)
+        if h == want or not site.shown(vals, seen):
             continue
         k = site.key + (fact.id,)
         if k in reported:
@@ -285,8 +308,13 @@ def epilogue_findings(story: Story, ex, rp, reported: set | None = None, used: s
             out.append({ni: u & bad for ni, u in ends.items()})
         return out
 
+    judged: set = set()  # the values already judged: the same values show the same words, reported once
     for sid in scan_endings(ex, questions):
-        _check_state(story, ex.chapter, rows, ex.keys[sid][1], 0, ex, sid, rp, reported, out, True, used)
+        vals = ex.keys[sid][1]
+        if vals in judged:
+            continue
+        judged.add(vals)
+        _check_state(story, ex.chapter, rows, vals, 0, ex, sid, rp, reported, out, True, used)
     return out
 
 
