@@ -60,10 +60,12 @@ def text_findings(ex, rp) -> list[Diagnostic]:
                     branches(ni, c.label.inline, here & mv.guard)
         return out
 
+    vs: dict[int, tuple] = {}  # state id -> (values, seen), unpacked once
     for sid in scan_node(ex, wanted, questions):
-        ni = ex.keys[sid][0]
-        if ni in wanted:
-            wanted[ni].append(sid)
+        key = ex.keys[sid]
+        if key[0] in wanted:
+            wanted[key[0]].append(sid)
+            vs[sid] = (key[1], key[2])
     out: list[Diagnostic] = []
     df = None
     for ni, sids in wanted.items():
@@ -88,7 +90,7 @@ def text_findings(ex, rp) -> list[Diagnostic]:
         for j, part in enumerate(node.text):
             shown_main, shown_else = sids, []
             if part.condition is not None and judged(part.condition):
-                truth = [bool(part.test(*ex.keys[s][1:3])) for s in sids]
+                truth = [bool(part.test(*vs[s])) for s in sids]
                 shown_main = [s for s, t in zip(sids, truth) if t]
                 shown_else = [s for s, t in zip(sids, truth) if not t]
                 if not shown_main or not shown_else:
@@ -102,14 +104,14 @@ def text_findings(ex, rp) -> list[Diagnostic]:
                 if always is not None:
                     out.append(_part_never_shown(node, j, part, always, _PROVED, rp.command(ex, sids[0])))
                 shown_else = sids if part.else_inline else []
-            out += _inline(ex, rp, node, part.inline, shown_main, slots, judged, constant)
-            out += _inline(ex, rp, node, part.else_inline, shown_else, slots, judged, constant)
+            out += _inline(ex, rp, node, part.inline, shown_main, vs, slots, judged, constant)
+            out += _inline(ex, rp, node, part.else_inline, shown_else, vs, slots, judged, constant)
         for c in node.choices:
             if c.label is None:
                 continue
-            offered = [s for s in sids if c.test is None or c.test(*ex.keys[s][1:3])]
+            offered = [s for s in sids if c.test is None or c.test(*vs[s])]
             where = (f"the text of choice {c.index + 1} of node '{node.id}'", c.label.pos or c.pos)
-            out += _inline(ex, rp, node, c.label.inline, offered, slots, judged, constant, where)
+            out += _inline(ex, rp, node, c.label.inline, offered, vs, slots, judged, constant, where)
     return out
 
 
@@ -124,8 +126,9 @@ def _branch_questions(enc, out: list, ni: int, segs, ctx) -> None:
                 _branch_questions(enc, out, ni, x.other, sub)
 
 
-def _inline(ex, rp, node, segs, sids, slots, judged, constant, where=None) -> list[Diagnostic]:
-    """`where`: (what to call the text, its position); a node's own text by default."""
+def _inline(ex, rp, node, segs, sids, vs, slots, judged, constant, where=None) -> list[Diagnostic]:
+    """`where`: (what to call the text, its position); a node's own text by default. `vs`: state
+    id -> (values, seen)."""
     out: list[Diagnostic] = []
     if not segs or not sids:
         return out
@@ -137,22 +140,22 @@ def _inline(ex, rp, node, segs, sids, slots, judged, constant, where=None) -> li
                 always = constant(x.cond)
                 if always is not None:
                     out.append(_branch_never_shown(what, x, always, _PROVED, pos, rp.command(ex, sids[0])))
-                out += _inline(ex, rp, node, x.then, sids, slots, judged, constant, where)
-                out += _inline(ex, rp, node, x.other, sids, slots, judged, constant, where)
+                out += _inline(ex, rp, node, x.then, sids, vs, slots, judged, constant, where)
+                out += _inline(ex, rp, node, x.other, sids, vs, slots, judged, constant, where)
                 continue
             test = compile_expr(x.cond, slots, bits)
             yes: list = []
             no: list = []
             for s in sids:
-                (yes if test(*ex.keys[s][1:3]) else no).append(s)
+                (yes if test(*vs[s]) else no).append(s)
             if not yes or not no:
                 out.append(
                     _branch_never_shown(
                         what, x, bool(yes), "in every state that shows it", pos, rp.command(ex, sids[0])
                     )
                 )
-            out += _inline(ex, rp, node, x.then, yes, slots, judged, constant, where)
-            out += _inline(ex, rp, node, x.other, no, slots, judged, constant, where)
+            out += _inline(ex, rp, node, x.then, yes, vs, slots, judged, constant, where)
+            out += _inline(ex, rp, node, x.other, no, vs, slots, judged, constant, where)
     return out
 
 
