@@ -48,6 +48,42 @@ class PatternError(Exception):
 class Pattern:
     src: str
     regex: re.Pattern
+    # Lower-case ASCII strings at least one of which every match holds (see `may_match`); None
+    # when a match can do without any (a `*`, a word not in ASCII).
+    anchors: frozenset | None = None
+
+
+# What `may_match` compares: the text lower-cased, after the four letters that IGNORECASE matches
+# to an ASCII letter but whose lower case is not that letter (tests/test_mentions.py checks that
+# these are all, over every character).
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def fold(text: str) -> str:
+    """The text as `may_match` reads it."""
+    return text.translate(_FOLD).lower()
+
+
+def may_match(anchors: frozenset | None, folded: str) -> bool:
+    """False only when a pattern with these anchors cannot match the text `folded` came from
+    (`fold(text)`): a cheap test that lets the regular expression be skipped."""
+    return anchors is None or any(a in folded for a in anchors)
+
+
+def _word_anchor(word: str) -> frozenset | None:
+    """The longest run of the word between apostrophes (which match either kind), if in ASCII."""
+    run = max(re.split("['’]", word), key=len).lower()
+    return frozenset({run}) if run and run.isascii() else None
+
+
+def union_anchors(groups) -> frozenset | None:
+    """The anchors of a choice between alternatives: each one's (None if any has none)."""
+    out: set = set()
+    for a in groups:
+        if a is None:
+            return None
+        out |= a
+    return frozenset(out)
 
 
 def _word_regex(word: str) -> str:
@@ -92,29 +128,31 @@ def parse(src: str) -> Pattern:
         raise PatternError("the pattern is empty", 0, "write the words that claim the fact")
     pos = 0
 
-    def alternatives(inside: bool) -> str:
+    def alternatives(inside: bool) -> tuple[str, frozenset | None]:
         nonlocal pos
         alts = [sequence(inside)]
         while pos < len(toks) and toks[pos][0] == "bar":
             pos += 1
             alts.append(sequence(inside))
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        anchors = union_anchors(a for _rx, a in alts)
+        return (alts[0][0] if len(alts) == 1 else "(?:" + "|".join(rx for rx, _a in alts) + ")"), anchors
 
-    def sequence(inside: bool) -> str:
+    def sequence(inside: bool) -> tuple[str, frozenset | None]:
         nonlocal pos
         items: list[tuple[str, bool]] = []  # (regex, optional)
+        needed: list[frozenset | None] = []  # the anchors of each word or group that is not optional
         start = toks[pos][2] if pos < len(toks) else len(src)
         while pos < len(toks) and toks[pos][0] not in ("bar", "close"):
             kind, text, at = toks[pos]
             pos += 1
             if kind == "word":
-                rx = _BEFORE + _word_regex(text) + _AFTER
+                rx, anchors = _BEFORE + _word_regex(text) + _AFTER, _word_anchor(text)
             elif kind == "star":
-                rx = _BEFORE + _ANY_WORD + _AFTER
+                rx, anchors = _BEFORE + _ANY_WORD + _AFTER, None
             elif kind == "open":
                 if inside:
                     raise PatternError("groups do not nest: this `(` is inside another", at)
-                rx = alternatives(True)
+                rx, anchors = alternatives(True)
                 if pos >= len(toks) or toks[pos][0] != "close":
                     raise PatternError("this `(` is never closed with `)`", at)
                 pos += 1
@@ -124,6 +162,8 @@ def parse(src: str) -> Pattern:
             if optional:
                 pos += 1
             items.append((rx, optional))
+            if not optional:
+                needed.append(anchors)
         if pos < len(toks) and toks[pos][0] == "close" and not inside:
             raise PatternError("this `)` closes no `(`", toks[pos][2])
         if not items:
@@ -134,12 +174,14 @@ def parse(src: str) -> Pattern:
         out = "".join(f"(?:{rx}{_SEP})?" for rx, _opt in items[:first]) + items[first][0]
         for rx, opt in items[first + 1 :]:
             out += f"(?:{_SEP}{rx})?" if opt else _SEP + rx
-        return out
+        # every match holds each word that is not optional: the one with the longest anchor will do
+        known = [a for a in needed if a is not None]
+        return out, (max(known, key=lambda a: min(len(x) for x in a)) if known else None)
 
-    body = alternatives(False)
+    body, anchors = alternatives(False)
     if pos < len(toks):
         raise PatternError("this `)` closes no `(`", toks[pos][2])
-    return Pattern(src, re.compile(body, re.IGNORECASE))
+    return Pattern(src, re.compile(body, re.IGNORECASE), anchors)
 
 
 @lru_cache(maxsize=4096)

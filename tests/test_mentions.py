@@ -3,8 +3,12 @@ text a reader can see to the history of its path, marked or not, at the very wor
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from conftest import no_cache, run_cli
+from conftest import examples, no_cache, run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import mentions as mn
 from engine import runtime as rt
@@ -127,8 +131,38 @@ def at(root, needle, file="chapters/one.yaml"):
     ],
 )
 def test_pattern_syntax(pattern, text, words):
-    m = mn.parse(pattern).regex.search(text)
+    p = mn.parse(pattern)
+    m = p.regex.search(text)
     assert (m.group() if m else None) == words
+    if m:  # the cheap test that lets the check skip the regex never skips a text it matches
+        assert mn.may_match(p.anchors, mn.fold(text))
+
+
+def test_the_cheap_test_knows_every_letter_that_matches_an_ascii_one():
+    """`fold` must turn every character IGNORECASE matches to an ASCII letter or digit into that
+    letter, or `may_match` could skip a text whose words a pattern does match."""
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    for a in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-":
+        missed = [c for c in re.findall(re.escape(a), every, re.IGNORECASE) if a.lower() not in mn.fold(c)]
+        assert missed == [], (a, missed)
+
+
+_WORDS = ["Syria", "went", "to", "Baghdad's", "al-Saffar", "the", "men", "Kuwait", "sıria", "ſyria", "\u212auwait"]
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_WORDS[:7] + ["*", "(went | the)"]), st.booleans()), min_size=1, max_size=4
+    ).filter(lambda items: not all(opt for _w, opt in items)),
+    st.lists(st.sampled_from(_WORDS + ["SYRIA", "WENT", "Baghdad’s", "AL-SAFFAR", "\n", ",", "."]), max_size=8),
+)
+def test_the_cheap_test_never_skips_a_text_a_pattern_matches(items, words):
+    pattern = " ".join(w + ("?" if opt else "") for w, opt in items)
+    p = mn.parse(pattern)
+    text = " ".join(words)
+    if p.regex.search(text):
+        assert mn.may_match(p.anchors, mn.fold(text)), (pattern, text, p.anchors)
 
 
 @pytest.mark.parametrize("bad", ["went.*", "Syria$", "(a (b))", "(a", "a)", "? a", "a | | b", "a? b?", "[x]", ""])

@@ -207,9 +207,14 @@ def claims_in(story: Story, text: Text, rules: list | None = None) -> list[Claim
         if not joined.strip():
             continue
         starts = list(itertools.accumulate((len(p[0]) for p in pieces), initial=0))
-        for fid, yes, no in rules:
+        folded = mn.fold(joined)
+        for fid, yes, no, yes_anchors, no_anchors in rules:
             if fid in text.marks:
                 continue
+            if no is not None and not mn.may_match(no_anchors, folded):
+                no = None
+            if yes is not None and not mn.may_match(yes_anchors, folded):
+                yes = None
             matches = [(m, True) for m in no.finditer(joined)] if no is not None else []
             denials = [m.span() for m, _ in matches]
             if yes is not None:
@@ -289,28 +294,31 @@ _RULES: dict[int, tuple] = {}
 
 
 def mention_rules(story: Story) -> list[tuple]:
-    """(fact id, mentions regex or None, mentions_not regex or None) per fact with any."""
+    """(fact id, mentions regex or None, mentions_not regex or None, and their anchors: see
+    mentions.may_match) per fact with any."""
     hit = _RULES.get(id(story))
     if hit is not None and hit[0]() is story:
         return hit[1]
     rules = []
     for fid, fact in story.facts.items():
-        yes = _union(fact.mentions)
-        no = _union(fact.mentions_not)
+        yes, yes_anchors = _union(fact.mentions)
+        no, no_anchors = _union(fact.mentions_not)
         if yes is not None or no is not None:
-            rules.append((fid, yes, no))
+            rules.append((fid, yes, no, yes_anchors, no_anchors))
     _RULES[id(story)] = (weakref.ref(story), rules)
     weakref.finalize(story, _RULES.pop, id(story), None)
     return rules
 
 
-def _union(patterns: tuple):
+def _union(patterns: tuple) -> tuple:
+    """(one regex matching any of the patterns, or None; the anchors of any of them)."""
     import re
 
     compiled = [p for p in (mn.compiled(src) for src in patterns) if p is not None]
     if not compiled:
-        return None
-    return re.compile("|".join(f"(?:{p.regex.pattern})" for p in compiled), re.IGNORECASE)
+        return None, None
+    rx = re.compile("|".join(f"(?:{p.regex.pattern})" for p in compiled), re.IGNORECASE)
+    return rx, mn.union_anchors(p.anchors for p in compiled)
 
 
 def has_mentions(story: Story) -> bool:
@@ -399,7 +407,7 @@ _PLAIN = frozenset(
 
 
 def own_words(story: Story) -> list[tuple]:
-    """(fact id, regex, None) per breakable fact with no `mentions`/`mentions_not`, when the story
+    """(fact id, regex, None, its anchors, None) per breakable fact with no `mentions`/`mentions_not`, when the story
     asks for it (`style: {unmarked_claims: true}`): a sentence
     holding one of the names its statement writes (capitalised: places, people) and one of its
     key words (the other long words), in either order. `unmarked-claim` warns of such a
@@ -425,7 +433,9 @@ def own_words(story: Story) -> list[tuple]:
         key_rx = "|".join(re.escape(k) for k in sorted(keys))
         gap = r"(?:[^\W_]*[^\w.!?\n]+){0,4}?"  # at most four words between, in one sentence
         rx = rf"\b(?:{name_rx})\b{gap}\b(?:{key_rx})\b|\b(?:{key_rx})\b{gap}\b(?:{name_rx})\b"
-        rules.append((fid, re.compile(rx, re.IGNORECASE), None))
+        # every match holds one of the names (see mentions.may_match)
+        anchors = frozenset(n.lower() for n in names) if all(n.isascii() for n in names) else None
+        rules.append((fid, re.compile(rx, re.IGNORECASE), None, anchors, None))
     _OWN[id(story)] = (weakref.ref(story), rules)
     weakref.finalize(story, _OWN.pop, id(story), None)
     return rules
