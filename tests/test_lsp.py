@@ -514,3 +514,55 @@ async def test_garbage_json_rpc_gets_errors_not_a_crash(tmp_path: Path):
         if "id" in msg:
             answers[msg["id"]] = msg
     assert await asyncio.wait_for(proc.wait(), timeout=WAIT) == 0
+
+
+@pytest_lsp.fixture(
+    scope="module",
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "engine", "lsp", "--check-after", "0.3"]),
+)
+async def client16(lsp_client: LanguageClient, story: Path):
+    """A client that offers no position encoding, so LSP's default holds: UTF-16 code units."""
+    caps = client_capabilities("neovim")
+    caps.general.position_encodings = None
+    await lsp_client.initialize_session(T.InitializeParams(capabilities=caps, root_uri=story.as_uri()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def _columns_in_units(client: LanguageClient, root: Path, codec: str, width: int) -> None:
+    """A broken goto after an emoji and an Arabic letter: its range, and a definition asked for
+    from inside the target, in the client's units (`codec`, `width` bytes a unit)."""
+    shutil.copytree(ROOT / "tests" / "fixtures" / "codes" / "_base", root)
+    path = root / "chapters" / "one.yaml"
+    good = path.read_text(encoding="utf-8")
+    long_form = "      - text: Sign.\n        goto: signed\n        canon: true"
+    assert long_form in good
+    fixed = good.replace(long_form, '      - {text: "\U0001f600 \u0645 Sign.", goto: signed, canon: true}')
+    path.write_text(fixed, encoding="utf-8")
+    bad = fixed.replace("goto: signed,", "goto: signd,")
+    open_doc(client, path, bad, version=1)
+    d = (await wait_for(client, lambda: coded(client, path, "unknown-node")))[0]
+    line = bad.count("\n", 0, bad.index("goto: signd"))
+    row = bad.split("\n")[line]
+    col = row.index("signd")  # in characters
+
+    def units(c: int) -> int:
+        return len(row[:c].encode(codec)) // width
+
+    assert units(col) > col  # the line is one where the counts differ
+    assert d.range.start == T.Position(line, units(col))
+    assert d.range.end == T.Position(line, units(col + len("signd")))
+    change(client, path, fixed, 2)
+    await wait_for(client, lambda: uri(path) in client.diagnostics and not coded(client, path, "unknown-node"))
+    at = T.Position(line, units(col + 2))  # inside "signed"
+    got = await client.text_document_definition_async(T.DefinitionParams(T.TextDocumentIdentifier(uri(path)), at))
+    assert got is not None and got.range.start == pos_of(fixed, "\n  signed:", 3)
+
+
+async def test_columns_are_counted_in_the_utf8_units_the_client_asked_for(client: LanguageClient, tmp_path: Path):
+    # Neovim offers utf-8 first, and the server takes the client's first choice it supports
+    await _columns_in_units(client, tmp_path / "emoji8", "utf-8", 1)
+
+
+async def test_columns_are_counted_in_utf16_units_by_default(client16: LanguageClient, tmp_path: Path):
+    await _columns_in_units(client16, tmp_path / "emoji16", "utf-16-le", 2)

@@ -10,6 +10,7 @@ its findings replace the compiler's for the files that have not changed since it
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ from pygls.uris import to_fs_path
 from engine.version import __version__
 
 from . import features as F
+from . import units
 from .workspace import MAX_LIVE, STORY_FILE, Workspace, find_root, kind_of
 
 DEBOUNCE = 0.02  # seconds: changes closer together than this compile once
@@ -68,6 +70,28 @@ class ChronicleServer(LanguageServer):
         self.checked: dict[Path, tuple[dict, list[dict]]] = {}  # root -> (file digests checked, findings)
         self.timings: list[dict] = []  # per compile: seconds from the change to the publish
         self.roots: list[Path] = []
+
+    # ---- columns in the client's units (see units.py) --------------------------------
+    def _lines_of(self, doc_uri: str):
+        try:
+            # split at "\n" only, as LSP and the features count lines (str.splitlines would
+            # also split at U+2028 and friends)
+            return self.workspace.get_text_document(doc_uri).source.split("\n")
+        except Exception:  # a URI that is no file of ours: leave its positions as they are
+            return None
+
+    def _encoding(self) -> str:
+        enc = self.workspace.position_encoding
+        return str(getattr(enc, "value", enc) or "utf-16")
+
+    def to_client(self, result, doc_uri: str | None = None):
+        """`result` with every column counted in the client's units (in place; returned)."""
+        units.convert(result, doc_uri, self._encoding(), functools.lru_cache(None)(self._lines_of), out=True)
+        return result
+
+    def from_client(self, params) -> None:
+        """The columns of a request's params counted in characters, as the features count."""
+        units.convert(params, None, self._encoding(), functools.lru_cache(None)(self._lines_of), out=False)
 
     # ---- workspaces ------------------------------------------------------------------
     def space_for(self, path: Path) -> Workspace | None:
@@ -207,7 +231,7 @@ class ChronicleServer(LanguageServer):
                 continue
             self.published[u] = diags
             self.text_document_publish_diagnostics(
-                T.PublishDiagnosticsParams(uri=u, diagnostics=[_lsp(u, d) for d in diags])
+                self.to_client(T.PublishDiagnosticsParams(uri=u, diagnostics=[_lsp(u, d) for d in diags]))
             )
 
 
@@ -297,6 +321,17 @@ def build(pause: float = PAUSE) -> ChronicleServer:
         ws = server.space_for(p)
         return (ws, p) if ws is not None else (None, None)
 
+    def in_client_units(fn):
+        """A feature that reads columns from its params and may return some: both converted."""
+
+        @functools.wraps(fn)
+        def wrapper(ls: ChronicleServer, params):
+            ls.from_client(params)
+            doc = getattr(getattr(params, "text_document", None), "uri", None)
+            return ls.to_client(fn(ls, params), doc)
+
+        return wrapper
+
     @server.feature(T.INITIALIZED)
     def initialized(ls: ChronicleServer, params: T.InitializedParams) -> None:
         folders = ls.workspace.folders.values() if ls.workspace.folders else []
@@ -360,6 +395,7 @@ def build(pause: float = PAUSE) -> ChronicleServer:
         T.TEXT_DOCUMENT_COMPLETION,
         T.CompletionOptions(trigger_characters=[":", " ", "(", '"', "[", ",", "{", "="]),
     )
+    @in_client_units
     def completion(ls: ChronicleServer, params: T.CompletionParams) -> T.CompletionList | None:
         ws, p = ws_of(params.text_document.uri)
         if ws is None or p is None:
@@ -368,6 +404,7 @@ def build(pause: float = PAUSE) -> ChronicleServer:
         return T.CompletionList(is_incomplete=False, items=items)
 
     @server.feature(T.TEXT_DOCUMENT_HOVER)
+    @in_client_units
     def hover(ls: ChronicleServer, params: T.HoverParams) -> T.Hover | None:
         ws, p = ws_of(params.text_document.uri)
         if ws is None or p is None:
@@ -376,6 +413,7 @@ def build(pause: float = PAUSE) -> ChronicleServer:
         return F.hover(ws, p, params.position.line, params.position.character, diags)
 
     @server.feature(T.TEXT_DOCUMENT_DEFINITION)
+    @in_client_units
     def definition(ls: ChronicleServer, params: T.DefinitionParams) -> T.Location | None:
         ws, p = ws_of(params.text_document.uri)
         if ws is None or p is None:
@@ -383,6 +421,7 @@ def build(pause: float = PAUSE) -> ChronicleServer:
         return F.definition(ws, p, params.position.line, params.position.character)
 
     @server.feature(T.TEXT_DOCUMENT_REFERENCES)
+    @in_client_units
     def references(ls: ChronicleServer, params: T.ReferenceParams) -> list[T.Location]:
         ws, p = ws_of(params.text_document.uri)
         if ws is None or p is None:
@@ -390,6 +429,7 @@ def build(pause: float = PAUSE) -> ChronicleServer:
         return F.references(ws, p, params.position.line, params.position.character, params.context.include_declaration)
 
     @server.feature(T.TEXT_DOCUMENT_PREPARE_RENAME)
+    @in_client_units
     def prepare_rename(ls: ChronicleServer, params: T.PrepareRenameParams) -> T.Range | None:
         ws, p = ws_of(params.text_document.uri)
         if ws is None or p is None:
@@ -397,6 +437,7 @@ def build(pause: float = PAUSE) -> ChronicleServer:
         return F.prepare_rename(ws, p, params.position.line, params.position.character)
 
     @server.feature(T.TEXT_DOCUMENT_RENAME)
+    @in_client_units
     def rename(ls: ChronicleServer, params: T.RenameParams) -> T.WorkspaceEdit | None:
         ws, p = ws_of(params.text_document.uri)
         if ws is None or p is None:
@@ -409,6 +450,7 @@ def build(pause: float = PAUSE) -> ChronicleServer:
             raise JsonRpcInvalidRequest(str(exc)) from None
 
     @server.feature(T.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    @in_client_units
     def symbols(ls: ChronicleServer, params: T.DocumentSymbolParams) -> list[T.DocumentSymbol]:
         ws, p = ws_of(params.text_document.uri)
         if ws is None or p is None:
@@ -420,12 +462,13 @@ def build(pause: float = PAUSE) -> ChronicleServer:
         out: list[T.SymbolInformation] = []
         for ws in ls.spaces.values():
             out += F.workspace_symbols(ws, params.query)
-        return out
+        return ls.to_client(out)
 
     @server.feature(
         T.TEXT_DOCUMENT_CODE_ACTION,
         T.CodeActionOptions(code_action_kinds=[T.CodeActionKind.QuickFix, T.CodeActionKind.RefactorRewrite]),
     )
+    @in_client_units
     def code_action(ls: ChronicleServer, params: T.CodeActionParams) -> list[T.CodeAction]:
         ws, p = ws_of(params.text_document.uri)
         if ws is None or p is None:
@@ -433,6 +476,7 @@ def build(pause: float = PAUSE) -> ChronicleServer:
         return F.code_actions(ws, p, params.range, list(params.context.diagnostics))
 
     @server.feature(T.TEXT_DOCUMENT_CODE_LENS)
+    @in_client_units
     def code_lens(ls: ChronicleServer, params: T.CodeLensParams) -> list[T.CodeLens]:
         ws, p = ws_of(params.text_document.uri)
         if ws is None or p is None:
