@@ -234,8 +234,18 @@ COMPILE = _section(
     ),
     (
         "next-loop",
-        "nodes lead on to each other with `next:` in a ring, so play would never stop",
+        "nodes lead on to each other without a click (`next:`, its branches, calls) in a ring: play could never stop",
         "give one of them choices",
+    ),
+    (
+        "next-fallback",
+        "a conditional `next:` has no last branch without `if` (or a branch after it), so play could find no way on",
+        "end the list with a branch that has no `if`: `- goto: NODE`",
+    ),
+    (
+        "call-misplaced",
+        "a node's `call:` has no single `next:` to carry on at, or the node also has choices, an ending or a return",
+        "give the node `next: NODE` (where play carries on when the call returns), or put the call on a choice",
     ),
     (
         "return-misplaced",

@@ -40,7 +40,10 @@ FORMAT = "chronicle-compiled"
 # 2: subroutines (`Choice.returns_to`, `Node.returns`, `Story.max_call_depth`) and inline parts in
 # a choice's text (`Choice.label`), which a reader of version 1 would play as plain gotos and
 # literal braces. A reader of 2 reads 1 as it always did.
-VERSION = 2
+# 3: flow that moves on by itself along branches (`Node.branches`: a conditional `next:`, a call
+# from flow) and calls that resume where they were made (`Choice.resumes`), which a reader of 2
+# would stop at or play as re-entering. A reader of 3 reads 1 and 2 as it always did.
+VERSION = 3
 MAX_BYTES = 256 * 1024 * 1024  # a compiled story larger than this is refused, not read
 
 # What a story means does not include where it was compiled, the warnings its compile found, or its files.
@@ -122,7 +125,7 @@ def make_runnable(story: Story) -> Story:
                 _text_part(part, slots, bits)
             for eff in node.enter:
                 _effect(eff, slots, bits)
-            for c in node.choices:
+            for c in node.choices + node.branches:
                 _choice(c, slots, bits)
     return story
 

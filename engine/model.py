@@ -27,7 +27,12 @@ ENDING_KINDS = ("canon", "personal", "divergent")
 # Kinds an ending may take in a story without history (no history.yaml, or no facts).
 PLAIN_ENDING_KINDS = ("good", "bad", "neutral")
 DEFAULT_MAX_CALL_DEPTH = 8  # story.yaml's `max_call_depth` when it says none
-AUTO = -2  # the index of the implicit move of a `next:` node (the explorer steps through it; play never stops there)
+# The index of an implicit move: a `next:` node's (or a branch's), a returning node's (the explorer
+# steps through it; play never stops there).
+AUTO = -2
+# A place on the call stack that comes back to a node's choices without entering it again (a call
+# made from a choice without `goto`, in a story with `calls: resume`) is the node id and this mark.
+RESUME = "^"
 
 
 @dataclass(frozen=True)
@@ -224,6 +229,9 @@ class Choice:
     # A subroutine call (`call: NODE`): `target` is the called node, and this is where play comes
     # back to when the call returns (the choice's `goto`, else the node that offered it).
     returns_to: str | None = None
+    # With `returns_to`: coming back resumes at the node that offered the call, without entering it
+    # again (its text is not shown again, its count and `do:` not applied): `calls: resume`.
+    resumes: bool = False
     # The choice's text as a TextPart when it holds inline parts ({cond: a | b}, {x}); None when
     # `text` is shown as written. runtime.available() gives choices with their text resolved.
     label: TextPart | None = None
@@ -295,10 +303,20 @@ class Node:
     # (worked out by the compiler, for the analyses that look at the graph without a stack).
     returns: bool = False
     return_to: tuple = ()
+    # A conditional `next:` (or a `call:` from flow): play moves on without a click by the first
+    # branch whose condition holds (the last has none). Each is a Choice with index AUTO and no
+    # text: `target` the node it goes to; for a call, the called node, and `returns_to` where play
+    # carries on when the call returns. `next` is None then.
+    branches: tuple = ()
 
     @property
     def is_ending(self) -> bool:
         return self.ending is not None
+
+    @property
+    def flows(self) -> bool:
+        """Play moves on from here by itself (a `next:`, branches or a return): it never stops here."""
+        return self.next is not None or bool(self.branches) or self.returns
 
 
 @dataclass(frozen=True)
@@ -389,9 +407,12 @@ class Story:
 
 def successors(node: Node) -> list[str]:
     """The nodes play can go to from `node`: its choices' targets (a call's is the called node),
-    its `next:`, or, for a returning node, every place a call reaching it returns to."""
+    its `next:` (every branch's target), or, for a returning node, every place a call reaching it
+    returns to."""
     if node.next is not None:
         return [node.next]
+    if node.branches:
+        return list(dict.fromkeys(b.target for b in node.branches))
     if node.returns:
         return list(node.return_to)
     return [c.target for c in node.choices]

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from . import calls
 from .diagnostics import did_you_mean
 from .model import Chapter, Choice, Fact, Node, Story
 
@@ -125,6 +126,9 @@ class State:
     # For a state made by `start`: the flag values play entered its node with, before that node's
     # count and `do:`. A save records these as where it started (loading enters the node again).
     entry: tuple | None = field(default=None, compare=False)
+    # Play came back here from a call that resumes (`calls: resume`): the node was not entered
+    # again, so its own text is not shown again (only the lead: what the call showed).
+    resumed: bool = field(default=False, compare=False)
 
     def at(self) -> tuple[str, str]:
         return self.chapter, self.node
@@ -246,39 +250,58 @@ def choose(story: Story, state: State, choice: Choice | int) -> State:
         lead.extend(paragraphs(_render(choice.say, choice.say.text, choice.say.render, values, state.seen)))
     stack = state.stack
     if choice.returns_to is not None:  # a call: remember where to come back to
-        stack = stack + (choice.returns_to,)
+        stack = stack + (calls.place_of(choice),)
     return _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead, stack)
 
 
 def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: list, stack: tuple = ()) -> State:
     """Enter a node (its count and `do:` applied, its seen bit set), and go on through `next:`
-    nodes and returning nodes, whose text joins the page: play stops only where the player has
-    something to do. A returning node with nothing to return to stops play (`check` reports it).
-    What `lead` holds on the way in is the chosen choice's `say:` (State.said counts it)."""
+    nodes (a conditional one by its first branch that holds; a branch or node that calls pushes
+    where play carries on), and returning nodes, whose text joins the page: play stops only where
+    the player has something to do. A returning node with nothing to return to stops play (`check`
+    reports it); coming back to a place that resumes stops at that node without entering it
+    again. What `lead` holds on the way in is the chosen choice's `say:` (State.said counts it)."""
     said = len(lead)
     node = ch.nodes[nid]
     values = _apply(node.enter, values, seen)
     seen = _seen_bit(ch, nid, seen)
     passed = []
+    resumed = False
+    steps = 0
     while True:
         if node.next is not None:
             after = node.next
+        elif node.branches:
+            way = next(b for b in node.branches if b.test is None or b.test(values, seen))
+            after = way.target
+            if way.returns_to is not None:
+                stack = stack + (calls.place_of(way),)
         elif node.returns and stack:
             after, stack = stack[-1], stack[:-1]
         else:
             break
+        steps += 1
+        if steps > _FLOW_STEPS:  # (the compiler and verify refuse rings of such nodes: a damaged story)
+            raise PlayError(f"play went on from node '{nid}' without a click {_FLOW_STEPS:,} times")
         lead.extend(_text_of(node, values, seen))
-        passed.append(nid)
-        nid = after
-        node = ch.nodes[nid]
+        passed.append(node.id)
+        if calls.resumed(after):  # back where a choice called from: its choices again, not its text
+            node = ch.nodes[calls.node_at(after)]
+            resumed = True
+            break
+        node = ch.nodes[after]
         values = _apply(node.enter, values, seen)
-        seen = _seen_bit(ch, nid, seen)
-    return State(ch.id, nid, values, seen, path, tuple(lead), tuple(passed), stack, said=said)
+        seen = _seen_bit(ch, after, seen)
+    return State(ch.id, node.id, values, seen, path, tuple(lead), tuple(passed), stack, said=said, resumed=resumed)
+
+
+_FLOW_STEPS = 1_000_000
 
 
 def chain(ch: Chapter, nid: str) -> list[str]:
     """The nodes play enters when it goes to `nid`: nid and the `next:` nodes after it (a
-    returning node ends the chain: where it goes depends on the call stack)."""
+    returning node or a conditional `next:` ends the chain: where it goes depends on the call
+    stack, or the values)."""
     out = [nid]
     while (after := ch.nodes[out[-1]].next) is not None and len(out) <= len(ch.nodes):
         out.append(after)
@@ -361,6 +384,8 @@ def paragraphs(text: str) -> list[str]:
 def node_text(story: Story, state: State) -> list[str]:
     """What arriving here shows, as paragraphs: the lead (a choice's `say:`, the `next:` nodes
     passed through), then the node's prose with conditional and inline parts resolved."""
+    if state.resumed:  # back from a call that resumes here: its text was shown when play came in
+        return list(state.lead)
     return list(state.lead) + _resolve(node_of(story, state).text, state.values, state.seen)
 
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import expr, inline, schemacheck
-from .model import Chapter, Effect, Fact, Flag, Node, Story, TextPart
+from . import calls, expr, inline, schemacheck
+from .model import AUTO, Chapter, Effect, Fact, Flag, Node, Story, TextPart
 from .textsafe import clean
 
 MAX_SHOWN = 160  # characters of a value quoted in a message
@@ -196,6 +196,10 @@ class _Refs:
         cx = (ch, types)
         for nid, node in nodes.items():
             self.node(nid, node, f"{at}.nodes.{clean(nid)}", cx)
+        for ring in calls.flow_rings(ch):  # play would go round them for ever without a click
+            self.fail(
+                f"{at}.nodes.{clean(ring[0])}", f"nodes {' -> '.join(map(clean, ring))} go on to each other for ever"
+            )
 
     def target(self, name: str | None, where: str, what: str, ch: Chapter) -> None:
         if name is not None and name not in ch.nodes:
@@ -212,10 +216,26 @@ class _Refs:
             self.part(part, f"{at}.text[{i}]", types, ch, ch.seen_bits)
         for i, eff in enumerate(node.enter):
             self.effect(eff, f"{at}.enter[{i}]", types, ch)
+        if node.branches and (node.next is not None or node.choices or node.returns or node.ending is not None):
+            self.fail(f"{at}.branches", "a node that moves on by branches has no `next`, choices, return or ending")
+        for i, b in enumerate(node.branches):
+            bat = f"{at}.branches[{i}]"
+            if b.index != AUTO:
+                self.fail(bat, f"a branch says it is choice number {b.index}")
+            if (b.condition is None) != (i == len(node.branches) - 1):
+                self.fail(bat, "every branch but the last has a condition, and the last has none")
+            if b.effects or b.count is not None or b.say is not None or b.label is not None or b.resumes:
+                self.fail(bat, "a branch has no effects, count, text or resuming call")
+            self.target(b.target, f"{bat}.target", "goto", ch)
+            self.target(b.returns_to, f"{bat}.returns_to", "the return", ch)
+            if b.condition is not None:
+                self.condition(b.condition, f"{bat}.condition", types, ch)
         for i, c in enumerate(node.choices):
             cat = f"{at}.choices[{i}]"
             if c.index != i:
                 self.fail(cat, f"the choice says it is number {c.index}, but it is number {i}")
+            if c.resumes and (c.returns_to != nid):
+                self.fail(cat, "a call that resumes comes back to the node that offers it")
             self.target(c.target, f"{cat}.target", "goto", ch)
             self.target(c.returns_to, f"{cat}.returns_to", "the return", ch)
             if c.condition is not None:

@@ -189,6 +189,7 @@ class Brute:
         self.order = list(spec["chapters"])
         self.divisions: dict = {}  # cid -> {(node, choice index or AUTO)}: moves met dividing by zero
         self.max_call_depth = spec.get("max_call_depth", DEFAULT_MAX_CALL_DEPTH)
+        self.resume = spec.get("calls") == "resume"  # a call from a choice without `goto` resumes its node
         self._caps: dict = {}
 
     # ---- one chapter ----------------------------------------------------------------
@@ -231,7 +232,7 @@ class Brute:
 
     def offered(self, cid: str, s: BState) -> list:
         node = self.spec["chapters"][cid]["nodes"][s.node]
-        if node.get("next"):
+        if node.get("next"):  # (a node's `call:` always goes with a `next:`)
             return [AUTO]
         if node.get("return"):
             return [AUTO] if s.stack else []
@@ -291,8 +292,12 @@ class Brute:
         stack = s.stack
         if k == AUTO and node.get("return"):
             target, stack = stack[-1], stack[:-1]
+            if isinstance(target, tuple):  # ("resume", node): back to its choices, not entering it
+                return BState(target[1], s.values, s.visited, stack), []
         elif k == AUTO:
-            target = node["next"]
+            target, back = self.flow_way(s, node)
+            if back is not None and len(stack) < self.max_call_depth:
+                stack = stack + (back,)
         else:
             c = node["choices"][k]
             self._run(cid, (s.node, k), _effects(c.get("do")), vals, s.visited, over, lambda m: m)
@@ -301,16 +306,34 @@ class Brute:
             if c.get("call"):
                 target = c["call"]
                 if len(stack) < self.max_call_depth:
-                    stack = stack + (c.get("goto") or s.node,)
+                    back = c.get("goto") or (("resume", s.node) if self.resume else s.node)
+                    stack = stack + (back,)
             else:
                 target = c["goto"]
         vals, more = self.enter(cid, target, vals, s.visited, (s.node, k))
         return BState(target, tuple(sorted(vals.items())), s.visited | {target}, stack), over + more
 
+    def flow_way(self, s: BState, node: dict) -> tuple:
+        """Where a node that moves on by itself goes (not a returning one): (node entered, where a
+        call made on the way carries on, or None). A conditional `next:` takes its first branch
+        whose `if` holds; a node's `call:` calls and carries on at its `next:`."""
+        if node.get("call"):
+            return node["call"], node["next"]
+        if isinstance(node["next"], str):
+            return node["next"], None
+        vals = dict(s.values)
+        for b in node["next"]:
+            if b.get("if") is None or evaluate(cond(b["if"]), vals.__getitem__, s.visited.__contains__):
+                return (b["call"], b["goto"]) if b.get("call") else (b["goto"], None)
+        raise AssertionError("a conditional `next:` ends with a branch without `if`")
+
     def deep_call(self, cid: str, s: BState, k) -> bool:
         """Move k of state s is a call made with `max_call_depth` calls already waiting."""
         if k == AUTO:
-            return False
+            node = self.spec["chapters"][cid]["nodes"][s.node]
+            if node.get("return") or not node.get("next"):
+                return False
+            return self.flow_way(s, node)[1] is not None and len(s.stack) >= self.max_call_depth
         c = self.spec["chapters"][cid]["nodes"][s.node]["choices"][k]
         return bool(c.get("call")) and len(s.stack) >= self.max_call_depth
 
@@ -555,6 +578,9 @@ class Brute:
                     if isinstance(part, dict) and part.get("if"):
                         exprs.append(cond(part["if"]))
                 exprs += [eff(d) for d in _effects(node.get("do"))]
+                for b in node["next"] if isinstance(node.get("next"), list) else ():
+                    if b.get("if"):
+                        exprs.append(cond(b["if"]))
                 for c in node.get("choices") or ():
                     if c.get("if"):
                         exprs.append(cond(c["if"]))
@@ -576,8 +602,10 @@ class Brute:
         `deep`, when given, collects the calls on the way made at full depth (they did not push)."""
         states = [self.start_state(cid, story_values)]
 
-        def through():  # play goes on through `next:` nodes by itself
+        def through():  # play goes on through `next:` nodes by itself (and calls from flow)
             while self.offered(cid, states[-1]) == [AUTO]:
+                if deep is not None and self.deep_call(cid, states[-1], AUTO):
+                    deep.append((states[-1].node, AUTO))
                 states.append(self.take(cid, states[-1], AUTO)[0])
 
         through()
@@ -704,12 +732,15 @@ def chapter_specs(
     assertions: bool = False,
     ink: bool = False,
     calls: bool = False,
+    flow: bool = False,
 ):
-    """`calls`: subroutines. r0 (and sometimes r1) return; s0, when there, is a subroutine with
-    choices (back to r0 canonically, and sometimes calling itself, calling r1, or leaving for
-    the main line). Spine and extra choices sometimes `call:` one of them (with or without a
-    `goto`), and extra choices may also `goto` them, so a returning node is reached with an
-    empty stack now and then."""
+    """`flow` (with `ink`): some `next:` nodes branch on a condition (to a later node, a node with
+    choices or an ending) and, with `calls`, call a subroutine from flow (a node's `call:`, or a
+    branch that calls), so no click is needed on the way. `calls`: subroutines. r0 (and
+    sometimes r1) return; s0, when there, is a subroutine with choices (back to r0 canonically,
+    and sometimes calling itself, calling r1, or leaving for the main line). Spine and extra
+    choices sometimes `call:` one of them (with or without a `goto`), and extra choices may also
+    `goto` them, so a returning node is reached with an empty stack now and then."""
     k = draw(st.integers(1, max_nodes))
     m = draw(st.integers(1, 3))
     inner = [f"n{i}" for i in range(k)]
@@ -798,7 +829,20 @@ def chapter_specs(
     recorder = draw(st.sampled_from(inner)) if covers else None
     for i, n in enumerate(inner):
         if n in nexts:
-            node = {"text": text(n), "next": inner[i + 1] if i + 1 < k else "e0"}
+            after = inner[i + 1] if i + 1 < k else "e0"
+            node = {"text": text(n), "next": after}
+            if flow:
+                # a later node, a node with choices or an ending: no ring without a click can form
+                onward = inner[i + 1 :] + clicks + ends
+                how = draw(st.sampled_from(["plain", "branch", "call", "branch-call"] if subs else ["plain", "branch"]))
+                if how == "call":
+                    node["call"] = draw(st.sampled_from(subs))
+                elif how in ("branch", "branch-call"):
+                    first = {"if": draw(st.sampled_from(guard_pool(allnodes))), "goto": draw(st.sampled_from(onward))}
+                    last = {"goto": after}
+                    if how == "branch-call":
+                        draw(st.sampled_from([first, last]))["call"] = draw(st.sampled_from(subs))
+                    node["next"] = [first, last]
         else:
             order = list(draw(st.permutations(choices[n])))
             if ink:
@@ -855,12 +899,16 @@ def story_specs(
     assertions: bool = False,
     ink: bool = False,
     calls: bool = False,
+    flow: bool = False,
 ):
-    """`assertions`: text parts (with or without `if`, some with an `else` mapping) and choices
-    assert and deny the documented fact and two story facts. `calls`: subroutines (see
-    chapter_specs), and a `max_call_depth` that is small (1 to 3) or the default."""
+    """`flow`: conditional `next:` and calls from flow (see chapter_specs), and sometimes a story
+    whose calls resume (`calls: resume`). `assertions`: text parts (with or without `if`, some
+    with an `else` mapping) and choices assert and deny the documented fact and two story
+    facts. `calls`: subroutines (see chapter_specs), and a `max_call_depth` that is small (1 to 3) or the default."""
     n = draw(st.integers(1, max_chapters))
-    chapters = {f"c{i}": draw(chapter_specs(f"c{i}", max_nodes, guard_p, assertions, ink, calls)) for i in range(n)}
+    chapters = {
+        f"c{i}": draw(chapter_specs(f"c{i}", max_nodes, guard_p, assertions, ink, calls, flow)) for i in range(n)
+    }
     spec = {"flags": dict(STORY_FLAGS), "facts": [dict(EVENT)], "chapters": chapters}
     if assertions:
         spec["story_facts"] = [dict(f) for f in STORY_FACTS]
@@ -868,6 +916,8 @@ def story_specs(
         depth = draw(st.sampled_from([1, 2, 3, None]))
         if depth is not None:
             spec["max_call_depth"] = depth
+    if flow and calls and draw(st.booleans()):
+        spec["calls"] = "resume"
     return spec
 
 
@@ -1159,7 +1209,7 @@ _SUBJECT = {
     "canon-holds": r"'([^']+)' is recorded on the canonical path of '([^']+)', but .* false at the end of '([^']+)'",
     "continuity": r"^(.*?) of node '([^']+)' (?:asserts|denies) (?:story )?fact '([^']+)'",
     "return-empty": r"reaches node '([^']+)', which returns",
-    "call-depth": r"choice (\d+) of node '([^']+)' calls",
+    "call-depth": r"(?:choice (\d+) of )?node '([^']+)' calls",
 }
 
 
@@ -1195,7 +1245,7 @@ def subject_of(story, d):
         return code, d.message
     g = re.search(pattern, d.message).groups()
     if code in ("choice-never-available", "call-depth"):
-        return code, (cid, g[1], int(g[0]) - 1)
+        return code, (cid, g[1], int(g[0]) - 1 if g[0] is not None else AUTO)  # (a call from flow: AUTO)
     if code == "choice-indistinct":
         return code, (cid, g[2], int(g[1]) - 1)
     if code == "canon-holds":

@@ -162,6 +162,7 @@ def write_story(
     manifest=None,
     history=None,
     max_call_depth: int | None = None,
+    calls: str | None = None,
 ) -> Path:
     """Write a story folder under `root` and return it.
 
@@ -177,6 +178,8 @@ def write_story(
             manifest["flags"] = flags
         if max_call_depth is not None:
             manifest["max_call_depth"] = max_call_depth
+        if calls is not None:
+            manifest["calls"] = calls
     if history is None:
         history = {"facts": facts if facts is not None else [DEFAULT_FACT]}
     (root / "story" / "story.yaml").write_bytes(_dump(manifest))

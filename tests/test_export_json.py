@@ -219,7 +219,9 @@ def test_check_story_checks_a_compiled_story(tmp_path):
     assert (mine["chapters"], mine["nodes"], mine["states"]) == (theirs["chapters"], theirs["nodes"], theirs["states"])
     assert "no story manifest" not in from_json.stderr
     damaged = tmp_path / "damaged.json"
-    damaged.write_text(target.read_text(encoding="utf-8").replace('"version":2', '"version":99', 1), encoding="utf-8")
+    damaged.write_text(
+        target.read_text(encoding="utf-8").replace(f'"version":{compiled.VERSION}', '"version":99', 1), encoding="utf-8"
+    )
     refused = run_cli("check", "--story", damaged)
     assert refused.returncode == 1 and "newer Chronicle" in refused.stderr
     no_traceback(refused)

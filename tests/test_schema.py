@@ -201,7 +201,7 @@ def test_unknown_key_points_at_the_key_and_lists_the_allowed_ones():
     assert at(d) == loc(text, "colour")
     assert (
         d.message
-        == "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, return, allow)"
+        == "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, call, return, allow)"
     )
 
 
@@ -541,7 +541,7 @@ def test_a_large_chapter_validates_quickly():
     got = [d.message for d in validate(doc, "chapter")]
     assert got == [
         "expected an id (text) here, found the number 7",
-        "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, return, allow)",
+        "unknown key 'colour' in this node (allowed: date, place, text, choices, ending, records, refs, do, next, call, return, allow)",
     ]
 
 

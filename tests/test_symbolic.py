@@ -72,6 +72,14 @@ def test_stories_with_calls_same_report_under_both_engines(spec):
     both(spec)
 
 
+@SETTINGS
+@given(story_specs(max_chapters=2, max_nodes=5, guard_p=0.6, ink=True, calls=True, flow=True))
+def test_stories_with_flow_same_report_under_both_engines(spec):
+    """Conditional `next:`, calls from flow (a node's `call:`, a branch that calls) and calls that
+    resume (`calls: resume`): both engines and the brute force agree, replays included."""
+    both(spec)
+
+
 def test_tour_story_same_report_under_both_engines():
     from engine import compile as compiler
 

@@ -557,6 +557,153 @@ def test_random_stories_with_calls_play_alike(browser, tmp_path_factory, spec, d
         page.context.close()
 
 
+# A story whose flow moves on by itself along branches and calls (issue 26 point 2, issue 24
+# point 2, issue 32 point 1): a conditional `next:`, a node's `call:`, a branch that calls, and
+# calls from choices that resume (`calls: resume`: back to the caller's choices, its text not
+# shown again, its `do:` not applied again).
+def _flow_chapter(cid):
+    return chapter(
+        cid,
+        {
+            "hall": {
+                "text": 'The hall, visit {visits("hall")}; tea {tea}.',
+                "do": "tea += 1",
+                "choices": [
+                    {"text": "Ask the clerk.", "id": "ask", "call": "clerk", "say": "You ring."},
+                    {"text": "Ask, then out.", "call": "clerk", "goto": "fork"},
+                    {"text": "To the fork.", "goto": "fork", "do": "lit = not lit"},
+                    {"text": "Leave.", "goto": "end", "canon": True},
+                ],
+            },
+            "clerk": {
+                "text": 'The clerk ({visits("clerk")}){lit:, by lamplight}.',
+                "choices": [
+                    {"text": "Again.", "call": "clerk", "do": "tea -= 1"},
+                    {"text": "Enough.", "goto": "done"},
+                ],
+            },
+            "done": {"text": "He bows.", "return": True},
+            "fork": {
+                "text": "A fork.",
+                "next": [
+                    {"if": "tea > 2 and lit", "goto": "end"},
+                    {"if": "lit", "call": "song", "goto": "porch"},
+                    {"goto": "porch"},
+                ],
+            },
+            "song": {"text": "You hum, {tea}.", "do": "tea -= 1", "return": True},
+            "porch": {
+                "text": "The porch.",
+                "call": "song",
+                "next": "yard",
+            },
+            "yard": {
+                "text": "The yard.",
+                "choices": [{"text": "Back in.", "goto": "hall"}, {"text": "Ask here.", "call": "clerk"}],
+            },
+            "end": {"text": "Out, {tea}.", "ending": {"kind": "canon", "title": "Out"}},
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def flow(browser, tmp_path_factory):
+    root = write_story(
+        tmp_path_factory.mktemp("flow"),
+        {"one": _flow_chapter("one"), "two": _flow_chapter("two")},
+        flags=CALLS_FLAGS,
+        title="Flow",
+        calls="resume",
+    )
+    with no_cache():
+        story = load_story(root)
+    p = browser.page(url_of(export_web(story, tmp_path_factory.mktemp("flow-site")).folder))
+    yield story, p
+    assert not p.errors and not p.requests
+    p.context.close()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_random_paths_agree_on_flow(flow, data):
+    story, page = flow
+    ch = data.draw(st.sampled_from(["one", "two"]))
+    flags = data.draw(flag_values_strategy(story.flags))
+    picks = data.draw(st.lists(st.integers(0, 1000), max_size=60))
+    _compare(story, page, ch, flags, picks)
+
+
+def test_the_flow_story_goes_where_its_paths_say(flow):
+    """The paths above reach what they are for: a call that resumes (the hall's text is not
+    shown again, its `do:` not applied again), a branch that calls, a node's `call:`, and both
+    runtimes agree on each."""
+    story, page = flow
+    back = python_play(story, "one", {}, [0, 1])  # ask the clerk, enough: back to the hall's choices
+    assert back[-1][0]["node"] == "hall" and back[-1][0]["stack"] == []
+    assert back[-1][1] == ["He bows."]  # the hall's own text is not shown again
+    assert back[-1][0]["values"][0] == 1  # and its `do:` not applied again (tea: 1, from the first entry)
+    sung = python_play(story, "one", {}, [2])  # lit: the fork's second branch calls the song, then the porch's call
+    assert sung[-1][0]["node"] == "yard"
+    assert sung[-1][1] == ["A fork.", "You hum, 0.", "The porch.", "You hum, -1.", "The yard."]
+    for picks in ([0, 1], [0, 0, 1, 1], [2], [2, 1, 1], [1, 1, 0]):
+        assert page.evaluate(_PLAY_JS, ["one", {}, picks]) == json.loads(
+            json.dumps(python_play(story, "one", {}, picks))
+        )
+
+
+@pytest.mark.parametrize("picks", [[0, 0], [2, 1, 0], [1, 0, 0]], ids=["resume", "after-flow", "nested"])
+def test_saves_in_the_middle_of_flow_calls_load_in_the_other_runtime(flow, picks):
+    """A save taken inside a call (one that resumes, or after calls from flow) loads in either
+    runtime to the same states and the same call stack, and play goes on from there alike."""
+    from engine.savefile import from_json, to_json
+
+    story, page = flow
+    states = [rt.start(story)]
+    for p in picks:
+        offered = rt.available(story, states[-1])
+        states.append(rt.choose(story, states[-1], offered[p % len(offered)]))
+    assert states[-1].stack  # inside a call
+    ours = json.loads(json.dumps(to_json(story, states)))
+    theirs = page.evaluate(_SAVE_JS, [picks])
+    assert {k: theirs[k] for k in ("start", "path", "state")} == {k: ours[k] for k in ("start", "path", "state")}
+    loaded = from_json(story, theirs)
+    assert loaded.note is None and [s.stack for s in loaded.states] == [s.stack for s in states]
+    back = page.evaluate(
+        "(d) => { const r = window.Chronicle.fromSave(chronicleReader.story, d); "
+        "return [r.note, r.states.map((s) => s.stack.slice())]; }",
+        ours,
+    )
+    assert back == [None, [list(s.stack) for s in states]]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(spec=story_specs(max_chapters=2, max_nodes=5, guard_p=0.5, ink=True, calls=True, flow=True), data=st.data())
+def test_random_stories_with_flow_play_alike(browser, tmp_path_factory, spec, data):
+    """Random stories with conditional `next:`, calls from flow and calls that resume, played
+    down random paths in both runtimes."""
+    where = tmp_path_factory.mktemp("random-flow")
+    with no_cache():
+        story = load_story(
+            write_story(
+                where / "story",
+                spec["chapters"],
+                flags=spec["flags"],
+                facts=spec["facts"],
+                max_call_depth=spec.get("max_call_depth"),
+                calls=spec.get("calls"),
+            )
+        )
+    page = browser.page(url_of(export_web(story, where / "site").folder))
+    try:
+        for _ in range(5):
+            ch = data.draw(st.sampled_from(sorted(spec["chapters"])))
+            picks = data.draw(st.lists(st.integers(0, 1000), max_size=40))
+            _compare(story, page, ch, data.draw(flag_values_strategy(story.flags)), picks)
+        assert not page.errors and not page.requests
+    finally:
+        page.context.close()
+
+
 _SAVE_JS = """([picks]) => {
   const C = window.Chronicle, story = chronicleReader.story;
   const states = [C.start(story, null, null, {})];

@@ -243,6 +243,11 @@ def build_maps(
                 )
             if node.next is not None:  # play goes on without a click: a plain, unlabelled edge
                 edges.append(MapEdge(f"{ch.id}/{nid}", f"{ch.id}/{node.next}", ""))
+            for b in node.branches:  # a conditional `next:`: an edge per branch, labelled with its `if`
+                how = "otherwise" if b.condition_src is None and len(node.branches) > 1 else b.condition_src or ""
+                if b.returns_to is not None:
+                    how = f"call, back to {b.returns_to}" + (f" · {how}" if how else "")
+                edges.append(MapEdge(f"{ch.id}/{nid}", f"{ch.id}/{b.target}", how, call=b.returns_to is not None))
             for back in node.return_to:  # and back from a call, to each place one returns to
                 edges.append(MapEdge(f"{ch.id}/{nid}", f"{ch.id}/{back}", "return", back=True))
         maps.append(ChapterMap(ch, number, nodes, edges, by_chapter.get(ch.id, [])))

@@ -414,6 +414,7 @@ def new_story(
 title: {yaml_str(title)}
 chapters: [{chapter_id}]   # chapter ids in play order; each is chapters/<id>.yaml
 flags: {{}}                  # story-wide flags, carried from one chapter into the next
+calls: resume              # back from a `call:`, play resumes where it was made (ink's tunnels)
 """,
         root / HISTORY_FILE: f"""# yaml-language-server: $schema=../{SCHEMA_DIR}/history.schema.json
 # The documented history, as data. Every fact quotes the paragraph of the source it rests on.

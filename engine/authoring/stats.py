@@ -105,6 +105,9 @@ def flag_uses(story: Story, ch: Chapter) -> list[FlagUse]:
                 read |= ex.names_in(part.condition)
             for tree in il.text_exprs(part):  # inline parts read too: `{flag: a | b}`, `{flag}`
                 read |= ex.names_in(tree)
+        for b in node.branches:  # a conditional `next:` reads what its branches test
+            if b.condition is not None:
+                read |= ex.names_in(b.condition)
         for c in node.choices:
             if c.condition is not None:
                 read |= ex.names_in(c.condition)

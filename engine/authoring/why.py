@@ -14,15 +14,16 @@ hand on, exactly as `chronicle check` does.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from .. import calls
 from .. import expr as ex
 from .. import runtime as rt
 from ..check import Replayer
 from ..check.explore import DEFAULT_MAX_STATES, Exploration
 from ..check.reach import explore_story
 from ..diagnostics import did_you_mean
-from ..model import Chapter, Choice, Flag, Story
+from ..model import AUTO, Chapter, Choice, Flag, Story
 from . import AuthoringError
 
 MAX_DEPTH = 4  # how far back an unreachable chain is explained before pointing at another `why`
@@ -214,7 +215,7 @@ def _explain_reached(
     at = states[len(numbers)]
     # play goes on through a `next:` node by itself: the replay stops where the player next acts
     # (and through a returning node, back to where its call returns)
-    passing = ch.nodes[ans.node].next is not None or ch.nodes[ans.node].returns
+    passing = ch.nodes[ans.node].flows
     assert at.node == ans.node or passing, (at.node, ans.node)
     ans.arrival = rt.flag_values(story, at)
     if choice:
@@ -270,6 +271,14 @@ def _explain_blocked(
     if depth > MAX_DEPTH:
         return [f"{pad}... and further back: run `chronicle why {ch.id}:{nid}`"]
     ways_in = [(pid, c) for pid, p in ch.nodes.items() for c in p.choices if c.target == nid]
+    # the branches of conditional `next:`s (and calls from flow) that go into it, each as the move
+    # the explorer makes: taken where its `if` holds and no earlier branch's does
+    ways_in += [
+        (pid, replace(b, index=AUTO - 1 - k))
+        for pid, p in ch.nodes.items()
+        for k, b in enumerate(calls.first_true(p.branches))
+        if b.target == nid
+    ]
     flows_in = [pid for pid, p in ch.nodes.items() if p.next == nid]  # `next:` nodes that go on into it
     returns_in = [pid for pid, p in ch.nodes.items() if nid in p.return_to]  # returning nodes that come back here
     if (flows_in or returns_in) and not ways_in:
@@ -302,11 +311,18 @@ def _explain_blocked(
     ]
     for pid, c in ways_in:
         pni = exp.graph.index[pid]
-        head = f"{pad}- choice {c.index + 1} of '{pid}' ('{_short(c.text)}')"
+        branch = c.index < AUTO  # (a branch k of a `next:` is numbered AUTO - 1 - k here)
+        head = (
+            f"{pad}- branch {AUTO - c.index} of '{pid}''s `next:`"
+            if branch
+            else f"{pad}- choice {c.index + 1} of '{pid}' ('{_short(c.text)}')"
+        )
         if pni not in exp.first_at_node:
             lines.append(f"{head}: '{pid}' is never reached either, because")
             lines += _explain_blocked(story, exp, pid, None, depth + 1, visited)
-        elif (pni, c.index) in exp.offered:
+        elif branch and c.condition is None:
+            lines.append(f"{head}: it is taken, but exploration stopped before following it")
+        elif not branch and (pni, c.index) in exp.offered:
             lines.append(f"{head}: it is offered, but exploration stopped before following it")
         else:
             report = _condition_report(story, exp, pid, c)

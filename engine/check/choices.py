@@ -488,7 +488,7 @@ def _chapter_choices(
             if c.say is None and not ({e.expr.target for e in c.all_effects} & read_by_text)
         }
         moves_met: dict[tuple, set] = {}  # (node, choice index) -> ids of the (values, seen) kept
-        clickable = [not (nodes[nid].is_ending or nodes[nid].next is not None or nodes[nid].returns) for nid in g.ids]
+        clickable = [not (nodes[nid].is_ending or nodes[nid].flows) for nid in g.ids]
         for sid in range(len(keys)):
             ni, vals, seen, _rec = keys[sid]
             nid = g.ids[ni]
@@ -596,7 +596,7 @@ def _echoes(story: Story, ch: Chapter, choice, places, varies, taken: dict) -> l
             else:
                 epilogue_taint |= carried
             continue
-        if node.next is not None or node.returns:  # play moves on by itself
+        if node.flows:  # play moves on by itself
             for after in successors(node):
                 work.append((ci, after, tainted))
             continue

@@ -134,12 +134,29 @@ def _join(a: tuple, b: tuple) -> tuple:
 def moves(ch: Chapter, node) -> tuple:
     """The ways on from a node (`calls.ways_on`): a returning node's go back to every place a
     call reaching it returns to (the stack is not modelled: which of them play takes is left
-    open, which stays sound)."""
+    open, which stays sound), each as pushed (a way back that resumes does not enter its node)."""
+    if node.returns:
+        return calls.ways_on(node, _own_places(ch).get(node.id))
     return calls.ways_on(node)
 
 
+_OWN: list = []  # (chapter, calls.own_places of it): the last few chapters asked about
+
+
+def _own_places(ch: Chapter) -> dict:
+    for known, answer in _OWN:
+        if known is ch:
+            return answer
+    answer = calls.own_places(ch)
+    _OWN[:] = [(ch, answer)] + _OWN[:3]
+    return answer
+
+
 def effects_of(ch: Chapter, c) -> tuple:
-    """Everything a move does to the values: the choice's effects and count, then the destination's entry."""
+    """Everything a move does to the values: the choice's effects and count, then the destination's
+    entry (none for a way back that resumes at the node that made the call)."""
+    if c.resumes and c.index < 0:
+        return c.all_effects
     return c.all_effects + ch.nodes[c.target].enter
 
 
@@ -202,7 +219,7 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
     df = Dataflow(ch, env)
     always_open: dict[str, list] = {}
     at_top = set(calls.returns_at_top(ch.nodes, ch.start))
-    if any(c.returns_to is not None for n in ch.nodes.values() for c in n.choices):
+    if any(c.returns_to is not None for n in ch.nodes.values() for c in n.choices + n.branches):
         most = calls.deepest(ch.nodes, ch.start)
         df.calls_bounded = most is not None and most <= story.max_call_depth
     for nid, node in ch.nodes.items():
@@ -269,7 +286,7 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
         if not into_safe:
             return False
         if node.returns:  # play goes back to one of them, which one the stack decides: all must be safe
-            return nid not in at_top and len(into_safe) == len(node.return_to)
+            return nid not in at_top and len(into_safe) == len(moves(ch, node))
         if any(c.condition is None for c in into_safe):
             return True
         alternatives = tuple(c.condition for c in into_safe)

@@ -161,15 +161,17 @@ def prepare(
             for said in (c.say, c.label) if text_reads else ():
                 for tree in il.text_exprs(said) if said is not None else ():
                     reads |= mask(names_in(tree))
-            all_effects = c.all_effects + ch.nodes[c.target].enter
+            # (a way back that resumes at the node that made the call does not enter it again)
+            entered = () if c.resumes and node.returns else ch.nodes[c.target].enter
+            all_effects = c.all_effects + entered
             own = tuple(_step(e, caps, overflowed.append) for e in c.all_effects)
-            entry = tuple(_step(e, caps, overflowed.append) for e in ch.nodes[c.target].enter)
+            entry = tuple(_step(e, caps, overflowed.append) for e in entered)
             test = c.test
             stack: tuple = ()
             if ss is not None and c.returns_to is not None:  # a call pushes between the two
-                stack = ((ss, calls.push(ss, c.returns_to, story.max_call_depth), None),)
+                stack = ((ss, calls.push(ss, calls.place_of(c), story.max_call_depth), None),)
             elif ss is not None and node.returns:  # the way back pops first, when its place is on top
-                test, own = calls.top_is(ss, c.target), ((ss, calls.pop(ss), None),) + own
+                test, own = calls.top_is(ss, c.key), ((ss, calls.pop(ss), None),) + own
             ts.append(Transition(c, test, own + stack + entry, index[c.target]))
             if c.condition is not None:
                 reads |= mask(names_in(c.condition))

@@ -84,7 +84,7 @@ def exploration_findings(
         for sid in trap_witnesses(ex):
             ni = ex.keys[sid][0]
             here = ch.nodes[g.ids[ni]]
-            if ni in seen_trap_nodes or here.next is not None or here.returns:
+            if ni in seen_trap_nodes or here.flows:
                 # play never stops at a `next:` node, nor at a returning node in a trapped state (it has
                 # a call to answer there, or the state would be stuck, not trapped): the trap is named
                 # where play does stop
@@ -183,20 +183,22 @@ def _call_depth_findings(story: Story, ex: Exploration, rp: Replayer) -> list[Di
         ni, vals, seen, _rec = ex.keys[sid]
         if len(vals[ss]) < depth:
             continue
-        for t in g.transitions[ni]:
+        for pos, t in enumerate(g.transitions[ni]):
             c = t.choice
-            if c.returns_to is None or (ni, c.index) in reported or (t.test is not None and not t.test(vals, seen)):
+            if c.returns_to is None or (ni, pos) in reported or (t.test is not None and not t.test(vals, seen)):
                 continue
-            reported.add((ni, c.index))
+            reported.add((ni, pos))
+            flow = c.index == AUTO  # a call from flow (a node's `call:`, or a branch of its `next:`)
+            who = f"node '{g.ids[ni]}'" if flow else f"choice {c.index + 1} of node '{g.ids[ni]}'"
             out.append(
                 report(
                     "call-depth",
-                    f"choice {c.index + 1} of node '{g.ids[ni]}' calls '{c.target}' with {depth} calls already "
+                    f"{who} calls '{c.target}' with {depth} calls already "
                     f"waiting to return, deeper than `max_call_depth` ({depth}) allows",
                     c.pos,
                     "return before calling again (a call that can repeat itself needs a way out that returns), "
                     "or raise `max_call_depth` in story/story.yaml",
-                    replay=rp.command(ex, sid, ex.number_of(sid, c.index)),
+                    replay=rp.command(ex, sid) if flow else rp.command(ex, sid, ex.number_of(sid, c.index)),
                 )
             )
     return out

@@ -51,7 +51,7 @@ def _names_along(story: Story, ch: Chapter, indices: list[int], then: int | None
     names: set = set()
 
     def node_reads(node) -> None:
-        for c in node.choices:
+        for c in node.choices + node.branches:  # (a branch of `next:` decides where play goes on)
             if c.condition is not None:
                 names.update(names_in(c.condition))
 

@@ -102,10 +102,11 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
             for c in calls.ways_on(node, backs.get(nid)):
                 test, effs = c.test, flat(c.all_effects)
                 if ss is not None and c.returns_to is not None:  # a call pushes after its effects
-                    effs.append((ss, calls.push(ss, c.returns_to, story.max_call_depth), None, None))
+                    effs.append((ss, calls.push(ss, calls.place_of(c), story.max_call_depth), None, None))
                 elif ss is not None and node.returns:
-                    test, effs = calls.top_is(ss, c.target), [(ss, calls.pop(ss), None, None)]
-                effs += flat(ch.nodes[c.target].enter)
+                    test, effs = calls.top_is(ss, c.key), [(ss, calls.pop(ss), None, None)]
+                if not (c.resumes and node.returns):  # coming back to resume does not enter again
+                    effs += flat(ch.nodes[c.target].enter)
                 moves.append((test, tuple(effs) or None, index[c.target], gid + len(choices)))
                 choices.append((ni, None if c.index == AUTO else c))
             ts = tuple(moves)
@@ -156,7 +157,7 @@ def _node_plan(node, ts: tuple, ch: Chapter, slots: dict, getters: dict) -> tupl
 
     if node.is_ending:
         return (None, 0, None, None, None)
-    if node.returns:  # which way back depends on the stack: look every time
+    if node.returns or node.branches:  # the way back depends on the stack, a branch on earlier ones: look every time
         return (ts, 4, None, None, None)
     conds = [c.condition for c in node.choices if c.condition is not None]
     if not conds:

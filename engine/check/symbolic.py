@@ -182,10 +182,9 @@ class Encoder:
         if self.ss is not None:
             backs = calls.ways_back(ch)
             places = list(dict.fromkeys(p for ps in backs.values() for p in ps))
-            for n in ch.nodes.values():
-                for c in n.choices:
-                    if c.returns_to is not None and c.returns_to not in places:
-                        places.append(c.returns_to)
+            for p in calls.places(ch):
+                if p not in places:
+                    places.append(p)
             self.places = places
             group(self.ss, list(range(self.depth + 1)), f"{chapter_tag}d")
             for j in range(self.depth):
@@ -837,12 +836,13 @@ def _build(mgr: Manager, story: Story, ch: Chapter, g: ChapterGraph, tag: str):
                 guard = enc.pred(c.condition) if c.condition is not None else enc.true
                 steps: list[_Step] = []
                 if ss is not None and node.returns:
-                    guard &= enc.top_is(c.target)
+                    guard &= enc.top_is(c.key)
                     steps.append(enc.pop_step())
                 steps += [enc.effect_step(e, caps) for e in c.all_effects]
                 if ss is not None and c.returns_to is not None:
-                    steps.append(enc.push_step(c.returns_to))
-                steps += [enc.effect_step(e, caps) for e in ch.nodes[c.target].enter]
+                    steps.append(enc.push_step(calls.place_of(c)))
+                if not (c.resumes and node.returns):  # coming back to resume does not enter again
+                    steps += [enc.effect_step(e, caps) for e in ch.nodes[c.target].enter]
             except Unencodable as exc:
                 raise Unencodable(exc.what, exc.pos or c.pos or node.pos) from None
             steps.append(arrive[t.target])

@@ -75,7 +75,12 @@ def compile_story_partial(root: str | os.PathLike) -> tuple[Story | None, list[D
         else:
             facts = None if files.has_history else {}  # a history that did not load: facts unknown
         epilogue = nodes.epilogue(out, manifest, story_flags, facts)
-        chapters = [c for doc in files.chapters if (c := compile_chapter(out, doc, story_flags, facts)) is not None]
+        resume = manifest.data.get("calls") == "resume"
+        chapters = [
+            c
+            for doc in files.chapters
+            if (c := compile_chapter(out, doc, story_flags, facts, resume=resume)) is not None
+        ]
         if has_errors(out.diags) or facts is None:
             return None, out.diags, _partial(files, out, chapters, story_flags, facts, epilogue)
         graph.flag_use(out, story_flags, chapters, facts, epilogue)

@@ -13,9 +13,10 @@ from .reporter import Reporter
 
 
 def compile_chapter(
-    out: Reporter, doc: Document, story_flags: list[Flag], facts: dict[str, Fact] | None
+    out: Reporter, doc: Document, story_flags: list[Flag], facts: dict[str, Fact] | None, *, resume: bool = False
 ) -> Chapter | None:
-    """The chapter in `doc`, or None when it has errors (they are reported)."""
+    """The chapter in `doc`, or None when it has errors (they are reported). `resume`: story.yaml
+    says `calls: resume`."""
     data = doc.data
     cid = data["id"]
     before = out.errors()
@@ -44,6 +45,7 @@ def compile_chapter(
         covers=covers,
         period=period,
         counter_slot=counter_slot,
+        resume=resume,
     )
     built: dict[str, Node] = {nid: nodes.node(out, cx, nid, n) for nid, n in raw_nodes.items()}
 

@@ -80,6 +80,9 @@ def node_sites(nid: str, n: dict) -> Iterator[Site]:
             yield Site(TEXT, part, ppath, in_text)
     for epath, src in effects_at(base, n.get("do")):
         yield Site(DO, src, epath, f"in an effect of node '{nid}'")
+    for k, b in enumerate(n["next"] if isinstance(n.get("next"), list) else ()):
+        if isinstance(b, dict) and b.get("if") is not None:
+            yield Site(IF, b["if"], base + ("next", k, "if"), f"in the condition of branch {k + 1} of node '{nid}'")
     for k, c in enumerate(n.get("choices") or ()):
         cpath = base + ("choices", k)
         if c.get("if") is not None:

@@ -39,6 +39,7 @@ def flag_use(
             note(ch.id, [p.condition for p in node.text if p.condition is not None])
             note(ch.id, [e.expr for e in node.enter])
             note(ch.id, [t for p in node.text for t in il.text_exprs(p)])
+            note(ch.id, [b.condition for b in node.branches if b.condition is not None])
             for c in node.choices:
                 for said in (c.say, c.label):
                     if said is not None:
@@ -94,20 +95,21 @@ def chapter_graph(out: Reporter, ch: Chapter) -> None:
     for nid, node in ch.nodes.items():
         for t in successors(node):
             preds[t].append(nid)
-    # A ring of `next:` nodes would play forever without a click.
-    for nid, node in ch.nodes.items():
-        walked = [nid]
-        while (after := ch.nodes[walked[-1]].next) is not None and len(walked) <= len(ch.nodes):
-            walked.append(after)
-            if walked[-1] == nid:
-                if nid == min(walked[:-1]):
-                    out.report(
-                        "next-loop",
-                        f"nodes {' -> '.join(walked)} go on to each other with `next:` for ever",
-                        node.pos,
-                        "give one of them choices, so the player can leave the ring",
-                    )
-                break
+    # A ring of nodes play moves through without a click (`next:`, a branch of a conditional
+    # `next:`, a call from flow, a return) could play forever: every such ring is an error, even
+    # one that a condition would leave in the end (a loop needs a choice in it).
+    for ring in calls.flow_rings(ch):
+        out.report(
+            "next-loop",
+            f"nodes {' -> '.join(ring + [ring[0]])} go on to each other "
+            + (
+                "with `next:` for ever"
+                if all(ch.nodes[n].next is not None for n in ring)
+                else "without a click, and may do so for ever (a ring without a choice in it)"
+            ),
+            ch.nodes[ring[0]].pos,
+            "give one of them choices, so the player can leave the ring",
+        )
     alive = {n for n, node in ch.nodes.items() if node.is_ending}
     if not alive:
         out.report(

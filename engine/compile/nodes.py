@@ -14,7 +14,7 @@ from .. import expr as ex
 from ..dates import DateError, DateSpan, parse_date
 from ..diagnostics import did_you_mean
 from ..link import UNLINKED
-from ..model import ENDING_KINDS, Choice, Effect, Ending, Fact, Flag, Node, TextPart
+from ..model import AUTO, ENDING_KINDS, Choice, Effect, Ending, Fact, Flag, Node, TextPart
 from ..yamlload import Document
 from .declare import INT_LIMIT, fact_ref
 from .expressions import condition, effects_at, text_parts, text_path
@@ -37,6 +37,7 @@ class ChapterContext:
     covers: tuple  # the fact ids the chapter covers
     period: Any  # the chapter's (from, to) dates, or None when they did not parse
     counter_slot: dict[str, int]  # node id -> slot of its visit count, for nodes something counts
+    resume: bool = False  # story.yaml `calls: resume`: a call from a choice without `goto` resumes its node
 
     def inline(self, path: tuple):
         """The inline segments of the text at `path`, or None."""
@@ -97,6 +98,7 @@ def node(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> Node:
     ending = _ending(out, cx, nid, n) if n.get("ending") is not None else None
     if ending is None:
         _way_on(out, cx, nid, n)
+    branches = _branches(cx, nid, n) if ending is None and not n.get("return") else ()
     return Node(
         id=nid,
         chapter=cx.cid,
@@ -109,10 +111,44 @@ def node(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> Node:
         refs=_refs(cx, nid, n),
         pos=cx.doc.key_pos(base),
         enter=tuple(enter),
-        next=n.get("next"),
+        next=n.get("next") if isinstance(n.get("next"), str) and not branches else None,
         allow=tuple(n.get("allow") or ()),
         returns=bool(n.get("return")) and ending is None and not n.get("choices") and n.get("next") is None,
+        branches=branches,
     )
+
+
+def _branches(cx: ChapterContext, nid: str, n: dict) -> tuple:
+    """A conditional `next:` (a list) as its branches, and a node's `call:` (with `next: NODE`) as
+    one branch that calls and carries on there; () for a plain `next:` or none."""
+    doc, base = cx.doc, ("nodes", nid)
+    if n.get("call") is not None:
+        if not isinstance(n.get("next"), str):
+            return ()
+        return (
+            Choice(
+                index=AUTO, text="", target=n["call"], returns_to=n["next"], pos=doc.pos(base + ("call",)), key="@call"
+            ),
+        )
+    if not isinstance(n.get("next"), list):
+        return ()
+    out = []
+    for k, b in enumerate(n["next"]):
+        bpath = base + ("next", k)
+        call = b.get("call")
+        out.append(
+            Choice(
+                index=AUTO,
+                text="",
+                target=call if call is not None else b["goto"],
+                returns_to=b.get("goto") if call is not None else None,
+                condition=cx.parsed.get(bpath + ("if",)),
+                condition_src=b.get("if"),
+                pos=doc.pos(bpath),
+                key=f"#{k + 1}",
+            )
+        )
+    return tuple(out)
 
 
 def _date(out: Reporter, cx: ChapterContext, nid: str, n: dict):
@@ -181,6 +217,8 @@ def _choice(out: Reporter, cx: ChapterContext, nid: str, k: int, c: dict, key_of
     # A call enters the called node and comes back to `goto` (else here) when it returns.
     target = c["call"] if c.get("call") is not None else c["goto"]
     returns_to = (c.get("goto") or nid) if c.get("call") is not None else None
+    # with `calls: resume`, a call without `goto` comes back to this node's choices, not into it
+    resumes = cx.resume and c.get("call") is not None and c.get("goto") is None
     cond = cx.parsed.get(cpath + ("if",))
     asserts, denies = assertions(out, doc, cpath, c, cx.fact_ref, f"choice {k + 1} of node '{nid}'")
     say = None
@@ -196,6 +234,7 @@ def _choice(out: Reporter, cx: ChapterContext, nid: str, k: int, c: dict, key_of
         text=c["text"],
         target=target,
         returns_to=returns_to,
+        resumes=resumes,
         label=label,
         condition=cond,
         condition_src=c.get("if"),
@@ -299,6 +338,7 @@ def _ending(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> Ending:
         ("choices", "ending-with-choices", "offers choices"),
         ("return", "return-misplaced", "has `return: true`"),
         ("next", "next-with-choices", "goes on with `next:`"),
+        ("call", "call-misplaced", "calls with `call:`"),
     ):
         if n.get(key):
             out.report(
@@ -327,8 +367,29 @@ def _ending(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> Ending:
 
 
 def _way_on(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> None:
-    """A node that is not an ending goes on: by returning, by `next:`, or by its choices, and only one."""
+    """A node that is not an ending goes on: by returning, by `next:` (one node, or branches), or
+    by its choices, and only one; a node's `call:` goes with a `next:` that names one node."""
     doc, base = cx.doc, ("nodes", nid)
+    if n.get("call") is not None:
+        if n.get("return") or n.get("choices") or not isinstance(n.get("next"), str):
+            why = (
+                "also returns"
+                if n.get("return")
+                else "also offers choices"
+                if n.get("choices")
+                else "has branches in its `next:`"
+                if isinstance(n.get("next"), list)
+                else "has no `next:`"
+            )
+            out.report(
+                "call-misplaced",
+                f"node '{nid}' calls '{n['call']}', but {why}: "
+                "play needs one node to carry on at when the call returns",
+                doc.key_pos(base + ("call",)),
+                "give the node `next: NODE` (where play carries on after the call), or put the call on a choice "
+                "(or in a branch of `next:`, with its own `goto`)",
+            )
+        _known(out, cx, n["call"], f"node '{nid}' calls", base + ("call",))
     if n.get("return"):
         for other, what in (("choices", "choices"), ("next", "`next:`")):
             if n.get(other):
@@ -347,19 +408,60 @@ def _way_on(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> None:
                 doc.key_pos(base + ("next",)),
                 "`next:` continues without a click, so the node offers no choices: remove one of them",
             )
-        if n["next"] not in cx.node_ids:
-            out.report(
-                "unknown-node",
-                f"node '{nid}' goes on to '{n['next']}', which is not a node here",
-                doc.pos(base + ("next",)),
-                did_you_mean(n["next"], cx.node_ids),
-            )
+        if isinstance(n["next"], str):
+            _known(out, cx, n["next"], f"node '{nid}' goes on to", base + ("next",))
+        else:
+            _branches_ok(out, cx, nid, n["next"])
     elif not n.get("choices"):
         out.report(
             "no-choices",
             f"node '{nid}' has no choices and is not an ending, so play would stop here",
             doc.key_pos(base),
             "add `choices:`, or make it an ending with `ending: {kind: personal, title: ...}`",
+        )
+
+
+def _known(out: Reporter, cx: ChapterContext, target: str, what: str, path: tuple) -> None:
+    if target not in cx.node_ids:
+        out.report(
+            "unknown-node",
+            f"{what} '{target}', which is not a node here",
+            cx.doc.pos(path),
+            did_you_mean(target, cx.node_ids),
+        )
+
+
+def _branches_ok(out: Reporter, cx: ChapterContext, nid: str, branches: list) -> None:
+    """A conditional `next:`: every branch names nodes here, a call carries on somewhere, and the
+    last branch (and only the last) has no `if`, so play always finds exactly one way on."""
+    doc, base = cx.doc, ("nodes", nid, "next")
+    for k, b in enumerate(branches):
+        bpath = base + (k,)
+        for way, verb in (("goto", "goes to"), ("call", "calls")):
+            if b.get(way) is not None:
+                _known(out, cx, b[way], f"branch {k + 1} of node '{nid}' {verb}", bpath + (way,))
+        if b.get("call") is not None and b.get("goto") is None:
+            out.report(
+                "call-misplaced",
+                f"branch {k + 1} of node '{nid}' calls '{b['call']}' but has no `goto` to carry on at when it returns",
+                doc.key_pos(bpath + ("call",)),
+                "add `goto: NODE`: where play goes on after the call",
+            )
+        if b.get("if") is None and k < len(branches) - 1:
+            out.report(
+                "next-fallback",
+                f"branch {k + 2} of node '{nid}' can never be taken: "
+                f"branch {k + 1} has no `if`, so it is always taken first",
+                doc.pos(base + (k + 1,)),
+                "the first branch whose `if` holds is taken: move the branch without `if` to the end",
+            )
+            return
+    if branches and branches[-1].get("if") is not None:
+        out.report(
+            "next-fallback",
+            f"the last branch of node '{nid}''s `next:` has an `if`, so when no branch holds play has no way on",
+            doc.pos(base + (len(branches) - 1,)),
+            "end the list with a branch without `if` (`- goto: NODE`): it is taken when no other holds",
         )
 
 

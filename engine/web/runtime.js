@@ -16,7 +16,7 @@
   "use strict";
 
   var FORMAT = "chronicle-compiled";
-  var VERSION = 2;  // the compiled format it reads (engine/export/compiled.py)
+  var VERSION = 3;  // the compiled format it reads (engine/export/compiled.py)
   var CONTINUE = -1;
 
   function PlayError(message) { this.name = "PlayError"; this.message = message; }
@@ -281,6 +281,14 @@
       if (!orNull(n.shown_place, isText)) return bad(at + ".shown_place", "it is not text");
       if (!listOf(n.records, isText) || !listOf(n.return_to, isText)) return bad(at, "a list of ids that are not text");
       return target(n.next, ch, at + ".next", "next") &&
+        listOf(n.branches, function (b, i) {
+          var bat = at + ".branches[" + i + "]", last = i === n.branches.length - 1;
+          if (!isObj(b) || !isText(b.target) || (b.condition === undefined || b.condition === null) !== last) {
+            return bad(bat, "a damaged branch");
+          }
+          return target(b.target, ch, bat + ".target", "goto") && target(b.returns_to, ch, bat + ".returns_to", "the return") &&
+            orNull(b.condition, function (e) { return expr(e, ch, bat + ".condition", 0); });
+        }) &&
         n.text.every(function (p, i) { return part(p, ch, at + ".text[" + i + "]"); }) &&
         listOf(n.enter, function (e) { return effect(e, ch, at + ".enter"); }) &&
         listOf(n.choices, function (c, i) {
@@ -390,6 +398,10 @@
           id: id, raw: raw, ending: raw.ending || null, records: raw.records || [],
           date: raw.shown_date ? raw.shown_date.human : null, place: raw.shown_place || null,
           bit: ch.seenBit[id], next: raw.next || null, returns: !!raw.returns, text: [], choices: [],
+          // a conditional `next:` or a call from flow: the first branch whose test holds is taken
+          branches: (raw.branches || []).map(function (b) {
+            return { target: b.target, returnsTo: b.returns_to || null, test: b.condition ? compileExpr(b.condition, ch) : null };
+          }),
           enter: (raw.enter || []).map(function (eff) { return effectOf(eff, ch); })
         };
         (raw.text || []).forEach(function (p) { node.text.push(textPart(p, ch, countSlot)); });
@@ -399,6 +411,7 @@
           node.choices.push({
             index: c2.index, text: c2.text, target: c2.target, canon: !!c2.canon, key: c2.key || ("@" + c2.target),
             returnsTo: c2.returns_to || null,  // a call: where play comes back to when it returns
+            resumes: !!c2.resumes,  // ...without entering it again (`calls: resume`)
             label: c2.label ? textPart(c2.label, ch, countSlot) : null,  // its text, when it has inline parts
             conditionSrc: c2.condition_src || null,
             test: c2.condition ? compileExpr(c2.condition, ch) : null,
@@ -427,8 +440,11 @@
     this.chapter = chapter; this.node = node; this.values = values; this.seen = seen; this.path = path;
     this.lead = lead; this.stack = stack || NO_STACK;
     this.said = 0;  // how many lead paragraphs are the chosen choice's `say:` (runtime.State.said)
+    this.resumed = false;  // back from a call that resumes here: the node was not entered again (runtime.State.resumed)
   }
   var NO_LEAD = [], NO_STACK = [];
+  var RESUME = "^";  // a place on the stack that comes back to a node's choices (model.RESUME)
+  var FLOW_STEPS = 1000000;  // moves without a click before play gives up (runtime._FLOW_STEPS)
   // A path: null, or {move, prev, length}.
   function push(path, move) { return { move: move, prev: path, length: path ? path.length + 1 : 1 }; }
   function pathArray(path) {
@@ -454,18 +470,33 @@
     stack = stack || NO_STACK;
     values = applyAll(node.enter, values, seen);
     seen = seenAt(ch, node, seen);
+    var resumed = false, steps = 0;
     for (;;) {
       if (node.next !== null) after = node.next;
-      else if (node.returns && stack.length) { after = stack[stack.length - 1]; stack = stack.slice(0, -1); }
+      else if (node.branches.length) {
+        var way = null;
+        for (var k = 0; k < node.branches.length && way === null; k++) {
+          if (node.branches[k].test === null || node.branches[k].test(values, seen)) way = node.branches[k];
+        }
+        after = way.target;
+        if (way.returnsTo !== null) stack = stack.concat([way.returnsTo]);  // a call from flow: carry on there
+      } else if (node.returns && stack.length) { after = stack[stack.length - 1]; stack = stack.slice(0, -1); }
       else break;
+      if (++steps > FLOW_STEPS) throw new PlayError("play went on from node '" + id + "' without a click " + FLOW_STEPS + " times");
       if (lead === NO_LEAD) lead = [];
       Array.prototype.push.apply(lead, textOf(node, values, seen));
+      if (after.slice(-RESUME.length) === RESUME) {  // back where a choice called from: its choices, not its text
+        node = ch.nodes[after.slice(0, -RESUME.length)];
+        resumed = true;
+        break;
+      }
       node = ch.nodes[after];
       values = applyAll(node.enter, values, seen);
       seen = seenAt(ch, node, seen);
     }
     var state = new State(ch.id, node.id, values, seen, path, lead, stack);
     state.said = said;
+    state.resumed = resumed;
     return state;
   }
 
@@ -536,7 +567,7 @@
     }
     var values = applyAll(choice.effects, state.values, state.seen), lead = NO_LEAD, stack = state.stack;
     if (choice.say !== null) lead = paragraphs(render(choice.say, values, state.seen, true));
-    if (choice.returnsTo !== null) stack = stack.concat([choice.returnsTo]);  // a call: remember the way back
+    if (choice.returnsTo !== null) stack = stack.concat([choice.returnsTo + (choice.resumes ? RESUME : "")]);  // a call: remember the way back
     return arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead, stack);
   }
 
@@ -581,6 +612,7 @@
   }
   /* What arriving here shows, as paragraphs: the lead, then the node's prose resolved for this state. */
   function nodeText(story, state) {
+    if (state.resumed) return state.lead.slice();  // back from a call that resumes here: its text was shown before
     return state.lead.concat(textOf(nodeOf(story, state), state.values, state.seen));
   }
 
