@@ -432,6 +432,8 @@ def records(story: Story, states: Iterable[State]) -> list[tuple[Fact, State]]:
     """The documented events recorded along a run of states, each with where it happened."""
     out = []
     for s in states:
+        if s.resumed:  # back from a call that resumes there: the node did not happen again
+            continue
         for fid in node_of(story, s).records:
             out.append((story.facts[fid], s))
     return out

@@ -92,7 +92,9 @@ def text_lines(story: Story, state: State, width: int = WIDTH, skip: int = 0) ->
 def record_lines(story: Story, state: State) -> list[str]:
     """`[History: statement (date)]` for each documented fact the node records (the story's own
     facts told apart: `[In this story: ...]`), unwrapped: every version shows these notes."""
-    out = []
+    out: list[str] = []
+    if state.resumed:  # back from a call that resumes here: the node did not happen again
+        return out
     for fid in rt.node_of(story, state).records:
         fact = story.facts[fid]
         what = "In this story" if fact.story else "History"

@@ -355,7 +355,7 @@
         }
       }
       paras.forEach(function (p) { sec.appendChild(el("p", { "class": "para" }, p)); });
-      node.records.forEach(function (fid) {  // a fact happening here says so (documented, or the story's own)
+      (st.resumed ? [] : node.records).forEach(function (fid) {  // a fact happening here says so (not again on resuming)
         var f = story.facts[fid];
         if (!f) return;
         var rec = el("p", { "class": "record" });
@@ -477,7 +477,7 @@
       var changed = el("ul", { "class": "events" }), brokeSeen = {};
       states.forEach(function (s) {
         var node = nodeOf(story, s);
-        node.records.forEach(function (fid) {
+        (s.resumed ? [] : node.records).forEach(function (fid) {  // (a call that resumes here: not again)
           var f = story.facts[fid];
           if (f) (f.story ? own : documented).appendChild(eventItem(f.date.human, f.statement));
         });
