@@ -288,3 +288,29 @@ def test_why_stats_graph_and_random_play_follow_the_branches(root):
     assert not report.findings and report.finished == 200
     endings = {c.id: c for c in report.coverage}["archive"]
     assert endings is not None
+
+
+def test_the_language_server_knows_the_nodes_and_flags_branches_name():
+    """Rename and go-to-definition work on what a branch names: its `goto`, its `call`, its `if`."""
+    import yaml
+
+    from engine.lsp.index import index_text
+
+    idx = index_text(yaml.safe_dump(ARCHIVE, sort_keys=False), "chapter")
+    refs = {(o.kind, o.name, o.key) for o in idx.occs if o.role == "ref"}
+    assert {("node", "hum", "call"), ("node", "stair", "goto"), ("node", "brave", "goto")} <= refs
+    assert ("flag", "lit", "if") in refs and ("flag", "courage", "if") in refs
+
+
+def test_resuming_at_a_node_does_not_record_its_facts_again(tmp_path):
+    """A node that records a fact, called from and resumed at: the note is shown once, and the
+    journal holds the fact once, in the transcript as in play."""
+    nodes = json.loads(json.dumps(ARCHIVE["nodes"]))
+    nodes["desk"]["records"] = ["thing-happens"]
+    root = _story(tmp_path, nodes)
+    out = run_cli("play", "--story", root, "--replay", "1,1,2")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("[History:") == 1
+    with no_cache():
+        story = load_story(root)
+    assert len(rt.records(story, play(story, [1, 1]))) == 1
