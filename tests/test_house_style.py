@@ -395,16 +395,25 @@ def voice(name: str) -> dict:
 
 def test_three_voices_are_measurably_distinct():
     """Mansour weighs his words in long, doubled sentences and counts little; Hashim counts, in
-    short level sentences; Salim, the diplomat, keeps between them. The figures in README.md."""
+    short level sentences; Salim, the attaché, narrates like a cable: the most clipped of the
+    three (fragments, items, one-line verdicts), counting less than Hashim and more than
+    Mansour. No voice sits between the other two on every figure, and each pair is held apart
+    by a margin: Salim before his cable voice (median 14, 22.1 per cent short) fails here on both
+    counts. The figures in README.md."""
     mansour, hashim, salim = voice("riyadh-1980"), voice("syrian-front-1984"), voice("tehran-1999")
     assert mansour["median"] >= 15 and mansour["short"] <= 20 and mansour["numbers"] <= 18, mansour
     assert hashim["median"] <= 11 and hashim["short"] >= 28 and hashim["numbers"] >= 28, hashim
-    assert mansour["median"] > salim["median"] > hashim["median"] + 2, (mansour, salim, hashim)
-    assert hashim["short"] >= salim["short"] + 4 and salim["short"] >= mansour["short"] + 4, (mansour, salim, hashim)
+    assert salim["median"] <= 8 and salim["short"] >= 38, salim
+    assert mansour["median"] >= hashim["median"] + 4 and hashim["median"] >= salim["median"] + 2, (
+        mansour,
+        hashim,
+        salim,
+    )
+    assert salim["short"] >= hashim["short"] + 8 and hashim["short"] >= mansour["short"] + 8, (mansour, hashim, salim)
     assert hashim["numbers"] >= salim["numbers"] + 5 and salim["numbers"] >= mansour["numbers"] + 5, (
         mansour,
-        salim,
         hashim,
+        salim,
     )
 
 
