@@ -489,8 +489,7 @@ def _chapter_choices(
         }
         moves_met: dict[tuple, set] = {}  # (node, choice index) -> ids of the (values, seen) kept
         clickable = [not (nodes[nid].is_ending or nodes[nid].flows) for nid in g.ids]
-        for sid in range(len(keys)):
-            ni, vals, seen, _rec = keys[sid]
+        for sid, (ni, vals, seen, _rec) in enumerate(keys):  # (iterating unpacks each state once)
             nid = g.ids[ni]
             reached.add(nid)
             if not clickable[ni]:
@@ -499,12 +498,14 @@ def _chapter_choices(
             offered_counts[nid].add(len(avail))
             succ = succ_all[succ_start[sid] : succ_start[sid + 1]]
             moves = None
+            # every choice offered here has a sibling that leads elsewhere, or none has
+            branches_here = len({t.target for t in avail}) > 1
             for k, t in enumerate(avail):
                 at = (nid, t.choice.index)
                 offered.add(at)
-                if at not in branching and any(u.target != t.target for u in avail if u is not t):
+                if branches_here:
                     branching.add(at)
-                if at not in not_flavour and not any(j != k and succ[j] == succ[k] for j in range(len(succ))):
+                if at not in not_flavour and succ.count(succ[k]) == 1:  # no sibling leads to its state
                     not_flavour.add(at)
                 if at in moves_wanted:
                     met = moves_met.setdefault(at, set())
