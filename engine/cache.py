@@ -39,7 +39,7 @@ FORMAT = "chronicle-cache"
 VERSION = 2
 CACHE_DIR = Path(".cache") / "chronicle"
 _ENGINE = Path(__file__).resolve().parent
-_FINGERPRINT_FILES = ("yamlload.py", "schema.py", "schemawords.py", "schemacheck.py", "cache.py")
+_FINGERPRINT_FILES = ("yamlload.py", "choiceline.py", "schema.py", "schemawords.py", "schemacheck.py", "cache.py")
 MAX_ENTRY_BYTES = 256 * 1024 * 1024  # a cache file is larger than its (32 MiB at most) YAML, never this large
 
 

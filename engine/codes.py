@@ -82,6 +82,11 @@ SCHEMA = _section(
         "the file does not match its JSON Schema",
         "follow the message; `chronicle schema chapter` prints the schema",
     ),
+    (
+        "choice-line",
+        "a choice written on one line (`- Knock. -> porch`) is not in the form TEXT -> NODE [canon] [if ...] [do ...]",
+        "follow the message, or write the choice in the long form (`text:`, `goto:`, ...)",
+    ),
 )
 
 # ---- compile: names, expressions, types (engine/compile/, engine/expr.py) --

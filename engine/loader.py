@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, files
+from . import cache, choiceline, files
 from .diagnostics import ChronicleError, Diagnostic, Pos, report
 from .locate import CHAPTER_DIR, HISTORY_FILE, STORY_FILE, chapter_file, display_path
 from .yamlload import MAX_BYTES, Document, load_file, read_problem
@@ -211,6 +211,8 @@ class _Reader:
         from .schema import validate  # jsonschema costs ~45 ms to import; a cached story never needs it
 
         problems = validate(doc, kind)
+        if not problems and kind == "chapter":  # one-line choices become the long form, positions kept
+            problems = choiceline.expand(doc, self.out.texts[shown])
         if problems:
             self.out.diags.extend(problems)
             return None

@@ -33,6 +33,7 @@ LAYERS: dict[str, str] = {
     "files": "base",
     # reading files: YAML with positions, schemas, the document cache
     "yamlload": "load",
+    "choiceline": "load",
     "schema": "load",
     "schemawords": "load",
     "cache": "load",
