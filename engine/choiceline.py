@@ -187,9 +187,7 @@ def parse(s: str) -> Line:
         end = words[j][0] if j < len(words) else len(s)
         src = s[words[i][0] : end].rstrip()
         if words[j - 1][1] == "canon":
-            raise ChoiceLineError(
-                "`canon` goes right after the node, before `if`", words[j - 1][0], f"write {FORM}"
-            )
+            raise ChoiceLineError("`canon` goes right after the node, before `if`", words[j - 1][0], f"write {FORM}")
         cond = Part(src, words[i][0])
         i = j
     effects: list[Part] = []
@@ -323,10 +321,10 @@ def _written(text: str, b: int) -> Iterator[tuple[str, int]]:
             yield text[k], k
             k += 1
     elif style in ("|", ">"):
-        k = text.find("\n", b)
-        if k < 0:
+        header_end = text.find("\n", b)
+        if header_end < 0:
             return
-        for k in range(k + 1, n):
+        for k in range(header_end + 1, n):
             yield text[k], k
     else:
         for k in range(b, n):
@@ -345,13 +343,10 @@ def source_offsets(text: str, start: int, value: str) -> list[int] | None:
         if ch.isspace():
             pending.append(i)
             continue
-        for got, k in src:
-            if not got.isspace():
-                break
-        else:
+        found = next(((got, at) for got, at in src if not got.isspace()), None)
+        if found is None or found[0] != ch:
             return None
-        if got != ch:
-            return None
+        k = found[1]
         for p in pending:
             out[p] = k
         pending.clear()
