@@ -196,7 +196,7 @@ def parse(s: str) -> Line:
     if w is not None and w[1] == "do":
         do_at = w[0]
         i = len(words)
-        effects = _effects(s, do_at + 2)
+        effects = _effects(s, do_at)
         for e in effects:
             for at, x in _words(e.src, 0):
                 if x == "if":
@@ -220,8 +220,9 @@ def parse(s: str) -> Line:
     return Line(text_part, arrow, goto, call, canon, cond, if_at, tuple(effects), do_at)
 
 
-def _effects(s: str, start: int) -> list[Part]:
-    """The effects after `do` (at `start`): split at commas outside quotes and brackets."""
+def _effects(s: str, do_at: int) -> list[Part]:
+    """The effects after the word `do` (at `do_at`): split at commas outside quotes and brackets."""
+    start = do_at + 2
     out: list[Part] = []
     depth, quote, begin = 0, "", start
     cuts = []
@@ -248,7 +249,7 @@ def _effects(s: str, start: int) -> list[Part]:
         if not src:
             raise ChoiceLineError(
                 "`do` needs an effect after it" if not cuts else "an effect is missing between commas",
-                end if end < len(s) else max(begin - 1, 0),
+                do_at if not cuts else end if end < len(s) else begin - 1,
                 "write `do flag = value`, several separated by commas: `do lit = true, courage += 1`",
             )
         out.append(Part(src, begin + len(piece) - len(piece.lstrip())))
