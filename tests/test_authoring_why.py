@@ -52,7 +52,7 @@ def test_a_reached_choice_includes_taking_it():
 def test_an_unreached_node_names_the_blocking_condition_and_what_it_needs(tmp_path):
     root = copy_tour(tmp_path / "tour")
     storm = root / "chapters" / "storm.yaml"
-    storm.write_text(storm.read_text(encoding="utf-8").replace("if courage < 3", "if courage >= 3"), encoding="utf-8")
+    storm.write_text(storm.read_text(encoding="utf-8").replace("if: courage < 3", "if: courage >= 3"), encoding="utf-8")
     done = chronicle("why", "storm:asleep", "--story", root)
     assert done.returncode == 1, done.stderr
     out = done.stdout
@@ -70,7 +70,7 @@ def test_an_unreached_node_names_the_blocking_condition_and_what_it_needs(tmp_pa
 def test_a_condition_that_can_never_hold(tmp_path):
     root = copy_tour(tmp_path / "tour")
     storm = root / "chapters" / "storm.yaml"
-    storm.write_text(storm.read_text(encoding="utf-8").replace("if courage < 3", "if courage > 5"), encoding="utf-8")
+    storm.write_text(storm.read_text(encoding="utf-8").replace("if: courage < 3", "if: courage > 5"), encoding="utf-8")
     code, out, _ = cli("why", "storm:asleep", "--story", root)
     assert code == 1
     assert "no values its flags can hold make it true (courage: int 0..3): it can never be offered" in out
@@ -101,7 +101,7 @@ def test_two_flags_together(tmp_path):
     root = copy_tour(tmp_path / "tour")
     storm = root / "chapters" / "storm.yaml"
     storm.write_text(
-        storm.read_text(encoding="utf-8").replace("if courage < 3", "if courage >= 3 and not asked_for_help"),
+        storm.read_text(encoding="utf-8").replace("if: courage < 3", "if: courage >= 3 and not asked_for_help"),
         encoding="utf-8",
     )
     code, out, _ = cli("why", "storm:asleep", "--story", root)
