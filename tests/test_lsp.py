@@ -382,6 +382,66 @@ async def test_an_id_for_a_choice_that_shares_its_destination(client: LanguageCl
     assert choices[2]["id"] == "walk-out-unsigned" and "id" not in choices[1]
 
 
+async def test_a_choice_on_one_line_hovers_goes_to_completes_and_takes_an_id(
+    client: LanguageClient, story: Path, signing: Path
+):
+    """Issue 26.1: the node after `->`, the flags of `if` and `do` in a one-line choice are names
+    like any other; a misspelt node is reported at its own column; the id action writes the long form."""
+    path = story / "chapters" / "riyadh-1980.yaml"
+    text = open_doc(client, path)
+    line = "      - Wait for the driver. -> ministry if not stayed_home do loose_talk = true\n"
+    anchor = "    choices:\n      - text: Go down to the car with the driver.\n"
+    assert anchor in text
+    text = text.replace(anchor, anchor.replace("    choices:\n", "    choices:\n" + line), 1)
+    change(client, path, text, 70)
+    ident = T.TextDocumentIdentifier(uri(path))
+    at = pos_of(text, line, line.index("ministry"))
+    got = await client.text_document_hover_async(T.HoverParams(ident, at))
+    assert got is not None and "node **ministry**" in got.contents.value
+    refs = await client.text_document_references_async(
+        T.ReferenceParams(text_document=ident, position=at, context=T.ReferenceContext(include_declaration=False))
+    )
+    assert at in [r.range.start for r in refs]
+    got = await client.text_document_definition_async(T.DefinitionParams(ident, at))
+    assert got.range.start == pos_of(text, "\n  ministry:", 3)
+    flag = await client.text_document_hover_async(T.HoverParams(ident, pos_of(text, line, line.index("stayed_home"))))
+    assert flag is not None and "Mansour stayed with Noura" in flag.contents.value
+    at = pos_of(text, line, line.index("loose_"))
+    got = await client.text_document_definition_async(T.DefinitionParams(ident, at))
+    assert got.range.start == pos_of(text, "  loose_talk:", 2)
+    typing = text.replace(line, "      - Wait for the driver. -> minis\n", 1)
+    change(client, path, typing, 71)
+    at = pos_of(typing, "-> minis", len("-> minis"))
+    items = await client.text_document_completion_async(T.CompletionParams(ident, at))
+    assert "ministry" in [i.label for i in items.items]
+    typing = text.replace(line, "      - Wait for the driver. -> ministry if not stayed_ho\n", 1)
+    change(client, path, typing, 72)
+    at = pos_of(typing, "if not stayed_ho", len("if not stayed_ho"))
+    items = await client.text_document_completion_async(T.CompletionParams(ident, at))
+    assert "stayed_home" in [i.label for i in items.items]
+    bad = text.replace(line, line.replace("-> ministry", "-> ministy"), 1)
+    change(client, path, bad, 73)
+    diags = await wait_for(client, lambda: coded(client, path, "unknown-node"))
+    assert diags[0].range.start == pos_of(bad, "ministy if not")
+    change(client, path, open_doc(client, path, version=74), 75)
+
+    one = signing / "chapters" / "one.yaml"
+    text = open_doc(client, one).replace(
+        "        goto: torn\n", "        goto: torn\n      - 'Walk out: unsigned. -> torn if not treaty_torn'\n", 1
+    )
+    change(client, one, text, 80)
+    at = pos_of(text, "Walk out")
+    acts = await client.text_document_code_action_async(
+        T.CodeActionParams(T.TextDocumentIdentifier(uri(one)), T.Range(at, at), T.CodeActionContext(diagnostics=[]))
+    )
+    fix = next(a for a in acts if a.title.startswith("Give this choice an id"))
+    import yaml
+
+    choices = yaml.safe_load(apply(text, fix.edit.changes[uri(one)]))["nodes"]["hall"]["choices"]
+    want = {"text": "Walk out: unsigned.", "goto": "torn", "if": "not treaty_torn", "id": "walk-out-unsigned"}
+    assert choices[2] == want
+
+
 async def test_lenses_try_from_here_and_why(client: LanguageClient, story: Path):
     path = story / "chapters" / "riyadh-1980.yaml"
     text = open_doc(client, path)

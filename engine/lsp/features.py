@@ -512,6 +512,11 @@ def completion(ws: Workspace, path: Path, line: int, col: int) -> list[T.Complet
     if m:
         return _nodes(ix, edit_range, choices=m.group(1) == "visits")
     key = _key_of(rows, line, prefix)
+    if key == "choices" and kind == "chapter":  # a choice on one line: `- Knock. -> porch if lit do ...`
+        if re.search(r"(?<!\S)->\s+[\w-]*$", prefix):
+            return _nodes(ix, edit_range)
+        if re.search(r"(?<!\S)->\s.*(?<!\S)(if|do)\s", prefix):
+            return _flags_or_values(ws, path, prefix, edit_range)
     if key is None and re.match(r"^\s*(-\s+)?[a-z_]*$", prefix):
         return _keys(ws, kind, rows, line, prefix, edit_range)
     if key in NODE_KEYS and kind == "chapter":
@@ -901,7 +906,13 @@ def _choice_ids(ws: Workspace, path: Path, rows: list[str], r: T.Range) -> list[
     base, n = slug, 2
     while slug in existing:
         slug, n = f"{base}-{n}", n + 1
-    if c.flow:  # `- {text: ..., goto: x}`: before the closing brace
+    if c.line:  # `- Knock. -> porch`: an id needs the long form, written as a flow mapping in its place
+        keys = [f"{k}: {_yaml_str(str(c.info[k]))}" for k in ("text", "call", "goto", "if") if k in c.info]
+        keys += ["canon: true"] if c.info.get("canon") else []
+        keys += ["do: [" + ", ".join(_yaml_str(e) for e in c.info["do"]) + "]"] if c.info.get("do") else []
+        whole = T.Range(T.Position(c.span.line, c.span.col), T.Position(c.span.end_line, c.span.end_col))
+        edit = T.TextEdit(whole, "{" + ", ".join(keys + [f"id: {slug}"]) + "}")
+    elif c.flow:  # `- {text: ..., goto: x}`: before the closing brace
         at = T.Position(c.span.end_line, max(c.span.end_col - 1, 0))
         edit = T.TextEdit(T.Range(at, at), f", id: {slug}")
     else:  # a block mapping: a line of its own, under the choice's first key

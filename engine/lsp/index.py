@@ -3,8 +3,9 @@
 `index_text(text, kind)` reads a chapter, the manifest or the history as YAML (PyYAML's safe
 composer: plain data, no tags run) and lists every occurrence of an author's name:
 
-    node     a key under `nodes:` (its definition), `start:`, `goto:`, `call:`, `next:`,
-             `seen("x")` and `visits("x")` / `visits("x.choice")` in any expression
+    node     a key under `nodes:` (its definition), `start:`, `goto:`, `call:`, `next:`, the
+             node after `->` in a choice written on one line, `seen("x")` and
+             `visits("x")` / `visits("x.choice")` in any expression
     flag     a key under `flags:` (definition), a name in `if:`, `do:`, `holds:` and in the
              `{...}` parts of any text (`do:` targets are marked as sets)
     fact     `id:` of a fact in history.yaml (definition), the ids in `asserts`, `denies`,
@@ -25,6 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
+from ..choiceline import ChoiceLineError
+from ..choiceline import parse as parse_line
 
 try:  # libyaml's composer when present: a 10 MB paste is composed in a second, not a minute
     from yaml import CSafeLoader as Loader
@@ -93,6 +97,7 @@ class ChoiceDef:
     span: Span  # the whole choice mapping
     info: dict  # as written
     flow: bool  # written `{text: ..., goto: ...}` on one line
+    line: bool = False  # written as one line, `- Knock. -> porch` (`info` is then its long form)
 
 
 @dataclass
@@ -251,7 +256,9 @@ class _Walker:
         keys = [p for p in path if isinstance(p, str)]
         key = keys[-1] if keys else ""
         kind, value = self.idx.kind, node.value
-        if kind == "chapter" and path == ("id",):
+        if kind == "chapter" and self.node and len(path) == 4 and path[2] == "choices" and isinstance(path[3], int):
+            self.choice_line(node, path[3])
+        elif kind == "chapter" and path == ("id",):
             self.idx.chapter_id = value
             self.add("chapter", value, s, "def", "id")
         elif kind == "story" and len(path) == 2 and path[0] == "chapters":
@@ -270,6 +277,25 @@ class _Walker:
             self.add("choice", f"{self.node}.{value}", s, "def", "id")
         elif key in TEXT_KEYS or (kind == "story" and path[0] == "epilogue"):
             self.inline(node)
+
+    def choice_line(self, node, index: int) -> None:
+        """A choice written on one line: its node ids, the flags of its condition and effects,
+        the inline parts of its text."""
+        self.inline(node)
+        base, src = self.source(node)
+        try:
+            line = parse_line(src)
+        except ChoiceLineError:
+            return
+        assert self.node is not None
+        self.idx.choices.append(ChoiceDef(self.node, index, self.span(node), line.mapping(), False, True))
+        for key, part in (("call", line.call), ("goto", line.goto)):
+            if part is not None:
+                self.add("node", part.src, self.sub(base + part.at, base + part.at + len(part.src)), "ref", key)
+        if line.cond is not None:
+            self.expr_in(base + line.cond.at, line.cond.src, "if")
+        for e in line.effects:
+            self.expr_in(base + e.at, e.src, "do", effect=True)
 
     def source(self, node) -> tuple[int, str]:
         """The scalar's characters as written in the file, with YAML's quoting escapes blanked out
