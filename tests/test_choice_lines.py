@@ -419,3 +419,18 @@ def test_every_part_of_a_line_is_marked_where_it_is_written(text, node, call, ca
         written_at(path, value)
     marks = [doc.marks[cpath + path] for path, _ in order]
     assert marks == sorted(marks) and len(set(marks)) == len(marks)
+
+
+def test_the_documented_surprises_are_what_happens(tmp_path):
+    """docs/choice-lines.md's table of lines that say something else than meant: each row is true."""
+    from pathlib import Path
+
+    page = (Path(__file__).parent.parent / "docs" / "choice-lines.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `- (.+?)` \| (.+?) \|", page, re.M)
+    assert len(rows) >= 6
+    for i, (written, read_as) in enumerate(rows):
+        line = written.replace("porch", "desk")
+        text = SHORT.replace("      - Back to the desk. -> desk", f"      - {line}")
+        codes = {d.code for d in diagnostics(tmp_path, text, f"row{i}")}
+        want = re.match(r"`([a-z-]+)`", read_as)
+        assert codes == ({want.group(1)} if want else set()), (written, codes)
