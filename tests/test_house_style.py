@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from engine import choiceline
+
 ROOT = Path(__file__).parent.parent
 FILES = sorted((ROOT / "chapters").glob("*.yaml")) + sorted((ROOT / "story").glob("*.yaml"))
 
@@ -140,6 +142,8 @@ def prose(node, key=None, path=()):
             yield from prose(v, key, path)
     elif isinstance(node, yaml.ScalarNode) and node.tag.endswith(":str"):
         text = node.value
+        if key == "choices":  # a choice on one line: its prose is the text before ` -> `
+            text = choiceline.parse(text).text.src
         if key in QUOTES_SEED:
             text = re.sub(r'"[^"]*"', '""', text)
         yield node.start_mark.line + 1, node.style, key, text
@@ -283,7 +287,12 @@ def test_no_text_part_is_empty():
 
 
 def _chapter(name: str) -> dict:
-    return yaml.safe_load((ROOT / "chapters" / f"{name}.yaml").read_text(encoding="utf-8"))
+    """A chapter as plain data, its one-line choices (`- Knock. -> porch`) in the long form."""
+    ch = yaml.safe_load((ROOT / "chapters" / f"{name}.yaml").read_text(encoding="utf-8"))
+    for node in ch["nodes"].values():
+        if "choices" in node:
+            node["choices"] = [choiceline.parse(c).mapping() if isinstance(c, str) else c for c in node["choices"]]
+    return ch
 
 
 def _plain_text(node: dict) -> str:
