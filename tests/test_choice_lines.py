@@ -8,15 +8,19 @@ text; the published schema accepts both forms.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import tempfile
 
 import pytest
 import yaml
+from brute import story_specs
 from conftest import examples, no_cache, write_story
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from test_explore import compile_spec
 
 from engine import choiceline
 from engine import runtime as rt
@@ -434,3 +438,50 @@ def test_the_documented_surprises_are_what_happens(tmp_path):
         codes = {d.code for d in diagnostics(tmp_path, text, f"row{i}")}
         want = re.match(r"`([a-z-]+)`", read_as)
         assert codes == ({want.group(1)} if want else set()), (written, codes)
+
+
+# ---- a property over generated stories: written on one line, the same story -------------------
+
+
+def as_line(c: dict) -> str | None:
+    """The one-line form of the long-form choice `c`, or None where the line cannot say it."""
+    if set(c) - {"text", "goto", "call", "if", "do", "canon"} or re.search(r"(?<!\S)->(?!\S)", c["text"]):
+        return None
+    way = f"{c['call']} ->" + (f" {c['goto']}" if c.get("goto") else "") if c.get("call") else c["goto"]
+    line = f"{c['text']} -> {way}" + (" canon" if c.get("canon") else "")
+    line += f" if {c['if']}" if c.get("if") is not None else ""
+    do = [c["do"]] if isinstance(c.get("do"), str) else c.get("do") or []
+    line += " do " + ", ".join(do) if do else ""
+    want = {k: v for k, v in c.items() if v is not False and k != "do"} | ({"do": do} if do else {})
+    try:
+        return line if choiceline.parse(line).mapping() == want else None
+    except choiceline.ChoiceLineError:
+        return None
+
+
+@settings(
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(story_specs(max_chapters=2, max_nodes=5, guard_p=0.6, ink=True, calls=True), st.randoms())
+def test_a_generated_story_written_on_one_line_is_the_same_story(spec, rnd):
+    everything = json.dumps(spec)
+    for ch in spec["chapters"].values():  # an id nothing counts is left out (a line has no `id`)
+        for nid, node in ch["nodes"].items():
+            for c in node.get("choices") or ():
+                if c.get("id") and f"{nid}.{c['id']}" not in everything:
+                    del c["id"]
+    short = copy.deepcopy(spec)
+    lines = 0
+    for ch in short["chapters"].values():
+        for node in ch["nodes"].values():
+            for k, c in enumerate(node.get("choices") or ()):
+                line = as_line(c)
+                if line is not None and rnd.random() < 0.7:
+                    node["choices"][k] = line
+                    lines += 1
+    with tempfile.TemporaryDirectory() as where:
+        long_story, _ = compile_spec(spec, where + "/long")
+        short_story, _ = compile_spec(short, where + "/short")
+    assert without_places(compiled.to_json(short_story)) == without_places(compiled.to_json(long_story)), lines
