@@ -485,3 +485,18 @@ def test_a_generated_story_written_on_one_line_is_the_same_story(spec, rnd):
         long_story, _ = compile_spec(spec, where + "/long")
         short_story, _ = compile_spec(short, where + "/short")
     assert without_places(compiled.to_json(short_story)) == without_places(compiled.to_json(long_story)), lines
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab -> ifdocanon,\"'()=\n\t{}#:é")), max_size=60), st.booleans())
+def test_any_line_is_read_or_refused_with_a_message_at_a_place_in_it(line, quoted):
+    src = f"id: c\nnodes:\n  hall:\n    choices:\n      - {json.dumps(line) if quoted else line}\n"
+    try:
+        doc = load_text(src, "c.yaml")
+    except ChronicleError:
+        return
+    choices = doc.data.get("nodes", {}).get("hall", {}).get("choices") if isinstance(doc.data, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], str):
+        return
+    for d in choiceline.expand(doc, src):
+        assert d.code == "choice-line" and d.pos.file == "c.yaml" and d.pos.line is not None and d.pos.line >= 5
