@@ -40,7 +40,7 @@ from typing import Any
 
 from .. import calls
 from ..diagnostics import Pos
-from ..expr import ARITH_FN, CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var
+from ..expr import ARITH_FN, CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, names_in
 from ..model import AUTO, Chapter, Story, clamp
 from .explore import (
     DEFAULT_MAX_MEMORY_MIB,
@@ -71,6 +71,109 @@ class Unencodable(Exception):
         self.what, self.pos = what, pos
 
 
+class _Watch:
+    """The bounds of one symbolic exploration, looked at between layers (and every 64 nodes
+    within one), and a projection of where the next layers go: the live BDD nodes grow by some
+    factor per layer (its geometric mean over the last three layers), and the chapter's graph
+    says how many layers at least are still to come (the breadth-first depth of its plain graph,
+    less the layers done). When the projected peak passes the memory bound, or the projected
+    time the deadline, the exploration stops now rather than at the bound."""
+
+    LOOK_BACK = 3
+    MIN_NODES = 10_000  # (below this, growth says little: the sets are still the encoding's size)
+
+    def __init__(self, mgr: Manager, max_bytes: int, deadline: float, depth: int, rate, max_states):
+        self.mgr, self.max_bytes, self.deadline, self.depth = mgr, max_bytes, deadline, depth
+        self.rate, self.max_states = rate, max_states
+        self.t0 = time.perf_counter()
+        self.sizes: list[tuple[int, float]] = []  # per layer: (live nodes, time)
+        self.states = 0
+        self.projected = False
+        # what the manager already holds (earlier chapters' sets, still read by their findings)
+        # is not this exploration's: the bound is on what it adds
+        self.base, self.base_nodes = mgr.held()  # (nodes: the encoding's own, guards and relations)
+        self.saved = mgr.limit(self.base + max_bytes)
+
+    def held(self) -> int:
+        return self.mgr.held_bytes() - self.base
+
+    def bound(self) -> str | None:
+        if time.perf_counter() > self.deadline:
+            return "time"
+        if self.held() > self.max_bytes:
+            return "memory"
+        return None
+
+    def counting(self) -> bool:
+        """Are the states of each layer still worth counting (for the comparison with the
+        explicit explorer, which ends once they pass its state bound)?"""
+        return bool(self.rate and self.max_states and self.states <= self.max_states)
+
+    def after_layer(self, k: int, frontier_states: int) -> str | None:
+        """Called before expanding layer k (whose states number `frontier_states`)."""
+        self.states += frontier_states
+        now = time.perf_counter()
+        if now > self.deadline:
+            return "time"
+        held, nodes = self.mgr.held()
+        if held - self.base > self.max_bytes:
+            return "memory"
+        nodes = max(1, nodes - self.base_nodes)
+        self.sizes.append((nodes, now))
+        if self.rate and self.max_states and self.states <= self.max_states and k >= self.LOOK_BACK:
+            if now - self.t0 > 2 * self.states / self.rate + 0.5:
+                return "slower"  # the explicit explorer would have met these states by now
+        if len(self.sizes) <= self.LOOK_BACK:
+            return None
+        (n0, t0), (n1, t1) = self.sizes[-1 - self.LOOK_BACK], self.sizes[-1]
+        growth = (n1 / max(1, n0)) ** (1 / self.LOOK_BACK)
+        ahead = self.depth - k
+        if growth <= 1.05 or ahead <= 0 or n1 < self.MIN_NODES:
+            return None
+        peak = n1 * growth**ahead
+        per_node = max(32, held - self.base) / n1
+        if peak * per_node > self.max_bytes:
+            self.projected = True
+            return "memory"
+        per_layer = (t1 - t0) / self.LOOK_BACK
+        if now + per_layer * sum(growth**i for i in range(1, ahead + 1)) > self.deadline:
+            self.projected = True
+            return "time"
+        return None
+
+    def release(self) -> None:
+        self.mgr.unlimit(self.saved)
+
+
+def _graph_depth(g: ChapterGraph, start: int) -> int:
+    """The breadth-first depth of the chapter's plain graph (guards and flags left out) from
+    its start: the symbolic explorer runs at least about this many layers when all is reachable."""
+    dist = {start: 0}
+    todo = [start]
+    d = 0
+    while todo:
+        d += 1
+        nxt = []
+        for ni in todo:
+            for t in g.transitions[ni]:
+                if t.target not in dist:
+                    dist[t.target] = d
+                    nxt.append(t.target)
+        todo = nxt
+    return max(dist.values())
+
+
+def _count(enc: Encoder, u) -> int:
+    return int(enc.bdd.count(u, nvars=len(enc.all_vars)))
+
+
+def _safe_count(enc: Encoder, reached: dict) -> int:
+    try:
+        return sum(_count(enc, u) for u in reached.values())
+    except ValueError:  # (out of CUDD's memory)
+        return 0
+
+
 class Manager:
     """One BDD manager for a whole check: the story-wide flags have the same variables in
     every chapter, so the states an ending hands on start the next chapter as they are."""
@@ -80,20 +183,90 @@ class Manager:
         if BACKEND == "cudd":
             self.bdd.configure(reordering=False)
         self.declared: set[str] = set()
+        self.story_order: list[int] | None = None  # see flag_order, computed for the first chapter
+
+    def limit(self, max_bytes: int) -> dict:
+        """Make `max_bytes` CUDD's hard limit (an operation that would pass it fails, and the
+        explorer stops at the memory bound), its computed table an eighth of it at most."""
+        if BACKEND != "cudd":
+            return {}
+        return self.bdd.configure(max_memory=max_bytes, max_cache_hard=max(1 << 12, max_bytes // (8 * 32)))
+
+    def unlimit(self, saved: dict) -> None:
+        if saved:
+            self.bdd.configure(max_memory=saved["max_memory"], max_cache_hard=saved["max_cache_hard"])
 
     def held_bytes(self) -> int:
         """What the BDDs hold (CUDD's own count), for the memory bound."""
+        return self.held()[0]
+
+    def held(self) -> tuple[int, int]:
+        """(bytes, nodes) the manager holds: CUDD's own count of its memory (nodes, unique
+        table, computed table) and of its nodes (dead ones not yet collected too)."""
         if BACKEND == "cudd":
             with warnings.catch_warnings():  # (dd says, each time, that "mem" is in bytes now)
                 warnings.simplefilter("ignore", UserWarning)
-                return int(self.bdd.statistics(exact_node_count=False)["mem"])
-        return 64 * len(self.bdd)  # (autoref: about this much per node)
+                st = self.bdd.statistics(exact_node_count=False)
+            return int(st["mem"]), int(st["n_nodes"])
+        n = len(self.bdd)
+        return 64 * n, n  # (autoref: about this much per node)
 
     def declare(self, names: Iterable[str]) -> None:
         new = [n for n in names if n not in self.declared]
         if new:
             self.bdd.declare(*new)
             self.declared.update(new)
+
+
+def flag_order(story: Story, iterations: int = 24) -> list[int]:
+    """The story-wide slots in the order their variables are declared: flags one choice reads
+    and writes together placed near each other (the FORCE heuristic: every flag moves to the mean
+    centre of the choices it is on, repeatedly; the order of least total span wins). A BDD is
+    small when the variables that constrain each other are close in its order; declaration order
+    leaves, say, a room's bool flag and its counter a hundred levels apart."""
+    n = len(story.flags)
+    slot_of = {f.name: k for k, f in enumerate(story.flags)}
+    weight: dict[frozenset, int] = {}
+    for ch in story.chapters:
+        for node in ch.nodes.values():
+            for c in node.choices:
+                on: set[int] = set()
+                if c.condition is not None:
+                    on |= {slot_of[x] for x in names_in(c.condition) if x in slot_of}
+                for e in c.all_effects + ch.nodes[c.target].enter if c.target in ch.nodes else c.all_effects:
+                    if e.slot < n:
+                        on.add(e.slot)
+                    on |= {slot_of[x] for x in names_in(e.expr.value) if x in slot_of}
+                if len(on) > 1:
+                    key = frozenset(on)
+                    weight[key] = weight.get(key, 0) + 1
+    order = list(range(n))
+    if not weight:
+        return order
+    edges = list(weight.items())
+
+    def span(pos: list[int]) -> int:
+        return sum(w * (max(pos[v] for v in e) - min(pos[v] for v in e)) for e, w in edges)
+
+    pos = list(range(n))
+    best, best_span = list(order), span(pos)
+    for it in range(iterations):
+        acc = [0.0] * n
+        cnt = [0] * n
+        for e, w in edges:
+            centre = sum(pos[v] for v in e) / len(e)
+            for v in e:
+                acc[v] += w * centre
+                cnt[v] += w
+        order = sorted(range(n), key=lambda v: (acc[v] / cnt[v] if cnt[v] else pos[v], pos[v]))
+        for i, v in enumerate(order):
+            pos[v] = i
+        sp = span(pos)
+        if sp < best_span:
+            best, best_span = list(order), sp
+        elif it > 4:
+            break
+    return best
 
 
 def _bits(n: int) -> int:
@@ -189,6 +362,15 @@ class Encoder:
             group(self.ss, list(range(self.depth + 1)), f"{chapter_tag}d")
             for j in range(self.depth):
                 group(self.ss + 1 + j, [None, *places], f"{chapter_tag}p{j}")
+        if mgr.story_order is None:
+            mgr.story_order = flag_order(story)
+        rank = {slot: k for k, slot in enumerate(mgr.story_order)}
+        names = [
+            n
+            for slot in sorted(self.groups, key=lambda sl: (0, rank[sl]) if sl < n_story else (1, sl))
+            for pair in zip(self.groups[slot].names, self.groups[slot].primed)
+            for n in pair
+        ]
         seen_bits = sorted({v for v in ch.seen_bits.values()})
         self.seen_var = {bit: f"{chapter_tag}h{bit.bit_length() - 1}" for bit in seen_bits}
         self.rec_var = {bit: f"{chapter_tag}r{bit.bit_length() - 1}" for bit in g.tracked_facts.values()}
@@ -534,7 +716,8 @@ class SymbolicExploration(Exploration):
     start_set: Any = None  # BDD over the story-wide variables: the values the chapter starts from
     start_list: list | None = None  # the same as a list, in the explicit explorer's order, when given so
     start_steps: list = field(default_factory=list)
-    state_count: int = 0
+    state_count: int = 0  # (when incomplete: the states found before it stopped)
+    projected: bool = False  # stopped because the growth of its sets projected past a bound
     rank: dict = field(default_factory=dict)  # state id -> its place in breadth-first discovery order
     key_ids: dict = field(default_factory=dict)
     engine: str = "symbolic"
@@ -866,9 +1049,18 @@ def explore_symbolic(
     deadline: float | None = None,
     text_reads: bool = False,
     story_live: int | None = None,
+    explicit_rate: float | None = None,
+    max_states: int | None = None,
 ) -> SymbolicExploration:
     """Explore chapter `ch` from the story-wide start values `starts` (a list, as `explore`
-    takes) or `start_set` (a BDD of `mgr` over the story's variables). Raises Unencodable."""
+    takes) or `start_set` (a BDD of `mgr` over the story's variables). Raises Unencodable.
+
+    Stops (incomplete) at the memory bound (CUDD's own count of what its manager holds, which
+    is also set as CUDD's hard limit, so no operation passes it), at `deadline`, and as soon as
+    the growth of the sets from layer to layer projects past either (`projected`, see _Watch).
+    Given `explicit_rate` (states a second the explicit explorer went at on this chapter) and
+    `max_states`, it also stops ("slower") when the states it has found so far are few enough
+    for the explicit explorer and it has already taken longer than that would."""
     t0 = time.perf_counter()
     if deadline is None:
         deadline = t0 + DEFAULT_MAX_SECONDS
@@ -906,35 +1098,47 @@ def explore_symbolic(
     for ni, lu in frontier.items():
         ex.node_layers.setdefault(ni, []).append((0, lu))
     max_bytes = int(max_memory_mib * 1024 * 1024)
-    while frontier:
-        if time.perf_counter() > deadline or mgr.held_bytes() > max_bytes:
-            ex.complete = False
-            ex.stopped_by = "time" if time.perf_counter() > deadline else "memory"
-            break
-        new: dict[int, Any] = {}
-        for k, (ni, s) in enumerate(frontier.items()):
-            if g.is_ending[ni]:
-                continue
-            if k % 64 == 63 and (time.perf_counter() > deadline or mgr.held_bytes() > max_bytes):
+    watch = _Watch(mgr, max_bytes, deadline, _graph_depth(g, start_node), explicit_rate, max_states)
+    try:
+        while frontier:
+            met = sum(_count(enc, u) for u in frontier.values()) if watch.counting() else 0
+            ex.stopped_by = watch.after_layer(len(ex.layers) - 1, met)
+            if ex.stopped_by:
                 break
-            for mv in moves[ni]:
-                img = ex._img_move(mv, s)
-                if img != false:
-                    new[mv.target] = new[mv.target] | img if mv.target in new else img
-        frontier = {}
-        for nj, img in new.items():
-            old = reached.get(nj)
-            fresh = img if old is None else img & ~old
-            if fresh != false:
-                frontier[nj] = fresh
-                reached[nj] = fresh if old is None else old | fresh
-        if frontier:
-            for ni, lu in frontier.items():
-                ex.node_layers.setdefault(ni, []).append((len(ex.layers), lu))
-            ex.layers.append(dict(frontier))
+            new: dict[int, Any] = {}
+            for k, (ni, s) in enumerate(frontier.items()):
+                if g.is_ending[ni]:
+                    continue
+                if k % 64 == 63 and watch.bound():
+                    break
+                for mv in moves[ni]:
+                    img = ex._img_move(mv, s)
+                    if img != false:
+                        new[mv.target] = new[mv.target] | img if mv.target in new else img
+            frontier = {}
+            for nj, img in new.items():
+                old = reached.get(nj)
+                fresh = img if old is None else img & ~old
+                if fresh != false:
+                    frontier[nj] = fresh
+                    reached[nj] = fresh if old is None else old | fresh
+            if frontier:
+                for ni, lu in frontier.items():
+                    ex.node_layers.setdefault(ni, []).append((len(ex.layers), lu))
+                ex.layers.append(dict(frontier))
+        ex.stopped_by = ex.stopped_by or watch.bound()
+    except ValueError as exc:  # CUDD met its hard memory limit (the bound) inside one operation
+        if "NULL" not in str(exc):
+            raise
+        ex.stopped_by = "memory"
+    finally:
+        watch.release()
+    if ex.stopped_by:
+        ex.complete = False
+        ex.projected = watch.projected
     ex.reached = reached
     if not ex.complete:
-        ex.state_count = sum(int(enc.bdd.count(u, nvars=len(enc.all_vars))) for u in reached.values())
+        ex.state_count = watch.states if watch.counting() else _safe_count(enc, reached)
         ex.seconds = time.perf_counter() - t0
         return ex  # (the caller explores the chapter explicitly instead: see engines.Runner)
     nvars = len(enc.all_vars)
