@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..model import Chapter, Story
 from .explore import BOUND_WORDS, Exploration, explore
@@ -97,7 +98,11 @@ class Runner:
         max_memory_mib: float,
         deadline: float,
     ) -> Exploration:
-        bounds = {"tracked_facts": tracked_facts, "max_memory_mib": max_memory_mib, "deadline": deadline}
+        bounds: dict[str, Any] = {
+            "tracked_facts": tracked_facts,
+            "max_memory_mib": max_memory_mib,
+            "deadline": deadline,
+        }
         if self.engine == "auto" and self.starts is not None and self.wants_symbolic(ch):
             return self._trial(ch, max_states, progress, bounds)
         if self.wants_symbolic(ch):
@@ -157,23 +162,22 @@ class Runner:
                 return sx
             # Its sets too large for the bounds: what the explicit explorer proves in the
             # same bounds (and the dataflow fallback past them) is reported instead.
+            bound = BOUND_WORDS.get(sx.stopped_by or "", "bound")
             if sx.stopped_by == "slower":
-                why = f"the explicit explorer is faster on it ({sx.state_count:,} states in {sx.seconds:.1f} s symbolically)"
+                met = f"{sx.state_count:,} states in {sx.seconds:.1f} s"
+                why = f"the explicit explorer is faster on it ({met} symbolically)"
             elif sx.projected:
-                why = (
-                    f"the symbolic explorer's sets grow too fast for the {BOUND_WORDS.get(sx.stopped_by or '', 'bound')}"
-                    f" (stopped after {sx.state_count:,} states)"
-                )
+                why = f"the symbolic explorer's sets grow too fast for the {bound}"
+                why += f" (stopped after {sx.state_count:,} states)"
             else:
-                why = (
-                    f"the symbolic explorer stopped at the {BOUND_WORDS.get(sx.stopped_by or '', 'bound')}"
-                    f" after {sx.state_count:,} states"
-                )
+                why = f"the symbolic explorer stopped at the {bound} after {sx.state_count:,} states"
             self.notes.append(f"'{ch.id}' explored explicitly: {why}")
             del sx
         except Unencodable as exc:
             where = f" ({exc.pos})" if exc.pos else ""
-            self.notes.append(f"'{ch.id}' explored explicitly: the symbolic explorer cannot encode it: {exc.what}{where}")
+            self.notes.append(
+                f"'{ch.id}' explored explicitly: the symbolic explorer cannot encode it: {exc.what}{where}"
+            )
         if self.starts is not None:
             self.mgr = None  # nothing of it is needed any more: its memory goes back before exploring on
         return None

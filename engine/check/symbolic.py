@@ -88,6 +88,7 @@ class _Watch:
         self.t0 = time.perf_counter()
         self.sizes: list[tuple[int, float]] = []  # per layer: (live nodes, time)
         self.states = 0
+        self.counts: list[int] = []  # per layer: the states met up to it
         self.projected = False
         # what the manager already holds (earlier chapters' sets, still read by their findings)
         # is not this exploration's: the bound is on what it adds
@@ -120,9 +121,13 @@ class _Watch:
             return "memory"
         nodes = max(1, nodes - self.base_nodes)
         self.sizes.append((nodes, now))
-        if self.rate and self.max_states and self.states <= self.max_states and k >= self.LOOK_BACK:
-            if now - self.t0 > 2 * self.states / self.rate + 0.5:
-                return "slower"  # the explicit explorer would have met these states by now
+        self.counts.append(self.states)
+        if self.counting() and k >= self.LOOK_BACK:
+            # the explicit explorer would have met these states by now, and at the rate they
+            # grow it will soon have met them all
+            growth = self.states / max(1, self.counts[-1 - self.LOOK_BACK])
+            if now - self.t0 > 2 * self.states / self.rate + 0.5 and self.states * growth**2 <= self.max_states:
+                return "slower"
         if len(self.sizes) <= self.LOOK_BACK:
             return None
         (n0, t0), (n1, t1) = self.sizes[-1 - self.LOOK_BACK], self.sizes[-1]
