@@ -195,7 +195,9 @@ class Manager:
         explorer stops at the memory bound), its computed table an eighth of it at most (and 8M entries, 256 MiB)."""
         if BACKEND != "cudd":
             return {}
-        return self.bdd.configure(max_memory=max_bytes, max_cache_hard=min(1 << 23, max(1 << 12, max_bytes // (8 * 32))))
+        return self.bdd.configure(
+            max_memory=max_bytes, max_cache_hard=min(1 << 23, max(1 << 12, max_bytes // (8 * 32)))
+        )
 
     def unlimit(self, saved: dict) -> None:
         if saved:
