@@ -298,6 +298,11 @@ CHECK = _section(
         "a choice whose condition is false in every state that reaches its node",
         "fix the condition, or set its flags on the way",
     ),
+    (
+        "branch-never-taken",
+        "a branch of a conditional `next:` that no reachable state takes (its `if` is false, or an earlier one holds)",
+        "fix the conditions, or remove the branch",
+    ),
     ("ending-unreached", "an ending no real playthrough reaches", "fix the conditions on the way in"),
     ("date-backwards", "a node dated earlier than the node play comes from", "fix one of the dates"),
     (

@@ -22,6 +22,7 @@ checker reports for the story, using plain definitions:
   node-unreached          a non-ending node no playthrough reaches
   ending-unreached        an ending no playthrough reaches
   choice-never-available  a choice of a reached node offered in no state there
+  branch-never-taken      a branch of a reached conditional `next:` no state there takes
   divergence-undeclared   an ending reached with a covered fact's `holds` false,
                           and the fact is not in its `diverges`
   divergence-unused       (warning) an ending lists a fact that holds in every
@@ -327,6 +328,14 @@ class Brute:
                 return (b["call"], b["goto"]) if b.get("call") else (b["goto"], None)
         raise AssertionError("a conditional `next:` ends with a branch without `if`")
 
+    def branch_taken(self, s: BState, node: dict) -> int:
+        """The index of the branch of a conditional `next:` state s takes: the first whose `if` holds."""
+        vals = dict(s.values)
+        for k, b in enumerate(node["next"]):
+            if b.get("if") is None or evaluate(cond(b["if"]), vals.__getitem__, s.visited.__contains__):
+                return k
+        raise AssertionError("a conditional `next:` ends with a branch without `if`")
+
     def deep_call(self, cid: str, s: BState, k) -> bool:
         """Move k of state s is a call made with `max_call_depth` calls already waiting."""
         if k == AUTO:
@@ -478,6 +487,11 @@ class Brute:
                 for k, _c in enumerate(node.get("choices") or ()):
                     if (nid, k) not in run.offered:
                         found.add(("choice-never-available", (cid, nid, k)))
+                if isinstance(node.get("next"), list):  # a conditional `next:`: which branch each state takes
+                    taken = {self.branch_taken(s, node) for s in run.depth if s.node == nid}
+                    for k in range(len(node["next"])):
+                        if k not in taken:
+                            found.add(("branch-never-taken", (cid, nid, k)))
             found |= self.indistinct(cid, run)
             covered = [f for f in ch.get("covers") or () if self.facts[f].get("holds")]
             broken_somewhere: dict = {}
@@ -1210,6 +1224,7 @@ _SUBJECT = {
     "continuity": r"^(.*?) of node '([^']+)' (?:asserts|denies) (?:story )?fact '([^']+)'",
     "return-empty": r"reaches node '([^']+)', which returns",
     "call-depth": r"(?:choice (\d+) of )?node '([^']+)' calls",
+    "branch-never-taken": r"branch (\d+) of node '([^']+)'",
 }
 
 
@@ -1244,7 +1259,7 @@ def subject_of(story, d):
     if pattern is None:
         return code, d.message
     g = re.search(pattern, d.message).groups()
-    if code in ("choice-never-available", "call-depth"):
+    if code in ("choice-never-available", "call-depth", "branch-never-taken"):
         return code, (cid, g[1], int(g[0]) - 1 if g[0] is not None else AUTO)  # (a call from flow: AUTO)
     if code == "choice-indistinct":
         return code, (cid, g[2], int(g[1]) - 1)

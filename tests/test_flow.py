@@ -164,10 +164,18 @@ def test_check_explores_every_branch_and_names_the_path(tmp_path):
         report = check_story(story, story_arg=str(root), engine=engine)
         found = {d.code: d for d in report.diagnostics}
         assert "ending-unreached" in found and "'brave'" in found["ending-unreached"].message
+        dead = found["branch-never-taken"]  # the branch itself, where it is written
+        assert dead.message.startswith("branch 1 of node 'hall''s `next:` is never taken: `courage > 2` is false")
+        assert dead.pos.line == _line_of(root, "if: courage > 2")
         lock = found["soft-lock"]
         assert "node 'pit'" in lock.message and "--replay 2" in lock.replay
     lost = run_cli("play", "--story", root, "--replay", "2")
     assert "A pit." in lost.stdout
+
+
+def _line_of(root, words: str) -> int:
+    text = (root / "chapters" / "archive.yaml").read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(text, 1) if words in line)
 
 
 def test_a_call_from_flow_deeper_than_max_call_depth_is_found(tmp_path):

@@ -156,12 +156,58 @@ def exploration_findings(
                         replay=rp.command(ex, ex.first_at_node[ni]),
                     )
                 )
+    if exact:
+        out += _branch_findings(ex, rp)
     out += _date_findings(ex, rp)
     out += division_findings(ex, rp)
     if exact:
         out += text_findings(ex, rp)
     out += _indistinct_findings(ex, rp)
     out += _ref_findings(story, ex, rp, earlier_facts)
+    return out
+
+
+def _branch_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
+    """A branch of a conditional `next:` that no reachable state takes (its `if` false, or an
+    earlier branch holding, wherever its node is reached): dead flow, as a choice never available."""
+    g, ch = ex.graph, ex.chapter
+    branchy = [ni for ni, nid in enumerate(g.ids) if ch.nodes[nid].branches and ni in ex.first_at_node]
+    if not branchy:
+        return []
+    wanted = set(branchy)
+
+    def questions(sx):  # (the symbolic explorer's sets: the states where each branch is the one taken)
+        return [(ni, mv.guard) for ni in branchy for mv in sx.moves[ni]]
+
+    taken: set[tuple[int, int]] = set()
+    for sid in scan_node(ex, branchy, questions):
+        ni, vals, seen, _rec = ex.keys[sid]
+        if ni not in wanted:
+            continue
+        for pos, t in enumerate(g.transitions[ni]):
+            if t.test is None or t.test(vals, seen):
+                taken.add((ni, pos))
+                break
+    out = []
+    for ni in branchy:
+        nid = g.ids[ni]
+        for pos, b in enumerate(ch.nodes[nid].branches):
+            if (ni, pos) in taken:
+                continue
+            why = (
+                f"`{b.condition_src}` is false, or an earlier branch holds, in every state that reaches it"
+                if b.condition_src
+                else "an earlier branch holds in every state that reaches it"
+            )
+            out.append(
+                report(
+                    "branch-never-taken",
+                    f"branch {pos + 1} of node '{nid}''s `next:` is never taken: {why}",
+                    b.pos,
+                    "fix its condition or the earlier ones, or remove the branch",
+                    replay=rp.command(ex, ex.first_at_node[ni]),
+                )
+            )
     return out
 
 
