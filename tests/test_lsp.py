@@ -422,7 +422,9 @@ async def test_a_choice_on_one_line_hovers_goes_to_completes_and_takes_an_id(
     bad = text.replace(line, line.replace("-> ministry", "-> ministy"), 1)
     change(client, path, bad, 73)
     diags = await wait_for(client, lambda: coded(client, path, "unknown-node"))
-    assert diags[0].range.start == pos_of(bad, "ministy if not")
+    start = pos_of(bad, "ministy if not")
+    assert diags[0].range.start == start  # the node alone, not the rest of the line
+    assert diags[0].range.end == T.Position(start.line, start.character + len("ministy"))
     change(client, path, open_doc(client, path, version=74), 75)
 
     one = signing / "chapters" / "one.yaml"

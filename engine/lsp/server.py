@@ -279,6 +279,10 @@ def _range(rows: list[str], d: dict) -> list[int]:
 
         m = re.match(r"[^\s,\[\]{}#:]+(?:[ \t]+[^\s,\[\]{}#:]+)*", rest)
         end = col + (m.end() if m and m.end() else len(rest.rstrip()))
+        if re.match(r"\s*- ", row) and re.search(r"(?<!\S)->(?!\S)", row[:col]):
+            # inside a choice on one line (`- Knock. -> porch if lit do ...`): up to the next keyword
+            stop = re.search(r"\s+(?:->|canon|if|do)(?!\S)|,|['\"]?\s*(?:#.*)?$", rest)
+            end = col + (stop.start() if stop and stop.start() else len(rest.rstrip()))
     if end == col:
         end = min(col + 1, len(row))
     return [line, col, line, end]
