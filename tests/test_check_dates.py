@@ -65,3 +65,31 @@ def test_overlapping_spans_are_in_order_as_the_guide_says(tmp_path):
     assert _order_case(tmp_path, "1997/1998").returncode == 0
     proc = _order_case(tmp_path, "1997-06")
     assert proc.returncode == 1 and "error[canon-order]" in proc.stdout
+
+
+def test_a_date_earlier_than_one_shown_before_a_subroutine_is_reported_on_every_way_back(story_dir):
+    """A subroutine called from two choices returns two ways; the second way back leads into a
+    node dated before the caller's date (the explorer once kept only the first way out of it)."""
+    nodes = {
+        "april": {
+            "date": "1900-04-10",
+            "text": "April.",
+            "choices": [
+                {"text": "Ask, then go on.", "call": "ask", "goto": "may", "canon": True},
+                {"text": "Ask, then look back.", "call": "ask", "goto": "march"},
+            ],
+        },
+        "ask": {"text": "You ask.", "return": True},
+        "may": {"date": "1900-05-01", "text": "May.", "choices": [{"text": "End.", "goto": "end", "canon": True}]},
+        "march": {"date": "1900-03-01", "text": "March.", "choices": [{"text": "End.", "goto": "end"}]},
+        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "Done"}},
+    }
+    root = story_dir({"one": chapter("one", nodes, period=("1900", "1900"))})
+    for engine in ("explicit", "symbolic"):
+        report = check_story(load_story(root), story_arg=str(root), engine=engine)
+        found = [d for d in report.diagnostics if d.code == "date-backwards"]
+        assert len(found) == 1, engine
+        assert "'march'" in found[0].message and "'april'" in found[0].message
+        proc = run_cli(*found[0].replay.split()[1:])
+        no_traceback(proc)
+        assert proc.returncode == 0 and "March." in proc.stdout

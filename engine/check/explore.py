@@ -439,12 +439,14 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     # Hot-loop layout: per node, (test, effects, target, global choice id, choice index) tuples;
     # per node, None or the dead slots to reset on arrival.
     gids: list[tuple[int, int]] = []  # global choice id -> (node, choice index)
+    targets: list[int] = []  # global choice id -> the node it moves to
     trans = []
     for ni, ts in enumerate(g.transitions):
         row = []
         for t in ts:
             row.append((t.test, tuple((slot, fn) for slot, fn, _e in t.effects), t.target, len(gids), t.choice.index))
             gids.append((ni, t.choice.index))
+            targets.append(t.target)
         trans.append(row)
     dead = [d or None for d in g.dead]
     offered_first = [-1] * len(gids)
@@ -570,11 +572,8 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     ex.held_bytes = held_bytes(count, len(table), len(succ), value_bytes)
     ex.first_at_node = {ni: s for ni, s in enumerate(first_at) if s >= 0}
     ex.offered = {gids[gid]: s for gid, s in enumerate(offered_first) if s >= 0}
-    ex.edges = {
-        (gids[gid][0], g.transitions[gids[gid][0]][_pos(g, gids[gid])].target)
-        for gid, s in enumerate(offered_first)
-        if s >= 0
-    }
+    # (by the move's own target: a returning node's ways back share one choice index)
+    ex.edges = {(gids[gid][0], targets[gid]) for gid, s in enumerate(offered_first) if s >= 0}
     ex.seconds = time.perf_counter() - t0
     return ex
 
@@ -600,14 +599,6 @@ def _value_bytes(values: tuple) -> int:
 def held_bytes(states: int, valuations: int, edges: int, value_bytes: int) -> int:
     """The memory an exploration holds by the explorer's own count (see STATE_BYTES)."""
     return states * STATE_BYTES + valuations * value_bytes + edges * EDGE_BYTES
-
-
-def _pos(g: ChapterGraph, gid: tuple[int, int]) -> int:
-    ni, cindex = gid
-    for k, t in enumerate(g.transitions[ni]):
-        if t.choice.index == cindex:
-            return k
-    raise KeyError(gid)
 
 
 def trapped_states(ex: Exploration) -> list[int]:
