@@ -28,13 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 SIZES = (1000, 10_000, 30_000)
 ENGINES = ("explicit", "symbolic", "auto")
-SECONDS = 20.0
+SECONDS = 20
 
 
-def _check(story: Path, engine: str, seconds: float) -> dict:
+def _check(story: Path, engine: str, seconds: int) -> dict:
     """One `check` in a child process: wall seconds, peak MiB, complete, engine(s)."""
     cmd = [sys.executable, "-m", "engine", "check", "--story", str(story), "--format", "json"]
-    cmd += ["--engine", engine, "--max-seconds", str(seconds)]
+    cmd += ["--engine", engine, "--max-seconds", str(round(seconds))]
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -44,6 +44,7 @@ def _check(story: Path, engine: str, seconds: float) -> dict:
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
     out = proc.stdout.read() if proc.stdout else b""
+
     _pid, _status, usage = os.wait4(proc.pid, 0)
     proc.returncode = 0
     wall = time.perf_counter() - t0
@@ -51,7 +52,7 @@ def _check(story: Path, engine: str, seconds: float) -> dict:
         summary = json.loads(out)["summary"]
     except (ValueError, KeyError):
         summary = {}
-    used = sorted(set(summary.get("engines", {}).values())) or ["?"]
+    used = sorted(set(summary.get("engines", {}).values())) or [f"nothing (exit {os.waitstatus_to_exitcode(_status)})"]
     return {
         "wall": wall,
         "peak": usage.ru_maxrss / 1024,
@@ -71,7 +72,7 @@ def _stories(work: Path, sizes) -> list[tuple[str, Path]]:
     return out
 
 
-def measure(sizes=SIZES, seconds: float = SECONDS, say=print) -> list[tuple[str, float | str, str]]:
+def measure(sizes=SIZES, seconds: int = SECONDS, say=print) -> list[tuple[str, float | str, str]]:
     figures: list[tuple[str, float | str, str]] = []
     results: dict[tuple[str, str], dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,7 +111,7 @@ def run() -> list[tuple[str, float | str, str]]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default=",".join(str(n) for n in SIZES), help="node counts, comma-separated")
-    p.add_argument("--seconds", type=float, default=SECONDS, help=f"--max-seconds of each check (default {SECONDS:g})")
+    p.add_argument("--seconds", type=int, default=SECONDS, help=f"--max-seconds of each check (default {SECONDS:g})")
     a = p.parse_args(argv)
     measure(tuple(int(x) for x in a.sizes.split(",")), a.seconds)
     return 0
