@@ -215,7 +215,7 @@ def first_true(branches: tuple[Choice, ...]) -> tuple[Choice, ...]:
             return own is None or bool(own(vals, seen))
 
         cond = parts[0] if len(parts) == 1 else ex.BoolOp("and", parts)
-        out.append(replace(b, condition=cond, condition_src=ex.unparse(cond), test=test))
+        out.append(replace(b, condition=cond, condition_src=ex.unparse(cond), test=test, guard=cond))
     return tuple(out)
 
 

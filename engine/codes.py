@@ -165,6 +165,11 @@ COMPILE = _section(
     ("date-outside-period", "a node's date lies outside the chapter's period", "fix the date or widen `period`"),
     ("canon-ambiguous", "a node marks more than one choice as canon", "mark the one history took"),
     (
+        "fallback-twice",
+        "a node has two fallback choices (`fallback: true`); play takes at most one by itself",
+        "keep one `fallback: true` in the node",
+    ),
+    (
         "diverges-not-covered",
         "an ending diverges from a fact its chapter does not cover",
         "add the fact to `covers`, or drop it from `diverges`",
@@ -302,6 +307,12 @@ CHECK = _section(
         "branch-never-taken",
         "a branch of a conditional `next:` that no reachable state takes (its `if` is false, or an earlier one holds)",
         "fix the conditions, or remove the branch",
+    ),
+    (
+        "fallback-never",
+        "a fallback choice that never fires: wherever play reaches its node another choice can be taken "
+        "(or its `if` is false)",
+        "remove the fallback, or let the other choices' conditions leave a case for it",
     ),
     ("ending-unreached", "an ending no real playthrough reaches", "fix the conditions on the way in"),
     ("date-backwards", "a node dated earlier than the node play comes from", "fix one of the dates"),

@@ -42,7 +42,9 @@ FORMAT = "chronicle-compiled"
 # literal braces. A reader of 2 reads 1 as it always did.
 # 3: flow that moves on by itself along branches (`Node.branches`: a conditional `next:`, a call
 # from flow) and calls that resume where they were made (`Choice.resumes`), which a reader of 2
-# would stop at or play as re-entering. A reader of 3 reads 1 and 2 as it always did.
+# would stop at or play as re-entering; and greyed-out choices (`Choice.enabled`) and fallback
+# choices (`Choice.fallback`), which a reader of 2 would offer as plain choices (a fallback as one
+# with no text). A reader of 3 reads 1 and 2 as it always did.
 VERSION = 3
 MAX_BYTES = 256 * 1024 * 1024  # a compiled story larger than this is refused, not read
 
@@ -53,7 +55,9 @@ LEFT_OUT = {("Story", "root"), ("Story", "warnings"), ("Story", "sources")}
 # (class, closure field) -> tree field. A test holds this table to every compare=False field
 # of the model, and another to every closure being there after linking, wherever it sits.
 CLOSURES: dict[tuple[str, str], str] = {
-    ("Choice", "test"): "condition",
+    ("Choice", "test"): "condition",  # compiled from `guard` (see model.guards)
+    ("Choice", "guard"): "condition",  # a tree `link` builds from the choice's and its siblings'
+    ("Choice", "shows"): "condition",
     ("TextPart", "test"): "condition",
     ("TextPart", "render"): "inline",
     ("TextPart", "else_render"): "else_inline",
@@ -125,8 +129,9 @@ def make_runnable(story: Story) -> Story:
                 _text_part(part, slots, bits)
             for eff in node.enter:
                 _effect(eff, slots, bits)
-            for c in node.choices + node.branches:
-                _choice(c, slots, bits)
+            for group in (node.choices, node.branches):
+                for c, guard in zip(group, model.guards(group)):
+                    _choice(c, guard, slots, bits)
     return story
 
 
@@ -134,8 +139,19 @@ def _fill(obj, name: str, value) -> None:
     object.__setattr__(obj, name, value)  # a fresh object nobody has seen (see the module docstring)
 
 
-def _choice(c: Choice, slots: Mapping[str, int], bits: Mapping[str, int]) -> None:
-    _fill(c, "test", expr.compile_expr(c.condition, slots, bits) if c.condition is not None else None)
+_NEVER = expr.Lit(False)
+
+
+def _choice(c: Choice, guard, slots: Mapping[str, int], bits: Mapping[str, int]) -> None:
+    shows = expr.compile_expr(c.condition, slots, bits) if c.condition is not None else None
+    if c.fallback:  # never listed
+        shows = expr.compile_expr(_NEVER, slots, bits)
+    _fill(c, "guard", guard)
+    _fill(c, "shows", shows)
+    if guard is c.condition:
+        _fill(c, "test", shows)  # (a plain choice: one closure for both)
+    else:
+        _fill(c, "test", expr.compile_expr(guard, slots, bits) if guard is not None else None)
     for eff in c.effects:
         _effect(eff, slots, bits)
     if c.count is not None:

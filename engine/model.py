@@ -236,6 +236,34 @@ class Choice:
     # `text` is shown as written. runtime.available() gives choices with their text resolved.
     label: TextPart | None = None
     text_pos: Pos | None = None  # where `text` is written (mentions found in it are reported there)
+    # `enabled:`: shown (when `if:` holds) but greyed out, and refused, while this is false.
+    enabled: Expr | None = None
+    enabled_src: str | None = None
+    # `fallback: true`: never shown; play takes it by itself when no other choice can be taken
+    # (and its own `if:` holds). A node has at most one.
+    fallback: bool = False
+    # Filled by `link` from the trees above (see `guards`): `guard`, when the choice can be taken
+    # (its `if:` and `enabled:`; a fallback's also needs every sibling's guard false), and `test`
+    # is its closure; `shows` is the closure of `if:` alone, when the choice is listed.
+    guard: Expr | None = field(default=None, compare=False, repr=False)
+    shows: Callable | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def needs(self) -> str | None:
+        """What taking it needs, as written (None: nothing): its `if:` and its `enabled:`."""
+        parts = [
+            f"({x})" if self.condition_src and self.enabled_src else x
+            for x in (self.condition_src, self.enabled_src)
+            if x
+        ]
+        if self.fallback:
+            parts.append("no other choice can be taken")
+        return " and ".join(parts) or None
+
+    @property
+    def greyable(self) -> bool:
+        """It can be listed without being takeable: play shows it greyed out."""
+        return self.enabled is not None
 
     @property
     def all_effects(self) -> tuple:
@@ -403,6 +431,36 @@ class Story:
     @property
     def story_defaults(self) -> tuple:
         return tuple(f.default for f in self.flags)
+
+
+def guards(choices: tuple) -> list[Expr | None]:
+    """Per choice of a node, the condition under which play can take it (None: always): its
+    `if:` and its `enabled:`; a fallback's also needs every other choice's to be false (it is
+    taken only when nothing else can be). `link` compiles these into `Choice.test`; the checkers
+    read `Choice.guard`. runtime.js's `guards` is the same function."""
+    from .expr import BoolOp, Lit, Not
+
+    def both(a: Expr | None, b: Expr | None) -> Expr | None:
+        if a is None or b is None:
+            return b if a is None else a
+        return BoolOp("and", (a, b))
+
+    own = [both(c.condition, c.enabled) if not c.fallback else None for c in choices]
+    out: list[Expr | None] = []
+    for c, g in zip(choices, own):
+        if not c.fallback:
+            out.append(g)
+            continue
+        others = [x for x, o in zip(own, choices) if not o.fallback]
+        conds = [x for x in others if x is not None]
+        if len(conds) < len(others):
+            none: Expr = Lit(False)  # a sibling can always be taken: the fallback never can
+        elif not conds:
+            none = Lit(True)
+        else:
+            none = Not(conds[0] if len(conds) == 1 else BoolOp("or", tuple(conds)))
+        out.append(none if c.condition is None else BoolOp("and", (c.condition, none)))
+    return out
 
 
 def successors(node: Node) -> list[str]:

@@ -197,15 +197,38 @@ def node_of(story: Story, state: State) -> Node:
 
 
 def available(story: Story, state: State) -> list[Choice]:
-    """The choices offered in this state, in the order the author wrote them, each with its text
-    as the reader sees it here (inline parts resolved)."""
+    """The choices the player can take in this state, in the order the author wrote them, each
+    with its text as the reader sees it here (inline parts resolved). A greyed-out choice
+    (`enabled:` false) is listed (`listed`) but not available; a fallback is neither."""
     node = node_of(story, state)
     v, s = state.values, state.seen
     return [
         c if c.label is None else choice_here(c, v, s)  # (most choices have no inline parts: no call)
         for c in node.choices
-        if c.test is None or c.test(v, s)
+        if (c.test is None or c.test(v, s)) and not c.fallback
     ]
+
+
+def listed(story: Story, state: State) -> list[Choice]:
+    """The choices shown in this state (numbered 1, 2... in this order): the available ones and
+    the greyed-out ones (`open_here` tells them apart); never a fallback."""
+    node = node_of(story, state)
+    v, s = state.values, state.seen
+    return [
+        c if c.label is None else choice_here(c, v, s)
+        for c in node.choices
+        if (c.shows is None or c.shows(v, s)) and not c.fallback
+    ]
+
+
+def greyed(story: Story, state: State) -> frozenset:
+    """The indices of the choices listed here but greyed out (`enabled:` false)."""
+    return frozenset(c.index for c in listed(story, state) if not open_here(c, state))
+
+
+def open_here(choice: Choice, state: State) -> bool:
+    """The choice can be taken in this state (not greyed out)."""
+    return choice.test is None or choice.test(state.values, state.seen)
 
 
 def choice_here(choice: Choice, values: tuple, seen: int) -> Choice:
@@ -241,17 +264,34 @@ def choose(story: Story, state: State, choice: Choice | int) -> State:
         if not 0 <= choice < len(node.choices):
             raise PlayError(f"node '{node.id}' has no choice {choice + 1}")
         choice = node.choices[choice]
+    if choice.fallback:
+        raise PlayError(f"node '{node.id}' has no choice {choice.index + 1} to pick: its fallback is taken by itself")
     if choice.test is not None and not choice.test(state.values, state.seen):
+        if choice.greyable and (choice.shows is None or choice.shows(state.values, state.seen)):
+            raise PlayError(f"'{choice.text}' is greyed out: it cannot be taken yet (it needs {choice.enabled_src})")
         raise PlayError(f"'{choice.text}' is not available here (it needs {choice.condition_src})")
     ch = story.chapter(state.chapter)
-    values = apply_effects(choice, state.values, state.seen)
-    lead: list[str] = []
+    values, lead, stack = _take(choice, state.values, state.seen, [], state.stack)
+    return _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead, stack)
+
+
+def _take(choice: Choice, values: tuple, seen: int, lead: list, stack: tuple) -> tuple[tuple, list, tuple]:
+    """What taking a choice does before its destination is entered: its effects, its `say:`
+    (added to `lead`), a call's place to come back to pushed on the stack."""
+    values = apply_effects(choice, values, seen)
     if choice.say is not None:
-        lead.extend(paragraphs(_render(choice.say, choice.say.text, choice.say.render, values, state.seen)))
-    stack = state.stack
+        lead.extend(paragraphs(_render(choice.say, choice.say.text, choice.say.render, values, seen)))
     if choice.returns_to is not None:  # a call: remember where to come back to
         stack = stack + (calls.place_of(choice),)
-    return _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead, stack)
+    return values, lead, stack
+
+
+def fallback_of(node: Node, values: tuple, seen: int) -> Choice | None:
+    """The node's fallback when play takes it here: nothing else can be taken and its `if:` holds."""
+    for c in node.choices:
+        if c.fallback:
+            return c if c.test is None or c.test(values, seen) else None
+    return None
 
 
 def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: list, stack: tuple = ()) -> State:
@@ -268,7 +308,9 @@ def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: 
     passed = []
     resumed = False
     steps = 0
+    looped: set = set()  # (fallbacks that lead round to where they were taken, no change between)
     while True:
+        fallback = None
         if node.next is not None:
             after = node.next
         elif node.branches:
@@ -278,12 +320,19 @@ def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: 
                 stack = stack + (calls.place_of(way),)
         elif node.returns and stack:
             after, stack = stack[-1], stack[:-1]
+        elif (fallback := fallback_of(node, values, seen)) is not None and (
+            here := (node.id, _capped(ch, values), seen, stack)
+        ) not in looped:
+            looped.add(here)
+            after = fallback.target
         else:
             break
         steps += 1
         if steps > _FLOW_STEPS:  # (the compiler and verify refuse rings of such nodes: a damaged story)
             raise PlayError(f"play went on from node '{nid}' without a click {_FLOW_STEPS:,} times")
         lead.extend(_text_of(node, values, seen))
+        if fallback is not None:  # taken by itself: its effects, its `say:`, a call's way back
+            values, lead, stack = _take(fallback, values, seen, lead, stack)
         passed.append(node.id)
         if calls.resumed(after):  # back where a choice called from: its choices again, not its text
             node = ch.nodes[calls.node_at(after)]
@@ -296,6 +345,19 @@ def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: 
 
 
 _FLOW_STEPS = 1_000_000
+
+
+def _capped(ch: Chapter, values: tuple) -> tuple:
+    """The values with each visit count held at the bound `check` saturates it at
+    (Chapter.counters): two states that differ only past those bounds are one state to `check`,
+    so fallbacks leading round between them are a loop (play stops, `check` reports a trap)."""
+    if not ch.counters:
+        return values
+    vals = list(values)
+    for f in ch.layout:
+        if f.scope == "visits":
+            vals[f.slot] = min(vals[f.slot], ch.counters[f.name])
+    return tuple(vals)
 
 
 def chain(ch: Chapter, nid: str) -> list[str]:
@@ -357,17 +419,20 @@ def replay_numbers(story: Story, first: State, numbers: Iterable[int]) -> list[S
         if is_ending(story, state) and not is_final(story, state):
             state = advance(story, state)
             states.append(state)
-        offered = available(story, state)
+        offered = listed(story, state)
         if not 1 <= number <= len(offered):
             where = f"{state.chapter}:{state.node}"
             raise PlayError(f"step {i}: at {where} there are {len(offered)} choices available, not {number}")
-        states.append(choose(story, state, offered[number - 1]))
+        try:
+            states.append(choose(story, state, offered[number - 1]))
+        except PlayError as exc:
+            raise PlayError(f"step {i}: {exc}") from None
     return states
 
 
 def number_of(story: Story, state: State, choice: Choice) -> int:
     """The number (1-based) a player sees for `choice` in `state`."""
-    return [c.index for c in available(story, state)].index(choice.index) + 1
+    return [c.index for c in listed(story, state)].index(choice.index) + 1
 
 
 # ---- reading -------------------------------------------------------------------------------

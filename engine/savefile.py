@@ -177,7 +177,7 @@ def replay_steps(story: Story, first: State, steps: list[str]) -> tuple[list[Sta
         choice = next((c for c in node.choices if c.key == key), None)
         if choice is None:
             return states, f"the choice you took at step {i} is no longer there"
-        if choice.test is not None and not choice.test(state.values, state.seen):
+        if choice.fallback or (choice.test is not None and not choice.test(state.values, state.seen)):
             return states, f"'{choice.text}' (your step {i}) is no longer on offer there"
         states.append(choose(story, state, choice))
     return states, None

@@ -65,7 +65,7 @@ def scene_lines(story: Story, state: State, width: int = WIDTH, skip: int = 0) -
     if node.ending:
         return text_lines(story, state, width, skip) + ending_lines(story, node, width)
     return text_lines(story, state, width, skip) + choice_lines(
-        rt.available(story, state), width, stuck_words(story, state)
+        rt.listed(story, state), width, stuck_words(story, state), rt.greyed(story, state)
     )
 
 
@@ -131,11 +131,27 @@ def stuck_words(story: Story, state: State) -> str:
     return RETURN_EMPTY if rt.node_of(story, state).returns else STUCK
 
 
-def choice_lines(offered: list[Choice], width: int = WIDTH, stuck: str = STUCK) -> list[str]:
-    """The choices on offer, numbered from 1, a long one's later lines under its first word (as
-    the full-screen player sets them); `stuck` where there are none."""
-    out = [wrap(f"{i}. {c.text}", width, "  ", hang=" " * len(f"  {i}. ")) for i, c in enumerate(offered, 1)]
-    if not offered:
+GREYED_MARK = "(greyed out)"
+
+
+def greyed_words(number: int, choice: Choice) -> str:
+    """What the reader is told on picking a greyed-out choice (`enabled:` false here)."""
+    return f'"{clean(choice.text)}" is greyed out: it cannot be chosen here. Pick another.'
+
+
+def choice_lines(
+    offered: list[Choice], width: int = WIDTH, stuck: str = STUCK, closed: frozenset = frozenset()
+) -> list[str]:
+    """The choices listed, numbered from 1, a long one's later lines under its first word (as
+    the full-screen player sets them), the greyed-out ones (their indices in `closed`) marked;
+    `stuck` where none can be taken."""
+    out = [
+        wrap(
+            f"{i}. {c.text}" + (f" {GREYED_MARK}" if c.index in closed else ""), width, "  ", hang=" " * len(f"  {i}. ")
+        )
+        for i, c in enumerate(offered, 1)
+    ]
+    if all(c.index in closed for c in offered):
         out.append(wrap(stuck, width))
     return out + [""]
 
@@ -213,9 +229,12 @@ class TextPlayer:
             number = next_number(state)
             if number is None:
                 return state, 0
-            offered = rt.available(self.story, state)
+            offered = rt.listed(self.story, state)
             if not 1 <= number <= len(offered):
                 self.emit([f"There is no choice {number} here (choose 1 to {len(offered)})."])
+                return state, 1
+            if not rt.open_here(offered[number - 1], state):
+                self.emit([f"> {number}", "", greyed_words(number, offered[number - 1])])
                 return state, 1
             self.emit([f"> {number}. {clean(offered[number - 1].text)}", ""])
             state = rt.choose(self.story, state, offered[number - 1])

@@ -240,6 +240,8 @@ class _Refs:
             self.target(c.returns_to, f"{cat}.returns_to", "the return", ch)
             if c.condition is not None:
                 self.condition(c.condition, f"{cat}.condition", types, ch)
+            if c.enabled is not None:
+                self.condition(c.enabled, f"{cat}.enabled", types, ch)
             for j, eff in enumerate(c.effects):
                 self.effect(eff, f"{cat}.effects[{j}]", types, ch)
             if c.count is not None:

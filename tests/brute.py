@@ -206,8 +206,9 @@ class Brute:
                         exprs.append(cond(part["if"]))
                 exprs += [eff(d).value for d in _effects(node.get("do"))]
                 for c in node.get("choices") or ():
-                    if c.get("if"):
-                        exprs.append(cond(c["if"]))
+                    for key in ("if", "enabled"):
+                        if c.get(key):
+                            exprs.append(cond(c[key]))
                     exprs += [eff(d).value for d in _effects(c.get("do"))]
             caps: dict = {}
             for e in exprs:
@@ -237,18 +238,86 @@ class Brute:
             return [AUTO]
         if node.get("return"):
             return [AUTO] if s.stack else []
-        vals = dict(s.values)
-        out = []
-        for k, c in enumerate(node.get("choices") or ()):
-            try:
-                if c.get("if") is None or ev(cond(c["if"]), vals.__getitem__, s.visited):
-                    out.append(k)
-            except DivZero:
-                self.divisions.setdefault(cid, set()).add((s.node, k))
-                # play reads a zero division as 0; go on as it does
-                if evaluate(cond(c["if"]), vals.__getitem__, s.visited.__contains__):
-                    out.append(k)
+        choices = node.get("choices") or ()
+        out = [
+            k for k, c in enumerate(choices) if not c.get("fallback") and self.holds_at(cid, s, k, ("if", "enabled"))
+        ]
+        for f, c in enumerate(choices):
+            # A fallback can be taken when its `if` holds and no other choice can be: its condition
+            # is read as `if and not (other1 or other2 ...)`, each other one `if and enabled`, in
+            # order and short-circuiting, so a division by zero on the way is the fallback's too.
+            if not c.get("fallback") or not self.holds_at(cid, s, f, ("if",)):
+                continue
+            others = [j for j, d in enumerate(choices) if not d.get("fallback")]
+            if any(d.get("if") is None and d.get("enabled") is None for d in (choices[j] for j in others)):
+                continue  # one of them can always be taken: the fallback never can (nothing is evaluated)
+            if not any(self.holds_at(cid, s, j, ("if", "enabled"), blame=f) for j in others):
+                out = [f]
         return out
+
+    def holds_at(self, cid: str, s: BState, k: int, keys: tuple, blame=None) -> bool:
+        """Choice k's conditions named by `keys` (`if`, `enabled`) all hold in s, evaluated in
+        order and stopping at the first false one, as play's `a and b` does. A division by zero
+        is the choice's (and `blame`'s, when given)."""
+        c = self.spec["chapters"][cid]["nodes"][s.node]["choices"][k]
+        vals = dict(s.values)
+        for key in keys:
+            if c.get(key) is None:
+                continue
+            try:
+                ok = ev(cond(c[key]), vals.__getitem__, s.visited)
+            except DivZero:
+                self.divisions.setdefault(cid, set()).add((s.node, k if blame is None else blame))
+                # play reads a zero division as 0; go on as it does
+                ok = evaluate(cond(c[key]), vals.__getitem__, s.visited.__contains__)
+            if not ok:
+                return False
+        return True
+
+    def seen_named(self, cid: str) -> frozenset:
+        """The nodes some seen() of the chapter names: the part of `visited` play keeps."""
+        out = set()
+        ch = self.spec["chapters"][cid]
+        for node in ch["nodes"].values():
+            srcs = (
+                [p["if"] for p in node.get("text") if isinstance(p, dict) and p.get("if")]
+                if isinstance(node.get("text"), list)
+                else []
+            )
+            for c in node.get("choices") or ():
+                srcs += [c[k] for k in ("if", "enabled") if c.get(k)]
+            trees = [cond(x) for x in srcs] + [eff(d).value for d in _effects(node.get("do"))]
+            trees += [eff(d).value for c in node.get("choices") or () for d in _effects(c.get("do"))]
+            for t in trees:
+                out |= {x.node for x in subtrees(t) if isinstance(x, Seen)}
+        return frozenset(out)
+
+    def number(self, cid: str, s: BState, k) -> int | None:
+        """The number a player types for move k in s: its place among the choices listed (those
+        whose `if` holds, greyed out or not; never a fallback). None for a move play makes itself."""
+        if k == AUTO:
+            return None
+        choices = self.spec["chapters"][cid]["nodes"][s.node]["choices"]
+        if choices[k].get("fallback"):
+            return None
+        return self.listed(cid, s).index(k) + 1
+
+    def listed(self, cid: str, s: BState) -> list:
+        choices = self.spec["chapters"][cid]["nodes"][s.node].get("choices") or ()
+        vals = dict(s.values)
+        return [
+            k
+            for k, c in enumerate(choices)
+            if not c.get("fallback")
+            and (c.get("if") is None or evaluate(cond(c["if"]), vals.__getitem__, s.visited.__contains__))
+        ]
+
+    def is_auto(self, cid: str, s: BState, ks: list) -> bool:
+        """Play makes this state's move by itself: a `next:`, a return, a fallback."""
+        if ks == [AUTO]:
+            return True
+        choices = self.spec["chapters"][cid]["nodes"][s.node].get("choices") or ()
+        return len(ks) == 1 and bool(choices[ks[0]].get("fallback"))
 
     def _run(self, cid, where, srcs, vals: dict, visited, over: list, tag) -> None:
         decls = self.decls(cid)
@@ -369,7 +438,8 @@ class Brute:
             ks = self.offered(cid, s)
             if not ks:
                 run.softlock_states.add(s)
-            for number, k in enumerate(ks, 1):
+            for k in ks:
+                number = self.number(cid, s, k)
                 run.offered.add((s.node, k))
                 if self.deep_call(cid, s, k):
                     run.deep_calls[(s.node, k)] = min(d, run.deep_calls.get((s.node, k), d))
@@ -430,16 +500,25 @@ class Brute:
             s = self.start_state(cid, story_values)
             records: list = []
             nodes_seen = set()  # (node, calls waiting): from there the walk can only go the same way
+            looped: set = set()  # fallbacks taken since play last stopped (it stops where they lead round)
             while not self.is_ending(cid, s.node):
                 node = ch["nodes"][s.node]
                 records += node.get("records") or []
+                ks = self.offered(cid, s) if "choices" in node else []
+                key = (s.node, s.values, s.stack, s.visited & self.seen_named(cid))
+                if self.is_auto(cid, s, ks) and ks != [AUTO] and key not in looped:  # a fallback
+                    looped.add(key)
+                    s, _ = self.take(cid, s, ks[0])
+                    continue
+                if node.get("next") or (node.get("return") and s.stack):
+                    s, _ = self.take(cid, s, AUTO)
+                    continue
+                # play stops here: coming back to a stop with the same calls waiting goes round again
+                looped = set()
                 if (s.node, s.stack) in nodes_seen:
                     found.add(("canon-broken", cid))
                     return found
                 nodes_seen.add((s.node, s.stack))
-                if node.get("next") or (node.get("return") and s.stack):
-                    s, _ = self.take(cid, s, AUTO)
-                    continue
                 canon = (
                     [k for k in self.offered(cid, s) if node["choices"][k].get("canon")] if "choices" in node else []
                 )
@@ -484,9 +563,9 @@ class Brute:
                 if nid not in reached:
                     found.add(("ending-unreached" if "ending" in node else "node-unreached", (cid, nid)))
                     continue
-                for k, _c in enumerate(node.get("choices") or ()):
+                for k, c in enumerate(node.get("choices") or ()):
                     if (nid, k) not in run.offered:
-                        found.add(("choice-never-available", (cid, nid, k)))
+                        found.add(("fallback-never" if c.get("fallback") else "choice-never-available", (cid, nid, k)))
                 if isinstance(node.get("next"), list):  # a conditional `next:`: which branch each state takes
                     taken = {self.branch_taken(s, node) for s in run.depth if s.node == nid}
                     for k in range(len(node["next"])):
@@ -596,8 +675,9 @@ class Brute:
                     if b.get("if"):
                         exprs.append(cond(b["if"]))
                 for c in node.get("choices") or ():
-                    if c.get("if"):
-                        exprs.append(cond(c["if"]))
+                    for key in ("if", "enabled"):
+                        if c.get(key):
+                            exprs.append(cond(c[key]))
                     exprs += [eff(d) for d in _effects(c.get("do"))]
             for e in exprs:
                 read |= {(cid if n in local else None, n) for n in names_in(e)}
@@ -616,19 +696,28 @@ class Brute:
         `deep`, when given, collects the calls on the way made at full depth (they did not push)."""
         states = [self.start_state(cid, story_values)]
 
-        def through():  # play goes on through `next:` nodes by itself (and calls from flow)
-            while self.offered(cid, states[-1]) == [AUTO]:
-                if deep is not None and self.deep_call(cid, states[-1], AUTO):
-                    deep.append((states[-1].node, AUTO))
-                states.append(self.take(cid, states[-1], AUTO)[0])
+        def through():  # play goes on through `next:` nodes, returns and fallbacks by itself
+            looped = set()  # play stops where fallbacks lead round to a state they were taken in
+            while self.is_auto(cid, states[-1], ks := self.offered(cid, states[-1])):
+                s = states[-1]
+                if ks != [AUTO]:
+                    key = (s.node, s.values, s.stack, s.visited & self.seen_named(cid))
+                    if key in looped:
+                        break
+                    looped.add(key)
+                if deep is not None and self.deep_call(cid, states[-1], ks[0]):
+                    deep.append((states[-1].node, ks[0]))
+                states.append(self.take(cid, states[-1], ks[0])[0])
 
         through()
         for n in numbers:
-            ks = self.offered(cid, states[-1])
-            assert 1 <= n <= len(ks), f"replay asks for choice {n} of {len(ks)}"
-            if deep is not None and self.deep_call(cid, states[-1], ks[n - 1]):
-                deep.append((states[-1].node, ks[n - 1]))
-            states.append(self.take(cid, states[-1], ks[n - 1])[0])
+            listed = self.listed(cid, states[-1])
+            assert 1 <= n <= len(listed), f"replay asks for choice {n} of {len(listed)}"
+            k = listed[n - 1]
+            assert k in self.offered(cid, states[-1]), f"replay asks for greyed-out choice {n}"
+            if deep is not None and self.deep_call(cid, states[-1], k):
+                deep.append((states[-1].node, k))
+            states.append(self.take(cid, states[-1], k)[0])
             through()
         return states
 
@@ -747,8 +836,11 @@ def chapter_specs(
     ink: bool = False,
     calls: bool = False,
     flow: bool = False,
+    kinds: bool = False,
 ):
-    """`flow` (with `ink`): some `next:` nodes branch on a condition (to a later node, a node with
+    """`kinds`: some choices are greyed out by an `enabled:` condition, and some nodes have a
+    fallback (no text; sometimes an `if`, effects, a `say:`, a call), anywhere in their list.
+    `flow` (with `ink`): some `next:` nodes branch on a condition (to a later node, a node with
     choices or an ending) and, with `calls`, call a subroutine from flow (a node's `call:`, or a
     branch that calls), so no click is needed on the way. `calls`: subroutines. r0 (and
     sometimes r1) return; s0, when there, is a subroutine with choices (back to r0 canonically,
@@ -789,6 +881,8 @@ def chapter_specs(
         if ink and draw(st.booleans()):
             c["say"] = f"You go to {target}."
         c["goto"] = target
+        if kinds and draw(st.floats(0, 1)) < 0.3:
+            c["enabled"] = draw(st.sampled_from(guards))
         if canon:
             c["canon"] = True
         if assertions and draw(st.floats(0, 1)) < 0.3:
@@ -859,6 +953,14 @@ def chapter_specs(
                     node["next"] = [first, last]
         else:
             order = list(draw(st.permutations(choices[n])))
+            if kinds and draw(st.floats(0, 1)) < 0.4:
+                fb = choice(draw(st.sampled_from(allnodes)))
+                for key in ("text", "enabled", "asserts", "denies"):
+                    fb.pop(key, None)
+                if subs and draw(st.floats(0, 1)) < 0.2:
+                    fb = call(fb, n)
+                    fb.pop("text")
+                order.insert(draw(st.integers(0, len(order))), {"fallback": True, **fb})
             if ink:
                 for j, c in enumerate(order):  # c0 is the first choice as written
                     c["id"] = f"c{j}"
@@ -871,6 +973,14 @@ def chapter_specs(
     for n in subs:
         if n == "s0":
             order = list(draw(st.permutations(choices[n])))
+            if kinds and draw(st.floats(0, 1)) < 0.4:
+                fb = choice(draw(st.sampled_from(allnodes)))
+                for key in ("text", "enabled", "asserts", "denies"):
+                    fb.pop(key, None)
+                if subs and draw(st.floats(0, 1)) < 0.2:
+                    fb = call(fb, n)
+                    fb.pop("text")
+                order.insert(draw(st.integers(0, len(order))), {"fallback": True, **fb})
             if ink:
                 for j, c in enumerate(order):
                     c["id"] = f"c{j}"
@@ -914,6 +1024,7 @@ def story_specs(
     ink: bool = False,
     calls: bool = False,
     flow: bool = False,
+    kinds: bool = False,
 ):
     """`flow`: conditional `next:` and calls from flow (see chapter_specs), and sometimes a story
     whose calls resume (`calls: resume`). `assertions`: text parts (with or without `if`, some
@@ -921,7 +1032,7 @@ def story_specs(
     facts. `calls`: subroutines (see chapter_specs), and a `max_call_depth` that is small (1 to 3) or the default."""
     n = draw(st.integers(1, max_chapters))
     chapters = {
-        f"c{i}": draw(chapter_specs(f"c{i}", max_nodes, guard_p, assertions, ink, calls, flow)) for i in range(n)
+        f"c{i}": draw(chapter_specs(f"c{i}", max_nodes, guard_p, assertions, ink, calls, flow, kinds)) for i in range(n)
     }
     spec = {"flags": dict(STORY_FLAGS), "facts": [dict(EVENT)], "chapters": chapters}
     if assertions:
@@ -951,6 +1062,7 @@ def clean_spec(spec: dict) -> dict:
             for c in node.get("choices") or ():
                 if c.get("canon"):
                     c.pop("if", None)
+                    c.pop("enabled", None)
                     c.pop("do", None)
     for _ in range(50):
         brute = Brute(spec)
@@ -998,7 +1110,7 @@ def clean_spec(spec: dict) -> dict:
                 cid, nid, site, fid = subject
                 _unsay(spec["chapters"][cid]["nodes"][nid], site, fid)
                 changed = True
-            elif code in ("choice-never-available", "int-bounds"):
+            elif code in ("choice-never-available", "fallback-never", "int-bounds"):
                 cid, nid, k = subject[:3]
                 c = spec["chapters"][cid]["nodes"][nid]["choices"][k]
                 if not c.get("canon") and not c.get("_drop"):
@@ -1216,6 +1328,7 @@ _SUBJECT = {
     "ending-unreached": r"ending '([^']+)'",
     "node-unreached": r"node '([^']+)'",
     "choice-never-available": r"choice (\d+) of node '([^']+)'",
+    "fallback-never": r"choice (\d+)\) never fires",
     "choice-indistinct": r"choices (\d+) and (\d+) of node '([^']+)'",
     "divergence-undeclared": r"ending '([^']+)' is reached with '([^']+)' broken",
     "divergence-unused": r"ending '([^']+)' lists '([^']+)'",
@@ -1261,6 +1374,8 @@ def subject_of(story, d):
     g = re.search(pattern, d.message).groups()
     if code in ("choice-never-available", "call-depth", "branch-never-taken"):
         return code, (cid, g[1], int(g[0]) - 1 if g[0] is not None else AUTO)  # (a call from flow: AUTO)
+    if code == "fallback-never":
+        return code, (cid, re.search(r"the fallback of node '([^']+)'", d.message).group(1), int(g[0]) - 1)
     if code == "choice-indistinct":
         return code, (cid, g[2], int(g[1]) - 1)
     if code == "canon-holds":

@@ -68,18 +68,25 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
         sets = typed(brute.decls(cid), args["sets"])
         deep: list = []
         bstates = brute.replay_numbers(cid, sets, numbers, deep)
-        if code == "call-depth" and subject[2] == BRUTE_AUTO:  # a call from flow: play makes it by itself
+        by_itself = code == "call-depth" and (
+            subject[2] == BRUTE_AUTO or story.chapter(cid).nodes[subject[1]].choices[subject[2]].fallback
+        )
+        if by_itself:  # a call from flow, or a fallback that calls: play makes it by itself
             _cid, nid, k = subject
             assert (nid, k) in deep, d.replay
-            at = next(i for i, s in enumerate(bstates) if s.node == nid and brute.deep_call(cid, s, k))
+            at = next(
+                i
+                for i, s in enumerate(bstates)
+                if s.node == nid and brute.deep_call(cid, s, k) and (k == BRUTE_AUTO or k in brute.offered(cid, s))
+            )
             assert at == runs[cid].deep_calls[(nid, k)], f"{d.replay} is not a shortest way"
             continue
         if code == "call-depth":  # the replay takes the call, from a state where the stack is full
             _cid, nid, k = subject
-            assert deep[-1] == (nid, k)
+            assert (nid, k) in deep  # (fallbacks after it may make calls of their own at full depth)
             before = brute.replay_numbers(cid, sets, numbers[:-1])
             assert len(before) - 1 == runs[cid].deep_calls[(nid, k)], f"{d.replay} is not a shortest way"
-            deep.pop()
+            deep.remove((nid, k))
         if deep:
             # The way there makes a call at full depth, which `check` reports (call-depth) and
             # explores as not pushing; play pushes it, and may go elsewhere from there.
@@ -87,7 +94,7 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
         states = rt.replay_numbers(story, rt.start(story, cid, None, sets), numbers)
         last, blast = states[-1], bstates[-1]
         if code == "call-depth":
-            assert states[-2].node == nid and rt.available(story, states[-2])[numbers[-1] - 1].index == k
+            assert states[-2].node == nid and rt.listed(story, states[-2])[numbers[-1] - 1].index == k
             assert len(states[-2].stack) == story.max_call_depth  # play itself goes one deeper than allowed
             assert len(states[-1].stack) <= story.max_call_depth + 1
             continue
@@ -95,6 +102,8 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
         run = runs[cid]
         if code == "int-bounds" and len(subject) == 3:
             continue  # a node's `do:`: the move into it is checked by the agreement on findings
+        if code == "int-bounds" and story.chapter(cid).nodes[subject[1]].choices[subject[2]].fallback:
+            continue  # a fallback's effect: play takes it by itself, after the last typed choice
         if code == "divide-by-zero":
             continue
         # Replays are shortest in moves; a `next:` node's move is one a player never types.
@@ -103,13 +112,15 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
             _cid, nid, k, m = subject
             before = states[-2]
             assert before.node == nid
-            assert rt.available(story, before)[numbers[-1] - 1].index == k
+            assert rt.listed(story, before)[numbers[-1] - 1].index == k
             bbefore = brute.replay_numbers(cid, sets, numbers[:-1])
             assert m in brute.take(cid, bbefore[-1], k)[1], "the replayed move does not leave the bounds"
             assert len(bbefore) - 1 == run.overflows[(nid, k, m)]
             continue
         node = subject[1]
-        if last.node != node and node in last.passed:
+        # (a fallback node: play may pass it, by its fallback, and come round to stop there again)
+        by_fallback = any(c.fallback for c in story.chapter(cid).nodes[node].choices)
+        if node in last.passed and (last.node != node or by_fallback):
             # a finding at a node play passes through by itself (`next:`, or a return with a call to
             # answer): the replay goes on past it, as play does. The state in question is one of
             # the brute force's states there after the last typed choice (play can pass the node
@@ -121,6 +132,9 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
                 bad = [i for i in there if (code, subject) in brute.continuity(cid, RunOf(brute, cid, bstates[i]))]
                 there = bad[:1] or there
             at = there[-1] if code != "continuity" else there[0]
+            if by_fallback:  # the first time there that is what the finding names
+                fits = {"soft-lock": run.softlock_states, "trap": trapped[cid]}.get(code)
+                at = next((i for i in there if fits is None or bstates[i] in fits), there[0])
             blast, moves = bstates[at], at
         assert last.node == node or node in last.passed, f"{d.replay} ends at {last.node}, not at {node}"
         # A replay sets only the story-wide flags its finding can depend on; the state it reaches
@@ -197,7 +211,12 @@ def agree(spec: dict) -> None:
             # play goes on through a `next:` node (and a returning node with a call to answer) by
             # itself, so a replay to one lands further on
             passing = story.chapter(cid).nodes[node]
-            assert landed == node or passing.next is not None or passing.returns
+            assert (
+                landed == node
+                or passing.next is not None
+                or passing.returns
+                or any(c.fallback for c in passing.choices)
+            )
     assert {subject_of(story, d) for d in judged(report)} == brute.expected()
     check_replays(story, brute, runs, report)
 
@@ -313,4 +332,22 @@ def test_explorer_agrees_with_brute_force_on_ink_stories_with_calls(spec):
 def test_continuity_agrees_with_brute_force_through_calls(spec):
     """Text and choices asserting facts in subroutines: a returning node's words are judged in
     every state that passes through it, and the replay goes on past it as play does."""
+    agree(spec)
+
+
+@SETTINGS
+@given(story_specs(max_nodes=5, guard_p=0.6, ink=True, kinds=True))
+def test_explorer_agrees_with_brute_force_on_greyed_and_fallback_choices(spec):
+    """Choices greyed out by `enabled:` (listed, numbered, never taken) and fallbacks (taken by
+    themselves when nothing else can be, never numbered): the same states, paths and findings,
+    soft-locks where every choice shown is greyed out, `fallback-never` where one never fires."""
+    agree(spec)
+
+
+@settings(
+    max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(story_specs(max_nodes=5, guard_p=0.6, ink=True, calls=True, kinds=True))
+def test_explorer_agrees_with_brute_force_on_fallbacks_among_calls(spec):
+    """A fallback that calls, a fallback inside a subroutine, greyed-out calls."""
     agree(spec)

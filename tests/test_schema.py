@@ -209,7 +209,7 @@ def test_misspelt_key_gets_a_suggestion():
     ds = errors(CHAPTER.replace("        goto: embassy", "        go_to: embassy"))
     assert [d.message for d in ds] == [
         "a choice needs 'goto' or 'call'",
-        "unknown key 'go_to' in this choice (allowed: text, id, if, do, goto, call, canon, asserts, denies, say, allow)",
+        "unknown key 'go_to' in this choice (allowed: text, id, if, enabled, fallback, do, goto, call, canon, asserts, denies, say, allow)",
     ]
     assert ds[1].hint == "did you mean 'goto'?"
 

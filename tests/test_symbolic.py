@@ -80,6 +80,12 @@ def test_stories_with_flow_same_report_under_both_engines(spec):
     both(spec)
 
 
+@SETTINGS
+@given(story_specs(max_chapters=2, max_nodes=5, guard_p=0.6, ink=True, calls=True, kinds=True))
+def test_greyed_and_fallback_choices_same_report_under_both_engines(spec):
+    both(spec)
+
+
 def test_tour_story_same_report_under_both_engines():
     from engine import compile as compiler
 

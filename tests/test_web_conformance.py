@@ -740,3 +740,92 @@ def test_saves_in_the_middle_of_calls_load_in_the_other_runtime(calls, picks):
         ours,
     )
     assert back == [None, [list(s.stack) for s in states]]
+
+
+# Greyed-out choices (`enabled:`) and fallbacks (`fallback: true`): the page lists and refuses
+# the same choices as Python, and takes the same fallbacks by itself (with their `say:`, a call).
+def _kinds_chapter(cid):
+    return chapter(
+        cid,
+        {
+            "hall": {
+                "text": "Hall {n}.",
+                "do": "n += 1",
+                "choices": [
+                    {
+                        "text": "Ring.",
+                        "id": "ring",
+                        "if": "n < 4",
+                        "enabled": "n % 2 == 0",
+                        "do": "m += 1",
+                        "goto": "hall",
+                    },
+                    {"text": "Wait.", "enabled": "m > 1 and n < 6", "goto": "side"},
+                    {
+                        "fallback": True,
+                        "if": "n < 7",
+                        "say": "Nothing to do: you drift on.",
+                        "call": "sub",
+                        "goto": "hall",
+                    },
+                    {
+                        "text": "Leave.",
+                        "if": 'visits("hall.ring") >= 2',
+                        "enabled": "m >= 2",
+                        "goto": "end",
+                        "canon": True,
+                    },
+                ],
+            },
+            "side": {"text": "A side room.", "choices": [{"fallback": True, "do": "m -= 1", "goto": "hall"}]},
+            "sub": {"text": "Round the back.", "return": True},
+            "end": {"text": "Out, {n}.", "ending": {"kind": "canon", "title": "Out"}},
+        },
+        flags={
+            "n": {"type": "int", "default": 0, "min": 0, "max": 9, "doc": "steps"},
+            "m": {"type": "int", "default": 0, "min": 0, "max": 3, "doc": "rings"},
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def kinds(browser, tmp_path_factory):
+    root = write_story(tmp_path_factory.mktemp("kinds"), {"one": _kinds_chapter("one")}, title="Kinds")
+    with no_cache():
+        story = load_story(root)
+    p = browser.page(url_of(export_web(story, tmp_path_factory.mktemp("kinds-site")).folder))
+    yield story, p
+    assert not p.errors and not p.requests
+    p.context.close()
+
+
+_LISTED_JS = """([picks]) => {
+  const C = window.Chronicle, story = chronicleReader.story;
+  let s = C.start(story, null, null, {});
+  const out = [];
+  for (const pick of picks) {
+    if (C.isEnding(story, s)) break;
+    out.push(C.listed(story, s).map((c) => [c.index, c.text, C.openHere(c, s)]));
+    const offered = C.available(story, s);
+    if (!offered.length) break;
+    s = C.choose(story, s, offered[pick % offered.length]);
+  }
+  return out;
+}"""
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(picks=st.lists(st.integers(0, 1000), max_size=40))
+def test_greyed_and_fallback_choices_play_alike(kinds, picks):
+    story, page = kinds
+    _compare(story, page, "one", {}, picks)
+    ours, s = [], rt.start(story)
+    for pick in picks:
+        if rt.is_ending(story, s):
+            break
+        ours.append([[c.index, c.text, rt.open_here(c, s)] for c in rt.listed(story, s)])
+        offered = rt.available(story, s)
+        if not offered:
+            break
+        s = rt.choose(story, s, offered[pick % len(offered)])
+    assert page.evaluate(_LISTED_JS, [picks]) == ours

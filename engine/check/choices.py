@@ -184,14 +184,14 @@ def chapter_places(story: Story, ch: Chapter) -> dict[str, list[Place]]:
         for c in node.choices:
             if c.label is not None:
                 here += _inline_places(ch, nid, c.label, f"the text of choice {c.index + 1}")
-            if c.condition is not None:
+            if c.guard is not None:
                 here.append(
                     Place(
                         ch.id,
                         nid,
                         "choice",
                         f"{ch.id}:{nid} condition of choice {c.index + 1}",
-                        frozenset(names_in(c.condition)),
+                        frozenset(names_in(c.guard)),
                         c.test,
                     )
                 )
@@ -354,8 +354,8 @@ def _story_reads_later(story: Story, ch: Chapter) -> int:
                 if part.condition is not None:
                     names |= names_in(part.condition)
             for choice in node.choices:
-                if choice.condition is not None:
-                    names |= names_in(choice.condition)
+                if choice.guard is not None:
+                    names |= names_in(choice.guard)
                 for e in choice.effects:
                     names |= names_in(e.expr.value) | ({e.expr.target} if e.expr.op != "=" else set())
     for c in [ch, *later]:

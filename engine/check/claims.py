@@ -76,7 +76,7 @@ def node_texts(node: Node) -> list[Text]:
         exempt = node_exempt or "mention" in c.allow
         where = _allow_where(node, c)
         marks = frozenset(c.asserts + c.denies)
-        cond = c.condition if c.condition is not None else Lit(True)
+        cond = c.guard if c.guard is not None else Lit(True)
         label = c.label
         out.append(
             Text(

@@ -105,7 +105,7 @@ def _node_sites(node: Node, story: Story | None) -> list[Site]:
                     f"choice {c.index + 1} of node '{node.id}'",
                     c.pos,
                     c.test or _always,
-                    c.condition if c.condition is not None else Lit(True),
+                    c.guard if c.guard is not None else Lit(True),
                     c.asserts,
                     c.denies,
                 )

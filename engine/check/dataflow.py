@@ -173,11 +173,11 @@ def analyse(story: Story, ch: Chapter, start_env: tuple) -> Dataflow:
         queued.discard(nid)
         here = env[nid]
         for c in moves(ch, ch.nodes[nid]):
-            if c.condition is not None:
-                p = possible_values(c.condition, here, slots, flags)
+            if c.guard is not None:
+                p = possible_values(c.guard, here, slots, flags)
                 if p is not None and True not in p:
                     continue
-            after = list(_refine(here, c.condition, slots, flags)) if c.condition is not None else list(here)
+            after = list(_refine(here, c.guard, slots, flags)) if c.guard is not None else list(here)
             new = _apply(after, effects_of(ch, c), slots, flags)
             old = env.get(c.target)
             merged = new if old is None else _join(old, new)
@@ -231,13 +231,13 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
             continue
         opened = []
         for c in moves(ch, node):
-            p = possible_values(c.condition, here, slots, flags) if c.condition is not None else {True}
+            p = possible_values(c.guard, here, slots, flags) if c.guard is not None else {True}
             if p is not None and True not in p:
                 df.never_available.append((nid, c))
             if p == {True}:
                 opened.append(c)
             if p is None or True in p:
-                after = list(_refine(here, c.condition, slots, flags)) if c.condition is not None else list(here)
+                after = list(_refine(here, c.guard, slots, flags)) if c.guard is not None else list(here)
                 for eff in effects_of(ch, c):
                     f = flags[eff.slot]
                     raw = possible_values(eff.expr.value, tuple(after), slots, flags)
@@ -261,7 +261,7 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
             df.softlock_free.add(nid)
         else:
             # try the disjunction of all conditions as one expression: exact for independent flags
-            conds = [c.condition for c in node.choices if c.condition is not None]
+            conds = [c.guard for c in node.choices if c.guard is not None]
             if len(conds) == len(node.choices) and conds:
                 p = possible_values(BoolOp("or", tuple(conds)) if len(conds) > 1 else conds[0], here, slots, flags)
                 if p == {True}:
@@ -287,9 +287,9 @@ def _conclusions(story: Story, ch: Chapter, env: dict, slots: dict) -> Dataflow:
             return False
         if node.returns:  # play goes back to one of them, which one the stack decides: all must be safe
             return nid not in at_top and len(into_safe) == len(moves(ch, node))
-        if any(c.condition is None for c in into_safe):
+        if any(c.guard is None for c in into_safe):
             return True
-        alternatives = tuple(c.condition for c in into_safe)
+        alternatives = tuple(c.guard for c in into_safe)
         either = alternatives[0] if len(alternatives) == 1 else BoolOp("or", alternatives)
         return possible_values(either, env[nid], slots, flags) == {True}
 

@@ -57,7 +57,7 @@ def division_findings(ex, rp) -> list[Diagnostic]:
     for ni, ts in enumerate(g.transitions):
         for t in ts:
             effects = [e for _s, _f, e in t.effects if e is not None]  # (a call's push has none)
-            if risky(t.choice.condition) or any(risky(e.expr.value) for e in effects):
+            if risky(t.choice.guard) or any(risky(e.expr.value) for e in effects):
                 suspects.setdefault(ni, []).append((t, effects))
     if not suspects:
         return []
@@ -69,7 +69,7 @@ def division_findings(ex, rp) -> list[Diagnostic]:
         for ni in suspects:
             for mv in sx.moves[ni]:
                 enc = sx.enc
-                c = mv.choice.condition
+                c = mv.choice.guard
                 z = enc.zero(c) if c is not None else enc.false
                 for j, st in enumerate(mv.steps):
                     if st.effect is None or not risky(st.effect.expr.value):
@@ -89,8 +89,8 @@ def division_findings(ex, rp) -> list[Diagnostic]:
                 continue
             where = None
             try:
-                where = t.choice.condition_src
-                if t.choice.condition is not None and not _eval(t.choice.condition, vals, seen, slots, bits):
+                where = t.choice.needs
+                if t.choice.guard is not None and not _eval(t.choice.guard, vals, seen, slots, bits):
                     continue
                 lst = list(vals)
                 for e in effects:

@@ -173,8 +173,8 @@ def prepare(
             elif ss is not None and node.returns:  # the way back pops first, when its place is on top
                 test, own = calls.top_is(ss, c.key), ((ss, calls.pop(ss), None),) + own
             ts.append(Transition(c, test, own + stack + entry, index[c.target]))
-            if c.condition is not None:
-                reads |= mask(names_in(c.condition))
+            if c.guard is not None:
+                reads |= mask(names_in(c.guard))
             # live before the effects = (live at the target - kill) | gen, walking the effects backwards:
             # `x = e` kills x, `x += e` reads x, and every effect reads what its value reads
             kill = gen = 0
@@ -352,22 +352,33 @@ class Exploration:
         """(start index, choice numbers, choice indices) of the shortest path to state sid."""
         numbers, indices = [], []
         while self.parent[sid] >= 0:
-            if self.via_choice[sid] != AUTO:  # play goes through `next:` nodes by itself
+            # play goes through `next:` nodes, returns and fallbacks by itself: no number for them
+            number = self.number_of(self.parent[sid], self.via_choice[sid])
+            if number is not None:
                 indices.append(self.via_choice[sid])
-                numbers.append(self.number_of(self.parent[sid], self.via_choice[sid]))
+                numbers.append(number)
             sid = self.parent[sid]
         return -1 - self.parent[sid], numbers[::-1], indices[::-1]
 
-    def number_of(self, sid: int, choice_index: int) -> int:
-        """The number a player sees for choice `choice_index` in state sid.
+    def number_of(self, sid: int, choice_index: int) -> int | None:
+        """The number a player sees for choice `choice_index` in state sid: its place among the
+        choices listed there (greyed-out ones too); None for a move play makes by itself (a
+        `next:` node's, a return's, a fallback's).
 
         Conditions read only live flags, so the masked values give the same answer."""
+        if choice_index == AUTO:
+            return None
         ni, vals, seen, _rec = self.keys[sid]
         number = 0
         for t in self.graph.transitions[ni]:
-            if t.test is None or t.test(vals, seen):
+            c = t.choice
+            if c.fallback:
+                if c.index == choice_index:
+                    return None
+                continue
+            if c.shows is None or c.shows(vals, seen):
                 number += 1
-                if t.choice.index == choice_index:
+                if c.index == choice_index:
                     return number
         raise ValueError("choice not available in that state")
 
@@ -532,7 +543,7 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
                 if overflowed:  # an effect met an int flag's bound (and kept it): the first one is reported
                     for eff, x in overflowed:
                         if id(eff) not in overflows:
-                            overflows[id(eff)] = Overflow(sid, number if cindex != AUTO else None, eff, x)
+                            overflows[id(eff)] = Overflow(sid, ex.number_of(sid, cindex), eff, x)
                     overflowed.clear()
                 if d:
                     for slot in d:

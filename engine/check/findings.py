@@ -68,12 +68,19 @@ def exploration_findings(
         vals = ", ".join(
             f"{k}={show_value(v)}"
             for k, v in ex.values_of(sid).items()
-            if any(c.condition is not None and k in names_in(c.condition) for c in node.choices)
+            if any(c.guard is not None and k in names_in(c.guard) for c in node.choices)
+        )
+        _n, v, seen, _r = ex.keys[sid]
+        grey = [c for c in node.choices if c.greyable and (c.shows is None or c.shows(v, seen))]
+        what = (
+            f"every choice shown is greyed out ({', '.join(f'{c.index + 1}: `{c.enabled_src}`' for c in grey)} false)"
+            if grey
+            else "no choice is available"
         )
         out.append(
             report(
                 "soft-lock",
-                f"in node '{node.id}' no choice is available" + (f" when {vals}" if vals else ""),
+                f"in node '{node.id}' {what}" + (f" when {vals}" if vals else ""),
                 node.pos,
                 "add a choice with no condition, or make the conditions cover every case",
                 replay=rp.command(ex, sid),
@@ -147,13 +154,8 @@ def exploration_findings(
         for c in node.choices:
             if (ni, c.index) not in ex.offered:
                 out.append(
-                    report(
-                        "choice-never-available",
-                        f"choice {c.index + 1} of node '{nid}' ('{c.text}') is never available: "
-                        f"`{c.condition_src}` is false in every state that reaches this node",
-                        c.pos,
-                        "fix the condition, or set the flags it needs on the way here",
-                        replay=rp.command(ex, ex.first_at_node[ni]),
+                    never_available(
+                        nid, c, "in every state that reaches this node", rp.command(ex, ex.first_at_node[ni])
                     )
                 )
     if exact:
@@ -209,6 +211,28 @@ def _branch_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
                 )
             )
     return out
+
+
+def never_available(nid: str, c, where: str, replay: str | None = None) -> Diagnostic:
+    """A choice play can never take (its `if:` and `enabled:` never both true), or a fallback
+    that never fires (another choice can always be taken, or its own `if:` is false)."""
+    if c.fallback:
+        own = f", or `{c.condition_src}` is false," if c.condition_src else ""
+        return report(
+            "fallback-never",
+            f"the fallback of node '{nid}' (choice {c.index + 1}) never fires: "
+            f"another choice can be taken{own} {where}",
+            c.pos,
+            "remove the fallback, or let the other choices' conditions leave a case it can catch",
+            replay=replay,
+        )
+    return report(
+        "choice-never-available",
+        f"choice {c.index + 1} of node '{nid}' ('{c.text}') is never available: `{c.needs}` is false {where}",
+        c.pos,
+        "fix the condition, or set the flags it needs on the way here",
+        replay=replay,
+    )
 
 
 def _call_depth_findings(story: Story, ex: Exploration, rp: Replayer) -> list[Diagnostic]:
@@ -439,16 +463,7 @@ def dataflow_findings(
             )
         )
     for nid, c in df.never_available:
-        out.append(
-            report(
-                "choice-never-available",
-                f"choice {c.index + 1} of node '{nid}' ('{c.text}') is never "
-                f"available: `{c.condition_src}` is false for every value its flags can have here "
-                "(proved by dataflow)",
-                c.pos,
-                "fix the condition, or set the flags it needs on the way here",
-            )
-        )
+        out.append(never_available(nid, c, "for every value its flags can have here (proved by dataflow)"))
     for nid, fact in df.divergence_errors:
         node = ch.nodes[nid]
         out.append(
@@ -494,7 +509,7 @@ def dataflow_findings(
     if any(n.date is not None for n in ch.nodes.values()):
         unproven.append("dates never run backwards (checked only along the transitions explored)")
     if any(risky(e.expr.value) for n in ch.nodes.values() for e in n.enter) or any(
-        risky(c.condition) or any(risky(e.expr.value) for e in c.effects) for n in ch.nodes.values() for c in n.choices
+        risky(c.guard) or any(risky(e.expr.value) for e in c.effects) for n in ch.nodes.values() for c in n.choices
     ):
         unproven.append("no division by zero (checked only in the states explored)")
     if unproven:

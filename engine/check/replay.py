@@ -52,8 +52,8 @@ def _names_along(story: Story, ch: Chapter, indices: list[int], then: int | None
 
     def node_reads(node) -> None:
         for c in node.choices + node.branches:  # (a branch of `next:` decides where play goes on)
-            if c.condition is not None:
-                names.update(names_in(c.condition))
+            if c.guard is not None:
+                names.update(names_in(c.guard))
 
     # The nodes along the path, from the explored states themselves: play goes on through
     # `next:` and returning nodes by itself (their entry effects are taken too), and where a

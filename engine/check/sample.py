@@ -108,7 +108,7 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
                 if not (c.resumes and node.returns):  # coming back to resume does not enter again
                     effs += flat(ch.nodes[c.target].enter)
                 moves.append((test, tuple(effs) or None, index[c.target], gid + len(choices)))
-                choices.append((ni, None if c.index == AUTO else c))
+                choices.append((ni, None if c.index == AUTO or c.fallback else c))
             ts = tuple(moves)
             trans.append(ts)
             nodes.append(_node_plan(node, ts, ch, slots, getters))
@@ -159,7 +159,7 @@ def _node_plan(node, ts: tuple, ch: Chapter, slots: dict, getters: dict) -> tupl
         return (None, 0, None, None, None)
     if node.returns or node.branches:  # the way back depends on the stack, a branch on earlier ones: look every time
         return (ts, 4, None, None, None)
-    conds = [c.condition for c in node.choices if c.condition is not None]
+    conds = [c.guard for c in node.choices if c.guard is not None]
     if not conds:
         return (ts, 0, None, None, None)
     read = sorted({slots[n] for c in conds for n in names_in(c)})
@@ -426,14 +426,20 @@ def _walk(fl: _Flat, start_values: tuple, path: list[int]) -> tuple[list[tuple],
     for g in path:
         offered = _offered(fl.trans[ni], vals, seen)
         k = next(i for i, t in enumerate(offered) if t[3] == g)
-        if fl.choices[g - fl.first_choice][1] is not None:  # play goes through `next:` nodes by itself
-            numbers.append(k + 1)
+        c = fl.choices[g - fl.first_choice][1]
+        if c is not None:  # play goes through `next:` nodes, returns and fallbacks by itself
+            numbers.append(listed_number(fl.chapter.nodes[fl.ids[ni]], c, vals, seen))
         t = offered[k]
         _apply(t[1] or (), vals, seen)
         ni = t[2]
         seen |= fl.seen_bit[ni]
         states.append((ni, tuple(vals), seen))
     return states, numbers
+
+
+def listed_number(node, c: Choice, vals, seen: int) -> int:
+    """The number the player sees for `c`: its place among the choices listed (greyed-out too)."""
+    return 1 + sum(1 for d in node.choices[: c.index] if not d.fallback and (d.shows is None or d.shows(vals, seen)))
 
 
 def _without_cycles(states: list[tuple], numbers: list[int]) -> tuple[list[int], tuple]:

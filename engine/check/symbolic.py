@@ -1023,7 +1023,7 @@ def _build(mgr: Manager, story: Story, ch: Chapter, g: ChapterGraph, tag: str):
         for pos, t in enumerate(g.transitions[ni]):
             c = t.choice
             try:
-                guard = enc.pred(c.condition) if c.condition is not None else enc.true
+                guard = enc.pred(c.guard) if c.guard is not None else enc.true
                 steps: list[_Step] = []
                 if ss is not None and node.returns:
                     guard &= enc.top_is(c.key)
@@ -1221,7 +1221,7 @@ def _summarise(ex: SymbolicExploration) -> None:
                 u = enc.image(u, st)
             if hit:
                 ov = _overflow_value(enc, ex, key, mv, k)
-                ex.overflows[k] = Overflow(sid, number if mv.choice.index != AUTO else None, effects[k], ov)
+                ex.overflows[k] = Overflow(sid, ex.number_of(sid, mv.choice.index), effects[k], ov)
                 break
 
 

@@ -87,6 +87,8 @@ def node_sites(nid: str, n: dict) -> Iterator[Site]:
         cpath = base + ("choices", k)
         if c.get("if") is not None:
             yield Site(IF, c["if"], cpath + ("if",), f"in the condition of choice {k + 1} of node '{nid}'")
+        if c.get("enabled") is not None:
+            yield Site(IF, c["enabled"], cpath + ("enabled",), f"in the `enabled:` of choice {k + 1} of node '{nid}'")
         for epath, src in effects_at(cpath, c.get("do")):
             yield Site(DO, src, epath, f"in an effect of choice {k + 1} of node '{nid}'")
         yield Site(TEXT, c.get("say"), cpath + ("say",), f"in what choice {k + 1} of node '{nid}' says")

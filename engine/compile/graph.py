@@ -44,7 +44,7 @@ def flag_use(
                 for said in (c.say, c.label):
                     if said is not None:
                         note(ch.id, il.text_exprs(said))
-                note(ch.id, ([c.condition] if c.condition is not None else []) + [e.expr for e in c.effects])
+                note(ch.id, [x for x in (c.condition, c.enabled) if x is not None] + [e.expr for e in c.effects])
     for f in story_flags:
         if (None, f.name) not in read:
             out.report(

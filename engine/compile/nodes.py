@@ -187,11 +187,20 @@ def _text(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> list[TextPart
 def _choices(out: Reporter, cx: ChapterContext, nid: str, n: dict) -> list[Choice]:
     doc, base = cx.doc, ("nodes", nid)
     choices = []
-    canon_seen = None
+    canon_seen = fallback_seen = None
     key_of = choice_keys(out, doc, base, nid)
     for k, c in enumerate(n.get("choices") or ()):
         cpath = base + ("choices", k)
         choices.append(_choice(out, cx, nid, k, c, key_of))
+        if c.get("fallback"):
+            if fallback_seen is not None:
+                out.report(
+                    "fallback-twice",
+                    f"node '{nid}' has two fallback choices (choices {fallback_seen + 1} and {k + 1})",
+                    doc.pos(cpath + ("fallback",)),
+                    "play takes one choice by itself when nothing else can be taken: keep one `fallback: true`",
+                )
+            fallback_seen = k
         if c.get("canon"):
             if canon_seen is not None:
                 out.report(
@@ -231,7 +240,7 @@ def _choice(out: Reporter, cx: ChapterContext, nid: str, k: int, c: dict, key_of
     key = f"{nid}.{c['id']}" if c.get("id") is not None else None
     return Choice(
         index=k,
-        text=c["text"],
+        text=c.get("text", ""),  # (a fallback has none: it is never shown)
         target=target,
         returns_to=returns_to,
         resumes=resumes,
@@ -249,6 +258,9 @@ def _choice(out: Reporter, cx: ChapterContext, nid: str, k: int, c: dict, key_of
         allow=tuple(c.get("allow") or ()),
         key=key_of(k, c.get("id"), target, returns_to),
         text_pos=doc.pos(cpath + ("text",)),
+        enabled=cx.parsed.get(cpath + ("enabled",)),
+        enabled_src=c.get("enabled"),
+        fallback=bool(c.get("fallback")),
     )
 
 

@@ -525,7 +525,7 @@ def completion(ws: Workspace, path: Path, line: int, col: int) -> list[T.Complet
         return _facts(ws, edit_range)
     if key == "chapters" and kind == "story":
         return _chapters(ws, edit_range)
-    if key in ("if", "do", "holds") or (key in ("text", "say", "else") and _in_part(prefix)):
+    if key in ("if", "enabled", "do", "holds") or (key in ("text", "say", "else") and _in_part(prefix)):
         return _flags_or_values(ws, path, prefix, edit_range)
     if _in_part(prefix):
         return _flags_or_values(ws, path, prefix, edit_range)

@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
 
 NODE_KEYS = ("goto", "call", "next", "start")
 FACT_KEYS = ("asserts", "denies", "records", "refs", "covers", "diverges")
-EXPR_KEYS = ("if", "holds")
+EXPR_KEYS = ("if", "enabled", "holds")
 TEXT_KEYS = ("text", "say", "else", "intro", "epilogue")
 NOT_FLAGS = set(keyword.kwlist) | {"true", "false", "seen", "visits"}
 MAX_INDEX_CHARS = 4 * 1024 * 1024  # larger buffers are not indexed (the compiler still reports them)

@@ -319,7 +319,10 @@ class Game:
             got = parse(answer, offered, debug=self.opts.debug)
             if not isinstance(got, Pick) and answer.strip():
                 self.fe.echo(answer)
-            if isinstance(got, Pick):
+            if isinstance(got, Pick) and got.choice.index in s.greyed():
+                self.fe.echo(answer)
+                self.say(tx.greyed_words(got.number, got.choice), "warning")
+            elif isinstance(got, Pick):
                 self.take(got)
             elif isinstance(got, Command):
                 self.command(got, answer)
@@ -426,13 +429,13 @@ class Game:
         if not node.ending:
             # the last paragraph (the question the choices answer), the documented events and the
             # choices are one block, which the terminal keeps on one page
-            offered = s.offered()
+            offered, closed = s.offered(), s.greyed()
             stuck = r.stuck(story, state)
             body, question = paragraphs[:-1], paragraphs[-1:]
             self.fe.show(lambda w: r.prose(body, w), plain_text)
             self.fe.show(
-                lambda w: r.prose(question, w) + r.records(story, state, w) + r.choices(offered, w, stuck),
-                lambda w: r.from_plain(tx.choice_lines(offered, w, stuck)),
+                lambda w: r.prose(question, w) + r.records(story, state, w) + r.choices(offered, w, stuck, closed),
+                lambda w: r.from_plain(tx.choice_lines(offered, w, stuck, closed)),
             )
             return
         self.fe.show(lambda w: r.prose(paragraphs, w) + r.records(story, state, w), plain_text)
@@ -475,8 +478,11 @@ class Game:
             else:
                 self.say(self.go_on_words(), "dim")
             return
-        offered, stuck = s.offered(), r.stuck(story, s.state)
-        self.fe.show(lambda w: r.choices(offered, w, stuck), lambda w: r.from_plain(tx.choice_lines(offered, w, stuck)))
+        offered, stuck, closed = s.offered(), r.stuck(story, s.state), s.greyed()
+        self.fe.show(
+            lambda w: r.choices(offered, w, stuck, closed),
+            lambda w: r.from_plain(tx.choice_lines(offered, w, stuck, closed)),
+        )
 
     # ---- commands ---------------------------------------------------------------------------
     def command(self, cmd: Command, typed: str = "") -> None:

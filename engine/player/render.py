@@ -163,14 +163,18 @@ def stuck(story: Story, state: State) -> str:
     return tx.stuck_words(story, state).removesuffix(")") + " Type undo to go back.)"
 
 
-def choices(offered: list[Choice], width: int, stuck: str = STUCK) -> list[Line]:
+def choices(offered: list[Choice], width: int, stuck: str = STUCK, closed: frozenset = frozenset()) -> list[Line]:
+    """The choices listed, numbered; a greyed-out one (its index in `closed`) dimmed and marked."""
     out = []
     for i, c in enumerate(offered, 1):
         head = f"  {i}. "
-        body = wrap(c.text, width, " " * len(head), first=head)
-        out.append([("class:choice.number", head), ("class:choice", body[0][len(head) :])])
-        out += styled("choice", body[1:])
-    if not offered:
+        grey = c.index in closed
+        text = f"{c.text} {tx.GREYED_MARK}" if grey else c.text
+        body = wrap(text, width, " " * len(head), first=head)
+        style = "dim" if grey else "choice"
+        out.append([("class:dim" if grey else "class:choice.number", head), (f"class:{style}", body[0][len(head) :])])
+        out += styled(style, body[1:])
+    if all(c.index in closed for c in offered):
         out += styled("warning", wrap(stuck, width))
     out[0] = [KEEP, *out[0]]
     return out + [blank()]

@@ -140,7 +140,12 @@ class Session:
         return bool(self.states)
 
     def offered(self) -> list[Choice]:
-        return rt.available(self.story, self.state)
+        """The choices listed here, greyed-out ones included (see `greyed`)."""
+        return rt.listed(self.story, self.state)
+
+    def greyed(self) -> frozenset:
+        """The indices of the choices listed here but greyed out."""
+        return rt.greyed(self.story, self.state)
 
     def at_ending(self) -> bool:
         return rt.is_ending(self.story, self.state)

@@ -10,7 +10,8 @@
 
   if (typeof document === "undefined") return;
   var C = root.Chronicle;
-  var CONTINUE = C.CONTINUE, PlayError = C.PlayError, load = C.load, start = C.start, available = C.available,
+  var CONTINUE = C.CONTINUE, PlayError = C.PlayError, load = C.load, start = C.start, listed = C.listed,
+      openHere = C.openHere,
       choiceText = C.choiceText, choose = C.choose, advance = C.advance, isEnding = C.isEnding, isFinal = C.isFinal,
       nodeOf = C.nodeOf, nodeText = C.nodeText, paragraphs = C.paragraphs, epilogueText = C.epilogueText,
       toldBroken = C.toldBroken, scene = C.scene, saveData = C.saveData, fromSave = C.fromSave;
@@ -264,9 +265,10 @@
         if (number === 1 && !isFinal(this.story, st)) this.goOn();
         return;
       }
-      var offered = available(this.story, st);
+      var offered = listed(this.story, st);
       if (!(number >= 1 && number <= offered.length)) return;
       var c = offered[number - 1];
+      if (!openHere(c, st)) return;  // greyed out: its button is disabled
       this.states.push(choose(this.story, st, c));
       var echo = this.appendChosen(number, c.text);
       this.appendPassage(this.states.length - 1, false);
@@ -298,7 +300,7 @@
     /* After Undo or Continue the page is drawn again from the chapter's start: bring the choices
        into view (the passage they answer above them), with the first one focused. */
     showChoices: function () {
-      var controls = document.querySelector(".controls"), first = $("choices").querySelector("button");
+      var controls = document.querySelector(".controls"), first = $("choices").querySelector("button:not([disabled])");
       if (controls) {
         var r = controls.getBoundingClientRect(), bar = $("bar").getBoundingClientRect().height || 0;
         // the whole list when it fits under the bar; else its start, with a little of the story above
@@ -315,7 +317,7 @@
         if (i > from) {
           var prev = this.states[i - 1], move = this.states[i].path.move;
           var c = nodeOf(this.story, prev).choices[move];
-          var n = available(this.story, prev).map(function (x) { return x.index; }).indexOf(c.index) + 1;
+          var n = listed(this.story, prev).map(function (x) { return x.index; }).indexOf(c.index) + 1;
           this.appendChosen(n, choiceText(prev, c));
         }
         this.appendPassage(i, i === from);
@@ -413,10 +415,12 @@
           items.push(["Go on to Chapter " + nxt.number + ": " + nxt.title, function () { self.goOn(); }]);
         }
       } else {
-        available(story, st).forEach(function (c, i) { items.push([c.text, function () { self.pick(i + 1); }]); });
+        listed(story, st).forEach(function (c, i) {
+          items.push([c.text, function () { self.pick(i + 1); }, !openHere(c, st)]);  // [2]: greyed out
+        });
       }
       $("choices-label").textContent = isEnding(story, st) ? (isFinal(story, st) ? "The story is over" : "This chapter is over")
-        : items.length ? "What do you do?"
+        : items.some(function (it) { return !it[2]; }) ? "What do you do?"
         : nodeOf(story, st).returns
           ? "This scene returns, but play came here with no call to return to, so the story stops here. Undo to go back."
           : "No choice is available here: the story is stuck. Undo to go back.";
@@ -424,6 +428,11 @@
         var li = el("li"), b = el("button", { type: "button", "class": "choice", "data-number": String(i + 1) });
         b.appendChild(el("span", { "class": "num", "aria-hidden": "true" }, String(i + 1)));
         b.appendChild(el("span", { "class": "label" }, it[0]));
+        if (it[2]) {  // listed but greyed out (`enabled:` false): shown, and cannot be picked
+          b.disabled = true;
+          b.className += " greyed";
+          b.appendChild(el("span", { "class": "visually-hidden" }, " (greyed out: cannot be chosen here)"));
+        }
         b.addEventListener("click", it[1]);
         li.appendChild(b);
         list.appendChild(li);

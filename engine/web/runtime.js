@@ -298,11 +298,13 @@
             target(c.target, ch, cat + ".target", "goto") &&
             target(c.returns_to, ch, cat + ".returns_to", "the return") &&
             orNull(c.condition, function (e) { return expr(e, ch, cat + ".condition", 0); }) &&
+            orNull(c.enabled, function (e) { return expr(e, ch, cat + ".enabled", 0); }) &&
+            orNull(c.fallback, function (x) { return typeof x === "boolean"; }) &&
             listOf(c.effects, function (e) { return effect(e, ch, cat + ".effects"); }) &&
             orNull(c.count, function (e) { return effect(e, ch, cat + ".count"); }) &&
             orNull(c.say, function (p) { return part(p, ch, cat + ".say"); }) &&
             orNull(c.label, function (p) { return part(p, ch, cat + ".label"); }) &&
-            orNull(c.key, isText) && orNull(c.condition_src, isText);
+            orNull(c.key, isText) && orNull(c.condition_src, isText) && orNull(c.enabled_src, isText);
         });
     }
     if (!isObj(s)) return "the story is not an object";
@@ -375,6 +377,9 @@
         slots: Object.create(null), seenBit: Object.create(null), next: null, raw: c
       };
       c.layout.forEach(function (f) { ch.slots[f.name] = f.slot; });
+      ch.caps = c.layout.filter(function (f) { return f.scope === "visits"; }).map(function (f) {
+        return [f.slot, (c.counters || {})[f.name] || 0];
+      });
       // Seen bits: small masks as plain numbers, any number of them exactly with BigInt.
       var bits = c.seen_bits || {}, names = Object.keys(bits), n = 0;
       names.forEach(function (k) { n = Math.max(n, Math.round(Math.log2(bits[k])) + 1); });
@@ -405,16 +410,20 @@
           enter: (raw.enter || []).map(function (eff) { return effectOf(eff, ch); })
         };
         (raw.text || []).forEach(function (p) { node.text.push(textPart(p, ch, countSlot)); });
-        (raw.choices || []).forEach(function (c2) {
+        var rawChoices = raw.choices || [], gs = guards(rawChoices);
+        rawChoices.forEach(function (c2, k) {
           var effects = (c2.effects || []).map(function (eff) { return effectOf(eff, ch); });
           if (c2.count) effects.push(effectOf(c2.count, ch));  // a choice's visit count, after its effects
+          var shows = c2.fallback ? NEVER : c2.condition ? compileExpr(c2.condition, ch) : null;
           node.choices.push({
             index: c2.index, text: c2.text, target: c2.target, canon: !!c2.canon, key: c2.key || ("@" + c2.target),
             returnsTo: c2.returns_to || null,  // a call: where play comes back to when it returns
             resumes: !!c2.resumes,  // ...without entering it again (`calls: resume`)
             label: c2.label ? textPart(c2.label, ch, countSlot) : null,  // its text, when it has inline parts
-            conditionSrc: c2.condition_src || null,
-            test: c2.condition ? compileExpr(c2.condition, ch) : null,
+            conditionSrc: c2.condition_src || null, enabledSrc: c2.enabled_src || null,
+            greyable: !!c2.enabled, fallback: !!c2.fallback,
+            // test: when it can be taken (model.guards); shows: when it is listed (its `if:`)
+            test: gs[k] === c2.condition ? shows : gs[k] ? compileExpr(gs[k], ch) : null, shows: shows,
             effects: effects, say: c2.say ? textPart(c2.say, ch, countSlot) : null
           });
         });
@@ -431,6 +440,22 @@
     story.storyDefaults = story.flags.map(function (f) { return f.default; });
     return story;
   }
+
+  /* Per choice of a node, the condition under which play can take it (null: always): its `if:`
+   * and its `enabled:`; a fallback's also needs every other choice's to be false (model.guards). */
+  function guards(cs) {
+    function both(a, b) { return !a ? (b || null) : !b ? a : { $: "BoolOp", op: "and", operands: [a, b] }; }
+    var own = cs.map(function (c) { return c.fallback ? null : both(c.condition || null, c.enabled || null); });
+    var others = own.filter(function (g, k) { return !cs[k].fallback; });
+    return cs.map(function (c, k) {
+      if (!c.fallback) return own[k];
+      var none = others.some(function (g) { return g === null; }) ? { $: "Lit", value: false }
+        : !others.length ? { $: "Lit", value: true }
+        : { $: "Not", operand: others.length === 1 ? others[0] : { $: "BoolOp", op: "or", operands: others } };
+      return c.condition ? { $: "BoolOp", op: "and", operands: [c.condition, none] } : none;
+    });
+  }
+  function NEVER() { return false; }
 
   // ---- playing -----------------------------------------------------------------------------
 
@@ -471,7 +496,9 @@
     values = applyAll(node.enter, values, seen);
     seen = seenAt(ch, node, seen);
     var resumed = false, steps = 0;
+    var looped = {};  // (fallbacks that lead round to where they were taken, nothing changed between)
     for (;;) {
+      var fallback = null, here = null;
       if (node.next !== null) after = node.next;
       else if (node.branches.length) {
         var way = null;
@@ -481,10 +508,20 @@
         after = way.target;
         if (way.returnsTo !== null) stack = stack.concat([way.returnsTo]);  // a call from flow: carry on there
       } else if (node.returns && stack.length) { after = stack[stack.length - 1]; stack = stack.slice(0, -1); }
-      else break;
+      else if ((fallback = fallbackOf(node, values, seen)) !== null &&
+               !own(looped, here = JSON.stringify([node.id, capped(ch, values), String(seen), stack], bigText))) {
+        looped[here] = true;
+        after = fallback.target;
+      } else break;
       if (++steps > FLOW_STEPS) throw new PlayError("play went on from node '" + id + "' without a click " + FLOW_STEPS + " times");
       if (lead === NO_LEAD) lead = [];
       Array.prototype.push.apply(lead, textOf(node, values, seen));
+      if (fallback !== null) {  // taken by itself: its effects, its `say:`, a call's way back (runtime._take)
+        values = applyAll(fallback.effects, values, seen);
+        if (fallback.say !== null) Array.prototype.push.apply(lead, paragraphs(render(fallback.say, values, seen, true)));
+        if (fallback.returnsTo !== null) stack = stack.concat([fallback.returnsTo + (fallback.resumes ? RESUME : "")]);
+        after = fallback.target;
+      }
       if (after.slice(-RESUME.length) === RESUME) {  // back where a choice called from: its choices, not its text
         node = ch.nodes[after.slice(0, -RESUME.length)];
         resumed = true;
@@ -531,12 +568,39 @@
     return first;
   }
 
-  /* The choices offered, each with its text as the reader sees it here (runtime.available). */
+  /* The choices the reader can take, each with its text as the reader sees it here (runtime.available). */
   function available(story, state) {
     var node = nodeOf(story, state), out = [], v = state.values, s = state.seen, cs = node.choices;
-    for (var i = 0; i < cs.length; i++) if (cs[i].test === null || cs[i].test(v, s)) out.push(choiceHere(cs[i], v, s));
+    for (var i = 0; i < cs.length; i++) {
+      if ((cs[i].test === null || cs[i].test(v, s)) && !cs[i].fallback) out.push(choiceHere(cs[i], v, s));
+    }
     return out;
   }
+  /* The choices listed (numbered in this order): the available ones and the greyed-out ones (runtime.listed). */
+  function listed(story, state) {
+    var node = nodeOf(story, state), out = [], v = state.values, s = state.seen, cs = node.choices;
+    for (var i = 0; i < cs.length; i++) {
+      if ((cs[i].shows === null || cs[i].shows(v, s)) && !cs[i].fallback) out.push(choiceHere(cs[i], v, s));
+    }
+    return out;
+  }
+  function openHere(c, state) { return c.test === null || c.test(state.values, state.seen); }
+  /* The node's fallback when play takes it: nothing else can be taken and its `if:` holds (runtime.fallback_of). */
+  function fallbackOf(node, values, seen) {
+    for (var i = 0; i < node.choices.length; i++) {
+      var c = node.choices[i];
+      if (c.fallback) return c.test === null || c.test(values, seen) ? c : null;
+    }
+    return null;
+  }
+  /* The values with each visit count held at the bound `check` saturates it at (runtime._capped). */
+  function capped(ch, values) {
+    if (!ch.caps.length) return values;
+    var vals = values.slice();
+    ch.caps.forEach(function (c) { vals[c[0]] = Math.min(vals[c[0]], c[1]); });
+    return vals;
+  }
+  function bigText(k, v) { return typeof v === "bigint" ? String(v) : v; }
   /* The choice with its inline parts resolved for these values (itself when it has none). */
   function choiceHere(c, values, seen) {
     if (c.label === null || c.label.render === null) return c;
@@ -562,7 +626,13 @@
       if (!(choice >= 0 && choice < node.choices.length)) throw new PlayError("node '" + node.id + "' has no choice " + (choice + 1));
       choice = node.choices[choice];
     }
+    if (choice.fallback) {
+      throw new PlayError("node '" + node.id + "' has no choice " + (choice.index + 1) + " to pick: its fallback is taken by itself");
+    }
     if (choice.test !== null && !choice.test(state.values, state.seen)) {
+      if (choice.greyable && (choice.shows === null || choice.shows(state.values, state.seen))) {
+        throw new PlayError("'" + choice.text + "' is greyed out: it cannot be taken yet (it needs " + choice.enabledSrc + ")");
+      }
       throw new PlayError("'" + choice.text + "' is not available here (it needs " + choice.conditionSrc + ")");
     }
     var values = applyAll(choice.effects, state.values, state.seen), lead = NO_LEAD, stack = state.stack;
@@ -687,7 +757,7 @@
       }
       var choice = nodeOf(story, state).choices.filter(function (c) { return c.key === key; })[0];
       if (!choice) return { states: states, stop: "the choice your step " + n + " took at '" + nid + "' is no longer there" };
-      if (choice.test !== null && !choice.test(state.values, state.seen)) {
+      if (choice.fallback || (choice.test !== null && !choice.test(state.values, state.seen))) {
         return { states: states, stop: "'" + choice.text + "' (your step " + n + ") is no longer on offer there" };
       }
       states.push(choose(story, state, choice));
@@ -769,7 +839,8 @@
 
   var Runtime = {
     FORMAT: FORMAT, VERSION: VERSION, CONTINUE: CONTINUE, PlayError: PlayError,
-    load: load, start: start, available: available, choiceText: choiceText, choose: choose, advance: advance,
+    load: load, start: start, available: available, listed: listed, openHere: openHere, choiceText: choiceText,
+    choose: choose, advance: advance,
     step: step, replay: replay,
     isEnding: isEnding, isFinal: isFinal, nodeOf: nodeOf, nodeText: nodeText, paragraphs: paragraphs,
     epilogueText: epilogueText, toldBroken: toldBroken,
