@@ -41,7 +41,7 @@ from typing import Any
 from .. import calls
 from ..diagnostics import Pos
 from ..expr import ARITH_FN, CMP_FN, Arith, BoolOp, Compare, Lit, Neg, Not, Seen, Var, names_in
-from ..model import AUTO, Chapter, Story, clamp
+from ..model import Chapter, Story, clamp
 from .explore import (
     DEFAULT_MAX_MEMORY_MIB,
     DEFAULT_MAX_SECONDS,
