@@ -198,3 +198,21 @@ nodes:
     text: The day passes.
     ending: {kind: canon, title: An Ordinary Day}
 """
+
+
+def test_a_derived_divergent_path_is_the_same_wherever_exploration_stops(story):
+    """Exploration is breadth-first, so the first path it finds to an ending is a shortest one
+    and later states never replace it: an exploration cut short by any bound just after the
+    ending is found derives the very path the complete one does (issue 28: derived transcripts
+    must not depend on a bound). Where a bound cuts before the ending, path_for fails loudly."""
+    for entry in ENTRIES:
+        if entry.get("canon"):
+            continue
+        first, numbers = path_for(story, entry)
+        ch = story.chapter(entry["chapter"])
+        start = [first.values[: len(story.flags)]]
+        full = explore(story, ch, start)
+        target = full.graph.index[entry["ending"]]
+        cut = explore(story, ch, start, max_states=full.first_at_node[target] + 1)
+        assert not cut.complete and cut.stopped_by == "states"
+        assert cut.path(cut.first_at_node[target])[1] == numbers, _name(entry)
