@@ -628,3 +628,43 @@ async def test_columns_are_counted_in_the_utf8_units_the_client_asked_for(client
 
 async def test_columns_are_counted_in_utf16_units_by_default(client16: LanguageClient, tmp_path: Path):
     await _columns_in_units(client16, tmp_path / "emoji16", "utf-16-le", 2)
+
+
+def _checks_running(root: Path) -> list[int]:
+    """Pids of the whole-story checks running on `root` (the server's `checkworker` children)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"engine.lsp.checkworker" in argv and str(root).encode() in argv:
+            pids.append(int(proc.name))
+    return pids
+
+
+async def test_an_edit_stops_the_running_check(client: LanguageClient, tmp_path: Path):
+    """The whole check runs in a child after a pause; an edit while it runs stops it at once
+    (it would otherwise hold a core and up to its memory bound for a minute), and the check
+    of the new text starts after the next pause."""
+    from conftest import chapter, write_story
+
+    n = 60  # 4**60 states: this check runs until a bound stops it
+    flags = {f"f{i}": {"type": "int", "default": 0, "min": 0, "max": 3, "doc": f"Counter {i}"} for i in range(n)}
+    choices = [{"text": f"Bump {i}.", "if": f"f{i} < 3", "do": [f"f{i} += 1"], "goto": "hub"} for i in range(n)]
+    choices.append({"text": "Leave.", "goto": "end", "canon": True})
+    nodes = {
+        "hub": {"text": "The hub.", "choices": choices},
+        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
+    }
+    root = write_story(tmp_path / "hub", {"one": chapter("one", nodes, flags=flags)})
+    path = root / "chapters" / "one.yaml"
+    text = open_doc(client, path)
+    first = await wait_for(client, lambda: _checks_running(root))
+    change(client, path, text.replace("The hub.", "The hub, again."), 2)
+    await wait_for(client, lambda: not set(first) & set(_checks_running(root)))
+    # after the pause a new check of the edited text starts (and is stopped when the file closes)
+    await wait_for(client, lambda: _checks_running(root))
+    client.text_document_did_close(T.DidCloseTextDocumentParams(T.TextDocumentIdentifier(uri(path))))
