@@ -10,6 +10,7 @@ Grammar (by example):
     not asked_americans and nerve >= 2
     mood == "angry" or seen("embassy")
     nerve = nerve + 1      nerve += 1      mood = "calm"
+    roll = random(1, 6)    (an effect only: a whole number drawn from 1 to 6, each equally likely)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, cast
 MAX_SOURCE_CHARS = 500
 MAX_DEPTH = 32
 INT_LITERAL_LIMIT = 2**31  # whole-number literals: int flags hold -2**31 .. 2**31 - 1 (compile.declare.INT_LIMIT)
+MAX_DRAW_VALUES = 1000  # how many values one random(lo, hi) may draw from: check explores each
 
 BOOL, INT, STR = "bool", "int", "str"
 
@@ -117,7 +119,18 @@ class Seen:
     offset: int = field(default=0, compare=False)
 
 
-Expr = Lit | Var | Visits | Not | Neg | BoolOp | Compare | Arith | Seen
+@dataclass(frozen=True)
+class Random:
+    """`random(lo, hi)`: a whole number from lo to hi, each equally likely. Only ever the whole
+    value of an `=` effect (`roll = random(1, 6)`): play draws it from the state's generator
+    (engine.luck), `check` follows every value."""
+
+    lo: int
+    hi: int
+    offset: int = field(default=0, compare=False)
+
+
+Expr = Lit | Var | Visits | Not | Neg | BoolOp | Compare | Arith | Seen | Random
 
 
 @dataclass(frozen=True)
@@ -224,6 +237,8 @@ def _parse_effect(source: str) -> Effect:
     if isinstance(stmt, ast.Assign):
         if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
             raise ExprError("an effect assigns to one flag: `flag = value`", stmt.col_offset)
+        if _is_call(stmt.value, "random"):
+            return Effect(_flag_name(stmt.targets[0]), "=", _random(cast(ast.Call, stmt.value)))
         return Effect(_flag_name(stmt.targets[0]), "=", _convert(stmt.value, 0))
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
         ops = {ast.Add: "+=", ast.Sub: "-="}
@@ -236,6 +251,41 @@ def _parse_effect(source: str) -> Effect:
     raise ExprError(
         "an effect must be `flag = value`, `flag += value` or `flag -= value`", getattr(stmt, "col_offset", 0)
     )
+
+
+def _is_call(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
+
+
+RANDOM_HINT = "write `flag = random(1, 6)`: two whole numbers, the lowest and the highest value"
+
+
+def _random(node: ast.Call) -> Random:
+    off = node.col_offset
+    if node.keywords or len(node.args) != 2:
+        raise ExprError("random takes two whole numbers: random(1, 6)", off, RANDOM_HINT)
+    ends = []
+    for arg in node.args:
+        x = _convert(arg, 1)
+        if not (isinstance(x, Lit) and type(x.value) is int):
+            raise ExprError(
+                "random(lo, hi) takes two written whole numbers (check explores every value, so they "
+                "cannot depend on flags)",
+                getattr(arg, "col_offset", off),
+                RANDOM_HINT,
+            )
+        ends.append(x.value)
+    lo, hi = ends
+    if lo > hi:
+        raise ExprError(f"random({lo}, {hi}) has its lowest value after its highest", off, f"write random({hi}, {lo})")
+    if hi - lo + 1 > MAX_DRAW_VALUES:
+        raise ExprError(
+            f"random({lo}, {hi}) draws from {hi - lo + 1:,} values; at most {MAX_DRAW_VALUES:,}, since check "
+            "follows each one",
+            off,
+            "draw from a smaller range, and scale it with arithmetic in the conditions that read it",
+        )
+    return Random(int(lo), int(hi), off)
 
 
 def _flag_name(node: ast.Name) -> str:
@@ -340,8 +390,17 @@ def _convert(node: ast.AST, depth: int) -> Expr:
                     'visits takes one quoted node id: visits("embassy") or visits("embassy.choice-id")', off
                 )
             return Visits(visits_name(node.args[0].value), off)
+        if isinstance(node.func, ast.Name) and node.func.id == "random":
+            raise ExprError(
+                "random(lo, hi) is the whole value of an effect, `roll = random(1, 6)`, and nothing else",
+                off,
+                "draw into a flag first, then test the flag",
+            )
         raise ExprError(
-            'the only functions are seen("node") and visits("node"); other calls are not allowed', off, _FORBIDDEN_HINT
+            'the only functions are seen("node"), visits("node") and, in an effect, random(lo, hi); other '
+            "calls are not allowed",
+            off,
+            _FORBIDDEN_HINT,
         )
     if isinstance(node, ast.Attribute):
         raise ExprError("attribute access (`.`) is not allowed in expressions", off, _FORBIDDEN_HINT)
@@ -410,6 +469,8 @@ def _unparse(e: Expr) -> tuple[str, int]:
         return e.name, _PREC["atom"]
     if isinstance(e, Seen):
         return f"seen({_quote(e.node)})", _PREC["atom"]
+    if isinstance(e, Random):
+        return f"random({e.lo}, {e.hi})", _PREC["atom"]
     if isinstance(e, Not):
         return "not " + _wrap(e.operand, _PREC["not"]), _PREC["not"]
     if isinstance(e, Neg):
@@ -482,6 +543,8 @@ def typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str]
 def _typecheck(e: Expr, flags: Mapping[str, FlagType], *, seen_ok: Callable[[str], bool] | None = None) -> str:
     if isinstance(e, Lit):
         return BOOL if isinstance(e.value, bool) else INT if isinstance(e.value, int) else STR
+    if isinstance(e, Random):
+        return INT
     if isinstance(e, Visits):
         if seen_ok is not None and not seen_ok(e.node):
             raise ExprError(
@@ -693,7 +756,7 @@ def evaluate(e: Expr, lookup: Callable[[str], Any], seen: Callable[[str], bool] 
         return CMP_FN[e.op](evaluate(e.left, lookup, seen), evaluate(e.right, lookup, seen))
     if isinstance(e, Arith):
         return ARITH_FN[e.op](evaluate(e.left, lookup, seen), evaluate(e.right, lookup, seen))
-    raise TypeError(e)
+    raise TypeError(e)  # (a Random has no value until play draws it: see engine.runtime.Draws)
 
 
 Closure = Callable[[Any, int], Any]  # (values, seen_bits) -> value
@@ -741,7 +804,11 @@ def compile_expr(e: Expr, slot: Mapping[str, int], seen_bit: Mapping[str, int]) 
 
 
 def compile_effect_value(eff: Effect, slot: Mapping[str, int], seen_bit: Mapping[str, int]) -> Closure:
-    """A closure computing the flag's new (unclamped) value from the current values."""
+    """A closure computing the flag's new (unclamped) value from the current values. A draw
+    (`random(lo, hi)`) has none: whatever applies effects asks `model.Effect.draws_from` first,
+    and this closure refuses to be called."""
+    if isinstance(eff.value, Random):
+        return _undrawn
     if eff.op == "=":
         return compile_expr(eff.value, slot, seen_bit)
     i = slot[eff.target]
@@ -753,3 +820,7 @@ def compile_effect_value(eff: Effect, slot: Mapping[str, int], seen_bit: Mapping
     if eff.op == "+=":
         return lambda vals, seen: vals[i] + f(vals, seen)
     return lambda vals, seen: vals[i] - f(vals, seen)
+
+
+def _undrawn(vals, seen):
+    raise TypeError("a random() effect has no value until play draws it (model.Effect.draws_from)")

@@ -1,10 +1,14 @@
-"""Inline text: the `{...}` parts inside any story text.
+r"""Inline text: the `{...}` parts inside any story text.
 
     {EXPR: shown when true | shown when false}    the `| ...` part is optional
     {EXPR}                                        the value: 3, calm, true
+    {a|b|c}                                       stopping: a, then b, then c, and c from then on
     {&a|b|c}                                      cycles, one step per visit of the node
     {!a|b|c}                                      once through, then nothing (ink's once-only)
-    {{  }}                                        literal braces
+    {~a|b|c}                                      shuffle: one option at random each time it is shown
+    {{  }}  \|                                    literal braces, a literal bar
+
+A part whose first `|` comes before any `:` is a stopping sequence (ink's `{a|b|c}`).
 
 Inline parts nest once (a part inside a branch or an option, no deeper). Spaces
 are kept as written, as in ink (`hall{again: again}` needs the space inside);
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import expr as ex
+from .luck import pick
 
 MAX_NESTING = 2  # a part, and one part inside it
 
@@ -50,9 +55,12 @@ class Branch:
     at: int
 
 
+SEQ_KINDS = ("", "&", "!", "~")  # stopping (written with no mark), cycle, once, shuffle
+
+
 @dataclass(frozen=True)
 class Seq:
-    kind: str  # "&" cycle | "!" once
+    kind: str  # "" stopping | "&" cycle | "!" once | "~" shuffle
     options: tuple  # of segment tuples
     at: int
     count: Any = None  # the expression of the visit count it follows: visits("its node")
@@ -61,7 +69,7 @@ class Seq:
 class Lit(str):
     """A run of literal text that remembers where it was written: `at`, the index of its first
     character in the text as written, and `esc`, the indices (in the run) of the characters
-    written doubled (`{{`, `}}`). `raw(i)` is where character i of the run was written, so a word
+    written as two (`{{`, `}}`, a backslash and a bar). `raw(i)` is where character i of the run was written, so a word
     found in rendered text can be traced back to its line and column. A Lit equals the plain
     string; a story loaded from compiled JSON has plain strings, which know no position."""
 
@@ -109,6 +117,10 @@ def _text(s: str, i: int, depth: int, stops: str, count) -> tuple[tuple, int, st
             esc.append(len(buf))
             buf.append("}")
             i += 2
+        elif c == "\\" and s.startswith("\\|", i):
+            esc.append(len(buf))
+            buf.append("|")
+            i += 2
         elif c in stops:
             if buf:
                 out.append(Lit("".join(buf), start, tuple(esc)))
@@ -137,10 +149,10 @@ def _part(s: str, at: int, depth: int, count):
             "move the innermost choice of words into its own part or its own paragraph",
         )
     i = at + 1
-    if i < len(s) and s[i] in "&!":
-        kind = s[i]
+    if i < len(s) and (s[i] in "&!~" or _stopping(s, i)):
+        kind = s[i] if s[i] in "&!~" else ""
         options = []
-        i += 1
+        i += len(kind)
         while True:
             segs, i, stop = _text(s, i, depth, "|}", count)
             if stop is None:
@@ -148,7 +160,7 @@ def _part(s: str, at: int, depth: int, count):
             options.append(segs)
             if stop == "}":
                 break
-        return Seq(kind, tuple(options), at, count), i
+        return Seq(kind, tuple(options), at, None if kind == "~" else count), i
     # The expression runs to the first `:` or `}` outside quotes.
     j, quote = i, None
     while j < len(s):
@@ -198,6 +210,27 @@ def _part(s: str, at: int, depth: int, count):
     return Branch(src, tree, then, other, at), k
 
 
+def _stopping(s: str, i: int) -> bool:
+    """Whether the part whose body starts at `i` is a stopping sequence: its first `|` comes
+    before any `:`, `}` or `{` (quotes are not looked at: text has apostrophes)."""
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and s.startswith("\\|", i):
+            i += 2
+            continue
+        if c in ":}{":
+            return False
+        if c == "|":
+            return True
+        i += 1
+    return False
+
+
+def is_stopping(body: str) -> bool:
+    """Whether a part's body (the text inside its braces) is a stopping sequence `{a|b}`."""
+    return _stopping(body, 0)
+
+
 def walk(segs: tuple):
     """Every inline part in the segments, nested ones too."""
     for x in segs:
@@ -238,7 +271,8 @@ def stray_spaces(segs: tuple) -> list[tuple[Any, str, str]]:
 
 
 def uses_sequences(segs: tuple) -> bool:
-    return any(isinstance(p, Seq) for p in walk(segs))
+    """Whether a sequence that follows the node's visits is in the text (a shuffle follows none)."""
+    return any(isinstance(p, Seq) and p.kind != "~" for p in walk(segs))
 
 
 def show_value(v: Any) -> str:
@@ -247,39 +281,45 @@ def show_value(v: Any) -> str:
     return str(v)
 
 
-def compile(segs: tuple, closure: Callable) -> Callable[[Any, int], str]:
-    """One closure `(values, seen) -> str` for the segments; `closure(tree)` compiles an expression."""
+def compile(segs: tuple, closure: Callable) -> Callable[..., str]:
+    """One closure `(values, seen, luck=0) -> str` for the segments; `closure(tree)` compiles an
+    expression. `luck` (engine.luck) decides what a shuffle shows; a text without one ignores it."""
     parts = [_compile_one(x, closure) for x in segs]
     if len(parts) == 1:
         return parts[0]
-    return lambda vals, seen: "".join(p(vals, seen) for p in parts)
+    return lambda vals, seen, luck=0: "".join(p(vals, seen, luck) for p in parts)
 
 
 def _compile_one(x, closure):
     if isinstance(x, str):
-        return lambda vals, seen, x=x: x
+        return lambda vals, seen, luck=0, x=x: x
     if isinstance(x, Value):
         f = closure(x.expr)
-        return lambda vals, seen: show_value(f(vals, seen))
+        return lambda vals, seen, luck=0: show_value(f(vals, seen))
     if isinstance(x, Branch):
         test = closure(x.cond)
         then = compile(x.then, closure)
         other = compile(x.other, closure)
-        return lambda vals, seen: then(vals, seen) if test(vals, seen) else other(vals, seen)
+        return lambda vals, seen, luck=0: then(vals, seen, luck) if test(vals, seen) else other(vals, seen, luck)
     options = [compile(o, closure) for o in x.options]
     n = len(options)
+    if x.kind == "~":
+        salt = x.at
+        return lambda vals, seen, luck=0: options[pick(luck, salt, n)](vals, seen, luck)
     count = closure(x.count)
     if x.kind == "&":
-        return lambda vals, seen: options[(max(count(vals, seen), 1) - 1) % n](vals, seen)
+        return lambda vals, seen, luck=0: options[(max(count(vals, seen), 1) - 1) % n](vals, seen, luck)
+    if x.kind == "":
+        return lambda vals, seen, luck=0: options[min(max(count(vals, seen), 1), n) - 1](vals, seen, luck)
 
-    def once(vals, seen):
+    def once(vals, seen, luck=0):
         k = count(vals, seen)
-        return options[k - 1](vals, seen) if 1 <= k <= n else ""
+        return options[k - 1](vals, seen, luck) if 1 <= k <= n else ""
 
     return once
 
 
-def compile_tree(segs: tuple, slots, seen_bits) -> Callable[[Any, int], str]:
+def compile_tree(segs: tuple, slots, seen_bits) -> Callable[..., str]:
     """compile() with expressions closed over slots and seen bits (how a loaded export rebuilds it)."""
     return compile(segs, lambda tree: ex.compile_expr(tree, slots, seen_bits))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from .dates import DateSpan
 from .diagnostics import Pos
 from .expr import Effect as EffectExpr
-from .expr import Expr, FlagType
+from .expr import Expr, FlagType, Lit, Random
 
 ENDING_KINDS = ("canon", "personal", "divergent")
 # Kinds an ending may take in a story without history (no history.yaml, or no facts).
@@ -192,6 +192,17 @@ class Effect:
             return clamp(x, lo, hi)
 
         return step
+
+    @cached_property
+    def draws_from(self) -> tuple[int, int] | None:
+        """(lo, hi) for `flag = random(lo, hi)`, a value drawn at play (engine.runtime.Draws), not
+        computed; None for every other effect."""
+        v = self.expr.value
+        return (v.lo, v.hi) if isinstance(v, Random) else None
+
+    def fixed(self, value: int) -> Effect:
+        """This draw as the effect `flag = value`: how the checkers follow each value it can draw."""
+        return replace(self, expr=EffectExpr(self.expr.target, "=", Lit(value)), fn=lambda vals, seen: value)
 
     @cached_property
     def bounded(self) -> Callable:

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import calls
+from . import luck as lk
 from .diagnostics import did_you_mean
-from .model import Chapter, Choice, Fact, Node, Story
+from .model import Chapter, Choice, Effect, Fact, Node, Story
 
 CONTINUE = -1
 
@@ -129,6 +130,10 @@ class State:
     # Play came back here from a call that resumes (`calls: resume`): the node was not entered
     # again, so its own text is not shown again (only the lead: what the call showed).
     resumed: bool = field(default=False, compare=False)
+    # The seeded generator (engine.luck): the seed at the start, one step on at every move. What
+    # a shuffle shows and what `random()` draws follow from it, so undoing, replaying and loading
+    # a save (which keeps the first state's luck) give the same words and values.
+    luck: int = field(default=0, compare=False)
 
     def at(self) -> tuple[str, str]:
         return self.chapter, self.node
@@ -144,9 +149,15 @@ def chapter_values(story: Story, chapter: Chapter, carried: Iterable[Any] | None
 
 
 def start(
-    story: Story, chapter: str | None = None, at: str | None = None, flags: Mapping[str, Any] | None = None
+    story: Story,
+    chapter: str | None = None,
+    at: str | None = None,
+    flags: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    draws: list | None = None,
 ) -> State:
-    """The state at a chapter's start (or at any node, for trying a scene)."""
+    """The state at a chapter's start (or at any node, for trying a scene). `seed` starts the
+    generator (engine.luck); `draws` fixes what the start's `random()` effects draw (see Draws)."""
     if not story.chapters:
         raise PlayError("the story has no chapters")
     ch = story.chapters[0] if chapter is None else _chapter(story, chapter)
@@ -168,7 +179,9 @@ def start(
         if not f.accepts(value):
             raise PlayError(f"{value!r} is not a valid value for {name} ({f.describe()})")
         values[f.slot] = value
-    return replace(_arrive(ch, node, tuple(values), 0, _NO_MOVES, []), entry=tuple(values))
+    luck = seed & lk.MASK
+    first = _arrive(ch, node, tuple(values), 0, _NO_MOVES, [], (), Draws(luck, draws), luck)
+    return replace(first, entry=tuple(values))
 
 
 def _chapter(story: Story, chapter_id: str) -> Chapter:
@@ -203,7 +216,7 @@ def available(story: Story, state: State) -> list[Choice]:
     node = node_of(story, state)
     v, s = state.values, state.seen
     return [
-        c if c.label is None else choice_here(c, v, s)  # (most choices have no inline parts: no call)
+        c if c.label is None else choice_here(c, v, s, state.luck)  # (most choices have no inline parts: no call)
         for c in node.choices
         if (c.test is None or c.test(v, s)) and not c.fallback
     ]
@@ -215,7 +228,7 @@ def listed(story: Story, state: State) -> list[Choice]:
     node = node_of(story, state)
     v, s = state.values, state.seen
     return [
-        c if c.label is None else choice_here(c, v, s)
+        c if c.label is None else choice_here(c, v, s, state.luck)
         for c in node.choices
         if (c.shows is None or c.shows(v, s)) and not c.fallback
     ]
@@ -231,34 +244,73 @@ def open_here(choice: Choice, state: State) -> bool:
     return choice.test is None or choice.test(state.values, state.seen)
 
 
-def choice_here(choice: Choice, values: tuple, seen: int) -> Choice:
+def choice_here(choice: Choice, values: tuple, seen: int, luck: int = 0) -> Choice:
     """The choice with its text resolved for these values: itself when its text has no inline parts."""
     if choice.label is None or choice.label.render is None:
         return choice
-    return replace(choice, text=_SPACE.sub(" ", choice.label.render(values, seen)).strip())
+    return replace(choice, text=_SPACE.sub(" ", choice.label.render(values, seen, luck)).strip())
 
 
 def choice_text(story: Story, state: State, choice: Choice) -> str:
     """A choice's text as it read in `state` (the state it was offered in)."""
-    return choice_here(choice, state.values, state.seen).text
+    return choice_here(choice, state.values, state.seen, state.luck).text
 
 
-def apply_effects(choice: Choice, values: tuple, seen: int) -> tuple:
+class Draws:
+    """What one move draws (`flag = random(lo, hi)`), in order: while `fixed` (a list play's
+    moves share, taken from the front) has values, each (flag name or None, value), those; then
+    the generator's, from the luck the move is made with."""
+
+    def __init__(self, luck: int, fixed: list | None = None):
+        self.luck, self.k = luck, 0
+        self.fixed: list = fixed if fixed is not None else []
+        self.made: list[tuple[str, int]] = []  # (flag, value) of every draw, in order
+
+    def take(self, eff: Effect, lo: int, hi: int) -> int:
+        name = eff.expr.target
+        if self.fixed:
+            want, value = self.fixed.pop(0)
+            if want is not None and want != name:
+                raise PlayError(f"the next draw here is {name} (random({lo}, {hi})), not {want}")
+            if not lo <= value <= hi:
+                raise PlayError(f"{name}={value} cannot be drawn here: random({lo}, {hi})")
+        else:
+            value = lk.draw(self.luck, self.k, lo, hi)
+        self.k += 1
+        self.made.append((name, value))
+        return value
+
+
+def unused_draws(fixed: list) -> str | None:
+    """What to say when a replay fixed draws play never made (None when it used them all)."""
+    if not fixed:
+        return None
+    extra = ", ".join(f"{n}={v}" if n else str(v) for n, v in fixed)
+    return f"the replay fixes draws play never made: {extra}"
+
+
+def apply_effects(choice: Choice, values: tuple, seen: int, draws: Draws | None = None) -> tuple:
     """Apply a choice's effects (and its count) in order; ints are kept inside their bounds."""
-    return _apply(choice.all_effects, values, seen)
+    return _apply(choice.all_effects, values, seen, draws)
 
 
-def _apply(effects: tuple, values: tuple, seen: int) -> tuple:
+def _apply(effects: tuple, values: tuple, seen: int, draws: Draws | None = None) -> tuple:
     if not effects:
         return values
     vals = list(values)
     for eff in effects:
-        vals[eff.slot] = eff.bounded(vals, seen)
+        r = eff.draws_from
+        if r is None:
+            vals[eff.slot] = eff.bounded(vals, seen)
+        else:
+            got = (draws or Draws(0)).take(eff, *r)
+            vals[eff.slot] = got if eff.min is None or eff.max is None else min(max(got, eff.min), eff.max)
     return tuple(vals)
 
 
-def choose(story: Story, state: State, choice: Choice | int) -> State:
-    """Take a choice (a Choice, or its index in the node's list)."""
+def choose(story: Story, state: State, choice: Choice | int, draws: list | None = None) -> State:
+    """Take a choice (a Choice, or its index in the node's list). `draws` fixes what the move's
+    `random()` effects draw (see Draws); the rest come from the state's luck."""
     node = node_of(story, state)
     if isinstance(choice, int):
         if not 0 <= choice < len(node.choices):
@@ -271,16 +323,21 @@ def choose(story: Story, state: State, choice: Choice | int) -> State:
             raise PlayError(f"'{choice.text}' is greyed out: it cannot be taken yet (it needs {choice.enabled_src})")
         raise PlayError(f"'{choice.text}' is not available here (it needs {choice.condition_src})")
     ch = story.chapter(state.chapter)
-    values, lead, stack = _take(choice, state.values, state.seen, [], state.stack)
-    return _arrive(ch, choice.target, values, state.seen, Moves.of(state.path).add(choice.index), lead, stack)
+    drawn = Draws(state.luck, draws)
+    luck = lk.following(state.luck)
+    values, lead, stack = _take(choice, state.values, state.seen, [], state.stack, drawn, luck)
+    path = Moves.of(state.path).add(choice.index)
+    return _arrive(ch, choice.target, values, state.seen, path, lead, stack, drawn, luck)
 
 
-def _take(choice: Choice, values: tuple, seen: int, lead: list, stack: tuple) -> tuple[tuple, list, tuple]:
-    """What taking a choice does before its destination is entered: its effects, its `say:`
-    (added to `lead`), a call's place to come back to pushed on the stack."""
-    values = apply_effects(choice, values, seen)
+def _take(
+    choice: Choice, values: tuple, seen: int, lead: list, stack: tuple, draws: Draws | None = None, luck: int = 0
+) -> tuple[tuple, list, tuple]:
+    """What taking a choice does before its destination is entered: its effects (drawing from
+    `draws`), its `say:` (added to `lead`), a call's place to come back to pushed on the stack."""
+    values = apply_effects(choice, values, seen, draws)
     if choice.say is not None:
-        lead.extend(paragraphs(_render(choice.say, choice.say.text, choice.say.render, values, seen)))
+        lead.extend(paragraphs(_render(choice.say, choice.say.text, choice.say.render, values, seen, luck)))
     if choice.returns_to is not None:  # a call: remember where to come back to
         stack = stack + (calls.place_of(choice),)
     return values, lead, stack
@@ -294,7 +351,17 @@ def fallback_of(node: Node, values: tuple, seen: int) -> Choice | None:
     return None
 
 
-def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: list, stack: tuple = ()) -> State:
+def _arrive(
+    ch: Chapter,
+    nid: str,
+    values: tuple,
+    seen: int,
+    path: Moves,
+    lead: list,
+    stack: tuple = (),
+    draws: Draws | None = None,
+    luck: int = 0,
+) -> State:
     """Enter a node (its count and `do:` applied, its seen bit set), and go on through `next:`
     nodes (a conditional one by its first branch that holds; a branch or node that calls pushes
     where play carries on), and returning nodes, whose text joins the page: play stops only where
@@ -303,7 +370,7 @@ def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: 
     again. What `lead` holds on the way in is the chosen choice's `say:` (State.said counts it)."""
     said = len(lead)
     node = ch.nodes[nid]
-    values = _apply(node.enter, values, seen)
+    values = _apply(node.enter, values, seen, draws)
     seen = _seen_bit(ch, nid, seen)
     passed = []
     resumed = False
@@ -330,18 +397,20 @@ def _arrive(ch: Chapter, nid: str, values: tuple, seen: int, path: Moves, lead: 
         steps += 1
         if steps > _FLOW_STEPS:  # (the compiler and verify refuse rings of such nodes: a damaged story)
             raise PlayError(f"play went on from node '{nid}' without a click {_FLOW_STEPS:,} times")
-        lead.extend(_text_of(node, values, seen))
+        lead.extend(_resolve(node.text, values, seen, luck))
         if fallback is not None:  # taken by itself: its effects, its `say:`, a call's way back
-            values, lead, stack = _take(fallback, values, seen, lead, stack)
+            values, lead, stack = _take(fallback, values, seen, lead, stack, draws, luck)
         passed.append(node.id)
         if calls.resumed(after):  # back where a choice called from: its choices again, not its text
             node = ch.nodes[calls.node_at(after)]
             resumed = True
             break
         node = ch.nodes[after]
-        values = _apply(node.enter, values, seen)
+        values = _apply(node.enter, values, seen, draws)
         seen = _seen_bit(ch, after, seen)
-    return State(ch.id, node.id, values, seen, path, tuple(lead), tuple(passed), stack, said=said, resumed=resumed)
+    return State(
+        ch.id, node.id, values, seen, path, tuple(lead), tuple(passed), stack, said=said, resumed=resumed, luck=luck
+    )
 
 
 _FLOW_STEPS = 1_000_000
@@ -379,7 +448,7 @@ def is_final(story: Story, state: State) -> bool:
     return is_ending(story, state) and story.next_chapter(state.chapter) is None
 
 
-def advance(story: Story, state: State) -> State:
+def advance(story: Story, state: State, draws: list | None = None) -> State:
     """From an ending into the next chapter, story-wide flags carried over."""
     if not is_ending(story, state):
         raise PlayError("only an ending leads into the next chapter")
@@ -387,29 +456,34 @@ def advance(story: Story, state: State) -> State:
     if nxt is None:
         raise PlayError("this is the last chapter's ending; the story is over")
     carried = state.values[: len(story.flags)]
-    return _arrive(nxt, nxt.start, chapter_values(story, nxt, carried), 0, Moves.of(state.path).add(CONTINUE), [])
+    drawn = Draws(state.luck, draws)
+    path = Moves.of(state.path).add(CONTINUE)
+    luck = lk.following(state.luck)
+    return _arrive(nxt, nxt.start, chapter_values(story, nxt, carried), 0, path, [], (), drawn, luck)
 
 
-def step(story: Story, state: State, move: int) -> State:
+def step(story: Story, state: State, move: int, draws: list | None = None) -> State:
     """One path element: a choice index, or CONTINUE."""
     if move == CONTINUE:
-        return advance(story, state)
-    return choose(story, state, move)
+        return advance(story, state, draws)
+    return choose(story, state, move, draws)
 
 
-def replay(story: Story, first: State, path: Iterable[int]) -> list[State]:
-    """All states from `first` along `path`; PlayError names the step that fails."""
+def replay(story: Story, first: State, path: Iterable[int], draws: list | None = None) -> list[State]:
+    """All states from `first` along `path`; PlayError names the step that fails. `draws`: the
+    values fixed for the draws on the way (see Draws)."""
     states = [first]
     for i, move in enumerate(path, 1):
         try:
-            states.append(step(story, states[-1], move))
+            states.append(step(story, states[-1], move, draws))
         except PlayError as exc:
             raise PlayError(f"step {i}: {exc}") from None
     return states
 
 
-def replay_numbers(story: Story, first: State, numbers: Iterable[int]) -> list[State]:
-    """Replay choices given as the numbers a player sees (1 = first available).
+def replay_numbers(story: Story, first: State, numbers: Iterable[int], draws: list | None = None) -> list[State]:
+    """Replay choices given as the numbers a player sees (1 = first available), with `draws`
+    fixing the draws on the way (see Draws).
 
     At an ending, the next number continues into the next chapter first.
     """
@@ -417,14 +491,14 @@ def replay_numbers(story: Story, first: State, numbers: Iterable[int]) -> list[S
     for i, number in enumerate(numbers, 1):
         state = states[-1]
         if is_ending(story, state) and not is_final(story, state):
-            state = advance(story, state)
+            state = advance(story, state, draws)
             states.append(state)
         offered = listed(story, state)
         if not 1 <= number <= len(offered):
             where = f"{state.chapter}:{state.node}"
             raise PlayError(f"step {i}: at {where} there are {len(offered)} choices available, not {number}")
         try:
-            states.append(choose(story, state, offered[number - 1]))
+            states.append(choose(story, state, offered[number - 1], draws))
         except PlayError as exc:
             raise PlayError(f"step {i}: {exc}") from None
     return states
@@ -451,35 +525,31 @@ def node_text(story: Story, state: State) -> list[str]:
     passed through), then the node's prose with conditional and inline parts resolved."""
     if state.resumed:  # back from a call that resumes here: its text was shown when play came in
         return list(state.lead)
-    return list(state.lead) + _resolve(node_of(story, state).text, state.values, state.seen)
+    return list(state.lead) + _resolve(node_of(story, state).text, state.values, state.seen, state.luck)
 
 
-def text_of(node: Node, values: tuple, seen: int) -> list[str]:
+def text_of(node: Node, values: tuple, seen: int, luck: int = 0) -> list[str]:
     """A node's own prose for these values, as paragraphs (conditional and inline parts resolved)."""
-    return _resolve(node.text, values, seen)
+    return _resolve(node.text, values, seen, luck)
 
 
 def epilogue_text(story: Story, state: State) -> list[str]:
     """The epilogue as paragraphs, its conditional parts resolved with the story-wide flags of
     `state` (the last chapter's ending). [] when the story has no epilogue."""
-    return _resolve(story.epilogue_parts, state.values[: len(story.flags)], 0)
+    return _resolve(story.epilogue_parts, state.values[: len(story.flags)], 0, state.luck)
 
 
-def _render(part, text: str, render, values: tuple, seen: int) -> str:
-    return render(values, seen) if render is not None else text
+def _render(part, text: str, render, values: tuple, seen: int, luck: int = 0) -> str:
+    return render(values, seen, luck) if render is not None else text
 
 
-def _text_of(node: Node, values: tuple, seen: int) -> list[str]:
-    return _resolve(node.text, values, seen)
-
-
-def _resolve(parts, values: tuple, seen: int) -> list[str]:
+def _resolve(parts, values: tuple, seen: int, luck: int = 0) -> list[str]:
     out: list[str] = []
     for part in parts:
         if part.test is None or part.test(values, seen):
-            out.extend(paragraphs(_render(part, part.text, part.render, values, seen)))
+            out.extend(paragraphs(_render(part, part.text, part.render, values, seen, luck)))
         elif part.else_text:
-            out.extend(paragraphs(_render(part, part.else_text, part.else_render, values, seen)))
+            out.extend(paragraphs(_render(part, part.else_text, part.else_render, values, seen, luck)))
     return out
 
 

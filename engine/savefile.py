@@ -1,6 +1,7 @@
 """A State's versioned JSON form, and loading it back against a story.
 
-A saved game keeps where play started and the path of moves from there, plus
+A saved game keeps where play started (and the seed of its generator, engine.luck) and the
+path of moves from there, plus
 the state it reached. Loading replays the path: when the story is unchanged the
 replay must land exactly on the saved state (anything else means the file was
 edited into an impossible state); when the story has changed since the save,
@@ -51,7 +52,13 @@ def to_json(story: Story, states: list[State], **extra: Any) -> dict:
         "story": story.title,
         "story_hash": story.content_hash,
         # the flags play entered the first node with (its `do:` is applied again on loading)
-        "start": {"chapter": first.chapter, "node": first.node, "flags": _flags(story, first, first.entry)},
+        # (and the generator's seed: random draws and shuffles replay the same)
+        "start": {
+            "chapter": first.chapter,
+            "node": first.node,
+            "flags": _flags(story, first, first.entry),
+            "seed": first.luck,
+        },
         "path": steps_of(story, states),
         "state": {
             "chapter": last.chapter,
@@ -107,10 +114,13 @@ def from_json(story: Story, data: Any) -> Loaded:
         raise SaveError("the save does not say where play started")
     if not isinstance(st.get("flags"), dict):
         raise SaveError("the save's starting flags are damaged")
+    seed = st.get("seed", 0)  # (a save from before chance has none: 0, as play then started)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 0xFFFFFFFF:
+        raise SaveError("the save's seed is damaged")
     changed = data.get("story_hash") != story.content_hash
     flags, flag_notes = _start_flags(story, st, changed)
     try:
-        first = start(story, st.get("chapter"), st.get("node"), flags)
+        first = start(story, st.get("chapter"), st.get("node"), flags, seed=seed)
     except (PlayError, TypeError) as exc:
         raise SaveError(f"the save starts where this story cannot: {exc}") from None
     if version == 1:

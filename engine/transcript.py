@@ -183,9 +183,12 @@ def ending_kind_words(kind: str | None) -> str | None:
 class TextPlayer:
     """Drives play from a source of moves, writing a plain transcript."""
 
-    def __init__(self, story: Story, out: TextIO, width: int = WIDTH):
+    def __init__(self, story: Story, out: TextIO, width: int = WIDTH, draws: list | None = None):
         self.story, self.out, self.width = story, out, width
         self.where = ""  # the place and date last shown
+        # fixed random draws, (flag or None, value), taken by the moves in the order play draws
+        # (engine.runtime.Draws); the start has taken its own before run()
+        self.draws: list = draws if draws is not None else []
 
     def emit(self, lines: Iterable[str]) -> None:
         for line in lines:
@@ -224,7 +227,11 @@ class TextPlayer:
                     return state, 0
                 if not more():
                     return state, 0
-                state, new_chapter = rt.advance(self.story, state), True
+                try:
+                    state, new_chapter = rt.advance(self.story, state, self.draws), True
+                except rt.PlayError as exc:
+                    self.emit([f"{exc}."])
+                    return state, 1
                 continue
             number = next_number(state)
             if number is None:
@@ -237,4 +244,8 @@ class TextPlayer:
                 self.emit([f"> {number}", "", greyed_words(number, offered[number - 1])])
                 return state, 1
             self.emit([f"> {number}. {clean(offered[number - 1].text)}", ""])
-            state = rt.choose(self.story, state, offered[number - 1])
+            try:
+                state = rt.choose(self.story, state, offered[number - 1], self.draws)
+            except rt.PlayError as exc:
+                self.emit([f"{exc}."])
+                return state, 1

@@ -85,6 +85,7 @@ from engine.expr import (
     Lit,
     Neg,
     Not,
+    Random,
     Seen,
     Var,
     Visits,
@@ -192,6 +193,9 @@ class Brute:
         self.max_call_depth = spec.get("max_call_depth", DEFAULT_MAX_CALL_DEPTH)
         self.resume = spec.get("calls") == "resume"  # a call from a choice without `goto` resumes its node
         self._caps: dict = {}
+        self._fixed: list = []  # the values the next draws (`random(lo, hi)`) take, in order; else lo
+        self._ranges: list | None = None  # when a list: each draw's (lo, hi) is noted there
+        self.left: list = []  # after replay_numbers: the values it was given but no move drew
 
     # ---- one chapter ----------------------------------------------------------------
     def caps(self, cid: str) -> dict:
@@ -324,7 +328,12 @@ class Brute:
         for m, src in enumerate(srcs):
             e = eff(src)
             try:
-                rhs = ev(e.value, vals.__getitem__, visited)
+                if isinstance(e.value, Random):
+                    if self._ranges is not None:
+                        self._ranges.append((e.value.lo, e.value.hi))
+                    rhs = self._fixed.pop(0) if self._fixed else e.value.lo
+                else:
+                    rhs = ev(e.value, vals.__getitem__, visited)
             except DivZero:
                 self.divisions.setdefault(cid, set()).add(where)
                 rhs = evaluate(e.value, vals.__getitem__, visited.__contains__)
@@ -405,6 +414,34 @@ class Brute:
                 return k
         raise AssertionError("a conditional `next:` ends with a branch without `if`")
 
+    def _combos(self, move) -> list:
+        """Every combination of values the draws of `move()` (a take or a start) can take, in
+        order: the move is made once to learn its draws' ranges (one combination: none)."""
+        self._fixed, self._ranges = [], []
+        move()
+        ranges, self._ranges = self._ranges, None
+        combos: list = [[]]
+        for lo, hi in ranges:
+            combos = [c + [v] for c in combos for v in range(lo, hi + 1)]
+        return combos
+
+    def takes(self, cid: str, s: BState, k) -> list[tuple[BState, list]]:
+        """take() once per combination of values the move's draws can take: each is a way on."""
+        out = []
+        for combo in self._combos(lambda: self.take(cid, s, k)):
+            self._fixed = list(combo)
+            out.append(self.take(cid, s, k))
+        self._fixed = []
+        return out
+
+    def start_states(self, cid: str, story_values: dict | None = None) -> list[BState]:
+        out = []
+        for combo in self._combos(lambda: self.start_state(cid, story_values)):
+            self._fixed = list(combo)
+            out.append(self.start_state(cid, story_values))
+        self._fixed = []
+        return out
+
     def deep_call(self, cid: str, s: BState, k) -> bool:
         """Move k of state s is a call made with `max_call_depth` calls already waiting."""
         if k == AUTO:
@@ -425,10 +462,10 @@ class Brute:
         run = ChapterRun(cid, starts=starts)
         queue = deque()
         for sv in starts:
-            s = self.start_state(cid, sv)
-            if s not in run.depth:
-                run.depth[s] = 0
-                queue.append(s)
+            for s in self.start_states(cid, sv):
+                if s not in run.depth:
+                    run.depth[s] = 0
+                    queue.append(s)
         while queue:
             s = queue.popleft()
             d = run.depth[s]
@@ -443,17 +480,17 @@ class Brute:
                 run.offered.add((s.node, k))
                 if self.deep_call(cid, s, k):
                     run.deep_calls[(s.node, k)] = min(d, run.deep_calls.get((s.node, k), d))
-                t, over = self.take(cid, s, k)
-                for m in over:
-                    key = (s.node, k, m)
-                    run.overflows[key] = min(d, run.overflows.get(key, d))
-                run.moves[s].append((k, number, t))
-                if t not in run.depth:
-                    if d + 1 > MAX_DEPTH:
-                        run.complete = False
-                        continue
-                    run.depth[t] = d + 1
-                    queue.append(t)
+                for t, over in self.takes(cid, s, k):
+                    for m in over:
+                        key = (s.node, k, m)
+                        run.overflows[key] = min(d, run.overflows.get(key, d))
+                    run.moves[s].append((k, number, t))
+                    if t not in run.depth:
+                        if d + 1 > MAX_DEPTH:
+                            run.complete = False
+                            continue
+                        run.depth[t] = d + 1
+                        queue.append(t)
         return run
 
     def trapped(self, run: ChapterRun) -> set:
@@ -690,10 +727,12 @@ class Brute:
 
     # ---- following a replay -----------------------------------------------------------
     def replay_numbers(
-        self, cid: str, story_values: dict, numbers: list[int], deep: list | None = None
+        self, cid: str, story_values: dict, numbers: list[int], deep: list | None = None, draws: list = ()
     ) -> list[BState]:
         """The states along a replay given as the numbers a player types, within one chapter.
-        `deep`, when given, collects the calls on the way made at full depth (they did not push)."""
+        `deep`, when given, collects the calls on the way made at full depth (they did not push).
+        `draws`: the values the draws on the way take, (flag, value) each, in order."""
+        self._fixed = [v for _name, v in draws]
         states = [self.start_state(cid, story_values)]
 
         def through():  # play goes on through `next:` nodes, returns and fallbacks by itself
@@ -719,6 +758,7 @@ class Brute:
                 deep.append((states[-1].node, k))
             states.append(self.take(cid, states[-1], k)[0])
             through()
+        self.left, self._fixed = self._fixed, []  # (the draws the replay fixed for moves after it)
         return states
 
 
@@ -812,7 +852,7 @@ def effect_pool(nodes: list[str]) -> list[str]:
 # The ink-like constructs (ink=True): counts compared with numbers, choice ids, `next:` nodes,
 # node `do:`, `say:`, and `//` `%` (some divisors can be zero: the checker must say so).
 INK_GUARDS = ["i0 > 0 and 4 // i0 >= 2", "5 % (i0 + 1) == 1", "3 % i0 == 0", "sn // 2 == 0"]
-INK_EFFECTS = ["i0 = 5 // (i0 + 1)", "i0 = 2 % (sn + 1)", "i0 = 4 // i0"]
+INK_EFFECTS = ["i0 = 5 // (i0 + 1)", "i0 = 2 % (sn + 1)", "i0 = 4 // i0", "i0 = random(0, 2)", "sn = random(0, 2)"]
 SAFE_DO = ["b0 = not b0", "i0 += 1", "i0 = 0", "sn += 1", 'mood = "angry"', "i0 = 5 // (i0 + 1)"]
 
 
@@ -1405,7 +1445,7 @@ def replay_args(command: str) -> dict:
     """The parts of a `chronicle play ...` replay command."""
     words = shlex.split(command)
     assert words[:2] == ["chronicle", "play"], command
-    out = {"chapter": None, "sets": {}, "numbers": None, "canon": False, "story": None}
+    out = {"chapter": None, "sets": {}, "numbers": None, "draws": [], "canon": False, "story": None}
     i = 2
     while i < len(words):
         w = words[i]
@@ -1417,7 +1457,10 @@ def replay_args(command: str) -> dict:
             out["sets"][name] = value
             i += 2
         elif w == "--replay":
-            out["numbers"] = [int(x) for x in words[i + 1].split(",") if x]
+            items = [x for x in words[i + 1].split(",") if x]
+            out["numbers"] = [int(x) for x in items if "=" not in x]
+            # fixed draws, FLAG=N, in the order play draws them
+            out["draws"] = [(x.partition("=")[0], int(x.partition("=")[2])) for x in items if "=" in x]
             i += 2
         elif w == "--story":
             out["story"] = words[i + 1]

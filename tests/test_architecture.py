@@ -28,6 +28,7 @@ LAYERS: dict[str, str] = {
     "expr": "base",
     "diagnostics": "base",
     "inline": "base",
+    "luck": "base",
     "mentions": "base",
     "gcpause": "base",
     "files": "base",

@@ -64,10 +64,10 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
         if args["canon"]:
             continue
         code, subject = subject_of(story, d)
-        cid, numbers = args["chapter"], args["numbers"]
+        cid, numbers, draws = args["chapter"], args["numbers"], args["draws"]
         sets = typed(brute.decls(cid), args["sets"])
         deep: list = []
-        bstates = brute.replay_numbers(cid, sets, numbers, deep)
+        bstates = brute.replay_numbers(cid, sets, numbers, deep, draws)
         by_itself = code == "call-depth" and (
             subject[2] == BRUTE_AUTO or story.chapter(cid).nodes[subject[1]].choices[subject[2]].fallback
         )
@@ -84,14 +84,15 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
         if code == "call-depth":  # the replay takes the call, from a state where the stack is full
             _cid, nid, k = subject
             assert (nid, k) in deep  # (fallbacks after it may make calls of their own at full depth)
-            before = brute.replay_numbers(cid, sets, numbers[:-1])
+            before = brute.replay_numbers(cid, sets, numbers[:-1], draws=draws)
             assert len(before) - 1 == runs[cid].deep_calls[(nid, k)], f"{d.replay} is not a shortest way"
             deep.remove((nid, k))
         if deep:
             # The way there makes a call at full depth, which `check` reports (call-depth) and
             # explores as not pushing; play pushes it, and may go elsewhere from there.
             continue
-        states = rt.replay_numbers(story, rt.start(story, cid, None, sets), numbers)
+        fixed = list(draws)
+        states = rt.replay_numbers(story, rt.start(story, cid, None, sets, draws=fixed), numbers, fixed)
         last, blast = states[-1], bstates[-1]
         if code == "call-depth":
             assert states[-2].node == nid and rt.listed(story, states[-2])[numbers[-1] - 1].index == k
@@ -113,8 +114,10 @@ def check_replays(story, brute: Brute, runs: dict, report) -> None:
             before = states[-2]
             assert before.node == nid
             assert rt.listed(story, before)[numbers[-1] - 1].index == k
-            bbefore = brute.replay_numbers(cid, sets, numbers[:-1])
+            bbefore = brute.replay_numbers(cid, sets, numbers[:-1], draws=draws)
+            brute._fixed = list(brute.left)  # the replayed move draws what the replay fixed for it
             assert m in brute.take(cid, bbefore[-1], k)[1], "the replayed move does not leave the bounds"
+            brute._fixed = []
             assert len(bbefore) - 1 == run.overflows[(nid, k, m)]
             continue
         node = subject[1]
@@ -203,11 +206,14 @@ def agree(spec: dict) -> None:
                 moves, s = moves + 1, ex.parent[s]
             assert moves == run.reached[node], f"shortest path to {cid}:{node}"
             deep: list = []
-            brute.replay_numbers(cid, story_values(story, ex.starts[start]), numbers, deep)
+            items = ex.replay_items(sid)[1]
+            draws = [x for x in items if not isinstance(x, int)]
+            brute.replay_numbers(cid, story_values(story, ex.starts[start]), numbers, deep, draws)
             if deep:
                 continue  # play pushes a call made at full depth, which check explores as not pushing
-            first = rt.start(story, cid, None, story_values(story, ex.starts[start]))
-            landed = rt.replay_numbers(story, first, numbers)[-1].node
+            fixed = list(draws)
+            first = rt.start(story, cid, None, story_values(story, ex.starts[start]), draws=fixed)
+            landed = rt.replay_numbers(story, first, numbers, fixed)[-1].node
             # play goes on through a `next:` node (and a returning node with a call to answer) by
             # itself, so a replay to one lands further on
             passing = story.chapter(cid).nodes[node]

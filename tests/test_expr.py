@@ -492,3 +492,57 @@ def test_python_warnings_about_odd_spacing_do_not_leak_to_the_terminal():
         parse_condition('"\\d" == mood')
     assert tree == parse_condition("i0 >= 1 and b0")
     assert [str(w.message) for w in caught] == []
+
+
+# ---- random(lo, hi): a draw, the whole value of an effect -----------------------------------
+
+draws = st.integers(-(2**31), 2**31 - 1).flatmap(
+    lambda lo: st.integers(lo, min(lo + 999, 2**31 - 1)).map(lambda hi: (lo, hi))
+)
+
+
+@SETTINGS
+@given(draws, st.sampled_from(["i0", "i1"]))
+def test_a_draw_round_trips_through_its_printed_form_and_type_checks_as_int(ends, target):
+    from engine.expr import Random
+
+    lo, hi = ends
+    eff = parse_effect(f"{target} = random({lo}, {hi})")
+    assert eff.value == Random(lo, hi)
+    assert parse_effect(unparse(eff)) == eff
+    typecheck_effect(eff, FLAGS)
+
+
+@SETTINGS
+@given(draws, st.integers(0, 2**32 - 1), st.integers(0, 50))
+def test_the_generator_draws_inside_the_range_and_the_same_each_time(ends, luck, k):
+    from engine import luck as lk
+
+    lo, hi = ends
+    x = lk.draw(luck, k, lo, hi)
+    assert lo <= x <= hi and x == lk.draw(luck, k, lo, hi)
+    assert 0 <= lk.following(luck) <= lk.MASK and 0 <= lk.pick(luck, k, 3) < 3
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("i0 = random(3, 1)", "lowest value after its highest"),
+        ("i0 = random(0, 1000)", "at most 1,000"),
+        ("i0 = random(i1, 3)", "written whole numbers"),
+        ("i0 = 2 * random(1, 3)", "whole value of an effect"),
+        ("i0 = random(1, 2, 3)", "two whole numbers"),
+        ("i0 = random(lo=1, hi=2)", "two whole numbers"),
+    ],
+)
+def test_a_draw_outside_its_one_form_is_refused(text, words):
+    with pytest.raises(ExprError, match=words):
+        parse_effect(text)
+
+
+def test_a_draw_is_no_condition_and_has_no_computed_value():
+    with pytest.raises(ExprError, match="whole value of an effect"):
+        parse_condition("random(1, 6) > 3")
+    eff = parse_effect("i0 = random(1, 6)")
+    with pytest.raises(TypeError, match="draws it"):
+        compile_effect_value(eff, SLOTS, SEEN_BITS)([0] * len(SLOTS), 0)

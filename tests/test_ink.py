@@ -423,7 +423,7 @@ def test_the_tour_story_uses_every_construct():
     exprs += [obj for c in choices for obj in _walk(c.condition)]
     exprs += [obj for c in choices for e in c.effects for obj in _walk(e.expr)]
 
-    assert {s.kind for s in inline if isinstance(s, Seq)} == {"&", "!"}  # a cycle and a once-only
+    assert {s.kind for s in inline if isinstance(s, Seq)} == {"&", "!", "~"}  # a cycle, a once-only, a shuffle
     assert any(isinstance(s, Branch) for s in inline)  # {cond: text}
     assert any(isinstance(s, Value) for s in inline)  # {expr}
     assert any("{{" in p.text and any(isinstance(s, str) and "{" in s for s in p.inline or ()) for p in texts)

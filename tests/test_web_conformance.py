@@ -144,9 +144,9 @@ def test_golden_transcript_replays_in_the_browser(story, page, entry):
 
 # ---- both runtimes on random paths ---------------------------------------------------------------
 
-_PLAY_JS = """([chapter, flags, picks]) => {
+_PLAY_JS = """([chapter, flags, picks, seed]) => {
   const C = window.Chronicle, story = chronicleReader.story;
-  let s = C.start(story, chapter, null, flags);
+  let s = C.start(story, chapter, null, flags, seed);
   const view = (s) => [C.snapshot(story, s), C.nodeText(story, s), C.isFinal(story, s) ? C.epilogueText(story, s) : null];
   const out = [view(s)];
   for (const pick of picks) {
@@ -164,8 +164,8 @@ _PLAY_JS = """([chapter, flags, picks]) => {
 }"""
 
 
-def python_play(story, chapter_id, flags, picks):
-    s = rt.start(story, chapter_id, None, flags)
+def python_play(story, chapter_id, flags, picks, seed=0):
+    s = rt.start(story, chapter_id, None, flags, seed=seed)
 
     def snap(s):
         return [
@@ -177,6 +177,7 @@ def python_play(story, chapter_id, flags, picks):
                 "path": list(s.path),
                 "stack": list(s.stack),
                 "said": s.said,
+                "luck": s.luck,
             },
             rt.node_text(story, s),
             rt.epilogue_text(story, s) if rt.is_final(story, s) else None,
@@ -212,9 +213,9 @@ def flag_values_strategy(flags):
     return st.fixed_dictionaries({f.name: one(f) for f in flags})
 
 
-def _compare(story, page, chapter_id, flags, picks):
-    ours = python_play(story, chapter_id, flags, picks)
-    theirs = page.evaluate(_PLAY_JS, [chapter_id, flags, picks])
+def _compare(story, page, chapter_id, flags, picks, seed=0):
+    ours = python_play(story, chapter_id, flags, picks, seed)
+    theirs = page.evaluate(_PLAY_JS, [chapter_id, flags, picks, seed])
     assert len(theirs) == len(ours)
     for i, (a, b) in enumerate(zip(ours, theirs)):
         assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True), f"after step {i}"
@@ -318,11 +319,13 @@ def test_random_paths_agree_on_the_corners(corners, data):
 
 
 # ink's constructs (issue 17): inline text, sequences, say:, next:, node do:, visits() with
-# choice ids, // and %, an ending without a kind word.
+# choice ids, // and %, an ending without a kind word; and chance (issue 26): a shuffle, a
+# stopping sequence, random() in a choice's and a node's `do:`, from a random seed.
 INK_FLAGS = {
     "tea": {"type": "int", "default": 0, "min": -20, "max": 20, "doc": "cups"},
     "mood": {"type": "enum", "values": ["calm", "cross"], "default": "calm", "doc": "mood"},
     "lit": {"type": "bool", "default": False, "doc": "the lamp"},
+    "die": {"type": "int", "default": 0, "min": 0, "max": 6, "doc": "the last roll (a draw past 6 is kept at 6)"},
 }
 
 
@@ -333,6 +336,7 @@ def _ink_chapter(cid):
             "hall": {
                 "text": [
                     "Tea: {tea}, mood {mood}, lamp {lit}.{tea > 0: Warm| Cold}{lit: and {&bright|dim}}. {{x}}",
+                    "{Dawn|Noon|Dusk \\| late}, {~gulls|rain|fog|{lit: lamplight|dark}}; die {die}.",
                     {
                         "if": 'visits("hall") >= 2 and visits("hall") < 4',
                         "text": "{!First time.|Second time.|Third.} {tea // 3} {tea % 4}",
@@ -347,14 +351,18 @@ def _ink_chapter(cid):
                         "if": 'visits("hall.knock") < 4',
                         "goto": "hall",
                         "say": "You knock{lit: by lamplight}.",
-                        "do": ["tea = tea * 7 // 3 - tea % 5", "lit = not lit"],
+                        "do": ["tea = tea * 7 // 3 - tea % 5", "lit = not lit", "die = random(1, 6)"],
                     },
                     {"text": "Pour.", "do": ["tea += (9 - tea) * 50 // 100", 'mood = "cross"'], "goto": "stairs"},
                     {"text": "Leave.", "goto": "end", "canon": True},
                 ],
             },
             "stairs": {"text": 'You climb{mood == "cross":, cross}.', "next": "lamp"},
-            "lamp": {"text": "The lamp room{lit:, lit}.", "do": ["lit = true", "tea = -tea // 2"], "next": "hall"},
+            "lamp": {
+                "text": "The lamp room{lit:, lit}.",
+                "do": ["lit = true", "tea = -tea // 2", "die = random(-3, 9)"],
+                "next": "hall",
+            },
             "end": {"text": "Done, {tea}.", "ending": {"kind": "canon", "title": "Done"}},
         },
     )
@@ -385,7 +393,8 @@ def test_random_paths_agree_on_inks_constructs(ink, data):
     ch = data.draw(st.sampled_from(["one", "two"]))
     flags = data.draw(flag_values_strategy(story.flags))
     picks = data.draw(st.lists(st.integers(0, 1000), max_size=60))
-    _compare(story, page, ch, flags, picks)
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    _compare(story, page, ch, flags, picks, seed)
 
 
 _LOAD_PYTHON_SAVE_JS = """(data) => {

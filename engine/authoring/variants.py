@@ -22,6 +22,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from .. import inline as il
+from .. import luck as lk
 from .. import runtime as rt
 from ..check import Replayer
 from ..check.explore import DEFAULT_MAX_STATES, Exploration
@@ -108,13 +109,17 @@ def node_variants(
     visits = _visit_slot(ch, node)
     groups: dict[tuple, list[int]] = {}
     renders: dict[tuple, tuple] = {}
+    lucks = shuffle_lucks(node)
     for sid in sids:
         vals, seen = exp.keys[sid][1], exp.keys[sid][2]
         for visit, v in _per_visit(vals, visits, node):
-            r = _render(node, v, seen)
-            key = (visit,) + r
-            groups.setdefault(key, []).append(sid)
-            renders[key] = r
+            for luck in lucks:
+                r = _render(node, v, seen, luck)
+                key = (visit,) + r
+                members = groups.setdefault(key, [])
+                if not members or members[-1] != sid:  # (two lucks may read alike)
+                    members.append(sid)
+                renders[key] = r
     reads = sorted(n for n in _reads(node) if visits is None or n != f'visits("{node.id}")')
     breakable = [f for f in story.facts.values() if f.holds is not None]
     for key, members in groups.items():
@@ -148,7 +153,7 @@ def _visit_slot(ch: Chapter, node: Node) -> tuple[int, int] | None:
         for part in node.text
         for segs in (part.inline, part.else_inline)
         for x in il.walk(segs or ())
-        if isinstance(x, il.Seq)
+        if isinstance(x, il.Seq) and x.kind != "~"  # (a shuffle follows chance: shuffle_lucks)
     ]
     if not seqs:
         return None
@@ -171,9 +176,34 @@ def _per_visit(vals: tuple, visits, node: Node):
         yield k, tuple(v)
 
 
-def _render(node: Node, vals: tuple, seen: int) -> tuple:
-    paragraphs = tuple(rt.text_of(node, vals, seen))
-    choices = tuple(rt.choice_here(c, vals, seen).text for c in node.choices if c.test is None or c.test(vals, seen))
+def shuffle_lucks(node: Node, tries: int = 20_000) -> list[int]:
+    """Values of the generator (engine.luck) that, between them, make the shuffles `{~a|b}` of
+    the node's text and choices show every combination of their options: [0] without any."""
+    shuffles = [
+        x
+        for part in (*node.text, *(c.label for c in node.choices if c.label is not None))
+        for segs in (part.inline, part.else_inline)
+        for x in il.walk(segs or ())
+        if isinstance(x, il.Seq) and x.kind == "~"
+    ]
+    if not shuffles:
+        return [0]
+    want = 1
+    for x in shuffles:
+        want *= len(x.options)
+    met: dict[tuple, int] = {}
+    for luck in range(tries):
+        met.setdefault(tuple(lk.pick(luck, x.at, len(x.options)) for x in shuffles), luck)
+        if len(met) == want:
+            break
+    return sorted(met.values())
+
+
+def _render(node: Node, vals: tuple, seen: int, luck: int = 0) -> tuple:
+    paragraphs = tuple(rt.text_of(node, vals, seen, luck))
+    choices = tuple(
+        rt.choice_here(c, vals, seen, luck).text for c in node.choices if c.test is None or c.test(vals, seen)
+    )
     return paragraphs, choices
 
 

@@ -205,9 +205,10 @@ def _explain_reached(
     if ans.start_flags:
         ans.start_from = _which_ending_leaves(story, reach, ch, start_values[: len(story.flags)])
     # Replay through the runtime, as the command will: the real (unmasked) values on arrival.
-    first = rt.start(story, ch.id, None, ans.start_flags)
+    draws = [x for x in exp.replay_items(sid)[1] if not isinstance(x, int)]  # (as the replay fixes them)
+    first = rt.start(story, ch.id, None, ans.start_flags, draws=draws)
     moves = numbers + ([then] if then else [])
-    states = rt.replay_numbers(story, first, moves)
+    states = rt.replay_numbers(story, first, moves, draws)
     nodes = [s.node for s in states]
     for k, (number, index) in enumerate(zip(moves, indices + ([choice - 1] if choice else []))):
         c = ch.nodes[nodes[k]].choices[index]

@@ -495,7 +495,7 @@ def _chapter_choices(
             if not clickable[ni]:
                 continue  # (play moves on from `next:` and returning nodes by itself: no click there)
             avail = [t for t in g.transitions[ni] if t.test is None or t.test(vals, seen)]
-            offered_counts[nid].add(len(avail))
+            offered_counts[nid].add(sum(1 for t in avail if not t.copy))  # (a drawing move's copies: one)
             succ = succ_all[succ_start[sid] : succ_start[sid + 1]]
             moves = None
             # every choice offered here has a sibling that leads elsewhere, or none has

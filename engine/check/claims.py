@@ -360,12 +360,14 @@ def shown_test(claim: Claim, slots, seen_bits) -> Callable:
 
 
 def apply(effects: tuple, values: tuple, seen: int) -> tuple:
-    """Values after a choice's effects (bounds kept), as play has them when its `say:` is shown."""
+    """Values after a choice's effects (bounds kept), as play has them when its `say:` is shown.
+    (A draw is taken at its lowest value here: a `say:` is judged after one of its draws.)"""
     if not effects:
         return values
     vals = list(values)
     for e in effects:
-        vals[e.slot] = e.bounded(vals, seen)
+        r = e.draws_from
+        vals[e.slot] = e.bounded(vals, seen) if r is None else e.fixed(r[0]).bounded(vals, seen)
     return tuple(vals)
 
 

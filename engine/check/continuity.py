@@ -241,7 +241,8 @@ def explored_findings(story: Story, ex, rp, reported: set | None = None, used: s
         for ni, rows in enumerate(checks):
             for site, fact, want in rows or ():
                 holds = enc.pred(fact.holds) if fact.holds is not None else enc.true
-                for st in reversed([enc.effect_step(e, enc.caps) for e in site.after_effects]):
+                steps = [enc.effect_step(_first_draw(e), enc.caps) for e in site.after_effects]
+                for st in reversed(steps):
                     holds = enc.preimage(holds, st)
                 out.append((ni, enc.pred(site.shown_expr) & (~holds if want else holds)))
         return out
@@ -417,3 +418,9 @@ def _unproven_sites(story: Story, site_list: list[Site], env: tuple, layout: lis
         if p is None or True in p:
             out.append(f"{site.what} {'asserts' if want else 'denies'} '{fact.id}' only where history agrees")
     return out
+
+
+def _first_draw(e):
+    """A draw at its lowest value, as claims.apply judges a `say:` after it."""
+    r = e.draws_from
+    return e if r is None else e.fixed(r[0])

@@ -25,7 +25,7 @@ from functools import partial
 from typing import Any
 
 from .. import calls
-from ..expr import evaluate, names_in, seen_in
+from ..expr import Random, evaluate, names_in, seen_in
 from ..model import Chapter, Story
 
 MAX_SET = 256  # an int flag with more possible values than this becomes "any value"
@@ -52,6 +52,8 @@ class Dataflow:
 
 def possible_values(expr, env: tuple, slots: dict, flags) -> set | None:
     """Every value `expr` can take when each flag ranges over its set; None if too many to try."""
+    if isinstance(expr, Random):  # a draw: each value from lo to hi
+        return set(range(expr.lo, expr.hi + 1))
     names = sorted(names_in(expr))
     seen_nodes = sorted(seen_in(expr))
     domains = []

@@ -64,6 +64,35 @@ class Transition:
     test: Callable | None
     effects: tuple  # (slot, fn, effect): fn gives the value to store, bounds kept (see _step)
     target: int
+    # A move that draws (`flag = random(lo, hi)`) is one transition per combination of the values
+    # it can draw, in order: `draws` says which, (flag, value) per draw; `copy` is its place among
+    # them (0 for the first, which alone counts when choices are numbered); `fixed` maps id() of
+    # each drawing effect to the effect with that value (model.Effect.fixed).
+    draws: tuple = ()
+    copy: int = 0
+    fixed: dict = field(default_factory=dict)
+
+    def effect(self, e: Effect) -> Effect:
+        """The effect as this transition applies it: a draw as its fixed value."""
+        return self.fixed.get(id(e), e)
+
+
+MAX_DRAW_COMBINATIONS = 4096  # values one move's draws can take together; check follows each
+
+
+def draw_combinations(effects: Sequence[Effect]) -> list[tuple[tuple, dict]]:
+    """Every combination of values the draws among `effects` can take, in order: (draws, fixed),
+    draws as (flag, value) per draw, fixed as id(effect) -> its fixed Effect. [((), {})] when
+    nothing is drawn."""
+    out: list[tuple[tuple, dict]] = [((), {})]
+    for e in effects:
+        r = e.draws_from
+        if r is None:
+            continue
+        out = [(d + ((e.expr.target, v),), {**f, id(e): e.fixed(v)}) for d, f in out for v in range(r[0], r[1] + 1)]
+        if len(out) > MAX_DRAW_COMBINATIONS:
+            raise ValueError(f"one move draws more than {MAX_DRAW_COMBINATIONS:,} combinations of values")
+    return out
 
 
 @dataclass
@@ -97,22 +126,34 @@ def _step(e, caps, overflow=None) -> tuple:
     return (slot, lambda vals, seen: vals[slot] + 1 if vals[slot] < cap else cap, e)
 
 
+def _told(e: Effect, overflowed: list) -> Callable:
+    """What an effect's overflow is told as: the effect as written (a draw's fixed copies are
+    one effect, reported once)."""
+    if e.draws_from is None:
+        return overflowed.append
+    return lambda pair: overflowed.append((e, pair[1]))
+
+
 def counter_caps(ch: Chapter) -> dict[int, int]:
     """Slot -> saturation bound of each visit count."""
     return {f.slot: ch.counters[f.name] for f in ch.layout if f.name in ch.counters}
 
 
-def enter_start(ch: Chapter, values: tuple, seen: int = 0) -> tuple:
-    """The values on entering the chapter's start node: its count and `do:`, as in play (ints clamped)."""
+def enter_start(ch: Chapter, values: tuple, seen: int = 0) -> list[tuple[tuple, tuple]]:
+    """The values on entering the chapter's start node: its count and `do:`, as in play (ints
+    clamped), one (values, draws) for each combination of values its draws can take."""
     node = ch.nodes[ch.start]
     if not node.enter:
-        return values
-    vals = list(values)
+        return [(values, ())]
     caps = counter_caps(ch)
-    for e in node.enter:
-        slot, fn, _e = _step(e, caps)
-        vals[slot] = fn(vals, seen)
-    return tuple(vals)
+    out = []
+    for draws, fixed in draw_combinations(node.enter):
+        vals = list(values)
+        for e in node.enter:
+            slot, fn, _e = _step(fixed.get(id(e), e), caps)
+            vals[slot] = fn(vals, seen)
+        out.append((tuple(vals), draws))
+    return out
 
 
 def prepare(
@@ -164,15 +205,16 @@ def prepare(
             # (a way back that resumes at the node that made the call does not enter it again)
             entered = () if c.resumes and node.returns else ch.nodes[c.target].enter
             all_effects = c.all_effects + entered
-            own = tuple(_step(e, caps, overflowed.append) for e in c.all_effects)
-            entry = tuple(_step(e, caps, overflowed.append) for e in entered)
-            test = c.test
-            stack: tuple = ()
-            if ss is not None and c.returns_to is not None:  # a call pushes between the two
-                stack = ((ss, calls.push(ss, calls.place_of(c), story.max_call_depth), None),)
-            elif ss is not None and node.returns:  # the way back pops first, when its place is on top
-                test, own = calls.top_is(ss, c.key), ((ss, calls.pop(ss), None),) + own
-            ts.append(Transition(c, test, own + stack + entry, index[c.target]))
+            for copy, (draws, fixed) in enumerate(draw_combinations(all_effects)):
+                own = tuple(_step(fixed.get(id(e), e), caps, _told(e, overflowed)) for e in c.all_effects)
+                entry = tuple(_step(fixed.get(id(e), e), caps, _told(e, overflowed)) for e in entered)
+                test = c.test
+                stack: tuple = ()
+                if ss is not None and c.returns_to is not None:  # a call pushes between the two
+                    stack = ((ss, calls.push(ss, calls.place_of(c), story.max_call_depth), None),)
+                elif ss is not None and node.returns:  # the way back pops first, when its place is on top
+                    test, own = calls.top_is(ss, c.key), ((ss, calls.pop(ss), None),) + own
+                ts.append(Transition(c, test, own + stack + entry, index[c.target], draws, copy, fixed))
             if c.guard is not None:
                 reads |= mask(names_in(c.guard))
             # live before the effects = (live at the target - kill) | gen, walking the effects backwards:
@@ -246,6 +288,7 @@ class Overflow:
     number: int | None  # the choice's number as offered there (None: a `next:` node's own move)
     effect: Effect
     value: int
+    draws: tuple = ()  # what the move draws (the copy of it that overflows), (flag, value) each
 
 
 class StateKeys(Sequence):
@@ -320,6 +363,7 @@ class Exploration:
     keys: StateKeys = field(default_factory=lambda: StateKeys([], [], 1, 0, 0))
     parent: array = field(default_factory=lambda: array("q"))  # state id -> parent id, or -1 - start index
     via_choice: array = field(default_factory=lambda: array("i"))  # state id -> index of that choice in the node
+    via_draws: dict = field(default_factory=dict)  # state id -> what the move to it drew, (flag, value) each
     succ_start: array = field(default_factory=lambda: array("q"))  # CSR of successor edges, written as found
     succ: array = field(default_factory=lambda: array("q"))
     complete: bool = True
@@ -360,6 +404,20 @@ class Exploration:
             sid = self.parent[sid]
         return -1 - self.parent[sid], numbers[::-1], indices[::-1]
 
+    def replay_items(self, sid: int) -> tuple[int, list]:
+        """(start index, the replay to state sid): choice numbers, each followed by the draws its
+        move made as (flag, value) (the start's draws first), in the order play draws them."""
+        steps = []
+        while self.parent[sid] >= 0:
+            steps.append(sid)
+            sid = self.parent[sid]
+        items: list = list(self.via_draws.get(sid, ()))
+        for s in reversed(steps):
+            if self.via_choice[s] != AUTO:  # play goes through `next:` nodes by itself
+                items.append(self.number_of(self.parent[s], self.via_choice[s]))
+            items.extend(self.via_draws.get(s, ()))
+        return -1 - self.parent[sid], items
+
     def number_of(self, sid: int, choice_index: int) -> int | None:
         """The number a player sees for choice `choice_index` in state sid: its place among the
         choices listed there (greyed-out ones too); None for a move play makes by itself (a
@@ -371,6 +429,8 @@ class Exploration:
         ni, vals, seen, _rec = self.keys[sid]
         number = 0
         for t in self.graph.transitions[ni]:
+            if t.copy:
+                continue  # a move that draws: its copies are one choice
             c = t.choice
             if c.fallback:
                 if c.index == choice_index:
@@ -426,6 +486,7 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     start_values = [tuple(s) + local_defaults for s in dict.fromkeys(tuple(s) for s in starts)]
     entered = [enter_start(ch, v) for v in start_values]
     ex = Exploration(g, start_values)
+    via_draws = ex.via_draws
     parent, via_choice = ex.parent, ex.via_choice
     succ, succ_start = ex.succ, ex.succ_start
     defaults = g.defaults
@@ -455,7 +516,8 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     for ni, ts in enumerate(g.transitions):
         row = []
         for t in ts:
-            row.append((t.test, tuple((slot, fn) for slot, fn, _e in t.effects), t.target, len(gids), t.choice.index))
+            effects = tuple((slot, fn) for slot, fn, _e in t.effects)
+            row.append((t.test, effects, t.target, len(gids), t.choice.index, t.copy == 0, t.draws))
             gids.append((ni, t.choice.index))
             targets.append(t.target)
         trans.append(row)
@@ -466,24 +528,27 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
     overflowed = g.overflowed
 
     start_node = g.index[ch.start]
-    for k, vals in enumerate(entered):
-        d = dead[start_node]
-        if d:
-            lst = list(vals)
-            for slot in d:
-                lst[slot] = defaults[slot]
-            vals = tuple(lst)
-        vid = vid_of.get(vals)
-        if vid is None:
-            vid = vid_of[vals] = len(table)
-            table.append(vals)
-        key = vid << hi | add[start_node]
-        if key in ids:
-            continue
-        ids[key] = len(packed)
-        packed.append(key)
-        parent.append(-1 - k)
-        via_choice.append(-1)
+    for k, ways in enumerate(entered):
+        for vals, drawn in ways:
+            d = dead[start_node]
+            if d:
+                lst = list(vals)
+                for slot in d:
+                    lst[slot] = defaults[slot]
+                vals = tuple(lst)
+            vid = vid_of.get(vals)
+            if vid is None:
+                vid = vid_of[vals] = len(table)
+                table.append(vals)
+            key = vid << hi | add[start_node]
+            if key in ids:
+                continue
+            if drawn:
+                via_draws[len(packed)] = drawn
+            ids[key] = len(packed)
+            packed.append(key)
+            parent.append(-1 - k)
+            via_choice.append(-1)
 
     count = len(packed)
     next_report = 50_000
@@ -529,10 +594,10 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
         here ^= ni  # the state's key with no node: add[target] puts one in
         low = here & low_mask
         number = 0
-        for test, effects, tj, gid, cindex in trans[ni]:
+        for test, effects, tj, gid, cindex, fresh, drawn in trans[ni]:
             if test is not None and not test(vals, seen):
                 continue
-            number += 1
+            number += fresh  # (the copies of a move that draws are one choice)
             if offered_first[gid] < 0:
                 offered_first[gid] = sid
             d = dead[tj]
@@ -543,7 +608,7 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
                 if overflowed:  # an effect met an int flag's bound (and kept it): the first one is reported
                     for eff, x in overflowed:
                         if id(eff) not in overflows:
-                            overflows[id(eff)] = Overflow(sid, ex.number_of(sid, cindex), eff, x)
+                            overflows[id(eff)] = Overflow(sid, ex.number_of(sid, cindex), eff, x, drawn)
                     overflowed.clear()
                 if d:
                     for slot in d:
@@ -571,6 +636,8 @@ def _explore(story, ch, g, starts, max_states, progress, limits) -> Exploration:
                 packed.append(key)
                 parent.append(sid)
                 via_choice.append(cindex)
+                if drawn:
+                    via_draws[nid] = drawn
             succ.append(nid)
         if number == 0 and ni not in softlocks:
             softlocks[ni] = sid

@@ -121,7 +121,7 @@ def exploration_findings(
                 f"`{eff.src}` takes {f.name} to {ov.value}, past its {bound}",
                 eff.pos,
                 "guard the choice with a condition, or widen the flag's bounds",
-                replay=rp.command(ex, ov.state, ov.number),
+                replay=rp.command(ex, ov.state, ov.number, then_draws=ov.draws),
             )
         )
     for ni, nid in enumerate(g.ids):
@@ -280,7 +280,10 @@ def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
     g = ex.graph
     suspects = set()
     for ni in range(len(g.ids)):
-        keys = [(t.target, t.choice.returns_to, tuple(e.src for e in t.choice.all_effects)) for t in g.transitions[ni]]
+        keys = [
+            (t.target, t.choice.returns_to, tuple(e.src for e in t.choice.all_effects), t.draws)
+            for t in g.transitions[ni]
+        ]
         if len(set(keys)) < len(keys):
             suspects.add(ni)
     if not suspects:
@@ -291,11 +294,12 @@ def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
         for ni in suspects:
             mvs = sx.moves[ni]
             for j, mv in enumerate(mvs):
-                k = (g.transitions[ni][j].target, mv.choice.returns_to, tuple(e.src for e in mv.choice.all_effects))
+                tj = g.transitions[ni][j]
+                k = (tj.target, mv.choice.returns_to, tuple(e.src for e in mv.choice.all_effects), tj.draws)
                 earlier = sx.enc.false
                 for i in range(j):
                     t = g.transitions[ni][i]
-                    if (t.target, t.choice.returns_to, tuple(e.src for e in t.choice.all_effects)) == k:
+                    if (t.target, t.choice.returns_to, tuple(e.src for e in t.choice.all_effects), t.draws) == k:
                         earlier |= mvs[i].guard
                 out.append((ni, mv.guard & earlier))
         return out
@@ -310,7 +314,7 @@ def _indistinct_findings(ex: Exploration, rp: Replayer) -> list[Diagnostic]:
         for t in g.transitions[ni]:
             if t.test is not None and not t.test(key[1], key[2]):
                 continue
-            k = (t.target, t.choice.returns_to, tuple(e.src for e in t.choice.all_effects))
+            k = (t.target, t.choice.returns_to, tuple(e.src for e in t.choice.all_effects), t.draws)
             if k in seen_key and (ni, t.choice.index) not in reported:
                 reported.add((ni, t.choice.index))
                 a = seen_key[k]

@@ -18,18 +18,24 @@ class Replayer:
     def __init__(self, story: Story, story_arg: str | None):
         self.story, self.story_arg = story, story_arg
 
-    def command(self, ex: Exploration, sid: int, then: int | None = None, every_flag: bool = False) -> str:
+    def command(
+        self, ex: Exploration, sid: int, then: int | None = None, every_flag: bool = False, then_draws: tuple = ()
+    ) -> str:
         """`every_flag`: keep every start value (for a finding about what play can still do from
-        the state, like a trap, which flags read later on decide)."""
-        start, numbers, indices = ex.path(sid)
+        the state, like a trap, which flags read later on decide). `then_draws`: what the move
+        after the state (`then`, or the one play makes by itself) draws, (flag, value) each."""
+        start, _numbers, indices = ex.path(sid)
+        numbers = ex.replay_items(sid)[1]
         if then is not None:
             numbers = numbers + [then]
+        numbers = numbers + list(then_draws)
         keep = None if every_flag else _names_along(self.story, ex.chapter, indices, then, sid, ex)
         return self.command_for(ex.chapter, ex.starts[start], numbers, keep)
 
-    def command_for(self, ch: Chapter, start_values: tuple, numbers: list[int], keep: set | None = None) -> str:
+    def command_for(self, ch: Chapter, start_values: tuple, numbers: list, keep: set | None = None) -> str:
         """`keep`: the story-wide flags the finding can depend on (None: every one); a start
-        value of any other flag is incidental and left out of the command."""
+        value of any other flag is incidental and left out of the command. `numbers` are choice
+        numbers and, where play draws, the values drawn as (flag, value): `roll=4`."""
         parts = ["chronicle play"]
         if self.story_arg:
             parts.append(f"--story {_quote(self.story_arg)}")
@@ -38,7 +44,8 @@ class Replayer:
             v = start_values[f.slot]
             if v != f.default and (keep is None or f.name in keep):
                 parts.append("--set " + _quote(f"{f.name}={show_value(v)}"))
-        parts.append(f"--replay {','.join(map(str, numbers))}" if numbers else '--replay ""')
+        items = [x if isinstance(x, int) else f"{x[0]}={x[1]}" for x in numbers]
+        parts.append(f"--replay {','.join(map(str, items))}" if items else '--replay ""')
         return " ".join(parts)
 
 

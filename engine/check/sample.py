@@ -68,6 +68,7 @@ class _Flat:
     # (effect, value before clamping) for each value an effect took past an int flag's bounds in
     # play: the flattened effects' functions append here, play reports and empties it.
     overflowed: list = field(default_factory=list)
+    chance: Any = None  # _Chance: what the chapter's draws (`random(lo, hi)`) take their values from
 
 
 def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
@@ -90,7 +91,8 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
         nodes: list[tuple] = []
         choices: list[tuple[int, Choice | None]] = []  # (node index, choice; None for a `next:` move)
         overflowed: list = []
-        flat = partial(_flat_effects, overflow=overflowed.append)
+        chance = _Chance()
+        flat = partial(_flat_effects, overflow=overflowed.append, chance=chance)
 
         ss = calls.stack_slot(ch)  # the call stack rides after the flags, as in exploration
         backs = calls.ways_back(ch)
@@ -126,16 +128,55 @@ def _flatten(story: Story, max_steps: int | None) -> list[_Flat]:
                 max_steps if max_steps is not None else default_max_steps(ch),
                 tuple(flat(ch.nodes[ch.start].enter)),
                 overflowed,
+                chance,
             )
         )
         gid += len(choices)
     return out
 
 
-def _flat_effects(effects, overflow) -> list:
+class _Chance:
+    """Where random play's draws come from: `rnd` (sampling, each draw logged with the number of
+    moves made so far in the chapter) or, replaying a finding, the logged values in order."""
+
+    def __init__(self) -> None:
+        self.rnd: Any = None
+        self.steps: list = []  # the walk's path, whose length says which move a draw belongs to
+        self.log: list = []  # (moves made, flag, value) per draw
+        self.queue: list = []  # replaying: (moves made, flag, value) still to take
+
+    def take(self, e, lo: int, hi: int) -> int:
+        if self.queue:
+            return self.queue.pop(0)[2]
+        if self.rnd is None:
+            return lo  # (a search over what play can do: _ending_reachable says it cannot tell)
+        v = lo + int(self.rnd() * (hi - lo + 1))
+        self.log.append((len(self.steps), e.expr.target, v))
+        return v
+
+
+def _draw_fn(e, chance: _Chance, overflow):
+    lo, hi = e.draws_from
+
+    def draw(vals, seen):
+        v = chance.take(e, lo, hi)
+        if e.min is not None and e.max is not None and not e.min <= v <= e.max:
+            if overflow is not None:
+                overflow((e, v))
+            return clamp(v, e.min, e.max)
+        return v
+
+    return draw
+
+
+def _flat_effects(effects, overflow, chance: _Chance | None = None) -> list:
     """Effects as _flatten lays them out, telling `overflow` when one meets an int flag's bound."""
     effs = []
     for e in effects:
+        if e.draws_from is not None:
+            fn = _draw_fn(e, chance or _Chance(), overflow)
+            effs.append((e.slot, fn, None, None))  # (no Effect: _apply calls fn itself, as play draws)
+            continue
         const: Any = e.expr.value.value if (e.expr.op == "=" and isinstance(e.expr.value, Lit)) else None
         if const is not None and clamp(const, e.min, e.max) != const:
             const = None  # out of bounds: let the function clamp it and say so
@@ -201,6 +242,7 @@ class Finding:
     start_values: tuple  # the chapter's starting flag values in that playthrough
     path: list  # global choice numbers taken from the chapter's start (see _walk)
     playthrough: int  # 1-based
+    draws: list = field(default_factory=list)  # (moves made, flag, value) per draw of the chapter's walk
     count: int = 1
     effect: Any = None  # model.Effect, for int-bounds
     value: Any = None  # the out-of-bounds value, for int-bounds
@@ -290,14 +332,16 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
         for ci, fl in enumerate(flats):
             start_values = carried + fl.local_defaults
             vals = list(start_values)
+            path: list[int] = []
+            append = path.append
+            chance = fl.chance
+            chance.rnd, chance.steps, chance.log, chance.queue = rnd, path, [], []
             if fl.start_enter:
                 _apply(fl.start_enter, vals, 0)
             nodes, seen_bit, overflowed = fl.nodes, fl.seen_bit, fl.overflowed
             ni = fl.start
             seen = seen_bit[ni]
             bound = fl.max_steps
-            path: list[int] = []
-            append = path.append
             starts[ci] += 1
             stop = None
             while True:
@@ -338,7 +382,16 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
                             f = findings.get(key)
                             if f is None:
                                 findings[key] = Finding(
-                                    "int-bounds", ci, ni, start_values, path[:], run, effect=eff, value=x, last_run=run
+                                    "int-bounds",
+                                    ci,
+                                    ni,
+                                    start_values,
+                                    path[:],
+                                    run,
+                                    list(chance.log),
+                                    effect=eff,
+                                    value=x,
+                                    last_run=run,
                                 )
                             elif f.last_run != run:  # counted once per playthrough
                                 f.count += 1
@@ -355,7 +408,7 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
                 key = (stop, ci) if stop == "step-bound" else (stop, ci, ni)
                 f = findings.get(key)
                 if f is None:
-                    findings[key] = Finding(stop, ci, ni, start_values, path[:], run)
+                    findings[key] = Finding(stop, ci, ni, start_values, path[:], run, list(chance.log))
                 else:
                     f.count += 1
                 if stop == "soft-lock":
@@ -385,6 +438,8 @@ def _sample(story: Story, runs: int, seed: int, max_steps: int | None, story_arg
     from .replay import Replayer
 
     rp = Replayer(story, story_arg)
+    for fl in flats:
+        fl.chance.rnd = None
     for f in report.findings:
         found = _diagnostic(story, flats[f.chapter], f, rp, runs)
         (report.long_runs if isinstance(found, LongRun) else report.diagnostics).append(found)
@@ -414,21 +469,25 @@ def _coverage(flats: list[_Flat], hits: list[int], starts: list[int]) -> list[Ch
 # ---- findings ------------------------------------------------------------------------
 
 
-def _walk(fl: _Flat, start_values: tuple, path: list[int]) -> tuple[list[tuple], list[int]]:
+def _walk(fl: _Flat, start_values: tuple, path: list[int], draws: list | None = None) -> tuple[list[tuple], list]:
     """Replay a path of global choice numbers: the (node, values, seen) after each step, and the
-    choice numbers a player sees (1 = the first offered) that take it."""
+    choice numbers a player sees (1 = the first offered) that take it; with the walk's `draws`,
+    those are taken again, and the numbers have each move's draws after it, as (flag, value)."""
     vals = list(start_values)
+    draws = draws or []
+    fl.chance.rnd, fl.chance.queue = None, list(draws)
     _apply(fl.start_enter, vals, 0)
     ni = fl.start
     seen = fl.seen_bit[ni]
     states = [(ni, tuple(vals), seen)]
-    numbers = []
-    for g in path:
+    numbers: list = [(name, v) for at, name, v in draws if at == 0]
+    for step, g in enumerate(path, 1):
         offered = _offered(fl.trans[ni], vals, seen)
         k = next(i for i, t in enumerate(offered) if t[3] == g)
         c = fl.choices[g - fl.first_choice][1]
         if c is not None:  # play goes through `next:` nodes, returns and fallbacks by itself
             numbers.append(listed_number(fl.chapter.nodes[fl.ids[ni]], c, vals, seen))
+        numbers += [(name, v) for at, name, v in draws if at == step]
         t = offered[k]
         _apply(t[1] or (), vals, seen)
         ni = t[2]
@@ -443,7 +502,10 @@ def listed_number(node, c: Choice, vals, seen: int) -> int:
 
 
 def _without_cycles(states: list[tuple], numbers: list[int]) -> tuple[list[int], tuple]:
-    """The choice numbers with every return to an earlier state cut out, and the state they end in."""
+    """The choice numbers with every return to an earlier state cut out, and the state they end in
+    (a walk that drew is kept whole: its draws say what each move took)."""
+    if any(not isinstance(n, int) for n in numbers):
+        return list(numbers), states[-1]
     kept_states: list[tuple] = [states[0]]
     kept: list[int] = []
     where = {states[0]: 0}
@@ -462,7 +524,12 @@ def _without_cycles(states: list[tuple], numbers: list[int]) -> tuple[list[int],
 
 
 def _ending_reachable(fl: _Flat, state: tuple) -> bool | None:
-    """Can some ending be reached from this state? None when the search hits its bound."""
+    """Can some ending be reached from this state? None when the search hits its bound (or the
+    chapter draws: this search does not follow every value)."""
+    if any(e.draws_from is not None for n in fl.chapter.nodes.values() for e in n.enter) or any(
+        e.draws_from is not None for n in fl.chapter.nodes.values() for c in n.choices for e in c.all_effects
+    ):
+        return None
     todo = deque([state])
     met = {state}
     while todo:
@@ -488,7 +555,7 @@ def _diagnostic(story: Story, fl: _Flat, f: Finding, rp, runs: int) -> Diagnosti
     ch = fl.chapter
     node = ch.nodes[fl.ids[f.node]]
     times = f"in {f.count:,} of {runs:,} playthroughs" if f.count > 1 else f"in playthrough {f.playthrough}"
-    states, numbers = _walk(fl, f.start_values, f.path)
+    states, numbers = _walk(fl, f.start_values, f.path, f.draws)
     if f.code == "soft-lock" and node.returns:
         short, _ = _without_cycles(states, numbers)
         return report(

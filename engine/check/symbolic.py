@@ -305,6 +305,7 @@ class _Step:
     primed: list = field(default_factory=list)
     overflow: Any = None  # where this step takes an int past its bounds (over the state before it)
     effect: Any = None  # the model Effect, for overflows
+    written: Any = None  # for a draw's fixed copy (`effect`), the drawing effect as written
 
 
 @dataclass
@@ -314,6 +315,8 @@ class _Move:
     target: int
     guard: Any
     steps: list
+    draws: tuple = ()  # what the move draws, (flag, value) each (explore.Transition.draws)
+    copy: int = 0  # its place among the copies of a move that draws (explore.Transition.copy)
 
 
 class Encoder:
@@ -563,6 +566,8 @@ class Encoder:
         """One model Effect as a step, bounds kept as `Effect.clamped` keeps them (and the
         states where it has to, as the step's `overflow`); a visit count saturates at its cap."""
         slot = e.slot
+        if e.draws_from is not None:  # (a move's draws are one move per value: only the start's come here)
+            raise Unencodable(f"`{e.src}` draws at the chapter's start, which the BDDs do not follow", e.pos)
         if slot in caps:
             cap = caps[slot]
             m = self._merge((min(v + 1, cap), c) for v, c in self.var_map(slot).items())
@@ -910,7 +915,10 @@ class SymbolicExploration(Exploration):
             img = self._img_move(mv, cube)
             if img != self.enc.false and (img & t) != self.enc.false:
                 child = self.enc.decode(mv.target, img)
-                return self._intern(child, sid, mv.choice.index, self.rank[sid] + ((mv.pos_in_row,),))
+                made = self._intern(child, sid, mv.choice.index, self.rank[sid] + ((mv.pos_in_row,),))
+                if mv.draws and made not in self.via_draws and self.parent[made] == sid:
+                    self.via_draws[made] = mv.draws
+                return made
         raise AssertionError("the first state of the next layer is a child of this one")
 
     def witnesses(self, questions: Iterable) -> list[int]:
@@ -997,6 +1005,18 @@ def encodable(story: Story, ch: Chapter) -> Unencodable | None:
     return None
 
 
+def _as_written(st: _Step, e) -> _Step:
+    """The step of a draw's fixed copy names the effect as written (its overflow is reported once)."""
+    if e.draws_from is not None:
+        st.written = e
+    return st
+
+
+def _key(st: _Step) -> int:
+    """Which effect a step's overflow is reported as: the effect as written."""
+    return id(st.written if st.written is not None else st.effect)
+
+
 def _build(mgr: Manager, story: Story, ch: Chapter, g: ChapterGraph, tag: str):
     enc = Encoder(mgr, story, ch, g, tag)
     caps = enc.caps
@@ -1028,15 +1048,15 @@ def _build(mgr: Manager, story: Story, ch: Chapter, g: ChapterGraph, tag: str):
                 if ss is not None and node.returns:
                     guard &= enc.top_is(c.key)
                     steps.append(enc.pop_step())
-                steps += [enc.effect_step(e, caps) for e in c.all_effects]
+                steps += [_as_written(enc.effect_step(t.effect(e), caps), e) for e in c.all_effects]
                 if ss is not None and c.returns_to is not None:
                     steps.append(enc.push_step(calls.place_of(c)))
                 if not (c.resumes and node.returns):  # coming back to resume does not enter again
-                    steps += [enc.effect_step(e, caps) for e in ch.nodes[c.target].enter]
+                    steps += [_as_written(enc.effect_step(t.effect(e), caps), e) for e in ch.nodes[c.target].enter]
             except Unencodable as exc:
                 raise Unencodable(exc.what, exc.pos or c.pos or node.pos) from None
             steps.append(arrive[t.target])
-            row.append(_Move(c, pos, t.target, guard, steps))
+            row.append(_Move(c, pos, t.target, guard, steps, t.draws, t.copy))
         moves.append(row)
     start_node = g.index[ch.start]
     start_steps = [enc.effect_step(e, caps) for e in ch.nodes[ch.start].enter] + [arrive[start_node]]
@@ -1197,9 +1217,9 @@ def _summarise(ex: SymbolicExploration) -> None:
                     src = enc.preimage(src, prev)
                 src &= u & mv.guard
                 if src != false:
-                    d = where.setdefault(id(st.effect), {})
+                    d = where.setdefault(_key(st), {})
                     d[ni] = d[ni] | src if ni in d else src
-                    effects[id(st.effect)] = st.effect
+                    effects[_key(st)] = st.written if st.written is not None else st.effect
     from .explore import Overflow
 
     for k, sets in where.items():
@@ -1211,17 +1231,17 @@ def _summarise(ex: SymbolicExploration) -> None:
         for mv in ex.moves[key[0]]:
             if (cube & mv.guard) == false:
                 continue
-            number += 1
+            number += 0 if mv.copy else 1  # (the copies of a move that draws are one choice)
             hit = False
             u = cube & mv.guard
             for st in mv.steps:
-                if st.overflow is not None and id(st.effect) == k and (u & st.overflow) != false:
+                if st.overflow is not None and _key(st) == k and (u & st.overflow) != false:
                     hit = True
                     break
                 u = enc.image(u, st)
             if hit:
                 ov = _overflow_value(enc, ex, key, mv, k)
-                ex.overflows[k] = Overflow(sid, ex.number_of(sid, mv.choice.index), effects[k], ov)
+                ex.overflows[k] = Overflow(sid, ex.number_of(sid, mv.choice.index), effects[k], ov, mv.draws)
                 break
 
 
@@ -1241,7 +1261,7 @@ def _overflow_value(enc: Encoder, ex: SymbolicExploration, key: tuple, mv: _Move
     bits = ch.seen_bits
     u = enc.cube_of(key) & mv.guard
     for st in mv.steps:
-        if st.effect is not None and id(st.effect) == k:
+        if st.effect is not None and _key(st) == k:
             e = st.effect
             cur = enc.key_of(key[0], enc.bdd.pick(u, care_vars=enc.all_vars))[1]
             x = evaluate(e.expr.value, partial(_at, cur, names), lambda n: bool(seen & bits.get(n, 0)))

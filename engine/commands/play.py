@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 
 from .. import files
@@ -13,6 +14,7 @@ from ..transcript import TextPlayer
 from .common import add_story_arg, fail, open_story, parse_sets, usage_error
 
 MAX_SCRIPT = 4 * 1024 * 1024  # bytes: a script of choice numbers, one a line, is never near this
+REPLAY_HELP = "--replay takes choice numbers and fixed draws separated by commas, like 2,1,roll=4,3"
 
 
 def register(sub) -> None:
@@ -26,19 +28,42 @@ def register(sub) -> None:
     p.add_argument("--at", metavar="NODE", help="start at this node of the chapter (with --chapter)")
     p.add_argument("--set", metavar="FLAG=VALUE", action="append", help="start with this flag value (repeatable)")
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--script", metavar="FILE", help="play the choice numbers in FILE, one per line ('-' for stdin)")
+    mode.add_argument(
+        "--script",
+        metavar="FILE",
+        help="play the choice numbers in FILE, one per line ('-' for stdin); a line FLAG=N fixes the next random draw",
+    )
     mode.add_argument("--canon", action="store_true", help="print the canonical playthrough (history as documented)")
-    mode.add_argument("--replay", metavar="N,N,...", help="replay these choice numbers and print the transcript")
+    mode.add_argument(
+        "--replay",
+        metavar="N,N,...",
+        help="replay these choice numbers and print the transcript; an item FLAG=N fixes the next random draw",
+    )
+    p.add_argument(
+        "--seed",
+        metavar="N",
+        type=_seed,
+        help="seed the random draws and shuffles (default: 0 for --script, --replay and --canon; a fresh one "
+        "for each new game)",
+    )
     add_player_options(p)
     p.set_defaults(func=run)
 
 
-def first_state(story, args) -> rt.State:
+def _seed(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > 0xFFFFFFFF:
+        raise ValueError(text)  # argparse words it: "invalid _seed value"
+    return int(text)
+
+
+def first_state(story, args, draws: list | None = None, seed: int | None = None) -> rt.State:
     if args.at and not args.chapter:
         usage_error("--at needs --chapter")
     sets = parse_sets(args.set)
+    if seed is None:
+        seed = getattr(args, "seed", None) or 0
     try:
-        state = rt.start(story, args.chapter, args.at, sets)
+        state = rt.start(story, args.chapter, args.at, sets, seed=seed, draws=draws)
     except rt.PlayError as exc:
         usage_error(str(exc))
     if sets and not args.canon:
@@ -59,30 +84,55 @@ def run(args) -> int:
     story = open_story(args)
     if args.canon:
         return play_canon(story, args)
-    first = first_state(story, args)
     if args.replay is not None:
-        try:
-            numbers = [
-                int(x) if x.isascii() and len(x) <= 9 else int("bad")
-                for x in args.replay.replace(" ", "").split(",")
-                if x
-            ]
-        except ValueError:
-            usage_error(f"--replay takes choice numbers separated by commas, like 2,1,3 (not '{args.replay}')")
-        return play_numbers(story, first, numbers)
+        numbers: list[int] = []
+        draws: list = []
+        for x in args.replay.replace(" ", "").split(","):
+            if not x:
+                continue
+            item = replay_item(x)
+            if item is None:
+                usage_error(f"{REPLAY_HELP} (not '{clean(args.replay[:40])}')")
+            if isinstance(item, int):
+                numbers.append(item)
+            else:
+                draws.append(item)
+        return play_numbers(story, args, numbers, draws)
     if args.script is not None:
-        return play_script(story, first, args.script)
-    return play_interactive(story, first, args)
+        return play_script(story, args, args.script)
+    seed = args.seed if args.seed is not None else secrets.randbits(32)  # a new game: fresh chance
+    return play_interactive(story, first_state(story, args, seed=seed), args)
 
 
-def play_numbers(story, first, numbers: list[int]) -> int:
+def replay_item(text: str) -> int | tuple[str, int] | None:
+    """One item of a replay: a choice number, or FLAG=N (a fixed draw); None when it is neither."""
+    name, sep, value = text.partition("=")
+    if sep:
+        value = value.strip()
+        digits = value[1:] if value[:1] == "-" else value
+        if not (name.strip().isidentifier() and digits.isascii() and digits.isdigit() and len(digits) <= 10):
+            return None
+        return (name.strip(), int(value))
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return None
+
+
+def play_numbers(story, args, numbers: list[int], draws: list | None = None) -> int:
+    """The transcript of playing `numbers` from the start `args` name, with `draws` fixed (the
+    start's first: they are taken in the order play draws)."""
+    draws = list(draws or [])
+    first = first_state(story, args, draws)
     queue = list(numbers)
-    player = TextPlayer(story, sys.stdout)
+    player = TextPlayer(story, sys.stdout, draws=draws)
     _, code = player.run(first, lambda s: queue.pop(0) if queue else None, lambda: bool(queue))
+    unused = rt.unused_draws(player.draws)
+    if code == 0 and unused:
+        return fail(unused)
     return code
 
 
-def play_script(story, first, name: str) -> int:
+def play_script(story, args, name: str) -> int:
     try:
         text = sys.stdin.read(MAX_SCRIPT + 1) if name == "-" else files.read_text(name, limit=MAX_SCRIPT)
     except files.FileError as exc:
@@ -91,18 +141,26 @@ def play_script(story, first, name: str) -> int:
         return fail(f"cannot read script {name}: {getattr(exc, 'strerror', None) or exc}")
     if len(text) > MAX_SCRIPT:
         return fail(f"cannot read script {name}: it is over the {MAX_SCRIPT // (1024 * 1024)} MiB a script may hold")
-    numbers = []
+    numbers: list[int] = []
+    draws: list = []
     for lineno, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         # ASCII digits only: '²' passes isdigit() but not int(), and a 5,000-digit line passes
         # neither int() nor sense (issue 15.1). Shown cut short, and cleaned of escapes.
-        if not (line.isascii() and line.isdigit()) or len(line) > 9:
+        item = replay_item(line)
+        if item is None:
             shown = clean(line if len(line) <= 20 else line[:12] + "\u2026")
-            return fail(f"{name}:{lineno}:1: a script holds one choice number per line, not '{shown}'")
-        numbers.append(int(line))
-    return play_numbers(story, first, numbers)
+            return fail(
+                f"{name}:{lineno}:1: a script holds one choice number per line (or FLAG=N, a fixed random "
+                f"draw), not '{shown}'"
+            )
+        if isinstance(item, int):
+            numbers.append(item)
+        else:
+            draws.append(item)
+    return play_numbers(story, args, numbers, draws)
 
 
 def play_canon(story, args) -> int:
@@ -119,7 +177,9 @@ def play_canon(story, args) -> int:
         for a, b in zip(states, rest)
         if b.path[-1] != rt.CONTINUE
     ]
-    code = play_numbers(story, first, numbers)
+    player = TextPlayer(story, sys.stdout)
+    queue = list(numbers)
+    _, code = player.run(first, lambda s: queue.pop(0) if queue else None, lambda: bool(queue))
     if problem:
         return fail(f"the canonical path breaks: {problem}")
     return code

@@ -233,7 +233,7 @@ def parse_chapter(
             )
         if ok:
             parsed[("inline",) + path] = segs
-            if any(isinstance(p, il.Seq) for p in il.walk(segs)):
+            if il.uses_sequences(segs):
                 # A node whose text has a sequence ({&a|b}) is counted (its cap stays 0 unless compared).
                 visit_caps.setdefault(path[1], 0)
 

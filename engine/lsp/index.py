@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from .. import inline as il
 from ..choiceline import ChoiceLineError
 from ..choiceline import parse as parse_line
 
@@ -338,7 +339,7 @@ class _Walker:
         base, src = self.source(node)
         for start, end in _parts(src):
             body = src[start + 1 : end]
-            if body.startswith(("&", "!")):
+            if body.startswith(("&", "!", "~")) or il.is_stopping(body):  # a sequence: its options' parts
                 for s2, e2 in _parts(body):
                     self._part(base + start + 1, body[s2 : e2 + 1], s2)
                 continue

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import sys
 import time
@@ -434,7 +435,9 @@ def play(story: Story, first_state: State, args, start_values: dict[str, str] | 
     watcher = Watcher(root) if opts.watch else None
 
     def restart(st: Story) -> State:
-        return rt.start(st, getattr(args, "chapter", None), getattr(args, "at", None), start_values or {})
+        seed = getattr(args, "seed", None)
+        seed = secrets.randbits(32) if seed is None else seed  # a new game: fresh chance, unless --seed
+        return rt.start(st, getattr(args, "chapter", None), getattr(args, "at", None), start_values or {}, seed=seed)
 
     game = Game(
         session, fe, opts, restart=restart, reload=lambda: recompile(root), watch=watcher.changed if watcher else None

@@ -19,6 +19,11 @@
   var KIND_WORDS = { canon: "the documented history", personal: "a personal fate; history holds",
                      divergent: "history diverges", good: "a good ending", bad: "a bad ending", neutral: "an ending" };
   // The save-name rule of engine/player/saves.py (is_slot_name), in the same words (SAVE_NAME_RULE).
+  /* A new game's seed for the generator (random draws, shuffles), as the terminal's new game gets one. */
+  function freshSeed() {
+    if (root.crypto && root.crypto.getRandomValues) return root.crypto.getRandomValues(new Uint32Array(1))[0];
+    return Math.floor(Math.random() * 4294967296);
+  }
   var SAVE_NAME = /^[\p{L}\p{N}][\p{L}\p{M}\p{N}_-]{0,39}$/u;
   var SAVE_NAME_RULE = "a save name is up to 40 letters (of any alphabet), digits, - or _, beginning with a letter or a digit";
   var OLD_AUTOSAVES = 3;  // earlier games kept, as autosave-1 to autosave-3 (as the terminal keeps them)
@@ -205,7 +210,7 @@
       this.renderAll();
       if (note) this.notice(note);
     },
-    newGame: function () { this.begin([start(this.story)]); this.autosave(); },
+    newGame: function () { this.begin([start(this.story, null, null, null, freshSeed())]); this.autosave(); },
     /* New game over a game in progress asks first, and keeps the earlier game (autosave-1..3, the
        oldest dropped with a word), as the terminal does. */
     askNewGame: function () {

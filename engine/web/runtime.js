@@ -8,9 +8,11 @@
  *   - effects run in order, each seeing the ones before; an int is kept within its bounds;
  *   - integer arithmetic is exact (BigInt takes over past 2^53, where Python's ints keep going);
  *   - seen("node") is a bit per node that some seen() names, cleared at each chapter's start;
- *   - at an ending, the story-wide values carry into the next chapter.
- * A State is immutable: {chapter, node, values, seen, path}; path is a shared linked list of
- * moves (a choice's index in its node, or CONTINUE) so a step never copies the history.
+ *   - at an ending, the story-wide values carry into the next chapter;
+ *   - chance comes from one seeded 32-bit generator (engine/luck.py, the same four functions):
+ *     a state's luck steps on at every move, random() draws and shuffles follow from it.
+ * A State is immutable: {chapter, node, values, seen, path, luck}; path is a shared linked list
+ * of moves (a choice's index in its node, or CONTINUE) so a step never copies the history.
  */
 (function (root) {
   "use strict";
@@ -21,6 +23,19 @@
 
   function PlayError(message) { this.name = "PlayError"; this.message = message; }
   PlayError.prototype = Object.create(Error.prototype);
+
+  // ---- chance (engine/luck.py, bit for bit) -------------------------------------------------
+
+  function mix(x) {
+    x = x >>> 0;
+    x ^= x >>> 16; x = Math.imul(x, 0x85EBCA6B) >>> 0;
+    x ^= x >>> 13; x = Math.imul(x, 0xC2B2AE35) >>> 0;
+    x ^= x >>> 16;
+    return x >>> 0;
+  }
+  function following(luck) { return mix(luck + 0x9E3779B9); }
+  function drawOf(luck, k, lo, hi) { return lo + mix(luck ^ (Math.imul(k + 1, 0x7FEB352D) >>> 0)) % (hi - lo + 1); }
+  function pick(luck, salt, n) { return mix(luck ^ (Math.imul(salt + 1, 0x846CA68B) >>> 0)) % n; }
 
   // ---- the expression language ------------------------------------------------------------
 
@@ -115,12 +130,13 @@
 
   // Inline text (engine/inline.py): segments are strings and Show / Branch / Seq parts.
   function showValue(v) { return typeof v === "boolean" ? (v ? "true" : "false") : String(v); }
+  // Each closure is (vals, seen, luck): the luck decides what a shuffle shows.
   function compileInline(segs, ch, countSlot) {
     var parts = segs.map(function (x) { return compileSegment(x, ch, countSlot); });
     if (parts.length === 1) return parts[0];
-    return function (vals, seen) {
+    return function (vals, seen, luck) {
       var out = "";
-      for (var i = 0; i < parts.length; i++) out += parts[i](vals, seen);
+      for (var i = 0; i < parts.length; i++) out += parts[i](vals, seen, luck);
       return out;
     };
   }
@@ -133,14 +149,19 @@
       }
       case "Branch": {
         var test = compileExpr(x.cond, ch), then = compileInline(x.then || [], ch, k), other = compileInline(x.other || [], ch, k);
-        return function (vals, seen) { return test(vals, seen) ? then(vals, seen) : other(vals, seen); };
+        return function (vals, seen, luck) { return test(vals, seen) ? then(vals, seen, luck) : other(vals, seen, luck); };
       }
       case "Seq": {
         var options = x.options.map(function (o) { return compileInline(o, ch, k); }), n = options.length;
+        if (x.kind === "~") {  // a shuffle: which option follows from the state's luck
+          var salt = x.at;
+          return function (vals, seen, luck) { return options[pick(luck || 0, salt, n)](vals, seen, luck); };
+        }
         // The visit count a sequence follows: its own expression, or the enclosing node's count.
         var count = x.count ? compileExpr(x.count, ch) : function (vals) { return vals[k]; };
-        if (x.kind === "&") return function (vals, seen) { return options[(Math.max(count(vals, seen), 1) - 1) % n](vals, seen); };
-        return function (vals, seen) { var v = count(vals, seen); return v >= 1 && v <= n ? options[v - 1](vals, seen) : ""; };
+        if (x.kind === "&") return function (vals, seen, luck) { return options[(Math.max(count(vals, seen), 1) - 1) % n](vals, seen, luck); };
+        if (x.kind === "") return function (vals, seen, luck) { return options[Math.min(Math.max(count(vals, seen), 1), n) - 1](vals, seen, luck); };
+        return function (vals, seen, luck) { var v = count(vals, seen); return v >= 1 && v <= n ? options[v - 1](vals, seen, luck) : ""; };
       }
       default:
         throw new PlayError("this story uses inline text this player does not know ('" + x.$ + "')");
@@ -155,7 +176,8 @@
     };
   }
   function effectOf(eff, ch) {
-    return { slot: eff.slot, fn: compileEffect(eff, ch),
+    var v = eff.expr.value, draw = v && v.$ === "Random" ? [v.lo, v.hi] : null;
+    return { slot: eff.slot, fn: draw ? null : compileEffect(eff, ch), draw: draw, target: eff.expr.target,
              min: eff.min === undefined ? null : eff.min, max: eff.max === undefined ? null : eff.max };
   }
 
@@ -222,6 +244,7 @@
         return true;
       });
     }
+    var effectTop = false;  // random(lo, hi) is only the whole value of an `=` effect
     function expr(e, scope, at, depth) {
       if (depth > 200) return bad(at, "an expression nested too deeply");
       if (!isObj(e)) return bad(at, "an expression that is not a tree");
@@ -230,6 +253,9 @@
         case "Var": case "Visits":
           return (isText(e.name) && own(scope.slots, e.name)) || bad(at, "unknown flag '" + e.name + "'");
         case "Seen": return isText(e.node) || bad(at, "seen() without a node");
+        case "Random":
+          return (effectTop && isInt(e.lo) && isInt(e.hi) && e.lo <= e.hi && e.hi - e.lo < 1000) ||
+            bad(at, "a damaged random()");
         case "Not": case "Neg": return expr(e.operand, scope, at, depth + 1);
         case "BoolOp":
           if (OPS.BoolOp.indexOf(e.op) < 0 || !Array.isArray(e.operands)) return bad(at, "a damaged and/or");
@@ -248,7 +274,7 @@
         if (x.$ === "Value") return expr(x.expr, scope, at, 0);
         if (x.$ === "Branch") return expr(x.cond, scope, at, 0) && segments(x.then, scope, at, depth + 1) && segments(x.other, scope, at, depth + 1);
         if (x.$ === "Seq") {
-          if (!Array.isArray(x.options) || !x.options.length || (x.kind !== "&" && x.kind !== "!")) return bad(at, "a damaged sequence");
+          if (!Array.isArray(x.options) || !x.options.length || ["", "&", "!", "~"].indexOf(x.kind) < 0) return bad(at, "a damaged sequence");
           return (x.count === undefined || x.count === null || expr(x.count, scope, at, 0)) &&
             x.options.every(function (o) { return segments(o, scope, at, depth + 1); });
         }
@@ -267,7 +293,10 @@
       if (!f) return bad(at, "the effect writes slot " + eff.slot + ", which the chapter's layout does not have");
       if (f.name !== eff.expr.target) return bad(at, "the effect on '" + eff.expr.target + "' writes slot " + eff.slot + ", which holds '" + f.name + "'");
       if (["=", "+=", "-="].indexOf(eff.expr.op) < 0) return bad(at, "an effect with an unknown operator");
-      return expr(eff.expr.value, ch, at, 0);
+      effectTop = eff.expr.op === "=" && isObj(eff.expr.value) && eff.expr.value.$ === "Random";
+      var ok = expr(eff.expr.value, ch, at, 0);
+      effectTop = false;
+      return ok;
     }
     function target(id, ch, at, what) {
       return id === undefined || id === null || (isText(id) && own(ch.nodes, id)) ||
@@ -461,11 +490,12 @@
 
   // lead: paragraphs shown before the node's own text (a choice's `say:`, `next:` nodes passed through).
   // stack: where each unfinished `call:` returns to, innermost last (runtime.State.stack).
-  function State(chapter, node, values, seen, path, lead, stack) {
+  function State(chapter, node, values, seen, path, lead, stack, luck) {
     this.chapter = chapter; this.node = node; this.values = values; this.seen = seen; this.path = path;
     this.lead = lead; this.stack = stack || NO_STACK;
     this.said = 0;  // how many lead paragraphs are the chosen choice's `say:` (runtime.State.said)
     this.resumed = false;  // back from a call that resumes here: the node was not entered again (runtime.State.resumed)
+    this.luck = luck || 0;  // the seeded generator (runtime.State.luck)
   }
   var NO_LEAD = [], NO_STACK = [];
   var RESUME = "^";  // a place on the stack that comes back to a node's choices (model.RESUME)
@@ -490,10 +520,10 @@
    * nodes and returning nodes (back to the top of the call stack), whose text joins the lead:
    * play stops only where the reader has something to do. What `lead` holds on the way in is the
    * chosen choice's `say:` (State.said counts it). */
-  function arrive(ch, id, values, seen, path, lead, stack) {
+  function arrive(ch, id, values, seen, path, lead, stack, draws, luck) {
     var node = ch.nodes[id], after, said = lead.length;
     stack = stack || NO_STACK;
-    values = applyAll(node.enter, values, seen);
+    values = applyAll(node.enter, values, seen, draws);
     seen = seenAt(ch, node, seen);
     var resumed = false, steps = 0;
     var looped = {};  // (fallbacks that lead round to where they were taken, nothing changed between)
@@ -515,10 +545,10 @@
       } else break;
       if (++steps > FLOW_STEPS) throw new PlayError("play went on from node '" + id + "' without a click " + FLOW_STEPS + " times");
       if (lead === NO_LEAD) lead = [];
-      Array.prototype.push.apply(lead, textOf(node, values, seen));
+      Array.prototype.push.apply(lead, textOf(node, values, seen, luck));
       if (fallback !== null) {  // taken by itself: its effects, its `say:`, a call's way back (runtime._take)
-        values = applyAll(fallback.effects, values, seen);
-        if (fallback.say !== null) Array.prototype.push.apply(lead, paragraphs(render(fallback.say, values, seen, true)));
+        values = applyAll(fallback.effects, values, seen, draws);
+        if (fallback.say !== null) Array.prototype.push.apply(lead, paragraphs(render(fallback.say, values, seen, true, luck)));
         if (fallback.returnsTo !== null) stack = stack.concat([fallback.returnsTo + (fallback.resumes ? RESUME : "")]);
         after = fallback.target;
       }
@@ -528,10 +558,10 @@
         break;
       }
       node = ch.nodes[after];
-      values = applyAll(node.enter, values, seen);
+      values = applyAll(node.enter, values, seen, draws);
       seen = seenAt(ch, node, seen);
     }
-    var state = new State(ch.id, node.id, values, seen, path, lead, stack);
+    var state = new State(ch.id, node.id, values, seen, path, lead, stack, luck);
     state.said = said;
     state.resumed = resumed;
     return state;
@@ -550,7 +580,9 @@
     return typeof v === "string" && (f.values || []).indexOf(v) >= 0;
   }
 
-  function start(story, chapterId, at, flags) {
+  /* `seed` starts the generator; `fixed` (a list shared by the moves of a replay, taken from the
+   * front) fixes draws as [flag name or null, value] pairs, as runtime.Draws does. */
+  function start(story, chapterId, at, flags, seed, fixed) {
     if (!story.chapters.length) throw new PlayError("the story has no chapters");
     var ch = chapterId ? chapterOf(story, chapterId) : story.chapters[0];
     var id = at || ch.start;
@@ -563,7 +595,8 @@
       if (!accepts(f, flags[name])) throw new PlayError(JSON.stringify(flags[name]) + " is not a valid value for " + name);
       values[f.slot] = flags[name];
     });
-    var first = arrive(ch, id, values.slice(), ch.noSeen, null, NO_LEAD);
+    var luck = (seed || 0) >>> 0;
+    var first = arrive(ch, id, values.slice(), ch.noSeen, null, NO_LEAD, null, new Draws(luck, fixed), luck);
     first.entry = values;  // the flags its node was entered with, before its `do:`: what a save starts from
     return first;
   }
@@ -572,7 +605,7 @@
   function available(story, state) {
     var node = nodeOf(story, state), out = [], v = state.values, s = state.seen, cs = node.choices;
     for (var i = 0; i < cs.length; i++) {
-      if ((cs[i].test === null || cs[i].test(v, s)) && !cs[i].fallback) out.push(choiceHere(cs[i], v, s));
+      if ((cs[i].test === null || cs[i].test(v, s)) && !cs[i].fallback) out.push(choiceHere(cs[i], v, s, state.luck));
     }
     return out;
   }
@@ -602,17 +635,33 @@
   }
   function bigText(k, v) { return typeof v === "bigint" ? String(v) : v; }
   /* The choice with its inline parts resolved for these values (itself when it has none). */
-  function choiceHere(c, values, seen) {
+  function choiceHere(c, values, seen, luck) {
     if (c.label === null || c.label.render === null) return c;
-    return Object.assign({}, c, { text: c.label.render(values, seen).replace(SPACE, " ").replace(TRIM, "") });
+    return Object.assign({}, c, { text: c.label.render(values, seen, luck || 0).replace(SPACE, " ").replace(TRIM, "") });
   }
-  function choiceText(state, c) { return choiceHere(c, state.values, state.seen).text; }
+  function choiceText(state, c) { return choiceHere(c, state.values, state.seen, state.luck).text; }
 
-  function applyAll(effs, values, seen) {
+  /* What one move draws (runtime.Draws): the fixed values first, then the generator's. */
+  function Draws(luck, fixed) { this.luck = luck; this.k = 0; this.fixed = fixed || []; }
+  Draws.prototype.take = function (e) {
+    var lo = e.draw[0], hi = e.draw[1], value;
+    if (this.fixed.length) {
+      var f = this.fixed.shift();
+      if (f[0] !== null && f[0] !== undefined && f[0] !== e.target) {
+        throw new PlayError("the next draw here is " + e.target + " (random(" + lo + ", " + hi + ")), not " + f[0]);
+      }
+      value = f[1];
+      if (!(value >= lo && value <= hi)) throw new PlayError(e.target + "=" + value + " cannot be drawn here: random(" + lo + ", " + hi + ")");
+    } else value = drawOf(this.luck, this.k, lo, hi);
+    this.k += 1;
+    return value;
+  };
+
+  function applyAll(effs, values, seen, draws) {
     if (!effs.length) return values;
     var vals = values.slice();
     for (var i = 0; i < effs.length; i++) {
-      var e = effs[i], x = e.fn(vals, seen);
+      var e = effs[i], x = e.draw ? (draws || new Draws(0)).take(e) : e.fn(vals, seen);
       if (e.min !== null && x < e.min) x = e.min;
       else if (e.max !== null && x > e.max) x = e.max;
       vals[e.slot] = isBig(x) ? Number(x) : x;
@@ -620,7 +669,7 @@
     return vals;
   }
 
-  function choose(story, state, choice) {
+  function choose(story, state, choice, fixed) {
     var ch = story.byId[state.chapter], node = ch.nodes[state.node];
     if (typeof choice === "number") {
       if (!(choice >= 0 && choice < node.choices.length)) throw new PlayError("node '" + node.id + "' has no choice " + (choice + 1));
@@ -635,23 +684,25 @@
       }
       throw new PlayError("'" + choice.text + "' is not available here (it needs " + choice.conditionSrc + ")");
     }
-    var values = applyAll(choice.effects, state.values, state.seen), lead = NO_LEAD, stack = state.stack;
-    if (choice.say !== null) lead = paragraphs(render(choice.say, values, state.seen, true));
+    var draws = new Draws(state.luck, fixed), luck = following(state.luck);
+    var values = applyAll(choice.effects, state.values, state.seen, draws), lead = NO_LEAD, stack = state.stack;
+    if (choice.say !== null) lead = paragraphs(render(choice.say, values, state.seen, true, luck));
     if (choice.returnsTo !== null) stack = stack.concat([choice.returnsTo + (choice.resumes ? RESUME : "")]);  // a call: remember the way back
-    return arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead, stack);
+    return arrive(ch, choice.target, values, state.seen, push(state.path, choice.index), lead, stack, draws, luck);
   }
 
   function isEnding(story, state) { return nodeOf(story, state).ending !== null; }
   function isFinal(story, state) { return isEnding(story, state) && !story.byId[state.chapter].next; }
 
-  function advance(story, state) {
+  function advance(story, state, fixed) {
     if (!isEnding(story, state)) throw new PlayError("only an ending leads into the next chapter");
     var nxt = story.byId[state.chapter].next;
     if (!nxt) throw new PlayError("this is the last chapter's ending; the story is over");
-    return arrive(nxt, nxt.start, chapterValues(story, nxt, state.values), nxt.noSeen, push(state.path, CONTINUE), NO_LEAD);
+    return arrive(nxt, nxt.start, chapterValues(story, nxt, state.values), nxt.noSeen, push(state.path, CONTINUE), NO_LEAD,
+                  null, new Draws(state.luck, fixed), following(state.luck));
   }
 
-  function step(story, state, move) { return move === CONTINUE ? advance(story, state) : choose(story, state, move); }
+  function step(story, state, move, fixed) { return move === CONTINUE ? advance(story, state, fixed) : choose(story, state, move, fixed); }
 
   function replay(story, first, moves) {
     var states = [first];
@@ -664,17 +715,17 @@
     return states;
   }
 
-  function render(p, values, seen, main) {
-    if (main) return p.render !== null ? p.render(values, seen) : p.text;
-    return p.elseRender !== null ? p.elseRender(values, seen) : p.elseText;
+  function render(p, values, seen, main, luck) {
+    if (main) return p.render !== null ? p.render(values, seen, luck || 0) : p.text;
+    return p.elseRender !== null ? p.elseRender(values, seen, luck || 0) : p.elseText;
   }
-  function textOf(node, values, seen) { return resolve(node.text, values, seen); }
-  function resolve(parts, values, seen) {
+  function textOf(node, values, seen, luck) { return resolve(node.text, values, seen, luck); }
+  function resolve(parts, values, seen, luck) {
     var out = [];
     for (var i = 0; i < parts.length; i++) {
       var p = parts[i], text;
-      if (p.test === null || p.test(values, seen)) text = render(p, values, seen, true);
-      else if (p.elseText) text = render(p, values, seen, false);
+      if (p.test === null || p.test(values, seen)) text = render(p, values, seen, true, luck);
+      else if (p.elseText) text = render(p, values, seen, false, luck);
       else continue;
       Array.prototype.push.apply(out, paragraphs(text));
     }
@@ -683,13 +734,13 @@
   /* What arriving here shows, as paragraphs: the lead, then the node's prose resolved for this state. */
   function nodeText(story, state) {
     if (state.resumed) return state.lead.slice();  // back from a call that resumes here: its text was shown before
-    return state.lead.concat(textOf(nodeOf(story, state), state.values, state.seen));
+    return state.lead.concat(textOf(nodeOf(story, state), state.values, state.seen, state.luck));
   }
 
   /* The epilogue as paragraphs for the final state; [] when the story has none. */
   function epilogueText(story, state) {
     if (!story.epilogueParts.length && story.epilogue) return paragraphs(story.epilogue);  // an older export
-    return resolve(story.epilogueParts, state.values.slice(0, story.nStory), 0);
+    return resolve(story.epilogueParts, state.values.slice(0, story.nStory), 0, state.luck);
   }
   /* A fact a branch broke, as the reader is told it (runtime.told_broken). */
   function toldBroken(fact) { return fact.instead || "In your history, this did not happen: " + fact.statement; }
@@ -708,7 +759,7 @@
   /* The state as plain data: what the property test compares with Python's State. */
   function snapshot(story, state) {
     return { chapter: state.chapter, node: state.node, values: state.values.slice(), seen: seenNodes(story, state),
-             path: pathArray(state.path), stack: state.stack.slice(), said: state.said };
+             path: pathArray(state.path), stack: state.stack.slice(), said: state.said, luck: state.luck };
   }
 
   /* (date, place) to show for the last state: the nearest known, walking back (runtime.scene). */
@@ -771,7 +822,8 @@
     var out = {
       format: SAVE_FORMAT, version: SAVE_VERSION, story: story.title, story_hash: story.hash,
       start: { chapter: first.chapter, node: first.node,
-               flags: flagValues(story, first.entry ? { chapter: first.chapter, values: first.entry } : first) },
+               flags: flagValues(story, first.entry ? { chapter: first.chapter, values: first.entry } : first),
+               seed: first.luck },
       path: path,
       state: { chapter: last.chapter, node: last.node, flags: flagValues(story, last), seen: seenNodes(story, last) }
     };
@@ -807,8 +859,10 @@
     if (typeof st.chapter !== "string" || typeof st.node !== "string" || !st.flags || typeof st.flags !== "object") {
       refuse("the save does not say where play started");
     }
+    var seed = st.seed === undefined ? 0 : st.seed;  // a save from before chance has none
+    if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xFFFFFFFF)) refuse("the save's seed is damaged");
     var changed = data.story_hash !== story.hash, first, states;
-    try { first = start(story, st.chapter, st.node, st.flags); } catch (e) {
+    try { first = start(story, st.chapter, st.node, st.flags, seed); } catch (e) {
       refuse("the save starts where this story cannot: " + e.message);
     }
     if (v === 1) {
