@@ -153,8 +153,8 @@ def play_script(story, args, name: str) -> int:
         if item is None:
             shown = clean(line if len(line) <= 20 else line[:12] + "\u2026")
             return fail(
-                f"{name}:{lineno}:1: a script holds one choice number per line (or FLAG=N, a fixed random "
-                f"draw), not '{shown}'"
+                f"{name}:{lineno}:1: a script holds one choice number per line, not '{shown}' (or FLAG=N, "
+                "a fixed random draw)"
             )
         if isinstance(item, int):
             numbers.append(item)
