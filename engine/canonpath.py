@@ -34,13 +34,13 @@ class Leg:
 def legs(story: Story) -> Iterator[Leg]:
     """The canonical path, one leg per chapter, in play order; raises rt.PlayError when the story
     cannot start."""
-    state = rt.start(story)
+    state = rt.start(story, draws=rt.AtLowest())
     while True:
         leg = walk(story, state)
         yield leg
         if leg.broken or rt.is_final(story, leg.last):
             return
-        state = rt.advance(story, leg.last)
+        state = rt.advance(story, leg.last, rt.AtLowest())
 
 
 def walk(story: Story, state: rt.State) -> Leg:
@@ -62,7 +62,7 @@ def walk(story: Story, state: rt.State) -> Leg:
             return Leg(chapter, states, "unavailable" if any(c.canon for c in node.choices) else "unmarked")
         if canon[0].returns_to is not None and len(state.stack) >= story.max_call_depth:
             return Leg(chapter, states, "deep")
-        state = rt.choose(story, state, canon[0])
+        state = rt.choose(story, state, canon[0], rt.AtLowest())
         states.append(state)
     return Leg(chapter, states)
 

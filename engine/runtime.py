@@ -256,6 +256,11 @@ def choice_text(story: Story, state: State, choice: Choice) -> str:
     return choice_here(choice, state.values, state.seen, state.luck).text
 
 
+class AtLowest(list):
+    """Fixed draws that take every draw at its lowest value: how the canonical path draws (the
+    brute force and `play --canon` alike), so it is one path whatever the seed."""
+
+
 class Draws:
     """What one move draws (`flag = random(lo, hi)`), in order: while `fixed` (a list play's
     moves share, taken from the front) has values, each (flag name or None, value), those; then
@@ -268,7 +273,9 @@ class Draws:
 
     def take(self, eff: Effect, lo: int, hi: int) -> int:
         name = eff.expr.target
-        if self.fixed:
+        if isinstance(self.fixed, AtLowest):
+            value = lo
+        elif self.fixed:
             want, value = self.fixed.pop(0)
             if want is not None and want != name:
                 raise PlayError(f"the next draw here is {name} (random({lo}, {hi})), not {want}")

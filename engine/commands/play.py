@@ -177,7 +177,7 @@ def play_canon(story, args) -> int:
         for a, b in zip(states, rest)
         if b.path[-1] != rt.CONTINUE
     ]
-    player = TextPlayer(story, sys.stdout)
+    player = TextPlayer(story, sys.stdout, draws=rt.AtLowest())  # (the canonical path draws each at its lowest)
     queue = list(numbers)
     _, code = player.run(first, lambda s: queue.pop(0) if queue else None, lambda: bool(queue))
     if problem:
