@@ -413,8 +413,10 @@ class Exploration:
             sid = self.parent[sid]
         items: list = list(self.via_draws.get(sid, ()))
         for s in reversed(steps):
-            if self.via_choice[s] != AUTO:  # play goes through `next:` nodes by itself
-                items.append(self.number_of(self.parent[s], self.via_choice[s]))
+            if self.via_choice[s] != AUTO:  # play goes through `next:` nodes (and fallbacks) by itself
+                number = self.number_of(self.parent[s], self.via_choice[s])
+                if number is not None:
+                    items.append(number)
             items.extend(self.via_draws.get(s, ()))
         return -1 - self.parent[sid], items
 
