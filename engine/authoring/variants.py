@@ -101,7 +101,7 @@ def node_variants(
     if exp is None:
         return out
     ni = exp.graph.index[nid]
-    sids = [s for s, key in enumerate(exp.keys) if key[0] == ni]
+    sids = list(exp.keys.by_node().get(ni, ()))
     if not sids:
         return out
     out.reached = True
@@ -122,6 +122,7 @@ def node_variants(
                 renders[key] = r
     reads = sorted(n for n in _reads(node) if visits is None or n != f'visits("{node.id}")')
     breakable = [f for f in story.facts.values() if f.holds is not None]
+    fewest = _Fewest(ch, exp, groups, reads)
     for key, members in groups.items():
         paragraphs, choices = renders[key]
         holds = [[f.holds_in(exp.keys[s][1]) for f in breakable] for s in members]
@@ -132,7 +133,7 @@ def node_variants(
                 list(paragraphs),
                 list(choices),
                 len(members),
-                _fewest(ch, exp, groups, key, reads),
+                fewest(key),
                 broken,
                 some,
                 # a later visit is rendered, not reached: the replay shows the node's first
@@ -223,31 +224,51 @@ def _reads(node: Node) -> set:
     return names
 
 
-def _fewest(ch: Chapter, exp: Exploration, groups: dict, key: tuple, reads: list) -> dict:
-    """The fewest of `reads` (with the values one state of the group has) that every state
-    at the node with those values renders as this group does."""
-    if len(groups) == 1:
-        return {}
-    slots = [ch.flag(n).slot for n in reads]  # type: ignore[union-attr]
-    owner: dict[int, set] = {}
-    for k, members in groups.items():
-        for s in members:
-            owner.setdefault(s, set()).add(k)
-    mine = groups[key]
-    everyone = list(owner)
-    tried = 0
-    for size in range(1, len(reads) + 1):
-        for combo in itertools.combinations(range(len(reads)), size):
-            seen_values = {tuple(exp.keys[s][1][slots[i]] for i in combo) for s in mine}
-            for values in sorted(seen_values, key=repr):
-                tried += 1
-                if tried > MAX_COMBOS:
-                    return {reads[i]: exp.keys[mine[0]][1][slots[i]] for i in range(len(reads))}
-                match = [s for s in everyone if tuple(exp.keys[s][1][slots[i]] for i in combo) == values]
-                if match and all(owner[s] == {key} for s in match):
-                    return {reads[i]: v for i, v in zip(combo, values)}
-    # no set of values decides it alone (the visit, or seen(), does): every value read
-    return {reads[i]: exp.keys[mine[0]][1][slots[i]] for i in range(len(reads))}
+class _Fewest:
+    """For each group of a node's states: the fewest of `reads` (with the values one state of
+    the group has) that every state at the node with those values renders as this group does.
+    Each state's values are unpacked once, and each combination of reads is indexed once for
+    the whole node (projection -> the groups of the states that have it), since every group
+    asks the same questions of the same states."""
+
+    def __init__(self, ch: Chapter, exp: Exploration, groups: dict, reads: list):
+        self.groups, self.reads = groups, reads
+        self.slots = [ch.flag(n).slot for n in reads]  # type: ignore[union-attr]
+        self.owner: dict[int, set] = {}
+        for k, members in groups.items():
+            for s in members:
+                self.owner.setdefault(s, set()).add(k)
+        self.values = {s: exp.keys[s][1] for s in self.owner}
+        self._index: dict[tuple, dict[tuple, set]] = {}
+
+    def _by_projection(self, combo: tuple) -> dict[tuple, set]:
+        index = self._index.get(combo)
+        if index is None:
+            index = {}
+            for s, v in self.values.items():
+                index.setdefault(tuple(v[self.slots[i]] for i in combo), set()).update(self.owner[s])
+            self._index[combo] = index
+        return index
+
+    def __call__(self, key: tuple) -> dict:
+        reads, slots = self.reads, self.slots
+        if len(self.groups) == 1:
+            return {}
+        mine = self.groups[key]
+        first = self.values[mine[0]]
+        tried = 0
+        for size in range(1, len(reads) + 1):
+            for combo in itertools.combinations(range(len(reads)), size):
+                seen_values = {tuple(self.values[s][slots[i]] for i in combo) for s in mine}
+                for values in sorted(seen_values, key=repr):
+                    tried += 1
+                    if tried > MAX_COMBOS:
+                        return {reads[i]: first[slots[i]] for i in range(len(reads))}
+                    # the states with these values all render as this group (and some do)
+                    if self._by_projection(combo).get(values) == {key}:
+                        return {reads[i]: v for i, v in zip(combo, values)}
+        # no set of values decides it alone (the visit, or seen(), does): every value read
+        return {reads[i]: first[slots[i]] for i in range(len(reads))}
 
 
 # ---- text ------------------------------------------------------------------------------------
