@@ -268,7 +268,9 @@ def test_start_from_a_chapter_reached_before_with_the_flags_of_the_arrival_chose
     again.enter("dossier").wait("Dossier")
     assert re.search(r"Courage\s+\u25a0\u25a0\u25a1  2 of 3", again.text)
     again.enter("1").wait("Safe Harbour")
-    assert again.saved()["start"] == {
+    start = dict(again.saved()["start"])
+    assert isinstance(start.pop("seed"), int)  # the game's luck is saved with where it began
+    assert start == {
         "chapter": "morning",
         "node": "quay",
         "flags": {"lamp_lit": True, "courage": 2, "weather": "gale"},
