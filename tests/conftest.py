@@ -189,6 +189,23 @@ def write_story(
     return root
 
 
+def counter_hub(root: Path, n_flags: int, top: int = 3) -> Path:
+    """The hostile shape of the bounds tests: `n_flags` int counters 0..top around one hub whose
+    choices each bump one counter, and a way out. (top+1)**n_flags states: only a bound ends the
+    exploration. Every counter is read by its own choice's condition, so none is reset as dead."""
+    flag = {"type": "int", "default": 0, "min": 0, "max": top}
+    flags = {f"f{i}": dict(flag, doc=f"Counter {i}") for i in range(n_flags)}
+    choices = [
+        {"text": f"Bump {i}.", "if": f"f{i} < {top}", "do": [f"f{i} += 1"], "goto": "hub"} for i in range(n_flags)
+    ]
+    choices.append({"text": "Leave.", "goto": "end", "canon": True})
+    nodes = {
+        "hub": {"text": "The hub.", "choices": choices},
+        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "Out"}},
+    }
+    return write_story(root, {"one": chapter("one", nodes, flags=flags)})
+
+
 def run_cli(
     *args,
     input: str | bytes | None = None,

@@ -167,17 +167,9 @@ def test_stats_choices_names_the_bound_that_cut_exploration_short():
 
 
 def test_stats_takes_the_memory_bound_and_says_when_it_fired(tmp_path):
-    from conftest import chapter, write_story
+    from conftest import counter_hub
 
-    n = 60  # 4**60 states: only a bound ends the exploration
-    flags = {f"f{i}": {"type": "int", "default": 0, "min": 0, "max": 3, "doc": f"Counter {i}"} for i in range(n)}
-    choices = [{"text": f"Bump {i}.", "if": f"f{i} < 3", "do": [f"f{i} += 1"], "goto": "hub"} for i in range(n)]
-    choices.append({"text": "Leave.", "goto": "end", "canon": True})
-    nodes = {
-        "hub": {"text": "The hub.", "choices": choices},
-        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
-    }
-    root = write_story(tmp_path / "story", {"one": chapter("one", nodes, flags=flags)})
+    root = counter_hub(tmp_path / "story", 60)  # 4**60 states: only a bound ends the exploration
     code, out, _ = cli("stats", "--story", root, "--max-memory", "4")
     assert code == 0
     out = " ".join(out.split())  # the note is wrapped to the terminal

@@ -9,7 +9,7 @@ stopped an exploration and what it found, never how long anything took.
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, chapter, write_story
+from conftest import ROOT, chapter, counter_hub, write_story
 
 from engine.check import check_story
 from engine.check.explore import explore, held_bytes
@@ -117,15 +117,7 @@ def test_check_gives_byte_identical_findings_alone_and_after_a_700_mb_allocation
 
 def wide_hub(root, n_flags: int = 12):
     """Issue 31.15's shape: 12 ints 0..100 around a hub, far too many pairs for any bound."""
-    flag = {"type": "int", "default": 0, "min": 0, "max": 100}
-    flags = {f"f{i}": dict(flag, doc=f"Counter {i}") for i in range(n_flags)}
-    choices = [{"text": f"Bump {i}.", "if": f"f{i} < 100", "do": [f"f{i} += 1"], "goto": "hub"} for i in range(n_flags)]
-    choices.append({"text": "Leave.", "goto": "end", "canon": True})
-    nodes = {
-        "hub": {"text": "The hub.", "choices": choices},
-        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "Out"}},
-    }
-    return write_story(root, {"one": chapter("one", nodes, flags=flags)})
+    return counter_hub(root, n_flags, top=100)
 
 
 @pytest.fixture(scope="module")

@@ -11,21 +11,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import chapter, no_traceback, run_cli, run_cli_peak, write_story
+from conftest import counter_hub, no_traceback, run_cli, run_cli_peak
 
 N_FLAGS = 400
 
 
 def hub_story(root):
-    flags = {f"f{i}": {"type": "int", "default": 0, "min": 0, "max": 3, "doc": f"Counter {i}"} for i in range(N_FLAGS)}
-    choices = [{"text": f"Bump {i}.", "if": f"f{i} < 3", "do": [f"f{i} += 1"], "goto": "hub"} for i in range(N_FLAGS)]
-    choices.append({"text": "Leave.", "goto": "end", "canon": True})
-    nodes = {
-        "hub": {"text": "The hub.", "choices": choices},
-        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
-    }
-    # every flag is read (by its own choice's condition), so none is reset as dead
-    return write_story(root, {"one": chapter("one", nodes, flags=flags)})
+    return counter_hub(root, N_FLAGS)
 
 
 @pytest.fixture(scope="module")

@@ -649,17 +649,9 @@ async def test_an_edit_stops_the_running_check(client: LanguageClient, tmp_path:
     """The whole check runs in a child after a pause; an edit while it runs stops it at once
     (it would otherwise hold a core and up to its memory bound for a minute), and the check
     of the new text starts after the next pause."""
-    from conftest import chapter, write_story
+    from conftest import counter_hub
 
-    n = 60  # 4**60 states: this check runs until a bound stops it
-    flags = {f"f{i}": {"type": "int", "default": 0, "min": 0, "max": 3, "doc": f"Counter {i}"} for i in range(n)}
-    choices = [{"text": f"Bump {i}.", "if": f"f{i} < 3", "do": [f"f{i} += 1"], "goto": "hub"} for i in range(n)]
-    choices.append({"text": "Leave.", "goto": "end", "canon": True})
-    nodes = {
-        "hub": {"text": "The hub.", "choices": choices},
-        "end": {"text": "Done.", "ending": {"kind": "canon", "title": "The End"}},
-    }
-    root = write_story(tmp_path / "hub", {"one": chapter("one", nodes, flags=flags)})
+    root = counter_hub(tmp_path / "hub", 60)  # 4**60 states: this check runs until a bound stops it
     path = root / "chapters" / "one.yaml"
     text = open_doc(client, path)
     first = await wait_for(client, lambda: _checks_running(root))
